@@ -1,0 +1,211 @@
+//! API-key authentication, scopes and per-key rate limits.
+//!
+//! One middleware on `/v1` reads the key (header `x-arvalox-api-key`, header `X-API-Key`,
+//! or query `x_arvalox_api_key`), checks it, applies the rate limit and leaves an
+//! [`AuthContext`] on the request. The security schemes below only document those
+//! locations in the spec (so Swagger UI's "Authorize" works) and hand the context to handlers.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use poem::http::HeaderValue;
+use poem::{Endpoint, IntoResponse, Request, Response};
+use poem_openapi::auth::ApiKey;
+use poem_openapi::SecurityScheme;
+
+use super::error::{render, to_app_error};
+use super::AppState;
+use crate::db;
+use crate::domain::keys::{self, Scope};
+use crate::error::AppError;
+use crate::ratelimit::Decision;
+
+pub const HEADER_KEY: &str = "x-arvalox-api-key";
+pub const ALT_HEADER_KEY: &str = "X-API-Key";
+pub const QUERY_KEY: &str = "x_arvalox_api_key";
+
+/// Who is calling: the key's organization, name and scope.
+#[derive(Debug, Clone)]
+pub struct AuthContext {
+    pub key_id: i64,
+    pub organization_id: i64,
+    pub organization: String,
+    pub key_name: String,
+    pub key_prefix: String,
+    pub scope: Scope,
+}
+
+impl AuthContext {
+    pub fn require(&self, needed: Scope) -> Result<(), AppError> {
+        if self.scope.allows(needed) {
+            Ok(())
+        } else {
+            Err(AppError::InsufficientPermissions(format!(
+                "This operation needs a key with the '{}' scope; this key has '{}'.",
+                needed.as_str(),
+                self.scope.as_str()
+            )))
+        }
+    }
+}
+
+async fn context_from_request(req: &Request, _key: ApiKey) -> Option<AuthContext> {
+    req.extensions().get::<AuthContext>().cloned()
+}
+
+/// API key in the `x-arvalox-api-key` header (recommended).
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "ApiKeyHeader",
+    ty = "api_key",
+    key_name = "x-arvalox-api-key",
+    key_in = "header",
+    checker = "context_from_request"
+)]
+pub struct HeaderKey(AuthContext);
+
+/// API key in the `x_arvalox_api_key` query parameter.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "ApiKeyQuery",
+    ty = "api_key",
+    key_name = "x_arvalox_api_key",
+    key_in = "query",
+    checker = "context_from_request"
+)]
+pub struct QueryKey(AuthContext);
+
+/// API key in the `X-API-Key` header.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "XApiKey",
+    ty = "api_key",
+    key_name = "X-API-Key",
+    key_in = "header",
+    checker = "context_from_request"
+)]
+pub struct AltHeaderKey(AuthContext);
+
+/// Any one of the three key locations.
+#[derive(SecurityScheme)]
+pub enum ApiKeyAuth {
+    Header(HeaderKey),
+    Query(QueryKey),
+    AltHeader(AltHeaderKey),
+}
+
+impl ApiKeyAuth {
+    pub fn context(&self) -> &AuthContext {
+        match self {
+            ApiKeyAuth::Header(HeaderKey(ctx))
+            | ApiKeyAuth::Query(QueryKey(ctx))
+            | ApiKeyAuth::AltHeader(AltHeaderKey(ctx)) => ctx,
+        }
+    }
+
+    /// The context, once the key's scope is checked.
+    pub fn require(&self, needed: Scope) -> Result<&AuthContext, AppError> {
+        let ctx = self.context();
+        ctx.require(needed)?;
+        Ok(ctx)
+    }
+}
+
+fn presented_key(req: &Request) -> Option<String> {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    header(HEADER_KEY)
+        .or_else(|| header(ALT_HEADER_KEY))
+        .or_else(|| {
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_str(req.uri().query()?).ok()?;
+            pairs
+                .into_iter()
+                .find(|(name, _)| name == QUERY_KEY)
+                .map(|(_, value)| value)
+                .filter(|v| !v.is_empty())
+        })
+}
+
+fn client_ip(req: &Request) -> IpAddr {
+    req.remote_addr()
+        .as_socket_addr()
+        .map(|addr| addr.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+fn set_rate_headers(response: &mut Response, decision: &Decision) {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-ratelimit-limit", decision.limit as u64),
+        ("x-ratelimit-remaining", decision.remaining as u64),
+        ("x-ratelimit-reset", decision.reset),
+    ] {
+        headers.insert(name, HeaderValue::from(value));
+    }
+}
+
+/// The `/v1` middleware: authenticate, rate-limit, run, and stamp the rate-limit headers on
+/// whatever comes back (errors included).
+pub async fn authenticate<E: Endpoint>(
+    state: Arc<AppState>,
+    inner: E,
+    mut req: Request,
+) -> poem::Result<Response> {
+    let path = req.uri().path();
+    if path != "/v1" && !path.starts_with("/v1/") {
+        return Ok(inner.call(req).await?.into_response());
+    }
+    let now = state.clock.now().timestamp().max(0) as u64;
+    let ip = client_ip(&req);
+    let Some(secret) = presented_key(&req) else {
+        return Ok(render(&AppError::AuthenticationRequired));
+    };
+    if let Some(wait) = state.limiter.auth_blocked(ip, now) {
+        return Ok(render(&AppError::RateLimited {
+            retry_after_secs: wait,
+        }));
+    }
+    let hash = keys::hash(&secret);
+    let found = state
+        .db
+        .read(move |conn| db::keys::find_active_by_hash(conn, &hash))
+        .await;
+    let key = match found {
+        Ok(Some(key)) => key,
+        Ok(None) => {
+            state.limiter.record_auth_failure(ip, now);
+            return Ok(render(&AppError::InvalidApiKey));
+        }
+        Err(err) => return Ok(render(&err)),
+    };
+    let decision = state.limiter.check(key.id, now);
+    if let Some(decision) = decision.filter(|d| !d.allowed) {
+        let mut response = render(&AppError::RateLimited {
+            retry_after_secs: decision.retry_after,
+        });
+        set_rate_headers(&mut response, &decision);
+        return Ok(response);
+    }
+    req.extensions_mut().insert(AuthContext {
+        key_id: key.id,
+        organization_id: key.organization_id,
+        organization: key.organization,
+        key_name: key.name,
+        key_prefix: key.prefix,
+        scope: key.scope,
+    });
+    let mut response = match inner.call(req).await {
+        Ok(response) => response.into_response(),
+        Err(err) => render(&to_app_error(err)),
+    };
+    if let Some(decision) = decision {
+        set_rate_headers(&mut response, &decision);
+    }
+    Ok(response)
+}

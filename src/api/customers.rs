@@ -1,0 +1,429 @@
+//! `/v1/customers`.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::auth::ApiKeyAuth;
+use super::error::{ReadError, WriteError};
+use super::types::{Amount, Input, JsonBody, Opt};
+use super::{page_bounds, post_write, AppState, Created, Tag};
+use crate::db::customers::{self as store, CustomerFields, CustomerFilter};
+use crate::domain::keys::Scope;
+use crate::domain::money::Money;
+use crate::domain::text::{check_email, check_text};
+use crate::error::{AppError, FieldErrorsBuilder};
+
+/// A customer, with balances derived from its open invoices.
+#[derive(Object, Debug, Clone)]
+#[oai(example)]
+pub struct Customer {
+    pub id: i64,
+    pub customer_code: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub billing_address: Option<String>,
+    /// Days from issue to due date for new invoices without a `due_date`.
+    pub payment_terms_days: i64,
+    pub credit_limit: Option<Amount>,
+    pub notes: Option<String>,
+    pub is_active: bool,
+    /// Sum of `balance_due` over the customer's sent and partially paid invoices.
+    pub outstanding_balance: Amount,
+    /// The part of `outstanding_balance` that is past due today.
+    pub overdue_balance: Amount,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl poem_openapi::types::Example for Customer {
+    fn example() -> Self {
+        Customer {
+            id: 1,
+            customer_code: "CUST001".into(),
+            name: "Acme Corporation".into(),
+            email: Some("contact@acme.com".into()),
+            phone: Some("+1-555-123-4567".into()),
+            billing_address: Some("123 Main St, City, State 12345".into()),
+            payment_terms_days: 30,
+            credit_limit: None,
+            notes: None,
+            is_active: true,
+            outstanding_balance: Amount(Money::from_minor(112000)),
+            overdue_balance: Amount(Money::ZERO),
+            created_at: "2024-01-15T09:30:00.000Z".into(),
+            updated_at: "2024-01-15T09:30:00.000Z".into(),
+        }
+    }
+}
+
+impl From<store::Customer> for Customer {
+    fn from(c: store::Customer) -> Self {
+        Customer {
+            id: c.id,
+            customer_code: c.customer_code,
+            name: c.name,
+            email: c.email,
+            phone: c.phone,
+            billing_address: c.billing_address,
+            payment_terms_days: c.payment_terms_days,
+            credit_limit: c.credit_limit.map(Amount),
+            notes: c.notes,
+            is_active: c.is_active,
+            outstanding_balance: Amount(c.outstanding_balance),
+            overdue_balance: Amount(c.overdue_balance),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// A new customer. Only `name` is required.
+#[derive(Object, Debug, Clone, Default)]
+#[oai(example)]
+pub struct CustomerCreate {
+    /// Your code for the customer (1–50 characters), unique in your organization; generated as `CUST-00001`… when absent.
+    pub customer_code: Opt<String>,
+    /// 1–255 characters.
+    pub name: Input<String>,
+    pub email: Opt<String>,
+    /// Up to 50 characters.
+    pub phone: Opt<String>,
+    /// Up to 1000 characters; newlines allowed.
+    pub billing_address: Opt<String>,
+    /// 0–3650; default 30.
+    pub payment_terms_days: Opt<i64>,
+    /// At least 0, at most 2 decimals.
+    pub credit_limit: Opt<Amount>,
+    /// Up to 5000 characters; newlines allowed.
+    pub notes: Opt<String>,
+    /// Default true.
+    pub is_active: Opt<bool>,
+}
+
+impl poem_openapi::types::Example for CustomerCreate {
+    fn example() -> Self {
+        CustomerCreate {
+            customer_code: Input::Value("CUST001".into()),
+            name: Input::Value("Acme Corporation".into()),
+            email: Input::Value("contact@acme.com".into()),
+            phone: Input::Value("+1-555-123-4567".into()),
+            billing_address: Input::Value("123 Main St, City, State 12345".into()),
+            ..Default::default()
+        }
+    }
+}
+
+/// A partial update: fields left out keep their value; `null` clears an optional field.
+#[derive(Object, Debug, Clone, Default)]
+#[oai(example)]
+pub struct CustomerUpdate {
+    pub customer_code: Opt<String>,
+    pub name: Opt<String>,
+    pub email: Opt<String>,
+    pub phone: Opt<String>,
+    pub billing_address: Opt<String>,
+    pub payment_terms_days: Opt<i64>,
+    pub credit_limit: Opt<Amount>,
+    pub notes: Opt<String>,
+    pub is_active: Opt<bool>,
+}
+
+impl poem_openapi::types::Example for CustomerUpdate {
+    fn example() -> Self {
+        CustomerUpdate {
+            name: Input::Value("Updated Company Name".into()),
+            email: Input::Value("newemail@company.com".into()),
+            ..Default::default()
+        }
+    }
+}
+
+impl From<CustomerCreate> for CustomerUpdate {
+    fn from(c: CustomerCreate) -> Self {
+        CustomerUpdate {
+            customer_code: c.customer_code,
+            name: c.name.into_kind(),
+            email: c.email,
+            phone: c.phone,
+            billing_address: c.billing_address,
+            payment_terms_days: c.payment_terms_days,
+            credit_limit: c.credit_limit,
+            notes: c.notes,
+            is_active: c.is_active,
+        }
+    }
+}
+
+/// Checks every field of `update`, then lays it over `base`. Collects all field errors.
+fn merge(
+    update: CustomerUpdate,
+    mut base: CustomerFields,
+    creating: bool,
+    mut errors: FieldErrorsBuilder,
+) -> Result<CustomerFields, AppError> {
+    let text = |errors: &mut FieldErrorsBuilder,
+                field: &str,
+                value: Option<Option<String>>,
+                min,
+                max,
+                multiline| {
+        let value = value?;
+        if let Some(text) = &value {
+            if let Err(message) = check_text(text, min, max, multiline) {
+                errors.add(field, message);
+            }
+        }
+        Some(value)
+    };
+
+    match update.name.patch("name", &mut errors) {
+        Some(Some(name)) => {
+            if let Err(message) = check_text(&name, 1, 255, false) {
+                errors.add("name", message);
+            }
+            base.name = name.trim().to_string();
+        }
+        Some(None) => errors.add("name", "This field is required and cannot be null"),
+        None if creating => errors.add("name", "This field is required"),
+        None => {}
+    }
+    let patch = update.customer_code.patch("customer_code", &mut errors);
+    if let Some(code) = text(&mut errors, "customer_code", patch, 1, 50, false) {
+        match code {
+            Some(code) => base.customer_code = Some(code.trim().to_string()),
+            None if creating => base.customer_code = None,
+            None => errors.add(
+                "customer_code",
+                "cannot be null: every customer keeps a code",
+            ),
+        }
+    }
+    if let Some(email) = update.email.patch("email", &mut errors) {
+        if let Some(address) = &email {
+            if let Err(message) = check_email(address.trim()) {
+                errors.add("email", message);
+            }
+        }
+        base.email = email.map(|e| e.trim().to_string());
+    }
+    let patch = update.phone.patch("phone", &mut errors);
+    if let Some(phone) = text(&mut errors, "phone", patch, 1, 50, false) {
+        base.phone = phone;
+    }
+    let patch = update.billing_address.patch("billing_address", &mut errors);
+    if let Some(address) = text(&mut errors, "billing_address", patch, 0, 1000, true) {
+        base.billing_address = address;
+    }
+    let patch = update.notes.patch("notes", &mut errors);
+    if let Some(notes) = text(&mut errors, "notes", patch, 0, 5000, true) {
+        base.notes = notes;
+    }
+    match update
+        .payment_terms_days
+        .patch("payment_terms_days", &mut errors)
+    {
+        Some(Some(days)) if (0..=3650).contains(&days) => base.payment_terms_days = days,
+        Some(Some(days)) => errors.add(
+            "payment_terms_days",
+            format!("must be between 0 and 3650 (got {days})"),
+        ),
+        Some(None) => base.payment_terms_days = 30,
+        None => {}
+    }
+    match update.credit_limit.patch("credit_limit", &mut errors) {
+        Some(Some(Amount(limit))) if limit.minor() < 0 => {
+            errors.add("credit_limit", "must be 0 or more")
+        }
+        Some(limit) => base.credit_limit = limit.map(|Amount(m)| m),
+        None => {}
+    }
+    match update.is_active.patch("is_active", &mut errors) {
+        Some(Some(active)) => base.is_active = active,
+        Some(None) => errors.add("is_active", "must be true or false, not null"),
+        None => {}
+    }
+    errors.finish()?;
+    Ok(base)
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct CustomerList {
+    pub items: Vec<Customer>,
+    /// Customers matching the filters, over all pages.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(ApiResponse)]
+pub enum Deleted {
+    /// Deleted.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+pub struct CustomersApi;
+
+#[OpenApi(tag = "Tag::Customers")]
+impl CustomersApi {
+    /// List all customers
+    ///
+    /// Ordered by id. `search` matches name, customer code or email (case-insensitive, anywhere in the text).
+    #[oai(
+        path = "/v1/customers",
+        method = "get",
+        operation_id = "list_customers"
+    )]
+    async fn list(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        /// Text to find in name, customer_code or email.
+        search: Query<Option<String>>,
+        is_active: Query<Option<bool>>,
+        /// 1–500, default 50.
+        limit: Query<Option<i64>>,
+        /// Default 0.
+        offset: Query<Option<i64>>,
+    ) -> Result<Json<CustomerList>, ReadError> {
+        let org = auth.require(Scope::Read)?.organization_id;
+        let (limit, offset) = page_bounds(limit.0, offset.0)?;
+        let filter = CustomerFilter {
+            search: search.0,
+            is_active: is_active.0,
+        };
+        let today = super::invoices::today_text(&state);
+        let page = state
+            .db
+            .read(move |conn| store::list(conn, org, &filter, limit, offset, &today))
+            .await?;
+        Ok(Json(CustomerList {
+            items: page.items.into_iter().map(Customer::from).collect(),
+            total: page.total,
+            limit: page.limit,
+            offset: page.offset,
+        }))
+    }
+
+    /// Create a new customer
+    #[oai(
+        path = "/v1/customers",
+        method = "post",
+        operation_id = "create_customer"
+    )]
+    async fn create(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        /// Makes a retry safe: the same key and body return the first answer and write nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<CustomerCreate>,
+    ) -> Result<Created<Customer>, WriteError> {
+        let org = auth.require(Scope::Write)?.organization_id;
+        let (value, errors, hash) = body.into_parts();
+        let fields = merge(
+            value.into(),
+            CustomerFields {
+                payment_terms_days: 30,
+                is_active: true,
+                ..Default::default()
+            },
+            true,
+            errors,
+        )?;
+        let today = super::invoices::today_text(&state);
+        Ok(post_write(
+            &state,
+            org,
+            "/v1/customers".into(),
+            idempotency_key.0,
+            hash,
+            move |tx, now| {
+                let customer = store::create(tx, org, fields, now, &today)?;
+                let location = format!("/v1/customers/{}", customer.id);
+                Ok((Customer::from(customer), Some(location)))
+            },
+        )
+        .await?)
+    }
+
+    /// Get customer details
+    #[oai(
+        path = "/v1/customers/:id",
+        method = "get",
+        operation_id = "get_customer"
+    )]
+    async fn get(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+    ) -> Result<Json<Customer>, ReadError> {
+        let org = auth.require(Scope::Read)?.organization_id;
+        let today = super::invoices::today_text(&state);
+        let customer = state
+            .db
+            .read(move |conn| store::get(conn, org, id.0, &today))
+            .await?;
+        Ok(Json(customer.into()))
+    }
+
+    /// Update customer information
+    ///
+    /// A partial update: fields left out keep their value.
+    #[oai(
+        path = "/v1/customers/:id",
+        method = "put",
+        operation_id = "update_customer"
+    )]
+    async fn update(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        body: JsonBody<CustomerUpdate>,
+    ) -> Result<Json<Customer>, WriteError> {
+        let org = auth.require(Scope::Write)?.organization_id;
+        let id = id.0;
+        let today = super::invoices::today_text(&state);
+        let now = state.now_text();
+        let (update, errors, _) = body.into_parts();
+        let customer = state
+            .db
+            .write(move |tx| {
+                let current = store::get(tx, org, id, &today)?;
+                let fields = merge(update, store::to_fields(&current), false, errors)?;
+                store::update(tx, org, id, fields, &now, &today)
+            })
+            .await?;
+        Ok(Json(customer.into()))
+    }
+
+    /// Delete a customer
+    ///
+    /// Only a customer with no invoices or payments can be deleted (409 otherwise); deactivate it with `is_active: false` instead.
+    #[oai(
+        path = "/v1/customers/:id",
+        method = "delete",
+        operation_id = "delete_customer"
+    )]
+    async fn delete(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+    ) -> Result<Deleted, WriteError> {
+        let org = auth.require(Scope::Write)?.organization_id;
+        state
+            .db
+            .write(move |tx| store::delete(tx, org, id.0))
+            .await?;
+        Ok(Deleted::NoContent)
+    }
+}

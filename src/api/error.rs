@@ -1,0 +1,255 @@
+//! The one place errors become the documented body `{"detail", "error_code", "field_errors"}`.
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
+use poem::http::{header, StatusCode};
+use poem::{IntoResponse, Response};
+use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiResponse, Enum, Object};
+
+use crate::error::AppError;
+
+/// Machine-readable error codes.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    ValidationError,
+    AuthenticationRequired,
+    InvalidApiKey,
+    InsufficientPermissions,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimitExceeded,
+    InternalError,
+}
+
+/// Every non-2xx answer has this body.
+#[derive(Object, Debug, Clone)]
+#[oai(example)]
+pub struct ErrorBody {
+    /// What went wrong and what to change.
+    pub detail: String,
+    pub error_code: ErrorCode,
+    /// Bad fields by name (`items[0].quantity`); `{}` when no field is at fault.
+    pub field_errors: BTreeMap<String, Vec<String>>,
+}
+
+impl poem_openapi::types::Example for ErrorBody {
+    fn example() -> Self {
+        let mut field_errors = BTreeMap::new();
+        field_errors.insert(
+            "email".to_string(),
+            vec!["This field is required".to_string()],
+        );
+        ErrorBody {
+            detail: "Invalid request: email: This field is required".into(),
+            error_code: ErrorCode::ValidationError,
+            field_errors,
+        }
+    }
+}
+
+impl poem::error::ResponseError for AppError {
+    fn status(&self) -> StatusCode {
+        StatusCode::from_u16(AppError::status(self)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn as_response(&self) -> Response {
+        render(self)
+    }
+}
+
+pub fn render(err: &AppError) -> Response {
+    if let AppError::Internal(message) = err {
+        tracing::error!(error = %message, "request failed");
+    }
+    let body = serde_json::json!({
+        "detail": err.public_detail(),
+        "error_code": err.code(),
+        "field_errors": err.field_errors(),
+    });
+    let mut response = Response::builder()
+        .status(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .content_type("application/json")
+        .body(body.to_string());
+    if let AppError::RateLimited { retry_after_secs } = err {
+        if let Ok(value) = retry_after_secs.to_string().parse() {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    response
+}
+
+/// Maps any error, ours or the framework's, to our body.
+pub fn to_app_error(err: poem::Error) -> AppError {
+    use poem_openapi::error::{
+        AuthorizationError, ContentTypeError, ParseParamError, ParsePathError,
+        ParseRequestPayloadError,
+    };
+    if let Some(app) = err.downcast_ref::<AppError>() {
+        return app.clone();
+    }
+    if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        return AppError::field(e.name, param_message(e.name, &e.reason));
+    }
+    if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        let name = if e.name.starts_with("param") {
+            "id"
+        } else {
+            e.name
+        };
+        return AppError::field(name, param_message(name, &e.reason));
+    }
+    if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
+        return AppError::field("body", clean_reason(&e.reason));
+    }
+    if let Some(e) = err.downcast_ref::<ContentTypeError>() {
+        return AppError::UnsupportedMediaType(format!("{e}: send application/json."));
+    }
+    if err.is::<AuthorizationError>() {
+        return AppError::AuthenticationRequired;
+    }
+    match err.status() {
+        StatusCode::NOT_FOUND => {
+            AppError::NotFound("No such route: check the path against /openapi.json.".into())
+        }
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed(
+            "This method is not allowed on this route; see the Allow header.".into(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge {
+            limit: crate::api::middleware::BODY_LIMIT,
+        },
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            AppError::UnsupportedMediaType("Send application/json.".into())
+        }
+        status if status.is_client_error() => AppError::field("body", err.to_string()),
+        _ => AppError::Internal(err.to_string()),
+    }
+}
+
+/// poem-openapi's reasons name Rust types; say instead what the client should send.
+fn param_message(name: &str, reason: &str) -> String {
+    if reason.contains("enumeration") {
+        let allowed = match name {
+            "status" => "draft, sent, partially_paid, paid, void, overdue".to_string(),
+            "payment_method" => crate::domain::payment::PaymentMethod::names(),
+            _ => "the values listed for it in /openapi.json".to_string(),
+        };
+        return format!("must be one of: {allowed}");
+    }
+    if reason.contains("integer") {
+        return "must be a whole number".to_string();
+    }
+    if reason.contains("boolean") {
+        return "must be true or false".to_string();
+    }
+    clean_reason(reason)
+}
+
+fn clean_reason(reason: &str) -> String {
+    reason
+        .replace("failed to parse \"", "expected ")
+        .replace('"', "'")
+}
+
+/// `catch_all_error` handler: every error leaves as our JSON body.
+pub async fn catch_all(err: poem::Error) -> Response {
+    render(&to_app_error(err))
+}
+
+// ---------------------------------------------------------------------------------------
+// Documenting errors per operation: `ApiError<S>` lists the statuses in `S`.
+
+pub trait ErrorSet: Send + Sync + 'static {
+    const STATUSES: &'static [u16];
+}
+
+fn describe(status: u16) -> &'static str {
+    match status {
+        400 => "VALIDATION_ERROR: a field, parameter or body is invalid; `field_errors` names each one.",
+        401 => "AUTHENTICATION_REQUIRED (no key sent) or INVALID_API_KEY (unknown or revoked key).",
+        403 => "INSUFFICIENT_PERMISSIONS: the key's scope does not allow this operation.",
+        404 => "NOT_FOUND: no such resource in the calling key's organization.",
+        409 => "CONFLICT: a unique value is taken, the resource's state forbids the change, or an Idempotency-Key was reused with a different body.",
+        413 => "PAYLOAD_TOO_LARGE: the body is over 1 MiB.",
+        415 => "UNSUPPORTED_MEDIA_TYPE: send `Content-Type: application/json`.",
+        429 => "RATE_LIMIT_EXCEEDED: wait `Retry-After` seconds.",
+        _ => "INTERNAL_ERROR: the server failed; no internals are disclosed.",
+    }
+}
+
+pub struct ApiError<S: ErrorSet>(pub AppError, PhantomData<S>);
+
+impl<S: ErrorSet> From<AppError> for ApiError<S> {
+    fn from(err: AppError) -> Self {
+        ApiError(err, PhantomData)
+    }
+}
+
+impl<S: ErrorSet> From<ApiError<S>> for poem::Error {
+    fn from(err: ApiError<S>) -> Self {
+        poem::Error::from(err.0)
+    }
+}
+
+impl<S: ErrorSet> IntoResponse for ApiError<S> {
+    fn into_response(self) -> Response {
+        render(&self.0)
+    }
+}
+
+impl<S: ErrorSet> ApiResponse for ApiError<S> {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: S::STATUSES
+                .iter()
+                .map(|&status| MetaResponse {
+                    description: describe(status),
+                    status: Some(status),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: "application/json",
+                        schema: ErrorBody::schema_ref(),
+                    }],
+                    headers: if status == 429 {
+                        vec![MetaHeader {
+                            name: "Retry-After".into(),
+                            description: Some("Seconds to wait before retrying.".into()),
+                            required: true,
+                            deprecated: false,
+                            schema: u64::schema_ref(),
+                        }]
+                    } else {
+                        vec![]
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        ErrorBody::register(registry);
+    }
+}
+
+macro_rules! error_set {
+    ($name:ident, $($status:literal),*) => {
+        pub struct $name;
+        impl ErrorSet for $name {
+            const STATUSES: &'static [u16] = &[$($status),*];
+        }
+    };
+}
+
+error_set!(ReadSet, 400, 401, 403, 404, 429, 500);
+error_set!(WriteSet, 400, 401, 403, 404, 409, 413, 415, 429, 500);
+
+/// Errors of a GET.
+pub type ReadError = ApiError<ReadSet>;
+/// Errors of a POST, PUT or DELETE.
+pub type WriteError = ApiError<WriteSet>;

@@ -1,0 +1,274 @@
+//! `/health`, `/v1/ping` and `/v1/api-keys`.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Header, Path};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+
+use super::auth::ApiKeyAuth;
+use super::error::{ReadError, WriteError};
+use super::types::{Input, JsonBody, Opt};
+use super::{post_write_redacting, AppState, Created, Tag};
+use crate::db::keys::{self as store, KeyRecord};
+use crate::domain::keys::Scope;
+use crate::domain::text::check_text;
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum KeyScope {
+    /// GET only.
+    Read,
+    /// Reads and every AR write.
+    Write,
+    /// Writes and key management.
+    Admin,
+}
+
+impl From<Scope> for KeyScope {
+    fn from(scope: Scope) -> Self {
+        match scope {
+            Scope::Read => KeyScope::Read,
+            Scope::Write => KeyScope::Write,
+            Scope::Admin => KeyScope::Admin,
+        }
+    }
+}
+
+impl From<KeyScope> for Scope {
+    fn from(scope: KeyScope) -> Self {
+        match scope {
+            KeyScope::Read => Scope::Read,
+            KeyScope::Write => Scope::Write,
+            KeyScope::Admin => Scope::Admin,
+        }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: String,
+}
+
+#[derive(Object, Debug, Clone)]
+#[oai(example)]
+pub struct Ping {
+    pub status: String,
+    /// The key's organization.
+    pub organization: String,
+    pub key_name: String,
+    /// The key's first characters, as shown in key listings.
+    pub key_prefix: String,
+    pub scope: KeyScope,
+}
+
+impl poem_openapi::types::Example for Ping {
+    fn example() -> Self {
+        Ping {
+            status: "ok".into(),
+            organization: "default".into(),
+            key_name: "admin".into(),
+            key_prefix: "arv_1a2b3c4d".into(),
+            scope: KeyScope::Admin,
+        }
+    }
+}
+
+/// An API key; the secret itself is never shown again after creation.
+#[derive(Object, Debug, Clone)]
+pub struct ApiKeyInfo {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub scope: KeyScope,
+    pub organization: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl From<KeyRecord> for ApiKeyInfo {
+    fn from(k: KeyRecord) -> Self {
+        ApiKeyInfo {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            scope: k.scope.into(),
+            organization: k.organization,
+            created_at: k.created_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// A new key, with its secret: store it now, it is shown only once.
+#[derive(Object, Debug, Clone)]
+pub struct CreatedApiKey {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub scope: KeyScope,
+    pub organization: String,
+    pub created_at: String,
+    /// The secret key. Arvalox keeps only its hash, so a replay under the same
+    /// Idempotency-Key answers `null` here.
+    pub key: Option<String>,
+}
+
+#[derive(Object, Debug, Clone, Default)]
+pub struct ApiKeyCreate {
+    /// 1–100 characters, to tell keys apart.
+    pub name: Input<String>,
+    /// Default `write`.
+    pub scope: Opt<KeyScope>,
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct ApiKeyList {
+    pub items: Vec<ApiKeyInfo>,
+    pub total: i64,
+}
+
+#[derive(ApiResponse)]
+pub enum Revoked {
+    /// Revoked: the key stops working at once.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+pub struct MetaApi;
+
+#[OpenApi(tag = "Tag::Authentication")]
+impl MetaApi {
+    /// Liveness check
+    ///
+    /// No key, no rate limit, no database: 200 while the server runs.
+    #[oai(path = "/health", method = "get", operation_id = "health")]
+    async fn health(&self) -> Json<Health> {
+        Json(Health {
+            status: "ok".into(),
+        })
+    }
+
+    /// Test API key authentication
+    #[oai(path = "/v1/ping", method = "get", operation_id = "ping")]
+    async fn ping(&self, auth: ApiKeyAuth) -> Result<Json<Ping>, ReadError> {
+        let ctx = auth.require(Scope::Read)?;
+        Ok(Json(Ping {
+            status: "ok".into(),
+            organization: ctx.organization.clone(),
+            key_name: ctx.key_name.clone(),
+            key_prefix: ctx.key_prefix.clone(),
+            scope: ctx.scope.into(),
+        }))
+    }
+}
+
+pub struct KeysApi;
+
+#[OpenApi(tag = "Tag::ApiKeys")]
+impl KeysApi {
+    /// List API keys
+    ///
+    /// The organization's keys, revoked ones included; never the secrets.
+    #[oai(path = "/v1/api-keys", method = "get", operation_id = "list_api_keys")]
+    async fn list(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+    ) -> Result<Json<ApiKeyList>, ReadError> {
+        let org = auth.require(Scope::Admin)?.organization_id;
+        let keys = state
+            .db
+            .read(move |conn| store::list_keys(conn, Some(org)))
+            .await?;
+        Ok(Json(ApiKeyList {
+            total: keys.len() as i64,
+            items: keys.into_iter().map(ApiKeyInfo::from).collect(),
+        }))
+    }
+
+    /// Create an API key
+    ///
+    /// The answer holds the secret key once; only its hash is stored.
+    #[oai(
+        path = "/v1/api-keys",
+        method = "post",
+        operation_id = "create_api_key"
+    )]
+    async fn create(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        /// Makes a retry safe: the same key and body return the first answer and write nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<ApiKeyCreate>,
+    ) -> Result<Created<CreatedApiKey>, WriteError> {
+        let org = auth.require(Scope::Admin)?.organization_id;
+        let (value, mut errors, hash) = body.into_parts();
+        let name = value.name.required("name", &mut errors);
+        if let Some(name) = &name {
+            if let Err(message) = check_text(name, 1, 100, false) {
+                errors.add("name", message);
+            }
+        }
+        let scope = match value.scope {
+            Input::Invalid(_) => {
+                errors.add("scope", "must be one of: read, write, admin");
+                None
+            }
+            other => other.optional("scope", &mut errors),
+        };
+        errors.finish()?;
+        let name = name.unwrap_or_default();
+        let scope = scope.map(Scope::from).unwrap_or(Scope::Write);
+        Ok(post_write_redacting(
+            &state,
+            org,
+            "/v1/api-keys".into(),
+            idempotency_key.0,
+            hash,
+            Some("key"),
+            move |tx, now| {
+                let (record, secret) = store::create_key(tx, org, name.trim(), scope, now)?;
+                let location = format!("/v1/api-keys/{}", record.id);
+                Ok((
+                    CreatedApiKey {
+                        id: record.id,
+                        name: record.name,
+                        prefix: record.prefix,
+                        scope: record.scope.into(),
+                        organization: record.organization,
+                        created_at: record.created_at,
+                        key: Some(secret),
+                    },
+                    Some(location),
+                ))
+            },
+        )
+        .await?)
+    }
+
+    /// Revoke an API key
+    #[oai(
+        path = "/v1/api-keys/:id",
+        method = "delete",
+        operation_id = "revoke_api_key"
+    )]
+    async fn revoke(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+    ) -> Result<Revoked, WriteError> {
+        let org = auth.require(Scope::Admin)?.organization_id;
+        let now = state.now_text();
+        state
+            .db
+            .write(move |tx| store::revoke_key(tx, Some(org), &id.0.to_string(), &now))
+            .await?;
+        Ok(Revoked::NoContent)
+    }
+}

@@ -1,0 +1,134 @@
+//! Cross-cutting HTTP concerns: the access log, the body limit and the `Allow` header.
+
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use poem::http::{header, HeaderValue, StatusCode};
+use poem::{Endpoint, IntoResponse, Request, Response};
+
+use super::error::render;
+use crate::error::AppError;
+
+/// Largest request body accepted, in bytes actually read.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Logs method, path (never the query string: it may carry an API key), status and time.
+pub async fn access_log<E: Endpoint>(inner: E, req: Request) -> poem::Result<Response> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = Instant::now();
+    let response = match inner.call(req).await {
+        Ok(response) => response.into_response(),
+        Err(err) => render(&super::error::to_app_error(err)),
+    };
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    Ok(response)
+}
+
+/// Buffers the body up to [`BODY_LIMIT`]: Content-Length is not trusted, a chunked body
+/// is counted as it arrives.
+pub async fn limit_body<E: Endpoint>(inner: E, mut req: Request) -> poem::Result<Response> {
+    let too_large = || Ok(render(&AppError::PayloadTooLarge { limit: BODY_LIMIT }));
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
+        return too_large();
+    }
+    let mut stream = req.take_body().into_bytes_stream();
+    let mut buffer = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(err) => {
+                return Ok(render(&AppError::field(
+                    "body",
+                    format!("the request body could not be read: {err}"),
+                )))
+            }
+        };
+        if buffer.len() + chunk.len() > BODY_LIMIT {
+            return too_large();
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    req.set_body(buffer);
+    Ok(inner.call(req).await?.into_response())
+}
+
+/// Methods served on each route, to answer a 405 with an `Allow` header.
+pub struct RouteTable {
+    routes: Vec<(Vec<String>, String)>,
+}
+
+impl RouteTable {
+    /// Reads the routes from the generated spec (mounted under `prefix`), plus `extra`.
+    pub fn from_spec(spec: &serde_json::Value, prefix: &str, extra: &[(&str, &str)]) -> Self {
+        let mut routes = Vec::new();
+        if let Some(paths) = spec.get("paths").and_then(|p| p.as_object()) {
+            for (path, item) in paths {
+                let methods: Vec<String> = item
+                    .as_object()
+                    .map(|ops| ops.keys().map(|m| m.to_uppercase()).collect())
+                    .unwrap_or_default();
+                routes.push((segments(&format!("{prefix}{path}")), methods.join(", ")));
+            }
+        }
+        for (path, methods) in extra {
+            routes.push((segments(path), methods.to_string()));
+        }
+        RouteTable { routes }
+    }
+
+    pub fn allowed(&self, path: &str) -> Option<&str> {
+        let wanted = segments(path);
+        self.routes
+            .iter()
+            .find(|(pattern, _)| {
+                pattern.len() == wanted.len()
+                    && pattern
+                        .iter()
+                        .zip(&wanted)
+                        .all(|(p, w)| p.starts_with('{') || p == w)
+            })
+            .map(|(_, methods)| methods.as_str())
+    }
+}
+
+fn segments(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub async fn allow_header<E: Endpoint>(
+    table: std::sync::Arc<RouteTable>,
+    inner: E,
+    req: Request,
+) -> poem::Result<Response> {
+    let path = req.uri().path().to_string();
+    let mut response = inner.call(req).await?.into_response();
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        if let Some(value) = table
+            .allowed(&path)
+            .and_then(|m| HeaderValue::from_str(m).ok())
+        {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+    }
+    Ok(response)
+}
+
+/// A panic in a handler answers that request alone with a JSON 500.
+pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    render(&AppError::Internal("a handler panicked".into()))
+}

@@ -1,0 +1,308 @@
+//! HTTP: the only module that knows poem. One submodule per resource.
+
+pub mod auth;
+pub mod customers;
+pub mod error;
+pub mod invoices;
+pub mod keys;
+pub mod middleware;
+pub mod payments;
+pub mod reports;
+pub mod types;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use poem::http::{header, HeaderValue, StatusCode};
+use poem::middleware::{CatchPanic, NormalizePath, TrailingSlash};
+use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
+use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::types::{ToJSON, Type};
+use poem_openapi::{ApiResponse, ExtraHeader, OpenApiService};
+
+use crate::clock::Clock;
+use crate::db::idempotency::{self, IdempotencyRequest, StoredResponse};
+use crate::db::Db;
+use crate::error::AppError;
+use crate::ratelimit::RateLimiter;
+
+/// What every handler shares.
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub limiter: RateLimiter,
+}
+
+impl AppState {
+    pub fn now_text(&self) -> String {
+        crate::db::timestamp(self.clock.now())
+    }
+}
+
+type Apis = (
+    keys::MetaApi,
+    customers::CustomersApi,
+    invoices::InvoicesApi,
+    payments::PaymentsApi,
+    reports::ReportsApi,
+    keys::KeysApi,
+);
+
+const DESCRIPTION: &str = "Accounts receivable over one SQLite file: customers, invoices, payments, aging and dashboard reports.\n\n\
+Authenticate with an API key in the `x-arvalox-api-key` header (recommended), the `X-API-Key` header, or the `x_arvalox_api_key` query parameter. \
+Money goes out as strings with two decimals (`\"1620.00\"`) and comes in as JSON numbers or strings, read exactly. \
+Every error has the body `{\"detail\", \"error_code\", \"field_errors\"}`. \
+Every POST takes an optional `Idempotency-Key` header: a retry with the same key and body returns the first answer and writes nothing. \
+Rate limits apply per key (by default 50 a minute, 1,000 an hour, 10,000 a day); every authenticated response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` for the window nearest exhaustion.";
+
+/// The OpenAPI service: the same value serves requests and prints `arvalox openapi`.
+pub fn api_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (
+            keys::MetaApi,
+            customers::CustomersApi,
+            invoices::InvoicesApi,
+            payments::PaymentsApi,
+            reports::ReportsApi,
+            keys::KeysApi,
+        ),
+        "Arvalox API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(DESCRIPTION)
+    .extra_response_header::<Option<u64>, _>(ExtraHeader::new("X-RateLimit-Limit").description(
+        "Requests allowed in the rate-limit window nearest exhaustion (authenticated routes).",
+    ))
+    .extra_response_header::<Option<u64>, _>(
+        ExtraHeader::new("X-RateLimit-Remaining").description("Requests left in that window."),
+    )
+    .extra_response_header::<Option<u64>, _>(
+        ExtraHeader::new("X-RateLimit-Reset")
+            .description("Unix epoch seconds at which that window starts over."),
+    )
+}
+
+pub fn spec_json() -> String {
+    api_service().spec()
+}
+
+/// The whole HTTP application, as `serve` runs it and tests drive it.
+pub fn build_app(state: Arc<AppState>) -> impl Endpoint {
+    let service = api_service();
+    let spec: serde_json::Value = serde_json::from_str(&service.spec()).unwrap_or_default();
+    let table = Arc::new(middleware::RouteTable::from_spec(
+        &spec,
+        "",
+        &[
+            ("/openapi.json", "GET"),
+            ("/openapi.yaml", "GET"),
+            ("/docs", "GET"),
+        ],
+    ));
+    let spec_json = service.spec_endpoint();
+    let spec_yaml = service.spec_endpoint_yaml();
+    let swagger = service.swagger_ui();
+    let auth_state = state.clone();
+    let api = service.around(move |ep, req| auth::authenticate(auth_state.clone(), ep, req));
+    Route::new()
+        .at("/openapi.json", spec_json)
+        .at("/openapi.yaml", spec_yaml)
+        .nest("/docs", swagger)
+        .nest("/", api)
+        .around(middleware::limit_body)
+        .data(state)
+        .catch_all_error(error::catch_all)
+        .around(move |ep, req| middleware::allow_header(table.clone(), ep, req))
+        .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .around(middleware::access_log)
+        .with(NormalizePath::new(TrailingSlash::Trim))
+}
+
+// ---------------------------------------------------------------------------------------
+// Answers to writes: raw JSON so a stored answer replays byte for byte.
+
+/// A JSON answer with status `STATUS` (201 adds a `Location` header); documented as `T`.
+pub struct JsonAnswer<T, const STATUS: u16> {
+    status: u16,
+    location: Option<String>,
+    body: String,
+    _schema: PhantomData<T>,
+}
+
+pub type Created<T> = JsonAnswer<T, 201>;
+pub type Done<T> = JsonAnswer<T, 200>;
+
+impl<T: Send, const STATUS: u16> IntoResponse for JsonAnswer<T, STATUS> {
+    fn into_response(self) -> Response {
+        let mut response = Response::builder()
+            .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK))
+            .content_type("application/json; charset=utf-8")
+            .body(self.body);
+        if let Some(value) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        response
+    }
+}
+
+impl<T: Type + Send, const STATUS: u16> ApiResponse for JsonAnswer<T, STATUS> {
+    fn meta() -> MetaResponses {
+        let headers = if STATUS == 201 {
+            vec![MetaHeader {
+                name: "Location".into(),
+                description: Some("Path of the created resource.".into()),
+                required: true,
+                deprecated: false,
+                schema: String::schema_ref(),
+            }]
+        } else {
+            vec![]
+        };
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: if STATUS == 201 { "Created." } else { "OK." },
+                status: Some(STATUS),
+                status_range: None,
+                content: vec![MetaMediaType {
+                    content_type: "application/json; charset=utf-8",
+                    schema: T::schema_ref(),
+                }],
+                headers,
+            }],
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+/// A POST: one IMMEDIATE transaction that, under an `Idempotency-Key`, first replays a
+/// stored answer (same request) or refuses the key (different request), and otherwise runs
+/// `f` and stores its answer with the write it describes.
+pub async fn post_write<T, const STATUS: u16, F>(
+    state: &AppState,
+    organization_id: i64,
+    request_path: String,
+    idempotency_key: Option<String>,
+    request_hash: String,
+    f: F,
+) -> Result<JsonAnswer<T, STATUS>, AppError>
+where
+    T: ToJSON + Send + 'static,
+    F: FnOnce(&rusqlite::Transaction, &str) -> Result<(T, Option<String>), AppError>
+        + Send
+        + 'static,
+{
+    post_write_redacting(
+        state,
+        organization_id,
+        request_path,
+        idempotency_key,
+        request_hash,
+        None,
+        f,
+    )
+    .await
+}
+
+/// `post_write` whose stored answer has the top-level field `secret_field` set to null:
+/// a secret is answered once and never stored, not even for replays.
+pub async fn post_write_redacting<T, const STATUS: u16, F>(
+    state: &AppState,
+    organization_id: i64,
+    request_path: String,
+    idempotency_key: Option<String>,
+    request_hash: String,
+    secret_field: Option<&'static str>,
+    f: F,
+) -> Result<JsonAnswer<T, STATUS>, AppError>
+where
+    T: ToJSON + Send + 'static,
+    F: FnOnce(&rusqlite::Transaction, &str) -> Result<(T, Option<String>), AppError>
+        + Send
+        + 'static,
+{
+    if let Some(key) = &idempotency_key {
+        if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(AppError::field(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            ));
+        }
+    }
+    let now = state.now_text();
+    let stored = state
+        .db
+        .write(move |tx| {
+            let request = idempotency_key.as_deref().map(|key| IdempotencyRequest {
+                organization_id,
+                key,
+                method: "POST",
+                path: &request_path,
+                request_hash: &request_hash,
+            });
+            if let Some(request) = &request {
+                if let Some(stored) = idempotency::lookup(tx, request)? {
+                    return Ok(stored);
+                }
+            }
+            let (value, location) = f(tx, &now)?;
+            let mut json = value.to_json().unwrap_or_default();
+            let answer = StoredResponse {
+                status: STATUS,
+                location,
+                body: json.to_string(),
+            };
+            if let Some(request) = &request {
+                if let Some(field) = secret_field {
+                    json[field] = serde_json::Value::Null;
+                }
+                let stored = StoredResponse {
+                    body: json.to_string(),
+                    ..answer.clone()
+                };
+                idempotency::store(tx, request, &stored, &now)?;
+            }
+            Ok(answer)
+        })
+        .await?;
+    Ok(JsonAnswer {
+        status: stored.status,
+        location: stored.location,
+        body: stored.body,
+        _schema: PhantomData,
+    })
+}
+
+/// `limit` (1–500, default 50) and `offset` (≥ 0, default 0).
+pub fn page_bounds(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64), AppError> {
+    let mut errors = crate::error::FieldErrorsBuilder::new();
+    let limit = limit.unwrap_or(50);
+    let offset = offset.unwrap_or(0);
+    if !(1..=500).contains(&limit) {
+        errors.add("limit", format!("must be between 1 and 500 (got {limit})"));
+    }
+    if offset < 0 {
+        errors.add("offset", format!("must be 0 or more (got {offset})"));
+    }
+    errors.finish()?;
+    Ok((limit, offset))
+}
+
+/// Operation groups in the spec and Swagger UI.
+#[derive(poem_openapi::Tags)]
+pub enum Tag {
+    /// Check an API key.
+    Authentication,
+    /// Manage your customers.
+    Customers,
+    /// Create and manage invoices.
+    Invoices,
+    /// Track and manage payments.
+    Payments,
+    /// Aging and dashboard analytics.
+    Reports,
+    /// Manage API keys (admin scope).
+    ApiKeys,
+}

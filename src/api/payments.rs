@@ -1,0 +1,289 @@
+//! `/v1/payments`.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object, OpenApi};
+
+use super::auth::ApiKeyAuth;
+use super::error::{ReadError, WriteError};
+use super::types::{Amount, Date, Input, JsonBody, Opt};
+use super::{page_bounds, post_write, AppState, Created, Tag};
+use crate::db::payments::{self as store, NewPayment, PaymentFilter};
+use crate::domain::keys::Scope;
+use crate::domain::money::Money;
+use crate::domain::payment::PaymentMethod;
+use crate::domain::text::check_text;
+use crate::error::{AppError, FieldErrorsBuilder};
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum Method {
+    BankTransfer,
+    Cash,
+    Check,
+    CreditCard,
+    DebitCard,
+    MobileMoney,
+    Online,
+    Other,
+}
+
+impl From<Method> for PaymentMethod {
+    fn from(method: Method) -> Self {
+        match method {
+            Method::BankTransfer => PaymentMethod::BankTransfer,
+            Method::Cash => PaymentMethod::Cash,
+            Method::Check => PaymentMethod::Check,
+            Method::CreditCard => PaymentMethod::CreditCard,
+            Method::DebitCard => PaymentMethod::DebitCard,
+            Method::MobileMoney => PaymentMethod::MobileMoney,
+            Method::Online => PaymentMethod::Online,
+            Method::Other => PaymentMethod::Other,
+        }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+#[oai(example)]
+pub struct Payment {
+    pub id: i64,
+    pub customer_id: i64,
+    pub invoice_id: Option<i64>,
+    pub amount: Amount,
+    pub payment_method: String,
+    pub payment_date: String,
+    pub reference_number: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: String,
+}
+
+impl poem_openapi::types::Example for Payment {
+    fn example() -> Self {
+        Payment {
+            id: 1,
+            customer_id: 1,
+            invoice_id: Some(1),
+            amount: Amount(Money::from_minor(50000)),
+            payment_method: "bank_transfer".into(),
+            payment_date: "2024-01-20".into(),
+            reference_number: Some("TXN123456".into()),
+            notes: None,
+            created_at: "2024-01-20T10:00:00.000Z".into(),
+        }
+    }
+}
+
+impl From<store::Payment> for Payment {
+    fn from(p: store::Payment) -> Self {
+        Payment {
+            id: p.id,
+            customer_id: p.customer_id,
+            invoice_id: p.invoice_id,
+            amount: Amount(p.amount),
+            payment_method: p.payment_method,
+            payment_date: p.payment_date,
+            reference_number: p.reference_number,
+            notes: p.notes,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// A payment against one invoice of the customer.
+#[derive(Object, Debug, Clone, Default)]
+#[oai(example)]
+pub struct PaymentCreate {
+    pub customer_id: Input<i64>,
+    /// An invoice of that customer, sent or partially paid.
+    pub invoice_id: Input<i64>,
+    /// More than 0, at most 2 decimals, at most the invoice's balance_due.
+    pub amount: Input<Amount>,
+    pub payment_method: Input<Method>,
+    /// Default today; not in the future, not before the invoice's issue_date.
+    pub payment_date: Opt<Date>,
+    /// Up to 100 characters.
+    pub reference_number: Opt<String>,
+    /// Up to 5000 characters.
+    pub notes: Opt<String>,
+}
+
+impl poem_openapi::types::Example for PaymentCreate {
+    fn example() -> Self {
+        PaymentCreate {
+            customer_id: Input::Value(1),
+            invoice_id: Input::Value(1),
+            amount: Input::Value(Amount(Money::from_minor(50000))),
+            payment_method: Input::Value(Method::BankTransfer),
+            payment_date: Input::Value(Date(
+                chrono::NaiveDate::from_ymd_opt(2024, 1, 20).unwrap_or_default(),
+            )),
+            reference_number: Input::Value("TXN123456".into()),
+            notes: Input::Absent,
+        }
+    }
+}
+
+fn check_create(
+    body: PaymentCreate,
+    today: chrono::NaiveDate,
+    mut errors: FieldErrorsBuilder,
+) -> Result<NewPayment, AppError> {
+    let customer_id = body.customer_id.required("customer_id", &mut errors);
+    let invoice_id = body.invoice_id.required("invoice_id", &mut errors);
+    let amount = body.amount.required("amount", &mut errors).map(|a| a.0);
+    if let Some(amount) = amount {
+        if !amount.is_positive() {
+            errors.add("amount", format!("must be more than 0 (got {amount})"));
+        }
+    }
+    let method = match body.payment_method {
+        Input::Invalid(_) => {
+            errors.add(
+                "payment_method",
+                format!("must be one of: {}", PaymentMethod::names()),
+            );
+            None
+        }
+        other => other.required("payment_method", &mut errors),
+    };
+    let payment_date = body.payment_date.optional("payment_date", &mut errors);
+    let reference_number = body
+        .reference_number
+        .optional("reference_number", &mut errors);
+    if let Some(text) = &reference_number {
+        if let Err(message) = check_text(text, 1, 100, false) {
+            errors.add("reference_number", message);
+        }
+    }
+    let notes = body.notes.optional("notes", &mut errors);
+    if let Some(text) = &notes {
+        if let Err(message) = check_text(text, 0, 5000, true) {
+            errors.add("notes", message);
+        }
+    }
+    errors.finish()?;
+    Ok(NewPayment {
+        customer_id: customer_id.unwrap_or_default(),
+        invoice_id: invoice_id.unwrap_or_default(),
+        amount: amount.unwrap_or_default(),
+        payment_method: method
+            .map(PaymentMethod::from)
+            .unwrap_or(PaymentMethod::Other),
+        payment_date: payment_date.map(|d| d.0).unwrap_or(today),
+        reference_number,
+        notes,
+    })
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct PaymentList {
+    pub items: Vec<Payment>,
+    /// Payments matching the filters, over all pages.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub struct PaymentsApi;
+
+#[OpenApi(tag = "Tag::Payments")]
+impl PaymentsApi {
+    /// List all payments
+    ///
+    /// Ordered by id. Date ranges are inclusive.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/v1/payments", method = "get", operation_id = "list_payments")]
+    async fn list(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        customer_id: Query<Option<i64>>,
+        invoice_id: Query<Option<i64>>,
+        payment_method: Query<Option<Method>>,
+        date_from: Query<Option<Date>>,
+        date_to: Query<Option<Date>>,
+        /// 1–500, default 50.
+        limit: Query<Option<i64>>,
+        /// Default 0.
+        offset: Query<Option<i64>>,
+    ) -> Result<Json<PaymentList>, ReadError> {
+        let org = auth.require(Scope::Read)?.organization_id;
+        let (limit, offset) = page_bounds(limit.0, offset.0)?;
+        let filter = PaymentFilter {
+            customer_id: customer_id.0,
+            invoice_id: invoice_id.0,
+            payment_method: payment_method.0.map(PaymentMethod::from),
+            date_from: date_from.0.map(|d| d.0),
+            date_to: date_to.0.map(|d| d.0),
+        };
+        let page = state
+            .db
+            .read(move |conn| store::list(conn, org, &filter, limit, offset))
+            .await?;
+        Ok(Json(PaymentList {
+            items: page.items.into_iter().map(Payment::from).collect(),
+            total: page.total,
+            limit: page.limit,
+            offset: page.offset,
+        }))
+    }
+
+    /// Record a new payment
+    ///
+    /// Applies the payment to its invoice in the same transaction: the invoice becomes `partially_paid` or `paid`. Concurrent payments never take an invoice past its total.
+    #[oai(
+        path = "/v1/payments",
+        method = "post",
+        operation_id = "create_payment"
+    )]
+    async fn create(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        /// Makes a retry safe: the same key and body return the first answer and write nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<PaymentCreate>,
+    ) -> Result<Created<Payment>, WriteError> {
+        let org = auth.require(Scope::Write)?.organization_id;
+        let today = state.clock.today();
+        let (value, errors, hash) = body.into_parts();
+        let new = check_create(value, today, errors)?;
+        Ok(post_write(
+            &state,
+            org,
+            "/v1/payments".into(),
+            idempotency_key.0,
+            hash,
+            move |tx, now| {
+                let payment = store::record(tx, org, new, today, now)?;
+                let location = format!("/v1/payments/{}", payment.id);
+                Ok((Payment::from(payment), Some(location)))
+            },
+        )
+        .await?)
+    }
+
+    /// Get payment details
+    #[oai(
+        path = "/v1/payments/:id",
+        method = "get",
+        operation_id = "get_payment"
+    )]
+    async fn get(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+    ) -> Result<Json<Payment>, ReadError> {
+        let org = auth.require(Scope::Read)?.organization_id;
+        let payment = state
+            .db
+            .read(move |conn| store::get(conn, org, id.0))
+            .await?;
+        Ok(Json(payment.into()))
+    }
+}

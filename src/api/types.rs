@@ -1,0 +1,581 @@
+//! Wire types shared by every resource: field wrappers that let a handler name every bad
+//! field at once, exact money and decimals, dates, the JSON body extractor, list pages.
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+use poem::{Request, RequestBody};
+use poem_openapi::payload::{ParsePayload, Payload};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::types::{
+    ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type,
+};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::domain::money::Money;
+use crate::error::{AppError, FieldErrorsBuilder};
+
+// ---------------------------------------------------------------------------------------
+// Input<T>: a request field that never fails to parse, so the whole body is read and every
+// bad field can be reported by name. Its schema is T's; `Opt<T>` is the same field, optional.
+
+/// An optional request field (absent or null is fine).
+pub type Opt<T> = Input<T, false>;
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Input<T, const REQUIRED: bool = true> {
+    #[default]
+    Absent,
+    Null,
+    Invalid(String),
+    Value(T),
+}
+
+impl<T: Type, const REQUIRED: bool> Type for Input<T, REQUIRED> {
+    const IS_REQUIRED: bool = REQUIRED && T::IS_REQUIRED;
+    type RawValueType = T::RawValueType;
+    type RawElementValueType = T::RawElementValueType;
+
+    fn name() -> Cow<'static, str> {
+        T::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        match self {
+            Input::Value(value) => value.as_raw_value(),
+            _ => None,
+        }
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        match self {
+            Input::Value(value) => value.raw_element_iter(),
+            _ => Box::new(std::iter::empty()),
+        }
+    }
+}
+
+impl<T: ParseFromJSON, const REQUIRED: bool> ParseFromJSON for Input<T, REQUIRED> {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        Ok(match value {
+            None => Input::Absent,
+            Some(Value::Null) => Input::Null,
+            Some(value) => match T::parse_from_json(Some(value)) {
+                Ok(parsed) => Input::Value(parsed),
+                Err(err) => Input::Invalid(err.into_message()),
+            },
+        })
+    }
+}
+
+impl<T: ToJSON, const REQUIRED: bool> ToJSON for Input<T, REQUIRED> {
+    fn to_json(&self) -> Option<Value> {
+        match self {
+            Input::Value(value) => value.to_json(),
+            _ => None,
+        }
+    }
+}
+
+impl<T, const REQUIRED: bool> Input<T, REQUIRED> {
+    /// The same value, as a field of the other kind.
+    pub fn into_kind<const OTHER: bool>(self) -> Input<T, OTHER> {
+        match self {
+            Input::Absent => Input::Absent,
+            Input::Null => Input::Null,
+            Input::Invalid(message) => Input::Invalid(message),
+            Input::Value(value) => Input::Value(value),
+        }
+    }
+
+    /// A field that must be present and valid.
+    pub fn required(self, field: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
+        match self {
+            Input::Value(value) => Some(value),
+            Input::Absent | Input::Null => {
+                errors.add(field, "This field is required");
+                None
+            }
+            Input::Invalid(message) => {
+                errors.add(field, message);
+                None
+            }
+        }
+    }
+
+    /// A field that may be absent or null.
+    pub fn optional(self, field: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
+        match self {
+            Input::Value(value) => Some(value),
+            Input::Absent | Input::Null => None,
+            Input::Invalid(message) => {
+                errors.add(field, message);
+                None
+            }
+        }
+    }
+
+    /// For partial updates: `None` when absent (keep), `Some(None)` when null (clear).
+    pub fn patch(self, field: &str, errors: &mut FieldErrorsBuilder) -> Option<Option<T>> {
+        match self {
+            Input::Absent => None,
+            Input::Null => Some(None),
+            Input::Value(value) => Some(Some(value)),
+            Input::Invalid(message) => {
+                errors.add(field, message);
+                None
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Exact decimals in, exact strings out.
+
+/// Reads a JSON number from its text (never through a binary float) or a decimal string.
+fn decimal_from_json(value: &Value) -> Result<Decimal, String> {
+    let text = match value {
+        Value::String(text) => text.trim().to_string(),
+        Value::Number(number) => number.to_string(),
+        other => {
+            return Err(format!(
+                "must be a decimal number or string, not {}",
+                json_kind(other)
+            ))
+        }
+    };
+    let parsed = if text.contains(['e', 'E']) {
+        Decimal::from_scientific(&text)
+    } else {
+        Decimal::from_str_exact(&text)
+    };
+    parsed.map_err(|_| format!("'{text}' is not a valid decimal number"))
+}
+
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+macro_rules! decimal_input {
+    ($name:ident, $example:literal, $description:literal) => {
+        #[doc = $description]
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct $name(pub Decimal);
+
+        impl Type for $name {
+            const IS_REQUIRED: bool = true;
+            type RawValueType = Self;
+            type RawElementValueType = Self;
+
+            fn name() -> Cow<'static, str> {
+                "string(decimal)".into()
+            }
+
+            fn schema_ref() -> MetaSchemaRef {
+                MetaSchemaRef::Inline(Box::new(MetaSchema {
+                    description: Some($description),
+                    example: Some(Value::String($example.into())),
+                    ..MetaSchema::new_with_format("string", "decimal")
+                }))
+            }
+
+            fn as_raw_value(&self) -> Option<&Self> {
+                Some(self)
+            }
+
+            fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+                Box::new(std::iter::once(self))
+            }
+        }
+
+        impl ParseFromJSON for $name {
+            fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+                let value = value.unwrap_or_default();
+                decimal_from_json(&value)
+                    .map($name)
+                    .map_err(ParseError::custom)
+            }
+        }
+
+        impl ToJSON for $name {
+            fn to_json(&self) -> Option<Value> {
+                Some(Value::String(self.0.to_string()))
+            }
+        }
+    };
+}
+
+decimal_input!(
+    DecimalIn,
+    "150.00",
+    "An exact decimal, as a JSON number or a string (\"150.00\"); it is read from its text, never through a binary float."
+);
+
+/// A money amount in responses: a string with exactly two decimals (`"1620.00"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount(pub Money);
+
+impl Type for Amount {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string(money)".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            description: Some("Money: a string with exactly two decimals."),
+            example: Some(Value::String("1620.00".into())),
+            pattern: Some("^-?[0-9]+\\.[0-9]{2}$".into()),
+            ..MetaSchema::new_with_format("string", "decimal")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ToJSON for Amount {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.to_string()))
+    }
+}
+
+impl ParseFromJSON for Amount {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        let value = value.unwrap_or_default();
+        let decimal = decimal_from_json(&value).map_err(ParseError::custom)?;
+        Money::from_exact(decimal)
+            .map(Amount)
+            .map_err(|err| ParseError::custom(err.to_string()))
+    }
+}
+
+/// A decimal in responses, exactly as stored (`"10"`, `"0.08"`, `"150.25"`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecimalOut(pub Decimal);
+
+impl Type for DecimalOut {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string(decimal)".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "decimal")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ToJSON for DecimalOut {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.to_string()))
+    }
+}
+
+impl DecimalOut {
+    /// Without trailing zeros: `10`, `0.08`.
+    pub fn plain(value: Decimal) -> Self {
+        DecimalOut(value.normalize())
+    }
+
+    /// With at least two decimals, like a price: `150.00`, `0.335`.
+    pub fn price(value: Decimal) -> Self {
+        let mut value = value.normalize();
+        if value.scale() < 2 {
+            value.rescale(2);
+        }
+        DecimalOut(value)
+    }
+}
+
+impl ParseFromJSON for DecimalOut {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        let value = value.unwrap_or_default();
+        decimal_from_json(&value)
+            .map(DecimalOut)
+            .map_err(ParseError::custom)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Dates: `YYYY-MM-DD`, shown in the spec as format `date`.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Date(pub NaiveDate);
+
+impl Date {
+    fn parse_text(text: &str) -> Result<Self, String> {
+        let valid_shape = text.len() == 10
+            && text.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        if !valid_shape {
+            return Err(format!("'{text}' is not a date in YYYY-MM-DD form"));
+        }
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Date)
+            .map_err(|_| format!("'{text}' is not a real calendar date"))
+    }
+}
+
+impl Type for Date {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string(date)".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            example: Some(Value::String("2024-01-15".into())),
+            ..MetaSchema::new_with_format("string", "date")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ParseFromJSON for Date {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value.unwrap_or_default() {
+            Value::String(text) => Date::parse_text(&text).map_err(ParseError::custom),
+            other => Err(ParseError::custom(format!(
+                "must be a date string in YYYY-MM-DD form, not {}",
+                json_kind(&other)
+            ))),
+        }
+    }
+}
+
+impl ParseFromParameter for Date {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Date::parse_text(value).map_err(ParseError::custom)
+    }
+}
+
+impl ToJSON for Date {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.format("%Y-%m-%d").to_string()))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// JsonBody<T>: the request body extractor. Malformed JSON, a non-object body and unknown
+// fields (at any depth) are 400s naming what is wrong; fields themselves are `Input<_>`.
+
+pub struct JsonBody<T> {
+    pub value: T,
+    /// SHA-256 of the body as parsed, for Idempotency-Key comparisons.
+    pub hash: String,
+    /// Unknown fields found in the body; handlers add their own findings and answer all at once.
+    unknown_fields: FieldErrorsBuilder,
+}
+
+impl<T> JsonBody<T> {
+    /// The body's value and an error collector that already names its unknown fields.
+    pub fn into_parts(self) -> (T, FieldErrorsBuilder, String) {
+        (self.value, self.unknown_fields, self.hash)
+    }
+}
+
+impl<T: Type> Payload for JsonBody<T> {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        matches!(content_type.parse::<mime::Mime>(), Ok(mime) if mime.type_() == "application"
+            && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")))
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let data = <Vec<u8> as poem::FromRequest>::from_request(request, body).await?;
+        if data.iter().all(u8::is_ascii_whitespace) {
+            return Err(
+                AppError::field("body", "A JSON object is required as the request body").into(),
+            );
+        }
+        let value: Value = serde_json::from_slice(&data)
+            .map_err(|err| AppError::field("body", format!("Malformed JSON: {err}")))?;
+        if !value.is_object() {
+            return Err(AppError::field(
+                "body",
+                format!("must be a JSON object, not {}", json_kind(&value)),
+            )
+            .into());
+        }
+        let mut registry = Registry::new();
+        T::register(&mut registry);
+        let mut errors = FieldErrorsBuilder::new();
+        unknown_fields(&registry, &T::schema_ref(), &value, "", &mut errors);
+        let hash = hex::encode(Sha256::digest(value.to_string().as_bytes()));
+        let parsed = T::parse_from_json(Some(value))
+            .map_err(|err| AppError::field("body", err.into_message()))?;
+        Ok(JsonBody {
+            value: parsed,
+            hash,
+            unknown_fields: errors,
+        })
+    }
+}
+
+fn resolve<'a>(registry: &'a Registry, schema: &'a MetaSchemaRef) -> Option<&'a MetaSchema> {
+    match schema {
+        MetaSchemaRef::Reference(name) => registry.schemas.get(name),
+        MetaSchemaRef::Inline(inline) => match inline.all_of.first() {
+            Some(first) if inline.properties.is_empty() => resolve(registry, first),
+            _ => Some(inline),
+        },
+    }
+}
+
+fn unknown_fields(
+    registry: &Registry,
+    schema: &MetaSchemaRef,
+    value: &Value,
+    path: &str,
+    errors: &mut FieldErrorsBuilder,
+) {
+    let Some(meta) = resolve(registry, schema) else {
+        return;
+    };
+    match value {
+        Value::Object(object) if meta.ty == "object" && !meta.properties.is_empty() => {
+            for (key, child) in object {
+                let field = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match meta.properties.iter().find(|(name, _)| name == key) {
+                    Some((_, child_schema)) => {
+                        unknown_fields(registry, child_schema, child, &field, errors)
+                    }
+                    None => errors.add(
+                        field,
+                        format!(
+                            "Unknown field '{key}'; allowed fields are: {}",
+                            meta.properties
+                                .iter()
+                                .map(|(name, _)| *name)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ),
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = meta.items.as_deref() {
+                for (index, item) in items.iter().enumerate() {
+                    unknown_fields(
+                        registry,
+                        item_schema,
+                        item,
+                        &format!("{path}[{index}]"),
+                        errors,
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+impl<'a, T: Type + ParseFromJSON> poem_openapi::ApiExtractor<'a> for JsonBody<T> {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] =
+        &[poem_openapi::ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <Self as Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        Some(poem_openapi::registry::MetaRequest {
+            description: None,
+            content: vec![poem_openapi::registry::MetaMediaType {
+                content_type: <Self as Payload>::CONTENT_TYPE,
+                schema: <Self as Payload>::schema_ref(),
+            }],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        match request.content_type() {
+            Some(content_type) if Self::check_content_type(content_type) => {
+                <Self as ParsePayload>::from_request(request, body).await
+            }
+            Some(content_type) => Err(AppError::UnsupportedMediaType(format!(
+                "Content-Type '{content_type}' is not supported: send application/json."
+            ))
+            .into()),
+            None => Err(AppError::UnsupportedMediaType(
+                "The Content-Type header is missing: send application/json.".into(),
+            )
+            .into()),
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! The one source of "now" and "today", so due dates and aging are testable for any date.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+
+    fn today(&self) -> NaiveDate {
+        self.now().date_naive()
+    }
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)]
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock stopped at one instant, for tests.
+pub struct FixedClock(pub DateTime<Utc>);
+
+impl FixedClock {
+    pub fn on(date: NaiveDate) -> Self {
+        FixedClock(date.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc())
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}

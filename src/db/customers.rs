@@ -1,0 +1,301 @@
+//! Customers.
+
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
+
+use super::next_sequence;
+use super::sql::{contains_pattern, Filter, Page};
+use crate::domain::money::Money;
+use crate::error::AppError;
+
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub id: i64,
+    pub customer_code: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub billing_address: Option<String>,
+    pub payment_terms_days: i64,
+    pub credit_limit: Option<Money>,
+    pub notes: Option<String>,
+    pub is_active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub outstanding_balance: Money,
+    pub overdue_balance: Money,
+}
+
+/// Every field of a customer a client may set; `None` code means "generate one".
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFields {
+    pub customer_code: Option<String>,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub billing_address: Option<String>,
+    pub payment_terms_days: i64,
+    pub credit_limit: Option<Money>,
+    pub notes: Option<String>,
+    pub is_active: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    pub search: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+// Balances are derived from open invoices, so they can never disagree with them.
+const SELECT_CUSTOMER: &str = "SELECT c.id, c.customer_code, c.name, c.email, c.phone, c.billing_address,
+        c.payment_terms_days, c.credit_limit_minor, c.notes, c.is_active, c.created_at, c.updated_at,
+        (SELECT COALESCE(SUM(i.total_minor - i.amount_paid_minor), 0) FROM invoices i
+          WHERE i.organization_id = c.organization_id AND i.customer_id = c.id
+            AND i.status IN ('sent', 'partially_paid')),
+        (SELECT COALESCE(SUM(i.total_minor - i.amount_paid_minor), 0) FROM invoices i
+          WHERE i.organization_id = c.organization_id AND i.customer_id = c.id
+            AND i.status IN ('sent', 'partially_paid') AND i.due_date < ?1)
+     FROM customers c";
+
+fn from_row(row: &Row) -> rusqlite::Result<Customer> {
+    Ok(Customer {
+        id: row.get(0)?,
+        customer_code: row.get(1)?,
+        name: row.get(2)?,
+        email: row.get(3)?,
+        phone: row.get(4)?,
+        billing_address: row.get(5)?,
+        payment_terms_days: row.get(6)?,
+        credit_limit: row.get::<_, Option<i64>>(7)?.map(Money::from_minor),
+        notes: row.get(8)?,
+        is_active: row.get(9)?,
+        created_at: row.get(10)?,
+        updated_at: row.get(11)?,
+        outstanding_balance: Money::from_minor(row.get(12)?),
+        overdue_balance: Money::from_minor(row.get(13)?),
+    })
+}
+
+pub fn get(conn: &Connection, org: i64, id: i64, today: &str) -> Result<Customer, AppError> {
+    conn.query_row(
+        &format!("{SELECT_CUSTOMER} WHERE c.id = ?2 AND c.organization_id = ?3"),
+        params![today, id, org],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| not_found(id))
+}
+
+pub fn not_found(id: i64) -> AppError {
+    AppError::NotFound(format!("Customer {id} not found."))
+}
+
+pub fn exists(conn: &Connection, org: i64, id: i64) -> Result<bool, AppError> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM customers WHERE id = ?1 AND organization_id = ?2",
+            params![id, org],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+pub fn payment_terms_days(conn: &Connection, org: i64, id: i64) -> Result<Option<i64>, AppError> {
+    Ok(conn
+        .query_row(
+            "SELECT payment_terms_days FROM customers WHERE id = ?1 AND organization_id = ?2",
+            params![id, org],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+pub fn list(
+    conn: &Connection,
+    org: i64,
+    filter: &CustomerFilter,
+    limit: i64,
+    offset: i64,
+    today: &str,
+) -> Result<Page<Customer>, AppError> {
+    let mut where_ = Filter::default();
+    where_.push("c.organization_id = ?", Value::Integer(org));
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+        let pattern = contains_pattern(search);
+        where_.push_all(
+            "(c.name LIKE ? ESCAPE '\\' OR c.customer_code LIKE ? ESCAPE '\\' OR c.email LIKE ? ESCAPE '\\')",
+            [pattern.clone(), pattern.clone(), pattern],
+        );
+    }
+    if let Some(active) = filter.is_active {
+        where_.push("c.is_active = ?", Value::Integer(active.into()));
+    }
+    let where_sql = where_.where_sql();
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM customers c {where_sql}"),
+        params_from_iter(where_.params.iter()),
+        |row| row.get(0),
+    )?;
+    let mut values = vec![Value::Text(today.to_string())];
+    values.extend(where_.params.iter().cloned());
+    values.push(Value::Integer(limit));
+    values.push(Value::Integer(offset));
+    // ?1 is today; the filter's anonymous parameters follow it.
+    let sql = format!("{SELECT_CUSTOMER} {where_sql} ORDER BY c.id LIMIT ? OFFSET ?");
+    let mut stmt = conn.prepare(&sql)?;
+    let items = stmt
+        .query_map(params_from_iter(values.iter()), from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page {
+        items,
+        total,
+        limit,
+        offset,
+    })
+}
+
+fn code_taken(
+    conn: &Connection,
+    org: i64,
+    code: &str,
+    except_id: Option<i64>,
+) -> Result<bool, AppError> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM customers WHERE organization_id = ?1 AND customer_code = ?2 AND id IS NOT ?3",
+            params![org, code, except_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+fn duplicate_code(code: &str) -> AppError {
+    AppError::conflict_on(
+        "customer_code",
+        format!("A customer with customer_code '{code}' already exists."),
+    )
+}
+
+pub fn create(
+    tx: &Transaction,
+    org: i64,
+    fields: CustomerFields,
+    now: &str,
+    today: &str,
+) -> Result<Customer, AppError> {
+    let code = match fields.customer_code.clone() {
+        Some(code) => {
+            if code_taken(tx, org, &code, None)? {
+                return Err(duplicate_code(&code));
+            }
+            code
+        }
+        // Skip numbers a client already chose by hand.
+        None => loop {
+            let candidate = format!("CUST-{:05}", next_sequence(tx, org, "customer")?);
+            if !code_taken(tx, org, &candidate, None)? {
+                break candidate;
+            }
+        },
+    };
+    tx.execute(
+        "INSERT INTO customers (organization_id, customer_code, name, email, phone, billing_address,
+            payment_terms_days, credit_limit_minor, notes, is_active, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+        params![
+            org,
+            code,
+            fields.name,
+            fields.email,
+            fields.phone,
+            fields.billing_address,
+            fields.payment_terms_days,
+            fields.credit_limit.map(Money::minor),
+            fields.notes,
+            fields.is_active,
+            now
+        ],
+    )?;
+    get(tx, org, tx.last_insert_rowid(), today)
+}
+
+/// Replaces every settable field (the caller merged the partial update into `fields`).
+pub fn update(
+    tx: &Transaction,
+    org: i64,
+    id: i64,
+    fields: CustomerFields,
+    now: &str,
+    today: &str,
+) -> Result<Customer, AppError> {
+    let code = fields.customer_code.clone().unwrap_or_default();
+    if code_taken(tx, org, &code, Some(id))? {
+        return Err(duplicate_code(&code));
+    }
+    let changed = tx.execute(
+        "UPDATE customers SET customer_code = ?3, name = ?4, email = ?5, phone = ?6,
+            billing_address = ?7, payment_terms_days = ?8, credit_limit_minor = ?9, notes = ?10,
+            is_active = ?11, updated_at = ?12
+         WHERE id = ?1 AND organization_id = ?2",
+        params![
+            id,
+            org,
+            code,
+            fields.name,
+            fields.email,
+            fields.phone,
+            fields.billing_address,
+            fields.payment_terms_days,
+            fields.credit_limit.map(Money::minor),
+            fields.notes,
+            fields.is_active,
+            now
+        ],
+    )?;
+    if changed == 0 {
+        return Err(not_found(id));
+    }
+    get(tx, org, id, today)
+}
+
+pub fn delete(tx: &Transaction, org: i64, id: i64) -> Result<(), AppError> {
+    if !exists(tx, org, id)? {
+        return Err(not_found(id));
+    }
+    let invoices: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM invoices WHERE organization_id = ?1 AND customer_id = ?2",
+        params![org, id],
+        |row| row.get(0),
+    )?;
+    let payments: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM payments WHERE organization_id = ?1 AND customer_id = ?2",
+        params![org, id],
+        |row| row.get(0),
+    )?;
+    if invoices > 0 || payments > 0 {
+        return Err(AppError::conflict(format!(
+            "Customer {id} has {invoices} invoice(s) and cannot be deleted; set is_active to false instead."
+        )));
+    }
+    tx.execute(
+        "DELETE FROM customers WHERE id = ?1 AND organization_id = ?2",
+        params![id, org],
+    )?;
+    Ok(())
+}
+
+pub fn to_fields(customer: &Customer) -> CustomerFields {
+    CustomerFields {
+        customer_code: Some(customer.customer_code.clone()),
+        name: customer.name.clone(),
+        email: customer.email.clone(),
+        phone: customer.phone.clone(),
+        billing_address: customer.billing_address.clone(),
+        payment_terms_days: customer.payment_terms_days,
+        credit_limit: customer.credit_limit,
+        notes: customer.notes.clone(),
+        is_active: customer.is_active,
+    }
+}

@@ -1,0 +1,411 @@
+//! Invoices and their lines.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use chrono::{Datelike, NaiveDate};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
+use rust_decimal::Decimal;
+
+use super::customers;
+use super::next_sequence;
+use super::sql::{Filter, Page};
+use crate::domain::invoice::{
+    generated_invoice_number, invoice_totals, InvoiceStatus, InvoiceTotals, LineAmounts, LineInput,
+};
+use crate::domain::money::Money;
+use crate::error::AppError;
+
+#[derive(Debug, Clone)]
+pub struct InvoiceItem {
+    pub id: i64,
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub tax_rate: Decimal,
+    pub line_subtotal: Money,
+    pub line_tax: Money,
+    pub line_total: Money,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppliedPayment {
+    pub payment_id: i64,
+    pub amount: Money,
+    pub payment_date: String,
+    pub payment_method: String,
+    pub reference_number: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Invoice {
+    pub id: i64,
+    pub customer_id: i64,
+    pub invoice_number: String,
+    pub status: InvoiceStatus,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub notes: Option<String>,
+    pub subtotal: Money,
+    pub tax_total: Money,
+    pub total: Money,
+    pub amount_paid: Money,
+    pub created_at: String,
+    pub updated_at: String,
+    pub items: Vec<InvoiceItem>,
+    /// Filled for the detail view only.
+    pub payments: Vec<AppliedPayment>,
+}
+
+impl Invoice {
+    pub fn balance_due(&self) -> Money {
+        if self.status == InvoiceStatus::Void {
+            return Money::ZERO;
+        }
+        Money::from_minor(self.total.minor() - self.amount_paid.minor())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInvoice {
+    pub customer_id: i64,
+    pub invoice_number: Option<String>,
+    pub issue_date: NaiveDate,
+    pub due_date: Option<NaiveDate>,
+    pub status: InvoiceStatus,
+    pub notes: Option<String>,
+    pub lines: Vec<(LineInput, LineAmounts)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceFilter {
+    pub customer_id: Option<i64>,
+    pub status: Option<StatusFilter>,
+    pub issue_date_from: Option<NaiveDate>,
+    pub issue_date_to: Option<NaiveDate>,
+    pub due_date_from: Option<NaiveDate>,
+    pub due_date_to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum StatusFilter {
+    Is(InvoiceStatus),
+    Overdue,
+}
+
+const SELECT_INVOICE: &str =
+    "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
+        subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at
+     FROM invoices";
+
+fn parse_date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default()
+}
+
+pub fn date_text(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+fn from_row(row: &Row) -> rusqlite::Result<Invoice> {
+    let status: String = row.get(3)?;
+    Ok(Invoice {
+        id: row.get(0)?,
+        customer_id: row.get(1)?,
+        invoice_number: row.get(2)?,
+        status: InvoiceStatus::parse(&status).unwrap_or(InvoiceStatus::Draft),
+        issue_date: parse_date(&row.get::<_, String>(4)?),
+        due_date: parse_date(&row.get::<_, String>(5)?),
+        notes: row.get(6)?,
+        subtotal: Money::from_minor(row.get(7)?),
+        tax_total: Money::from_minor(row.get(8)?),
+        total: Money::from_minor(row.get(9)?),
+        amount_paid: Money::from_minor(row.get(10)?),
+        created_at: row.get(11)?,
+        updated_at: row.get(12)?,
+        items: Vec::new(),
+        payments: Vec::new(),
+    })
+}
+
+pub fn not_found(id: i64) -> AppError {
+    AppError::NotFound(format!("Invoice {id} not found."))
+}
+
+/// The invoice row alone, without items or payments.
+pub fn get_header(conn: &Connection, org: i64, id: i64) -> Result<Option<Invoice>, AppError> {
+    Ok(conn
+        .query_row(
+            &format!("{SELECT_INVOICE} WHERE id = ?1 AND organization_id = ?2"),
+            params![id, org],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// The detail view: items and the payments applied to it.
+pub fn get(conn: &Connection, org: i64, id: i64) -> Result<Invoice, AppError> {
+    let mut invoice = get_header(conn, org, id)?.ok_or_else(|| not_found(id))?;
+    attach_items(conn, std::slice::from_mut(&mut invoice))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, a.amount_minor, a.applied_date, p.payment_method, p.reference_number
+         FROM payment_applications a JOIN payments p ON p.id = a.payment_id
+         WHERE a.invoice_id = ?1 ORDER BY a.applied_date, a.id",
+    )?;
+    invoice.payments = stmt
+        .query_map([id], |row| {
+            Ok(AppliedPayment {
+                payment_id: row.get(0)?,
+                amount: Money::from_minor(row.get(1)?),
+                payment_date: row.get(2)?,
+                payment_method: row.get(3)?,
+                reference_number: row.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(invoice)
+}
+
+fn decimal_column(row: &Row, index: usize) -> rusqlite::Result<Decimal> {
+    let text: String = row.get(index)?;
+    Decimal::from_str(&text).map_err(|err| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(err))
+    })
+}
+
+/// Loads the items of all `invoices` in one query.
+fn attach_items(conn: &Connection, invoices: &mut [Invoice]) -> Result<(), AppError> {
+    if invoices.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Value> = invoices.iter().map(|i| Value::Integer(i.id)).collect();
+    let placeholders = vec!["?"; ids.len()].join(",");
+    let mut stmt = conn.prepare(&format!(
+        "SELECT invoice_id, id, description, quantity, unit_price, tax_rate,
+                line_subtotal_minor, line_tax_minor, line_total_minor
+         FROM invoice_items WHERE invoice_id IN ({placeholders}) ORDER BY invoice_id, position"
+    ))?;
+    let mut by_invoice: HashMap<i64, Vec<InvoiceItem>> = HashMap::new();
+    let rows = stmt.query_map(params_from_iter(ids.iter()), |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            InvoiceItem {
+                id: row.get(1)?,
+                description: row.get(2)?,
+                quantity: decimal_column(row, 3)?,
+                unit_price: decimal_column(row, 4)?,
+                tax_rate: decimal_column(row, 5)?,
+                line_subtotal: Money::from_minor(row.get(6)?),
+                line_tax: Money::from_minor(row.get(7)?),
+                line_total: Money::from_minor(row.get(8)?),
+            },
+        ))
+    })?;
+    for row in rows {
+        let (invoice_id, item) = row?;
+        by_invoice.entry(invoice_id).or_default().push(item);
+    }
+    for invoice in invoices.iter_mut() {
+        invoice.items = by_invoice.remove(&invoice.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+pub fn list(
+    conn: &Connection,
+    org: i64,
+    filter: &InvoiceFilter,
+    limit: i64,
+    offset: i64,
+    today: NaiveDate,
+) -> Result<Page<Invoice>, AppError> {
+    let mut where_ = Filter::new("organization_id", org);
+    if let Some(customer_id) = filter.customer_id {
+        where_.push("customer_id = ?", Value::Integer(customer_id));
+    }
+    match filter.status {
+        Some(StatusFilter::Is(status)) => {
+            where_.push("status = ?", Value::Text(status.as_str().into()))
+        }
+        Some(StatusFilter::Overdue) => {
+            where_.push_plain(
+                "status IN ('sent', 'partially_paid') AND amount_paid_minor < total_minor",
+            );
+            where_.push("due_date < ?", Value::Text(date_text(today)));
+        }
+        None => {}
+    }
+    let ranges = [
+        ("issue_date >= ?", filter.issue_date_from),
+        ("issue_date <= ?", filter.issue_date_to),
+        ("due_date >= ?", filter.due_date_from),
+        ("due_date <= ?", filter.due_date_to),
+    ];
+    for (clause, date) in ranges {
+        if let Some(date) = date {
+            where_.push(clause, Value::Text(date_text(date)));
+        }
+    }
+    let where_sql = where_.where_sql();
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM invoices {where_sql}"),
+        params_from_iter(where_.params.iter()),
+        |row| row.get(0),
+    )?;
+    let mut values = where_.params.clone();
+    values.push(Value::Integer(limit));
+    values.push(Value::Integer(offset));
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT_INVOICE} {where_sql} ORDER BY id LIMIT ? OFFSET ?"
+    ))?;
+    let mut items = stmt
+        .query_map(params_from_iter(values.iter()), from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    attach_items(conn, &mut items)?;
+    Ok(Page {
+        items,
+        total,
+        limit,
+        offset,
+    })
+}
+
+fn number_taken(conn: &Connection, org: i64, number: &str) -> Result<bool, AppError> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM invoices WHERE organization_id = ?1 AND invoice_number = ?2",
+            params![org, number],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+pub fn create(tx: &Transaction, org: i64, new: NewInvoice, now: &str) -> Result<Invoice, AppError> {
+    let terms = customers::payment_terms_days(tx, org, new.customer_id)?.ok_or_else(|| {
+        AppError::field(
+            "customer_id",
+            format!("customer {} does not exist", new.customer_id),
+        )
+    })?;
+    let due_date = match new.due_date {
+        Some(due) => due,
+        None => new
+            .issue_date
+            .checked_add_days(chrono::Days::new(terms.max(0) as u64))
+            .ok_or_else(|| AppError::field("issue_date", "is too far in the future"))?,
+    };
+    if due_date < new.issue_date {
+        return Err(AppError::field(
+            "due_date",
+            format!(
+                "must not be before issue_date ({})",
+                date_text(new.issue_date)
+            ),
+        ));
+    }
+    let amounts: Vec<LineAmounts> = new.lines.iter().map(|(_, amounts)| *amounts).collect();
+    let totals: InvoiceTotals = invoice_totals(&amounts)
+        .map_err(|err| AppError::field("items", format!("invoice total {err}")))?;
+    let number = match new.invoice_number {
+        Some(number) => {
+            if number_taken(tx, org, &number)? {
+                return Err(AppError::conflict_on(
+                    "invoice_number",
+                    format!("An invoice with invoice_number '{number}' already exists."),
+                ));
+            }
+            number
+        }
+        None => {
+            let year = new.issue_date.year();
+            loop {
+                let sequence = next_sequence(tx, org, &format!("invoice-{year}"))?;
+                let candidate = generated_invoice_number(year, sequence);
+                if !number_taken(tx, org, &candidate)? {
+                    break candidate;
+                }
+            }
+        }
+    };
+    tx.execute(
+        "INSERT INTO invoices (organization_id, customer_id, invoice_number, status, issue_date,
+            due_date, notes, subtotal_minor, tax_total_minor, total_minor, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+        params![
+            org,
+            new.customer_id,
+            number,
+            new.status.as_str(),
+            date_text(new.issue_date),
+            date_text(due_date),
+            new.notes,
+            totals.subtotal.minor(),
+            totals.tax_total.minor(),
+            totals.total.minor(),
+            now
+        ],
+    )?;
+    let invoice_id = tx.last_insert_rowid();
+    let mut insert_item = tx.prepare_cached(
+        "INSERT INTO invoice_items (invoice_id, position, description, quantity, unit_price, tax_rate,
+            line_subtotal_minor, line_tax_minor, line_total_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for (position, (line, amounts)) in new.lines.iter().enumerate() {
+        insert_item.execute(params![
+            invoice_id,
+            position as i64,
+            line.description,
+            line.quantity.normalize().to_string(),
+            line.unit_price.normalize().to_string(),
+            line.tax_rate.normalize().to_string(),
+            amounts.subtotal.minor(),
+            amounts.tax.minor(),
+            amounts.total.minor()
+        ])?;
+    }
+    get(tx, org, invoice_id)
+}
+
+/// `draft` → `sent`.
+pub fn send(tx: &Transaction, org: i64, id: i64, now: &str) -> Result<Invoice, AppError> {
+    let invoice = get_header(tx, org, id)?.ok_or_else(|| not_found(id))?;
+    if invoice.status != InvoiceStatus::Draft {
+        return Err(AppError::conflict(format!(
+            "Invoice {id} is {}; only a draft can be sent.",
+            invoice.status.as_str()
+        )));
+    }
+    set_status(tx, id, InvoiceStatus::Sent, now)?;
+    get(tx, org, id)
+}
+
+/// Any invoice with no payments applied can be voided.
+pub fn void(tx: &Transaction, org: i64, id: i64, now: &str) -> Result<Invoice, AppError> {
+    let invoice = get_header(tx, org, id)?.ok_or_else(|| not_found(id))?;
+    if invoice.status == InvoiceStatus::Void {
+        return Err(AppError::conflict(format!("Invoice {id} is already void.")));
+    }
+    if invoice.amount_paid.is_positive() {
+        return Err(AppError::conflict(format!(
+            "Invoice {id} has payments of {} applied and cannot be voided.",
+            invoice.amount_paid
+        )));
+    }
+    set_status(tx, id, InvoiceStatus::Void, now)?;
+    get(tx, org, id)
+}
+
+pub fn set_status(
+    tx: &Transaction,
+    id: i64,
+    status: InvoiceStatus,
+    now: &str,
+) -> Result<(), AppError> {
+    tx.execute(
+        "UPDATE invoices SET status = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, status.as_str(), now],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! Organizations and API keys.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+
+use crate::domain::keys::{self, Scope};
+use crate::error::AppError;
+
+#[derive(Debug, Clone)]
+pub struct KeyRecord {
+    pub id: i64,
+    pub organization_id: i64,
+    pub organization: String,
+    pub name: String,
+    pub prefix: String,
+    pub scope: Scope,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+const KEY_COLUMNS: &str =
+    "k.id, k.organization_id, o.slug, k.name, k.prefix, k.scope, k.created_at, k.revoked_at";
+
+fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
+    let scope: String = row.get(5)?;
+    Ok(KeyRecord {
+        id: row.get(0)?,
+        organization_id: row.get(1)?,
+        organization: row.get(2)?,
+        name: row.get(3)?,
+        prefix: row.get(4)?,
+        scope: Scope::parse(&scope).unwrap_or(Scope::Read),
+        created_at: row.get(6)?,
+        revoked_at: row.get(7)?,
+    })
+}
+
+/// The organization's id, creating it when it does not exist yet.
+pub fn ensure_organization(tx: &Transaction, slug: &str, now: &str) -> Result<i64, AppError> {
+    tx.execute(
+        "INSERT INTO organizations (slug, name, created_at) VALUES (?1, ?1, ?2)
+         ON CONFLICT (slug) DO NOTHING",
+        params![slug, now],
+    )?;
+    Ok(tx.query_row(
+        "SELECT id FROM organizations WHERE slug = ?1",
+        [slug],
+        |row| row.get(0),
+    )?)
+}
+
+/// Stores a new key's hash and returns the record and the secret, which is never stored.
+pub fn create_key(
+    tx: &Transaction,
+    organization_id: i64,
+    name: &str,
+    scope: Scope,
+    now: &str,
+) -> Result<(KeyRecord, String), AppError> {
+    let new_key = keys::generate();
+    tx.execute(
+        "INSERT INTO api_keys (organization_id, name, prefix, key_hash, scope, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            organization_id,
+            name,
+            new_key.prefix,
+            new_key.hash,
+            scope.as_str(),
+            now
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    let record = get_key(tx, id)?.ok_or_else(|| AppError::Internal("key vanished".into()))?;
+    Ok((record, new_key.secret))
+}
+
+fn get_key(conn: &Connection, id: i64) -> Result<Option<KeyRecord>, AppError> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {KEY_COLUMNS} FROM api_keys k JOIN organizations o ON o.id = k.organization_id WHERE k.id = ?1"
+            ),
+            [id],
+            key_from_row,
+        )
+        .optional()?)
+}
+
+/// Keys of one organization, or of all when `organization_id` is `None` (the CLI).
+pub fn list_keys(
+    conn: &Connection,
+    organization_id: Option<i64>,
+) -> Result<Vec<KeyRecord>, AppError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys k JOIN organizations o ON o.id = k.organization_id
+         WHERE (?1 IS NULL OR k.organization_id = ?1) ORDER BY k.id"
+    ))?;
+    let rows = stmt.query_map([organization_id], key_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Revokes by id or by displayed prefix; revoking twice keeps the first revocation time.
+pub fn revoke_key(
+    tx: &Transaction,
+    organization_id: Option<i64>,
+    id_or_prefix: &str,
+    now: &str,
+) -> Result<KeyRecord, AppError> {
+    let id: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM api_keys
+             WHERE (?1 IS NULL OR organization_id = ?1)
+               AND (CAST(id AS TEXT) = ?2 OR prefix = ?2)
+             ORDER BY id LIMIT 1",
+            params![organization_id, id_or_prefix],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let id = id.ok_or_else(|| AppError::NotFound(format!("API key {id_or_prefix} not found.")))?;
+    tx.execute(
+        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+        params![id, now],
+    )?;
+    get_key(tx, id)?.ok_or_else(|| AppError::Internal("key vanished".into()))
+}
+
+/// The live key with this hash, if any.
+pub fn find_active_by_hash(conn: &Connection, hash: &str) -> Result<Option<KeyRecord>, AppError> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {KEY_COLUMNS} FROM api_keys k JOIN organizations o ON o.id = k.organization_id
+                 WHERE k.key_hash = ?1 AND k.revoked_at IS NULL"
+            ),
+            [hash],
+            key_from_row,
+        )
+        .optional()?)
+}
+
+pub fn count_keys(conn: &Connection) -> Result<i64, AppError> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM api_keys", [], |row| row.get(0))?)
+}

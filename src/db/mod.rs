@@ -1,0 +1,159 @@
+//! Storage: owns the pool and every SQL string. Functions here work at use-case
+//! granularity over a connection or transaction and return plain records.
+
+pub mod customers;
+pub mod idempotency;
+pub mod invoices;
+pub mod keys;
+pub mod payments;
+pub mod reports;
+pub mod sql;
+
+use std::path::Path;
+use std::time::Duration;
+
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::error::AppError;
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// How hard SQLite works to keep a commit through a crash or power cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Synchronous {
+    /// Every commit is on disk before it is acknowledged (the default).
+    Full,
+    /// WAL commits may be lost on power failure (not on a process crash).
+    Normal,
+    /// No fsync at all: fast, and acknowledged writes can be lost on power failure.
+    Off,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+            Synchronous::Off => "OFF",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<SqliteConnectionManager>,
+}
+
+impl Db {
+    /// Opens (or creates) the file and runs the embedded migrations.
+    pub fn open(path: &Path, synchronous: Synchronous) -> Result<Db, AppError> {
+        let sync = synchronous.pragma();
+        let manager = SqliteConnectionManager::file(path).with_init(move |conn| {
+            conn.busy_timeout(Duration::from_secs(10))?;
+            conn.execute_batch(&format!(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = {sync};
+                 PRAGMA foreign_keys = ON;"
+            ))
+        });
+        let pool = Pool::builder()
+            .max_size(4)
+            .connection_timeout(Duration::from_secs(30))
+            .build(manager)
+            .map_err(|err| {
+                AppError::Internal(format!("cannot open database {}: {err}", path.display()))
+            })?;
+        let db = Db { pool };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    fn migrate(&self) -> Result<(), AppError> {
+        let mut conn = self.pool.get()?;
+        embedded::migrations::runner()
+            .set_grouped(true)
+            .run(&mut *conn)
+            .map_err(|err| AppError::Internal(format!("migration failed: {err}")))?;
+        Ok(())
+    }
+
+    /// Runs `f` on a pooled connection, on a blocking thread.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        run_blocking(move || {
+            let conn = pool.get()?;
+            f(&conn)
+        })
+        .await
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction, on a blocking thread: writers serialize at
+    /// BEGIN, so a check made inside `f` still holds when `f` writes. Commits on `Ok`.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction) -> Result<T, AppError> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || db.write_blocking(f)).await
+    }
+
+    /// `write` for callers that are not async (the CLI).
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&Transaction) -> Result<T, AppError>,
+    {
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    pub fn read_blocking<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&Connection) -> Result<T, AppError>,
+    {
+        let conn = self.pool.get()?;
+        f(&conn)
+    }
+}
+
+async fn run_blocking<T, F>(f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, AppError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result,
+        // Re-raise so CatchPanic answers this request with a JSON 500; the pool's
+        // connection was dropped with the thread's stack, so nothing stays poisoned.
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(err) => Err(AppError::Internal(format!("blocking task failed: {err}"))),
+    }
+}
+
+/// Now, as stored in `created_at` columns.
+pub fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
+    now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Next value of a per-organization counter.
+pub fn next_sequence(tx: &Transaction, org: i64, name: &str) -> Result<i64, AppError> {
+    let value = tx.query_row(
+        "INSERT INTO sequences (organization_id, name, next_value) VALUES (?1, ?2, 2)
+         ON CONFLICT (organization_id, name) DO UPDATE SET next_value = next_value + 1
+         RETURNING next_value - 1",
+        rusqlite::params![org, name],
+        |row| row.get(0),
+    )?;
+    Ok(value)
+}

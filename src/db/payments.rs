@@ -1,0 +1,224 @@
+//! Payments and their application to invoices.
+
+use chrono::NaiveDate;
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
+
+use super::customers;
+use super::invoices::{self, date_text};
+use super::sql::{Filter, Page};
+use crate::domain::invoice::InvoiceStatus;
+use crate::domain::money::Money;
+use crate::domain::payment::PaymentMethod;
+use crate::error::AppError;
+
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub id: i64,
+    pub customer_id: i64,
+    pub invoice_id: Option<i64>,
+    pub amount: Money,
+    pub payment_method: String,
+    pub payment_date: String,
+    pub reference_number: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub customer_id: i64,
+    pub invoice_id: i64,
+    pub amount: Money,
+    pub payment_method: PaymentMethod,
+    pub payment_date: NaiveDate,
+    pub reference_number: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PaymentFilter {
+    pub customer_id: Option<i64>,
+    pub invoice_id: Option<i64>,
+    pub payment_method: Option<PaymentMethod>,
+    pub date_from: Option<NaiveDate>,
+    pub date_to: Option<NaiveDate>,
+}
+
+const SELECT_PAYMENT: &str = "SELECT id, customer_id, invoice_id, amount_minor, payment_method,
+        payment_date, reference_number, notes, created_at FROM payments";
+
+fn from_row(row: &Row) -> rusqlite::Result<Payment> {
+    Ok(Payment {
+        id: row.get(0)?,
+        customer_id: row.get(1)?,
+        invoice_id: row.get(2)?,
+        amount: Money::from_minor(row.get(3)?),
+        payment_method: row.get(4)?,
+        payment_date: row.get(5)?,
+        reference_number: row.get(6)?,
+        notes: row.get(7)?,
+        created_at: row.get(8)?,
+    })
+}
+
+pub fn get(conn: &Connection, org: i64, id: i64) -> Result<Payment, AppError> {
+    conn.query_row(
+        &format!("{SELECT_PAYMENT} WHERE id = ?1 AND organization_id = ?2"),
+        params![id, org],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| AppError::NotFound(format!("Payment {id} not found.")))
+}
+
+/// Records a payment and applies it to its invoice, in the caller's IMMEDIATE transaction:
+/// the balance read here cannot change before the write, so no invoice is paid past its total.
+pub fn record(
+    tx: &Transaction,
+    org: i64,
+    new: NewPayment,
+    today: NaiveDate,
+    now: &str,
+) -> Result<Payment, AppError> {
+    if !customers::exists(tx, org, new.customer_id)? {
+        return Err(AppError::field(
+            "customer_id",
+            format!("customer {} does not exist", new.customer_id),
+        ));
+    }
+    let invoice = invoices::get_header(tx, org, new.invoice_id)?.ok_or_else(|| {
+        AppError::field(
+            "invoice_id",
+            format!("invoice {} does not exist", new.invoice_id),
+        )
+    })?;
+    if invoice.customer_id != new.customer_id {
+        return Err(AppError::field(
+            "invoice_id",
+            format!(
+                "invoice {} belongs to customer {}, not to customer {}",
+                invoice.id, invoice.customer_id, new.customer_id
+            ),
+        ));
+    }
+    if matches!(invoice.status, InvoiceStatus::Draft | InvoiceStatus::Void) {
+        return Err(AppError::conflict_on(
+            "invoice_id",
+            format!(
+                "Invoice {} is {} and takes no payments.",
+                invoice.id,
+                invoice.status.as_str()
+            ),
+        ));
+    }
+    if new.payment_date > today {
+        return Err(AppError::field(
+            "payment_date",
+            format!("must not be in the future (today is {})", date_text(today)),
+        ));
+    }
+    if new.payment_date < invoice.issue_date {
+        return Err(AppError::field(
+            "payment_date",
+            format!(
+                "must not be before the invoice's issue_date ({})",
+                date_text(invoice.issue_date)
+            ),
+        ));
+    }
+    let balance = invoice.balance_due();
+    if new.amount > balance {
+        return Err(AppError::field(
+            "amount",
+            format!(
+                "{} exceeds the invoice's balance_due of {balance}",
+                new.amount
+            ),
+        ));
+    }
+    let payment_date = date_text(new.payment_date);
+    tx.execute(
+        "INSERT INTO payments (organization_id, customer_id, invoice_id, amount_minor, payment_method,
+            payment_date, reference_number, notes, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            org,
+            new.customer_id,
+            new.invoice_id,
+            new.amount.minor(),
+            new.payment_method.as_str(),
+            payment_date,
+            new.reference_number,
+            new.notes,
+            now
+        ],
+    )?;
+    let payment_id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO payment_applications (organization_id, payment_id, invoice_id, amount_minor,
+            applied_date, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            org,
+            payment_id,
+            new.invoice_id,
+            new.amount.minor(),
+            payment_date,
+            now
+        ],
+    )?;
+    let paid = Money::from_minor(invoice.amount_paid.minor() + new.amount.minor());
+    let status = InvoiceStatus::from_payments(invoice.total, paid);
+    tx.execute(
+        "UPDATE invoices SET amount_paid_minor = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
+        params![invoice.id, paid.minor(), status.as_str(), now],
+    )?;
+    get(tx, org, payment_id)
+}
+
+pub fn list(
+    conn: &Connection,
+    org: i64,
+    filter: &PaymentFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Page<Payment>, AppError> {
+    let mut where_ = Filter::new("organization_id", org);
+    if let Some(customer_id) = filter.customer_id {
+        where_.push("customer_id = ?", Value::Integer(customer_id));
+    }
+    if let Some(invoice_id) = filter.invoice_id {
+        where_.push("invoice_id = ?", Value::Integer(invoice_id));
+    }
+    if let Some(method) = filter.payment_method {
+        where_.push("payment_method = ?", Value::Text(method.as_str().into()));
+    }
+    if let Some(from) = filter.date_from {
+        where_.push("payment_date >= ?", Value::Text(date_text(from)));
+    }
+    if let Some(to) = filter.date_to {
+        where_.push("payment_date <= ?", Value::Text(date_text(to)));
+    }
+    let where_sql = where_.where_sql();
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM payments {where_sql}"),
+        params_from_iter(where_.params.iter()),
+        |row| row.get(0),
+    )?;
+    let mut values = where_.params.clone();
+    values.push(Value::Integer(limit));
+    values.push(Value::Integer(offset));
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT_PAYMENT} {where_sql} ORDER BY id LIMIT ? OFFSET ?"
+    ))?;
+    let items = stmt
+        .query_map(params_from_iter(values.iter()), from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page {
+        items,
+        total,
+        limit,
+        offset,
+    })
+}

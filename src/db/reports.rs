@@ -1,0 +1,180 @@
+//! Aging and dashboard figures, computed from dated events so any `as_of` is exact.
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate};
+use rusqlite::{params, Connection};
+
+use super::invoices::date_text;
+use crate::domain::aging::{AgingTotals, Bucket};
+use crate::domain::invoice::InvoiceStatus;
+use crate::domain::money::Money;
+use crate::error::AppError;
+
+#[derive(Debug, Clone)]
+pub struct CustomerAging {
+    pub customer_id: i64,
+    pub customer_code: String,
+    pub name: String,
+    pub totals: AgingTotals,
+    pub invoice_count: i64,
+    pub overdue_invoice_count: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Aging {
+    pub as_of: NaiveDate,
+    pub totals: AgingTotals,
+    pub customers: Vec<CustomerAging>,
+}
+
+impl Aging {
+    pub fn invoice_count(&self) -> i64 {
+        self.customers.iter().map(|c| c.invoice_count).sum()
+    }
+
+    pub fn overdue_invoice_count(&self) -> i64 {
+        self.customers.iter().map(|c| c.overdue_invoice_count).sum()
+    }
+}
+
+/// An invoice counts when it was issued on or before `as_of` and is neither draft nor void;
+/// its open amount is its total less the payments applied on or before `as_of`.
+pub fn aging(
+    conn: &Connection,
+    org: i64,
+    as_of: NaiveDate,
+    customer_id: Option<i64>,
+) -> Result<Aging, AppError> {
+    let as_of_text = date_text(as_of);
+    // Grouped by due date so the bucket rule stays in `domain::aging`, not in SQL.
+    let mut stmt = conn.prepare_cached(
+        "WITH open AS (
+             SELECT i.customer_id, i.due_date,
+                    i.total_minor - COALESCE((SELECT SUM(a.amount_minor) FROM payment_applications a
+                                              WHERE a.invoice_id = i.id AND a.applied_date <= ?1), 0) AS amount
+             FROM invoices i
+             WHERE i.organization_id = ?2 AND i.issue_date <= ?1
+               AND i.status NOT IN ('draft', 'void')
+               AND (?3 IS NULL OR i.customer_id = ?3)
+         )
+         SELECT o.customer_id, c.customer_code, c.name, o.due_date, SUM(o.amount), COUNT(*)
+         FROM open o JOIN customers c ON c.id = o.customer_id
+         WHERE o.amount > 0
+         GROUP BY o.customer_id, o.due_date",
+    )?;
+    let mut by_customer: HashMap<i64, CustomerAging> = HashMap::new();
+    let mut totals = AgingTotals::default();
+    let mut rows = stmt.query(params![as_of_text, org, customer_id])?;
+    while let Some(row) = rows.next()? {
+        let customer_id: i64 = row.get(0)?;
+        let due_text: String = row.get(3)?;
+        let due = NaiveDate::parse_from_str(&due_text, "%Y-%m-%d").unwrap_or(as_of);
+        let amount = Money::from_minor(row.get(4)?);
+        let count: i64 = row.get(5)?;
+        let bucket = Bucket::for_days_past_due((as_of - due).num_days());
+        let entry = match by_customer.entry(customer_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(CustomerAging {
+                customer_id,
+                customer_code: row.get(1)?,
+                name: row.get(2)?,
+                totals: AgingTotals::default(),
+                invoice_count: 0,
+                overdue_invoice_count: 0,
+            }),
+        };
+        entry.totals.add(bucket, amount);
+        entry.invoice_count += count;
+        if bucket != Bucket::Current {
+            entry.overdue_invoice_count += count;
+        }
+        totals.add(bucket, amount);
+    }
+    let mut customers: Vec<CustomerAging> = by_customer.into_values().collect();
+    customers.sort_by(|a, b| {
+        b.totals
+            .total
+            .cmp(&a.totals.total)
+            .then(a.customer_id.cmp(&b.customer_id))
+    });
+    Ok(Aging {
+        as_of,
+        totals,
+        customers,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    pub aging: Aging,
+    pub status_counts: Vec<(InvoiceStatus, i64)>,
+    pub invoiced_last_30_days: Money,
+    pub collected_last_30_days: Money,
+    pub credit_sales_last_90_days: Money,
+    /// Invoices fully paid by `as_of`, and the sum over them of days from issue to final payment.
+    pub paid_invoice_count: i64,
+    pub total_days_to_pay: i64,
+}
+
+fn days_before(date: NaiveDate, days: u64) -> String {
+    date_text(date.checked_sub_days(Days::new(days)).unwrap_or(date))
+}
+
+pub fn dashboard(conn: &Connection, org: i64, as_of: NaiveDate) -> Result<Dashboard, AppError> {
+    let aging = aging(conn, org, as_of, None)?;
+    let as_of_text = date_text(as_of);
+
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, COUNT(*) FROM invoices WHERE organization_id = ?1 AND issue_date <= ?2 GROUP BY status",
+    )?;
+    let mut counts: HashMap<String, i64> = HashMap::new();
+    let mut rows = stmt.query(params![org, as_of_text])?;
+    while let Some(row) = rows.next()? {
+        counts.insert(row.get(0)?, row.get(1)?);
+    }
+    let status_counts = InvoiceStatus::ALL
+        .iter()
+        .map(|s| (*s, counts.get(s.as_str()).copied().unwrap_or(0)))
+        .collect();
+
+    let invoiced_since = |days: u64| -> Result<Money, AppError> {
+        Ok(Money::from_minor(conn.query_row(
+            "SELECT COALESCE(SUM(total_minor), 0) FROM invoices
+             WHERE organization_id = ?1 AND status NOT IN ('draft', 'void')
+               AND issue_date > ?2 AND issue_date <= ?3",
+            params![org, days_before(as_of, days), as_of_text],
+            |row| row.get(0),
+        )?))
+    };
+    let invoiced_last_30_days = invoiced_since(30)?;
+    let credit_sales_last_90_days = invoiced_since(90)?;
+    let collected_last_30_days = Money::from_minor(conn.query_row(
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM payment_applications
+         WHERE organization_id = ?1 AND applied_date > ?2 AND applied_date <= ?3",
+        params![org, days_before(as_of, 30), as_of_text],
+        |row| row.get(0),
+    )?);
+    let (paid_invoice_count, total_days_to_pay): (i64, i64) = conn.query_row(
+        "WITH settled AS (
+             SELECT i.id, i.issue_date, i.total_minor,
+                    SUM(a.amount_minor) AS paid, MAX(a.applied_date) AS last_paid
+             FROM invoices i JOIN payment_applications a ON a.invoice_id = i.id AND a.applied_date <= ?2
+             WHERE i.organization_id = ?1 AND i.status <> 'void'
+             GROUP BY i.id
+         )
+         SELECT COUNT(*), COALESCE(SUM(CAST(julianday(last_paid) - julianday(issue_date) AS INTEGER)), 0)
+         FROM settled WHERE paid >= total_minor",
+        params![org, as_of_text],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    Ok(Dashboard {
+        aging,
+        status_counts,
+        invoiced_last_30_days,
+        collected_last_30_days,
+        credit_sales_last_90_days,
+        paid_invoice_count,
+        total_days_to_pay,
+    })
+}

@@ -1,0 +1,60 @@
+//! Small helpers for building filtered queries with positional parameters.
+
+use rusqlite::types::Value;
+
+/// A WHERE clause and its parameters, grown one condition at a time.
+#[derive(Default)]
+pub struct Filter {
+    clauses: Vec<String>,
+    pub params: Vec<Value>,
+}
+
+impl Filter {
+    pub fn new(org_column: &str, org: i64) -> Self {
+        let mut filter = Filter::default();
+        filter.push(&format!("{org_column} = ?"), Value::Integer(org));
+        filter
+    }
+
+    /// `clause` holds one `?` for `value`.
+    pub fn push(&mut self, clause: &str, value: Value) {
+        self.clauses.push(clause.to_string());
+        self.params.push(value);
+    }
+
+    /// `clause` holds one `?` per value, in order.
+    pub fn push_all(&mut self, clause: &str, values: impl IntoIterator<Item = Value>) {
+        self.clauses.push(clause.to_string());
+        self.params.extend(values);
+    }
+
+    pub fn push_plain(&mut self, clause: &str) {
+        self.clauses.push(clause.to_string());
+    }
+
+    pub fn where_sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+/// A LIKE pattern matching `needle` anywhere, with LIKE's wildcards escaped (`ESCAPE '\\'`).
+pub fn contains_pattern(needle: &str) -> Value {
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Value::Text(format!("%{escaped}%"))
+}
+
+/// One page of a list and the size of the whole filtered list.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}

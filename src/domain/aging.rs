@@ -1,0 +1,137 @@
+//! Aging buckets by days past due (`as_of − due_date`).
+
+use super::money::Money;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Current,
+    Days1To30,
+    Days31To60,
+    Days61To90,
+    DaysOver90,
+}
+
+impl Bucket {
+    /// 0 or fewer days past due is `current`; 1–30, 31–60, 61–90 and over 90 follow.
+    pub fn for_days_past_due(days: i64) -> Self {
+        match days {
+            i64::MIN..=0 => Bucket::Current,
+            1..=30 => Bucket::Days1To30,
+            31..=60 => Bucket::Days31To60,
+            61..=90 => Bucket::Days61To90,
+            _ => Bucket::DaysOver90,
+        }
+    }
+}
+
+/// The five buckets and their sum; the sum is only ever built by `add`, so they agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AgingTotals {
+    pub current: Money,
+    pub days_1_30: Money,
+    pub days_31_60: Money,
+    pub days_61_90: Money,
+    pub days_over_90: Money,
+    pub total: Money,
+}
+
+impl AgingTotals {
+    pub fn add(&mut self, bucket: Bucket, amount: Money) {
+        let slot = match bucket {
+            Bucket::Current => &mut self.current,
+            Bucket::Days1To30 => &mut self.days_1_30,
+            Bucket::Days31To60 => &mut self.days_31_60,
+            Bucket::Days61To90 => &mut self.days_61_90,
+            Bucket::DaysOver90 => &mut self.days_over_90,
+        };
+        // Open amounts are bounded by invoice totals (≤ 10^14 cents each), so i64 sums of
+        // any realistic book cannot overflow; saturate rather than wrap if one ever did.
+        *slot = Money::from_minor(slot.minor().saturating_add(amount.minor()));
+        self.total = Money::from_minor(self.total.minor().saturating_add(amount.minor()));
+    }
+
+    pub fn overdue(&self) -> Money {
+        Money::from_minor(self.total.minor() - self.current.minor())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_edges() {
+        assert_eq!(Bucket::for_days_past_due(-5), Bucket::Current);
+        assert_eq!(Bucket::for_days_past_due(0), Bucket::Current);
+        assert_eq!(Bucket::for_days_past_due(1), Bucket::Days1To30);
+        assert_eq!(Bucket::for_days_past_due(30), Bucket::Days1To30);
+        assert_eq!(Bucket::for_days_past_due(31), Bucket::Days31To60);
+        assert_eq!(Bucket::for_days_past_due(60), Bucket::Days31To60);
+        assert_eq!(Bucket::for_days_past_due(61), Bucket::Days61To90);
+        assert_eq!(Bucket::for_days_past_due(90), Bucket::Days61To90);
+        assert_eq!(Bucket::for_days_past_due(91), Bucket::DaysOver90);
+    }
+
+    #[test]
+    fn buckets_sum_to_total() {
+        let mut totals = AgingTotals::default();
+        totals.add(Bucket::Current, Money::from_minor(100));
+        totals.add(Bucket::DaysOver90, Money::from_minor(250));
+        assert_eq!(totals.total, Money::from_minor(350));
+        assert_eq!(totals.overdue(), Money::from_minor(250));
+    }
+}
+
+/// Days sales outstanding: receivables ÷ credit sales over `period_days` × `period_days`,
+/// to one decimal; `None` when there were no credit sales in the period.
+pub fn dso(
+    receivables: Money,
+    credit_sales: Money,
+    period_days: i64,
+) -> Option<rust_decimal::Decimal> {
+    if !credit_sales.is_positive() {
+        return None;
+    }
+    let ratio = rust_decimal::Decimal::from(receivables.minor())
+        .checked_mul(rust_decimal::Decimal::from(period_days))?
+        .checked_div(rust_decimal::Decimal::from(credit_sales.minor()))?;
+    Some(one_decimal(ratio))
+}
+
+/// Rounded half away from zero and shown with exactly one decimal (`30.0`).
+fn one_decimal(value: rust_decimal::Decimal) -> rust_decimal::Decimal {
+    let mut rounded =
+        value.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(1);
+    rounded
+}
+
+/// Mean of `total_days` over `count`, to one decimal; `None` for no data.
+pub fn average_days(total_days: i64, count: i64) -> Option<rust_decimal::Decimal> {
+    if count <= 0 {
+        return None;
+    }
+    let mean =
+        rust_decimal::Decimal::from(total_days).checked_div(rust_decimal::Decimal::from(count))?;
+    Some(one_decimal(mean))
+}
+
+#[cfg(test)]
+mod kpi_tests {
+    use super::*;
+
+    #[test]
+    fn dso_and_average_days() {
+        // 1,000.00 open against 3,000.00 sold in 90 days: 30 days of sales outstanding.
+        assert_eq!(
+            dso(Money::from_minor(100000), Money::from_minor(300000), 90).map(|d| d.to_string()),
+            Some("30.0".into())
+        );
+        assert_eq!(dso(Money::from_minor(5), Money::ZERO, 90), None);
+        assert_eq!(
+            average_days(10, 3).map(|d| d.to_string()),
+            Some("3.3".into())
+        );
+        assert_eq!(average_days(0, 0), None);
+    }
+}

@@ -1,0 +1,215 @@
+//! Invoice rules: line and invoice totals, the lifecycle, and what "overdue" means.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::money::{Money, MoneyError};
+
+pub const MAX_ITEMS: usize = 500;
+pub const MAX_QUANTITY_DECIMALS: u32 = 4;
+
+/// A line as the client gave it, already checked field by field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineInput {
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub tax_rate: Decimal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineAmounts {
+    pub subtotal: Money,
+    pub tax: Money,
+    pub total: Money,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InvoiceTotals {
+    pub subtotal: Money,
+    pub tax_total: Money,
+    pub total: Money,
+}
+
+/// The rounding rule of `domain::money`, applied to one line.
+pub fn line_amounts(
+    quantity: Decimal,
+    unit_price: Decimal,
+    tax_rate: Decimal,
+) -> Result<LineAmounts, MoneyError> {
+    let raw_subtotal = quantity
+        .checked_mul(unit_price)
+        .ok_or(MoneyError::TooLarge)?;
+    let subtotal = Money::from_rounded(raw_subtotal)?;
+    let raw_tax = subtotal
+        .to_decimal()
+        .checked_mul(tax_rate)
+        .ok_or(MoneyError::TooLarge)?;
+    let tax = Money::from_rounded(raw_tax)?;
+    let total = subtotal.checked_add(tax).ok_or(MoneyError::TooLarge)?;
+    Ok(LineAmounts {
+        subtotal,
+        tax,
+        total,
+    })
+}
+
+/// Sums of the rounded lines.
+pub fn invoice_totals(lines: &[LineAmounts]) -> Result<InvoiceTotals, MoneyError> {
+    lines
+        .iter()
+        .try_fold(InvoiceTotals::default(), |acc, line| {
+            Some(InvoiceTotals {
+                subtotal: acc.subtotal.checked_add(line.subtotal)?,
+                tax_total: acc.tax_total.checked_add(line.tax)?,
+                total: acc.total.checked_add(line.total)?,
+            })
+        })
+        .ok_or(MoneyError::TooLarge)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InvoiceStatus {
+    Draft,
+    Sent,
+    PartiallyPaid,
+    Paid,
+    Void,
+}
+
+impl InvoiceStatus {
+    pub const ALL: [InvoiceStatus; 5] = [
+        InvoiceStatus::Draft,
+        InvoiceStatus::Sent,
+        InvoiceStatus::PartiallyPaid,
+        InvoiceStatus::Paid,
+        InvoiceStatus::Void,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceStatus::Draft => "draft",
+            InvoiceStatus::Sent => "sent",
+            InvoiceStatus::PartiallyPaid => "partially_paid",
+            InvoiceStatus::Paid => "paid",
+            InvoiceStatus::Void => "void",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Only issued, unsettled invoices take payments.
+    pub fn accepts_payments(self) -> bool {
+        matches!(self, InvoiceStatus::Sent | InvoiceStatus::PartiallyPaid)
+    }
+
+    /// Status implied by what has been paid on an issued invoice.
+    pub fn from_payments(total: Money, paid: Money) -> Self {
+        if paid >= total {
+            InvoiceStatus::Paid
+        } else if paid.is_positive() {
+            InvoiceStatus::PartiallyPaid
+        } else {
+            InvoiceStatus::Sent
+        }
+    }
+}
+
+/// Overdue is derived, never stored: an open, issued invoice past its due date.
+pub fn days_overdue(
+    status: InvoiceStatus,
+    due_date: NaiveDate,
+    balance_due: Money,
+    today: NaiveDate,
+) -> i64 {
+    if status.accepts_payments() && balance_due.is_positive() && due_date < today {
+        (today - due_date).num_days()
+    } else {
+        0
+    }
+}
+
+/// Invoice numbers generated when the client gives none: `INV-2024-00001`.
+pub fn generated_invoice_number(year: i32, sequence: i64) -> String {
+    format!("INV-{year}-{sequence:05}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn documented_example_totals() {
+        let line = line_amounts(d("10"), d("150.00"), d("0.08")).unwrap();
+        assert_eq!(line.subtotal, Money::from_minor(150000));
+        assert_eq!(line.tax, Money::from_minor(12000));
+        assert_eq!(line.total, Money::from_minor(162000));
+    }
+
+    #[test]
+    fn awkward_values_round_per_line() {
+        // 3 × 0.335 = 1.005 → 1.01; tax 1.01 × 0.0725 = 0.073225 → 0.07
+        let line = line_amounts(d("3"), d("0.335"), d("0.0725")).unwrap();
+        assert_eq!(line.subtotal.to_string(), "1.01");
+        assert_eq!(line.tax.to_string(), "0.07");
+        // 2.675 stays exact and rounds half away from zero.
+        let line = line_amounts(d("1"), d("2.675"), d("0")).unwrap();
+        assert_eq!(line.subtotal.to_string(), "2.68");
+        // Three lines of 0.333 × 1: each rounds to 0.33, the total is their sum 0.99.
+        let lines: Vec<_> = (0..3)
+            .map(|_| line_amounts(d("1"), d("0.333"), d("0.5")).unwrap())
+            .collect();
+        let totals = invoice_totals(&lines).unwrap();
+        assert_eq!(totals.subtotal.to_string(), "0.99");
+        assert_eq!(totals.tax_total.to_string(), "0.51");
+        assert_eq!(totals.total.to_string(), "1.50");
+    }
+
+    #[test]
+    fn overflow_is_an_error_not_a_wrap() {
+        assert_eq!(
+            line_amounts(d("1000000000"), d("1000000"), d("0")),
+            Err(MoneyError::TooLarge)
+        );
+        let big = line_amounts(d("1"), d("999999999999.99"), d("0")).unwrap();
+        assert_eq!(invoice_totals(&[big, big]), Err(MoneyError::TooLarge));
+    }
+
+    #[test]
+    fn status_follows_payments() {
+        let total = Money::from_minor(1000);
+        assert_eq!(
+            InvoiceStatus::from_payments(total, Money::ZERO),
+            InvoiceStatus::Sent
+        );
+        assert_eq!(
+            InvoiceStatus::from_payments(total, Money::from_minor(1)),
+            InvoiceStatus::PartiallyPaid
+        );
+        assert_eq!(
+            InvoiceStatus::from_payments(total, total),
+            InvoiceStatus::Paid
+        );
+    }
+
+    #[test]
+    fn overdue_only_when_open_and_past_due() {
+        let due = NaiveDate::from_ymd_opt(2024, 2, 15).unwrap();
+        let today = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+        let open = Money::from_minor(100);
+        assert_eq!(days_overdue(InvoiceStatus::Sent, due, open, today), 15);
+        assert_eq!(days_overdue(InvoiceStatus::Sent, due, open, due), 0);
+        assert_eq!(days_overdue(InvoiceStatus::Draft, due, open, today), 0);
+        assert_eq!(
+            days_overdue(InvoiceStatus::Paid, due, Money::ZERO, today),
+            0
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure business rules: no HTTP, no SQL.
+
+pub mod aging;
+pub mod invoice;
+pub mod keys;
+pub mod money;
+pub mod payment;
+pub mod text;

@@ -1,0 +1,66 @@
+//! Rules for free text coming from clients.
+
+/// Checks a text field: trimmed length within bounds, no control characters
+/// (newlines and tabs are allowed where `multiline`).
+pub fn check_text(value: &str, min: usize, max: usize, multiline: bool) -> Result<(), String> {
+    let length = value.chars().count();
+    if value.trim().chars().count() < min {
+        return Err(if min == 1 {
+            "must not be empty".to_string()
+        } else {
+            format!("must be at least {min} characters")
+        });
+    }
+    if length > max {
+        return Err(format!("must be at most {max} characters (got {length})"));
+    }
+    let allowed = |c: char| multiline && (c == '\n' || c == '\r' || c == '\t');
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err("must not contain control characters".to_string());
+    }
+    Ok(())
+}
+
+/// A pragmatic address check: one `@`, a non-empty local part, and a dotted domain.
+pub fn check_email(value: &str) -> Result<(), String> {
+    let invalid = || format!("'{value}' is not a valid email address");
+    check_text(value, 3, 254, false)?;
+    let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+    if local.is_empty() || domain.contains('@') || value.contains(char::is_whitespace) || !domain_ok
+    {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_bounds_and_control_characters() {
+        assert!(check_text("Acme", 1, 255, false).is_ok());
+        assert!(check_text("   ", 1, 255, false).is_err());
+        assert!(check_text(&"x".repeat(256), 1, 255, false).is_err());
+        assert!(check_text("a\u{0}b", 1, 255, false).is_err());
+        assert!(check_text("line\nline", 0, 255, true).is_ok());
+        assert!(check_text("line\nline", 0, 255, false).is_err());
+    }
+
+    #[test]
+    fn email_shapes() {
+        assert!(check_email("contact@acme.com").is_ok());
+        assert!(check_email("a.b+c@sub.example.org").is_ok());
+        assert!(check_email("nope").is_err());
+        assert!(check_email("a@b").is_err());
+        assert!(check_email("a@@b.com").is_err());
+        assert!(check_email("a b@c.com").is_err());
+    }
+}

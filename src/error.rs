@@ -1,0 +1,178 @@
+//! The one error type of the library. `api::error` renders it as the documented body
+//! `{"detail", "error_code", "field_errors"}`; nothing else builds error bodies.
+
+use std::collections::BTreeMap;
+
+/// Field name (`items[0].quantity`) to the messages that say what is wrong with it.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppError {
+    #[error("{detail}")]
+    Validation {
+        detail: String,
+        field_errors: FieldErrors,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{detail}")]
+    Conflict {
+        detail: String,
+        field_errors: FieldErrors,
+    },
+    #[error("An API key is required: send it in the x-arvalox-api-key header.")]
+    AuthenticationRequired,
+    #[error("The API key is not valid or has been revoked.")]
+    InvalidApiKey,
+    #[error("{0}")]
+    InsufficientPermissions(String),
+    #[error("Rate limit exceeded: retry after {retry_after_secs} seconds.")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("The request body is larger than the limit of {limit} bytes.")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The message is logged, never sent: clients see a generic text.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn validation(detail: impl Into<String>, field_errors: FieldErrors) -> Self {
+        AppError::Validation {
+            detail: detail.into(),
+            field_errors,
+        }
+    }
+
+    /// A 400 naming one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut field_errors = FieldErrors::new();
+        field_errors.insert(field.to_string(), vec![message.clone()]);
+        AppError::Validation {
+            detail: format!("{field}: {message}"),
+            field_errors,
+        }
+    }
+
+    /// A 409 naming the field whose value clashes.
+    pub fn conflict_on(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut field_errors = FieldErrors::new();
+        field_errors.insert(field.to_string(), vec![message.clone()]);
+        AppError::Conflict {
+            detail: message,
+            field_errors,
+        }
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        AppError::Conflict {
+            detail: detail.into(),
+            field_errors: FieldErrors::new(),
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Validation { .. } => 400,
+            AppError::AuthenticationRequired | AppError::InvalidApiKey => 401,
+            AppError::InsufficientPermissions(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::MethodNotAllowed(_) => 405,
+            AppError::Conflict { .. } => 409,
+            AppError::PayloadTooLarge { .. } => 413,
+            AppError::UnsupportedMediaType(_) => 415,
+            AppError::RateLimited { .. } => 429,
+            AppError::Internal(_) => 500,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation { .. } => "VALIDATION_ERROR",
+            AppError::AuthenticationRequired => "AUTHENTICATION_REQUIRED",
+            AppError::InvalidApiKey => "INVALID_API_KEY",
+            AppError::InsufficientPermissions(_) => "INSUFFICIENT_PERMISSIONS",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            AppError::Conflict { .. } => "CONFLICT",
+            AppError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            AppError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            AppError::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
+            AppError::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+
+    /// The text a client may see.
+    pub fn public_detail(&self) -> String {
+        match self {
+            AppError::Internal(_) => "The server failed to handle the request.".to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn field_errors(&self) -> FieldErrors {
+        match self {
+            AppError::Validation { field_errors, .. } | AppError::Conflict { field_errors, .. } => {
+                field_errors.clone()
+            }
+            _ => FieldErrors::new(),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(err: rusqlite::Error) -> Self {
+        AppError::Internal(format!("database: {err}"))
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(err: r2d2::Error) -> Self {
+        AppError::Internal(format!("connection pool: {err}"))
+    }
+}
+
+/// Collects every field error of a request before answering, so a client fixes all at once.
+#[derive(Debug, Default)]
+pub struct FieldErrorsBuilder {
+    errors: FieldErrors,
+}
+
+impl FieldErrorsBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors
+            .entry(field.into())
+            .or_default()
+            .push(message.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// Ok when nothing was added, else a 400 whose detail lists the fields.
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        let detail = self
+            .errors
+            .iter()
+            .map(|(field, messages)| format!("{field}: {}", messages.join("; ")))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        Err(AppError::Validation {
+            detail: format!("Invalid request: {detail}"),
+            field_errors: self.errors,
+        })
+    }
+}

@@ -1,0 +1,8 @@
+//! Arvalox: a self-hosted accounts-receivable server over one SQLite file.
+
+pub mod api;
+pub mod clock;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod ratelimit;

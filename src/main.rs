@@ -1,0 +1,281 @@
+//! The `arvalox` command: parses the CLI, sets up logging and dispatches to the library.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use arvalox::api::{self, AppState};
+use arvalox::clock::{Clock, SystemClock};
+use arvalox::db::{self, Db, Synchronous};
+use arvalox::domain::keys::Scope;
+use arvalox::ratelimit::{Limits, RateLimiter};
+
+#[derive(Parser)]
+#[command(
+    name = "arvalox",
+    version,
+    about = "Self-hosted accounts-receivable server over one SQLite file"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct DbArg {
+    /// SQLite database file (created if missing).
+    #[arg(long, env = "ARVALOX_DB")]
+    db: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Open (or create) the database, migrate it and serve the API.
+    Serve {
+        #[command(flatten)]
+        db: DbArg,
+        /// Address to listen on.
+        #[arg(long, env = "ARVALOX_BIND", default_value = "127.0.0.1:8000")]
+        bind: SocketAddr,
+        /// Requests per key per minute (0 turns the window off).
+        #[arg(long, default_value_t = 50)]
+        rate_limit_minute: u32,
+        /// Requests per key per hour (0 turns the window off).
+        #[arg(long, default_value_t = 1000)]
+        rate_limit_hour: u32,
+        /// Requests per key per day (0 turns the window off).
+        #[arg(long, default_value_t = 10000)]
+        rate_limit_day: u32,
+        /// Durability of each commit. `normal` and `off` can lose acknowledged writes on a power cut.
+        #[arg(long, value_enum, default_value_t = Synchronous::Full)]
+        synchronous: Synchronous,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Run the embedded migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Print the OpenAPI spec (JSON) to stdout.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key; its secret is printed alone on the last line of stdout.
+    Create {
+        #[command(flatten)]
+        db: DbArg,
+        /// A name to tell the key apart.
+        #[arg(long)]
+        name: String,
+        /// Organization slug (created if missing).
+        #[arg(long, default_value = "default")]
+        org: String,
+        #[arg(long, value_parser = ["read", "write", "admin"], default_value = "write")]
+        scope: String,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Revoke a key by id or prefix.
+    Revoke {
+        #[command(flatten)]
+        db: DbArg,
+        /// The key's id or its displayed prefix (arv_xxxxxxxx).
+        key: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match cli.command {
+        Command::Serve {
+            db,
+            bind,
+            rate_limit_minute,
+            rate_limit_hour,
+            rate_limit_day,
+            synchronous,
+        } => serve(
+            db.db,
+            bind,
+            Limits {
+                per_minute: rate_limit_minute,
+                per_hour: rate_limit_hour,
+                per_day: rate_limit_day,
+            },
+            synchronous,
+        ),
+        Command::Keys { command } => keys(command),
+        Command::Migrate { db } => {
+            open(&db.db, Synchronous::Full)?;
+            println!("{}: migrated", db.db.display());
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", api::spec_json());
+            Ok(())
+        }
+    }
+}
+
+fn open(path: &std::path::Path, synchronous: Synchronous) -> anyhow::Result<Db> {
+    Db::open(path, synchronous).with_context(|| format!("opening {}", path.display()))
+}
+
+fn now_text() -> String {
+    db::timestamp(SystemClock.now())
+}
+
+fn keys(command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Create {
+            db,
+            name,
+            org,
+            scope,
+        } => {
+            let Some(scope) = Scope::parse(&scope) else {
+                bail!("scope must be read, write or admin");
+            };
+            let (record, secret) =
+                create_key(&open(&db.db, Synchronous::Full)?, &org, &name, scope)?;
+            println!(
+                "Created {} key '{}' (id {}, prefix {}) for organization '{}'. Store it now: it is not shown again.",
+                scope.as_str(),
+                record.name,
+                record.id,
+                record.prefix,
+                record.organization
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        KeysCommand::List { db } => {
+            let store = open(&db.db, Synchronous::Full)?;
+            let keys = store.read_blocking(|conn| db::keys::list_keys(conn, None))?;
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "{:<5} {:<14} {:<7} {:<16} {:<24} {:<26} revoked",
+                "id", "prefix", "scope", "organization", "name", "created"
+            )?;
+            for k in keys {
+                writeln!(
+                    out,
+                    "{:<5} {:<14} {:<7} {:<16} {:<24} {:<26} {}",
+                    k.id,
+                    k.prefix,
+                    k.scope.as_str(),
+                    k.organization,
+                    k.name,
+                    k.created_at,
+                    k.revoked_at.as_deref().unwrap_or("-")
+                )?;
+            }
+            Ok(())
+        }
+        KeysCommand::Revoke { db, key } => {
+            let store = open(&db.db, Synchronous::Full)?;
+            let now = now_text();
+            let record = store.write_blocking(|tx| db::keys::revoke_key(tx, None, &key, &now))?;
+            println!(
+                "Revoked key {} ({}, '{}').",
+                record.id, record.prefix, record.name
+            );
+            Ok(())
+        }
+    }
+}
+
+fn create_key(
+    store: &Db,
+    org: &str,
+    name: &str,
+    scope: Scope,
+) -> anyhow::Result<(db::keys::KeyRecord, String)> {
+    let now = now_text();
+    Ok(store.write_blocking(|tx| {
+        let org_id = db::keys::ensure_organization(tx, org, &now)?;
+        db::keys::create_key(tx, org_id, name, scope, &now)
+    })?)
+}
+
+fn serve(
+    path: PathBuf,
+    bind: SocketAddr,
+    limits: Limits,
+    synchronous: Synchronous,
+) -> anyhow::Result<()> {
+    let store = open(&path, synchronous)?;
+    if store.read_blocking(db::keys::count_keys)? == 0 {
+        let (record, secret) = create_key(&store, "default", "admin", Scope::Admin)?;
+        // Printed, not logged: the secret must never reach a log sink.
+        println!(
+            "\nNo API key existed, so an admin key was created for organization 'default' (prefix {}).\nStore it now; it is not shown again:\n\n    {secret}\n\nTry: curl http://{bind}/v1/ping -H \"x-arvalox-api-key: {secret}\"\n",
+            record.prefix
+        );
+    }
+    let state = Arc::new(AppState {
+        db: store,
+        clock: Arc::new(SystemClock),
+        limiter: RateLimiter::new(limits),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = poem::listener::TcpListener::bind(bind);
+        tracing::info!(%bind, db = %path.display(), "serving; OpenAPI at /openapi.json, Swagger UI at /docs");
+        poem::Server::new(listener)
+            .run_with_graceful_shutdown(
+                api::build_app(state),
+                shutdown_signal(),
+                Some(std::time::Duration::from_secs(30)),
+            )
+            .await
+    })?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM; in-flight requests then finish before exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
