@@ -228,11 +228,14 @@ fn serve(
     let store = open(&path, synchronous)?;
     if store.read_blocking(db::keys::count_keys)? == 0 {
         let (record, secret) = create_key(&store, "default", "admin", Scope::Admin)?;
-        // Printed, not logged: the secret must never reach a log sink.
-        println!(
+        // Printed, not logged: the secret must never reach a log sink. A closed stdout must
+        // not stop the server, so write errors are ignored.
+        let _ = writeln!(
+            std::io::stdout(),
             "\nNo API key existed, so an admin key was created for organization 'default' (prefix {}).\nStore it now; it is not shown again:\n\n    {secret}\n\nTry: curl http://{bind}/v1/ping -H \"x-arvalox-api-key: {secret}\"\n",
             record.prefix
         );
+        let _ = std::io::stdout().flush();
     }
     let state = Arc::new(AppState {
         db: store,

@@ -87,7 +87,7 @@ pub fn spec_json() -> String {
 }
 
 /// The whole HTTP application, as `serve` runs it and tests drive it.
-pub fn build_app(state: Arc<AppState>) -> impl Endpoint {
+pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     let service = api_service();
     let spec: serde_json::Value = serde_json::from_str(&service.spec()).unwrap_or_default();
     let table = Arc::new(middleware::RouteTable::from_spec(

@@ -1,0 +1,208 @@
+use arvalox::domain::keys::Scope;
+use arvalox::ratelimit::Limits;
+use poem::http::Method;
+use serde_json::json;
+
+use crate::helpers::{TestApp, TODAY};
+
+#[tokio::test]
+async fn ping_accepts_the_key_in_each_documented_place() {
+    let app = TestApp::new().await;
+    let by_header = app.get("/v1/ping").await;
+    assert_eq!(by_header.status, 200);
+    assert_eq!(by_header.body["organization"], "default");
+    assert_eq!(by_header.body["scope"], "admin");
+    assert_eq!(by_header.body["key_prefix"], &app.key[..12]);
+
+    let path = format!("/v1/ping?x_arvalox_api_key={}", app.key);
+    let by_query = app.call(Method::GET, &path, None, &[], None).await;
+    assert_eq!(by_query.status, 200);
+
+    let by_alt = app
+        .call(
+            Method::GET,
+            "/v1/ping",
+            None,
+            &[("X-API-Key", &app.key)],
+            None,
+        )
+        .await;
+    assert_eq!(by_alt.status, 200);
+    assert_eq!(by_alt.body["organization"], "default");
+}
+
+#[tokio::test]
+async fn missing_unknown_and_revoked_keys_are_refused() {
+    let app = TestApp::new().await;
+    app.call(Method::GET, "/v1/ping", None, &[], None)
+        .await
+        .assert_error(401, "AUTHENTICATION_REQUIRED");
+    app.call(Method::GET, "/v1/customers", Some("arv_nope"), &[], None)
+        .await
+        .assert_error(401, "INVALID_API_KEY");
+
+    let created = app
+        .post("/v1/api-keys", json!({"name": "temp", "scope": "read"}))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let secret = created.body["key"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("arv_"));
+    let id = created.body["id"].as_i64().unwrap();
+    let ok = app
+        .call(Method::GET, "/v1/ping", Some(&secret), &[], None)
+        .await;
+    assert_eq!(ok.body["scope"], "read");
+
+    let listed = app.get("/v1/api-keys").await;
+    assert_eq!(listed.body["total"], 2);
+    assert!(
+        !listed.body.to_string().contains(&secret),
+        "a listing never holds a secret"
+    );
+
+    assert_eq!(app.delete(&format!("/v1/api-keys/{id}")).await.status, 204);
+    app.call(Method::GET, "/v1/ping", Some(&secret), &[], None)
+        .await
+        .assert_error(401, "INVALID_API_KEY");
+}
+
+#[tokio::test]
+async fn scopes_limit_what_a_key_may_do() {
+    let app = TestApp::new().await;
+    let read = app.new_key("default", Scope::Read);
+    let write = app.new_key("default", Scope::Write);
+    let body = json!({"name": "Acme"}).to_string();
+
+    assert_eq!(
+        app.call(Method::GET, "/v1/customers", Some(&read), &[], None)
+            .await
+            .status,
+        200
+    );
+    app.call(Method::POST, "/v1/customers", Some(&read), &[], Some(&body))
+        .await
+        .assert_error(403, "INSUFFICIENT_PERMISSIONS");
+    let created = app
+        .call(
+            Method::POST,
+            "/v1/customers",
+            Some(&write),
+            &[],
+            Some(&body),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    app.call(Method::GET, "/v1/api-keys", Some(&write), &[], None)
+        .await
+        .assert_error(403, "INSUFFICIENT_PERMISSIONS");
+}
+
+#[tokio::test]
+async fn organizations_never_see_each_others_rows() {
+    let app = TestApp::new().await;
+    let customer = app.customer("Acme").await;
+    let invoice = app
+        .invoice(customer, "100.00", "2024-02-01", "2024-03-01")
+        .await;
+    let other = app.new_key("other-org", Scope::Admin);
+    let get = |path: String| {
+        let other = other.clone();
+        let app = &app;
+        async move { app.call(Method::GET, &path, Some(&other), &[], None).await }
+    };
+
+    get(format!("/v1/customers/{customer}"))
+        .await
+        .assert_error(404, "NOT_FOUND");
+    get(format!("/v1/invoices/{invoice}"))
+        .await
+        .assert_error(404, "NOT_FOUND");
+    assert_eq!(get("/v1/customers".into()).await.body["total"], 0);
+    assert_eq!(get("/v1/invoices".into()).await.body["total"], 0);
+    assert_eq!(
+        get("/v1/reports/aging".into()).await.body["totals"]["total"],
+        "0.00"
+    );
+
+    let pay = json!({"customer_id": customer, "invoice_id": invoice, "amount": "1.00", "payment_method": "cash"});
+    let reply = app
+        .call(
+            Method::POST,
+            "/v1/payments",
+            Some(&other),
+            &[],
+            Some(&pay.to_string()),
+        )
+        .await;
+    let fields = reply.assert_error(400, "VALIDATION_ERROR");
+    assert!(fields["customer_id"].is_array());
+    // The other organization numbers its own customers from 1 as well.
+    let created = app
+        .call(
+            Method::POST,
+            "/v1/customers",
+            Some(&other),
+            &[],
+            Some(&json!({"name": "B"}).to_string()),
+        )
+        .await;
+    assert_eq!(created.body["customer_code"], "CUST-00001");
+}
+
+#[tokio::test]
+async fn rate_limit_headers_count_down_then_429() {
+    let app = TestApp::with(
+        Limits {
+            per_minute: 3,
+            per_hour: 100,
+            per_day: 1000,
+        },
+        TODAY,
+    )
+    .await;
+    let first = app.get("/v1/ping").await;
+    assert_eq!(first.header("x-ratelimit-limit"), Some("3"));
+    assert_eq!(first.header("x-ratelimit-remaining"), Some("2"));
+    let reset: u64 = first.header("x-ratelimit-reset").unwrap().parse().unwrap();
+    // The fixed clock stands at 2024-03-01 12:00:00 UTC; the minute window ends a minute later.
+    assert_eq!(reset, 1_709_294_460);
+    // Errors carry the headers too.
+    let missing = app.get("/v1/customers/999").await;
+    missing.assert_error(404, "NOT_FOUND");
+    assert_eq!(missing.header("x-ratelimit-remaining"), Some("1"));
+    assert_eq!(
+        app.get("/v1/ping").await.header("x-ratelimit-remaining"),
+        Some("0")
+    );
+    let refused = app.get("/v1/ping").await;
+    refused.assert_error(429, "RATE_LIMIT_EXCEEDED");
+    assert_eq!(refused.header("retry-after"), Some("60"));
+    assert_eq!(refused.header("x-ratelimit-remaining"), Some("0"));
+    // Another key has its own budget; /health has none.
+    let other = app.new_key("default", Scope::Read);
+    assert_eq!(
+        app.call(Method::GET, "/v1/ping", Some(&other), &[], None)
+            .await
+            .status,
+        200
+    );
+    let health = app.call(Method::GET, "/health", None, &[], None).await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.body["status"], "ok");
+    assert_eq!(health.header("x-ratelimit-limit"), None);
+}
+
+#[tokio::test]
+async fn guessing_keys_is_throttled_per_address() {
+    let app = TestApp::new().await;
+    for _ in 0..arvalox::ratelimit::AUTH_FAILURES_PER_MINUTE {
+        app.call(Method::GET, "/v1/ping", Some("arv_guess"), &[], None)
+            .await
+            .assert_error(401, "INVALID_API_KEY");
+    }
+    let throttled = app
+        .call(Method::GET, "/v1/ping", Some("arv_guess"), &[], None)
+        .await;
+    throttled.assert_error(429, "RATE_LIMIT_EXCEEDED");
+    assert!(throttled.header("retry-after").is_some());
+}

@@ -1,0 +1,220 @@
+//! Smoke tests of the real executable: CLI, first start, a request, a clean shutdown.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_arvalox");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP/1.1 request with `Connection: close`; returns the status and the raw response.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    key: String,
+}
+
+impl Server {
+    fn start(db: &Path, log: &Path) -> Server {
+        let port = free_port();
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--db",
+                db.to_str().unwrap(),
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let key = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                let word = line.trim();
+                (word.starts_with("arv_") && word.len() == 52).then(|| word.to_string())
+            })
+            .expect("serve prints a key on first start");
+        // Keep reading so the server never writes to a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        let started = Instant::now();
+        while http_ok(port).is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server { child, port, key }
+    }
+
+    fn stop(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+fn http_ok(port: u16) -> Option<()> {
+    TcpStream::connect(("127.0.0.1", port)).ok().map(|_| ())
+}
+
+#[test]
+fn serve_prints_a_first_key_serves_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ar.db");
+    let log = dir.path().join("serve.log");
+    let server = Server::start(&db, &log);
+    let key = server.key.clone();
+
+    let (status, body) = http(server.port, "GET", "/health", &[], "");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http(
+        server.port,
+        "GET",
+        "/v1/ping",
+        &[("x-arvalox-api-key", &key)],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""organization":"default""#));
+    let (status, body) = http(
+        server.port,
+        "POST",
+        "/v1/customers/",
+        &[("x-arvalox-api-key", &key), ("X-API-Key", &key)],
+        r#"{"customer_code": "CUST001", "name": "Acme Corporation"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = http(
+        server.port,
+        "GET",
+        &format!("/v1/customers?x_arvalox_api_key={key}"),
+        &[],
+        "",
+    );
+    assert_eq!(status, 200);
+
+    let exit = server.stop();
+    assert!(exit.success(), "{exit:?}");
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log_text.contains("/v1/customers"),
+        "requests are logged: {log_text}"
+    );
+    assert!(!log_text.contains(&key), "a key reached the log");
+    assert!(!log_text.contains(&key[4..]), "a key reached the log");
+
+    // A second start finds a key and mints none.
+    let restarted = Command::new(BIN)
+        .args(["keys", "list", "--db", db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8(restarted.stdout).unwrap();
+    assert!(listing.contains(&key[..12]));
+    assert!(!listing.contains(&key));
+}
+
+#[test]
+fn keys_cli_creates_lists_and_revokes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("keys.db");
+    let db = db.to_str().unwrap();
+    let created = Command::new(BIN)
+        .args([
+            "keys", "create", "--db", db, "--name", "ci", "--org", "acme", "--scope", "read",
+        ])
+        .output()
+        .unwrap();
+    assert!(created.status.success());
+    let stdout = String::from_utf8(created.stdout).unwrap();
+    let secret = stdout.lines().last().unwrap().trim().to_string();
+    assert!(secret.starts_with("arv_") && secret.len() == 52, "{stdout}");
+
+    let listed = Command::new(BIN)
+        .args(["keys", "list", "--db", db])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        listing.contains("acme") && listing.contains("read") && listing.contains(&secret[..12])
+    );
+    assert!(!listing.contains(&secret));
+
+    let revoked = Command::new(BIN)
+        .args(["keys", "revoke", "--db", db, &secret[..12]])
+        .output()
+        .unwrap();
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    let missing = Command::new(BIN)
+        .args(["keys", "revoke", "--db", db, "arv_00000000"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(Command::new(BIN)
+        .args(["migrate", "--db", db])
+        .status()
+        .unwrap()
+        .success());
+}
+
+#[test]
+fn openapi_command_prints_the_committed_spec() {
+    let output = Command::new(BIN).arg("openapi").output().unwrap();
+    assert!(output.status.success());
+    let printed = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(printed.trim_end(), arvalox::api::spec_json().trim_end());
+}

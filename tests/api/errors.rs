@@ -1,0 +1,128 @@
+use poem::http::Method;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn malformed_bodies_and_media_types() {
+    let app = TestApp::new().await;
+    let key = Some(app.key.as_str());
+    let malformed = app
+        .call(Method::POST, "/v1/customers", key, &[], Some("{bad"))
+        .await;
+    assert!(malformed.assert_error(400, "VALIDATION_ERROR")["body"].is_array());
+    let not_object = app
+        .call(Method::POST, "/v1/customers", key, &[], Some("[1]"))
+        .await;
+    not_object.assert_error(400, "VALIDATION_ERROR");
+    let empty = app
+        .call(Method::POST, "/v1/customers", key, &[], Some(""))
+        .await;
+    empty.assert_error(400, "VALIDATION_ERROR");
+    let wrong_type = app
+        .call(
+            Method::POST,
+            "/v1/customers",
+            key,
+            &[("content-type", "text/plain")],
+            None,
+        )
+        .await;
+    wrong_type.assert_error(415, "UNSUPPORTED_MEDIA_TYPE");
+    let wrong_field_type = app
+        .call(
+            Method::POST,
+            "/v1/customers",
+            key,
+            &[],
+            Some(r#"{"name": "A", "is_active": "yes", "payment_terms_days": 1.5}"#),
+        )
+        .await;
+    let fields = wrong_field_type.assert_error(400, "VALIDATION_ERROR");
+    assert!(fields["is_active"].is_array());
+    assert!(fields["payment_terms_days"].is_array());
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_even_when_chunked() {
+    let app = TestApp::new().await;
+    let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(1024 * 1024 + 10));
+    let declared = app
+        .call(
+            Method::POST,
+            "/v1/customers",
+            Some(&app.key),
+            &[],
+            Some(&big),
+        )
+        .await;
+    declared.assert_error(413, "PAYLOAD_TOO_LARGE");
+    // A streamed body carries no Content-Length: the bytes read are counted.
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = (0..20)
+        .map(|_| Ok(bytes::Bytes::from(vec![b' '; 64 * 1024])))
+        .collect();
+    let response = app
+        .client
+        .post("/v1/customers")
+        .header("x-arvalox-api-key", &app.key)
+        .header("content-type", "application/json")
+        .body(poem::Body::from_bytes_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await;
+    assert_eq!(response.0.status(), 413);
+    let text = response.0.into_body().into_string().await.unwrap();
+    assert!(text.contains("PAYLOAD_TOO_LARGE"));
+}
+
+#[tokio::test]
+async fn unknown_routes_methods_and_ids() {
+    let app = TestApp::new().await;
+    let key = Some(app.key.as_str());
+    app.call(Method::GET, "/v1/nothing-here", key, &[], None)
+        .await
+        .assert_error(404, "NOT_FOUND");
+    app.call(Method::GET, "/nothing", None, &[], None)
+        .await
+        .assert_error(404, "NOT_FOUND");
+    let not_allowed = app
+        .call(Method::PATCH, "/v1/customers/1", key, &[], None)
+        .await;
+    not_allowed.assert_error(405, "METHOD_NOT_ALLOWED");
+    assert_eq!(not_allowed.header("allow"), Some("GET, PUT, DELETE"));
+    let health = app.call(Method::POST, "/health", None, &[], None).await;
+    health.assert_error(405, "METHOD_NOT_ALLOWED");
+    assert_eq!(health.header("allow"), Some("GET"));
+    let bad_id = app
+        .call(Method::GET, "/v1/invoices/abc", key, &[], None)
+        .await;
+    assert!(bad_id.assert_error(400, "VALIDATION_ERROR")["id"].is_array());
+    let huge_id = app
+        .call(
+            Method::GET,
+            "/v1/customers/99999999999999999999",
+            key,
+            &[],
+            None,
+        )
+        .await;
+    assert!(huge_id.assert_error(400, "VALIDATION_ERROR")["id"].is_array());
+}
+
+#[tokio::test]
+async fn spec_and_docs_are_served() {
+    let app = TestApp::new().await;
+    let spec = app
+        .call(Method::GET, "/openapi.json", None, &[], None)
+        .await;
+    assert_eq!(spec.status, 200);
+    assert_eq!(spec.body["info"]["title"], "Arvalox API");
+    assert!(spec.body["paths"]["/v1/customers"].is_object());
+    let yaml = app
+        .call(Method::GET, "/openapi.yaml", None, &[], None)
+        .await;
+    assert_eq!(yaml.status, 200);
+    let docs = app.call(Method::GET, "/docs", None, &[], None).await;
+    assert_eq!(docs.status, 200);
+    assert!(docs.body.as_str().unwrap_or_default().contains("swagger"));
+}

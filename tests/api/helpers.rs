@@ -1,0 +1,196 @@
+//! `TestApp`: the real application over a fresh SQLite file, driven through poem's TestClient.
+
+use std::sync::Arc;
+
+use arvalox::api::{build_app, AppState};
+use arvalox::clock::FixedClock;
+use arvalox::db::{self, Db, Synchronous};
+use arvalox::domain::keys::Scope;
+use arvalox::ratelimit::{Limits, RateLimiter};
+use chrono::NaiveDate;
+use poem::endpoint::BoxEndpoint;
+use poem::http::{HeaderMap, Method, StatusCode};
+use poem::test::TestClient;
+use poem::EndpointExt;
+use serde_json::Value;
+
+/// The date every test runs on unless it says otherwise.
+pub const TODAY: &str = "2024-03-01";
+
+pub struct TestApp {
+    _dir: tempfile::TempDir,
+    pub state: Arc<AppState>,
+    pub client: TestClient<BoxEndpoint<'static>>,
+    /// An admin key of organization `default`.
+    pub key: String,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the documented error body and returns its `field_errors`.
+    pub fn assert_error(&self, status: u16, code: &str) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.body["error_code"], code, "body: {}", self.body);
+        assert!(self.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        assert!(self.body["field_errors"].is_object(), "body: {}", self.body);
+        &self.body["field_errors"]
+    }
+}
+
+pub fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with(Limits::OFF, TODAY).await
+    }
+
+    pub async fn with(limits: Limits, today: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Db::open(&dir.path().join("ar.db"), Synchronous::Full).unwrap();
+        let state = Arc::new(AppState {
+            db: store,
+            clock: Arc::new(FixedClock::on(date(today))),
+            limiter: RateLimiter::new(limits),
+        });
+        let client = TestClient::new(build_app(state.clone()).boxed());
+        let mut app = TestApp {
+            _dir: dir,
+            state,
+            client,
+            key: String::new(),
+        };
+        app.key = app.new_key("default", Scope::Admin);
+        app
+    }
+
+    /// A new key for `org` (created if missing).
+    pub fn new_key(&self, org: &str, scope: Scope) -> String {
+        self.state
+            .db
+            .write_blocking(|tx| {
+                let org_id = db::keys::ensure_organization(tx, org, "2024-01-01T00:00:00Z")?;
+                db::keys::create_key(tx, org_id, "test", scope, "2024-01-01T00:00:00Z")
+            })
+            .unwrap()
+            .1
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        let mut request = self.client.request(method, path);
+        if let Some(key) = key {
+            request = request.header("x-arvalox-api-key", key);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await;
+        let status = response.0.status();
+        let headers = response.0.headers().clone();
+        let text = response.0.into_body().into_string().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, Some(&self.key), &[], None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(
+            Method::POST,
+            path,
+            Some(&self.key),
+            &[],
+            Some(&body.to_string()),
+        )
+        .await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.call(
+            Method::PUT,
+            path,
+            Some(&self.key),
+            &[],
+            Some(&body.to_string()),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(&self.key), &[], None)
+            .await
+    }
+
+    /// Creates a customer and returns its id.
+    pub async fn customer(&self, name: &str) -> i64 {
+        let reply = self
+            .post("/v1/customers", serde_json::json!({ "name": name }))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["id"].as_i64().unwrap()
+    }
+
+    /// Creates a sent invoice of one untaxed line and returns its id.
+    pub async fn invoice(&self, customer_id: i64, amount: &str, issue: &str, due: &str) -> i64 {
+        let reply = self
+            .post(
+                "/v1/invoices",
+                serde_json::json!({
+                    "customer_id": customer_id,
+                    "issue_date": issue,
+                    "due_date": due,
+                    "items": [{ "description": "Work", "quantity": 1, "unit_price": amount }]
+                }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["id"].as_i64().unwrap()
+    }
+
+    pub async fn pay(&self, customer_id: i64, invoice_id: i64, amount: &str, date: &str) -> Reply {
+        self.post(
+            "/v1/payments",
+            serde_json::json!({
+                "customer_id": customer_id,
+                "invoice_id": invoice_id,
+                "amount": amount,
+                "payment_method": "bank_transfer",
+                "payment_date": date
+            }),
+        )
+        .await
+    }
+}

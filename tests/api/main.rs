@@ -1,0 +1,12 @@
+//! Integration tests: the real HTTP stack over a real SQLite file in a temp dir.
+//! One test binary (modules below) so the suite links once.
+
+mod auth;
+mod binary;
+mod customers;
+mod errors;
+mod helpers;
+mod invoices;
+mod payments;
+mod reports;
+mod spec;
