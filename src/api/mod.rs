@@ -89,7 +89,26 @@ pub fn spec_json() -> String {
 /// The whole HTTP application, as `serve` runs it and tests drive it.
 pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     let service = api_service();
-    let spec: serde_json::Value = serde_json::from_str(&service.spec()).unwrap_or_default();
+    let spec_json = service.spec_endpoint();
+    let spec_yaml = service.spec_endpoint_yaml();
+    let swagger = service.swagger_ui();
+    let auth_state = state.clone();
+    let api = service.around(move |ep, req| auth::authenticate(auth_state.clone(), ep, req));
+    let routes = Route::new()
+        .at("/openapi.json", spec_json)
+        .at("/openapi.yaml", spec_yaml)
+        .nest("/docs", swagger)
+        .nest("/", api);
+    with_middleware(routes, state)
+}
+
+/// The cross-cutting layers every route runs behind, innermost first: body limit, shared
+/// state, error rendering, `Allow` on 405, panic capture, access log, trailing-slash trim.
+pub fn with_middleware<E>(routes: E, state: Arc<AppState>) -> impl Endpoint<Output = Response>
+where
+    E: Endpoint + 'static,
+{
+    let spec: serde_json::Value = serde_json::from_str(&spec_json()).unwrap_or_default();
     let table = Arc::new(middleware::RouteTable::from_spec(
         &spec,
         "",
@@ -99,16 +118,7 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
             ("/docs", "GET"),
         ],
     ));
-    let spec_json = service.spec_endpoint();
-    let spec_yaml = service.spec_endpoint_yaml();
-    let swagger = service.swagger_ui();
-    let auth_state = state.clone();
-    let api = service.around(move |ep, req| auth::authenticate(auth_state.clone(), ep, req));
-    Route::new()
-        .at("/openapi.json", spec_json)
-        .at("/openapi.yaml", spec_yaml)
-        .nest("/docs", swagger)
-        .nest("/", api)
+    routes
         .around(middleware::limit_body)
         .data(state)
         .catch_all_error(error::catch_all)

@@ -126,3 +126,70 @@ async fn spec_and_docs_are_served() {
     assert_eq!(docs.status, 200);
     assert!(docs.body.as_str().unwrap_or_default().contains("swagger"));
 }
+
+#[poem::handler]
+async fn panics_in_a_write(
+    state: poem::web::Data<&std::sync::Arc<arvalox::api::AppState>>,
+) -> String {
+    let _ = state
+        .db
+        .write(|_tx| -> Result<(), arvalox::error::AppError> { panic!("bug in a write") })
+        .await;
+    "unreachable".to_string()
+}
+
+#[poem::handler]
+async fn writes(state: poem::web::Data<&std::sync::Arc<arvalox::api::AppState>>) -> String {
+    state
+        .db
+        .write(|tx| {
+            Ok(arvalox::db::keys::ensure_organization(
+                tx,
+                "after-panic",
+                "2024-01-01T00:00:00Z",
+            )?)
+        })
+        .await
+        .map(|id| id.to_string())
+        .unwrap_or_else(|err| err.to_string())
+}
+
+#[tokio::test]
+async fn a_panic_answers_that_request_alone_with_a_json_500() {
+    let app = TestApp::new().await;
+    let routes = poem::Route::new()
+        .at("/boom", poem::get(panics_in_a_write))
+        .at("/write", poem::get(writes));
+    let client =
+        poem::test::TestClient::new(arvalox::api::with_middleware(routes, app.state.clone()));
+    for _ in 0..3 {
+        let response = client.get("/boom").send().await;
+        assert_eq!(response.0.status(), 500);
+        let body: serde_json::Value =
+            serde_json::from_str(&response.0.into_body().into_string().await.unwrap()).unwrap();
+        assert_eq!(body["error_code"], "INTERNAL_ERROR");
+        assert!(
+            !body["detail"].as_str().unwrap().contains("bug in a write"),
+            "no internals leak"
+        );
+        assert_eq!(body["field_errors"], serde_json::json!({}));
+    }
+    // Writers are not poisoned: a later write succeeds, and so does the real API.
+    let response = client.get("/write").send().await;
+    assert_eq!(response.0.status(), 200);
+    let id: i64 = response
+        .0
+        .into_body()
+        .into_string()
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(id > 0);
+    assert_eq!(
+        app.post("/v1/customers", serde_json::json!({"name": "After"}))
+            .await
+            .status,
+        201
+    );
+}
