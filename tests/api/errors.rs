@@ -143,11 +143,7 @@ async fn writes(state: poem::web::Data<&std::sync::Arc<arvalox::api::AppState>>)
     state
         .db
         .write(|tx| {
-            Ok(arvalox::db::keys::ensure_organization(
-                tx,
-                "after-panic",
-                "2024-01-01T00:00:00Z",
-            )?)
+            arvalox::db::keys::ensure_organization(tx, "after-panic", "2024-01-01T00:00:00Z")
         })
         .await
         .map(|id| id.to_string())
