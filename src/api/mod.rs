@@ -200,9 +200,7 @@ pub async fn post_write<T, const STATUS: u16, F>(
 ) -> Result<JsonAnswer<T, STATUS>, AppError>
 where
     T: ToJSON + Send + 'static,
-    F: FnOnce(&rusqlite::Transaction, &str) -> Result<(T, Option<String>), AppError>
-        + Send
-        + 'static,
+    F: FnOnce(&crate::db::WriteTx, &str) -> Result<(T, Option<String>), AppError> + Send + 'static,
 {
     post_write_redacting(
         state,
@@ -229,9 +227,7 @@ pub async fn post_write_redacting<T, const STATUS: u16, F>(
 ) -> Result<JsonAnswer<T, STATUS>, AppError>
 where
     T: ToJSON + Send + 'static,
-    F: FnOnce(&rusqlite::Transaction, &str) -> Result<(T, Option<String>), AppError>
-        + Send
-        + 'static,
+    F: FnOnce(&crate::db::WriteTx, &str) -> Result<(T, Option<String>), AppError> + Send + 'static,
 {
     if let Some(key) = &idempotency_key {
         if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {

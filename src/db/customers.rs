@@ -1,10 +1,11 @@
 //! Customers.
 
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use super::next_sequence;
 use super::sql::{contains_pattern, Filter, Page};
+use super::WriteTx;
 use crate::domain::money::Money;
 use crate::error::AppError;
 
@@ -179,7 +180,7 @@ fn duplicate_code(code: &str) -> AppError {
 }
 
 pub fn create(
-    tx: &Transaction,
+    tx: &WriteTx,
     org: i64,
     fields: CustomerFields,
     now: &str,
@@ -223,7 +224,7 @@ pub fn create(
 
 /// Replaces every settable field (the caller merged the partial update into `fields`).
 pub fn update(
-    tx: &Transaction,
+    tx: &WriteTx,
     org: i64,
     id: i64,
     fields: CustomerFields,
@@ -260,7 +261,7 @@ pub fn update(
     get(tx, org, id, today)
 }
 
-pub fn delete(tx: &Transaction, org: i64, id: i64) -> Result<(), AppError> {
+pub fn delete(tx: &WriteTx, org: i64, id: i64) -> Result<(), AppError> {
     if !exists(tx, org, id)? {
         return Err(not_found(id));
     }

@@ -1,7 +1,8 @@
 //! Stored answers to POSTs sent with an `Idempotency-Key`.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, OptionalExtension};
 
+use super::WriteTx;
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -20,10 +21,7 @@ pub struct IdempotencyRequest<'a> {
 }
 
 /// The first answer to this key, or a 409 when the key was used for a different request.
-pub fn lookup(
-    tx: &Transaction,
-    req: &IdempotencyRequest,
-) -> Result<Option<StoredResponse>, AppError> {
+pub fn lookup(tx: &WriteTx, req: &IdempotencyRequest) -> Result<Option<StoredResponse>, AppError> {
     let row: Option<(String, String, String, u16, Option<String>, String)> = tx
         .query_row(
             "SELECT request_method, request_path, request_hash, response_status, response_location, response_body
@@ -54,7 +52,7 @@ pub fn lookup(
 }
 
 pub fn store(
-    tx: &Transaction,
+    tx: &WriteTx,
     req: &IdempotencyRequest,
     response: &StoredResponse,
     now: &str,

@@ -5,12 +5,13 @@ use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use rust_decimal::Decimal;
 
 use super::customers;
 use super::next_sequence;
 use super::sql::{Filter, Page};
+use super::WriteTx;
 use crate::domain::invoice::{
     generated_invoice_number, invoice_totals, InvoiceStatus, InvoiceTotals, LineAmounts, LineInput,
 };
@@ -281,7 +282,7 @@ fn number_taken(conn: &Connection, org: i64, number: &str) -> Result<bool, AppEr
         .is_some())
 }
 
-pub fn create(tx: &Transaction, org: i64, new: NewInvoice, now: &str) -> Result<Invoice, AppError> {
+pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invoice, AppError> {
     let terms = customers::payment_terms_days(tx, org, new.customer_id)?.ok_or_else(|| {
         AppError::field(
             "customer_id",
@@ -369,7 +370,7 @@ pub fn create(tx: &Transaction, org: i64, new: NewInvoice, now: &str) -> Result<
 }
 
 /// `draft` → `sent`.
-pub fn send(tx: &Transaction, org: i64, id: i64, now: &str) -> Result<Invoice, AppError> {
+pub fn send(tx: &WriteTx, org: i64, id: i64, now: &str) -> Result<Invoice, AppError> {
     let invoice = get_header(tx, org, id)?.ok_or_else(|| not_found(id))?;
     if invoice.status != InvoiceStatus::Draft {
         return Err(AppError::conflict(format!(
@@ -382,7 +383,7 @@ pub fn send(tx: &Transaction, org: i64, id: i64, now: &str) -> Result<Invoice, A
 }
 
 /// Any invoice with no payments applied can be voided.
-pub fn void(tx: &Transaction, org: i64, id: i64, now: &str) -> Result<Invoice, AppError> {
+pub fn void(tx: &WriteTx, org: i64, id: i64, now: &str) -> Result<Invoice, AppError> {
     let invoice = get_header(tx, org, id)?.ok_or_else(|| not_found(id))?;
     if invoice.status == InvoiceStatus::Void {
         return Err(AppError::conflict(format!("Invoice {id} is already void.")));
@@ -397,12 +398,7 @@ pub fn void(tx: &Transaction, org: i64, id: i64, now: &str) -> Result<Invoice, A
     get(tx, org, id)
 }
 
-pub fn set_status(
-    tx: &Transaction,
-    id: i64,
-    status: InvoiceStatus,
-    now: &str,
-) -> Result<(), AppError> {
+pub fn set_status(tx: &WriteTx, id: i64, status: InvoiceStatus, now: &str) -> Result<(), AppError> {
     tx.execute(
         "UPDATE invoices SET status = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, status.as_str(), now],

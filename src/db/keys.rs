@@ -1,7 +1,8 @@
 //! Organizations and API keys.
 
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::WriteTx;
 use crate::domain::keys::{self, Scope};
 use crate::error::AppError;
 
@@ -35,7 +36,7 @@ fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
 }
 
 /// The organization's id, creating it when it does not exist yet.
-pub fn ensure_organization(tx: &Transaction, slug: &str, now: &str) -> Result<i64, AppError> {
+pub fn ensure_organization(tx: &WriteTx, slug: &str, now: &str) -> Result<i64, AppError> {
     tx.execute(
         "INSERT INTO organizations (slug, name, created_at) VALUES (?1, ?1, ?2)
          ON CONFLICT (slug) DO NOTHING",
@@ -50,7 +51,7 @@ pub fn ensure_organization(tx: &Transaction, slug: &str, now: &str) -> Result<i6
 
 /// Stores a new key's hash and returns the record and the secret, which is never stored.
 pub fn create_key(
-    tx: &Transaction,
+    tx: &WriteTx,
     organization_id: i64,
     name: &str,
     scope: Scope,
@@ -101,7 +102,7 @@ pub fn list_keys(
 
 /// Revokes by id or by displayed prefix; revoking twice keeps the first revocation time.
 pub fn revoke_key(
-    tx: &Transaction,
+    tx: &WriteTx,
     organization_id: Option<i64>,
     id_or_prefix: &str,
     now: &str,

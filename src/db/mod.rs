@@ -9,14 +9,17 @@ pub mod payments;
 pub mod reports;
 pub mod sql;
 
+mod writer;
+
 use std::path::Path;
 use std::time::Duration;
 
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::AppError;
+pub use writer::WriteTx;
 
 mod embedded {
     refinery::embed_migrations!("migrations");
@@ -43,23 +46,29 @@ impl Synchronous {
     }
 }
 
+/// Readers share a small pool; all of the server's writes go through one writer thread.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<SqliteConnectionManager>,
+    writer: writer::Writer,
+}
+
+/// Settings every connection gets.
+fn configure(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = {};
+         PRAGMA foreign_keys = ON;",
+        synchronous.pragma()
+    ))
 }
 
 impl Db {
     /// Opens (or creates) the file and runs the embedded migrations.
     pub fn open(path: &Path, synchronous: Synchronous) -> Result<Db, AppError> {
-        let sync = synchronous.pragma();
-        let manager = SqliteConnectionManager::file(path).with_init(move |conn| {
-            conn.busy_timeout(Duration::from_secs(10))?;
-            conn.execute_batch(&format!(
-                "PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = {sync};
-                 PRAGMA foreign_keys = ON;"
-            ))
-        });
+        let manager =
+            SqliteConnectionManager::file(path).with_init(move |conn| configure(conn, synchronous));
         let pool = Pool::builder()
             .max_size(4)
             .connection_timeout(Duration::from_secs(30))
@@ -67,18 +76,15 @@ impl Db {
             .map_err(|err| {
                 AppError::Internal(format!("cannot open database {}: {err}", path.display()))
             })?;
-        let db = Db { pool };
-        db.migrate()?;
-        Ok(db)
-    }
-
-    fn migrate(&self) -> Result<(), AppError> {
-        let mut conn = self.pool.get()?;
-        embedded::migrations::runner()
-            .set_grouped(true)
-            .run(&mut *conn)
-            .map_err(|err| AppError::Internal(format!("migration failed: {err}")))?;
-        Ok(())
+        let mut first = pool.get()?;
+        migrate(&mut first)?;
+        drop(first);
+        let conn = Connection::open(path)?;
+        configure(&conn, synchronous)?;
+        Ok(Db {
+            pool,
+            writer: writer::Writer::spawn(conn)?,
+        })
     }
 
     /// Runs `f` on a pooled connection, on a blocking thread.
@@ -95,25 +101,27 @@ impl Db {
         .await
     }
 
-    /// Runs `f` in one IMMEDIATE transaction, on a blocking thread: writers serialize at
-    /// BEGIN, so a check made inside `f` still holds when `f` writes. Commits on `Ok`.
+    /// Runs `f` on the writer thread, inside the writer's IMMEDIATE transaction and a
+    /// savepoint of its own: writes are applied one at a time, in order, so a check made
+    /// inside `f` still holds when `f` writes. `Err` (or a panic) rolls back `f`'s writes
+    /// alone; the answer comes only once the batch holding `f` has committed.
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&WriteTx) -> Result<T, AppError> + Send + 'static,
     {
-        let db = self.clone();
-        run_blocking(move || db.write_blocking(f)).await
+        self.writer.submit(f).await
     }
 
-    /// `write` for callers that are not async (the CLI).
+    /// One IMMEDIATE transaction on a pooled connection, for callers that are not async
+    /// (the CLI and tests' setup); SQLite's lock orders it with the writer thread.
     pub fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>
     where
-        F: FnOnce(&Transaction) -> Result<T, AppError>,
+        F: FnOnce(&WriteTx) -> Result<T, AppError>,
     {
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
+        let value = f(&WriteTx::new(&tx))?;
         tx.commit()?;
         Ok(value)
     }
@@ -125,6 +133,14 @@ impl Db {
         let conn = self.pool.get()?;
         f(&conn)
     }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), AppError> {
+    embedded::migrations::runner()
+        .set_grouped(true)
+        .run(conn)
+        .map_err(|err| AppError::Internal(format!("migration failed: {err}")))?;
+    Ok(())
 }
 
 async fn run_blocking<T, F>(f: F) -> Result<T, AppError>
@@ -147,7 +163,7 @@ pub fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// Next value of a per-organization counter.
-pub fn next_sequence(tx: &Transaction, org: i64, name: &str) -> Result<i64, AppError> {
+pub fn next_sequence(tx: &WriteTx, org: i64, name: &str) -> Result<i64, AppError> {
     let value = tx.query_row(
         "INSERT INTO sequences (organization_id, name, next_value) VALUES (?1, ?2, 2)
          ON CONFLICT (organization_id, name) DO UPDATE SET next_value = next_value + 1

@@ -2,11 +2,12 @@
 
 use chrono::NaiveDate;
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use super::customers;
 use super::invoices::{self, date_text};
 use super::sql::{Filter, Page};
+use super::WriteTx;
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::money::Money;
 use crate::domain::payment::PaymentMethod;
@@ -75,7 +76,7 @@ pub fn get(conn: &Connection, org: i64, id: i64) -> Result<Payment, AppError> {
 /// Records a payment and applies it to its invoice, in the caller's IMMEDIATE transaction:
 /// the balance read here cannot change before the write, so no invoice is paid past its total.
 pub fn record(
-    tx: &Transaction,
+    tx: &WriteTx,
     org: i64,
     new: NewPayment,
     today: NaiveDate,

@@ -130,12 +130,20 @@ async fn spec_and_docs_are_served() {
 #[poem::handler]
 async fn panics_in_a_write(
     state: poem::web::Data<&std::sync::Arc<arvalox::api::AppState>>,
-) -> String {
-    let _ = state
+) -> poem::Result<String> {
+    state
         .db
-        .write(|_tx| -> Result<(), arvalox::error::AppError> { panic!("bug in a write") })
-        .await;
-    "unreachable".to_string()
+        .write(|tx| -> Result<(), arvalox::error::AppError> {
+            arvalox::db::keys::ensure_organization(tx, "half-written", "2024-01-01T00:00:00Z")?;
+            panic!("bug in a write")
+        })
+        .await?;
+    Ok("unreachable".to_string())
+}
+
+#[poem::handler]
+async fn panics_in_the_handler() -> String {
+    panic!("bug in a handler")
 }
 
 #[poem::handler]
@@ -154,12 +162,13 @@ async fn writes(state: poem::web::Data<&std::sync::Arc<arvalox::api::AppState>>)
 async fn a_panic_answers_that_request_alone_with_a_json_500() {
     let app = TestApp::new().await;
     let routes = poem::Route::new()
-        .at("/boom", poem::get(panics_in_a_write))
+        .at("/boom", poem::get(panics_in_the_handler))
+        .at("/boom-write", poem::get(panics_in_a_write))
         .at("/write", poem::get(writes));
     let client =
         poem::test::TestClient::new(arvalox::api::with_middleware(routes, app.state.clone()));
-    for _ in 0..3 {
-        let response = client.get("/boom").send().await;
+    for path in ["/boom", "/boom-write", "/boom", "/boom-write"] {
+        let response = client.get(path).send().await;
         assert_eq!(response.0.status(), 500);
         let body: serde_json::Value =
             serde_json::from_str(&response.0.into_body().into_string().await.unwrap()).unwrap();
@@ -182,6 +191,19 @@ async fn a_panic_answers_that_request_alone_with_a_json_500() {
         .parse()
         .unwrap();
     assert!(id > 0);
+    // The panicking write was rolled back whole.
+    let half_written: i64 = app
+        .state
+        .db
+        .read_blocking(|conn| {
+            Ok(conn.query_row(
+                "SELECT COUNT(*) FROM organizations WHERE slug = 'half-written'",
+                [],
+                |row| row.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(half_written, 0);
     assert_eq!(
         app.post("/v1/customers", serde_json::json!({"name": "After"}))
             .await

@@ -1,0 +1,153 @@
+//! The single writer: one thread owns the write connection and commits queued writes
+//! together (group commit), so N concurrent durable writes cost one fsync, not N.
+//!
+//! Each job runs in a savepoint of its own, in arrival order, so its checks see every
+//! earlier job's writes; a job that fails or panics is rolled back alone. Every job is
+//! answered only after the batch holding it has committed.
+
+use std::ops::Deref;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use crate::error::AppError;
+
+/// Most jobs committed together; bounds the latency one batch adds to its first job.
+const MAX_BATCH: usize = 512;
+
+/// A connection inside an open write transaction. Only the storage layer makes one, so a
+/// function taking `&WriteTx` cannot be called outside a transaction.
+pub struct WriteTx<'a> {
+    conn: &'a Connection,
+}
+
+impl<'a> WriteTx<'a> {
+    pub(super) fn new(conn: &'a Connection) -> Self {
+        WriteTx { conn }
+    }
+}
+
+impl Deref for WriteTx<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+trait Job: Send {
+    /// Runs the job's closure; true when it succeeded and its writes should stay.
+    fn run(&mut self, tx: &WriteTx) -> bool;
+    /// Answers the caller: with the job's own result, or `batch_error` if the batch failed.
+    fn answer(self: Box<Self>, batch_error: Option<&AppError>);
+}
+
+struct TypedJob<T, F> {
+    work: Option<F>,
+    result: Option<Result<T, AppError>>,
+    reply: oneshot::Sender<Result<T, AppError>>,
+}
+
+impl<T, F> Job for TypedJob<T, F>
+where
+    T: Send,
+    F: FnOnce(&WriteTx) -> Result<T, AppError> + Send,
+{
+    fn run(&mut self, tx: &WriteTx) -> bool {
+        let Some(work) = self.work.take() else {
+            return false;
+        };
+        let result = catch_unwind(AssertUnwindSafe(|| work(tx)))
+            .unwrap_or_else(|_| Err(AppError::Internal("a write panicked".into())));
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn answer(self: Box<Self>, batch_error: Option<&AppError>) {
+        let result = match (batch_error, self.result) {
+            (Some(err), _) => Err(err.clone()),
+            (None, Some(result)) => result,
+            (None, None) => Err(AppError::Internal("write was not run".into())),
+        };
+        // The caller may have gone away (client disconnected); the write stands regardless.
+        let _ = self.reply.send(result);
+    }
+}
+
+#[derive(Clone)]
+pub(super) struct Writer {
+    jobs: mpsc::Sender<Box<dyn Job>>,
+}
+
+impl Writer {
+    pub(super) fn spawn(conn: Connection) -> Result<Writer, AppError> {
+        let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
+        std::thread::Builder::new()
+            .name("arvalox-writer".into())
+            .spawn(move || run(conn, queue))
+            .map_err(|err| AppError::Internal(format!("cannot start the writer: {err}")))?;
+        Ok(Writer { jobs })
+    }
+
+    pub(super) async fn submit<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTx) -> Result<T, AppError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = TypedJob {
+            work: Some(work),
+            result: None,
+            reply,
+        };
+        self.jobs
+            .send(Box::new(job))
+            .map_err(|_| AppError::Internal("the writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| AppError::Internal("the writer dropped a write".into()))?
+    }
+}
+
+/// Ends when every `Writer` handle is gone.
+fn run(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&conn, batch);
+    }
+}
+
+fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>) {
+    let outcome = run_jobs(conn, &mut batch).and_then(|()| Ok(conn.execute_batch("COMMIT")?));
+    let error = outcome.err().map(|err: AppError| {
+        let _ = conn.execute_batch("ROLLBACK");
+        tracing::error!(error = %err, jobs = batch.len(), "a write batch failed");
+        err
+    });
+    for job in batch {
+        job.answer(error.as_ref());
+    }
+}
+
+fn run_jobs(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), AppError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let tx = WriteTx::new(conn);
+    for job in batch.iter_mut() {
+        conn.execute_batch("SAVEPOINT job")?;
+        if job.run(&tx) {
+            conn.execute_batch("RELEASE job")?;
+        } else {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+        }
+    }
+    Ok(())
+}
