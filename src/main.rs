@@ -237,15 +237,19 @@ fn serve(
         );
         let _ = std::io::stdout().flush();
     }
-    let state = Arc::new(AppState {
-        db: store,
-        clock: Arc::new(SystemClock),
-        limiter: RateLimiter::new(limits),
-    });
+    let state = Arc::new(AppState::new(
+        store,
+        Arc::new(SystemClock),
+        RateLimiter::new(limits),
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        tokio::spawn(api::keycache::watch_revocations(
+            state.db.clone(),
+            state.keys.clone(),
+        ));
         let listener = poem::listener::TcpListener::bind(bind);
         tracing::info!(%bind, db = %path.display(), "serving; OpenAPI at /openapi.json, Swagger UI at /docs");
         poem::Server::new(listener)

@@ -172,17 +172,26 @@ pub async fn authenticate<E: Endpoint>(
         }));
     }
     let hash = keys::hash(&secret);
-    let found = state
-        .db
-        .read(move |conn| db::keys::find_active_by_hash(conn, &hash))
-        .await;
-    let key = match found {
-        Ok(Some(key)) => key,
-        Ok(None) => {
-            state.limiter.record_auth_failure(ip, now);
-            return Ok(render(&AppError::InvalidApiKey));
+    let key = match state.keys.get(&hash) {
+        Some(key) => key,
+        None => {
+            let lookup = hash.clone();
+            let found = state
+                .db
+                .read(move |conn| db::keys::find_active_by_hash(conn, &lookup))
+                .await;
+            match found {
+                Ok(Some(key)) => {
+                    state.keys.insert(hash, key.clone());
+                    key
+                }
+                Ok(None) => {
+                    state.limiter.record_auth_failure(ip, now);
+                    return Ok(render(&AppError::InvalidApiKey));
+                }
+                Err(err) => return Ok(render(&err)),
+            }
         }
-        Err(err) => return Ok(render(&err)),
     };
     let decision = state.limiter.check(key.id, now);
     if let Some(decision) = decision.filter(|d| !d.allowed) {

@@ -269,6 +269,8 @@ impl KeysApi {
             .db
             .write(move |tx| store::revoke_key(tx, Some(org), &id.0.to_string(), &now))
             .await?;
+        // Before answering, so the key's very next request is refused.
+        state.keys.clear();
         Ok(Revoked::NoContent)
     }
 }

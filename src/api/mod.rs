@@ -4,6 +4,7 @@ pub mod auth;
 pub mod customers;
 pub mod error;
 pub mod invoices;
+pub mod keycache;
 pub mod keys;
 pub mod middleware;
 pub mod payments;
@@ -31,9 +32,19 @@ pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub limiter: RateLimiter,
+    pub keys: Arc<keycache::KeyCache>,
 }
 
 impl AppState {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, limiter: RateLimiter) -> Self {
+        AppState {
+            db,
+            clock,
+            limiter,
+            keys: Arc::default(),
+        }
+    }
+
     pub fn now_text(&self) -> String {
         crate::db::timestamp(self.clock.now())
     }

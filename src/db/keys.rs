@@ -142,3 +142,12 @@ pub fn find_active_by_hash(conn: &Connection, hash: &str) -> Result<Option<KeyRe
 pub fn count_keys(conn: &Connection) -> Result<i64, AppError> {
     Ok(conn.query_row("SELECT COUNT(*) FROM api_keys", [], |row| row.get(0))?)
 }
+
+/// Changes whenever a key is revoked: the number of revoked keys and the latest revocation.
+pub fn revocation_marker(conn: &Connection) -> Result<(i64, Option<String>), AppError> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*), MAX(revoked_at) FROM api_keys WHERE revoked_at IS NOT NULL",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?)
+}

@@ -144,6 +144,47 @@ fn serve_prints_a_first_key_serves_and_stops_cleanly() {
     );
     assert_eq!(status, 200);
 
+    // A key revoked from the command line while the server runs stops working too.
+    let created = Command::new(BIN)
+        .args([
+            "keys",
+            "create",
+            "--db",
+            db.to_str().unwrap(),
+            "--name",
+            "temp",
+        ])
+        .output()
+        .unwrap();
+    let temp = String::from_utf8(created.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    let ping = |key: &str| {
+        http(
+            server.port,
+            "GET",
+            "/v1/ping",
+            &[("x-arvalox-api-key", key)],
+            "",
+        )
+        .0
+    };
+    assert_eq!(ping(&temp), 200);
+    let revoked = Command::new(BIN)
+        .args(["keys", "revoke", "--db", db.to_str().unwrap(), &temp[..12]])
+        .status()
+        .unwrap();
+    assert!(revoked.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ping(&temp) != 401 {
+        assert!(Instant::now() < deadline, "a revoked key still works");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(ping(&key), 200);
+
     let exit = server.stop();
     assert!(exit.success(), "{exit:?}");
     let log_text = std::fs::read_to_string(&log).unwrap();

@@ -58,11 +58,11 @@ impl TestApp {
     pub async fn with(limits: Limits, today: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Db::open(&dir.path().join("ar.db"), Synchronous::Full).unwrap();
-        let state = Arc::new(AppState {
-            db: store,
-            clock: Arc::new(FixedClock::on(date(today))),
-            limiter: RateLimiter::new(limits),
-        });
+        let state = Arc::new(AppState::new(
+            store,
+            Arc::new(FixedClock::on(date(today))),
+            RateLimiter::new(limits),
+        ));
         let client = TestClient::new(build_app(state.clone()).boxed());
         let mut app = TestApp {
             _dir: dir,
