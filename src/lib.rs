@@ -6,3 +6,4 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod ratelimit;
+pub mod seed;

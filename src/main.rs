@@ -66,6 +66,24 @@ enum Command {
     },
     /// Print the OpenAPI spec (JSON) to stdout.
     Openapi,
+    /// Fill an empty book with deterministic demo data (customers, invoices, payments).
+    SeedDemo {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long, default_value_t = 200)]
+        customers: usize,
+        #[arg(long, default_value_t = 10_000)]
+        invoices: u64,
+        /// The same seed (and --as-of) gives the same book.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The book's "today": invoices reach three years back from it (default: today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Organization slug (created if missing; it must have no customers yet).
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -130,6 +148,14 @@ fn main() -> anyhow::Result<()> {
             println!("{}: migrated", db.db.display());
             Ok(())
         }
+        Command::SeedDemo {
+            db,
+            customers,
+            invoices,
+            seed,
+            as_of,
+            org,
+        } => seed_demo(&db.db, &org, customers, invoices, seed, as_of),
         Command::Openapi => {
             println!("{}", api::spec_json());
             Ok(())
@@ -204,6 +230,54 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn seed_demo(
+    path: &std::path::Path,
+    org: &str,
+    customers: usize,
+    invoices: u64,
+    seed: u64,
+    as_of: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    if customers == 0 {
+        bail!("--customers must be at least 1");
+    }
+    let started = std::time::Instant::now();
+    let as_of = as_of.unwrap_or_else(|| SystemClock.today());
+    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut progress = |done: u64, total: u64| {
+        if on_terminal {
+            eprint!(
+                "\rseeding: {done}/{total} invoices ({:.0}%)",
+                done as f64 * 100.0 / total.max(1) as f64
+            );
+        }
+    };
+    let summary = db::bulk::seed_book(
+        path,
+        &db::bulk::SeedRequest {
+            organization: org,
+            customers,
+            invoices,
+            seed,
+            as_of,
+        },
+        &mut progress,
+    )
+    .with_context(|| format!("seeding {}", path.display()))?;
+    if on_terminal {
+        eprintln!();
+    }
+    println!(
+        "Seeded organization '{org}' in {}: {} customers, {} invoices, {} payments (seed {seed}, as of {as_of}) in {:.1}s.",
+        path.display(),
+        summary.customers,
+        summary.invoices,
+        summary.payments,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn create_key(

@@ -1,0 +1,252 @@
+//! Bulk loading for `seed-demo`: large transactions over prepared statements.
+
+use rusqlite::{params, Connection};
+
+use super::invoices::date_text;
+use crate::error::AppError;
+use crate::seed::{SeedCustomer, SeedInvoice};
+
+/// Where a seeded book goes, and the ids its customers got.
+pub struct BookTarget {
+    pub organization_id: i64,
+    pub customer_ids: Vec<i64>,
+}
+
+fn timestamp_for(date: chrono::NaiveDate) -> String {
+    format!("{}T09:00:00.000Z", date_text(date))
+}
+
+/// Refuses to seed an organization that already has customers: a demo book starts empty.
+pub fn ensure_empty(conn: &Connection, organization_id: i64) -> Result<(), AppError> {
+    let count: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM customers WHERE organization_id = ?1",
+        [organization_id],
+        |row| row.get(0),
+    )?;
+    if count > 0 {
+        return Err(AppError::conflict(format!(
+            "the organization already has {count} customers; seed-demo fills an empty book, so use a fresh --db file"
+        )));
+    }
+    Ok(())
+}
+
+pub fn insert_customers(
+    conn: &mut Connection,
+    organization_id: i64,
+    customers: &[SeedCustomer],
+    created: chrono::NaiveDate,
+) -> Result<BookTarget, AppError> {
+    let tx = conn.transaction()?;
+    let now = timestamp_for(created);
+    let mut ids = Vec::with_capacity(customers.len());
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO customers (organization_id, customer_code, name, email, phone, billing_address,
+                payment_terms_days, credit_limit_minor, notes, is_active, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, 1, ?9, ?9)",
+        )?;
+        for c in customers {
+            insert.execute(params![
+                organization_id,
+                c.code,
+                c.name,
+                c.email,
+                c.phone,
+                c.billing_address,
+                c.payment_terms_days,
+                c.credit_limit.map(|m| m.minor()),
+                now
+            ])?;
+            ids.push(tx.last_insert_rowid());
+        }
+    }
+    set_sequence(&tx, organization_id, "customer", customers.len() as i64 + 1)?;
+    tx.commit()?;
+    Ok(BookTarget {
+        organization_id,
+        customer_ids: ids,
+    })
+}
+
+/// One transaction for the whole chunk.
+pub fn insert_invoices(
+    conn: &mut Connection,
+    target: &BookTarget,
+    invoices: &[SeedInvoice],
+) -> Result<(), AppError> {
+    let tx = conn.transaction()?;
+    {
+        let mut invoice_stmt = tx.prepare_cached(
+            "INSERT INTO invoices (organization_id, customer_id, invoice_number, status, issue_date,
+                due_date, notes, subtotal_minor, tax_total_minor, total_minor, amount_paid_minor,
+                created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        let mut item_stmt = tx.prepare_cached(
+            "INSERT INTO invoice_items (invoice_id, position, description, quantity, unit_price,
+                tax_rate, line_subtotal_minor, line_tax_minor, line_total_minor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        let mut payment_stmt = tx.prepare_cached(
+            "INSERT INTO payments (organization_id, customer_id, invoice_id, amount_minor,
+                payment_method, payment_date, reference_number, notes, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)",
+        )?;
+        let mut application_stmt = tx.prepare_cached(
+            "INSERT INTO payment_applications (organization_id, payment_id, invoice_id, amount_minor,
+                applied_date, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let org = target.organization_id;
+        for invoice in invoices {
+            let customer_id = target.customer_ids[invoice.customer];
+            let created = timestamp_for(invoice.issue_date);
+            let updated = invoice
+                .payments
+                .last()
+                .map(|p| timestamp_for(p.date))
+                .unwrap_or_else(|| created.clone());
+            invoice_stmt.execute(params![
+                org,
+                customer_id,
+                invoice.number,
+                invoice.status.as_str(),
+                date_text(invoice.issue_date),
+                date_text(invoice.due_date),
+                invoice.totals.subtotal.minor(),
+                invoice.totals.tax_total.minor(),
+                invoice.totals.total.minor(),
+                invoice.amount_paid().minor(),
+                created,
+                updated
+            ])?;
+            let invoice_id = tx.last_insert_rowid();
+            for (position, (line, amounts)) in invoice.lines.iter().enumerate() {
+                item_stmt.execute(params![
+                    invoice_id,
+                    position as i64,
+                    line.description,
+                    line.quantity.normalize().to_string(),
+                    line.unit_price.normalize().to_string(),
+                    line.tax_rate.normalize().to_string(),
+                    amounts.subtotal.minor(),
+                    amounts.tax.minor(),
+                    amounts.total.minor()
+                ])?;
+            }
+            for payment in &invoice.payments {
+                let date = date_text(payment.date);
+                let created = timestamp_for(payment.date);
+                payment_stmt.execute(params![
+                    org,
+                    customer_id,
+                    invoice_id,
+                    payment.amount.minor(),
+                    payment.method.as_str(),
+                    date,
+                    payment.reference,
+                    created
+                ])?;
+                let payment_id = tx.last_insert_rowid();
+                application_stmt.execute(params![
+                    org,
+                    payment_id,
+                    invoice_id,
+                    payment.amount.minor(),
+                    date,
+                    created
+                ])?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Moves the API's number sequences past what was seeded.
+pub fn set_invoice_sequences(
+    conn: &mut Connection,
+    organization_id: i64,
+    per_year: &std::collections::BTreeMap<i32, i64>,
+) -> Result<(), AppError> {
+    let tx = conn.transaction()?;
+    for (year, count) in per_year {
+        set_sequence(&tx, organization_id, &format!("invoice-{year}"), count + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn set_sequence(
+    conn: &Connection,
+    organization_id: i64,
+    name: &str,
+    next: i64,
+) -> Result<(), AppError> {
+    conn.execute(
+        "INSERT INTO sequences (organization_id, name, next_value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (organization_id, name) DO UPDATE SET next_value = MAX(next_value, excluded.next_value)",
+        params![organization_id, name, next],
+    )?;
+    Ok(())
+}
+
+pub struct SeedRequest<'a> {
+    pub organization: &'a str,
+    pub customers: usize,
+    pub invoices: u64,
+    pub seed: u64,
+    pub as_of: chrono::NaiveDate,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SeedSummary {
+    pub customers: usize,
+    pub invoices: u64,
+    pub payments: u64,
+}
+
+/// Invoices per transaction: large enough to amortise the commit, small enough to show progress.
+const CHUNK: u64 = 20_000;
+
+/// Fills an empty organization of the file at `path` with a generated book.
+/// `progress(done, total)` is called after every chunk.
+pub fn seed_book(
+    path: &std::path::Path,
+    request: &SeedRequest,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<SeedSummary, AppError> {
+    // Migrates the file first; then one plain connection does the bulk work.
+    let db = super::Db::open(path, super::Synchronous::Normal)?;
+    let organization_id = db.write_blocking(|tx| {
+        super::keys::ensure_organization(tx, request.organization, &timestamp_for(request.as_of))
+    })?;
+    drop(db);
+    let mut conn = Connection::open(path)?;
+    // A bulk load that fails is simply run again on a fresh file, so commits need not fsync.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )?;
+    ensure_empty(&conn, organization_id)?;
+    let mut generator = crate::seed::Generator::new(request.seed, request.as_of, request.customers);
+    let customers = generator.customers();
+    let target = insert_customers(&mut conn, organization_id, &customers, request.as_of)?;
+    let mut done = 0;
+    let mut payments = 0;
+    while done < request.invoices {
+        let size = CHUNK.min(request.invoices - done);
+        let chunk: Vec<_> = (0..size).map(|_| generator.invoice()).collect();
+        payments += chunk.iter().map(|i| i.payments.len() as u64).sum::<u64>();
+        insert_invoices(&mut conn, &target, &chunk)?;
+        done += size;
+        progress(done, request.invoices);
+    }
+    set_invoice_sequences(&mut conn, organization_id, generator.invoices_per_year())?;
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
+    Ok(SeedSummary {
+        customers: customers.len(),
+        invoices: done,
+        payments,
+    })
+}

@@ -1,0 +1,273 @@
+//! Deterministic demo books: the same seed and `as_of` give the same customers, invoices
+//! and payments, computed with the same domain rules as the API.
+
+use chrono::{Datelike, Days, NaiveDate};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rust_decimal::Decimal;
+
+use crate::domain::invoice::{
+    generated_invoice_number, invoice_totals, line_amounts, InvoiceStatus, InvoiceTotals,
+    LineAmounts, LineInput,
+};
+use crate::domain::money::Money;
+use crate::domain::payment::PaymentMethod;
+
+/// How far back the book reaches.
+pub const HISTORY_DAYS: u64 = 3 * 365;
+
+#[derive(Debug, Clone)]
+pub struct SeedCustomer {
+    pub code: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub billing_address: String,
+    pub payment_terms_days: i64,
+    pub credit_limit: Option<Money>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeedPayment {
+    pub amount: Money,
+    pub date: NaiveDate,
+    pub method: PaymentMethod,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeedInvoice {
+    /// 0-based index into the generated customers.
+    pub customer: usize,
+    pub number: String,
+    pub status: InvoiceStatus,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub lines: Vec<(LineInput, LineAmounts)>,
+    pub totals: InvoiceTotals,
+    pub payments: Vec<SeedPayment>,
+}
+
+impl SeedInvoice {
+    pub fn amount_paid(&self) -> Money {
+        Money::from_minor(self.payments.iter().map(|p| p.amount.minor()).sum())
+    }
+}
+
+const COMPANY_WORDS: [&str; 16] = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Hooli",
+    "Vandelay",
+    "Gringotts",
+    "Oscorp",
+    "Monarch",
+    "Dunder",
+];
+const COMPANY_KINDS: [&str; 6] = ["Trading", "Foods", "Logistics", "Studio", "Labs", "Supply"];
+const SERVICES: [&str; 8] = [
+    "Consulting Services",
+    "Design work",
+    "Monthly support",
+    "Hardware",
+    "Training session",
+    "Delivery",
+    "Software licence",
+    "Maintenance visit",
+];
+const TAX_RATES: [(i64, u32); 5] = [(0, 0), (5, 2), (8, 2), (10, 2), (20, 2)];
+
+pub struct Generator {
+    rng: ChaCha8Rng,
+    as_of: NaiveDate,
+    customer_count: usize,
+    invoices_per_year: std::collections::BTreeMap<i32, i64>,
+    terms: Vec<i64>,
+}
+
+impl Generator {
+    pub fn new(seed: u64, as_of: NaiveDate, customer_count: usize) -> Self {
+        Generator {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            as_of,
+            customer_count: customer_count.max(1),
+            invoices_per_year: Default::default(),
+            terms: Vec::new(),
+        }
+    }
+
+    /// Invoices numbered per issue year so far, for the API's number sequences.
+    pub fn invoices_per_year(&self) -> &std::collections::BTreeMap<i32, i64> {
+        &self.invoices_per_year
+    }
+
+    /// Customers come first: invoices use their payment terms.
+    pub fn customers(&mut self) -> Vec<SeedCustomer> {
+        (1..=self.customer_count)
+            .map(|n| {
+                let word = COMPANY_WORDS[self.rng.gen_range(0..COMPANY_WORDS.len())];
+                let kind = COMPANY_KINDS[self.rng.gen_range(0..COMPANY_KINDS.len())];
+                let terms = [15, 30, 30, 30, 45, 60][self.rng.gen_range(0..6)];
+                self.terms.push(terms);
+                SeedCustomer {
+                    code: format!("CUST-{n:05}"),
+                    name: format!("{word} {kind} {n}"),
+                    email: format!("billing{n}@{}.example", word.to_lowercase()),
+                    phone: format!("+1-555-{:03}-{:04}", n % 1000, self.rng.gen_range(0..10000)),
+                    billing_address: format!("{} Main St, Springfield", self.rng.gen_range(1..999)),
+                    payment_terms_days: terms,
+                    credit_limit: self
+                        .rng
+                        .gen_bool(0.5)
+                        .then(|| Money::from_minor(self.rng.gen_range(10..500) * 100_000)),
+                }
+            })
+            .collect()
+    }
+
+    fn date_between(&mut self, from: NaiveDate, to: NaiveDate) -> NaiveDate {
+        let span = (to - from).num_days().max(0) as u64;
+        from + Days::new(self.rng.gen_range(0..=span))
+    }
+
+    fn money_between(&mut self, low_minor: i64, high_minor: i64) -> Money {
+        Money::from_minor(self.rng.gen_range(low_minor..=high_minor))
+    }
+
+    pub fn invoice(&mut self) -> SeedInvoice {
+        if self.terms.is_empty() {
+            self.customers();
+        }
+        let customer = self.rng.gen_range(0..self.customer_count);
+        let start = self.as_of - Days::new(HISTORY_DAYS);
+        let issue_date = self.date_between(start, self.as_of);
+        let due_date = issue_date + Days::new(self.terms[customer] as u64);
+        let year = issue_date.year();
+        let sequence = self.invoices_per_year.entry(year).or_insert(0);
+        *sequence += 1;
+        let number = generated_invoice_number(year, *sequence);
+
+        let line_count = self.rng.gen_range(1..=5);
+        let lines: Vec<(LineInput, LineAmounts)> = (0..line_count)
+            .map(|_| {
+                let quantity = if self.rng.gen_bool(0.2) {
+                    Decimal::new(self.rng.gen_range(1..80) * 5, 1) // 0.5 steps
+                } else {
+                    Decimal::from(self.rng.gen_range(1..20))
+                };
+                let unit_price = Decimal::new(self.rng.gen_range(500..200_000), 2);
+                let (rate, scale) = TAX_RATES[self.rng.gen_range(0..TAX_RATES.len())];
+                let tax_rate = Decimal::new(rate, scale);
+                let input = LineInput {
+                    description: SERVICES[self.rng.gen_range(0..SERVICES.len())].to_string(),
+                    quantity,
+                    unit_price,
+                    tax_rate,
+                };
+                // Bounded inputs: a line stays far below the money limit.
+                let amounts = line_amounts(quantity, unit_price, tax_rate).unwrap_or(LineAmounts {
+                    subtotal: Money::ZERO,
+                    tax: Money::ZERO,
+                    total: Money::ZERO,
+                });
+                (input, amounts)
+            })
+            .collect();
+        let amounts: Vec<LineAmounts> = lines.iter().map(|(_, a)| *a).collect();
+        let totals = invoice_totals(&amounts).unwrap_or_default();
+
+        let roll: f64 = self.rng.gen();
+        let (status, payments) = if roll < 0.02 {
+            (InvoiceStatus::Draft, Vec::new())
+        } else if roll < 0.03 {
+            (InvoiceStatus::Void, Vec::new())
+        } else {
+            let payments = self.payments(issue_date, due_date, totals.total);
+            let paid = Money::from_minor(payments.iter().map(|p| p.amount.minor()).sum());
+            (InvoiceStatus::from_payments(totals.total, paid), payments)
+        };
+        SeedInvoice {
+            customer,
+            number,
+            status,
+            issue_date,
+            due_date,
+            lines,
+            totals,
+            payments,
+        }
+    }
+
+    /// Older invoices are more likely settled; some stay open in every aging bucket.
+    fn payments(&mut self, issue: NaiveDate, due: NaiveDate, total: Money) -> Vec<SeedPayment> {
+        let days_past_due = (self.as_of - due).num_days();
+        let (p_paid, p_partial) = match days_past_due {
+            i64::MIN..=0 => (0.25, 0.15),
+            1..=30 => (0.55, 0.15),
+            31..=90 => (0.75, 0.10),
+            _ => (0.93, 0.03),
+        };
+        let roll: f64 = self.rng.gen();
+        let latest = self.as_of.min(due + Days::new(45));
+        let pay = |rng: &mut Self, amount: Money| SeedPayment {
+            amount,
+            date: rng.date_between(issue, latest.max(issue)),
+            method: PaymentMethod::ALL[rng.rng.gen_range(0..PaymentMethod::ALL.len())],
+            reference: format!("TXN{:08}", rng.rng.gen_range(0..100_000_000)),
+        };
+        if roll < p_paid {
+            if total.minor() >= 200 && self.rng.gen_bool(0.3) {
+                let first = self.money_between(1, total.minor() - 1);
+                let rest = Money::from_minor(total.minor() - first.minor());
+                let mut both = vec![pay(self, first), pay(self, rest)];
+                both.sort_by_key(|p| p.date);
+                both
+            } else {
+                vec![pay(self, total)]
+            }
+        } else if roll < p_paid + p_partial && total.minor() >= 2 {
+            let part = self.money_between(1, total.minor() - 1);
+            vec![pay(self, part)]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_book_and_amounts_follow_the_rules() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let mut a = Generator::new(7, as_of, 10);
+        let mut b = Generator::new(7, as_of, 10);
+        assert_eq!(a.customers()[3].name, b.customers()[3].name);
+        for _ in 0..500 {
+            let (x, y) = (a.invoice(), b.invoice());
+            assert_eq!(
+                (x.number.clone(), x.totals, x.amount_paid()),
+                (y.number, y.totals, y.amount_paid())
+            );
+            assert!(x.amount_paid() <= x.totals.total);
+            assert!(x
+                .payments
+                .iter()
+                .all(|p| p.date >= x.issue_date && p.date <= as_of));
+            assert!(x.issue_date <= as_of && x.due_date >= x.issue_date);
+        }
+        assert_ne!(
+            Generator::new(8, as_of, 10).invoice().totals,
+            Generator::new(7, as_of, 10).invoice().totals
+        );
+    }
+}
