@@ -256,7 +256,7 @@ mod tests {
             let (x, y) = (a.invoice(), b.invoice());
             assert_eq!(
                 (x.number.clone(), x.totals, x.amount_paid()),
-                (y.number, y.totals, y.amount_paid())
+                (y.number.clone(), y.totals, y.amount_paid())
             );
             assert!(x.amount_paid() <= x.totals.total);
             assert!(x
