@@ -10,6 +10,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
 use super::types::{Amount, Input, JsonBody, Opt};
+use super::types::{AmountIn, Text};
 use super::{page_bounds, post_write, AppState, Created, Tag};
 use crate::db::customers::{self as store, CustomerFields, CustomerFilter};
 use crate::domain::keys::Scope;
@@ -87,20 +88,20 @@ impl From<store::Customer> for Customer {
 #[oai(example)]
 pub struct CustomerCreate {
     /// Your code for the customer (1–50 characters), unique in your organization; generated as `CUST-00001`… when absent.
-    pub customer_code: Opt<String>,
+    pub customer_code: Opt<Text>,
     /// 1–255 characters.
-    pub name: Input<String>,
-    pub email: Opt<String>,
+    pub name: Input<Text>,
+    pub email: Opt<Text>,
     /// Up to 50 characters.
-    pub phone: Opt<String>,
+    pub phone: Opt<Text>,
     /// Up to 1000 characters; newlines allowed.
-    pub billing_address: Opt<String>,
+    pub billing_address: Opt<Text>,
     /// 0–3650; default 30.
     pub payment_terms_days: Opt<i64>,
     /// At least 0, at most 2 decimals.
-    pub credit_limit: Opt<Amount>,
+    pub credit_limit: Opt<AmountIn>,
     /// Up to 5000 characters; newlines allowed.
-    pub notes: Opt<String>,
+    pub notes: Opt<Text>,
     /// Default true.
     pub is_active: Opt<bool>,
 }
@@ -122,14 +123,14 @@ impl poem_openapi::types::Example for CustomerCreate {
 #[derive(Object, Debug, Clone, Default)]
 #[oai(example)]
 pub struct CustomerUpdate {
-    pub customer_code: Opt<String>,
-    pub name: Opt<String>,
-    pub email: Opt<String>,
-    pub phone: Opt<String>,
-    pub billing_address: Opt<String>,
+    pub customer_code: Opt<Text>,
+    pub name: Opt<Text>,
+    pub email: Opt<Text>,
+    pub phone: Opt<Text>,
+    pub billing_address: Opt<Text>,
     pub payment_terms_days: Opt<i64>,
-    pub credit_limit: Opt<Amount>,
-    pub notes: Opt<String>,
+    pub credit_limit: Opt<AmountIn>,
+    pub notes: Opt<Text>,
     pub is_active: Opt<bool>,
 }
 
@@ -181,7 +182,7 @@ fn merge(
         Some(value)
     };
 
-    match update.name.patch("name", &mut errors) {
+    match update.name.text().patch("name", &mut errors) {
         Some(Some(name)) => {
             if let Err(message) = check_text(&name, 1, 255, false) {
                 errors.add("name", message);
@@ -192,7 +193,10 @@ fn merge(
         None if creating => errors.add("name", "This field is required"),
         None => {}
     }
-    let patch = update.customer_code.patch("customer_code", &mut errors);
+    let patch = update
+        .customer_code
+        .text()
+        .patch("customer_code", &mut errors);
     if let Some(code) = text(&mut errors, "customer_code", patch, 1, 50, false) {
         match code {
             Some(code) => base.customer_code = Some(code.trim().to_string()),
@@ -203,7 +207,7 @@ fn merge(
             ),
         }
     }
-    if let Some(email) = update.email.patch("email", &mut errors) {
+    if let Some(email) = update.email.text().patch("email", &mut errors) {
         if let Some(address) = &email {
             if let Err(message) = check_email(address.trim()) {
                 errors.add("email", message);
@@ -211,15 +215,18 @@ fn merge(
         }
         base.email = email.map(|e| e.trim().to_string());
     }
-    let patch = update.phone.patch("phone", &mut errors);
+    let patch = update.phone.text().patch("phone", &mut errors);
     if let Some(phone) = text(&mut errors, "phone", patch, 1, 50, false) {
         base.phone = phone;
     }
-    let patch = update.billing_address.patch("billing_address", &mut errors);
+    let patch = update
+        .billing_address
+        .text()
+        .patch("billing_address", &mut errors);
     if let Some(address) = text(&mut errors, "billing_address", patch, 0, 1000, true) {
         base.billing_address = address;
     }
-    let patch = update.notes.patch("notes", &mut errors);
+    let patch = update.notes.text().patch("notes", &mut errors);
     if let Some(notes) = text(&mut errors, "notes", patch, 0, 5000, true) {
         base.notes = notes;
     }
@@ -236,10 +243,10 @@ fn merge(
         None => {}
     }
     match update.credit_limit.patch("credit_limit", &mut errors) {
-        Some(Some(Amount(limit))) if limit.minor() < 0 => {
+        Some(Some(AmountIn(limit))) if limit.minor() < 0 => {
             errors.add("credit_limit", "must be 0 or more")
         }
-        Some(limit) => base.credit_limit = limit.map(|Amount(m)| m),
+        Some(limit) => base.credit_limit = limit.map(|AmountIn(m)| m),
         None => {}
     }
     match update.is_active.patch("is_active", &mut errors) {

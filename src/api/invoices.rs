@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
+use super::types::Text;
 use super::types::{Amount, Date, DecimalIn, DecimalOut, Input, JsonBody, Opt};
 use super::{page_bounds, post_write, AppState, Created, Done, Tag};
 use crate::db::invoices::{self as store, InvoiceFilter, NewInvoice, StatusFilter};
@@ -218,7 +219,7 @@ pub fn to_api(invoice: store::Invoice, today: chrono::NaiveDate, detail: bool) -
 #[derive(Object, Debug, Clone, Default)]
 pub struct InvoiceItemCreate {
     /// 1–500 characters.
-    pub description: Input<String>,
+    pub description: Input<Text>,
     /// More than 0, at most 4 decimals.
     pub quantity: Input<DecimalIn>,
     /// 0 or more, at most 4 decimals.
@@ -234,7 +235,7 @@ pub struct InvoiceCreate {
     /// One of your customers.
     pub customer_id: Input<i64>,
     /// 1–50 characters, unique in your organization; generated as `INV-YYYY-00001`… when absent.
-    pub invoice_number: Opt<String>,
+    pub invoice_number: Opt<Text>,
     /// Default today.
     pub issue_date: Opt<Date>,
     /// Default issue_date plus the customer's payment_terms_days; not before issue_date.
@@ -242,7 +243,7 @@ pub struct InvoiceCreate {
     /// `sent` (default) or `draft`.
     pub status: Opt<NewStatus>,
     /// Up to 5000 characters.
-    pub notes: Opt<String>,
+    pub notes: Opt<Text>,
     /// 1–500 lines.
     pub items: Input<Vec<InvoiceItemCreate>>,
 }
@@ -290,7 +291,10 @@ fn check_line(
     errors: &mut FieldErrorsBuilder,
 ) -> Option<LineInput> {
     let field = |name: &str| format!("items[{index}].{name}");
-    let description = item.description.required(&field("description"), errors);
+    let description = item
+        .description
+        .text()
+        .required(&field("description"), errors);
     if let Some(text) = &description {
         if let Err(message) = check_text(text, 1, 500, false) {
             errors.add(field("description"), message);
@@ -343,7 +347,10 @@ fn check_create(
     mut errors: FieldErrorsBuilder,
 ) -> Result<NewInvoice, AppError> {
     let customer_id = body.customer_id.required("customer_id", &mut errors);
-    let invoice_number = body.invoice_number.optional("invoice_number", &mut errors);
+    let invoice_number = body
+        .invoice_number
+        .text()
+        .optional("invoice_number", &mut errors);
     if let Some(number) = &invoice_number {
         if let Err(message) = check_text(number, 1, 50, false) {
             errors.add("invoice_number", message);
@@ -361,7 +368,7 @@ fn check_create(
         }
         other => other.optional("status", &mut errors),
     };
-    let notes = body.notes.optional("notes", &mut errors);
+    let notes = body.notes.text().optional("notes", &mut errors);
     if let Some(text) = &notes {
         if let Err(message) = check_text(text, 0, 5000, true) {
             errors.add("notes", message);

@@ -9,6 +9,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
+use super::types::Text;
 use super::types::{Input, JsonBody, Opt};
 use super::{post_write_redacting, AppState, Created, Tag};
 use crate::db::keys::{self as store, KeyRecord};
@@ -119,7 +120,7 @@ pub struct CreatedApiKey {
 #[derive(Object, Debug, Clone, Default)]
 pub struct ApiKeyCreate {
     /// 1–100 characters, to tell keys apart.
-    pub name: Input<String>,
+    pub name: Input<Text>,
     /// Default `write`.
     pub scope: Opt<KeyScope>,
 }
@@ -208,7 +209,7 @@ impl KeysApi {
     ) -> Result<Created<CreatedApiKey>, WriteError> {
         let org = auth.require(Scope::Admin)?.organization_id;
         let (value, mut errors, hash) = body.into_parts();
-        let name = value.name.required("name", &mut errors);
+        let name = value.name.text().required("name", &mut errors);
         if let Some(name) = &name {
             if let Err(message) = check_text(name, 1, 100, false) {
                 errors.add("name", message);

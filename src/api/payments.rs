@@ -10,6 +10,7 @@ use poem_openapi::{Enum, Object, OpenApi};
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
 use super::types::{Amount, Date, Input, JsonBody, Opt};
+use super::types::{AmountIn, Text};
 use super::{page_bounds, post_write, AppState, Created, Tag};
 use crate::db::payments::{self as store, NewPayment, PaymentFilter};
 use crate::domain::keys::Scope;
@@ -100,14 +101,14 @@ pub struct PaymentCreate {
     /// An invoice of that customer, sent or partially paid.
     pub invoice_id: Input<i64>,
     /// More than 0, at most 2 decimals, at most the invoice's balance_due.
-    pub amount: Input<Amount>,
+    pub amount: Input<AmountIn>,
     pub payment_method: Input<Method>,
     /// Default today; not in the future, not before the invoice's issue_date.
     pub payment_date: Opt<Date>,
     /// Up to 100 characters.
-    pub reference_number: Opt<String>,
+    pub reference_number: Opt<Text>,
     /// Up to 5000 characters.
-    pub notes: Opt<String>,
+    pub notes: Opt<Text>,
 }
 
 impl poem_openapi::types::Example for PaymentCreate {
@@ -115,7 +116,7 @@ impl poem_openapi::types::Example for PaymentCreate {
         PaymentCreate {
             customer_id: Input::Value(1),
             invoice_id: Input::Value(1),
-            amount: Input::Value(Amount(Money::from_minor(50000))),
+            amount: Input::Value(AmountIn(Money::from_minor(50000))),
             payment_method: Input::Value(Method::BankTransfer),
             payment_date: Input::Value(Date(
                 chrono::NaiveDate::from_ymd_opt(2024, 1, 20).unwrap_or_default(),
@@ -152,13 +153,14 @@ fn check_create(
     let payment_date = body.payment_date.optional("payment_date", &mut errors);
     let reference_number = body
         .reference_number
+        .text()
         .optional("reference_number", &mut errors);
     if let Some(text) = &reference_number {
         if let Err(message) = check_text(text, 1, 100, false) {
             errors.add("reference_number", message);
         }
     }
-    let notes = body.notes.optional("notes", &mut errors);
+    let notes = body.notes.text().optional("notes", &mut errors);
     if let Some(text) = &notes {
         if let Err(message) = check_text(text, 0, 5000, true) {
             errors.add("notes", message);

@@ -142,6 +142,70 @@ impl<T, const REQUIRED: bool> Input<T, REQUIRED> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Text: a JSON string and nothing else (poem-openapi's `String` would take 123 or false).
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl Type for Text {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ParseFromJSON for Text {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value.unwrap_or_default() {
+            Value::String(text) => Ok(Text(text)),
+            other => Err(ParseError::custom(format!(
+                "must be a string, not {}",
+                json_kind(&other)
+            ))),
+        }
+    }
+}
+
+impl ToJSON for Text {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.clone()))
+    }
+}
+
+impl<const REQUIRED: bool> Input<Text, REQUIRED> {
+    /// The field's text as a plain `String`.
+    pub fn text(self) -> Input<String, REQUIRED> {
+        match self {
+            Input::Absent => Input::Absent,
+            Input::Null => Input::Null,
+            Input::Invalid(message) => Input::Invalid(message),
+            Input::Value(Text(text)) => Input::Value(text),
+        }
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Self {
+        Text(text.to_string())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Exact decimals in, exact strings out.
 
 /// Reads a JSON number from its text (never through a binary float) or a decimal string.
@@ -175,6 +239,22 @@ pub fn json_kind(value: &Value) -> &'static str {
     }
 }
 
+/// Inputs take a JSON number (`150.00`) or a decimal string (`"150.00"`).
+fn number_or_string(description: &'static str, example: &str) -> MetaSchemaRef {
+    MetaSchemaRef::Inline(Box::new(MetaSchema {
+        description: Some(description),
+        example: serde_json::from_str(example).ok(),
+        any_of: vec![
+            MetaSchemaRef::Inline(Box::new(MetaSchema::new("number"))),
+            MetaSchemaRef::Inline(Box::new(MetaSchema {
+                pattern: Some("^-?[0-9]+(\\.[0-9]+)?$".into()),
+                ..MetaSchema::new_with_format("string", "decimal")
+            })),
+        ],
+        ..MetaSchema::ANY
+    }))
+}
+
 macro_rules! decimal_input {
     ($name:ident, $example:literal, $description:literal) => {
         #[doc = $description]
@@ -191,11 +271,7 @@ macro_rules! decimal_input {
             }
 
             fn schema_ref() -> MetaSchemaRef {
-                MetaSchemaRef::Inline(Box::new(MetaSchema {
-                    description: Some($description),
-                    example: Some(Value::String($example.into())),
-                    ..MetaSchema::new_with_format("string", "decimal")
-                }))
+                number_or_string($description, $example)
             }
 
             fn as_raw_value(&self) -> Option<&Self> {
@@ -269,11 +345,54 @@ impl ToJSON for Amount {
 
 impl ParseFromJSON for Amount {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        AmountIn::parse_from_json(value)
+            .map(|amount| Amount(amount.0))
+            .map_err(ParseError::propagate)
+    }
+}
+
+/// A money amount in requests: a JSON number or string, at most two decimals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AmountIn(pub Money);
+
+impl Type for AmountIn {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "money".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        number_or_string(
+            "Money, as a JSON number (`500.00`) or a string (`\"500.00\"`), at most two decimals; read from its text, never through a binary float.",
+            "500.00",
+        )
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ParseFromJSON for AmountIn {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         let value = value.unwrap_or_default();
         let decimal = decimal_from_json(&value).map_err(ParseError::custom)?;
         Money::from_exact(decimal)
-            .map(Amount)
+            .map(AmountIn)
             .map_err(|err| ParseError::custom(err.to_string()))
+    }
+}
+
+impl ToJSON for AmountIn {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.to_string()))
     }
 }
 
@@ -451,8 +570,7 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
                 AppError::field("body", "A JSON object is required as the request body").into(),
             );
         }
-        let value: Value = serde_json::from_slice(&data)
-            .map_err(|err| AppError::field("body", format!("Malformed JSON: {err}")))?;
+        let value = parse_strict(&data)?;
         if !value.is_object() {
             return Err(AppError::field(
                 "body",
@@ -472,6 +590,80 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
             hash,
             unknown_fields: errors,
         })
+    }
+}
+
+/// Parses JSON, refusing duplicate keys: `{"amount": 1, "amount": 900}` must not quietly
+/// mean 900.
+fn parse_strict(data: &[u8]) -> Result<Value, AppError> {
+    let value: Value = serde_json::from_slice(data)
+        .map_err(|err| AppError::field("body", format!("Malformed JSON: {err}")))?;
+    let mut deserializer = serde_json::Deserializer::from_slice(data);
+    if let Err(err) = serde::de::DeserializeSeed::deserialize(NoDuplicates, &mut deserializer) {
+        let message = err.to_string();
+        let name = message
+            .strip_prefix("duplicate field `")
+            .and_then(|rest| rest.split('`').next())
+            .unwrap_or("body");
+        return Err(AppError::field(
+            name,
+            "appears more than once in the body; send each field once",
+        ));
+    }
+    Ok(value)
+}
+
+/// Walks a JSON document only to find an object with a repeated key.
+struct NoDuplicates;
+
+impl<'de> serde::de::DeserializeSeed<'de> for NoDuplicates {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicates {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            map.next_value_seed(NoDuplicates)?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(NoDuplicates)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
 }
 

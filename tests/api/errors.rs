@@ -89,7 +89,7 @@ async fn unknown_routes_methods_and_ids() {
         .call(Method::PATCH, "/v1/customers/1", key, &[], None)
         .await;
     not_allowed.assert_error(405, "METHOD_NOT_ALLOWED");
-    assert_eq!(not_allowed.header("allow"), Some("GET, PUT, DELETE"));
+    assert_eq!(not_allowed.header("allow"), Some("DELETE, GET, PUT"));
     let health = app.call(Method::POST, "/health", None, &[], None).await;
     health.assert_error(405, "METHOD_NOT_ALLOWED");
     assert_eq!(health.header("allow"), Some("GET"));
@@ -210,4 +210,41 @@ async fn a_panic_answers_that_request_alone_with_a_json_500() {
             .status,
         201
     );
+}
+
+#[tokio::test]
+async fn wrong_json_types_and_duplicate_keys_are_refused() {
+    let app = TestApp::new().await;
+    let key = Some(app.key.as_str());
+    // Numbers and booleans are not text: no silent "false" notes.
+    let reply = app
+        .call(
+            Method::POST,
+            "/v1/customers",
+            key,
+            &[],
+            Some(r#"{"name": 123, "phone": 5551234, "notes": false}"#),
+        )
+        .await;
+    let fields = reply.assert_error(400, "VALIDATION_ERROR");
+    for field in ["name", "phone", "notes"] {
+        assert!(
+            fields[field].is_array(),
+            "{field} not named in {}",
+            reply.body
+        );
+    }
+    // A repeated key must not quietly mean its last value.
+    let customer = app.customer("Acme").await;
+    let invoice = app
+        .invoice(customer, "1000.00", "2024-02-01", "2024-02-20")
+        .await;
+    let body = format!(
+        r#"{{"customer_id": {customer}, "invoice_id": {invoice}, "amount": 1, "payment_method": "cash", "amount": 900}}"#
+    );
+    let duplicate = app
+        .call(Method::POST, "/v1/payments", key, &[], Some(&body))
+        .await;
+    assert!(duplicate.assert_error(400, "VALIDATION_ERROR")["amount"].is_array());
+    assert_eq!(app.get("/v1/payments").await.body["total"], 0);
 }

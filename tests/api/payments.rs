@@ -287,3 +287,33 @@ async fn list_filters() {
     let bad = app.get("/v1/payments?payment_method=wire").await;
     assert!(bad.assert_error(400, "VALIDATION_ERROR")["payment_method"].is_array());
 }
+
+#[tokio::test]
+async fn an_idempotent_retry_may_reorder_its_fields() {
+    let app = TestApp::new().await;
+    let headers = [("Idempotency-Key", "k1")];
+    let first = r#"{"name": "Idem Co", "email": "a@b.co"}"#;
+    let reordered = r#"{"email": "a@b.co",   "name": "Idem Co"}"#;
+    let a = app
+        .call(
+            Method::POST,
+            "/v1/customers",
+            Some(&app.key),
+            &headers,
+            Some(first),
+        )
+        .await;
+    let b = app
+        .call(
+            Method::POST,
+            "/v1/customers",
+            Some(&app.key),
+            &headers,
+            Some(reordered),
+        )
+        .await;
+    assert_eq!(a.status, 201);
+    assert_eq!(b.status, 201, "{}", b.body);
+    assert_eq!(a.body["id"], b.body["id"]);
+    assert_eq!(app.get("/v1/customers").await.body["total"], 1);
+}
