@@ -173,8 +173,8 @@ pub async fn authenticate<E: Endpoint>(
     }
     let hash = keys::hash(&secret);
     let key = match state.keys.get(&hash) {
-        Some(key) => key,
-        None => {
+        Ok(key) => key,
+        Err(generation) => {
             let lookup = hash.clone();
             let found = state
                 .db
@@ -182,7 +182,7 @@ pub async fn authenticate<E: Endpoint>(
                 .await;
             match found {
                 Ok(Some(key)) => {
-                    state.keys.insert(hash, key.clone());
+                    state.keys.insert(hash, key.clone(), generation);
                     key
                 }
                 Ok(None) => {

@@ -300,6 +300,11 @@ impl CustomersApi {
     ) -> Result<Json<CustomerList>, ReadError> {
         let org = auth.require(Scope::Read)?.organization_id;
         let (limit, offset) = page_bounds(limit.0, offset.0)?;
+        if let Some(text) = &search.0 {
+            if let Err(message) = check_text(text, 0, 200, false) {
+                return Err(AppError::field("search", message).into());
+            }
+        }
         let filter = CustomerFilter {
             search: search.0,
             is_active: is_active.0,

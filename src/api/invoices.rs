@@ -16,6 +16,7 @@ use super::{page_bounds, post_write, AppState, Created, Done, Tag};
 use crate::db::invoices::{self as store, InvoiceFilter, NewInvoice, StatusFilter};
 use crate::domain::invoice::{
     days_overdue, line_amounts, InvoiceStatus, LineInput, MAX_ITEMS, MAX_QUANTITY_DECIMALS,
+    MAX_TAX_RATE_DECIMALS,
 };
 use crate::domain::keys::Scope;
 use crate::domain::money::Money;
@@ -224,7 +225,7 @@ pub struct InvoiceItemCreate {
     pub quantity: Input<DecimalIn>,
     /// 0 or more, at most 4 decimals.
     pub unit_price: Input<DecimalIn>,
-    /// A fraction from 0 to 1 (0.08 is 8%), at most 4 decimals; default 0.
+    /// A fraction from 0 to 1 (0.08 is 8%, 0.08875 is 8.875%), at most 6 decimals; default 0.
     pub tax_rate: Opt<DecimalIn>,
 }
 
@@ -318,6 +319,9 @@ fn check_line(
         if p < Decimal::ZERO {
             errors.add(field("unit_price"), format!("must be 0 or more (got {p})"));
         }
+        if p > Money::from_minor(crate::domain::money::MAX_MINOR).to_decimal() {
+            errors.add(field("unit_price"), "must not exceed 999999999999.99");
+        }
         check_decimals(errors, &field("unit_price"), p, MAX_QUANTITY_DECIMALS);
     }
     let tax_rate = item
@@ -331,7 +335,7 @@ fn check_line(
             format!("must be a fraction from 0 to 1 (got {tax_rate}): for 8% send 0.08"),
         );
     }
-    check_decimals(errors, &field("tax_rate"), tax_rate, MAX_QUANTITY_DECIMALS);
+    check_decimals(errors, &field("tax_rate"), tax_rate, MAX_TAX_RATE_DECIMALS);
     Some(LineInput {
         description: description?.trim().to_string(),
         quantity: quantity?,

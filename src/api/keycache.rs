@@ -16,30 +16,46 @@ const CAPACITY: usize = 10_000;
 
 #[derive(Default)]
 pub struct KeyCache {
-    live: Mutex<HashMap<String, KeyRecord>>,
+    live: Mutex<Entries>,
+}
+
+/// The cached keys and how many times the cache was cleared: a record read from the
+/// database before a clear may describe a key revoked since, so it is not kept.
+#[derive(Default)]
+struct Entries {
+    keys: HashMap<String, KeyRecord>,
+    generation: u64,
 }
 
 impl KeyCache {
-    fn table(&self) -> MutexGuard<'_, HashMap<String, KeyRecord>> {
+    fn table(&self) -> MutexGuard<'_, Entries> {
         self.live
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn get(&self, hash: &str) -> Option<KeyRecord> {
-        self.table().get(hash).cloned()
+    /// The cached key, or the generation to pass to `insert` after reading the database.
+    pub fn get(&self, hash: &str) -> Result<KeyRecord, u64> {
+        let table = self.table();
+        table.keys.get(hash).cloned().ok_or(table.generation)
     }
 
-    pub fn insert(&self, hash: String, key: KeyRecord) {
+    /// Keeps `key`, read at `generation`, unless the cache was cleared since.
+    pub fn insert(&self, hash: String, key: KeyRecord, generation: u64) {
         let mut table = self.table();
-        if table.len() >= CAPACITY {
-            table.clear();
+        if table.generation != generation {
+            return;
         }
-        table.insert(hash, key);
+        if table.keys.len() >= CAPACITY {
+            table.keys.clear();
+        }
+        table.keys.insert(hash, key);
     }
 
     pub fn clear(&self) {
-        self.table().clear();
+        let mut table = self.table();
+        table.keys.clear();
+        table.generation += 1;
     }
 }
 

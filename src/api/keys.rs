@@ -252,6 +252,28 @@ impl KeysApi {
         .await?)
     }
 
+    /// Get an API key
+    ///
+    /// Its name, prefix, scope and dates; never the secret.
+    #[oai(
+        path = "/v1/api-keys/:id",
+        method = "get",
+        operation_id = "get_api_key"
+    )]
+    async fn get(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+    ) -> Result<Json<ApiKeyInfo>, ReadError> {
+        let org = auth.require(Scope::Admin)?.organization_id;
+        let key = state
+            .db
+            .read(move |conn| store::get_in_organization(conn, org, id.0))
+            .await?;
+        Ok(Json(key.into()))
+    }
+
     /// Revoke an API key
     #[oai(
         path = "/v1/api-keys/:id",

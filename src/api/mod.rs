@@ -104,11 +104,16 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     let spec_yaml = service.spec_endpoint_yaml();
     let swagger = service.swagger_ui();
     let auth_state = state.clone();
-    let api = service.around(move |ep, req| auth::authenticate(auth_state.clone(), ep, req));
+    // The body limit and panic capture sit inside authentication, so their answers are
+    // rate-limited and carry the rate-limit headers like any other.
+    let api = service
+        .around(middleware::limit_body)
+        .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .around(move |ep, req| auth::authenticate(auth_state.clone(), ep, req));
     let routes = Route::new()
-        .at("/openapi.json", spec_json)
-        .at("/openapi.yaml", spec_yaml)
-        .nest("/docs", swagger)
+        .at("/openapi.json", poem::get(spec_json))
+        .at("/openapi.yaml", poem::get(spec_yaml))
+        .nest("/docs", poem::get(swagger))
         .nest("/", api);
     with_middleware(routes, state)
 }
@@ -130,7 +135,6 @@ where
         ],
     ));
     routes
-        .around(middleware::limit_body)
         .data(state)
         .catch_all_error(error::catch_all)
         .around(move |ep, req| middleware::allow_header(table.clone(), ep, req))

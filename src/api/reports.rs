@@ -158,7 +158,14 @@ impl ReportsApi {
         let customer_id = customer_id.0;
         let aging = state
             .db
-            .read(move |conn| store::aging(conn, org, as_of, customer_id))
+            .read(move |conn| {
+                if let Some(id) = customer_id {
+                    if !crate::db::customers::exists(conn, org, id)? {
+                        return Err(crate::db::customers::not_found(id));
+                    }
+                }
+                store::aging(conn, org, as_of, customer_id)
+            })
             .await?;
         Ok(Json(aging_to_api(aging)))
     }

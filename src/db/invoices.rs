@@ -308,6 +308,11 @@ pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invo
     let amounts: Vec<LineAmounts> = new.lines.iter().map(|(_, amounts)| *amounts).collect();
     let totals: InvoiceTotals = invoice_totals(&amounts)
         .map_err(|err| AppError::field("items", format!("invoice total {err}")))?;
+    // Nothing to collect on a zero total: it is settled as soon as it is issued.
+    let status = match new.status {
+        InvoiceStatus::Sent => InvoiceStatus::from_payments(totals.total, Money::ZERO),
+        other => other,
+    };
     let number = match new.invoice_number {
         Some(number) => {
             if number_taken(tx, org, &number)? {
@@ -337,7 +342,7 @@ pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invo
             org,
             new.customer_id,
             number,
-            new.status.as_str(),
+            status.as_str(),
             date_text(new.issue_date),
             date_text(due_date),
             new.notes,
@@ -378,7 +383,12 @@ pub fn send(tx: &WriteTx, org: i64, id: i64, now: &str) -> Result<Invoice, AppEr
             invoice.status.as_str()
         )));
     }
-    set_status(tx, id, InvoiceStatus::Sent, now)?;
+    set_status(
+        tx,
+        id,
+        InvoiceStatus::from_payments(invoice.total, Money::ZERO),
+        now,
+    )?;
     get(tx, org, id)
 }
 

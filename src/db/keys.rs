@@ -87,6 +87,17 @@ fn get_key(conn: &Connection, id: i64) -> Result<Option<KeyRecord>, AppError> {
         .optional()?)
 }
 
+/// One key of the organization.
+pub fn get_in_organization(
+    conn: &Connection,
+    organization_id: i64,
+    id: i64,
+) -> Result<KeyRecord, AppError> {
+    get_key(conn, id)?
+        .filter(|key| key.organization_id == organization_id)
+        .ok_or_else(|| AppError::NotFound(format!("API key {id} not found.")))
+}
+
 /// Keys of one organization, or of all when `organization_id` is `None` (the CLI).
 pub fn list_keys(
     conn: &Connection,

@@ -88,7 +88,9 @@ impl Db {
         })
     }
 
-    /// Runs `f` on a pooled connection, on a blocking thread.
+    /// Runs `f` on a pooled connection, on a blocking thread, in one read transaction:
+    /// every query of `f` sees the same snapshot (a page and its total, an invoice and its
+    /// payments), whatever commits meanwhile.
     pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
@@ -97,7 +99,10 @@ impl Db {
         let pool = self.pool.clone();
         run_blocking(move || {
             let conn = pool.get()?;
-            f(&conn)
+            let snapshot = conn.unchecked_transaction()?;
+            let value = f(&snapshot)?;
+            snapshot.finish()?;
+            Ok(value)
         })
         .await
     }

@@ -6,7 +6,10 @@ use rust_decimal::Decimal;
 use super::money::{Money, MoneyError};
 
 pub const MAX_ITEMS: usize = 500;
+/// Decimals allowed in a quantity or a unit price.
 pub const MAX_QUANTITY_DECIMALS: u32 = 4;
+/// Decimals allowed in a tax rate (a fraction: 0.08875 is 8.875%).
+pub const MAX_TAX_RATE_DECIMALS: u32 = 6;
 
 /// A line as the client gave it, already checked field by field.
 #[derive(Debug, Clone, PartialEq)]

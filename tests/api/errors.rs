@@ -248,3 +248,72 @@ async fn wrong_json_types_and_duplicate_keys_are_refused() {
     assert!(duplicate.assert_error(400, "VALIDATION_ERROR")["amount"].is_array());
     assert_eq!(app.get("/v1/payments").await.body["total"], 0);
 }
+
+#[tokio::test]
+async fn review_findings_stay_fixed() {
+    let app = TestApp::new().await;
+    // A search longer than SQLite's LIKE limit was a 500.
+    let long = format!("/v1/customers?search={}", "a".repeat(50_010));
+    assert!(app.get(&long).await.assert_error(400, "VALIDATION_ERROR")["search"].is_array());
+    // The spec and docs answer GET only.
+    let post_spec = app
+        .call(Method::POST, "/openapi.json", None, &[], None)
+        .await;
+    post_spec.assert_error(405, "METHOD_NOT_ALLOWED");
+    assert_eq!(post_spec.header("allow"), Some("GET"));
+    // An unknown customer in a report filter is named, not an empty report.
+    app.get("/v1/reports/aging?customer_id=999")
+        .await
+        .assert_error(404, "NOT_FOUND");
+    // A created key's Location resolves.
+    let created = app
+        .post("/v1/api-keys", serde_json::json!({"name": "loc"}))
+        .await;
+    let location = created.header("location").unwrap().to_string();
+    let fetched = app.get(&location).await;
+    assert_eq!(fetched.body["name"], "loc");
+    assert_eq!(fetched.body["scope"], "write");
+    assert!(fetched.body.get("key").is_none());
+}
+
+#[tokio::test]
+async fn oversized_bodies_count_against_the_rate_limit() {
+    let app = TestApp::with(
+        arvalox::ratelimit::Limits {
+            per_minute: 2,
+            per_hour: 0,
+            per_day: 0,
+        },
+        crate::helpers::TODAY,
+    )
+    .await;
+    let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(1024 * 1024 + 10));
+    let first = app
+        .call(
+            Method::POST,
+            "/v1/customers",
+            Some(&app.key),
+            &[],
+            Some(&big),
+        )
+        .await;
+    first.assert_error(413, "PAYLOAD_TOO_LARGE");
+    assert_eq!(first.header("x-ratelimit-remaining"), Some("1"));
+    app.call(
+        Method::POST,
+        "/v1/customers",
+        Some(&app.key),
+        &[],
+        Some(&big),
+    )
+    .await;
+    app.call(
+        Method::POST,
+        "/v1/customers",
+        Some(&app.key),
+        &[],
+        Some(&big),
+    )
+    .await
+    .assert_error(429, "RATE_LIMIT_EXCEEDED");
+}

@@ -326,3 +326,25 @@ async fn list_filters_including_overdue() {
     let bad = app.get("/v1/invoices?due_date_from=2024-13-01").await;
     assert!(bad.assert_error(400, "VALIDATION_ERROR")["due_date_from"].is_array());
 }
+
+#[tokio::test]
+async fn precise_tax_rates_zero_totals_and_price_bounds() {
+    let app = TestApp::new().await;
+    let customer = app.customer("Acme").await;
+    // NYC's 8.875%: 100.00 × 0.08875 = 8.875 → 8.88
+    let nyc = app
+        .post("/v1/invoices", json!({"customer_id": customer, "items": [{"description": "x", "quantity": 1, "unit_price": "100.00", "tax_rate": "0.08875"}]}))
+        .await;
+    assert_eq!(nyc.status, 201, "{}", nyc.body);
+    assert_eq!(nyc.body["tax_total"], "8.88");
+    // Nothing to collect: a zero total is paid at once.
+    let free = app
+        .post("/v1/invoices", json!({"customer_id": customer, "items": [{"description": "x", "quantity": 1, "unit_price": 0}]}))
+        .await;
+    assert_eq!(free.body["status"], "paid");
+    assert_eq!(free.body["balance_due"], "0.00");
+    let too_dear = app
+        .post("/v1/invoices", json!({"customer_id": customer, "items": [{"description": "x", "quantity": "0.0001", "unit_price": "1000000000000.00"}]}))
+        .await;
+    assert!(too_dear.assert_error(400, "VALIDATION_ERROR")["items[0].unit_price"].is_array());
+}
