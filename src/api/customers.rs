@@ -291,20 +291,23 @@ impl CustomersApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
         /// Text to find in name, customer_code or email.
-        search: Query<Option<String>>,
-        is_active: Query<Option<bool>>,
+        search: Query<Opt<String>>,
+        is_active: Query<Opt<bool>>,
         /// 1–500, default 50.
-        limit: Query<Option<i64>>,
+        limit: Query<Opt<i64>>,
         /// Default 0.
-        offset: Query<Option<i64>>,
+        offset: Query<Opt<i64>>,
     ) -> Result<Json<CustomerList>, ReadError> {
         let org = auth.require(Scope::Read)?.organization_id;
-        let (limit, offset) = page_bounds(limit.0, offset.0)?;
+        let mut errors = FieldErrorsBuilder::new();
+        crate::params!(errors; search, is_active, limit, offset);
+        let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
         if let Some(text) = &search.0 {
             if let Err(message) = check_text(text, 0, 200, false) {
-                return Err(AppError::field("search", message).into());
+                errors.add("search", message);
             }
         }
+        errors.finish()?;
         let filter = CustomerFilter {
             search: search.0,
             is_active: is_active.0,

@@ -133,7 +133,7 @@ pub fn to_app_error(err: poem::Error) -> AppError {
 }
 
 /// poem-openapi's reasons name Rust types; say instead what the client should send.
-fn param_message(name: &str, reason: &str) -> String {
+pub fn param_message(name: &str, reason: &str) -> String {
     if reason.contains("enumeration") {
         let allowed = match name {
             "status" => "draft, sent, partially_paid, paid, void, overdue".to_string(),

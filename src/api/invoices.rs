@@ -444,20 +444,23 @@ impl InvoicesApi {
         &self,
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
-        customer_id: Query<Option<i64>>,
+        customer_id: Query<Opt<i64>>,
         /// A status, or `overdue`.
-        status: Query<Option<StatusQuery>>,
-        issue_date_from: Query<Option<Date>>,
-        issue_date_to: Query<Option<Date>>,
-        due_date_from: Query<Option<Date>>,
-        due_date_to: Query<Option<Date>>,
+        status: Query<Opt<StatusQuery>>,
+        issue_date_from: Query<Opt<Date>>,
+        issue_date_to: Query<Opt<Date>>,
+        due_date_from: Query<Opt<Date>>,
+        due_date_to: Query<Opt<Date>>,
         /// 1–500, default 50.
-        limit: Query<Option<i64>>,
+        limit: Query<Opt<i64>>,
         /// Default 0.
-        offset: Query<Option<i64>>,
+        offset: Query<Opt<i64>>,
     ) -> Result<Json<InvoiceList>, ReadError> {
         let org = auth.require(Scope::Read)?.organization_id;
-        let (limit, offset) = page_bounds(limit.0, offset.0)?;
+        let mut errors = FieldErrorsBuilder::new();
+        crate::params!(errors; customer_id, status, issue_date_from, issue_date_to, due_date_from, due_date_to, limit, offset);
+        let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
+        errors.finish()?;
         let filter = InvoiceFilter {
             customer_id: customer_id.0,
             status: status.0.map(|s| match s {

@@ -296,9 +296,12 @@ where
     })
 }
 
-/// `limit` (1–500, default 50) and `offset` (≥ 0, default 0).
-pub fn page_bounds(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64), AppError> {
-    let mut errors = crate::error::FieldErrorsBuilder::new();
+/// `limit` (1–500, default 50) and `offset` (≥ 0, default 0); bad values go to `errors`.
+pub fn page_bounds(
+    limit: Option<i64>,
+    offset: Option<i64>,
+    errors: &mut crate::error::FieldErrorsBuilder,
+) -> (i64, i64) {
     let limit = limit.unwrap_or(50);
     let offset = offset.unwrap_or(0);
     if !(1..=500).contains(&limit) {
@@ -307,8 +310,7 @@ pub fn page_bounds(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64)
     if offset < 0 {
         errors.add("offset", format!("must be 0 or more (got {offset})"));
     }
-    errors.finish()?;
-    Ok((limit, offset))
+    (limit, offset)
 }
 
 /// Operation groups in the spec and Swagger UI.

@@ -202,18 +202,21 @@ impl PaymentsApi {
         &self,
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
-        customer_id: Query<Option<i64>>,
-        invoice_id: Query<Option<i64>>,
-        payment_method: Query<Option<Method>>,
-        date_from: Query<Option<Date>>,
-        date_to: Query<Option<Date>>,
+        customer_id: Query<Opt<i64>>,
+        invoice_id: Query<Opt<i64>>,
+        payment_method: Query<Opt<Method>>,
+        date_from: Query<Opt<Date>>,
+        date_to: Query<Opt<Date>>,
         /// 1–500, default 50.
-        limit: Query<Option<i64>>,
+        limit: Query<Opt<i64>>,
         /// Default 0.
-        offset: Query<Option<i64>>,
+        offset: Query<Opt<i64>>,
     ) -> Result<Json<PaymentList>, ReadError> {
         let org = auth.require(Scope::Read)?.organization_id;
-        let (limit, offset) = page_bounds(limit.0, offset.0)?;
+        let mut errors = FieldErrorsBuilder::new();
+        crate::params!(errors; customer_id, invoice_id, payment_method, date_from, date_to, limit, offset);
+        let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
+        errors.finish()?;
         let filter = PaymentFilter {
             customer_id: customer_id.0,
             invoice_id: invoice_id.0,

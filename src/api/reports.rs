@@ -9,7 +9,7 @@ use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::ReadError;
-use super::types::{Amount, Date, DecimalOut};
+use super::types::{Amount, Date, DecimalOut, Opt};
 use super::{AppState, Tag};
 use crate::db::reports::{self as store};
 use crate::domain::aging::{average_days, dso, AgingTotals};
@@ -149,11 +149,14 @@ impl ReportsApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
         /// Default today.
-        as_of: Query<Option<Date>>,
+        as_of: Query<Opt<Date>>,
         /// Only this customer.
-        customer_id: Query<Option<i64>>,
+        customer_id: Query<Opt<i64>>,
     ) -> Result<Json<AgingReport>, ReadError> {
         let org = auth.require(Scope::Read)?.organization_id;
+        let mut errors = crate::error::FieldErrorsBuilder::new();
+        crate::params!(errors; as_of, customer_id);
+        errors.finish()?;
         let as_of = as_of.0.map(|d| d.0).unwrap_or_else(|| state.clock.today());
         let customer_id = customer_id.0;
         let aging = state
@@ -183,9 +186,12 @@ impl ReportsApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
         /// Default today.
-        as_of: Query<Option<Date>>,
+        as_of: Query<Opt<Date>>,
     ) -> Result<Json<DashboardReport>, ReadError> {
         let org = auth.require(Scope::Read)?.organization_id;
+        let mut errors = crate::error::FieldErrorsBuilder::new();
+        crate::params!(errors; as_of);
+        errors.finish()?;
         let as_of = as_of.0.map(|d| d.0).unwrap_or_else(|| state.clock.today());
         let d = state
             .db

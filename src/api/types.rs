@@ -80,6 +80,48 @@ impl<T: ParseFromJSON, const REQUIRED: bool> ParseFromJSON for Input<T, REQUIRED
     }
 }
 
+/// As a query parameter too: a bad value is kept as `Invalid` so the handler can name
+/// every bad parameter at once (see `params!`).
+impl<T: ParseFromParameter, const REQUIRED: bool> ParseFromParameter for Input<T, REQUIRED> {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Ok(match T::parse_from_parameter(value) {
+            Ok(parsed) => Input::Value(parsed),
+            Err(err) => Input::Invalid(err.into_message()),
+        })
+    }
+
+    fn parse_from_parameters<I: IntoIterator<Item = A>, A: AsRef<str>>(
+        iter: I,
+    ) -> ParseResult<Self> {
+        match iter.into_iter().next() {
+            Some(value) => Self::parse_from_parameter(value.as_ref()),
+            None => Ok(Input::Absent),
+        }
+    }
+}
+
+impl<T> Opt<T> {
+    /// An optional query parameter; a bad value is added to `errors` under `name`.
+    pub fn param(self, name: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
+        match self {
+            Input::Invalid(reason) => {
+                errors.add(name, crate::api::error::param_message(name, &reason));
+                None
+            }
+            other => other.optional(name, errors),
+        }
+    }
+}
+
+/// Checks every `Query<Opt<T>>` named, collecting each bad one into `errors`, and re-binds
+/// it as a `Query<Option<T>>`.
+#[macro_export]
+macro_rules! params {
+    ($errors:ident; $($name:ident),+ $(,)?) => {
+        $(let $name = poem_openapi::param::Query($name.0.param(stringify!($name), &mut $errors));)+
+    };
+}
+
 impl<T: ToJSON, const REQUIRED: bool> ToJSON for Input<T, REQUIRED> {
     fn to_json(&self) -> Option<Value> {
         match self {

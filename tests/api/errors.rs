@@ -317,3 +317,35 @@ async fn oversized_bodies_count_against_the_rate_limit() {
     .await
     .assert_error(429, "RATE_LIMIT_EXCEEDED");
 }
+
+#[tokio::test]
+async fn every_bad_query_parameter_is_named() {
+    let app = TestApp::new().await;
+    let reply = app
+        .get("/v1/invoices?status=bogus&issue_date_from=2024-02-30&customer_id=x&limit=0")
+        .await;
+    let fields = reply.assert_error(400, "VALIDATION_ERROR");
+    for field in ["status", "issue_date_from", "customer_id", "limit"] {
+        assert!(
+            fields[field].is_array(),
+            "{field} not named in {}",
+            reply.body
+        );
+    }
+    assert!(fields["status"].to_string().contains("overdue"));
+    let reply = app.get("/v1/customers?is_active=maybe&limit=abc").await;
+    let fields = reply.assert_error(400, "VALIDATION_ERROR");
+    assert!(
+        fields["is_active"].is_array() && fields["limit"].is_array(),
+        "{}",
+        reply.body
+    );
+    let reply = app
+        .get("/v1/payments?payment_method=wire&date_to=soon")
+        .await;
+    let fields = reply.assert_error(400, "VALIDATION_ERROR");
+    assert!(fields["payment_method"]
+        .to_string()
+        .contains("bank_transfer"));
+    assert!(fields["date_to"].is_array());
+}
