@@ -47,21 +47,36 @@ pub fn aging(
     customer_id: Option<i64>,
 ) -> Result<Aging, AppError> {
     let as_of_text = date_text(as_of);
+    // Open at as_of = (total − paid today) + payments dated after as_of. The first term is a
+    // summary column over the invoices open today (an index range); the second touches only
+    // payments later than as_of, few for any recent date. Both are exact for every date.
     // Grouped by due date so the bucket rule stays in `domain::aging`, not in SQL.
     let mut stmt = conn.prepare_cached(
-        "WITH open AS (
-             SELECT i.customer_id, i.due_date,
-                    i.total_minor - COALESCE((SELECT SUM(a.amount_minor) FROM payment_applications a
-                                              WHERE a.invoice_id = i.id AND a.applied_date <= ?1), 0) AS amount
+        "WITH late AS (
+             SELECT a.invoice_id, SUM(a.amount_minor) AS amount
+             FROM payment_applications a
+             WHERE a.organization_id = ?2 AND a.applied_date > ?1
+             GROUP BY a.invoice_id
+         ),
+         open AS (
+             SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor AS amount
              FROM invoices i
-             WHERE i.organization_id = ?2 AND i.issue_date <= ?1
-               AND i.status NOT IN ('draft', 'void')
+             WHERE i.organization_id = ?2 AND i.status IN ('sent', 'partially_paid')
+               AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
+               AND i.id NOT IN (SELECT invoice_id FROM late)
+             UNION ALL
+             SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor + l.amount
+             FROM late l JOIN invoices i ON i.id = l.invoice_id
+             WHERE i.issue_date <= ?1 AND i.status NOT IN ('draft', 'void')
                AND (?3 IS NULL OR i.customer_id = ?3)
+         ),
+         grouped AS (
+             SELECT customer_id, due_date, SUM(amount) AS amount, COUNT(*) AS n
+             FROM open WHERE amount > 0
+             GROUP BY customer_id, due_date
          )
-         SELECT o.customer_id, c.customer_code, c.name, o.due_date, SUM(o.amount), COUNT(*)
-         FROM open o JOIN customers c ON c.id = o.customer_id
-         WHERE o.amount > 0
-         GROUP BY o.customer_id, o.due_date",
+         SELECT g.customer_id, c.customer_code, c.name, g.due_date, g.amount, g.n
+         FROM grouped g JOIN customers c ON c.id = g.customer_id",
     )?;
     let mut by_customer: HashMap<i64, CustomerAging> = HashMap::new();
     let mut totals = AgingTotals::default();

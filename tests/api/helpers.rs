@@ -57,7 +57,18 @@ impl TestApp {
 
     pub async fn with(limits: Limits, today: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Db::open(&dir.path().join("ar.db"), Synchronous::Full).unwrap();
+        let path = dir.path().join("ar.db");
+        Self::on_file(dir, &path, limits, today).await
+    }
+
+    /// The app over an existing file (kept alive by `dir`).
+    pub async fn on_file(
+        dir: tempfile::TempDir,
+        path: &std::path::Path,
+        limits: Limits,
+        today: &str,
+    ) -> Self {
+        let store = Db::open(path, Synchronous::Full).unwrap();
         let state = Arc::new(AppState::new(
             store,
             Arc::new(FixedClock::on(date(today))),

@@ -9,4 +9,5 @@ mod helpers;
 mod invoices;
 mod payments;
 mod reports;
+mod seed;
 mod spec;
