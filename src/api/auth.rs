@@ -166,15 +166,17 @@ pub async fn authenticate<E: Endpoint>(
     let Some(secret) = presented_key(&req) else {
         return Ok(render(&AppError::AuthenticationRequired));
     };
-    if let Some(wait) = state.limiter.auth_blocked(ip, now) {
-        return Ok(render(&AppError::RateLimited {
-            retry_after_secs: wait,
-        }));
-    }
     let hash = keys::hash(&secret);
     let key = match state.keys.get(&hash) {
+        // A key already proven valid is served even from a throttled address, so a client
+        // sharing an address with a guesser is not locked out; guesses are never cached.
         Ok(key) => key,
         Err(generation) => {
+            if let Some(wait) = state.limiter.auth_blocked(ip, now) {
+                return Ok(render(&AppError::RateLimited {
+                    retry_after_secs: wait,
+                }));
+            }
             let lookup = hash.clone();
             let found = state
                 .db

@@ -286,7 +286,14 @@ impl KeysApi {
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
     ) -> Result<Revoked, WriteError> {
-        let org = auth.require(Scope::Admin)?.organization_id;
+        let ctx = auth.require(Scope::Admin)?;
+        if ctx.key_id == id.0 {
+            return Err(crate::error::AppError::conflict(
+                "This is the key making the request; revoke it with another admin key (or `arvalox keys revoke`).",
+            )
+            .into());
+        }
+        let org = ctx.organization_id;
         let now = state.now_text();
         state
             .db

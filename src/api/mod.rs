@@ -93,16 +93,121 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
     )
 }
 
+/// The spec as served and committed: poem-openapi's, completed where it cannot say
+/// enough (see [`finish_spec`]).
 pub fn spec_json() -> String {
-    api_service().spec()
+    finish_spec(&api_service().spec())
+}
+
+/// What the derive macros leave out of the spec, added in one place:
+/// - optional properties may be `null` (and are, in answers), so they are `nullable`;
+/// - request bodies refuse unknown fields, so their schemas (nested ones too) say
+///   `additionalProperties: false`;
+/// - `limit`, `offset` and `Idempotency-Key` carry their bounds.
+fn finish_spec(raw: &str) -> String {
+    use serde_json::{json, Value};
+    let Ok(mut spec) = serde_json::from_str::<Value>(raw) else {
+        return raw.to_string();
+    };
+    let mut request_schemas = Vec::new();
+    if let Some(paths) = spec["paths"].as_object_mut() {
+        for operation in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|ops| ops.values_mut())
+        {
+            if let Some(reference) = operation
+                .pointer("/requestBody/content/application~1json/schema/$ref")
+                .and_then(Value::as_str)
+            {
+                request_schemas.push(
+                    reference
+                        .trim_start_matches("#/components/schemas/")
+                        .to_string(),
+                );
+            }
+            for param in operation["parameters"].as_array_mut().into_iter().flatten() {
+                let bounds = match param["name"].as_str() {
+                    Some("limit") => json!({"minimum": 1, "maximum": 500, "default": 50}),
+                    Some("offset") => json!({"minimum": 0, "default": 0}),
+                    Some("Idempotency-Key") => {
+                        json!({"minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"})
+                    }
+                    _ => continue,
+                };
+                if let (Some(schema), Some(bounds)) =
+                    (param["schema"].as_object_mut(), bounds.as_object())
+                {
+                    schema.extend(bounds.clone());
+                }
+            }
+        }
+    }
+    let schemas = &mut spec["components"]["schemas"];
+    while let Some(name) = request_schemas.pop() {
+        let Some(schema) = schemas.get_mut(&name) else {
+            continue;
+        };
+        if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
+            continue;
+        }
+        schema["additionalProperties"] = Value::Bool(false);
+        let nested = schema["properties"].to_string();
+        for piece in nested.split("#/components/schemas/").skip(1) {
+            request_schemas.push(piece.split('"').next().unwrap_or_default().to_string());
+        }
+    }
+    for schema in schemas
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|all| all.values_mut())
+    {
+        let required: Vec<String> = schema["required"]
+            .as_array()
+            .map(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (name, property) in properties.iter_mut() {
+            if required.contains(name) {
+                continue;
+            }
+            if property.get("$ref").is_some() {
+                *property = json!({"allOf": [property.clone()], "nullable": true});
+            } else {
+                property["nullable"] = Value::Bool(true);
+            }
+        }
+    }
+    serde_json::to_string_pretty(&spec).unwrap_or_else(|_| raw.to_string())
 }
 
 /// The whole HTTP application, as `serve` runs it and tests drive it.
 pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     let service = api_service();
-    let spec_json = service.spec_endpoint();
-    let spec_yaml = service.spec_endpoint_yaml();
-    let swagger = service.swagger_ui();
+    let spec = spec_json();
+    let yaml = serde_json::from_str::<serde_json::Value>(&spec)
+        .ok()
+        .and_then(|value| serde_yaml::to_string(&value).ok())
+        .unwrap_or_default();
+    let swagger = service.swagger_ui_html().replace(&service.spec(), &spec);
+    let spec_json = poem::endpoint::make_sync(move |_| {
+        Response::builder()
+            .content_type("application/json; charset=utf-8")
+            .body(spec.clone())
+    });
+    let spec_yaml = poem::endpoint::make_sync(move |_| {
+        Response::builder()
+            .content_type("application/x-yaml; charset=utf-8")
+            .body(yaml.clone())
+    });
+    let swagger = poem::endpoint::make_sync(move |_| poem::web::Html(swagger.clone()));
     let auth_state = state.clone();
     // The body limit and panic capture sit inside authentication, so their answers are
     // rate-limited and carry the rate-limit headers like any other.

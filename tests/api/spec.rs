@@ -96,3 +96,38 @@ fn request_examples_are_the_documents_own() {
         "VALIDATION_ERROR"
     );
 }
+
+#[test]
+fn optional_fields_are_nullable_and_bodies_closed() {
+    let spec: Value = serde_json::from_str(&arvalox::api::spec_json()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    assert_eq!(schemas["Customer"]["properties"]["email"]["nullable"], true);
+    assert_eq!(
+        schemas["DashboardReport"]["properties"]["dso"]["nullable"],
+        true
+    );
+    assert!(schemas["Customer"]["properties"]["name"]
+        .get("nullable")
+        .is_none());
+    for body in [
+        "CustomerCreate",
+        "CustomerUpdate",
+        "InvoiceCreate",
+        "InvoiceItemCreate",
+        "PaymentCreate",
+        "ApiKeyCreate",
+    ] {
+        assert_eq!(schemas[body]["additionalProperties"], false, "{body}");
+    }
+    let params = spec["paths"]["/v1/invoices"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
+    assert_eq!(
+        (
+            limit["schema"]["minimum"].as_i64(),
+            limit["schema"]["maximum"].as_i64()
+        ),
+        (Some(1), Some(500))
+    );
+}

@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Arvalox benchmark driver: seeds books, serves them, drives them with wrk, prints a table.
+
+Run through `bash bench/run.sh`. Environment: BENCH_DURATION (default 8s), BENCH_DIR (work
+directory for the seeded files, default a fresh temp dir), BENCH_SIZES (default
+"10000,100000,1000000").
+"""
+
+import datetime
+import os
+import platform
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "arvalox")
+LUA = os.path.join(ROOT, "bench", "lua.lua")
+DURATION = os.environ.get("BENCH_DURATION", "8s")
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000,1000000").split(",")]
+WORK = os.environ.get("BENCH_DIR") or tempfile.mkdtemp(prefix="arvalox-bench-")
+os.makedirs(WORK, exist_ok=True)
+AS_OF = datetime.date.today().isoformat()
+CONCURRENCY = [1, 16, 64]
+rows = []
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seed(invoices):
+    path = os.path.join(WORK, f"book-{invoices}.db")
+    if not os.path.exists(path):
+        customers = max(50, invoices // 200)
+        log(f"seeding {invoices} invoices into {path}")
+        started = time.time()
+        subprocess.run([BIN, "seed-demo", "--db", path, "--customers", str(customers),
+                        "--invoices", str(invoices), "--as-of", AS_OF], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log(f"  seeded in {time.time() - started:.1f}s")
+    return path
+
+
+def new_key(db):
+    out = subprocess.run([BIN, "keys", "create", "--db", db, "--name", "bench", "--scope", "admin"],
+                         check=True, capture_output=True, text=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+class Server:
+    def __init__(self, db, synchronous="full"):
+        self.port = free_port()
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--db", db, "--bind", f"127.0.0.1:{self.port}", "--rate-limit-minute", "0",
+             "--rate-limit-hour", "0", "--rate-limit-day", "0", "--synchronous", synchronous],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "RUST_LOG": "warn"})
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.05).close()
+                break
+            except OSError:
+                if time.perf_counter() - started > 30:
+                    raise RuntimeError("server did not start")
+                time.sleep(0.002)
+        self.startup = time.perf_counter() - started
+
+    def peak_rss_mib(self):
+        with open(f"/proc/{self.proc.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def to_ms(text):
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(server, name, scenario, concurrency, env=None, path="/health"):
+    threads = 1 if concurrency == 1 else 2
+    environment = {**os.environ, "SCENARIO": scenario, "PATHARG": path, **(env or {})}
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{DURATION}", "--latency",
+                          "-s", LUA, f"http://127.0.0.1:{server.port}"],
+                         capture_output=True, text=True, env=environment).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    if socket_errors:
+        errors += sum(int(x) for x in socket_errors.groups())
+    row = {"name": name, "c": concurrency, "rps": rps, "p50": p50, "p99": p99, "errors": errors}
+    rows.append(row)
+    log(f"  {name:<40} c={concurrency:<3} {rps:>9.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  errors {errors}")
+    return row
+
+
+def bare_aging_ms(db):
+    """The floor: one SQL aggregate of today's aging over the same file, best of 5."""
+    conn = sqlite3.connect(db)
+    sql = """SELECT
+        SUM(CASE WHEN julianday(?1) - julianday(due_date) <= 0 THEN total_minor - amount_paid_minor ELSE 0 END),
+        SUM(CASE WHEN julianday(?1) - julianday(due_date) BETWEEN 1 AND 30 THEN total_minor - amount_paid_minor ELSE 0 END),
+        SUM(CASE WHEN julianday(?1) - julianday(due_date) BETWEEN 31 AND 60 THEN total_minor - amount_paid_minor ELSE 0 END),
+        SUM(CASE WHEN julianday(?1) - julianday(due_date) BETWEEN 61 AND 90 THEN total_minor - amount_paid_minor ELSE 0 END),
+        SUM(CASE WHEN julianday(?1) - julianday(due_date) > 90 THEN total_minor - amount_paid_minor ELSE 0 END)
+        FROM invoices WHERE organization_id = 1 AND status IN ('sent', 'partially_paid') AND issue_date <= ?1"""
+    best = None
+    for _ in range(5):
+        started = time.perf_counter()
+        conn.execute(sql, (AS_OF,)).fetchall()
+        elapsed = (time.perf_counter() - started) * 1000
+        best = elapsed if best is None else min(best, elapsed)
+    conn.close()
+    return best
+
+
+def payment_pairs(db):
+    path = db + ".pairs"
+    conn = sqlite3.connect(db)
+    with open(path, "w") as out:
+        for customer, invoice in conn.execute(
+                "SELECT customer_id, id FROM invoices WHERE status IN ('sent', 'partially_paid') "
+                "AND total_minor - amount_paid_minor >= 10000 ORDER BY id LIMIT 50000"):
+            out.write(f"{customer} {invoice}\n")
+    conn.close()
+    return path
+
+
+def find(name, concurrency):
+    return next(r for r in rows if r["name"] == name and r["c"] == concurrency)
+
+
+def main():
+    if not os.path.exists(BIN):
+        sys.exit("build first: cargo build --release")
+    books = {n: seed(n) for n in SIZES}
+    middle = books[sorted(books)[len(books) // 2]] if len(books) > 1 else books[SIZES[0]]
+    middle_size = [n for n, p in books.items() if p == middle][0]
+    # Write scenarios grow the book; reports are measured on the untouched original.
+    pristine = middle
+    middle = os.path.join(WORK, f"writes-{middle_size}.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(pristine + suffix):
+            subprocess.run(["cp", pristine + suffix, middle + suffix], check=True)
+    key = new_key(middle)
+    env = {"KEY": key, "MAXID": str(middle_size)}
+    customers = max(50, middle_size // 200)
+    peak_rss = {}
+    startup = {}
+
+    log(f"endpoints on the {middle_size}-invoice book (synchronous=full)")
+    server = Server(middle)
+    for c in CONCURRENCY:
+        wrk(server, "GET /health", "get", c)
+    for c in CONCURRENCY:
+        wrk(server, "GET /v1/ping", "get", c, env, path="/v1/ping")
+    for c in CONCURRENCY:
+        wrk(server, "GET /v1/invoices/{id}", "invoice", c, env)
+    for c in CONCURRENCY:
+        wrk(server, "GET /v1/invoices?limit=50 (filtered)", "list", c, {**env, "MAXID": str(customers)})
+    for c in CONCURRENCY:
+        wrk(server, "POST /v1/customers", "customer", c, env)
+    for c in CONCURRENCY:
+        wrk(server, "POST /v1/invoices (3 lines)", "create_invoice", c, {**env, "MAXID": str(customers)})
+    pairs = payment_pairs(middle)
+    for c in CONCURRENCY:
+        wrk(server, "POST /v1/payments (durable)", "payment", c, {**env, "PAIRS": pairs})
+    peak_rss["endpoints"] = server.peak_rss_mib()
+    server.stop()
+
+    log("the same payments with durability off (synchronous=off)")
+    server = Server(middle, "off")
+    for c in CONCURRENCY:
+        wrk(server, "POST /v1/payments (synchronous=off)", "payment", c, {**env, "PAIRS": payment_pairs(middle)})
+    server.stop()
+
+    bare = {}
+    for size, db in sorted(books.items()):
+        log(f"reports on the {size}-invoice book")
+        report_env = {"KEY": new_key(db)}
+        server = Server(db)
+        startup[size] = server.startup
+        for c in CONCURRENCY:
+            wrk(server, f"GET /v1/reports/aging ({size})", "get", c, report_env, path="/v1/reports/aging")
+        for c in CONCURRENCY:
+            wrk(server, f"GET /v1/reports/dashboard ({size})", "get", c, report_env, path="/v1/reports/dashboard")
+        peak_rss[f"reports {size}"] = server.peak_rss_mib()
+        server.stop()
+        bare[size] = bare_aging_ms(db)
+
+    largest, mid = max(books), sorted(books)[len(books) // 2]
+    ratios = [
+        ("authenticated GET /v1/invoices/{id} ÷ GET /health, c=64",
+         find("GET /v1/invoices/{id}", 64)["rps"] / find("GET /health", 64)["rps"], "≥ 0.50"),
+        ("POST /v1/payments durable ÷ synchronous=off, c=64",
+         find("POST /v1/payments (durable)", 64)["rps"] / find("POST /v1/payments (synchronous=off)", 64)["rps"], "≥ 0.50"),
+        (f"aging p50 at {largest} ÷ at {mid}, c=1",
+         find(f"GET /v1/reports/aging ({largest})", 1)["p50"] / find(f"GET /v1/reports/aging ({mid})", 1)["p50"],
+         f"≤ {largest / mid:.0f} (linear)"),
+        (f"aging p50 at {largest} ÷ bare SQL aggregate ({bare[largest]:.1f} ms)",
+         find(f"GET /v1/reports/aging ({largest})", 1)["p50"] / bare[largest], "≤ 1.5"),
+        (f"dashboard p50 at {largest} ÷ bare SQL aggregate",
+         find(f"GET /v1/reports/dashboard ({largest})", 1)["p50"] / bare[largest], "≤ 1.5"),
+    ]
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+    lines = [f"Arvalox benchmark, {datetime.date.today().isoformat()} — {machine}; wrk on the same machine, "
+             f"{DURATION} per cell, rate limits off.", "",
+             "| scenario | c | req/s | p50 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['name']} | {r['c']} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} |")
+    lines += ["", "| ratio (same run) | value | target |", "|---|---:|---|"]
+    for name, value, target in ratios:
+        lines.append(f"| {name} | {value:.2f} | {target} |")
+    lines += ["", "| server | value |", "|---|---:|"]
+    for name, mib in peak_rss.items():
+        lines.append(f"| peak RSS, {name} | {mib:.1f} MiB |")
+    for size, seconds in sorted(startup.items()):
+        lines.append(f"| start-up to listening, {size}-invoice file | {seconds * 1000:.0f} ms |")
+    for size, ms in sorted(bare.items()):
+        lines.append(f"| bare SQL aging aggregate, {size} invoices | {ms:.1f} ms |")
+    table = "\n".join(lines)
+    print(table)
+    with open(os.path.join(ROOT, "bench", "results.md"), "w") as out:
+        out.write(table + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+-- One wrk script for every scenario; the scenario comes from the environment.
+--   KEY       API key
+--   SCENARIO  ping | invoice | list | customer | create_invoice | payment | get
+--   PATHARG   path for `get`
+--   MAXID     largest invoice/customer id to pick from
+--   PAIRS     file of "customer_id invoice_id" lines with open balances (payment)
+local key = os.getenv("KEY")
+local scenario = os.getenv("SCENARIO")
+local path_arg = os.getenv("PATHARG") or "/health"
+local max_id = tonumber(os.getenv("MAXID") or "1")
+local pairs_file = os.getenv("PAIRS")
+local pairs = {}
+local counter = 0
+
+if pairs_file then
+  for line in io.lines(pairs_file) do
+    local c, i = line:match("(%d+) (%d+)")
+    pairs[#pairs + 1] = { c, i }
+  end
+end
+
+function setup(thread)
+  thread:set("thread_offset", math.random(1, 1000000))
+end
+
+function init(args)
+  math.randomseed(os.time() + (thread_offset or 0))
+  counter = thread_offset or 0
+  if key then wrk.headers["x-arvalox-api-key"] = key end
+  wrk.headers["Content-Type"] = "application/json"
+end
+
+function request()
+  counter = counter + 1
+  if scenario == "invoice" then
+    return wrk.format("GET", "/v1/invoices/" .. math.random(1, max_id))
+  elseif scenario == "list" then
+    return wrk.format("GET", "/v1/invoices?limit=50&status=partially_paid&customer_id=" .. math.random(1, max_id))
+  elseif scenario == "customer" then
+    return wrk.format("POST", "/v1/customers", nil, '{"name": "Bench Customer", "email": "bench@example.com"}')
+  elseif scenario == "create_invoice" then
+    local body = '{"customer_id": ' .. math.random(1, max_id) .. ', "items": [' ..
+      '{"description": "Consulting", "quantity": 3, "unit_price": "150.00", "tax_rate": "0.08"},' ..
+      '{"description": "Travel", "quantity": 1, "unit_price": "89.90"},' ..
+      '{"description": "Materials", "quantity": "2.5", "unit_price": "12.35", "tax_rate": "0.2"}]}'
+    return wrk.format("POST", "/v1/invoices", nil, body)
+  elseif scenario == "payment" then
+    local pair = pairs[(counter % #pairs) + 1]
+    local body = '{"customer_id": ' .. pair[1] .. ', "invoice_id": ' .. pair[2] ..
+      ', "amount": "0.01", "payment_method": "bank_transfer"}'
+    return wrk.format("POST", "/v1/payments", nil, body)
+  else
+    return wrk.format("GET", path_arg)
+  end
+end
