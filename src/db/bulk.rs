@@ -164,6 +164,30 @@ pub fn insert_invoices(
     Ok(())
 }
 
+/// Fills the report summaries for the seeded organization (the API keeps them per write).
+fn summarize(conn: &mut Connection, organization_id: i64) -> Result<(), AppError> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO invoice_daily (organization_id, issue_date, status, invoice_count, total_minor)
+         SELECT organization_id, issue_date, status, COUNT(*), SUM(total_minor)
+         FROM invoices WHERE organization_id = ?1 GROUP BY issue_date, status",
+        [organization_id],
+    )?;
+    tx.execute(
+        "INSERT INTO settled_daily (organization_id, settled_on, invoice_count, days_to_pay)
+         SELECT i.organization_id, s.settled_on, COUNT(*),
+                SUM(CAST(julianday(s.settled_on) - julianday(i.issue_date) AS INTEGER))
+         FROM invoices i
+         JOIN (SELECT invoice_id, MAX(applied_date) AS settled_on FROM payment_applications
+               WHERE organization_id = ?1 GROUP BY invoice_id) s ON s.invoice_id = i.id
+         WHERE i.status = 'paid'
+         GROUP BY s.settled_on",
+        [organization_id],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
 /// Moves the API's number sequences past what was seeded.
 pub fn set_invoice_sequences(
     conn: &mut Connection,
@@ -245,6 +269,7 @@ pub fn seed_book(
         progress(done, request.invoices);
     }
     set_invoice_sequences(&mut conn, organization_id, generator.invoices_per_year())?;
+    summarize(&mut conn, organization_id)?;
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
     Ok(SeedSummary {
         customers: customers.len(),

@@ -175,6 +175,7 @@ pub fn record(
         "UPDATE invoices SET amount_paid_minor = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
         params![invoice.id, paid.minor(), status.as_str(), now],
     )?;
+    invoices::record_status(tx, &invoice, Some(invoice.status), status)?;
     get(tx, org, payment_id)
 }
 

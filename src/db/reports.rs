@@ -141,7 +141,8 @@ pub fn dashboard(conn: &Connection, org: i64, as_of: NaiveDate) -> Result<Dashbo
     let as_of_text = date_text(as_of);
 
     let mut stmt = conn.prepare_cached(
-        "SELECT status, COUNT(*) FROM invoices WHERE organization_id = ?1 AND issue_date <= ?2 GROUP BY status",
+        "SELECT status, SUM(invoice_count) FROM invoice_daily
+         WHERE organization_id = ?1 AND issue_date <= ?2 GROUP BY status",
     )?;
     let mut counts: HashMap<String, i64> = HashMap::new();
     let mut rows = stmt.query(params![org, as_of_text])?;
@@ -155,7 +156,7 @@ pub fn dashboard(conn: &Connection, org: i64, as_of: NaiveDate) -> Result<Dashbo
 
     let invoiced_since = |days: u64| -> Result<Money, AppError> {
         Ok(Money::from_minor(conn.query_row(
-            "SELECT COALESCE(SUM(total_minor), 0) FROM invoices
+            "SELECT COALESCE(SUM(total_minor), 0) FROM invoice_daily
              WHERE organization_id = ?1 AND status NOT IN ('draft', 'void')
                AND issue_date > ?2 AND issue_date <= ?3",
             params![org, days_before(as_of, days), as_of_text],
@@ -171,15 +172,8 @@ pub fn dashboard(conn: &Connection, org: i64, as_of: NaiveDate) -> Result<Dashbo
         |row| row.get(0),
     )?);
     let (paid_invoice_count, total_days_to_pay): (i64, i64) = conn.query_row(
-        "WITH settled AS (
-             SELECT i.id, i.issue_date, i.total_minor,
-                    SUM(a.amount_minor) AS paid, MAX(a.applied_date) AS last_paid
-             FROM invoices i JOIN payment_applications a ON a.invoice_id = i.id AND a.applied_date <= ?2
-             WHERE i.organization_id = ?1 AND i.status <> 'void'
-             GROUP BY i.id
-         )
-         SELECT COUNT(*), COALESCE(SUM(CAST(julianday(last_paid) - julianday(issue_date) AS INTEGER)), 0)
-         FROM settled WHERE paid >= total_minor",
+        "SELECT COALESCE(SUM(invoice_count), 0), COALESCE(SUM(days_to_pay), 0)
+         FROM settled_daily WHERE organization_id = ?1 AND settled_on <= ?2",
         params![org, as_of_text],
         |row| Ok((row.get(0)?, row.get(1)?)),
     )?;

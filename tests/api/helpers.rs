@@ -205,3 +205,34 @@ impl TestApp {
         .await
     }
 }
+
+impl TestApp {
+    /// The report summaries agree with the invoices they summarise.
+    pub fn assert_summaries_match(&self) {
+        self.state
+            .db
+            .read_blocking(|conn| {
+                let differences: i64 = conn.query_row(
+                    "SELECT COUNT(*) FROM (
+                         SELECT organization_id, issue_date, status, COUNT(*) AS n, SUM(total_minor) AS t
+                         FROM invoices GROUP BY 1, 2, 3
+                         EXCEPT
+                         SELECT organization_id, issue_date, status, invoice_count, total_minor
+                         FROM invoice_daily WHERE invoice_count <> 0)",
+                    [],
+                    |row| row.get(0),
+                )?;
+                assert_eq!(differences, 0, "invoice_daily drifted from invoices");
+                let settled: (i64, i64) = conn.query_row(
+                    "SELECT (SELECT COALESCE(SUM(invoice_count), 0) FROM settled_daily),
+                            (SELECT COUNT(*) FROM invoices i WHERE status = 'paid'
+                               AND EXISTS (SELECT 1 FROM payment_applications a WHERE a.invoice_id = i.id))",
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )?;
+                assert_eq!(settled.0, settled.1, "settled_daily drifted from paid invoices");
+                Ok(())
+            })
+            .unwrap();
+    }
+}

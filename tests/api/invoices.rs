@@ -277,6 +277,7 @@ async fn draft_send_and_void_lifecycle() {
     app.post("/v1/invoices/999/send", json!({}))
         .await
         .assert_error(404, "NOT_FOUND");
+    app.assert_summaries_match();
 }
 
 #[tokio::test]

@@ -155,6 +155,7 @@ async fn parallel_payments_never_overpay_an_invoice() {
     assert_eq!(detail.body["amount_paid"], "60.00");
     assert_eq!(detail.body["balance_due"], "40.00");
     assert_eq!(app.get("/v1/payments").await.body["total"], 1);
+    app.assert_summaries_match();
 }
 
 #[tokio::test]

@@ -125,4 +125,5 @@ async fn dashboard_figures_agree_with_aging() {
     let earlier = app.get("/v1/reports/dashboard?as_of=2023-11-15").await;
     assert_eq!(earlier.body["total_outstanding"], "200.00");
     assert_eq!(earlier.body["average_days_to_pay"], serde_json::Value::Null);
+    app.assert_summaries_match();
 }

@@ -162,4 +162,5 @@ async fn a_seeded_book_balances_and_reports_agree() {
         .post("/v1/customers", serde_json::json!({"name": "New"}))
         .await;
     assert_eq!(created.body["customer_code"], "CUST-00041");
+    app.assert_summaries_match();
 }
