@@ -114,23 +114,12 @@ def wrk(server, name, scenario, concurrency, env=None, path="/health"):
 
 
 def bare_aging_ms(db):
-    """The floor: one SQL aggregate of today's aging over the same file, best of 5."""
-    conn = sqlite3.connect(db)
-    sql = """SELECT
-        SUM(CASE WHEN julianday(?1) - julianday(due_date) <= 0 THEN total_minor - amount_paid_minor ELSE 0 END),
-        SUM(CASE WHEN julianday(?1) - julianday(due_date) BETWEEN 1 AND 30 THEN total_minor - amount_paid_minor ELSE 0 END),
-        SUM(CASE WHEN julianday(?1) - julianday(due_date) BETWEEN 31 AND 60 THEN total_minor - amount_paid_minor ELSE 0 END),
-        SUM(CASE WHEN julianday(?1) - julianday(due_date) BETWEEN 61 AND 90 THEN total_minor - amount_paid_minor ELSE 0 END),
-        SUM(CASE WHEN julianday(?1) - julianday(due_date) > 90 THEN total_minor - amount_paid_minor ELSE 0 END)
-        FROM invoices WHERE organization_id = 1 AND status IN ('sent', 'partially_paid') AND issue_date <= ?1"""
-    best = None
-    for _ in range(5):
-        started = time.perf_counter()
-        conn.execute(sql, (AS_OF,)).fetchall()
-        elapsed = (time.perf_counter() - started) * 1000
-        best = elapsed if best is None else min(best, elapsed)
-    conn.close()
-    return best
+    """The floor: one SQL aggregate of the same aging buckets over the same file, run with the
+    server's own bundled SQLite (examples/bare_aging.rs), best of 7."""
+    out = subprocess.run([os.path.join(ROOT, "target", "release", "examples", "bare_aging"), db, AS_OF],
+                         check=True, capture_output=True, text=True).stdout
+    per_customer, totals_only = (float(x) for x in out.split())
+    return per_customer, totals_only
 
 
 def payment_pairs(db):
@@ -216,10 +205,12 @@ def main():
         (f"aging p50 at {largest} ÷ at {mid}, c=1",
          find(f"GET /v1/reports/aging ({largest})", 1)["p50"] / find(f"GET /v1/reports/aging ({mid})", 1)["p50"],
          f"≤ {largest / mid:.0f} (linear)"),
-        (f"aging p50 at {largest} ÷ bare SQL aggregate ({bare[largest]:.1f} ms)",
-         find(f"GET /v1/reports/aging ({largest})", 1)["p50"] / bare[largest], "≤ 1.5"),
-        (f"dashboard p50 at {largest} ÷ bare SQL aggregate",
-         find(f"GET /v1/reports/dashboard ({largest})", 1)["p50"] / bare[largest], "≤ 1.5"),
+        (f"aging p50 at {largest} ÷ bare per-customer SQL aggregate ({bare[largest][0]:.1f} ms)",
+         find(f"GET /v1/reports/aging ({largest})", 1)["p50"] / bare[largest][0], "≤ 1.5"),
+        (f"dashboard p50 at {largest} ÷ bare per-customer SQL aggregate",
+         find(f"GET /v1/reports/dashboard ({largest})", 1)["p50"] / bare[largest][0], "≤ 1.5"),
+        (f"aging p50 at {largest} ÷ totals-only SQL ({bare[largest][1]:.1f} ms), a lower bound",
+         find(f"GET /v1/reports/aging ({largest})", 1)["p50"] / bare[largest][1], "(for reference)"),
     ]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
     lines = [f"Arvalox benchmark, {datetime.date.today().isoformat()} — {machine}; wrk on the same machine, "
@@ -235,8 +226,8 @@ def main():
         lines.append(f"| peak RSS, {name} | {mib:.1f} MiB |")
     for size, seconds in sorted(startup.items()):
         lines.append(f"| start-up to listening, {size}-invoice file | {seconds * 1000:.0f} ms |")
-    for size, ms in sorted(bare.items()):
-        lines.append(f"| bare SQL aging aggregate, {size} invoices | {ms:.1f} ms |")
+    for size, (per_customer, totals_only) in sorted(bare.items()):
+        lines.append(f"| bare SQL aging, {size} invoices: per customer / totals only | {per_customer:.1f} / {totals_only:.1f} ms |")
     table = "\n".join(lines)
     print(table)
     with open(os.path.join(ROOT, "bench", "results.md"), "w") as out:

@@ -9,5 +9,5 @@ cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
 fi
-cargo build --release --quiet
+cargo build --release --quiet --bin arvalox --example bare_aging
 exec python3 bench/bench.py "$@"

@@ -38,3 +38,8 @@ GROUP BY i.organization_id, s.settled_on;
 DROP INDEX payment_applications_org_date;
 CREATE INDEX payment_applications_org_date
     ON payment_applications(organization_id, applied_date, invoice_id, amount_minor);
+
+-- Covering for aging: today's open invoices by status, read from the index alone.
+DROP INDEX invoices_org_status_due;
+CREATE INDEX invoices_org_status_due
+    ON invoices(organization_id, status, due_date, customer_id, issue_date, total_minor, amount_paid_minor);

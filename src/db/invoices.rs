@@ -136,11 +136,10 @@ pub fn not_found(id: i64) -> AppError {
 /// The invoice row alone, without items or payments.
 pub fn get_header(conn: &Connection, org: i64, id: i64) -> Result<Option<Invoice>, AppError> {
     Ok(conn
-        .query_row(
-            &format!("{SELECT_INVOICE} WHERE id = ?1 AND organization_id = ?2"),
-            params![id, org],
-            from_row,
-        )
+        .prepare_cached(&format!(
+            "{SELECT_INVOICE} WHERE id = ?1 AND organization_id = ?2"
+        ))?
+        .query_row(params![id, org], from_row)
         .optional()?)
 }
 
@@ -180,8 +179,9 @@ fn attach_items(conn: &Connection, invoices: &mut [Invoice]) -> Result<(), AppEr
         return Ok(());
     }
     let ids: Vec<Value> = invoices.iter().map(|i| Value::Integer(i.id)).collect();
+    // One id (the detail view) is the hot case: keep its statement compiled.
     let placeholders = vec!["?"; ids.len()].join(",");
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT invoice_id, id, description, quantity, unit_price, tax_rate,
                 line_subtotal_minor, line_tax_minor, line_total_minor
          FROM invoice_items WHERE invoice_id IN ({placeholders}) ORDER BY invoice_id, position"

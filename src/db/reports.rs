@@ -6,7 +6,7 @@ use chrono::{Days, NaiveDate};
 use rusqlite::{params, Connection};
 
 use super::invoices::date_text;
-use crate::domain::aging::{AgingTotals, Bucket};
+use crate::domain::aging::{AgingTotals, Bucket, BUCKET_LAST_DAYS};
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::money::Money;
 use crate::error::AppError;
@@ -48,19 +48,28 @@ pub fn aging(
 ) -> Result<Aging, AppError> {
     let as_of_text = date_text(as_of);
     // Open at as_of = (total − paid today) + payments dated after as_of. The first term is a
-    // summary column over the invoices open today (an index range); the second touches only
-    // payments later than as_of, few for any recent date. Both are exact for every date.
-    // Grouped by due date so the bucket rule stays in `domain::aging`, not in SQL.
-    let mut stmt = conn.prepare_cached(
-        "WITH late AS (
+    // summary column over the invoices open today (a covering index range); the second
+    // touches only payments later than as_of, few for any recent date. Both are exact for
+    // every date. Buckets are summed in SQL from the bounds in `domain::aging`. The indexes
+    // are named because the planner otherwise walks every row to skip a small sort.
+    let later_payments: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM payment_applications INDEXED BY payment_applications_org_date
+                            WHERE organization_id = ?1 AND applied_date > ?2)",
+        )?
+        .query_row(params![org, as_of_text], |row| row.get(0))?;
+    // With no payment dated after as_of (the usual case for today), what is open today is
+    // what was open then: a single grouped scan.
+    let open = if later_payments {
+        "late AS (
              SELECT a.invoice_id, SUM(a.amount_minor) AS amount
-             FROM payment_applications a
+             FROM payment_applications a INDEXED BY payment_applications_org_date
              WHERE a.organization_id = ?2 AND a.applied_date > ?1
              GROUP BY a.invoice_id
          ),
          open AS (
              SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor AS amount
-             FROM invoices i
+             FROM invoices i INDEXED BY invoices_org_status_due
              WHERE i.organization_id = ?2 AND i.status IN ('sent', 'partially_paid')
                AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
                AND i.id NOT IN (SELECT invoice_id FROM late)
@@ -69,44 +78,51 @@ pub fn aging(
              FROM late l JOIN invoices i ON i.id = l.invoice_id
              WHERE i.issue_date <= ?1 AND i.status NOT IN ('draft', 'void')
                AND (?3 IS NULL OR i.customer_id = ?3)
+         )"
+    } else {
+        "open AS (
+             SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor AS amount
+             FROM invoices i INDEXED BY invoices_org_status_due
+             WHERE i.organization_id = ?2 AND i.status IN ('sent', 'partially_paid')
+               AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
+         )"
+    };
+    let sql = format!(
+        "WITH {open},
+         dated AS (
+             SELECT customer_id, amount,
+                    CAST(julianday(?1) - julianday(due_date) AS INTEGER) AS days
+             FROM open WHERE amount > 0
          ),
          grouped AS (
-             SELECT customer_id, due_date, SUM(amount) AS amount, COUNT(*) AS n
-             FROM open WHERE amount > 0
-             GROUP BY customer_id, due_date
+             SELECT customer_id, {buckets}, COUNT(*) AS n,
+                    SUM(CASE WHEN days > {current_last} THEN 1 ELSE 0 END) AS overdue_n
+             FROM dated GROUP BY customer_id
          )
-         SELECT g.customer_id, c.customer_code, c.name, g.due_date, g.amount, g.n
-         FROM grouped g JOIN customers c ON c.id = g.customer_id",
-    )?;
-    let mut by_customer: HashMap<i64, CustomerAging> = HashMap::new();
+         SELECT g.*, c.customer_code, c.name FROM grouped g JOIN customers c ON c.id = g.customer_id",
+        buckets = bucket_sums("days", "amount"),
+        current_last = BUCKET_LAST_DAYS[0],
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
     let mut totals = AgingTotals::default();
+    let mut customers = Vec::new();
     let mut rows = stmt.query(params![as_of_text, org, customer_id])?;
     while let Some(row) = rows.next()? {
-        let customer_id: i64 = row.get(0)?;
-        let due_text: String = row.get(3)?;
-        let due = NaiveDate::parse_from_str(&due_text, "%Y-%m-%d").unwrap_or(as_of);
-        let amount = Money::from_minor(row.get(4)?);
-        let count: i64 = row.get(5)?;
-        let bucket = Bucket::for_days_past_due((as_of - due).num_days());
-        let entry = match by_customer.entry(customer_id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(CustomerAging {
-                customer_id,
-                customer_code: row.get(1)?,
-                name: row.get(2)?,
-                totals: AgingTotals::default(),
-                invoice_count: 0,
-                overdue_invoice_count: 0,
-            }),
-        };
-        entry.totals.add(bucket, amount);
-        entry.invoice_count += count;
-        if bucket != Bucket::Current {
-            entry.overdue_invoice_count += count;
+        let mut customer_totals = AgingTotals::default();
+        for (index, bucket) in Bucket::ALL.into_iter().enumerate() {
+            let amount = Money::from_minor(row.get(1 + index)?);
+            customer_totals.add(bucket, amount);
+            totals.add(bucket, amount);
         }
-        totals.add(bucket, amount);
+        customers.push(CustomerAging {
+            customer_id: row.get(0)?,
+            totals: customer_totals,
+            invoice_count: row.get(6)?,
+            overdue_invoice_count: row.get(7)?,
+            customer_code: row.get(8)?,
+            name: row.get(9)?,
+        });
     }
-    let mut customers: Vec<CustomerAging> = by_customer.into_values().collect();
     customers.sort_by(|a, b| {
         b.totals
             .total
@@ -118,6 +134,26 @@ pub fn aging(
         totals,
         customers,
     })
+}
+
+/// One `SUM(CASE …)` per bucket, in `Bucket::ALL` order.
+fn bucket_sums(days: &str, amount: &str) -> String {
+    Bucket::ALL
+        .iter()
+        .map(|bucket| match bucket.days() {
+            (None, Some(last)) => {
+                format!("SUM(CASE WHEN {days} <= {last} THEN {amount} ELSE 0 END)")
+            }
+            (Some(first), Some(last)) => {
+                format!("SUM(CASE WHEN {days} BETWEEN {first} AND {last} THEN {amount} ELSE 0 END)")
+            }
+            (Some(first), None) => {
+                format!("SUM(CASE WHEN {days} >= {first} THEN {amount} ELSE 0 END)")
+            }
+            (None, None) => format!("SUM({amount})"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[derive(Debug, Clone)]

@@ -11,16 +11,34 @@ pub enum Bucket {
     DaysOver90,
 }
 
+/// The last day past due of each bucket but the open-ended last one: the one definition of
+/// the buckets, used here and by the report's SQL.
+pub const BUCKET_LAST_DAYS: [i64; 4] = [0, 30, 60, 90];
+
 impl Bucket {
+    /// In report order.
+    pub const ALL: [Bucket; 5] = [
+        Bucket::Current,
+        Bucket::Days1To30,
+        Bucket::Days31To60,
+        Bucket::Days61To90,
+        Bucket::DaysOver90,
+    ];
+
     /// 0 or fewer days past due is `current`; 1–30, 31–60, 61–90 and over 90 follow.
     pub fn for_days_past_due(days: i64) -> Self {
-        match days {
-            i64::MIN..=0 => Bucket::Current,
-            1..=30 => Bucket::Days1To30,
-            31..=60 => Bucket::Days31To60,
-            61..=90 => Bucket::Days61To90,
-            _ => Bucket::DaysOver90,
-        }
+        let index = BUCKET_LAST_DAYS
+            .iter()
+            .position(|last| days <= *last)
+            .unwrap_or(BUCKET_LAST_DAYS.len());
+        Bucket::ALL[index]
+    }
+
+    /// The range of days past due this bucket holds (`None` where it is open-ended).
+    pub fn days(self) -> (Option<i64>, Option<i64>) {
+        let index = Bucket::ALL.iter().position(|b| *b == self).unwrap_or(0);
+        let first = index.checked_sub(1).map(|i| BUCKET_LAST_DAYS[i] + 1);
+        (first, BUCKET_LAST_DAYS.get(index).copied())
     }
 }
 
@@ -70,6 +88,13 @@ mod tests {
         assert_eq!(Bucket::for_days_past_due(61), Bucket::Days61To90);
         assert_eq!(Bucket::for_days_past_due(90), Bucket::Days61To90);
         assert_eq!(Bucket::for_days_past_due(91), Bucket::DaysOver90);
+    }
+
+    #[test]
+    fn bucket_ranges_follow_the_bounds() {
+        assert_eq!(Bucket::Current.days(), (None, Some(0)));
+        assert_eq!(Bucket::Days31To60.days(), (Some(31), Some(60)));
+        assert_eq!(Bucket::DaysOver90.days(), (Some(91), None));
     }
 
     #[test]
