@@ -88,20 +88,20 @@ impl From<store::Customer> for Customer {
 #[oai(example)]
 pub struct CustomerCreate {
     /// Your code for the customer (1–50 characters), unique in your organization; generated as `CUST-00001`… when absent.
-    pub customer_code: Opt<Text>,
+    pub customer_code: Opt<Text<1, 50>>,
     /// 1–255 characters.
-    pub name: Input<Text>,
-    pub email: Opt<Text>,
+    pub name: Input<Text<1, 255>>,
+    pub email: Opt<Text<3, 254>>,
     /// Up to 50 characters.
-    pub phone: Opt<Text>,
+    pub phone: Opt<Text<1, 50>>,
     /// Up to 1000 characters; newlines allowed.
-    pub billing_address: Opt<Text>,
+    pub billing_address: Opt<Text<0, 1000, true>>,
     /// 0–3650; default 30.
     pub payment_terms_days: Opt<i64>,
     /// At least 0, at most 2 decimals.
     pub credit_limit: Opt<AmountIn>,
     /// Up to 5000 characters; newlines allowed.
-    pub notes: Opt<Text>,
+    pub notes: Opt<Text<0, 5000, true>>,
     /// Default true.
     pub is_active: Opt<bool>,
 }
@@ -123,14 +123,14 @@ impl poem_openapi::types::Example for CustomerCreate {
 #[derive(Object, Debug, Clone, Default)]
 #[oai(example)]
 pub struct CustomerUpdate {
-    pub customer_code: Opt<Text>,
-    pub name: Opt<Text>,
-    pub email: Opt<Text>,
-    pub phone: Opt<Text>,
-    pub billing_address: Opt<Text>,
+    pub customer_code: Opt<Text<1, 50>>,
+    pub name: Opt<Text<1, 255>>,
+    pub email: Opt<Text<3, 254>>,
+    pub phone: Opt<Text<1, 50>>,
+    pub billing_address: Opt<Text<0, 1000, true>>,
     pub payment_terms_days: Opt<i64>,
     pub credit_limit: Opt<AmountIn>,
-    pub notes: Opt<Text>,
+    pub notes: Opt<Text<0, 5000, true>>,
     pub is_active: Opt<bool>,
 }
 
@@ -167,45 +167,25 @@ fn merge(
     creating: bool,
     mut errors: FieldErrorsBuilder,
 ) -> Result<CustomerFields, AppError> {
-    let text = |errors: &mut FieldErrorsBuilder,
-                field: &str,
-                value: Option<Option<String>>,
-                min,
-                max,
-                multiline| {
-        let value = value?;
-        if let Some(text) = &value {
-            if let Err(message) = check_text(text, min, max, multiline) {
-                errors.add(field, message);
-            }
-        }
-        Some(value)
-    };
-
+    // Lengths and characters are checked by each field's `Text` type as it is read.
     match update.name.text().patch("name", &mut errors) {
-        Some(Some(name)) => {
-            if let Err(message) = check_text(&name, 1, 255, false) {
-                errors.add("name", message);
-            }
-            base.name = name.trim().to_string();
-        }
+        Some(Some(name)) => base.name = name.trim().to_string(),
         Some(None) => errors.add("name", "This field is required and cannot be null"),
         None if creating => errors.add("name", "This field is required"),
         None => {}
     }
-    let patch = update
+    match update
         .customer_code
         .text()
-        .patch("customer_code", &mut errors);
-    if let Some(code) = text(&mut errors, "customer_code", patch, 1, 50, false) {
-        match code {
-            Some(code) => base.customer_code = Some(code.trim().to_string()),
-            None if creating => base.customer_code = None,
-            None => errors.add(
-                "customer_code",
-                "cannot be null: every customer keeps a code",
-            ),
-        }
+        .patch("customer_code", &mut errors)
+    {
+        Some(Some(code)) => base.customer_code = Some(code.trim().to_string()),
+        Some(None) if creating => base.customer_code = None,
+        Some(None) => errors.add(
+            "customer_code",
+            "cannot be null: every customer keeps a code",
+        ),
+        None => {}
     }
     if let Some(email) = update.email.text().patch("email", &mut errors) {
         if let Some(address) = &email {
@@ -215,19 +195,17 @@ fn merge(
         }
         base.email = email.map(|e| e.trim().to_string());
     }
-    let patch = update.phone.text().patch("phone", &mut errors);
-    if let Some(phone) = text(&mut errors, "phone", patch, 1, 50, false) {
+    if let Some(phone) = update.phone.text().patch("phone", &mut errors) {
         base.phone = phone;
     }
-    let patch = update
+    if let Some(address) = update
         .billing_address
         .text()
-        .patch("billing_address", &mut errors);
-    if let Some(address) = text(&mut errors, "billing_address", patch, 0, 1000, true) {
+        .patch("billing_address", &mut errors)
+    {
         base.billing_address = address;
     }
-    let patch = update.notes.text().patch("notes", &mut errors);
-    if let Some(notes) = text(&mut errors, "notes", patch, 0, 5000, true) {
+    if let Some(notes) = update.notes.text().patch("notes", &mut errors) {
         base.notes = notes;
     }
     match update

@@ -20,7 +20,6 @@ use crate::domain::invoice::{
 };
 use crate::domain::keys::Scope;
 use crate::domain::money::Money;
-use crate::domain::text::check_text;
 use crate::error::{AppError, FieldErrorsBuilder};
 
 pub fn today_text(state: &AppState) -> String {
@@ -220,7 +219,7 @@ pub fn to_api(invoice: store::Invoice, today: chrono::NaiveDate, detail: bool) -
 #[derive(Object, Debug, Clone, Default)]
 pub struct InvoiceItemCreate {
     /// 1–500 characters.
-    pub description: Input<Text>,
+    pub description: Input<Text<1, 500>>,
     /// More than 0, at most 4 decimals.
     pub quantity: Input<DecimalIn>,
     /// 0 or more, at most 4 decimals.
@@ -236,7 +235,7 @@ pub struct InvoiceCreate {
     /// One of your customers.
     pub customer_id: Input<i64>,
     /// 1–50 characters, unique in your organization; generated as `INV-YYYY-00001`… when absent.
-    pub invoice_number: Opt<Text>,
+    pub invoice_number: Opt<Text<1, 50>>,
     /// Default today.
     pub issue_date: Opt<Date>,
     /// Default issue_date plus the customer's payment_terms_days; not before issue_date.
@@ -244,7 +243,7 @@ pub struct InvoiceCreate {
     /// `sent` (default) or `draft`.
     pub status: Opt<NewStatus>,
     /// Up to 5000 characters.
-    pub notes: Opt<Text>,
+    pub notes: Opt<Text<0, 5000, true>>,
     /// 1–500 lines.
     pub items: Input<Vec<InvoiceItemCreate>>,
 }
@@ -296,11 +295,6 @@ fn check_line(
         .description
         .text()
         .required(&field("description"), errors);
-    if let Some(text) = &description {
-        if let Err(message) = check_text(text, 1, 500, false) {
-            errors.add(field("description"), message);
-        }
-    }
     let quantity = item
         .quantity
         .required(&field("quantity"), errors)
@@ -355,11 +349,6 @@ fn check_create(
         .invoice_number
         .text()
         .optional("invoice_number", &mut errors);
-    if let Some(number) = &invoice_number {
-        if let Err(message) = check_text(number, 1, 50, false) {
-            errors.add("invoice_number", message);
-        }
-    }
     let issue_date = body.issue_date.optional("issue_date", &mut errors);
     let due_date = body.due_date.optional("due_date", &mut errors);
     let status = match body.status {
@@ -373,11 +362,6 @@ fn check_create(
         other => other.optional("status", &mut errors),
     };
     let notes = body.notes.text().optional("notes", &mut errors);
-    if let Some(text) = &notes {
-        if let Err(message) = check_text(text, 0, 5000, true) {
-            errors.add("notes", message);
-        }
-    }
     let mut lines = Vec::new();
     match body.items.required("items", &mut errors) {
         Some(items) if items.is_empty() => errors.add("items", "must hold at least one line"),

@@ -14,7 +14,6 @@ use super::types::{Input, JsonBody, Opt};
 use super::{post_write_redacting, AppState, Created, Tag};
 use crate::db::keys::{self as store, KeyRecord};
 use crate::domain::keys::Scope;
-use crate::domain::text::check_text;
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]
@@ -120,7 +119,7 @@ pub struct CreatedApiKey {
 #[derive(Object, Debug, Clone, Default)]
 pub struct ApiKeyCreate {
     /// 1–100 characters, to tell keys apart.
-    pub name: Input<Text>,
+    pub name: Input<Text<1, 100>>,
     /// Default `write`.
     pub scope: Opt<KeyScope>,
 }
@@ -210,11 +209,6 @@ impl KeysApi {
         let org = auth.require(Scope::Admin)?.organization_id;
         let (value, mut errors, hash) = body.into_parts();
         let name = value.name.text().required("name", &mut errors);
-        if let Some(name) = &name {
-            if let Err(message) = check_text(name, 1, 100, false) {
-                errors.add("name", message);
-            }
-        }
         let scope = match value.scope {
             Input::Invalid(_) => {
                 errors.add("scope", "must be one of: read, write, admin");

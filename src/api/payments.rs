@@ -16,7 +16,6 @@ use crate::db::payments::{self as store, NewPayment, PaymentFilter};
 use crate::domain::keys::Scope;
 use crate::domain::money::Money;
 use crate::domain::payment::PaymentMethod;
-use crate::domain::text::check_text;
 use crate::error::{AppError, FieldErrorsBuilder};
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,9 +105,9 @@ pub struct PaymentCreate {
     /// Default today; not in the future, not before the invoice's issue_date.
     pub payment_date: Opt<Date>,
     /// Up to 100 characters.
-    pub reference_number: Opt<Text>,
+    pub reference_number: Opt<Text<1, 100>>,
     /// Up to 5000 characters.
-    pub notes: Opt<Text>,
+    pub notes: Opt<Text<0, 5000, true>>,
 }
 
 impl poem_openapi::types::Example for PaymentCreate {
@@ -155,17 +154,7 @@ fn check_create(
         .reference_number
         .text()
         .optional("reference_number", &mut errors);
-    if let Some(text) = &reference_number {
-        if let Err(message) = check_text(text, 1, 100, false) {
-            errors.add("reference_number", message);
-        }
-    }
     let notes = body.notes.text().optional("notes", &mut errors);
-    if let Some(text) = &notes {
-        if let Err(message) = check_text(text, 0, 5000, true) {
-            errors.add("notes", message);
-        }
-    }
     errors.finish()?;
     Ok(NewPayment {
         customer_id: customer_id.unwrap_or_default(),

@@ -184,22 +184,42 @@ impl<T, const REQUIRED: bool> Input<T, REQUIRED> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Text: a JSON string and nothing else (poem-openapi's `String` would take 123 or false).
+// Text: a JSON string and nothing else (poem-openapi's `String` would take 123 or false),
+// with its length bounds and character rules in the type, so they are both checked and
+// written into the spec (`minLength`, `maxLength`, `pattern`). `LINES` allows newlines and tabs.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text(pub String);
+pub struct Text<const MIN: usize = 0, const MAX: usize = 5000, const LINES: bool = false>(
+    pub String,
+);
 
-impl Type for Text {
+impl<const MIN: usize, const MAX: usize, const LINES: bool> Type for Text<MIN, MAX, LINES> {
     const IS_REQUIRED: bool = true;
     type RawValueType = Self;
     type RawElementValueType = Self;
 
     fn name() -> Cow<'static, str> {
-        "string".into()
+        format!("string({MIN}..{MAX}{})", if LINES { ", lines" } else { "" }).into()
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
+        // No control characters (but newlines and tabs where LINES), and not blank if required.
+        let allowed = if LINES {
+            "[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]"
+        } else {
+            "[^\\u0000-\\u001f\\u007f-\\u009f]"
+        };
+        let pattern = if MIN > 0 {
+            format!("^{allowed}*[^\\s\\u0000-\\u001f\\u007f-\\u009f]{allowed}*$")
+        } else {
+            format!("^{allowed}*$")
+        };
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            min_length: (MIN > 0).then_some(MIN),
+            max_length: Some(MAX),
+            pattern: Some(pattern),
+            ..MetaSchema::new("string")
+        }))
     }
 
     fn as_raw_value(&self) -> Option<&Self> {
@@ -211,10 +231,14 @@ impl Type for Text {
     }
 }
 
-impl ParseFromJSON for Text {
+impl<const MIN: usize, const MAX: usize, const LINES: bool> ParseFromJSON
+    for Text<MIN, MAX, LINES>
+{
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         match value.unwrap_or_default() {
-            Value::String(text) => Ok(Text(text)),
+            Value::String(text) => crate::domain::text::check_text(&text, MIN, MAX, LINES)
+                .map(|()| Text(text))
+                .map_err(ParseError::custom),
             other => Err(ParseError::custom(format!(
                 "must be a string, not {}",
                 json_kind(&other)
@@ -223,13 +247,15 @@ impl ParseFromJSON for Text {
     }
 }
 
-impl ToJSON for Text {
+impl<const MIN: usize, const MAX: usize, const LINES: bool> ToJSON for Text<MIN, MAX, LINES> {
     fn to_json(&self) -> Option<Value> {
         Some(Value::String(self.0.clone()))
     }
 }
 
-impl<const REQUIRED: bool> Input<Text, REQUIRED> {
+impl<const REQUIRED: bool, const MIN: usize, const MAX: usize, const LINES: bool>
+    Input<Text<MIN, MAX, LINES>, REQUIRED>
+{
     /// The field's text as a plain `String`.
     pub fn text(self) -> Input<String, REQUIRED> {
         match self {
@@ -241,7 +267,7 @@ impl<const REQUIRED: bool> Input<Text, REQUIRED> {
     }
 }
 
-impl From<&str> for Text {
+impl<const MIN: usize, const MAX: usize, const LINES: bool> From<&str> for Text<MIN, MAX, LINES> {
     fn from(text: &str) -> Self {
         Text(text.to_string())
     }
