@@ -33,6 +33,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub limiter: RateLimiter,
     pub keys: Arc<keycache::KeyCache>,
+    /// Reports built at once. A report over a large book is megabytes of JSON; more builds
+    /// than cores would only share the CPU and multiply the memory.
+    pub report_builds: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -42,6 +45,7 @@ impl AppState {
             clock,
             limiter,
             keys: Arc::default(),
+            report_builds: tokio::sync::Semaphore::new(2),
         }
     }
 
@@ -261,6 +265,18 @@ pub struct JsonAnswer<T, const STATUS: u16> {
 
 pub type Created<T> = JsonAnswer<T, 201>;
 pub type Done<T> = JsonAnswer<T, 200>;
+
+impl<T: ToJSON, const STATUS: u16> JsonAnswer<T, STATUS> {
+    /// `value` serialized now, so its JSON tree is freed before the answer is sent.
+    pub fn of(value: &T) -> Self {
+        JsonAnswer {
+            status: STATUS,
+            location: None,
+            body: value.to_json().unwrap_or_default().to_string(),
+            _schema: PhantomData,
+        }
+    }
+}
 
 impl<T: Send, const STATUS: u16> IntoResponse for JsonAnswer<T, STATUS> {
     fn into_response(self) -> Response {

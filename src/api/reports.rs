@@ -4,13 +4,12 @@ use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::param::Query;
-use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::ReadError;
 use super::types::{Amount, Date, DecimalOut, Opt};
-use super::{AppState, Tag};
+use super::{AppState, Done, Tag};
 use crate::db::reports::{self as store};
 use crate::domain::aging::{average_days, dso, AgingTotals};
 use crate::domain::invoice::InvoiceStatus;
@@ -152,8 +151,13 @@ impl ReportsApi {
         as_of: Query<Opt<Date>>,
         /// Only this customer.
         customer_id: Query<Opt<i64>>,
-    ) -> Result<Json<AgingReport>, ReadError> {
+    ) -> Result<Done<AgingReport>, ReadError> {
         let org = auth.require(Scope::Read)?.organization_id;
+        let _build = state
+            .report_builds
+            .acquire()
+            .await
+            .map_err(|_| crate::error::AppError::Internal("report builds closed".into()))?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
         crate::params!(errors; as_of, customer_id);
         errors.finish()?;
@@ -170,7 +174,7 @@ impl ReportsApi {
                 store::aging(conn, org, as_of, customer_id)
             })
             .await?;
-        Ok(Json(aging_to_api(aging)))
+        Ok(Done::of(&aging_to_api(aging)))
     }
 
     /// Get dashboard analytics
@@ -187,8 +191,13 @@ impl ReportsApi {
         state: Data<&Arc<AppState>>,
         /// Default today.
         as_of: Query<Opt<Date>>,
-    ) -> Result<Json<DashboardReport>, ReadError> {
+    ) -> Result<Done<DashboardReport>, ReadError> {
         let org = auth.require(Scope::Read)?.organization_id;
+        let _build = state
+            .report_builds
+            .acquire()
+            .await
+            .map_err(|_| crate::error::AppError::Internal("report builds closed".into()))?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
         crate::params!(errors; as_of);
         errors.finish()?;
@@ -205,7 +214,7 @@ impl ReportsApi {
                 .unwrap_or(0)
         };
         let totals = d.aging.totals;
-        Ok(Json(DashboardReport {
+        Ok(Done::of(&DashboardReport {
             as_of: Date(as_of),
             total_outstanding: Amount(totals.total),
             total_overdue: Amount(totals.overdue()),
