@@ -318,3 +318,113 @@ async fn an_idempotent_retry_may_reorder_its_fields() {
     assert_eq!(a.body["id"], b.body["id"]);
     assert_eq!(app.get("/v1/customers").await.body["total"], 1);
 }
+
+/// 200 concurrent writes of every kind through the batching writer: no invoice is paid past
+/// its total, every invoice's paid amount is the sum of its payments, statuses follow, an
+/// idempotent retry writes once, and the report summaries still match the rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_mixed_writes_keep_every_invariant() {
+    let app = Arc::new(TestApp::new().await);
+    let mut customers = Vec::new();
+    let mut invoices = Vec::new();
+    for n in 0..4 {
+        let customer = app.customer(&format!("C{n}")).await;
+        customers.push(customer);
+        for _ in 0..5 {
+            invoices.push((
+                customer,
+                app.invoice(customer, "100.00", "2024-02-01", "2024-02-20")
+                    .await,
+            ));
+        }
+    }
+    // An invoice only the idempotent retries touch.
+    let retry_customer = customers[0];
+    let retry_invoice = app
+        .invoice(retry_customer, "100.00", "2024-02-01", "2024-02-20")
+        .await;
+    let mut seed: u64 = 7;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    let mut tasks = Vec::new();
+    for n in 0..200 {
+        let app = app.clone();
+        let (customer, invoice) = invoices[next() % invoices.len()];
+        let amount = format!("{}.{:02}", 5 + next() % 40, next() % 100);
+        let kind = next() % 10;
+        tasks.push(tokio::spawn(async move {
+            let key = app.key.clone();
+            let (path, body, idempotency) = match kind {
+                0 => ("/v1/customers".to_string(), json!({"name": format!("New {n}")}), None),
+                1 => (
+                    "/v1/invoices".to_string(),
+                    json!({"customer_id": customer, "items": [{"description": "x", "quantity": 1, "unit_price": "10.00"}]}),
+                    None,
+                ),
+                2 => (format!("/v1/invoices/{invoice}/void"), json!({}), None),
+                // Retries of the same payment race each other under one key.
+                3 => (
+                    "/v1/payments".to_string(),
+                    json!({"customer_id": retry_customer, "invoice_id": retry_invoice, "amount": "1.00", "payment_method": "cash"}),
+                    Some("shared-retry".to_string()),
+                ),
+                _ => (
+                    "/v1/payments".to_string(),
+                    json!({"customer_id": customer, "invoice_id": invoice, "amount": amount, "payment_method": "cash"}),
+                    None,
+                ),
+            };
+            let headers: Vec<(&str, &str)> = idempotency.as_deref().map(|k| ("Idempotency-Key", k)).into_iter().collect();
+            let reply = app.call(Method::POST, &path, Some(&key), &headers, Some(&body.to_string())).await;
+            (kind, reply.status.as_u16(), reply.body["id"].as_i64())
+        }));
+    }
+    let mut retry_ids = std::collections::BTreeSet::new();
+    for task in tasks {
+        let (kind, status, id) = task.await.unwrap();
+        assert!(status < 500, "a write failed with {status}");
+        if kind == 3 {
+            assert_eq!(status, 201);
+            retry_ids.insert(id);
+        }
+    }
+    assert!(
+        retry_ids.len() <= 1,
+        "one idempotency key, several payments: {retry_ids:?}"
+    );
+
+    let state = &app.state;
+    let broken: i64 = state
+        .db
+        .read_blocking(|conn| {
+            Ok(conn.query_row(
+                "SELECT COUNT(*) FROM invoices i
+                 WHERE i.amount_paid_minor > i.total_minor
+                    OR i.amount_paid_minor <> (SELECT COALESCE(SUM(amount_minor), 0) FROM payment_applications a WHERE a.invoice_id = i.id)
+                    OR (i.status = 'paid' AND i.amount_paid_minor <> i.total_minor)
+                    OR (i.status = 'partially_paid' AND NOT (i.amount_paid_minor > 0 AND i.amount_paid_minor < i.total_minor))
+                    OR (i.status = 'sent' AND i.amount_paid_minor <> 0 AND i.total_minor > 0)
+                    OR (i.status = 'void' AND i.amount_paid_minor <> 0)",
+                [],
+                |row| row.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(broken, 0, "an invoice broke an invariant");
+    let retried: i64 = state
+        .db
+        .read_blocking(|conn| {
+            Ok(conn.query_row(
+                "SELECT COUNT(*) FROM payments WHERE invoice_id = ?1",
+                [retry_invoice],
+                |row| row.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(retried, 1, "the shared retry wrote {retried} payments");
+    app.assert_summaries_match();
+}
