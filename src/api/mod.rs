@@ -49,6 +49,14 @@ impl AppState {
         }
     }
 
+    /// Waits for a turn to build a report (see `report_builds`).
+    pub async fn report_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
+        self.report_builds
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal("report builds closed".into()))
+    }
+
     pub fn now_text(&self) -> String {
         crate::db::timestamp(self.clock.now())
     }

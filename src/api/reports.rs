@@ -153,11 +153,7 @@ impl ReportsApi {
         customer_id: Query<Opt<i64>>,
     ) -> Result<Done<AgingReport>, ReadError> {
         let org = auth.require(Scope::Read)?.organization_id;
-        let _build = state
-            .report_builds
-            .acquire()
-            .await
-            .map_err(|_| crate::error::AppError::Internal("report builds closed".into()))?;
+        let _build = state.report_permit().await?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
         crate::params!(errors; as_of, customer_id);
         errors.finish()?;
@@ -193,11 +189,7 @@ impl ReportsApi {
         as_of: Query<Opt<Date>>,
     ) -> Result<Done<DashboardReport>, ReadError> {
         let org = auth.require(Scope::Read)?.organization_id;
-        let _build = state
-            .report_builds
-            .acquire()
-            .await
-            .map_err(|_| crate::error::AppError::Internal("report builds closed".into()))?;
+        let _build = state.report_permit().await?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
         crate::params!(errors; as_of);
         errors.finish()?;

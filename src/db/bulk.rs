@@ -83,11 +83,6 @@ pub fn insert_invoices(
                 created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
-        let mut item_stmt = tx.prepare_cached(
-            "INSERT INTO invoice_items (invoice_id, position, description, quantity, unit_price,
-                tax_rate, line_subtotal_minor, line_tax_minor, line_total_minor)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?;
         let mut payment_stmt = tx.prepare_cached(
             "INSERT INTO payments (organization_id, customer_id, invoice_id, amount_minor,
                 payment_method, payment_date, reference_number, notes, created_at)
@@ -122,19 +117,7 @@ pub fn insert_invoices(
                 updated
             ])?;
             let invoice_id = tx.last_insert_rowid();
-            for (position, (line, amounts)) in invoice.lines.iter().enumerate() {
-                item_stmt.execute(params![
-                    invoice_id,
-                    position as i64,
-                    line.description,
-                    line.quantity.normalize().to_string(),
-                    line.unit_price.normalize().to_string(),
-                    line.tax_rate.normalize().to_string(),
-                    amounts.subtotal.minor(),
-                    amounts.tax.minor(),
-                    amounts.total.minor()
-                ])?;
-            }
+            super::invoices::insert_lines(&tx, invoice_id, &invoice.lines)?;
             for payment in &invoice.payments {
                 let date = date_text(payment.date);
                 let created = timestamp_for(payment.date);

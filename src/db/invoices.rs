@@ -353,13 +353,25 @@ pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invo
         ],
     )?;
     let invoice_id = tx.last_insert_rowid();
-    let mut insert_item = tx.prepare_cached(
+    insert_lines(tx, invoice_id, &new.lines)?;
+    let created = get(tx, org, invoice_id)?;
+    record_status(tx, &created, None, created.status)?;
+    Ok(created)
+}
+
+/// Stores an invoice's lines; the seeder shares it, so demo rows are the API's rows.
+pub fn insert_lines(
+    conn: &rusqlite::Connection,
+    invoice_id: i64,
+    lines: &[(LineInput, LineAmounts)],
+) -> Result<(), AppError> {
+    let mut insert = conn.prepare_cached(
         "INSERT INTO invoice_items (invoice_id, position, description, quantity, unit_price, tax_rate,
             line_subtotal_minor, line_tax_minor, line_total_minor)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
-    for (position, (line, amounts)) in new.lines.iter().enumerate() {
-        insert_item.execute(params![
+    for (position, (line, amounts)) in lines.iter().enumerate() {
+        insert.execute(params![
             invoice_id,
             position as i64,
             line.description,
@@ -371,9 +383,7 @@ pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invo
             amounts.total.minor()
         ])?;
     }
-    let created = get(tx, org, invoice_id)?;
-    record_status(tx, &created, None, created.status)?;
-    Ok(created)
+    Ok(())
 }
 
 /// `draft` → `sent`.

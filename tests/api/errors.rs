@@ -46,15 +46,7 @@ async fn malformed_bodies_and_media_types() {
 async fn oversized_bodies_are_413_even_when_chunked() {
     let app = TestApp::new().await;
     let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(1024 * 1024 + 10));
-    let declared = app
-        .call(
-            Method::POST,
-            "/v1/customers",
-            Some(&app.key),
-            &[],
-            Some(&big),
-        )
-        .await;
+    let declared = app.post_raw("/v1/customers", &[], &big).await;
     declared.assert_error(413, "PAYLOAD_TOO_LARGE");
     // A streamed body carries no Content-Length: the bytes read are counted.
     let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = (0..20)
@@ -288,34 +280,13 @@ async fn oversized_bodies_count_against_the_rate_limit() {
     )
     .await;
     let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(1024 * 1024 + 10));
-    let first = app
-        .call(
-            Method::POST,
-            "/v1/customers",
-            Some(&app.key),
-            &[],
-            Some(&big),
-        )
-        .await;
+    let first = app.post_raw("/v1/customers", &[], &big).await;
     first.assert_error(413, "PAYLOAD_TOO_LARGE");
     assert_eq!(first.header("x-ratelimit-remaining"), Some("1"));
-    app.call(
-        Method::POST,
-        "/v1/customers",
-        Some(&app.key),
-        &[],
-        Some(&big),
-    )
-    .await;
-    app.call(
-        Method::POST,
-        "/v1/customers",
-        Some(&app.key),
-        &[],
-        Some(&big),
-    )
-    .await
-    .assert_error(429, "RATE_LIMIT_EXCEEDED");
+    app.post_raw("/v1/customers", &[], &big).await;
+    app.post_raw("/v1/customers", &[], &big)
+        .await
+        .assert_error(429, "RATE_LIMIT_EXCEEDED");
 }
 
 #[tokio::test]

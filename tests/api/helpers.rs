@@ -149,6 +149,12 @@ impl TestApp {
         .await
     }
 
+    /// A POST of raw text with extra headers, under the admin key.
+    pub async fn post_raw(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        self.call(Method::POST, path, Some(&self.key), headers, Some(body))
+            .await
+    }
+
     pub async fn put(&self, path: &str, body: Value) -> Reply {
         self.call(
             Method::PUT,

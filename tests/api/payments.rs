@@ -167,24 +167,8 @@ async fn idempotent_retries_write_once() {
         .await;
     let body = json!({"customer_id": customer, "invoice_id": invoice, "amount": "25.00", "payment_method": "cash"}).to_string();
     let headers = [("Idempotency-Key", "pay-1")];
-    let first = app
-        .call(
-            Method::POST,
-            "/v1/payments",
-            Some(&app.key),
-            &headers,
-            Some(&body),
-        )
-        .await;
-    let retry = app
-        .call(
-            Method::POST,
-            "/v1/payments",
-            Some(&app.key),
-            &headers,
-            Some(&body),
-        )
-        .await;
+    let first = app.post_raw("/v1/payments", &headers, &body).await;
+    let retry = app.post_raw("/v1/payments", &headers, &body).await;
     assert_eq!(first.status, 201);
     assert_eq!(retry.status, 201);
     assert_eq!(first.body, retry.body);
@@ -196,36 +180,16 @@ async fn idempotent_retries_write_once() {
     );
 
     let changed = json!({"customer_id": customer, "invoice_id": invoice, "amount": "26.00", "payment_method": "cash"}).to_string();
-    let conflict = app
-        .call(
-            Method::POST,
-            "/v1/payments",
-            Some(&app.key),
-            &headers,
-            Some(&changed),
-        )
-        .await;
+    let conflict = app.post_raw("/v1/payments", &headers, &changed).await;
     assert!(conflict.assert_error(409, "CONFLICT")["Idempotency-Key"].is_array());
 
     let customer_headers = [("Idempotency-Key", "cust-1")];
     let create = json!({"name": "Once"}).to_string();
     let a = app
-        .call(
-            Method::POST,
-            "/v1/customers",
-            Some(&app.key),
-            &customer_headers,
-            Some(&create),
-        )
+        .post_raw("/v1/customers", &customer_headers, &create)
         .await;
     let b = app
-        .call(
-            Method::POST,
-            "/v1/customers",
-            Some(&app.key),
-            &customer_headers,
-            Some(&create),
-        )
+        .post_raw("/v1/customers", &customer_headers, &create)
         .await;
     assert_eq!(a.body["id"], b.body["id"]);
     assert_eq!(app.get("/v1/customers").await.body["total"], 2);
@@ -233,24 +197,8 @@ async fn idempotent_retries_write_once() {
     // A key's secret is answered once and never stored for replays.
     let key_headers = [("Idempotency-Key", "key-1")];
     let new_key = json!({"name": "ci"}).to_string();
-    let first = app
-        .call(
-            Method::POST,
-            "/v1/api-keys",
-            Some(&app.key),
-            &key_headers,
-            Some(&new_key),
-        )
-        .await;
-    let replay = app
-        .call(
-            Method::POST,
-            "/v1/api-keys",
-            Some(&app.key),
-            &key_headers,
-            Some(&new_key),
-        )
-        .await;
+    let first = app.post_raw("/v1/api-keys", &key_headers, &new_key).await;
+    let replay = app.post_raw("/v1/api-keys", &key_headers, &new_key).await;
     assert!(first.body["key"].as_str().unwrap().starts_with("arv_"));
     assert_eq!(replay.body["key"], serde_json::Value::Null);
     assert_eq!(replay.body["id"], first.body["id"]);
@@ -295,24 +243,8 @@ async fn an_idempotent_retry_may_reorder_its_fields() {
     let headers = [("Idempotency-Key", "k1")];
     let first = r#"{"name": "Idem Co", "email": "a@b.co"}"#;
     let reordered = r#"{"email": "a@b.co",   "name": "Idem Co"}"#;
-    let a = app
-        .call(
-            Method::POST,
-            "/v1/customers",
-            Some(&app.key),
-            &headers,
-            Some(first),
-        )
-        .await;
-    let b = app
-        .call(
-            Method::POST,
-            "/v1/customers",
-            Some(&app.key),
-            &headers,
-            Some(reordered),
-        )
-        .await;
+    let a = app.post_raw("/v1/customers", &headers, first).await;
+    let b = app.post_raw("/v1/customers", &headers, reordered).await;
     assert_eq!(a.status, 201);
     assert_eq!(b.status, 201, "{}", b.body);
     assert_eq!(a.body["id"], b.body["id"]);
