@@ -650,7 +650,7 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
         T::register(&mut registry);
         let mut errors = FieldErrorsBuilder::new();
         unknown_fields(&registry, &T::schema_ref(), &value, "", &mut errors);
-        let hash = hex::encode(Sha256::digest(value.to_string().as_bytes()));
+        let hash = hex::encode(Sha256::digest(canonical(&value).as_bytes()));
         let parsed = T::parse_from_json(Some(value))
             .map_err(|err| AppError::field("body", err.into_message()))?;
         Ok(JsonBody {
@@ -659,6 +659,28 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
             unknown_fields: errors,
         })
     }
+}
+
+/// The body with object keys sorted at every depth: a retry that reorders fields is the
+/// same request.
+fn canonical(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
 }
 
 /// Parses JSON, refusing duplicate keys: `{"amount": 1, "amount": 900}` must not quietly
