@@ -646,8 +646,7 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
             )
             .into());
         }
-        let mut registry = Registry::new();
-        T::register(&mut registry);
+        let registry = schemas_of::<T>();
         let mut errors = FieldErrorsBuilder::new();
         unknown_fields(&registry, &T::schema_ref(), &value, "", &mut errors);
         let hash = hex::encode(Sha256::digest(canonical(&value).as_bytes()));
@@ -755,6 +754,25 @@ impl<'de> serde::de::Visitor<'de> for NoDuplicates {
     fn visit_unit<E>(self) -> Result<(), E> {
         Ok(())
     }
+}
+
+/// The schemas a body type registers, built once per type (they never change at run time).
+fn schemas_of<T: Type>() -> std::sync::Arc<Registry> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static BY_TYPE: OnceLock<Mutex<HashMap<&'static str, Arc<Registry>>>> = OnceLock::new();
+    let mut table = BY_TYPE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    table
+        .entry(std::any::type_name::<T>())
+        .or_insert_with(|| {
+            let mut registry = Registry::new();
+            T::register(&mut registry);
+            Arc::new(registry)
+        })
+        .clone()
 }
 
 fn resolve<'a>(registry: &'a Registry, schema: &'a MetaSchemaRef) -> Option<&'a MetaSchema> {
