@@ -316,11 +316,12 @@ fn serve(
         Arc::new(SystemClock),
         RateLimiter::new(limits),
     ));
-    // Blocking work is SQLite, and the read pool has four connections: more blocking threads
-    // than that only wait, each with its own stack and allocator arena.
+    // The only blocking work is reads (writes have their own thread), and the read pool
+    // has four connections: more blocking threads would only wait, each with its own stack
+    // and allocator arena.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(8)
+        .max_blocking_threads(4)
         .build()?;
     runtime.block_on(async move {
         tokio::spawn(api::keycache::watch_revocations(
