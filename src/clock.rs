@@ -10,12 +10,18 @@ pub trait Clock: Send + Sync + 'static {
     }
 }
 
+/// The machine's clock. Timestamps are UTC; "today" (default issue and payment dates,
+/// what is overdue, the reports' default `as_of`) is the date where the shop is, which for
+/// a self-hosted server is the machine's local time zone (`TZ` overrides it).
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    #[allow(clippy::disallowed_methods)]
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+
+    fn today(&self) -> NaiveDate {
+        chrono::Local::now().date_naive()
     }
 }
 

@@ -60,8 +60,17 @@ struct Server {
 
 impl Server {
     fn start(db: &Path, log: &Path) -> Server {
+        Self::start_in(db, log, None)
+    }
+
+    /// A server whose machine time zone is `tz` (the `TZ` variable).
+    fn start_in(db: &Path, log: &Path, tz: Option<&str>) -> Server {
         let port = free_port();
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        if let Some(tz) = tz {
+            command.env("TZ", tz);
+        }
+        let mut child = command
             .args([
                 "serve",
                 "--db",
@@ -258,4 +267,41 @@ fn openapi_command_prints_the_committed_spec() {
     assert!(output.status.success());
     let printed = String::from_utf8(output.stdout).unwrap();
     assert_eq!(printed.trim_end(), arvalox::api::spec_json().trim_end());
+}
+
+/// "Today" (default issue and payment dates, overdue) is the server machine's local date,
+/// not UTC: a shop at UTC+14 must not have its morning payments refused as future-dated.
+#[test]
+fn today_is_the_machines_local_date() {
+    let dir = tempfile::tempdir().unwrap();
+    // 26 hours apart, so at any instant their dates differ and one differs from UTC's.
+    for (tz, offset_hours) in [("Etc/GMT-14", 14), ("Etc/GMT+12", -12)] {
+        let db = dir.path().join(format!("{offset_hours}.db"));
+        let server = Server::start_in(
+            &db,
+            &dir.path().join(format!("{offset_hours}.log")),
+            Some(tz),
+        );
+        let key = [("x-arvalox-api-key", server.key.as_str())];
+        let (_, created) = http(
+            server.port,
+            "POST",
+            "/v1/customers",
+            &key,
+            r#"{"name": "Zone"}"#,
+        );
+        assert!(created.contains("201 Created"), "{created}");
+        let body = r#"{"customer_id": 1, "items": [{"description": "x", "quantity": 1, "unit_price": 1}]}"#;
+        let (status, invoice) = http(server.port, "POST", "/v1/invoices", &key, body);
+        let expected = (chrono::Utc::now() + chrono::Duration::hours(offset_hours))
+            .date_naive()
+            .format("%Y-%m-%d")
+            .to_string();
+        assert_eq!(status, 201, "{invoice}");
+        assert!(
+            invoice.contains(&format!(r#""issue_date":"{expected}""#)),
+            "{tz}: expected issue_date {expected} in {invoice}"
+        );
+        assert!(server.stop().success());
+    }
 }
