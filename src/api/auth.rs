@@ -49,8 +49,9 @@ impl AuthContext {
     }
 }
 
-async fn context_from_request(req: &Request, _key: ApiKey) -> Option<AuthContext> {
-    req.extensions().get::<AuthContext>().cloned()
+// Shared, not copied: the same context serves the cache, the request and the handler.
+async fn context_from_request(req: &Request, _key: ApiKey) -> Option<Arc<AuthContext>> {
+    req.extensions().get::<Arc<AuthContext>>().cloned()
 }
 
 /// API key in the `x-arvalox-api-key` header (recommended).
@@ -62,7 +63,7 @@ async fn context_from_request(req: &Request, _key: ApiKey) -> Option<AuthContext
     key_in = "header",
     checker = "context_from_request"
 )]
-pub struct HeaderKey(AuthContext);
+pub struct HeaderKey(Arc<AuthContext>);
 
 /// API key in the `x_arvalox_api_key` query parameter.
 #[derive(SecurityScheme)]
@@ -73,7 +74,7 @@ pub struct HeaderKey(AuthContext);
     key_in = "query",
     checker = "context_from_request"
 )]
-pub struct QueryKey(AuthContext);
+pub struct QueryKey(Arc<AuthContext>);
 
 /// API key in the `X-API-Key` header.
 #[derive(SecurityScheme)]
@@ -84,7 +85,7 @@ pub struct QueryKey(AuthContext);
     key_in = "header",
     checker = "context_from_request"
 )]
-pub struct AltHeaderKey(AuthContext);
+pub struct AltHeaderKey(Arc<AuthContext>);
 
 /// Any one of the three key locations.
 #[derive(SecurityScheme)]
@@ -184,8 +185,16 @@ pub async fn authenticate<E: Endpoint>(
                 .await;
             match found {
                 Ok(Some(key)) => {
-                    state.keys.insert(hash, key.clone(), generation);
-                    key
+                    let context = Arc::new(AuthContext {
+                        key_id: key.id,
+                        organization_id: key.organization_id,
+                        organization: key.organization,
+                        key_name: key.name,
+                        key_prefix: key.prefix,
+                        scope: key.scope,
+                    });
+                    state.keys.insert(hash, context.clone(), generation);
+                    context
                 }
                 Ok(None) => {
                     state.limiter.record_auth_failure(ip, now);
@@ -195,7 +204,7 @@ pub async fn authenticate<E: Endpoint>(
             }
         }
     };
-    let decision = state.limiter.check(key.id, now);
+    let decision = state.limiter.check(key.key_id, now);
     if let Some(decision) = decision.filter(|d| !d.allowed) {
         let mut response = render(&AppError::RateLimited {
             retry_after_secs: decision.retry_after,
@@ -203,14 +212,7 @@ pub async fn authenticate<E: Endpoint>(
         set_rate_headers(&mut response, &decision);
         return Ok(response);
     }
-    req.extensions_mut().insert(AuthContext {
-        key_id: key.id,
-        organization_id: key.organization_id,
-        organization: key.organization,
-        key_name: key.name,
-        key_prefix: key.prefix,
-        scope: key.scope,
-    });
+    req.extensions_mut().insert(key);
     let mut response = match inner.call(req).await {
         Ok(response) => response.into_response(),
         Err(err) => render(&to_app_error(err)),

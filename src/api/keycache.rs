@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::db::keys::KeyRecord;
+use std::sync::Arc;
+
+use super::auth::AuthContext;
 use crate::db::Db;
 
 /// Distinct keys remembered at most; the cache starts over when full.
@@ -23,7 +25,7 @@ pub struct KeyCache {
 /// database before a clear may describe a key revoked since, so it is not kept.
 #[derive(Default)]
 struct Entries {
-    keys: HashMap<String, KeyRecord>,
+    keys: HashMap<String, Arc<AuthContext>>,
     generation: u64,
 }
 
@@ -35,13 +37,13 @@ impl KeyCache {
     }
 
     /// The cached key, or the generation to pass to `insert` after reading the database.
-    pub fn get(&self, hash: &str) -> Result<KeyRecord, u64> {
+    pub fn get(&self, hash: &str) -> Result<Arc<AuthContext>, u64> {
         let table = self.table();
         table.keys.get(hash).cloned().ok_or(table.generation)
     }
 
     /// Keeps `key`, read at `generation`, unless the cache was cleared since.
-    pub fn insert(&self, hash: String, key: KeyRecord, generation: u64) {
+    pub fn insert(&self, hash: String, key: Arc<AuthContext>, generation: u64) {
         let mut table = self.table();
         if table.generation != generation {
             return;
