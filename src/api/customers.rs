@@ -4,14 +4,13 @@ use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
 use super::types::{Amount, Input, JsonBody, Opt};
 use super::types::{AmountIn, Text};
-use super::{page_bounds, post_write, AppState, Created, Tag};
+use super::{page_bounds, post_write, AppState, Created, Json, Tag};
 use crate::db::customers::{self as store, CustomerFields, CustomerFilter};
 use crate::domain::keys::Scope;
 use crate::domain::money::Money;
@@ -19,7 +18,7 @@ use crate::domain::text::{check_email, check_text};
 use crate::error::{AppError, FieldErrorsBuilder};
 
 /// A customer, with balances derived from its open invoices.
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 #[oai(example)]
 pub struct Customer {
     pub id: i64,
@@ -236,7 +235,7 @@ fn merge(
     Ok(base)
 }
 
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct CustomerList {
     pub items: Vec<Customer>,
     /// Customers matching the filters, over all pages.

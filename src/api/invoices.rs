@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 use rust_decimal::Decimal;
 
@@ -12,7 +11,7 @@ use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
 use super::types::Text;
 use super::types::{Amount, Date, DecimalIn, DecimalOut, Input, JsonBody, Opt};
-use super::{page_bounds, post_write, AppState, Created, Done, Tag};
+use super::{page_bounds, post_write, AppState, Created, Done, Json, Tag};
 use crate::db::invoices::{self as store, InvoiceFilter, NewInvoice, StatusFilter};
 use crate::domain::invoice::{
     days_overdue, line_amounts, InvoiceStatus, LineInput, MAX_ITEMS, MAX_QUANTITY_DECIMALS,
@@ -26,7 +25,8 @@ pub fn today_text(state: &AppState) -> String {
     store::date_text(state.clock.today())
 }
 
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[oai(rename_all = "snake_case")]
 pub enum Status {
     Draft,
@@ -68,7 +68,7 @@ pub enum NewStatus {
     Sent,
 }
 
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct InvoiceItem {
     pub id: i64,
     pub description: String,
@@ -84,7 +84,7 @@ pub struct InvoiceItem {
 }
 
 /// A payment applied to the invoice.
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct InvoicePayment {
     pub payment_id: i64,
     pub amount: Amount,
@@ -93,7 +93,7 @@ pub struct InvoicePayment {
     pub reference_number: Option<String>,
 }
 
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 #[oai(example)]
 pub struct Invoice {
     pub id: i64,
@@ -118,6 +118,7 @@ pub struct Invoice {
     pub days_overdue: i64,
     /// Payments applied to this invoice (detail view only).
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payments: Option<Vec<InvoicePayment>>,
     pub created_at: String,
     pub updated_at: String,
@@ -406,7 +407,7 @@ fn check_create(
     })
 }
 
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct InvoiceList {
     pub items: Vec<Invoice>,
     /// Invoices matching the filters, over all pages.
@@ -529,10 +530,7 @@ impl InvoicesApi {
     ) -> Result<Json<Invoice>, ReadError> {
         let org = auth.require(Scope::Read)?.organization_id;
         let today = state.clock.today();
-        let invoice = state
-            .db
-            .read(move |conn| store::get(conn, org, id.0))
-            .await?;
+        let invoice = state.db.read_point(|conn| store::get(conn, org, id.0))?;
         Ok(Json(to_api(invoice, today, true)))
     }
 

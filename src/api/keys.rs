@@ -4,18 +4,18 @@ use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::param::{Header, Path};
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
 use super::types::Text;
 use super::types::{Input, JsonBody, Opt};
-use super::{post_write_redacting, AppState, Created, Tag};
+use super::{post_write_redacting, AppState, Created, Json, Tag};
 use crate::db::keys::{self as store, KeyRecord};
 use crate::domain::keys::Scope;
 
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[oai(rename_all = "snake_case")]
 pub enum KeyScope {
     /// GET only.
@@ -46,13 +46,13 @@ impl From<KeyScope> for Scope {
     }
 }
 
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct Health {
     /// Always `ok`.
     pub status: String,
 }
 
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 #[oai(example)]
 pub struct Ping {
     pub status: String,
@@ -77,7 +77,7 @@ impl poem_openapi::types::Example for Ping {
 }
 
 /// An API key; the secret itself is never shown again after creation.
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct ApiKeyInfo {
     pub id: i64,
     pub name: String,
@@ -103,7 +103,7 @@ impl From<KeyRecord> for ApiKeyInfo {
 }
 
 /// A new key, with its secret: store it now, it is shown only once.
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct CreatedApiKey {
     pub id: i64,
     pub name: String,
@@ -124,7 +124,7 @@ pub struct ApiKeyCreate {
     pub scope: Opt<KeyScope>,
 }
 
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct ApiKeyList {
     pub items: Vec<ApiKeyInfo>,
     pub total: i64,
@@ -263,8 +263,7 @@ impl KeysApi {
         let org = auth.require(Scope::Admin)?.organization_id;
         let key = state
             .db
-            .read(move |conn| store::get_in_organization(conn, org, id.0))
-            .await?;
+            .read_point(|conn| store::get_in_organization(conn, org, id.0))?;
         Ok(Json(key.into()))
     }
 

@@ -4,21 +4,21 @@ use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
 use super::types::{Amount, Date, Input, JsonBody, Opt};
 use super::types::{AmountIn, Text};
-use super::{page_bounds, post_write, AppState, Created, Tag};
+use super::{page_bounds, post_write, AppState, Created, Json, Tag};
 use crate::db::payments::{self as store, NewPayment, PaymentFilter};
 use crate::domain::keys::Scope;
 use crate::domain::money::Money;
 use crate::domain::payment::PaymentMethod;
 use crate::error::{AppError, FieldErrorsBuilder};
 
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[oai(rename_all = "snake_case")]
 pub enum Method {
     BankTransfer,
@@ -46,7 +46,7 @@ impl From<Method> for PaymentMethod {
     }
 }
 
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 #[oai(example)]
 pub struct Payment {
     pub id: i64,
@@ -169,7 +169,7 @@ fn check_create(
     })
 }
 
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct PaymentList {
     pub items: Vec<Payment>,
     /// Payments matching the filters, over all pages.
@@ -274,10 +274,7 @@ impl PaymentsApi {
         id: Path<i64>,
     ) -> Result<Json<Payment>, ReadError> {
         let org = auth.require(Scope::Read)?.organization_id;
-        let payment = state
-            .db
-            .read(move |conn| store::get(conn, org, id.0))
-            .await?;
+        let payment = state.db.read_point(|conn| store::get(conn, org, id.0))?;
         Ok(Json(payment.into()))
     }
 }

@@ -16,7 +16,7 @@ use crate::domain::invoice::InvoiceStatus;
 use crate::domain::keys::Scope;
 
 /// Open amounts by days past due (`as_of − due_date`); the five buckets sum to `total`.
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct AgingBuckets {
     /// Not yet past due (0 days or fewer).
     pub current: Amount,
@@ -40,7 +40,7 @@ impl From<AgingTotals> for AgingBuckets {
     }
 }
 
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct AgingCustomer {
     pub customer_id: i64,
     pub customer_code: String,
@@ -55,7 +55,7 @@ pub struct AgingCustomer {
     pub invoice_count: i64,
 }
 
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct AgingReport {
     pub as_of: Date,
     pub totals: AgingBuckets,
@@ -87,7 +87,7 @@ fn aging_to_api(aging: store::Aging) -> AgingReport {
 }
 
 /// Invoices issued on or before `as_of`, by their current status.
-#[derive(Object, Debug, Clone, Default)]
+#[derive(Object, Debug, Clone, Default, serde::Serialize)]
 pub struct StatusCounts {
     pub draft: i64,
     pub sent: i64,
@@ -96,7 +96,7 @@ pub struct StatusCounts {
     pub void: i64,
 }
 
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct Debtor {
     pub customer_id: i64,
     pub customer_code: String,
@@ -105,7 +105,7 @@ pub struct Debtor {
     pub overdue: Amount,
 }
 
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct DashboardReport {
     pub as_of: Date,
     /// Open receivables at `as_of`; equals the aging report's total for the same date.

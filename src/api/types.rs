@@ -411,6 +411,12 @@ impl ToJSON for Amount {
     }
 }
 
+impl serde::Serialize for Amount {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
 impl ParseFromJSON for Amount {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         AmountIn::parse_from_json(value)
@@ -493,6 +499,12 @@ impl Type for DecimalOut {
 impl ToJSON for DecimalOut {
     fn to_json(&self) -> Option<Value> {
         Some(Value::String(self.0.to_string()))
+    }
+}
+
+impl serde::Serialize for DecimalOut {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
     }
 }
 
@@ -589,6 +601,13 @@ impl ParseFromParameter for Date {
 impl ToJSON for Date {
     fn to_json(&self) -> Option<Value> {
         Some(Value::String(self.0.format("%Y-%m-%d").to_string()))
+    }
+}
+
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // NaiveDate's Display is ISO 8601 (`2024-01-15`), without a format string to parse.
+        serializer.collect_str(&self.0)
     }
 }
 

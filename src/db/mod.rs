@@ -12,7 +12,8 @@ pub mod sql;
 
 mod writer;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use r2d2::Pool;
@@ -52,6 +53,72 @@ impl Synchronous {
 pub struct Db {
     pool: Pool<SqliteConnectionManager>,
     writer: writer::Writer,
+    point_readers: Arc<PointReaders>,
+}
+
+/// Idle connections for [`Db::read_point`]. Each is used by one thread at a time and never
+/// across an `.await`, so there are never more of them than threads that read at once.
+struct PointReaders {
+    path: PathBuf,
+    synchronous: Synchronous,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// Idle point-read connections kept beyond this are closed; more would only hold page cache.
+const MAX_IDLE_POINT_READERS: usize = 8;
+
+impl PointReaders {
+    fn take(&self) -> Result<Connection, AppError> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        match idle {
+            Some(conn) => Ok(conn),
+            None => {
+                let conn = Connection::open(&self.path)?;
+                configure(&conn, self.synchronous)?;
+                Ok(conn)
+            }
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if idle.len() < MAX_IDLE_POINT_READERS {
+            idle.push(conn);
+        }
+    }
+}
+
+/// Runs `f` in one read transaction (one snapshot), with BEGIN and COMMIT compiled once
+/// per connection rather than parsed on every read.
+fn in_snapshot<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    conn.prepare_cached("BEGIN")?.execute([])?;
+    let snapshot = EndsSnapshot(conn);
+    let value = f(conn);
+    conn.prepare_cached("COMMIT")?.execute([])?;
+    drop(snapshot);
+    value
+}
+
+/// Ends a read transaction that `f` left by an early return or a panic, so a pooled
+/// connection never goes back to its pool inside a transaction.
+struct EndsSnapshot<'a>(&'a Connection);
+
+impl Drop for EndsSnapshot<'_> {
+    fn drop(&mut self) {
+        if !self.0.is_autocommit() {
+            let _ = self.0.execute_batch("ROLLBACK");
+        }
+    }
 }
 
 /// Settings every connection gets.
@@ -85,7 +152,25 @@ impl Db {
         Ok(Db {
             pool,
             writer: writer::Writer::spawn(conn)?,
+            point_readers: Arc::new(PointReaders {
+                path: path.to_path_buf(),
+                synchronous,
+                idle: Mutex::new(Vec::new()),
+            }),
         })
+    }
+
+    /// Runs `f` right here, on the calling thread, in one read transaction. For lookups by
+    /// primary key only (a few B-tree descents, microseconds): handing such a read to a
+    /// blocking thread costs more than the read itself. Anything that scans uses [`Db::read`].
+    pub fn read_point<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&Connection) -> Result<T, AppError>,
+    {
+        let conn = self.point_readers.take()?;
+        let value = in_snapshot(&conn, f);
+        self.point_readers.give_back(conn);
+        value
     }
 
     /// Runs `f` on a pooled connection, on a blocking thread, in one read transaction:
@@ -99,10 +184,7 @@ impl Db {
         let pool = self.pool.clone();
         run_blocking(move || {
             let conn = pool.get()?;
-            let snapshot = conn.unchecked_transaction()?;
-            let value = f(&snapshot)?;
-            snapshot.finish()?;
-            Ok(value)
+            in_snapshot(&conn, f)
         })
         .await
     }
