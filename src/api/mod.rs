@@ -271,8 +271,14 @@ where
 
 /// Writes `value` as JSON text.
 fn to_json_text<T: Serialize>(value: &T) -> String {
-    // Serializing a plain struct into a String cannot fail: every map key is a field name.
-    serde_json::to_string(value).unwrap_or_default()
+    // Room for a typical invoice up front, rather than growing (and copying) from 128 bytes.
+    let mut text = Vec::with_capacity(2048);
+    // Serializing a plain struct cannot fail: every map key is a field name.
+    if serde_json::to_writer(&mut text, value).is_err() {
+        return String::new();
+    }
+    // serde_json writes only valid UTF-8.
+    String::from_utf8(text).unwrap_or_default()
 }
 
 const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";

@@ -413,7 +413,7 @@ impl ToJSON for Amount {
 
 impl serde::Serialize for Amount {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
+        serialize_display(&self.0, serializer)
     }
 }
 
@@ -504,7 +504,7 @@ impl ToJSON for DecimalOut {
 
 impl serde::Serialize for DecimalOut {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
+        serialize_display(&self.0, serializer)
     }
 }
 
@@ -607,7 +607,54 @@ impl ToJSON for Date {
 impl serde::Serialize for Date {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // NaiveDate's Display is ISO 8601 (`2024-01-15`), without a format string to parse.
-        serializer.collect_str(&self.0)
+        serialize_display(&self.0, serializer)
+    }
+}
+
+/// Serializes a short `Display` value as a JSON string. It is formatted into a stack
+/// buffer first: serde's `collect_str` escapes each formatter piece separately, which
+/// made amounts and dates the costliest part of writing an invoice.
+fn serialize_display<T: std::fmt::Display, S: serde::Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut text = ShortText::default();
+    if std::fmt::write(&mut text, format_args!("{value}")).is_ok() {
+        serializer.serialize_str(text.as_str())
+    } else {
+        serializer.collect_str(value)
+    }
+}
+
+/// A string of at most 64 bytes on the stack; writing more fails.
+struct ShortText {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Default for ShortText {
+    fn default() -> Self {
+        ShortText {
+            bytes: [0; 64],
+            len: 0,
+        }
+    }
+}
+
+impl ShortText {
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in, so the bytes are always UTF-8.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Write for ShortText {
+    fn write_str(&mut self, piece: &str) -> std::fmt::Result {
+        let end = self.len + piece.len();
+        let target = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        target.copy_from_slice(piece.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -895,6 +942,35 @@ impl<'a, T: Type + ParseFromJSON> poem_openapi::ApiExtractor<'a> for JsonBody<T>
                 "The Content-Type header is missing: send application/json.".into(),
             )
             .into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_values_serialize_as_their_display_text() {
+        let amount = Amount(Money::from_minor(-162_005));
+        assert_eq!(serde_json::to_string(&amount).unwrap(), r#""-1620.05""#);
+        let rate = DecimalOut::plain(Decimal::new(8875, 5));
+        assert_eq!(serde_json::to_string(&rate).unwrap(), r#""0.08875""#);
+        let date = Date(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
+        assert_eq!(serde_json::to_string(&date).unwrap(), r#""2024-02-29""#);
+        // Longer than the stack buffer: still whole.
+        let long = "x".repeat(100);
+        assert_eq!(
+            serde_json::to_string(&SerializeDisplay(&long)).unwrap(),
+            format!("\"{long}\"")
+        );
+    }
+
+    struct SerializeDisplay<'a>(&'a str);
+
+    impl serde::Serialize for SerializeDisplay<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serialize_display(&self.0, serializer)
         }
     }
 }
