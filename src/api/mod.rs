@@ -213,14 +213,10 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
         .unwrap_or_default();
     let swagger = service.swagger_ui_html().replace(&service.spec(), &spec);
     let spec_json = poem::endpoint::make_sync(move |_| {
-        Response::builder()
-            .content_type("application/json; charset=utf-8")
-            .body(spec.clone())
+        middleware::text_answer(JSON_CONTENT_TYPE, spec.clone())
     });
     let spec_yaml = poem::endpoint::make_sync(move |_| {
-        Response::builder()
-            .content_type("application/x-yaml; charset=utf-8")
-            .body(yaml.clone())
+        middleware::text_answer("application/x-yaml; charset=utf-8", yaml.clone())
     });
     let swagger = poem::endpoint::make_sync(move |_| poem::web::Html(swagger.clone()));
     let auth_state = state.clone();
@@ -300,9 +296,7 @@ impl<T: Type> Payload for Json<T> {
 
 impl<T: Serialize + Send> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
-        Response::builder()
-            .content_type(JSON_CONTENT_TYPE)
-            .body(to_json_text(&self.0))
+        middleware::text_answer(JSON_CONTENT_TYPE, to_json_text(&self.0))
     }
 }
 
@@ -354,10 +348,8 @@ impl<T: Serialize, const STATUS: u16> JsonAnswer<T, STATUS> {
 
 impl<T: Send, const STATUS: u16> IntoResponse for JsonAnswer<T, STATUS> {
     fn into_response(self) -> Response {
-        let mut response = Response::builder()
-            .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK))
-            .content_type(JSON_CONTENT_TYPE)
-            .body(self.body);
+        let mut response = middleware::text_answer(JSON_CONTENT_TYPE, self.body);
+        response.set_status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK));
         if let Some(value) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
             response.headers_mut().insert(header::LOCATION, value);
         }

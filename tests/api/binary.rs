@@ -305,3 +305,30 @@ fn today_is_the_machines_local_date() {
         assert!(server.stop().success());
     }
 }
+
+#[test]
+fn long_answers_arrive_whole_and_length_framed() {
+    // The spec is far over one answer piece (16 KiB), so it is written in pieces.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("ar.db"), &dir.path().join("serve.log"));
+    let (status, response) = http(server.port, "GET", "/openapi.json", &[], "");
+    assert_eq!(status, 200);
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let head = head.to_ascii_lowercase();
+    assert!(body.len() > 64 * 1024, "spec is {} bytes", body.len());
+    assert!(
+        head.contains(&format!("content-length: {}\r\n", body.len())),
+        "{head}"
+    );
+    assert!(!head.contains("transfer-encoding"), "{head}");
+    let committed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/arvalox.json"),
+    )
+    .unwrap();
+    let served: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        served,
+        serde_json::from_str::<serde_json::Value>(&committed).unwrap()
+    );
+    server.stop();
+}
