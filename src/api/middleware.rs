@@ -43,7 +43,13 @@ pub async fn limit_body<E: Endpoint>(inner: E, mut req: Request) -> poem::Result
     if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
         return too_large();
     }
-    let mut stream = req.take_body().into_bytes_stream();
+    let body = req.take_body();
+    if body.is_empty() {
+        // The connection knows there is no body (most reads): nothing to count.
+        req.set_body(body);
+        return Ok(inner.call(req).await?.into_response());
+    }
+    let mut stream = body.into_bytes_stream();
     let mut buffer = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {

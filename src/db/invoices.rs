@@ -167,49 +167,69 @@ pub fn get(conn: &Connection, org: i64, id: i64) -> Result<Invoice, AppError> {
 }
 
 fn decimal_column(row: &Row, index: usize) -> rusqlite::Result<Decimal> {
-    let text: String = row.get(index)?;
-    Decimal::from_str(&text).map_err(|err| {
+    let text = row.get_ref(index)?.as_str()?;
+    Decimal::from_str(text).map_err(|err| {
         rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(err))
     })
 }
 
+/// The items query, filtered by `$filter`.
+macro_rules! items_where {
+    ($filter:literal) => {
+        concat!(
+            "SELECT invoice_id, id, description, quantity, unit_price, tax_rate,
+                    line_subtotal_minor, line_tax_minor, line_total_minor
+             FROM invoice_items WHERE ",
+            $filter,
+            " ORDER BY invoice_id, position"
+        )
+    };
+}
+
+fn item_from_row(row: &Row) -> rusqlite::Result<(i64, InvoiceItem)> {
+    Ok((
+        row.get(0)?,
+        InvoiceItem {
+            id: row.get(1)?,
+            description: row.get(2)?,
+            quantity: decimal_column(row, 3)?,
+            unit_price: decimal_column(row, 4)?,
+            tax_rate: decimal_column(row, 5)?,
+            line_subtotal: Money::from_minor(row.get(6)?),
+            line_tax: Money::from_minor(row.get(7)?),
+            line_total: Money::from_minor(row.get(8)?),
+        },
+    ))
+}
+
 /// Loads the items of all `invoices` in one query.
 fn attach_items(conn: &Connection, invoices: &mut [Invoice]) -> Result<(), AppError> {
-    if invoices.is_empty() {
-        return Ok(());
+    match invoices {
+        [] => Ok(()),
+        // The detail view, the hot case: one compiled statement, no grouping.
+        [invoice] => {
+            let mut stmt = conn.prepare_cached(items_where!("invoice_id = ?1"))?;
+            invoice.items = stmt
+                .query_map([invoice.id], |row| item_from_row(row).map(|(_, item)| item))?
+                .collect::<Result<_, _>>()?;
+            Ok(())
+        }
+        _ => {
+            let ids: Vec<Value> = invoices.iter().map(|i| Value::Integer(i.id)).collect();
+            let placeholders = vec!["?"; ids.len()].join(",");
+            let mut stmt =
+                conn.prepare_cached(&format!(items_where!("invoice_id IN ({})"), placeholders))?;
+            let mut by_invoice: HashMap<i64, Vec<InvoiceItem>> = HashMap::new();
+            for row in stmt.query_map(params_from_iter(ids.iter()), item_from_row)? {
+                let (invoice_id, item) = row?;
+                by_invoice.entry(invoice_id).or_default().push(item);
+            }
+            for invoice in invoices.iter_mut() {
+                invoice.items = by_invoice.remove(&invoice.id).unwrap_or_default();
+            }
+            Ok(())
+        }
     }
-    let ids: Vec<Value> = invoices.iter().map(|i| Value::Integer(i.id)).collect();
-    // One id (the detail view) is the hot case: keep its statement compiled.
-    let placeholders = vec!["?"; ids.len()].join(",");
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT invoice_id, id, description, quantity, unit_price, tax_rate,
-                line_subtotal_minor, line_tax_minor, line_total_minor
-         FROM invoice_items WHERE invoice_id IN ({placeholders}) ORDER BY invoice_id, position"
-    ))?;
-    let mut by_invoice: HashMap<i64, Vec<InvoiceItem>> = HashMap::new();
-    let rows = stmt.query_map(params_from_iter(ids.iter()), |row| {
-        Ok((
-            row.get::<_, i64>(0)?,
-            InvoiceItem {
-                id: row.get(1)?,
-                description: row.get(2)?,
-                quantity: decimal_column(row, 3)?,
-                unit_price: decimal_column(row, 4)?,
-                tax_rate: decimal_column(row, 5)?,
-                line_subtotal: Money::from_minor(row.get(6)?),
-                line_tax: Money::from_minor(row.get(7)?),
-                line_total: Money::from_minor(row.get(8)?),
-            },
-        ))
-    })?;
-    for row in rows {
-        let (invoice_id, item) = row?;
-        by_invoice.entry(invoice_id).or_default().push(item);
-    }
-    for invoice in invoices.iter_mut() {
-        invoice.items = by_invoice.remove(&invoice.id).unwrap_or_default();
-    }
-    Ok(())
 }
 
 pub fn list(
