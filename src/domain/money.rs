@@ -93,9 +93,53 @@ impl Money {
 /// Always two decimals: `1620.00`, `-0.05`.
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+        f.write_str(self.text().as_str())
+    }
+}
+
+impl Money {
+    /// The amount's text (as `Display` shows it), built on the stack: every amount of every
+    /// answer goes through here, and the formatting machinery cost more than the SQL read.
+    pub fn text(self) -> MoneyText {
+        let mut bytes = [0u8; MoneyText::CAPACITY];
+        let mut start = bytes.len();
+        let mut rest = self.0.unsigned_abs();
+        let mut put = |byte: u8| {
+            start -= 1;
+            bytes[start] = byte;
+        };
+        for _ in 0..2 {
+            put(b'0' + (rest % 10) as u8);
+            rest /= 10;
+        }
+        put(b'.');
+        loop {
+            put(b'0' + (rest % 10) as u8);
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        if self.0 < 0 {
+            put(b'-');
+        }
+        MoneyText { bytes, start }
+    }
+}
+
+/// An amount's text, held on the stack.
+pub struct MoneyText {
+    bytes: [u8; MoneyText::CAPACITY],
+    start: usize,
+}
+
+impl MoneyText {
+    /// `-` + the 20 digits of `u64::MAX` + `.`, with room to spare.
+    const CAPACITY: usize = 24;
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits, '.' and '-' are ever written.
+        std::str::from_utf8(&self.bytes[self.start..]).unwrap_or_default()
     }
 }
 
@@ -114,6 +158,24 @@ mod tests {
         assert_eq!(round_money(d("2.665")), d("2.67"));
         assert_eq!(round_money(d("-2.675")), d("-2.68"));
         assert_eq!(round_money(d("0.004999")), d("0.00"));
+    }
+
+    #[test]
+    fn text_covers_the_whole_range() {
+        for (minor, text) in [
+            (0, "0.00"),
+            (5, "0.05"),
+            (-5, "-0.05"),
+            (100, "1.00"),
+            (162_000, "1620.00"),
+            (-162_005, "-1620.05"),
+            (MAX_MINOR, "999999999999.99"),
+            (i64::MAX, "92233720368547758.07"),
+            (i64::MIN, "-92233720368547758.08"),
+        ] {
+            assert_eq!(Money::from_minor(minor).text().as_str(), text);
+            assert_eq!(Money::from_minor(minor).to_string(), text);
+        }
     }
 
     #[test]
