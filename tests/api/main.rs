@@ -7,6 +7,7 @@ mod customers;
 mod errors;
 mod helpers;
 mod invoices;
+mod migrations;
 mod payments;
 mod reports;
 mod seed;
