@@ -224,10 +224,13 @@ impl Db {
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), AppError> {
-    embedded::migrations::runner()
+    let report = embedded::migrations::runner()
         .set_grouped(true)
         .run(conn)
         .map_err(|err| AppError::Internal(format!("migration failed: {err}")))?;
+    for migration in report.applied_migrations() {
+        tracing::info!(migration = %migration, "applied database migration");
+    }
     Ok(())
 }
 
