@@ -1,8 +1,9 @@
 //! Live API keys by hash, so authenticating a request does not touch the database.
 //!
-//! Revocation through the API clears the cache before it answers. A revocation made by
-//! another process (`arvalox keys revoke` against a running server) is seen by
-//! [`watch_revocations`] within its polling interval.
+//! Revocation through the API drops the revoked key before it answers. A revocation made
+//! by another process (`arvalox keys revoke` against a running server) is seen by
+//! [`watch_revocations`] within its polling interval. Only revoked keys are dropped: a
+//! key that stays cached keeps working from an address throttled for failed guesses.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -21,8 +22,8 @@ pub struct KeyCache {
     live: Mutex<Entries>,
 }
 
-/// The cached keys and how many times the cache was cleared: a record read from the
-/// database before a clear may describe a key revoked since, so it is not kept.
+/// The cached keys and how many times keys were dropped: a record read from the
+/// database before a drop may describe a key revoked since, so it is not kept.
 #[derive(Default)]
 struct Entries {
     keys: HashMap<String, Arc<AuthContext>>,
@@ -42,7 +43,7 @@ impl KeyCache {
         table.keys.get(hash).cloned().ok_or(table.generation)
     }
 
-    /// Keeps `key`, read at `generation`, unless the cache was cleared since.
+    /// Keeps `key`, read at `generation`, unless keys were dropped since.
     pub fn insert(&self, hash: String, key: Arc<AuthContext>, generation: u64) {
         let mut table = self.table();
         if table.generation != generation {
@@ -54,9 +55,10 @@ impl KeyCache {
         table.keys.insert(hash, key);
     }
 
-    pub fn clear(&self) {
+    /// Drops every cached key whose id `revoked` names.
+    pub fn forget(&self, revoked: impl Fn(i64) -> bool) {
         let mut table = self.table();
-        table.keys.clear();
+        table.keys.retain(|_, key| !revoked(key.key_id));
         table.generation += 1;
     }
 }
@@ -64,15 +66,19 @@ impl KeyCache {
 /// How often another process's revocations are looked for.
 pub const WATCH_INTERVAL: Duration = Duration::from_millis(500);
 
-/// Clears `cache` whenever the set of revoked keys changes. Runs until the task is dropped.
+/// Drops revoked keys from `cache` whenever the set of revoked keys changes. Runs until
+/// the task is dropped.
 pub async fn watch_revocations(db: Db, cache: std::sync::Arc<KeyCache>) {
     let mut last = None;
     loop {
         tokio::time::sleep(WATCH_INTERVAL).await;
         let seen = db.read(crate::db::keys::revocation_marker).await.ok();
-        // The first reading clears too: a key revoked before it may already be cached.
-        if seen.is_some() && seen != last {
-            cache.clear();
+        // The first reading counts as a change: a key revoked before it may be cached.
+        if seen.is_none() || seen == last {
+            continue;
+        }
+        if let Ok(revoked) = db.read(crate::db::keys::revoked_key_ids).await {
+            cache.forget(|id| revoked.contains(&id));
             last = seen;
         }
     }

@@ -288,12 +288,13 @@ impl KeysApi {
         }
         let org = ctx.organization_id;
         let now = state.now_text();
+        let key_id = id.0;
         state
             .db
-            .write(move |tx| store::revoke_key(tx, Some(org), &id.0.to_string(), &now))
+            .write(move |tx| store::revoke_key(tx, Some(org), &key_id.to_string(), &now))
             .await?;
         // Before answering, so the key's very next request is refused.
-        state.keys.clear();
+        state.keys.forget(|cached| cached == key_id);
         Ok(Revoked::NoContent)
     }
 }

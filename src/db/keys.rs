@@ -162,3 +162,12 @@ pub fn revocation_marker(conn: &Connection) -> Result<(i64, Option<String>), App
         |row| Ok((row.get(0)?, row.get(1)?)),
     )?)
 }
+
+/// The ids of every revoked key.
+pub fn revoked_key_ids(conn: &Connection) -> Result<std::collections::HashSet<i64>, AppError> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM api_keys WHERE revoked_at IS NOT NULL")?;
+    let ids = stmt
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}

@@ -207,3 +207,45 @@ async fn guessing_keys_is_throttled_per_address() {
     throttled.assert_error(429, "RATE_LIMIT_EXCEEDED");
     assert!(throttled.header("retry-after").is_some());
 }
+
+/// Revoking one key must not strip the others of their standing: a valid key keeps
+/// working from an address that a guesser has throttled.
+#[tokio::test]
+async fn revoking_a_key_leaves_other_keys_usable_from_a_throttled_address() {
+    let app = TestApp::new().await;
+    let other = app.new_key("default", Scope::Read);
+    assert_eq!(app.get("/v1/ping").await.status, 200);
+    assert_eq!(
+        app.call(Method::GET, "/v1/ping", Some(&other), &[], None)
+            .await
+            .status,
+        200
+    );
+    for _ in 0..=arvalox::ratelimit::AUTH_FAILURES_PER_MINUTE {
+        app.call(Method::GET, "/v1/ping", Some("arv_guess"), &[], None)
+            .await;
+    }
+    let doomed = app.post("/v1/api-keys", json!({ "name": "doomed" })).await;
+    assert_eq!(doomed.status, 201, "{}", doomed.body);
+    let doomed_id = doomed.body["id"].as_i64().unwrap();
+    let revoked = app.delete(&format!("/v1/api-keys/{doomed_id}")).await;
+    assert_eq!(revoked.status, 204, "{}", revoked.body);
+
+    assert_eq!(app.get("/v1/ping").await.status, 200);
+    assert_eq!(
+        app.call(Method::GET, "/v1/ping", Some(&other), &[], None)
+            .await
+            .status,
+        200
+    );
+    // The revoked key itself is refused at once, throttled address or not.
+    let doomed_key = doomed.body["key"].as_str().unwrap();
+    let refused = app
+        .call(Method::GET, "/v1/ping", Some(doomed_key), &[], None)
+        .await;
+    assert!(
+        refused.status == 401 || refused.status == 429,
+        "{}",
+        refused.status
+    );
+}
