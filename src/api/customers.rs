@@ -228,6 +228,7 @@ fn merge(
     }
     match update.is_active.patch("is_active", &mut errors) {
         Some(Some(active)) => base.is_active = active,
+        Some(None) if creating => base.is_active = true,
         Some(None) => errors.add("is_active", "must be true or false, not null"),
         None => {}
     }

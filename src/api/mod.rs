@@ -114,8 +114,18 @@ pub fn spec_json() -> String {
     finish_spec(&api_service().spec())
 }
 
+/// Optional request fields for which `null` is an error rather than "absent" or "clear":
+/// an update cannot blank a customer's name, code or active flag. (A test sends `null` to
+/// every other optional field.)
+const REFUSES_NULL: [(&str, &str); 3] = [
+    ("CustomerUpdate", "name"),
+    ("CustomerUpdate", "customer_code"),
+    ("CustomerUpdate", "is_active"),
+];
+
 /// What the derive macros leave out of the spec, added in one place:
-/// - optional properties may be `null` (and are, in answers), so they are `nullable`;
+/// - optional properties may be `null` (and are, in answers), so they are `nullable`,
+///   except the few in [`REFUSES_NULL`];
 /// - request bodies refuse unknown fields, so their schemas (nested ones too) say
 ///   `additionalProperties: false`;
 /// - `limit`, `offset` and `Idempotency-Key` carry their bounds.
@@ -141,8 +151,14 @@ fn finish_spec(raw: &str) -> String {
                         .to_string(),
                 );
             }
-            for param in operation["parameters"].as_array_mut().into_iter().flatten() {
+            // `get_mut`, not indexing: `operation["parameters"]` would insert a `null` there
+            // (invalid OpenAPI) on every operation that has no parameters.
+            let params = operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut);
+            for param in params.into_iter().flatten() {
                 let bounds = match param["name"].as_str() {
+                    Some("search") => json!({"maxLength": 200, "pattern": NO_CONTROL_CHARACTERS}),
                     Some("limit") => json!({"minimum": 1, "maximum": 500, "default": 50}),
                     Some("offset") => json!({"minimum": 0, "default": 0}),
                     Some("Idempotency-Key") => {
@@ -177,6 +193,7 @@ fn finish_spec(raw: &str) -> String {
         .into_iter()
         .flat_map(|all| all.values_mut())
     {
+        let title = schema["title"].as_str().unwrap_or_default().to_string();
         let required: Vec<String> = schema["required"]
             .as_array()
             .map(|names| {
@@ -190,7 +207,7 @@ fn finish_spec(raw: &str) -> String {
             continue;
         };
         for (name, property) in properties.iter_mut() {
-            if required.contains(name) {
+            if required.contains(name) || REFUSES_NULL.contains(&(title.as_str(), name.as_str())) {
                 continue;
             }
             if property.get("$ref").is_some() {
@@ -200,8 +217,58 @@ fn finish_spec(raw: &str) -> String {
             }
         }
     }
+    for (schema, property, number, text, example) in DECIMAL_FIELD_BOUNDS {
+        let field = &mut spec["components"]["schemas"][schema]["properties"][property];
+        if let Some(branches) = field.get_mut("anyOf").and_then(Value::as_array_mut) {
+            for branch in branches {
+                match branch["type"].as_str() {
+                    Some("number") => merge_into(branch, number),
+                    Some("string") => branch["pattern"] = json!(text),
+                    _ => {}
+                }
+            }
+            field["example"] = json!(example);
+        }
+    }
     serde_json::to_string_pretty(&spec).unwrap_or_else(|_| raw.to_string())
 }
+
+fn merge_into(target: &mut serde_json::Value, extra: &str) {
+    if let (Some(target), Ok(serde_json::Value::Object(extra))) =
+        (target.as_object_mut(), serde_json::from_str(extra))
+    {
+        target.extend(extra);
+    }
+}
+
+/// Text fields refuse control characters (see `domain::text`).
+const NO_CONTROL_CHARACTERS: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// Per-field bounds of the decimal inputs, which share one type (and so one schema
+/// otherwise): (schema, property, number bounds, string pattern, example).
+const DECIMAL_FIELD_BOUNDS: [(&str, &str, &str, &str, &str); 3] = [
+    (
+        "InvoiceItemCreate",
+        "quantity",
+        r#"{"minimum": 0, "exclusiveMinimum": true}"#,
+        r"^[0-9]+(\.[0-9]{1,4})?$",
+        "3",
+    ),
+    (
+        "InvoiceItemCreate",
+        "unit_price",
+        r#"{"minimum": 0}"#,
+        r"^[0-9]+(\.[0-9]{1,4})?$",
+        "150.00",
+    ),
+    (
+        "InvoiceItemCreate",
+        "tax_rate",
+        r#"{"minimum": 0, "maximum": 1}"#,
+        r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$",
+        "0.08",
+    ),
+];
 
 /// The whole HTTP application, as `serve` runs it and tests drive it.
 pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
@@ -224,6 +291,7 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     // rate-limited and carry the rate-limit headers like any other.
     let api = service
         .around(middleware::limit_body)
+        .around(middleware::check_idempotency_key)
         .with(CatchPanic::new().with_handler(middleware::panic_response))
         .around(move |ep, req| auth::authenticate(auth_state.clone(), ep, req));
     let routes = Route::new()
@@ -432,10 +500,11 @@ where
     F: FnOnce(&crate::db::WriteTx, &str) -> Result<(T, Option<String>), AppError> + Send + 'static,
 {
     if let Some(key) = &idempotency_key {
-        if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        // Also checked on the raw header by `middleware::check_idempotency_key`.
+        if !middleware::is_idempotency_key(key.as_bytes()) {
             return Err(AppError::field(
                 "Idempotency-Key",
-                "must be 1 to 255 visible ASCII characters",
+                middleware::IDEMPOTENCY_KEY_RULE,
             ));
         }
     }

@@ -332,3 +332,38 @@ fn long_answers_arrive_whole_and_length_framed() {
     );
     server.stop();
 }
+
+/// A key that is not visible ASCII was once read as no key: the retry wrote twice.
+#[test]
+fn an_idempotency_key_that_is_not_visible_ascii_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("ar.db"), &dir.path().join("serve.log"));
+    let headers = [
+        ("x-arvalox-api-key", server.key.as_str()),
+        ("Idempotency-Key", "abcé"),
+    ];
+    for _ in 0..2 {
+        let (status, response) = http(
+            server.port,
+            "POST",
+            "/v1/customers",
+            &headers,
+            r#"{"name": "Acme"}"#,
+        );
+        assert_eq!(status, 400, "{response}");
+        assert!(
+            response.contains(r#""Idempotency-Key":["must be 1 to 255 visible ASCII characters"]"#),
+            "{response}"
+        );
+    }
+    let (status, response) = http(
+        server.port,
+        "GET",
+        "/v1/customers",
+        &[("x-arvalox-api-key", server.key.as_str())],
+        "",
+    );
+    assert_eq!(status, 200);
+    assert!(response.contains(r#""total":0"#), "{response}");
+    server.stop();
+}

@@ -131,3 +131,134 @@ fn optional_fields_are_nullable_and_bodies_closed() {
         (Some(1), Some(500))
     );
 }
+
+/// Structural OpenAPI rules a validator or client generator relies on.
+#[test]
+fn parameter_lists_are_arrays_wherever_present() {
+    let spec: Value = serde_json::from_str(&arvalox::api::spec_json()).unwrap();
+    for (path, method, operation) in operations(&spec) {
+        if let Some(params) = operation.get("parameters") {
+            assert!(params.is_array(), "{method} {path}: parameters is {params}");
+        }
+    }
+}
+
+/// Every request field the spec calls `nullable` takes `null` (as "absent" or "clear"),
+/// so clients generated from the spec never send a body the server refuses for it.
+#[tokio::test]
+async fn every_nullable_request_field_accepts_null() {
+    use crate::helpers::TestApp;
+    let app = TestApp::new().await;
+    let spec: Value = serde_json::from_str(&arvalox::api::spec_json()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let customer = app.customer("Acme").await;
+    let item = serde_json::json!({ "description": "Work", "quantity": 1, "unit_price": "10.00" });
+    let valid = |schema: &str, invoice: i64| -> (poem::http::Method, String, Value) {
+        use poem::http::Method;
+        match schema {
+            "CustomerCreate" => (
+                Method::POST,
+                "/v1/customers".into(),
+                serde_json::json!({ "name": "N" }),
+            ),
+            "CustomerUpdate" => (
+                Method::PUT,
+                format!("/v1/customers/{customer}"),
+                serde_json::json!({}),
+            ),
+            "InvoiceCreate" => (
+                Method::POST,
+                "/v1/invoices".into(),
+                serde_json::json!({ "customer_id": customer, "items": [item.clone()] }),
+            ),
+            "PaymentCreate" => (
+                Method::POST,
+                "/v1/payments".into(),
+                serde_json::json!({
+                    "customer_id": customer, "invoice_id": invoice,
+                    "amount": "1.00", "payment_method": "cash"
+                }),
+            ),
+            "ApiKeyCreate" => (
+                Method::POST,
+                "/v1/api-keys".into(),
+                serde_json::json!({ "name": "k" }),
+            ),
+            other => panic!("no valid body for {other}: add one"),
+        }
+    };
+    let mut tried = 0;
+    for schema in [
+        "CustomerCreate",
+        "CustomerUpdate",
+        "InvoiceCreate",
+        "InvoiceItemCreate",
+        "PaymentCreate",
+        "ApiKeyCreate",
+    ] {
+        for (field, property) in schemas[schema]["properties"].as_object().unwrap() {
+            if property["nullable"] != true {
+                continue;
+            }
+            let invoice = app
+                .invoice(customer, "100.00", "2024-02-01", "2024-03-01")
+                .await;
+            let (method, path, body) = if schema == "InvoiceItemCreate" {
+                let (method, path, mut body) = valid("InvoiceCreate", invoice);
+                body["items"][0][field] = Value::Null;
+                (method, path, body)
+            } else {
+                let (method, path, mut body) = valid(schema, invoice);
+                body[field] = Value::Null;
+                (method, path, body)
+            };
+            let body = body.to_string();
+            let reply = app
+                .call(method, &path, Some(&app.key), &[], Some(&body))
+                .await;
+            assert!(
+                reply.status.is_success(),
+                "{schema}.{field} = null: {} {}",
+                reply.status,
+                reply.body
+            );
+            tried += 1;
+        }
+    }
+    assert!(tried >= 15, "only {tried} nullable request fields");
+}
+
+/// The decimal inputs share one type; each field still documents its own range.
+#[test]
+fn decimal_inputs_and_search_carry_their_own_bounds() {
+    let spec: Value = serde_json::from_str(&arvalox::api::spec_json()).unwrap();
+    let item = &spec["components"]["schemas"]["InvoiceItemCreate"]["properties"];
+    let tax_rate = &item["tax_rate"];
+    assert_eq!(tax_rate["example"], "0.08");
+    let number = tax_rate["anyOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "number")
+        .unwrap();
+    assert_eq!(
+        (number["minimum"].as_i64(), number["maximum"].as_i64()),
+        (Some(0), Some(1))
+    );
+    let text = tax_rate["anyOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "string")
+        .unwrap();
+    assert_eq!(text["pattern"], r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$");
+    assert_eq!(item["quantity"]["anyOf"][0]["exclusiveMinimum"], true);
+    let search = spec["paths"]["/v1/customers"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "search")
+        .unwrap();
+    assert_eq!(search["schema"]["maxLength"], 200);
+    assert!(search["schema"]["pattern"].is_string());
+}
