@@ -217,6 +217,12 @@ fn finish_spec(raw: &str) -> String {
             }
         }
     }
+    for (schema, property, bounds) in INTEGER_FIELD_BOUNDS {
+        merge_into(
+            &mut spec["components"]["schemas"][schema]["properties"][property],
+            bounds,
+        );
+    }
     for (schema, property, number, text, example) in DECIMAL_FIELD_BOUNDS {
         let field = &mut spec["components"]["schemas"][schema]["properties"][property];
         if let Some(branches) = field.get_mut("anyOf").and_then(Value::as_array_mut) {
@@ -243,6 +249,20 @@ fn merge_into(target: &mut serde_json::Value, extra: &str) {
 
 /// Text fields refuse control characters (see `domain::text`).
 const NO_CONTROL_CHARACTERS: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// Ranges of integer fields that the derive cannot express: (schema, property, bounds).
+const INTEGER_FIELD_BOUNDS: [(&str, &str, &str); 2] = [
+    (
+        "CustomerCreate",
+        "payment_terms_days",
+        r#"{"minimum": 0, "maximum": 3650}"#,
+    ),
+    (
+        "CustomerUpdate",
+        "payment_terms_days",
+        r#"{"minimum": 0, "maximum": 3650}"#,
+    ),
+];
 
 /// Per-field bounds of the decimal inputs, which share one type (and so one schema
 /// otherwise): (schema, property, number bounds, string pattern, example).

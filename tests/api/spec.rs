@@ -249,6 +249,13 @@ fn decimal_inputs_and_search_carry_their_own_bounds() {
         .unwrap();
     assert_eq!(text["pattern"], r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$");
     assert_eq!(item["quantity"]["anyOf"][0]["exclusiveMinimum"], true);
+    for body in ["CustomerCreate", "CustomerUpdate"] {
+        let terms = &spec["components"]["schemas"][body]["properties"]["payment_terms_days"];
+        assert_eq!(
+            (terms["minimum"].as_i64(), terms["maximum"].as_i64()),
+            (Some(0), Some(3650))
+        );
+    }
     let search = spec["paths"]["/v1/customers"]["get"]["parameters"]
         .as_array()
         .unwrap()
