@@ -5,5 +5,6 @@ pub mod clock;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod net;
 pub mod ratelimit;
 pub mod seed;

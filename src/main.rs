@@ -322,6 +322,8 @@ fn serve(
     // The only blocking work is reads (writes have their own thread), and the read pool
     // has four connections: more blocking threads would only wait, each with its own stack
     // and allocator arena.
+    let listener =
+        arvalox::net::listen(bind).with_context(|| format!("cannot listen on {bind}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(4)
@@ -331,9 +333,9 @@ fn serve(
             state.db.clone(),
             state.keys.clone(),
         ));
-        let listener = poem::listener::TcpListener::bind(bind);
+        let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
         tracing::info!(%bind, db = %path.display(), "serving; OpenAPI at /openapi.json, Swagger UI at /docs");
-        poem::Server::new(listener)
+        poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(
                 api::build_app(state),
                 shutdown_signal(),
