@@ -67,6 +67,7 @@ impl Server {
     fn start_in(db: &Path, log: &Path, tz: Option<&str>) -> Server {
         let port = free_port();
         let mut command = Command::new(BIN);
+        command.env_remove("MALLOC_ARENA_MAX");
         if let Some(tz) = tz {
             command.env("TZ", tz);
         }
@@ -102,6 +103,13 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         Server { child, port, key }
+    }
+
+    /// The server's environment, as the kernel shows it.
+    #[cfg(target_os = "linux")]
+    fn environment(&self) -> String {
+        let raw = std::fs::read(format!("/proc/{}/environ", self.child.id())).unwrap();
+        String::from_utf8_lossy(&raw).replace('\0', "\n")
     }
 
     fn stop(mut self) -> std::process::ExitStatus {
@@ -366,4 +374,21 @@ fn an_idempotency_key_that_is_not_visible_ascii_is_refused() {
     assert_eq!(status, 200);
     assert!(response.contains(r#""total":0"#), "{response}");
     server.stop();
+}
+
+/// `serve` re-executes itself once with glibc's arena limit (same process, same PID).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn serve_runs_with_two_malloc_arenas() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("ar.db"), &dir.path().join("serve.log"));
+    assert!(
+        server
+            .environment()
+            .lines()
+            .any(|line| line == "MALLOC_ARENA_MAX=2"),
+        "{}",
+        server.environment()
+    );
+    assert_eq!(server.stop().code(), Some(0));
 }
