@@ -85,6 +85,10 @@ impl PointReaders {
     }
 
     fn give_back(&self, conn: Connection) {
+        if !conn.is_autocommit() {
+            // Its snapshot could not be ended: closing it is the only safe way out.
+            return;
+        }
         let mut idle = self
             .idle
             .lock()
