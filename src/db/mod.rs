@@ -139,6 +139,15 @@ fn configure(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()
 impl Db {
     /// Opens (or creates) the file and runs the embedded migrations.
     pub fn open(path: &Path, synchronous: Synchronous) -> Result<Db, AppError> {
+        // One connection first: it turns a new file to WAL and migrates it before the pool
+        // opens its connections in parallel, which otherwise race to change the journal
+        // mode ("database is locked" in the log about one start in four). It then serves
+        // as the writer's connection.
+        let mut conn = Connection::open(path).map_err(|err| {
+            AppError::Internal(format!("cannot open database {}: {err}", path.display()))
+        })?;
+        configure(&conn, synchronous)?;
+        migrate(&mut conn)?;
         let manager =
             SqliteConnectionManager::file(path).with_init(move |conn| configure(conn, synchronous));
         let pool = Pool::builder()
@@ -148,11 +157,6 @@ impl Db {
             .map_err(|err| {
                 AppError::Internal(format!("cannot open database {}: {err}", path.display()))
             })?;
-        let mut first = pool.get()?;
-        migrate(&mut first)?;
-        drop(first);
-        let conn = Connection::open(path)?;
-        configure(&conn, synchronous)?;
         Ok(Db {
             pool,
             writer: writer::Writer::spawn(conn)?,

@@ -392,3 +392,41 @@ fn serve_runs_with_two_malloc_arenas() {
     );
     assert_eq!(server.stop().code(), Some(0));
 }
+
+/// Opening a new file logged `ERROR r2d2: database is locked` about one start in four: the
+/// pool's connections raced to switch the file to WAL.
+#[test]
+fn a_fresh_file_starts_without_errors_in_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    for attempt in 0..8 {
+        let log = dir.path().join(format!("serve-{attempt}.log"));
+        let server = Server::start(&dir.path().join(format!("ar-{attempt}.db")), &log);
+        assert_eq!(server.stop().code(), Some(0));
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(!text.contains("ERROR") && !text.contains("WARN"), "{text}");
+    }
+}
+
+/// A file that is not a database is refused with the reason, without the pool retrying it
+/// (for 30 s, logging an r2d2 ERROR each time).
+#[test]
+fn a_file_that_is_not_a_database_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("notes.txt");
+    std::fs::write(&db, "these are not invoices\n".repeat(200)).unwrap();
+    let output = Command::new(BIN)
+        .args([
+            "serve",
+            "--db",
+            db.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("file is not a database"), "{stderr}");
+    assert!(!stderr.contains("ERROR r2d2"), "{stderr}");
+}
