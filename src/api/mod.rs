@@ -217,6 +217,13 @@ fn finish_spec(raw: &str) -> String {
             }
         }
     }
+    // Addresses are checked as addresses (`domain::text::check_email`), not only measured.
+    for schema in ["Customer", "CustomerCreate", "CustomerUpdate"] {
+        let email = &mut spec["components"]["schemas"][schema]["properties"]["email"];
+        if email.is_object() {
+            email["format"] = json!("email");
+        }
+    }
     for (schema, property, bounds) in INTEGER_FIELD_BOUNDS {
         merge_into(
             &mut spec["components"]["schemas"][schema]["properties"][property],

@@ -249,6 +249,10 @@ fn decimal_inputs_and_search_carry_their_own_bounds() {
         .unwrap();
     assert_eq!(text["pattern"], r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$");
     assert_eq!(item["quantity"]["anyOf"][0]["exclusiveMinimum"], true);
+    for body in ["Customer", "CustomerCreate", "CustomerUpdate"] {
+        let email = &spec["components"]["schemas"][body]["properties"]["email"];
+        assert_eq!(email["format"], "email", "{body}");
+    }
     for body in ["CustomerCreate", "CustomerUpdate"] {
         let terms = &spec["components"]["schemas"][body]["properties"]["payment_terms_days"];
         assert_eq!(
