@@ -73,9 +73,9 @@ pub async fn limit_body<E: Endpoint>(inner: E, mut req: Request) -> poem::Result
 /// What an `Idempotency-Key` must be; checked on the raw header, because a value that is
 /// not text at all would otherwise reach the handler as no key, and the retry it was meant
 /// to make safe would write twice.
-pub const IDEMPOTENCY_KEY_RULE: &str = "must be 1 to 255 visible ASCII characters";
+const IDEMPOTENCY_KEY_RULE: &str = "must be 1 to 255 visible ASCII characters";
 
-pub fn is_idempotency_key(value: &[u8]) -> bool {
+fn is_idempotency_key(value: &[u8]) -> bool {
     (1..=255).contains(&value.len()) && value.iter().all(u8::is_ascii_graphic)
 }
 

@@ -526,15 +526,7 @@ where
     T: Serialize + Send + 'static,
     F: FnOnce(&crate::db::WriteTx, &str) -> Result<(T, Option<String>), AppError> + Send + 'static,
 {
-    if let Some(key) = &idempotency_key {
-        // Also checked on the raw header by `middleware::check_idempotency_key`.
-        if !middleware::is_idempotency_key(key.as_bytes()) {
-            return Err(AppError::field(
-                "Idempotency-Key",
-                middleware::IDEMPOTENCY_KEY_RULE,
-            ));
-        }
-    }
+    // The key's form was checked on the raw header by `middleware::check_idempotency_key`.
     let now = state.now_text();
     let stored = state
         .db

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use poem::{Request, RequestBody};
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
@@ -504,43 +504,7 @@ impl ToJSON for DecimalOut {
 
 impl serde::Serialize for DecimalOut {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let value = self.0;
-        if value.is_zero() && value.is_sign_negative() {
-            // Rare enough to leave to Display, which owns how a negative zero looks.
-            return serialize_display(&value, serializer);
-        }
-        // The digits of the mantissa with the point `scale` places from the right: exactly
-        // what Display writes, without the formatting machinery (nine decimals an invoice).
-        let Ok(mut rest) = u64::try_from(value.mantissa().unsigned_abs()) else {
-            return serialize_display(&value, serializer);
-        };
-        let mut digit_bytes = [0u8; 20];
-        let mut first = digit_bytes.len();
-        loop {
-            first -= 1;
-            digit_bytes[first] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        let digits = std::str::from_utf8(&digit_bytes[first..]).unwrap_or_default();
-        let scale = value.scale() as usize;
-        let (whole, fraction) = digits.split_at(digits.len().saturating_sub(scale));
-        let pieces = [
-            if value.is_sign_negative() { "-" } else { "" },
-            if whole.is_empty() { "0" } else { whole },
-            if scale > 0 { "." } else { "" },
-            &"0000000000000000000000000000"[..scale.saturating_sub(fraction.len())],
-            fraction,
-        ];
-        let mut text = ShortText::default();
-        for piece in pieces {
-            if std::fmt::Write::write_str(&mut text, piece).is_err() {
-                return serialize_display(&value, serializer);
-            }
-        }
-        serializer.serialize_str(text.as_str())
+        serialize_display(&self.0, serializer)
     }
 }
 
@@ -642,26 +606,8 @@ impl ToJSON for Date {
 
 impl serde::Serialize for Date {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // ISO 8601 (`2024-01-15`), as NaiveDate's Display writes it, minus its machinery.
-        let (year, month, day) = (self.0.year(), self.0.month(), self.0.day());
-        if !(0..=9999).contains(&year) {
-            return serialize_display(&self.0, serializer);
-        }
-        let digit = |value: u32, place: u32| b'0' + (value / place % 10) as u8;
-        let year = year as u32;
-        let text = [
-            digit(year, 1000),
-            digit(year, 100),
-            digit(year, 10),
-            digit(year, 1),
-            b'-',
-            digit(month, 10),
-            digit(month, 1),
-            b'-',
-            digit(day, 10),
-            digit(day, 1),
-        ];
-        serializer.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
+        // NaiveDate's Display is ISO 8601 (`2024-01-15`).
+        serialize_display(&self.0, serializer)
     }
 }
 
