@@ -217,17 +217,10 @@ fn finish_spec(raw: &str) -> String {
             }
         }
     }
-    // Addresses are checked as addresses (`domain::text::check_email`), not only measured.
-    for schema in ["Customer", "CustomerCreate", "CustomerUpdate"] {
-        let email = &mut spec["components"]["schemas"][schema]["properties"]["email"];
-        if email.is_object() {
-            email["format"] = json!("email");
-        }
-    }
-    for (schema, property, bounds) in INTEGER_FIELD_BOUNDS {
+    for (schema, property, refinement) in PROPERTY_REFINEMENTS {
         merge_into(
             &mut spec["components"]["schemas"][schema]["properties"][property],
-            bounds,
+            refinement,
         );
     }
     for (schema, property, number, text, example) in DECIMAL_FIELD_BOUNDS {
@@ -257,8 +250,9 @@ fn merge_into(target: &mut serde_json::Value, extra: &str) {
 /// Text fields refuse control characters (see `domain::text`).
 const NO_CONTROL_CHARACTERS: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
 
-/// Ranges of integer fields that the derive cannot express: (schema, property, bounds).
-const INTEGER_FIELD_BOUNDS: [(&str, &str, &str); 2] = [
+/// What a field's type cannot say about it: (schema, property, keywords to add). Addresses
+/// are checked as addresses (`domain::text::check_email`), not only measured.
+const PROPERTY_REFINEMENTS: [(&str, &str, &str); 5] = [
     (
         "CustomerCreate",
         "payment_terms_days",
@@ -269,6 +263,9 @@ const INTEGER_FIELD_BOUNDS: [(&str, &str, &str); 2] = [
         "payment_terms_days",
         r#"{"minimum": 0, "maximum": 3650}"#,
     ),
+    ("Customer", "email", r#"{"format": "email"}"#),
+    ("CustomerCreate", "email", r#"{"format": "email"}"#),
+    ("CustomerUpdate", "email", r#"{"format": "email"}"#),
 ];
 
 /// Per-field bounds of the decimal inputs, which share one type (and so one schema
