@@ -143,6 +143,7 @@ pub fn insert_invoices(
             }
         }
     }
+    super::invoices::render_details(&tx, i64::MAX)?;
     tx.commit()?;
     Ok(())
 }

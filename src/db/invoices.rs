@@ -13,7 +13,8 @@ use super::next_sequence;
 use super::sql::{Filter, Page};
 use super::WriteTx;
 use crate::domain::invoice::{
-    generated_invoice_number, invoice_totals, InvoiceStatus, InvoiceTotals, LineAmounts, LineInput,
+    balance_due, generated_invoice_number, invoice_totals, InvoiceStatus, InvoiceTotals,
+    LineAmounts, LineInput,
 };
 use crate::domain::money::Money;
 use crate::error::AppError;
@@ -61,10 +62,7 @@ pub struct Invoice {
 
 impl Invoice {
     pub fn balance_due(&self) -> Money {
-        if self.status == InvoiceStatus::Void {
-            return Money::ZERO;
-        }
-        Money::from_minor(self.total.minor() - self.amount_paid.minor())
+        balance_due(self.status, self.total, self.amount_paid)
     }
 }
 
@@ -100,7 +98,7 @@ const SELECT_INVOICE: &str =
         subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at
      FROM invoices";
 
-fn parse_date(text: &str) -> NaiveDate {
+pub fn parse_date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default()
 }
 
@@ -143,36 +141,6 @@ pub fn get_header(conn: &Connection, org: i64, id: i64) -> Result<Option<Invoice
         .optional()?)
 }
 
-/// The detail view: items and the payments applied to it.
-pub fn get(conn: &Connection, org: i64, id: i64) -> Result<Invoice, AppError> {
-    let mut invoice = get_header(conn, org, id)?.ok_or_else(|| not_found(id))?;
-    attach_items(conn, std::slice::from_mut(&mut invoice))?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT p.id, a.amount_minor, a.applied_date, p.payment_method, p.reference_number
-         FROM payment_applications a JOIN payments p ON p.id = a.payment_id
-         WHERE a.invoice_id = ?1 ORDER BY a.applied_date, a.id",
-    )?;
-    invoice.payments = stmt
-        .query_map([id], |row| {
-            Ok(AppliedPayment {
-                payment_id: row.get(0)?,
-                amount: Money::from_minor(row.get(1)?),
-                payment_date: row.get(2)?,
-                payment_method: row.get(3)?,
-                reference_number: row.get(4)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(invoice)
-}
-
-fn decimal_column(row: &Row, index: usize) -> rusqlite::Result<Decimal> {
-    let text = row.get_ref(index)?.as_str()?;
-    Decimal::from_str(text).map_err(|err| {
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(err))
-    })
-}
-
 /// The items query, filtered by `$filter`.
 macro_rules! items_where {
     ($filter:literal) => {
@@ -184,6 +152,169 @@ macro_rules! items_where {
             " ORDER BY invoice_id, position"
         )
     };
+}
+
+/// The detail view: items and the payments applied to it, from the normalized tables.
+pub fn get(conn: &Connection, org: i64, id: i64) -> Result<Invoice, AppError> {
+    let mut invoice = get_header(conn, org, id)?.ok_or_else(|| not_found(id))?;
+    invoice.items = items_of(conn, id)?;
+    invoice.payments = payments_of(conn, id)?;
+    Ok(invoice)
+}
+
+fn items_of(conn: &Connection, id: i64) -> Result<Vec<InvoiceItem>, AppError> {
+    let mut stmt = conn.prepare_cached(items_where!("invoice_id = ?1"))?;
+    let items = stmt
+        .query_map([id], |row| item_from_row(row).map(|(_, item)| item))?
+        .collect::<Result<_, _>>()?;
+    Ok(items)
+}
+
+fn payments_of(conn: &Connection, id: i64) -> Result<Vec<AppliedPayment>, AppError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, a.amount_minor, a.applied_date, p.payment_method, p.reference_number
+         FROM payment_applications a JOIN payments p ON p.id = a.payment_id
+         WHERE a.invoice_id = ?1 ORDER BY a.applied_date, a.id",
+    )?;
+    let payments = stmt
+        .query_map([id], |row| {
+            Ok(AppliedPayment {
+                payment_id: row.get(0)?,
+                amount: Money::from_minor(row.get(1)?),
+                payment_date: row.get(2)?,
+                payment_method: row.get(3)?,
+                reference_number: row.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(payments)
+}
+
+/// An invoice row with its stored detail copies (migration V4), borrowed from the statement.
+pub struct DetailRow<'a> {
+    pub id: i64,
+    pub customer_id: i64,
+    pub invoice_number: &'a str,
+    pub status: InvoiceStatus,
+    /// As stored: `YYYY-MM-DD`, written by [`date_text`].
+    pub issue_date: &'a str,
+    pub due_date: &'a str,
+    pub notes: Option<&'a str>,
+    pub subtotal: Money,
+    pub tax_total: Money,
+    pub total: Money,
+    pub amount_paid: Money,
+    pub created_at: &'a str,
+    pub updated_at: &'a str,
+    /// The detail view's `items` array, as the API renders it.
+    pub items_json: &'a str,
+    /// The detail view's `payments` array, as the API renders it.
+    pub payments_json: &'a str,
+}
+
+impl DetailRow<'_> {
+    pub fn balance_due(&self) -> Money {
+        balance_due(self.status, self.total, self.amount_paid)
+    }
+}
+
+/// What [`with_detail_row`] found.
+pub enum Detail<T> {
+    Missing,
+    /// The stored copies were cleared by a write and not yet rendered again: read [`get`].
+    Unrendered,
+    Rendered(T),
+}
+
+/// The hot read: one row, one statement. `render` sees the row while the statement holds
+/// it, so nothing is copied out of SQLite but the answer itself.
+pub fn with_detail_row<T>(
+    conn: &Connection,
+    org: i64,
+    id: i64,
+    render: impl FnOnce(&DetailRow) -> T,
+) -> Result<Detail<T>, AppError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
+            subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at,
+            items_json, payments_json
+         FROM invoices WHERE id = ?1 AND organization_id = ?2",
+    )?;
+    let mut rows = stmt.query(params![id, org])?;
+    let Some(row) = rows.next()? else {
+        return Ok(Detail::Missing);
+    };
+    let text = |index| {
+        optional_text(row, index)?.ok_or(rusqlite::Error::InvalidColumnType(
+            index,
+            "a NOT NULL column".into(),
+            rusqlite::types::Type::Null,
+        ))
+    };
+    let (Some(items_json), Some(payments_json)) =
+        (optional_text(row, 13)?, optional_text(row, 14)?)
+    else {
+        return Ok(Detail::Unrendered);
+    };
+    let detail = DetailRow {
+        id: row.get(0)?,
+        customer_id: row.get(1)?,
+        invoice_number: text(2)?,
+        status: InvoiceStatus::parse(text(3)?).unwrap_or(InvoiceStatus::Draft),
+        issue_date: text(4)?,
+        due_date: text(5)?,
+        notes: optional_text(row, 6)?,
+        subtotal: Money::from_minor(row.get(7)?),
+        tax_total: Money::from_minor(row.get(8)?),
+        total: Money::from_minor(row.get(9)?),
+        amount_paid: Money::from_minor(row.get(10)?),
+        created_at: text(11)?,
+        updated_at: text(12)?,
+        items_json,
+        payments_json,
+    };
+    Ok(Detail::Rendered(render(&detail)))
+}
+
+const UNRENDERED: &str = "FROM invoices INDEXED BY invoices_unrendered
+     WHERE items_json IS NULL OR payments_json IS NULL";
+
+pub fn has_unrendered(conn: &Connection) -> Result<bool, AppError> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT EXISTS (SELECT 1 {UNRENDERED})"))?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// Renders up to `limit` missing detail copies (new invoices, and invoices whose lines or
+/// payments changed: the triggers of migration V4 clear their copies); returns how many.
+/// Writers call it before they commit, so a committed invoice is normally rendered.
+pub fn render_details(conn: &Connection, limit: i64) -> Result<usize, AppError> {
+    let ids: Vec<i64> = conn
+        .prepare_cached(&format!("SELECT id {UNRENDERED} LIMIT ?1"))?
+        .query_map([limit], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut store = conn
+        .prepare_cached("UPDATE invoices SET items_json = ?2, payments_json = ?3 WHERE id = ?1")?;
+    for &id in &ids {
+        let items = crate::api::invoices::items_json(&items_of(conn, id)?);
+        let payments = crate::api::invoices::payments_json(&payments_of(conn, id)?);
+        store.execute(params![id, items, payments])?;
+    }
+    Ok(ids.len())
+}
+
+/// A text column borrowed from the row.
+fn optional_text<'a>(row: &'a Row, index: usize) -> rusqlite::Result<Option<&'a str>> {
+    row.get_ref(index)?.as_str_or_null().map_err(|err| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(err))
+    })
+}
+
+fn decimal_column(row: &Row, index: usize) -> rusqlite::Result<Decimal> {
+    let text = row.get_ref(index)?.as_str()?;
+    Decimal::from_str(text).map_err(|err| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(err))
+    })
 }
 
 fn item_from_row(row: &Row) -> rusqlite::Result<(i64, InvoiceItem)> {
@@ -206,12 +337,8 @@ fn item_from_row(row: &Row) -> rusqlite::Result<(i64, InvoiceItem)> {
 fn attach_items(conn: &Connection, invoices: &mut [Invoice]) -> Result<(), AppError> {
     match invoices {
         [] => Ok(()),
-        // The detail view, the hot case: one compiled statement, no grouping.
         [invoice] => {
-            let mut stmt = conn.prepare_cached(items_where!("invoice_id = ?1"))?;
-            invoice.items = stmt
-                .query_map([invoice.id], |row| item_from_row(row).map(|(_, item)| item))?
-                .collect::<Result<_, _>>()?;
+            invoice.items = items_of(conn, invoice.id)?;
             Ok(())
         }
         _ => {

@@ -148,6 +148,7 @@ impl Db {
         })?;
         configure(&conn, synchronous)?;
         migrate(&mut conn)?;
+        render_missing_details(&conn)?;
         let manager =
             SqliteConnectionManager::file(path).with_init(move |conn| configure(conn, synchronous));
         let pool = Pool::builder()
@@ -177,6 +178,18 @@ impl Db {
     {
         let conn = self.point_readers.take()?;
         let value = in_snapshot(&conn, f);
+        self.point_readers.give_back(conn);
+        value
+    }
+
+    /// Like [`Db::read_point`], for `f` that runs a single statement: its own implicit
+    /// transaction is its snapshot, so no BEGIN and COMMIT around it.
+    pub fn read_row<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&Connection) -> Result<T, AppError>,
+    {
+        let conn = self.point_readers.take()?;
+        let value = f(&conn);
         self.point_readers.give_back(conn);
         value
     }
@@ -218,6 +231,7 @@ impl Db {
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&WriteTx::new(&tx))?;
+        invoices::render_details(&tx, i64::MAX)?;
         tx.commit()?;
         Ok(value)
     }
@@ -238,6 +252,28 @@ fn migrate(conn: &mut Connection) -> Result<(), AppError> {
         .map_err(|err| AppError::Internal(format!("migration failed: {err}")))?;
     for migration in report.applied_migrations() {
         tracing::info!(migration = %migration, "applied database migration");
+    }
+    Ok(())
+}
+
+/// Renders the detail copies a book has not got yet: after the upgrade that adds them
+/// (migration V4) that is every invoice, in transactions of a few thousand, with progress
+/// in the log. On an up-to-date book this is one empty index probe.
+fn render_missing_details(conn: &Connection) -> Result<(), AppError> {
+    const BATCH: i64 = 5_000;
+    let mut total = 0;
+    while invoices::has_unrendered(conn)? {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let rendered = invoices::render_details(conn, BATCH);
+        let done = match rendered {
+            Ok(count) => conn.execute_batch("COMMIT").map(|()| count),
+            Err(err) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(err);
+            }
+        }?;
+        total += done;
+        tracing::info!(invoices = total, "rendered invoice detail copies");
     }
     Ok(())
 }

@@ -149,5 +149,25 @@ fn run_jobs(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), AppErro
             conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
         }
     }
+    render_details(conn);
     Ok(())
+}
+
+/// Renders the detail copies the batch cleared. A failure here loses no write: it is
+/// logged, the copies stay cleared, and reads of those invoices use the normalized tables.
+fn render_details(conn: &Connection) {
+    let rendered = conn
+        .execute_batch("SAVEPOINT render")
+        .map_err(AppError::from)
+        .and_then(|()| super::invoices::render_details(conn, i64::MAX));
+    let ended = match rendered {
+        Ok(_) => conn.execute_batch("RELEASE render"),
+        Err(err) => {
+            tracing::warn!(error = %err, "could not render invoice detail copies");
+            conn.execute_batch("ROLLBACK TO render; RELEASE render")
+        }
+    };
+    if let Err(err) = ended {
+        tracing::warn!(error = %err, "could not end the render savepoint");
+    }
 }

@@ -121,6 +121,14 @@ impl InvoiceStatus {
 }
 
 /// Overdue is derived, never stored: an open, issued invoice past its due date.
+/// total − amount_paid; nothing is due on a void invoice.
+pub fn balance_due(status: InvoiceStatus, total: Money, amount_paid: Money) -> Money {
+    if status == InvoiceStatus::Void {
+        return Money::ZERO;
+    }
+    Money::from_minor(total.minor() - amount_paid.minor())
+}
+
 pub fn days_overdue(
     status: InvoiceStatus,
     due_date: NaiveDate,

@@ -4,6 +4,7 @@
 mod auth;
 mod binary;
 mod customers;
+mod details;
 mod errors;
 mod helpers;
 mod invoices;

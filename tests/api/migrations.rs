@@ -40,9 +40,9 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
-/// Takes the file back to schema version 1: the summary tables (V2) and the open-invoice
-/// index (V3) gone and unrecorded. (V2's other index changes need no undoing: it drops and
-/// recreates those indexes by name.)
+/// Takes the file back to schema version 1: the summary tables (V2), the open-invoice
+/// index (V3) and the detail copies (V4) gone and unrecorded. (V2's other index changes
+/// need no undoing: it drops and recreates those indexes by name.)
 fn back_to_version_1(path: &std::path::Path) {
     Connection::open(path)
         .unwrap()
@@ -50,7 +50,17 @@ fn back_to_version_1(path: &std::path::Path) {
             "DROP TABLE invoice_daily;
              DROP TABLE settled_daily;
              DROP INDEX invoices_open_by_customer;
-             DELETE FROM refinery_schema_history WHERE version IN (2, 3);",
+             DROP INDEX invoices_unrendered;
+             DROP TRIGGER invoice_items_insert_clears;
+             DROP TRIGGER invoice_items_update_clears;
+             DROP TRIGGER invoice_items_delete_clears;
+             DROP TRIGGER payment_applications_insert_clears;
+             DROP TRIGGER payment_applications_update_clears;
+             DROP TRIGGER payment_applications_delete_clears;
+             DROP TRIGGER payments_update_clears;
+             ALTER TABLE invoices DROP COLUMN items_json;
+             ALTER TABLE invoices DROP COLUMN payments_json;
+             DELETE FROM refinery_schema_history WHERE version IN (2, 3, 4);",
         )
         .unwrap();
 }

@@ -1,0 +1,174 @@
+//! An invoice's detail answer comes from copies stored beside the invoice (migration V4):
+//! they must give exactly the bytes the normalized tables give, and follow every write.
+
+use arvalox::db::bulk::{seed_book, SeedRequest};
+use arvalox::db::{Db, Synchronous};
+use arvalox::ratelimit::Limits;
+use poem::http::StatusCode;
+use rusqlite::Connection;
+use serde_json::json;
+
+use crate::helpers::{date, TestApp};
+
+const AS_OF: &str = "2026-06-30";
+
+async fn raw_get(app: &TestApp, path: &str) -> String {
+    let response = app
+        .client
+        .get(path)
+        .header("x-arvalox-api-key", &app.key)
+        .send()
+        .await;
+    assert_eq!(response.0.status(), StatusCode::OK);
+    response.0.into_body().into_string().await.unwrap()
+}
+
+async fn every_invoice(app: &TestApp, count: i64) -> Vec<String> {
+    let mut bodies = Vec::new();
+    for id in 1..=count {
+        bodies.push(raw_get(app, &format!("/v1/invoices/{id}")).await);
+    }
+    bodies
+}
+
+fn clear_copies(path: &std::path::Path) {
+    Connection::open(path)
+        .unwrap()
+        .execute_batch("UPDATE invoices SET items_json = NULL, payments_json = NULL")
+        .unwrap();
+}
+
+fn unrendered(path: &std::path::Path) -> i64 {
+    Connection::open(path)
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM invoices WHERE items_json IS NULL OR payments_json IS NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap()
+}
+
+/// Over a seeded book (every status, overdue or not, split payments) and invoices with
+/// awkward text, the stored copies answer byte for byte what the normalized tables answer;
+/// an upgraded book (copies missing) is rendered when it opens.
+#[tokio::test]
+async fn stored_details_answer_exactly_what_the_tables_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let request = SeedRequest {
+        organization: "default",
+        customers: 20,
+        invoices: 600,
+        seed: 7,
+        as_of: date(AS_OF),
+    };
+    seed_book(&path, &request, &mut |_, _| {}).unwrap();
+    assert_eq!(unrendered(&path), 0, "the seed renders what it writes");
+    let app = TestApp::on_file(dir, &path, Limits::OFF, AS_OF).await;
+
+    let customer = app.customer("Quote \"Ünïcode\" </script>").await;
+    let reply = app
+        .post(
+            "/v1/invoices",
+            json!({
+                "customer_id": customer,
+                "issue_date": "2026-01-10",
+                "due_date": "2026-02-09",
+                "notes": "Line one\nline \"two\" \\ tab\t 😀 \u{2028}",
+                "items": [
+                    { "description": "Çafé \"latte\" \\ 😀", "quantity": "1.5", "unit_price": "3.3", "tax_rate": "0.08875" },
+                    { "description": "Plain", "quantity": 2, "unit_price": 0 }
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let awkward = reply.body["id"].as_i64().unwrap();
+    let payment = app
+        .post(
+            "/v1/payments",
+            json!({
+                "customer_id": customer, "invoice_id": awkward, "amount": "1.00",
+                "payment_method": "check", "payment_date": "2026-03-01",
+                "reference_number": "Ref \"7\" ✓"
+            }),
+        )
+        .await;
+    assert_eq!(payment.status, StatusCode::CREATED, "{}", payment.body);
+    let count = 601;
+    assert_eq!(unrendered(&path), 0, "the writer renders before it commits");
+
+    let stored = every_invoice(&app, count).await;
+    let awkward_body: serde_json::Value =
+        serde_json::from_str(&stored[awkward as usize - 1]).unwrap();
+    assert_eq!(
+        awkward_body["notes"],
+        "Line one\nline \"two\" \\ tab\t 😀 \u{2028}"
+    );
+    assert_eq!(awkward_body["items"][0]["unit_price"], "3.30");
+    assert_eq!(
+        awkward_body["payments"][0]["reference_number"],
+        "Ref \"7\" ✓"
+    );
+
+    clear_copies(&path);
+    assert_eq!(unrendered(&path), count);
+    let from_tables = every_invoice(&app, count).await;
+    for (stored, from_tables) in stored.iter().zip(&from_tables) {
+        assert_eq!(stored, from_tables);
+    }
+
+    // What an upgrade to V4 leaves: no copies. Opening the file renders them all.
+    drop(Db::open(&path, Synchronous::Full).unwrap());
+    assert_eq!(unrendered(&path), 0);
+    assert_eq!(every_invoice(&app, count).await, stored);
+}
+
+/// Every write that changes what the detail shows is in the next read.
+#[tokio::test]
+async fn details_follow_payments_voids_and_sends() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let invoice = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-02-04")
+        .await;
+    let path = format!("/v1/invoices/{invoice}");
+    assert_eq!(app.get(&path).await.body["payments"], json!([]));
+
+    let first = app.pay(acme, invoice, "40.00", "2024-01-20").await.body["id"].clone();
+    let second = app.pay(acme, invoice, "10.00", "2024-01-21").await.body["id"].clone();
+    let detail = app.get(&path).await.body;
+    assert_eq!(detail["payments"][0]["payment_id"], first);
+    assert_eq!(detail["payments"][1]["payment_id"], second);
+    assert_eq!(detail["payments"][1]["amount"], "10.00");
+    assert_eq!(detail["amount_paid"], "50.00");
+    assert_eq!(detail["balance_due"], "50.00");
+    assert_eq!(detail["status"], "partially_paid");
+
+    let unpaid = app.invoice(acme, "30.00", "2024-01-05", "2024-02-04").await;
+    let path = format!("/v1/invoices/{unpaid}");
+    let voided = app.post(&format!("{path}/void"), json!({})).await;
+    assert_eq!(voided.status, StatusCode::OK, "{}", voided.body);
+    let detail = app.get(&path).await.body;
+    assert_eq!(detail["status"], "void");
+    assert_eq!(detail["balance_due"], "0.00");
+    assert_eq!(detail, voided.body);
+
+    let draft = app
+        .post(
+            "/v1/invoices",
+            json!({ "customer_id": acme, "status": "draft",
+                    "items": [{ "description": "Later", "quantity": 2, "unit_price": "5.00" }] }),
+        )
+        .await
+        .body;
+    let draft_path = format!("/v1/invoices/{}", draft["id"]);
+    assert_eq!(app.get(&draft_path).await.body, draft);
+    let sent = app
+        .post(&format!("{draft_path}/send"), json!({}))
+        .await
+        .body;
+    assert_eq!(sent["status"], "sent");
+    assert_eq!(app.get(&draft_path).await.body, sent);
+}
