@@ -625,7 +625,7 @@ impl InvoicesApi {
         let org = auth.require(Scope::Read)?.organization_id;
         let today = state.clock.today();
         let id = id.0;
-        let stored = state.db.read_row(|conn| {
+        let stored = state.db.read_point(|conn| {
             store::with_detail_row(conn, org, id, |row| detail_text(row, today))
         })?;
         let text = match stored {

@@ -10,10 +10,13 @@ pub mod payments;
 pub mod reports;
 pub mod sql;
 
+mod point_reads;
 mod writer;
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+pub use point_reads::MAX_SNAPSHOT_AGE;
+
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2::Pool;
@@ -53,50 +56,7 @@ impl Synchronous {
 pub struct Db {
     pool: Pool<SqliteConnectionManager>,
     writer: writer::Writer,
-    point_readers: Arc<PointReaders>,
-}
-
-/// Idle connections for [`Db::read_point`]. Each is used by one thread at a time and never
-/// across an `.await`, so there are never more of them than threads that read at once.
-struct PointReaders {
-    path: PathBuf,
-    synchronous: Synchronous,
-    idle: Mutex<Vec<Connection>>,
-}
-
-/// Idle point-read connections kept beyond this are closed; more would only hold page cache.
-const MAX_IDLE_POINT_READERS: usize = 8;
-
-impl PointReaders {
-    fn take(&self) -> Result<Connection, AppError> {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .pop();
-        match idle {
-            Some(conn) => Ok(conn),
-            None => {
-                let conn = Connection::open(&self.path)?;
-                configure(&conn, self.synchronous)?;
-                Ok(conn)
-            }
-        }
-    }
-
-    fn give_back(&self, conn: Connection) {
-        if !conn.is_autocommit() {
-            // Its snapshot could not be ended: closing it is the only safe way out.
-            return;
-        }
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if idle.len() < MAX_IDLE_POINT_READERS {
-            idle.push(conn);
-        }
-    }
+    point_readers: Arc<point_reads::PointReaders>,
 }
 
 /// Runs `f` in one read transaction (one snapshot), with BEGIN and COMMIT compiled once
@@ -158,40 +118,23 @@ impl Db {
             .map_err(|err| {
                 AppError::Internal(format!("cannot open database {}: {err}", path.display()))
             })?;
+        let point_readers = point_reads::PointReaders::new(path.to_path_buf(), synchronous);
         Ok(Db {
             pool,
-            writer: writer::Writer::spawn(conn)?,
-            point_readers: Arc::new(PointReaders {
-                path: path.to_path_buf(),
-                synchronous,
-                idle: Mutex::new(Vec::new()),
-            }),
+            writer: writer::Writer::spawn(conn, point_readers.clone())?,
+            point_readers,
         })
     }
 
-    /// Runs `f` right here, on the calling thread, in one read transaction. For lookups by
-    /// primary key only (a few B-tree descents, microseconds): handing such a read to a
-    /// blocking thread costs more than the read itself. Anything that scans uses [`Db::read`].
+    /// Runs `f` right here, on the calling thread, in one snapshot that holds every write
+    /// answered before the call (see [`point_reads`]). For lookups by primary key only (a
+    /// few B-tree descents, microseconds): handing such a read to a blocking thread costs
+    /// more than the read itself. Anything that scans uses [`Db::read`].
     pub fn read_point<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&Connection) -> Result<T, AppError>,
     {
-        let conn = self.point_readers.take()?;
-        let value = in_snapshot(&conn, f);
-        self.point_readers.give_back(conn);
-        value
-    }
-
-    /// Like [`Db::read_point`], for `f` that runs a single statement: its own implicit
-    /// transaction is its snapshot, so no BEGIN and COMMIT around it.
-    pub fn read_row<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&Connection) -> Result<T, AppError>,
-    {
-        let conn = self.point_readers.take()?;
-        let value = f(&conn);
-        self.point_readers.give_back(conn);
-        value
+        self.point_readers.read(f)
     }
 
     /// Runs `f` on a pooled connection, on a blocking thread, in one read transaction:
@@ -233,6 +176,7 @@ impl Db {
         let value = f(&WriteTx::new(&tx))?;
         invoices::render_details(&tx, i64::MAX)?;
         tx.commit()?;
+        self.point_readers.after_commit();
         Ok(value)
     }
 

@@ -7,11 +7,12 @@
 
 use std::ops::Deref;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::point_reads::PointReaders;
 use crate::error::AppError;
 
 /// Most jobs committed together; bounds the latency one batch adds to its first job.
@@ -83,11 +84,12 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub(super) fn spawn(conn: Connection) -> Result<Writer, AppError> {
+    /// `readers` learn of each commit before its writes are answered.
+    pub(super) fn spawn(conn: Connection, readers: Arc<PointReaders>) -> Result<Writer, AppError> {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         std::thread::Builder::new()
             .name("arvalox-writer".into())
-            .spawn(move || run(conn, queue))
+            .spawn(move || run(conn, queue, &readers))
             .map_err(|err| AppError::Internal(format!("cannot start the writer: {err}")))?;
         Ok(Writer { jobs })
     }
@@ -113,7 +115,7 @@ impl Writer {
 }
 
 /// Ends when every `Writer` handle is gone.
-fn run(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
+fn run(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>, readers: &PointReaders) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -122,12 +124,15 @@ fn run(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch);
+        commit_batch(&conn, batch, readers);
     }
 }
 
-fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>) {
+fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, readers: &PointReaders) {
     let outcome = run_jobs(conn, &mut batch).and_then(|()| Ok(conn.execute_batch("COMMIT")?));
+    if outcome.is_ok() {
+        readers.after_commit();
+    }
     let error = outcome.err().map(|err: AppError| {
         let _ = conn.execute_batch("ROLLBACK");
         tracing::error!(error = %err, jobs = batch.len(), "a write batch failed");

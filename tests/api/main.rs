@@ -12,4 +12,5 @@ mod migrations;
 mod payments;
 mod reports;
 mod seed;
+mod snapshots;
 mod spec;
