@@ -201,10 +201,11 @@ pub fn create(
             }
         },
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO customers (organization_id, customer_code, name, email, phone, billing_address,
             payment_terms_days, credit_limit_minor, notes, is_active, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+)?.execute(
         params![
             org,
             code,
@@ -235,12 +236,14 @@ pub fn update(
     if code_taken(tx, org, &code, Some(id))? {
         return Err(duplicate_code(&code));
     }
-    let changed = tx.execute(
-        "UPDATE customers SET customer_code = ?3, name = ?4, email = ?5, phone = ?6,
+    let changed = tx
+        .prepare_cached(
+            "UPDATE customers SET customer_code = ?3, name = ?4, email = ?5, phone = ?6,
             billing_address = ?7, payment_terms_days = ?8, credit_limit_minor = ?9, notes = ?10,
             is_active = ?11, updated_at = ?12
          WHERE id = ?1 AND organization_id = ?2",
-        params![
+        )?
+        .execute(params![
             id,
             org,
             code,
@@ -253,8 +256,7 @@ pub fn update(
             fields.notes,
             fields.is_active,
             now
-        ],
-    )?;
+        ])?;
     if changed == 0 {
         return Err(not_found(id));
     }
@@ -280,10 +282,8 @@ pub fn delete(tx: &WriteTx, org: i64, id: i64) -> Result<(), AppError> {
             "Customer {id} has {invoices} invoice(s) and cannot be deleted; set is_active to false instead."
         )));
     }
-    tx.execute(
-        "DELETE FROM customers WHERE id = ?1 AND organization_id = ?2",
-        params![id, org],
-    )?;
+    tx.prepare_cached("DELETE FROM customers WHERE id = ?1 AND organization_id = ?2")?
+        .execute(params![id, org])?;
     Ok(())
 }
 

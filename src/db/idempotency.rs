@@ -57,10 +57,11 @@ pub fn store(
     response: &StoredResponse,
     now: &str,
 ) -> Result<(), AppError> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO idempotency_keys (organization_id, idempotency_key, request_method, request_path,
             request_hash, response_status, response_location, response_body, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+)?.execute(
         params![
             req.organization_id,
             req.key,

@@ -289,18 +289,26 @@ pub fn has_unrendered(conn: &Connection) -> Result<bool, AppError> {
 /// payments changed: the triggers of migration V4 clear their copies); returns how many.
 /// Writers call it before they commit, so a committed invoice is normally rendered.
 pub fn render_details(conn: &Connection, limit: i64) -> Result<usize, AppError> {
-    let ids: Vec<i64> = conn
-        .prepare_cached(&format!("SELECT id {UNRENDERED} LIMIT ?1"))?
-        .query_map([limit], |row| row.get(0))?
+    let pending: Vec<(i64, bool, bool)> = conn
+        .prepare_cached(&format!(
+            "SELECT id, items_json IS NULL, payments_json IS NULL {UNRENDERED} LIMIT ?1"
+        ))?
+        .query_map([limit], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
         .collect::<Result<_, _>>()?;
-    let mut store = conn
-        .prepare_cached("UPDATE invoices SET items_json = ?2, payments_json = ?3 WHERE id = ?1")?;
-    for &id in &ids {
-        let items = crate::api::invoices::items_json(&items_of(conn, id)?);
-        let payments = crate::api::invoices::payments_json(&payments_of(conn, id)?);
-        store.execute(params![id, items, payments])?;
+    // Only what was cleared: a payment leaves the lines' copy alone.
+    for &(id, items_missing, payments_missing) in &pending {
+        if items_missing {
+            let items = crate::api::invoices::items_json(&items_of(conn, id)?);
+            conn.prepare_cached("UPDATE invoices SET items_json = ?2 WHERE id = ?1")?
+                .execute(params![id, items])?;
+        }
+        if payments_missing {
+            let payments = crate::api::invoices::payments_json(&payments_of(conn, id)?);
+            conn.prepare_cached("UPDATE invoices SET payments_json = ?2 WHERE id = ?1")?
+                .execute(params![id, payments])?;
+        }
     }
-    Ok(ids.len())
+    Ok(pending.len())
 }
 
 /// A text column borrowed from the row.
@@ -481,24 +489,24 @@ pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invo
             }
         }
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO invoices (organization_id, customer_id, invoice_number, status, issue_date,
             due_date, notes, subtotal_minor, tax_total_minor, total_minor, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-        params![
-            org,
-            new.customer_id,
-            number,
-            status.as_str(),
-            date_text(new.issue_date),
-            date_text(due_date),
-            new.notes,
-            totals.subtotal.minor(),
-            totals.tax_total.minor(),
-            totals.total.minor(),
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        org,
+        new.customer_id,
+        number,
+        status.as_str(),
+        date_text(new.issue_date),
+        date_text(due_date),
+        new.notes,
+        totals.subtotal.minor(),
+        totals.tax_total.minor(),
+        totals.total.minor(),
+        now
+    ])?;
     let invoice_id = tx.last_insert_rowid();
     insert_lines(tx, invoice_id, &new.lines)?;
     let created = get(tx, org, invoice_id)?;
@@ -574,10 +582,8 @@ pub fn set_status(
     status: InvoiceStatus,
     now: &str,
 ) -> Result<(), AppError> {
-    tx.execute(
-        "UPDATE invoices SET status = ?2, updated_at = ?3 WHERE id = ?1",
-        params![invoice.id, status.as_str(), now],
-    )?;
+    tx.prepare_cached("UPDATE invoices SET status = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![invoice.id, status.as_str(), now])?;
     record_status(tx, invoice, Some(invoice.status), status)
 }
 

@@ -139,10 +139,11 @@ pub fn record(
         ));
     }
     let payment_date = date_text(new.payment_date);
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO payments (organization_id, customer_id, invoice_id, amount_minor, payment_method,
             payment_date, reference_number, notes, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+)?.execute(
         params![
             org,
             new.customer_id,
@@ -156,25 +157,25 @@ pub fn record(
         ],
     )?;
     let payment_id = tx.last_insert_rowid();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO payment_applications (organization_id, payment_id, invoice_id, amount_minor,
             applied_date, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            org,
-            payment_id,
-            new.invoice_id,
-            new.amount.minor(),
-            payment_date,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        org,
+        payment_id,
+        new.invoice_id,
+        new.amount.minor(),
+        payment_date,
+        now
+    ])?;
     let paid = Money::from_minor(invoice.amount_paid.minor() + new.amount.minor());
     let status = InvoiceStatus::from_payments(invoice.total, paid);
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE invoices SET amount_paid_minor = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
-        params![invoice.id, paid.minor(), status.as_str(), now],
-    )?;
+    )?
+    .execute(params![invoice.id, paid.minor(), status.as_str(), now])?;
     invoices::record_status(tx, &invoice, Some(invoice.status), status)?;
     get(tx, org, payment_id)
 }

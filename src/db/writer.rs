@@ -129,7 +129,7 @@ fn run(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>, readers: &PointRea
 }
 
 fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, readers: &PointReaders) {
-    let outcome = run_jobs(conn, &mut batch).and_then(|()| Ok(conn.execute_batch("COMMIT")?));
+    let outcome = run_jobs(conn, &mut batch).and_then(|()| Ok(run_statement(conn, "COMMIT")?));
     if outcome.is_ok() {
         readers.after_commit();
     }
@@ -144,32 +144,37 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, readers: &Point
 }
 
 fn run_jobs(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), AppError> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
+    run_statement(conn, "BEGIN IMMEDIATE")?;
     let tx = WriteTx::new(conn);
     for job in batch.iter_mut() {
-        conn.execute_batch("SAVEPOINT job")?;
-        if job.run(&tx) {
-            conn.execute_batch("RELEASE job")?;
-        } else {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+        run_statement(conn, "SAVEPOINT job")?;
+        if !job.run(&tx) {
+            run_statement(conn, "ROLLBACK TO job")?;
         }
+        run_statement(conn, "RELEASE job")?;
     }
     render_details(conn);
+    Ok(())
+}
+
+/// One statement, compiled once per connection rather than parsed for every job.
+fn run_statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
     Ok(())
 }
 
 /// Renders the detail copies the batch cleared. A failure here loses no write: it is
 /// logged, the copies stay cleared, and reads of those invoices use the normalized tables.
 fn render_details(conn: &Connection) {
-    let rendered = conn
-        .execute_batch("SAVEPOINT render")
+    let rendered = run_statement(conn, "SAVEPOINT render")
         .map_err(AppError::from)
         .and_then(|()| super::invoices::render_details(conn, i64::MAX));
     let ended = match rendered {
-        Ok(_) => conn.execute_batch("RELEASE render"),
+        Ok(_) => run_statement(conn, "RELEASE render"),
         Err(err) => {
             tracing::warn!(error = %err, "could not render invoice detail copies");
-            conn.execute_batch("ROLLBACK TO render; RELEASE render")
+            run_statement(conn, "ROLLBACK TO render")
+                .and_then(|()| run_statement(conn, "RELEASE render"))
         }
     };
     if let Err(err) = ended {
