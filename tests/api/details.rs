@@ -96,7 +96,18 @@ async fn stored_details_answer_exactly_what_the_tables_answer() {
         )
         .await;
     assert_eq!(payment.status, StatusCode::CREATED, "{}", payment.body);
-    let count = 601;
+    // The most lines an invoice may have, each as long as it may be: a copy of ~600 KB,
+    // kept in overflow pages and sent in pieces.
+    let line = json!({ "description": "é".repeat(500), "quantity": "1.0001", "unit_price": "9999.9999", "tax_rate": "0.123456" });
+    let reply = app
+        .post(
+            "/v1/invoices",
+            json!({ "customer_id": customer, "items": vec![line; 500] }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let largest = reply.body["id"].as_i64().unwrap();
+    let count = 602;
     assert_eq!(unrendered(&path), 0, "the writer renders before it commits");
 
     let stored = every_invoice(&app, count).await;
@@ -111,6 +122,10 @@ async fn stored_details_answer_exactly_what_the_tables_answer() {
         awkward_body["payments"][0]["reference_number"],
         "Ref \"7\" ✓"
     );
+    let largest_body: serde_json::Value =
+        serde_json::from_str(&stored[largest as usize - 1]).unwrap();
+    assert_eq!(largest_body["items"].as_array().unwrap().len(), 500);
+    assert_eq!(largest_body, reply.body);
 
     clear_copies(&path);
     assert_eq!(unrendered(&path), count);
