@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection};
 
-use super::invoices::date_text;
+use super::invoices::{date_text, AppliedPayment};
 use crate::error::AppError;
 use crate::seed::{SeedCustomer, SeedInvoice};
 
@@ -117,7 +117,8 @@ pub fn insert_invoices(
                 updated
             ])?;
             let invoice_id = tx.last_insert_rowid();
-            super::invoices::insert_lines(&tx, invoice_id, &invoice.lines)?;
+            let items = super::invoices::insert_lines(&tx, invoice_id, &invoice.lines)?;
+            let mut applied = Vec::with_capacity(invoice.payments.len());
             for payment in &invoice.payments {
                 let date = date_text(payment.date);
                 let created = timestamp_for(payment.date);
@@ -140,9 +141,20 @@ pub fn insert_invoices(
                     date,
                     created
                 ])?;
+                applied.push(AppliedPayment {
+                    payment_id,
+                    amount: payment.amount,
+                    payment_date: date,
+                    payment_method: payment.method.as_str().to_string(),
+                    reference_number: Some(payment.reference.clone()),
+                });
             }
+            // In the detail's order: by date, then as recorded.
+            applied.sort_by(|a, b| a.payment_date.cmp(&b.payment_date));
+            super::invoices::store_details(&tx, invoice_id, &items, &applied)?;
         }
     }
+    // Nothing, unless a copy was missed above; then the rule that renders it is the writer's.
     super::invoices::render_details(&tx, i64::MAX)?;
     tx.commit()?;
     Ok(())

@@ -515,29 +515,64 @@ pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invo
 }
 
 /// Stores an invoice's lines; the seeder shares it, so demo rows are the API's rows.
+/// Returns them as [`items_of`] would read them back.
 pub fn insert_lines(
     conn: &rusqlite::Connection,
     invoice_id: i64,
     lines: &[(LineInput, LineAmounts)],
-) -> Result<(), AppError> {
+) -> Result<Vec<InvoiceItem>, AppError> {
     let mut insert = conn.prepare_cached(
         "INSERT INTO invoice_items (invoice_id, position, description, quantity, unit_price, tax_rate,
             line_subtotal_minor, line_tax_minor, line_total_minor)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
+    let mut items = Vec::with_capacity(lines.len());
     for (position, (line, amounts)) in lines.iter().enumerate() {
+        // Stored as normalized text, which reads back as this same value and scale.
+        let (quantity, unit_price, tax_rate) = (
+            line.quantity.normalize(),
+            line.unit_price.normalize(),
+            line.tax_rate.normalize(),
+        );
         insert.execute(params![
             invoice_id,
             position as i64,
             line.description,
-            line.quantity.normalize().to_string(),
-            line.unit_price.normalize().to_string(),
-            line.tax_rate.normalize().to_string(),
+            quantity.to_string(),
+            unit_price.to_string(),
+            tax_rate.to_string(),
             amounts.subtotal.minor(),
             amounts.tax.minor(),
             amounts.total.minor()
         ])?;
+        items.push(InvoiceItem {
+            id: conn.last_insert_rowid(),
+            description: line.description.clone(),
+            quantity,
+            unit_price,
+            tax_rate,
+            line_subtotal: amounts.subtotal,
+            line_tax: amounts.tax,
+            line_total: amounts.total,
+        });
     }
+    Ok(items)
+}
+
+/// Stores both detail copies of an invoice whose writer already holds its lines and
+/// payments (the seeder), instead of leaving them for [`render_details`] to read back.
+pub fn store_details(
+    conn: &Connection,
+    invoice_id: i64,
+    items: &[InvoiceItem],
+    payments: &[AppliedPayment],
+) -> Result<(), AppError> {
+    conn.prepare_cached("UPDATE invoices SET items_json = ?2, payments_json = ?3 WHERE id = ?1")?
+        .execute(params![
+            invoice_id,
+            crate::api::invoices::items_json(items),
+            crate::api::invoices::payments_json(payments)
+        ])?;
     Ok(())
 }
 
