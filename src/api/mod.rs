@@ -270,7 +270,7 @@ const PROPERTY_REFINEMENTS: [(&str, &str, &str); 5] = [
 
 /// Per-field bounds of the decimal inputs, which share one type (and so one schema
 /// otherwise): (schema, property, number bounds, string pattern, example).
-const DECIMAL_FIELD_BOUNDS: [(&str, &str, &str, &str, &str); 3] = [
+const DECIMAL_FIELD_BOUNDS: [(&str, &str, &str, &str, &str); 6] = [
     (
         "InvoiceItemCreate",
         "quantity",
@@ -292,7 +292,31 @@ const DECIMAL_FIELD_BOUNDS: [(&str, &str, &str, &str, &str); 3] = [
         r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$",
         "0.08",
     ),
+    (
+        "CustomerCreate",
+        "credit_limit",
+        r#"{"minimum": 0, "maximum": 999999999999.99}"#,
+        MONEY_IN_PATTERN,
+        "5000.00",
+    ),
+    (
+        "CustomerUpdate",
+        "credit_limit",
+        r#"{"minimum": 0, "maximum": 999999999999.99}"#,
+        MONEY_IN_PATTERN,
+        "5000.00",
+    ),
+    (
+        "PaymentCreate",
+        "amount",
+        r#"{"minimum": 0, "exclusiveMinimum": true, "maximum": 999999999999.99}"#,
+        MONEY_IN_PATTERN,
+        "500.00",
+    ),
 ];
+
+/// A money input as a string: up to `domain::money`'s largest amount, at most two decimals.
+const MONEY_IN_PATTERN: &str = r"^[0-9]{1,12}(\.[0-9]{1,2})?$";
 
 /// The whole HTTP application, as `serve` runs it and tests drive it.
 pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {

@@ -1,4 +1,4 @@
-use poem::http::Method;
+use poem::http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::TestApp;
@@ -187,4 +187,46 @@ async fn list_filters_and_pages() {
         )
         .await;
     assert!(bad.assert_error(400, "VALIDATION_ERROR")["is_active"].is_array());
+}
+
+/// The credit limit's documented range (0 to 999999999999.99, two decimals) is the range
+/// the server takes, as a number and as a string.
+#[tokio::test]
+async fn credit_limit_takes_exactly_its_documented_range() {
+    let app = TestApp::new().await;
+    for (limit, expected) in [
+        (json!(999999999999.99), Some("999999999999.99")),
+        (json!("999999999999.99"), Some("999999999999.99")),
+        (json!(0), Some("0.00")),
+        (json!("1000000000000"), None),
+        (json!(1000000000000.0), None),
+        (json!("-0.01"), None),
+        (json!("1.001"), None),
+    ] {
+        let reply = app
+            .post(
+                "/v1/customers",
+                json!({ "name": "Limits", "credit_limit": limit }),
+            )
+            .await;
+        match expected {
+            Some(stored) => {
+                assert_eq!(reply.status, StatusCode::CREATED, "{limit}: {}", reply.body);
+                assert_eq!(reply.body["credit_limit"], stored);
+            }
+            None => {
+                assert_eq!(
+                    reply.status,
+                    StatusCode::BAD_REQUEST,
+                    "{limit}: {}",
+                    reply.body
+                );
+                assert!(
+                    reply.body["field_errors"]["credit_limit"].is_array(),
+                    "{}",
+                    reply.body
+                );
+            }
+        }
+    }
 }

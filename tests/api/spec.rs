@@ -249,6 +249,34 @@ fn decimal_inputs_and_search_carry_their_own_bounds() {
         .unwrap();
     assert_eq!(text["pattern"], r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$");
     assert_eq!(item["quantity"]["anyOf"][0]["exclusiveMinimum"], true);
+    // Money inputs carry the range the server takes (found by schemathesis: a credit
+    // limit of 6.7e15 was valid by the schema and refused).
+    let schemas = &spec["components"]["schemas"];
+    for (body, field, exclusive) in [
+        ("CustomerCreate", "credit_limit", false),
+        ("CustomerUpdate", "credit_limit", false),
+        ("PaymentCreate", "amount", true),
+    ] {
+        let branches = schemas[body]["properties"][field]["anyOf"]
+            .as_array()
+            .unwrap();
+        let number = branches.iter().find(|b| b["type"] == "number").unwrap();
+        assert_eq!(number["minimum"].as_i64(), Some(0), "{body}.{field}");
+        assert_eq!(
+            number["maximum"].to_string(),
+            "999999999999.99",
+            "{body}.{field}"
+        );
+        assert_eq!(
+            number["exclusiveMinimum"].as_bool(),
+            Some(exclusive).filter(|e| *e)
+        );
+        let text = branches.iter().find(|b| b["type"] == "string").unwrap();
+        assert_eq!(
+            text["pattern"], r"^[0-9]{1,12}(\.[0-9]{1,2})?$",
+            "{body}.{field}"
+        );
+    }
     for body in ["Customer", "CustomerCreate", "CustomerUpdate"] {
         let email = &spec["components"]["schemas"][body]["properties"]["email"];
         assert_eq!(email["format"], "email", "{body}");
