@@ -285,6 +285,13 @@ pub fn has_unrendered(conn: &Connection) -> Result<bool, AppError> {
         .query_row([], |row| row.get(0))?)
 }
 
+pub fn count_unrendered(conn: &Connection) -> Result<usize, AppError> {
+    let count: i64 = conn
+        .prepare_cached(&format!("SELECT COUNT(*) {UNRENDERED}"))?
+        .query_row([], |row| row.get(0))?;
+    Ok(count as usize)
+}
+
 /// Renders up to `limit` missing detail copies (new invoices, and invoices whose lines or
 /// payments changed: the triggers of migration V4 clear their copies); returns how many.
 /// Writers call it before they commit, so a committed invoice is normally rendered.

@@ -210,20 +210,38 @@ fn migrate(conn: &mut Connection) -> Result<(), AppError> {
 /// in the log. On an up-to-date book this is one empty index probe.
 fn render_missing_details(conn: &Connection) -> Result<(), AppError> {
     const BATCH: i64 = 5_000;
+    const LOG_EVERY: usize = 100_000;
+    if !invoices::has_unrendered(conn)? {
+        return Ok(());
+    }
+    let missing = invoices::count_unrendered(conn)?;
+    tracing::info!(
+        invoices = missing,
+        "rendering invoice detail copies (once, after an upgrade)"
+    );
     let mut total = 0;
-    while invoices::has_unrendered(conn)? {
+    loop {
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let rendered = invoices::render_details(conn, BATCH);
-        let done = match rendered {
+        let done = match invoices::render_details(conn, BATCH) {
             Ok(count) => conn.execute_batch("COMMIT").map(|()| count),
             Err(err) => {
                 let _ = conn.execute_batch("ROLLBACK");
                 return Err(err);
             }
         }?;
+        if done == 0 {
+            break;
+        }
+        if (total + done) / LOG_EVERY > total / LOG_EVERY {
+            tracing::info!(
+                invoices = total + done,
+                of = missing,
+                "rendered invoice detail copies"
+            );
+        }
         total += done;
-        tracing::info!(invoices = total, "rendered invoice detail copies");
     }
+    tracing::info!(invoices = total, "invoice detail copies rendered");
     Ok(())
 }
 
