@@ -78,11 +78,10 @@ fn from_row(row: &Row) -> rusqlite::Result<Customer> {
 }
 
 pub fn get(conn: &Connection, org: i64, id: i64, today: &str) -> Result<Customer, AppError> {
-    conn.query_row(
-        &format!("{SELECT_CUSTOMER} WHERE c.id = ?2 AND c.organization_id = ?3"),
-        params![today, id, org],
-        from_row,
-    )
+    conn.prepare_cached(&format!(
+        "{SELECT_CUSTOMER} WHERE c.id = ?2 AND c.organization_id = ?3"
+    ))?
+    .query_row(params![today, id, org], from_row)
     .optional()?
     .ok_or_else(|| not_found(id))
 }
@@ -93,22 +92,18 @@ pub fn not_found(id: i64) -> AppError {
 
 pub fn exists(conn: &Connection, org: i64, id: i64) -> Result<bool, AppError> {
     Ok(conn
-        .query_row(
-            "SELECT 1 FROM customers WHERE id = ?1 AND organization_id = ?2",
-            params![id, org],
-            |_| Ok(()),
-        )
+        .prepare_cached("SELECT 1 FROM customers WHERE id = ?1 AND organization_id = ?2")?
+        .query_row(params![id, org], |_| Ok(()))
         .optional()?
         .is_some())
 }
 
 pub fn payment_terms_days(conn: &Connection, org: i64, id: i64) -> Result<Option<i64>, AppError> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT payment_terms_days FROM customers WHERE id = ?1 AND organization_id = ?2",
-            params![id, org],
-            |row| row.get(0),
-        )
+        )?
+        .query_row(params![id, org], |row| row.get(0))
         .optional()?)
 }
 
@@ -163,8 +158,10 @@ fn code_taken(
     except_id: Option<i64>,
 ) -> Result<bool, AppError> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT 1 FROM customers WHERE organization_id = ?1 AND customer_code = ?2 AND id IS NOT ?3",
+)?
+.query_row(
             params![org, code, except_id],
             |_| Ok(()),
         )

@@ -23,9 +23,11 @@ pub struct IdempotencyRequest<'a> {
 /// The first answer to this key, or a 409 when the key was used for a different request.
 pub fn lookup(tx: &WriteTx, req: &IdempotencyRequest) -> Result<Option<StoredResponse>, AppError> {
     let row: Option<(String, String, String, u16, Option<String>, String)> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT request_method, request_path, request_hash, response_status, response_location, response_body
              FROM idempotency_keys WHERE organization_id = ?1 AND idempotency_key = ?2",
+)?
+.query_row(
             params![req.organization_id, req.key],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?)),
         )

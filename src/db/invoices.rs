@@ -435,11 +435,10 @@ pub fn list(
 
 fn number_taken(conn: &Connection, org: i64, number: &str) -> Result<bool, AppError> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT 1 FROM invoices WHERE organization_id = ?1 AND invoice_number = ?2",
-            params![org, number],
-            |_| Ok(()),
-        )
+        )?
+        .query_row(params![org, number], |_| Ok(()))
         .optional()?
         .is_some())
 }

@@ -85,9 +85,15 @@ impl Drop for EndsSnapshot<'_> {
     }
 }
 
+/// Compiled statements kept per connection: every fixed statement the server runs fits.
+const STATEMENT_CACHE: usize = 128;
+
 /// Settings every connection gets.
 fn configure(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
+    // rusqlite keeps 16 compiled statements by default; the writer alone uses more than
+    // that, and an evicted one is parsed again (with its triggers) on its next use.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = {};

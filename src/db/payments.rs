@@ -64,11 +64,10 @@ fn from_row(row: &Row) -> rusqlite::Result<Payment> {
 }
 
 pub fn get(conn: &Connection, org: i64, id: i64) -> Result<Payment, AppError> {
-    conn.query_row(
-        &format!("{SELECT_PAYMENT} WHERE id = ?1 AND organization_id = ?2"),
-        params![id, org],
-        from_row,
-    )
+    conn.prepare_cached(&format!(
+        "{SELECT_PAYMENT} WHERE id = ?1 AND organization_id = ?2"
+    ))?
+    .query_row(params![id, org], from_row)
     .optional()?
     .ok_or_else(|| AppError::NotFound(format!("Payment {id} not found.")))
 }
