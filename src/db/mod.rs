@@ -138,7 +138,7 @@ impl Db {
     }
 
     /// Runs `f` right here, on the calling thread, in one snapshot that holds every write
-    /// answered before the call (see [`point_reads`]). For lookups by primary key only (a
+    /// answered before the call (see `db::point_reads`). For lookups by primary key only (a
     /// few B-tree descents, microseconds): handing such a read to a blocking thread costs
     /// more than the read itself. Anything that scans uses [`Db::read`].
     pub fn read_point<T, F>(&self, f: F) -> Result<T, AppError>
