@@ -125,11 +125,6 @@ impl Db {
                 AppError::Internal(format!("cannot open database {}: {err}", path.display()))
             })?;
         let point_readers = point_reads::PointReaders::new(path.to_path_buf(), synchronous);
-        // The writer checkpoints the WAL into the database every 4,096 pages (16 MiB) rather
-        // than SQLite's default 1,000: each checkpoint costs the writer thread two fsyncs
-        // (with synchronous=full) and a payment dirties about four pages, so the default
-        // stalled every write queued behind it about every 250 payments.
-        conn.execute_batch("PRAGMA wal_autocheckpoint = 4096;")?;
         Ok(Db {
             pool,
             writer: writer::Writer::spawn(conn, point_readers.clone())?,

@@ -96,6 +96,13 @@ impl PointReaders {
     /// Called before the commit's writes are answered.
     pub(super) fn after_commit(&self) {
         self.commits.fetch_add(1, Ordering::AcqRel);
+        self.release_idle();
+    }
+
+    /// Ends every idle connection's snapshot. The writer also calls it before a write
+    /// that should start the WAL over: SQLite starts it over only if no reader still
+    /// reads from it.
+    pub(super) fn release_idle(&self) {
         self.end_idle_snapshots(|_| true);
     }
 
