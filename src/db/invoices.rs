@@ -221,7 +221,8 @@ impl DetailRow<'_> {
 /// What [`with_detail_row`] found.
 pub enum Detail<T> {
     Missing,
-    /// The stored copies were cleared by a write and not yet rendered again: read [`get`].
+    /// The stored copies were cleared by a write and not yet rendered again, or could not
+    /// be rendered: read [`get`].
     Unrendered,
     Rendered(T),
 }
@@ -251,9 +252,10 @@ pub fn with_detail_row<T>(
             rusqlite::types::Type::Null,
         ))
     };
-    let (Some(items_json), Some(payments_json)) =
-        (optional_text(row, 13)?, optional_text(row, 14)?)
-    else {
+    let (Some(items_json), Some(payments_json)) = (
+        optional_text(row, 13)?.filter(|copy| *copy != NOT_RENDERABLE),
+        optional_text(row, 14)?.filter(|copy| *copy != NOT_RENDERABLE),
+    ) else {
         return Ok(Detail::Unrendered);
     };
     let detail = DetailRow {
@@ -305,17 +307,37 @@ pub fn render_details(conn: &Connection, limit: i64) -> Result<usize, AppError> 
     // Only what was cleared: a payment leaves the lines' copy alone.
     for &(id, items_missing, payments_missing) in &pending {
         if items_missing {
-            let items = crate::api::invoices::items_json(&items_of(conn, id)?);
-            conn.prepare_cached("UPDATE invoices SET items_json = ?2 WHERE id = ?1")?
-                .execute(params![id, items])?;
+            let items = items_of(conn, id).map(|items| crate::api::invoices::items_json(&items));
+            store_copy(conn, id, "items_json", items)?;
         }
         if payments_missing {
-            let payments = crate::api::invoices::payments_json(&payments_of(conn, id)?);
-            conn.prepare_cached("UPDATE invoices SET payments_json = ?2 WHERE id = ?1")?
-                .execute(params![id, payments])?;
+            let payments = payments_of(conn, id)
+                .map(|payments| crate::api::invoices::payments_json(&payments));
+            store_copy(conn, id, "payments_json", payments)?;
         }
     }
     Ok(pending.len())
+}
+
+/// Marks a copy that could not be rendered: reads of it use the tables (and report what
+/// is wrong there), and it is not tried again until its rows change.
+const NOT_RENDERABLE: &str = "";
+
+/// Stores a rendered copy. A row that cannot be read back (written by another tool, say)
+/// costs only its own invoice its copy; it must not stop every other invoice's rendering.
+fn store_copy(
+    conn: &Connection,
+    id: i64,
+    column: &str,
+    rendered: Result<String, AppError>,
+) -> Result<(), AppError> {
+    let text = rendered.unwrap_or_else(|err| {
+        tracing::warn!(invoice = id, error = %err, "cannot render an invoice's detail copy");
+        NOT_RENDERABLE.to_string()
+    });
+    conn.prepare_cached(&format!("UPDATE invoices SET {column} = ?2 WHERE id = ?1"))?
+        .execute(params![id, text])?;
+    Ok(())
 }
 
 /// A text column borrowed from the row.

@@ -132,9 +132,12 @@ impl PointReaders {
         })
     }
 
-    fn give_back(&self, reader: PointReader) {
-        if reader.snapshot.is_none() && !reader.conn.is_autocommit() {
-            // A transaction it does not know of, that could not be ended: close it.
+    fn give_back(&self, mut reader: PointReader) {
+        if reader.conn.is_autocommit() {
+            // SQLite ended the transaction itself (some errors roll it back).
+            reader.snapshot = None;
+        } else if reader.snapshot.is_none() {
+            // A transaction it does not know of: closing it is the only safe way out.
             return;
         }
         let mut idle = self.idle_list();
