@@ -216,14 +216,14 @@ fn payment_to_api(payment: store::AppliedPayment) -> InvoicePayment {
 }
 
 /// The `items` array of an invoice's answer, as stored beside the invoice (migration V4).
-pub fn items_json(items: &[store::InvoiceItem]) -> String {
-    let items: Vec<InvoiceItem> = items.iter().cloned().map(item_to_api).collect();
+pub fn items_json(items: Vec<store::InvoiceItem>) -> String {
+    let items: Vec<InvoiceItem> = items.into_iter().map(item_to_api).collect();
     to_json_text(&items)
 }
 
 /// The `payments` array of an invoice's detail answer, as stored beside the invoice.
-pub fn payments_json(payments: &[store::AppliedPayment]) -> String {
-    let payments: Vec<InvoicePayment> = payments.iter().cloned().map(payment_to_api).collect();
+pub fn payments_json(payments: Vec<store::AppliedPayment>) -> String {
+    let payments: Vec<InvoicePayment> = payments.into_iter().map(payment_to_api).collect();
     to_json_text(&payments)
 }
 

@@ -151,7 +151,7 @@ pub fn insert_invoices(
             }
             // In the detail's order: by date, then as recorded.
             applied.sort_by(|a, b| a.payment_date.cmp(&b.payment_date));
-            super::invoices::store_details(&tx, invoice_id, &items, &applied)?;
+            super::invoices::store_details(&tx, invoice_id, items, applied)?;
         }
     }
     // Nothing, unless a copy was missed above; then the rule that renders it is the writer's.

@@ -281,12 +281,6 @@ pub fn with_detail_row<T>(
 const UNRENDERED: &str = "FROM invoices INDEXED BY invoices_unrendered
      WHERE items_json IS NULL OR payments_json IS NULL";
 
-pub fn has_unrendered(conn: &Connection) -> Result<bool, AppError> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT EXISTS (SELECT 1 {UNRENDERED})"))?
-        .query_row([], |row| row.get(0))?)
-}
-
 pub fn count_unrendered(conn: &Connection) -> Result<usize, AppError> {
     let count: i64 = conn
         .prepare_cached(&format!("SELECT COUNT(*) {UNRENDERED}"))?
@@ -307,12 +301,11 @@ pub fn render_details(conn: &Connection, limit: i64) -> Result<usize, AppError> 
     // Only what was cleared: a payment leaves the lines' copy alone.
     for &(id, items_missing, payments_missing) in &pending {
         if items_missing {
-            let items = items_of(conn, id).map(|items| crate::api::invoices::items_json(&items));
+            let items = items_of(conn, id).map(crate::api::invoices::items_json);
             store_copy(conn, id, "items_json", items)?;
         }
         if payments_missing {
-            let payments = payments_of(conn, id)
-                .map(|payments| crate::api::invoices::payments_json(&payments));
+            let payments = payments_of(conn, id).map(crate::api::invoices::payments_json);
             store_copy(conn, id, "payments_json", payments)?;
         }
     }
@@ -592,8 +585,8 @@ pub fn insert_lines(
 pub fn store_details(
     conn: &Connection,
     invoice_id: i64,
-    items: &[InvoiceItem],
-    payments: &[AppliedPayment],
+    items: Vec<InvoiceItem>,
+    payments: Vec<AppliedPayment>,
 ) -> Result<(), AppError> {
     conn.prepare_cached("UPDATE invoices SET items_json = ?2, payments_json = ?3 WHERE id = ?1")?
         .execute(params![

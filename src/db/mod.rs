@@ -212,10 +212,10 @@ fn migrate(conn: &mut Connection) -> Result<(), AppError> {
 fn render_missing_details(conn: &Connection) -> Result<(), AppError> {
     const BATCH: i64 = 5_000;
     const LOG_EVERY: usize = 100_000;
-    if !invoices::has_unrendered(conn)? {
+    let missing = invoices::count_unrendered(conn)?;
+    if missing == 0 {
         return Ok(());
     }
-    let missing = invoices::count_unrendered(conn)?;
     tracing::info!(
         invoices = missing,
         "rendering invoice detail copies (once, after an upgrade)"
