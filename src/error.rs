@@ -24,6 +24,10 @@ pub enum AppError {
     AuthenticationRequired,
     #[error("The API key is not valid or has been revoked.")]
     InvalidApiKey,
+    /// Different keys in different places (the argument names them): which one was meant
+    /// cannot be known, so none is used.
+    #[error("The request carries different API keys in {0}: send one key, in one place.")]
+    ConflictingApiKeys(String),
     #[error("{0}")]
     InsufficientPermissions(String),
     #[error("Rate limit exceeded: retry after {retry_after_secs} seconds.")]
@@ -34,6 +38,8 @@ pub enum AppError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("The request's headers total {size} bytes, over the limit of {limit}: send fewer or shorter headers.")]
+    HeadersTooLarge { size: usize, limit: usize },
     /// The message is logged, never sent: clients see a generic text.
     #[error("internal error: {0}")]
     Internal(String),
@@ -79,13 +85,16 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Validation { .. } => 400,
-            AppError::AuthenticationRequired | AppError::InvalidApiKey => 401,
+            AppError::AuthenticationRequired
+            | AppError::InvalidApiKey
+            | AppError::ConflictingApiKeys(_) => 401,
             AppError::InsufficientPermissions(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::MethodNotAllowed(_) => 405,
             AppError::Conflict { .. } => 409,
             AppError::PayloadTooLarge { .. } => 413,
             AppError::UnsupportedMediaType(_) => 415,
+            AppError::HeadersTooLarge { .. } => 431,
             AppError::RateLimited { .. } => 429,
             AppError::Internal(_) => 500,
         }
@@ -95,13 +104,14 @@ impl AppError {
         match self {
             AppError::Validation { .. } => "VALIDATION_ERROR",
             AppError::AuthenticationRequired => "AUTHENTICATION_REQUIRED",
-            AppError::InvalidApiKey => "INVALID_API_KEY",
+            AppError::InvalidApiKey | AppError::ConflictingApiKeys(_) => "INVALID_API_KEY",
             AppError::InsufficientPermissions(_) => "INSUFFICIENT_PERMISSIONS",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             AppError::Conflict { .. } => "CONFLICT",
             AppError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             AppError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            AppError::HeadersTooLarge { .. } => "HEADERS_TOO_LARGE",
             AppError::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
             AppError::Internal(_) => "INTERNAL_ERROR",
         }

@@ -112,25 +112,53 @@ impl ApiKeyAuth {
     }
 }
 
-fn presented_key(req: &Request) -> Option<String> {
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
+/// The key the request carries, from whichever places carry one. The same key in several
+/// places is fine (the document's own examples send two headers); different keys are
+/// refused rather than resolved by an order no client can see.
+fn presented_key(req: &Request) -> Result<Option<String>, AppError> {
+    let mut found: Vec<(&'static str, String)> = Vec::new();
+    for name in [HEADER_KEY, ALT_HEADER_KEY] {
+        for value in req.headers().get_all(name) {
+            let text = String::from_utf8_lossy(value.as_bytes()).trim().to_string();
+            if !text.is_empty() {
+                found.push((name, text));
+            }
+        }
+    }
+    let pairs: Vec<(String, String)> = req
+        .uri()
+        .query()
+        .and_then(|query| serde_urlencoded::from_str(query).ok())
+        .unwrap_or_default();
+    for (name, value) in pairs {
+        if name == QUERY_KEY && !value.is_empty() {
+            found.push((QUERY_KEY, value));
+        }
+    }
+    let Some((_, first)) = found.first() else {
+        return Ok(None);
     };
-    header(HEADER_KEY)
-        .or_else(|| header(ALT_HEADER_KEY))
-        .or_else(|| {
-            let pairs: Vec<(String, String)> =
-                serde_urlencoded::from_str(req.uri().query()?).ok()?;
-            pairs
-                .into_iter()
-                .find(|(name, _)| name == QUERY_KEY)
-                .map(|(_, value)| value)
-                .filter(|v| !v.is_empty())
+    if found.iter().all(|(_, key)| key == first) {
+        return Ok(Some(first.clone()));
+    }
+    let mut places: Vec<&str> = found.iter().map(|(place, _)| *place).collect();
+    places.dedup();
+    Err(AppError::ConflictingApiKeys(places_text(&places)))
+}
+
+/// `header x-arvalox-api-key and query parameter x_arvalox_api_key`, as a person says it.
+fn places_text(places: &[&str]) -> String {
+    let named: Vec<String> = places
+        .iter()
+        .map(|place| match *place {
+            QUERY_KEY => format!("the query parameter {place}"),
+            header => format!("the {header} header"),
         })
+        .collect();
+    match named.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => named.join(""),
+    }
 }
 
 fn client_ip(req: &Request) -> IpAddr {
@@ -164,8 +192,10 @@ pub async fn authenticate<E: Endpoint>(
     }
     let now = state.clock.now().timestamp().max(0) as u64;
     let ip = client_ip(&req);
-    let Some(secret) = presented_key(&req) else {
-        return Ok(render(&AppError::AuthenticationRequired));
+    let secret = match presented_key(&req) {
+        Ok(Some(secret)) => secret,
+        Ok(None) => return Ok(render(&AppError::AuthenticationRequired)),
+        Err(conflict) => return Ok(render(&conflict)),
     };
     let hash = keys::hash(&secret);
     let key = match state.keys.get(&hash) {

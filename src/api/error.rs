@@ -24,6 +24,7 @@ pub enum ErrorCode {
     Conflict,
     PayloadTooLarge,
     UnsupportedMediaType,
+    HeadersTooLarge,
     RateLimitExceeded,
     InternalError,
 }
@@ -105,6 +106,14 @@ pub fn to_app_error(err: poem::Error) -> AppError {
         };
         return AppError::field(name, param_message(name, &e.reason));
     }
+    // poem's router drops a path segment that does not decode to UTF-8 (`%FF`), and the
+    // operation then finds no id at all. Every path parameter here is an `id`.
+    if err.is::<poem::error::ParsePathError>() {
+        return AppError::field(
+            "id",
+            "must be a whole number (the path segment is not valid percent-encoded text)",
+        );
+    }
     if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         return AppError::field("body", clean_reason(&e.reason));
     }
@@ -178,6 +187,7 @@ fn describe(status: u16) -> &'static str {
         409 => "CONFLICT: a unique value is taken, the resource's state forbids the change, or an Idempotency-Key was reused with a different body.",
         413 => "PAYLOAD_TOO_LARGE: the body is over 1 MiB.",
         415 => "UNSUPPORTED_MEDIA_TYPE: send `Content-Type: application/json`.",
+        431 => "HEADERS_TOO_LARGE: the request's headers total more than 16 KiB.",
         429 => "RATE_LIMIT_EXCEEDED: wait `Retry-After` seconds.",
         _ => "INTERNAL_ERROR: the server failed; no internals are disclosed.",
     }
@@ -246,8 +256,8 @@ macro_rules! error_set {
     };
 }
 
-error_set!(ReadSet, 400, 401, 403, 404, 429, 500);
-error_set!(WriteSet, 400, 401, 403, 404, 409, 413, 415, 429, 500);
+error_set!(ReadSet, 400, 401, 403, 404, 429, 431, 500);
+error_set!(WriteSet, 400, 401, 403, 404, 409, 413, 415, 429, 431, 500);
 
 /// Errors of a GET.
 pub type ReadError = ApiError<ReadSet>;

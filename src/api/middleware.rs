@@ -31,6 +31,27 @@ pub async fn access_log<E: Endpoint>(inner: E, req: Request) -> poem::Result<Res
     Ok(response)
 }
 
+/// Largest total of request headers accepted, in bytes (each counted as `name: value\r\n`).
+pub const HEADER_LIMIT: usize = 16 * 1024;
+
+/// Refuses a request whose headers total more than [`HEADER_LIMIT`] with a 431. (Past
+/// hyper's own buffer, about 400 KB, or past 100 headers, hyper answers 431 itself before
+/// Arvalox sees the request; the README lists those answers.)
+pub async fn limit_headers<E: Endpoint>(inner: E, req: Request) -> poem::Result<Response> {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if size > HEADER_LIMIT {
+        return Ok(render(&AppError::HeadersTooLarge {
+            size,
+            limit: HEADER_LIMIT,
+        }));
+    }
+    Ok(inner.call(req).await?.into_response())
+}
+
 /// Buffers the body up to [`BODY_LIMIT`]: Content-Length is not trusted, a chunked body
 /// is counted as it arrives.
 pub async fn limit_body<E: Endpoint>(inner: E, mut req: Request) -> poem::Result<Response> {
@@ -95,9 +116,17 @@ pub async fn check_idempotency_key<E: Endpoint>(inner: E, req: Request) -> poem:
     Ok(inner.call(req).await?.into_response())
 }
 
-/// Methods served on each route, to answer a 405 with an `Allow` header.
+/// Each route's methods (for a 405's `Allow` header) and the query parameters each of its
+/// operations takes (to refuse the ones it does not), read from the generated spec.
 pub struct RouteTable {
-    routes: Vec<(Vec<String>, String)>,
+    routes: Vec<RouteEntry>,
+}
+
+struct RouteEntry {
+    segments: Vec<String>,
+    allow: String,
+    /// (method, query parameter names); `None` for routes outside the spec, left unchecked.
+    operations: Option<Vec<(String, Vec<String>)>>,
 }
 
 impl RouteTable {
@@ -106,32 +135,67 @@ impl RouteTable {
         let mut routes = Vec::new();
         if let Some(paths) = spec.get("paths").and_then(|p| p.as_object()) {
             for (path, item) in paths {
-                let methods: Vec<String> = item
+                let operations: Vec<(String, Vec<String>)> = item
                     .as_object()
-                    .map(|ops| ops.keys().map(|m| m.to_uppercase()).collect())
-                    .unwrap_or_default();
-                routes.push((segments(&format!("{prefix}{path}")), methods.join(", ")));
+                    .into_iter()
+                    .flatten()
+                    .map(|(method, operation)| (method.to_uppercase(), query_names(operation)))
+                    .collect();
+                let methods: Vec<&str> = operations.iter().map(|(m, _)| m.as_str()).collect();
+                routes.push(RouteEntry {
+                    segments: segments(&format!("{prefix}{path}")),
+                    allow: methods.join(", "),
+                    operations: Some(operations),
+                });
             }
         }
         for (path, methods) in extra {
-            routes.push((segments(path), methods.to_string()));
+            routes.push(RouteEntry {
+                segments: segments(path),
+                allow: methods.to_string(),
+                operations: None,
+            });
         }
         RouteTable { routes }
     }
 
-    pub fn allowed(&self, path: &str) -> Option<&str> {
+    fn find(&self, path: &str) -> Option<&RouteEntry> {
         let wanted = segments(path);
-        self.routes
-            .iter()
-            .find(|(pattern, _)| {
-                pattern.len() == wanted.len()
-                    && pattern
-                        .iter()
-                        .zip(&wanted)
-                        .all(|(p, w)| p.starts_with('{') || p == w)
-            })
-            .map(|(_, methods)| methods.as_str())
+        self.routes.iter().find(|route| {
+            route.segments.len() == wanted.len()
+                && route
+                    .segments
+                    .iter()
+                    .zip(&wanted)
+                    .all(|(p, w)| p.starts_with('{') || p == w)
+        })
     }
+
+    pub fn allowed(&self, path: &str) -> Option<&str> {
+        self.find(path).map(|route| route.allow.as_str())
+    }
+
+    /// The query parameters the operation at `method` and `path` takes, or `None` when no
+    /// documented operation answers there (its 404 or 405 comes first).
+    pub fn query_parameters(&self, method: &str, path: &str) -> Option<&[String]> {
+        let method = if method == "HEAD" { "GET" } else { method };
+        let operations = self.find(path)?.operations.as_ref()?;
+        operations
+            .iter()
+            .find(|(m, _)| m == method)
+            .map(|(_, names)| names.as_slice())
+    }
+}
+
+fn query_names(operation: &serde_json::Value) -> Vec<String> {
+    operation
+        .get("parameters")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+        .filter(|param| param["in"] == "query")
+        .filter_map(|param| param["name"].as_str().map(str::to_string))
+        .collect()
 }
 
 fn segments(path: &str) -> Vec<String> {
@@ -157,6 +221,58 @@ pub async fn allow_header<E: Endpoint>(
         }
     }
     Ok(response)
+}
+
+/// Refuses query parameters the operation does not take, naming each: a misspelt filter
+/// (`stauts=paid`) would otherwise list everything. The API key's own parameter is
+/// accepted everywhere.
+pub async fn refuse_unknown_query<E: Endpoint>(
+    table: std::sync::Arc<RouteTable>,
+    inner: E,
+    req: Request,
+) -> poem::Result<Response> {
+    let unknown = unknown_query_names(&table, &req);
+    if unknown.is_empty() {
+        return Ok(inner.call(req).await?.into_response());
+    }
+    let known = table
+        .query_parameters(req.method().as_str(), req.uri().path())
+        .unwrap_or_default();
+    let takes = if known.is_empty() {
+        "this operation takes no query parameters".to_string()
+    } else {
+        format!("this operation takes: {}", known.join(", "))
+    };
+    let mut errors = crate::error::FieldErrorsBuilder::default();
+    for name in &unknown {
+        errors.add(
+            name,
+            format!("is not a query parameter of this operation; {takes}"),
+        );
+    }
+    match errors.finish() {
+        Err(refused) => Ok(render(&refused)),
+        Ok(()) => Ok(inner.call(req).await?.into_response()),
+    }
+}
+
+fn unknown_query_names(table: &RouteTable, req: &Request) -> Vec<String> {
+    let Some(query) = req.uri().query().filter(|q| !q.is_empty()) else {
+        return Vec::new();
+    };
+    let Some(known) = table.query_parameters(req.method().as_str(), req.uri().path()) else {
+        return Vec::new();
+    };
+    // A query that is not form-encoded at all is left to the operation, which names it.
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+    let mut unknown: Vec<String> = pairs
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| name != super::auth::QUERY_KEY && !known.contains(name))
+        .collect();
+    unknown.sort();
+    unknown.dedup();
+    unknown
 }
 
 /// A panic in a handler answers that request alone with a JSON 500.

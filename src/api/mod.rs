@@ -366,11 +366,14 @@ where
             ("/docs", "GET"),
         ],
     ));
+    let query_table = table.clone();
     routes
         .data(state)
         .catch_all_error(error::catch_all)
+        .around(move |ep, req| middleware::refuse_unknown_query(query_table.clone(), ep, req))
         .around(move |ep, req| middleware::allow_header(table.clone(), ep, req))
         .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .around(middleware::limit_headers)
         .around(middleware::access_log)
         .with(NormalizePath::new(TrailingSlash::Trim))
 }

@@ -539,6 +539,9 @@ impl ParseFromJSON for DecimalOut {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date(pub NaiveDate);
 
+/// Every date in the spec says which dates Arvalox keeps (see `domain::dates`).
+const DATE_DESCRIPTION: &str = "A date, `YYYY-MM-DD`, from 1900-01-01 to 9999-12-31.";
+
 impl Date {
     fn parse_text(text: &str) -> Result<Self, String> {
         let valid_shape = text.len() == 10
@@ -549,9 +552,12 @@ impl Date {
         if !valid_shape {
             return Err(format!("'{text}' is not a date in YYYY-MM-DD form"));
         }
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map(Date)
-            .map_err(|_| format!("'{text}' is not a real calendar date"))
+        let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| format!("'{text}' is not a real calendar date"))?;
+        match crate::domain::dates::range_error(date) {
+            None => Ok(Date(date)),
+            Some(reason) => Err(format!("'{text}' is out of range: {reason}")),
+        }
     }
 }
 
@@ -567,6 +573,7 @@ impl Type for Date {
     fn schema_ref() -> MetaSchemaRef {
         MetaSchemaRef::Inline(Box::new(MetaSchema {
             example: Some(Value::String("2024-01-15".into())),
+            description: Some(DATE_DESCRIPTION),
             ..MetaSchema::new_with_format("string", "date")
         }))
     }

@@ -12,6 +12,7 @@ use super::customers;
 use super::next_sequence;
 use super::sql::{Filter, Page};
 use super::WriteTx;
+use crate::domain::dates;
 use crate::domain::invoice::{
     balance_due, generated_invoice_number, invoice_totals, InvoiceStatus, InvoiceTotals,
     LineAmounts, LineInput,
@@ -103,7 +104,7 @@ pub fn parse_date(text: &str) -> NaiveDate {
 }
 
 pub fn date_text(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
+    dates::to_text(date)
 }
 
 fn from_row(row: &Row) -> rusqlite::Result<Invoice> {
@@ -467,10 +468,16 @@ pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invo
     })?;
     let due_date = match new.due_date {
         Some(due) => due,
-        None => new
-            .issue_date
-            .checked_add_days(chrono::Days::new(terms.max(0) as u64))
-            .ok_or_else(|| AppError::field("issue_date", "is too far in the future"))?,
+        None => dates::add_days(new.issue_date, terms.max(0) as u64).ok_or_else(|| {
+            AppError::field(
+                "issue_date",
+                format!(
+                    "is too late for the customer's {terms}-day payment terms: the due date \
+                     would fall after {}; send an earlier issue_date or a due_date",
+                    dates::to_text(dates::LAST_DATE)
+                ),
+            )
+        })?,
     };
     if due_date < new.issue_date {
         return Err(AppError::field(

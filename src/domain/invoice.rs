@@ -142,9 +142,10 @@ pub fn days_overdue(
     }
 }
 
-/// Invoice numbers generated when the client gives none: `INV-2024-00001`.
+/// Invoice numbers generated when the client gives none: `INV-2024-00001`. The year always
+/// has four digits (supported dates end in 9999; see `domain::dates`).
 pub fn generated_invoice_number(year: i32, sequence: i64) -> String {
-    format!("INV-{year}-{sequence:05}")
+    format!("INV-{year:04}-{sequence:05}")
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Pure business rules: no HTTP, no SQL.
 
 pub mod aging;
+pub mod dates;
 pub mod invoice;
 pub mod keys;
 pub mod money;

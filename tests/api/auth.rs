@@ -244,3 +244,63 @@ async fn revoking_a_key_leaves_other_keys_usable_from_a_throttled_address() {
         refused.status
     );
 }
+
+/// Different keys in different places are refused, naming the places; the same key in
+/// several places is still served.
+#[tokio::test]
+async fn different_keys_in_one_request_are_refused_naming_where_they_were() {
+    let app = TestApp::new().await;
+    let write = app.new_key("default", Scope::Write);
+    let admin = app.key.clone();
+    let with_query = format!("/v1/api-keys?x_arvalox_api_key={admin}");
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [&'a str]);
+    let cases: [Case; 4] = [
+        (
+            "/v1/api-keys",
+            vec![("x-arvalox-api-key", &write), ("X-API-Key", &admin)],
+            &["x-arvalox-api-key header", "X-API-Key header"],
+        ),
+        (
+            &with_query,
+            vec![("x-arvalox-api-key", &write)],
+            &[
+                "x-arvalox-api-key header",
+                "query parameter x_arvalox_api_key",
+            ],
+        ),
+        (
+            &with_query,
+            vec![("X-API-Key", &write)],
+            &["X-API-Key header", "query parameter x_arvalox_api_key"],
+        ),
+        (
+            "/v1/api-keys",
+            vec![("x-arvalox-api-key", &write), ("x-arvalox-api-key", &admin)],
+            &["x-arvalox-api-key header"],
+        ),
+    ];
+    for (path, headers, places) in cases {
+        let reply = app.call(Method::GET, path, None, &headers, None).await;
+        reply.assert_error(401, "INVALID_API_KEY");
+        let detail = reply.body["detail"].as_str().unwrap();
+        for place in places {
+            assert!(detail.contains(place), "{detail} should name {place}");
+        }
+        assert!(
+            !detail.contains(&write) && !detail.contains(&admin),
+            "no secret in {detail}"
+        );
+    }
+
+    let same = app
+        .call(
+            Method::GET,
+            &format!("/v1/ping?x_arvalox_api_key={admin}"),
+            None,
+            &[("x-arvalox-api-key", &admin), ("X-API-Key", &admin)],
+            None,
+        )
+        .await;
+    assert_eq!(same.status, 200, "{}", same.body);
+    assert_eq!(same.body["scope"], "admin");
+}

@@ -17,7 +17,7 @@ fn free_port() -> u16 {
 }
 
 /// One HTTP/1.1 request with `Connection: close`; returns the status and the raw response.
-fn http(
+pub(crate) fn http(
     port: u16,
     method: &str,
     path: &str,
@@ -52,14 +52,14 @@ fn http(
     (status, response)
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
-    key: String,
+    pub(crate) port: u16,
+    pub(crate) key: String,
 }
 
 impl Server {
-    fn start(db: &Path, log: &Path) -> Server {
+    pub(crate) fn start(db: &Path, log: &Path) -> Server {
         Self::start_in(db, log, None)
     }
 
@@ -112,7 +112,7 @@ impl Server {
         String::from_utf8_lossy(&raw).replace('\0', "\n")
     }
 
-    fn stop(mut self) -> std::process::ExitStatus {
+    pub(crate) fn stop(mut self) -> std::process::ExitStatus {
         Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()

@@ -3,7 +3,9 @@
 
 mod auth;
 mod binary;
+mod contract;
 mod customers;
+mod dates;
 mod details;
 mod errors;
 mod helpers;
@@ -14,3 +16,4 @@ mod reports;
 mod seed;
 mod snapshots;
 mod spec;
+mod wire;
