@@ -169,6 +169,11 @@ impl FieldErrorsBuilder {
         self.errors.is_empty()
     }
 
+    /// True when `field` already has an error (so "required" is not said of a bad value).
+    pub fn has(&self, field: &str) -> bool {
+        self.errors.contains_key(field)
+    }
+
     /// Ok when nothing was added, else a 400 whose detail lists the fields.
     pub fn finish(self) -> Result<(), AppError> {
         if self.errors.is_empty() {

@@ -170,7 +170,7 @@ fn merge(
     match update.name.text().patch("name", &mut errors) {
         Some(Some(name)) => base.name = name.trim().to_string(),
         Some(None) => errors.add("name", "This field is required and cannot be null"),
-        None if creating => errors.add("name", "This field is required"),
+        None if creating && !errors.has("name") => errors.add("name", "This field is required"),
         None => {}
     }
     match update
@@ -304,6 +304,10 @@ impl CustomersApi {
     }
 
     /// Create a new customer
+    ///
+    /// `customer_code` is generated (`CUST-00001`…) when absent and must be unique in your
+    /// organization (409 otherwise). New invoices for the customer are due
+    /// `payment_terms_days` after their issue date unless they give a `due_date`.
     #[oai(
         path = "/v1/customers",
         method = "post",
@@ -347,6 +351,9 @@ impl CustomersApi {
     }
 
     /// Get customer details
+    ///
+    /// With `outstanding_balance` and `overdue_balance` as of today. A customer of another
+    /// organization is a 404.
     #[oai(
         path = "/v1/customers/:id",
         method = "get",

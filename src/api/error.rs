@@ -161,9 +161,7 @@ pub fn param_message(name: &str, reason: &str) -> String {
 }
 
 fn clean_reason(reason: &str) -> String {
-    reason
-        .replace("failed to parse \"", "expected ")
-        .replace('"', "'")
+    crate::api::messages::without_type_name(reason.to_string()).replace('"', "'")
 }
 
 /// `catch_all_error` handler: every error leaves as our JSON body.
@@ -180,7 +178,7 @@ pub trait ErrorSet: Send + Sync + 'static {
 
 fn describe(status: u16) -> &'static str {
     match status {
-        400 => "VALIDATION_ERROR: a field, parameter or body is invalid; `field_errors` names each one.",
+        400 => "VALIDATION_ERROR: a field, parameter or body is invalid, or the query carries a parameter this operation does not take; `field_errors` names each one.",
         401 => "AUTHENTICATION_REQUIRED (no key sent) or INVALID_API_KEY (unknown or revoked key).",
         403 => "INSUFFICIENT_PERMISSIONS: the key's scope does not allow this operation.",
         404 => "NOT_FOUND: no such resource in the calling key's organization.",

@@ -14,8 +14,8 @@ use super::types::{Amount, Date, DecimalIn, DecimalOut, Input, JsonBody, Opt};
 use super::{page_bounds, post_write, to_json_text, AppState, Created, Done, Json, Tag};
 use crate::db::invoices::{self as store, Detail, InvoiceFilter, NewInvoice, StatusFilter};
 use crate::domain::invoice::{
-    days_overdue, line_amounts, InvoiceStatus, LineInput, MAX_ITEMS, MAX_QUANTITY_DECIMALS,
-    MAX_TAX_RATE_DECIMALS,
+    days_overdue, line_amounts, InvoiceStatus, LineInput, MAX_ITEMS, MAX_QUANTITY,
+    MAX_QUANTITY_DECIMALS, MAX_TAX_RATE_DECIMALS,
 };
 use crate::domain::keys::Scope;
 use crate::domain::money::Money;
@@ -397,6 +397,12 @@ fn check_line(
     if let Some(q) = quantity {
         if q <= Decimal::ZERO {
             errors.add(field("quantity"), format!("must be more than 0 (got {q})"));
+        }
+        if q > MAX_QUANTITY {
+            errors.add(
+                field("quantity"),
+                format!("must be at most {MAX_QUANTITY} (got {q})"),
+            );
         }
         check_decimals(errors, &field("quantity"), q, MAX_QUANTITY_DECIMALS);
     }

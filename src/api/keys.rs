@@ -152,6 +152,9 @@ impl MetaApi {
     }
 
     /// Test API key authentication
+    ///
+    /// Answers with the calling key's organization, name, prefix and scope: a quick way to
+    /// check that a key works and what it may do. Any scope; counts against the rate limit.
     #[oai(path = "/v1/ping", method = "get", operation_id = "ping")]
     async fn ping(&self, auth: ApiKeyAuth) -> Result<Json<Ping>, ReadError> {
         let ctx = auth.require(Scope::Read)?;
@@ -268,6 +271,10 @@ impl KeysApi {
     }
 
     /// Revoke an API key
+    ///
+    /// A soft delete: the key stops working before this answer is sent, and stays listed
+    /// with its `revoked_at` time so the record of who had access is kept. A key cannot
+    /// revoke itself; revoking a revoked key again changes nothing and answers the key.
     #[oai(
         path = "/v1/api-keys/:id",
         method = "delete",

@@ -6,9 +6,11 @@ pub mod error;
 pub mod invoices;
 pub mod keycache;
 pub mod keys;
+pub mod messages;
 pub mod middleware;
 pub mod payments;
 pub mod reports;
+pub mod spec;
 pub mod types;
 
 use std::marker::PhantomData;
@@ -77,7 +79,8 @@ type Apis = (
 const DESCRIPTION: &str = "Accounts receivable over one SQLite file: customers, invoices, payments, aging and dashboard reports.\n\n\
 Authenticate with an API key in the `x-arvalox-api-key` header (recommended), the `X-API-Key` header, or the `x_arvalox_api_key` query parameter. \
 Money goes out as strings with two decimals (`\"1620.00\"`) and comes in as JSON numbers or strings, read exactly. \
-Every error has the body `{\"detail\", \"error_code\", \"field_errors\"}`. \
+Dates are `YYYY-MM-DD` from 1900-01-01 to 9999-12-31. \
+Every error has the body `{\"detail\", \"error_code\", \"field_errors\"}`; unknown body fields and unknown query parameters are refused by name. \
 Every POST takes an optional `Idempotency-Key` header: a retry with the same key and body returns the first answer and writes nothing. \
 Rate limits apply per key (by default 50 a minute, 1,000 an hour, 10,000 a day); every authenticated response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` for the window nearest exhaustion.";
 
@@ -108,215 +111,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
     )
 }
 
-/// The spec as served and committed: poem-openapi's, completed where it cannot say
-/// enough (see [`finish_spec`]).
-pub fn spec_json() -> String {
-    finish_spec(&api_service().spec())
-}
-
-/// Optional request fields for which `null` is an error rather than "absent" or "clear":
-/// an update cannot blank a customer's name, code or active flag. (A test sends `null` to
-/// every other optional field.)
-const REFUSES_NULL: [(&str, &str); 3] = [
-    ("CustomerUpdate", "name"),
-    ("CustomerUpdate", "customer_code"),
-    ("CustomerUpdate", "is_active"),
-];
-
-/// What the derive macros leave out of the spec, added in one place:
-/// - optional properties may be `null` (and are, in answers), so they are `nullable`,
-///   except the few in [`REFUSES_NULL`];
-/// - request bodies refuse unknown fields, so their schemas (nested ones too) say
-///   `additionalProperties: false`;
-/// - `limit`, `offset` and `Idempotency-Key` carry their bounds.
-fn finish_spec(raw: &str) -> String {
-    use serde_json::{json, Value};
-    let Ok(mut spec) = serde_json::from_str::<Value>(raw) else {
-        return raw.to_string();
-    };
-    let mut request_schemas = Vec::new();
-    if let Some(paths) = spec["paths"].as_object_mut() {
-        for operation in paths
-            .values_mut()
-            .filter_map(Value::as_object_mut)
-            .flat_map(|ops| ops.values_mut())
-        {
-            if let Some(reference) = operation
-                .pointer("/requestBody/content/application~1json/schema/$ref")
-                .and_then(Value::as_str)
-            {
-                request_schemas.push(
-                    reference
-                        .trim_start_matches("#/components/schemas/")
-                        .to_string(),
-                );
-            }
-            // `get_mut`, not indexing: `operation["parameters"]` would insert a `null` there
-            // (invalid OpenAPI) on every operation that has no parameters.
-            let params = operation
-                .get_mut("parameters")
-                .and_then(Value::as_array_mut);
-            for param in params.into_iter().flatten() {
-                let bounds = match param["name"].as_str() {
-                    Some("search") => json!({"maxLength": 200, "pattern": NO_CONTROL_CHARACTERS}),
-                    Some("limit") => json!({"minimum": 1, "maximum": 500, "default": 50}),
-                    Some("offset") => json!({"minimum": 0, "default": 0}),
-                    Some("Idempotency-Key") => {
-                        json!({"minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"})
-                    }
-                    _ => continue,
-                };
-                if let (Some(schema), Some(bounds)) =
-                    (param["schema"].as_object_mut(), bounds.as_object())
-                {
-                    schema.extend(bounds.clone());
-                }
-            }
-        }
-    }
-    let schemas = &mut spec["components"]["schemas"];
-    while let Some(name) = request_schemas.pop() {
-        let Some(schema) = schemas.get_mut(&name) else {
-            continue;
-        };
-        if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
-            continue;
-        }
-        schema["additionalProperties"] = Value::Bool(false);
-        let nested = schema["properties"].to_string();
-        for piece in nested.split("#/components/schemas/").skip(1) {
-            request_schemas.push(piece.split('"').next().unwrap_or_default().to_string());
-        }
-    }
-    for schema in schemas
-        .as_object_mut()
-        .into_iter()
-        .flat_map(|all| all.values_mut())
-    {
-        let title = schema["title"].as_str().unwrap_or_default().to_string();
-        let required: Vec<String> = schema["required"]
-            .as_array()
-            .map(|names| {
-                names
-                    .iter()
-                    .filter_map(|n| n.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
-            continue;
-        };
-        for (name, property) in properties.iter_mut() {
-            if required.contains(name) || REFUSES_NULL.contains(&(title.as_str(), name.as_str())) {
-                continue;
-            }
-            if property.get("$ref").is_some() {
-                *property = json!({"allOf": [property.clone()], "nullable": true});
-            } else {
-                property["nullable"] = Value::Bool(true);
-            }
-        }
-    }
-    for (schema, property, refinement) in PROPERTY_REFINEMENTS {
-        merge_into(
-            &mut spec["components"]["schemas"][schema]["properties"][property],
-            refinement,
-        );
-    }
-    for (schema, property, number, text, example) in DECIMAL_FIELD_BOUNDS {
-        let field = &mut spec["components"]["schemas"][schema]["properties"][property];
-        if let Some(branches) = field.get_mut("anyOf").and_then(Value::as_array_mut) {
-            for branch in branches {
-                match branch["type"].as_str() {
-                    Some("number") => merge_into(branch, number),
-                    Some("string") => branch["pattern"] = json!(text),
-                    _ => {}
-                }
-            }
-            field["example"] = json!(example);
-        }
-    }
-    serde_json::to_string_pretty(&spec).unwrap_or_else(|_| raw.to_string())
-}
-
-fn merge_into(target: &mut serde_json::Value, extra: &str) {
-    if let (Some(target), Ok(serde_json::Value::Object(extra))) =
-        (target.as_object_mut(), serde_json::from_str(extra))
-    {
-        target.extend(extra);
-    }
-}
-
-/// Text fields refuse control characters (see `domain::text`).
-const NO_CONTROL_CHARACTERS: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
-
-/// What a field's type cannot say about it: (schema, property, keywords to add). Addresses
-/// are checked as addresses (`domain::text::check_email`), not only measured.
-const PROPERTY_REFINEMENTS: [(&str, &str, &str); 5] = [
-    (
-        "CustomerCreate",
-        "payment_terms_days",
-        r#"{"minimum": 0, "maximum": 3650}"#,
-    ),
-    (
-        "CustomerUpdate",
-        "payment_terms_days",
-        r#"{"minimum": 0, "maximum": 3650}"#,
-    ),
-    ("Customer", "email", r#"{"format": "email"}"#),
-    ("CustomerCreate", "email", r#"{"format": "email"}"#),
-    ("CustomerUpdate", "email", r#"{"format": "email"}"#),
-];
-
-/// Per-field bounds of the decimal inputs, which share one type (and so one schema
-/// otherwise): (schema, property, number bounds, string pattern, example).
-const DECIMAL_FIELD_BOUNDS: [(&str, &str, &str, &str, &str); 6] = [
-    (
-        "InvoiceItemCreate",
-        "quantity",
-        r#"{"minimum": 0, "exclusiveMinimum": true}"#,
-        r"^[0-9]+(\.[0-9]{1,4})?$",
-        "3",
-    ),
-    (
-        "InvoiceItemCreate",
-        "unit_price",
-        r#"{"minimum": 0}"#,
-        r"^[0-9]+(\.[0-9]{1,4})?$",
-        "150.00",
-    ),
-    (
-        "InvoiceItemCreate",
-        "tax_rate",
-        r#"{"minimum": 0, "maximum": 1}"#,
-        r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$",
-        "0.08",
-    ),
-    (
-        "CustomerCreate",
-        "credit_limit",
-        r#"{"minimum": 0, "maximum": 999999999999.99}"#,
-        MONEY_IN_PATTERN,
-        "5000.00",
-    ),
-    (
-        "CustomerUpdate",
-        "credit_limit",
-        r#"{"minimum": 0, "maximum": 999999999999.99}"#,
-        MONEY_IN_PATTERN,
-        "5000.00",
-    ),
-    (
-        "PaymentCreate",
-        "amount",
-        r#"{"minimum": 0, "exclusiveMinimum": true, "maximum": 999999999999.99}"#,
-        MONEY_IN_PATTERN,
-        "500.00",
-    ),
-];
-
-/// A money input as a string: up to `domain::money`'s largest amount, at most two decimals.
-const MONEY_IN_PATTERN: &str = r"^[0-9]{1,12}(\.[0-9]{1,2})?$";
+pub use spec::spec_json;
 
 /// The whole HTTP application, as `serve` runs it and tests drive it.
 pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {

@@ -262,6 +262,9 @@ impl PaymentsApi {
     }
 
     /// Get payment details
+    ///
+    /// The payment as recorded, with the invoice it was applied to. A payment of another
+    /// organization is a 404.
     #[oai(
         path = "/v1/payments/:id",
         method = "get",

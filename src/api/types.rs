@@ -72,9 +72,12 @@ impl<T: ParseFromJSON, const REQUIRED: bool> ParseFromJSON for Input<T, REQUIRED
         Ok(match value {
             None => Input::Absent,
             Some(Value::Null) => Input::Null,
-            Some(value) => match T::parse_from_json(Some(value)) {
+            Some(value) => match T::parse_from_json(Some(value.clone())) {
                 Ok(parsed) => Input::Value(parsed),
-                Err(err) => Input::Invalid(err.into_message()),
+                Err(err) => Input::Invalid(super::messages::explain_parse_error::<T>(
+                    &value,
+                    err.into_message(),
+                )),
             },
         })
     }
@@ -86,7 +89,7 @@ impl<T: ParseFromParameter, const REQUIRED: bool> ParseFromParameter for Input<T
     fn parse_from_parameter(value: &str) -> ParseResult<Self> {
         Ok(match T::parse_from_parameter(value) {
             Ok(parsed) => Input::Value(parsed),
-            Err(err) => Input::Invalid(err.into_message()),
+            Err(err) => Input::Invalid(super::messages::without_type_name(err.into_message())),
         })
     }
 
@@ -293,7 +296,7 @@ fn decimal_from_json(value: &Value) -> Result<Decimal, String> {
     } else {
         Decimal::from_str_exact(&text)
     };
-    parsed.map_err(|_| format!("'{text}' is not a valid decimal number"))
+    parsed.map_err(|_| super::messages::decimal_error(&text))
 }
 
 pub fn json_kind(value: &Value) -> &'static str {
@@ -542,6 +545,9 @@ pub struct Date(pub NaiveDate);
 /// Every date in the spec says which dates Arvalox keeps (see `domain::dates`).
 const DATE_DESCRIPTION: &str = "A date, `YYYY-MM-DD`, from 1900-01-01 to 9999-12-31.";
 
+/// The supported range's years (1900–9999), months and days, as far as a pattern can say.
+const DATE_PATTERN: &str = "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+
 impl Date {
     fn parse_text(text: &str) -> Result<Self, String> {
         let valid_shape = text.len() == 10
@@ -574,6 +580,7 @@ impl Type for Date {
         MetaSchemaRef::Inline(Box::new(MetaSchema {
             example: Some(Value::String("2024-01-15".into())),
             description: Some(DATE_DESCRIPTION),
+            pattern: Some(DATE_PATTERN.into()),
             ..MetaSchema::new_with_format("string", "date")
         }))
     }

@@ -6,6 +6,8 @@ use rust_decimal::Decimal;
 use super::money::{Money, MoneyError};
 
 pub const MAX_ITEMS: usize = 500;
+/// The largest quantity on a line: 999,999,999.9999 (nine digits and four decimals).
+pub const MAX_QUANTITY: Decimal = Decimal::from_parts(1_316_134_911, 2_328, 0, false, 4);
 /// Decimals allowed in a quantity or a unit price.
 pub const MAX_QUANTITY_DECIMALS: u32 = 4;
 /// Decimals allowed in a tax rate (a fraction: 0.08875 is 8.875%).
@@ -150,6 +152,11 @@ pub fn generated_invoice_number(year: i32, sequence: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_largest_quantity_is_nine_digits_and_four_decimals() {
+        assert_eq!(super::MAX_QUANTITY.to_string(), "999999999.9999");
+    }
+
     use super::*;
     use std::str::FromStr;
 

@@ -87,3 +87,170 @@ async fn a_malformed_path_id_is_named_as_the_id_whatever_made_it_malformed() {
         assert!(fields.get("body").is_none(), "{path}: {}", reply.body);
     }
 }
+
+/// Words of the implementation that must never reach a client's error message.
+const INTERNAL_WORDS: [&str; 14] = [
+    "int64",
+    "int32",
+    "integer(",
+    "string(",
+    "number(",
+    "Decimal",
+    "NaiveDate",
+    "failed to parse",
+    "Input<",
+    "Text<",
+    "ParseError",
+    "i64",
+    "u64",
+    "Vec<",
+];
+
+/// Every field of every request body, given values of every wrong kind: each refusal names
+/// the field in the API's own words, and a huge number is called too large.
+#[tokio::test]
+async fn every_field_error_speaks_the_apis_words() {
+    let app = TestApp::new().await;
+    let spec: Value = serde_json::from_str(&arvalox::api::spec_json()).unwrap();
+    let customer = app.customer("Acme").await;
+    let invoice = app
+        .invoice(customer, "100.00", "2024-02-01", "2024-03-01")
+        .await;
+    let item = serde_json::json!({"description": "Work", "quantity": 1, "unit_price": "10.00"});
+    let invoice_body = serde_json::json!({"customer_id": customer, "items": [item]});
+    let bodies: [(&str, Method, String, Value); 6] = [
+        (
+            "CustomerCreate",
+            Method::POST,
+            "/v1/customers".into(),
+            serde_json::json!({"name": "N"}),
+        ),
+        (
+            "CustomerUpdate",
+            Method::PUT,
+            format!("/v1/customers/{customer}"),
+            serde_json::json!({}),
+        ),
+        (
+            "InvoiceCreate",
+            Method::POST,
+            "/v1/invoices".into(),
+            invoice_body.clone(),
+        ),
+        (
+            "InvoiceItemCreate",
+            Method::POST,
+            "/v1/invoices".into(),
+            invoice_body,
+        ),
+        (
+            "PaymentCreate",
+            Method::POST,
+            "/v1/payments".into(),
+            serde_json::json!({"customer_id": customer, "invoice_id": invoice, "amount": "1.00", "payment_method": "cash"}),
+        ),
+        (
+            "ApiKeyCreate",
+            Method::POST,
+            "/v1/api-keys".into(),
+            serde_json::json!({"name": "k"}),
+        ),
+    ];
+    let wrong: Vec<Value> = [
+        r#""x""#,
+        "1.5",
+        "true",
+        "{}",
+        "[]",
+        "-7",
+        "1e400",
+        r#""1e400""#,
+        "123456789012345678901234567890",
+        r#""0.0000000000000000000000000000001""#,
+    ]
+    .iter()
+    .map(|text| serde_json::from_str(text).unwrap())
+    .collect();
+    let mut refused = 0;
+    for (schema, method, path, valid) in &bodies {
+        let properties = spec["components"]["schemas"][schema]["properties"]
+            .as_object()
+            .unwrap();
+        for (field, property) in properties {
+            let decimal = property.get("anyOf").is_some();
+            for value in &wrong {
+                let mut body = valid.clone();
+                match *schema {
+                    "InvoiceItemCreate" => body["items"][0][field] = value.clone(),
+                    _ => body[field] = value.clone(),
+                }
+                let reply = app
+                    .call(
+                        method.clone(),
+                        path,
+                        Some(&app.key),
+                        &[],
+                        Some(&body.to_string()),
+                    )
+                    .await;
+                if reply.status != 400 {
+                    continue;
+                }
+                refused += 1;
+                let text = reply.body.to_string();
+                for word in INTERNAL_WORDS {
+                    assert!(!text.contains(word), "{schema}.{field} = {value}: {text}");
+                }
+                let huge =
+                    value.to_string().contains("e400") || value.to_string().starts_with("1234");
+                if decimal && huge {
+                    assert!(
+                        text.contains("too large"),
+                        "{schema}.{field} = {value}: {text}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(refused > 150, "only {refused} refusals");
+}
+
+/// The same for query parameters, on every operation that takes any.
+#[tokio::test]
+async fn every_query_parameter_error_speaks_the_apis_words() {
+    let app = TestApp::new().await;
+    let spec: Value = serde_json::from_str(&arvalox::api::spec_json()).unwrap();
+    let mut refused = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(parameters) = item["get"]["parameters"].as_array() else {
+            continue;
+        };
+        for parameter in parameters.iter().filter(|p| p["in"] == "query") {
+            let name = parameter["name"].as_str().unwrap();
+            for value in [
+                "x",
+                "1e400",
+                "99999999999999999999999",
+                "-1",
+                "1.5",
+                "%FF",
+                "0000-01-01",
+            ] {
+                let reply = app.get(&format!("{path}?{name}={value}")).await;
+                if reply.status != 400 {
+                    continue;
+                }
+                refused += 1;
+                let text = reply.body.to_string();
+                assert!(
+                    reply.body["field_errors"][name].is_array(),
+                    "{path}?{name}={value}: {text}"
+                );
+                for word in INTERNAL_WORDS {
+                    assert!(!text.contains(word), "{path}?{name}={value}: {text}");
+                }
+            }
+        }
+    }
+    assert!(refused > 50, "only {refused} refusals");
+}

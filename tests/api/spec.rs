@@ -193,7 +193,7 @@ async fn every_nullable_request_field_accepts_null() {
     let mut tried = 0;
     for schema in REQUEST_BODIES {
         for (field, property) in schemas[schema]["properties"].as_object().unwrap() {
-            if property["nullable"] != true {
+            if !is_nullable(property) {
                 continue;
             }
             let invoice = app
@@ -221,7 +221,99 @@ async fn every_nullable_request_field_accepts_null() {
             tried += 1;
         }
     }
-    assert!(tried >= 15, "only {tried} nullable request fields");
+    assert!(tried >= 19, "only {tried} nullable request fields");
+}
+
+/// `nullable` on the property, or on every branch of its `anyOf`.
+fn is_nullable(property: &Value) -> bool {
+    property["nullable"] == true
+        || property["anyOf"]
+            .as_array()
+            .is_some_and(|branches| branches.iter().all(|b| b["nullable"] == true))
+}
+
+/// Every `nullable` and `$ref` in the document, found by walking it.
+fn walk<'a>(value: &'a Value, at: String, found: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(map) => {
+            found.push((at.clone(), value));
+            for (key, child) in map {
+                walk(child, format!("{at}/{key}"), found);
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                walk(child, format!("{at}/{index}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What strict readers need (found by spectral and openapi-python-client): no
+/// `allOf: [$ref, {description}]`, `nullable` only beside a `type`, a contact and a server,
+/// a description on every operation, and every enforced limit in the schema.
+#[test]
+fn the_spec_reads_strictly_as_openapi_3_0_and_carries_its_limits() {
+    let spec: Value = serde_json::from_str(&arvalox::api::spec_json()).unwrap();
+    let mut objects = Vec::new();
+    walk(&spec, String::new(), &mut objects);
+    for (at, object) in &objects {
+        assert!(object.get("allOf").is_none(), "allOf at {at}");
+        if object.get("nullable").is_some() {
+            assert!(object["type"].is_string(), "nullable without type at {at}");
+        }
+        if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            assert!(spec["components"]["schemas"].get(name).is_some(), "{at}");
+            assert_eq!(
+                object.as_object().unwrap().len(),
+                1,
+                "siblings of $ref at {at}"
+            );
+        }
+    }
+    assert!(spec["info"]["contact"]["name"].is_string());
+    assert_eq!(spec["servers"][0]["url"], "/");
+    assert!(spec["servers"][0]["description"].is_string());
+    for (path, method, operation) in operations(&spec) {
+        let description = operation["description"].as_str().unwrap_or_default();
+        assert!(description.len() > 20, "{method} {path} has no description");
+    }
+    let schemas = &spec["components"]["schemas"];
+    let items = &schemas["InvoiceCreate"]["properties"]["items"];
+    assert_eq!(
+        (items["minItems"].as_i64(), items["maxItems"].as_i64()),
+        (Some(1), Some(500))
+    );
+    let line = &schemas["InvoiceItemCreate"]["properties"];
+    for (field, maximum, pattern) in [
+        ("quantity", "999999999.9999", r"^[0-9]{1,9}(\.[0-9]{1,4})?$"),
+        (
+            "unit_price",
+            "999999999999.99",
+            r"^[0-9]{1,12}(\.[0-9]{1,4})?$",
+        ),
+    ] {
+        assert_eq!(
+            line[field]["anyOf"][0]["maximum"].to_string(),
+            maximum,
+            "{field}"
+        );
+        assert_eq!(line[field]["anyOf"][1]["pattern"], pattern, "{field}");
+    }
+    let issue_date = &schemas["InvoiceCreate"]["properties"]["issue_date"];
+    assert!(issue_date["description"]
+        .as_str()
+        .unwrap()
+        .contains("1900-01-01 to 9999-12-31"));
+    assert!(issue_date["pattern"]
+        .as_str()
+        .unwrap()
+        .starts_with("^(19[0-9]{2}|[2-9][0-9]{3})"));
+    let status = &schemas["InvoiceCreate"]["properties"]["status"];
+    assert_eq!(status["enum"], serde_json::json!(["draft", "sent"]));
+    assert_eq!(status["nullable"], true);
 }
 
 /// The decimal inputs share one type; each field still documents its own range.

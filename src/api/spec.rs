@@ -1,0 +1,351 @@
+//! The spec as served and committed: poem-openapi's output, completed in one place where
+//! its derive macros cannot say enough (bounds, nullability, `additionalProperties`), and
+//! reshaped where generated clients and linters read it strictly (OpenAPI 3.0.3).
+
+use serde_json::{json, Value};
+
+use super::api_service;
+
+/// The spec as served and committed: poem-openapi's, completed where it cannot say
+/// enough (see [`finish_spec`]).
+pub fn spec_json() -> String {
+    finish_spec(&api_service().spec())
+}
+
+/// Optional request fields for which `null` is an error rather than "absent" or "clear":
+/// an update cannot blank a customer's name, code or active flag. (A test sends `null` to
+/// every other optional field.)
+const REFUSES_NULL: [(&str, &str); 3] = [
+    ("CustomerUpdate", "name"),
+    ("CustomerUpdate", "customer_code"),
+    ("CustomerUpdate", "is_active"),
+];
+
+/// What the derive macros leave out of the spec, added in one place:
+/// - the document's contact and server;
+/// - optional properties may be `null` (and are, in answers), so they are `nullable`,
+///   except the few in [`REFUSES_NULL`];
+/// - request bodies refuse unknown fields, so their schemas (nested ones too) say
+///   `additionalProperties: false`;
+/// - parameters and properties carry the bounds the server enforces;
+/// - enum fields are written inline, not as `allOf: [$ref, {description}]`, which
+///   openapi-python-client cannot read and OpenAPI 3.0 cannot make nullable.
+fn finish_spec(raw: &str) -> String {
+    let Ok(mut spec) = serde_json::from_str::<Value>(raw) else {
+        return raw.to_string();
+    };
+    describe_document(&mut spec);
+    let request_schemas = bound_parameters(&mut spec);
+    close_request_schemas(&mut spec["components"]["schemas"], request_schemas);
+    inline_enum_properties(&mut spec["components"]["schemas"]);
+    drop_unused_enums(&mut spec);
+    mark_optional_properties_nullable(&mut spec["components"]["schemas"]);
+    for (schema, property, refinement) in PROPERTY_REFINEMENTS {
+        merge_into(
+            &mut spec["components"]["schemas"][schema]["properties"][property],
+            refinement,
+        );
+    }
+    bound_decimal_fields(&mut spec["components"]["schemas"]);
+    state_the_date_range(&mut spec);
+    serde_json::to_string_pretty(&spec).unwrap_or_else(|_| raw.to_string())
+}
+
+/// Who answers for the API, and where it is served: from the same origin as the spec
+/// (a relative URL, so Swagger UI's "Try it out" works on any host and port).
+fn describe_document(spec: &mut Value) {
+    spec["info"]["contact"] = json!({"name": "The operator of this Arvalox server"});
+    spec["info"]["license"] = json!({"name": "MIT", "url": "https://opensource.org/licenses/MIT"});
+    spec["servers"] = json!([{
+        "url": "/",
+        "description": "The server that serves this document; every operation's path starts with /v1 (or is /health)."
+    }]);
+}
+
+/// Adds the bounds of `search`, `limit`, `offset` and `Idempotency-Key`, and returns the
+/// request body schemas.
+fn bound_parameters(spec: &mut Value) -> Vec<String> {
+    let mut request_schemas = Vec::new();
+    let Some(paths) = spec["paths"].as_object_mut() else {
+        return request_schemas;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|ops| ops.values_mut())
+    {
+        if let Some(reference) = operation
+            .pointer("/requestBody/content/application~1json/schema/$ref")
+            .and_then(Value::as_str)
+        {
+            request_schemas.push(
+                reference
+                    .trim_start_matches("#/components/schemas/")
+                    .to_string(),
+            );
+        }
+        // `get_mut`, not indexing: `operation["parameters"]` would insert a `null` there
+        // (invalid OpenAPI) on every operation that has no parameters.
+        let params = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut);
+        for param in params.into_iter().flatten() {
+            let bounds = match param["name"].as_str() {
+                Some("search") => json!({"maxLength": 200, "pattern": NO_CONTROL_CHARACTERS}),
+                Some("limit") => json!({"minimum": 1, "maximum": 500, "default": 50}),
+                Some("offset") => json!({"minimum": 0, "default": 0}),
+                Some("Idempotency-Key") => {
+                    json!({"minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"})
+                }
+                _ => continue,
+            };
+            if let (Some(schema), Some(bounds)) =
+                (param["schema"].as_object_mut(), bounds.as_object())
+            {
+                schema.extend(bounds.clone());
+            }
+        }
+    }
+    request_schemas
+}
+
+/// `additionalProperties: false` on every request body schema and the schemas nested in it.
+fn close_request_schemas(schemas: &mut Value, mut request_schemas: Vec<String>) {
+    while let Some(name) = request_schemas.pop() {
+        let Some(schema) = schemas.get_mut(&name) else {
+            continue;
+        };
+        if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
+            continue;
+        }
+        schema["additionalProperties"] = Value::Bool(false);
+        let nested = schema["properties"].to_string();
+        for piece in nested.split("#/components/schemas/").skip(1) {
+            request_schemas.push(piece.split('"').next().unwrap_or_default().to_string());
+        }
+    }
+}
+
+/// An enum property that carries its own description (`allOf: [$ref, {description}]`) or
+/// may be null gets the enum written in place; a plain required `$ref` stays shared.
+fn inline_enum_properties(schemas: &mut Value) {
+    let Some(all) = schemas.as_object() else {
+        return;
+    };
+    let enums: std::collections::HashMap<String, Value> = all
+        .iter()
+        .filter(|(_, schema)| schema.get("enum").is_some())
+        .map(|(name, schema)| (format!("#/components/schemas/{name}"), schema.clone()))
+        .collect();
+    for schema in schemas
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|all| all.values_mut())
+    {
+        let required = schema["required"].clone();
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (name, property) in properties.iter_mut() {
+            let is_required = required
+                .as_array()
+                .is_some_and(|names| names.iter().any(|n| n == name.as_str()));
+            if property.get("$ref").is_none() || !is_required {
+                inline_enum(property, &enums);
+            }
+        }
+    }
+}
+
+/// Drops enum schemas that nothing in the document refers to any more.
+fn drop_unused_enums(spec: &mut Value) {
+    let text = spec.to_string();
+    if let Some(all) = spec["components"]["schemas"].as_object_mut() {
+        all.retain(|name, schema| {
+            let reference = format!("\"#/components/schemas/{name}\"");
+            schema.get("enum").is_none() || text.contains(&reference)
+        });
+    }
+}
+
+/// Writes the enum `property` refers to in its place, keeping the property's description.
+fn inline_enum(property: &mut Value, enums: &std::collections::HashMap<String, Value>) {
+    let reference = property
+        .get("$ref")
+        .or_else(|| property.pointer("/allOf/0/$ref"))
+        .and_then(Value::as_str)
+        .and_then(|reference| enums.get(reference));
+    if let Some(target) = reference {
+        let description = property
+            .get("description")
+            .or_else(|| target.get("description"))
+            .cloned();
+        let mut inline = json!({"type": target["type"], "enum": target["enum"]});
+        if let Some(description) = description {
+            inline["description"] = description;
+        }
+        *property = inline;
+    }
+}
+
+/// Optional properties may be `null`. OpenAPI 3.0 reads `nullable` only beside a `type`,
+/// so a property that is a choice of types (`anyOf`) says it in each branch.
+fn mark_optional_properties_nullable(schemas: &mut Value) {
+    for schema in schemas
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|all| all.values_mut())
+    {
+        let title = schema["title"].as_str().unwrap_or_default().to_string();
+        let required: Vec<String> = schema["required"]
+            .as_array()
+            .map(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (name, property) in properties.iter_mut() {
+            if required.contains(name) || REFUSES_NULL.contains(&(title.as_str(), name.as_str())) {
+                continue;
+            }
+            match property.get_mut("anyOf").and_then(Value::as_array_mut) {
+                Some(branches) => {
+                    for branch in branches {
+                        branch["nullable"] = Value::Bool(true);
+                    }
+                }
+                None => property["nullable"] = Value::Bool(true),
+            }
+        }
+    }
+}
+
+/// Every date says which dates Arvalox keeps, also where a field's own description took
+/// the place of the date type's.
+fn state_the_date_range(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.get("format").and_then(Value::as_str) == Some("date") {
+                let said = map.get("description").and_then(Value::as_str).unwrap_or("");
+                if !said.contains(crate::domain::dates::RANGE_TEXT) {
+                    let range = format!("From {}.", crate::domain::dates::RANGE_TEXT);
+                    let text = if said.is_empty() {
+                        range
+                    } else {
+                        format!("{said} {range}")
+                    };
+                    map.insert("description".into(), Value::String(text));
+                }
+            }
+            map.values_mut().for_each(state_the_date_range);
+        }
+        Value::Array(items) => items.iter_mut().for_each(state_the_date_range),
+        _ => {}
+    }
+}
+
+/// Each decimal input's own range, in both of its forms (number and string).
+fn bound_decimal_fields(schemas: &mut Value) {
+    for (schema, property, number, text, example) in DECIMAL_FIELD_BOUNDS {
+        let field = &mut schemas[schema]["properties"][property];
+        if let Some(branches) = field.get_mut("anyOf").and_then(Value::as_array_mut) {
+            for branch in branches {
+                match branch["type"].as_str() {
+                    Some("number") => merge_into(branch, number),
+                    Some("string") => branch["pattern"] = json!(text),
+                    _ => {}
+                }
+            }
+            field["example"] = json!(example);
+        }
+    }
+}
+
+fn merge_into(target: &mut Value, extra: &str) {
+    if let (Some(target), Ok(Value::Object(extra))) =
+        (target.as_object_mut(), serde_json::from_str(extra))
+    {
+        target.extend(extra);
+    }
+}
+
+/// Text fields refuse control characters (see `domain::text`).
+const NO_CONTROL_CHARACTERS: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// What a field's type cannot say about it: (schema, property, keywords to add). Addresses
+/// are checked as addresses (`domain::text::check_email`), not only measured.
+const PROPERTY_REFINEMENTS: [(&str, &str, &str); 6] = [
+    (
+        "InvoiceCreate",
+        "items",
+        r#"{"minItems": 1, "maxItems": 500}"#,
+    ),
+    (
+        "CustomerCreate",
+        "payment_terms_days",
+        r#"{"minimum": 0, "maximum": 3650}"#,
+    ),
+    (
+        "CustomerUpdate",
+        "payment_terms_days",
+        r#"{"minimum": 0, "maximum": 3650}"#,
+    ),
+    ("Customer", "email", r#"{"format": "email"}"#),
+    ("CustomerCreate", "email", r#"{"format": "email"}"#),
+    ("CustomerUpdate", "email", r#"{"format": "email"}"#),
+];
+
+/// Per-field bounds of the decimal inputs, which share one type (and so one schema
+/// otherwise): (schema, property, number bounds, string pattern, example).
+const DECIMAL_FIELD_BOUNDS: [(&str, &str, &str, &str, &str); 6] = [
+    (
+        "InvoiceItemCreate",
+        "quantity",
+        r#"{"minimum": 0, "exclusiveMinimum": true, "maximum": 999999999.9999}"#,
+        r"^[0-9]{1,9}(\.[0-9]{1,4})?$",
+        "3",
+    ),
+    (
+        "InvoiceItemCreate",
+        "unit_price",
+        r#"{"minimum": 0, "maximum": 999999999999.99}"#,
+        r"^[0-9]{1,12}(\.[0-9]{1,4})?$",
+        "150.00",
+    ),
+    (
+        "InvoiceItemCreate",
+        "tax_rate",
+        r#"{"minimum": 0, "maximum": 1}"#,
+        r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$",
+        "0.08",
+    ),
+    (
+        "CustomerCreate",
+        "credit_limit",
+        r#"{"minimum": 0, "maximum": 999999999999.99}"#,
+        MONEY_IN_PATTERN,
+        "5000.00",
+    ),
+    (
+        "CustomerUpdate",
+        "credit_limit",
+        r#"{"minimum": 0, "maximum": 999999999999.99}"#,
+        MONEY_IN_PATTERN,
+        "5000.00",
+    ),
+    (
+        "PaymentCreate",
+        "amount",
+        r#"{"minimum": 0, "exclusiveMinimum": true, "maximum": 999999999999.99}"#,
+        MONEY_IN_PATTERN,
+        "500.00",
+    ),
+];
+
+/// A money input as a string: up to `domain::money`'s largest amount, at most two decimals.
+const MONEY_IN_PATTERN: &str = r"^[0-9]{1,12}(\.[0-9]{1,2})?$";
