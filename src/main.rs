@@ -251,6 +251,7 @@ fn seed_demo(
     }
     let started = std::time::Instant::now();
     let as_of = as_of.unwrap_or_else(|| SystemClock.today());
+    arvalox::seed::check_as_of(as_of).map_err(anyhow::Error::msg)?;
     let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut progress = |done: u64, total: u64| {
         if on_terminal {

@@ -16,6 +16,23 @@ use crate::domain::payment::PaymentMethod;
 /// How far back the book reaches.
 pub const HISTORY_DAYS: u64 = 3 * 365;
 
+/// Customers' payment terms, drawn with these weights; the last is the longest.
+const TERMS: [i64; 6] = [15, 30, 30, 30, 45, 60];
+
+/// Refuses an `as_of` whose book would leave the supported dates: its invoices are issued
+/// up to [`HISTORY_DAYS`] before it and fall due up to the longest of [`TERMS`] after it.
+pub fn check_as_of(as_of: NaiveDate) -> Result<(), String> {
+    let first = as_of.checked_sub_days(Days::new(HISTORY_DAYS));
+    let last = crate::domain::dates::add_days(as_of, TERMS[TERMS.len() - 1] as u64);
+    match (first, last) {
+        (Some(first), Some(_)) if crate::domain::dates::is_supported(first) => Ok(()),
+        _ => Err(format!(
+            "--as-of {as_of} leaves no room for three years of invoices before it and their due dates after it: Arvalox keeps dates from {}",
+            crate::domain::dates::RANGE_TEXT
+        )),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SeedCustomer {
     pub code: String,
@@ -115,7 +132,7 @@ impl Generator {
             .map(|n| {
                 let word = COMPANY_WORDS[self.rng.gen_range(0..COMPANY_WORDS.len())];
                 let kind = COMPANY_KINDS[self.rng.gen_range(0..COMPANY_KINDS.len())];
-                let terms = [15, 30, 30, 30, 45, 60][self.rng.gen_range(0..6)];
+                let terms = TERMS[self.rng.gen_range(0..TERMS.len())];
                 self.terms.push(terms);
                 SeedCustomer {
                     code: format!("CUST-{n:05}"),
@@ -244,6 +261,16 @@ impl Generator {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_book_must_fit_inside_the_supported_dates() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert!(super::check_as_of(day(2026, 11, 1)).is_ok());
+        assert!(super::check_as_of(day(1903, 1, 1)).is_ok());
+        assert!(super::check_as_of(day(1902, 12, 1)).is_err());
+        assert!(super::check_as_of(day(9999, 10, 31)).is_ok());
+        assert!(super::check_as_of(day(9999, 12, 31)).is_err());
+    }
+
     use super::*;
 
     #[test]
