@@ -24,11 +24,21 @@ binary="$root/target/release/arvalox"
 port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$binary" serve --db "$work/ar.db" --bind "127.0.0.1:$port" >"$work/serve.out" 2>"$work/serve.log" &
 server=$!
-for _ in $(seq 100); do
-    grep -q '^ *arv_' "$work/serve.out" 2>/dev/null && curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
+# The first start prints an admin key; the server answers once it is listening.
+key=""
+for _ in $(seq 200); do
+    key="$(grep -m1 '^ *arv_' "$work/serve.out" 2>/dev/null | tr -d ' ' || true)"
+    if [ -n "$key" ] && "$venv/bin/python" -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/health', timeout=1)" 2>/dev/null; then
+        break
+    fi
+    key=""
     sleep 0.1
 done
-key="$(grep -m1 '^ *arv_' "$work/serve.out" | tr -d ' ')"
+if [ -z "$key" ]; then
+    echo "the server did not start; its output and log:" >&2
+    cat "$work/serve.out" "$work/serve.log" >&2
+    exit 1
+fi
 
 ARVALOX_URL="http://127.0.0.1:$port" ARVALOX_KEY="$key" PYTHONPATH="$work" \
     "$venv/bin/python" "$root/examples/generated-client/flow.py"

@@ -131,8 +131,9 @@ fn presented_key(req: &Request) -> Result<Option<String>, AppError> {
         .and_then(|query| serde_urlencoded::from_str(query).ok())
         .unwrap_or_default();
     for (name, value) in pairs {
+        let value = value.trim();
         if name == QUERY_KEY && !value.is_empty() {
-            found.push((QUERY_KEY, value));
+            found.push((QUERY_KEY, value.to_string()));
         }
     }
     let Some((_, first)) = found.first() else {

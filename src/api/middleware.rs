@@ -268,7 +268,10 @@ fn unknown_query_names(table: &RouteTable, req: &Request) -> Vec<String> {
     let mut unknown: Vec<String> = pairs
         .into_iter()
         .map(|(name, _)| name)
-        .filter(|name| name != super::auth::QUERY_KEY && !known.contains(name))
+        .filter(|name| {
+            // `?` alone or a stray `&` leave an empty name: no parameter at all.
+            !name.is_empty() && name != super::auth::QUERY_KEY && !known.contains(name)
+        })
         .collect();
     unknown.sort();
     unknown.dedup();

@@ -130,11 +130,13 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     });
     let swagger = poem::endpoint::make_sync(move |_| poem::web::Html(swagger.clone()));
     let auth_state = state.clone();
-    // The body limit and panic capture sit inside authentication, so their answers are
-    // rate-limited and carry the rate-limit headers like any other.
+    // The body limit, the query check and panic capture sit inside authentication, so
+    // their answers are rate-limited and carry the rate-limit headers like any other.
+    let query_table = Arc::new(route_table());
     let api = service
         .around(middleware::limit_body)
         .around(middleware::check_idempotency_key)
+        .around(move |ep, req| middleware::refuse_unknown_query(query_table.clone(), ep, req))
         .with(CatchPanic::new().with_handler(middleware::panic_response))
         .around(move |ep, req| auth::authenticate(auth_state.clone(), ep, req));
     let routes = Route::new()
@@ -145,14 +147,11 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     with_middleware(routes, state)
 }
 
-/// The cross-cutting layers every route runs behind, innermost first: body limit, shared
-/// state, error rendering, `Allow` on 405, panic capture, access log, trailing-slash trim.
-pub fn with_middleware<E>(routes: E, state: Arc<AppState>) -> impl Endpoint<Output = Response>
-where
-    E: Endpoint + 'static,
-{
+/// Every route with its methods and query parameters, from the spec, plus the routes
+/// outside it.
+fn route_table() -> middleware::RouteTable {
     let spec: serde_json::Value = serde_json::from_str(&spec_json()).unwrap_or_default();
-    let table = Arc::new(middleware::RouteTable::from_spec(
+    middleware::RouteTable::from_spec(
         &spec,
         "",
         &[
@@ -160,12 +159,19 @@ where
             ("/openapi.yaml", "GET"),
             ("/docs", "GET"),
         ],
-    ));
-    let query_table = table.clone();
+    )
+}
+
+/// The cross-cutting layers every route runs behind, innermost first: shared state, error
+/// rendering, `Allow` on 405, panic capture, header limit, access log, trailing-slash trim.
+pub fn with_middleware<E>(routes: E, state: Arc<AppState>) -> impl Endpoint<Output = Response>
+where
+    E: Endpoint + 'static,
+{
+    let table = Arc::new(route_table());
     routes
         .data(state)
         .catch_all_error(error::catch_all)
-        .around(move |ep, req| middleware::refuse_unknown_query(query_table.clone(), ep, req))
         .around(move |ep, req| middleware::allow_header(table.clone(), ep, req))
         .with(CatchPanic::new().with_handler(middleware::panic_response))
         .around(middleware::limit_headers)

@@ -72,13 +72,16 @@ impl<T: ParseFromJSON, const REQUIRED: bool> ParseFromJSON for Input<T, REQUIRED
         Ok(match value {
             None => Input::Absent,
             Some(Value::Null) => Input::Null,
-            Some(value) => match T::parse_from_json(Some(value.clone())) {
-                Ok(parsed) => Input::Value(parsed),
-                Err(err) => Input::Invalid(super::messages::explain_parse_error::<T>(
-                    &value,
-                    err.into_message(),
-                )),
-            },
+            Some(value) => {
+                let found = json_kind(&value);
+                match T::parse_from_json(Some(value)) {
+                    Ok(parsed) => Input::Value(parsed),
+                    Err(err) => Input::Invalid(super::messages::explain_parse_error::<T>(
+                        found,
+                        err.into_message(),
+                    )),
+                }
+            }
         })
     }
 }

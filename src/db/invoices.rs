@@ -459,13 +459,9 @@ fn number_taken(conn: &Connection, org: i64, number: &str) -> Result<bool, AppEr
         .is_some())
 }
 
-pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invoice, AppError> {
-    let terms = customers::payment_terms_days(tx, org, new.customer_id)?.ok_or_else(|| {
-        AppError::field(
-            "customer_id",
-            format!("customer {} does not exist", new.customer_id),
-        )
-    })?;
+/// The invoice's due date: the one given, or the issue date plus the customer's terms,
+/// which must stay inside the supported dates; never before the issue date.
+fn due_date_of(new: &NewInvoice, terms: i64) -> Result<NaiveDate, AppError> {
     let due_date = match new.due_date {
         Some(due) => due,
         None => dates::add_days(new.issue_date, terms.max(0) as u64).ok_or_else(|| {
@@ -488,6 +484,17 @@ pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invo
             ),
         ));
     }
+    Ok(due_date)
+}
+
+pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invoice, AppError> {
+    let terms = customers::payment_terms_days(tx, org, new.customer_id)?.ok_or_else(|| {
+        AppError::field(
+            "customer_id",
+            format!("customer {} does not exist", new.customer_id),
+        )
+    })?;
+    let due_date = due_date_of(&new, terms)?;
     let amounts: Vec<LineAmounts> = new.lines.iter().map(|(_, amounts)| *amounts).collect();
     let totals: InvoiceTotals = invoice_totals(&amounts)
         .map_err(|err| AppError::field("items", format!("invoice total {err}")))?;

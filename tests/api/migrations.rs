@@ -41,7 +41,7 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
 }
 
 /// Takes the file back to schema version 1: the summary tables (V2), the open-invoice
-/// index (V3) and the detail copies (V4) gone and unrecorded. (V2's other index changes
+/// index (V3) and the detail copies (V4) gone and unrecorded (V5 only repairs dates). (V2's other index changes
 /// need no undoing: it drops and recreates those indexes by name.)
 fn back_to_version_1(path: &std::path::Path) {
     Connection::open(path)
@@ -60,7 +60,7 @@ fn back_to_version_1(path: &std::path::Path) {
              DROP TRIGGER payments_update_clears;
              ALTER TABLE invoices DROP COLUMN items_json;
              ALTER TABLE invoices DROP COLUMN payments_json;
-             DELETE FROM refinery_schema_history WHERE version IN (2, 3, 4);",
+             DELETE FROM refinery_schema_history WHERE version IN (2, 3, 4, 5);",
         )
         .unwrap();
 }
@@ -134,4 +134,38 @@ async fn upgrading_a_version_1_book_backfills_the_report_summaries() {
     assert_eq!(summaries(&path), maintained);
     assert_eq!(app.get("/v1/reports/dashboard").await.body, dashboard);
     assert_eq!(app.get("/v1/reports/aging").await.body, aging);
+}
+
+/// A due date an earlier version derived past 9999-12-31 ('+10000-01-30') is brought back
+/// to the last supported day on upgrade, so aging counts the invoice again.
+#[tokio::test]
+async fn upgrading_repairs_due_dates_derived_past_the_last_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let app = TestApp::on_file(dir, &path, Limits::OFF, "9999-12-31").await;
+    let acme = app.customer("Acme").await;
+    let late = app
+        .invoice(acme, "100.00", "9999-12-31", "9999-12-31")
+        .await;
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(&format!(
+            "UPDATE invoices SET due_date = '+10000-01-30' WHERE id = {late};
+             DELETE FROM refinery_schema_history WHERE version = 5;"
+        ))
+        .unwrap();
+    let before = app.get("/v1/reports/aging").await.body;
+    assert_eq!(before["totals"]["total"], "0.00", "the defect: {before}");
+
+    drop(Db::open(&path, Synchronous::Full).unwrap());
+    let due: String = Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT due_date FROM invoices WHERE id = ?1", [late], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(due, "9999-12-31");
+    let after = app.get("/v1/reports/aging").await.body;
+    assert_eq!(after["totals"]["current"], "100.00", "{after}");
+    assert_eq!(after["totals"]["total"], "100.00");
 }
