@@ -8,3 +8,31 @@ pub mod error;
 pub mod net;
 pub mod ratelimit;
 pub mod seed;
+
+#[cfg(test)]
+mod layers {
+    /// Dependencies point one way, `api` → `db` → `domain`: storage never reaches up into
+    /// HTTP, and the rules reach neither.
+    #[test]
+    fn storage_and_rules_never_reach_up() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        for (folder, forbidden) in [
+            ("db", &["crate::api", "poem"][..]),
+            (
+                "domain",
+                &["crate::api", "crate::db", "poem", "rusqlite"][..],
+            ),
+        ] {
+            let mut files = 0;
+            for entry in std::fs::read_dir(root.join(folder)).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                for word in forbidden {
+                    assert!(!text.contains(word), "{} mentions {word}", path.display());
+                }
+                files += 1;
+            }
+            assert!(files >= 5, "{folder}: {files} files");
+        }
+    }
+}

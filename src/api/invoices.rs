@@ -215,18 +215,6 @@ fn payment_to_api(payment: store::AppliedPayment) -> InvoicePayment {
     }
 }
 
-/// The `items` array of an invoice's answer, as stored beside the invoice (migration V4).
-pub fn items_json(items: Vec<store::InvoiceItem>) -> String {
-    let items: Vec<InvoiceItem> = items.into_iter().map(item_to_api).collect();
-    to_json_text(&items)
-}
-
-/// The `payments` array of an invoice's detail answer, as stored beside the invoice.
-pub fn payments_json(payments: Vec<store::AppliedPayment>) -> String {
-    let payments: Vec<InvoicePayment> = payments.into_iter().map(payment_to_api).collect();
-    to_json_text(&payments)
-}
-
 /// The detail answer written from one stored row: the bytes serializing [`Invoice`] gives
 /// (a test compares the two over a seeded book), without building an `Invoice` first.
 pub fn detail_text(row: &store::DetailRow, today: chrono::NaiveDate) -> String {

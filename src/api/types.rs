@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::domain::display::serialize_display;
 use crate::domain::money::Money;
 use crate::error::{AppError, FieldErrorsBuilder};
 
@@ -517,16 +518,12 @@ impl serde::Serialize for DecimalOut {
 impl DecimalOut {
     /// Without trailing zeros: `10`, `0.08`.
     pub fn plain(value: Decimal) -> Self {
-        DecimalOut(value.normalize())
+        DecimalOut(crate::domain::detail::plain_decimal(value))
     }
 
     /// With at least two decimals, like a price: `150.00`, `0.335`.
     pub fn price(value: Decimal) -> Self {
-        let mut value = value.normalize();
-        if value.scale() < 2 {
-            value.rescale(2);
-        }
-        DecimalOut(value)
+        DecimalOut(crate::domain::detail::price_decimal(value))
     }
 }
 
@@ -625,53 +622,6 @@ impl serde::Serialize for Date {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // NaiveDate's Display is ISO 8601 (`2024-01-15`).
         serialize_display(&self.0, serializer)
-    }
-}
-
-/// Serializes a short `Display` value as a JSON string. It is formatted into a stack
-/// buffer first: serde's `collect_str` escapes each formatter piece separately, which
-/// made amounts and dates the costliest part of writing an invoice.
-fn serialize_display<T: std::fmt::Display, S: serde::Serializer>(
-    value: &T,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    let mut text = ShortText::default();
-    if std::fmt::write(&mut text, format_args!("{value}")).is_ok() {
-        serializer.serialize_str(text.as_str())
-    } else {
-        serializer.collect_str(value)
-    }
-}
-
-/// A string of at most 64 bytes on the stack; writing more fails.
-struct ShortText {
-    bytes: [u8; 64],
-    len: usize,
-}
-
-impl Default for ShortText {
-    fn default() -> Self {
-        ShortText {
-            bytes: [0; 64],
-            len: 0,
-        }
-    }
-}
-
-impl ShortText {
-    fn as_str(&self) -> &str {
-        // Only whole `&str`s are ever copied in, so the bytes are always UTF-8.
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
-    }
-}
-
-impl std::fmt::Write for ShortText {
-    fn write_str(&mut self, piece: &str) -> std::fmt::Result {
-        let end = self.len + piece.len();
-        let target = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        target.copy_from_slice(piece.as_bytes());
-        self.len = end;
-        Ok(())
     }
 }
 

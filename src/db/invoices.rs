@@ -13,33 +13,14 @@ use super::next_sequence;
 use super::sql::{Filter, Page};
 use super::WriteTx;
 use crate::domain::dates;
+use crate::domain::detail;
+pub use crate::domain::detail::{AppliedPayment, InvoiceItem};
 use crate::domain::invoice::{
     balance_due, generated_invoice_number, invoice_totals, InvoiceStatus, InvoiceTotals,
     LineAmounts, LineInput,
 };
 use crate::domain::money::Money;
 use crate::error::AppError;
-
-#[derive(Debug, Clone)]
-pub struct InvoiceItem {
-    pub id: i64,
-    pub description: String,
-    pub quantity: Decimal,
-    pub unit_price: Decimal,
-    pub tax_rate: Decimal,
-    pub line_subtotal: Money,
-    pub line_tax: Money,
-    pub line_total: Money,
-}
-
-#[derive(Debug, Clone)]
-pub struct AppliedPayment {
-    pub payment_id: i64,
-    pub amount: Money,
-    pub payment_date: String,
-    pub payment_method: String,
-    pub reference_number: Option<String>,
-}
 
 #[derive(Debug, Clone)]
 pub struct Invoice {
@@ -289,6 +270,22 @@ pub fn count_unrendered(conn: &Connection) -> Result<usize, AppError> {
     Ok(count as usize)
 }
 
+/// Clears every stored detail copy when the file's copies were written in another format
+/// than this binary's ([`detail::DETAIL_FORMAT`]), so they are written again (see
+/// `render_details`); returns whether it did. Runs in the caller's transaction.
+pub fn clear_copies_of_another_format(conn: &Connection) -> Result<bool, AppError> {
+    let stored: i64 = conn
+        .prepare_cached("SELECT version FROM detail_copy_format")?
+        .query_row([], |row| row.get(0))?;
+    if stored == detail::DETAIL_FORMAT {
+        return Ok(false);
+    }
+    conn.execute_batch("UPDATE invoices SET items_json = NULL, payments_json = NULL")?;
+    conn.prepare_cached("UPDATE detail_copy_format SET version = ?1")?
+        .execute([detail::DETAIL_FORMAT])?;
+    Ok(true)
+}
+
 /// Renders up to `limit` missing detail copies (new invoices, and invoices whose lines or
 /// payments changed: the triggers of migration V4 clear their copies); returns how many.
 /// Writers call it before they commit, so a committed invoice is normally rendered.
@@ -302,11 +299,11 @@ pub fn render_details(conn: &Connection, limit: i64) -> Result<usize, AppError> 
     // Only what was cleared: a payment leaves the lines' copy alone.
     for &(id, items_missing, payments_missing) in &pending {
         if items_missing {
-            let items = items_of(conn, id).map(crate::api::invoices::items_json);
+            let items = items_of(conn, id).map(|items| detail::items_json(&items));
             store_copy(conn, id, "items_json", items)?;
         }
         if payments_missing {
-            let payments = payments_of(conn, id).map(crate::api::invoices::payments_json);
+            let payments = payments_of(conn, id).map(|payments| detail::payments_json(&payments));
             store_copy(conn, id, "payments_json", payments)?;
         }
     }
@@ -605,8 +602,8 @@ pub fn store_details(
     conn.prepare_cached("UPDATE invoices SET items_json = ?2, payments_json = ?3 WHERE id = ?1")?
         .execute(params![
             invoice_id,
-            crate::api::invoices::items_json(items),
-            crate::api::invoices::payments_json(payments)
+            detail::items_json(&items),
+            detail::payments_json(&payments)
         ])?;
     Ok(())
 }

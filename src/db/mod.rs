@@ -114,6 +114,7 @@ impl Db {
         })?;
         configure(&conn, synchronous)?;
         migrate(&mut conn)?;
+        clear_copies_of_another_format(&conn)?;
         render_missing_details(&conn)?;
         let manager =
             SqliteConnectionManager::file(path).with_init(move |conn| configure(conn, synchronous));
@@ -204,6 +205,25 @@ fn migrate(conn: &mut Connection) -> Result<(), AppError> {
         tracing::info!(migration = %migration, "applied database migration");
     }
     Ok(())
+}
+
+/// Clears the detail copies when they were written in another format than this binary's,
+/// so that [`render_missing_details`] writes them again.
+fn clear_copies_of_another_format(conn: &Connection) -> Result<(), AppError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    match invoices::clear_copies_of_another_format(conn) {
+        Ok(cleared) => {
+            conn.execute_batch("COMMIT")?;
+            if cleared {
+                tracing::info!("invoice detail copies are of another format: writing them again");
+            }
+            Ok(())
+        }
+        Err(err) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(err)
+        }
+    }
 }
 
 /// Renders the detail copies a book has not got yet: after the upgrade that adds them

@@ -2,6 +2,8 @@
 
 pub mod aging;
 pub mod dates;
+pub mod detail;
+pub mod display;
 pub mod invoice;
 pub mod keys;
 pub mod money;

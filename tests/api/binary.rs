@@ -121,6 +121,14 @@ impl Server {
     }
 }
 
+/// A test that fails before `stop` must not leave its server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn http_ok(port: u16) -> Option<()> {
     TcpStream::connect(("127.0.0.1", port)).ok().map(|_| ())
 }

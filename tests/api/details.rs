@@ -233,3 +233,54 @@ async fn one_unrenderable_invoice_does_not_stop_the_others() {
     drop(Db::open(&path, Synchronous::Full).unwrap());
     assert_eq!(unrendered(&path), 0);
 }
+
+/// Copies written in another format than this binary's are written again when the file
+/// opens: an old-format copy (here, one that lacks its lines) never outlives an upgrade.
+#[tokio::test]
+async fn copies_of_another_format_are_written_again_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let app = TestApp::on_file(dir, &path, Limits::OFF, AS_OF).await;
+    let acme = app.customer("Acme").await;
+    let invoice = app.invoice(acme, "10.00", "2026-01-05", "2026-02-04").await;
+    assert_eq!(
+        app.pay(acme, invoice, "4.00", "2026-01-10").await.status,
+        StatusCode::CREATED
+    );
+    let current = |path: &std::path::Path| -> (String, String, i64) {
+        Connection::open(path)
+            .unwrap()
+            .query_row(
+                "SELECT items_json, payments_json, (SELECT version FROM detail_copy_format)
+                 FROM invoices WHERE id = ?1",
+                [invoice],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .unwrap()
+    };
+    let written = current(&path);
+    assert_eq!(written.2, arvalox::domain::detail::DETAIL_FORMAT);
+    assert!(
+        written.0.contains(r#""line_total":"10.00""#),
+        "{}",
+        written.0
+    );
+
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "UPDATE invoices SET items_json = '[]', payments_json = '[]';
+             UPDATE detail_copy_format SET version = 0;",
+        )
+        .unwrap();
+    drop(Db::open(&path, Synchronous::Full).unwrap());
+    assert_eq!(current(&path), written);
+
+    // The same format leaves copies alone: opening again rewrites nothing.
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("UPDATE invoices SET payments_json = '[]'")
+        .unwrap();
+    drop(Db::open(&path, Synchronous::Full).unwrap());
+    assert_eq!(current(&path).1, "[]");
+}

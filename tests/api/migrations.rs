@@ -41,7 +41,8 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
 }
 
 /// Takes the file back to schema version 1: the summary tables (V2), the open-invoice
-/// index (V3) and the detail copies (V4) gone and unrecorded (V5 only repairs dates). (V2's other index changes
+/// index (V3), the detail copies (V4) and their format (V6) gone and unrecorded (V5 only
+/// repairs dates). (V2's other index changes
 /// need no undoing: it drops and recreates those indexes by name.)
 fn back_to_version_1(path: &std::path::Path) {
     Connection::open(path)
@@ -60,7 +61,8 @@ fn back_to_version_1(path: &std::path::Path) {
              DROP TRIGGER payments_update_clears;
              ALTER TABLE invoices DROP COLUMN items_json;
              ALTER TABLE invoices DROP COLUMN payments_json;
-             DELETE FROM refinery_schema_history WHERE version IN (2, 3, 4, 5);",
+             DROP TABLE detail_copy_format;
+             DELETE FROM refinery_schema_history WHERE version IN (2, 3, 4, 5, 6);",
         )
         .unwrap();
 }
@@ -151,7 +153,8 @@ async fn upgrading_repairs_due_dates_derived_past_the_last_date() {
         .unwrap()
         .execute_batch(&format!(
             "UPDATE invoices SET due_date = '+10000-01-30' WHERE id = {late};
-             DELETE FROM refinery_schema_history WHERE version = 5;"
+             DROP TABLE detail_copy_format;
+             DELETE FROM refinery_schema_history WHERE version IN (5, 6);"
         ))
         .unwrap();
     let before = app.get("/v1/reports/aging").await.body;

@@ -1,0 +1,153 @@
+//! An invoice's detail: its lines and the payments applied to it, and how they are written
+//! as the `items` and `payments` arrays of the detail answer. Storage keeps that text beside
+//! each invoice (migration V4) and reads it back verbatim, so the format is versioned: a
+//! book whose copies carry another [`DETAIL_FORMAT`] has them written again when it opens.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::money::Money;
+
+/// The version of the stored `items` and `payments` text. Change it whenever the text an
+/// unchanged invoice would be written as changes (a new field, another number format).
+pub const DETAIL_FORMAT: i64 = 1;
+
+/// A line of an invoice, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvoiceItem {
+    pub id: i64,
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub tax_rate: Decimal,
+    pub line_subtotal: Money,
+    pub line_tax: Money,
+    pub line_total: Money,
+}
+
+/// A payment as applied to one invoice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppliedPayment {
+    pub payment_id: i64,
+    pub amount: Money,
+    pub payment_date: String,
+    pub payment_method: String,
+    pub reference_number: Option<String>,
+}
+
+/// A quantity or tax rate as written out: its digits without trailing zeros (`10`, `0.08`).
+pub fn plain_decimal(value: Decimal) -> Decimal {
+    value.normalize()
+}
+
+/// A unit price as written out: at least two decimals (`150.00`, `0.335`).
+pub fn price_decimal(value: Decimal) -> Decimal {
+    let mut value = value.normalize();
+    if value.scale() < 2 {
+        value.rescale(2);
+    }
+    value
+}
+
+/// The `items` array of an invoice's detail answer.
+pub fn items_json(items: &[InvoiceItem]) -> String {
+    let view: Vec<ItemView> = items
+        .iter()
+        .map(|item| ItemView {
+            id: item.id,
+            description: &item.description,
+            quantity: Shown(plain_decimal(item.quantity)),
+            unit_price: Shown(price_decimal(item.unit_price)),
+            tax_rate: Shown(plain_decimal(item.tax_rate)),
+            line_subtotal: Shown(item.line_subtotal),
+            line_tax: Shown(item.line_tax),
+            line_total: Shown(item.line_total),
+        })
+        .collect();
+    json_text(&view)
+}
+
+/// The `payments` array of an invoice's detail answer.
+pub fn payments_json(payments: &[AppliedPayment]) -> String {
+    let view: Vec<PaymentView> = payments
+        .iter()
+        .map(|payment| PaymentView {
+            payment_id: payment.payment_id,
+            amount: Shown(payment.amount),
+            payment_date: &payment.payment_date,
+            payment_method: &payment.payment_method,
+            reference_number: payment.reference_number.as_deref(),
+        })
+        .collect();
+    json_text(&view)
+}
+
+fn json_text<T: Serialize>(value: &T) -> String {
+    // Serializing plain structs of strings and numbers cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct ItemView<'a> {
+    id: i64,
+    description: &'a str,
+    quantity: Shown<Decimal>,
+    unit_price: Shown<Decimal>,
+    tax_rate: Shown<Decimal>,
+    line_subtotal: Shown<Money>,
+    line_tax: Shown<Money>,
+    line_total: Shown<Money>,
+}
+
+#[derive(Serialize)]
+struct PaymentView<'a> {
+    payment_id: i64,
+    amount: Shown<Money>,
+    payment_date: &'a str,
+    payment_method: &'a str,
+    reference_number: Option<&'a str>,
+}
+
+/// A value written as the JSON string of its `Display` form (`"150.00"`).
+struct Shown<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        super::display::serialize_display(&self.0, serializer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_payments_are_written_as_the_detail_answer_shows_them() {
+        let item = InvoiceItem {
+            id: 7,
+            description: "Consulting \"A\"".into(),
+            quantity: Decimal::new(1000, 2),
+            unit_price: Decimal::new(150, 0),
+            tax_rate: Decimal::new(800, 4),
+            line_subtotal: Money::from_minor(150_000),
+            line_tax: Money::from_minor(12_000),
+            line_total: Money::from_minor(162_000),
+        };
+        assert_eq!(
+            items_json(&[item]),
+            r#"[{"id":7,"description":"Consulting \"A\"","quantity":"10","unit_price":"150.00","tax_rate":"0.08","line_subtotal":"1500.00","line_tax":"120.00","line_total":"1620.00"}]"#
+        );
+        let payment = AppliedPayment {
+            payment_id: 3,
+            amount: Money::from_minor(50_000),
+            payment_date: "2024-01-20".into(),
+            payment_method: "bank_transfer".into(),
+            reference_number: None,
+        };
+        assert_eq!(
+            payments_json(&[payment]),
+            r#"[{"payment_id":3,"amount":"500.00","payment_date":"2024-01-20","payment_method":"bank_transfer","reference_number":null}]"#
+        );
+        assert_eq!(price_decimal(Decimal::new(3350, 4)).to_string(), "0.335");
+    }
+}
