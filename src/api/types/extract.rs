@@ -1,0 +1,300 @@
+//! `JsonBody<T>`: the strict request body extractor (malformed JSON, non-objects, unknown
+//! and duplicate fields refused by name) and the body hash for Idempotency-Key comparisons.
+
+use poem::{Request, RequestBody};
+use poem_openapi::payload::{ParsePayload, Payload};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::types::{ParseFromJSON, Type};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::input::json_kind;
+use crate::error::{AppError, FieldErrorsBuilder};
+
+// ---------------------------------------------------------------------------------------
+// JsonBody<T>: the request body extractor. Malformed JSON, a non-object body and unknown
+// fields (at any depth) are 400s naming what is wrong; fields themselves are `Input<_>`.
+
+pub struct JsonBody<T> {
+    pub value: T,
+    /// SHA-256 of the body as parsed, for Idempotency-Key comparisons.
+    pub hash: String,
+    /// Unknown fields found in the body; handlers add their own findings and answer all at once.
+    unknown_fields: FieldErrorsBuilder,
+}
+
+impl<T> JsonBody<T> {
+    /// The body's value and an error collector that already names its unknown fields.
+    pub fn into_parts(self) -> (T, FieldErrorsBuilder, String) {
+        (self.value, self.unknown_fields, self.hash)
+    }
+}
+
+impl<T: Type> Payload for JsonBody<T> {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        matches!(content_type.parse::<mime::Mime>(), Ok(mime) if mime.type_() == "application"
+            && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")))
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let data = <Vec<u8> as poem::FromRequest>::from_request(request, body).await?;
+        if data.iter().all(u8::is_ascii_whitespace) {
+            return Err(
+                AppError::field("body", "A JSON object is required as the request body").into(),
+            );
+        }
+        let value = parse_strict(&data)?;
+        if !value.is_object() {
+            return Err(AppError::field(
+                "body",
+                format!("must be a JSON object, not {}", json_kind(&value)),
+            )
+            .into());
+        }
+        let registry = schemas_of::<T>();
+        let mut errors = FieldErrorsBuilder::new();
+        unknown_fields(&registry, &T::schema_ref(), &value, "", &mut errors);
+        let hash = hex::encode(Sha256::digest(canonical(&value).as_bytes()));
+        let parsed = T::parse_from_json(Some(value))
+            .map_err(|err| AppError::field("body", err.into_message()))?;
+        Ok(JsonBody {
+            value: parsed,
+            hash,
+            unknown_fields: errors,
+        })
+    }
+}
+
+/// The body with object keys sorted at every depth: a retry that reorders fields is the
+/// same request.
+fn canonical(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
+}
+
+/// Parses JSON, refusing duplicate keys: `{"amount": 1, "amount": 900}` must not quietly
+/// mean 900.
+fn parse_strict(data: &[u8]) -> Result<Value, AppError> {
+    let value: Value = serde_json::from_slice(data)
+        .map_err(|err| AppError::field("body", format!("Malformed JSON: {err}")))?;
+    let mut deserializer = serde_json::Deserializer::from_slice(data);
+    if let Err(err) = serde::de::DeserializeSeed::deserialize(NoDuplicates, &mut deserializer) {
+        let message = err.to_string();
+        let name = message
+            .strip_prefix("duplicate field `")
+            .and_then(|rest| rest.split('`').next())
+            .unwrap_or("body");
+        return Err(AppError::field(
+            name,
+            "appears more than once in the body; send each field once",
+        ));
+    }
+    Ok(value)
+}
+
+/// Walks a JSON document only to find an object with a repeated key.
+struct NoDuplicates;
+
+impl<'de> serde::de::DeserializeSeed<'de> for NoDuplicates {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicates {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            map.next_value_seed(NoDuplicates)?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(NoDuplicates)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// The schemas a body type registers, built once per type (they never change at run time).
+fn schemas_of<T: Type>() -> std::sync::Arc<Registry> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static BY_TYPE: OnceLock<Mutex<HashMap<&'static str, Arc<Registry>>>> = OnceLock::new();
+    let mut table = BY_TYPE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    table
+        .entry(std::any::type_name::<T>())
+        .or_insert_with(|| {
+            let mut registry = Registry::new();
+            T::register(&mut registry);
+            Arc::new(registry)
+        })
+        .clone()
+}
+
+fn resolve<'a>(registry: &'a Registry, schema: &'a MetaSchemaRef) -> Option<&'a MetaSchema> {
+    match schema {
+        MetaSchemaRef::Reference(name) => registry.schemas.get(name),
+        MetaSchemaRef::Inline(inline) => match inline.all_of.first() {
+            Some(first) if inline.properties.is_empty() => resolve(registry, first),
+            _ => Some(inline),
+        },
+    }
+}
+
+fn unknown_fields(
+    registry: &Registry,
+    schema: &MetaSchemaRef,
+    value: &Value,
+    path: &str,
+    errors: &mut FieldErrorsBuilder,
+) {
+    let Some(meta) = resolve(registry, schema) else {
+        return;
+    };
+    match value {
+        Value::Object(object) if meta.ty == "object" && !meta.properties.is_empty() => {
+            for (key, child) in object {
+                let field = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match meta.properties.iter().find(|(name, _)| name == key) {
+                    Some((_, child_schema)) => {
+                        unknown_fields(registry, child_schema, child, &field, errors)
+                    }
+                    None => errors.add(
+                        field,
+                        format!(
+                            "Unknown field '{key}'; allowed fields are: {}",
+                            meta.properties
+                                .iter()
+                                .map(|(name, _)| *name)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ),
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = meta.items.as_deref() {
+                for (index, item) in items.iter().enumerate() {
+                    unknown_fields(
+                        registry,
+                        item_schema,
+                        item,
+                        &format!("{path}[{index}]"),
+                        errors,
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+impl<'a, T: Type + ParseFromJSON> poem_openapi::ApiExtractor<'a> for JsonBody<T> {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] =
+        &[poem_openapi::ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <Self as Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        Some(poem_openapi::registry::MetaRequest {
+            description: None,
+            content: vec![poem_openapi::registry::MetaMediaType {
+                content_type: <Self as Payload>::CONTENT_TYPE,
+                schema: <Self as Payload>::schema_ref(),
+            }],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        match request.content_type() {
+            Some(content_type) if Self::check_content_type(content_type) => {
+                <Self as ParsePayload>::from_request(request, body).await
+            }
+            Some(content_type) => Err(AppError::UnsupportedMediaType(format!(
+                "Content-Type '{content_type}' is not supported: send application/json."
+            ))
+            .into()),
+            None => Err(AppError::UnsupportedMediaType(
+                "The Content-Type header is missing: send application/json.".into(),
+            )
+            .into()),
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Wire types shared by every resource, one kind per file: field wrappers that let a
+//! handler name every bad field at once (`input`), text (`text`), exact money and decimals
+//! (`money`), dates (`date`), and the strict JSON body extractor (`extract`).
+
+mod date;
+mod extract;
+mod input;
+mod money;
+mod text;
+
+pub use date::*;
+pub use extract::*;
+pub use input::*;
+pub use money::*;
+pub use text::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::display::serialize_display;
+    use crate::domain::money::Money;
+    use chrono::NaiveDate;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn short_values_serialize_as_their_display_text() {
+        let amount = Amount(Money::from_minor(-162_005));
+        assert_eq!(serde_json::to_string(&amount).unwrap(), r#""-1620.05""#);
+        let rate = DecimalOut::plain(Decimal::new(8875, 5));
+        assert_eq!(serde_json::to_string(&rate).unwrap(), r#""0.08875""#);
+        for (mantissa, scale) in [
+            (0, 0),
+            (0, 2),
+            (-0, 3),
+            (5, 0),
+            (5, 4),
+            (-5, 4),
+            (150, 2),
+            (-150, 2),
+            (123_456_789, 3),
+            (i64::MAX, 28),
+            (i64::MIN, 10),
+            (1, 28),
+        ] {
+            let value = Decimal::new(mantissa, scale);
+            assert_eq!(
+                serde_json::to_string(&DecimalOut(value)).unwrap(),
+                format!("\"{value}\""),
+                "{mantissa}e-{scale}"
+            );
+        }
+        let max = Decimal::MAX;
+        assert_eq!(
+            serde_json::to_string(&DecimalOut(max)).unwrap(),
+            format!("\"{max}\"")
+        );
+        let negative_zero = -Decimal::new(0, 2);
+        assert_eq!(
+            serde_json::to_string(&DecimalOut(negative_zero)).unwrap(),
+            format!("\"{negative_zero}\"")
+        );
+        for (y, m, d) in [
+            (2024, 2, 29),
+            (1, 1, 1),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 3, 4),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(
+                serde_json::to_string(&Date(date)).unwrap(),
+                format!("\"{date}\""),
+                "{date}"
+            );
+        }
+        // Longer than the stack buffer: still whole.
+        let long = "x".repeat(100);
+        assert_eq!(
+            serde_json::to_string(&SerializeDisplay(&long)).unwrap(),
+            format!("\"{long}\"")
+        );
+    }
+
+    struct SerializeDisplay<'a>(&'a str);
+
+    impl serde::Serialize for SerializeDisplay<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serialize_display(&self.0, serializer)
+        }
+    }
+}
