@@ -16,10 +16,12 @@ pub trait Clock: Send + Sync + 'static {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // the one place that reads the machine's clock
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
 
+    #[allow(clippy::disallowed_methods)] // the one place that reads the machine's date
     fn today(&self) -> NaiveDate {
         chrono::Local::now().date_naive()
     }

@@ -33,17 +33,18 @@ impl Limits {
         per_day: 0,
     };
 
-    /// (limit, window length in seconds) of every window that is on.
-    fn windows(&self) -> impl Iterator<Item = (usize, u32, u64)> {
+    /// (limit, window length in seconds) of the three windows, in the order the counters
+    /// keep them; a limit of 0 is a window that is off.
+    fn all_windows(&self) -> [(u32, u64); 3] {
         [
             (self.per_minute, 60),
             (self.per_hour, 3600),
             (self.per_day, 86400),
         ]
-        .into_iter()
-        .enumerate()
-        .filter(|(_, (limit, _))| *limit > 0)
-        .map(|(index, (limit, seconds))| (index, limit, seconds))
+    }
+
+    fn any_on(&self) -> bool {
+        self.all_windows().iter().any(|(limit, _)| *limit > 0)
     }
 }
 
@@ -96,24 +97,29 @@ impl RateLimiter {
     /// Counts one request for `key_id` at `now` (epoch seconds), unless a window is full.
     /// `None` when every window is off.
     pub fn check(&self, key_id: i64, now: u64) -> Option<Decision> {
-        let windows: Vec<_> = self.limits.windows().collect();
-        if windows.is_empty() {
+        if !self.limits.any_on() {
             return None;
         }
         let mut table = lock(&self.per_key);
         let counters = table.entry(key_id).or_default();
-        for &(index, _, seconds) in &windows {
-            let start = now - now % seconds;
-            if counters[index].start != start {
-                counters[index] = Window { start, count: 0 };
+        let mut active: Vec<(&mut Window, u32, u64)> = counters
+            .iter_mut()
+            .zip(self.limits.all_windows())
+            .filter(|(_, (limit, _))| *limit > 0)
+            .map(|(window, (limit, seconds))| (window, limit, seconds))
+            .collect();
+        for (window, _, seconds) in active.iter_mut() {
+            let start = now - now % *seconds;
+            if window.start != start {
+                **window = Window { start, count: 0 };
             }
         }
-        let full = windows
+        let full = active
             .iter()
-            .filter(|(index, limit, _)| counters[*index].count >= *limit)
-            .max_by_key(|(index, _, seconds)| counters[*index].start + seconds);
-        if let Some(&(index, limit, seconds)) = full {
-            let reset = counters[index].start + seconds;
+            .filter(|(window, limit, _)| window.count >= *limit)
+            .map(|(window, limit, seconds)| (window.start + seconds, *limit))
+            .max_by_key(|(reset, _)| *reset);
+        if let Some((reset, limit)) = full {
             return Some(Decision {
                 allowed: false,
                 limit,
@@ -122,19 +128,17 @@ impl RateLimiter {
                 retry_after: reset.saturating_sub(now).max(1),
             });
         }
-        for &(index, _, _) in &windows {
-            counters[index].count += 1;
+        for (window, _, _) in active.iter_mut() {
+            window.count += 1;
         }
-        let (index, limit, seconds) = windows
+        let (window, limit, seconds) = active
             .iter()
-            .copied()
-            .min_by_key(|(index, limit, _)| limit - counters[*index].count)?;
-        let reset = counters[index].start + seconds;
+            .min_by_key(|(window, limit, _)| limit - window.count)?;
         Some(Decision {
             allowed: true,
-            limit,
-            remaining: limit - counters[index].count,
-            reset,
+            limit: *limit,
+            remaining: limit - window.count,
+            reset: window.start + seconds,
             retry_after: 0,
         })
     }

@@ -16,14 +16,15 @@ use crate::domain::payment::PaymentMethod;
 /// How far back the book reaches.
 pub const HISTORY_DAYS: u64 = 3 * 365;
 
-/// Customers' payment terms, drawn with these weights; the last is the longest.
+/// Customers' payment terms, drawn with these weights.
 const TERMS: [i64; 6] = [15, 30, 30, 30, 45, 60];
 
 /// Refuses an `as_of` whose book would leave the supported dates: its invoices are issued
 /// up to [`HISTORY_DAYS`] before it and fall due up to the longest of [`TERMS`] after it.
 pub fn check_as_of(as_of: NaiveDate) -> Result<(), String> {
     let first = as_of.checked_sub_days(Days::new(HISTORY_DAYS));
-    let last = crate::domain::dates::add_days(as_of, TERMS[TERMS.len() - 1] as u64);
+    let longest = TERMS.iter().max().copied().unwrap_or_default();
+    let last = crate::domain::dates::add_days(as_of, longest as u64);
     match (first, last) {
         (Some(first), Some(_)) if crate::domain::dates::is_supported(first) => Ok(()),
         _ => Err(format!(
@@ -126,13 +127,20 @@ impl Generator {
         &self.invoices_per_year
     }
 
+    /// One of `items`, drawn uniformly (the same draw as indexing with `gen_range`, so a
+    /// seed gives the book it always gave). `items` is one of the non-empty tables here.
+    fn pick<T: Copy + Default>(&mut self, items: &[T]) -> T {
+        let index = self.rng.gen_range(0..items.len());
+        items.get(index).copied().unwrap_or_default()
+    }
+
     /// Customers come first: invoices use their payment terms.
     pub fn customers(&mut self) -> Vec<SeedCustomer> {
         (1..=self.customer_count)
             .map(|n| {
-                let word = COMPANY_WORDS[self.rng.gen_range(0..COMPANY_WORDS.len())];
-                let kind = COMPANY_KINDS[self.rng.gen_range(0..COMPANY_KINDS.len())];
-                let terms = TERMS[self.rng.gen_range(0..TERMS.len())];
+                let word = self.pick(&COMPANY_WORDS);
+                let kind = self.pick(&COMPANY_KINDS);
+                let terms = self.pick(&TERMS);
                 self.terms.push(terms);
                 SeedCustomer {
                     code: format!("CUST-{n:05}"),
@@ -166,7 +174,8 @@ impl Generator {
         let customer = self.rng.gen_range(0..self.customer_count);
         let start = self.as_of - Days::new(HISTORY_DAYS);
         let issue_date = self.date_between(start, self.as_of);
-        let due_date = issue_date + Days::new(self.terms[customer] as u64);
+        let terms = self.terms.get(customer).copied().unwrap_or_default();
+        let due_date = issue_date + Days::new(terms as u64);
         let year = issue_date.year();
         let sequence = self.invoices_per_year.entry(year).or_insert(0);
         *sequence += 1;
@@ -181,10 +190,10 @@ impl Generator {
                     Decimal::from(self.rng.gen_range(1..20))
                 };
                 let unit_price = Decimal::new(self.rng.gen_range(500..200_000), 2);
-                let (rate, scale) = TAX_RATES[self.rng.gen_range(0..TAX_RATES.len())];
+                let (rate, scale) = self.pick(&TAX_RATES);
                 let tax_rate = Decimal::new(rate, scale);
                 let input = LineInput {
-                    description: SERVICES[self.rng.gen_range(0..SERVICES.len())].to_string(),
+                    description: self.pick(&SERVICES).to_string(),
                     quantity,
                     unit_price,
                     tax_rate,
@@ -237,7 +246,7 @@ impl Generator {
         let pay = |rng: &mut Self, amount: Money| SeedPayment {
             amount,
             date: rng.date_between(issue, latest.max(issue)),
-            method: PaymentMethod::ALL[rng.rng.gen_range(0..PaymentMethod::ALL.len())],
+            method: rng.pick(&PaymentMethod::ALL),
             reference: format!("TXN{:08}", rng.rng.gen_range(0..100_000_000)),
         };
         if roll < p_paid {

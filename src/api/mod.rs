@@ -388,7 +388,9 @@ where
                 let mut stored = answer.clone();
                 if let Some(field) = secret_field {
                     let mut json = serde_json::to_value(&value).unwrap_or_default();
-                    json[field] = serde_json::Value::Null;
+                    if let Some(fields) = json.as_object_mut() {
+                        fields.insert(field.to_string(), serde_json::Value::Null);
+                    }
                     stored.body = json.to_string();
                 }
                 idempotency::store(tx, request, &stored, &now)?;

@@ -31,22 +31,26 @@ const REFUSES_NULL: [(&str, &str); 3] = [
 /// - enum fields are written inline, not as `allOf: [$ref, {description}]`, which
 ///   openapi-python-client cannot read and OpenAPI 3.0 cannot make nullable.
 fn finish_spec(raw: &str) -> String {
+    const SCHEMAS: &str = "/components/schemas";
     let Ok(mut spec) = serde_json::from_str::<Value>(raw) else {
         return raw.to_string();
     };
     describe_document(&mut spec);
     let request_schemas = bound_parameters(&mut spec);
-    close_request_schemas(&mut spec["components"]["schemas"], request_schemas);
-    inline_enum_properties(&mut spec["components"]["schemas"]);
-    drop_unused_enums(&mut spec);
-    mark_optional_properties_nullable(&mut spec["components"]["schemas"]);
-    for (schema, property, refinement) in PROPERTY_REFINEMENTS {
-        merge_into(
-            &mut spec["components"]["schemas"][schema]["properties"][property],
-            refinement,
-        );
+    if let Some(schemas) = spec.pointer_mut(SCHEMAS) {
+        close_request_schemas(schemas, request_schemas);
+        inline_enum_properties(schemas);
     }
-    bound_decimal_fields(&mut spec["components"]["schemas"]);
+    drop_unused_enums(&mut spec);
+    if let Some(schemas) = spec.pointer_mut(SCHEMAS) {
+        mark_optional_properties_nullable(schemas);
+        for (schema, property, refinement) in PROPERTY_REFINEMENTS {
+            if let Some(target) = schemas.pointer_mut(&format!("/{schema}/properties/{property}")) {
+                merge_into(target, refinement);
+            }
+        }
+        bound_decimal_fields(schemas);
+    }
     state_the_date_range(&mut spec);
     serde_json::to_string_pretty(&spec).unwrap_or_else(|_| raw.to_string())
 }
@@ -54,8 +58,16 @@ fn finish_spec(raw: &str) -> String {
 /// Who answers for the API, and where it is served: from the same origin as the spec
 /// (a relative URL, so Swagger UI's "Try it out" works on any host and port).
 fn describe_document(spec: &mut Value) {
-    spec["info"]["contact"] = json!({"name": "The operator of this Arvalox server"});
-    spec["info"]["license"] = json!({"name": "MIT", "url": "https://opensource.org/licenses/MIT"});
+    if let Some(info) = spec.get_mut("info").and_then(Value::as_object_mut) {
+        info.insert(
+            "contact".into(),
+            json!({"name": "The operator of this Arvalox server"}),
+        );
+        info.insert(
+            "license".into(),
+            json!({"name": "MIT", "url": "https://opensource.org/licenses/MIT"}),
+        );
+    }
     spec["servers"] = json!([{
         "url": "/",
         "description": "The server that serves this document; every operation's path starts with /v1 (or is /health)."
@@ -160,7 +172,10 @@ fn inline_enum_properties(schemas: &mut Value) {
 /// Drops enum schemas that nothing in the document refers to any more.
 fn drop_unused_enums(spec: &mut Value) {
     let text = spec.to_string();
-    if let Some(all) = spec["components"]["schemas"].as_object_mut() {
+    if let Some(all) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
         all.retain(|name, schema| {
             let reference = format!("\"#/components/schemas/{name}\"");
             schema.get("enum").is_none() || text.contains(&reference)
@@ -180,11 +195,13 @@ fn inline_enum(property: &mut Value, enums: &std::collections::HashMap<String, V
             .get("description")
             .or_else(|| target.get("description"))
             .cloned();
-        let mut inline = json!({"type": target["type"], "enum": target["enum"]});
+        let mut inline = serde_json::Map::new();
+        inline.insert("type".into(), target["type"].clone());
+        inline.insert("enum".into(), target["enum"].clone());
         if let Some(description) = description {
-            inline["description"] = description;
+            inline.insert("description".into(), description);
         }
-        *property = inline;
+        *property = Value::Object(inline);
     }
 }
 
@@ -252,7 +269,9 @@ fn state_the_date_range(value: &mut Value) {
 /// Each decimal input's own range, in both of its forms (number and string).
 fn bound_decimal_fields(schemas: &mut Value) {
     for (schema, property, number, text, example) in DECIMAL_FIELD_BOUNDS {
-        let field = &mut schemas[schema]["properties"][property];
+        let Some(field) = schemas.pointer_mut(&format!("/{schema}/properties/{property}")) else {
+            continue;
+        };
         if let Some(branches) = field.get_mut("anyOf").and_then(Value::as_array_mut) {
             for branch in branches {
                 match branch["type"].as_str() {

@@ -95,7 +95,12 @@ pub fn insert_invoices(
         )?;
         let org = target.organization_id;
         for invoice in invoices {
-            let customer_id = target.customer_ids[invoice.customer];
+            let customer_id = *target.customer_ids.get(invoice.customer).ok_or_else(|| {
+                AppError::Internal(format!(
+                    "seeded invoice names customer {}",
+                    invoice.customer
+                ))
+            })?;
             let created = timestamp_for(invoice.issue_date);
             let updated = invoice
                 .payments

@@ -27,17 +27,20 @@ impl Bucket {
 
     /// 0 or fewer days past due is `current`; 1–30, 31–60, 61–90 and over 90 follow.
     pub fn for_days_past_due(days: i64) -> Self {
-        let index = BUCKET_LAST_DAYS
+        BUCKET_LAST_DAYS
             .iter()
-            .position(|last| days <= *last)
-            .unwrap_or(BUCKET_LAST_DAYS.len());
-        Bucket::ALL[index]
+            .zip(Bucket::ALL)
+            .find(|(last, _)| days <= **last)
+            .map_or(Bucket::DaysOver90, |(_, bucket)| bucket)
     }
 
     /// The range of days past due this bucket holds (`None` where it is open-ended).
     pub fn days(self) -> (Option<i64>, Option<i64>) {
         let index = Bucket::ALL.iter().position(|b| *b == self).unwrap_or(0);
-        let first = index.checked_sub(1).map(|i| BUCKET_LAST_DAYS[i] + 1);
+        let first = index
+            .checked_sub(1)
+            .and_then(|i| BUCKET_LAST_DAYS.get(i))
+            .map(|last| last + 1);
         (first, BUCKET_LAST_DAYS.get(index).copied())
     }
 }

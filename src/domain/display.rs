@@ -34,7 +34,8 @@ impl Default for ShortText {
 impl ShortText {
     fn as_str(&self) -> &str {
         // Only whole `&str`s are ever copied in, so the bytes are always UTF-8.
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+        let written = self.bytes.get(..self.len).unwrap_or_default();
+        std::str::from_utf8(written).unwrap_or_default()
     }
 }
 

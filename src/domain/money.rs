@@ -106,7 +106,9 @@ impl Money {
         let mut rest = self.0.unsigned_abs();
         let mut put = |byte: u8| {
             start -= 1;
-            bytes[start] = byte;
+            if let Some(slot) = bytes.get_mut(start) {
+                *slot = byte;
+            }
         };
         for _ in 0..2 {
             put(b'0' + (rest % 10) as u8);
@@ -139,7 +141,8 @@ impl MoneyText {
 
     pub fn as_str(&self) -> &str {
         // Only ASCII digits, '.' and '-' are ever written.
-        std::str::from_utf8(&self.bytes[self.start..]).unwrap_or_default()
+        let written = self.bytes.get(self.start..).unwrap_or_default();
+        std::str::from_utf8(written).unwrap_or_default()
     }
 }
 

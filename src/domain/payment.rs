@@ -1,6 +1,6 @@
 //! Payment rules.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum PaymentMethod {
     BankTransfer,
     Cash,
@@ -9,6 +9,8 @@ pub enum PaymentMethod {
     DebitCard,
     MobileMoney,
     Online,
+    /// Also the method a payment is said to have when none is known.
+    #[default]
     Other,
 }
 
