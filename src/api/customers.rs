@@ -8,11 +8,11 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
+use super::scopes::scope_of;
 use super::types::{Amount, Input, JsonBody, Opt};
 use super::types::{AmountIn, Text};
 use super::{page_bounds, post_write, AppState, Created, Json, Tag};
 use crate::db::customers::{self as store, CustomerFields, CustomerFilter};
-use crate::domain::keys::Scope;
 use crate::domain::money::Money;
 use crate::domain::text::{check_email, check_text};
 use crate::error::{AppError, FieldErrorsBuilder};
@@ -276,7 +276,7 @@ impl CustomersApi {
         /// Default 0.
         offset: Query<Opt<i64>>,
     ) -> Result<Json<CustomerList>, ReadError> {
-        let org = auth.require(Scope::Read)?.organization_id;
+        let org = auth.require(scope_of("list_customers"))?.organization_id;
         let mut errors = FieldErrorsBuilder::new();
         crate::params!(errors; search, is_active, limit, offset);
         let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
@@ -322,7 +322,7 @@ impl CustomersApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CustomerCreate>,
     ) -> Result<Created<Customer>, WriteError> {
-        let org = auth.require(Scope::Write)?.organization_id;
+        let org = auth.require(scope_of("create_customer"))?.organization_id;
         let (value, errors, hash) = body.into_parts();
         let fields = merge(
             value.into(),
@@ -365,7 +365,7 @@ impl CustomersApi {
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
     ) -> Result<Json<Customer>, ReadError> {
-        let org = auth.require(Scope::Read)?.organization_id;
+        let org = auth.require(scope_of("get_customer"))?.organization_id;
         let today = super::invoices::today_text(&state);
         let customer = state
             .db
@@ -389,7 +389,7 @@ impl CustomersApi {
         id: Path<i64>,
         body: JsonBody<CustomerUpdate>,
     ) -> Result<Json<Customer>, WriteError> {
-        let org = auth.require(Scope::Write)?.organization_id;
+        let org = auth.require(scope_of("update_customer"))?.organization_id;
         let id = id.0;
         let today = super::invoices::today_text(&state);
         let now = state.now_text();
@@ -419,7 +419,7 @@ impl CustomersApi {
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
     ) -> Result<Deleted, WriteError> {
-        let org = auth.require(Scope::Write)?.organization_id;
+        let org = auth.require(scope_of("delete_customer"))?.organization_id;
         state
             .db
             .write(move |tx| store::delete(tx, org, id.0))

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
+use super::scopes::scope_of;
 use super::types::Text;
 use super::types::{Amount, Date, DecimalIn, DecimalOut, Input, JsonBody, Opt};
 use super::{page_bounds, post_write, to_json_text, AppState, Created, Done, Json, Tag};
@@ -17,7 +18,6 @@ use crate::domain::invoice::{
     days_overdue, line_amounts, InvoiceStatus, LineInput, MAX_ITEMS, MAX_QUANTITY,
     MAX_QUANTITY_DECIMALS, MAX_TAX_RATE_DECIMALS,
 };
-use crate::domain::keys::Scope;
 use crate::domain::money::Money;
 use crate::error::{AppError, FieldErrorsBuilder};
 
@@ -529,7 +529,7 @@ impl InvoicesApi {
         /// Default 0.
         offset: Query<Opt<i64>>,
     ) -> Result<Json<InvoiceList>, ReadError> {
-        let org = auth.require(Scope::Read)?.organization_id;
+        let org = auth.require(scope_of("list_invoices"))?.organization_id;
         let mut errors = FieldErrorsBuilder::new();
         crate::params!(errors; customer_id, status, issue_date_from, issue_date_to, due_date_from, due_date_to, limit, offset);
         let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
@@ -583,7 +583,7 @@ impl InvoicesApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<InvoiceCreate>,
     ) -> Result<Created<Invoice>, WriteError> {
-        let org = auth.require(Scope::Write)?.organization_id;
+        let org = auth.require(scope_of("create_invoice"))?.organization_id;
         let today = state.clock.today();
         let (value, errors, hash) = body.into_parts();
         let new = check_create(value, today, errors)?;
@@ -616,7 +616,7 @@ impl InvoicesApi {
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
     ) -> Result<Done<Invoice>, ReadError> {
-        let org = auth.require(Scope::Read)?.organization_id;
+        let org = auth.require(scope_of("get_invoice"))?.organization_id;
         let today = state.clock.today();
         let id = id.0;
         let stored = state.db.read_point(|conn| {
@@ -650,7 +650,7 @@ impl InvoicesApi {
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
     ) -> Result<Done<Invoice>, WriteError> {
-        let org = auth.require(Scope::Write)?.organization_id;
+        let org = auth.require(scope_of("send_invoice"))?.organization_id;
         let today = state.clock.today();
         let id = id.0;
         Ok(post_write(
@@ -681,7 +681,7 @@ impl InvoicesApi {
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
     ) -> Result<Done<Invoice>, WriteError> {
-        let org = auth.require(Scope::Write)?.organization_id;
+        let org = auth.require(scope_of("void_invoice"))?.organization_id;
         let today = state.clock.today();
         let id = id.0;
         Ok(post_write(

@@ -8,6 +8,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
+use super::scopes::scope_of;
 use super::types::Text;
 use super::types::{Input, JsonBody, Opt};
 use super::{post_write_redacting, AppState, Created, Json, Tag};
@@ -157,7 +158,7 @@ impl MetaApi {
     /// check that a key works and what it may do. Any scope; counts against the rate limit.
     #[oai(path = "/v1/ping", method = "get", operation_id = "ping")]
     async fn ping(&self, auth: ApiKeyAuth) -> Result<Json<Ping>, ReadError> {
-        let ctx = auth.require(Scope::Read)?;
+        let ctx = auth.require(scope_of("ping"))?;
         Ok(Json(Ping {
             status: "ok".into(),
             organization: ctx.organization.clone(),
@@ -181,7 +182,7 @@ impl KeysApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
     ) -> Result<Json<ApiKeyList>, ReadError> {
-        let org = auth.require(Scope::Admin)?.organization_id;
+        let org = auth.require(scope_of("list_api_keys"))?.organization_id;
         let keys = state
             .db
             .read(move |conn| store::list_keys(conn, Some(org)))
@@ -209,7 +210,7 @@ impl KeysApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<ApiKeyCreate>,
     ) -> Result<Created<CreatedApiKey>, WriteError> {
-        let org = auth.require(Scope::Admin)?.organization_id;
+        let org = auth.require(scope_of("create_api_key"))?.organization_id;
         let (value, mut errors, hash) = body.into_parts();
         let name = value.name.text().required("name", &mut errors);
         let scope = match value.scope {
@@ -263,7 +264,7 @@ impl KeysApi {
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
     ) -> Result<Json<ApiKeyInfo>, ReadError> {
-        let org = auth.require(Scope::Admin)?.organization_id;
+        let org = auth.require(scope_of("get_api_key"))?.organization_id;
         let key = state
             .db
             .read_point(|conn| store::get_in_organization(conn, org, id.0))?;
@@ -286,7 +287,7 @@ impl KeysApi {
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
     ) -> Result<Revoked, WriteError> {
-        let ctx = auth.require(Scope::Admin)?;
+        let ctx = auth.require(scope_of("revoke_api_key"))?;
         if ctx.key_id == id.0 {
             return Err(crate::error::AppError::conflict(
                 "This is the key making the request; revoke it with another admin key (or `arvalox keys revoke`).",

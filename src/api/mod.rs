@@ -10,6 +10,7 @@ pub mod messages;
 pub mod middleware;
 pub mod payments;
 pub mod reports;
+pub mod scopes;
 pub mod spec;
 pub mod types;
 

@@ -8,11 +8,11 @@ use poem_openapi::{Enum, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
+use super::scopes::scope_of;
 use super::types::{Amount, Date, Input, JsonBody, Opt};
 use super::types::{AmountIn, Text};
 use super::{page_bounds, post_write, AppState, Created, Json, Tag};
 use crate::db::payments::{self as store, NewPayment, PaymentFilter};
-use crate::domain::keys::Scope;
 use crate::domain::money::Money;
 use crate::domain::payment::PaymentMethod;
 use crate::error::{AppError, FieldErrorsBuilder};
@@ -201,7 +201,7 @@ impl PaymentsApi {
         /// Default 0.
         offset: Query<Opt<i64>>,
     ) -> Result<Json<PaymentList>, ReadError> {
-        let org = auth.require(Scope::Read)?.organization_id;
+        let org = auth.require(scope_of("list_payments"))?.organization_id;
         let mut errors = FieldErrorsBuilder::new();
         crate::params!(errors; customer_id, invoice_id, payment_method, date_from, date_to, limit, offset);
         let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
@@ -242,7 +242,7 @@ impl PaymentsApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<PaymentCreate>,
     ) -> Result<Created<Payment>, WriteError> {
-        let org = auth.require(Scope::Write)?.organization_id;
+        let org = auth.require(scope_of("create_payment"))?.organization_id;
         let today = state.clock.today();
         let (value, errors, hash) = body.into_parts();
         let new = check_create(value, today, errors)?;
@@ -276,7 +276,7 @@ impl PaymentsApi {
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
     ) -> Result<Json<Payment>, ReadError> {
-        let org = auth.require(Scope::Read)?.organization_id;
+        let org = auth.require(scope_of("get_payment"))?.organization_id;
         let payment = state.db.read_point(|conn| store::get(conn, org, id.0))?;
         Ok(Json(payment.into()))
     }

@@ -8,12 +8,12 @@ use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::ReadError;
+use super::scopes::scope_of;
 use super::types::{Amount, Date, DecimalOut, Opt};
 use super::{AppState, Done, Tag};
 use crate::db::reports::{self as store};
 use crate::domain::aging::{average_days, dso, AgingTotals};
 use crate::domain::invoice::InvoiceStatus;
-use crate::domain::keys::Scope;
 
 /// Open amounts by days past due (`as_of − due_date`); the five buckets sum to `total`.
 #[derive(Object, Debug, Clone, serde::Serialize)]
@@ -152,7 +152,7 @@ impl ReportsApi {
         /// Only this customer.
         customer_id: Query<Opt<i64>>,
     ) -> Result<Done<AgingReport>, ReadError> {
-        let org = auth.require(Scope::Read)?.organization_id;
+        let org = auth.require(scope_of("aging_report"))?.organization_id;
         let _build = state.report_permit().await?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
         crate::params!(errors; as_of, customer_id);
@@ -188,7 +188,7 @@ impl ReportsApi {
         /// Default today.
         as_of: Query<Opt<Date>>,
     ) -> Result<Done<DashboardReport>, ReadError> {
-        let org = auth.require(Scope::Read)?.organization_id;
+        let org = auth.require(scope_of("dashboard_report"))?.organization_id;
         let _build = state.report_permit().await?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
         crate::params!(errors; as_of);

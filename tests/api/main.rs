@@ -24,6 +24,7 @@ mod invoices;
 mod migrations;
 mod payments;
 mod reports;
+mod scopes;
 mod seed;
 mod snapshots;
 mod spec;

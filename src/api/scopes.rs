@@ -1,0 +1,37 @@
+//! The scope each operation needs, in one table a test walks over every operation of the
+//! spec. Handlers ask for theirs by operation id; an id missing here needs `admin`, so a
+//! forgotten entry fails closed (and the test names it).
+
+use crate::domain::keys::Scope;
+
+/// (operation id, the least scope that may call it), for every operation behind a key.
+pub const OPERATION_SCOPES: [(&str, Scope); 20] = [
+    ("ping", Scope::Read),
+    ("list_customers", Scope::Read),
+    ("get_customer", Scope::Read),
+    ("create_customer", Scope::Write),
+    ("update_customer", Scope::Write),
+    ("delete_customer", Scope::Write),
+    ("list_invoices", Scope::Read),
+    ("get_invoice", Scope::Read),
+    ("create_invoice", Scope::Write),
+    ("send_invoice", Scope::Write),
+    ("void_invoice", Scope::Write),
+    ("list_payments", Scope::Read),
+    ("get_payment", Scope::Read),
+    ("create_payment", Scope::Write),
+    ("aging_report", Scope::Read),
+    ("dashboard_report", Scope::Read),
+    ("list_api_keys", Scope::Admin),
+    ("get_api_key", Scope::Admin),
+    ("create_api_key", Scope::Admin),
+    ("revoke_api_key", Scope::Admin),
+];
+
+/// The scope `operation_id` needs.
+pub fn scope_of(operation_id: &str) -> Scope {
+    OPERATION_SCOPES
+        .iter()
+        .find(|(id, _)| *id == operation_id)
+        .map_or(Scope::Admin, |(_, scope)| *scope)
+}
