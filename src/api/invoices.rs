@@ -219,8 +219,7 @@ fn payment_to_api(payment: store::AppliedPayment) -> InvoicePayment {
 /// (a test compares the two over a seeded book), without building an `Invoice` first.
 pub fn detail_text(row: &store::DetailRow, today: chrono::NaiveDate) -> String {
     let balance = row.balance_due();
-    let due_date = store::parse_date(row.due_date);
-    let overdue_days = days_overdue(row.status, due_date, balance, today);
+    let overdue_days = days_overdue(row.status, row.due, balance, today);
     let mut out = JsonObject::with_capacity(row.items_json.len() + row.payments_json.len() + 600);
     out.number("id", row.id);
     out.number("customer_id", row.customer_id);

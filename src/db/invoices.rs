@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use super::customers;
 use super::next_sequence;
-use super::sql::{Filter, Page};
+use super::sql::{unreadable, Filter, Page};
 use super::WriteTx;
 use crate::domain::dates;
 use crate::domain::detail;
@@ -80,8 +80,20 @@ const SELECT_INVOICE: &str =
         subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at
      FROM invoices";
 
-pub fn parse_date(text: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default()
+/// The date in `column` of invoice `id`.
+fn stored_date(id: i64, column: usize, name: &str, text: &str) -> rusqlite::Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        unreadable(
+            column,
+            format!("invoice {id}: {name} '{text}' is not a date"),
+        )
+    })
+}
+
+/// The status in `column` of invoice `id`.
+fn stored_status(id: i64, column: usize, text: &str) -> rusqlite::Result<InvoiceStatus> {
+    InvoiceStatus::parse(text)
+        .ok_or_else(|| unreadable(column, format!("invoice {id}: unknown status '{text}'")))
 }
 
 pub fn date_text(date: NaiveDate) -> String {
@@ -89,14 +101,14 @@ pub fn date_text(date: NaiveDate) -> String {
 }
 
 fn from_row(row: &Row) -> rusqlite::Result<Invoice> {
-    let status: String = row.get(3)?;
+    let id: i64 = row.get(0)?;
     Ok(Invoice {
-        id: row.get(0)?,
+        id,
         customer_id: row.get(1)?,
         invoice_number: row.get(2)?,
-        status: InvoiceStatus::parse(&status).unwrap_or(InvoiceStatus::Draft),
-        issue_date: parse_date(&row.get::<_, String>(4)?),
-        due_date: parse_date(&row.get::<_, String>(5)?),
+        status: stored_status(id, 3, &row.get::<_, String>(3)?)?,
+        issue_date: stored_date(id, 4, "issue_date", &row.get::<_, String>(4)?)?,
+        due_date: stored_date(id, 5, "due_date", &row.get::<_, String>(5)?)?,
         notes: row.get(6)?,
         subtotal: Money::from_minor(row.get(7)?),
         tax_total: Money::from_minor(row.get(8)?),
@@ -181,6 +193,8 @@ pub struct DetailRow<'a> {
     /// As stored: `YYYY-MM-DD`, written by [`date_text`].
     pub issue_date: &'a str,
     pub due_date: &'a str,
+    /// `due_date`, read.
+    pub due: NaiveDate,
     pub notes: Option<&'a str>,
     pub subtotal: Money,
     pub tax_total: Money,
@@ -240,13 +254,15 @@ pub fn with_detail_row<T>(
     ) else {
         return Ok(Detail::Unrendered);
     };
+    let id: i64 = row.get(0)?;
     let detail = DetailRow {
-        id: row.get(0)?,
+        id,
         customer_id: row.get(1)?,
         invoice_number: text(2)?,
-        status: InvoiceStatus::parse(text(3)?).unwrap_or(InvoiceStatus::Draft),
+        status: stored_status(id, 3, text(3)?)?,
         issue_date: text(4)?,
         due_date: text(5)?,
+        due: stored_date(id, 5, "due_date", text(5)?)?,
         notes: optional_text(row, 6)?,
         subtotal: Money::from_minor(row.get(7)?),
         tax_total: Money::from_minor(row.get(8)?),

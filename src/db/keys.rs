@@ -22,14 +22,17 @@ const KEY_COLUMNS: &str =
     "k.id, k.organization_id, o.slug, k.name, k.prefix, k.scope, k.created_at, k.revoked_at";
 
 fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
+    let id: i64 = row.get(0)?;
     let scope: String = row.get(5)?;
     Ok(KeyRecord {
-        id: row.get(0)?,
+        id,
         organization_id: row.get(1)?,
         organization: row.get(2)?,
         name: row.get(3)?,
         prefix: row.get(4)?,
-        scope: Scope::parse(&scope).unwrap_or(Scope::Read),
+        scope: Scope::parse(&scope).ok_or_else(|| {
+            super::sql::unreadable(5, format!("API key {id}: unknown scope '{scope}'"))
+        })?,
         created_at: row.get(6)?,
         revoked_at: row.get(7)?,
     })

@@ -284,3 +284,34 @@ async fn copies_of_another_format_are_written_again_on_open() {
     drop(Db::open(&path, Synchronous::Full).unwrap());
     assert_eq!(current(&path).1, "[]");
 }
+
+/// A stored date this binary cannot read is an error naming the invoice, never a default:
+/// it once read as 1970-01-01 and made the invoice decades overdue.
+#[tokio::test]
+async fn an_unreadable_stored_date_is_an_error_not_1970() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let app = TestApp::on_file(dir, &path, Limits::OFF, AS_OF).await;
+    let acme = app.customer("Acme").await;
+    let invoice = app.invoice(acme, "10.00", "2026-01-05", "2026-02-04").await;
+    Connection::open(&path)
+        .unwrap()
+        .execute(
+            "UPDATE invoices SET due_date = 'soon' WHERE id = ?1",
+            [invoice],
+        )
+        .unwrap();
+    std::thread::sleep(MAX_SNAPSHOT_AGE * 2);
+    for path in [
+        format!("/v1/invoices/{invoice}"),
+        "/v1/invoices".to_string(),
+    ] {
+        let reply = app.get(&path).await;
+        reply.assert_error(500, "INTERNAL_ERROR");
+        assert!(
+            !reply.body.to_string().contains("soon"),
+            "no internals: {}",
+            reply.body
+        );
+    }
+}
