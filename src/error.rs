@@ -6,6 +6,58 @@ use std::collections::BTreeMap;
 /// Field name (`items[0].quantity`) to the messages that say what is wrong with it.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
+/// The machine-readable error codes: the one list. The spec's `ErrorCode` schema is
+/// written from [`ErrorCode::ALL`] (`api::error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    ValidationError,
+    AuthenticationRequired,
+    InvalidApiKey,
+    InsufficientPermissions,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    HeadersTooLarge,
+    RateLimitExceeded,
+    InternalError,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::ValidationError,
+        ErrorCode::AuthenticationRequired,
+        ErrorCode::InvalidApiKey,
+        ErrorCode::InsufficientPermissions,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Conflict,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::HeadersTooLarge,
+        ErrorCode::RateLimitExceeded,
+        ErrorCode::InternalError,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ValidationError => "VALIDATION_ERROR",
+            ErrorCode::AuthenticationRequired => "AUTHENTICATION_REQUIRED",
+            ErrorCode::InvalidApiKey => "INVALID_API_KEY",
+            ErrorCode::InsufficientPermissions => "INSUFFICIENT_PERMISSIONS",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            ErrorCode::HeadersTooLarge => "HEADERS_TOO_LARGE",
+            ErrorCode::RateLimitExceeded => "RATE_LIMIT_EXCEEDED",
+            ErrorCode::InternalError => "INTERNAL_ERROR",
+        }
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     #[error("{detail}")]
@@ -100,20 +152,25 @@ impl AppError {
         }
     }
 
+    /// The machine-readable code of the answer (`VALIDATION_ERROR`).
     pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            AppError::Validation { .. } => "VALIDATION_ERROR",
-            AppError::AuthenticationRequired => "AUTHENTICATION_REQUIRED",
-            AppError::InvalidApiKey | AppError::ConflictingApiKeys(_) => "INVALID_API_KEY",
-            AppError::InsufficientPermissions(_) => "INSUFFICIENT_PERMISSIONS",
-            AppError::NotFound(_) => "NOT_FOUND",
-            AppError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
-            AppError::Conflict { .. } => "CONFLICT",
-            AppError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
-            AppError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
-            AppError::HeadersTooLarge { .. } => "HEADERS_TOO_LARGE",
-            AppError::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
-            AppError::Internal(_) => "INTERNAL_ERROR",
+            AppError::Validation { .. } => ErrorCode::ValidationError,
+            AppError::AuthenticationRequired => ErrorCode::AuthenticationRequired,
+            AppError::InvalidApiKey | AppError::ConflictingApiKeys(_) => ErrorCode::InvalidApiKey,
+            AppError::InsufficientPermissions(_) => ErrorCode::InsufficientPermissions,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
+            AppError::Conflict { .. } => ErrorCode::Conflict,
+            AppError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            AppError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            AppError::HeadersTooLarge { .. } => ErrorCode::HeadersTooLarge,
+            AppError::RateLimited { .. } => ErrorCode::RateLimitExceeded,
+            AppError::Internal(_) => ErrorCode::InternalError,
         }
     }
 

@@ -5,28 +5,67 @@ use std::marker::PhantomData;
 
 use poem::http::{header, StatusCode};
 use poem::{IntoResponse, Response};
-use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry};
-use poem_openapi::types::Type;
-use poem_openapi::{ApiResponse, Enum, Object};
+use poem_openapi::registry::{
+    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use poem_openapi::{ApiResponse, Object};
 
 use crate::error::AppError;
 
-/// Machine-readable error codes.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
-    ValidationError,
-    AuthenticationRequired,
-    InvalidApiKey,
-    InsufficientPermissions,
-    NotFound,
-    MethodNotAllowed,
-    Conflict,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    HeadersTooLarge,
-    RateLimitExceeded,
-    InternalError,
+/// The error code on the wire and in the spec, written from the one list
+/// ([`crate::error::ErrorCode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WireCode(pub crate::error::ErrorCode);
+
+impl Type for WireCode {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ErrorCode".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Reference("ErrorCode".into())
+    }
+
+    fn register(registry: &mut Registry) {
+        registry.create_schema::<Self, _>("ErrorCode".into(), |_| MetaSchema {
+            description: Some("Machine-readable error codes."),
+            enum_items: crate::error::ErrorCode::ALL
+                .iter()
+                .map(|code| serde_json::Value::String(code.as_str().into()))
+                .collect(),
+            ..MetaSchema::new("string")
+        });
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ToJSON for WireCode {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(serde_json::Value::String(self.0.as_str().into()))
+    }
+}
+
+impl ParseFromJSON for WireCode {
+    fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
+        let text = value.as_ref().and_then(serde_json::Value::as_str);
+        crate::error::ErrorCode::ALL
+            .into_iter()
+            .find(|code| Some(code.as_str()) == text)
+            .map(WireCode)
+            .ok_or_else(|| ParseError::custom("not an error code"))
+    }
 }
 
 /// Every non-2xx answer has this body.
@@ -35,7 +74,7 @@ pub enum ErrorCode {
 pub struct ErrorBody {
     /// What went wrong and what to change.
     pub detail: String,
-    pub error_code: ErrorCode,
+    pub error_code: WireCode,
     /// Bad fields by name (`items[0].quantity`); `{}` when no field is at fault.
     pub field_errors: BTreeMap<String, Vec<String>>,
 }
@@ -49,7 +88,7 @@ impl poem_openapi::types::Example for ErrorBody {
         );
         ErrorBody {
             detail: "Invalid request: email: This field is required".into(),
-            error_code: ErrorCode::ValidationError,
+            error_code: WireCode(crate::error::ErrorCode::ValidationError),
             field_errors,
         }
     }
