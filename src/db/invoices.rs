@@ -9,11 +9,14 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use rust_decimal::Decimal;
 
 use super::customers;
+pub use super::details::{
+    clear_copies_of_another_format, count_unrendered, render_details, store_details,
+    with_detail_row, Detail, DetailRow,
+};
 use super::next_sequence;
 use super::sql::{unreadable, Filter, Page};
 use super::WriteTx;
 use crate::domain::dates;
-use crate::domain::detail;
 pub use crate::domain::detail::{AppliedPayment, InvoiceItem};
 use crate::domain::invoice::{
     balance_due, generated_invoice_number, invoice_totals, InvoiceStatus, InvoiceTotals,
@@ -81,7 +84,12 @@ const SELECT_INVOICE: &str =
      FROM invoices";
 
 /// The date in `column` of invoice `id`.
-fn stored_date(id: i64, column: usize, name: &str, text: &str) -> rusqlite::Result<NaiveDate> {
+pub(super) fn stored_date(
+    id: i64,
+    column: usize,
+    name: &str,
+    text: &str,
+) -> rusqlite::Result<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
         unreadable(
             column,
@@ -91,7 +99,7 @@ fn stored_date(id: i64, column: usize, name: &str, text: &str) -> rusqlite::Resu
 }
 
 /// The status in `column` of invoice `id`.
-fn stored_status(id: i64, column: usize, text: &str) -> rusqlite::Result<InvoiceStatus> {
+pub(super) fn stored_status(id: i64, column: usize, text: &str) -> rusqlite::Result<InvoiceStatus> {
     InvoiceStatus::parse(text)
         .ok_or_else(|| unreadable(column, format!("invoice {id}: unknown status '{text}'")))
 }
@@ -156,7 +164,7 @@ pub fn get(conn: &Connection, org: i64, id: i64) -> Result<Invoice, AppError> {
     Ok(invoice)
 }
 
-fn items_of(conn: &Connection, id: i64) -> Result<Vec<InvoiceItem>, AppError> {
+pub(super) fn items_of(conn: &Connection, id: i64) -> Result<Vec<InvoiceItem>, AppError> {
     let mut stmt = conn.prepare_cached(items_where!("invoice_id = ?1"))?;
     let items = stmt
         .query_map([id], |row| item_from_row(row).map(|(_, item)| item))?
@@ -164,7 +172,7 @@ fn items_of(conn: &Connection, id: i64) -> Result<Vec<InvoiceItem>, AppError> {
     Ok(items)
 }
 
-fn payments_of(conn: &Connection, id: i64) -> Result<Vec<AppliedPayment>, AppError> {
+pub(super) fn payments_of(conn: &Connection, id: i64) -> Result<Vec<AppliedPayment>, AppError> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, a.amount_minor, a.applied_date, p.payment_method, p.reference_number
          FROM payment_applications a JOIN payments p ON p.id = a.payment_id
@@ -182,176 +190,6 @@ fn payments_of(conn: &Connection, id: i64) -> Result<Vec<AppliedPayment>, AppErr
         })?
         .collect::<Result<_, _>>()?;
     Ok(payments)
-}
-
-/// An invoice row with its stored detail copies (migration V4), borrowed from the statement.
-pub struct DetailRow<'a> {
-    pub id: i64,
-    pub customer_id: i64,
-    pub invoice_number: &'a str,
-    pub status: InvoiceStatus,
-    /// As stored: `YYYY-MM-DD`, written by [`date_text`].
-    pub issue_date: &'a str,
-    pub due_date: &'a str,
-    /// `due_date`, read.
-    pub due: NaiveDate,
-    pub notes: Option<&'a str>,
-    pub subtotal: Money,
-    pub tax_total: Money,
-    pub total: Money,
-    pub amount_paid: Money,
-    pub created_at: &'a str,
-    pub updated_at: &'a str,
-    /// The detail view's `items` array, as the API renders it.
-    pub items_json: &'a str,
-    /// The detail view's `payments` array, as the API renders it.
-    pub payments_json: &'a str,
-}
-
-impl DetailRow<'_> {
-    pub fn balance_due(&self) -> Money {
-        balance_due(self.status, self.total, self.amount_paid)
-    }
-}
-
-/// What [`with_detail_row`] found.
-pub enum Detail<T> {
-    Missing,
-    /// The stored copies were cleared by a write and not yet rendered again, or could not
-    /// be rendered: read [`get`].
-    Unrendered,
-    Rendered(T),
-}
-
-/// The hot read: one row, one statement. `render` sees the row while the statement holds
-/// it, so nothing is copied out of SQLite but the answer itself.
-pub fn with_detail_row<T>(
-    conn: &Connection,
-    org: i64,
-    id: i64,
-    render: impl FnOnce(&DetailRow) -> T,
-) -> Result<Detail<T>, AppError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
-            subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at,
-            items_json, payments_json
-         FROM invoices WHERE id = ?1 AND organization_id = ?2",
-    )?;
-    let mut rows = stmt.query(params![id, org])?;
-    let Some(row) = rows.next()? else {
-        return Ok(Detail::Missing);
-    };
-    let text = |index| {
-        optional_text(row, index)?.ok_or(rusqlite::Error::InvalidColumnType(
-            index,
-            "a NOT NULL column".into(),
-            rusqlite::types::Type::Null,
-        ))
-    };
-    let (Some(items_json), Some(payments_json)) = (
-        optional_text(row, 13)?.filter(|copy| *copy != NOT_RENDERABLE),
-        optional_text(row, 14)?.filter(|copy| *copy != NOT_RENDERABLE),
-    ) else {
-        return Ok(Detail::Unrendered);
-    };
-    let id: i64 = row.get(0)?;
-    let detail = DetailRow {
-        id,
-        customer_id: row.get(1)?,
-        invoice_number: text(2)?,
-        status: stored_status(id, 3, text(3)?)?,
-        issue_date: text(4)?,
-        due_date: text(5)?,
-        due: stored_date(id, 5, "due_date", text(5)?)?,
-        notes: optional_text(row, 6)?,
-        subtotal: Money::from_minor(row.get(7)?),
-        tax_total: Money::from_minor(row.get(8)?),
-        total: Money::from_minor(row.get(9)?),
-        amount_paid: Money::from_minor(row.get(10)?),
-        created_at: text(11)?,
-        updated_at: text(12)?,
-        items_json,
-        payments_json,
-    };
-    Ok(Detail::Rendered(render(&detail)))
-}
-
-const UNRENDERED: &str = "FROM invoices INDEXED BY invoices_unrendered
-     WHERE items_json IS NULL OR payments_json IS NULL";
-
-pub fn count_unrendered(conn: &Connection) -> Result<usize, AppError> {
-    let count: i64 = conn
-        .prepare_cached(&format!("SELECT COUNT(*) {UNRENDERED}"))?
-        .query_row([], |row| row.get(0))?;
-    Ok(count as usize)
-}
-
-/// Clears every stored detail copy when the file's copies were written in another format
-/// than this binary's ([`detail::DETAIL_FORMAT`]), so they are written again (see
-/// `render_details`); returns whether it did. Runs in the caller's transaction.
-pub fn clear_copies_of_another_format(conn: &Connection) -> Result<bool, AppError> {
-    let stored: i64 = conn
-        .prepare_cached("SELECT version FROM detail_copy_format")?
-        .query_row([], |row| row.get(0))?;
-    if stored == detail::DETAIL_FORMAT {
-        return Ok(false);
-    }
-    conn.execute_batch("UPDATE invoices SET items_json = NULL, payments_json = NULL")?;
-    conn.prepare_cached("UPDATE detail_copy_format SET version = ?1")?
-        .execute([detail::DETAIL_FORMAT])?;
-    Ok(true)
-}
-
-/// Renders up to `limit` missing detail copies (new invoices, and invoices whose lines or
-/// payments changed: the triggers of migration V4 clear their copies); returns how many.
-/// Writers call it before they commit, so a committed invoice is normally rendered.
-pub fn render_details(conn: &Connection, limit: i64) -> Result<usize, AppError> {
-    let pending: Vec<(i64, bool, bool)> = conn
-        .prepare_cached(&format!(
-            "SELECT id, items_json IS NULL, payments_json IS NULL {UNRENDERED} LIMIT ?1"
-        ))?
-        .query_map([limit], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-        .collect::<Result<_, _>>()?;
-    // Only what was cleared: a payment leaves the lines' copy alone.
-    for &(id, items_missing, payments_missing) in &pending {
-        if items_missing {
-            let items = items_of(conn, id).map(|items| detail::items_json(&items));
-            store_copy(conn, id, "items_json", items)?;
-        }
-        if payments_missing {
-            let payments = payments_of(conn, id).map(|payments| detail::payments_json(&payments));
-            store_copy(conn, id, "payments_json", payments)?;
-        }
-    }
-    Ok(pending.len())
-}
-
-/// Marks a copy that could not be rendered: reads of it use the tables (and report what
-/// is wrong there), and it is not tried again until its rows change.
-const NOT_RENDERABLE: &str = "";
-
-/// Stores a rendered copy. A row that cannot be read back (written by another tool, say)
-/// costs only its own invoice its copy; it must not stop every other invoice's rendering.
-fn store_copy(
-    conn: &Connection,
-    id: i64,
-    column: &str,
-    rendered: Result<String, AppError>,
-) -> Result<(), AppError> {
-    let text = rendered.unwrap_or_else(|err| {
-        tracing::warn!(invoice = id, error = %err, "cannot render an invoice's detail copy");
-        NOT_RENDERABLE.to_string()
-    });
-    conn.prepare_cached(&format!("UPDATE invoices SET {column} = ?2 WHERE id = ?1"))?
-        .execute(params![id, text])?;
-    Ok(())
-}
-
-/// A text column borrowed from the row.
-fn optional_text<'a>(row: &'a Row, index: usize) -> rusqlite::Result<Option<&'a str>> {
-    row.get_ref(index)?.as_str_or_null().map_err(|err| {
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(err))
-    })
 }
 
 fn decimal_column(row: &Row, index: usize) -> rusqlite::Result<Decimal> {
@@ -605,23 +443,6 @@ pub fn insert_lines(
         });
     }
     Ok(items)
-}
-
-/// Stores both detail copies of an invoice whose writer already holds its lines and
-/// payments (the seeder), instead of leaving them for [`render_details`] to read back.
-pub fn store_details(
-    conn: &Connection,
-    invoice_id: i64,
-    items: Vec<InvoiceItem>,
-    payments: Vec<AppliedPayment>,
-) -> Result<(), AppError> {
-    conn.prepare_cached("UPDATE invoices SET items_json = ?2, payments_json = ?3 WHERE id = ?1")?
-        .execute(params![
-            invoice_id,
-            detail::items_json(&items),
-            detail::payments_json(&payments)
-        ])?;
-    Ok(())
 }
 
 /// `draft` → `sent`.

@@ -3,6 +3,7 @@
 
 pub mod bulk;
 pub mod customers;
+pub mod details;
 pub mod idempotency;
 pub mod invoices;
 pub mod keys;
