@@ -1,0 +1,221 @@
+//! `/v1/invoices`: the handlers. The answer's wire types are in `wire`, the detail
+//! answer's writer in `render`, the new invoice and its checks in `input`.
+
+mod input;
+mod render;
+mod wire;
+
+pub use input::*;
+pub use render::*;
+pub use wire::*;
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::OpenApi;
+
+use crate::api::auth::ApiKeyAuth;
+use crate::api::error::{ReadError, WriteError};
+use crate::api::scopes::scope_of;
+use crate::api::types::{Date, JsonBody, Opt};
+use crate::api::{page_bounds, post_write, to_json_text, AppState, Created, Done, Json, Tag};
+use crate::db::invoices::{self as store, Detail, InvoiceFilter, StatusFilter};
+use crate::domain::invoice::InvoiceStatus;
+use crate::error::FieldErrorsBuilder;
+
+pub fn today_text(state: &AppState) -> String {
+    store::date_text(state.clock.today())
+}
+
+pub struct InvoicesApi;
+
+#[OpenApi(tag = "Tag::Invoices")]
+impl InvoicesApi {
+    /// List all invoices
+    ///
+    /// Ordered by id, with their lines. Date ranges are inclusive.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/v1/invoices", method = "get", operation_id = "list_invoices")]
+    async fn list(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        customer_id: Query<Opt<i64>>,
+        /// A status, or `overdue`.
+        status: Query<Opt<StatusQuery>>,
+        issue_date_from: Query<Opt<Date>>,
+        issue_date_to: Query<Opt<Date>>,
+        due_date_from: Query<Opt<Date>>,
+        due_date_to: Query<Opt<Date>>,
+        /// 1–500, default 50.
+        limit: Query<Opt<i64>>,
+        /// Default 0.
+        offset: Query<Opt<i64>>,
+    ) -> Result<Json<InvoiceList>, ReadError> {
+        let org = auth.require(scope_of("list_invoices"))?.organization_id;
+        let mut errors = FieldErrorsBuilder::new();
+        crate::params!(errors; customer_id, status, issue_date_from, issue_date_to, due_date_from, due_date_to, limit, offset);
+        let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
+        errors.finish()?;
+        let filter = InvoiceFilter {
+            customer_id: customer_id.0,
+            status: status.0.map(|s| match s {
+                StatusQuery::Draft => StatusFilter::Is(InvoiceStatus::Draft),
+                StatusQuery::Sent => StatusFilter::Is(InvoiceStatus::Sent),
+                StatusQuery::PartiallyPaid => StatusFilter::Is(InvoiceStatus::PartiallyPaid),
+                StatusQuery::Paid => StatusFilter::Is(InvoiceStatus::Paid),
+                StatusQuery::Void => StatusFilter::Is(InvoiceStatus::Void),
+                StatusQuery::Overdue => StatusFilter::Overdue,
+            }),
+            issue_date_from: issue_date_from.0.map(|d| d.0),
+            issue_date_to: issue_date_to.0.map(|d| d.0),
+            due_date_from: due_date_from.0.map(|d| d.0),
+            due_date_to: due_date_to.0.map(|d| d.0),
+        };
+        let today = state.clock.today();
+        let page = state
+            .db
+            .read(move |conn| store::list(conn, org, &filter, limit, offset, today))
+            .await?;
+        Ok(Json(InvoiceList {
+            items: page
+                .items
+                .into_iter()
+                .map(|i| to_api(i, today, false))
+                .collect(),
+            total: page.total,
+            limit: page.limit,
+            offset: page.offset,
+        }))
+    }
+
+    /// Create a new invoice
+    ///
+    /// Totals follow the rounding rule: each line's subtotal and tax are rounded to cents (half away from zero), and the invoice totals are sums of the rounded lines.
+    #[oai(
+        path = "/v1/invoices",
+        method = "post",
+        operation_id = "create_invoice"
+    )]
+    async fn create(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        /// Makes a retry safe: the same key and body return the first answer and write nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<InvoiceCreate>,
+    ) -> Result<Created<Invoice>, WriteError> {
+        let org = auth.require(scope_of("create_invoice"))?.organization_id;
+        let today = state.clock.today();
+        let (value, errors, hash) = body.into_parts();
+        let new = check_create(value, today, errors)?;
+        Ok(post_write(
+            &state,
+            org,
+            "/v1/invoices".into(),
+            idempotency_key.0,
+            hash,
+            move |tx, now| {
+                let invoice = store::create(tx, org, new, now)?;
+                let location = format!("/v1/invoices/{}", invoice.id);
+                Ok((to_api(invoice, today, true), Some(location)))
+            },
+        )
+        .await?)
+    }
+
+    /// Get invoice details
+    ///
+    /// With its lines and the payments applied to it.
+    #[oai(
+        path = "/v1/invoices/:id",
+        method = "get",
+        operation_id = "get_invoice"
+    )]
+    async fn get(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+    ) -> Result<Done<Invoice>, ReadError> {
+        let org = auth.require(scope_of("get_invoice"))?.organization_id;
+        let today = state.clock.today();
+        let id = id.0;
+        let stored = state.db.read_point(|conn| {
+            store::with_detail_row(conn, org, id, |row| detail_text(row, today))
+        })?;
+        let text = match stored {
+            Detail::Rendered(text) => text,
+            Detail::Missing => return Err(store::not_found(id).into()),
+            Detail::Unrendered => {
+                let invoice = state.db.read_point(|conn| store::get(conn, org, id))?;
+                to_json_text(&to_api(invoice, today, true))
+            }
+        };
+        Ok(Done::from_text(text))
+    }
+
+    /// Send a draft invoice
+    ///
+    /// Moves a `draft` to `sent`; any other status is a 409.
+    #[oai(
+        path = "/v1/invoices/:id/send",
+        method = "post",
+        operation_id = "send_invoice"
+    )]
+    async fn send(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        /// Makes a retry safe: the same key returns the first answer.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+    ) -> Result<Done<Invoice>, WriteError> {
+        let org = auth.require(scope_of("send_invoice"))?.organization_id;
+        let today = state.clock.today();
+        let id = id.0;
+        Ok(post_write(
+            &state,
+            org,
+            format!("/v1/invoices/{id}/send"),
+            idempotency_key.0,
+            String::new(),
+            move |tx, now| Ok((to_api(store::send(tx, org, id, now)?, today, true), None)),
+        )
+        .await?)
+    }
+
+    /// Void an invoice
+    ///
+    /// Only an invoice with no payments can be voided (409 otherwise). A void invoice takes no payments and counts in no report.
+    #[oai(
+        path = "/v1/invoices/:id/void",
+        method = "post",
+        operation_id = "void_invoice"
+    )]
+    async fn void(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        /// Makes a retry safe: the same key returns the first answer.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+    ) -> Result<Done<Invoice>, WriteError> {
+        let org = auth.require(scope_of("void_invoice"))?.organization_id;
+        let today = state.clock.today();
+        let id = id.0;
+        Ok(post_write(
+            &state,
+            org,
+            format!("/v1/invoices/{id}/void"),
+            idempotency_key.0,
+            String::new(),
+            move |tx, now| Ok((to_api(store::void(tx, org, id, now)?, today, true), None)),
+        )
+        .await?)
+    }
+}

@@ -1,0 +1,208 @@
+//! The invoice as the API answers it: statuses, lines, applied payments, lists.
+
+use poem_openapi::{Enum, Object};
+use rust_decimal::Decimal;
+
+use crate::api::types::{Amount, Date, DecimalOut};
+use crate::db::invoices as store;
+use crate::domain::invoice::{days_overdue, InvoiceStatus};
+use crate::domain::money::Money;
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[oai(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Sent,
+    PartiallyPaid,
+    Paid,
+    Void,
+}
+
+impl From<InvoiceStatus> for Status {
+    fn from(status: InvoiceStatus) -> Self {
+        match status {
+            InvoiceStatus::Draft => Status::Draft,
+            InvoiceStatus::Sent => Status::Sent,
+            InvoiceStatus::PartiallyPaid => Status::PartiallyPaid,
+            InvoiceStatus::Paid => Status::Paid,
+            InvoiceStatus::Void => Status::Void,
+        }
+    }
+}
+
+/// A list filter on status; `overdue` selects sent or partially paid invoices past due with a balance open.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum StatusQuery {
+    Draft,
+    Sent,
+    PartiallyPaid,
+    Paid,
+    Void,
+    Overdue,
+}
+
+/// The status a new invoice starts in.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum NewStatus {
+    Draft,
+    Sent,
+}
+
+#[derive(Object, Debug, Clone, serde::Serialize)]
+pub struct InvoiceItem {
+    pub id: i64,
+    pub description: String,
+    pub quantity: DecimalOut,
+    pub unit_price: DecimalOut,
+    /// A fraction: 0.08 is 8%.
+    pub tax_rate: DecimalOut,
+    /// round(quantity × unit_price, 2), half away from zero.
+    pub line_subtotal: Amount,
+    /// round(line_subtotal × tax_rate, 2), half away from zero.
+    pub line_tax: Amount,
+    pub line_total: Amount,
+}
+
+/// A payment applied to the invoice.
+#[derive(Object, Debug, Clone, serde::Serialize)]
+pub struct InvoicePayment {
+    pub payment_id: i64,
+    pub amount: Amount,
+    pub payment_date: String,
+    pub payment_method: String,
+    pub reference_number: Option<String>,
+}
+
+#[derive(Object, Debug, Clone, serde::Serialize)]
+#[oai(example)]
+pub struct Invoice {
+    pub id: i64,
+    pub customer_id: i64,
+    pub invoice_number: String,
+    pub status: Status,
+    pub issue_date: Date,
+    pub due_date: Date,
+    pub notes: Option<String>,
+    pub items: Vec<InvoiceItem>,
+    /// Sum of line subtotals.
+    pub subtotal: Amount,
+    /// Sum of line taxes.
+    pub tax_total: Amount,
+    /// subtotal + tax_total.
+    pub total: Amount,
+    pub amount_paid: Amount,
+    /// total − amount_paid (0.00 when void).
+    pub balance_due: Amount,
+    /// Sent or partially paid, past its due date, with a balance open.
+    pub is_overdue: bool,
+    pub days_overdue: i64,
+    /// Payments applied to this invoice (detail view only).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payments: Option<Vec<InvoicePayment>>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl poem_openapi::types::Example for Invoice {
+    fn example() -> Self {
+        let d =
+            |s: &str| Date(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default());
+        let m = |minor| Amount(Money::from_minor(minor));
+        Invoice {
+            id: 1,
+            customer_id: 1,
+            invoice_number: "INV-2024-001".into(),
+            status: Status::PartiallyPaid,
+            issue_date: d("2024-01-15"),
+            due_date: d("2024-02-15"),
+            notes: None,
+            items: vec![InvoiceItem {
+                id: 1,
+                description: "Consulting Services".into(),
+                quantity: DecimalOut(Decimal::new(10, 0)),
+                unit_price: DecimalOut(Decimal::new(15000, 2)),
+                tax_rate: DecimalOut(Decimal::new(8, 2)),
+                line_subtotal: m(150000),
+                line_tax: m(12000),
+                line_total: m(162000),
+            }],
+            subtotal: m(150000),
+            tax_total: m(12000),
+            total: m(162000),
+            amount_paid: m(50000),
+            balance_due: m(112000),
+            is_overdue: false,
+            days_overdue: 0,
+            payments: Some(vec![InvoicePayment {
+                payment_id: 1,
+                amount: m(50000),
+                payment_date: "2024-01-20".into(),
+                payment_method: "bank_transfer".into(),
+                reference_number: Some("TXN123456".into()),
+            }]),
+            created_at: "2024-01-15T09:30:00.000Z".into(),
+            updated_at: "2024-01-20T10:00:00.000Z".into(),
+        }
+    }
+}
+
+pub fn to_api(invoice: store::Invoice, today: chrono::NaiveDate, detail: bool) -> Invoice {
+    let balance = invoice.balance_due();
+    let overdue_days = days_overdue(invoice.status, invoice.due_date, balance, today);
+    Invoice {
+        id: invoice.id,
+        customer_id: invoice.customer_id,
+        invoice_number: invoice.invoice_number,
+        status: invoice.status.into(),
+        issue_date: Date(invoice.issue_date),
+        due_date: Date(invoice.due_date),
+        notes: invoice.notes,
+        items: invoice.items.into_iter().map(item_to_api).collect(),
+        subtotal: Amount(invoice.subtotal),
+        tax_total: Amount(invoice.tax_total),
+        total: Amount(invoice.total),
+        amount_paid: Amount(invoice.amount_paid),
+        balance_due: Amount(balance),
+        is_overdue: overdue_days > 0,
+        days_overdue: overdue_days,
+        payments: detail.then(|| invoice.payments.into_iter().map(payment_to_api).collect()),
+        created_at: invoice.created_at,
+        updated_at: invoice.updated_at,
+    }
+}
+
+pub(super) fn item_to_api(item: store::InvoiceItem) -> InvoiceItem {
+    InvoiceItem {
+        id: item.id,
+        description: item.description,
+        quantity: DecimalOut::plain(item.quantity),
+        unit_price: DecimalOut::price(item.unit_price),
+        tax_rate: DecimalOut::plain(item.tax_rate),
+        line_subtotal: Amount(item.line_subtotal),
+        line_tax: Amount(item.line_tax),
+        line_total: Amount(item.line_total),
+    }
+}
+
+pub(super) fn payment_to_api(payment: store::AppliedPayment) -> InvoicePayment {
+    InvoicePayment {
+        payment_id: payment.payment_id,
+        amount: Amount(payment.amount),
+        payment_date: payment.payment_date,
+        payment_method: payment.payment_method,
+        reference_number: payment.reference_number,
+    }
+}
+
+#[derive(Object, Debug, Clone, serde::Serialize)]
+pub struct InvoiceList {
+    pub items: Vec<Invoice>,
+    /// Invoices matching the filters, over all pages.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
