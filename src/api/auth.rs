@@ -1,4 +1,5 @@
-//! API-key authentication, scopes and per-key rate limits.
+//! API-key authentication and the per-key rate limit (the scope each operation needs is
+//! declared in `scopes`).
 //!
 //! One middleware on `/v1` reads the key (header `x-arvalox-api-key`, header `X-API-Key`,
 //! or query `x_arvalox_api_key`), checks it, applies the rate limit and leaves an

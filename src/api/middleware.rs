@@ -1,4 +1,5 @@
-//! Cross-cutting HTTP concerns: the access log, the body limit and the `Allow` header.
+//! Cross-cutting HTTP concerns: the access log, the header and body limits, unknown query
+//! parameters, and the `Allow` header.
 
 use std::time::Instant;
 
