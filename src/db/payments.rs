@@ -8,9 +8,8 @@ use super::customers;
 use super::invoices::{self, date_text};
 use super::sql::{Filter, Page};
 use super::WriteTx;
-use crate::domain::invoice::InvoiceStatus;
 use crate::domain::money::Money;
-use crate::domain::payment::PaymentMethod;
+use crate::domain::payment::{self, PayableInvoice, PaymentMethod, PaymentToApply};
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -93,50 +92,22 @@ pub fn record(
             format!("invoice {} does not exist", new.invoice_id),
         )
     })?;
-    if invoice.customer_id != new.customer_id {
-        return Err(AppError::field(
-            "invoice_id",
-            format!(
-                "invoice {} belongs to customer {}, not to customer {}",
-                invoice.id, invoice.customer_id, new.customer_id
-            ),
-        ));
-    }
-    if matches!(invoice.status, InvoiceStatus::Draft | InvoiceStatus::Void) {
-        return Err(AppError::conflict_on(
-            "invoice_id",
-            format!(
-                "Invoice {} is {} and takes no payments.",
-                invoice.id,
-                invoice.status.as_str()
-            ),
-        ));
-    }
-    if new.payment_date > today {
-        return Err(AppError::field(
-            "payment_date",
-            format!("must not be in the future (today is {})", date_text(today)),
-        ));
-    }
-    if new.payment_date < invoice.issue_date {
-        return Err(AppError::field(
-            "payment_date",
-            format!(
-                "must not be before the invoice's issue_date ({})",
-                date_text(invoice.issue_date)
-            ),
-        ));
-    }
-    let balance = invoice.balance_due();
-    if new.amount > balance {
-        return Err(AppError::field(
-            "amount",
-            format!(
-                "{} exceeds the invoice's balance_due of {balance}",
-                new.amount
-            ),
-        ));
-    }
+    let applied = payment::apply(
+        &PayableInvoice {
+            id: invoice.id,
+            customer_id: invoice.customer_id,
+            status: invoice.status,
+            issue_date: invoice.issue_date,
+            total: invoice.total,
+            amount_paid: invoice.amount_paid,
+        },
+        &PaymentToApply {
+            customer_id: new.customer_id,
+            amount: new.amount,
+            payment_date: new.payment_date,
+        },
+        today,
+    )?;
     let payment_date = date_text(new.payment_date);
     tx.prepare_cached(
         "INSERT INTO payments (organization_id, customer_id, invoice_id, amount_minor, payment_method,
@@ -169,13 +140,16 @@ pub fn record(
         payment_date,
         now
     ])?;
-    let paid = Money::from_minor(invoice.amount_paid.minor() + new.amount.minor());
-    let status = InvoiceStatus::from_payments(invoice.total, paid);
     tx.prepare_cached(
         "UPDATE invoices SET amount_paid_minor = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
     )?
-    .execute(params![invoice.id, paid.minor(), status.as_str(), now])?;
-    invoices::record_status(tx, &invoice, Some(invoice.status), status)?;
+    .execute(params![
+        invoice.id,
+        applied.amount_paid.minor(),
+        applied.status.as_str(),
+        now
+    ])?;
+    invoices::record_status(tx, &invoice, Some(invoice.status), applied.status)?;
     get(tx, org, payment_id)
 }
 

@@ -1,4 +1,12 @@
-//! Payment rules.
+//! Payment rules: the methods a payment can have, and what applying a payment to an
+//! invoice checks and changes.
+
+use chrono::NaiveDate;
+
+use super::dates;
+use super::invoice::{balance_due, InvoiceStatus};
+use super::money::Money;
+use crate::error::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum PaymentMethod {
@@ -45,5 +53,183 @@ impl PaymentMethod {
 
     pub fn names() -> String {
         Self::ALL.map(|m| m.as_str()).join(", ")
+    }
+}
+
+/// An invoice as a payment against it sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PayableInvoice {
+    pub id: i64,
+    pub customer_id: i64,
+    pub status: InvoiceStatus,
+    pub issue_date: NaiveDate,
+    pub total: Money,
+    pub amount_paid: Money,
+}
+
+/// A payment to apply: who pays, how much, on which day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentToApply {
+    pub customer_id: i64,
+    pub amount: Money,
+    pub payment_date: NaiveDate,
+}
+
+/// What a payment does to its invoice: what is paid on it then, and its new status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub amount_paid: Money,
+    pub status: InvoiceStatus,
+}
+
+/// Applies `payment` to `invoice` on `today`, or says why it cannot be: the invoice must
+/// be the customer's, issued (not a draft) and not void; the payment may be neither in the
+/// future nor before the invoice was issued, and never more than the balance due.
+pub fn apply(
+    invoice: &PayableInvoice,
+    payment: &PaymentToApply,
+    today: NaiveDate,
+) -> Result<Applied, AppError> {
+    if invoice.customer_id != payment.customer_id {
+        return Err(AppError::field(
+            "invoice_id",
+            format!(
+                "invoice {} belongs to customer {}, not to customer {}",
+                invoice.id, invoice.customer_id, payment.customer_id
+            ),
+        ));
+    }
+    if matches!(invoice.status, InvoiceStatus::Draft | InvoiceStatus::Void) {
+        return Err(AppError::conflict_on(
+            "invoice_id",
+            format!(
+                "Invoice {} is {} and takes no payments.",
+                invoice.id,
+                invoice.status.as_str()
+            ),
+        ));
+    }
+    if payment.payment_date > today {
+        return Err(AppError::field(
+            "payment_date",
+            format!(
+                "must not be in the future (today is {})",
+                dates::to_text(today)
+            ),
+        ));
+    }
+    if payment.payment_date < invoice.issue_date {
+        return Err(AppError::field(
+            "payment_date",
+            format!(
+                "must not be before the invoice's issue_date ({})",
+                dates::to_text(invoice.issue_date)
+            ),
+        ));
+    }
+    let balance = balance_due(invoice.status, invoice.total, invoice.amount_paid);
+    if payment.amount > balance {
+        return Err(AppError::field(
+            "amount",
+            format!(
+                "{} exceeds the invoice's balance_due of {balance}",
+                payment.amount
+            ),
+        ));
+    }
+    let amount_paid = Money::from_minor(invoice.amount_paid.minor() + payment.amount.minor());
+    Ok(Applied {
+        amount_paid,
+        status: InvoiceStatus::from_payments(invoice.total, amount_paid),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn invoice(status: InvoiceStatus, paid_minor: i64) -> PayableInvoice {
+        PayableInvoice {
+            id: 7,
+            customer_id: 1,
+            status,
+            issue_date: day("2024-01-15"),
+            total: Money::from_minor(162_000),
+            amount_paid: Money::from_minor(paid_minor),
+        }
+    }
+
+    fn pay(minor: i64, date: &str) -> PaymentToApply {
+        PaymentToApply {
+            customer_id: 1,
+            amount: Money::from_minor(minor),
+            payment_date: day(date),
+        }
+    }
+
+    fn refusal(result: Result<Applied, AppError>) -> (u16, String) {
+        let err = result.unwrap_err();
+        let field = err
+            .field_errors()
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_default();
+        (err.status(), field)
+    }
+
+    #[test]
+    fn a_payment_moves_the_invoice_to_partially_paid_then_paid() {
+        let today = day("2024-03-01");
+        let first = apply(
+            &invoice(InvoiceStatus::Sent, 0),
+            &pay(50_000, "2024-01-20"),
+            today,
+        );
+        assert_eq!(
+            first.unwrap(),
+            Applied {
+                amount_paid: Money::from_minor(50_000),
+                status: InvoiceStatus::PartiallyPaid
+            }
+        );
+        let rest = apply(
+            &invoice(InvoiceStatus::PartiallyPaid, 50_000),
+            &pay(112_000, "2024-03-01"),
+            today,
+        );
+        assert_eq!(rest.unwrap().status, InvoiceStatus::Paid);
+    }
+
+    #[test]
+    fn each_refusal_names_its_field() {
+        let today = day("2024-03-01");
+        let sent = invoice(InvoiceStatus::Sent, 0);
+        let mut other_customer = pay(100, "2024-02-01");
+        other_customer.customer_id = 2;
+        assert_eq!(
+            refusal(apply(&sent, &other_customer, today)),
+            (400, "invoice_id".into())
+        );
+        for closed in [InvoiceStatus::Draft, InvoiceStatus::Void] {
+            let result = apply(&invoice(closed, 0), &pay(100, "2024-02-01"), today);
+            assert_eq!(refusal(result), (409, "invoice_id".into()));
+        }
+        let future = apply(&sent, &pay(100, "2024-03-02"), today);
+        assert_eq!(refusal(future), (400, "payment_date".into()));
+        let early = apply(&sent, &pay(100, "2024-01-14"), today);
+        assert_eq!(refusal(early), (400, "payment_date".into()));
+        let too_much = apply(&sent, &pay(162_001, "2024-02-01"), today);
+        assert_eq!(refusal(too_much), (400, "amount".into()));
+        let paid = apply(
+            &invoice(InvoiceStatus::Paid, 162_000),
+            &pay(1, "2024-02-01"),
+            today,
+        );
+        assert_eq!(refusal(paid), (400, "amount".into()));
     }
 }
