@@ -1,5 +1,5 @@
-//! API-key authentication and the per-key rate limit (the scope each operation needs is
-//! declared in `scopes`).
+//! API-key authentication (the per-key rate limit is in `rate_limit`, the scope each
+//! operation needs in `scopes`).
 //!
 //! One middleware on `/v1` reads the key (header `x-arvalox-api-key`, header `X-API-Key`,
 //! or query `x_arvalox_api_key`), checks it, applies the rate limit and leaves an
@@ -9,7 +9,6 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::auth::ApiKey;
 use poem_openapi::SecurityScheme;
@@ -19,7 +18,6 @@ use super::AppState;
 use crate::db;
 use crate::domain::keys::{self, Scope};
 use crate::error::AppError;
-use crate::ratelimit::Decision;
 
 pub const HEADER_KEY: &str = "x-arvalox-api-key";
 pub const ALT_HEADER_KEY: &str = "X-API-Key";
@@ -170,19 +168,8 @@ fn client_ip(req: &Request) -> IpAddr {
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
-fn set_rate_headers(response: &mut Response, decision: &Decision) {
-    let headers = response.headers_mut();
-    for (name, value) in [
-        ("x-ratelimit-limit", decision.limit as u64),
-        ("x-ratelimit-remaining", decision.remaining as u64),
-        ("x-ratelimit-reset", decision.reset),
-    ] {
-        headers.insert(name, HeaderValue::from(value));
-    }
-}
-
-/// The `/v1` middleware: authenticate, rate-limit, run, and stamp the rate-limit headers on
-/// whatever comes back (errors included).
+/// The `/v1` middleware: find the key, leave its [`AuthContext`] on the request, run (the
+/// per-key rate limit is the next layer in, `rate_limit::per_key`), and render any error.
 pub async fn authenticate<E: Endpoint>(
     state: Arc<AppState>,
     inner: E,
@@ -236,21 +223,9 @@ pub async fn authenticate<E: Endpoint>(
             }
         }
     };
-    let decision = state.limiter.check(key.key_id, now);
-    if let Some(decision) = decision.filter(|d| !d.allowed) {
-        let mut response = render(&AppError::RateLimited {
-            retry_after_secs: decision.retry_after,
-        });
-        set_rate_headers(&mut response, &decision);
-        return Ok(response);
-    }
     req.extensions_mut().insert(key);
-    let mut response = match inner.call(req).await {
+    Ok(match inner.call(req).await {
         Ok(response) => response.into_response(),
         Err(err) => render(&to_app_error(err)),
-    };
-    if let Some(decision) = decision {
-        set_rate_headers(&mut response, &decision);
-    }
-    Ok(response)
+    })
 }

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod messages;
 pub mod middleware;
 pub mod payments;
+pub mod rate_limit;
 pub mod reports;
 pub mod scopes;
 pub mod spec;
@@ -131,6 +132,7 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     });
     let swagger = poem::endpoint::make_sync(move |_| poem::web::Html(swagger.clone()));
     let auth_state = state.clone();
+    let limit_state = state.clone();
     // The body limit, the query check and panic capture sit inside authentication, so
     // their answers are rate-limited and carry the rate-limit headers like any other.
     let query_table = Arc::new(route_table());
@@ -139,6 +141,7 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
         .around(middleware::check_idempotency_key)
         .around(move |ep, req| middleware::refuse_unknown_query(query_table.clone(), ep, req))
         .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .around(move |ep, req| rate_limit::per_key(limit_state.clone(), ep, req))
         .around(move |ep, req| auth::authenticate(auth_state.clone(), ep, req));
     let routes = Route::new()
         .at("/openapi.json", poem::get(spec_json))
