@@ -19,8 +19,8 @@ use super::WriteTx;
 use crate::domain::dates;
 pub use crate::domain::detail::{AppliedPayment, InvoiceItem};
 use crate::domain::invoice::{
-    balance_due, generated_invoice_number, invoice_totals, InvoiceStatus, InvoiceTotals,
-    LineAmounts, LineInput,
+    self, balance_due, generated_invoice_number, invoice_totals, InvoiceStatus, InvoiceTotals,
+    LineAmounts, LineInput, Transition,
 };
 use crate::domain::money::Money;
 use crate::error::AppError;
@@ -445,37 +445,23 @@ pub fn insert_lines(
     Ok(items)
 }
 
-/// `draft` → `sent`.
-pub fn send(tx: &WriteTx, org: i64, id: i64, now: &str) -> Result<Invoice, AppError> {
+/// Sends or voids invoice `id`, as `domain::invoice::transition` allows.
+pub fn transition(
+    tx: &WriteTx,
+    org: i64,
+    id: i64,
+    now: &str,
+    move_to: Transition,
+) -> Result<Invoice, AppError> {
     let invoice = get_header(tx, org, id)?.ok_or_else(|| not_found(id))?;
-    if invoice.status != InvoiceStatus::Draft {
-        return Err(AppError::conflict(format!(
-            "Invoice {id} is {}; only a draft can be sent.",
-            invoice.status.as_str()
-        )));
-    }
-    set_status(
-        tx,
-        &invoice,
-        InvoiceStatus::from_payments(invoice.total, Money::ZERO),
-        now,
+    let status = invoice::transition(
+        id,
+        invoice.status,
+        invoice.total,
+        invoice.amount_paid,
+        move_to,
     )?;
-    get(tx, org, id)
-}
-
-/// Any invoice with no payments applied can be voided.
-pub fn void(tx: &WriteTx, org: i64, id: i64, now: &str) -> Result<Invoice, AppError> {
-    let invoice = get_header(tx, org, id)?.ok_or_else(|| not_found(id))?;
-    if invoice.status == InvoiceStatus::Void {
-        return Err(AppError::conflict(format!("Invoice {id} is already void.")));
-    }
-    if invoice.amount_paid.is_positive() {
-        return Err(AppError::conflict(format!(
-            "Invoice {id} has payments of {} applied and cannot be voided.",
-            invoice.amount_paid
-        )));
-    }
-    set_status(tx, &invoice, InvoiceStatus::Void, now)?;
+    set_status(tx, &invoice, status, now)?;
     get(tx, org, id)
 }
 

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::money::{Money, MoneyError};
+use crate::error::AppError;
 
 pub const MAX_ITEMS: usize = 500;
 /// The largest quantity on a line: 999,999,999.9999 (nine digits and four decimals).
@@ -150,8 +151,82 @@ pub fn generated_invoice_number(year: i32, sequence: i64) -> String {
     format!("INV-{year:04}-{sequence:05}")
 }
 
+/// The moves a client can ask of an existing invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Send,
+    Void,
+}
+
+/// The status `transition` takes invoice `id` to, or why it cannot: only a draft is sent
+/// (to `sent`, or straight to `paid` when its total is zero: nothing is left to collect);
+/// an invoice with nothing paid on it can be voided, once.
+pub fn transition(
+    id: i64,
+    status: InvoiceStatus,
+    total: Money,
+    amount_paid: Money,
+    transition: Transition,
+) -> Result<InvoiceStatus, AppError> {
+    match transition {
+        Transition::Send if status != InvoiceStatus::Draft => Err(AppError::conflict(format!(
+            "Invoice {id} is {}; only a draft can be sent.",
+            status.as_str()
+        ))),
+        Transition::Send => Ok(InvoiceStatus::from_payments(total, Money::ZERO)),
+        Transition::Void if status == InvoiceStatus::Void => {
+            Err(AppError::conflict(format!("Invoice {id} is already void.")))
+        }
+        Transition::Void if amount_paid.is_positive() => Err(AppError::conflict(format!(
+            "Invoice {id} has payments of {amount_paid} applied and cannot be voided."
+        ))),
+        Transition::Void => Ok(InvoiceStatus::Void),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_drafts_are_sent_and_only_unpaid_invoices_voided() {
+        use super::{transition, InvoiceStatus as S, Transition as T};
+        let total = Money::from_minor(10_000);
+        let none = Money::ZERO;
+        assert_eq!(
+            transition(1, S::Draft, total, none, T::Send).unwrap(),
+            S::Sent
+        );
+        assert_eq!(
+            transition(1, S::Draft, none, none, T::Send).unwrap(),
+            S::Paid
+        );
+        for status in [S::Sent, S::PartiallyPaid, S::Paid, S::Void] {
+            assert_eq!(
+                transition(1, status, total, none, T::Send)
+                    .unwrap_err()
+                    .status(),
+                409
+            );
+        }
+        for status in [S::Draft, S::Sent] {
+            assert_eq!(
+                transition(1, status, total, none, T::Void).unwrap(),
+                S::Void
+            );
+        }
+        let paid = Money::from_minor(1);
+        let refused = transition(1, S::PartiallyPaid, total, paid, T::Void).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "Invoice 1 has payments of 0.01 applied and cannot be voided."
+        );
+        assert_eq!(
+            transition(1, S::Void, total, none, T::Void)
+                .unwrap_err()
+                .status(),
+            409
+        );
+    }
+
     #[test]
     fn the_largest_quantity_is_nine_digits_and_four_decimals() {
         assert_eq!(super::MAX_QUANTITY.to_string(), "999999999.9999");

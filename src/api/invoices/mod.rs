@@ -21,7 +21,7 @@ use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
 use crate::api::{page_bounds, post_write, to_json_text, AppState, Created, Done, Json, Tag};
 use crate::db::invoices::{self as store, Detail, InvoiceFilter, StatusFilter};
-use crate::domain::invoice::InvoiceStatus;
+use crate::domain::invoice::{InvoiceStatus, Transition};
 use crate::error::FieldErrorsBuilder;
 
 pub fn today_text(state: &AppState) -> String {
@@ -183,7 +183,16 @@ impl InvoicesApi {
             format!("/v1/invoices/{id}/send"),
             idempotency_key.0,
             String::new(),
-            move |tx, now| Ok((to_api(store::send(tx, org, id, now)?, today, true), None)),
+            move |tx, now| {
+                Ok((
+                    to_api(
+                        store::transition(tx, org, id, now, Transition::Send)?,
+                        today,
+                        true,
+                    ),
+                    None,
+                ))
+            },
         )
         .await?)
     }
@@ -214,7 +223,16 @@ impl InvoicesApi {
             format!("/v1/invoices/{id}/void"),
             idempotency_key.0,
             String::new(),
-            move |tx, now| Ok((to_api(store::void(tx, org, id, now)?, today, true), None)),
+            move |tx, now| {
+                Ok((
+                    to_api(
+                        store::transition(tx, org, id, now, Transition::Void)?,
+                        today,
+                        true,
+                    ),
+                    None,
+                ))
+            },
         )
         .await?)
     }
