@@ -175,26 +175,7 @@ impl InvoicesApi {
         idempotency_key: Header<Option<String>>,
     ) -> Result<Done<Invoice>, WriteError> {
         let org = auth.require(scope_of("send_invoice"))?.organization_id;
-        let today = state.clock.today();
-        let id = id.0;
-        Ok(post_write(
-            &state,
-            org,
-            format!("/v1/invoices/{id}/send"),
-            idempotency_key.0,
-            String::new(),
-            move |tx, now| {
-                Ok((
-                    to_api(
-                        store::transition(tx, org, id, now, Transition::Send)?,
-                        today,
-                        true,
-                    ),
-                    None,
-                ))
-            },
-        )
-        .await?)
+        move_invoice(&state, org, id.0, idempotency_key.0, Transition::Send).await
     }
 
     /// Void an invoice
@@ -215,25 +196,33 @@ impl InvoicesApi {
         idempotency_key: Header<Option<String>>,
     ) -> Result<Done<Invoice>, WriteError> {
         let org = auth.require(scope_of("void_invoice"))?.organization_id;
-        let today = state.clock.today();
-        let id = id.0;
-        Ok(post_write(
-            &state,
-            org,
-            format!("/v1/invoices/{id}/void"),
-            idempotency_key.0,
-            String::new(),
-            move |tx, now| {
-                Ok((
-                    to_api(
-                        store::transition(tx, org, id, now, Transition::Void)?,
-                        today,
-                        true,
-                    ),
-                    None,
-                ))
-            },
-        )
-        .await?)
+        move_invoice(&state, org, id.0, idempotency_key.0, Transition::Void).await
     }
+}
+
+/// Sends or voids invoice `id` in one idempotent write (see `domain::invoice::transition`).
+async fn move_invoice(
+    state: &AppState,
+    org: i64,
+    id: i64,
+    idempotency_key: Option<String>,
+    move_to: Transition,
+) -> Result<Done<Invoice>, WriteError> {
+    let today = state.clock.today();
+    let action = match move_to {
+        Transition::Send => "send",
+        Transition::Void => "void",
+    };
+    Ok(post_write(
+        state,
+        org,
+        format!("/v1/invoices/{id}/{action}"),
+        idempotency_key,
+        String::new(),
+        move |tx, now| {
+            let invoice = store::transition(tx, org, id, now, move_to)?;
+            Ok((to_api(invoice, today, true), None))
+        },
+    )
+    .await?)
 }
