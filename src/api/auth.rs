@@ -179,8 +179,6 @@ pub async fn authenticate<E: Endpoint>(
     if path != "/v1" && !path.starts_with("/v1/") {
         return Ok(inner.call(req).await?.into_response());
     }
-    let now = state.clock.now().timestamp().max(0) as u64;
-    let ip = client_ip(&req);
     let secret = match presented_key(&req) {
         Ok(Some(secret)) => secret,
         Ok(None) => return Ok(render(&AppError::AuthenticationRequired)),
@@ -192,6 +190,10 @@ pub async fn authenticate<E: Endpoint>(
         // sharing an address with a guesser is not locked out; guesses are never cached.
         Ok(key) => key,
         Err(generation) => {
+            // Only an uncached key is checked against the address's failures; the
+            // rate-limit layer reads the clock for cached ones.
+            let now = state.clock.now().timestamp().max(0) as u64;
+            let ip = client_ip(&req);
             if let Some(wait) = state.limiter.auth_blocked(ip, now) {
                 return Ok(render(&AppError::RateLimited {
                     retry_after_secs: wait,

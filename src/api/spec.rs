@@ -7,9 +7,12 @@ use serde_json::{json, Value};
 use super::api_service;
 
 /// The spec as served and committed: poem-openapi's, completed where it cannot say
-/// enough (see [`finish_spec`]).
+/// enough (see `finish_spec`). It never changes while the process runs, so it is built
+/// once: the app, its route table and the spec endpoints all read it.
 pub fn spec_json() -> String {
-    finish_spec(&api_service().spec())
+    static SPEC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SPEC.get_or_init(|| finish_spec(&api_service().spec()))
+        .clone()
 }
 
 /// Optional request fields for which `null` is an error rather than "absent" or "clear":
