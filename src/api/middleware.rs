@@ -1,5 +1,6 @@
 //! Cross-cutting HTTP concerns: the access log, the header and body limits, unknown query
-//! parameters, and the `Allow` header.
+//! parameters, and the `Allow` header. (The `Idempotency-Key` check is in `idempotency`,
+//! the per-key rate limit in `rate_limit`.)
 
 use std::time::Instant;
 
@@ -89,31 +90,6 @@ pub async fn limit_body<E: Endpoint>(inner: E, mut req: Request) -> poem::Result
         buffer.extend_from_slice(&chunk);
     }
     req.set_body(buffer);
-    Ok(inner.call(req).await?.into_response())
-}
-
-/// What an `Idempotency-Key` must be; checked on the raw header, because a value that is
-/// not text at all would otherwise reach the handler as no key, and the retry it was meant
-/// to make safe would write twice.
-const IDEMPOTENCY_KEY_RULE: &str = "must be 1 to 255 visible ASCII characters";
-
-fn is_idempotency_key(value: &[u8]) -> bool {
-    (1..=255).contains(&value.len()) && value.iter().all(u8::is_ascii_graphic)
-}
-
-/// Refuses a request whose `Idempotency-Key` header breaks [`IDEMPOTENCY_KEY_RULE`].
-pub async fn check_idempotency_key<E: Endpoint>(inner: E, req: Request) -> poem::Result<Response> {
-    let bad = req
-        .headers()
-        .get_all("idempotency-key")
-        .iter()
-        .any(|value| !is_idempotency_key(value.as_bytes()));
-    if bad {
-        return Ok(render(&AppError::field(
-            "Idempotency-Key",
-            IDEMPOTENCY_KEY_RULE,
-        )));
-    }
     Ok(inner.call(req).await?.into_response())
 }
 

@@ -1,4 +1,5 @@
-//! Stored answers to POSTs sent with an `Idempotency-Key`.
+//! The rows behind `Idempotency-Key`: the first request sent with a key and its answer.
+//! The rule that reads them (replay or refuse) is `api::idempotency`.
 
 use rusqlite::{params, OptionalExtension};
 
@@ -12,6 +13,7 @@ pub struct StoredResponse {
     pub body: String,
 }
 
+/// A request sent with an `Idempotency-Key`, as it is compared and stored.
 pub struct IdempotencyRequest<'a> {
     pub organization_id: i64,
     pub key: &'a str,
@@ -20,37 +22,35 @@ pub struct IdempotencyRequest<'a> {
     pub request_hash: &'a str,
 }
 
-/// The first answer to this key, or a 409 when the key was used for a different request.
-pub fn lookup(tx: &WriteTx, req: &IdempotencyRequest) -> Result<Option<StoredResponse>, AppError> {
-    let row: Option<(String, String, String, u16, Option<String>, String)> = tx
+/// The first request stored under a key, and the answer it got.
+pub struct StoredRequest {
+    pub method: String,
+    pub path: String,
+    pub request_hash: String,
+    pub response: StoredResponse,
+}
+
+/// The first request sent with `key` in the organization, if any.
+pub fn find(tx: &WriteTx, org: i64, key: &str) -> Result<Option<StoredRequest>, AppError> {
+    Ok(tx
         .prepare_cached(
-            "SELECT request_method, request_path, request_hash, response_status, response_location, response_body
+            "SELECT request_method, request_path, request_hash, response_status,
+                    response_location, response_body
              FROM idempotency_keys WHERE organization_id = ?1 AND idempotency_key = ?2",
-)?
-.query_row(
-            params![req.organization_id, req.key],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?)),
-        )
-        .optional()?;
-    match row {
-        None => Ok(None),
-        Some((method, path, hash, status, location, body)) => {
-            if method != req.method || path != req.path || hash != req.request_hash {
-                return Err(AppError::conflict_on(
-                    "Idempotency-Key",
-                    format!(
-                        "Idempotency-Key '{}' was already used for a different request ({method} {path}); use a new key for a new request.",
-                        req.key
-                    ),
-                ));
-            }
-            Ok(Some(StoredResponse {
-                status,
-                location,
-                body,
-            }))
-        }
-    }
+        )?
+        .query_row(params![org, key], |row| {
+            Ok(StoredRequest {
+                method: row.get(0)?,
+                path: row.get(1)?,
+                request_hash: row.get(2)?,
+                response: StoredResponse {
+                    status: row.get(3)?,
+                    location: row.get(4)?,
+                    body: row.get(5)?,
+                },
+            })
+        })
+        .optional()?)
 }
 
 pub fn store(
@@ -63,18 +63,17 @@ pub fn store(
         "INSERT INTO idempotency_keys (organization_id, idempotency_key, request_method, request_path,
             request_hash, response_status, response_location, response_body, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-)?.execute(
-        params![
-            req.organization_id,
-            req.key,
-            req.method,
-            req.path,
-            req.request_hash,
-            response.status,
-            response.location,
-            response.body,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        req.organization_id,
+        req.key,
+        req.method,
+        req.path,
+        req.request_hash,
+        response.status,
+        response.location,
+        response.body,
+        now
+    ])?;
     Ok(())
 }

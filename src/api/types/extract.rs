@@ -6,7 +6,6 @@ use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::{ParseFromJSON, Type};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::input::json_kind;
 use crate::error::{AppError, FieldErrorsBuilder};
@@ -68,7 +67,7 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
         let registry = schemas_of::<T>();
         let mut errors = FieldErrorsBuilder::new();
         unknown_fields(&registry, &T::schema_ref(), &value, "", &mut errors);
-        let hash = hex::encode(Sha256::digest(canonical(&value).as_bytes()));
+        let hash = crate::api::idempotency::body_hash(&value);
         let parsed = T::parse_from_json(Some(value))
             .map_err(|err| AppError::field("body", err.into_message()))?;
         Ok(JsonBody {
@@ -77,28 +76,6 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
             unknown_fields: errors,
         })
     }
-}
-
-/// The body with object keys sorted at every depth: a retry that reorders fields is the
-/// same request.
-fn canonical(value: &Value) -> String {
-    fn sorted(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let mut entries: Vec<_> = map.iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-                Value::Object(
-                    entries
-                        .into_iter()
-                        .map(|(k, v)| (k.clone(), sorted(v)))
-                        .collect(),
-                )
-            }
-            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
-    }
-    sorted(value).to_string()
 }
 
 /// Parses JSON, refusing duplicate keys: `{"amount": 1, "amount": 900}` must not quietly

@@ -1,0 +1,183 @@
+//! The application: shared state, the OpenAPI service, and the middleware stack every
+//! route runs behind, assembled in one place.
+
+use std::sync::Arc;
+
+use poem::middleware::{CatchPanic, NormalizePath, TrailingSlash};
+use poem::{Endpoint, EndpointExt, Response, Route};
+use poem_openapi::{ExtraHeader, OpenApiService};
+
+use super::answer::JSON_CONTENT_TYPE;
+use super::spec::spec_json;
+use super::{
+    auth, customers, error, idempotency, invoices, keycache, keys, middleware, payments,
+    rate_limit, reports,
+};
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::ratelimit::RateLimiter;
+
+/// What every handler shares.
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub limiter: RateLimiter,
+    pub keys: Arc<keycache::KeyCache>,
+    /// Reports built at once. A report over a large book is megabytes of JSON; more builds
+    /// than cores would only share the CPU and multiply the memory.
+    pub report_builds: tokio::sync::Semaphore,
+}
+
+impl AppState {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, limiter: RateLimiter) -> Self {
+        AppState {
+            db,
+            clock,
+            limiter,
+            keys: Arc::default(),
+            report_builds: tokio::sync::Semaphore::new(2),
+        }
+    }
+
+    /// Waits for a turn to build a report (see `report_builds`).
+    pub async fn report_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
+        self.report_builds
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal("report builds closed".into()))
+    }
+
+    pub fn now_text(&self) -> String {
+        crate::db::timestamp(self.clock.now())
+    }
+}
+
+type Apis = (
+    keys::MetaApi,
+    customers::CustomersApi,
+    invoices::InvoicesApi,
+    payments::PaymentsApi,
+    reports::ReportsApi,
+    keys::KeysApi,
+);
+
+const DESCRIPTION: &str = "Accounts receivable over one SQLite file: customers, invoices, payments, aging and dashboard reports.\n\n\
+Authenticate with an API key in the `x-arvalox-api-key` header (recommended), the `X-API-Key` header, or the `x_arvalox_api_key` query parameter. \
+Money goes out as strings with two decimals (`\"1620.00\"`) and comes in as JSON numbers or strings, read exactly. \
+Dates are `YYYY-MM-DD` from 1900-01-01 to 9999-12-31. \
+Every error has the body `{\"detail\", \"error_code\", \"field_errors\"}`; unknown body fields and unknown query parameters are refused by name. \
+Every POST takes an optional `Idempotency-Key` header: a retry with the same key and body returns the first answer and writes nothing. \
+Rate limits apply per key (by default 50 a minute, 1,000 an hour, 10,000 a day); every authenticated response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` for the window nearest exhaustion.";
+
+/// The OpenAPI service: the same value serves requests and prints `arvalox openapi`.
+pub fn api_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (
+            keys::MetaApi,
+            customers::CustomersApi,
+            invoices::InvoicesApi,
+            payments::PaymentsApi,
+            reports::ReportsApi,
+            keys::KeysApi,
+        ),
+        "Arvalox API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(DESCRIPTION)
+    .extra_response_header::<Option<u64>, _>(ExtraHeader::new("X-RateLimit-Limit").description(
+        "Requests allowed in the rate-limit window nearest exhaustion (authenticated routes).",
+    ))
+    .extra_response_header::<Option<u64>, _>(
+        ExtraHeader::new("X-RateLimit-Remaining").description("Requests left in that window."),
+    )
+    .extra_response_header::<Option<u64>, _>(
+        ExtraHeader::new("X-RateLimit-Reset")
+            .description("Unix epoch seconds at which that window starts over."),
+    )
+}
+
+/// The whole HTTP application, as `serve` runs it and tests drive it.
+pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
+    let service = api_service();
+    let spec = spec_json();
+    let yaml = serde_json::from_str::<serde_json::Value>(&spec)
+        .ok()
+        .and_then(|value| serde_yaml::to_string(&value).ok())
+        .unwrap_or_default();
+    let swagger = service.swagger_ui_html().replace(&service.spec(), &spec);
+    let spec_json = poem::endpoint::make_sync(move |_| {
+        middleware::text_answer(JSON_CONTENT_TYPE, spec.clone())
+    });
+    let spec_yaml = poem::endpoint::make_sync(move |_| {
+        middleware::text_answer("application/x-yaml; charset=utf-8", yaml.clone())
+    });
+    let swagger = poem::endpoint::make_sync(move |_| poem::web::Html(swagger.clone()));
+    let auth_state = state.clone();
+    let limit_state = state.clone();
+    // The body limit, the query check and panic capture sit inside authentication, so
+    // their answers are rate-limited and carry the rate-limit headers like any other.
+    let query_table = Arc::new(route_table());
+    let api = service
+        .around(middleware::limit_body)
+        .around(idempotency::check_idempotency_key)
+        .around(move |ep, req| middleware::refuse_unknown_query(query_table.clone(), ep, req))
+        .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .around(move |ep, req| rate_limit::per_key(limit_state.clone(), ep, req))
+        .around(move |ep, req| auth::authenticate(auth_state.clone(), ep, req));
+    let routes = Route::new()
+        .at("/openapi.json", poem::get(spec_json))
+        .at("/openapi.yaml", poem::get(spec_yaml))
+        .nest("/docs", poem::get(swagger))
+        .nest("/", api);
+    with_middleware(routes, state)
+}
+
+/// Every route with its methods and query parameters, from the spec, plus the routes
+/// outside it.
+fn route_table() -> middleware::RouteTable {
+    let spec: serde_json::Value = serde_json::from_str(&spec_json()).unwrap_or_default();
+    middleware::RouteTable::from_spec(
+        &spec,
+        "",
+        &[
+            ("/openapi.json", "GET"),
+            ("/openapi.yaml", "GET"),
+            ("/docs", "GET"),
+        ],
+    )
+}
+
+/// The cross-cutting layers every route runs behind, innermost first: shared state, error
+/// rendering, `Allow` on 405, panic capture, header limit, access log, trailing-slash trim.
+pub fn with_middleware<E>(routes: E, state: Arc<AppState>) -> impl Endpoint<Output = Response>
+where
+    E: Endpoint + 'static,
+{
+    let table = Arc::new(route_table());
+    routes
+        .data(state)
+        .catch_all_error(error::catch_all)
+        .around(move |ep, req| middleware::allow_header(table.clone(), ep, req))
+        .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .around(middleware::limit_headers)
+        .around(middleware::access_log)
+        .with(NormalizePath::new(TrailingSlash::Trim))
+}
+
+/// Operation groups in the spec and Swagger UI.
+#[derive(poem_openapi::Tags)]
+pub enum Tag {
+    /// Check an API key.
+    Authentication,
+    /// Manage your customers.
+    Customers,
+    /// Create and manage invoices.
+    Invoices,
+    /// Track and manage payments.
+    Payments,
+    /// Aging and dashboard analytics.
+    Reports,
+    /// Manage API keys (admin scope).
+    ApiKeys,
+}

@@ -1,0 +1,174 @@
+//! The whole `Idempotency-Key` rule, in the order a request meets it: the key's form
+//! (checked on the raw header), the body hash that says whether a retry is the same
+//! request, and the write that replays a stored answer, refuses a reused key (409), or runs
+//! and stores its answer in the same transaction. `db::idempotency` only keeps the rows.
+
+use poem::{Endpoint, IntoResponse, Request, Response};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::answer::{to_json_text, JsonAnswer};
+use super::error::render;
+use super::AppState;
+use crate::db::idempotency::{self, IdempotencyRequest, StoredRequest, StoredResponse};
+use crate::error::AppError;
+
+/// What an `Idempotency-Key` must be; checked on the raw header, because a value that is
+/// not text at all would otherwise reach the handler as no key, and the retry it was meant
+/// to make safe would write twice.
+const IDEMPOTENCY_KEY_RULE: &str = "must be 1 to 255 visible ASCII characters";
+
+fn is_idempotency_key(value: &[u8]) -> bool {
+    (1..=255).contains(&value.len()) && value.iter().all(u8::is_ascii_graphic)
+}
+
+/// Refuses a request whose `Idempotency-Key` header breaks [`IDEMPOTENCY_KEY_RULE`].
+pub async fn check_idempotency_key<E: Endpoint>(inner: E, req: Request) -> poem::Result<Response> {
+    let bad = req
+        .headers()
+        .get_all("idempotency-key")
+        .iter()
+        .any(|value| !is_idempotency_key(value.as_bytes()));
+    if bad {
+        return Ok(render(&AppError::field(
+            "Idempotency-Key",
+            IDEMPOTENCY_KEY_RULE,
+        )));
+    }
+    Ok(inner.call(req).await?.into_response())
+}
+
+/// A POST: one IMMEDIATE transaction that, under an `Idempotency-Key`, first replays a
+/// stored answer (same request) or refuses the key (different request), and otherwise runs
+/// `f` and stores its answer with the write it describes.
+pub async fn post_write<T, const STATUS: u16, F>(
+    state: &AppState,
+    organization_id: i64,
+    request_path: String,
+    idempotency_key: Option<String>,
+    request_hash: String,
+    f: F,
+) -> Result<JsonAnswer<T, STATUS>, AppError>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&crate::db::WriteTx, &str) -> Result<(T, Option<String>), AppError> + Send + 'static,
+{
+    post_write_redacting(
+        state,
+        organization_id,
+        request_path,
+        idempotency_key,
+        request_hash,
+        None,
+        f,
+    )
+    .await
+}
+
+/// `post_write` whose stored answer has the top-level field `secret_field` set to null:
+/// a secret is answered once and never stored, not even for replays.
+pub async fn post_write_redacting<T, const STATUS: u16, F>(
+    state: &AppState,
+    organization_id: i64,
+    request_path: String,
+    idempotency_key: Option<String>,
+    request_hash: String,
+    secret_field: Option<&'static str>,
+    f: F,
+) -> Result<JsonAnswer<T, STATUS>, AppError>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&crate::db::WriteTx, &str) -> Result<(T, Option<String>), AppError> + Send + 'static,
+{
+    // The key's form was checked on the raw header by `check_idempotency_key`.
+    let now = state.now_text();
+    let stored = state
+        .db
+        .write(move |tx| {
+            let request = idempotency_key.as_deref().map(|key| IdempotencyRequest {
+                organization_id,
+                key,
+                method: "POST",
+                path: &request_path,
+                request_hash: &request_hash,
+            });
+            if let Some(request) = &request {
+                if let Some(first) = idempotency::find(tx, request.organization_id, request.key)? {
+                    return replay_or_refuse(request, first);
+                }
+            }
+            let (value, location) = f(tx, &now)?;
+            let answer = StoredResponse {
+                status: STATUS,
+                location,
+                body: to_json_text(&value),
+            };
+            if let Some(request) = &request {
+                let mut stored = answer.clone();
+                if let Some(field) = secret_field {
+                    let mut json = serde_json::to_value(&value).unwrap_or_default();
+                    if let Some(fields) = json.as_object_mut() {
+                        fields.insert(field.to_string(), serde_json::Value::Null);
+                    }
+                    stored.body = json.to_string();
+                }
+                idempotency::store(tx, request, &stored, &now)?;
+            }
+            Ok(answer)
+        })
+        .await?;
+    Ok(JsonAnswer::stored(
+        stored.status,
+        stored.location,
+        stored.body,
+    ))
+}
+
+/// The stored answer when `first` was the same request, else the 409 that tells the
+/// client to use a new key.
+fn replay_or_refuse(
+    request: &IdempotencyRequest,
+    first: StoredRequest,
+) -> Result<StoredResponse, AppError> {
+    let same = first.method == request.method
+        && first.path == request.path
+        && first.request_hash == request.request_hash;
+    if same {
+        return Ok(first.response);
+    }
+    Err(AppError::conflict_on(
+        "Idempotency-Key",
+        format!(
+            "Idempotency-Key '{}' was already used for a different request ({} {}); use a new key for a new request.",
+            request.key, first.method, first.path
+        ),
+    ))
+}
+
+/// SHA-256 of the body as parsed, hex: the body with object keys sorted at every depth.
+pub(crate) fn body_hash(value: &Value) -> String {
+    hex::encode(Sha256::digest(canonical(value).as_bytes()))
+}
+
+/// The body with object keys sorted at every depth: a retry that reorders fields is the
+/// same request.
+fn canonical(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
+}
