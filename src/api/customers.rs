@@ -11,7 +11,7 @@ use super::error::{ReadError, WriteError};
 use super::scopes::scope_of;
 use super::types::{Amount, Input, JsonBody, Opt};
 use super::types::{AmountIn, Text};
-use super::{page_bounds, post_write, AppState, Created, Json, Tag};
+use super::{page_bounds, AppState, Created, Json, Post, Tag};
 use crate::db::customers::{self as store, CustomerFields, CustomerFilter};
 use crate::domain::money::Money;
 use crate::domain::text::{check_email, check_text};
@@ -236,14 +236,7 @@ fn merge(
     Ok(base)
 }
 
-#[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct CustomerList {
-    pub items: Vec<Customer>,
-    /// Customers matching the filters, over all pages.
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
-}
+crate::list_answer!(CustomerList of Customer, " Customers matching the filters, over all pages.");
 
 #[derive(ApiResponse)]
 pub enum Deleted {
@@ -295,12 +288,7 @@ impl CustomersApi {
             .db
             .read(move |conn| store::list(conn, org, &filter, limit, offset, &today))
             .await?;
-        Ok(Json(CustomerList {
-            items: page.items.into_iter().map(Customer::from).collect(),
-            total: page.total,
-            limit: page.limit,
-            offset: page.offset,
-        }))
+        Ok(Json(CustomerList::from_page(page, Customer::from)))
     }
 
     /// Create a new customer
@@ -335,19 +323,12 @@ impl CustomersApi {
             errors,
         )?;
         let today = super::invoices::today_text(&state);
-        Ok(post_write(
-            &state,
-            org,
-            "/v1/customers".into(),
-            idempotency_key.0,
-            hash,
-            move |tx, now| {
+        Ok(Post::new(org, "/v1/customers", idempotency_key.0, hash)
+            .create(&state, move |tx, now| {
                 let customer = store::create(tx, org, fields, now, &today)?;
-                let location = format!("/v1/customers/{}", customer.id);
-                Ok((Customer::from(customer), Some(location)))
-            },
-        )
-        .await?)
+                Ok((customer.id, Customer::from(customer)))
+            })
+            .await?)
     }
 
     /// Get customer details

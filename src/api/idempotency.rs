@@ -8,10 +8,11 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::answer::{to_json_text, JsonAnswer};
+use super::answer::{to_json_text, Created, JsonAnswer};
 use super::error::render;
 use super::AppState;
 use crate::db::idempotency::{self, IdempotencyRequest, StoredRequest, StoredResponse};
+use crate::db::WriteTx;
 use crate::error::AppError;
 
 /// What an `Idempotency-Key` must be; checked on the raw header, because a value that is
@@ -39,90 +40,123 @@ pub async fn check_idempotency_key<E: Endpoint>(inner: E, req: Request) -> poem:
     Ok(inner.call(req).await?.into_response())
 }
 
-/// A POST: one IMMEDIATE transaction that, under an `Idempotency-Key`, first replays a
-/// stored answer (same request) or refuses the key (different request), and otherwise runs
-/// `f` and stores its answer with the write it describes.
-pub async fn post_write<T, const STATUS: u16, F>(
-    state: &AppState,
+/// A POST as the idempotency rule sees it: whose it is, where it went, the key it came
+/// with, and its body hash.
+pub struct Post {
     organization_id: i64,
-    request_path: String,
-    idempotency_key: Option<String>,
+    path: String,
+    key: Option<String>,
     request_hash: String,
-    f: F,
-) -> Result<JsonAnswer<T, STATUS>, AppError>
-where
-    T: Serialize + Send + 'static,
-    F: FnOnce(&crate::db::WriteTx, &str) -> Result<(T, Option<String>), AppError> + Send + 'static,
-{
-    post_write_redacting(
-        state,
-        organization_id,
-        request_path,
-        idempotency_key,
-        request_hash,
-        None,
-        f,
-    )
-    .await
+    /// A top-level answer field stored as null: a secret is answered once and never
+    /// stored, not even for replays.
+    secret_field: Option<&'static str>,
 }
 
-/// `post_write` whose stored answer has the top-level field `secret_field` set to null:
-/// a secret is answered once and never stored, not even for replays.
-pub async fn post_write_redacting<T, const STATUS: u16, F>(
-    state: &AppState,
-    organization_id: i64,
-    request_path: String,
-    idempotency_key: Option<String>,
-    request_hash: String,
-    secret_field: Option<&'static str>,
-    f: F,
-) -> Result<JsonAnswer<T, STATUS>, AppError>
-where
-    T: Serialize + Send + 'static,
-    F: FnOnce(&crate::db::WriteTx, &str) -> Result<(T, Option<String>), AppError> + Send + 'static,
-{
-    // The key's form was checked on the raw header by `check_idempotency_key`.
-    let now = state.now_text();
-    let stored = state
-        .db
-        .write(move |tx| {
-            let request = idempotency_key.as_deref().map(|key| IdempotencyRequest {
-                organization_id,
-                key,
-                method: "POST",
-                path: &request_path,
-                request_hash: &request_hash,
-            });
-            if let Some(request) = &request {
-                if let Some(first) = idempotency::find(tx, request.organization_id, request.key)? {
-                    return replay_or_refuse(request, first);
-                }
-            }
-            let (value, location) = f(tx, &now)?;
-            let answer = StoredResponse {
-                status: STATUS,
-                location,
-                body: to_json_text(&value),
-            };
-            if let Some(request) = &request {
-                let mut stored = answer.clone();
-                if let Some(field) = secret_field {
-                    let mut json = serde_json::to_value(&value).unwrap_or_default();
-                    if let Some(fields) = json.as_object_mut() {
-                        fields.insert(field.to_string(), serde_json::Value::Null);
-                    }
-                    stored.body = json.to_string();
-                }
-                idempotency::store(tx, request, &stored, &now)?;
-            }
-            Ok(answer)
+impl Post {
+    pub fn new(
+        organization_id: i64,
+        path: impl Into<String>,
+        key: Option<String>,
+        request_hash: String,
+    ) -> Self {
+        Post {
+            organization_id,
+            path: path.into(),
+            key,
+            request_hash,
+            secret_field: None,
+        }
+    }
+
+    /// The same POST, its answer's `field` never stored.
+    pub fn redacting(self, field: &'static str) -> Self {
+        Post {
+            secret_field: Some(field),
+            ..self
+        }
+    }
+
+    /// A POST that creates: `f` answers the new resource and its id, and the 201 carries
+    /// `Location: {path}/{id}`.
+    pub async fn create<T, F>(self, state: &AppState, f: F) -> Result<Created<T>, AppError>
+    where
+        T: Serialize + Send + 'static,
+        F: FnOnce(&WriteTx, &str) -> Result<(i64, T), AppError> + Send + 'static,
+    {
+        let path = self.path.clone();
+        self.run(state, move |tx, now| {
+            let (id, value) = f(tx, now)?;
+            Ok((value, Some(format!("{path}/{id}"))))
         })
-        .await?;
-    Ok(JsonAnswer::stored(
-        stored.status,
-        stored.location,
-        stored.body,
-    ))
+        .await
+    }
+
+    /// One IMMEDIATE transaction that, under an `Idempotency-Key`, first replays a stored
+    /// answer (same request) or refuses the key (different request), and otherwise runs
+    /// `f` and stores its answer (and `Location`, if any) with the write it describes.
+    pub async fn run<T, const STATUS: u16, F>(
+        self,
+        state: &AppState,
+        f: F,
+    ) -> Result<JsonAnswer<T, STATUS>, AppError>
+    where
+        T: Serialize + Send + 'static,
+        F: FnOnce(&WriteTx, &str) -> Result<(T, Option<String>), AppError> + Send + 'static,
+    {
+        // The key's form was checked on the raw header by `check_idempotency_key`.
+        let now = state.now_text();
+        let stored = state
+            .db
+            .write(move |tx| {
+                let request = self.key.as_deref().map(|key| IdempotencyRequest {
+                    organization_id: self.organization_id,
+                    key,
+                    method: "POST",
+                    path: &self.path,
+                    request_hash: &self.request_hash,
+                });
+                if let Some(request) = &request {
+                    if let Some(first) =
+                        idempotency::find(tx, request.organization_id, request.key)?
+                    {
+                        return replay_or_refuse(request, first);
+                    }
+                }
+                let (value, location) = f(tx, &now)?;
+                let answer = StoredResponse {
+                    status: STATUS,
+                    location,
+                    body: to_json_text(&value),
+                };
+                if let Some(request) = &request {
+                    let stored = StoredResponse {
+                        body: stored_body(&value, &answer.body, self.secret_field),
+                        ..answer.clone()
+                    };
+                    idempotency::store(tx, request, &stored, &now)?;
+                }
+                Ok(answer)
+            })
+            .await?;
+        Ok(JsonAnswer::stored(
+            stored.status,
+            stored.location,
+            stored.body,
+        ))
+    }
+}
+
+/// The answer as stored for replays: `body`, or with `secret_field` set to null (and
+/// never the secret, even if the value will not convert).
+fn stored_body<T: Serialize>(value: &T, body: &str, secret_field: Option<&str>) -> String {
+    let Some(field) = secret_field else {
+        return body.to_string();
+    };
+    let mut json = serde_json::to_value(value).unwrap_or_default();
+    if let Some(fields) = json.as_object_mut() {
+        fields.insert(field.to_string(), serde_json::Value::Null);
+    }
+    json.to_string()
 }
 
 /// The stored answer when `first` was the same request, else the 409 that tells the

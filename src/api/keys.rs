@@ -11,7 +11,7 @@ use super::error::{ReadError, WriteError};
 use super::scopes::scope_of;
 use super::types::Text;
 use super::types::{Input, JsonBody, Opt};
-use super::{post_write_redacting, AppState, Created, Json, Tag};
+use super::{AppState, Created, Json, Post, Tag};
 use crate::db::keys::{self as store, KeyRecord};
 use crate::domain::keys::Scope;
 
@@ -223,31 +223,22 @@ impl KeysApi {
         errors.finish()?;
         let name = name.unwrap_or_default();
         let scope = scope.map(Scope::from).unwrap_or(Scope::Write);
-        Ok(post_write_redacting(
-            &state,
-            org,
-            "/v1/api-keys".into(),
-            idempotency_key.0,
-            hash,
-            Some("key"),
-            move |tx, now| {
+        let post = Post::new(org, "/v1/api-keys", idempotency_key.0, hash).redacting("key");
+        Ok(post
+            .create(&state, move |tx, now| {
                 let (record, secret) = store::create_key(tx, org, name.trim(), scope, now)?;
-                let location = format!("/v1/api-keys/{}", record.id);
-                Ok((
-                    CreatedApiKey {
-                        id: record.id,
-                        name: record.name,
-                        prefix: record.prefix,
-                        scope: record.scope.into(),
-                        organization: record.organization,
-                        created_at: record.created_at,
-                        key: Some(secret),
-                    },
-                    Some(location),
-                ))
-            },
-        )
-        .await?)
+                let created = CreatedApiKey {
+                    id: record.id,
+                    name: record.name,
+                    prefix: record.prefix,
+                    scope: record.scope.into(),
+                    organization: record.organization,
+                    created_at: record.created_at,
+                    key: Some(secret),
+                };
+                Ok((created.id, created))
+            })
+            .await?)
     }
 
     /// Get an API key

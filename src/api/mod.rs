@@ -22,7 +22,7 @@ pub mod types;
 pub(crate) use answer::to_json_text;
 pub use answer::{Created, Done, Json, JsonAnswer};
 pub use app::{api_service, build_app, with_middleware, AppState, Tag};
-pub use idempotency::{post_write, post_write_redacting};
+pub use idempotency::Post;
 pub use paging::page_bounds;
 pub use spec::spec_json;
 

@@ -16,3 +16,34 @@ pub fn page_bounds(
     }
     (limit, offset)
 }
+
+/// Declares a list answer: one page of `$item`s, the filtered total, and the bounds used.
+/// `$total_doc` documents `total` in the spec.
+#[macro_export]
+macro_rules! list_answer {
+    ($name:ident of $item:ty, $total_doc:tt) => {
+        #[derive(poem_openapi::Object, Debug, Clone, serde::Serialize)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            #[doc = $total_doc]
+            pub total: i64,
+            pub limit: i64,
+            pub offset: i64,
+        }
+
+        impl $name {
+            /// The page's rows as answer items.
+            pub fn from_page<T>(
+                page: $crate::db::paging::Page<T>,
+                to_item: impl FnMut(T) -> $item,
+            ) -> Self {
+                $name {
+                    items: page.items.into_iter().map(to_item).collect(),
+                    total: page.total,
+                    limit: page.limit,
+                    offset: page.offset,
+                }
+            }
+        }
+    };
+}

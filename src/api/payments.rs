@@ -11,7 +11,7 @@ use super::error::{ReadError, WriteError};
 use super::scopes::scope_of;
 use super::types::{Amount, Date, Input, JsonBody, Opt};
 use super::types::{AmountIn, Text};
-use super::{page_bounds, post_write, AppState, Created, Json, Tag};
+use super::{page_bounds, AppState, Created, Json, Post, Tag};
 use crate::db::payments::{self as store, NewPayment, PaymentFilter};
 use crate::domain::money::Money;
 use crate::domain::payment::PaymentMethod;
@@ -169,14 +169,7 @@ fn check_create(
     })
 }
 
-#[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct PaymentList {
-    pub items: Vec<Payment>,
-    /// Payments matching the filters, over all pages.
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
-}
+crate::list_answer!(PaymentList of Payment, " Payments matching the filters, over all pages.");
 
 pub struct PaymentsApi;
 
@@ -217,12 +210,7 @@ impl PaymentsApi {
             .db
             .read(move |conn| store::list(conn, org, &filter, limit, offset))
             .await?;
-        Ok(Json(PaymentList {
-            items: page.items.into_iter().map(Payment::from).collect(),
-            total: page.total,
-            limit: page.limit,
-            offset: page.offset,
-        }))
+        Ok(Json(PaymentList::from_page(page, Payment::from)))
     }
 
     /// Record a new payment
@@ -246,19 +234,12 @@ impl PaymentsApi {
         let today = state.clock.today();
         let (value, errors, hash) = body.into_parts();
         let new = check_create(value, today, errors)?;
-        Ok(post_write(
-            &state,
-            org,
-            "/v1/payments".into(),
-            idempotency_key.0,
-            hash,
-            move |tx, now| {
+        Ok(Post::new(org, "/v1/payments", idempotency_key.0, hash)
+            .create(&state, move |tx, now| {
                 let payment = store::record(tx, org, new, today, now)?;
-                let location = format!("/v1/payments/{}", payment.id);
-                Ok((Payment::from(payment), Some(location)))
-            },
-        )
-        .await?)
+                Ok((payment.id, Payment::from(payment)))
+            })
+            .await?)
     }
 
     /// Get payment details

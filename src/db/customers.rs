@@ -1,10 +1,11 @@
 //! Customers.
 
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::next_sequence;
-use super::sql::{contains_pattern, Filter, Page};
+use super::paging::{ListQuery, Page};
+use super::sql::{contains_pattern, Filter};
 use super::WriteTx;
 use crate::domain::money::Money;
 use crate::error::AppError;
@@ -127,28 +128,14 @@ pub fn list(
     if let Some(active) = filter.is_active {
         where_.push("c.is_active = ?", Value::Integer(active.into()));
     }
-    let where_sql = where_.where_sql();
-    let total: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM customers c {where_sql}"),
-        params_from_iter(where_.params.iter()),
-        |row| row.get(0),
-    )?;
-    let mut values = vec![Value::Text(today.to_string())];
-    values.extend(where_.params.iter().cloned());
-    values.push(Value::Integer(limit));
-    values.push(Value::Integer(offset));
-    // ?1 is today; the filter's anonymous parameters follow it.
-    let sql = format!("{SELECT_CUSTOMER} {where_sql} ORDER BY c.id LIMIT ? OFFSET ?");
-    let mut stmt = conn.prepare(&sql)?;
-    let items = stmt
-        .query_map(params_from_iter(values.iter()), from_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page {
-        items,
-        total,
-        limit,
-        offset,
-    })
+    // ?1 in the SELECT is today; the filter's anonymous parameters follow it.
+    let query = ListQuery {
+        from: "customers c",
+        select: SELECT_CUSTOMER,
+        leading: vec![Value::Text(today.to_string())],
+        order_by: "c.id",
+    };
+    query.page(conn, &where_, (limit, offset), from_row)
 }
 
 fn code_taken(

@@ -14,7 +14,8 @@ pub use super::details::{
     with_detail_row, Detail, DetailRow,
 };
 use super::next_sequence;
-use super::sql::{unreadable, Filter, Page};
+use super::paging::{ListQuery, Page};
+use super::sql::{unreadable, Filter};
 use super::WriteTx;
 use crate::domain::dates;
 pub use crate::domain::detail::{AppliedPayment, InvoiceItem};
@@ -276,28 +277,15 @@ pub fn list(
             where_.push(clause, Value::Text(date_text(date)));
         }
     }
-    let where_sql = where_.where_sql();
-    let total: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM invoices {where_sql}"),
-        params_from_iter(where_.params.iter()),
-        |row| row.get(0),
-    )?;
-    let mut values = where_.params.clone();
-    values.push(Value::Integer(limit));
-    values.push(Value::Integer(offset));
-    let mut stmt = conn.prepare(&format!(
-        "{SELECT_INVOICE} {where_sql} ORDER BY id LIMIT ? OFFSET ?"
-    ))?;
-    let mut items = stmt
-        .query_map(params_from_iter(values.iter()), from_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    attach_items(conn, &mut items)?;
-    Ok(Page {
-        items,
-        total,
-        limit,
-        offset,
-    })
+    let query = ListQuery {
+        from: "invoices",
+        select: SELECT_INVOICE,
+        leading: vec![],
+        order_by: "id",
+    };
+    let mut page = query.page(conn, &where_, (limit, offset), from_row)?;
+    attach_items(conn, &mut page.items)?;
+    Ok(page)
 }
 
 fn number_taken(conn: &Connection, org: i64, number: &str) -> Result<bool, AppError> {

@@ -7,6 +7,7 @@ pub mod details;
 pub mod idempotency;
 pub mod invoices;
 pub mod keys;
+pub mod paging;
 pub mod payments;
 pub mod reports;
 pub mod sql;

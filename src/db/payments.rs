@@ -2,11 +2,12 @@
 
 use chrono::NaiveDate;
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::customers;
 use super::invoices::{self, date_text};
-use super::sql::{Filter, Page};
+use super::paging::{ListQuery, Page};
+use super::sql::Filter;
 use super::WriteTx;
 use crate::domain::money::Money;
 use crate::domain::payment::{self, PayableInvoice, PaymentMethod, PaymentToApply};
@@ -176,25 +177,11 @@ pub fn list(
     if let Some(to) = filter.date_to {
         where_.push("payment_date <= ?", Value::Text(date_text(to)));
     }
-    let where_sql = where_.where_sql();
-    let total: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM payments {where_sql}"),
-        params_from_iter(where_.params.iter()),
-        |row| row.get(0),
-    )?;
-    let mut values = where_.params.clone();
-    values.push(Value::Integer(limit));
-    values.push(Value::Integer(offset));
-    let mut stmt = conn.prepare(&format!(
-        "{SELECT_PAYMENT} {where_sql} ORDER BY id LIMIT ? OFFSET ?"
-    ))?;
-    let items = stmt
-        .query_map(params_from_iter(values.iter()), from_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page {
-        items,
-        total,
-        limit,
-        offset,
-    })
+    let query = ListQuery {
+        from: "payments",
+        select: SELECT_PAYMENT,
+        leading: vec![],
+        order_by: "id",
+    };
+    query.page(conn, &where_, (limit, offset), from_row)
 }

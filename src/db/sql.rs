@@ -50,15 +50,6 @@ pub fn contains_pattern(needle: &str) -> Value {
     Value::Text(format!("%{escaped}%"))
 }
 
-/// One page of a list and the size of the whole filtered list.
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
-}
-
 /// A stored value this binary cannot read. Reads never default one (a bad date would
 /// read as 1970-01-01, an unknown status as a draft): the error names the row and the
 /// column, for the log, and the request fails instead of answering a wrong figure.

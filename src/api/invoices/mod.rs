@@ -19,7 +19,7 @@ use crate::api::auth::ApiKeyAuth;
 use crate::api::error::{ReadError, WriteError};
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
-use crate::api::{page_bounds, post_write, to_json_text, AppState, Created, Done, Json, Tag};
+use crate::api::{page_bounds, to_json_text, AppState, Created, Done, Json, Post, Tag};
 use crate::db::invoices::{self as store, Detail, InvoiceFilter, StatusFilter};
 use crate::domain::invoice::{InvoiceStatus, Transition};
 use crate::error::FieldErrorsBuilder;
@@ -78,16 +78,9 @@ impl InvoicesApi {
             .db
             .read(move |conn| store::list(conn, org, &filter, limit, offset, today))
             .await?;
-        Ok(Json(InvoiceList {
-            items: page
-                .items
-                .into_iter()
-                .map(|i| to_api(i, today, false))
-                .collect(),
-            total: page.total,
-            limit: page.limit,
-            offset: page.offset,
-        }))
+        Ok(Json(InvoiceList::from_page(page, |invoice| {
+            to_api(invoice, today, false)
+        })))
     }
 
     /// Create a new invoice
@@ -111,19 +104,12 @@ impl InvoicesApi {
         let today = state.clock.today();
         let (value, errors, hash) = body.into_parts();
         let new = check_create(value, today, errors)?;
-        Ok(post_write(
-            &state,
-            org,
-            "/v1/invoices".into(),
-            idempotency_key.0,
-            hash,
-            move |tx, now| {
+        Ok(Post::new(org, "/v1/invoices", idempotency_key.0, hash)
+            .create(&state, move |tx, now| {
                 let invoice = store::create(tx, org, new, now)?;
-                let location = format!("/v1/invoices/{}", invoice.id);
-                Ok((to_api(invoice, today, true), Some(location)))
-            },
-        )
-        .await?)
+                Ok((invoice.id, to_api(invoice, today, true)))
+            })
+            .await?)
     }
 
     /// Get invoice details
@@ -213,16 +199,16 @@ async fn move_invoice(
         Transition::Send => "send",
         Transition::Void => "void",
     };
-    Ok(post_write(
-        state,
+    let post = Post::new(
         org,
         format!("/v1/invoices/{id}/{action}"),
         idempotency_key,
         String::new(),
-        move |tx, now| {
+    );
+    Ok(post
+        .run(state, move |tx, now| {
             let invoice = store::transition(tx, org, id, now, move_to)?;
             Ok((to_api(invoice, today, true), None))
-        },
-    )
-    .await?)
+        })
+        .await?)
 }

@@ -198,11 +198,4 @@ pub(super) fn payment_to_api(payment: store::AppliedPayment) -> InvoicePayment {
     }
 }
 
-#[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct InvoiceList {
-    pub items: Vec<Invoice>,
-    /// Invoices matching the filters, over all pages.
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
-}
+crate::list_answer!(InvoiceList of Invoice, " Invoices matching the filters, over all pages.");
