@@ -8,7 +8,7 @@ use poem::{IntoResponse, Response};
 use poem_openapi::registry::{
     MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
 };
-use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, Type};
 use poem_openapi::{ApiResponse, Object};
 
 use crate::error::AppError;
@@ -18,21 +18,12 @@ use crate::error::AppError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WireCode(pub crate::error::ErrorCode);
 
-impl Type for WireCode {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> std::borrow::Cow<'static, str> {
-        "ErrorCode".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Reference("ErrorCode".into())
-    }
-
-    fn register(registry: &mut Registry) {
-        registry.create_schema::<Self, _>("ErrorCode".into(), |_| MetaSchema {
+crate::api::types::scalar_type!(
+    WireCode,
+    name: "ErrorCode",
+    schema: MetaSchemaRef::Reference("ErrorCode".into()),
+    register: |registry: &mut poem_openapi::registry::Registry| {
+registry.create_schema::<Self, _>("ErrorCode".into(), |_| MetaSchema {
             description: Some("Machine-readable error codes."),
             enum_items: crate::error::ErrorCode::ALL
                 .iter()
@@ -40,22 +31,9 @@ impl Type for WireCode {
                 .collect(),
             ..MetaSchema::new("string")
         });
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(std::iter::once(self))
-    }
-}
-
-impl ToJSON for WireCode {
-    fn to_json(&self) -> Option<serde_json::Value> {
-        Some(serde_json::Value::String(self.0.as_str().into()))
-    }
-}
+},
+    json_text: |code| code.0.as_str().into(),
+);
 
 impl ParseFromJSON for WireCode {
     fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {

@@ -1,12 +1,8 @@
 //! Dates on the wire: `YYYY-MM-DD`, inside the supported range, format `date` in the spec.
 
-use std::borrow::Cow;
-
 use chrono::NaiveDate;
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
-use poem_openapi::types::{
-    ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type,
-};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseFromParameter, ParseResult};
 use serde_json::Value;
 
 use super::input::json_kind;
@@ -43,32 +39,19 @@ impl Date {
     }
 }
 
-impl Type for Date {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "string(date)".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
+super::scalar_type!(
+    Date,
+    name: "string(date)",
+    schema: {
+MetaSchemaRef::Inline(Box::new(MetaSchema {
             example: Some(Value::String("2024-01-15".into())),
             description: Some(DATE_DESCRIPTION),
             pattern: Some(DATE_PATTERN.into()),
             ..MetaSchema::new_with_format("string", "date")
         }))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(std::iter::once(self))
-    }
-}
+},
+    json_text: |date| date.0.format("%Y-%m-%d").to_string(),
+);
 
 impl ParseFromJSON for Date {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
@@ -85,12 +68,6 @@ impl ParseFromJSON for Date {
 impl ParseFromParameter for Date {
     fn parse_from_parameter(value: &str) -> ParseResult<Self> {
         Date::parse_text(value).map_err(ParseError::custom)
-    }
-}
-
-impl ToJSON for Date {
-    fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.0.format("%Y-%m-%d").to_string()))
     }
 }
 

@@ -2,6 +2,59 @@
 //! handler name every bad field at once (`input`), text (`text`), exact money and decimals
 //! (`money`), dates (`date`), and the strict JSON body extractor (`extract`).
 
+/// The `Type` impl of a scalar wire type, which is its own raw value: its spec name, its
+/// schema, (when given) the schemas it registers, and its JSON string (`json_text`, for its
+/// `ToJSON` impl).
+macro_rules! scalar_type {
+    ($ty:ty, $($rest:tt)*) => {
+        $crate::api::types::scalar_type!(impl[] $ty, $($rest)*);
+    };
+    (
+        impl[$($generics:tt)*] $ty:ty,
+        name: $name:expr,
+        schema: $schema:expr
+        $(, register: $register:expr)?
+        , json_text: $text:expr
+        $(,)?
+    ) => {
+        impl<$($generics)*> poem_openapi::types::Type for $ty {
+            const IS_REQUIRED: bool = true;
+            type RawValueType = Self;
+            type RawElementValueType = Self;
+
+            fn name() -> std::borrow::Cow<'static, str> {
+                ($name).into()
+            }
+
+            fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+                $schema
+            }
+
+            $(
+                fn register(registry: &mut poem_openapi::registry::Registry) {
+                    ($register)(registry)
+                }
+            )?
+
+            fn as_raw_value(&self) -> Option<&Self> {
+                Some(self)
+            }
+
+            fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+                Box::new(std::iter::once(self))
+            }
+        }
+
+        impl<$($generics)*> poem_openapi::types::ToJSON for $ty {
+            fn to_json(&self) -> Option<serde_json::Value> {
+                let text: fn(&Self) -> String = $text;
+                Some(serde_json::Value::String(text(self)))
+            }
+        }
+    };
+}
+pub(crate) use scalar_type;
+
 mod date;
 mod extract;
 mod input;

@@ -105,38 +105,19 @@ decimal_input!(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Amount(pub Money);
 
-impl Type for Amount {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "string(money)".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
+super::scalar_type!(
+    Amount,
+    name: "string(money)",
+    schema: {
+MetaSchemaRef::Inline(Box::new(MetaSchema {
             description: Some("Money: a string with exactly two decimals."),
             example: Some(Value::String("1620.00".into())),
             pattern: Some("^-?[0-9]+\\.[0-9]{2}$".into()),
             ..MetaSchema::new_with_format("string", "decimal")
         }))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(std::iter::once(self))
-    }
-}
-
-impl ToJSON for Amount {
-    fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.0.to_string()))
-    }
-}
+},
+    json_text: |amount| amount.0.to_string(),
+);
 
 impl serde::Serialize for Amount {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -156,30 +137,17 @@ impl ParseFromJSON for Amount {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AmountIn(pub Money);
 
-impl Type for AmountIn {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "money".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        number_or_string(
+super::scalar_type!(
+    AmountIn,
+    name: "money",
+    schema: {
+number_or_string(
             "Money, as a JSON number (`500.00`) or a string (`\"500.00\"`), at most two decimals; read from its text, never through a binary float.",
             "500.00",
         )
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(std::iter::once(self))
-    }
-}
+},
+    json_text: |amount| amount.0.to_string(),
+);
 
 impl ParseFromJSON for AmountIn {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
@@ -191,43 +159,16 @@ impl ParseFromJSON for AmountIn {
     }
 }
 
-impl ToJSON for AmountIn {
-    fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.0.to_string()))
-    }
-}
-
 /// A decimal in responses, exactly as stored (`"10"`, `"0.08"`, `"150.25"`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecimalOut(pub Decimal);
 
-impl Type for DecimalOut {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "string(decimal)".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "decimal")))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(std::iter::once(self))
-    }
-}
-
-impl ToJSON for DecimalOut {
-    fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.0.to_string()))
-    }
-}
+super::scalar_type!(
+    DecimalOut,
+    name: "string(decimal)",
+    schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "decimal"))),
+    json_text: |decimal| decimal.0.to_string(),
+);
 
 impl serde::Serialize for DecimalOut {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

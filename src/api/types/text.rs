@@ -1,9 +1,7 @@
 //! `Text`: a JSON string with its length and character rules in the type (and the spec).
 
-use std::borrow::Cow;
-
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
-use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult};
 use serde_json::Value;
 
 use super::input::{json_kind, Input};
@@ -18,17 +16,11 @@ pub struct Text<const MIN: usize = 0, const MAX: usize = 5000, const LINES: bool
     pub String,
 );
 
-impl<const MIN: usize, const MAX: usize, const LINES: bool> Type for Text<MIN, MAX, LINES> {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        format!("string({MIN}..{MAX}{})", if LINES { ", lines" } else { "" }).into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        // No control characters (but newlines and tabs where LINES), and not blank if required.
+super::scalar_type!(
+    impl[const MIN: usize, const MAX: usize, const LINES: bool] Text<MIN, MAX, LINES>,
+    name: format!("string({MIN}..{MAX}{})", if LINES { ", lines" } else { "" }),
+    schema: {
+// No control characters (but newlines and tabs where LINES), and not blank if required.
         let allowed = if LINES {
             "[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]"
         } else {
@@ -45,16 +37,9 @@ impl<const MIN: usize, const MAX: usize, const LINES: bool> Type for Text<MIN, M
             pattern: Some(pattern),
             ..MetaSchema::new("string")
         }))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(std::iter::once(self))
-    }
-}
+},
+    json_text: |text| text.0.clone(),
+);
 
 impl<const MIN: usize, const MAX: usize, const LINES: bool> ParseFromJSON
     for Text<MIN, MAX, LINES>
@@ -69,12 +54,6 @@ impl<const MIN: usize, const MAX: usize, const LINES: bool> ParseFromJSON
                 json_kind(&other)
             ))),
         }
-    }
-}
-
-impl<const MIN: usize, const MAX: usize, const LINES: bool> ToJSON for Text<MIN, MAX, LINES> {
-    fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.0.clone()))
     }
 }
 
