@@ -53,6 +53,7 @@ impl AppState {
     }
 }
 
+/// Every resource's operations, in the order the spec lists their tags.
 type Apis = (
     keys::MetaApi,
     customers::CustomersApi,
@@ -73,14 +74,7 @@ Rate limits apply per key (by default 50 a minute, 1,000 an hour, 10,000 a day);
 /// The OpenAPI service: the same value serves requests and prints `arvalox openapi`.
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (
-            keys::MetaApi,
-            customers::CustomersApi,
-            invoices::InvoicesApi,
-            payments::PaymentsApi,
-            reports::ReportsApi,
-            keys::KeysApi,
-        ),
+        Apis::default(),
         "Arvalox API",
         env!("CARGO_PKG_VERSION"),
     )

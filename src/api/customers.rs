@@ -245,6 +245,7 @@ pub enum Deleted {
     NoContent,
 }
 
+#[derive(Default)]
 pub struct CustomersApi;
 
 #[OpenApi(tag = "Tag::Customers")]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::param::{Header, Path};
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
@@ -15,37 +15,16 @@ use super::{AppState, Created, Json, Post, Tag};
 use crate::db::keys::{self as store, KeyRecord};
 use crate::domain::keys::Scope;
 
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-#[oai(rename_all = "snake_case")]
-pub enum KeyScope {
-    /// GET only.
-    Read,
-    /// Reads and every AR write.
-    Write,
-    /// Writes and key management.
-    Admin,
-}
-
-impl From<Scope> for KeyScope {
-    fn from(scope: Scope) -> Self {
-        match scope {
-            Scope::Read => KeyScope::Read,
-            Scope::Write => KeyScope::Write,
-            Scope::Admin => KeyScope::Admin,
-        }
+crate::api::types::wire_enum!(
+    KeyScope <=> Scope {
+        /// GET only.
+        Read,
+        /// Reads and every AR write.
+        Write,
+        /// Writes and key management.
+        Admin,
     }
-}
-
-impl From<KeyScope> for Scope {
-    fn from(scope: KeyScope) -> Self {
-        match scope {
-            KeyScope::Read => Scope::Read,
-            KeyScope::Write => Scope::Write,
-            KeyScope::Admin => Scope::Admin,
-        }
-    }
-}
+);
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
 pub struct Health {
@@ -138,6 +117,7 @@ pub enum Revoked {
     NoContent,
 }
 
+#[derive(Default)]
 pub struct MetaApi;
 
 #[OpenApi(tag = "Tag::Authentication")]
@@ -169,6 +149,7 @@ impl MetaApi {
     }
 }
 
+#[derive(Default)]
 pub struct KeysApi;
 
 #[OpenApi(tag = "Tag::ApiKeys")]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::{Enum, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
@@ -17,34 +17,18 @@ use crate::domain::money::Money;
 use crate::domain::payment::PaymentMethod;
 use crate::error::{AppError, FieldErrorsBuilder};
 
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-#[oai(rename_all = "snake_case")]
-pub enum Method {
-    BankTransfer,
-    Cash,
-    Check,
-    CreditCard,
-    DebitCard,
-    MobileMoney,
-    Online,
-    Other,
-}
-
-impl From<Method> for PaymentMethod {
-    fn from(method: Method) -> Self {
-        match method {
-            Method::BankTransfer => PaymentMethod::BankTransfer,
-            Method::Cash => PaymentMethod::Cash,
-            Method::Check => PaymentMethod::Check,
-            Method::CreditCard => PaymentMethod::CreditCard,
-            Method::DebitCard => PaymentMethod::DebitCard,
-            Method::MobileMoney => PaymentMethod::MobileMoney,
-            Method::Online => PaymentMethod::Online,
-            Method::Other => PaymentMethod::Other,
-        }
+crate::api::types::wire_enum!(
+    Method <=> PaymentMethod {
+        BankTransfer,
+        Cash,
+        Check,
+        CreditCard,
+        DebitCard,
+        MobileMoney,
+        Online,
+        Other,
     }
-}
+);
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
 #[oai(example)]
@@ -171,6 +155,7 @@ fn check_create(
 
 crate::list_answer!(PaymentList of Payment, " Payments matching the filters, over all pages.");
 
+#[derive(Default)]
 pub struct PaymentsApi;
 
 #[OpenApi(tag = "Tag::Payments")]

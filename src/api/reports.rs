@@ -131,6 +131,7 @@ pub struct DashboardReport {
     pub top_debtors: Vec<Debtor>,
 }
 
+#[derive(Default)]
 pub struct ReportsApi;
 
 #[OpenApi(tag = "Tag::Reports")]

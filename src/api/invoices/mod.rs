@@ -28,6 +28,7 @@ pub fn today_text(state: &AppState) -> String {
     store::date_text(state.clock.today())
 }
 
+#[derive(Default)]
 pub struct InvoicesApi;
 
 #[OpenApi(tag = "Tag::Invoices")]

@@ -8,28 +8,15 @@ use crate::db::invoices as store;
 use crate::domain::invoice::{days_overdue, InvoiceStatus};
 use crate::domain::money::Money;
 
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-#[oai(rename_all = "snake_case")]
-pub enum Status {
-    Draft,
-    Sent,
-    PartiallyPaid,
-    Paid,
-    Void,
-}
-
-impl From<InvoiceStatus> for Status {
-    fn from(status: InvoiceStatus) -> Self {
-        match status {
-            InvoiceStatus::Draft => Status::Draft,
-            InvoiceStatus::Sent => Status::Sent,
-            InvoiceStatus::PartiallyPaid => Status::PartiallyPaid,
-            InvoiceStatus::Paid => Status::Paid,
-            InvoiceStatus::Void => Status::Void,
-        }
+crate::api::types::wire_enum!(
+    Status <=> InvoiceStatus {
+        Draft,
+        Sent,
+        PartiallyPaid,
+        Paid,
+        Void,
     }
-}
+);
 
 /// A list filter on status; `overdue` selects sent or partially paid invoices past due with a balance open.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -55,6 +55,42 @@ macro_rules! scalar_type {
 }
 pub(crate) use scalar_type;
 
+/// A wire enum (snake_case in JSON and in the spec) that mirrors a domain enum variant for
+/// variant, with `From` each way: the compiler keeps the two lists the same.
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident <=> $domain:ident {
+            $($(#[$variant_meta:meta])* $variant:ident),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+        #[serde(rename_all = "snake_case")]
+        #[oai(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$variant_meta])* $variant),+
+        }
+
+        impl From<$domain> for $name {
+            fn from(value: $domain) -> Self {
+                match value {
+                    $($domain::$variant => $name::$variant),+
+                }
+            }
+        }
+
+        impl From<$name> for $domain {
+            fn from(value: $name) -> Self {
+                match value {
+                    $($name::$variant => $domain::$variant),+
+                }
+            }
+        }
+    };
+}
+pub(crate) use wire_enum;
+
 mod date;
 mod extract;
 mod input;
