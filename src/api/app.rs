@@ -73,22 +73,18 @@ Rate limits apply per key (by default 50 a minute, 1,000 an hour, 10,000 a day);
 
 /// The OpenAPI service: the same value serves requests and prints `arvalox openapi`.
 pub fn api_service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new(
-        Apis::default(),
-        "Arvalox API",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(DESCRIPTION)
-    .extra_response_header::<Option<u64>, _>(ExtraHeader::new("X-RateLimit-Limit").description(
-        "Requests allowed in the rate-limit window nearest exhaustion (authenticated routes).",
-    ))
-    .extra_response_header::<Option<u64>, _>(
-        ExtraHeader::new("X-RateLimit-Remaining").description("Requests left in that window."),
-    )
-    .extra_response_header::<Option<u64>, _>(
-        ExtraHeader::new("X-RateLimit-Reset")
-            .description("Unix epoch seconds at which that window starts over."),
-    )
+    OpenApiService::new(Apis::default(), "Arvalox API", env!("CARGO_PKG_VERSION"))
+        .description(DESCRIPTION)
+        .extra_response_header::<Option<u64>, _>(ExtraHeader::new("X-RateLimit-Limit").description(
+            "Requests allowed in the rate-limit window nearest exhaustion (authenticated routes).",
+        ))
+        .extra_response_header::<Option<u64>, _>(
+            ExtraHeader::new("X-RateLimit-Remaining").description("Requests left in that window."),
+        )
+        .extra_response_header::<Option<u64>, _>(
+            ExtraHeader::new("X-RateLimit-Reset")
+                .description("Unix epoch seconds at which that window starts over."),
+        )
 }
 
 /// The whole HTTP application, as `serve` runs it and tests drive it.

@@ -9,11 +9,13 @@ use poem_openapi::{Object, OpenApi};
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
 use super::scopes::scope_of;
+use super::types::Received;
 use super::types::{Amount, Date, Input, JsonBody, Opt};
 use super::types::{AmountIn, Text};
 use super::{page_bounds, AppState, Created, Json, Post, Tag};
-use crate::db::payments::{self as store, NewPayment, PaymentFilter};
+use crate::db::payments::{self as store, PaymentFilter};
 use crate::domain::money::Money;
+use crate::domain::payment::NewPayment;
 use crate::domain::payment::PaymentMethod;
 use crate::error::{AppError, FieldErrorsBuilder};
 
@@ -107,6 +109,14 @@ impl poem_openapi::types::Example for PaymentCreate {
             reference_number: Input::Value("TXN123456".into()),
             notes: Input::Absent,
         }
+    }
+}
+
+impl TryFrom<Received<PaymentCreate>> for NewPayment {
+    type Error = AppError;
+
+    fn try_from(received: Received<PaymentCreate>) -> Result<Self, AppError> {
+        check_create(received.body, received.today, received.errors)
     }
 }
 
@@ -217,8 +227,8 @@ impl PaymentsApi {
     ) -> Result<Created<Payment>, WriteError> {
         let org = auth.require(scope_of("create_payment"))?.organization_id;
         let today = state.clock.today();
-        let (value, errors, hash) = body.into_parts();
-        let new = check_create(value, today, errors)?;
+        let (received, hash) = body.received(today);
+        let new = NewPayment::try_from(received)?;
         Ok(Post::new(org, "/v1/payments", idempotency_key.0, hash)
             .create(&state, move |tx, now| {
                 let payment = store::record(tx, org, new, today, now)?;

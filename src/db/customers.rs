@@ -1,10 +1,13 @@
 //! Customers.
 
+use std::sync::LazyLock;
+
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::next_sequence;
 use super::paging::{ListQuery, Page};
+use super::rules;
 use super::sql::{contains_pattern, Filter};
 use super::WriteTx;
 use crate::domain::money::Money;
@@ -48,16 +51,24 @@ pub struct CustomerFilter {
     pub is_active: Option<bool>,
 }
 
-// Balances are derived from open invoices, so they can never disagree with them.
-const SELECT_CUSTOMER: &str = "SELECT c.id, c.customer_code, c.name, c.email, c.phone, c.billing_address,
-        c.payment_terms_days, c.credit_limit_minor, c.notes, c.is_active, c.created_at, c.updated_at,
-        (SELECT COALESCE(SUM(i.total_minor - i.amount_paid_minor), 0) FROM invoices i
-          WHERE i.organization_id = c.organization_id AND i.customer_id = c.id
-            AND i.status IN ('sent', 'partially_paid')),
-        (SELECT COALESCE(SUM(i.total_minor - i.amount_paid_minor), 0) FROM invoices i
-          WHERE i.organization_id = c.organization_id AND i.customer_id = c.id
-            AND i.status IN ('sent', 'partially_paid') AND i.due_date < ?1)
-     FROM customers c";
+// Balances are derived from open invoices, so they can never disagree with them. ?1 is
+// today.
+static SELECT_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT c.id, c.customer_code, c.name, c.email, c.phone, c.billing_address,
+            c.payment_terms_days, c.credit_limit_minor, c.notes, c.is_active, c.created_at,
+            c.updated_at,
+            (SELECT COALESCE(SUM(i.total_minor - i.amount_paid_minor), 0) FROM invoices i
+              WHERE i.organization_id = c.organization_id AND i.customer_id = c.id
+                AND {open}),
+            (SELECT COALESCE(SUM(i.total_minor - i.amount_paid_minor), 0) FROM invoices i
+              WHERE i.organization_id = c.organization_id AND i.customer_id = c.id
+                AND {overdue})
+         FROM customers c",
+        open = rules::is_open("i."),
+        overdue = rules::is_overdue("i.", "?1"),
+    )
+});
 
 fn from_row(row: &Row) -> rusqlite::Result<Customer> {
     Ok(Customer {
@@ -79,12 +90,16 @@ fn from_row(row: &Row) -> rusqlite::Result<Customer> {
 }
 
 pub fn get(conn: &Connection, org: i64, id: i64, today: &str) -> Result<Customer, AppError> {
-    conn.prepare_cached(&format!(
-        "{SELECT_CUSTOMER} WHERE c.id = ?2 AND c.organization_id = ?3"
-    ))?
-    .query_row(params![today, id, org], from_row)
-    .optional()?
-    .ok_or_else(|| not_found(id))
+    static GET_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{} WHERE c.id = ?2 AND c.organization_id = ?3",
+            *SELECT_CUSTOMER
+        )
+    });
+    conn.prepare_cached(&GET_CUSTOMER)?
+        .query_row(params![today, id, org], from_row)
+        .optional()?
+        .ok_or_else(|| not_found(id))
 }
 
 pub fn not_found(id: i64) -> AppError {
@@ -131,7 +146,7 @@ pub fn list(
     // ?1 in the SELECT is today; the filter's anonymous parameters follow it.
     let query = ListQuery {
         from: "customers c",
-        select: SELECT_CUSTOMER,
+        select: &SELECT_CUSTOMER,
         leading: vec![Value::Text(today.to_string())],
         order_by: "c.id",
     };

@@ -15,10 +15,12 @@ pub use super::details::{
 };
 use super::next_sequence;
 use super::paging::{ListQuery, Page};
+use super::rules;
 use super::sql::{unreadable, Filter};
 use super::WriteTx;
 use crate::domain::dates;
 pub use crate::domain::detail::{AppliedPayment, InvoiceItem};
+pub use crate::domain::invoice::NewInvoice;
 use crate::domain::invoice::{
     self, balance_due, generated_invoice_number, invoice_totals, InvoiceStatus, InvoiceTotals,
     LineAmounts, LineInput, Transition,
@@ -50,17 +52,6 @@ impl Invoice {
     pub fn balance_due(&self) -> Money {
         balance_due(self.status, self.total, self.amount_paid)
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct NewInvoice {
-    pub customer_id: i64,
-    pub invoice_number: Option<String>,
-    pub issue_date: NaiveDate,
-    pub due_date: Option<NaiveDate>,
-    pub status: InvoiceStatus,
-    pub notes: Option<String>,
-    pub lines: Vec<(LineInput, LineAmounts)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -259,10 +250,7 @@ pub fn list(
             where_.push("status = ?", Value::Text(status.as_str().into()))
         }
         Some(StatusFilter::Overdue) => {
-            where_.push_plain(
-                "status IN ('sent', 'partially_paid') AND amount_paid_minor < total_minor",
-            );
-            where_.push("due_date < ?", Value::Text(date_text(today)));
+            where_.push(&rules::is_overdue("", "?"), Value::Text(date_text(today)));
         }
         None => {}
     }
@@ -298,34 +286,6 @@ fn number_taken(conn: &Connection, org: i64, number: &str) -> Result<bool, AppEr
         .is_some())
 }
 
-/// The invoice's due date: the one given, or the issue date plus the customer's terms,
-/// which must stay inside the supported dates; never before the issue date.
-fn due_date_of(new: &NewInvoice, terms: i64) -> Result<NaiveDate, AppError> {
-    let due_date = match new.due_date {
-        Some(due) => due,
-        None => dates::add_days(new.issue_date, terms.max(0) as u64).ok_or_else(|| {
-            AppError::field(
-                "issue_date",
-                format!(
-                    "is too late for the customer's {terms}-day payment terms: the due date \
-                     would fall after {}; send an earlier issue_date or a due_date",
-                    dates::to_text(dates::LAST_DATE)
-                ),
-            )
-        })?,
-    };
-    if due_date < new.issue_date {
-        return Err(AppError::field(
-            "due_date",
-            format!(
-                "must not be before issue_date ({})",
-                date_text(new.issue_date)
-            ),
-        ));
-    }
-    Ok(due_date)
-}
-
 pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invoice, AppError> {
     let terms = customers::payment_terms_days(tx, org, new.customer_id)?.ok_or_else(|| {
         AppError::field(
@@ -333,7 +293,7 @@ pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invo
             format!("customer {} does not exist", new.customer_id),
         )
     })?;
-    let due_date = due_date_of(&new, terms)?;
+    let due_date = invoice::due_date(new.issue_date, new.due_date, terms)?;
     let amounts: Vec<LineAmounts> = new.lines.iter().map(|(_, amounts)| *amounts).collect();
     let totals: InvoiceTotals = invoice_totals(&amounts)
         .map_err(|err| AppError::field("items", format!("invoice total {err}")))?;

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod paging;
 pub mod payments;
 pub mod reports;
+pub mod rules;
 pub mod sql;
 
 mod point_reads;

@@ -10,6 +10,7 @@ use super::paging::{ListQuery, Page};
 use super::sql::Filter;
 use super::WriteTx;
 use crate::domain::money::Money;
+pub use crate::domain::payment::NewPayment;
 use crate::domain::payment::{self, PayableInvoice, PaymentMethod, PaymentToApply};
 use crate::error::AppError;
 
@@ -24,17 +25,6 @@ pub struct Payment {
     pub reference_number: Option<String>,
     pub notes: Option<String>,
     pub created_at: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewPayment {
-    pub customer_id: i64,
-    pub invoice_id: i64,
-    pub amount: Money,
-    pub payment_method: PaymentMethod,
-    pub payment_date: NaiveDate,
-    pub reference_number: Option<String>,
-    pub notes: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -6,6 +6,7 @@ use chrono::{Days, NaiveDate};
 use rusqlite::{params, Connection};
 
 use super::invoices::date_text;
+use super::rules;
 use crate::domain::aging::{AgingTotals, Bucket, BUCKET_LAST_DAYS};
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::money::Money;
@@ -61,8 +62,10 @@ pub fn aging(
         .query_row(params![org, as_of_text], |row| row.get(0))?;
     // With no payment dated after as_of (the usual case for today), what is open today is
     // what was open then: a single grouped scan.
+    let (open_rule, issued_rule) = (rules::is_open("i."), rules::is_issued("i."));
     let open = if later_payments {
-        "late AS (
+        format!(
+            "late AS (
              SELECT a.invoice_id, SUM(a.amount_minor) AS amount
              FROM payment_applications a INDEXED BY payment_applications_org_date
              WHERE a.organization_id = ?2 AND a.applied_date > ?1
@@ -71,22 +74,28 @@ pub fn aging(
          open AS (
              SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor AS amount
              FROM invoices i INDEXED BY invoices_open_by_customer
-             WHERE i.organization_id = ?2 AND i.status IN ('sent', 'partially_paid')
+             WHERE i.organization_id = ?2 AND {open}
                AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
                AND i.id NOT IN (SELECT invoice_id FROM late)
              UNION ALL
              SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor + l.amount
              FROM late l JOIN invoices i ON i.id = l.invoice_id
-             WHERE i.issue_date <= ?1 AND i.status NOT IN ('draft', 'void')
+             WHERE i.issue_date <= ?1 AND {issued}
                AND (?3 IS NULL OR i.customer_id = ?3)
-         )"
+         )",
+            open = open_rule,
+            issued = issued_rule,
+        )
     } else {
-        "open AS (
+        format!(
+            "open AS (
              SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor AS amount
              FROM invoices i INDEXED BY invoices_open_by_customer
-             WHERE i.organization_id = ?2 AND i.status IN ('sent', 'partially_paid')
+             WHERE i.organization_id = ?2 AND {open}
                AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
-         )"
+         )",
+            open = open_rule,
+        )
     };
     let sql = format!(
         "WITH {open},
@@ -193,9 +202,11 @@ pub fn dashboard(conn: &Connection, org: i64, as_of: NaiveDate) -> Result<Dashbo
 
     let invoiced_since = |days: u64| -> Result<Money, AppError> {
         Ok(Money::from_minor(conn.query_row(
-            "SELECT COALESCE(SUM(total_minor), 0) FROM invoice_daily
-             WHERE organization_id = ?1 AND status NOT IN ('draft', 'void')
-               AND issue_date > ?2 AND issue_date <= ?3",
+            &format!(
+                "SELECT COALESCE(SUM(total_minor), 0) FROM invoice_daily
+                 WHERE organization_id = ?1 AND {} AND issue_date > ?2 AND issue_date <= ?3",
+                rules::is_issued("")
+            ),
             params![org, days_before(as_of, days), as_of_text],
             |row| row.get(0),
         )?))

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::dates;
 use super::money::{Money, MoneyError};
 use crate::error::AppError;
 
@@ -74,6 +75,54 @@ pub fn invoice_totals(lines: &[LineAmounts]) -> Result<InvoiceTotals, MoneyError
         .ok_or(MoneyError::TooLarge)
 }
 
+/// An invoice as the rules accept it: every field parsed and checked. `due_date` is the
+/// one the client gave; without it, [`due_date`] derives it from the customer's terms.
+#[derive(Debug, Clone)]
+pub struct NewInvoice {
+    pub customer_id: i64,
+    pub invoice_number: Option<String>,
+    pub issue_date: NaiveDate,
+    pub due_date: Option<NaiveDate>,
+    pub status: InvoiceStatus,
+    pub notes: Option<String>,
+    pub lines: Vec<(LineInput, LineAmounts)>,
+}
+
+/// The due date must not come before the issue date.
+pub fn check_due_after_issue(issue_date: NaiveDate, due_date: NaiveDate) -> Result<(), String> {
+    if due_date < issue_date {
+        return Err(format!(
+            "must not be before issue_date ({})",
+            dates::to_text(issue_date)
+        ));
+    }
+    Ok(())
+}
+
+/// An invoice's due date: the one given, or the issue date plus the customer's payment
+/// terms, which must stay inside the supported dates; never before the issue date.
+pub fn due_date(
+    issue_date: NaiveDate,
+    given: Option<NaiveDate>,
+    terms_days: i64,
+) -> Result<NaiveDate, AppError> {
+    let due_date = match given {
+        Some(due) => due,
+        None => dates::add_days(issue_date, terms_days.max(0) as u64).ok_or_else(|| {
+            AppError::field(
+                "issue_date",
+                format!(
+                    "is too late for the customer's {terms_days}-day payment terms: the due \
+                     date would fall after {}; send an earlier issue_date or a due_date",
+                    dates::to_text(dates::LAST_DATE)
+                ),
+            )
+        })?,
+    };
+    check_due_after_issue(issue_date, due_date).map_err(|e| AppError::field("due_date", e))?;
+    Ok(due_date)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InvoiceStatus {
     Draft,
@@ -109,6 +158,11 @@ impl InvoiceStatus {
     /// Only issued, unsettled invoices take payments.
     pub fn accepts_payments(self) -> bool {
         matches!(self, InvoiceStatus::Sent | InvoiceStatus::PartiallyPaid)
+    }
+
+    /// Issued and not cancelled: the invoice counts in reports (not draft, not void).
+    pub fn is_issued(self) -> bool {
+        !matches!(self, InvoiceStatus::Draft | InvoiceStatus::Void)
     }
 
     /// Status implied by what has been paid on an issued invoice.
@@ -186,6 +240,36 @@ pub fn transition(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_due_date_is_the_given_one_or_the_terms_after_issue_and_never_before_it() {
+        use super::{dates, due_date};
+        let day = |text: &str| text.parse::<chrono::NaiveDate>().unwrap();
+        assert_eq!(
+            due_date(day("2024-01-31"), None, 30).unwrap(),
+            day("2024-03-01")
+        );
+        assert_eq!(
+            due_date(day("2024-01-31"), None, -5).unwrap(),
+            day("2024-01-31")
+        );
+        let given = Some(day("2024-02-10"));
+        assert_eq!(
+            due_date(day("2024-01-31"), given, 30).unwrap(),
+            day("2024-02-10")
+        );
+        let early = due_date(day("2024-01-31"), Some(day("2024-01-30")), 30).unwrap_err();
+        assert_eq!(
+            early.to_string(),
+            "due_date: must not be before issue_date (2024-01-31)"
+        );
+        let late = due_date(dates::LAST_DATE, None, 1).unwrap_err();
+        assert!(late.to_string().contains("after 9999-12-31"), "{late}");
+        assert_eq!(
+            due_date(dates::LAST_DATE, None, 0).unwrap(),
+            dates::LAST_DATE
+        );
+    }
+
     #[test]
     fn only_drafts_are_sent_and_only_unpaid_invoices_voided() {
         use super::{transition, InvoiceStatus as S, Transition as T};

@@ -8,6 +8,18 @@ use super::invoice::{balance_due, InvoiceStatus};
 use super::money::Money;
 use crate::error::AppError;
 
+/// A payment as the rules accept it: every field parsed and checked.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub customer_id: i64,
+    pub invoice_id: i64,
+    pub amount: Money,
+    pub payment_method: PaymentMethod,
+    pub payment_date: NaiveDate,
+    pub reference_number: Option<String>,
+    pub notes: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum PaymentMethod {
     BankTransfer,

@@ -3,9 +3,10 @@
 use poem_openapi::Object;
 use rust_decimal::Decimal;
 
+use crate::api::types::Received;
 use crate::api::types::Text;
 use crate::api::types::{Date, DecimalIn, Input, Opt};
-use crate::db::invoices::NewInvoice;
+use crate::domain::invoice::{check_due_after_issue, NewInvoice};
 use crate::domain::invoice::{
     line_amounts, InvoiceStatus, LineInput, MAX_ITEMS, MAX_QUANTITY, MAX_QUANTITY_DECIMALS,
     MAX_TAX_RATE_DECIMALS,
@@ -144,7 +145,15 @@ fn check_line(
 }
 
 /// Checks the whole body, naming every bad field, and computes each line's amounts.
-pub(super) fn check_create(
+impl TryFrom<Received<InvoiceCreate>> for NewInvoice {
+    type Error = AppError;
+
+    fn try_from(received: Received<InvoiceCreate>) -> Result<Self, AppError> {
+        check_create(received.body, received.today, received.errors)
+    }
+}
+
+fn check_create(
     body: InvoiceCreate,
     today: chrono::NaiveDate,
     mut errors: FieldErrorsBuilder,
@@ -189,11 +198,8 @@ pub(super) fn check_create(
         None => {}
     }
     if let (Some(Date(issue)), Some(Date(due))) = (issue_date, due_date) {
-        if due < issue {
-            errors.add(
-                "due_date",
-                format!("must not be before issue_date ({issue})"),
-            );
+        if let Err(message) = check_due_after_issue(issue, due) {
+            errors.add("due_date", message);
         }
     }
     errors.finish()?;

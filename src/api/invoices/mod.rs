@@ -21,7 +21,7 @@ use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
 use crate::api::{page_bounds, to_json_text, AppState, Created, Done, Json, Post, Tag};
 use crate::db::invoices::{self as store, Detail, InvoiceFilter, StatusFilter};
-use crate::domain::invoice::{InvoiceStatus, Transition};
+use crate::domain::invoice::{InvoiceStatus, NewInvoice, Transition};
 use crate::error::FieldErrorsBuilder;
 
 pub fn today_text(state: &AppState) -> String {
@@ -103,8 +103,8 @@ impl InvoicesApi {
     ) -> Result<Created<Invoice>, WriteError> {
         let org = auth.require(scope_of("create_invoice"))?.organization_id;
         let today = state.clock.today();
-        let (value, errors, hash) = body.into_parts();
-        let new = check_create(value, today, errors)?;
+        let (received, hash) = body.received(today);
+        let new = NewInvoice::try_from(received)?;
         Ok(Post::new(org, "/v1/invoices", idempotency_key.0, hash)
             .create(&state, move |tx, now| {
                 let invoice = store::create(tx, org, new, now)?;

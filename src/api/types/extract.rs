@@ -27,6 +27,25 @@ impl<T> JsonBody<T> {
     pub fn into_parts(self) -> (T, FieldErrorsBuilder, String) {
         (self.value, self.unknown_fields, self.hash)
     }
+
+    /// The body on its way to a domain type (see [`Received`]), and its hash.
+    pub fn received(self, today: chrono::NaiveDate) -> (Received<T>, String) {
+        let received = Received {
+            body: self.value,
+            today,
+            errors: self.unknown_fields,
+        };
+        (received, self.hash)
+    }
+}
+
+/// A parsed body on its way to a domain type: `TryFrom<Received<Body>>` for the domain
+/// type (`NewInvoice`, `NewPayment`) checks every field and answers every bad field at
+/// once, unknown ones included. `today` is the default date of the request.
+pub struct Received<T> {
+    pub body: T,
+    pub today: chrono::NaiveDate,
+    pub errors: FieldErrorsBuilder,
 }
 
 impl<T: Type> Payload for JsonBody<T> {
