@@ -1,0 +1,70 @@
+//! The request size limits: headers (431) and body (413), counted as they arrive.
+
+use futures_util::StreamExt;
+use poem::http::header;
+use poem::{Endpoint, IntoResponse, Request, Response};
+
+use crate::api::error::render;
+use crate::error::AppError;
+
+/// Largest request body accepted, in bytes actually read.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Largest total of request headers accepted, in bytes (each counted as `name: value\r\n`).
+pub const HEADER_LIMIT: usize = 16 * 1024;
+
+/// Refuses a request whose headers total more than [`HEADER_LIMIT`] with a 431. (Past
+/// hyper's own buffer, about 400 KB, or past 100 headers, hyper answers 431 itself before
+/// Arvalox sees the request; the README lists those answers.)
+pub async fn limit_headers<E: Endpoint>(inner: E, req: Request) -> poem::Result<Response> {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if size > HEADER_LIMIT {
+        return Ok(render(&AppError::HeadersTooLarge {
+            size,
+            limit: HEADER_LIMIT,
+        }));
+    }
+    Ok(inner.call(req).await?.into_response())
+}
+
+/// Buffers the body up to [`BODY_LIMIT`]: Content-Length is not trusted, a chunked body
+/// is counted as it arrives.
+pub async fn limit_body<E: Endpoint>(inner: E, mut req: Request) -> poem::Result<Response> {
+    let too_large = || Ok(render(&AppError::PayloadTooLarge { limit: BODY_LIMIT }));
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
+        return too_large();
+    }
+    let body = req.take_body();
+    if body.is_empty() {
+        // The connection knows there is no body (most reads): nothing to count.
+        req.set_body(body);
+        return Ok(inner.call(req).await?.into_response());
+    }
+    let mut stream = body.into_bytes_stream();
+    let mut buffer = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(err) => {
+                return Ok(render(&AppError::field(
+                    "body",
+                    format!("the request body could not be read: {err}"),
+                )))
+            }
+        };
+        if buffer.len() + chunk.len() > BODY_LIMIT {
+            return too_large();
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    req.set_body(buffer);
+    Ok(inner.call(req).await?.into_response())
+}
