@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 /// Field name (`items[0].quantity`) to the messages that say what is wrong with it.
-pub type FieldErrors = BTreeMap<String, Vec<String>>;
+pub(crate) type FieldErrors = BTreeMap<String, Vec<String>>;
 
 /// The machine-readable error codes: the one list. The spec's `ErrorCode` schema is
 /// written from [`ErrorCode::ALL`] (`api::error`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
+pub(crate) enum ErrorCode {
     ValidationError,
     AuthenticationRequired,
     InvalidApiKey,
@@ -25,7 +25,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 12] = [
+    pub(crate) const ALL: [ErrorCode; 12] = [
         ErrorCode::ValidationError,
         ErrorCode::AuthenticationRequired,
         ErrorCode::InvalidApiKey,
@@ -40,7 +40,7 @@ impl ErrorCode {
         ErrorCode::InternalError,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ErrorCode::ValidationError => "VALIDATION_ERROR",
             ErrorCode::AuthenticationRequired => "AUTHENTICATION_REQUIRED",
@@ -98,15 +98,8 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn validation(detail: impl Into<String>, field_errors: FieldErrors) -> Self {
-        AppError::Validation {
-            detail: detail.into(),
-            field_errors,
-        }
-    }
-
     /// A 400 naming one field.
-    pub fn field(field: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
         let mut field_errors = FieldErrors::new();
         field_errors.insert(field.to_string(), vec![message.clone()]);
@@ -117,7 +110,7 @@ impl AppError {
     }
 
     /// A 409 naming the field whose value clashes.
-    pub fn conflict_on(field: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn conflict_on(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
         let mut field_errors = FieldErrors::new();
         field_errors.insert(field.to_string(), vec![message.clone()]);
@@ -127,14 +120,14 @@ impl AppError {
         }
     }
 
-    pub fn conflict(detail: impl Into<String>) -> Self {
+    pub(crate) fn conflict(detail: impl Into<String>) -> Self {
         AppError::Conflict {
             detail: detail.into(),
             field_errors: FieldErrors::new(),
         }
     }
 
-    pub fn status(&self) -> u16 {
+    pub(crate) fn status(&self) -> u16 {
         match self {
             AppError::Validation { .. } => 400,
             AppError::AuthenticationRequired
@@ -153,11 +146,11 @@ impl AppError {
     }
 
     /// The machine-readable code of the answer (`VALIDATION_ERROR`).
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         self.error_code().as_str()
     }
 
-    pub fn error_code(&self) -> ErrorCode {
+    pub(crate) fn error_code(&self) -> ErrorCode {
         match self {
             AppError::Validation { .. } => ErrorCode::ValidationError,
             AppError::AuthenticationRequired => ErrorCode::AuthenticationRequired,
@@ -175,14 +168,14 @@ impl AppError {
     }
 
     /// The text a client may see.
-    pub fn public_detail(&self) -> String {
+    pub(crate) fn public_detail(&self) -> String {
         match self {
             AppError::Internal(_) => "The server failed to handle the request.".to_string(),
             other => other.to_string(),
         }
     }
 
-    pub fn field_errors(&self) -> FieldErrors {
+    pub(crate) fn field_errors(&self) -> FieldErrors {
         match self {
             AppError::Validation { field_errors, .. } | AppError::Conflict { field_errors, .. } => {
                 field_errors.clone()
@@ -206,33 +199,29 @@ impl From<r2d2::Error> for AppError {
 
 /// Collects every field error of a request before answering, so a client fixes all at once.
 #[derive(Debug, Default)]
-pub struct FieldErrorsBuilder {
+pub(crate) struct FieldErrorsBuilder {
     errors: FieldErrors,
 }
 
 impl FieldErrorsBuilder {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.errors
             .entry(field.into())
             .or_default()
             .push(message.into());
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.errors.is_empty()
-    }
-
     /// True when `field` already has an error (so "required" is not said of a bad value).
-    pub fn has(&self, field: &str) -> bool {
+    pub(crate) fn has(&self, field: &str) -> bool {
         self.errors.contains_key(field)
     }
 
     /// Ok when nothing was added, else a 400 whose detail lists the fields.
-    pub fn finish(self) -> Result<(), AppError> {
+    pub(crate) fn finish(self) -> Result<(), AppError> {
         if self.errors.is_empty() {
             return Ok(());
         }

@@ -50,7 +50,7 @@ impl Limits {
 
 /// What to tell the client: the window nearest exhaustion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decision {
+pub(crate) struct Decision {
     pub allowed: bool,
     pub limit: u32,
     pub remaining: u32,
@@ -90,13 +90,9 @@ impl RateLimiter {
         }
     }
 
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// Counts one request for `key_id` at `now` (epoch seconds), unless a window is full.
     /// `None` when every window is off.
-    pub fn check(&self, key_id: i64, now: u64) -> Option<Decision> {
+    pub(crate) fn check(&self, key_id: i64, now: u64) -> Option<Decision> {
         if !self.limits.any_on() {
             return None;
         }
@@ -144,7 +140,7 @@ impl RateLimiter {
     }
 
     /// Seconds the address must wait before trying a key again, if it failed too often.
-    pub fn auth_blocked(&self, addr: IpAddr, now: u64) -> Option<u64> {
+    pub(crate) fn auth_blocked(&self, addr: IpAddr, now: u64) -> Option<u64> {
         let table = lock(&self.auth_failures);
         let window = table.get(&addr)?;
         let start = now - now % 60;
@@ -152,7 +148,7 @@ impl RateLimiter {
             .then(|| (start + 60).saturating_sub(now).max(1))
     }
 
-    pub fn record_auth_failure(&self, addr: IpAddr, now: u64) {
+    pub(crate) fn record_auth_failure(&self, addr: IpAddr, now: u64) {
         let mut table = lock(&self.auth_failures);
         let start = now - now % 60;
         // Bounded memory under a spray of addresses: forget windows that have ended.

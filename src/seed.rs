@@ -14,7 +14,7 @@ use crate::domain::money::Money;
 use crate::domain::payment::PaymentMethod;
 
 /// How far back the book reaches.
-pub const HISTORY_DAYS: u64 = 3 * 365;
+pub(crate) const HISTORY_DAYS: u64 = 3 * 365;
 
 /// Customers' payment terms, drawn with these weights.
 const TERMS: [i64; 6] = [15, 30, 30, 30, 45, 60];
@@ -35,7 +35,7 @@ pub fn check_as_of(as_of: NaiveDate) -> Result<(), String> {
 }
 
 #[derive(Debug, Clone)]
-pub struct SeedCustomer {
+pub(crate) struct SeedCustomer {
     pub code: String,
     pub name: String,
     pub email: String,
@@ -46,7 +46,7 @@ pub struct SeedCustomer {
 }
 
 #[derive(Debug, Clone)]
-pub struct SeedPayment {
+pub(crate) struct SeedPayment {
     pub amount: Money,
     pub date: NaiveDate,
     pub method: PaymentMethod,
@@ -54,7 +54,7 @@ pub struct SeedPayment {
 }
 
 #[derive(Debug, Clone)]
-pub struct SeedInvoice {
+pub(crate) struct SeedInvoice {
     /// 0-based index into the generated customers.
     pub customer: usize,
     pub number: String,
@@ -67,7 +67,7 @@ pub struct SeedInvoice {
 }
 
 impl SeedInvoice {
-    pub fn amount_paid(&self) -> Money {
+    pub(crate) fn amount_paid(&self) -> Money {
         Money::from_minor(self.payments.iter().map(|p| p.amount.minor()).sum())
     }
 }
@@ -103,7 +103,7 @@ const SERVICES: [&str; 8] = [
 ];
 const TAX_RATES: [(i64, u32); 5] = [(0, 0), (5, 2), (8, 2), (10, 2), (20, 2)];
 
-pub struct Generator {
+pub(crate) struct Generator {
     rng: ChaCha8Rng,
     as_of: NaiveDate,
     customer_count: usize,
@@ -112,7 +112,7 @@ pub struct Generator {
 }
 
 impl Generator {
-    pub fn new(seed: u64, as_of: NaiveDate, customer_count: usize) -> Self {
+    pub(crate) fn new(seed: u64, as_of: NaiveDate, customer_count: usize) -> Self {
         Generator {
             rng: ChaCha8Rng::seed_from_u64(seed),
             as_of,
@@ -123,7 +123,7 @@ impl Generator {
     }
 
     /// Invoices numbered per issue year so far, for the API's number sequences.
-    pub fn invoices_per_year(&self) -> &std::collections::BTreeMap<i32, i64> {
+    pub(crate) fn invoices_per_year(&self) -> &std::collections::BTreeMap<i32, i64> {
         &self.invoices_per_year
     }
 
@@ -135,7 +135,7 @@ impl Generator {
     }
 
     /// Customers come first: invoices use their payment terms.
-    pub fn customers(&mut self) -> Vec<SeedCustomer> {
+    pub(crate) fn customers(&mut self) -> Vec<SeedCustomer> {
         (1..=self.customer_count)
             .map(|n| {
                 let word = self.pick(&COMPANY_WORDS);
@@ -167,7 +167,7 @@ impl Generator {
         Money::from_minor(self.rng.gen_range(low_minor..=high_minor))
     }
 
-    pub fn invoice(&mut self) -> SeedInvoice {
+    pub(crate) fn invoice(&mut self) -> SeedInvoice {
         if self.terms.is_empty() {
             self.customers();
         }

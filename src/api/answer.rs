@@ -32,7 +32,7 @@ pub(crate) fn to_json_text<T: Serialize>(value: &T) -> String {
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// A 200 JSON answer documented as `T` (poem-openapi's `Json`, serialized by serde).
-pub struct Json<T>(pub T);
+pub(crate) struct Json<T>(pub T);
 
 impl<T: Type> Payload for Json<T> {
     const CONTENT_TYPE: &'static str = JSON_CONTENT_TYPE;
@@ -76,19 +76,19 @@ impl<T: Type + Serialize + Send> ApiResponse for Json<T> {
 // Answers to writes: raw JSON so a stored answer replays byte for byte.
 
 /// A JSON answer with status `STATUS` (201 adds a `Location` header); documented as `T`.
-pub struct JsonAnswer<T, const STATUS: u16> {
+pub(crate) struct JsonAnswer<T, const STATUS: u16> {
     status: u16,
     location: Option<String>,
     body: String,
     _schema: PhantomData<T>,
 }
 
-pub type Created<T> = JsonAnswer<T, 201>;
-pub type Done<T> = JsonAnswer<T, 200>;
+pub(crate) type Created<T> = JsonAnswer<T, 201>;
+pub(crate) type Done<T> = JsonAnswer<T, 200>;
 
 impl<T: Serialize, const STATUS: u16> JsonAnswer<T, STATUS> {
     /// `value` serialized now, so only its text is kept until the answer is sent.
-    pub fn of(value: &T) -> Self {
+    pub(crate) fn of(value: &T) -> Self {
         JsonAnswer {
             status: STATUS,
             location: None,
@@ -108,7 +108,7 @@ impl<T: Serialize, const STATUS: u16> JsonAnswer<T, STATUS> {
     }
 
     /// An answer already written as JSON text that serializing a `T` would give.
-    pub fn from_text(body: String) -> Self {
+    pub(crate) fn from_text(body: String) -> Self {
         JsonAnswer {
             status: STATUS,
             location: None,

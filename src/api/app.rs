@@ -41,14 +41,14 @@ impl AppState {
     }
 
     /// Waits for a turn to build a report (see `report_builds`).
-    pub async fn report_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
+    pub(crate) async fn report_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
         self.report_builds
             .acquire()
             .await
             .map_err(|_| AppError::Internal("report builds closed".into()))
     }
 
-    pub fn now_text(&self) -> String {
+    pub(crate) fn now_text(&self) -> String {
         crate::db::timestamp(self.clock.now())
     }
 }
@@ -72,7 +72,7 @@ Every POST takes an optional `Idempotency-Key` header: a retry with the same key
 Rate limits apply per key (by default 50 a minute, 1,000 an hour, 10,000 a day); every authenticated response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` for the window nearest exhaustion.";
 
 /// The OpenAPI service: the same value serves requests and prints `arvalox openapi`.
-pub fn api_service() -> OpenApiService<Apis, ()> {
+pub(crate) fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(Apis::default(), "Arvalox API", env!("CARGO_PKG_VERSION"))
         .description(DESCRIPTION)
         .extra_response_header::<Option<u64>, _>(ExtraHeader::new("X-RateLimit-Limit").description(
@@ -157,7 +157,7 @@ where
 
 /// Operation groups in the spec and Swagger UI.
 #[derive(poem_openapi::Tags)]
-pub enum Tag {
+pub(crate) enum Tag {
     /// Check an API key.
     Authentication,
     /// Manage your customers.

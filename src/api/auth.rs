@@ -19,13 +19,13 @@ use crate::db;
 use crate::domain::keys::{self, Scope};
 use crate::error::AppError;
 
-pub const HEADER_KEY: &str = "x-arvalox-api-key";
-pub const ALT_HEADER_KEY: &str = "X-API-Key";
-pub const QUERY_KEY: &str = "x_arvalox_api_key";
+pub(crate) const HEADER_KEY: &str = "x-arvalox-api-key";
+pub(crate) const ALT_HEADER_KEY: &str = "X-API-Key";
+pub(crate) const QUERY_KEY: &str = "x_arvalox_api_key";
 
 /// Who is calling: the key's organization, name and scope.
 #[derive(Debug, Clone)]
-pub struct AuthContext {
+pub(crate) struct AuthContext {
     pub key_id: i64,
     pub organization_id: i64,
     pub organization: String,
@@ -35,7 +35,7 @@ pub struct AuthContext {
 }
 
 impl AuthContext {
-    pub fn require(&self, needed: Scope) -> Result<(), AppError> {
+    pub(crate) fn require(&self, needed: Scope) -> Result<(), AppError> {
         if self.scope.allows(needed) {
             Ok(())
         } else {
@@ -62,7 +62,7 @@ async fn context_from_request(req: &Request, _key: ApiKey) -> Option<Arc<AuthCon
     key_in = "header",
     checker = "context_from_request"
 )]
-pub struct HeaderKey(Arc<AuthContext>);
+pub(crate) struct HeaderKey(Arc<AuthContext>);
 
 /// API key in the `x_arvalox_api_key` query parameter.
 #[derive(SecurityScheme)]
@@ -73,7 +73,7 @@ pub struct HeaderKey(Arc<AuthContext>);
     key_in = "query",
     checker = "context_from_request"
 )]
-pub struct QueryKey(Arc<AuthContext>);
+pub(crate) struct QueryKey(Arc<AuthContext>);
 
 /// API key in the `X-API-Key` header.
 #[derive(SecurityScheme)]
@@ -84,18 +84,18 @@ pub struct QueryKey(Arc<AuthContext>);
     key_in = "header",
     checker = "context_from_request"
 )]
-pub struct AltHeaderKey(Arc<AuthContext>);
+pub(crate) struct AltHeaderKey(Arc<AuthContext>);
 
 /// Any one of the three key locations.
 #[derive(SecurityScheme)]
-pub enum ApiKeyAuth {
+pub(crate) enum ApiKeyAuth {
     Header(HeaderKey),
     Query(QueryKey),
     AltHeader(AltHeaderKey),
 }
 
 impl ApiKeyAuth {
-    pub fn context(&self) -> &AuthContext {
+    pub(crate) fn context(&self) -> &AuthContext {
         match self {
             ApiKeyAuth::Header(HeaderKey(ctx))
             | ApiKeyAuth::Query(QueryKey(ctx))
@@ -104,7 +104,7 @@ impl ApiKeyAuth {
     }
 
     /// The context, once the key's scope is checked.
-    pub fn require(&self, needed: Scope) -> Result<&AuthContext, AppError> {
+    pub(crate) fn require(&self, needed: Scope) -> Result<&AuthContext, AppError> {
         let ctx = self.context();
         ctx.require(needed)?;
         Ok(ctx)
@@ -170,7 +170,7 @@ fn client_ip(req: &Request) -> IpAddr {
 
 /// The `/v1` middleware: find the key, leave its [`AuthContext`] on the request, run (the
 /// per-key rate limit is the next layer in, `rate_limit::per_key`), and render any error.
-pub async fn authenticate<E: Endpoint>(
+pub(crate) async fn authenticate<E: Endpoint>(
     state: Arc<AppState>,
     inner: E,
     mut req: Request,

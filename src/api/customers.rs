@@ -20,7 +20,7 @@ use crate::error::{AppError, FieldErrorsBuilder};
 /// A customer, with balances derived from its open invoices.
 #[derive(Object, Debug, Clone, serde::Serialize)]
 #[oai(example)]
-pub struct Customer {
+pub(crate) struct Customer {
     pub id: i64,
     pub customer_code: String,
     pub name: String,
@@ -85,7 +85,7 @@ impl From<store::Customer> for Customer {
 /// A new customer. Only `name` is required.
 #[derive(Object, Debug, Clone, Default)]
 #[oai(example)]
-pub struct CustomerCreate {
+pub(crate) struct CustomerCreate {
     /// Your code for the customer (1–50 characters), unique in your organization; generated as `CUST-00001`… when absent.
     pub customer_code: Opt<Text<1, 50>>,
     /// 1–255 characters.
@@ -121,7 +121,7 @@ impl poem_openapi::types::Example for CustomerCreate {
 /// A partial update: fields left out keep their value; `null` clears an optional field.
 #[derive(Object, Debug, Clone, Default)]
 #[oai(example)]
-pub struct CustomerUpdate {
+pub(crate) struct CustomerUpdate {
     pub customer_code: Opt<Text<1, 50>>,
     pub name: Opt<Text<1, 255>>,
     pub email: Opt<Text<3, 254>>,
@@ -239,14 +239,14 @@ fn merge(
 crate::list_answer!(CustomerList of Customer, " Customers matching the filters, over all pages.");
 
 #[derive(ApiResponse)]
-pub enum Deleted {
+pub(crate) enum Deleted {
     /// Deleted.
     #[oai(status = 204)]
     NoContent,
 }
 
 #[derive(Default)]
-pub struct CustomersApi;
+pub(crate) struct CustomersApi;
 
 #[OpenApi(tag = "Tag::Customers")]
 impl CustomersApi {

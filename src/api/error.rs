@@ -16,7 +16,7 @@ use crate::error::AppError;
 /// The error code on the wire and in the spec, written from the one list
 /// ([`crate::error::ErrorCode`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WireCode(pub crate::error::ErrorCode);
+pub(crate) struct WireCode(pub crate::error::ErrorCode);
 
 crate::api::types::scalar_type!(
     WireCode,
@@ -49,7 +49,7 @@ impl ParseFromJSON for WireCode {
 /// Every non-2xx answer has this body.
 #[derive(Object, Debug, Clone)]
 #[oai(example)]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     /// What went wrong and what to change.
     pub detail: String,
     pub error_code: WireCode,
@@ -82,7 +82,7 @@ impl poem::error::ResponseError for AppError {
     }
 }
 
-pub fn render(err: &AppError) -> Response {
+pub(crate) fn render(err: &AppError) -> Response {
     if let AppError::Internal(message) = err {
         tracing::error!(error = %message, "request failed");
     }
@@ -104,7 +104,7 @@ pub fn render(err: &AppError) -> Response {
 }
 
 /// Maps any error, ours or the framework's, to our body.
-pub fn to_app_error(err: poem::Error) -> AppError {
+pub(crate) fn to_app_error(err: poem::Error) -> AppError {
     use poem_openapi::error::{
         AuthorizationError, ContentTypeError, ParseParamError, ParsePathError,
         ParseRequestPayloadError,
@@ -159,7 +159,7 @@ pub fn to_app_error(err: poem::Error) -> AppError {
 }
 
 /// poem-openapi's reasons name Rust types; say instead what the client should send.
-pub fn param_message(name: &str, reason: &str) -> String {
+pub(crate) fn param_message(name: &str, reason: &str) -> String {
     if reason.contains("enumeration") {
         let allowed = match name {
             "status" => "draft, sent, partially_paid, paid, void, overdue".to_string(),
@@ -182,14 +182,14 @@ fn clean_reason(reason: &str) -> String {
 }
 
 /// `catch_all_error` handler: every error leaves as our JSON body.
-pub async fn catch_all(err: poem::Error) -> Response {
+pub(crate) async fn catch_all(err: poem::Error) -> Response {
     render(&to_app_error(err))
 }
 
 // ---------------------------------------------------------------------------------------
 // Documenting errors per operation: `ApiError<S>` lists the statuses in `S`.
 
-pub trait ErrorSet: Send + Sync + 'static {
+pub(crate) trait ErrorSet: Send + Sync + 'static {
     const STATUSES: &'static [u16];
 }
 
@@ -208,7 +208,7 @@ fn describe(status: u16) -> &'static str {
     }
 }
 
-pub struct ApiError<S: ErrorSet>(pub AppError, PhantomData<S>);
+pub(crate) struct ApiError<S: ErrorSet>(pub AppError, PhantomData<S>);
 
 impl<S: ErrorSet> From<AppError> for ApiError<S> {
     fn from(err: AppError) -> Self {
@@ -264,7 +264,7 @@ impl<S: ErrorSet> ApiResponse for ApiError<S> {
 
 macro_rules! error_set {
     ($name:ident, $($status:literal),*) => {
-        pub struct $name;
+        pub(crate) struct $name;
         impl ErrorSet for $name {
             const STATUSES: &'static [u16] = &[$($status),*];
         }
@@ -275,6 +275,6 @@ error_set!(ReadSet, 400, 401, 403, 404, 429, 431, 500);
 error_set!(WriteSet, 400, 401, 403, 404, 409, 413, 415, 429, 431, 500);
 
 /// Errors of a GET.
-pub type ReadError = ApiError<ReadSet>;
+pub(crate) type ReadError = ApiError<ReadSet>;
 /// Errors of a POST, PUT or DELETE.
-pub type WriteError = ApiError<WriteSet>;
+pub(crate) type WriteError = ApiError<WriteSet>;

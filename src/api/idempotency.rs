@@ -25,7 +25,10 @@ fn is_idempotency_key(value: &[u8]) -> bool {
 }
 
 /// Refuses a request whose `Idempotency-Key` header breaks [`IDEMPOTENCY_KEY_RULE`].
-pub async fn check_idempotency_key<E: Endpoint>(inner: E, req: Request) -> poem::Result<Response> {
+pub(crate) async fn check_idempotency_key<E: Endpoint>(
+    inner: E,
+    req: Request,
+) -> poem::Result<Response> {
     let bad = req
         .headers()
         .get_all("idempotency-key")
@@ -42,7 +45,7 @@ pub async fn check_idempotency_key<E: Endpoint>(inner: E, req: Request) -> poem:
 
 /// A POST as the idempotency rule sees it: whose it is, where it went, the key it came
 /// with, and its body hash.
-pub struct Post {
+pub(crate) struct Post {
     organization_id: i64,
     path: String,
     key: Option<String>,
@@ -53,7 +56,7 @@ pub struct Post {
 }
 
 impl Post {
-    pub fn new(
+    pub(crate) fn new(
         organization_id: i64,
         path: impl Into<String>,
         key: Option<String>,
@@ -69,7 +72,7 @@ impl Post {
     }
 
     /// The same POST, its answer's `field` never stored.
-    pub fn redacting(self, field: &'static str) -> Self {
+    pub(crate) fn redacting(self, field: &'static str) -> Self {
         Post {
             secret_field: Some(field),
             ..self
@@ -78,7 +81,7 @@ impl Post {
 
     /// A POST that creates: `f` answers the new resource and its id, and the 201 carries
     /// `Location: {path}/{id}`.
-    pub async fn create<T, F>(self, state: &AppState, f: F) -> Result<Created<T>, AppError>
+    pub(crate) async fn create<T, F>(self, state: &AppState, f: F) -> Result<Created<T>, AppError>
     where
         T: Serialize + Send + 'static,
         F: FnOnce(&WriteTx, &str) -> Result<(i64, T), AppError> + Send + 'static,
@@ -94,7 +97,7 @@ impl Post {
     /// One IMMEDIATE transaction that, under an `Idempotency-Key`, first replays a stored
     /// answer (same request) or refuses the key (different request), and otherwise runs
     /// `f` and stores its answer (and `Location`, if any) with the write it describes.
-    pub async fn run<T, const STATUS: u16, F>(
+    pub(crate) async fn run<T, const STATUS: u16, F>(
         self,
         state: &AppState,
         f: F,

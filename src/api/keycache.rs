@@ -38,13 +38,13 @@ impl KeyCache {
     }
 
     /// The cached key, or the generation to pass to `insert` after reading the database.
-    pub fn get(&self, hash: &str) -> Result<Arc<AuthContext>, u64> {
+    pub(crate) fn get(&self, hash: &str) -> Result<Arc<AuthContext>, u64> {
         let table = self.table();
         table.keys.get(hash).cloned().ok_or(table.generation)
     }
 
     /// Keeps `key`, read at `generation`, unless keys were dropped since.
-    pub fn insert(&self, hash: String, key: Arc<AuthContext>, generation: u64) {
+    pub(crate) fn insert(&self, hash: String, key: Arc<AuthContext>, generation: u64) {
         let mut table = self.table();
         if table.generation != generation {
             return;
@@ -56,7 +56,7 @@ impl KeyCache {
     }
 
     /// Drops every cached key whose id `revoked` names.
-    pub fn forget(&self, revoked: impl Fn(i64) -> bool) {
+    pub(crate) fn forget(&self, revoked: impl Fn(i64) -> bool) {
         let mut table = self.table();
         table.keys.retain(|_, key| !revoked(key.key_id));
         table.generation += 1;
@@ -64,7 +64,7 @@ impl KeyCache {
 }
 
 /// How often another process's revocations are looked for.
-pub const WATCH_INTERVAL: Duration = Duration::from_millis(500);
+pub(crate) const WATCH_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Drops revoked keys from `cache` whenever the set of revoked keys changes. Runs until
 /// the task is dropped.

@@ -27,14 +27,14 @@ crate::api::types::wire_enum!(
 );
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct Health {
+pub(crate) struct Health {
     /// Always `ok`.
     pub status: String,
 }
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
 #[oai(example)]
-pub struct Ping {
+pub(crate) struct Ping {
     pub status: String,
     /// The key's organization.
     pub organization: String,
@@ -58,7 +58,7 @@ impl poem_openapi::types::Example for Ping {
 
 /// An API key; the secret itself is never shown again after creation.
 #[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct ApiKeyInfo {
+pub(crate) struct ApiKeyInfo {
     pub id: i64,
     pub name: String,
     pub prefix: String,
@@ -84,7 +84,7 @@ impl From<KeyRecord> for ApiKeyInfo {
 
 /// A new key, with its secret: store it now, it is shown only once.
 #[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct CreatedApiKey {
+pub(crate) struct CreatedApiKey {
     pub id: i64,
     pub name: String,
     pub prefix: String,
@@ -97,7 +97,7 @@ pub struct CreatedApiKey {
 }
 
 #[derive(Object, Debug, Clone, Default)]
-pub struct ApiKeyCreate {
+pub(crate) struct ApiKeyCreate {
     /// 1–100 characters, to tell keys apart.
     pub name: Input<Text<1, 100>>,
     /// Default `write`.
@@ -105,20 +105,20 @@ pub struct ApiKeyCreate {
 }
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct ApiKeyList {
+pub(crate) struct ApiKeyList {
     pub items: Vec<ApiKeyInfo>,
     pub total: i64,
 }
 
 #[derive(ApiResponse)]
-pub enum Revoked {
+pub(crate) enum Revoked {
     /// Revoked: the key stops working at once.
     #[oai(status = 204)]
     NoContent,
 }
 
 #[derive(Default)]
-pub struct MetaApi;
+pub(crate) struct MetaApi;
 
 #[OpenApi(tag = "Tag::Authentication")]
 impl MetaApi {
@@ -150,7 +150,7 @@ impl MetaApi {
 }
 
 #[derive(Default)]
-pub struct KeysApi;
+pub(crate) struct KeysApi;
 
 #[OpenApi(tag = "Tag::ApiKeys")]
 impl KeysApi {

@@ -6,7 +6,7 @@ use poem_openapi::types::Type;
 
 /// poem-openapi prefixes a parse error with the Rust-side type (`failed to parse
 /// "string(1..255)": ...`); clients are told only what is wrong with their value.
-pub fn without_type_name(message: String) -> String {
+pub(crate) fn without_type_name(message: String) -> String {
     match message.strip_prefix("failed to parse \"") {
         Some(rest) => match rest.split_once("\": ") {
             Some((_, reason)) => reason.to_string(),
@@ -19,7 +19,7 @@ pub fn without_type_name(message: String) -> String {
 /// A parse error in the API's words: the allowed values of an enum, or the kind of JSON
 /// value the field takes, never the Rust-side type name poem-openapi reports. `found` is
 /// the kind of value that was sent (see `types::json_kind`).
-pub fn explain_parse_error<T: Type>(found: &str, message: String) -> String {
+pub(crate) fn explain_parse_error<T: Type>(found: &str, message: String) -> String {
     let mut registry = Registry::new();
     T::register(&mut registry);
     let Some(schema) = resolve(&registry, T::schema_ref()) else {
@@ -79,7 +79,7 @@ fn kind_of(schema_type: &str) -> &'static str {
 
 /// Why a decimal could not be read, in the API's words: too large, too precise, or not a
 /// number at all. Long input is shortened in the message.
-pub fn decimal_error(text: &str) -> String {
+pub(crate) fn decimal_error(text: &str) -> String {
     let shown = if text.chars().count() > 40 {
         format!("{}…", text.chars().take(40).collect::<String>())
     } else {

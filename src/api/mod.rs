@@ -1,29 +1,30 @@
 //! HTTP: the only module that knows poem. One submodule per resource.
 
-pub mod answer;
-pub mod app;
-pub mod auth;
-pub mod customers;
-pub mod error;
-pub mod idempotency;
-pub mod invoices;
+pub(crate) mod answer;
+pub(crate) mod app;
+pub(crate) mod auth;
+pub(crate) mod customers;
+pub(crate) mod error;
+pub(crate) mod idempotency;
+pub(crate) mod invoices;
 pub mod keycache;
-pub mod keys;
-pub mod messages;
-pub mod middleware;
-pub mod paging;
-pub mod payments;
-pub mod rate_limit;
-pub mod reports;
+pub(crate) mod keys;
+pub(crate) mod messages;
+pub(crate) mod middleware;
+pub(crate) mod paging;
+pub(crate) mod payments;
+pub(crate) mod rate_limit;
+pub(crate) mod reports;
 pub mod scopes;
-pub mod spec;
-pub mod types;
+pub(crate) mod spec;
+pub(crate) mod types;
 
 pub(crate) use answer::to_json_text;
-pub use answer::{Created, Done, Json, JsonAnswer};
-pub use app::{api_service, build_app, with_middleware, AppState, Tag};
-pub use idempotency::Post;
-pub use paging::page_bounds;
+pub(crate) use answer::{Created, Done, Json};
+pub(crate) use app::{api_service, Tag};
+pub use app::{build_app, with_middleware, AppState};
+pub(crate) use idempotency::Post;
+pub(crate) use paging::page_bounds;
 pub use spec::spec_json;
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Lists: the `limit`/`offset` bounds every list takes.
 
 /// `limit` (1–500, default 50) and `offset` (≥ 0, default 0); bad values go to `errors`.
-pub fn page_bounds(
+pub(crate) fn page_bounds(
     limit: Option<i64>,
     offset: Option<i64>,
     errors: &mut crate::error::FieldErrorsBuilder,
@@ -23,7 +23,7 @@ pub fn page_bounds(
 macro_rules! list_answer {
     ($name:ident of $item:ty, $total_doc:tt) => {
         #[derive(poem_openapi::Object, Debug, Clone, serde::Serialize)]
-        pub struct $name {
+        pub(crate) struct $name {
             pub items: Vec<$item>,
             #[doc = $total_doc]
             pub total: i64,
@@ -33,7 +33,7 @@ macro_rules! list_answer {
 
         impl $name {
             /// The page's rows as answer items.
-            pub fn from_page<T>(
+            pub(crate) fn from_page<T>(
                 page: $crate::db::paging::Page<T>,
                 to_item: impl FnMut(T) -> $item,
             ) -> Self {

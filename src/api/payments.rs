@@ -34,7 +34,7 @@ crate::api::types::wire_enum!(
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
 #[oai(example)]
-pub struct Payment {
+pub(crate) struct Payment {
     pub id: i64,
     pub customer_id: i64,
     pub invoice_id: Option<i64>,
@@ -81,7 +81,7 @@ impl From<store::Payment> for Payment {
 /// A payment against one invoice of the customer.
 #[derive(Object, Debug, Clone, Default)]
 #[oai(example)]
-pub struct PaymentCreate {
+pub(crate) struct PaymentCreate {
     pub customer_id: Input<i64>,
     /// An invoice of that customer, sent or partially paid.
     pub invoice_id: Input<i64>,
@@ -166,7 +166,7 @@ fn check_create(
 crate::list_answer!(PaymentList of Payment, " Payments matching the filters, over all pages.");
 
 #[derive(Default)]
-pub struct PaymentsApi;
+pub(crate) struct PaymentsApi;
 
 #[OpenApi(tag = "Tag::Payments")]
 impl PaymentsApi {

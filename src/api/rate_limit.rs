@@ -14,7 +14,7 @@ use super::AppState;
 use crate::error::AppError;
 use crate::ratelimit::Decision;
 
-pub async fn per_key<E: Endpoint>(
+pub(crate) async fn per_key<E: Endpoint>(
     state: Arc<AppState>,
     inner: E,
     req: Request,

@@ -17,7 +17,7 @@ use crate::domain::invoice::InvoiceStatus;
 
 /// Open amounts by days past due (`as_of − due_date`); the five buckets sum to `total`.
 #[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct AgingBuckets {
+pub(crate) struct AgingBuckets {
     /// Not yet past due (0 days or fewer).
     pub current: Amount,
     pub days_1_30: Amount,
@@ -41,7 +41,7 @@ impl From<AgingTotals> for AgingBuckets {
 }
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct AgingCustomer {
+pub(crate) struct AgingCustomer {
     pub customer_id: i64,
     pub customer_code: String,
     pub name: String,
@@ -56,7 +56,7 @@ pub struct AgingCustomer {
 }
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct AgingReport {
+pub(crate) struct AgingReport {
     pub as_of: Date,
     pub totals: AgingBuckets,
     /// Customers with an open amount, by total descending.
@@ -88,7 +88,7 @@ fn aging_to_api(aging: store::Aging) -> AgingReport {
 
 /// Invoices issued on or before `as_of`, by their current status.
 #[derive(Object, Debug, Clone, Default, serde::Serialize)]
-pub struct StatusCounts {
+pub(crate) struct StatusCounts {
     pub draft: i64,
     pub sent: i64,
     pub partially_paid: i64,
@@ -97,7 +97,7 @@ pub struct StatusCounts {
 }
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct Debtor {
+pub(crate) struct Debtor {
     pub customer_id: i64,
     pub customer_code: String,
     pub name: String,
@@ -106,7 +106,7 @@ pub struct Debtor {
 }
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct DashboardReport {
+pub(crate) struct DashboardReport {
     pub as_of: Date,
     /// Open receivables at `as_of`; equals the aging report's total for the same date.
     pub total_outstanding: Amount,
@@ -132,7 +132,7 @@ pub struct DashboardReport {
 }
 
 #[derive(Default)]
-pub struct ReportsApi;
+pub(crate) struct ReportsApi;
 
 #[OpenApi(tag = "Tag::Reports")]
 impl ReportsApi {

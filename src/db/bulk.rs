@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::seed::{SeedCustomer, SeedInvoice};
 
 /// Where a seeded book goes, and the ids its customers got.
-pub struct BookTarget {
+pub(crate) struct BookTarget {
     pub organization_id: i64,
     pub customer_ids: Vec<i64>,
 }
@@ -17,7 +17,7 @@ fn timestamp_for(date: chrono::NaiveDate) -> String {
 }
 
 /// Refuses to seed an organization that already has customers: a demo book starts empty.
-pub fn ensure_empty(conn: &Connection, organization_id: i64) -> Result<(), AppError> {
+pub(crate) fn ensure_empty(conn: &Connection, organization_id: i64) -> Result<(), AppError> {
     let count: i64 = conn.query_row(
         "SELECT COUNT(*) FROM customers WHERE organization_id = ?1",
         [organization_id],
@@ -31,7 +31,7 @@ pub fn ensure_empty(conn: &Connection, organization_id: i64) -> Result<(), AppEr
     Ok(())
 }
 
-pub fn insert_customers(
+pub(crate) fn insert_customers(
     conn: &mut Connection,
     organization_id: i64,
     customers: &[SeedCustomer],
@@ -70,7 +70,7 @@ pub fn insert_customers(
 }
 
 /// One transaction for the whole chunk.
-pub fn insert_invoices(
+pub(crate) fn insert_invoices(
     conn: &mut Connection,
     target: &BookTarget,
     invoices: &[SeedInvoice],
@@ -190,7 +190,7 @@ fn summarize(conn: &mut Connection, organization_id: i64) -> Result<(), AppError
 }
 
 /// Moves the API's number sequences past what was seeded.
-pub fn set_invoice_sequences(
+pub(crate) fn set_invoice_sequences(
     conn: &mut Connection,
     organization_id: i64,
     per_year: &std::collections::BTreeMap<i32, i64>,

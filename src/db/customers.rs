@@ -14,7 +14,7 @@ use crate::domain::money::Money;
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
-pub struct Customer {
+pub(crate) struct Customer {
     pub id: i64,
     pub customer_code: String,
     pub name: String,
@@ -33,7 +33,7 @@ pub struct Customer {
 
 /// Every field of a customer a client may set; `None` code means "generate one".
 #[derive(Debug, Clone, Default)]
-pub struct CustomerFields {
+pub(crate) struct CustomerFields {
     pub customer_code: Option<String>,
     pub name: String,
     pub email: Option<String>,
@@ -46,7 +46,7 @@ pub struct CustomerFields {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct CustomerFilter {
+pub(crate) struct CustomerFilter {
     pub search: Option<String>,
     pub is_active: Option<bool>,
 }
@@ -89,7 +89,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Customer> {
     })
 }
 
-pub fn get(conn: &Connection, org: i64, id: i64, today: &str) -> Result<Customer, AppError> {
+pub(crate) fn get(conn: &Connection, org: i64, id: i64, today: &str) -> Result<Customer, AppError> {
     static GET_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
         format!(
             "{} WHERE c.id = ?2 AND c.organization_id = ?3",
@@ -102,11 +102,11 @@ pub fn get(conn: &Connection, org: i64, id: i64, today: &str) -> Result<Customer
         .ok_or_else(|| not_found(id))
 }
 
-pub fn not_found(id: i64) -> AppError {
+pub(crate) fn not_found(id: i64) -> AppError {
     AppError::NotFound(format!("Customer {id} not found."))
 }
 
-pub fn exists(conn: &Connection, org: i64, id: i64) -> Result<bool, AppError> {
+pub(crate) fn exists(conn: &Connection, org: i64, id: i64) -> Result<bool, AppError> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM customers WHERE id = ?1 AND organization_id = ?2")?
         .query_row(params![id, org], |_| Ok(()))
@@ -114,7 +114,11 @@ pub fn exists(conn: &Connection, org: i64, id: i64) -> Result<bool, AppError> {
         .is_some())
 }
 
-pub fn payment_terms_days(conn: &Connection, org: i64, id: i64) -> Result<Option<i64>, AppError> {
+pub(crate) fn payment_terms_days(
+    conn: &Connection,
+    org: i64,
+    id: i64,
+) -> Result<Option<i64>, AppError> {
     Ok(conn
         .prepare_cached(
             "SELECT payment_terms_days FROM customers WHERE id = ?1 AND organization_id = ?2",
@@ -123,7 +127,7 @@ pub fn payment_terms_days(conn: &Connection, org: i64, id: i64) -> Result<Option
         .optional()?)
 }
 
-pub fn list(
+pub(crate) fn list(
     conn: &Connection,
     org: i64,
     filter: &CustomerFilter,
@@ -178,7 +182,7 @@ fn duplicate_code(code: &str) -> AppError {
     )
 }
 
-pub fn create(
+pub(crate) fn create(
     tx: &WriteTx,
     org: i64,
     fields: CustomerFields,
@@ -223,7 +227,7 @@ pub fn create(
 }
 
 /// Replaces every settable field (the caller merged the partial update into `fields`).
-pub fn update(
+pub(crate) fn update(
     tx: &WriteTx,
     org: i64,
     id: i64,
@@ -262,7 +266,7 @@ pub fn update(
     get(tx, org, id, today)
 }
 
-pub fn delete(tx: &WriteTx, org: i64, id: i64) -> Result<(), AppError> {
+pub(crate) fn delete(tx: &WriteTx, org: i64, id: i64) -> Result<(), AppError> {
     if !exists(tx, org, id)? {
         return Err(not_found(id));
     }
@@ -286,7 +290,7 @@ pub fn delete(tx: &WriteTx, org: i64, id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-pub fn to_fields(customer: &Customer) -> CustomerFields {
+pub(crate) fn to_fields(customer: &Customer) -> CustomerFields {
     CustomerFields {
         customer_code: Some(customer.customer_code.clone()),
         name: customer.name.clone(),

@@ -13,7 +13,7 @@ use crate::domain::money::Money;
 use crate::error::AppError;
 
 /// An invoice row with its stored detail copies (migration V4), borrowed from the statement.
-pub struct DetailRow<'a> {
+pub(crate) struct DetailRow<'a> {
     pub id: i64,
     pub customer_id: i64,
     pub invoice_number: &'a str,
@@ -37,13 +37,13 @@ pub struct DetailRow<'a> {
 }
 
 impl DetailRow<'_> {
-    pub fn balance_due(&self) -> Money {
+    pub(crate) fn balance_due(&self) -> Money {
         balance_due(self.status, self.total, self.amount_paid)
     }
 }
 
 /// What [`with_detail_row`] found.
-pub enum Detail<T> {
+pub(crate) enum Detail<T> {
     Missing,
     /// The stored copies were cleared by a write and not yet rendered again, or could not
     /// be rendered: read [`get`].
@@ -53,7 +53,7 @@ pub enum Detail<T> {
 
 /// The hot read: one row, one statement. `render` sees the row while the statement holds
 /// it, so nothing is copied out of SQLite but the answer itself.
-pub fn with_detail_row<T>(
+pub(crate) fn with_detail_row<T>(
     conn: &Connection,
     org: i64,
     id: i64,
@@ -107,7 +107,7 @@ pub fn with_detail_row<T>(
 const UNRENDERED: &str = "FROM invoices INDEXED BY invoices_unrendered
      WHERE items_json IS NULL OR payments_json IS NULL";
 
-pub fn count_unrendered(conn: &Connection) -> Result<usize, AppError> {
+pub(crate) fn count_unrendered(conn: &Connection) -> Result<usize, AppError> {
     let count: i64 = conn
         .prepare_cached(&format!("SELECT COUNT(*) {UNRENDERED}"))?
         .query_row([], |row| row.get(0))?;
@@ -117,7 +117,7 @@ pub fn count_unrendered(conn: &Connection) -> Result<usize, AppError> {
 /// Clears every stored detail copy when the file's copies were written in another format
 /// than this binary's ([`detail::DETAIL_FORMAT`]), so they are written again (see
 /// `render_details`); returns whether it did. Runs in the caller's transaction.
-pub fn clear_copies_of_another_format(conn: &Connection) -> Result<bool, AppError> {
+pub(crate) fn clear_copies_of_another_format(conn: &Connection) -> Result<bool, AppError> {
     let stored: i64 = conn
         .prepare_cached("SELECT version FROM detail_copy_format")?
         .query_row([], |row| row.get(0))?;
@@ -133,7 +133,7 @@ pub fn clear_copies_of_another_format(conn: &Connection) -> Result<bool, AppErro
 /// Renders up to `limit` missing detail copies (new invoices, and invoices whose lines or
 /// payments changed: the triggers of migration V4 clear their copies); returns how many.
 /// Writers call it before they commit, so a committed invoice is normally rendered.
-pub fn render_details(conn: &Connection, limit: i64) -> Result<usize, AppError> {
+pub(crate) fn render_details(conn: &Connection, limit: i64) -> Result<usize, AppError> {
     let pending: Vec<(i64, bool, bool)> = conn
         .prepare_cached(&format!(
             "SELECT id, items_json IS NULL, payments_json IS NULL {UNRENDERED} LIMIT ?1"
@@ -184,7 +184,7 @@ fn optional_text<'a>(row: &'a Row, index: usize) -> rusqlite::Result<Option<&'a 
 
 /// Stores both detail copies of an invoice whose writer already holds its lines and
 /// payments (the seeder), instead of leaving them for [`render_details`] to read back.
-pub fn store_details(
+pub(crate) fn store_details(
     conn: &Connection,
     invoice_id: i64,
     items: Vec<InvoiceItem>,

@@ -7,14 +7,14 @@ use super::WriteTx;
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
-pub struct StoredResponse {
+pub(crate) struct StoredResponse {
     pub status: u16,
     pub location: Option<String>,
     pub body: String,
 }
 
 /// A request sent with an `Idempotency-Key`, as it is compared and stored.
-pub struct IdempotencyRequest<'a> {
+pub(crate) struct IdempotencyRequest<'a> {
     pub organization_id: i64,
     pub key: &'a str,
     pub method: &'a str,
@@ -23,7 +23,7 @@ pub struct IdempotencyRequest<'a> {
 }
 
 /// The first request stored under a key, and the answer it got.
-pub struct StoredRequest {
+pub(crate) struct StoredRequest {
     pub method: String,
     pub path: String,
     pub request_hash: String,
@@ -31,7 +31,7 @@ pub struct StoredRequest {
 }
 
 /// The first request sent with `key` in the organization, if any.
-pub fn find(tx: &WriteTx, org: i64, key: &str) -> Result<Option<StoredRequest>, AppError> {
+pub(crate) fn find(tx: &WriteTx, org: i64, key: &str) -> Result<Option<StoredRequest>, AppError> {
     Ok(tx
         .prepare_cached(
             "SELECT request_method, request_path, request_hash, response_status,
@@ -53,7 +53,7 @@ pub fn find(tx: &WriteTx, org: i64, key: &str) -> Result<Option<StoredRequest>, 
         .optional()?)
 }
 
-pub fn store(
+pub(crate) fn store(
     tx: &WriteTx,
     req: &IdempotencyRequest,
     response: &StoredResponse,

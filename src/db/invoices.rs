@@ -9,7 +9,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use rust_decimal::Decimal;
 
 use super::customers;
-pub use super::details::{
+pub(crate) use super::details::{
     clear_copies_of_another_format, count_unrendered, render_details, store_details,
     with_detail_row, Detail, DetailRow,
 };
@@ -19,8 +19,8 @@ use super::rules;
 use super::sql::{unreadable, Filter};
 use super::WriteTx;
 use crate::domain::dates;
-pub use crate::domain::detail::{AppliedPayment, InvoiceItem};
-pub use crate::domain::invoice::NewInvoice;
+pub(crate) use crate::domain::detail::{AppliedPayment, InvoiceItem};
+pub(crate) use crate::domain::invoice::NewInvoice;
 use crate::domain::invoice::{
     self, balance_due, generated_invoice_number, invoice_totals, InvoiceStatus, InvoiceTotals,
     LineAmounts, LineInput, Transition,
@@ -29,7 +29,7 @@ use crate::domain::money::Money;
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
-pub struct Invoice {
+pub(crate) struct Invoice {
     pub id: i64,
     pub customer_id: i64,
     pub invoice_number: String,
@@ -49,13 +49,13 @@ pub struct Invoice {
 }
 
 impl Invoice {
-    pub fn balance_due(&self) -> Money {
+    pub(crate) fn balance_due(&self) -> Money {
         balance_due(self.status, self.total, self.amount_paid)
     }
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct InvoiceFilter {
+pub(crate) struct InvoiceFilter {
     pub customer_id: Option<i64>,
     pub status: Option<StatusFilter>,
     pub issue_date_from: Option<NaiveDate>,
@@ -65,7 +65,7 @@ pub struct InvoiceFilter {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub enum StatusFilter {
+pub(crate) enum StatusFilter {
     Is(InvoiceStatus),
     Overdue,
 }
@@ -96,7 +96,7 @@ pub(super) fn stored_status(id: i64, column: usize, text: &str) -> rusqlite::Res
         .ok_or_else(|| unreadable(column, format!("invoice {id}: unknown status '{text}'")))
 }
 
-pub fn date_text(date: NaiveDate) -> String {
+pub(crate) fn date_text(date: NaiveDate) -> String {
     dates::to_text(date)
 }
 
@@ -121,12 +121,16 @@ fn from_row(row: &Row) -> rusqlite::Result<Invoice> {
     })
 }
 
-pub fn not_found(id: i64) -> AppError {
+pub(crate) fn not_found(id: i64) -> AppError {
     AppError::NotFound(format!("Invoice {id} not found."))
 }
 
 /// The invoice row alone, without items or payments.
-pub fn get_header(conn: &Connection, org: i64, id: i64) -> Result<Option<Invoice>, AppError> {
+pub(crate) fn get_header(
+    conn: &Connection,
+    org: i64,
+    id: i64,
+) -> Result<Option<Invoice>, AppError> {
     Ok(conn
         .prepare_cached(&format!(
             "{SELECT_INVOICE} WHERE id = ?1 AND organization_id = ?2"
@@ -149,7 +153,7 @@ macro_rules! items_where {
 }
 
 /// The detail view: items and the payments applied to it, from the normalized tables.
-pub fn get(conn: &Connection, org: i64, id: i64) -> Result<Invoice, AppError> {
+pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<Invoice, AppError> {
     let mut invoice = get_header(conn, org, id)?.ok_or_else(|| not_found(id))?;
     invoice.items = items_of(conn, id)?;
     invoice.payments = payments_of(conn, id)?;
@@ -233,7 +237,7 @@ fn attach_items(conn: &Connection, invoices: &mut [Invoice]) -> Result<(), AppEr
     }
 }
 
-pub fn list(
+pub(crate) fn list(
     conn: &Connection,
     org: i64,
     filter: &InvoiceFilter,
@@ -286,7 +290,12 @@ fn number_taken(conn: &Connection, org: i64, number: &str) -> Result<bool, AppEr
         .is_some())
 }
 
-pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invoice, AppError> {
+pub(crate) fn create(
+    tx: &WriteTx,
+    org: i64,
+    new: NewInvoice,
+    now: &str,
+) -> Result<Invoice, AppError> {
     let terms = customers::payment_terms_days(tx, org, new.customer_id)?.ok_or_else(|| {
         AppError::field(
             "customer_id",
@@ -350,7 +359,7 @@ pub fn create(tx: &WriteTx, org: i64, new: NewInvoice, now: &str) -> Result<Invo
 
 /// Stores an invoice's lines; the seeder shares it, so demo rows are the API's rows.
 /// Returns them as [`items_of`] would read them back.
-pub fn insert_lines(
+pub(crate) fn insert_lines(
     conn: &rusqlite::Connection,
     invoice_id: i64,
     lines: &[(LineInput, LineAmounts)],
@@ -394,7 +403,7 @@ pub fn insert_lines(
 }
 
 /// Sends or voids invoice `id`, as `domain::invoice::transition` allows.
-pub fn transition(
+pub(crate) fn transition(
     tx: &WriteTx,
     org: i64,
     id: i64,
@@ -414,7 +423,7 @@ pub fn transition(
 }
 
 /// Moves `invoice` to `status`, keeping the daily summaries in step.
-pub fn set_status(
+pub(crate) fn set_status(
     tx: &WriteTx,
     invoice: &Invoice,
     status: InvoiceStatus,
@@ -427,7 +436,7 @@ pub fn set_status(
 
 /// Counts a new invoice (`from` = None) or its move between statuses in `invoice_daily`,
 /// and records its settlement in `settled_daily` when it becomes paid.
-pub fn record_status(
+pub(crate) fn record_status(
     tx: &WriteTx,
     invoice: &Invoice,
     from: Option<InvoiceStatus>,

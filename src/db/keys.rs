@@ -91,7 +91,7 @@ fn get_key(conn: &Connection, id: i64) -> Result<Option<KeyRecord>, AppError> {
 }
 
 /// One key of the organization.
-pub fn get_in_organization(
+pub(crate) fn get_in_organization(
     conn: &Connection,
     organization_id: i64,
     id: i64,
@@ -140,7 +140,10 @@ pub fn revoke_key(
 }
 
 /// The live key with this hash, if any.
-pub fn find_active_by_hash(conn: &Connection, hash: &str) -> Result<Option<KeyRecord>, AppError> {
+pub(crate) fn find_active_by_hash(
+    conn: &Connection,
+    hash: &str,
+) -> Result<Option<KeyRecord>, AppError> {
     Ok(conn
         .query_row(
             &format!(
@@ -158,7 +161,7 @@ pub fn count_keys(conn: &Connection) -> Result<i64, AppError> {
 }
 
 /// Changes whenever a key is revoked: the number of revoked keys and the latest revocation.
-pub fn revocation_marker(conn: &Connection) -> Result<(i64, Option<String>), AppError> {
+pub(crate) fn revocation_marker(conn: &Connection) -> Result<(i64, Option<String>), AppError> {
     Ok(conn.query_row(
         "SELECT COUNT(*), MAX(revoked_at) FROM api_keys WHERE revoked_at IS NOT NULL",
         [],
@@ -167,7 +170,9 @@ pub fn revocation_marker(conn: &Connection) -> Result<(i64, Option<String>), App
 }
 
 /// The ids of every revoked key.
-pub fn revoked_key_ids(conn: &Connection) -> Result<std::collections::HashSet<i64>, AppError> {
+pub(crate) fn revoked_key_ids(
+    conn: &Connection,
+) -> Result<std::collections::HashSet<i64>, AppError> {
     let mut stmt = conn.prepare_cached("SELECT id FROM api_keys WHERE revoked_at IS NOT NULL")?;
     let ids = stmt
         .query_map([], |row| row.get(0))?

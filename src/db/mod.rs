@@ -2,16 +2,16 @@
 //! granularity over a connection or transaction and return plain records.
 
 pub mod bulk;
-pub mod customers;
-pub mod details;
-pub mod idempotency;
-pub mod invoices;
+pub(crate) mod customers;
+pub(crate) mod details;
+pub(crate) mod idempotency;
+pub(crate) mod invoices;
 pub mod keys;
-pub mod paging;
-pub mod payments;
-pub mod reports;
-pub mod rules;
-pub mod sql;
+pub(crate) mod paging;
+pub(crate) mod payments;
+pub(crate) mod reports;
+pub(crate) mod rules;
+pub(crate) mod sql;
 
 mod point_reads;
 mod writer;
@@ -140,7 +140,7 @@ impl Db {
     /// answered before the call (see `db::point_reads`). For lookups by primary key only (a
     /// few B-tree descents, microseconds): handing such a read to a blocking thread costs
     /// more than the read itself. Anything that scans uses [`Db::read`].
-    pub fn read_point<T, F>(&self, f: F) -> Result<T, AppError>
+    pub(crate) fn read_point<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&Connection) -> Result<T, AppError>,
     {
@@ -150,7 +150,7 @@ impl Db {
     /// Runs `f` on a pooled connection, on a blocking thread, in one read transaction:
     /// every query of `f` sees the same snapshot (a page and its total, an invoice and its
     /// payments), whatever commits meanwhile.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
@@ -289,7 +289,7 @@ pub fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// Next value of a per-organization counter.
-pub fn next_sequence(tx: &WriteTx, org: i64, name: &str) -> Result<i64, AppError> {
+pub(crate) fn next_sequence(tx: &WriteTx, org: i64, name: &str) -> Result<i64, AppError> {
     let value = tx.query_row(
         "INSERT INTO sequences (organization_id, name, next_value) VALUES (?1, ?2, 2)
          ON CONFLICT (organization_id, name) DO UPDATE SET next_value = next_value + 1

@@ -8,7 +8,7 @@ use crate::error::AppError;
 
 /// One page of a list and the size of the whole filtered list.
 #[derive(Debug, Clone)]
-pub struct Page<T> {
+pub(crate) struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,
     pub limit: i64,
@@ -16,7 +16,7 @@ pub struct Page<T> {
 }
 
 /// A list query: what it reads and how it orders it.
-pub struct ListQuery<'a> {
+pub(crate) struct ListQuery<'a> {
     /// The table (with its alias) the filter applies to, for the count.
     pub from: &'a str,
     /// The SELECT of one row, ending in the same FROM.
@@ -29,7 +29,7 @@ pub struct ListQuery<'a> {
 
 impl ListQuery<'_> {
     /// Rows `offset..offset + limit` of the filtered list, and the filtered count.
-    pub fn page<T>(
+    pub(crate) fn page<T>(
         &self,
         conn: &Connection,
         filter: &Filter,

@@ -10,12 +10,12 @@ use super::paging::{ListQuery, Page};
 use super::sql::Filter;
 use super::WriteTx;
 use crate::domain::money::Money;
-pub use crate::domain::payment::NewPayment;
+pub(crate) use crate::domain::payment::NewPayment;
 use crate::domain::payment::{self, PayableInvoice, PaymentMethod, PaymentToApply};
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
-pub struct Payment {
+pub(crate) struct Payment {
     pub id: i64,
     pub customer_id: i64,
     pub invoice_id: Option<i64>,
@@ -28,7 +28,7 @@ pub struct Payment {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct PaymentFilter {
+pub(crate) struct PaymentFilter {
     pub customer_id: Option<i64>,
     pub invoice_id: Option<i64>,
     pub payment_method: Option<PaymentMethod>,
@@ -53,7 +53,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Payment> {
     })
 }
 
-pub fn get(conn: &Connection, org: i64, id: i64) -> Result<Payment, AppError> {
+pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<Payment, AppError> {
     conn.prepare_cached(&format!(
         "{SELECT_PAYMENT} WHERE id = ?1 AND organization_id = ?2"
     ))?
@@ -64,7 +64,7 @@ pub fn get(conn: &Connection, org: i64, id: i64) -> Result<Payment, AppError> {
 
 /// Records a payment and applies it to its invoice, in the caller's IMMEDIATE transaction:
 /// the balance read here cannot change before the write, so no invoice is paid past its total.
-pub fn record(
+pub(crate) fn record(
     tx: &WriteTx,
     org: i64,
     new: NewPayment,
@@ -144,7 +144,7 @@ pub fn record(
     get(tx, org, payment_id)
 }
 
-pub fn list(
+pub(crate) fn list(
     conn: &Connection,
     org: i64,
     filter: &PaymentFilter,

@@ -13,7 +13,7 @@ use crate::domain::money::Money;
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
-pub struct CustomerAging {
+pub(crate) struct CustomerAging {
     pub customer_id: i64,
     pub customer_code: String,
     pub name: String,
@@ -23,25 +23,25 @@ pub struct CustomerAging {
 }
 
 #[derive(Debug, Clone)]
-pub struct Aging {
+pub(crate) struct Aging {
     pub as_of: NaiveDate,
     pub totals: AgingTotals,
     pub customers: Vec<CustomerAging>,
 }
 
 impl Aging {
-    pub fn invoice_count(&self) -> i64 {
+    pub(crate) fn invoice_count(&self) -> i64 {
         self.customers.iter().map(|c| c.invoice_count).sum()
     }
 
-    pub fn overdue_invoice_count(&self) -> i64 {
+    pub(crate) fn overdue_invoice_count(&self) -> i64 {
         self.customers.iter().map(|c| c.overdue_invoice_count).sum()
     }
 }
 
 /// An invoice counts when it was issued on or before `as_of` and is neither draft nor void;
 /// its open amount is its total less the payments applied on or before `as_of`.
-pub fn aging(
+pub(crate) fn aging(
     conn: &Connection,
     org: i64,
     as_of: NaiveDate,
@@ -167,7 +167,7 @@ fn bucket_sums(days: &str, amount: &str) -> String {
 }
 
 #[derive(Debug, Clone)]
-pub struct Dashboard {
+pub(crate) struct Dashboard {
     pub aging: Aging,
     pub status_counts: Vec<(InvoiceStatus, i64)>,
     pub invoiced_last_30_days: Money,
@@ -182,7 +182,11 @@ fn days_before(date: NaiveDate, days: u64) -> String {
     date_text(date.checked_sub_days(Days::new(days)).unwrap_or(date))
 }
 
-pub fn dashboard(conn: &Connection, org: i64, as_of: NaiveDate) -> Result<Dashboard, AppError> {
+pub(crate) fn dashboard(
+    conn: &Connection,
+    org: i64,
+    as_of: NaiveDate,
+) -> Result<Dashboard, AppError> {
     let aging = aging(conn, org, as_of, None)?;
     let as_of_text = date_text(as_of);
 

@@ -22,18 +22,18 @@ static ISSUED: LazyLock<String> = LazyLock::new(|| statuses(InvoiceStatus::is_is
 /// [`InvoiceStatus::accepts_payments`]: the invoice (table alias `i`, or `""` for none) is
 /// open. The text matches the partial index `invoices_open_by_customer` (migration V3),
 /// so queries that name the index can use it.
-pub fn is_open(i: &str) -> String {
+pub(crate) fn is_open(i: &str) -> String {
     format!("{i}status IN {}", OPEN.as_str())
 }
 
 /// [`InvoiceStatus::is_issued`]: the invoice counts in reports (neither draft nor void).
-pub fn is_issued(i: &str) -> String {
+pub(crate) fn is_issued(i: &str) -> String {
     format!("{i}status IN {}", ISSUED.as_str())
 }
 
 /// [`crate::domain::invoice::days_overdue`] > 0: open, with a balance, and due before
 /// `today` (an SQL expression: a parameter or a literal).
-pub fn is_overdue(i: &str, today: &str) -> String {
+pub(crate) fn is_overdue(i: &str, today: &str) -> String {
     format!(
         "{} AND {i}amount_paid_minor < {i}total_minor AND {i}due_date < {today}",
         is_open(i)

@@ -4,35 +4,31 @@ use rusqlite::types::Value;
 
 /// A WHERE clause and its parameters, grown one condition at a time.
 #[derive(Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     clauses: Vec<String>,
     pub params: Vec<Value>,
 }
 
 impl Filter {
-    pub fn new(org_column: &str, org: i64) -> Self {
+    pub(crate) fn new(org_column: &str, org: i64) -> Self {
         let mut filter = Filter::default();
         filter.push(&format!("{org_column} = ?"), Value::Integer(org));
         filter
     }
 
     /// `clause` holds one `?` for `value`.
-    pub fn push(&mut self, clause: &str, value: Value) {
+    pub(crate) fn push(&mut self, clause: &str, value: Value) {
         self.clauses.push(clause.to_string());
         self.params.push(value);
     }
 
     /// `clause` holds one `?` per value, in order.
-    pub fn push_all(&mut self, clause: &str, values: impl IntoIterator<Item = Value>) {
+    pub(crate) fn push_all(&mut self, clause: &str, values: impl IntoIterator<Item = Value>) {
         self.clauses.push(clause.to_string());
         self.params.extend(values);
     }
 
-    pub fn push_plain(&mut self, clause: &str) {
-        self.clauses.push(clause.to_string());
-    }
-
-    pub fn where_sql(&self) -> String {
+    pub(crate) fn where_sql(&self) -> String {
         if self.clauses.is_empty() {
             String::new()
         } else {
@@ -42,7 +38,7 @@ impl Filter {
 }
 
 /// A LIKE pattern matching `needle` anywhere, with LIKE's wildcards escaped (`ESCAPE '\\'`).
-pub fn contains_pattern(needle: &str) -> Value {
+pub(crate) fn contains_pattern(needle: &str) -> Value {
     let escaped = needle
         .replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -64,7 +60,7 @@ impl std::fmt::Display for Unreadable {
 
 impl std::error::Error for Unreadable {}
 
-pub fn unreadable(column: usize, what: String) -> rusqlite::Error {
+pub(crate) fn unreadable(column: usize, what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         column,
         rusqlite::types::Type::Text,

@@ -3,7 +3,7 @@
 use super::money::Money;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bucket {
+pub(crate) enum Bucket {
     Current,
     Days1To30,
     Days31To60,
@@ -13,11 +13,11 @@ pub enum Bucket {
 
 /// The last day past due of each bucket but the open-ended last one: the one definition of
 /// the buckets, used here and by the report's SQL.
-pub const BUCKET_LAST_DAYS: [i64; 4] = [0, 30, 60, 90];
+pub(crate) const BUCKET_LAST_DAYS: [i64; 4] = [0, 30, 60, 90];
 
 impl Bucket {
     /// In report order.
-    pub const ALL: [Bucket; 5] = [
+    pub(crate) const ALL: [Bucket; 5] = [
         Bucket::Current,
         Bucket::Days1To30,
         Bucket::Days31To60,
@@ -25,8 +25,10 @@ impl Bucket {
         Bucket::DaysOver90,
     ];
 
-    /// 0 or fewer days past due is `current`; 1–30, 31–60, 61–90 and over 90 follow.
-    pub fn for_days_past_due(days: i64) -> Self {
+    /// 0 or fewer days past due is `current`; 1–30, 31–60, 61–90 and over 90 follow. The
+    /// report's SQL buckets by [`Bucket::days`]; the tests hold both to this statement.
+    #[cfg(test)]
+    pub(crate) fn for_days_past_due(days: i64) -> Self {
         BUCKET_LAST_DAYS
             .iter()
             .zip(Bucket::ALL)
@@ -35,7 +37,7 @@ impl Bucket {
     }
 
     /// The range of days past due this bucket holds (`None` where it is open-ended).
-    pub fn days(self) -> (Option<i64>, Option<i64>) {
+    pub(crate) fn days(self) -> (Option<i64>, Option<i64>) {
         let index = Bucket::ALL.iter().position(|b| *b == self).unwrap_or(0);
         let first = index
             .checked_sub(1)
@@ -47,7 +49,7 @@ impl Bucket {
 
 /// The five buckets and their sum; the sum is only ever built by `add`, so they agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct AgingTotals {
+pub(crate) struct AgingTotals {
     pub current: Money,
     pub days_1_30: Money,
     pub days_31_60: Money,
@@ -57,7 +59,7 @@ pub struct AgingTotals {
 }
 
 impl AgingTotals {
-    pub fn add(&mut self, bucket: Bucket, amount: Money) {
+    pub(crate) fn add(&mut self, bucket: Bucket, amount: Money) {
         let slot = match bucket {
             Bucket::Current => &mut self.current,
             Bucket::Days1To30 => &mut self.days_1_30,
@@ -71,7 +73,7 @@ impl AgingTotals {
         self.total = Money::from_minor(self.total.minor().saturating_add(amount.minor()));
     }
 
-    pub fn overdue(&self) -> Money {
+    pub(crate) fn overdue(&self) -> Money {
         Money::from_minor(self.total.minor() - self.current.minor())
     }
 }
@@ -112,7 +114,7 @@ mod tests {
 
 /// Days sales outstanding: receivables ÷ credit sales over `period_days` × `period_days`,
 /// to one decimal; `None` when there were no credit sales in the period.
-pub fn dso(
+pub(crate) fn dso(
     receivables: Money,
     credit_sales: Money,
     period_days: i64,
@@ -135,7 +137,7 @@ fn one_decimal(value: rust_decimal::Decimal) -> rust_decimal::Decimal {
 }
 
 /// Mean of `total_days` over `count`, to one decimal; `None` for no data.
-pub fn average_days(total_days: i64, count: i64) -> Option<rust_decimal::Decimal> {
+pub(crate) fn average_days(total_days: i64, count: i64) -> Option<rust_decimal::Decimal> {
     if count <= 0 {
         return None;
     }

@@ -9,27 +9,27 @@
 use chrono::{Days, NaiveDate};
 
 /// The first date Arvalox accepts: 1900-01-01.
-pub const FIRST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+pub(crate) const FIRST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
     Some(date) => date,
     None => panic!("1900-01-01 is a date"),
 };
 
 /// The last date Arvalox accepts: 9999-12-31.
-pub const LAST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+pub(crate) const LAST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
     Some(date) => date,
     None => panic!("9999-12-31 is a date"),
 };
 
 /// The supported range as people read it, for messages and the spec.
-pub const RANGE_TEXT: &str = "1900-01-01 to 9999-12-31";
+pub(crate) const RANGE_TEXT: &str = "1900-01-01 to 9999-12-31";
 
 /// True when `date` is inside the supported range.
-pub fn is_supported(date: NaiveDate) -> bool {
+pub(crate) fn is_supported(date: NaiveDate) -> bool {
     (FIRST_DATE..=LAST_DATE).contains(&date)
 }
 
 /// Why `date` is refused, or `None` when it is inside the range.
-pub fn range_error(date: NaiveDate) -> Option<String> {
+pub(crate) fn range_error(date: NaiveDate) -> Option<String> {
     if is_supported(date) {
         None
     } else {
@@ -38,13 +38,13 @@ pub fn range_error(date: NaiveDate) -> Option<String> {
 }
 
 /// `date` plus `days`, or `None` when the result would leave the supported range.
-pub fn add_days(date: NaiveDate, days: u64) -> Option<NaiveDate> {
+pub(crate) fn add_days(date: NaiveDate, days: u64) -> Option<NaiveDate> {
     date.checked_add_days(Days::new(days))
         .filter(|sum| is_supported(*sum))
 }
 
 /// `date` written as the API and the database write it: `YYYY-MM-DD`, four-digit year.
-pub fn to_text(date: NaiveDate) -> String {
+pub(crate) fn to_text(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 

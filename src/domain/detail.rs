@@ -14,7 +14,7 @@ pub const DETAIL_FORMAT: i64 = 1;
 
 /// A line of an invoice, as stored.
 #[derive(Debug, Clone, PartialEq)]
-pub struct InvoiceItem {
+pub(crate) struct InvoiceItem {
     pub id: i64,
     pub description: String,
     pub quantity: Decimal,
@@ -27,7 +27,7 @@ pub struct InvoiceItem {
 
 /// A payment as applied to one invoice.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AppliedPayment {
+pub(crate) struct AppliedPayment {
     pub payment_id: i64,
     pub amount: Money,
     pub payment_date: String,
@@ -36,12 +36,12 @@ pub struct AppliedPayment {
 }
 
 /// A quantity or tax rate as written out: its digits without trailing zeros (`10`, `0.08`).
-pub fn plain_decimal(value: Decimal) -> Decimal {
+pub(crate) fn plain_decimal(value: Decimal) -> Decimal {
     value.normalize()
 }
 
 /// A unit price as written out: at least two decimals (`150.00`, `0.335`).
-pub fn price_decimal(value: Decimal) -> Decimal {
+pub(crate) fn price_decimal(value: Decimal) -> Decimal {
     let mut value = value.normalize();
     if value.scale() < 2 {
         value.rescale(2);
@@ -50,7 +50,7 @@ pub fn price_decimal(value: Decimal) -> Decimal {
 }
 
 /// The `items` array of an invoice's detail answer.
-pub fn items_json(items: &[InvoiceItem]) -> String {
+pub(crate) fn items_json(items: &[InvoiceItem]) -> String {
     let view: Vec<ItemView> = items
         .iter()
         .map(|item| ItemView {
@@ -68,7 +68,7 @@ pub fn items_json(items: &[InvoiceItem]) -> String {
 }
 
 /// The `payments` array of an invoice's detail answer.
-pub fn payments_json(payments: &[AppliedPayment]) -> String {
+pub(crate) fn payments_json(payments: &[AppliedPayment]) -> String {
     let view: Vec<PaymentView> = payments
         .iter()
         .map(|payment| PaymentView {

@@ -4,7 +4,7 @@
 /// Serializes a short `Display` value as a JSON string. It is formatted into a stack
 /// buffer first: serde's `collect_str` escapes each formatter piece separately, which
 /// made amounts and dates the costliest part of writing an invoice.
-pub fn serialize_display<T: std::fmt::Display, S: serde::Serializer>(
+pub(crate) fn serialize_display<T: std::fmt::Display, S: serde::Serializer>(
     value: &T,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {

@@ -7,17 +7,17 @@ use super::dates;
 use super::money::{Money, MoneyError};
 use crate::error::AppError;
 
-pub const MAX_ITEMS: usize = 500;
+pub(crate) const MAX_ITEMS: usize = 500;
 /// The largest quantity on a line: 999,999,999.9999 (nine digits and four decimals).
-pub const MAX_QUANTITY: Decimal = Decimal::from_parts(1_316_134_911, 2_328, 0, false, 4);
+pub(crate) const MAX_QUANTITY: Decimal = Decimal::from_parts(1_316_134_911, 2_328, 0, false, 4);
 /// Decimals allowed in a quantity or a unit price.
-pub const MAX_QUANTITY_DECIMALS: u32 = 4;
+pub(crate) const MAX_QUANTITY_DECIMALS: u32 = 4;
 /// Decimals allowed in a tax rate (a fraction: 0.08875 is 8.875%).
-pub const MAX_TAX_RATE_DECIMALS: u32 = 6;
+pub(crate) const MAX_TAX_RATE_DECIMALS: u32 = 6;
 
 /// A line as the client gave it, already checked field by field.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LineInput {
+pub(crate) struct LineInput {
     pub description: String,
     pub quantity: Decimal,
     pub unit_price: Decimal,
@@ -25,21 +25,21 @@ pub struct LineInput {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LineAmounts {
+pub(crate) struct LineAmounts {
     pub subtotal: Money,
     pub tax: Money,
     pub total: Money,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct InvoiceTotals {
+pub(crate) struct InvoiceTotals {
     pub subtotal: Money,
     pub tax_total: Money,
     pub total: Money,
 }
 
 /// The rounding rule of `domain::money`, applied to one line.
-pub fn line_amounts(
+pub(crate) fn line_amounts(
     quantity: Decimal,
     unit_price: Decimal,
     tax_rate: Decimal,
@@ -62,7 +62,7 @@ pub fn line_amounts(
 }
 
 /// Sums of the rounded lines.
-pub fn invoice_totals(lines: &[LineAmounts]) -> Result<InvoiceTotals, MoneyError> {
+pub(crate) fn invoice_totals(lines: &[LineAmounts]) -> Result<InvoiceTotals, MoneyError> {
     lines
         .iter()
         .try_fold(InvoiceTotals::default(), |acc, line| {
@@ -78,7 +78,7 @@ pub fn invoice_totals(lines: &[LineAmounts]) -> Result<InvoiceTotals, MoneyError
 /// An invoice as the rules accept it: every field parsed and checked. `due_date` is the
 /// one the client gave; without it, [`due_date`] derives it from the customer's terms.
 #[derive(Debug, Clone)]
-pub struct NewInvoice {
+pub(crate) struct NewInvoice {
     pub customer_id: i64,
     pub invoice_number: Option<String>,
     pub issue_date: NaiveDate,
@@ -89,7 +89,10 @@ pub struct NewInvoice {
 }
 
 /// The due date must not come before the issue date.
-pub fn check_due_after_issue(issue_date: NaiveDate, due_date: NaiveDate) -> Result<(), String> {
+pub(crate) fn check_due_after_issue(
+    issue_date: NaiveDate,
+    due_date: NaiveDate,
+) -> Result<(), String> {
     if due_date < issue_date {
         return Err(format!(
             "must not be before issue_date ({})",
@@ -101,7 +104,7 @@ pub fn check_due_after_issue(issue_date: NaiveDate, due_date: NaiveDate) -> Resu
 
 /// An invoice's due date: the one given, or the issue date plus the customer's payment
 /// terms, which must stay inside the supported dates; never before the issue date.
-pub fn due_date(
+pub(crate) fn due_date(
     issue_date: NaiveDate,
     given: Option<NaiveDate>,
     terms_days: i64,
@@ -124,7 +127,7 @@ pub fn due_date(
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum InvoiceStatus {
+pub(crate) enum InvoiceStatus {
     Draft,
     Sent,
     PartiallyPaid,
@@ -133,7 +136,7 @@ pub enum InvoiceStatus {
 }
 
 impl InvoiceStatus {
-    pub const ALL: [InvoiceStatus; 5] = [
+    pub(crate) const ALL: [InvoiceStatus; 5] = [
         InvoiceStatus::Draft,
         InvoiceStatus::Sent,
         InvoiceStatus::PartiallyPaid,
@@ -141,7 +144,7 @@ impl InvoiceStatus {
         InvoiceStatus::Void,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             InvoiceStatus::Draft => "draft",
             InvoiceStatus::Sent => "sent",
@@ -151,22 +154,22 @@ impl InvoiceStatus {
         }
     }
 
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
     /// Only issued, unsettled invoices take payments.
-    pub fn accepts_payments(self) -> bool {
+    pub(crate) fn accepts_payments(self) -> bool {
         matches!(self, InvoiceStatus::Sent | InvoiceStatus::PartiallyPaid)
     }
 
     /// Issued and not cancelled: the invoice counts in reports (not draft, not void).
-    pub fn is_issued(self) -> bool {
+    pub(crate) fn is_issued(self) -> bool {
         !matches!(self, InvoiceStatus::Draft | InvoiceStatus::Void)
     }
 
     /// Status implied by what has been paid on an issued invoice.
-    pub fn from_payments(total: Money, paid: Money) -> Self {
+    pub(crate) fn from_payments(total: Money, paid: Money) -> Self {
         if paid >= total {
             InvoiceStatus::Paid
         } else if paid.is_positive() {
@@ -179,14 +182,14 @@ impl InvoiceStatus {
 
 /// Overdue is derived, never stored: an open, issued invoice past its due date.
 /// total − amount_paid; nothing is due on a void invoice.
-pub fn balance_due(status: InvoiceStatus, total: Money, amount_paid: Money) -> Money {
+pub(crate) fn balance_due(status: InvoiceStatus, total: Money, amount_paid: Money) -> Money {
     if status == InvoiceStatus::Void {
         return Money::ZERO;
     }
     Money::from_minor(total.minor() - amount_paid.minor())
 }
 
-pub fn days_overdue(
+pub(crate) fn days_overdue(
     status: InvoiceStatus,
     due_date: NaiveDate,
     balance_due: Money,
@@ -201,13 +204,13 @@ pub fn days_overdue(
 
 /// Invoice numbers generated when the client gives none: `INV-2024-00001`. The year always
 /// has four digits (supported dates end in 9999; see `domain::dates`).
-pub fn generated_invoice_number(year: i32, sequence: i64) -> String {
+pub(crate) fn generated_invoice_number(year: i32, sequence: i64) -> String {
     format!("INV-{year:04}-{sequence:05}")
 }
 
 /// The moves a client can ask of an existing invoice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transition {
+pub(crate) enum Transition {
     Send,
     Void,
 }
@@ -215,7 +218,7 @@ pub enum Transition {
 /// The status `transition` takes invoice `id` to, or why it cannot: only a draft is sent
 /// (to `sent`, or straight to `paid` when its total is zero: nothing is left to collect);
 /// an invoice with nothing paid on it can be voided, once.
-pub fn transition(
+pub(crate) fn transition(
     id: i64,
     status: InvoiceStatus,
     total: Money,

@@ -3,9 +3,9 @@
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-pub const KEY_PREFIX: &str = "arv_";
+pub(crate) const KEY_PREFIX: &str = "arv_";
 /// Characters of the key shown in listings (`arv_` and 8 more): enough to tell keys apart.
-pub const DISPLAY_PREFIX_LEN: usize = 12;
+pub(crate) const DISPLAY_PREFIX_LEN: usize = 12;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
@@ -39,14 +39,14 @@ impl Scope {
 }
 
 /// A freshly minted key: the secret to show once, and what is stored.
-pub struct NewKey {
+pub(crate) struct NewKey {
     pub secret: String,
     pub prefix: String,
     pub hash: String,
 }
 
 /// 192 random bits, hex encoded, behind a recognisable prefix.
-pub fn generate() -> NewKey {
+pub(crate) fn generate() -> NewKey {
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let secret = format!("{KEY_PREFIX}{}", hex::encode(bytes));
@@ -58,7 +58,7 @@ pub fn generate() -> NewKey {
 }
 
 /// SHA-256 is enough: keys carry 192 random bits, so no dictionary applies.
-pub fn hash(secret: &str) -> String {
+pub(crate) fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 

@@ -1,11 +1,11 @@
 //! Pure business rules: no HTTP, no SQL.
 
-pub mod aging;
-pub mod dates;
+pub(crate) mod aging;
+pub(crate) mod dates;
 pub mod detail;
-pub mod display;
-pub mod invoice;
+pub(crate) mod display;
+pub(crate) mod invoice;
 pub mod keys;
-pub mod money;
-pub mod payment;
-pub mod text;
+pub(crate) mod money;
+pub(crate) mod payment;
+pub(crate) mod text;

@@ -13,14 +13,14 @@ use std::fmt;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 /// Largest amount Arvalox accepts anywhere: 999,999,999,999.99.
-pub const MAX_MINOR: i64 = 99_999_999_999_999;
+pub(crate) const MAX_MINOR: i64 = 99_999_999_999_999;
 
 /// An exact amount in minor units (cents).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Money(i64);
+pub(crate) struct Money(i64);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MoneyError {
+pub(crate) enum MoneyError {
     TooManyDecimals,
     TooLarge,
 }
@@ -35,23 +35,23 @@ impl fmt::Display for MoneyError {
 }
 
 /// The one rounding function: two decimals, half away from zero.
-pub fn round_money(value: Decimal) -> Decimal {
+pub(crate) fn round_money(value: Decimal) -> Decimal {
     value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
 impl Money {
-    pub const ZERO: Money = Money(0);
+    pub(crate) const ZERO: Money = Money(0);
 
-    pub fn from_minor(minor: i64) -> Self {
+    pub(crate) fn from_minor(minor: i64) -> Self {
         Money(minor)
     }
 
-    pub fn minor(self) -> i64 {
+    pub(crate) fn minor(self) -> i64 {
         self.0
     }
 
     /// An amount given by a client: at most two decimals, at most [`MAX_MINOR`] in size.
-    pub fn from_exact(value: Decimal) -> Result<Self, MoneyError> {
+    pub(crate) fn from_exact(value: Decimal) -> Result<Self, MoneyError> {
         if value.normalize().scale() > 2 {
             return Err(MoneyError::TooManyDecimals);
         }
@@ -59,7 +59,7 @@ impl Money {
     }
 
     /// An amount computed by the rounding rule; `value` is rounded first.
-    pub fn from_rounded(value: Decimal) -> Result<Self, MoneyError> {
+    pub(crate) fn from_rounded(value: Decimal) -> Result<Self, MoneyError> {
         let cents = round_money(value)
             .checked_mul(Decimal::ONE_HUNDRED)
             .ok_or(MoneyError::TooLarge)?;
@@ -70,22 +70,18 @@ impl Money {
         Ok(Money(minor))
     }
 
-    pub fn to_decimal(self) -> Decimal {
+    pub(crate) fn to_decimal(self) -> Decimal {
         Decimal::new(self.0, 2)
     }
 
-    pub fn checked_add(self, other: Money) -> Option<Money> {
+    pub(crate) fn checked_add(self, other: Money) -> Option<Money> {
         self.0
             .checked_add(other.0)
             .filter(|sum| sum.abs() <= MAX_MINOR)
             .map(Money)
     }
 
-    pub fn checked_sub(self, other: Money) -> Option<Money> {
-        self.0.checked_sub(other.0).map(Money)
-    }
-
-    pub fn is_positive(self) -> bool {
+    pub(crate) fn is_positive(self) -> bool {
         self.0 > 0
     }
 }
@@ -100,7 +96,7 @@ impl fmt::Display for Money {
 impl Money {
     /// The amount's text (as `Display` shows it), built on the stack: every amount of every
     /// answer goes through here, and the formatting machinery cost more than the SQL read.
-    pub fn text(self) -> MoneyText {
+    pub(crate) fn text(self) -> MoneyText {
         let mut bytes = [0u8; MoneyText::CAPACITY];
         let mut start = bytes.len();
         let mut rest = self.0.unsigned_abs();
@@ -130,7 +126,7 @@ impl Money {
 }
 
 /// An amount's text, held on the stack.
-pub struct MoneyText {
+pub(crate) struct MoneyText {
     bytes: [u8; MoneyText::CAPACITY],
     start: usize,
 }
@@ -139,7 +135,7 @@ impl MoneyText {
     /// `-` + the 20 digits of `u64::MAX` + `.`, with room to spare.
     const CAPACITY: usize = 24;
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         // Only ASCII digits, '.' and '-' are ever written.
         let written = self.bytes.get(self.start..).unwrap_or_default();
         std::str::from_utf8(written).unwrap_or_default()

@@ -10,7 +10,7 @@ use crate::error::AppError;
 
 /// A payment as the rules accept it: every field parsed and checked.
 #[derive(Debug, Clone)]
-pub struct NewPayment {
+pub(crate) struct NewPayment {
     pub customer_id: i64,
     pub invoice_id: i64,
     pub amount: Money,
@@ -21,7 +21,7 @@ pub struct NewPayment {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum PaymentMethod {
+pub(crate) enum PaymentMethod {
     BankTransfer,
     Cash,
     Check,
@@ -35,7 +35,7 @@ pub enum PaymentMethod {
 }
 
 impl PaymentMethod {
-    pub const ALL: [PaymentMethod; 8] = [
+    pub(crate) const ALL: [PaymentMethod; 8] = [
         PaymentMethod::BankTransfer,
         PaymentMethod::Cash,
         PaymentMethod::Check,
@@ -46,7 +46,7 @@ impl PaymentMethod {
         PaymentMethod::Other,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             PaymentMethod::BankTransfer => "bank_transfer",
             PaymentMethod::Cash => "cash",
@@ -59,18 +59,14 @@ impl PaymentMethod {
         }
     }
 
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == text)
-    }
-
-    pub fn names() -> String {
+    pub(crate) fn names() -> String {
         Self::ALL.map(|m| m.as_str()).join(", ")
     }
 }
 
 /// An invoice as a payment against it sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PayableInvoice {
+pub(crate) struct PayableInvoice {
     pub id: i64,
     pub customer_id: i64,
     pub status: InvoiceStatus,
@@ -81,7 +77,7 @@ pub struct PayableInvoice {
 
 /// A payment to apply: who pays, how much, on which day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PaymentToApply {
+pub(crate) struct PaymentToApply {
     pub customer_id: i64,
     pub amount: Money,
     pub payment_date: NaiveDate,
@@ -89,7 +85,7 @@ pub struct PaymentToApply {
 
 /// What a payment does to its invoice: what is paid on it then, and its new status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Applied {
+pub(crate) struct Applied {
     pub amount_paid: Money,
     pub status: InvoiceStatus,
 }
@@ -97,7 +93,7 @@ pub struct Applied {
 /// Applies `payment` to `invoice` on `today`, or says why it cannot be: the invoice must
 /// be the customer's, issued (not a draft) and not void; the payment may be neither in the
 /// future nor before the invoice was issued, and never more than the balance due.
-pub fn apply(
+pub(crate) fn apply(
     invoice: &PayableInvoice,
     payment: &PaymentToApply,
     today: NaiveDate,

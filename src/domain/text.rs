@@ -2,7 +2,12 @@
 
 /// Checks a text field: trimmed length within bounds, no control characters
 /// (newlines and tabs are allowed where `multiline`).
-pub fn check_text(value: &str, min: usize, max: usize, multiline: bool) -> Result<(), String> {
+pub(crate) fn check_text(
+    value: &str,
+    min: usize,
+    max: usize,
+    multiline: bool,
+) -> Result<(), String> {
     let length = value.chars().count();
     if value.trim().chars().count() < min {
         return Err(if min == 1 {
@@ -22,7 +27,7 @@ pub fn check_text(value: &str, min: usize, max: usize, multiline: bool) -> Resul
 }
 
 /// A pragmatic address check: one `@`, a non-empty local part, and a dotted domain.
-pub fn check_email(value: &str) -> Result<(), String> {
+pub(crate) fn check_email(value: &str) -> Result<(), String> {
     let invalid = || format!("'{value}' is not a valid email address");
     check_text(value, 3, 254, false)?;
     let (local, domain) = value.split_once('@').ok_or_else(invalid)?;

@@ -17,7 +17,7 @@ use crate::error::{AppError, FieldErrorsBuilder};
 use super::wire::NewStatus;
 
 #[derive(Object, Debug, Clone, Default)]
-pub struct InvoiceItemCreate {
+pub(crate) struct InvoiceItemCreate {
     /// 1–500 characters.
     pub description: Input<Text<1, 500>>,
     /// More than 0, at most 4 decimals.
@@ -31,7 +31,7 @@ pub struct InvoiceItemCreate {
 /// A new invoice.
 #[derive(Object, Debug, Clone, Default)]
 #[oai(example)]
-pub struct InvoiceCreate {
+pub(crate) struct InvoiceCreate {
     /// One of your customers.
     pub customer_id: Input<i64>,
     /// 1–50 characters, unique in your organization; generated as `INV-YYYY-00001`… when absent.

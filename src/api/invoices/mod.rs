@@ -5,9 +5,9 @@ mod input;
 mod render;
 mod wire;
 
-pub use input::*;
-pub use render::*;
-pub use wire::*;
+pub(crate) use input::*;
+pub(crate) use render::*;
+pub(crate) use wire::*;
 
 use std::sync::Arc;
 
@@ -24,12 +24,12 @@ use crate::db::invoices::{self as store, Detail, InvoiceFilter, StatusFilter};
 use crate::domain::invoice::{InvoiceStatus, NewInvoice, Transition};
 use crate::error::FieldErrorsBuilder;
 
-pub fn today_text(state: &AppState) -> String {
+pub(crate) fn today_text(state: &AppState) -> String {
     store::date_text(state.clock.today())
 }
 
 #[derive(Default)]
-pub struct InvoicesApi;
+pub(crate) struct InvoicesApi;
 
 #[OpenApi(tag = "Tag::Invoices")]
 impl InvoicesApi {

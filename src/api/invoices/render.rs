@@ -5,7 +5,7 @@ use crate::domain::invoice::days_overdue;
 
 /// The detail answer written from one stored row: the bytes serializing [`super::Invoice`] gives
 /// (a test compares the two over a seeded book), without building an `Invoice` first.
-pub fn detail_text(row: &store::DetailRow, today: chrono::NaiveDate) -> String {
+pub(crate) fn detail_text(row: &store::DetailRow, today: chrono::NaiveDate) -> String {
     let balance = row.balance_due();
     let overdue_days = days_overdue(row.status, row.due, balance, today);
     let mut out = JsonObject::with_capacity(row.items_json.len() + row.payments_json.len() + 600);

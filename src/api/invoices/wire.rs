@@ -21,7 +21,7 @@ crate::api::types::wire_enum!(
 /// A list filter on status; `overdue` selects sent or partially paid invoices past due with a balance open.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]
-pub enum StatusQuery {
+pub(crate) enum StatusQuery {
     Draft,
     Sent,
     PartiallyPaid,
@@ -33,13 +33,13 @@ pub enum StatusQuery {
 /// The status a new invoice starts in.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]
-pub enum NewStatus {
+pub(crate) enum NewStatus {
     Draft,
     Sent,
 }
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct InvoiceItem {
+pub(crate) struct InvoiceItem {
     pub id: i64,
     pub description: String,
     pub quantity: DecimalOut,
@@ -55,7 +55,7 @@ pub struct InvoiceItem {
 
 /// A payment applied to the invoice.
 #[derive(Object, Debug, Clone, serde::Serialize)]
-pub struct InvoicePayment {
+pub(crate) struct InvoicePayment {
     pub payment_id: i64,
     pub amount: Amount,
     pub payment_date: String,
@@ -65,7 +65,7 @@ pub struct InvoicePayment {
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
 #[oai(example)]
-pub struct Invoice {
+pub(crate) struct Invoice {
     pub id: i64,
     pub customer_id: i64,
     pub invoice_number: String,
@@ -137,7 +137,7 @@ impl poem_openapi::types::Example for Invoice {
     }
 }
 
-pub fn to_api(invoice: store::Invoice, today: chrono::NaiveDate, detail: bool) -> Invoice {
+pub(crate) fn to_api(invoice: store::Invoice, today: chrono::NaiveDate, detail: bool) -> Invoice {
     let balance = invoice.balance_due();
     let overdue_days = days_overdue(invoice.status, invoice.due_date, balance, today);
     Invoice {

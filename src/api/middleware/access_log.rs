@@ -7,7 +7,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use crate::api::error::{render, to_app_error};
 
 /// Logs method, path (never the query string: it may carry an API key), status and time.
-pub async fn access_log<E: Endpoint>(inner: E, req: Request) -> poem::Result<Response> {
+pub(crate) async fn access_log<E: Endpoint>(inner: E, req: Request) -> poem::Result<Response> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = Instant::now();

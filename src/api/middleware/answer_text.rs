@@ -7,19 +7,19 @@ use crate::api::error::render;
 use crate::error::AppError;
 
 /// A panic in a handler answers that request alone with a JSON 500.
-pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+pub(crate) fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     render(&AppError::Internal("a handler panicked".into()))
 }
 
 /// Answers longer than this are handed to the HTTP layer in pieces of this size.
-pub const ANSWER_PIECE: usize = 16 * 1024;
+pub(crate) const ANSWER_PIECE: usize = 16 * 1024;
 
 /// An answer of `text`. poem's connections do not offer vectored writes, so hyper
 /// copies each body into a per-connection write buffer that keeps its largest size for the
 /// connection's life: sixty-four keep-alive clients of a 1.6 MB aging report held about
 /// 75 MB. Long answers therefore go out in [`ANSWER_PIECE`] pieces, pausing after each one
 /// so hyper writes it to the socket before taking the next; the buffer stays one piece.
-pub fn text_answer(content_type: &'static str, text: String) -> Response {
+pub(crate) fn text_answer(content_type: &'static str, text: String) -> Response {
     if text.len() <= ANSWER_PIECE {
         return Response::builder().content_type(content_type).body(text);
     }

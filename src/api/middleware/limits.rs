@@ -8,14 +8,14 @@ use crate::api::error::render;
 use crate::error::AppError;
 
 /// Largest request body accepted, in bytes actually read.
-pub const BODY_LIMIT: usize = 1024 * 1024;
+pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
 /// Largest total of request headers accepted, in bytes (each counted as `name: value\r\n`).
-pub const HEADER_LIMIT: usize = 16 * 1024;
+pub(crate) const HEADER_LIMIT: usize = 16 * 1024;
 
 /// Refuses a request whose headers total more than [`HEADER_LIMIT`] with a 431. (Past
 /// hyper's own buffer, about 400 KB, or past 100 headers, hyper answers 431 itself before
 /// Arvalox sees the request; the README lists those answers.)
-pub async fn limit_headers<E: Endpoint>(inner: E, req: Request) -> poem::Result<Response> {
+pub(crate) async fn limit_headers<E: Endpoint>(inner: E, req: Request) -> poem::Result<Response> {
     let size: usize = req
         .headers()
         .iter()
@@ -32,7 +32,7 @@ pub async fn limit_headers<E: Endpoint>(inner: E, req: Request) -> poem::Result<
 
 /// Buffers the body up to [`BODY_LIMIT`]: Content-Length is not trusted, a chunked body
 /// is counted as it arrives.
-pub async fn limit_body<E: Endpoint>(inner: E, mut req: Request) -> poem::Result<Response> {
+pub(crate) async fn limit_body<E: Endpoint>(inner: E, mut req: Request) -> poem::Result<Response> {
     let too_large = || Ok(render(&AppError::PayloadTooLarge { limit: BODY_LIMIT }));
     let declared = req
         .headers()

@@ -9,7 +9,7 @@ mod answer_text;
 mod limits;
 mod routes;
 
-pub use access_log::access_log;
-pub use answer_text::{panic_response, text_answer, ANSWER_PIECE};
-pub use limits::{limit_body, limit_headers, BODY_LIMIT, HEADER_LIMIT};
-pub use routes::{allow_header, refuse_unknown_query, RouteTable};
+pub(crate) use access_log::access_log;
+pub(crate) use answer_text::{panic_response, text_answer};
+pub(crate) use limits::{limit_body, limit_headers, BODY_LIMIT};
+pub(crate) use routes::{allow_header, refuse_unknown_query, RouteTable};

@@ -8,7 +8,7 @@ use crate::api::error::render;
 
 /// Each route's methods (for a 405's `Allow` header) and the query parameters each of its
 /// operations takes (to refuse the ones it does not), read from the generated spec.
-pub struct RouteTable {
+pub(crate) struct RouteTable {
     routes: Vec<RouteEntry>,
 }
 
@@ -21,7 +21,11 @@ struct RouteEntry {
 
 impl RouteTable {
     /// Reads the routes from the generated spec (mounted under `prefix`), plus `extra`.
-    pub fn from_spec(spec: &serde_json::Value, prefix: &str, extra: &[(&str, &str)]) -> Self {
+    pub(crate) fn from_spec(
+        spec: &serde_json::Value,
+        prefix: &str,
+        extra: &[(&str, &str)],
+    ) -> Self {
         let mut routes = Vec::new();
         if let Some(paths) = spec.get("paths").and_then(|p| p.as_object()) {
             for (path, item) in paths {
@@ -61,13 +65,13 @@ impl RouteTable {
         })
     }
 
-    pub fn allowed(&self, path: &str) -> Option<&str> {
+    pub(crate) fn allowed(&self, path: &str) -> Option<&str> {
         self.find(path).map(|route| route.allow.as_str())
     }
 
     /// The query parameters the operation at `method` and `path` takes, or `None` when no
     /// documented operation answers there (its 404 or 405 comes first).
-    pub fn query_parameters(&self, method: &str, path: &str) -> Option<&[String]> {
+    pub(crate) fn query_parameters(&self, method: &str, path: &str) -> Option<&[String]> {
         let method = if method == "HEAD" { "GET" } else { method };
         let operations = self.find(path)?.operations.as_ref()?;
         operations
@@ -95,7 +99,7 @@ fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
-pub async fn allow_header<E: Endpoint>(
+pub(crate) async fn allow_header<E: Endpoint>(
     table: std::sync::Arc<RouteTable>,
     inner: E,
     req: Request,
@@ -116,7 +120,7 @@ pub async fn allow_header<E: Endpoint>(
 /// Refuses query parameters the operation does not take, naming each: a misspelt filter
 /// (`stauts=paid`) would otherwise list everything. The API key's own parameter is
 /// accepted everywhere.
-pub async fn refuse_unknown_query<E: Endpoint>(
+pub(crate) async fn refuse_unknown_query<E: Endpoint>(
     table: std::sync::Arc<RouteTable>,
     inner: E,
     req: Request,

@@ -12,7 +12,7 @@ use crate::domain::display::serialize_display;
 // Dates: `YYYY-MM-DD`, shown in the spec as format `date`.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Date(pub NaiveDate);
+pub(crate) struct Date(pub NaiveDate);
 
 /// Every date in the spec says which dates Arvalox keeps (see `domain::dates`).
 const DATE_DESCRIPTION: &str = "A date, `YYYY-MM-DD`, from 1900-01-01 to 9999-12-31.";

@@ -14,7 +14,7 @@ use crate::error::{AppError, FieldErrorsBuilder};
 // JsonBody<T>: the request body extractor. Malformed JSON, a non-object body and unknown
 // fields (at any depth) are 400s naming what is wrong; fields themselves are `Input<_>`.
 
-pub struct JsonBody<T> {
+pub(crate) struct JsonBody<T> {
     pub value: T,
     /// SHA-256 of the body as parsed, for Idempotency-Key comparisons.
     pub hash: String,
@@ -24,12 +24,12 @@ pub struct JsonBody<T> {
 
 impl<T> JsonBody<T> {
     /// The body's value and an error collector that already names its unknown fields.
-    pub fn into_parts(self) -> (T, FieldErrorsBuilder, String) {
+    pub(crate) fn into_parts(self) -> (T, FieldErrorsBuilder, String) {
         (self.value, self.unknown_fields, self.hash)
     }
 
     /// The body on its way to a domain type (see [`Received`]), and its hash.
-    pub fn received(self, today: chrono::NaiveDate) -> (Received<T>, String) {
+    pub(crate) fn received(self, today: chrono::NaiveDate) -> (Received<T>, String) {
         let received = Received {
             body: self.value,
             today,
@@ -42,7 +42,7 @@ impl<T> JsonBody<T> {
 /// A parsed body on its way to a domain type: `TryFrom<Received<Body>>` for the domain
 /// type (`NewInvoice`, `NewPayment`) checks every field and answers every bad field at
 /// once, unknown ones included. `today` is the default date of the request.
-pub struct Received<T> {
+pub(crate) struct Received<T> {
     pub body: T,
     pub today: chrono::NaiveDate,
     pub errors: FieldErrorsBuilder,

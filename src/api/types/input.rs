@@ -14,10 +14,10 @@ use crate::error::FieldErrorsBuilder;
 // bad field can be reported by name. Its schema is T's; `Opt<T>` is the same field, optional.
 
 /// An optional request field (absent or null is fine).
-pub type Opt<T> = Input<T, false>;
+pub(crate) type Opt<T> = Input<T, false>;
 
 #[derive(Debug, Clone, PartialEq, Default)]
-pub enum Input<T, const REQUIRED: bool = true> {
+pub(crate) enum Input<T, const REQUIRED: bool = true> {
     #[default]
     Absent,
     Null,
@@ -100,7 +100,7 @@ impl<T: ParseFromParameter, const REQUIRED: bool> ParseFromParameter for Input<T
 
 impl<T> Opt<T> {
     /// An optional query parameter; a bad value is added to `errors` under `name`.
-    pub fn param(self, name: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
+    pub(crate) fn param(self, name: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
         match self {
             Input::Invalid(reason) => {
                 errors.add(name, crate::api::error::param_message(name, &reason));
@@ -131,7 +131,7 @@ impl<T: ToJSON, const REQUIRED: bool> ToJSON for Input<T, REQUIRED> {
 
 impl<T, const REQUIRED: bool> Input<T, REQUIRED> {
     /// The same value, as a field of the other kind.
-    pub fn into_kind<const OTHER: bool>(self) -> Input<T, OTHER> {
+    pub(crate) fn into_kind<const OTHER: bool>(self) -> Input<T, OTHER> {
         match self {
             Input::Absent => Input::Absent,
             Input::Null => Input::Null,
@@ -141,7 +141,7 @@ impl<T, const REQUIRED: bool> Input<T, REQUIRED> {
     }
 
     /// A field that must be present and valid.
-    pub fn required(self, field: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
+    pub(crate) fn required(self, field: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
         match self {
             Input::Value(value) => Some(value),
             Input::Absent | Input::Null => {
@@ -156,7 +156,7 @@ impl<T, const REQUIRED: bool> Input<T, REQUIRED> {
     }
 
     /// A field that may be absent or null.
-    pub fn optional(self, field: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
+    pub(crate) fn optional(self, field: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
         match self {
             Input::Value(value) => Some(value),
             Input::Absent | Input::Null => None,
@@ -168,7 +168,7 @@ impl<T, const REQUIRED: bool> Input<T, REQUIRED> {
     }
 
     /// For partial updates: `None` when absent (keep), `Some(None)` when null (clear).
-    pub fn patch(self, field: &str, errors: &mut FieldErrorsBuilder) -> Option<Option<T>> {
+    pub(crate) fn patch(self, field: &str, errors: &mut FieldErrorsBuilder) -> Option<Option<T>> {
         match self {
             Input::Absent => None,
             Input::Null => Some(None),
@@ -182,7 +182,7 @@ impl<T, const REQUIRED: bool> Input<T, REQUIRED> {
 }
 
 /// The kind of a JSON value, as messages name it (`a string`, `an array`).
-pub fn json_kind(value: &Value) -> &'static str {
+pub(crate) fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -68,7 +68,7 @@ macro_rules! wire_enum {
         #[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
         #[serde(rename_all = "snake_case")]
         #[oai(rename_all = "snake_case")]
-        pub enum $name {
+        pub(crate) enum $name {
             $($(#[$variant_meta])* $variant),+
         }
 
@@ -97,11 +97,11 @@ mod input;
 mod money;
 mod text;
 
-pub use date::*;
-pub use extract::*;
-pub use input::*;
-pub use money::*;
-pub use text::*;
+pub(crate) use date::*;
+pub(crate) use extract::*;
+pub(crate) use input::*;
+pub(crate) use money::*;
+pub(crate) use text::*;
 
 #[cfg(test)]
 mod tests {

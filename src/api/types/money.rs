@@ -54,7 +54,7 @@ macro_rules! decimal_input {
     ($name:ident, $example:literal, $description:literal) => {
         #[doc = $description]
         #[derive(Debug, Clone, Copy, PartialEq)]
-        pub struct $name(pub Decimal);
+        pub(crate) struct $name(pub Decimal);
 
         impl Type for $name {
             const IS_REQUIRED: bool = true;
@@ -103,7 +103,7 @@ decimal_input!(
 
 /// A money amount in responses: a string with exactly two decimals (`"1620.00"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Amount(pub Money);
+pub(crate) struct Amount(pub Money);
 
 super::scalar_type!(
     Amount,
@@ -135,7 +135,7 @@ impl ParseFromJSON for Amount {
 
 /// A money amount in requests: a JSON number or string, at most two decimals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AmountIn(pub Money);
+pub(crate) struct AmountIn(pub Money);
 
 super::scalar_type!(
     AmountIn,
@@ -161,7 +161,7 @@ impl ParseFromJSON for AmountIn {
 
 /// A decimal in responses, exactly as stored (`"10"`, `"0.08"`, `"150.25"`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DecimalOut(pub Decimal);
+pub(crate) struct DecimalOut(pub Decimal);
 
 super::scalar_type!(
     DecimalOut,
@@ -178,12 +178,12 @@ impl serde::Serialize for DecimalOut {
 
 impl DecimalOut {
     /// Without trailing zeros: `10`, `0.08`.
-    pub fn plain(value: Decimal) -> Self {
+    pub(crate) fn plain(value: Decimal) -> Self {
         DecimalOut(crate::domain::detail::plain_decimal(value))
     }
 
     /// With at least two decimals, like a price: `150.00`, `0.335`.
-    pub fn price(value: Decimal) -> Self {
+    pub(crate) fn price(value: Decimal) -> Self {
         DecimalOut(crate::domain::detail::price_decimal(value))
     }
 }

@@ -12,7 +12,7 @@ use super::input::{json_kind, Input};
 // written into the spec (`minLength`, `maxLength`, `pattern`). `LINES` allows newlines and tabs.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text<const MIN: usize = 0, const MAX: usize = 5000, const LINES: bool = false>(
+pub(crate) struct Text<const MIN: usize = 0, const MAX: usize = 5000, const LINES: bool = false>(
     pub String,
 );
 
@@ -61,7 +61,7 @@ impl<const REQUIRED: bool, const MIN: usize, const MAX: usize, const LINES: bool
     Input<Text<MIN, MAX, LINES>, REQUIRED>
 {
     /// The field's text as a plain `String`.
-    pub fn text(self) -> Input<String, REQUIRED> {
+    pub(crate) fn text(self) -> Input<String, REQUIRED> {
         match self {
             Input::Absent => Input::Absent,
             Input::Null => Input::Null,
