@@ -83,16 +83,6 @@ pub(crate) fn insert_invoices(
                 created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
-        let mut payment_stmt = tx.prepare_cached(
-            "INSERT INTO payments (organization_id, customer_id, invoice_id, amount_minor,
-                payment_method, payment_date, reference_number, notes, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)",
-        )?;
-        let mut application_stmt = tx.prepare_cached(
-            "INSERT INTO payment_applications (organization_id, payment_id, invoice_id, amount_minor,
-                applied_date, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
         let org = target.organization_id;
         for invoice in invoices {
             let customer_id = *target.customer_ids.get(invoice.customer).ok_or_else(|| {
@@ -123,37 +113,7 @@ pub(crate) fn insert_invoices(
             ])?;
             let invoice_id = tx.last_insert_rowid();
             let items = super::invoices::insert_lines(&tx, invoice_id, &invoice.lines)?;
-            let mut applied = Vec::with_capacity(invoice.payments.len());
-            for payment in &invoice.payments {
-                let date = date_text(payment.date);
-                let created = timestamp_for(payment.date);
-                payment_stmt.execute(params![
-                    org,
-                    customer_id,
-                    invoice_id,
-                    payment.amount.minor(),
-                    payment.method.as_str(),
-                    date,
-                    payment.reference,
-                    created
-                ])?;
-                let payment_id = tx.last_insert_rowid();
-                application_stmt.execute(params![
-                    org,
-                    payment_id,
-                    invoice_id,
-                    payment.amount.minor(),
-                    date,
-                    created
-                ])?;
-                applied.push(AppliedPayment {
-                    payment_id,
-                    amount: payment.amount,
-                    payment_date: date,
-                    payment_method: payment.method.as_str().to_string(),
-                    reference_number: Some(payment.reference.clone()),
-                });
-            }
+            let mut applied = insert_payments(&tx, org, customer_id, invoice_id, invoice)?;
             // In the detail's order: by date, then as recorded.
             applied.sort_by(|a, b| a.payment_date.cmp(&b.payment_date));
             super::invoices::store_details(&tx, invoice_id, items, applied)?;
@@ -163,6 +123,58 @@ pub(crate) fn insert_invoices(
     super::invoices::render_details(&tx, i64::MAX)?;
     tx.commit()?;
     Ok(())
+}
+
+/// The seeded invoice's payments, each applied in full to it, as its detail lists them.
+fn insert_payments(
+    tx: &rusqlite::Transaction,
+    org: i64,
+    customer_id: i64,
+    invoice_id: i64,
+    invoice: &SeedInvoice,
+) -> Result<Vec<AppliedPayment>, AppError> {
+    let mut payment_stmt = tx.prepare_cached(
+        "INSERT INTO payments (organization_id, customer_id, invoice_id, amount_minor,
+            payment_method, payment_date, reference_number, notes, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)",
+    )?;
+    let mut application_stmt = tx.prepare_cached(
+        "INSERT INTO payment_applications (organization_id, payment_id, invoice_id, amount_minor,
+            applied_date, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut applied = Vec::with_capacity(invoice.payments.len());
+    for payment in &invoice.payments {
+        let date = date_text(payment.date);
+        let created = timestamp_for(payment.date);
+        payment_stmt.execute(params![
+            org,
+            customer_id,
+            invoice_id,
+            payment.amount.minor(),
+            payment.method.as_str(),
+            date,
+            payment.reference,
+            created
+        ])?;
+        let payment_id = tx.last_insert_rowid();
+        application_stmt.execute(params![
+            org,
+            payment_id,
+            invoice_id,
+            payment.amount.minor(),
+            date,
+            created
+        ])?;
+        applied.push(AppliedPayment {
+            payment_id,
+            amount: payment.amount,
+            payment_date: date,
+            payment_method: payment.method.as_str().to_string(),
+            reference_number: Some(payment.reference.clone()),
+        });
+    }
+    Ok(applied)
 }
 
 /// Fills the report summaries for the seeded organization (the API keeps them per write).

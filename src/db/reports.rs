@@ -60,43 +60,7 @@ pub(crate) fn aging(
                             WHERE organization_id = ?1 AND applied_date > ?2)",
         )?
         .query_row(params![org, as_of_text], |row| row.get(0))?;
-    // With no payment dated after as_of (the usual case for today), what is open today is
-    // what was open then: a single grouped scan.
-    let (open_rule, issued_rule) = (rules::is_open("i."), rules::is_issued("i."));
-    let open = if later_payments {
-        format!(
-            "late AS (
-             SELECT a.invoice_id, SUM(a.amount_minor) AS amount
-             FROM payment_applications a INDEXED BY payment_applications_org_date
-             WHERE a.organization_id = ?2 AND a.applied_date > ?1
-             GROUP BY a.invoice_id
-         ),
-         open AS (
-             SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor AS amount
-             FROM invoices i INDEXED BY invoices_open_by_customer
-             WHERE i.organization_id = ?2 AND {open}
-               AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
-               AND i.id NOT IN (SELECT invoice_id FROM late)
-             UNION ALL
-             SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor + l.amount
-             FROM late l JOIN invoices i ON i.id = l.invoice_id
-             WHERE i.issue_date <= ?1 AND {issued}
-               AND (?3 IS NULL OR i.customer_id = ?3)
-         )",
-            open = open_rule,
-            issued = issued_rule,
-        )
-    } else {
-        format!(
-            "open AS (
-             SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor AS amount
-             FROM invoices i INDEXED BY invoices_open_by_customer
-             WHERE i.organization_id = ?2 AND {open}
-               AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
-         )",
-            open = open_rule,
-        )
-    };
+    let open = open_at_as_of(later_payments);
     let sql = format!(
         "WITH {open},
          dated AS (
@@ -176,6 +140,48 @@ pub(crate) struct Dashboard {
     /// Invoices fully paid by `as_of`, and the sum over them of days from issue to final payment.
     pub paid_invoice_count: i64,
     pub total_days_to_pay: i64,
+}
+
+/// The CTE `open`: each invoice open at `?1` (as_of) with its open amount, for org `?2`
+/// and optional customer `?3`.
+fn open_at_as_of(later_payments: bool) -> String {
+    // With no payment dated after as_of (the usual case for today), what is open today is
+    // what was open then: a single grouped scan.
+    let (open_rule, issued_rule) = (rules::is_open("i."), rules::is_issued("i."));
+    if later_payments {
+        format!(
+            "late AS (
+             SELECT a.invoice_id, SUM(a.amount_minor) AS amount
+             FROM payment_applications a INDEXED BY payment_applications_org_date
+             WHERE a.organization_id = ?2 AND a.applied_date > ?1
+             GROUP BY a.invoice_id
+         ),
+         open AS (
+             SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor AS amount
+             FROM invoices i INDEXED BY invoices_open_by_customer
+             WHERE i.organization_id = ?2 AND {open}
+               AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
+               AND i.id NOT IN (SELECT invoice_id FROM late)
+             UNION ALL
+             SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor + l.amount
+             FROM late l JOIN invoices i ON i.id = l.invoice_id
+             WHERE i.issue_date <= ?1 AND {issued}
+               AND (?3 IS NULL OR i.customer_id = ?3)
+         )",
+            open = open_rule,
+            issued = issued_rule,
+        )
+    } else {
+        format!(
+            "open AS (
+             SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor AS amount
+             FROM invoices i INDEXED BY invoices_open_by_customer
+             WHERE i.organization_id = ?2 AND {open}
+               AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
+         )",
+            open = open_rule,
+        )
+    }
 }
 
 fn days_before(date: NaiveDate, days: u64) -> String {
