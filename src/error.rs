@@ -97,26 +97,27 @@ pub enum AppError {
     Internal(String),
 }
 
+/// `field_errors` naming one field.
+fn one_field(field: &str, message: &str) -> FieldErrors {
+    FieldErrors::from([(field.to_string(), vec![message.to_string()])])
+}
+
 impl AppError {
     /// A 400 naming one field.
     pub(crate) fn field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        let mut field_errors = FieldErrors::new();
-        field_errors.insert(field.to_string(), vec![message.clone()]);
         AppError::Validation {
             detail: format!("{field}: {message}"),
-            field_errors,
+            field_errors: one_field(field, &message),
         }
     }
 
     /// A 409 naming the field whose value clashes.
     pub(crate) fn conflict_on(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        let mut field_errors = FieldErrors::new();
-        field_errors.insert(field.to_string(), vec![message.clone()]);
         AppError::Conflict {
+            field_errors: one_field(field, &message),
             detail: message,
-            field_errors,
         }
     }
 

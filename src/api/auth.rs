@@ -53,38 +53,35 @@ async fn context_from_request(req: &Request, _key: ApiKey) -> Option<Arc<AuthCon
     req.extensions().get::<Arc<AuthContext>>().cloned()
 }
 
-/// API key in the `x-arvalox-api-key` header (recommended).
-#[derive(SecurityScheme)]
-#[oai(
-    rename = "ApiKeyHeader",
-    ty = "api_key",
-    key_name = "x-arvalox-api-key",
-    key_in = "header",
-    checker = "context_from_request"
-)]
-pub(crate) struct HeaderKey(Arc<AuthContext>);
+/// One place a key may be sent, as an OpenAPI security scheme; the request's
+/// authentication already happened in [`authenticate`], so each only hands on its result.
+macro_rules! key_location {
+    ($(#[$doc:meta])* $name:ident, $rename:tt, $key_name:tt, $key_in:tt) => {
+        $(#[$doc])*
+        #[derive(SecurityScheme)]
+        #[oai(
+            rename = $rename,
+            ty = "api_key",
+            key_name = $key_name,
+            key_in = $key_in,
+            checker = "context_from_request"
+        )]
+        pub(crate) struct $name(Arc<AuthContext>);
+    };
+}
 
-/// API key in the `x_arvalox_api_key` query parameter.
-#[derive(SecurityScheme)]
-#[oai(
-    rename = "ApiKeyQuery",
-    ty = "api_key",
-    key_name = "x_arvalox_api_key",
-    key_in = "query",
-    checker = "context_from_request"
-)]
-pub(crate) struct QueryKey(Arc<AuthContext>);
-
-/// API key in the `X-API-Key` header.
-#[derive(SecurityScheme)]
-#[oai(
-    rename = "XApiKey",
-    ty = "api_key",
-    key_name = "X-API-Key",
-    key_in = "header",
-    checker = "context_from_request"
-)]
-pub(crate) struct AltHeaderKey(Arc<AuthContext>);
+key_location!(
+    /// API key in the `x-arvalox-api-key` header (recommended).
+    HeaderKey, "ApiKeyHeader", "x-arvalox-api-key", "header"
+);
+key_location!(
+    /// API key in the `x_arvalox_api_key` query parameter.
+    QueryKey, "ApiKeyQuery", "x_arvalox_api_key", "query"
+);
+key_location!(
+    /// API key in the `X-API-Key` header.
+    AltHeaderKey, "XApiKey", "X-API-Key", "header"
+);
 
 /// Any one of the three key locations.
 #[derive(SecurityScheme)]

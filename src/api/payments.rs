@@ -116,51 +116,48 @@ impl TryFrom<Received<PaymentCreate>> for NewPayment {
     type Error = AppError;
 
     fn try_from(received: Received<PaymentCreate>) -> Result<Self, AppError> {
-        check_create(received.body, received.today, received.errors)
-    }
-}
-
-fn check_create(
-    body: PaymentCreate,
-    today: chrono::NaiveDate,
-    mut errors: FieldErrorsBuilder,
-) -> Result<NewPayment, AppError> {
-    let customer_id = body.customer_id.required("customer_id", &mut errors);
-    let invoice_id = body.invoice_id.required("invoice_id", &mut errors);
-    let amount = body.amount.required("amount", &mut errors).map(|a| a.0);
-    if let Some(amount) = amount {
-        if !amount.is_positive() {
-            errors.add("amount", format!("must be more than 0 (got {amount})"));
+        let Received {
+            body,
+            today,
+            mut errors,
+        } = received;
+        let customer_id = body.customer_id.required("customer_id", &mut errors);
+        let invoice_id = body.invoice_id.required("invoice_id", &mut errors);
+        let amount = body.amount.required("amount", &mut errors).map(|a| a.0);
+        if let Some(amount) = amount {
+            if !amount.is_positive() {
+                errors.add("amount", format!("must be more than 0 (got {amount})"));
+            }
         }
+        let method = match body.payment_method {
+            Input::Invalid(_) => {
+                errors.add(
+                    "payment_method",
+                    format!("must be one of: {}", PaymentMethod::names()),
+                );
+                None
+            }
+            other => other.required("payment_method", &mut errors),
+        };
+        let payment_date = body.payment_date.optional("payment_date", &mut errors);
+        let reference_number = body
+            .reference_number
+            .text()
+            .optional("reference_number", &mut errors);
+        let notes = body.notes.text().optional("notes", &mut errors);
+        errors.finish()?;
+        Ok(NewPayment {
+            customer_id: customer_id.unwrap_or_default(),
+            invoice_id: invoice_id.unwrap_or_default(),
+            amount: amount.unwrap_or_default(),
+            payment_method: method
+                .map(PaymentMethod::from)
+                .unwrap_or(PaymentMethod::Other),
+            payment_date: payment_date.map(|d| d.0).unwrap_or(today),
+            reference_number,
+            notes,
+        })
     }
-    let method = match body.payment_method {
-        Input::Invalid(_) => {
-            errors.add(
-                "payment_method",
-                format!("must be one of: {}", PaymentMethod::names()),
-            );
-            None
-        }
-        other => other.required("payment_method", &mut errors),
-    };
-    let payment_date = body.payment_date.optional("payment_date", &mut errors);
-    let reference_number = body
-        .reference_number
-        .text()
-        .optional("reference_number", &mut errors);
-    let notes = body.notes.text().optional("notes", &mut errors);
-    errors.finish()?;
-    Ok(NewPayment {
-        customer_id: customer_id.unwrap_or_default(),
-        invoice_id: invoice_id.unwrap_or_default(),
-        amount: amount.unwrap_or_default(),
-        payment_method: method
-            .map(PaymentMethod::from)
-            .unwrap_or(PaymentMethod::Other),
-        payment_date: payment_date.map(|d| d.0).unwrap_or(today),
-        reference_number,
-        notes,
-    })
 }
 
 crate::list_answer!(PaymentList of Payment, " Payments matching the filters, over all pages.");

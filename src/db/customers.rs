@@ -204,24 +204,17 @@ pub(crate) fn create(
             }
         },
     };
-    tx.prepare_cached(
-        "INSERT INTO customers (organization_id, customer_code, name, email, phone, billing_address,
-            payment_terms_days, credit_limit_minor, notes, is_active, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-)?.execute(
-        params![
-            org,
-            code,
-            fields.name,
-            fields.email,
-            fields.phone,
-            fields.billing_address,
-            fields.payment_terms_days,
-            fields.credit_limit.map(Money::minor),
-            fields.notes,
-            fields.is_active,
-            now
-        ],
+    // ?2 (the id) is for updates; an insert gets its id from SQLite.
+    write_fields(
+        tx,
+        "INSERT INTO customers (organization_id, customer_code, name, email, phone,
+            billing_address, payment_terms_days, credit_limit_minor, notes, is_active,
+            created_at, updated_at)
+         VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+        (org, None),
+        &code,
+        &fields,
+        now,
     )?;
     get(tx, org, tx.last_insert_rowid(), today)
 }
@@ -239,31 +232,47 @@ pub(crate) fn update(
     if code_taken(tx, org, &code, Some(id))? {
         return Err(duplicate_code(&code));
     }
-    let changed = tx
-        .prepare_cached(
-            "UPDATE customers SET customer_code = ?3, name = ?4, email = ?5, phone = ?6,
+    let changed = write_fields(
+        tx,
+        "UPDATE customers SET customer_code = ?3, name = ?4, email = ?5, phone = ?6,
             billing_address = ?7, payment_terms_days = ?8, credit_limit_minor = ?9, notes = ?10,
             is_active = ?11, updated_at = ?12
-         WHERE id = ?1 AND organization_id = ?2",
-        )?
-        .execute(params![
-            id,
-            org,
-            code,
-            fields.name,
-            fields.email,
-            fields.phone,
-            fields.billing_address,
-            fields.payment_terms_days,
-            fields.credit_limit.map(Money::minor),
-            fields.notes,
-            fields.is_active,
-            now
-        ])?;
+         WHERE organization_id = ?1 AND id = ?2",
+        (org, Some(id)),
+        &code,
+        &fields,
+        now,
+    )?;
     if changed == 0 {
         return Err(not_found(id));
     }
     get(tx, org, id, today)
+}
+
+/// Runs `sql` with the customer's settable fields bound in one order for inserts and
+/// updates: ?1 organization, ?2 id, ?3 code, ?4–?11 the fields, ?12 now.
+fn write_fields(
+    tx: &WriteTx,
+    sql: &str,
+    (org, id): (i64, Option<i64>),
+    code: &str,
+    fields: &CustomerFields,
+    now: &str,
+) -> Result<usize, AppError> {
+    Ok(tx.prepare_cached(sql)?.execute(params![
+        org,
+        id,
+        code,
+        fields.name,
+        fields.email,
+        fields.phone,
+        fields.billing_address,
+        fields.payment_terms_days,
+        fields.credit_limit.map(Money::minor),
+        fields.notes,
+        fields.is_active,
+        now
+    ])?)
 }
 
 pub(crate) fn delete(tx: &WriteTx, org: i64, id: i64) -> Result<(), AppError> {

@@ -149,70 +149,67 @@ impl TryFrom<Received<InvoiceCreate>> for NewInvoice {
     type Error = AppError;
 
     fn try_from(received: Received<InvoiceCreate>) -> Result<Self, AppError> {
-        check_create(received.body, received.today, received.errors)
-    }
-}
-
-fn check_create(
-    body: InvoiceCreate,
-    today: chrono::NaiveDate,
-    mut errors: FieldErrorsBuilder,
-) -> Result<NewInvoice, AppError> {
-    let customer_id = body.customer_id.required("customer_id", &mut errors);
-    let invoice_number = body
-        .invoice_number
-        .text()
-        .optional("invoice_number", &mut errors);
-    let issue_date = body.issue_date.optional("issue_date", &mut errors);
-    let due_date = body.due_date.optional("due_date", &mut errors);
-    let status = match body.status {
-        Input::Invalid(_) => {
-            errors.add(
-                "status",
-                "must be 'draft' or 'sent' (payments set the other statuses)",
-            );
-            None
-        }
-        other => other.optional("status", &mut errors),
-    };
-    let notes = body.notes.text().optional("notes", &mut errors);
-    let mut lines = Vec::new();
-    match body.items.required("items", &mut errors) {
-        Some(items) if items.is_empty() => errors.add("items", "must hold at least one line"),
-        Some(items) if items.len() > MAX_ITEMS => errors.add(
-            "items",
-            format!("must hold at most {MAX_ITEMS} lines (got {})", items.len()),
-        ),
-        Some(items) => {
-            for (index, item) in items.into_iter().enumerate() {
-                if let Some(line) = check_line(item, index, &mut errors) {
-                    match line_amounts(line.quantity, line.unit_price, line.tax_rate) {
-                        Ok(amounts) => lines.push((line, amounts)),
-                        Err(err) => {
-                            errors.add(format!("items[{index}]"), format!("line amount {err}"))
+        let Received {
+            body,
+            today,
+            mut errors,
+        } = received;
+        let customer_id = body.customer_id.required("customer_id", &mut errors);
+        let invoice_number = body
+            .invoice_number
+            .text()
+            .optional("invoice_number", &mut errors);
+        let issue_date = body.issue_date.optional("issue_date", &mut errors);
+        let due_date = body.due_date.optional("due_date", &mut errors);
+        let status = match body.status {
+            Input::Invalid(_) => {
+                errors.add(
+                    "status",
+                    "must be 'draft' or 'sent' (payments set the other statuses)",
+                );
+                None
+            }
+            other => other.optional("status", &mut errors),
+        };
+        let notes = body.notes.text().optional("notes", &mut errors);
+        let mut lines = Vec::new();
+        match body.items.required("items", &mut errors) {
+            Some(items) if items.is_empty() => errors.add("items", "must hold at least one line"),
+            Some(items) if items.len() > MAX_ITEMS => errors.add(
+                "items",
+                format!("must hold at most {MAX_ITEMS} lines (got {})", items.len()),
+            ),
+            Some(items) => {
+                for (index, item) in items.into_iter().enumerate() {
+                    if let Some(line) = check_line(item, index, &mut errors) {
+                        match line_amounts(line.quantity, line.unit_price, line.tax_rate) {
+                            Ok(amounts) => lines.push((line, amounts)),
+                            Err(err) => {
+                                errors.add(format!("items[{index}]"), format!("line amount {err}"))
+                            }
                         }
                     }
                 }
             }
+            None => {}
         }
-        None => {}
-    }
-    if let (Some(Date(issue)), Some(Date(due))) = (issue_date, due_date) {
-        if let Err(message) = check_due_after_issue(issue, due) {
-            errors.add("due_date", message);
+        if let (Some(Date(issue)), Some(Date(due))) = (issue_date, due_date) {
+            if let Err(message) = check_due_after_issue(issue, due) {
+                errors.add("due_date", message);
+            }
         }
+        errors.finish()?;
+        Ok(NewInvoice {
+            customer_id: customer_id.unwrap_or_default(),
+            invoice_number: invoice_number.map(|n| n.trim().to_string()),
+            issue_date: issue_date.map(|d| d.0).unwrap_or(today),
+            due_date: due_date.map(|d| d.0),
+            status: match status {
+                Some(NewStatus::Draft) => InvoiceStatus::Draft,
+                _ => InvoiceStatus::Sent,
+            },
+            notes,
+            lines,
+        })
     }
-    errors.finish()?;
-    Ok(NewInvoice {
-        customer_id: customer_id.unwrap_or_default(),
-        invoice_number: invoice_number.map(|n| n.trim().to_string()),
-        issue_date: issue_date.map(|d| d.0).unwrap_or(today),
-        due_date: due_date.map(|d| d.0),
-        status: match status {
-            Some(NewStatus::Draft) => InvoiceStatus::Draft,
-            _ => InvoiceStatus::Sent,
-        },
-        notes,
-        lines,
-    })
 }
