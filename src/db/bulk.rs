@@ -2,7 +2,8 @@
 
 use rusqlite::{params, Connection};
 
-use super::invoices::{date_text, AppliedPayment};
+use super::codec::date_text;
+use super::invoices::AppliedPayment;
 use crate::error::AppError;
 use crate::seed::{SeedCustomer, SeedInvoice};
 

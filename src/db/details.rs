@@ -6,7 +6,8 @@
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, Row};
 
-use super::invoices::{items_of, payments_of, stored_date, stored_status};
+use super::codec::{stored_date, stored_status};
+use super::invoices::{items_of, payments_of};
 use crate::domain::detail::{self, AppliedPayment, InvoiceItem};
 use crate::domain::invoice::{balance_due, InvoiceStatus};
 use crate::domain::money::Money;

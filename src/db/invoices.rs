@@ -1,13 +1,12 @@
 //! Invoices and their lines.
 
 use std::collections::HashMap;
-use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
-use rust_decimal::Decimal;
 
+use super::codec::{date_text, decimal_column, stored_date, stored_status};
 use super::customers;
 pub(crate) use super::details::{
     clear_copies_of_another_format, count_unrendered, render_details, store_details,
@@ -16,9 +15,9 @@ pub(crate) use super::details::{
 use super::next_sequence;
 use super::paging::{ListQuery, Page};
 use super::rules;
-use super::sql::{unreadable, Filter};
+use super::sql::Filter;
+use super::summaries::record_status;
 use super::WriteTx;
-use crate::domain::dates;
 pub(crate) use crate::domain::detail::{AppliedPayment, InvoiceItem};
 pub(crate) use crate::domain::invoice::NewInvoice;
 use crate::domain::invoice::{
@@ -74,31 +73,6 @@ const SELECT_INVOICE: &str =
     "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
         subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at
      FROM invoices";
-
-/// The date in `column` of invoice `id`.
-pub(super) fn stored_date(
-    id: i64,
-    column: usize,
-    name: &str,
-    text: &str,
-) -> rusqlite::Result<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        unreadable(
-            column,
-            format!("invoice {id}: {name} '{text}' is not a date"),
-        )
-    })
-}
-
-/// The status in `column` of invoice `id`.
-pub(super) fn stored_status(id: i64, column: usize, text: &str) -> rusqlite::Result<InvoiceStatus> {
-    InvoiceStatus::parse(text)
-        .ok_or_else(|| unreadable(column, format!("invoice {id}: unknown status '{text}'")))
-}
-
-pub(crate) fn date_text(date: NaiveDate) -> String {
-    dates::to_text(date)
-}
 
 fn from_row(row: &Row) -> rusqlite::Result<Invoice> {
     let id: i64 = row.get(0)?;
@@ -186,13 +160,6 @@ pub(super) fn payments_of(conn: &Connection, id: i64) -> Result<Vec<AppliedPayme
         })?
         .collect::<Result<_, _>>()?;
     Ok(payments)
-}
-
-fn decimal_column(row: &Row, index: usize) -> rusqlite::Result<Decimal> {
-    let text = row.get_ref(index)?.as_str()?;
-    Decimal::from_str(text).map_err(|err| {
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(err))
-    })
 }
 
 fn item_from_row(row: &Row) -> rusqlite::Result<(i64, InvoiceItem)> {
@@ -432,43 +399,4 @@ pub(crate) fn set_status(
     tx.prepare_cached("UPDATE invoices SET status = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![invoice.id, status.as_str(), now])?;
     record_status(tx, invoice, Some(invoice.status), status)
-}
-
-/// Counts a new invoice (`from` = None) or its move between statuses in `invoice_daily`,
-/// and records its settlement in `settled_daily` when it becomes paid.
-pub(crate) fn record_status(
-    tx: &WriteTx,
-    invoice: &Invoice,
-    from: Option<InvoiceStatus>,
-    to: InvoiceStatus,
-) -> Result<(), AppError> {
-    if from == Some(to) {
-        return Ok(());
-    }
-    let mut count = tx.prepare_cached(
-        "INSERT INTO invoice_daily (organization_id, issue_date, status, invoice_count, total_minor)
-         SELECT organization_id, issue_date, ?2, ?3, ?3 * total_minor FROM invoices WHERE id = ?1
-         ON CONFLICT (organization_id, issue_date, status) DO UPDATE
-         SET invoice_count = invoice_count + excluded.invoice_count,
-             total_minor = total_minor + excluded.total_minor",
-    )?;
-    if let Some(from) = from {
-        count.execute(params![invoice.id, from.as_str(), -1])?;
-    }
-    count.execute(params![invoice.id, to.as_str(), 1])?;
-    if to == InvoiceStatus::Paid {
-        tx.prepare_cached(
-            "INSERT INTO settled_daily (organization_id, settled_on, invoice_count, days_to_pay)
-             SELECT i.organization_id, s.settled_on, 1,
-                    CAST(julianday(s.settled_on) - julianday(i.issue_date) AS INTEGER)
-             FROM invoices i
-             JOIN (SELECT MAX(applied_date) AS settled_on FROM payment_applications WHERE invoice_id = ?1) s
-             WHERE i.id = ?1 AND s.settled_on IS NOT NULL
-             ON CONFLICT (organization_id, settled_on) DO UPDATE
-             SET invoice_count = invoice_count + 1,
-                 days_to_pay = days_to_pay + excluded.days_to_pay",
-        )?
-        .execute([invoice.id])?;
-    }
-    Ok(())
 }

@@ -31,7 +31,7 @@ fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
         name: row.get(3)?,
         prefix: row.get(4)?,
         scope: Scope::parse(&scope).ok_or_else(|| {
-            super::sql::unreadable(5, format!("API key {id}: unknown scope '{scope}'"))
+            super::codec::unreadable(5, format!("API key {id}: unknown scope '{scope}'"))
         })?,
         created_at: row.get(6)?,
         revoked_at: row.get(7)?,

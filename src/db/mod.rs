@@ -2,6 +2,7 @@
 //! granularity over a connection or transaction and return plain records.
 
 pub mod bulk;
+pub(crate) mod codec;
 pub(crate) mod customers;
 pub(crate) mod details;
 pub(crate) mod idempotency;
@@ -12,6 +13,7 @@ pub(crate) mod payments;
 pub(crate) mod reports;
 pub(crate) mod rules;
 pub(crate) mod sql;
+pub(crate) mod summaries;
 
 mod point_reads;
 mod writer;

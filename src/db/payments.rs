@@ -4,8 +4,9 @@ use chrono::NaiveDate;
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::codec::date_text;
 use super::customers;
-use super::invoices::{self, date_text};
+use super::invoices;
 use super::paging::{ListQuery, Page};
 use super::sql::Filter;
 use super::WriteTx;
@@ -140,7 +141,7 @@ pub(crate) fn record(
         applied.status.as_str(),
         now
     ])?;
-    invoices::record_status(tx, &invoice, Some(invoice.status), applied.status)?;
+    super::summaries::record_status(tx, &invoice, Some(invoice.status), applied.status)?;
     get(tx, org, payment_id)
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate};
 use rusqlite::{params, Connection};
 
-use super::invoices::date_text;
+use super::codec::date_text;
 use super::rules;
 use crate::domain::aging::{AgingTotals, Bucket, BUCKET_LAST_DAYS};
 use crate::domain::invoice::InvoiceStatus;

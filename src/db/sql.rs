@@ -45,25 +45,3 @@ pub(crate) fn contains_pattern(needle: &str) -> Value {
         .replace('_', "\\_");
     Value::Text(format!("%{escaped}%"))
 }
-
-/// A stored value this binary cannot read. Reads never default one (a bad date would
-/// read as 1970-01-01, an unknown status as a draft): the error names the row and the
-/// column, for the log, and the request fails instead of answering a wrong figure.
-#[derive(Debug)]
-struct Unreadable(String);
-
-impl std::fmt::Display for Unreadable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Unreadable {}
-
-pub(crate) fn unreadable(column: usize, what: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        column,
-        rusqlite::types::Type::Text,
-        Box::new(Unreadable(what)),
-    )
-}

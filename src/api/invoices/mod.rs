@@ -25,7 +25,7 @@ use crate::domain::invoice::{InvoiceStatus, NewInvoice, Transition};
 use crate::error::FieldErrorsBuilder;
 
 pub(crate) fn today_text(state: &AppState) -> String {
-    store::date_text(state.clock.today())
+    crate::db::codec::date_text(state.clock.today())
 }
 
 #[derive(Default)]
