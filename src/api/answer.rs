@@ -132,13 +132,10 @@ impl<T: Send, const STATUS: u16> IntoResponse for JsonAnswer<T, STATUS> {
 impl<T: Type + Send, const STATUS: u16> ApiResponse for JsonAnswer<T, STATUS> {
     fn meta() -> MetaResponses {
         let headers = if STATUS == 201 {
-            vec![MetaHeader {
-                name: "Location".into(),
-                description: Some("Path of the created resource.".into()),
-                required: true,
-                deprecated: false,
-                schema: String::schema_ref(),
-            }]
+            vec![required_header::<String>(
+                "Location",
+                "Path of the created resource.",
+            )]
         } else {
             vec![]
         };
@@ -158,5 +155,16 @@ impl<T: Type + Send, const STATUS: u16> ApiResponse for JsonAnswer<T, STATUS> {
 
     fn register(registry: &mut Registry) {
         T::register(registry);
+    }
+}
+
+/// A response header every answer of its status carries, for the spec.
+pub(crate) fn required_header<T: Type>(name: &str, description: &str) -> MetaHeader {
+    MetaHeader {
+        name: name.into(),
+        description: Some(description.into()),
+        required: true,
+        deprecated: false,
+        schema: T::schema_ref(),
     }
 }

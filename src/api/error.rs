@@ -6,11 +6,12 @@ use std::marker::PhantomData;
 use poem::http::{header, StatusCode};
 use poem::{IntoResponse, Response};
 use poem_openapi::registry::{
-    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+    MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
 };
 use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, Type};
 use poem_openapi::{ApiResponse, Object};
 
+use super::answer::required_header;
 use crate::error::AppError;
 
 /// The error code on the wire and in the spec, written from the one list
@@ -242,13 +243,10 @@ impl<S: ErrorSet> ApiResponse for ApiError<S> {
                         schema: ErrorBody::schema_ref(),
                     }],
                     headers: if status == 429 {
-                        vec![MetaHeader {
-                            name: "Retry-After".into(),
-                            description: Some("Seconds to wait before retrying.".into()),
-                            required: true,
-                            deprecated: false,
-                            schema: u64::schema_ref(),
-                        }]
+                        vec![required_header::<u64>(
+                            "Retry-After",
+                            "Seconds to wait before retrying.",
+                        )]
                     } else {
                         vec![]
                     },

@@ -21,14 +21,7 @@ use crate::error::{AppError, FieldErrorsBuilder};
 
 crate::api::types::wire_enum!(
     Method <=> PaymentMethod {
-        BankTransfer,
-        Cash,
-        Check,
-        CreditCard,
-        DebitCard,
-        MobileMoney,
-        Online,
-        Other,
+        BankTransfer, Cash, Check, CreditCard, DebitCard, MobileMoney, Online, Other
     }
 );
 

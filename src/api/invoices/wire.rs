@@ -9,13 +9,7 @@ use crate::domain::invoice::{days_overdue, InvoiceStatus};
 use crate::domain::money::Money;
 
 crate::api::types::wire_enum!(
-    Status <=> InvoiceStatus {
-        Draft,
-        Sent,
-        PartiallyPaid,
-        Paid,
-        Void,
-    }
+    Status <=> InvoiceStatus { Draft, Sent, PartiallyPaid, Paid, Void }
 );
 
 /// A list filter on status; `overdue` selects sent or partially paid invoices past due with a balance open.
