@@ -236,7 +236,7 @@ fn merge(
     Ok(base)
 }
 
-crate::list_answer!(CustomerList of Customer, " Customers matching the filters, over all pages.");
+crate::api::paging::list_answer!(CustomerList of Customer, " Customers matching the filters, over all pages.");
 
 #[derive(ApiResponse)]
 pub(crate) enum Deleted {
@@ -272,7 +272,7 @@ impl CustomersApi {
     ) -> Result<Json<CustomerList>, ReadError> {
         let org = auth.require(scope_of("list_customers"))?.organization_id;
         let mut errors = FieldErrorsBuilder::new();
-        crate::params!(errors; search, is_active, limit, offset);
+        crate::api::types::params!(errors; search, is_active, limit, offset);
         let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
         if let Some(text) = &search.0 {
             if let Err(message) = check_text(text, 0, 200, false) {

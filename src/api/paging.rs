@@ -19,7 +19,6 @@ pub(crate) fn page_bounds(
 
 /// Declares a list answer: one page of `$item`s, the filtered total, and the bounds used.
 /// `$total_doc` documents `total` in the spec.
-#[macro_export]
 macro_rules! list_answer {
     ($name:ident of $item:ty, $total_doc:tt) => {
         #[derive(poem_openapi::Object, Debug, Clone, serde::Serialize)]
@@ -47,3 +46,4 @@ macro_rules! list_answer {
         }
     };
 }
+pub(crate) use list_answer;

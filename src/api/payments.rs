@@ -153,7 +153,7 @@ impl TryFrom<Received<PaymentCreate>> for NewPayment {
     }
 }
 
-crate::list_answer!(PaymentList of Payment, " Payments matching the filters, over all pages.");
+crate::api::paging::list_answer!(PaymentList of Payment, " Payments matching the filters, over all pages.");
 
 #[derive(Default)]
 pub(crate) struct PaymentsApi;
@@ -181,7 +181,7 @@ impl PaymentsApi {
     ) -> Result<Json<PaymentList>, ReadError> {
         let org = auth.require(scope_of("list_payments"))?.organization_id;
         let mut errors = FieldErrorsBuilder::new();
-        crate::params!(errors; customer_id, invoice_id, payment_method, date_from, date_to, limit, offset);
+        crate::api::types::params!(errors; customer_id, invoice_id, payment_method, date_from, date_to, limit, offset);
         let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
         errors.finish()?;
         let filter = PaymentFilter {

@@ -156,7 +156,7 @@ impl ReportsApi {
         let org = auth.require(scope_of("aging_report"))?.organization_id;
         let _build = state.report_permit().await?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
-        crate::params!(errors; as_of, customer_id);
+        crate::api::types::params!(errors; as_of, customer_id);
         errors.finish()?;
         let as_of = as_of.0.map(|d| d.0).unwrap_or_else(|| state.clock.today());
         let customer_id = customer_id.0;
@@ -192,7 +192,7 @@ impl ReportsApi {
         let org = auth.require(scope_of("dashboard_report"))?.organization_id;
         let _build = state.report_permit().await?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
-        crate::params!(errors; as_of);
+        crate::api::types::params!(errors; as_of);
         errors.finish()?;
         let as_of = as_of.0.map(|d| d.0).unwrap_or_else(|| state.clock.today());
         let d = state

@@ -56,7 +56,7 @@ impl InvoicesApi {
     ) -> Result<Json<InvoiceList>, ReadError> {
         let org = auth.require(scope_of("list_invoices"))?.organization_id;
         let mut errors = FieldErrorsBuilder::new();
-        crate::params!(errors; customer_id, status, issue_date_from, issue_date_to, due_date_from, due_date_to, limit, offset);
+        crate::api::types::params!(errors; customer_id, status, issue_date_from, issue_date_to, due_date_from, due_date_to, limit, offset);
         let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
         errors.finish()?;
         let filter = InvoiceFilter {

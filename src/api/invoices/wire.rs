@@ -179,4 +179,4 @@ pub(super) fn payment_to_api(payment: store::AppliedPayment) -> InvoicePayment {
     }
 }
 
-crate::list_answer!(InvoiceList of Invoice, " Invoices matching the filters, over all pages.");
+crate::api::paging::list_answer!(InvoiceList of Invoice, " Invoices matching the filters, over all pages.");

@@ -113,12 +113,12 @@ impl<T> Opt<T> {
 
 /// Checks every `Query<Opt<T>>` named, collecting each bad one into `errors`, and re-binds
 /// it as a `Query<Option<T>>`.
-#[macro_export]
 macro_rules! params {
     ($errors:ident; $($name:ident),+ $(,)?) => {
         $(let $name = poem_openapi::param::Query($name.0.param(stringify!($name), &mut $errors));)+
     };
 }
+pub(crate) use params;
 
 impl<T: ToJSON, const REQUIRED: bool> ToJSON for Input<T, REQUIRED> {
     fn to_json(&self) -> Option<Value> {
