@@ -5,7 +5,10 @@ pub(crate) mod dates;
 pub mod detail;
 pub(crate) mod display;
 pub(crate) mod invoice;
+// The ledger rules land ahead of the routes that use them (issue 10, one slice at a time).
 pub mod keys;
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) mod ledger;
 pub(crate) mod money;
 pub(crate) mod payment;
 pub(crate) mod text;
