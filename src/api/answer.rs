@@ -168,3 +168,11 @@ pub(crate) fn required_header<T: Type>(name: &str, description: &str) -> MetaHea
         schema: T::schema_ref(),
     }
 }
+
+/// The answer to a DELETE that removed what it named.
+#[derive(poem_openapi::ApiResponse)]
+pub(crate) enum Deleted {
+    /// Deleted.
+    #[oai(status = 204)]
+    NoContent,
+}

@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
 use super::scopes::scope_of;
 use super::types::{Amount, Input, JsonBody, Opt};
 use super::types::{AmountIn, Text};
-use super::{page_bounds, AppState, Created, Json, Post, Tag};
+use super::{page_bounds, AppState, Created, Deleted, Json, Post, Tag};
 use crate::db::customers::{self as store, CustomerFields, CustomerFilter};
 use crate::domain::money::Money;
 use crate::domain::text::{check_email, check_text};
@@ -237,13 +237,6 @@ fn merge(
 }
 
 crate::api::paging::list_answer!(CustomerList of Customer, " Customers matching the filters, over all pages.");
-
-#[derive(ApiResponse)]
-pub(crate) enum Deleted {
-    /// Deleted.
-    #[oai(status = 204)]
-    NoContent,
-}
 
 #[derive(Default)]
 pub(crate) struct CustomersApi;

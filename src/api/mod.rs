@@ -20,7 +20,7 @@ pub(crate) mod spec;
 pub(crate) mod types;
 
 pub(crate) use answer::to_json_text;
-pub(crate) use answer::{Created, Done, Json};
+pub(crate) use answer::{Created, Deleted, Done, Json};
 pub(crate) use app::{api_service, Tag};
 pub use app::{build_app, with_middleware, AppState};
 pub(crate) use idempotency::Post;

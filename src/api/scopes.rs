@@ -5,7 +5,7 @@
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
-pub const OPERATION_SCOPES: [(&str, Scope); 20] = [
+pub const OPERATION_SCOPES: [(&str, Scope); 22] = [
     ("ping", Scope::Read),
     ("list_customers", Scope::Read),
     ("get_customer", Scope::Read),
@@ -15,6 +15,8 @@ pub const OPERATION_SCOPES: [(&str, Scope); 20] = [
     ("list_invoices", Scope::Read),
     ("get_invoice", Scope::Read),
     ("create_invoice", Scope::Write),
+    ("update_invoice", Scope::Write),
+    ("delete_invoice", Scope::Write),
     ("send_invoice", Scope::Write),
     ("void_invoice", Scope::Write),
     ("list_payments", Scope::Read),

@@ -247,7 +247,7 @@ pub(crate) fn list(
     Ok(page)
 }
 
-fn number_taken(conn: &Connection, org: i64, number: &str) -> Result<bool, AppError> {
+pub(super) fn number_taken(conn: &Connection, org: i64, number: &str) -> Result<bool, AppError> {
     Ok(conn
         .prepare_cached(
             "SELECT 1 FROM invoices WHERE organization_id = ?1 AND invoice_number = ?2",

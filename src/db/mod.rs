@@ -6,6 +6,7 @@ pub(crate) mod codec;
 pub(crate) mod customers;
 pub(crate) mod details;
 pub(crate) mod idempotency;
+pub(crate) mod invoice_changes;
 pub(crate) mod invoices;
 pub mod keys;
 pub(crate) mod paging;

@@ -19,17 +19,10 @@ pub(crate) fn record_status(
     if from == Some(to) {
         return Ok(());
     }
-    let mut count = tx.prepare_cached(
-        "INSERT INTO invoice_daily (organization_id, issue_date, status, invoice_count, total_minor)
-         SELECT organization_id, issue_date, ?2, ?3, ?3 * total_minor FROM invoices WHERE id = ?1
-         ON CONFLICT (organization_id, issue_date, status) DO UPDATE
-         SET invoice_count = invoice_count + excluded.invoice_count,
-             total_minor = total_minor + excluded.total_minor",
-    )?;
     if let Some(from) = from {
-        count.execute(params![invoice.id, from.as_str(), -1])?;
+        count_in_daily(tx, invoice.id, from, -1)?;
     }
-    count.execute(params![invoice.id, to.as_str(), 1])?;
+    count_in_daily(tx, invoice.id, to, 1)?;
     if to == InvoiceStatus::Paid {
         tx.prepare_cached(
             "INSERT INTO settled_daily (organization_id, settled_on, invoice_count, days_to_pay)
@@ -44,5 +37,25 @@ pub(crate) fn record_status(
         )?
         .execute([invoice.id])?;
     }
+    Ok(())
+}
+
+/// Adds (`sign` 1) or takes back (`sign` -1) invoice `id` in `invoice_daily` under
+/// `status`, at its issue date and total as they are stored now: a draft edit takes the
+/// old figures back before the change and counts the new ones after it.
+pub(crate) fn count_in_daily(
+    tx: &WriteTx,
+    id: i64,
+    status: InvoiceStatus,
+    sign: i64,
+) -> Result<(), AppError> {
+    tx.prepare_cached(
+        "INSERT INTO invoice_daily (organization_id, issue_date, status, invoice_count, total_minor)
+         SELECT organization_id, issue_date, ?2, ?3, ?3 * total_minor FROM invoices WHERE id = ?1
+         ON CONFLICT (organization_id, issue_date, status) DO UPDATE
+         SET invoice_count = invoice_count + excluded.invoice_count,
+             total_minor = total_minor + excluded.total_minor",
+    )?
+    .execute(params![id, status.as_str(), sign])?;
     Ok(())
 }

@@ -20,6 +20,7 @@ mod contract;
 mod customers;
 mod dates;
 mod details;
+mod drafts;
 mod errors;
 mod helpers;
 mod invoices;

@@ -6,11 +6,12 @@ use rust_decimal::Decimal;
 use crate::api::types::Received;
 use crate::api::types::Text;
 use crate::api::types::{Date, DecimalIn, Input, Opt};
-use crate::domain::invoice::{check_due_after_issue, NewInvoice};
+use crate::domain::invoice::{check_due_after_issue, LineAmounts, NewInvoice};
 use crate::domain::invoice::{
     line_amounts, InvoiceStatus, LineInput, MAX_ITEMS, MAX_QUANTITY, MAX_QUANTITY_DECIMALS,
     MAX_TAX_RATE_DECIMALS,
 };
+use crate::domain::invoice_changes::InvoiceChanges;
 use crate::domain::money::Money;
 use crate::error::{AppError, FieldErrorsBuilder};
 
@@ -144,6 +145,34 @@ fn check_line(
     })
 }
 
+/// 1 to 500 lines, each checked and with its amounts; bad ones are named in `errors`.
+fn check_items(
+    items: Vec<InvoiceItemCreate>,
+    errors: &mut FieldErrorsBuilder,
+) -> Vec<(LineInput, LineAmounts)> {
+    if items.is_empty() {
+        errors.add("items", "must hold at least one line");
+        return Vec::new();
+    }
+    if items.len() > MAX_ITEMS {
+        errors.add(
+            "items",
+            format!("must hold at most {MAX_ITEMS} lines (got {})", items.len()),
+        );
+        return Vec::new();
+    }
+    let mut lines = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        if let Some(line) = check_line(item, index, errors) {
+            match line_amounts(line.quantity, line.unit_price, line.tax_rate) {
+                Ok(amounts) => lines.push((line, amounts)),
+                Err(err) => errors.add(format!("items[{index}]"), format!("line amount {err}")),
+            }
+        }
+    }
+    lines
+}
+
 /// Checks the whole body, naming every bad field, and computes each line's amounts.
 impl TryFrom<Received<InvoiceCreate>> for NewInvoice {
     type Error = AppError;
@@ -172,27 +201,10 @@ impl TryFrom<Received<InvoiceCreate>> for NewInvoice {
             other => other.optional("status", &mut errors),
         };
         let notes = body.notes.text().optional("notes", &mut errors);
-        let mut lines = Vec::new();
-        match body.items.required("items", &mut errors) {
-            Some(items) if items.is_empty() => errors.add("items", "must hold at least one line"),
-            Some(items) if items.len() > MAX_ITEMS => errors.add(
-                "items",
-                format!("must hold at most {MAX_ITEMS} lines (got {})", items.len()),
-            ),
-            Some(items) => {
-                for (index, item) in items.into_iter().enumerate() {
-                    if let Some(line) = check_line(item, index, &mut errors) {
-                        match line_amounts(line.quantity, line.unit_price, line.tax_rate) {
-                            Ok(amounts) => lines.push((line, amounts)),
-                            Err(err) => {
-                                errors.add(format!("items[{index}]"), format!("line amount {err}"))
-                            }
-                        }
-                    }
-                }
-            }
-            None => {}
-        }
+        let lines = match body.items.required("items", &mut errors) {
+            Some(items) => check_items(items, &mut errors),
+            None => Vec::new(),
+        };
         if let (Some(Date(issue)), Some(Date(due))) = (issue_date, due_date) {
             if let Err(message) = check_due_after_issue(issue, due) {
                 errors.add("due_date", message);
@@ -209,6 +221,88 @@ impl TryFrom<Received<InvoiceCreate>> for NewInvoice {
                 _ => InvoiceStatus::Sent,
             },
             notes,
+            lines,
+        })
+    }
+}
+
+/// A partial update: fields left out keep their value, and `notes: null` clears the notes.
+/// A draft may change every field; a sent invoice that nothing is applied to only `notes`
+/// and `due_date`.
+#[derive(Object, Debug, Clone, Default)]
+#[oai(example)]
+pub(crate) struct InvoiceUpdate {
+    /// Another of your customers (drafts only).
+    pub customer_id: Opt<i64>,
+    /// 1–50 characters, unique in your organization (drafts only).
+    pub invoice_number: Opt<Text<1, 50>>,
+    /// Drafts only. Without a `due_date`, the due date is derived again from the customer's payment terms, as at creation.
+    pub issue_date: Opt<Date>,
+    /// Not before issue_date.
+    pub due_date: Opt<Date>,
+    /// Up to 5000 characters; null clears them.
+    pub notes: Opt<Text<0, 5000, true>>,
+    /// 1–500 lines, replacing every line (drafts only); totals follow the rounding rule.
+    pub items: Opt<Vec<InvoiceItemCreate>>,
+}
+
+impl poem_openapi::types::Example for InvoiceUpdate {
+    fn example() -> Self {
+        InvoiceUpdate {
+            notes: Input::Value("Net 45, as agreed on the phone.".into()),
+            items: Input::Value(vec![InvoiceItemCreate {
+                description: Input::Value("Consulting Services".into()),
+                quantity: Input::Value(DecimalIn(Decimal::new(12, 0))),
+                unit_price: Input::Value(DecimalIn(Decimal::new(15000, 2))),
+                tax_rate: Input::Value(DecimalIn(Decimal::new(8, 2))),
+            }]),
+            ..InvoiceUpdate::default()
+        }
+    }
+}
+
+/// A field that may be left out but, if sent, not as null.
+fn not_null<T>(input: Opt<T>, field: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
+    match input.patch(field, errors) {
+        Some(Some(value)) => Some(value),
+        Some(None) => {
+            errors.add(
+                field,
+                "must not be null; leave the field out to keep its value",
+            );
+            None
+        }
+        None => None,
+    }
+}
+
+/// Checks every field given, naming each bad one.
+impl TryFrom<Received<InvoiceUpdate>> for InvoiceChanges {
+    type Error = AppError;
+
+    fn try_from(received: Received<InvoiceUpdate>) -> Result<Self, AppError> {
+        let Received {
+            body, mut errors, ..
+        } = received;
+        let customer_id = not_null(body.customer_id, "customer_id", &mut errors);
+        let invoice_number = not_null(body.invoice_number, "invoice_number", &mut errors);
+        let issue_date = not_null(body.issue_date, "issue_date", &mut errors).map(|d| d.0);
+        let due_date = not_null(body.due_date, "due_date", &mut errors).map(|d| d.0);
+        let notes = body.notes.patch("notes", &mut errors);
+        let lines =
+            not_null(body.items, "items", &mut errors).map(|items| check_items(items, &mut errors));
+        if let (Some(issue), Some(due)) = (issue_date, due_date) {
+            if let Err(message) = check_due_after_issue(issue, due) {
+                errors.add("due_date", message);
+            }
+        }
+        errors.finish()?;
+        Ok(InvoiceChanges {
+            customer_id,
+            invoice_number: invoice_number.map(|n| n.0.trim().to_string()),
+            issue_date,
+            due_date,
+            notes: notes.map(|n| n.map(|text| text.0)),
             lines,
         })
     }

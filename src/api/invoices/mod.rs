@@ -19,9 +19,11 @@ use crate::api::auth::ApiKeyAuth;
 use crate::api::error::{ReadError, WriteError};
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
-use crate::api::{page_bounds, to_json_text, AppState, Created, Done, Json, Post, Tag};
+use crate::api::{page_bounds, to_json_text, AppState, Created, Deleted, Done, Json, Post, Tag};
+use crate::db::invoice_changes as changes;
 use crate::db::invoices::{self as store, Detail, InvoiceFilter, StatusFilter};
 use crate::domain::invoice::{InvoiceStatus, NewInvoice, Transition};
+use crate::domain::invoice_changes::InvoiceChanges;
 use crate::error::FieldErrorsBuilder;
 
 pub(crate) fn today_text(state: &AppState) -> String {
@@ -142,6 +144,57 @@ impl InvoicesApi {
             }
         };
         Ok(Done::from_text(text))
+    }
+
+    /// Update an invoice
+    ///
+    /// A partial update. A draft may change every field, its `items` replaced whole and its totals computed again by the rounding rule; a new `issue_date` or `customer_id` without a `due_date` derives the due date again from the customer's terms. A sent invoice may change only `notes` and `due_date`, and only while nothing is applied to it. Any other change to an issued invoice is a 409 naming each field: issue a credit note, or void the invoice and issue a new one.
+    #[oai(
+        path = "/v1/invoices/:id",
+        method = "put",
+        operation_id = "update_invoice"
+    )]
+    async fn update(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        body: JsonBody<InvoiceUpdate>,
+    ) -> Result<Done<Invoice>, WriteError> {
+        let org = auth.require(scope_of("update_invoice"))?.organization_id;
+        let today = state.clock.today();
+        let now = state.now_text();
+        let (received, _) = body.received(today);
+        let changes = InvoiceChanges::try_from(received)?;
+        let id = id.0;
+        let invoice = state
+            .db
+            .write(move |tx| changes::update(tx, org, id, changes, &now))
+            .await?;
+        Ok(Done::of(&to_api(invoice, today, true)))
+    }
+
+    /// Delete a draft invoice
+    ///
+    /// Only a draft can be deleted (409 otherwise): an issued invoice is voided instead, so it stays on record.
+    #[oai(
+        path = "/v1/invoices/:id",
+        method = "delete",
+        operation_id = "delete_invoice"
+    )]
+    async fn delete(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+    ) -> Result<Deleted, WriteError> {
+        let org = auth.require(scope_of("delete_invoice"))?.organization_id;
+        let id = id.0;
+        state
+            .db
+            .write(move |tx| changes::delete_draft(tx, org, id))
+            .await?;
+        Ok(Deleted::NoContent)
     }
 
     /// Send a draft invoice

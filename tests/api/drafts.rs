@@ -1,0 +1,263 @@
+//! Changing invoices after creation: drafts whole, issued invoices barely, deletes of
+//! drafts only (issue 10, section 3).
+
+use poem::http::StatusCode;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+async fn draft(app: &TestApp, customer: i64, issue: &str) -> i64 {
+    let reply = app
+        .post(
+            "/v1/invoices",
+            json!({
+                "customer_id": customer,
+                "status": "draft",
+                "issue_date": issue,
+                "items": [{ "description": "Draft work", "quantity": 1, "unit_price": "100.00" }]
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.body["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_draft_changes_whole_and_its_totals_due_date_and_summaries_follow() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let globex = app
+        .post(
+            "/v1/customers",
+            json!({ "name": "Globex", "payment_terms_days": 10 }),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let id = draft(&app, acme, "2024-01-15").await;
+    let path = format!("/v1/invoices/{id}");
+    assert_eq!(app.get(&path).await.body["due_date"], "2024-02-14");
+
+    let reply = app
+        .put(
+            &path,
+            json!({
+                "customer_id": globex,
+                "invoice_number": "INV-CUSTOM-7",
+                "issue_date": "2024-02-01",
+                "notes": "Revised after the call",
+                "items": [
+                    { "description": "Consulting", "quantity": "1.5", "unit_price": "100.00", "tax_rate": "0.08" },
+                    { "description": "Travel", "quantity": 1, "unit_price": "33.33" }
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let body = &reply.body;
+    assert_eq!(body["customer_id"], globex);
+    assert_eq!(body["invoice_number"], "INV-CUSTOM-7");
+    assert_eq!(body["status"], "draft");
+    assert_eq!(body["issue_date"], "2024-02-01");
+    // Derived again from Globex's 10-day terms.
+    assert_eq!(body["due_date"], "2024-02-11");
+    assert_eq!(body["notes"], "Revised after the call");
+    assert_eq!(body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(body["items"][0]["line_tax"], "12.00");
+    assert_eq!(body["subtotal"], "183.33");
+    assert_eq!(body["tax_total"], "12.00");
+    assert_eq!(body["total"], "195.33");
+    assert_eq!(body["balance_due"], "195.33");
+    // The stored detail copy was written again: a read answers the same bytes.
+    assert_eq!(app.get(&path).await.body, reply.body);
+    app.assert_summaries_match();
+
+    // A given due date is kept; null clears the notes; what is left out stays.
+    let reply = app
+        .put(&path, json!({ "due_date": "2024-03-31", "notes": null }))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["due_date"], "2024-03-31");
+    assert_eq!(reply.body["notes"], serde_json::Value::Null);
+    assert_eq!(reply.body["total"], "195.33");
+    assert_eq!(reply.body["invoice_number"], "INV-CUSTOM-7");
+
+    // Sent, it counts in the dashboard with its new figures on its new date.
+    let sent = app.post(&format!("{path}/send"), json!({})).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    let aging = app.get("/v1/reports/aging?as_of=2024-02-05").await.body;
+    assert_eq!(aging["totals"]["current"], "195.33", "{aging}");
+    let before_issue = app.get("/v1/reports/aging?as_of=2024-01-20").await.body;
+    assert_eq!(before_issue["totals"]["total"], "0.00", "{before_issue}");
+    app.assert_summaries_match();
+}
+
+#[tokio::test]
+async fn an_issued_invoice_changes_only_notes_and_due_date_until_paid() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let id = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-02-04")
+        .await;
+    let path = format!("/v1/invoices/{id}");
+
+    let reply = app
+        .put(
+            &path,
+            json!({ "due_date": "2024-03-05", "notes": "Net 60 agreed" }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["due_date"], "2024-03-05");
+    assert_eq!(reply.body["status"], "sent");
+    let overdue = app.get("/v1/reports/aging?as_of=2024-03-10").await.body;
+    assert_eq!(overdue["totals"]["days_1_30"], "100.00", "{overdue}");
+
+    let refused = app
+        .put(
+            &path,
+            json!({
+                "notes": "fine",
+                "issue_date": "2024-01-06",
+                "items": [{ "description": "More", "quantity": 1, "unit_price": "200.00" }]
+            }),
+        )
+        .await;
+    let fields = refused.assert_error(409, "CONFLICT");
+    assert_eq!(
+        fields.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["issue_date", "items"]
+    );
+    assert!(
+        fields["items"][0]
+            .as_str()
+            .unwrap()
+            .contains("issue a credit note"),
+        "{fields}"
+    );
+    assert_eq!(
+        refused.body["detail"],
+        format!("Invoice {id} is sent; these fields cannot change: issue_date, items.")
+    );
+    // Refused whole: the note sent beside the refused fields did not change either.
+    assert_eq!(app.get(&path).await.body["notes"], "Net 60 agreed");
+
+    assert_eq!(app.pay(acme, id, "10.00", "2024-01-20").await.status, 201);
+    let paid_some = app.put(&path, json!({ "due_date": "2024-04-01" })).await;
+    let fields = paid_some.assert_error(409, "CONFLICT");
+    assert!(
+        fields["due_date"][0]
+            .as_str()
+            .unwrap()
+            .contains("partially_paid"),
+        "{fields}"
+    );
+    app.assert_summaries_match();
+}
+
+#[tokio::test]
+async fn bad_changes_name_every_field() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let id = draft(&app, acme, "2024-01-15").await;
+    let other = draft(&app, acme, "2024-01-16").await;
+    let path = format!("/v1/invoices/{id}");
+    let taken = app.get(&format!("/v1/invoices/{other}")).await.body["invoice_number"].clone();
+
+    let reply = app
+        .put(
+            &path,
+            json!({
+                "customer_id": null,
+                "issue_date": "2024-02-10",
+                "due_date": "2024-02-01",
+                "items": [],
+                "colour": "red"
+            }),
+        )
+        .await;
+    let fields = reply.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(
+        fields.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["colour", "customer_id", "due_date", "items"],
+        "{fields}"
+    );
+    assert_eq!(
+        fields["due_date"][0],
+        "must not be before issue_date (2024-02-10)"
+    );
+
+    let reply = app.put(&path, json!({ "customer_id": 999 })).await;
+    assert_eq!(
+        reply.assert_error(400, "VALIDATION_ERROR")["customer_id"][0],
+        "customer 999 does not exist"
+    );
+    let reply = app.put(&path, json!({ "invoice_number": taken })).await;
+    assert!(reply.assert_error(409, "CONFLICT")["invoice_number"].is_array());
+    // The invoice's own number is not a clash.
+    let own = app.get(&path).await.body["invoice_number"].clone();
+    assert_eq!(
+        app.put(&path, json!({ "invoice_number": own }))
+            .await
+            .status,
+        200
+    );
+
+    app.put("/v1/invoices/999", json!({ "notes": "x" }))
+        .await
+        .assert_error(404, "NOT_FOUND");
+    let unchanged = app.get(&path).await.body;
+    assert_eq!(unchanged["total"], "100.00");
+    assert_eq!(unchanged["issue_date"], "2024-01-15");
+}
+
+#[tokio::test]
+async fn only_a_draft_is_deleted() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let id = draft(&app, acme, "2024-01-15").await;
+    let sent = app.invoice(acme, "50.00", "2024-01-15", "2024-02-14").await;
+
+    let reply = app.delete(&format!("/v1/invoices/{sent}")).await;
+    let detail = reply.assert_error(409, "CONFLICT");
+    assert!(detail.as_object().unwrap().is_empty());
+    assert!(
+        reply.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Void it instead"),
+        "{}",
+        reply.body
+    );
+
+    let reply = app.delete(&format!("/v1/invoices/{id}")).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    app.get(&format!("/v1/invoices/{id}"))
+        .await
+        .assert_error(404, "NOT_FOUND");
+    app.delete(&format!("/v1/invoices/{id}"))
+        .await
+        .assert_error(404, "NOT_FOUND");
+    let list = app.get("/v1/invoices").await.body;
+    assert_eq!(list["total"], 1);
+    let dashboard = app.get("/v1/reports/dashboard").await.body;
+    assert_eq!(
+        dashboard["invoice_counts_by_status"]["draft"], 0,
+        "{dashboard}"
+    );
+    app.assert_summaries_match();
+    // A customer whose only invoice was a deleted draft can be deleted.
+    let lone = app.customer("Lone").await;
+    let lone_draft = draft(&app, lone, "2024-01-20").await;
+    assert_eq!(
+        app.delete(&format!("/v1/invoices/{lone_draft}"))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.delete(&format!("/v1/customers/{lone}")).await.status,
+        204
+    );
+}
