@@ -140,9 +140,9 @@ fn insert_payments(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)",
     )?;
     let mut application_stmt = tx.prepare_cached(
-        "INSERT INTO payment_applications (organization_id, payment_id, invoice_id, amount_minor,
-            applied_date, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO allocations (organization_id, customer_id, payment_id, invoice_id,
+            amount_minor, applied_date, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     let mut applied = Vec::with_capacity(invoice.payments.len());
     for payment in &invoice.payments {
@@ -161,6 +161,7 @@ fn insert_payments(
         let payment_id = tx.last_insert_rowid();
         application_stmt.execute(params![
             org,
+            customer_id,
             payment_id,
             invoice_id,
             payment.amount.minor(),
@@ -192,7 +193,7 @@ fn summarize(conn: &mut Connection, organization_id: i64) -> Result<(), AppError
          SELECT i.organization_id, s.settled_on, COUNT(*),
                 SUM(CAST(julianday(s.settled_on) - julianday(i.issue_date) AS INTEGER))
          FROM invoices i
-         JOIN (SELECT invoice_id, MAX(applied_date) AS settled_on FROM payment_applications
+         JOIN (SELECT invoice_id, MAX(applied_date) AS settled_on FROM allocations
                WHERE organization_id = ?1 GROUP BY invoice_id) s ON s.invoice_id = i.id
          WHERE i.status = 'paid'
          GROUP BY s.settled_on",

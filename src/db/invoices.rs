@@ -145,8 +145,8 @@ pub(super) fn items_of(conn: &Connection, id: i64) -> Result<Vec<InvoiceItem>, A
 pub(super) fn payments_of(conn: &Connection, id: i64) -> Result<Vec<AppliedPayment>, AppError> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, a.amount_minor, a.applied_date, p.payment_method, p.reference_number
-         FROM payment_applications a JOIN payments p ON p.id = a.payment_id
-         WHERE a.invoice_id = ?1 ORDER BY a.applied_date, a.id",
+         FROM allocations a JOIN payments p ON p.id = a.payment_id
+         WHERE a.invoice_id = ?1 AND a.reversed_date IS NULL ORDER BY a.applied_date, a.id",
     )?;
     let payments = stmt
         .query_map([id], |row| {

@@ -120,12 +120,13 @@ pub(crate) fn record(
     )?;
     let payment_id = tx.last_insert_rowid();
     tx.prepare_cached(
-        "INSERT INTO payment_applications (organization_id, payment_id, invoice_id, amount_minor,
-            applied_date, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO allocations (organization_id, customer_id, payment_id, invoice_id,
+            amount_minor, applied_date, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         org,
+        new.customer_id,
         payment_id,
         new.invoice_id,
         new.amount.minor(),

@@ -56,7 +56,7 @@ pub(crate) fn aging(
     // are named because the planner, left alone, picks ones that cost a sort or a walk.
     let later_payments: bool = conn
         .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM payment_applications INDEXED BY payment_applications_org_date
+            "SELECT EXISTS (SELECT 1 FROM allocations INDEXED BY allocations_org_date
                             WHERE organization_id = ?1 AND applied_date > ?2)",
         )?
         .query_row(params![org, as_of_text], |row| row.get(0))?;
@@ -152,7 +152,7 @@ fn open_at_as_of(later_payments: bool) -> String {
         format!(
             "late AS (
              SELECT a.invoice_id, SUM(a.amount_minor) AS amount
-             FROM payment_applications a INDEXED BY payment_applications_org_date
+             FROM allocations a INDEXED BY allocations_org_date
              WHERE a.organization_id = ?2 AND a.applied_date > ?1
              GROUP BY a.invoice_id
          ),
@@ -224,7 +224,7 @@ pub(crate) fn dashboard(
     let invoiced_last_30_days = invoiced_since(30)?;
     let credit_sales_last_90_days = invoiced_since(90)?;
     let collected_last_30_days = Money::from_minor(conn.query_row(
-        "SELECT COALESCE(SUM(amount_minor), 0) FROM payment_applications
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM allocations
          WHERE organization_id = ?1 AND applied_date > ?2 AND applied_date <= ?3",
         params![org, days_before(as_of, 30), as_of_text],
         |row| row.get(0),

@@ -29,7 +29,8 @@ pub(crate) fn record_status(
              SELECT i.organization_id, s.settled_on, 1,
                     CAST(julianday(s.settled_on) - julianday(i.issue_date) AS INTEGER)
              FROM invoices i
-             JOIN (SELECT MAX(applied_date) AS settled_on FROM payment_applications WHERE invoice_id = ?1) s
+             JOIN (SELECT MAX(applied_date) AS settled_on FROM allocations
+                   WHERE invoice_id = ?1 AND reversed_date IS NULL) s
              WHERE i.id = ?1 AND s.settled_on IS NOT NULL
              ON CONFLICT (organization_id, settled_on) DO UPDATE
              SET invoice_count = invoice_count + 1,

@@ -232,7 +232,7 @@ impl TestApp {
                 let settled: (i64, i64) = conn.query_row(
                     "SELECT (SELECT COALESCE(SUM(invoice_count), 0) FROM settled_daily),
                             (SELECT COUNT(*) FROM invoices i WHERE status = 'paid'
-                               AND EXISTS (SELECT 1 FROM payment_applications a WHERE a.invoice_id = i.id))",
+                               AND EXISTS (SELECT 1 FROM allocations a WHERE a.invoice_id = i.id))",
                     [],
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )?;

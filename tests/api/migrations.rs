@@ -40,11 +40,64 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
+/// Takes the file back from schema version 7 to 6: allocations become the payment
+/// applications they were, and payments lose their credit columns.
+fn back_to_version_6(path: &std::path::Path) {
+    Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE payment_applications (
+                 id INTEGER PRIMARY KEY,
+                 organization_id INTEGER NOT NULL REFERENCES organizations(id),
+                 payment_id INTEGER NOT NULL REFERENCES payments(id),
+                 invoice_id INTEGER NOT NULL REFERENCES invoices(id),
+                 amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+                 applied_date TEXT NOT NULL,
+                 created_at TEXT NOT NULL);
+             INSERT INTO payment_applications
+             SELECT id, organization_id, payment_id, invoice_id, amount_minor, applied_date, created_at
+             FROM allocations;
+             CREATE INDEX payment_applications_invoice ON payment_applications(invoice_id, applied_date);
+             CREATE INDEX payment_applications_org_date
+                 ON payment_applications(organization_id, applied_date, invoice_id, amount_minor);
+             DROP TRIGGER allocations_insert_clears;
+             DROP TRIGGER allocations_update_clears;
+             DROP TRIGGER allocations_never_deleted;
+             DROP TRIGGER allocations_only_reversed;
+             DROP TRIGGER payments_update_clears;
+             DROP TABLE allocations;
+             CREATE TRIGGER payment_applications_insert_clears AFTER INSERT ON payment_applications BEGIN
+                 UPDATE invoices SET payments_json = NULL WHERE id = NEW.invoice_id AND payments_json IS NOT NULL;
+             END;
+             CREATE TRIGGER payment_applications_update_clears AFTER UPDATE ON payment_applications BEGIN
+                 UPDATE invoices SET payments_json = NULL WHERE id IN (OLD.invoice_id, NEW.invoice_id);
+             END;
+             CREATE TRIGGER payment_applications_delete_clears AFTER DELETE ON payment_applications BEGIN
+                 UPDATE invoices SET payments_json = NULL WHERE id = OLD.invoice_id;
+             END;
+             CREATE TRIGGER payments_update_clears AFTER UPDATE ON payments BEGIN
+                 UPDATE invoices SET payments_json = NULL
+                 WHERE id IN (SELECT invoice_id FROM payment_applications WHERE payment_id = NEW.id);
+             END;
+             ALTER TABLE payments DROP COLUMN void_reason;
+             ALTER TABLE payments DROP COLUMN void_date;
+             ALTER TABLE payments DROP COLUMN unapplied_minor;
+             ALTER TABLE payments DROP COLUMN refunded_minor;
+             CREATE INDEX invoices_org_customer ON invoices(organization_id, customer_id);
+             CREATE INDEX payments_org_customer ON payments(organization_id, customer_id);
+             DROP INDEX invoices_org_customer_id;
+             DROP INDEX payments_org_customer_id;
+             DELETE FROM refinery_schema_history WHERE version = 7;",
+        )
+        .unwrap();
+}
+
 /// Takes the file back to schema version 1: the summary tables (V2), the open-invoice
 /// index (V3), the detail copies (V4) and their format (V6) gone and unrecorded (V5 only
 /// repairs dates). (V2's other index changes
 /// need no undoing: it drops and recreates those indexes by name.)
 fn back_to_version_1(path: &std::path::Path) {
+    back_to_version_6(path);
     Connection::open(path)
         .unwrap()
         .execute_batch(
@@ -159,6 +212,7 @@ async fn upgrading_repairs_due_dates_derived_past_the_last_date() {
         .unwrap();
     let before = app.get("/v1/reports/aging").await.body;
     assert_eq!(before["totals"]["total"], "0.00", "the defect: {before}");
+    back_to_version_6(&path);
 
     drop(Db::open(&path, Synchronous::Full).unwrap());
     let due: String = Connection::open(&path)
@@ -171,4 +225,171 @@ async fn upgrading_repairs_due_dates_derived_past_the_last_date() {
     let after = app.get("/v1/reports/aging").await.body;
     assert_eq!(after["totals"]["current"], "100.00", "{after}");
     assert_eq!(after["totals"]["total"], "100.00");
+}
+
+/// Every stored answer of a book, for byte-for-byte comparisons across an upgrade.
+async fn every_answer(app: &TestApp, path: &std::path::Path) -> Vec<String> {
+    let mut answers = Vec::new();
+    for list in [
+        "/v1/invoices?limit=500",
+        "/v1/payments?limit=500",
+        "/v1/customers",
+    ] {
+        answers.push(app.get(list).await.body.to_string());
+    }
+    let conn = Connection::open(path).unwrap();
+    for (table, route) in [("invoices", "invoices"), ("payments", "payments")] {
+        let ids: Vec<i64> = conn
+            .prepare(&format!("SELECT id FROM {table} ORDER BY id"))
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for id in ids {
+            answers.push(app.get(&format!("/v1/{route}/{id}")).await.body.to_string());
+        }
+    }
+    for report in [
+        "aging?as_of=2024-01-25",
+        "aging",
+        "dashboard?as_of=2024-02-15",
+    ] {
+        answers.push(
+            app.get(&format!("/v1/reports/{report}"))
+                .await
+                .body
+                .to_string(),
+        );
+    }
+    let copies: Vec<String> = conn
+        .prepare("SELECT id || ':' || items_json || payments_json FROM invoices ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    answers.extend(copies);
+    answers
+}
+
+/// A book written before allocations (version 6) opens with every answer, stored copy and
+/// summary unchanged; each application is the allocation with its id, its customer's.
+#[tokio::test]
+async fn upgrading_to_allocations_changes_no_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let app = TestApp::on_file(dir, &path, Limits::OFF, TODAY).await;
+    let acme = app.customer("Acme").await;
+    let globex = app.customer("Globex").await;
+    let split = app
+        .invoice(acme, "300.00", "2024-01-05", "2024-02-04")
+        .await;
+    for (amount, date) in [
+        ("100.00", "2024-01-10"),
+        ("150.00", "2024-01-20"),
+        ("50.00", "2024-02-01"),
+    ] {
+        assert_eq!(
+            app.pay(acme, split, amount, date).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let partial = app
+        .invoice(globex, "80.00", "2024-01-12", "2024-02-11")
+        .await;
+    assert_eq!(
+        app.pay(globex, partial, "30.00", "2024-01-30").await.status,
+        StatusCode::CREATED
+    );
+    app.invoice(globex, "45.50", "2024-01-15", "2024-01-30")
+        .await;
+    let before = every_answer(&app, &path).await;
+    let summaries_before = summaries(&path);
+
+    back_to_version_6(&path);
+    drop(Db::open(&path, Synchronous::Full).unwrap());
+
+    assert_eq!(every_answer(&app, &path).await, before);
+    assert_eq!(summaries(&path), summaries_before);
+    app.assert_summaries_match();
+    let conn = Connection::open(&path).unwrap();
+    let allocations: Vec<(i64, i64, i64, i64)> = conn
+        .prepare("SELECT id, customer_id, invoice_id, amount_minor FROM allocations ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        allocations,
+        [
+            (1, acme, split, 10_000),
+            (2, acme, split, 15_000),
+            (3, acme, split, 5_000),
+            (4, globex, partial, 3_000)
+        ]
+    );
+    let credit: (i64, i64) = conn
+        .query_row(
+            "SELECT SUM(unapplied_minor), SUM(refunded_minor) FROM payments",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(credit, (0, 0));
+    let broken: i64 = conn
+        .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(broken, 0);
+}
+
+/// Allocations are facts: never deleted, changed only by one reversal, and always between
+/// an invoice and a source of the same customer.
+#[tokio::test]
+async fn allocations_are_append_only_and_stay_within_one_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let app = TestApp::on_file(dir, &path, Limits::OFF, TODAY).await;
+    let acme = app.customer("Acme").await;
+    let globex = app.customer("Globex").await;
+    let invoice = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-02-04")
+        .await;
+    let other = app
+        .invoice(globex, "100.00", "2024-01-05", "2024-02-04")
+        .await;
+    assert_eq!(
+        app.pay(acme, invoice, "40.00", "2024-01-10").await.status,
+        StatusCode::CREATED
+    );
+
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    let refused = |sql: &str| conn.execute_batch(sql).unwrap_err().to_string();
+    assert!(refused("DELETE FROM allocations").contains("never deleted"));
+    assert!(refused("UPDATE allocations SET amount_minor = 1").contains("one reversal"));
+    assert!(
+        refused("UPDATE allocations SET reversed_date = '2024-01-09'").contains("CHECK"),
+        "a reversal is never dated before what it undoes"
+    );
+    conn.execute_batch(
+        "UPDATE allocations SET reversed_date = '2024-01-12', reversal_reason = 'test'",
+    )
+    .unwrap();
+    assert!(
+        refused("UPDATE allocations SET reversed_date = '2024-01-13'").contains("one reversal")
+    );
+    let cross_customer = format!(
+        "INSERT INTO allocations (organization_id, customer_id, invoice_id, payment_id,
+             amount_minor, applied_date, created_at)
+         SELECT organization_id, customer_id, {other}, id, 100, payment_date, created_at FROM payments"
+    );
+    assert!(
+        refused(&cross_customer).contains("FOREIGN KEY"),
+        "{}",
+        refused(&cross_customer)
+    );
 }

@@ -336,7 +336,7 @@ async fn two_hundred_concurrent_mixed_writes_keep_every_invariant() {
             Ok(conn.query_row(
                 "SELECT COUNT(*) FROM invoices i
                  WHERE i.amount_paid_minor > i.total_minor
-                    OR i.amount_paid_minor <> (SELECT COALESCE(SUM(amount_minor), 0) FROM payment_applications a WHERE a.invoice_id = i.id)
+                    OR i.amount_paid_minor <> (SELECT COALESCE(SUM(amount_minor), 0) FROM allocations a WHERE a.invoice_id = i.id)
                     OR (i.status = 'paid' AND i.amount_paid_minor <> i.total_minor)
                     OR (i.status = 'partially_paid' AND NOT (i.amount_paid_minor > 0 AND i.amount_paid_minor < i.total_minor))
                     OR (i.status = 'sent' AND i.amount_paid_minor <> 0 AND i.total_minor > 0)

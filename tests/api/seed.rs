@@ -29,7 +29,7 @@ fn dump(path: &std::path::Path) -> String {
         "invoices",
         "invoice_items",
         "payments",
-        "payment_applications",
+        "allocations",
         "sequences",
     ] {
         let mut stmt = conn
@@ -53,7 +53,7 @@ fn open_by_definition(path: &std::path::Path, as_of: &str) -> i64 {
     let conn = Connection::open(path).unwrap();
     conn.query_row(
         "SELECT COALESCE(SUM(open), 0) FROM (
-             SELECT i.total_minor - COALESCE((SELECT SUM(a.amount_minor) FROM payment_applications a
+             SELECT i.total_minor - COALESCE((SELECT SUM(a.amount_minor) FROM allocations a
                                               WHERE a.invoice_id = i.id AND a.applied_date <= ?1), 0) AS open
              FROM invoices i WHERE i.issue_date <= ?1 AND i.status NOT IN ('draft', 'void'))",
         [as_of],
