@@ -5,7 +5,7 @@
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
-pub const OPERATION_SCOPES: [(&str, Scope); 22] = [
+pub const OPERATION_SCOPES: [(&str, Scope); 23] = [
     ("ping", Scope::Read),
     ("list_customers", Scope::Read),
     ("get_customer", Scope::Read),
@@ -22,6 +22,7 @@ pub const OPERATION_SCOPES: [(&str, Scope); 22] = [
     ("list_payments", Scope::Read),
     ("get_payment", Scope::Read),
     ("create_payment", Scope::Write),
+    ("allocate_payment", Scope::Write),
     ("aging_report", Scope::Read),
     ("dashboard_report", Scope::Read),
     ("list_api_keys", Scope::Admin),

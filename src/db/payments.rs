@@ -1,31 +1,78 @@
-//! Payments and their application to invoices.
+//! Payments: recorded, applied to invoices through allocations, their credit used later.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use rusqlite::types::Value;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
-use super::codec::date_text;
+use super::allocations::{allocate, open_invoices, Allocation};
+use super::codec::{date_text, stored_date};
 use super::customers;
-use super::invoices;
 use super::paging::{ListQuery, Page};
 use super::sql::Filter;
 use super::WriteTx;
+use crate::domain::ledger::{least_from, oldest_first, Movement, SourceStatus};
 use crate::domain::money::Money;
 pub(crate) use crate::domain::payment::NewPayment;
-use crate::domain::payment::{self, PayableInvoice, PaymentMethod, PaymentToApply};
+use crate::domain::payment::{check_credit_use, Application, Blame, CreditSource, PaymentMethod};
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Payment {
     pub id: i64,
     pub customer_id: i64,
-    pub invoice_id: Option<i64>,
     pub amount: Money,
     pub payment_method: String,
     pub payment_date: String,
     pub reference_number: Option<String>,
     pub notes: Option<String>,
     pub created_at: String,
+    pub unapplied: Money,
+    pub refunded: Money,
+    pub void_date: Option<String>,
+    pub void_reason: Option<String>,
+    /// Every allocation from the payment, reversed ones included, by date.
+    pub allocations: Vec<PaymentAllocation>,
+}
+
+impl Payment {
+    /// What is allocated and not reversed.
+    pub(crate) fn applied(&self) -> Money {
+        Money::from_minor(
+            self.allocations
+                .iter()
+                .filter(|a| a.reversed_date.is_none())
+                .map(|a| a.amount.minor())
+                .sum(),
+        )
+    }
+
+    /// The one invoice the payment went to, when it went to exactly one.
+    pub(crate) fn invoice_id(&self) -> Option<i64> {
+        let mut live = self
+            .allocations
+            .iter()
+            .filter(|a| a.reversed_date.is_none())
+            .map(|a| a.invoice_id);
+        let first = live.next()?;
+        live.all(|id| id == first).then_some(first)
+    }
+
+    pub(crate) fn status(&self) -> SourceStatus {
+        SourceStatus::of(self.amount, self.unapplied, self.void_date.is_some())
+    }
+}
+
+/// One allocation as a payment lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct PaymentAllocation {
+    pub id: i64,
+    pub invoice_id: i64,
+    pub invoice_number: String,
+    pub amount: Money,
+    pub applied_date: String,
+    pub reversed_date: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -35,36 +82,86 @@ pub(crate) struct PaymentFilter {
     pub payment_method: Option<PaymentMethod>,
     pub date_from: Option<NaiveDate>,
     pub date_to: Option<NaiveDate>,
+    pub status: Option<SourceStatus>,
+    pub has_unapplied: Option<bool>,
 }
 
-const SELECT_PAYMENT: &str = "SELECT id, customer_id, invoice_id, amount_minor, payment_method,
-        payment_date, reference_number, notes, created_at FROM payments";
+const SELECT_PAYMENT: &str = "SELECT id, customer_id, amount_minor, payment_method,
+        payment_date, reference_number, notes, created_at, unapplied_minor, refunded_minor,
+        void_date, void_reason FROM payments";
 
 fn from_row(row: &Row) -> rusqlite::Result<Payment> {
     Ok(Payment {
         id: row.get(0)?,
         customer_id: row.get(1)?,
-        invoice_id: row.get(2)?,
-        amount: Money::from_minor(row.get(3)?),
-        payment_method: row.get(4)?,
-        payment_date: row.get(5)?,
-        reference_number: row.get(6)?,
-        notes: row.get(7)?,
-        created_at: row.get(8)?,
+        amount: Money::from_minor(row.get(2)?),
+        payment_method: row.get(3)?,
+        payment_date: row.get(4)?,
+        reference_number: row.get(5)?,
+        notes: row.get(6)?,
+        created_at: row.get(7)?,
+        unapplied: Money::from_minor(row.get(8)?),
+        refunded: Money::from_minor(row.get(9)?),
+        void_date: row.get(10)?,
+        void_reason: row.get(11)?,
+        allocations: Vec::new(),
     })
 }
 
-pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<Payment, AppError> {
-    conn.prepare_cached(&format!(
-        "{SELECT_PAYMENT} WHERE id = ?1 AND organization_id = ?2"
-    ))?
-    .query_row(params![id, org], from_row)
-    .optional()?
-    .ok_or_else(|| AppError::NotFound(format!("Payment {id} not found.")))
+pub(crate) fn not_found(id: i64) -> AppError {
+    AppError::NotFound(format!("Payment {id} not found."))
 }
 
-/// Records a payment and applies it to its invoice, in the caller's IMMEDIATE transaction:
-/// the balance read here cannot change before the write, so no invoice is paid past its total.
+pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<Payment, AppError> {
+    let mut payment = conn
+        .prepare_cached(&format!(
+            "{SELECT_PAYMENT} WHERE id = ?1 AND organization_id = ?2"
+        ))?
+        .query_row(params![id, org], from_row)
+        .optional()?
+        .ok_or_else(|| not_found(id))?;
+    attach_allocations(conn, std::slice::from_mut(&mut payment))?;
+    Ok(payment)
+}
+
+/// Loads the allocations of all `payments` in one query.
+fn attach_allocations(conn: &Connection, payments: &mut [Payment]) -> Result<(), AppError> {
+    if payments.is_empty() {
+        return Ok(());
+    }
+    let marks = vec!["?"; payments.len()].join(", ");
+    let sql = format!(
+        "SELECT a.payment_id, a.id, a.invoice_id, i.invoice_number, a.amount_minor,
+                a.applied_date, a.reversed_date
+         FROM allocations a JOIN invoices i ON i.id = a.invoice_id
+         WHERE a.payment_id IN ({marks}) ORDER BY a.payment_id, a.applied_date, a.id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let ids = payments.iter().map(|p| p.id);
+    let mut by_payment: HashMap<i64, Vec<PaymentAllocation>> = HashMap::new();
+    let mut rows = stmt.query(params_from_iter(ids))?;
+    while let Some(row) = rows.next()? {
+        by_payment
+            .entry(row.get(0)?)
+            .or_default()
+            .push(PaymentAllocation {
+                id: row.get(1)?,
+                invoice_id: row.get(2)?,
+                invoice_number: row.get(3)?,
+                amount: Money::from_minor(row.get(4)?),
+                applied_date: row.get(5)?,
+                reversed_date: row.get(6)?,
+            });
+    }
+    for payment in payments {
+        payment.allocations = by_payment.remove(&payment.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Records a payment and applies it as `new.application` says, in the caller's IMMEDIATE
+/// transaction: what is read here cannot change before the write, so no invoice is paid
+/// past its total and no credit is used twice.
 pub(crate) fn record(
     tx: &WriteTx,
     org: i64,
@@ -78,72 +175,198 @@ pub(crate) fn record(
             format!("customer {} does not exist", new.customer_id),
         ));
     }
-    let invoice = invoices::get_header(tx, org, new.invoice_id)?.ok_or_else(|| {
-        AppError::field(
-            "invoice_id",
-            format!("invoice {} does not exist", new.invoice_id),
-        )
-    })?;
-    let applied = payment::apply(
-        &PayableInvoice {
-            id: invoice.id,
-            customer_id: invoice.customer_id,
-            status: invoice.status,
-            issue_date: invoice.issue_date,
-            total: invoice.total,
-            amount_paid: invoice.amount_paid,
-        },
-        &PaymentToApply {
-            customer_id: new.customer_id,
-            amount: new.amount,
-            payment_date: new.payment_date,
-        },
-        today,
-    )?;
-    let payment_date = date_text(new.payment_date);
+    let single_invoice = match &new.application {
+        Application::Invoice(id) => Some(*id),
+        Application::Allocations(list) if list.len() == 1 => list.first().map(|(id, _)| *id),
+        _ => None,
+    };
+    // The invoice column is set once the allocations are made: a missing invoice must be
+    // the 400 that names it, not a foreign-key failure here.
     tx.prepare_cached(
-        "INSERT INTO payments (organization_id, customer_id, invoice_id, amount_minor, payment_method,
-            payment_date, reference_number, notes, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-)?.execute(
-        params![
-            org,
-            new.customer_id,
-            new.invoice_id,
-            new.amount.minor(),
-            new.payment_method.as_str(),
-            payment_date,
-            new.reference_number,
-            new.notes,
-            now
-        ],
-    )?;
-    let payment_id = tx.last_insert_rowid();
-    tx.prepare_cached(
-        "INSERT INTO allocations (organization_id, customer_id, payment_id, invoice_id,
-            amount_minor, applied_date, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO payments (organization_id, customer_id, amount_minor, payment_method,
+            payment_date, reference_number, notes, created_at, unapplied_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?3)",
     )?
     .execute(params![
         org,
         new.customer_id,
-        payment_id,
-        new.invoice_id,
         new.amount.minor(),
-        payment_date,
+        new.payment_method.as_str(),
+        date_text(new.payment_date),
+        new.reference_number,
+        new.notes,
         now
     ])?;
-    tx.prepare_cached(
-        "UPDATE invoices SET amount_paid_minor = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
-    )?
-    .execute(params![
-        invoice.id,
-        applied.amount_paid.minor(),
-        applied.status.as_str(),
-        now
-    ])?;
-    super::summaries::record_status(tx, &invoice, Some(invoice.status), applied.status)?;
+    let payment_id = tx.last_insert_rowid();
+    let plan = match new.application {
+        Application::Invoice(id) => vec![(id, new.amount, Blame::documented())],
+        Application::Allocations(list) => {
+            check_total("allocations", &list, new.amount, "the payment's amount")?;
+            with_blame(list, "payment_date")
+        }
+        Application::OldestFirst => {
+            let open = open_invoices(tx, org, new.customer_id, new.payment_date)?;
+            let (chosen, _rest) = oldest_first(new.amount, open);
+            let blame = Blame::oldest_first("payment_date");
+            chosen
+                .into_iter()
+                .map(|(id, a)| (id, a, blame.clone()))
+                .collect()
+        }
+        Application::OnAccount => Vec::new(),
+    };
+    let source = (org, new.customer_id, payment_id);
+    apply_plan(tx, source, plan, new.payment_date, (today, now))?;
+    if single_invoice.is_some() {
+        tx.prepare_cached("UPDATE payments SET invoice_id = ?2 WHERE id = ?1")?
+            .execute(params![payment_id, single_invoice])?;
+    }
     get(tx, org, payment_id)
+}
+
+/// Allocations listed by the client, each blamed by its index.
+fn with_blame(list: Vec<(i64, Money)>, date: &'static str) -> Vec<(i64, Money, Blame)> {
+    list.into_iter()
+        .enumerate()
+        .map(|(index, (id, amount))| (id, amount, Blame::allocation(index, date)))
+        .collect()
+}
+
+/// Refuses allocations that add up to more than `limit`.
+fn check_total(
+    field: &str,
+    list: &[(i64, Money)],
+    limit: Money,
+    what: &str,
+) -> Result<(), AppError> {
+    let total: i64 = list.iter().map(|(_, amount)| amount.minor()).sum();
+    if total > limit.minor() {
+        return Err(AppError::field(
+            field,
+            format!(
+                "add up to {}, more than {what} ({limit})",
+                Money::from_minor(total)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Applies each planned allocation from payment `source` on `date` and takes what they
+/// used off its unapplied credit.
+fn apply_plan(
+    tx: &WriteTx,
+    (org, customer_id, payment_id): (i64, i64, i64),
+    plan: Vec<(i64, Money, Blame)>,
+    date: NaiveDate,
+    (today, now): (NaiveDate, &str),
+) -> Result<(), AppError> {
+    let mut used = 0;
+    for (invoice_id, amount, blame) in &plan {
+        let allocation = Allocation {
+            org,
+            customer_id,
+            payment_id,
+            invoice_id: *invoice_id,
+            amount: *amount,
+            date,
+            blame,
+        };
+        allocate(tx, &allocation, today, now)?;
+        used += amount.minor();
+    }
+    tx.prepare_cached("UPDATE payments SET unapplied_minor = unapplied_minor - ?2 WHERE id = ?1")?
+        .execute(params![payment_id, used])?;
+    Ok(())
+}
+
+/// The movements of a payment's unapplied credit: its amount on its date, each allocation
+/// out on its date and back on its reversal's, and the void taking the rest.
+fn credit_movements(payment: &Payment) -> Result<Vec<Movement>, AppError> {
+    let dated = |text: &str, name: &str| stored_date(payment.id, 0, name, text);
+    let mut movements = vec![Movement::new(
+        dated(&payment.payment_date, "payment_date")?,
+        payment.amount.minor(),
+    )];
+    for allocation in &payment.allocations {
+        let amount = allocation.amount.minor();
+        movements.push(Movement::new(
+            dated(&allocation.applied_date, "applied_date")?,
+            -amount,
+        ));
+        if let Some(reversed) = &allocation.reversed_date {
+            movements.push(Movement::new(dated(reversed, "reversed_date")?, amount));
+        }
+    }
+    if let Some(void_date) = &payment.void_date {
+        // A void reverses every allocation on its date and takes the whole amount back.
+        movements.push(Movement::new(
+            dated(void_date, "void_date")?,
+            -payment.amount.minor(),
+        ));
+    }
+    Ok(movements)
+}
+
+/// Applies unapplied credit of payment `id` later, dated `date`: as listed, or oldest
+/// first (as much of the credit on that date as the customer's open invoices take).
+pub(crate) fn allocate_credit(
+    tx: &WriteTx,
+    org: i64,
+    id: i64,
+    (application, date): (Application, NaiveDate),
+    (today, now): (NaiveDate, &str),
+) -> Result<Payment, AppError> {
+    let payment = get(tx, org, id)?;
+    let movements = credit_movements(&payment)?;
+    let source = CreditSource {
+        id,
+        date: stored_date(id, 4, "payment_date", &payment.payment_date)?,
+        void: payment.void_date.is_some(),
+    };
+    let plan = match application {
+        Application::Allocations(list) => {
+            let total = Money::from_minor(list.iter().map(|(_, a)| a.minor()).sum());
+            let credit = (Money::ZERO, movements.as_slice());
+            check_credit_use(
+                &source,
+                credit,
+                ("allocations", total),
+                ("applied_date", date),
+                today,
+            )?;
+            with_blame(list, "applied_date")
+        }
+        _ => {
+            let (available, _) = least_from(Money::ZERO, &movements, date);
+            let credit = (Money::ZERO, movements.as_slice());
+            check_credit_use(
+                &source,
+                credit,
+                ("allocate", available),
+                ("applied_date", date),
+                today,
+            )?;
+            let open = open_invoices(tx, org, payment.customer_id, date)?;
+            let (chosen, _rest) = oldest_first(available, open);
+            if chosen.is_empty() {
+                return Err(AppError::conflict_on(
+                    "allocate",
+                    format!(
+                        "Payment {id} has {available} of unapplied credit on {} and the customer has no invoice open then that can take any of it.",
+                        date_text(date)
+                    ),
+                ));
+            }
+            let blame = Blame::oldest_first("applied_date");
+            chosen
+                .into_iter()
+                .map(|(inv, a)| (inv, a, blame.clone()))
+                .collect()
+        }
+    };
+    apply_plan(tx, (org, payment.customer_id, id), plan, date, (today, now))?;
+    get(tx, org, id)
 }
 
 pub(crate) fn list(
@@ -158,7 +381,10 @@ pub(crate) fn list(
         where_.push("customer_id = ?", Value::Integer(customer_id));
     }
     if let Some(invoice_id) = filter.invoice_id {
-        where_.push("invoice_id = ?", Value::Integer(invoice_id));
+        where_.push(
+            "EXISTS (SELECT 1 FROM allocations a WHERE a.payment_id = payments.id AND a.invoice_id = ?)",
+            Value::Integer(invoice_id),
+        );
     }
     if let Some(method) = filter.payment_method {
         where_.push("payment_method = ?", Value::Text(method.as_str().into()));
@@ -169,11 +395,33 @@ pub(crate) fn list(
     if let Some(to) = filter.date_to {
         where_.push("payment_date <= ?", Value::Text(date_text(to)));
     }
+    if let Some(status) = filter.status {
+        where_.push_all(status_sql(status), []);
+    }
+    match filter.has_unapplied {
+        Some(true) => where_.push_all("unapplied_minor > 0", []),
+        Some(false) => where_.push_all("unapplied_minor = 0", []),
+        None => {}
+    }
     let query = ListQuery {
         from: "payments",
         select: SELECT_PAYMENT,
         leading: vec![],
         order_by: "id",
     };
-    query.page(conn, &where_, (limit, offset), from_row)
+    let mut page = query.page(conn, &where_, (limit, offset), from_row)?;
+    attach_allocations(conn, &mut page.items)?;
+    Ok(page)
+}
+
+/// [`SourceStatus::of`] as SQL over a payment row.
+fn status_sql(status: SourceStatus) -> &'static str {
+    match status {
+        SourceStatus::Void => "void_date IS NOT NULL",
+        SourceStatus::Unapplied => "void_date IS NULL AND unapplied_minor = amount_minor",
+        SourceStatus::PartiallyApplied => {
+            "void_date IS NULL AND unapplied_minor > 0 AND unapplied_minor < amount_minor"
+        }
+        SourceStatus::Applied => "void_date IS NULL AND unapplied_minor = 0",
+    }
 }

@@ -60,7 +60,8 @@ pub(crate) fn least_from(
 
 /// Refuses taking `amount` out of an amount (an invoice's open amount, a source's
 /// unapplied credit) on `date` when it would leave the amount below zero on that date or
-/// any later one. `field` is the input the 400 names; `what` says what would run short.
+/// any later one. `field` is the input the 400 names; `what` says what would run short
+/// ("invoice 7's open amount").
 pub(crate) fn check_fits(
     field: &str,
     what: &str,
@@ -82,7 +83,7 @@ pub(crate) fn check_fits(
     };
     Err(AppError::field(
         field,
-        format!("{amount} is more than the {what} of {least} {when}"),
+        format!("{amount} is more than {what} ({least}) {when}"),
     ))
 }
 

@@ -41,7 +41,7 @@ fn a_backdated_event_must_fit_every_later_date_not_only_today() {
     );
     let refused = check_fits(
         "amount",
-        "open amount",
+        "the open amount",
         (total, &moves),
         cents(10_000),
         day("2024-02-01"),
@@ -49,12 +49,12 @@ fn a_backdated_event_must_fit_every_later_date_not_only_today() {
     .unwrap_err();
     assert_eq!(
         refused.to_string(),
-        "amount: 100.00 is more than the open amount of 0.00 on 2024-02-01"
+        "amount: 100.00 is more than the open amount (0.00) on 2024-02-01"
     );
     // Before the first payment the bound is the later dip, and the message says when.
     let early = check_fits(
         "amount",
-        "open amount",
+        "the open amount",
         (total, &moves),
         cents(1),
         day("2024-01-05"),
@@ -63,12 +63,12 @@ fn a_backdated_event_must_fit_every_later_date_not_only_today() {
     assert!(
         early
             .to_string()
-            .ends_with("of 0.00 on 2024-01-10 (later events leave only that much from then on)"),
+            .ends_with("(0.00) on 2024-01-10 (later events leave only that much from then on)"),
         "{early}"
     );
     assert!(check_fits(
         "amount",
-        "open amount",
+        "the open amount",
         (total, &moves),
         cents(10_000),
         day("2024-03-01")

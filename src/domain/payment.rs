@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 
 use super::dates;
 use super::invoice::{balance_due, InvoiceStatus};
+use super::ledger::{check_event_date, check_fits, Movement};
 use super::money::Money;
 use crate::error::AppError;
 
@@ -12,12 +13,67 @@ use crate::error::AppError;
 #[derive(Debug, Clone)]
 pub(crate) struct NewPayment {
     pub customer_id: i64,
-    pub invoice_id: i64,
+    pub application: Application,
     pub amount: Money,
     pub payment_method: PaymentMethod,
     pub payment_date: NaiveDate,
     pub reference_number: Option<String>,
     pub notes: Option<String>,
+}
+
+/// How money from a credit source reaches invoices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Application {
+    /// The documented form: the whole amount to one invoice, and more than its balance is
+    /// a 400 (a typo must never quietly become credit).
+    Invoice(i64),
+    /// Each (invoice, amount) as given; what they leave is unapplied credit.
+    Allocations(Vec<(i64, Money)>),
+    /// The customer's open invoices by due date, then issue date, then id.
+    OldestFirst,
+    /// Nothing applied: all of it is unapplied credit.
+    OnAccount,
+}
+
+/// The request fields a refusal names, so a bad allocation is `allocations[2].amount`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Blame {
+    pub invoice: String,
+    pub amount: String,
+    pub date: &'static str,
+    /// The documented `invoice_id` form, whose over-balance message is part of the API.
+    pub documented: bool,
+}
+
+impl Blame {
+    pub(crate) fn documented() -> Self {
+        Blame {
+            invoice: "invoice_id".into(),
+            amount: "amount".into(),
+            date: "payment_date",
+            documented: true,
+        }
+    }
+
+    /// Allocation `index` of a list, dated by the field `date`.
+    pub(crate) fn allocation(index: usize, date: &'static str) -> Self {
+        Blame {
+            invoice: format!("allocations[{index}].invoice_id"),
+            amount: format!("allocations[{index}].amount"),
+            date,
+            documented: false,
+        }
+    }
+
+    /// An allocation chosen by "oldest first": the amount is what may be refused.
+    pub(crate) fn oldest_first(date: &'static str) -> Self {
+        Blame {
+            invoice: "allocate".into(),
+            amount: "amount".into(),
+            date,
+            documented: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -91,16 +147,20 @@ pub(crate) struct Applied {
 }
 
 /// Applies `payment` to `invoice` on `today`, or says why it cannot be: the invoice must
-/// be the customer's, issued (not a draft) and not void; the payment may be neither in the
-/// future nor before the invoice was issued, and never more than the balance due.
-pub(crate) fn apply(
+/// be the customer's, issued (not a draft) and not void; the allocation may be neither in
+/// the future nor before the invoice was issued, and never more than the invoice's open
+/// amount on its date or any later one (`open_movements`: the invoice's allocations,
+/// reversals and write-offs). `blame` names the fields a refusal points at.
+pub(crate) fn allocate(
     invoice: &PayableInvoice,
+    open_movements: &[Movement],
     payment: &PaymentToApply,
     today: NaiveDate,
+    blame: &Blame,
 ) -> Result<Applied, AppError> {
     if invoice.customer_id != payment.customer_id {
         return Err(AppError::field(
-            "invoice_id",
+            &blame.invoice,
             format!(
                 "invoice {} belongs to customer {}, not to customer {}",
                 invoice.id, invoice.customer_id, payment.customer_id
@@ -109,7 +169,7 @@ pub(crate) fn apply(
     }
     if matches!(invoice.status, InvoiceStatus::Draft | InvoiceStatus::Void) {
         return Err(AppError::conflict_on(
-            "invoice_id",
+            &blame.invoice,
             format!(
                 "Invoice {} is {} and takes no payments.",
                 invoice.id,
@@ -119,7 +179,7 @@ pub(crate) fn apply(
     }
     if payment.payment_date > today {
         return Err(AppError::field(
-            "payment_date",
+            blame.date,
             format!(
                 "must not be in the future (today is {})",
                 dates::to_text(today)
@@ -128,7 +188,7 @@ pub(crate) fn apply(
     }
     if payment.payment_date < invoice.issue_date {
         return Err(AppError::field(
-            "payment_date",
+            blame.date,
             format!(
                 "must not be before the invoice's issue_date ({})",
                 dates::to_text(invoice.issue_date)
@@ -136,20 +196,62 @@ pub(crate) fn apply(
         ));
     }
     let balance = balance_due(invoice.status, invoice.total, invoice.amount_paid);
-    if payment.amount > balance {
+    if blame.documented && payment.amount > balance {
         return Err(AppError::field(
-            "amount",
+            &blame.amount,
             format!(
                 "{} exceeds the invoice's balance_due of {balance}",
                 payment.amount
             ),
         ));
     }
+    check_fits(
+        &blame.amount,
+        &format!("invoice {}'s open amount", invoice.id),
+        (invoice.total, open_movements),
+        payment.amount,
+        payment.payment_date,
+    )?;
     let amount_paid = Money::from_minor(invoice.amount_paid.minor() + payment.amount.minor());
     Ok(Applied {
         amount_paid,
         status: InvoiceStatus::from_payments(invoice.total, amount_paid),
     })
+}
+
+/// A credit source as a later use of its credit sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CreditSource {
+    pub id: i64,
+    /// The date of the payment (or credit note).
+    pub date: NaiveDate,
+    pub void: bool,
+}
+
+/// Checks using `amount` of a source's unapplied credit on `date` (a later allocation or
+/// a refund): the source is not void, the date is neither before the source's nor after
+/// today, and the credit is there on that date and every later one.
+pub(crate) fn check_credit_use(
+    source: &CreditSource,
+    credit: (Money, &[Movement]),
+    (amount_field, amount): (&str, Money),
+    (date_field, date): (&str, NaiveDate),
+    today: NaiveDate,
+) -> Result<(), AppError> {
+    if source.void {
+        return Err(AppError::conflict(format!(
+            "Payment {} is void; its credit cannot be used.",
+            source.id
+        )));
+    }
+    check_event_date(date_field, date, source.date, "the payment date", today)?;
+    check_fits(
+        amount_field,
+        &format!("payment {}'s unapplied credit", source.id),
+        credit,
+        amount,
+        date,
+    )
 }
 
 #[cfg(test)]
@@ -177,6 +279,14 @@ mod tests {
             amount: Money::from_minor(minor),
             payment_date: day(date),
         }
+    }
+
+    fn apply(
+        invoice: &PayableInvoice,
+        payment: &PaymentToApply,
+        today: NaiveDate,
+    ) -> Result<Applied, AppError> {
+        allocate(invoice, &[], payment, today, &Blame::documented())
     }
 
     fn refusal(result: Result<Applied, AppError>) -> (u16, String) {

@@ -17,6 +17,7 @@
 mod auth;
 mod binary;
 mod contract;
+mod credit;
 mod customers;
 mod dates;
 mod details;

@@ -1,0 +1,154 @@
+//! `/v1/payments`: the handlers. The answer's wire types are in `wire`, the bodies and
+//! their checks in `input`.
+
+mod input;
+mod wire;
+
+pub(crate) use input::*;
+pub(crate) use wire::*;
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::OpenApi;
+
+use crate::api::auth::ApiKeyAuth;
+use crate::api::error::{ReadError, WriteError};
+use crate::api::scopes::scope_of;
+use crate::api::types::{Date, JsonBody, Opt};
+use crate::api::{page_bounds, AppState, Created, Done, Json, Post, Tag};
+use crate::db::payments::{self as store, PaymentFilter};
+use crate::domain::payment::{Application, NewPayment, PaymentMethod};
+use crate::error::FieldErrorsBuilder;
+
+#[derive(Default)]
+pub(crate) struct PaymentsApi;
+
+#[OpenApi(tag = "Tag::Payments")]
+impl PaymentsApi {
+    /// List all payments
+    ///
+    /// Ordered by id. Date ranges are inclusive. `invoice_id` finds the payments allocated to that invoice, whether or not they went to others too.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/v1/payments", method = "get", operation_id = "list_payments")]
+    async fn list(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        customer_id: Query<Opt<i64>>,
+        invoice_id: Query<Opt<i64>>,
+        payment_method: Query<Opt<Method>>,
+        date_from: Query<Opt<Date>>,
+        date_to: Query<Opt<Date>>,
+        status: Query<Opt<PaymentStatus>>,
+        /// `true`: only payments with credit left to apply or refund.
+        has_unapplied: Query<Opt<bool>>,
+        /// 1–500, default 50.
+        limit: Query<Opt<i64>>,
+        /// Default 0.
+        offset: Query<Opt<i64>>,
+    ) -> Result<Json<PaymentList>, ReadError> {
+        let org = auth.require(scope_of("list_payments"))?.organization_id;
+        let mut errors = FieldErrorsBuilder::new();
+        crate::api::types::params!(errors; customer_id, invoice_id, payment_method, date_from, date_to, status, has_unapplied, limit, offset);
+        let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
+        errors.finish()?;
+        let filter = PaymentFilter {
+            customer_id: customer_id.0,
+            invoice_id: invoice_id.0,
+            payment_method: payment_method.0.map(PaymentMethod::from),
+            date_from: date_from.0.map(|d| d.0),
+            date_to: date_to.0.map(|d| d.0),
+            status: status.0.map(Into::into),
+            has_unapplied: has_unapplied.0,
+        };
+        let page = state
+            .db
+            .read(move |conn| store::list(conn, org, &filter, limit, offset))
+            .await?;
+        Ok(Json(PaymentList::from_page(page, Payment::from)))
+    }
+
+    /// Record a new payment
+    ///
+    /// Applies the payment in the same transaction: the whole of it to `invoice_id` (never more than its balance_due), split as `allocations` list, or by `allocate: "oldest_first"`; with none of them the payment is on account. What is not applied is the customer's unapplied credit. Each invoice becomes `partially_paid` or `paid`; concurrent payments never take an invoice past its total.
+    #[oai(
+        path = "/v1/payments",
+        method = "post",
+        operation_id = "create_payment"
+    )]
+    async fn create(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        /// Makes a retry safe: the same key and body return the first answer and write nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<PaymentCreate>,
+    ) -> Result<Created<Payment>, WriteError> {
+        let org = auth.require(scope_of("create_payment"))?.organization_id;
+        let today = state.clock.today();
+        let (received, hash) = body.received(today);
+        let new = NewPayment::try_from(received)?;
+        Ok(Post::new(org, "/v1/payments", idempotency_key.0, hash)
+            .create(&state, move |tx, now| {
+                let payment = store::record(tx, org, new, today, now)?;
+                Ok((payment.id, Payment::from(payment)))
+            })
+            .await?)
+    }
+
+    /// Get payment details
+    ///
+    /// The payment as recorded, with its allocations, what is left of it and its status. A
+    /// payment of another organization is a 404.
+    #[oai(
+        path = "/v1/payments/:id",
+        method = "get",
+        operation_id = "get_payment"
+    )]
+    async fn get(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+    ) -> Result<Json<Payment>, ReadError> {
+        let org = auth.require(scope_of("get_payment"))?.organization_id;
+        let payment = state.db.read_point(|conn| store::get(conn, org, id.0))?;
+        Ok(Json(payment.into()))
+    }
+
+    /// Apply a payment's credit
+    ///
+    /// Applies unapplied credit of the payment, dated `applied_date`: to the invoices listed in `allocations`, or by `allocate: "oldest_first"` (as much as the customer's open invoices take). Every amount must fit what the invoice has open, and the total what the payment has unapplied, on that date and every later one.
+    #[oai(
+        path = "/v1/payments/:id/allocations",
+        method = "post",
+        operation_id = "allocate_payment"
+    )]
+    async fn allocate(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        /// Makes a retry safe: the same key and body return the first answer and write nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<CreditAllocation>,
+    ) -> Result<Done<Payment>, WriteError> {
+        let org = auth.require(scope_of("allocate_payment"))?.organization_id;
+        let today = state.clock.today();
+        let (received, hash) = body.received(today);
+        let (application, date): (Application, chrono::NaiveDate) = received.try_into()?;
+        let id = id.0;
+        let path = format!("/v1/payments/{id}/allocations");
+        Ok(Post::new(org, path, idempotency_key.0, hash)
+            .run(&state, move |tx, now| {
+                let payment =
+                    store::allocate_credit(tx, org, id, (application, date), (today, now))?;
+                Ok((Payment::from(payment), None))
+            })
+            .await?)
+    }
+}

@@ -1,0 +1,151 @@
+//! Allocations: money of a credit source applied to an invoice on a date. Each one moves
+//! the invoice's paid sum and status in the same transaction; which allocation is allowed
+//! is `domain::payment::allocate` and `domain::ledger`.
+
+use chrono::NaiveDate;
+use rusqlite::{params, Connection};
+
+use super::codec::{date_text, stored_date};
+use super::invoices::get_header;
+use super::rules;
+use super::summaries::record_status;
+use super::WriteTx;
+use crate::domain::ledger::{least_from, Movement, OpenInvoice};
+use crate::domain::money::Money;
+use crate::domain::payment::{self, Applied, Blame, PayableInvoice, PaymentToApply};
+use crate::error::AppError;
+
+/// The movements of invoice `id`'s open amount: each allocation on its date, each
+/// reversal back on its own.
+pub(crate) fn invoice_movements(conn: &Connection, id: i64) -> Result<Vec<Movement>, AppError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT applied_date, amount_minor, reversed_date FROM allocations WHERE invoice_id = ?1",
+    )?;
+    let mut rows = stmt.query([id])?;
+    let mut movements = Vec::new();
+    while let Some(row) = rows.next()? {
+        let amount: i64 = row.get(1)?;
+        let applied: String = row.get(0)?;
+        movements.push(Movement::new(
+            stored_date(id, 0, "applied_date", &applied)?,
+            -amount,
+        ));
+        if let Some(reversed) = row.get::<_, Option<String>>(2)? {
+            movements.push(Movement::new(
+                stored_date(id, 2, "reversed_date", &reversed)?,
+                amount,
+            ));
+        }
+    }
+    Ok(movements)
+}
+
+/// A payment as an allocation from it sees it.
+pub(crate) struct Allocation<'a> {
+    pub org: i64,
+    pub customer_id: i64,
+    pub payment_id: i64,
+    pub invoice_id: i64,
+    pub amount: Money,
+    pub date: NaiveDate,
+    pub blame: &'a Blame,
+}
+
+/// Applies `allocation` after the rules, and moves its invoice's paid sum and status.
+pub(crate) fn allocate(
+    tx: &WriteTx,
+    allocation: &Allocation,
+    today: NaiveDate,
+    now: &str,
+) -> Result<(), AppError> {
+    let Allocation {
+        org,
+        customer_id,
+        payment_id,
+        invoice_id,
+        amount,
+        date,
+        blame,
+    } = *allocation;
+    let invoice = get_header(tx, org, invoice_id)?.ok_or_else(|| {
+        AppError::field(
+            &blame.invoice,
+            format!("invoice {invoice_id} does not exist"),
+        )
+    })?;
+    let movements = invoice_movements(tx, invoice_id)?;
+    let payable = PayableInvoice {
+        id: invoice.id,
+        customer_id: invoice.customer_id,
+        status: invoice.status,
+        issue_date: invoice.issue_date,
+        total: invoice.total,
+        amount_paid: invoice.amount_paid,
+    };
+    let to_apply = PaymentToApply {
+        customer_id,
+        amount,
+        payment_date: date,
+    };
+    let Applied {
+        amount_paid,
+        status,
+    } = payment::allocate(&payable, &movements, &to_apply, today, blame)?;
+    tx.prepare_cached(
+        "INSERT INTO allocations (organization_id, customer_id, payment_id, invoice_id,
+            amount_minor, applied_date, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        org,
+        customer_id,
+        payment_id,
+        invoice_id,
+        amount.minor(),
+        date_text(date),
+        now
+    ])?;
+    tx.prepare_cached(
+        "UPDATE invoices SET amount_paid_minor = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![
+        invoice_id,
+        amount_paid.minor(),
+        status.as_str(),
+        now
+    ])?;
+    record_status(tx, &invoice, Some(invoice.status), status)
+}
+
+/// The customer's invoices open on `date` (issued by then), each with what it can take
+/// from then on, for "oldest first".
+pub(crate) fn open_invoices(
+    conn: &Connection,
+    org: i64,
+    customer_id: i64,
+    date: NaiveDate,
+) -> Result<Vec<OpenInvoice>, AppError> {
+    let sql = format!(
+        "SELECT id, due_date, issue_date, total_minor FROM invoices
+             INDEXED BY invoices_open_by_customer
+         WHERE organization_id = ?1 AND customer_id = ?2 AND {} AND issue_date <= ?3
+         ORDER BY due_date, issue_date, id",
+        rules::is_open("")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![org, customer_id, date_text(date)])?;
+    let mut invoices = Vec::new();
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let due: String = row.get(1)?;
+        let issue: String = row.get(2)?;
+        let total = Money::from_minor(row.get(3)?);
+        invoices.push(OpenInvoice {
+            id,
+            due_date: stored_date(id, 1, "due_date", &due)?,
+            issue_date: stored_date(id, 2, "issue_date", &issue)?,
+            can_take: least_from(total, &invoice_movements(conn, id)?, date).0,
+        });
+    }
+    Ok(invoices)
+}

@@ -1,0 +1,223 @@
+//! One payment across invoices, payments on account, and credit applied later
+//! (issue 10, section 1).
+
+use poem::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+async fn pay(app: &TestApp, body: Value) -> Value {
+    let reply = app.post("/v1/payments", body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.body
+}
+
+async fn balance(app: &TestApp, invoice: i64) -> (String, String) {
+    let body = app.get(&format!("/v1/invoices/{invoice}")).await.body;
+    (
+        body["balance_due"].as_str().unwrap().to_string(),
+        body["status"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn one_transfer_pays_three_invoices_and_the_rest_is_credit() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let a = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-02-04")
+        .await;
+    let b = app
+        .invoice(acme, "250.00", "2024-01-10", "2024-02-09")
+        .await;
+    let c = app.invoice(acme, "80.00", "2024-01-20", "2024-02-19").await;
+
+    let payment = pay(
+        &app,
+        json!({
+            "customer_id": acme, "amount": "500.00", "payment_method": "bank_transfer",
+            "payment_date": "2024-02-01", "reference_number": "TRF-1",
+            "allocations": [
+                { "invoice_id": a, "amount": "100.00" },
+                { "invoice_id": b, "amount": "200.00" },
+                { "invoice_id": c, "amount": 80 }
+            ]
+        }),
+    )
+    .await;
+    assert_eq!(payment["invoice_id"], Value::Null);
+    assert_eq!(payment["applied_amount"], "380.00");
+    assert_eq!(payment["unapplied_amount"], "120.00");
+    assert_eq!(payment["refunded_amount"], "0.00");
+    assert_eq!(payment["status"], "partially_applied");
+    let allocations = payment["allocations"].as_array().unwrap();
+    assert_eq!(allocations.len(), 3);
+    assert_eq!(allocations[1]["invoice_id"], b);
+    assert_eq!(allocations[1]["amount"], "200.00");
+    assert_eq!(allocations[1]["applied_date"], "2024-02-01");
+    assert_eq!(allocations[1]["reversed_date"], Value::Null);
+    assert!(allocations[0]["invoice_number"]
+        .as_str()
+        .unwrap()
+        .starts_with("INV-2024-"));
+    assert_eq!(balance(&app, a).await, ("0.00".into(), "paid".into()));
+    assert_eq!(
+        balance(&app, b).await,
+        ("50.00".into(), "partially_paid".into())
+    );
+    assert_eq!(balance(&app, c).await, ("0.00".into(), "paid".into()));
+    // The invoice's payments list shows each allocation's own amount.
+    let detail = app.get(&format!("/v1/invoices/{b}")).await.body;
+    assert_eq!(detail["payments"][0]["amount"], "200.00", "{detail}");
+    // Found by any invoice it went to.
+    let by_invoice = app.get(&format!("/v1/payments?invoice_id={c}")).await.body;
+    assert_eq!(by_invoice["total"], 1);
+    let with_credit = app.get("/v1/payments?has_unapplied=true").await.body;
+    assert_eq!(with_credit["items"][0]["id"], payment["id"]);
+
+    // The credit goes to the last invoice later, oldest first, on its own date.
+    let id = payment["id"].as_i64().unwrap();
+    let later = app
+        .post(
+            &format!("/v1/payments/{id}/allocations"),
+            json!({ "allocate": "oldest_first", "applied_date": "2024-02-20" }),
+        )
+        .await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.body);
+    assert_eq!(later.body["unapplied_amount"], "70.00");
+    assert_eq!(later.body["status"], "partially_applied");
+    assert_eq!(later.body["allocations"][3]["applied_date"], "2024-02-20");
+    assert_eq!(balance(&app, b).await, ("0.00".into(), "paid".into()));
+    // Nothing open is left to take the rest.
+    let nothing = app
+        .post(
+            &format!("/v1/payments/{id}/allocations"),
+            json!({ "allocate": "oldest_first", "applied_date": "2024-02-21" }),
+        )
+        .await;
+    assert!(nothing.assert_error(409, "CONFLICT")["allocate"].is_array());
+    app.assert_summaries_match();
+}
+
+#[tokio::test]
+async fn a_payment_on_account_is_credit_until_applied_as_listed() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let early = pay(
+        &app,
+        json!({ "customer_id": acme, "amount": "300.00", "payment_method": "cash", "payment_date": "2024-01-02" }),
+    )
+    .await;
+    assert_eq!(early["status"], "unapplied");
+    assert_eq!(early["unapplied_amount"], "300.00");
+    assert_eq!(early["allocations"], json!([]));
+    let id = early["id"].as_i64().unwrap();
+    let invoice = app
+        .invoice(acme, "120.00", "2024-01-15", "2024-02-14")
+        .await;
+    let second = app
+        .invoice(acme, "500.00", "2024-01-16", "2024-02-15")
+        .await;
+
+    // Not before the invoice was issued, not more than it has open, not more than the credit.
+    let path = format!("/v1/payments/{id}/allocations");
+    let before_issue = app
+        .post(&path, json!({ "allocations": [{ "invoice_id": invoice, "amount": "10.00" }], "applied_date": "2024-01-10" }))
+        .await;
+    assert!(before_issue.assert_error(400, "VALIDATION_ERROR")["applied_date"].is_array());
+    let too_much = app
+        .post(&path, json!({ "allocations": [{ "invoice_id": invoice, "amount": "120.01" }], "applied_date": "2024-01-20" }))
+        .await;
+    let fields = too_much.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(
+        fields["allocations[0].amount"][0],
+        format!("120.01 is more than invoice {invoice}'s open amount (120.00) on 2024-01-20")
+    );
+    let over_credit = app
+        .post(&path, json!({ "allocations": [{ "invoice_id": invoice, "amount": "100.00" }, { "invoice_id": second, "amount": "250.00" }], "applied_date": "2024-01-20" }))
+        .await;
+    assert!(
+        over_credit.assert_error(400, "VALIDATION_ERROR")["allocations"][0]
+            .as_str()
+            .unwrap()
+            .contains("unapplied credit (300.00)")
+    );
+    let twice = app
+        .post(&path, json!({ "allocations": [{ "invoice_id": invoice, "amount": "1.00" }, { "invoice_id": invoice, "amount": "2.00" }] }))
+        .await;
+    assert!(twice.assert_error(400, "VALIDATION_ERROR")["allocations[1].invoice_id"].is_array());
+    let neither = app
+        .post(&path, json!({ "applied_date": "2024-01-20" }))
+        .await;
+    assert!(neither.assert_error(400, "VALIDATION_ERROR")["allocations"].is_array());
+
+    let applied = app
+        .post(&path, json!({ "allocations": [{ "invoice_id": invoice, "amount": "120.00" }], "applied_date": "2024-01-20" }))
+        .await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.body);
+    assert_eq!(applied.body["invoice_id"], invoice);
+    assert_eq!(applied.body["unapplied_amount"], "180.00");
+    assert_eq!(balance(&app, invoice).await, ("0.00".into(), "paid".into()));
+    // Aging as of a day before the credit was applied still shows the invoice open.
+    let aging = app.get("/v1/reports/aging?as_of=2024-01-19").await.body;
+    assert_eq!(aging["totals"]["total"], "620.00", "{aging}");
+    let listed = app.get("/v1/payments?status=partially_applied").await.body;
+    assert_eq!(listed["total"], 1);
+    app.assert_summaries_match();
+}
+
+#[tokio::test]
+async fn payment_bodies_say_one_way_and_name_each_bad_allocation() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let globex = app.customer("Globex").await;
+    let mine = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-02-04")
+        .await;
+    let theirs = app
+        .invoice(globex, "100.00", "2024-01-05", "2024-02-04")
+        .await;
+
+    let both = app
+        .post("/v1/payments", json!({ "customer_id": acme, "invoice_id": mine, "allocate": "oldest_first", "amount": "1.00", "payment_method": "cash" }))
+        .await;
+    assert!(both.assert_error(400, "VALIDATION_ERROR")["allocate"].is_array());
+    let bad = app
+        .post("/v1/payments", json!({
+            "customer_id": acme, "amount": "50.00", "payment_method": "cash", "payment_date": "2024-02-01",
+            "allocations": [{ "invoice_id": mine, "amount": "0" }, { "amount": "1.00" }]
+        }))
+        .await;
+    let fields = bad.assert_error(400, "VALIDATION_ERROR");
+    assert!(fields["allocations[0].amount"].is_array(), "{fields}");
+    assert!(fields["allocations[1].invoice_id"].is_array(), "{fields}");
+    let over = app
+        .post("/v1/payments", json!({
+            "customer_id": acme, "amount": "50.00", "payment_method": "cash", "payment_date": "2024-02-01",
+            "allocations": [{ "invoice_id": mine, "amount": "60.00" }]
+        }))
+        .await;
+    assert_eq!(
+        over.assert_error(400, "VALIDATION_ERROR")["allocations"][0],
+        "add up to 60.00, more than the payment's amount (50.00)"
+    );
+    let other_customer = app
+        .post("/v1/payments", json!({
+            "customer_id": acme, "amount": "50.00", "payment_method": "cash", "payment_date": "2024-02-01",
+            "allocations": [{ "invoice_id": mine, "amount": "10.00" }, { "invoice_id": theirs, "amount": "10.00" }]
+        }))
+        .await;
+    assert!(
+        other_customer.assert_error(400, "VALIDATION_ERROR")["allocations[1].invoice_id"]
+            .is_array()
+    );
+    // Refused whole: the first allocation was not kept.
+    assert_eq!(balance(&app, mine).await, ("100.00".into(), "sent".into()));
+    assert_eq!(app.get("/v1/payments").await.body["total"], 0);
+    // The documented form still refuses more than the balance, naming amount.
+    let typo = app.pay(acme, mine, "1000.00", "2024-02-01").await;
+    assert_eq!(
+        typo.assert_error(400, "VALIDATION_ERROR")["amount"][0],
+        "1000.00 exceeds the invoice's balance_due of 100.00"
+    );
+}
