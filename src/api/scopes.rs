@@ -5,7 +5,7 @@
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
-pub const OPERATION_SCOPES: [(&str, Scope); 23] = [
+pub const OPERATION_SCOPES: [(&str, Scope); 25] = [
     ("ping", Scope::Read),
     ("list_customers", Scope::Read),
     ("get_customer", Scope::Read),
@@ -23,6 +23,8 @@ pub const OPERATION_SCOPES: [(&str, Scope); 23] = [
     ("get_payment", Scope::Read),
     ("create_payment", Scope::Write),
     ("allocate_payment", Scope::Write),
+    ("void_payment", Scope::Write),
+    ("refund_payment", Scope::Write),
     ("aging_report", Scope::Read),
     ("dashboard_report", Scope::Read),
     ("list_api_keys", Scope::Admin),

@@ -8,8 +8,9 @@ use rusqlite::{params, Connection};
 use super::codec::{date_text, stored_date};
 use super::invoices::get_header;
 use super::rules;
-use super::summaries::record_status;
+use super::summaries::{record_status, unsettle};
 use super::WriteTx;
+use crate::domain::invoice::InvoiceStatus;
 use crate::domain::ledger::{least_from, Movement, OpenInvoice};
 use crate::domain::money::Money;
 use crate::domain::payment::{self, Applied, Blame, PayableInvoice, PaymentToApply};
@@ -148,4 +149,44 @@ pub(crate) fn open_invoices(
         });
     }
     Ok(invoices)
+}
+
+/// Reverses every live allocation of payment `payment_id` on `date`, moving each
+/// invoice's paid sum, status and summaries back; returns nothing but the writes.
+pub(crate) fn reverse_all(
+    tx: &WriteTx,
+    org: i64,
+    payment_id: i64,
+    (date, reason): (NaiveDate, &str),
+    now: &str,
+) -> Result<(), AppError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT invoice_id, SUM(amount_minor) FROM allocations
+         WHERE payment_id = ?1 AND reversed_date IS NULL GROUP BY invoice_id",
+    )?;
+    let per_invoice: Vec<(i64, i64)> = stmt
+        .query_map([payment_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let on = date_text(date);
+    for (invoice_id, amount) in per_invoice {
+        let invoice = get_header(tx, org, invoice_id)?.ok_or_else(|| {
+            AppError::Internal(format!("allocation to missing invoice {invoice_id}"))
+        })?;
+        if invoice.status == InvoiceStatus::Paid {
+            unsettle(tx, invoice_id, &on)?;
+        }
+        tx.prepare_cached(
+            "UPDATE allocations SET reversed_date = ?3, reversal_reason = ?4
+             WHERE payment_id = ?1 AND invoice_id = ?2 AND reversed_date IS NULL",
+        )?
+        .execute(params![payment_id, invoice_id, on, reason])?;
+        let paid = Money::from_minor(invoice.amount_paid.minor() - amount);
+        let status = InvoiceStatus::from_payments(invoice.total, paid);
+        tx.prepare_cached(
+            "UPDATE invoices SET amount_paid_minor = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
+        )?
+        .execute(params![invoice_id, paid.minor(), status.as_str(), now])?;
+        record_status(tx, &invoice, Some(invoice.status), status)?;
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 pub(crate) mod allocations;
 pub mod bulk;
 pub(crate) mod codec;
+pub(crate) mod credit;
 pub(crate) mod customers;
 pub(crate) mod details;
 pub(crate) mod idempotency;

@@ -7,15 +7,15 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use super::allocations::{allocate, open_invoices, Allocation};
-use super::codec::{date_text, stored_date};
+use super::codec::date_text;
 use super::customers;
 use super::paging::{ListQuery, Page};
 use super::sql::Filter;
 use super::WriteTx;
-use crate::domain::ledger::{least_from, oldest_first, Movement, SourceStatus};
+use crate::domain::ledger::{oldest_first, SourceStatus};
 use crate::domain::money::Money;
 pub(crate) use crate::domain::payment::NewPayment;
-use crate::domain::payment::{check_credit_use, Application, Blame, CreditSource, PaymentMethod};
+use crate::domain::payment::{Application, Blame, PaymentMethod};
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -34,6 +34,8 @@ pub(crate) struct Payment {
     pub void_reason: Option<String>,
     /// Every allocation from the payment, reversed ones included, by date.
     pub allocations: Vec<PaymentAllocation>,
+    /// Money given back from the payment's credit, by date.
+    pub refunds: Vec<Refund>,
 }
 
 impl Payment {
@@ -75,6 +77,27 @@ pub(crate) struct PaymentAllocation {
     pub reversed_date: Option<String>,
 }
 
+/// Money given back from a payment's unapplied credit.
+#[derive(Debug, Clone)]
+pub(crate) struct Refund {
+    pub id: i64,
+    pub amount: Money,
+    pub refund_date: String,
+    pub payment_method: String,
+    pub reference_number: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// A refund as the rules take it.
+#[derive(Debug, Clone)]
+pub(crate) struct NewRefund {
+    pub amount: Money,
+    pub refund_date: NaiveDate,
+    pub payment_method: PaymentMethod,
+    pub reference_number: Option<String>,
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PaymentFilter {
     pub customer_id: Option<i64>,
@@ -105,6 +128,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Payment> {
         void_date: row.get(10)?,
         void_reason: row.get(11)?,
         allocations: Vec::new(),
+        refunds: Vec::new(),
     })
 }
 
@@ -153,8 +177,34 @@ fn attach_allocations(conn: &Connection, payments: &mut [Payment]) -> Result<(),
                 reversed_date: row.get(6)?,
             });
     }
-    for payment in payments {
+    for payment in payments.iter_mut() {
         payment.allocations = by_payment.remove(&payment.id).unwrap_or_default();
+    }
+    attach_refunds(conn, payments)
+}
+
+/// Loads the refunds of all `payments` in one query.
+fn attach_refunds(conn: &Connection, payments: &mut [Payment]) -> Result<(), AppError> {
+    let marks = vec!["?"; payments.len()].join(", ");
+    let sql = format!(
+        "SELECT payment_id, id, amount_minor, refund_date, payment_method, reference_number, reason
+         FROM refunds WHERE payment_id IN ({marks}) ORDER BY payment_id, refund_date, id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut by_payment: HashMap<i64, Vec<Refund>> = HashMap::new();
+    let mut rows = stmt.query(params_from_iter(payments.iter().map(|p| p.id)))?;
+    while let Some(row) = rows.next()? {
+        by_payment.entry(row.get(0)?).or_default().push(Refund {
+            id: row.get(1)?,
+            amount: Money::from_minor(row.get(2)?),
+            refund_date: row.get(3)?,
+            payment_method: row.get(4)?,
+            reference_number: row.get(5)?,
+            reason: row.get(6)?,
+        });
+    }
+    for payment in payments {
+        payment.refunds = by_payment.remove(&payment.id).unwrap_or_default();
     }
     Ok(())
 }
@@ -225,7 +275,7 @@ pub(crate) fn record(
 }
 
 /// Allocations listed by the client, each blamed by its index.
-fn with_blame(list: Vec<(i64, Money)>, date: &'static str) -> Vec<(i64, Money, Blame)> {
+pub(super) fn with_blame(list: Vec<(i64, Money)>, date: &'static str) -> Vec<(i64, Money, Blame)> {
     list.into_iter()
         .enumerate()
         .map(|(index, (id, amount))| (id, amount, Blame::allocation(index, date)))
@@ -254,7 +304,7 @@ fn check_total(
 
 /// Applies each planned allocation from payment `source` on `date` and takes what they
 /// used off its unapplied credit.
-fn apply_plan(
+pub(super) fn apply_plan(
     tx: &WriteTx,
     (org, customer_id, payment_id): (i64, i64, i64),
     plan: Vec<(i64, Money, Blame)>,
@@ -278,95 +328,6 @@ fn apply_plan(
     tx.prepare_cached("UPDATE payments SET unapplied_minor = unapplied_minor - ?2 WHERE id = ?1")?
         .execute(params![payment_id, used])?;
     Ok(())
-}
-
-/// The movements of a payment's unapplied credit: its amount on its date, each allocation
-/// out on its date and back on its reversal's, and the void taking the rest.
-fn credit_movements(payment: &Payment) -> Result<Vec<Movement>, AppError> {
-    let dated = |text: &str, name: &str| stored_date(payment.id, 0, name, text);
-    let mut movements = vec![Movement::new(
-        dated(&payment.payment_date, "payment_date")?,
-        payment.amount.minor(),
-    )];
-    for allocation in &payment.allocations {
-        let amount = allocation.amount.minor();
-        movements.push(Movement::new(
-            dated(&allocation.applied_date, "applied_date")?,
-            -amount,
-        ));
-        if let Some(reversed) = &allocation.reversed_date {
-            movements.push(Movement::new(dated(reversed, "reversed_date")?, amount));
-        }
-    }
-    if let Some(void_date) = &payment.void_date {
-        // A void reverses every allocation on its date and takes the whole amount back.
-        movements.push(Movement::new(
-            dated(void_date, "void_date")?,
-            -payment.amount.minor(),
-        ));
-    }
-    Ok(movements)
-}
-
-/// Applies unapplied credit of payment `id` later, dated `date`: as listed, or oldest
-/// first (as much of the credit on that date as the customer's open invoices take).
-pub(crate) fn allocate_credit(
-    tx: &WriteTx,
-    org: i64,
-    id: i64,
-    (application, date): (Application, NaiveDate),
-    (today, now): (NaiveDate, &str),
-) -> Result<Payment, AppError> {
-    let payment = get(tx, org, id)?;
-    let movements = credit_movements(&payment)?;
-    let source = CreditSource {
-        id,
-        date: stored_date(id, 4, "payment_date", &payment.payment_date)?,
-        void: payment.void_date.is_some(),
-    };
-    let plan = match application {
-        Application::Allocations(list) => {
-            let total = Money::from_minor(list.iter().map(|(_, a)| a.minor()).sum());
-            let credit = (Money::ZERO, movements.as_slice());
-            check_credit_use(
-                &source,
-                credit,
-                ("allocations", total),
-                ("applied_date", date),
-                today,
-            )?;
-            with_blame(list, "applied_date")
-        }
-        _ => {
-            let (available, _) = least_from(Money::ZERO, &movements, date);
-            let credit = (Money::ZERO, movements.as_slice());
-            check_credit_use(
-                &source,
-                credit,
-                ("allocate", available),
-                ("applied_date", date),
-                today,
-            )?;
-            let open = open_invoices(tx, org, payment.customer_id, date)?;
-            let (chosen, _rest) = oldest_first(available, open);
-            if chosen.is_empty() {
-                return Err(AppError::conflict_on(
-                    "allocate",
-                    format!(
-                        "Payment {id} has {available} of unapplied credit on {} and the customer has no invoice open then that can take any of it.",
-                        date_text(date)
-                    ),
-                ));
-            }
-            let blame = Blame::oldest_first("applied_date");
-            chosen
-                .into_iter()
-                .map(|(inv, a)| (inv, a, blame.clone()))
-                .collect()
-        }
-    };
-    apply_plan(tx, (org, payment.customer_id, id), plan, date, (today, now))?;
-    get(tx, org, id)
 }
 
 pub(crate) fn list(

@@ -57,7 +57,9 @@ pub(crate) fn aging(
     let later_payments: bool = conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM allocations INDEXED BY allocations_org_date
-                            WHERE organization_id = ?1 AND applied_date > ?2)",
+                            WHERE organization_id = ?1 AND applied_date > ?2)
+                 OR EXISTS (SELECT 1 FROM allocations INDEXED BY allocations_org_reversed
+                            WHERE organization_id = ?1 AND reversed_date > ?2)",
         )?
         .query_row(params![org, as_of_text], |row| row.get(0))?;
     let open = open_at_as_of(later_payments);
@@ -145,16 +147,22 @@ pub(crate) struct Dashboard {
 /// The CTE `open`: each invoice open at `?1` (as_of) with its open amount, for org `?2`
 /// and optional customer `?3`.
 fn open_at_as_of(later_payments: bool) -> String {
-    // With no payment dated after as_of (the usual case for today), what is open today is
-    // what was open then: a single grouped scan.
+    // Open at as_of = open today + allocations applied after as_of − allocations reversed
+    // after it. With neither (the usual case for today), what is open today is what was
+    // open then: a single grouped scan.
     let (open_rule, issued_rule) = (rules::is_open("i."), rules::is_issued("i."));
     if later_payments {
         format!(
             "late AS (
-             SELECT a.invoice_id, SUM(a.amount_minor) AS amount
-             FROM allocations a INDEXED BY allocations_org_date
-             WHERE a.organization_id = ?2 AND a.applied_date > ?1
-             GROUP BY a.invoice_id
+             SELECT invoice_id, SUM(amount) AS amount FROM (
+                 SELECT a.invoice_id, a.amount_minor AS amount
+                 FROM allocations a INDEXED BY allocations_org_date
+                 WHERE a.organization_id = ?2 AND a.applied_date > ?1
+                 UNION ALL
+                 SELECT a.invoice_id, -a.amount_minor
+                 FROM allocations a INDEXED BY allocations_org_reversed
+                 WHERE a.organization_id = ?2 AND a.reversed_date > ?1)
+             GROUP BY invoice_id
          ),
          open AS (
              SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor AS amount
@@ -223,9 +231,12 @@ pub(crate) fn dashboard(
     };
     let invoiced_last_30_days = invoiced_since(30)?;
     let credit_sales_last_90_days = invoiced_since(90)?;
+    // Money received in the window, less payments voided in it (a bounced check).
     let collected_last_30_days = Money::from_minor(conn.query_row(
-        "SELECT COALESCE(SUM(amount_minor), 0) FROM allocations
-         WHERE organization_id = ?1 AND applied_date > ?2 AND applied_date <= ?3",
+        "SELECT (SELECT COALESCE(SUM(amount_minor), 0) FROM payments
+                 WHERE organization_id = ?1 AND payment_date > ?2 AND payment_date <= ?3)
+              - (SELECT COALESCE(SUM(amount_minor), 0) FROM payments INDEXED BY payments_org_void
+                 WHERE organization_id = ?1 AND void_date > ?2 AND void_date <= ?3)",
         params![org, days_before(as_of, 30), as_of_text],
         |row| row.get(0),
     )?);

@@ -60,3 +60,22 @@ pub(crate) fn count_in_daily(
     .execute(params![id, status.as_str(), sign])?;
     Ok(())
 }
+
+/// Ends invoice `id`'s paid interval on `on` (a reversal reopened it): the dashboard counts
+/// it as settled from its settlement date until then, and not after.
+pub(crate) fn unsettle(tx: &WriteTx, id: i64, on: &str) -> Result<(), AppError> {
+    tx.prepare_cached(
+        "INSERT INTO settled_daily (organization_id, settled_on, invoice_count, days_to_pay)
+         SELECT i.organization_id, ?2, -1,
+                -CAST(julianday(s.settled_on) - julianday(i.issue_date) AS INTEGER)
+         FROM invoices i
+         JOIN (SELECT MAX(applied_date) AS settled_on FROM allocations
+               WHERE invoice_id = ?1 AND reversed_date IS NULL) s
+         WHERE i.id = ?1 AND s.settled_on IS NOT NULL
+         ON CONFLICT (organization_id, settled_on) DO UPDATE
+         SET invoice_count = invoice_count + excluded.invoice_count,
+             days_to_pay = days_to_pay + excluded.days_to_pay",
+    )?
+    .execute(params![id, on])?;
+    Ok(())
+}

@@ -254,6 +254,51 @@ pub(crate) fn check_credit_use(
     )
 }
 
+/// Checks voiding a payment on `void_date` (a bounced check, a payment keyed twice): not
+/// already void, nothing refunded (give the refund back first), and dated no earlier than
+/// the payment or any allocation it reverses, and not after today.
+pub(crate) fn check_void(
+    source: &CreditSource,
+    refunded: Money,
+    live_allocation_dates: &[NaiveDate],
+    void_date: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), AppError> {
+    if source.void {
+        return Err(AppError::conflict(format!(
+            "Payment {} is already void.",
+            source.id
+        )));
+    }
+    if refunded.is_positive() {
+        return Err(AppError::conflict(format!(
+            "Payment {} has {refunded} refunded and cannot be voided: the money given back was real.",
+            source.id
+        )));
+    }
+    check_event_date(
+        "void_date",
+        void_date,
+        source.date,
+        "the payment date",
+        today,
+    )?;
+    if let Some(latest) = live_allocation_dates
+        .iter()
+        .max()
+        .filter(|d| **d > void_date)
+    {
+        return Err(AppError::field(
+            "void_date",
+            format!(
+                "must not be before the allocation of {} it would reverse",
+                dates::to_text(*latest)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

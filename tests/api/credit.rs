@@ -221,3 +221,156 @@ async fn payment_bodies_say_one_way_and_name_each_bad_allocation() {
         "1000.00 exceeds the invoice's balance_due of 100.00"
     );
 }
+
+#[tokio::test]
+async fn a_bounced_check_is_voided_as_of_its_date_and_past_reports_keep_it() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let a = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-01-20")
+        .await;
+    let b = app.invoice(acme, "60.00", "2024-01-06", "2024-01-21").await;
+    let check = pay(
+        &app,
+        json!({
+            "customer_id": acme, "amount": "160.00", "payment_method": "check",
+            "payment_date": "2024-01-10", "reference_number": "CHK-881",
+            "allocations": [{ "invoice_id": a, "amount": "100.00" }, { "invoice_id": b, "amount": "60.00" }]
+        }),
+    )
+    .await;
+    let id = check["id"].as_i64().unwrap();
+    let dashboard_paid = app.get("/v1/reports/dashboard?as_of=2024-01-31").await.body;
+    assert_eq!(dashboard_paid["invoice_counts_by_status"]["paid"], 2);
+    let path = format!("/v1/payments/{id}/void");
+
+    let early = app
+        .post(
+            &path,
+            json!({ "void_date": "2024-01-09", "reason": "bounced" }),
+        )
+        .await;
+    assert!(early.assert_error(400, "VALIDATION_ERROR")["void_date"].is_array());
+    let no_reason = app.post(&path, json!({ "void_date": "2024-02-03" })).await;
+    assert!(no_reason.assert_error(400, "VALIDATION_ERROR")["reason"].is_array());
+
+    let voided = app
+        .post(
+            &path,
+            json!({ "void_date": "2024-02-03", "reason": "Returned unpaid" }),
+        )
+        .await;
+    assert_eq!(voided.status, StatusCode::OK, "{}", voided.body);
+    assert_eq!(voided.body["status"], "void");
+    assert_eq!(voided.body["void_date"], "2024-02-03");
+    assert_eq!(voided.body["void_reason"], "Returned unpaid");
+    assert_eq!(voided.body["unapplied_amount"], "0.00");
+    assert_eq!(voided.body["applied_amount"], "0.00");
+    assert_eq!(voided.body["allocations"][0]["reversed_date"], "2024-02-03");
+    assert_eq!(balance(&app, a).await, ("100.00".into(), "sent".into()));
+    assert_eq!(balance(&app, b).await, ("60.00".into(), "sent".into()));
+    assert_eq!(
+        app.get(&format!("/v1/invoices/{a}")).await.body["payments"],
+        json!([])
+    );
+
+    // Before the void the check counted; from the void on it does not.
+    let before = app.get("/v1/reports/aging?as_of=2024-02-02").await.body;
+    assert_eq!(before["totals"]["total"], "0.00", "{before}");
+    let after = app.get("/v1/reports/aging?as_of=2024-02-03").await.body;
+    assert_eq!(after["totals"]["total"], "160.00", "{after}");
+    assert_eq!(after["totals"]["days_1_30"], "160.00", "{after}");
+    // A report before the void is unchanged, but for the status counts, which are
+    // documented as the invoices' current statuses.
+    let mut on_the_31st = app.get("/v1/reports/dashboard?as_of=2024-01-31").await.body;
+    let mut paid_then = dashboard_paid.clone();
+    on_the_31st["invoice_counts_by_status"].take();
+    paid_then["invoice_counts_by_status"].take();
+    assert_eq!(on_the_31st, paid_then);
+    let in_february = app.get("/v1/reports/dashboard?as_of=2024-02-10").await.body;
+    // Received on Jan 10 (outside the 30 days to Feb 10), returned unpaid on Feb 3: the
+    // window's collections are what was received in it less what bounced in it.
+    assert_eq!(in_february["collected_last_30_days"], "-160.00");
+    let both = app.get("/v1/reports/dashboard?as_of=2024-02-05").await.body;
+    assert_eq!(both["collected_last_30_days"], "0.00", "{both}");
+    assert_eq!(in_february["invoice_counts_by_status"]["paid"], 0);
+    assert_eq!(
+        in_february["average_days_to_pay"],
+        Value::Null,
+        "{in_february}"
+    );
+
+    app.post(
+        &path,
+        json!({ "void_date": "2024-02-04", "reason": "again" }),
+    )
+    .await
+    .assert_error(409, "CONFLICT");
+    let allocate = app
+        .post(
+            &format!("/v1/payments/{id}/allocations"),
+            json!({ "allocate": "oldest_first" }),
+        )
+        .await;
+    allocate.assert_error(409, "CONFLICT");
+    // The invoices can now be voided: nothing live is allocated to them.
+    assert_eq!(
+        app.post(&format!("/v1/invoices/{b}/void"), json!({}))
+            .await
+            .status,
+        200
+    );
+    app.assert_summaries_match();
+}
+
+#[tokio::test]
+async fn overpaid_credit_is_refunded_within_what_is_left() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let invoice = app.invoice(acme, "90.00", "2024-01-05", "2024-02-04").await;
+    let payment = pay(
+        &app,
+        json!({ "customer_id": acme, "amount": "100.00", "payment_method": "bank_transfer",
+                "payment_date": "2024-01-10", "allocate": "oldest_first" }),
+    )
+    .await;
+    assert_eq!(payment["unapplied_amount"], "10.00");
+    let id = payment["id"].as_i64().unwrap();
+    let path = format!("/v1/payments/{id}/refunds");
+
+    let too_much = app
+        .post(&path, json!({ "amount": "10.01", "payment_method": "bank_transfer", "refund_date": "2024-01-15" }))
+        .await;
+    assert_eq!(
+        too_much.assert_error(400, "VALIDATION_ERROR")["amount"][0],
+        format!("10.01 is more than payment {id}'s unapplied credit (10.00) on 2024-01-15")
+    );
+    let before_payment = app
+        .post(
+            &path,
+            json!({ "amount": "1.00", "payment_method": "cash", "refund_date": "2024-01-09" }),
+        )
+        .await;
+    assert!(before_payment.assert_error(400, "VALIDATION_ERROR")["refund_date"].is_array());
+
+    let refunded = app
+        .post(&path, json!({ "amount": "10.00", "payment_method": "bank_transfer",
+                             "refund_date": "2024-01-15", "reference_number": "RFD-1", "reason": "Overpaid" }))
+        .await;
+    assert_eq!(refunded.status, StatusCode::OK, "{}", refunded.body);
+    assert_eq!(refunded.body["refunded_amount"], "10.00");
+    assert_eq!(refunded.body["unapplied_amount"], "0.00");
+    assert_eq!(refunded.body["status"], "applied");
+    assert_eq!(refunded.body["refunds"][0]["reference_number"], "RFD-1");
+    assert_eq!(refunded.body["refunds"][0]["refund_date"], "2024-01-15");
+    // A refunded payment keeps its money real: it cannot be voided.
+    let void = app
+        .post(
+            &format!("/v1/payments/{id}/void"),
+            json!({ "void_date": "2024-01-20", "reason": "x" }),
+        )
+        .await;
+    void.assert_error(409, "CONFLICT");
+    assert_eq!(balance(&app, invoice).await, ("0.00".into(), "paid".into()));
+    app.assert_summaries_match();
+}

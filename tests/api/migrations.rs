@@ -40,9 +40,23 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
+/// Takes the file back from schema version 8 to 7: no refunds, no reversal indexes.
+fn back_to_version_7(path: &std::path::Path) {
+    Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "DROP TABLE refunds;
+             DROP INDEX allocations_org_reversed;
+             DROP INDEX payments_org_void;
+             DELETE FROM refinery_schema_history WHERE version = 8;",
+        )
+        .unwrap();
+}
+
 /// Takes the file back from schema version 7 to 6: allocations become the payment
 /// applications they were, and payments lose their credit columns.
 fn back_to_version_6(path: &std::path::Path) {
+    back_to_version_7(path);
     Connection::open(path)
         .unwrap()
         .execute_batch(

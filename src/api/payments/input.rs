@@ -7,6 +7,7 @@ use poem_openapi::{Enum, Object};
 
 use super::wire::Method;
 use crate::api::types::{AmountIn, Date, Input, Opt, Received, Text};
+use crate::db::payments::NewRefund;
 use crate::domain::money::Money;
 use crate::domain::payment::{Application, NewPayment, PaymentMethod};
 use crate::error::{AppError, FieldErrorsBuilder};
@@ -249,5 +250,113 @@ impl TryFrom<Received<CreditAllocation>> for (Application, chrono::NaiveDate) {
         let application = application(None, allocations, allocate, &mut errors);
         errors.finish()?;
         Ok((application, date.map_or(today, |d| d.0)))
+    }
+}
+
+/// Voiding a payment as of a date: a bounced check, a payment keyed twice.
+#[derive(Object, Debug, Clone, Default)]
+#[oai(example)]
+pub(crate) struct PaymentVoid {
+    /// The day the payment stopped counting; not before the payment or any of its
+    /// allocations, not in the future. For a payment keyed twice, its own date.
+    pub void_date: Input<Date>,
+    /// 1–500 characters: why, for whoever reads the books later.
+    pub reason: Input<Text<1, 500>>,
+}
+
+impl poem_openapi::types::Example for PaymentVoid {
+    fn example() -> Self {
+        PaymentVoid {
+            void_date: Input::Value(Date(
+                chrono::NaiveDate::from_ymd_opt(2024, 2, 3).unwrap_or_default(),
+            )),
+            reason: Input::Value("Check returned unpaid by the bank".into()),
+        }
+    }
+}
+
+impl TryFrom<Received<PaymentVoid>> for (chrono::NaiveDate, String) {
+    type Error = AppError;
+
+    fn try_from(received: Received<PaymentVoid>) -> Result<Self, AppError> {
+        let Received {
+            body, mut errors, ..
+        } = received;
+        let date = body.void_date.required("void_date", &mut errors);
+        let reason = body.reason.text().required("reason", &mut errors);
+        errors.finish()?;
+        Ok((
+            date.map(|d| d.0).unwrap_or_default(),
+            reason.unwrap_or_default().trim().to_string(),
+        ))
+    }
+}
+
+/// Money given back from a payment's unapplied credit.
+#[derive(Object, Debug, Clone, Default)]
+#[oai(example)]
+pub(crate) struct RefundCreate {
+    /// More than 0, at most 2 decimals, at most the payment's unapplied credit on refund_date.
+    pub amount: Input<AmountIn>,
+    /// Default today; not before the payment, not in the future.
+    pub refund_date: Opt<Date>,
+    pub payment_method: Input<Method>,
+    /// Up to 100 characters.
+    pub reference_number: Opt<Text<1, 100>>,
+    /// Up to 500 characters.
+    pub reason: Opt<Text<0, 500>>,
+}
+
+impl poem_openapi::types::Example for RefundCreate {
+    fn example() -> Self {
+        RefundCreate {
+            amount: Input::Value(AmountIn(Money::from_minor(2_000))),
+            refund_date: Input::Value(Date(
+                chrono::NaiveDate::from_ymd_opt(2024, 2, 5).unwrap_or_default(),
+            )),
+            payment_method: Input::Value(Method::BankTransfer),
+            reference_number: Input::Value("RFD-001".into()),
+            reason: Input::Value("Overpayment returned".into()),
+        }
+    }
+}
+
+impl TryFrom<Received<RefundCreate>> for NewRefund {
+    type Error = AppError;
+
+    fn try_from(received: Received<RefundCreate>) -> Result<Self, AppError> {
+        let Received {
+            body,
+            today,
+            mut errors,
+        } = received;
+        let amount = body.amount.required("amount", &mut errors).map(|a| a.0);
+        if let Some(amount) = amount.filter(|a| !a.is_positive()) {
+            errors.add("amount", format!("must be more than 0 (got {amount})"));
+        }
+        let method = match body.payment_method {
+            Input::Invalid(_) => {
+                errors.add(
+                    "payment_method",
+                    format!("must be one of: {}", PaymentMethod::names()),
+                );
+                None
+            }
+            other => other.required("payment_method", &mut errors),
+        };
+        let date = body.refund_date.optional("refund_date", &mut errors);
+        let reference_number = body
+            .reference_number
+            .text()
+            .optional("reference_number", &mut errors);
+        let reason = body.reason.text().optional("reason", &mut errors);
+        errors.finish()?;
+        Ok(NewRefund {
+            amount: amount.unwrap_or_default(),
+            refund_date: date.map_or(today, |d| d.0),
+            payment_method: method.map_or(PaymentMethod::Other, PaymentMethod::from),
+            reference_number,
+            reason,
+        })
     }
 }

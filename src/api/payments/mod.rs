@@ -18,7 +18,7 @@ use crate::api::error::{ReadError, WriteError};
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
 use crate::api::{page_bounds, AppState, Created, Done, Json, Post, Tag};
-use crate::db::payments::{self as store, PaymentFilter};
+use crate::db::payments::{self as store, NewRefund, PaymentFilter};
 use crate::domain::payment::{Application, NewPayment, PaymentMethod};
 use crate::error::FieldErrorsBuilder;
 
@@ -145,8 +145,77 @@ impl PaymentsApi {
         let path = format!("/v1/payments/{id}/allocations");
         Ok(Post::new(org, path, idempotency_key.0, hash)
             .run(&state, move |tx, now| {
-                let payment =
-                    store::allocate_credit(tx, org, id, (application, date), (today, now))?;
+                let payment = crate::db::credit::allocate_credit(
+                    tx,
+                    org,
+                    id,
+                    (application, date),
+                    (today, now),
+                )?;
+                Ok((Payment::from(payment), None))
+            })
+            .await?)
+    }
+
+    /// Void a payment
+    ///
+    /// A bounced check, a payment keyed twice: every allocation of the payment is reversed as of `void_date`, the invoices' statuses follow, and from that date the payment counts nowhere. Nothing is deleted: a report dated before the void still shows the payment. A payment with refunds is a 409, as is one already void.
+    #[oai(
+        path = "/v1/payments/:id/void",
+        method = "post",
+        operation_id = "void_payment"
+    )]
+    async fn void(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        /// Makes a retry safe: the same key and body return the first answer and write nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<PaymentVoid>,
+    ) -> Result<Done<Payment>, WriteError> {
+        let org = auth.require(scope_of("void_payment"))?.organization_id;
+        let today = state.clock.today();
+        let (received, hash) = body.received(today);
+        let void: (chrono::NaiveDate, String) = received.try_into()?;
+        let id = id.0;
+        let path = format!("/v1/payments/{id}/void");
+        Ok(Post::new(org, path, idempotency_key.0, hash)
+            .run(&state, move |tx, now| {
+                let payment = crate::db::credit::void(tx, org, id, void, (today, now))?;
+                Ok((Payment::from(payment), None))
+            })
+            .await?)
+    }
+
+    /// Refund a payment's credit
+    ///
+    /// Gives back money from the payment's unapplied credit, dated `refund_date`: at most the credit it has on that date and every later one.
+    #[oai(
+        path = "/v1/payments/:id/refunds",
+        method = "post",
+        operation_id = "refund_payment"
+    )]
+    async fn refund(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        /// Makes a retry safe: the same key and body return the first answer and write nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<RefundCreate>,
+    ) -> Result<Done<Payment>, WriteError> {
+        let org = auth.require(scope_of("refund_payment"))?.organization_id;
+        let today = state.clock.today();
+        let (received, hash) = body.received(today);
+        let refund = NewRefund::try_from(received)?;
+        let id = id.0;
+        let path = format!("/v1/payments/{id}/refunds");
+        Ok(Post::new(org, path, idempotency_key.0, hash)
+            .run(&state, move |tx, now| {
+                let payment = crate::db::credit::refund(tx, org, id, refund, (today, now))?;
                 Ok((Payment::from(payment), None))
             })
             .await?)

@@ -33,6 +33,17 @@ pub(crate) struct PaymentAllocation {
     pub reversed_date: Option<String>,
 }
 
+/// Money given back from a payment's unapplied credit.
+#[derive(Object, Debug, Clone, serde::Serialize)]
+pub(crate) struct PaymentRefund {
+    pub id: i64,
+    pub amount: Amount,
+    pub refund_date: String,
+    pub payment_method: String,
+    pub reference_number: Option<String>,
+    pub reason: Option<String>,
+}
+
 #[derive(Object, Debug, Clone, serde::Serialize)]
 #[oai(example)]
 pub(crate) struct Payment {
@@ -48,6 +59,8 @@ pub(crate) struct Payment {
     pub created_at: String,
     /// Every allocation of the payment, reversed ones included, by date.
     pub allocations: Vec<PaymentAllocation>,
+    /// Money given back from the payment, by date.
+    pub refunds: Vec<PaymentRefund>,
     /// Allocated and not reversed.
     pub applied_amount: Amount,
     /// Given back to the customer.
@@ -79,6 +92,7 @@ impl poem_openapi::types::Example for Payment {
                 applied_date: "2024-01-20".into(),
                 reversed_date: None,
             }],
+            refunds: vec![],
             applied_amount: Amount(Money::from_minor(50000)),
             refunded_amount: Amount(Money::ZERO),
             unapplied_amount: Amount(Money::ZERO),
@@ -117,6 +131,18 @@ impl From<store::Payment> for Payment {
                     amount: Amount(a.amount),
                     applied_date: a.applied_date,
                     reversed_date: a.reversed_date,
+                })
+                .collect(),
+            refunds: p
+                .refunds
+                .into_iter()
+                .map(|r| PaymentRefund {
+                    id: r.id,
+                    amount: Amount(r.amount),
+                    refund_date: r.refund_date,
+                    payment_method: r.payment_method,
+                    reference_number: r.reference_number,
+                    reason: r.reason,
                 })
                 .collect(),
         }
