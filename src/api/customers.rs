@@ -38,6 +38,10 @@ pub(crate) struct Customer {
     pub overdue_balance: Amount,
     pub created_at: String,
     pub updated_at: String,
+    /// Unapplied credit today: payments not yet allocated to an invoice or refunded.
+    pub credit_balance: Amount,
+    /// `outstanding_balance` − `credit_balance`: what the customer owes, net of its credit.
+    pub net_balance: Amount,
 }
 
 impl poem_openapi::types::Example for Customer {
@@ -57,6 +61,8 @@ impl poem_openapi::types::Example for Customer {
             overdue_balance: Amount(Money::ZERO),
             created_at: "2024-01-15T09:30:00.000Z".into(),
             updated_at: "2024-01-15T09:30:00.000Z".into(),
+            credit_balance: Amount(Money::ZERO),
+            net_balance: Amount(Money::from_minor(112000)),
         }
     }
 }
@@ -78,6 +84,10 @@ impl From<store::Customer> for Customer {
             overdue_balance: Amount(c.overdue_balance),
             created_at: c.created_at,
             updated_at: c.updated_at,
+            credit_balance: Amount(c.credit_balance),
+            net_balance: Amount(Money::from_minor(
+                c.outstanding_balance.minor() - c.credit_balance.minor(),
+            )),
         }
     }
 }

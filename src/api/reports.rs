@@ -14,6 +14,7 @@ use super::{AppState, Done, Tag};
 use crate::db::reports::{self as store};
 use crate::domain::aging::{average_days, dso, AgingTotals};
 use crate::domain::invoice::InvoiceStatus;
+use crate::domain::money::Money;
 
 /// Open amounts by days past due (`as_of − due_date`); the five buckets sum to `total`.
 #[derive(Object, Debug, Clone, serde::Serialize)]
@@ -25,10 +26,14 @@ pub(crate) struct AgingBuckets {
     pub days_61_90: Amount,
     pub days_over_90: Amount,
     pub total: Amount,
+    /// Customers' unapplied credit at `as_of`: a separate column, never a negative bucket.
+    pub unapplied_credit: Amount,
+    /// `total` − `unapplied_credit`.
+    pub net: Amount,
 }
 
-impl From<AgingTotals> for AgingBuckets {
-    fn from(t: AgingTotals) -> Self {
+impl AgingBuckets {
+    fn of(t: AgingTotals, unapplied_credit: Money) -> Self {
         AgingBuckets {
             current: Amount(t.current),
             days_1_30: Amount(t.days_1_30),
@@ -36,8 +41,15 @@ impl From<AgingTotals> for AgingBuckets {
             days_61_90: Amount(t.days_61_90),
             days_over_90: Amount(t.days_over_90),
             total: Amount(t.total),
+            unapplied_credit: Amount(unapplied_credit),
+            net: Amount(net(t.total, unapplied_credit)),
         }
     }
+}
+
+/// What is owed net of credit.
+fn net(total: Money, credit: Money) -> Money {
+    Money::from_minor(total.minor() - credit.minor())
 }
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
@@ -53,20 +65,24 @@ pub(crate) struct AgingCustomer {
     pub total: Amount,
     /// Invoices with an open amount at `as_of`.
     pub invoice_count: i64,
+    /// The customer's unapplied credit at `as_of`.
+    pub unapplied_credit: Amount,
+    /// `total` − `unapplied_credit`.
+    pub net: Amount,
 }
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
 pub(crate) struct AgingReport {
     pub as_of: Date,
     pub totals: AgingBuckets,
-    /// Customers with an open amount, by total descending.
+    /// Customers with an open amount or unapplied credit, by total descending.
     pub customers: Vec<AgingCustomer>,
 }
 
 fn aging_to_api(aging: store::Aging) -> AgingReport {
     AgingReport {
         as_of: Date(aging.as_of),
-        totals: aging.totals.into(),
+        totals: AgingBuckets::of(aging.totals, aging.unapplied_credit),
         customers: aging
             .customers
             .into_iter()
@@ -81,6 +97,8 @@ fn aging_to_api(aging: store::Aging) -> AgingReport {
                 days_over_90: Amount(c.totals.days_over_90),
                 total: Amount(c.totals.total),
                 invoice_count: c.invoice_count,
+                unapplied_credit: Amount(c.unapplied_credit),
+                net: Amount(net(c.totals.total, c.unapplied_credit)),
             })
             .collect(),
     }
@@ -117,7 +135,7 @@ pub(crate) struct DashboardReport {
     pub invoice_counts_by_status: StatusCounts,
     /// Totals of invoices (not draft, not void) issued in the 30 days ending at `as_of`.
     pub invoiced_last_30_days: Amount,
-    /// Payments dated in the 30 days ending at `as_of`.
+    /// Payments dated in the 30 days ending at `as_of`, less payments voided in them.
     pub collected_last_30_days: Amount,
     /// Totals of invoices (not draft, not void) issued in the 90 days ending at `as_of`.
     pub credit_sales_last_90_days: Amount,
@@ -129,6 +147,10 @@ pub(crate) struct DashboardReport {
     pub aging: AgingBuckets,
     /// The five customers owing the most at `as_of`.
     pub top_debtors: Vec<Debtor>,
+    /// Refunds dated in the 30 days ending at `as_of`.
+    pub refunded_last_30_days: Amount,
+    /// Customers' unapplied credit at `as_of`.
+    pub total_unapplied_credit: Amount,
 }
 
 #[derive(Default)]
@@ -227,11 +249,12 @@ impl ReportsApi {
             dso_formula: "total_outstanding / credit_sales_last_90_days × 90".into(),
             average_days_to_pay: average_days(d.total_days_to_pay, d.paid_invoice_count)
                 .map(DecimalOut),
-            aging: totals.into(),
+            aging: AgingBuckets::of(totals, d.aging.unapplied_credit),
             top_debtors: d
                 .aging
                 .customers
                 .iter()
+                .filter(|c| c.totals.total.is_positive())
                 .take(5)
                 .map(|c| Debtor {
                     customer_id: c.customer_id,
@@ -241,6 +264,8 @@ impl ReportsApi {
                     overdue: Amount(c.totals.overdue()),
                 })
                 .collect(),
+            refunded_last_30_days: Amount(d.refunded_last_30_days),
+            total_unapplied_credit: Amount(d.aging.unapplied_credit),
         }))
     }
 }

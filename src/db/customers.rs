@@ -29,6 +29,8 @@ pub(crate) struct Customer {
     pub updated_at: String,
     pub outstanding_balance: Money,
     pub overdue_balance: Money,
+    /// Unapplied credit of the customer's payments today.
+    pub credit_balance: Money,
 }
 
 /// Every field of a customer a client may set; `None` code means "generate one".
@@ -63,10 +65,12 @@ static SELECT_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
                 AND {open}),
             (SELECT COALESCE(SUM(i.total_minor - i.amount_paid_minor), 0) FROM invoices i
               WHERE i.organization_id = c.organization_id AND i.customer_id = c.id
-                AND {overdue})
+                AND {overdue}),
+            {credit}
          FROM customers c",
         open = rules::is_open("i."),
         overdue = rules::is_overdue("i.", "?1"),
+        credit = super::balances::CREDIT_TODAY,
     )
 });
 
@@ -86,6 +90,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Customer> {
         updated_at: row.get(11)?,
         outstanding_balance: Money::from_minor(row.get(12)?),
         overdue_balance: Money::from_minor(row.get(13)?),
+        credit_balance: Money::from_minor(row.get(14)?),
     })
 }
 

@@ -2,6 +2,7 @@
 //! granularity over a connection or transaction and return plain records.
 
 pub(crate) mod allocations;
+pub(crate) mod balances;
 pub mod bulk;
 pub(crate) mod codec;
 pub(crate) mod credit;

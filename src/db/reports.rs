@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate};
 use rusqlite::{params, Connection};
 
+use super::balances::unapplied_credit_at;
 use super::codec::date_text;
 use super::rules;
 use crate::domain::aging::{AgingTotals, Bucket, BUCKET_LAST_DAYS};
@@ -20,6 +21,8 @@ pub(crate) struct CustomerAging {
     pub totals: AgingTotals,
     pub invoice_count: i64,
     pub overdue_invoice_count: i64,
+    /// The customer's unapplied credit at `as_of`.
+    pub unapplied_credit: Money,
 }
 
 #[derive(Debug, Clone)]
@@ -27,6 +30,8 @@ pub(crate) struct Aging {
     pub as_of: NaiveDate,
     pub totals: AgingTotals,
     pub customers: Vec<CustomerAging>,
+    /// Every listed customer's unapplied credit at `as_of`.
+    pub unapplied_credit: Money,
 }
 
 impl Aging {
@@ -97,8 +102,10 @@ pub(crate) fn aging(
             overdue_invoice_count: row.get(7)?,
             customer_code: row.get(8)?,
             name: row.get(9)?,
+            unapplied_credit: Money::ZERO,
         });
     }
+    let unapplied_credit = add_credit(conn, org, (as_of, customer_id), &mut customers)?;
     customers.sort_by(|a, b| {
         b.totals
             .total
@@ -109,7 +116,40 @@ pub(crate) fn aging(
         as_of,
         totals,
         customers,
+        unapplied_credit,
     })
+}
+
+/// Sets each customer's unapplied credit at `as_of`, adding the customers that have
+/// credit but nothing open; returns the total.
+fn add_credit(
+    conn: &Connection,
+    org: i64,
+    (as_of, customer_id): (NaiveDate, Option<i64>),
+    customers: &mut Vec<CustomerAging>,
+) -> Result<Money, AppError> {
+    let mut credit = unapplied_credit_at(conn, org, as_of, customer_id)?;
+    let total = Money::from_minor(credit.values().map(|m| m.minor()).sum());
+    for customer in customers.iter_mut() {
+        customer.unapplied_credit = credit.remove(&customer.customer_id).unwrap_or(Money::ZERO);
+    }
+    let mut named = conn.prepare_cached(
+        "SELECT customer_code, name FROM customers WHERE id = ?1 AND organization_id = ?2",
+    )?;
+    for (id, amount) in credit {
+        let (customer_code, name) =
+            named.query_row(params![id, org], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        customers.push(CustomerAging {
+            customer_id: id,
+            customer_code,
+            name,
+            totals: AgingTotals::default(),
+            invoice_count: 0,
+            overdue_invoice_count: 0,
+            unapplied_credit: amount,
+        });
+    }
+    Ok(total)
 }
 
 /// One `SUM(CASE …)` per bucket, in `Bucket::ALL` order.
@@ -138,6 +178,8 @@ pub(crate) struct Dashboard {
     pub status_counts: Vec<(InvoiceStatus, i64)>,
     pub invoiced_last_30_days: Money,
     pub collected_last_30_days: Money,
+    /// Refunds dated in the 30 days ending at `as_of`.
+    pub refunded_last_30_days: Money,
     pub credit_sales_last_90_days: Money,
     /// Invoices fully paid by `as_of`, and the sum over them of days from issue to final payment.
     pub paid_invoice_count: i64,
@@ -240,6 +282,12 @@ pub(crate) fn dashboard(
         params![org, days_before(as_of, 30), as_of_text],
         |row| row.get(0),
     )?);
+    let refunded_last_30_days = Money::from_minor(conn.query_row(
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds
+         WHERE organization_id = ?1 AND refund_date > ?2 AND refund_date <= ?3",
+        params![org, days_before(as_of, 30), as_of_text],
+        |row| row.get(0),
+    )?);
     let (paid_invoice_count, total_days_to_pay): (i64, i64) = conn.query_row(
         "SELECT COALESCE(SUM(invoice_count), 0), COALESCE(SUM(days_to_pay), 0)
          FROM settled_daily WHERE organization_id = ?1 AND settled_on <= ?2",
@@ -251,6 +299,7 @@ pub(crate) fn dashboard(
         status_counts,
         invoiced_last_30_days,
         collected_last_30_days,
+        refunded_last_30_days,
         credit_sales_last_90_days,
         paid_invoice_count,
         total_days_to_pay,

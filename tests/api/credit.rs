@@ -374,3 +374,105 @@ async fn overpaid_credit_is_refunded_within_what_is_left() {
     assert_eq!(balance(&app, invoice).await, ("0.00".into(), "paid".into()));
     app.assert_summaries_match();
 }
+
+#[tokio::test]
+async fn credit_shows_in_customers_aging_and_dashboard_at_every_date() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let globex = app.customer("Globex").await;
+    let invoice = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-02-04")
+        .await;
+    // Globex pays on account and has no invoice at all.
+    let on_account = pay(
+        &app,
+        json!({ "customer_id": globex, "amount": "40.00", "payment_method": "cash", "payment_date": "2024-01-08" }),
+    )
+    .await;
+    let acme_credit = pay(
+        &app,
+        json!({ "customer_id": acme, "amount": "150.00", "payment_method": "bank_transfer",
+                "payment_date": "2024-01-10", "allocate": "oldest_first" }),
+    )
+    .await;
+    assert_eq!(acme_credit["unapplied_amount"], "50.00");
+    let refund = app
+        .post(
+            &format!("/v1/payments/{}/refunds", acme_credit["id"]),
+            json!({ "amount": "20.00", "payment_method": "bank_transfer", "refund_date": "2024-01-20" }),
+        )
+        .await;
+    assert_eq!(refund.status, StatusCode::OK, "{}", refund.body);
+
+    let customer = app.get(&format!("/v1/customers/{acme}")).await.body;
+    assert_eq!(customer["outstanding_balance"], "0.00");
+    assert_eq!(customer["credit_balance"], "30.00");
+    assert_eq!(customer["net_balance"], "-30.00");
+    let customer = app.get(&format!("/v1/customers/{globex}")).await.body;
+    assert_eq!(customer["credit_balance"], "40.00");
+
+    let credit_at = |date: &'static str| {
+        let app = &app;
+        async move {
+            let body = app
+                .get(&format!("/v1/reports/aging?as_of={date}"))
+                .await
+                .body;
+            let rows: Vec<(i64, String, String)> = body["customers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["customer_id"].as_i64().unwrap(),
+                        c["unapplied_credit"].as_str().unwrap().to_string(),
+                        c["net"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            (body["totals"].clone(), rows)
+        }
+    };
+    let (totals, rows) = credit_at("2024-01-07").await;
+    assert_eq!(totals["total"], "100.00");
+    assert_eq!(totals["unapplied_credit"], "0.00");
+    assert_eq!(rows, [(acme, "0.00".into(), "100.00".into())]);
+    let (totals, rows) = credit_at("2024-01-09").await;
+    assert_eq!(totals["unapplied_credit"], "40.00");
+    assert_eq!(totals["net"], "60.00");
+    assert_eq!(
+        rows,
+        [
+            (acme, "0.00".into(), "100.00".into()),
+            (globex, "40.00".into(), "-40.00".into())
+        ]
+    );
+    let (totals, _) = credit_at("2024-01-15").await;
+    assert_eq!(totals["total"], "0.00");
+    assert_eq!(totals["unapplied_credit"], "90.00");
+    let (totals, rows) = credit_at("2024-01-20").await;
+    assert_eq!(totals["unapplied_credit"], "70.00");
+    assert_eq!(totals["net"], "-70.00");
+    assert_eq!(rows.len(), 2);
+
+    let dashboard = app.get("/v1/reports/dashboard?as_of=2024-01-31").await.body;
+    assert_eq!(dashboard["total_unapplied_credit"], "70.00", "{dashboard}");
+    assert_eq!(dashboard["refunded_last_30_days"], "20.00");
+    assert_eq!(dashboard["collected_last_30_days"], "190.00");
+    assert_eq!(dashboard["aging"]["unapplied_credit"], "70.00");
+    assert_eq!(dashboard["top_debtors"], json!([]));
+
+    // Voiding the on-account payment takes its credit away from its date on, not before.
+    let void = app
+        .post(
+            &format!("/v1/payments/{}/void", on_account["id"]),
+            json!({ "void_date": "2024-01-25", "reason": "Keyed against the wrong customer" }),
+        )
+        .await;
+    assert_eq!(void.status, StatusCode::OK, "{}", void.body);
+    assert_eq!(credit_at("2024-01-24").await.0["unapplied_credit"], "70.00");
+    assert_eq!(credit_at("2024-01-25").await.0["unapplied_credit"], "30.00");
+    let globex_now = app.get(&format!("/v1/customers/{globex}")).await.body;
+    assert_eq!(globex_now["credit_balance"], "0.00");
+    let _ = invoice;
+}

@@ -90,7 +90,8 @@ async fn the_books_balance_at_both_ends_of_the_range() {
     assert_eq!(
         aging.body["totals"],
         json!({"current": "300.00", "days_1_30": "0.00", "days_31_60": "0.00",
-               "days_61_90": "0.00", "days_over_90": "75.00", "total": "375.00"})
+               "days_61_90": "0.00", "days_over_90": "75.00", "total": "375.00",
+               "unapplied_credit": "0.00", "net": "375.00"})
     );
     assert_eq!(aging.body["customers"][0]["invoice_count"], 3);
 

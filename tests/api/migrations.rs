@@ -40,12 +40,15 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
-/// Takes the file back from schema version 8 to 7: no refunds, no reversal indexes.
+/// Takes the file back from schema version 8 to 7: no refunds, no reversal indexes (and
+/// version 9's credit index).
 fn back_to_version_7(path: &std::path::Path) {
     Connection::open(path)
         .unwrap()
         .execute_batch(
-            "DROP TABLE refunds;
+            "DROP INDEX payments_unapplied;
+             DELETE FROM refinery_schema_history WHERE version = 9;
+             DROP TABLE refunds;
              DROP INDEX allocations_org_reversed;
              DROP INDEX payments_org_void;
              DELETE FROM refinery_schema_history WHERE version = 8;",

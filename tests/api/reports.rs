@@ -28,7 +28,9 @@ async fn aging_bucket_edges() {
     assert_eq!(
         report.body["totals"],
         json!({"current": "3.00", "days_1_30": "12.00", "days_31_60": "48.00", "days_61_90": "192.00",
-               "days_over_90": "256.00", "total": "511.00"})
+               "days_over_90": "256.00", "total": "511.00",
+               // Issue 10 added credit beside the buckets.
+               "unapplied_credit": "0.00", "net": "511.00"})
     );
     let customers = report.body["customers"].as_array().unwrap();
     assert_eq!(customers.len(), 2);
