@@ -26,6 +26,7 @@ mod drafts;
 mod errors;
 mod helpers;
 mod invoices;
+mod ledger_model;
 mod migrations;
 mod payments;
 mod reports;

@@ -1,0 +1,510 @@
+//! Property test: random sequences of receivables events against a plain reference model
+//! written from the README's definitions (a list of dated events, replayed), never from
+//! the server's code. Each case runs through real HTTP in an organization of its own on
+//! one shared file. `PROPTEST_CASES` runs more cases than the default.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use arvalox::domain::keys::Scope;
+use chrono::{Days, NaiveDate};
+use poem::http::Method;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use crate::helpers::{TestApp, TODAY};
+
+/// Days before TODAY events fall on: backdating and same-day collisions are common.
+const WINDOW: u64 = 12;
+
+fn day(offset: u64) -> NaiveDate {
+    let today: NaiveDate = TODAY.parse().unwrap();
+    today - Days::new(WINDOW - offset.min(WINDOW))
+}
+
+fn money(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
+fn minor(text: &Value) -> i64 {
+    let text = text.as_str().unwrap();
+    let (whole, cents) = text.split_once('.').unwrap();
+    let sign = if whole.starts_with('-') { -1 } else { 1 };
+    whole.trim_start_matches('-').parse::<i64>().unwrap() * 100 * sign
+        + cents.parse::<i64>().unwrap() * sign
+}
+
+#[derive(Debug, Clone)]
+enum How {
+    Invoice(usize),
+    Split(Vec<(usize, i64)>),
+    Oldest,
+    OnAccount,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Invoice {
+        customer: usize,
+        total: i64,
+        issue: u64,
+    },
+    Pay {
+        customer: usize,
+        amount: i64,
+        date: u64,
+        how: How,
+    },
+    Allocate {
+        payment: usize,
+        date: u64,
+        how: How,
+    },
+    Refund {
+        payment: usize,
+        amount: i64,
+        date: u64,
+    },
+    Void {
+        payment: usize,
+        date: u64,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let how = prop_oneof![
+        (0usize..4).prop_map(How::Invoice),
+        prop::collection::vec((0usize..4, 1i64..500), 1..3).prop_map(How::Split),
+        Just(How::Oldest),
+        Just(How::OnAccount),
+    ];
+    prop_oneof![
+        3 => (0usize..2, 1i64..500, 0u64..=WINDOW)
+            .prop_map(|(customer, total, issue)| Op::Invoice { customer, total, issue }),
+        4 => (0usize..2, 1i64..500, 0u64..=WINDOW, how.clone())
+            .prop_map(|(customer, amount, date, how)| Op::Pay { customer, amount, date, how }),
+        3 => (0usize..3, 0u64..=WINDOW, how)
+            .prop_map(|(payment, date, how)| Op::Allocate { payment, date, how }),
+        1 => (0usize..3, 1i64..300, 0u64..=WINDOW)
+            .prop_map(|(payment, amount, date)| Op::Refund { payment, amount, date }),
+        3 => (0usize..3, 0u64..=WINDOW).prop_map(|(payment, date)| Op::Void { payment, date }),
+    ]
+}
+
+struct Invoice {
+    id: i64,
+    customer: usize,
+    total: i64,
+    issue: u64,
+}
+
+struct Payment {
+    id: i64,
+    customer: usize,
+    amount: i64,
+    date: u64,
+    void: Option<u64>,
+}
+
+struct Allocation {
+    payment: usize,
+    invoice: usize,
+    amount: i64,
+    applied: u64,
+    reversed: Option<u64>,
+}
+
+/// The reference model: the events, and the README's definitions over them.
+#[derive(Default)]
+struct Model {
+    customers: Vec<i64>,
+    invoices: Vec<Invoice>,
+    payments: Vec<Payment>,
+    allocations: Vec<Allocation>,
+    refunds: Vec<(usize, i64, u64)>,
+}
+
+impl Model {
+    /// Open amount of invoice `i` at day `d`: total − allocations applied by d and not
+    /// reversed by d.
+    fn open_at(&self, i: usize, d: u64) -> i64 {
+        let allocated: i64 = self
+            .allocations
+            .iter()
+            .filter(|a| a.invoice == i && a.applied <= d && a.reversed.is_none_or(|r| r > d))
+            .map(|a| a.amount)
+            .sum();
+        self.invoices[i].total - allocated
+    }
+
+    /// Unapplied credit of payment `p` at day `d`.
+    fn credit_at(&self, p: usize, d: u64) -> i64 {
+        let payment = &self.payments[p];
+        if payment.date > d || payment.void.is_some_and(|v| v <= d) {
+            return 0;
+        }
+        let allocated: i64 = self
+            .allocations
+            .iter()
+            .filter(|a| a.payment == p && a.applied <= d && a.reversed.is_none_or(|r| r > d))
+            .map(|a| a.amount)
+            .sum();
+        let refunded: i64 = self
+            .refunds
+            .iter()
+            .filter(|(q, _, date)| *q == p && *date <= d)
+            .map(|(_, amount, _)| amount)
+            .sum();
+        payment.amount - allocated - refunded
+    }
+
+    /// The least open amount of invoice `i` from day `from` on.
+    fn least_open(&self, i: usize, from: u64) -> i64 {
+        (from..=WINDOW + 1)
+            .map(|d| self.open_at(i, d))
+            .min()
+            .unwrap()
+    }
+
+    fn least_credit(&self, p: usize, from: u64) -> i64 {
+        (from..=WINDOW + 1)
+            .map(|d| self.credit_at(p, d))
+            .min()
+            .unwrap()
+    }
+
+    /// The allocations `how` makes for `amount` of `customer`'s money on `date`, or None
+    /// when the model refuses them.
+    fn plan(
+        &self,
+        customer: usize,
+        amount: i64,
+        date: u64,
+        how: &How,
+    ) -> Option<Vec<(usize, i64)>> {
+        let fits = |i: usize, a: i64| {
+            let invoice = self.invoices.get(i)?;
+            (invoice.customer == customer && invoice.issue <= date && a <= self.least_open(i, date))
+                .then_some((i, a))
+        };
+        match how {
+            How::Invoice(i) => {
+                let balance_today = self.invoices.get(*i).map(|_| self.open_at(*i, WINDOW))?;
+                (amount <= balance_today).then_some(())?;
+                Some(vec![fits(*i, amount)?])
+            }
+            How::Split(list) => {
+                let mut seen = Vec::new();
+                for (i, _) in list {
+                    if seen.contains(i) {
+                        return None;
+                    }
+                    seen.push(*i);
+                }
+                (list.iter().map(|(_, a)| a).sum::<i64>() <= amount).then_some(())?;
+                list.iter().map(|(i, a)| fits(*i, *a)).collect()
+            }
+            How::Oldest => {
+                let mut open: Vec<usize> = (0..self.invoices.len())
+                    .filter(|i| {
+                        let inv = &self.invoices[*i];
+                        inv.customer == customer
+                            && inv.issue <= date
+                            && self.open_at(*i, WINDOW) > 0
+                    })
+                    .collect();
+                // Due ten days after issue: by due date, then issue date, then id.
+                open.sort_by_key(|i| (self.invoices[*i].issue, self.invoices[*i].id));
+                let mut rest = amount;
+                let mut chosen = Vec::new();
+                for i in open {
+                    let take = rest.min(self.least_open(i, date));
+                    if take > 0 {
+                        chosen.push((i, take));
+                        rest -= take;
+                    }
+                }
+                Some(chosen)
+            }
+            How::OnAccount => Some(Vec::new()),
+        }
+    }
+}
+
+/// The body field that says how money is applied, in the server's terms.
+fn how_json(model: &Model, how: &How) -> Option<(&'static str, Value)> {
+    let id = |i: usize| model.invoices.get(i).map_or(999_999, |inv| inv.id);
+    match how {
+        How::Invoice(i) => Some(("invoice_id", json!(id(*i)))),
+        How::Split(list) => Some((
+            "allocations",
+            json!(list
+                .iter()
+                .map(|(i, a)| json!({ "invoice_id": id(*i), "amount": money(*a) }))
+                .collect::<Vec<_>>()),
+        )),
+        How::Oldest => Some(("allocate", json!("oldest_first"))),
+        How::OnAccount => None,
+    }
+}
+
+struct Case<'a> {
+    app: &'a TestApp,
+    key: String,
+    model: Model,
+}
+
+impl Case<'_> {
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let body = body.to_string();
+        let reply = self
+            .app
+            .call(Method::POST, path, Some(&self.key), &[], Some(&body))
+            .await;
+        (reply.status.as_u16(), reply.body)
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.app
+            .call(Method::GET, path, Some(&self.key), &[], None)
+            .await
+            .body
+    }
+
+    fn record(&mut self, payment: usize, plan: Vec<(usize, i64)>, date: u64) {
+        for (invoice, amount) in plan {
+            self.model.allocations.push(Allocation {
+                payment,
+                invoice,
+                amount,
+                applied: date,
+                reversed: None,
+            });
+        }
+    }
+
+    async fn run(&mut self, op: &Op) {
+        match op.clone() {
+            Op::Invoice {
+                customer,
+                total,
+                issue,
+            } => {
+                let body = json!({
+                    "customer_id": self.model.customers[customer],
+                    "issue_date": day(issue).to_string(),
+                    "due_date": (day(issue) + Days::new(10)).to_string(),
+                    "items": [{ "description": "Work", "quantity": 1, "unit_price": money(total) }]
+                });
+                let (status, reply) = self.post("/v1/invoices", body).await;
+                assert_eq!(status, 201, "{op:?}: {reply}");
+                let id = reply["id"].as_i64().unwrap();
+                self.model.invoices.push(Invoice {
+                    id,
+                    customer,
+                    total,
+                    issue,
+                });
+            }
+            Op::Pay {
+                customer,
+                amount,
+                date,
+                how,
+            } => {
+                let mut body = json!({
+                    "customer_id": self.model.customers[customer], "amount": money(amount),
+                    "payment_method": "cash", "payment_date": day(date).to_string()
+                });
+                if let Some((field, value)) = how_json(&self.model, &how) {
+                    body[field] = value;
+                }
+                let plan = self.model.plan(customer, amount, date, &how);
+                let (status, reply) = self.post("/v1/payments", body).await;
+                assert_eq!(status == 201, plan.is_some(), "{op:?}: {reply}");
+                if let Some(plan) = plan {
+                    let id = reply["id"].as_i64().unwrap();
+                    self.model.payments.push(Payment {
+                        id,
+                        customer,
+                        amount,
+                        date,
+                        void: None,
+                    });
+                    self.record(self.model.payments.len() - 1, plan, date);
+                }
+            }
+            Op::Allocate { payment, date, how } => self.allocate(op, payment, date, &how).await,
+            Op::Refund {
+                payment,
+                amount,
+                date,
+            } => {
+                let Some(p) = self.model.payments.get(payment) else {
+                    return;
+                };
+                let accepted = p.void.is_none()
+                    && date >= p.date
+                    && amount <= self.model.least_credit(payment, date);
+                let body = json!({ "amount": money(amount), "payment_method": "cash", "refund_date": day(date).to_string() });
+                let (status, reply) = self
+                    .post(&format!("/v1/payments/{}/refunds", p.id), body)
+                    .await;
+                assert_eq!(status == 200, accepted, "{op:?}: {reply}");
+                if accepted {
+                    self.model.refunds.push((payment, amount, date));
+                }
+            }
+            Op::Void { payment, date } => {
+                let Some(p) = self.model.payments.get(payment) else {
+                    return;
+                };
+                let refunded = self.model.refunds.iter().any(|(q, _, _)| *q == payment);
+                let live = self
+                    .model
+                    .allocations
+                    .iter()
+                    .filter(|a| a.payment == payment && a.reversed.is_none());
+                let accepted = p.void.is_none()
+                    && !refunded
+                    && date >= p.date
+                    && live.clone().all(|a| a.applied <= date);
+                let body = json!({ "void_date": day(date).to_string(), "reason": "model" });
+                let (status, reply) = self
+                    .post(&format!("/v1/payments/{}/void", p.id), body)
+                    .await;
+                assert_eq!(status == 200, accepted, "{op:?}: {reply}");
+                if accepted {
+                    self.model.payments[payment].void = Some(date);
+                    for a in self
+                        .model
+                        .allocations
+                        .iter_mut()
+                        .filter(|a| a.payment == payment && a.reversed.is_none())
+                    {
+                        a.reversed = Some(date);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn allocate(&mut self, op: &Op, payment: usize, date: u64, how: &How) {
+        let Some(p) = self.model.payments.get(payment) else {
+            return;
+        };
+        let how = match how {
+            How::Invoice(i) => How::Split(vec![(*i, 1)]),
+            How::OnAccount => How::Oldest,
+            other => other.clone(),
+        };
+        let available = self.model.least_credit(payment, date);
+        let plan = match (&how, p.void.is_none() && date >= p.date) {
+            (_, false) => None,
+            (How::Split(list), true) => {
+                let total: i64 = list.iter().map(|(_, a)| a).sum();
+                if total <= available {
+                    self.model.plan(p.customer, total, date, &how)
+                } else {
+                    None
+                }
+            }
+            (_, true) => self
+                .model
+                .plan(p.customer, available, date, &how)
+                .filter(|c| !c.is_empty()),
+        };
+        let mut body = json!({ "applied_date": day(date).to_string() });
+        if let Some((field, value)) = how_json(&self.model, &how) {
+            body[field] = value;
+        }
+        let (status, reply) = self
+            .post(&format!("/v1/payments/{}/allocations", p.id), body)
+            .await;
+        assert_eq!(status == 200, plan.is_some(), "{op:?}: {reply}");
+        if let Some(plan) = plan {
+            self.record(payment, plan, date);
+        }
+    }
+
+    /// The server's reports and balances at every date that matters equal the model's.
+    async fn check(&self) {
+        // Every day of the window: each event date, the day before it, and today.
+        for d in 0..=WINDOW {
+            let aging = self
+                .get(&format!("/v1/reports/aging?as_of={}", day(d)))
+                .await;
+            let open: i64 = (0..self.model.invoices.len())
+                .filter(|i| self.model.invoices[*i].issue <= d)
+                .map(|i| self.model.open_at(i, d))
+                .sum();
+            let credit: i64 = (0..self.model.payments.len())
+                .map(|p| self.model.credit_at(p, d))
+                .sum();
+            assert_eq!(
+                minor(&aging["totals"]["total"]),
+                open,
+                "open at day {d}: {aging}"
+            );
+            assert_eq!(
+                minor(&aging["totals"]["unapplied_credit"]),
+                credit,
+                "credit at day {d}: {aging}"
+            );
+        }
+        let dashboard = self.get("/v1/reports/dashboard").await;
+        let open_today: i64 = (0..self.model.invoices.len())
+            .map(|i| self.model.open_at(i, WINDOW))
+            .sum();
+        assert_eq!(minor(&dashboard["total_outstanding"]), open_today);
+        for (i, invoice) in self.model.invoices.iter().enumerate() {
+            let body = self.get(&format!("/v1/invoices/{}", invoice.id)).await;
+            assert_eq!(
+                minor(&body["balance_due"]),
+                self.model.open_at(i, WINDOW),
+                "{body}"
+            );
+        }
+        for (p, payment) in self.model.payments.iter().enumerate() {
+            let body = self.get(&format!("/v1/payments/{}", payment.id)).await;
+            assert_eq!(
+                minor(&body["unapplied_amount"]),
+                self.model.credit_at(p, WINDOW),
+                "{body}"
+            );
+        }
+    }
+}
+
+fn shared() -> &'static (tokio::runtime::Runtime, TestApp) {
+    static SHARED: OnceLock<(tokio::runtime::Runtime, TestApp)> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let app = runtime.block_on(TestApp::new());
+        (runtime, app)
+    })
+}
+
+proptest! {
+    // 256 cases by default; PROPTEST_CASES sets another number.
+    #[test]
+    fn every_report_at_every_date_equals_the_replayed_events(ops in prop::collection::vec(op(), 1..40)) {
+        static CASE: AtomicUsize = AtomicUsize::new(0);
+        let (runtime, app) = shared();
+        runtime.block_on(async {
+            let org = format!("model-{}", CASE.fetch_add(1, Ordering::Relaxed));
+            let key = app.new_key(&org, Scope::Write);
+            let mut case = Case { app, key, model: Model::default() };
+            for name in ["Acme", "Globex"] {
+                let (status, body) = case.post("/v1/customers", json!({ "name": name })).await;
+                assert_eq!(status, 201, "{body}");
+                case.model.customers.push(body["id"].as_i64().unwrap());
+            }
+            for op in &ops {
+                case.run(op).await;
+            }
+            case.check().await;
+        });
+        app.assert_summaries_match();
+    }
+}
