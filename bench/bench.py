@@ -148,6 +148,22 @@ def payment_pairs(db):
     return path
 
 
+def split_sets(db):
+    """Customers with three open invoices each, for a payment split over all three."""
+    path = db + ".sets"
+    conn = sqlite3.connect(db)
+    with open(path, "w") as out:
+        for customer, ids in conn.execute(
+                "SELECT customer_id, group_concat(id, ' ') FROM ("
+                "  SELECT customer_id, id, row_number() OVER (PARTITION BY customer_id ORDER BY id) AS n"
+                "  FROM invoices WHERE status IN ('sent', 'partially_paid')"
+                "    AND total_minor - amount_paid_minor >= 10000)"
+                " WHERE n <= 3 GROUP BY customer_id HAVING COUNT(*) = 3 LIMIT 50000"):
+            out.write(f"{customer} {ids}\n")
+    conn.close()
+    return path
+
+
 def find(name, concurrency):
     return next(r for r in rows if r["name"] == name and r["c"] == concurrency)
 
@@ -189,6 +205,9 @@ def main():
     pairs = payment_pairs(middle)
     for c in CONCURRENCY:
         wrk(server, "POST /v1/payments (durable)", "payment", c, {**env, "PAIRS": pairs})
+    sets = split_sets(middle)
+    for c in CONCURRENCY:
+        wrk(server, "POST /v1/payments (split over 3 invoices)", "split_payment", c, {**env, "PAIRS": sets})
     peak_rss["endpoints"] = server.peak_rss_mib()
     server.stop()
 

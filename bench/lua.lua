@@ -1,9 +1,10 @@
 -- One wrk script for every scenario; the scenario comes from the environment.
 --   KEY       API key
---   SCENARIO  ping | invoice | list | customer | create_invoice | payment | get
+--   SCENARIO  ping | invoice | list | customer | create_invoice | payment | split_payment | get
 --   PATHARG   path for `get`
 --   MAXID     largest invoice/customer id to pick from
---   PAIRS     file of "customer_id invoice_id" lines with open balances (payment)
+--   PAIRS     file of "customer_id invoice_id" lines with open balances (payment), or of
+--             "customer_id invoice_id invoice_id invoice_id" lines (split_payment)
 local key = os.getenv("KEY")
 local scenario = os.getenv("SCENARIO")
 local path_arg = os.getenv("PATHARG") or "/health"
@@ -14,8 +15,9 @@ local counter = 0
 
 if pairs_file then
   for line in io.lines(pairs_file) do
-    local c, i = line:match("(%d+) (%d+)")
-    pairs[#pairs + 1] = { c, i }
+    local fields = {}
+    for field in line:gmatch("%d+") do fields[#fields + 1] = field end
+    pairs[#pairs + 1] = fields
   end
 end
 
@@ -48,6 +50,12 @@ function request()
     local pair = pairs[(counter % #pairs) + 1]
     local body = '{"customer_id": ' .. pair[1] .. ', "invoice_id": ' .. pair[2] ..
       ', "amount": "0.01", "payment_method": "bank_transfer"}'
+    return wrk.format("POST", "/v1/payments", nil, body)
+  elseif scenario == "split_payment" then
+    local set = pairs[(counter % #pairs) + 1]
+    local body = '{"customer_id": ' .. set[1] .. ', "amount": "0.03", "payment_method": "bank_transfer", ' ..
+      '"allocations": [{"invoice_id": ' .. set[2] .. ', "amount": "0.01"}, {"invoice_id": ' .. set[3] ..
+      ', "amount": "0.01"}, {"invoice_id": ' .. set[4] .. ', "amount": "0.01"}]}'
     return wrk.format("POST", "/v1/payments", nil, body)
   else
     return wrk.format("GET", path_arg)

@@ -12,8 +12,9 @@ use crate::error::AppError;
 
 /// Unapplied credit per customer at `as_of` (only customers with some), for the
 /// organization or one customer. Credit at D = credit today − every credit movement dated
-/// after D: a payment adds its amount on its date, an allocation takes on its date and
-/// gives back on its reversal's, a refund takes, a void takes the amount.
+/// after D: a payment adds its amount on its date, an allocation (every allocation has a
+/// credit source) takes on its date and gives back on its reversal's, a refund takes, a
+/// void takes the amount. Each branch reads a covering date index.
 pub(crate) fn unapplied_credit_at(
     conn: &Connection,
     org: i64,
@@ -25,17 +26,17 @@ pub(crate) fn unapplied_credit_at(
              SELECT customer_id, unapplied_minor AS amount FROM payments INDEXED BY payments_unapplied
              WHERE organization_id = ?2 AND unapplied_minor > 0
              UNION ALL
-             SELECT customer_id, -amount_minor FROM payments
+             SELECT customer_id, -amount_minor FROM payments INDEXED BY payments_org_date
              WHERE organization_id = ?2 AND payment_date > ?1
              UNION ALL
              SELECT customer_id, amount_minor FROM payments INDEXED BY payments_org_void
              WHERE organization_id = ?2 AND void_date > ?1
              UNION ALL
              SELECT customer_id, amount_minor FROM allocations INDEXED BY allocations_org_date
-             WHERE organization_id = ?2 AND applied_date > ?1 AND payment_id IS NOT NULL
+             WHERE organization_id = ?2 AND applied_date > ?1
              UNION ALL
              SELECT customer_id, -amount_minor FROM allocations INDEXED BY allocations_org_reversed
-             WHERE organization_id = ?2 AND reversed_date > ?1 AND payment_id IS NOT NULL
+             WHERE organization_id = ?2 AND reversed_date > ?1
              UNION ALL
              SELECT customer_id, amount_minor FROM refunds
              WHERE organization_id = ?2 AND refund_date > ?1)

@@ -47,6 +47,15 @@ fn credit_movements(payment: &Payment) -> Result<Vec<Movement>, AppError> {
     Ok(movements)
 }
 
+/// The payment as a source of credit.
+fn source_of(payment: &Payment) -> Result<CreditSource, AppError> {
+    Ok(CreditSource {
+        id: payment.id,
+        date: stored_date(payment.id, 4, "payment_date", &payment.payment_date)?,
+        void: payment.void_date.is_some(),
+    })
+}
+
 /// Applies unapplied credit of payment `id` later, dated `date`: as listed, or oldest
 /// first (as much of the credit on that date as the customer's open invoices take).
 pub(crate) fn allocate_credit(
@@ -58,11 +67,7 @@ pub(crate) fn allocate_credit(
 ) -> Result<Payment, AppError> {
     let payment = get(tx, org, id)?;
     let movements = credit_movements(&payment)?;
-    let source = CreditSource {
-        id,
-        date: stored_date(id, 4, "payment_date", &payment.payment_date)?,
-        void: payment.void_date.is_some(),
-    };
+    let source = source_of(&payment)?;
     let plan = match application {
         Application::Allocations(list) => {
             let total = Money::from_minor(list.iter().map(|(_, a)| a.minor()).sum());
@@ -118,11 +123,7 @@ pub(crate) fn void(
     (today, now): (NaiveDate, &str),
 ) -> Result<Payment, AppError> {
     let payment = get(tx, org, id)?;
-    let source = CreditSource {
-        id,
-        date: stored_date(id, 4, "payment_date", &payment.payment_date)?,
-        void: payment.void_date.is_some(),
-    };
+    let source = source_of(&payment)?;
     let live_dates = payment
         .allocations
         .iter()
@@ -149,11 +150,7 @@ pub(crate) fn refund(
 ) -> Result<Payment, AppError> {
     let payment = get(tx, org, id)?;
     let movements = credit_movements(&payment)?;
-    let source = CreditSource {
-        id,
-        date: stored_date(id, 4, "payment_date", &payment.payment_date)?,
-        void: payment.void_date.is_some(),
-    };
+    let source = source_of(&payment)?;
     let credit = (Money::ZERO, movements.as_slice());
     let date = ("refund_date", refund.refund_date);
     check_credit_use(&source, credit, ("amount", refund.amount), date, today)?;

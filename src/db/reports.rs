@@ -275,7 +275,7 @@ pub(crate) fn dashboard(
     let credit_sales_last_90_days = invoiced_since(90)?;
     // Money received in the window, less payments voided in it (a bounced check).
     let collected_last_30_days = Money::from_minor(conn.query_row(
-        "SELECT (SELECT COALESCE(SUM(amount_minor), 0) FROM payments
+        "SELECT (SELECT COALESCE(SUM(amount_minor), 0) FROM payments INDEXED BY payments_org_date
                  WHERE organization_id = ?1 AND payment_date > ?2 AND payment_date <= ?3)
               - (SELECT COALESCE(SUM(amount_minor), 0) FROM payments INDEXED BY payments_org_void
                  WHERE organization_id = ?1 AND void_date > ?2 AND void_date <= ?3)",

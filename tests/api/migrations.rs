@@ -41,12 +41,15 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
 }
 
 /// Takes the file back from schema version 8 to 7: no refunds, no reversal indexes (and
-/// version 9's credit index).
+/// the credit and payment-date indexes of versions 9 and 10).
 fn back_to_version_7(path: &std::path::Path) {
     Connection::open(path)
         .unwrap()
         .execute_batch(
-            "DROP INDEX payments_unapplied;
+            "DROP INDEX payments_org_date;
+             CREATE INDEX payments_org_date ON payments(organization_id, payment_date);
+             DELETE FROM refinery_schema_history WHERE version = 10;
+             DROP INDEX payments_unapplied;
              DELETE FROM refinery_schema_history WHERE version = 9;
              DROP TABLE refunds;
              DROP INDEX allocations_org_reversed;

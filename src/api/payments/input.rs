@@ -103,6 +103,29 @@ impl poem_openapi::types::Example for CreditAllocation {
     }
 }
 
+/// The method money moved by, naming the choices when it is not one of them.
+fn payment_method(input: Input<Method>, errors: &mut FieldErrorsBuilder) -> Option<Method> {
+    match input {
+        Input::Invalid(_) => {
+            errors.add(
+                "payment_method",
+                format!("must be one of: {}", PaymentMethod::names()),
+            );
+            None
+        }
+        other => other.required("payment_method", errors),
+    }
+}
+
+/// A required amount above zero.
+fn positive_amount(input: Input<AmountIn>, errors: &mut FieldErrorsBuilder) -> Option<Money> {
+    let amount = input.required("amount", errors).map(|a| a.0);
+    if let Some(amount) = amount.filter(|a| !a.is_positive()) {
+        errors.add("amount", format!("must be more than 0 (got {amount})"));
+    }
+    amount
+}
+
 /// Each listed allocation checked: 1–100 of them, distinct invoices, amounts above 0.
 fn check_allocations(
     list: Vec<AllocationIn>,
@@ -188,22 +211,8 @@ impl TryFrom<Received<PaymentCreate>> for NewPayment {
         } = received;
         let customer_id = body.customer_id.required("customer_id", &mut errors);
         let invoice_id = body.invoice_id.optional("invoice_id", &mut errors);
-        let amount = body.amount.required("amount", &mut errors).map(|a| a.0);
-        if let Some(amount) = amount {
-            if !amount.is_positive() {
-                errors.add("amount", format!("must be more than 0 (got {amount})"));
-            }
-        }
-        let method = match body.payment_method {
-            Input::Invalid(_) => {
-                errors.add(
-                    "payment_method",
-                    format!("must be one of: {}", PaymentMethod::names()),
-                );
-                None
-            }
-            other => other.required("payment_method", &mut errors),
-        };
+        let amount = positive_amount(body.amount, &mut errors);
+        let method = payment_method(body.payment_method, &mut errors);
         let payment_date = body.payment_date.optional("payment_date", &mut errors);
         let reference_number = body
             .reference_number
@@ -330,20 +339,8 @@ impl TryFrom<Received<RefundCreate>> for NewRefund {
             today,
             mut errors,
         } = received;
-        let amount = body.amount.required("amount", &mut errors).map(|a| a.0);
-        if let Some(amount) = amount.filter(|a| !a.is_positive()) {
-            errors.add("amount", format!("must be more than 0 (got {amount})"));
-        }
-        let method = match body.payment_method {
-            Input::Invalid(_) => {
-                errors.add(
-                    "payment_method",
-                    format!("must be one of: {}", PaymentMethod::names()),
-                );
-                None
-            }
-            other => other.required("payment_method", &mut errors),
-        };
+        let amount = positive_amount(body.amount, &mut errors);
+        let method = payment_method(body.payment_method, &mut errors);
         let date = body.refund_date.optional("refund_date", &mut errors);
         let reference_number = body
             .reference_number

@@ -18,9 +18,11 @@ use crate::api::error::{ReadError, WriteError};
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
 use crate::api::{page_bounds, AppState, Created, Done, Json, Post, Tag};
+use crate::db::credit;
 use crate::db::payments::{self as store, NewRefund, PaymentFilter};
+use crate::db::WriteTx;
 use crate::domain::payment::{Application, NewPayment, PaymentMethod};
-use crate::error::FieldErrorsBuilder;
+use crate::error::{AppError, FieldErrorsBuilder};
 
 #[derive(Default)]
 pub(crate) struct PaymentsApi;
@@ -142,19 +144,16 @@ impl PaymentsApi {
         let (received, hash) = body.received(today);
         let (application, date): (Application, chrono::NaiveDate) = received.try_into()?;
         let id = id.0;
-        let path = format!("/v1/payments/{id}/allocations");
-        Ok(Post::new(org, path, idempotency_key.0, hash)
-            .run(&state, move |tx, now| {
-                let payment = crate::db::credit::allocate_credit(
-                    tx,
-                    org,
-                    id,
-                    (application, date),
-                    (today, now),
-                )?;
-                Ok((Payment::from(payment), None))
-            })
-            .await?)
+        let post = Post::new(
+            org,
+            format!("/v1/payments/{id}/allocations"),
+            idempotency_key.0,
+            hash,
+        );
+        on_payment(&state, post, move |tx, now| {
+            credit::allocate_credit(tx, org, id, (application, date), (today, now))
+        })
+        .await
     }
 
     /// Void a payment
@@ -180,13 +179,16 @@ impl PaymentsApi {
         let (received, hash) = body.received(today);
         let void: (chrono::NaiveDate, String) = received.try_into()?;
         let id = id.0;
-        let path = format!("/v1/payments/{id}/void");
-        Ok(Post::new(org, path, idempotency_key.0, hash)
-            .run(&state, move |tx, now| {
-                let payment = crate::db::credit::void(tx, org, id, void, (today, now))?;
-                Ok((Payment::from(payment), None))
-            })
-            .await?)
+        let post = Post::new(
+            org,
+            format!("/v1/payments/{id}/void"),
+            idempotency_key.0,
+            hash,
+        );
+        on_payment(&state, post, move |tx, now| {
+            credit::void(tx, org, id, void, (today, now))
+        })
+        .await
     }
 
     /// Refund a payment's credit
@@ -212,12 +214,28 @@ impl PaymentsApi {
         let (received, hash) = body.received(today);
         let refund = NewRefund::try_from(received)?;
         let id = id.0;
-        let path = format!("/v1/payments/{id}/refunds");
-        Ok(Post::new(org, path, idempotency_key.0, hash)
-            .run(&state, move |tx, now| {
-                let payment = crate::db::credit::refund(tx, org, id, refund, (today, now))?;
-                Ok((Payment::from(payment), None))
-            })
-            .await?)
+        let post = Post::new(
+            org,
+            format!("/v1/payments/{id}/refunds"),
+            idempotency_key.0,
+            hash,
+        );
+        on_payment(&state, post, move |tx, now| {
+            credit::refund(tx, org, id, refund, (today, now))
+        })
+        .await
     }
+}
+
+/// A POST that changes payment `id`'s credit: one idempotent write, answering the payment as
+/// it then stands.
+async fn on_payment<F>(state: &AppState, post: Post, change: F) -> Result<Done<Payment>, WriteError>
+where
+    F: FnOnce(&WriteTx, &str) -> Result<store::Payment, AppError> + Send + 'static,
+{
+    Ok(post
+        .run(state, move |tx, now| {
+            Ok((Payment::from(change(tx, now)?), None))
+        })
+        .await?)
 }

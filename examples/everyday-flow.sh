@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Everyday receivables, end to end, against a fresh server: one transfer paying several
+# invoices, an overpayment kept as credit, the credit applied later and partly refunded, a
+# bounced check voided as of its date, and the reports before and after.
+#   bash examples/everyday-flow.sh            (builds and starts its own server)
+#   ARVALOX_URL=http://127.0.0.1:8000 ARVALOX_KEY=arv_... bash examples/everyday-flow.sh
+# Credit notes and write-offs join this flow as they land (issue 10).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${ARVALOX_KEY:-}" ]; then
+  cargo build --release --quiet
+  work=$(mktemp -d)
+  port=${PORT:-8766}
+  ./target/release/arvalox serve --db "$work/ar.db" --bind "127.0.0.1:$port" >"$work/out" 2>"$work/log" &
+  server=$!
+  trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+  for _ in $(seq 100); do grep -q '^    arv_' "$work/out" 2>/dev/null && break; sleep 0.1; done
+  ARVALOX_KEY=$(grep -o 'arv_[0-9a-f]\{48\}' "$work/out" | head -n 1)
+  ARVALOX_URL="http://127.0.0.1:$port"
+  for _ in $(seq 100); do curl -fs "$ARVALOX_URL/health" >/dev/null && break; sleep 0.1; done
+fi
+BASE="${ARVALOX_URL:-http://localhost:8000}/v1"
+KEY="$ARVALOX_KEY"
+
+step() { printf '\n== %s\n' "$1"; }
+# POST or GET, failing the script on anything but the expected status; prints the body.
+call() {
+  local expect=$1 method=$2 path=$3 body=${4:-}
+  local args=(-s -o /tmp/everyday.$$ -w '%{http_code}' -X "$method" "$BASE$path" -H "x-arvalox-api-key: $KEY")
+  [ -n "$body" ] && args+=(-H "Content-Type: application/json" -d "$body")
+  local status
+  status=$(curl "${args[@]}")
+  if [ "$status" != "$expect" ]; then
+    echo "expected HTTP $expect from $method $path, got $status: $(cat /tmp/everyday.$$)" >&2
+    exit 1
+  fi
+  cat /tmp/everyday.$$
+  rm -f /tmp/everyday.$$
+}
+# Picks fields out of a JSON answer: pick '.field' '.items[0].id' ...
+pick() { python3 -c 'import json,sys
+doc = json.load(sys.stdin)
+for path in sys.argv[1:]:
+    value = doc
+    for part in path.strip(".").replace("]", "").split("."):
+        name, _, index = part.partition("[")
+        value = value[name] if name else value
+        if index: value = value[int(index)]
+    print(f"{path} = {json.dumps(value)}")' "$@"; }
+
+step "A customer and three invoices"
+acme=$(call 201 POST /customers '{"name": "Acme Corporation", "payment_terms_days": 30}' | pick .id | cut -d' ' -f3)
+invoice() { call 201 POST /invoices "{\"customer_id\": $acme, \"issue_date\": \"$1\", \"items\": [{\"description\": \"$2\", \"quantity\": 1, \"unit_price\": \"$3\"}]}" | pick .id | cut -d' ' -f3; }
+a=$(invoice 2026-10-01 "October retainer" 100.00)
+b=$(invoice 2026-10-05 "Site visit" 250.00)
+c=$(invoice 2026-10-10 "Materials" 80.00)
+echo "invoices $a, $b, $c for customer $acme"
+
+step "One bank transfer of 500.00 pays all three (200.00 of the 250.00); the rest is credit"
+pay=$(call 201 POST /payments "{\"customer_id\": $acme, \"amount\": \"500.00\", \"payment_method\": \"bank_transfer\",
+  \"payment_date\": \"2026-10-20\", \"reference_number\": \"TRF-7731\",
+  \"allocations\": [{\"invoice_id\": $a, \"amount\": \"100.00\"}, {\"invoice_id\": $b, \"amount\": \"200.00\"},
+                    {\"invoice_id\": $c, \"amount\": \"80.00\"}]}")
+echo "$pay" | pick .id .applied_amount .unapplied_amount .status '.allocations[1].amount'
+transfer=$(echo "$pay" | pick .id | cut -d' ' -f3)
+call 200 GET "/invoices/$b" | pick .status .balance_due
+
+step "A typo in the documented form is still refused, never turned into credit"
+call 400 POST /payments "{\"customer_id\": $acme, \"invoice_id\": $b, \"amount\": \"5000.00\", \"payment_method\": \"cash\"}" | pick '.field_errors.amount[0]'
+
+step "The credit settles the rest of the site visit later, oldest first, dated 2026-11-02"
+call 200 POST "/payments/$transfer/allocations" '{"allocate": "oldest_first", "applied_date": "2026-11-02"}' | pick .unapplied_amount .status '.allocations[3].applied_date'
+call 200 GET "/invoices/$b" | pick .status .balance_due
+
+step "20.00 of what is left goes back to the customer"
+call 200 POST "/payments/$transfer/refunds" '{"amount": "20.00", "refund_date": "2026-11-05", "payment_method": "bank_transfer", "reason": "Overpaid"}' | pick .refunded_amount .unapplied_amount '.refunds[0].reason'
+call 200 GET "/customers/$acme" | pick .outstanding_balance .credit_balance .net_balance
+
+step "A check pays a new invoice, then bounces"
+d=$(invoice 2026-11-01 "November retainer" 60.00)
+check=$(call 201 POST /payments "{\"customer_id\": $acme, \"invoice_id\": $d, \"amount\": \"60.00\", \"payment_method\": \"check\", \"payment_date\": \"2026-11-10\", \"reference_number\": \"CHK-1204\"}" | pick .id | cut -d' ' -f3)
+call 200 GET "/invoices/$d" | pick .status
+call 200 POST "/payments/$check/void" '{"void_date": "2026-11-16", "reason": "Returned unpaid by the bank"}' | pick .status .void_date '.allocations[0].reversed_date'
+call 200 GET "/invoices/$d" | pick .status .balance_due
+
+step "Aging the day before the bounce, and the day of it: the past does not change"
+call 200 GET "/reports/aging?as_of=2026-11-15" | pick .totals.total .totals.unapplied_credit .totals.net
+call 200 GET "/reports/aging?as_of=2026-11-16" | pick .totals.total .totals.unapplied_credit .totals.net
+
+step "The dashboard at 2026-11-20"
+call 200 GET "/reports/dashboard?as_of=2026-11-20" | pick .total_outstanding .collected_last_30_days .refunded_last_30_days .total_unapplied_credit
