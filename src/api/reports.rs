@@ -135,7 +135,8 @@ pub(crate) struct DashboardReport {
     pub invoice_counts_by_status: StatusCounts,
     /// Totals of invoices (not draft, not void) issued in the 30 days ending at `as_of`.
     pub invoiced_last_30_days: Amount,
-    /// Payments dated in the 30 days ending at `as_of`, less payments voided in them.
+    /// Payments dated in the 30 days ending at `as_of`, less payments voided in them: negative
+    /// when more bounced in the window than came in.
     pub collected_last_30_days: Amount,
     /// Totals of invoices (not draft, not void) issued in the 90 days ending at `as_of`.
     pub credit_sales_last_90_days: Amount,

@@ -12,6 +12,7 @@ use super::summaries::count_in_daily;
 use super::WriteTx;
 use crate::domain::invoice::{self, check_due_after_issue, invoice_totals, LineAmounts};
 use crate::domain::invoice_changes::{check_changes, check_delete, InvoiceChanges};
+use crate::domain::money::Money;
 use crate::error::AppError;
 
 /// Applies `changes` to invoice `id` and answers it as it now stands.
@@ -23,7 +24,15 @@ pub(crate) fn update(
     now: &str,
 ) -> Result<Invoice, AppError> {
     let current = get_header(tx, org, id)?.ok_or_else(|| not_found(id))?;
-    check_changes(id, current.status, current.amount_paid, &changes)?;
+    // Anything ever allocated counts, reversed or not: a sent invoice that a bounced check
+    // once paid is a document the customer has acted on.
+    let ever_allocated: i64 = tx
+        .prepare_cached(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM allocations WHERE invoice_id = ?1",
+        )?
+        .query_row([id], |row| row.get(0))?;
+    let allocated = Money::from_minor(ever_allocated);
+    check_changes(id, current.status, allocated, &changes)?;
     let customer_id = changes.customer_id.unwrap_or(current.customer_id);
     let issue_date = changes.issue_date.unwrap_or(current.issue_date);
     let due_date = due_date_after(tx, org, customer_id, issue_date, &changes, current.due_date)?;

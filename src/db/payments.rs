@@ -15,7 +15,7 @@ use super::WriteTx;
 use crate::domain::ledger::{oldest_first, SourceStatus};
 use crate::domain::money::Money;
 pub(crate) use crate::domain::payment::NewPayment;
-use crate::domain::payment::{Application, Blame, PaymentMethod};
+use crate::domain::payment::{check_payment_date, Application, Blame, PaymentMethod};
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -224,6 +224,12 @@ pub(crate) fn record(
             "customer_id",
             format!("customer {} does not exist", new.customer_id),
         ));
+    }
+    if matches!(
+        new.application,
+        Application::OnAccount | Application::OldestFirst
+    ) {
+        check_payment_date(new.payment_date, today)?;
     }
     let single_invoice = match &new.application {
         Application::Invoice(id) => Some(*id),

@@ -62,11 +62,13 @@ pub(crate) fn count_in_daily(
 }
 
 /// Ends invoice `id`'s paid interval on `on` (a reversal reopened it): the dashboard counts
-/// it as settled from its settlement date until then, and not after.
+/// it as settled from its settlement date until then, and not after. A reversal dated
+/// before the settlement (another payment had completed it later) means it was never paid:
+/// the count is taken back on the settlement date itself.
 pub(crate) fn unsettle(tx: &WriteTx, id: i64, on: &str) -> Result<(), AppError> {
     tx.prepare_cached(
         "INSERT INTO settled_daily (organization_id, settled_on, invoice_count, days_to_pay)
-         SELECT i.organization_id, ?2, -1,
+         SELECT i.organization_id, MAX(?2, s.settled_on), -1,
                 -CAST(julianday(s.settled_on) - julianday(i.issue_date) AS INTEGER)
          FROM invoices i
          JOIN (SELECT MAX(applied_date) AS settled_on FROM allocations

@@ -50,12 +50,12 @@ impl InvoiceChanges {
     }
 }
 
-/// Refuses (409, naming each field) the changes an invoice in `status` with `amount_paid`
-/// applied may not take.
+/// Refuses (409, naming each field) the changes an invoice in `status` may not take, given
+/// what was ever allocated to it (`allocated`, reversed allocations included).
 pub(crate) fn check_changes(
     id: i64,
     status: InvoiceStatus,
-    amount_paid: Money,
+    allocated: Money,
     changes: &InvoiceChanges,
 ) -> Result<(), AppError> {
     if status == InvoiceStatus::Draft {
@@ -69,9 +69,9 @@ pub(crate) fn check_changes(
                  void the invoice and issue a new one",
                 status.as_str()
             )
-        } else if status != InvoiceStatus::Sent || amount_paid.is_positive() {
+        } else if status != InvoiceStatus::Sent || allocated.is_positive() {
             format!(
-                "cannot change once anything is applied to the invoice or it is closed (it is {})",
+                "cannot change once anything has been applied to the invoice or it is closed (it is {})",
                 status.as_str()
             )
         } else {

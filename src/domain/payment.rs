@@ -219,6 +219,25 @@ pub(crate) fn allocate(
     })
 }
 
+/// A payment may not be dated after today (a typo in the year would otherwise hold credit
+/// nothing can use or undo until that day). The forms that allocate check it per
+/// allocation with the same words.
+pub(crate) fn check_payment_date(
+    payment_date: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), AppError> {
+    if payment_date > today {
+        return Err(AppError::field(
+            "payment_date",
+            format!(
+                "must not be in the future (today is {})",
+                dates::to_text(today)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A credit source as a later use of its credit sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CreditSource {

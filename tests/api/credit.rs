@@ -476,3 +476,96 @@ async fn credit_shows_in_customers_aging_and_dashboard_at_every_date() {
     assert_eq!(globex_now["credit_balance"], "0.00");
     let _ = invoice;
 }
+
+/// Review finding: a payment on account dated in the future was accepted, and its credit
+/// could then be neither used, refunded nor voided until that day.
+#[tokio::test]
+async fn a_payment_without_invoices_is_never_dated_in_the_future() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    for how in [json!({}), json!({ "allocate": "oldest_first" })] {
+        let mut body = json!({ "customer_id": acme, "amount": "500.00", "payment_method": "cash",
+                               "payment_date": "2204-03-01" });
+        body.as_object_mut()
+            .unwrap()
+            .extend(how.as_object().unwrap().clone());
+        let reply = app.post("/v1/payments", body).await;
+        assert_eq!(
+            reply.assert_error(400, "VALIDATION_ERROR")["payment_date"][0],
+            "must not be in the future (today is 2024-03-01)"
+        );
+    }
+    assert_eq!(app.get("/v1/payments").await.body["total"], 0);
+}
+
+/// Review finding: voiding a payment as of a date before its invoice's settlement (another
+/// payment completed it later) took the settled count back on the void date, so the
+/// dashboard showed fewer paid invoices than there were on the days between.
+#[tokio::test]
+async fn a_void_before_the_settlement_means_the_invoice_was_never_paid() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let other = app.customer("Other").await;
+    let invoice = app
+        .invoice(acme, "100.00", "2024-01-01", "2024-01-31")
+        .await;
+    let paid_before = app
+        .invoice(other, "10.00", "2024-01-01", "2024-01-31")
+        .await;
+    assert_eq!(
+        app.pay(other, paid_before, "10.00", "2024-01-02")
+            .await
+            .status,
+        201
+    );
+    let first = app.pay(acme, invoice, "60.00", "2024-01-02").await.body["id"].clone();
+    assert_eq!(
+        app.pay(acme, invoice, "40.00", "2024-01-10").await.status,
+        201
+    );
+    let void = app
+        .post(
+            &format!("/v1/payments/{first}/void"),
+            json!({ "void_date": "2024-01-05", "reason": "bounced" }),
+        )
+        .await;
+    assert_eq!(void.status, StatusCode::OK, "{}", void.body);
+    for date in ["2024-01-04", "2024-01-07", "2024-01-12"] {
+        let dashboard = app
+            .get(&format!("/v1/reports/dashboard?as_of={date}"))
+            .await
+            .body;
+        // Only the other customer's invoice was ever paid: one day from issue to payment.
+        assert_eq!(
+            dashboard["average_days_to_pay"], "1.0",
+            "{date}: {dashboard}"
+        );
+    }
+    app.assert_summaries_match();
+}
+
+/// An invoice a bounced check once paid keeps its due date: the customer acted on it, and
+/// a past aging must not move.
+#[tokio::test]
+async fn a_sent_invoice_once_paid_keeps_its_due_date_after_the_payment_is_voided() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let invoice = app
+        .invoice(acme, "100.00", "2024-01-01", "2024-01-31")
+        .await;
+    let check = app.pay(acme, invoice, "100.00", "2024-01-10").await.body["id"].clone();
+    let void = app
+        .post(
+            &format!("/v1/payments/{check}/void"),
+            json!({ "void_date": "2024-02-05", "reason": "bounced" }),
+        )
+        .await;
+    assert_eq!(void.status, StatusCode::OK, "{}", void.body);
+    let moved = app
+        .put(
+            &format!("/v1/invoices/{invoice}"),
+            json!({ "due_date": "2024-04-30" }),
+        )
+        .await;
+    assert!(moved.assert_error(409, "CONFLICT")["due_date"].is_array());
+}
