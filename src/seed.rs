@@ -103,6 +103,16 @@ const SERVICES: [&str; 8] = [
 ];
 const TAX_RATES: [(i64, u32); 5] = [(0, 0), (5, 2), (8, 2), (10, 2), (20, 2)];
 
+/// A payment received on account (applied to nothing), and what became of it.
+pub(crate) struct SeedCredit {
+    pub customer: usize,
+    pub payment: SeedPayment,
+    /// Part of it given back, on a day.
+    pub refund: Option<(Money, NaiveDate)>,
+    /// The day it bounced.
+    pub void_date: Option<NaiveDate>,
+}
+
 pub(crate) struct Generator {
     rng: ChaCha8Rng,
     as_of: NaiveDate,
@@ -153,6 +163,41 @@ impl Generator {
                         .rng
                         .gen_bool(0.5)
                         .then(|| Money::from_minor(self.rng.gen_range(10..500) * 100_000)),
+                }
+            })
+            .collect()
+    }
+
+    /// Credit, drawn after every invoice so a seed still gives the invoices it gave: one
+    /// customer in ten paid something on account in the last 60 days; some of it was
+    /// refunded, and some of those payments bounced.
+    pub(crate) fn credits(&mut self) -> Vec<SeedCredit> {
+        let from = self
+            .as_of
+            .checked_sub_days(Days::new(60))
+            .unwrap_or(self.as_of);
+        (0..self.customer_count)
+            .filter(|n| n % 10 == 3)
+            .map(|customer| {
+                let amount = self.money_between(5_000, 50_000);
+                let date = self.date_between(from, self.as_of);
+                let payment = SeedPayment {
+                    amount,
+                    date,
+                    method: self.pick(&PaymentMethod::ALL),
+                    reference: format!("ACC{:08}", self.rng.gen_range(0..100_000_000)),
+                };
+                let bounced = self.rng.gen_bool(0.15);
+                let void_date = bounced.then(|| self.date_between(date, self.as_of));
+                let refund = (!bounced && self.rng.gen_bool(0.3)).then(|| {
+                    let part = self.money_between(100, amount.minor());
+                    (part, self.date_between(date, self.as_of))
+                });
+                SeedCredit {
+                    customer,
+                    payment,
+                    refund,
+                    void_date,
                 }
             })
             .collect()

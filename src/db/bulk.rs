@@ -180,6 +180,64 @@ fn insert_payments(
 }
 
 /// Fills the report summaries for the seeded organization (the API keeps them per write).
+/// Payments on account, with their refunds and bounces, in one transaction.
+fn insert_credits(
+    conn: &mut Connection,
+    target: &BookTarget,
+    credits: &[crate::seed::SeedCredit],
+) -> Result<(), AppError> {
+    let tx = conn.transaction()?;
+    for credit in credits {
+        let customer_id = *target.customer_ids.get(credit.customer).ok_or_else(|| {
+            AppError::Internal(format!("seeded credit names customer {}", credit.customer))
+        })?;
+        let amount = credit.payment.amount.minor();
+        let refunded = credit.refund.map_or(0, |(part, _)| part.minor());
+        let unapplied = if credit.void_date.is_some() {
+            0
+        } else {
+            amount - refunded
+        };
+        tx.prepare_cached(
+            "INSERT INTO payments (organization_id, customer_id, amount_minor, payment_method,
+                payment_date, reference_number, created_at, unapplied_minor, refunded_minor,
+                void_date, void_reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(params![
+            target.organization_id,
+            customer_id,
+            amount,
+            credit.payment.method.as_str(),
+            date_text(credit.payment.date),
+            credit.payment.reference,
+            timestamp_for(credit.payment.date),
+            unapplied,
+            refunded,
+            credit.void_date.map(date_text),
+            credit.void_date.map(|_| "Returned unpaid by the bank"),
+        ])?;
+        let payment_id = tx.last_insert_rowid();
+        if let Some((part, date)) = credit.refund {
+            tx.prepare_cached(
+                "INSERT INTO refunds (organization_id, customer_id, payment_id, amount_minor,
+                    refund_date, payment_method, reason, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'bank_transfer', 'Overpayment returned', ?6)",
+            )?
+            .execute(params![
+                target.organization_id,
+                customer_id,
+                payment_id,
+                part.minor(),
+                date_text(date),
+                timestamp_for(date)
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 fn summarize(conn: &mut Connection, organization_id: i64) -> Result<(), AppError> {
     let tx = conn.transaction()?;
     tx.execute(
@@ -283,6 +341,9 @@ pub fn seed_book(
         done += size;
         progress(done, request.invoices);
     }
+    let credits = generator.credits();
+    payments += credits.len() as u64;
+    insert_credits(&mut conn, &target, &credits)?;
     set_invoice_sequences(&mut conn, organization_id, generator.invoices_per_year())?;
     summarize(&mut conn, organization_id)?;
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;

@@ -30,6 +30,7 @@ fn dump(path: &std::path::Path) -> String {
         "invoice_items",
         "payments",
         "allocations",
+        "refunds",
         "sequences",
     ] {
         let mut stmt = conn
@@ -151,6 +152,24 @@ async fn a_seeded_book_balances_and_reports_agree() {
         .map(|c| cents(&c["outstanding_balance"]))
         .sum();
     assert_eq!(balances, expected);
+    // Credit on account, some refunded, some bounced: the customers' credit adds up to
+    // the aging's, and the book holds each kind of event.
+    let credit: i64 = customers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| cents(&c["credit_balance"]))
+        .sum();
+    assert!(credit > 0);
+    assert_eq!(cents(&totals["unapplied_credit"]), credit);
+    assert_eq!(cents(&dashboard["total_unapplied_credit"]), credit);
+    let payments = app.get("/v1/payments?status=void").await.body;
+    assert!(
+        payments["total"].as_i64().unwrap() > 0,
+        "no bounced payment"
+    );
+    let refunded = app.get("/v1/payments?has_unapplied=true").await.body;
+    assert!(refunded["total"].as_i64().unwrap() > 0);
     // Historical dates agree with the definition too.
     for as_of in ["2024-01-15", "2025-03-31", "2025-12-31", "2026-06-01"] {
         let report = app
