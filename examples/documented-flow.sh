@@ -5,20 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${ARVALOX_KEY:-}" ]; then
-  cargo build --release --quiet
-  work=$(mktemp -d)
-  port=${PORT:-8765}
-  ./target/release/arvalox serve --db "$work/ar.db" --bind "127.0.0.1:$port" >"$work/out" 2>"$work/log" &
-  server=$!
-  trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
-  for _ in $(seq 100); do grep -q '^    arv_' "$work/out" 2>/dev/null && break; sleep 0.1; done
-  ARVALOX_KEY=$(grep -o 'arv_[0-9a-f]\{48\}' "$work/out" | head -n 1)
-  ARVALOX_URL="http://127.0.0.1:$port"
-  for _ in $(seq 100); do curl -fs "$ARVALOX_URL/health" >/dev/null && break; sleep 0.1; done
-fi
-BASE="${ARVALOX_URL:-http://localhost:8000}/v1"
-KEY="$ARVALOX_KEY"
+PORT=${PORT:-8765}
+# shellcheck source=examples/start-server.sh
+source examples/start-server.sh
 
 step() { printf '\n== %s\n' "$1"; }
 call() { curl -s -w '\n-> HTTP %{http_code}\n' "$@"; }

@@ -2,6 +2,8 @@
 //! the invoice's paid sum and status in the same transaction; which allocation is allowed
 //! is `domain::payment::allocate` and `domain::ledger`.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use rusqlite::{params, Connection};
 
@@ -20,25 +22,37 @@ use crate::error::AppError;
 /// reversal back on its own.
 pub(crate) fn invoice_movements(conn: &Connection, id: i64) -> Result<Vec<Movement>, AppError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT applied_date, amount_minor, reversed_date FROM allocations WHERE invoice_id = ?1",
+        "SELECT invoice_id, applied_date, amount_minor, reversed_date FROM allocations
+         WHERE invoice_id = ?1",
     )?;
-    let mut rows = stmt.query([id])?;
-    let mut movements = Vec::new();
+    let mut movements = HashMap::new();
+    add_movements(stmt.query([id])?, &mut movements)?;
+    Ok(movements.remove(&id).unwrap_or_default())
+}
+
+/// Adds each row (invoice, applied date, amount, reversed date) as its movements to the
+/// invoice's list.
+fn add_movements(
+    mut rows: rusqlite::Rows,
+    movements: &mut HashMap<i64, Vec<Movement>>,
+) -> Result<(), AppError> {
     while let Some(row) = rows.next()? {
-        let amount: i64 = row.get(1)?;
-        let applied: String = row.get(0)?;
-        movements.push(Movement::new(
-            stored_date(id, 0, "applied_date", &applied)?,
+        let id: i64 = row.get(0)?;
+        let applied: String = row.get(1)?;
+        let amount: i64 = row.get(2)?;
+        let list = movements.entry(id).or_default();
+        list.push(Movement::new(
+            stored_date(id, 1, "applied_date", &applied)?,
             -amount,
         ));
-        if let Some(reversed) = row.get::<_, Option<String>>(2)? {
-            movements.push(Movement::new(
-                stored_date(id, 2, "reversed_date", &reversed)?,
+        if let Some(reversed) = row.get::<_, Option<String>>(3)? {
+            list.push(Movement::new(
+                stored_date(id, 3, "reversed_date", &reversed)?,
                 amount,
             ));
         }
     }
-    Ok(movements)
+    Ok(())
 }
 
 /// A payment as an allocation from it sees it.
@@ -119,33 +133,41 @@ pub(crate) fn allocate(
 }
 
 /// The customer's invoices open on `date` (issued by then), each with what it can take
-/// from then on, for "oldest first".
+/// from then on, for "oldest first". Their allocations are read in one statement.
 pub(crate) fn open_invoices(
     conn: &Connection,
     org: i64,
     customer_id: i64,
     date: NaiveDate,
 ) -> Result<Vec<OpenInvoice>, AppError> {
-    let sql = format!(
-        "SELECT id, due_date, issue_date, total_minor FROM invoices
-             INDEXED BY invoices_open_by_customer
-         WHERE organization_id = ?1 AND customer_id = ?2 AND {} AND issue_date <= ?3
-         ORDER BY due_date, issue_date, id",
+    let open = format!(
+        "FROM invoices INDEXED BY invoices_open_by_customer
+         WHERE organization_id = ?1 AND customer_id = ?2 AND {} AND issue_date <= ?3",
         rules::is_open("")
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params![org, customer_id, date_text(date)])?;
+    let bound = params![org, customer_id, date_text(date)];
+    let mut movements = HashMap::new();
+    let mut allocated = conn.prepare_cached(&format!(
+        "SELECT invoice_id, applied_date, amount_minor, reversed_date FROM allocations
+         WHERE invoice_id IN (SELECT id {open})"
+    ))?;
+    add_movements(allocated.query(bound)?, &mut movements)?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT id, due_date, issue_date, total_minor {open} ORDER BY due_date, issue_date, id"
+    ))?;
+    let mut rows = stmt.query(bound)?;
     let mut invoices = Vec::new();
     while let Some(row) = rows.next()? {
         let id: i64 = row.get(0)?;
         let due: String = row.get(1)?;
         let issue: String = row.get(2)?;
         let total = Money::from_minor(row.get(3)?);
+        let moves = movements.remove(&id).unwrap_or_default();
         invoices.push(OpenInvoice {
             id,
             due_date: stored_date(id, 1, "due_date", &due)?,
             issue_date: stored_date(id, 2, "issue_date", &issue)?,
-            can_take: least_from(total, &invoice_movements(conn, id)?, date).0,
+            can_take: least_from(total, &moves, date).0,
         });
     }
     Ok(invoices)
