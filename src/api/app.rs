@@ -10,8 +10,8 @@ use poem_openapi::{ExtraHeader, OpenApiService};
 use super::answer::JSON_CONTENT_TYPE;
 use super::spec::spec_json;
 use super::{
-    auth, customers, error, idempotency, invoices, keycache, keys, middleware, payments,
-    rate_limit, reports,
+    auth, credit_notes, customers, error, idempotency, invoices, keycache, keys, middleware,
+    payments, rate_limit, reports,
 };
 use crate::clock::Clock;
 use crate::db::Db;
@@ -59,6 +59,7 @@ type Apis = (
     customers::CustomersApi,
     invoices::InvoicesApi,
     payments::PaymentsApi,
+    credit_notes::CreditNotesApi,
     reports::ReportsApi,
     keys::KeysApi,
 );
@@ -166,6 +167,8 @@ pub(crate) enum Tag {
     Invoices,
     /// Track and manage payments.
     Payments,
+    /// Issue credit notes and apply, refund or void their credit.
+    CreditNotes,
     /// Aging and dashboard analytics.
     Reports,
     /// Manage API keys (admin scope).

@@ -112,6 +112,8 @@ pub(crate) struct StatusCounts {
     pub partially_paid: i64,
     pub paid: i64,
     pub void: i64,
+    /// Closed with a write-off among what closed them.
+    pub written_off: i64,
 }
 
 #[derive(Object, Debug, Clone, serde::Serialize)]
@@ -138,7 +140,8 @@ pub(crate) struct DashboardReport {
     /// Payments dated in the 30 days ending at `as_of`, less payments voided in them: negative
     /// when more bounced in the window than came in.
     pub collected_last_30_days: Amount,
-    /// Totals of invoices (not draft, not void) issued in the 90 days ending at `as_of`.
+    /// Totals of invoices (not draft, not void) issued in the 90 days ending at `as_of`, less
+    /// credit notes issued in them (and not voided in them).
     pub credit_sales_last_90_days: Amount,
     /// Days sales outstanding, one decimal; null without credit sales in the period.
     pub dso: Option<DecimalOut>,
@@ -152,6 +155,10 @@ pub(crate) struct DashboardReport {
     pub refunded_last_30_days: Amount,
     /// Customers' unapplied credit at `as_of`.
     pub total_unapplied_credit: Amount,
+    /// Credit notes issued in the 30 days ending at `as_of`, less credit notes voided in them.
+    pub credited_last_30_days: Amount,
+    /// Write-offs dated in the 30 days ending at `as_of`, less write-offs reversed in them.
+    pub written_off_last_30_days: Amount,
 }
 
 #[derive(Default)]
@@ -242,6 +249,7 @@ impl ReportsApi {
                 partially_paid: count(InvoiceStatus::PartiallyPaid),
                 paid: count(InvoiceStatus::Paid),
                 void: count(InvoiceStatus::Void),
+                written_off: count(InvoiceStatus::WrittenOff),
             },
             invoiced_last_30_days: Amount(d.invoiced_last_30_days),
             collected_last_30_days: Amount(d.collected_last_30_days),
@@ -267,6 +275,8 @@ impl ReportsApi {
                 .collect(),
             refunded_last_30_days: Amount(d.refunded_last_30_days),
             total_unapplied_credit: Amount(d.aging.unapplied_credit),
+            credited_last_30_days: Amount(d.credited_last_30_days),
+            written_off_last_30_days: Amount(d.written_off_last_30_days),
         }))
     }
 }

@@ -5,7 +5,7 @@
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
-pub const OPERATION_SCOPES: [(&str, Scope); 25] = [
+pub const OPERATION_SCOPES: [(&str, Scope); 31] = [
     ("ping", Scope::Read),
     ("list_customers", Scope::Read),
     ("get_customer", Scope::Read),
@@ -25,6 +25,12 @@ pub const OPERATION_SCOPES: [(&str, Scope); 25] = [
     ("allocate_payment", Scope::Write),
     ("void_payment", Scope::Write),
     ("refund_payment", Scope::Write),
+    ("list_credit_notes", Scope::Read),
+    ("get_credit_note", Scope::Read),
+    ("create_credit_note", Scope::Write),
+    ("allocate_credit_note", Scope::Write),
+    ("void_credit_note", Scope::Write),
+    ("refund_credit_note", Scope::Write),
     ("aging_report", Scope::Read),
     ("dashboard_report", Scope::Read),
     ("list_api_keys", Scope::Admin),

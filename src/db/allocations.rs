@@ -1,5 +1,6 @@
 //! Allocations: money of a credit source applied to an invoice on a date. Each one moves
-//! the invoice's paid sum and status in the same transaction; which allocation is allowed
+//! the invoice's settled sums and status in the same transaction (write-offs move them
+//! through the same function); which allocation is allowed
 //! is `domain::payment::allocate` and `domain::ledger`.
 
 use std::collections::HashMap;
@@ -8,26 +9,77 @@ use chrono::NaiveDate;
 use rusqlite::{params, Connection};
 
 use super::codec::{date_text, stored_date};
-use super::invoices::get_header;
+use super::invoices::{get_header, Invoice};
 use super::rules;
 use super::summaries::{record_status, unsettle};
 use super::WriteTx;
-use crate::domain::invoice::InvoiceStatus;
+use crate::domain::invoice::{InvoiceStatus, SettledBy};
 use crate::domain::ledger::{least_from, Movement, OpenInvoice};
 use crate::domain::money::Money;
-use crate::domain::payment::{self, Applied, Blame, PayableInvoice, PaymentToApply};
+use crate::domain::payment::{self, Blame, PayableInvoice, PaymentToApply, SourceKind};
 use crate::error::AppError;
 
 /// The movements of invoice `id`'s open amount: each allocation on its date, each
 /// reversal back on its own.
 pub(crate) fn invoice_movements(conn: &Connection, id: i64) -> Result<Vec<Movement>, AppError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT invoice_id, applied_date, amount_minor, reversed_date FROM allocations
-         WHERE invoice_id = ?1",
-    )?;
     let mut movements = HashMap::new();
-    add_movements(stmt.query([id])?, &mut movements)?;
+    for facts in ["allocations", "write_offs"] {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts} WHERE invoice_id = ?1",
+            dated_by(facts)
+        ))?;
+        add_movements(stmt.query([id])?, &mut movements)?;
+    }
     Ok(movements.remove(&id).unwrap_or_default())
+}
+
+/// The date column of the facts that lower an invoice's open amount.
+fn dated_by(facts: &str) -> &'static str {
+    if facts == "write_offs" {
+        "write_off_date"
+    } else {
+        "applied_date"
+    }
+}
+
+/// The invoice column that sums what `kind` settled of it.
+pub(crate) fn settled_column(kind: SettledBy) -> &'static str {
+    match kind {
+        SettledBy::Payment => "amount_paid_minor",
+        SettledBy::CreditNote => "amount_credited_minor",
+    }
+}
+
+/// The allocations column naming a source of `kind`.
+pub(crate) fn source_column(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Payment => "payment_id",
+        SourceKind::CreditNote => "credit_note_id",
+    }
+}
+
+/// Moves what `by` settled of `invoice` by `delta` minor units (negative: a reversal),
+/// with its status and the daily summaries; a reversal dated `on` that reopens a paid
+/// invoice ends its paid interval there.
+pub(crate) fn move_settled(
+    tx: &WriteTx,
+    invoice: &Invoice,
+    (by, delta): (SettledBy, i64),
+    on: &str,
+    now: &str,
+) -> Result<InvoiceStatus, AppError> {
+    let settled = invoice.settled.moved(by, delta);
+    let status = settled.status(invoice.total);
+    if invoice.status == InvoiceStatus::Paid && status != InvoiceStatus::Paid {
+        unsettle(tx, invoice.id, on)?;
+    }
+    let column = settled_column(by);
+    tx.prepare_cached(&format!(
+        "UPDATE invoices SET {column} = {column} + ?2, status = ?3, updated_at = ?4 WHERE id = ?1"
+    ))?
+    .execute(params![invoice.id, delta, status.as_str(), now])?;
+    record_status(tx, invoice, Some(invoice.status), status)?;
+    Ok(status)
 }
 
 /// Adds each row (invoice, applied date, amount, reversed date) as its movements to the
@@ -55,18 +107,18 @@ fn add_movements(
     Ok(())
 }
 
-/// A payment as an allocation from it sees it.
+/// An allocation about to be made from a credit source.
 pub(crate) struct Allocation<'a> {
     pub org: i64,
     pub customer_id: i64,
-    pub payment_id: i64,
+    pub source: (SourceKind, i64),
     pub invoice_id: i64,
     pub amount: Money,
     pub date: NaiveDate,
     pub blame: &'a Blame,
 }
 
-/// Applies `allocation` after the rules, and moves its invoice's paid sum and status.
+/// Applies `allocation` after the rules, and moves its invoice's settled sums and status.
 pub(crate) fn allocate(
     tx: &WriteTx,
     allocation: &Allocation,
@@ -76,7 +128,7 @@ pub(crate) fn allocate(
     let Allocation {
         org,
         customer_id,
-        payment_id,
+        source: (kind, source_id),
         invoice_id,
         amount,
         date,
@@ -95,41 +147,32 @@ pub(crate) fn allocate(
         status: invoice.status,
         issue_date: invoice.issue_date,
         total: invoice.total,
-        amount_paid: invoice.amount_paid,
+        settled: invoice.settled,
     };
     let to_apply = PaymentToApply {
         customer_id,
         amount,
         payment_date: date,
     };
-    let Applied {
-        amount_paid,
-        status,
-    } = payment::allocate(&payable, &movements, &to_apply, today, blame)?;
-    tx.prepare_cached(
-        "INSERT INTO allocations (organization_id, customer_id, payment_id, invoice_id,
+    payment::allocate(&payable, &movements, &to_apply, today, blame)?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO allocations (organization_id, customer_id, {}, invoice_id,
             amount_minor, applied_date, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
+        source_column(kind)
+    ))?
     .execute(params![
         org,
         customer_id,
-        payment_id,
+        source_id,
         invoice_id,
         amount.minor(),
         date_text(date),
         now
     ])?;
-    tx.prepare_cached(
-        "UPDATE invoices SET amount_paid_minor = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
-    )?
-    .execute(params![
-        invoice_id,
-        amount_paid.minor(),
-        status.as_str(),
-        now
-    ])?;
-    record_status(tx, &invoice, Some(invoice.status), status)
+    let on = date_text(date);
+    move_settled(tx, &invoice, (kind.into(), amount.minor()), &on, now)?;
+    Ok(())
 }
 
 /// The customer's invoices open on `date` (issued by then), each with what it can take
@@ -147,11 +190,14 @@ pub(crate) fn open_invoices(
     );
     let bound = params![org, customer_id, date_text(date)];
     let mut movements = HashMap::new();
-    let mut allocated = conn.prepare_cached(&format!(
-        "SELECT invoice_id, applied_date, amount_minor, reversed_date FROM allocations
-         WHERE invoice_id IN (SELECT id {open})"
-    ))?;
-    add_movements(allocated.query(bound)?, &mut movements)?;
+    for facts in ["allocations", "write_offs"] {
+        let mut lowering = conn.prepare_cached(&format!(
+            "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts}
+             WHERE invoice_id IN (SELECT id {open})",
+            dated_by(facts)
+        ))?;
+        add_movements(lowering.query(bound)?, &mut movements)?;
+    }
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, due_date, issue_date, total_minor {open} ORDER BY due_date, issue_date, id"
     ))?;
@@ -173,42 +219,35 @@ pub(crate) fn open_invoices(
     Ok(invoices)
 }
 
-/// Reverses every live allocation of payment `payment_id` on `date`, moving each
-/// invoice's paid sum, status and summaries back; returns nothing but the writes.
+/// Reverses every live allocation of the source on `date`, moving each invoice's settled
+/// sums, status and summaries back.
 pub(crate) fn reverse_all(
     tx: &WriteTx,
     org: i64,
-    payment_id: i64,
+    (kind, source_id): (SourceKind, i64),
     (date, reason): (NaiveDate, &str),
     now: &str,
 ) -> Result<(), AppError> {
-    let mut stmt = tx.prepare_cached(
+    let column = source_column(kind);
+    let mut stmt = tx.prepare_cached(&format!(
         "SELECT invoice_id, SUM(amount_minor) FROM allocations
-         WHERE payment_id = ?1 AND reversed_date IS NULL GROUP BY invoice_id",
-    )?;
+         WHERE {column} = ?1 AND reversed_date IS NULL GROUP BY invoice_id"
+    ))?;
     let per_invoice: Vec<(i64, i64)> = stmt
-        .query_map([payment_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .query_map([source_id], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let on = date_text(date);
     for (invoice_id, amount) in per_invoice {
         let invoice = get_header(tx, org, invoice_id)?.ok_or_else(|| {
             AppError::Internal(format!("allocation to missing invoice {invoice_id}"))
         })?;
-        if invoice.status == InvoiceStatus::Paid {
-            unsettle(tx, invoice_id, &on)?;
-        }
-        tx.prepare_cached(
+        // The paid interval ends before the allocations that made it are reversed.
+        move_settled(tx, &invoice, (kind.into(), -amount), &on, now)?;
+        tx.prepare_cached(&format!(
             "UPDATE allocations SET reversed_date = ?3, reversal_reason = ?4
-             WHERE payment_id = ?1 AND invoice_id = ?2 AND reversed_date IS NULL",
-        )?
-        .execute(params![payment_id, invoice_id, on, reason])?;
-        let paid = Money::from_minor(invoice.amount_paid.minor() - amount);
-        let status = InvoiceStatus::from_payments(invoice.total, paid);
-        tx.prepare_cached(
-            "UPDATE invoices SET amount_paid_minor = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
-        )?
-        .execute(params![invoice_id, paid.minor(), status.as_str(), now])?;
-        record_status(tx, &invoice, Some(invoice.status), status)?;
+             WHERE {column} = ?1 AND invoice_id = ?2 AND reversed_date IS NULL"
+        ))?
+        .execute(params![source_id, invoice_id, on, reason])?;
     }
     Ok(())
 }

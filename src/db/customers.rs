@@ -60,10 +60,10 @@ static SELECT_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
         "SELECT c.id, c.customer_code, c.name, c.email, c.phone, c.billing_address,
             c.payment_terms_days, c.credit_limit_minor, c.notes, c.is_active, c.created_at,
             c.updated_at,
-            (SELECT COALESCE(SUM(i.total_minor - i.amount_paid_minor), 0) FROM invoices i
+            (SELECT COALESCE(SUM({open_amount}), 0) FROM invoices i
               WHERE i.organization_id = c.organization_id AND i.customer_id = c.id
                 AND {open}),
-            (SELECT COALESCE(SUM(i.total_minor - i.amount_paid_minor), 0) FROM invoices i
+            (SELECT COALESCE(SUM({open_amount}), 0) FROM invoices i
               WHERE i.organization_id = c.organization_id AND i.customer_id = c.id
                 AND {overdue}),
             {credit}
@@ -71,6 +71,7 @@ static SELECT_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
         open = rules::is_open("i."),
         overdue = rules::is_overdue("i.", "?1"),
         credit = super::balances::CREDIT_TODAY,
+        open_amount = rules::open_amount("i."),
     )
 });
 

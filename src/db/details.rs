@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, Row};
 use super::codec::{stored_date, stored_status};
 use super::invoices::{items_of, payments_of};
 use crate::domain::detail::{self, AppliedPayment, InvoiceItem};
-use crate::domain::invoice::{balance_due, InvoiceStatus};
+use crate::domain::invoice::{balance_due, InvoiceStatus, Settled};
 use crate::domain::money::Money;
 use crate::error::AppError;
 
@@ -28,7 +28,7 @@ pub(crate) struct DetailRow<'a> {
     pub subtotal: Money,
     pub tax_total: Money,
     pub total: Money,
-    pub amount_paid: Money,
+    pub settled: Settled,
     pub created_at: &'a str,
     pub updated_at: &'a str,
     /// The detail view's `items` array, as the API renders it.
@@ -39,7 +39,7 @@ pub(crate) struct DetailRow<'a> {
 
 impl DetailRow<'_> {
     pub(crate) fn balance_due(&self) -> Money {
-        balance_due(self.status, self.total, self.amount_paid)
+        balance_due(self.status, self.total, self.settled.sum())
     }
 }
 
@@ -63,7 +63,7 @@ pub(crate) fn with_detail_row<T>(
     let mut stmt = conn.prepare_cached(
         "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
             subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at,
-            items_json, payments_json
+            items_json, payments_json, amount_credited_minor, amount_written_off_minor
          FROM invoices WHERE id = ?1 AND organization_id = ?2",
     )?;
     let mut rows = stmt.query(params![id, org])?;
@@ -96,7 +96,11 @@ pub(crate) fn with_detail_row<T>(
         subtotal: Money::from_minor(row.get(7)?),
         tax_total: Money::from_minor(row.get(8)?),
         total: Money::from_minor(row.get(9)?),
-        amount_paid: Money::from_minor(row.get(10)?),
+        settled: Settled {
+            paid: Money::from_minor(row.get(10)?),
+            credited: Money::from_minor(row.get(15)?),
+            written_off: Money::from_minor(row.get(16)?),
+        },
         created_at: text(11)?,
         updated_at: text(12)?,
         items_json,

@@ -12,6 +12,7 @@ pub(crate) use super::details::{
     clear_copies_of_another_format, count_unrendered, render_details, store_details,
     with_detail_row, Detail, DetailRow,
 };
+pub(crate) use super::invoice_ledger::{ledger_of, InvoiceCredit, InvoiceLedger, WriteOff};
 use super::next_sequence;
 use super::paging::{ListQuery, Page};
 use super::rules;
@@ -22,7 +23,7 @@ pub(crate) use crate::domain::detail::{AppliedPayment, InvoiceItem};
 pub(crate) use crate::domain::invoice::NewInvoice;
 use crate::domain::invoice::{
     self, balance_due, generated_invoice_number, invoice_totals, InvoiceStatus, InvoiceTotals,
-    LineAmounts, LineInput, Transition,
+    LineAmounts, LineInput, Settled, Transition,
 };
 use crate::domain::money::Money;
 use crate::error::AppError;
@@ -39,17 +40,19 @@ pub(crate) struct Invoice {
     pub subtotal: Money,
     pub tax_total: Money,
     pub total: Money,
-    pub amount_paid: Money,
+    pub settled: Settled,
     pub created_at: String,
     pub updated_at: String,
     pub items: Vec<InvoiceItem>,
     /// Filled for the detail view only.
     pub payments: Vec<AppliedPayment>,
+    /// Filled for the detail view only.
+    pub ledger: InvoiceLedger,
 }
 
 impl Invoice {
     pub(crate) fn balance_due(&self) -> Money {
-        balance_due(self.status, self.total, self.amount_paid)
+        balance_due(self.status, self.total, self.settled.sum())
     }
 }
 
@@ -71,7 +74,8 @@ pub(crate) enum StatusFilter {
 
 const SELECT_INVOICE: &str =
     "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
-        subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at
+        subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at,
+        amount_credited_minor, amount_written_off_minor
      FROM invoices";
 
 fn from_row(row: &Row) -> rusqlite::Result<Invoice> {
@@ -87,11 +91,16 @@ fn from_row(row: &Row) -> rusqlite::Result<Invoice> {
         subtotal: Money::from_minor(row.get(7)?),
         tax_total: Money::from_minor(row.get(8)?),
         total: Money::from_minor(row.get(9)?),
-        amount_paid: Money::from_minor(row.get(10)?),
+        settled: Settled {
+            paid: Money::from_minor(row.get(10)?),
+            credited: Money::from_minor(row.get(13)?),
+            written_off: Money::from_minor(row.get(14)?),
+        },
         created_at: row.get(11)?,
         updated_at: row.get(12)?,
         items: Vec::new(),
         payments: Vec::new(),
+        ledger: InvoiceLedger::default(),
     })
 }
 
@@ -131,6 +140,7 @@ pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<Invoice, AppEr
     let mut invoice = get_header(conn, org, id)?.ok_or_else(|| not_found(id))?;
     invoice.items = items_of(conn, id)?;
     invoice.payments = payments_of(conn, id)?;
+    invoice.ledger = ledger_of(conn, id)?;
     Ok(invoice)
 }
 
@@ -162,7 +172,7 @@ pub(super) fn payments_of(conn: &Connection, id: i64) -> Result<Vec<AppliedPayme
     Ok(payments)
 }
 
-fn item_from_row(row: &Row) -> rusqlite::Result<(i64, InvoiceItem)> {
+pub(crate) fn item_from_row(row: &Row) -> rusqlite::Result<(i64, InvoiceItem)> {
     Ok((
         row.get(0)?,
         InvoiceItem {
@@ -331,11 +341,22 @@ pub(crate) fn insert_lines(
     invoice_id: i64,
     lines: &[(LineInput, LineAmounts)],
 ) -> Result<Vec<InvoiceItem>, AppError> {
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO invoice_items (invoice_id, position, description, quantity, unit_price, tax_rate,
+    store_lines(conn, ("invoice_items", "invoice_id", invoice_id), lines)
+}
+
+/// Stores the lines of a document (`table`, its `column` naming the owner `id`): an
+/// invoice's or a credit note's, which share the shape and the rounding rule.
+pub(crate) fn store_lines(
+    conn: &rusqlite::Connection,
+    (table, column, id): (&str, &str, i64),
+    lines: &[(LineInput, LineAmounts)],
+) -> Result<Vec<InvoiceItem>, AppError> {
+    let invoice_id = id;
+    let mut insert = conn.prepare_cached(&format!(
+        "INSERT INTO {table} ({column}, position, description, quantity, unit_price, tax_rate,
             line_subtotal_minor, line_tax_minor, line_total_minor)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    ))?;
     let mut items = Vec::with_capacity(lines.len());
     for (position, (line, amounts)) in lines.iter().enumerate() {
         // Stored as normalized text, which reads back as this same value and scale.
@@ -378,13 +399,7 @@ pub(crate) fn transition(
     move_to: Transition,
 ) -> Result<Invoice, AppError> {
     let invoice = get_header(tx, org, id)?.ok_or_else(|| not_found(id))?;
-    let status = invoice::transition(
-        id,
-        invoice.status,
-        invoice.total,
-        invoice.amount_paid,
-        move_to,
-    )?;
+    let status = invoice::transition(id, invoice.status, invoice.total, invoice.settled, move_to)?;
     set_status(tx, &invoice, status, now)?;
     get(tx, org, id)
 }

@@ -6,16 +6,19 @@ pub(crate) mod balances;
 pub mod bulk;
 pub(crate) mod codec;
 pub(crate) mod credit;
+pub(crate) mod credit_notes;
 pub(crate) mod customers;
 pub(crate) mod details;
 pub(crate) mod idempotency;
 pub(crate) mod invoice_changes;
+pub(crate) mod invoice_ledger;
 pub(crate) mod invoices;
 pub mod keys;
 pub(crate) mod paging;
 pub(crate) mod payments;
 pub(crate) mod reports;
 pub(crate) mod rules;
+pub(crate) mod sources;
 pub(crate) mod sql;
 pub(crate) mod summaries;
 
@@ -206,10 +209,23 @@ impl Db {
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), AppError> {
-    let report = embedded::migrations::runner()
-        .set_grouped(true)
-        .run(conn)
-        .map_err(|err| AppError::Internal(format!("migration failed: {err}")))?;
+    // A migration that rebuilds a table others reference (V11) must drop it, which
+    // foreign keys forbid; the pragma is a no-op inside the runner's transaction, so it
+    // is switched here, and every key is checked before the book is served.
+    conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+    let ran = embedded::migrations::runner().set_grouped(true).run(conn);
+    let broken: i64 =
+        conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |row| {
+            row.get(0)
+        })?;
+    conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    let report = ran.map_err(|err| AppError::Internal(format!("migration failed: {err}")))?;
+    if broken > 0 {
+        return Err(AppError::Internal(format!(
+            "the migrated book has {broken} rows whose foreign keys point nowhere; \
+             refusing to serve it (run PRAGMA foreign_key_check to list them)"
+        )));
+    }
     for migration in report.applied_migrations() {
         tracing::info!(migration = %migration, "applied database migration");
     }

@@ -1,21 +1,23 @@
 //! Payments: recorded, applied to invoices through allocations, their credit used later.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::allocations::{allocate, open_invoices, Allocation};
+use super::allocations::open_invoices;
 use super::codec::date_text;
 use super::customers;
 use super::paging::{ListQuery, Page};
+use super::sources::{
+    allocations_of, applied, apply_plan, refunds_of, with_blame, SourceAllocation, SourceFacts,
+};
+pub(crate) use super::sources::{NewRefund, Refund};
 use super::sql::Filter;
 use super::WriteTx;
 use crate::domain::ledger::{oldest_first, SourceStatus};
 use crate::domain::money::Money;
 pub(crate) use crate::domain::payment::NewPayment;
-use crate::domain::payment::{check_payment_date, Application, Blame, PaymentMethod};
+use crate::domain::payment::{check_payment_date, Application, Blame, PaymentMethod, SourceKind};
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -33,7 +35,7 @@ pub(crate) struct Payment {
     pub void_date: Option<String>,
     pub void_reason: Option<String>,
     /// Every allocation from the payment, reversed ones included, by date.
-    pub allocations: Vec<PaymentAllocation>,
+    pub allocations: Vec<SourceAllocation>,
     /// Money given back from the payment's credit, by date.
     pub refunds: Vec<Refund>,
 }
@@ -41,13 +43,22 @@ pub(crate) struct Payment {
 impl Payment {
     /// What is allocated and not reversed.
     pub(crate) fn applied(&self) -> Money {
-        Money::from_minor(
-            self.allocations
-                .iter()
-                .filter(|a| a.reversed_date.is_none())
-                .map(|a| a.amount.minor())
-                .sum(),
-        )
+        applied(&self.allocations)
+    }
+
+    /// The payment as a source of credit.
+    pub(crate) fn facts(&self) -> SourceFacts<'_> {
+        SourceFacts {
+            kind: SourceKind::Payment,
+            id: self.id,
+            customer_id: self.customer_id,
+            date: &self.payment_date,
+            amount: self.amount,
+            refunded: self.refunded,
+            void_date: self.void_date.as_deref(),
+            allocations: &self.allocations,
+            refunds: &self.refunds,
+        }
     }
 
     /// The one invoice the payment went to, when it went to exactly one.
@@ -64,38 +75,6 @@ impl Payment {
     pub(crate) fn status(&self) -> SourceStatus {
         SourceStatus::of(self.amount, self.unapplied, self.void_date.is_some())
     }
-}
-
-/// One allocation as a payment lists it.
-#[derive(Debug, Clone)]
-pub(crate) struct PaymentAllocation {
-    pub id: i64,
-    pub invoice_id: i64,
-    pub invoice_number: String,
-    pub amount: Money,
-    pub applied_date: String,
-    pub reversed_date: Option<String>,
-}
-
-/// Money given back from a payment's unapplied credit.
-#[derive(Debug, Clone)]
-pub(crate) struct Refund {
-    pub id: i64,
-    pub amount: Money,
-    pub refund_date: String,
-    pub payment_method: String,
-    pub reference_number: Option<String>,
-    pub reason: Option<String>,
-}
-
-/// A refund as the rules take it.
-#[derive(Debug, Clone)]
-pub(crate) struct NewRefund {
-    pub amount: Money,
-    pub refund_date: NaiveDate,
-    pub payment_method: PaymentMethod,
-    pub reference_number: Option<String>,
-    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -148,63 +127,26 @@ pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<Payment, AppEr
     Ok(payment)
 }
 
-/// Loads the allocations of all `payments` in one query.
-fn attach_allocations(conn: &Connection, payments: &mut [Payment]) -> Result<(), AppError> {
-    if payments.is_empty() {
-        return Ok(());
-    }
-    let marks = vec!["?"; payments.len()].join(", ");
-    let sql = format!(
-        "SELECT a.payment_id, a.id, a.invoice_id, i.invoice_number, a.amount_minor,
-                a.applied_date, a.reversed_date
-         FROM allocations a JOIN invoices i ON i.id = a.invoice_id
-         WHERE a.payment_id IN ({marks}) ORDER BY a.payment_id, a.applied_date, a.id"
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let ids = payments.iter().map(|p| p.id);
-    let mut by_payment: HashMap<i64, Vec<PaymentAllocation>> = HashMap::new();
-    let mut rows = stmt.query(params_from_iter(ids))?;
-    while let Some(row) = rows.next()? {
-        by_payment
-            .entry(row.get(0)?)
-            .or_default()
-            .push(PaymentAllocation {
-                id: row.get(1)?,
-                invoice_id: row.get(2)?,
-                invoice_number: row.get(3)?,
-                amount: Money::from_minor(row.get(4)?),
-                applied_date: row.get(5)?,
-                reversed_date: row.get(6)?,
-            });
-    }
-    for payment in payments.iter_mut() {
-        payment.allocations = by_payment.remove(&payment.id).unwrap_or_default();
-    }
-    attach_refunds(conn, payments)
+/// Runs `change` on payment `id` as a source of credit, and reads the payment back.
+pub(crate) fn change_credit(
+    tx: &WriteTx,
+    org: i64,
+    id: i64,
+    change: impl FnOnce(&SourceFacts) -> Result<(), AppError>,
+) -> Result<Payment, AppError> {
+    let payment = get(tx, org, id)?;
+    change(&payment.facts())?;
+    get(tx, org, id)
 }
 
-/// Loads the refunds of all `payments` in one query.
-fn attach_refunds(conn: &Connection, payments: &mut [Payment]) -> Result<(), AppError> {
-    let marks = vec!["?"; payments.len()].join(", ");
-    let sql = format!(
-        "SELECT payment_id, id, amount_minor, refund_date, payment_method, reference_number, reason
-         FROM refunds WHERE payment_id IN ({marks}) ORDER BY payment_id, refund_date, id"
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let mut by_payment: HashMap<i64, Vec<Refund>> = HashMap::new();
-    let mut rows = stmt.query(params_from_iter(payments.iter().map(|p| p.id)))?;
-    while let Some(row) = rows.next()? {
-        by_payment.entry(row.get(0)?).or_default().push(Refund {
-            id: row.get(1)?,
-            amount: Money::from_minor(row.get(2)?),
-            refund_date: row.get(3)?,
-            payment_method: row.get(4)?,
-            reference_number: row.get(5)?,
-            reason: row.get(6)?,
-        });
-    }
-    for payment in payments {
-        payment.refunds = by_payment.remove(&payment.id).unwrap_or_default();
+/// Loads the allocations and refunds of all `payments`, a query for each.
+fn attach_allocations(conn: &Connection, payments: &mut [Payment]) -> Result<(), AppError> {
+    let ids: Vec<i64> = payments.iter().map(|p| p.id).collect();
+    let mut allocations = allocations_of(conn, SourceKind::Payment, &ids)?;
+    let mut refunds = refunds_of(conn, SourceKind::Payment, &ids)?;
+    for payment in payments.iter_mut() {
+        payment.allocations = allocations.remove(&payment.id).unwrap_or_default();
+        payment.refunds = refunds.remove(&payment.id).unwrap_or_default();
     }
     Ok(())
 }
@@ -271,21 +213,13 @@ pub(crate) fn record(
         }
         Application::OnAccount => Vec::new(),
     };
-    let source = (org, new.customer_id, payment_id);
+    let source = (org, new.customer_id, (SourceKind::Payment, payment_id));
     apply_plan(tx, source, plan, new.payment_date, (today, now))?;
     if single_invoice.is_some() {
         tx.prepare_cached("UPDATE payments SET invoice_id = ?2 WHERE id = ?1")?
             .execute(params![payment_id, single_invoice])?;
     }
     get(tx, org, payment_id)
-}
-
-/// Allocations listed by the client, each blamed by its index.
-pub(super) fn with_blame(list: Vec<(i64, Money)>, date: &'static str) -> Vec<(i64, Money, Blame)> {
-    list.into_iter()
-        .enumerate()
-        .map(|(index, (id, amount))| (id, amount, Blame::allocation(index, date)))
-        .collect()
 }
 
 /// Refuses allocations that add up to more than `limit`.
@@ -305,34 +239,6 @@ fn check_total(
             ),
         ));
     }
-    Ok(())
-}
-
-/// Applies each planned allocation from payment `source` on `date` and takes what they
-/// used off its unapplied credit.
-pub(super) fn apply_plan(
-    tx: &WriteTx,
-    (org, customer_id, payment_id): (i64, i64, i64),
-    plan: Vec<(i64, Money, Blame)>,
-    date: NaiveDate,
-    (today, now): (NaiveDate, &str),
-) -> Result<(), AppError> {
-    let mut used = 0;
-    for (invoice_id, amount, blame) in &plan {
-        let allocation = Allocation {
-            org,
-            customer_id,
-            payment_id,
-            invoice_id: *invoice_id,
-            amount: *amount,
-            date,
-            blame,
-        };
-        allocate(tx, &allocation, today, now)?;
-        used += amount.minor();
-    }
-    tx.prepare_cached("UPDATE payments SET unapplied_minor = unapplied_minor - ?2 WHERE id = ?1")?
-        .execute(params![payment_id, used])?;
     Ok(())
 }
 

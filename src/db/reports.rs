@@ -53,7 +53,8 @@ pub(crate) fn aging(
     customer_id: Option<i64>,
 ) -> Result<Aging, AppError> {
     let as_of_text = date_text(as_of);
-    // Open at as_of = (total − paid today) + payments dated after as_of. The first term is a
+    // Open at as_of = (open today) + allocations and write-offs dated after as_of − their
+    // reversals dated after it. The first term is a
     // summary column over the invoices open today, read in customer order from a covering
     // partial index so the grouping streams without a sort (migration V3); the second
     // touches only payments later than as_of, few for any recent date. Both are exact for
@@ -64,6 +65,10 @@ pub(crate) fn aging(
             "SELECT EXISTS (SELECT 1 FROM allocations INDEXED BY allocations_org_date
                             WHERE organization_id = ?1 AND applied_date > ?2)
                  OR EXISTS (SELECT 1 FROM allocations INDEXED BY allocations_org_reversed
+                            WHERE organization_id = ?1 AND reversed_date > ?2)
+                 OR EXISTS (SELECT 1 FROM write_offs INDEXED BY write_offs_org_date
+                            WHERE organization_id = ?1 AND write_off_date > ?2)
+                 OR EXISTS (SELECT 1 FROM write_offs INDEXED BY write_offs_org_reversed
                             WHERE organization_id = ?1 AND reversed_date > ?2)",
         )?
         .query_row(params![org, as_of_text], |row| row.get(0))?;
@@ -180,6 +185,10 @@ pub(crate) struct Dashboard {
     pub collected_last_30_days: Money,
     /// Refunds dated in the 30 days ending at `as_of`.
     pub refunded_last_30_days: Money,
+    /// Credit notes issued in the 30 days, less credit notes voided in them.
+    pub credited_last_30_days: Money,
+    /// Write-offs dated in the 30 days, less write-offs reversed in them.
+    pub written_off_last_30_days: Money,
     pub credit_sales_last_90_days: Money,
     /// Invoices fully paid by `as_of`, and the sum over them of days from issue to final payment.
     pub paid_invoice_count: i64,
@@ -203,33 +212,43 @@ fn open_at_as_of(later_payments: bool) -> String {
                  UNION ALL
                  SELECT a.invoice_id, -a.amount_minor
                  FROM allocations a INDEXED BY allocations_org_reversed
-                 WHERE a.organization_id = ?2 AND a.reversed_date > ?1)
+                 WHERE a.organization_id = ?2 AND a.reversed_date > ?1
+                 UNION ALL
+                 SELECT w.invoice_id, w.amount_minor
+                 FROM write_offs w INDEXED BY write_offs_org_date
+                 WHERE w.organization_id = ?2 AND w.write_off_date > ?1
+                 UNION ALL
+                 SELECT w.invoice_id, -w.amount_minor
+                 FROM write_offs w INDEXED BY write_offs_org_reversed
+                 WHERE w.organization_id = ?2 AND w.reversed_date > ?1)
              GROUP BY invoice_id
          ),
          open AS (
-             SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor AS amount
+             SELECT i.customer_id, i.due_date, {open_amount} AS amount
              FROM invoices i INDEXED BY invoices_open_by_customer
              WHERE i.organization_id = ?2 AND {open}
                AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
                AND i.id NOT IN (SELECT invoice_id FROM late)
              UNION ALL
-             SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor + l.amount
+             SELECT i.customer_id, i.due_date, {open_amount} + l.amount
              FROM late l JOIN invoices i ON i.id = l.invoice_id
              WHERE i.issue_date <= ?1 AND {issued}
                AND (?3 IS NULL OR i.customer_id = ?3)
          )",
             open = open_rule,
             issued = issued_rule,
+            open_amount = rules::open_amount("i."),
         )
     } else {
         format!(
             "open AS (
-             SELECT i.customer_id, i.due_date, i.total_minor - i.amount_paid_minor AS amount
+             SELECT i.customer_id, i.due_date, {open_amount} AS amount
              FROM invoices i INDEXED BY invoices_open_by_customer
              WHERE i.organization_id = ?2 AND {open}
                AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
          )",
             open = open_rule,
+            open_amount = rules::open_amount("i."),
         )
     }
 }
@@ -271,23 +290,16 @@ pub(crate) fn dashboard(
             |row| row.get(0),
         )?))
     };
+    let credited_since = |days| window_sum(conn, CREDITED_IN_WINDOW, (org, as_of, days));
+    let credited_last_30_days = credited_since(30)?;
+    // DSO's credit sales are net of the credit notes that took part of them back.
+    let credit_sales_last_90_days =
+        Money::from_minor(invoiced_since(90)?.minor() - credited_since(90)?.minor());
     let invoiced_last_30_days = invoiced_since(30)?;
-    let credit_sales_last_90_days = invoiced_since(90)?;
-    // Money received in the window, less payments voided in it (a bounced check).
-    let collected_last_30_days = Money::from_minor(conn.query_row(
-        "SELECT (SELECT COALESCE(SUM(amount_minor), 0) FROM payments INDEXED BY payments_org_date
-                 WHERE organization_id = ?1 AND payment_date > ?2 AND payment_date <= ?3)
-              - (SELECT COALESCE(SUM(amount_minor), 0) FROM payments INDEXED BY payments_org_void
-                 WHERE organization_id = ?1 AND void_date > ?2 AND void_date <= ?3)",
-        params![org, days_before(as_of, 30), as_of_text],
-        |row| row.get(0),
-    )?);
-    let refunded_last_30_days = Money::from_minor(conn.query_row(
-        "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds
-         WHERE organization_id = ?1 AND refund_date > ?2 AND refund_date <= ?3",
-        params![org, days_before(as_of, 30), as_of_text],
-        |row| row.get(0),
-    )?);
+    let window = (org, as_of, 30);
+    let collected_last_30_days = window_sum(conn, COLLECTED_IN_WINDOW, window)?;
+    let refunded_last_30_days = window_sum(conn, REFUNDED_IN_WINDOW, window)?;
+    let written_off_last_30_days = window_sum(conn, WRITTEN_OFF_IN_WINDOW, window)?;
     let (paid_invoice_count, total_days_to_pay): (i64, i64) = conn.query_row(
         "SELECT COALESCE(SUM(invoice_count), 0), COALESCE(SUM(days_to_pay), 0)
          FROM settled_daily WHERE organization_id = ?1 AND settled_on <= ?2",
@@ -300,8 +312,49 @@ pub(crate) fn dashboard(
         invoiced_last_30_days,
         collected_last_30_days,
         refunded_last_30_days,
+        credited_last_30_days,
+        written_off_last_30_days,
         credit_sales_last_90_days,
         paid_invoice_count,
         total_days_to_pay,
     })
+}
+
+/// Money received in a window (`?2` < date <= `?3`), less payments voided in it (a bounced
+/// check).
+const COLLECTED_IN_WINDOW: &str =
+    "SELECT (SELECT COALESCE(SUM(amount_minor), 0) FROM payments INDEXED BY payments_org_date
+             WHERE organization_id = ?1 AND payment_date > ?2 AND payment_date <= ?3)
+          - (SELECT COALESCE(SUM(amount_minor), 0) FROM payments INDEXED BY payments_org_void
+             WHERE organization_id = ?1 AND void_date > ?2 AND void_date <= ?3)";
+
+/// Money given back in a window.
+const REFUNDED_IN_WINDOW: &str = "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds
+     WHERE organization_id = ?1 AND refund_date > ?2 AND refund_date <= ?3";
+
+/// Credit notes issued in a window, less credit notes voided in it.
+const CREDITED_IN_WINDOW: &str =
+    "SELECT (SELECT COALESCE(SUM(total_minor), 0) FROM credit_notes INDEXED BY credit_notes_org_date
+             WHERE organization_id = ?1 AND issue_date > ?2 AND issue_date <= ?3)
+          - (SELECT COALESCE(SUM(total_minor), 0) FROM credit_notes INDEXED BY credit_notes_org_void
+             WHERE organization_id = ?1 AND void_date > ?2 AND void_date <= ?3)";
+
+/// Write-offs dated in a window, less write-offs reversed in it (a recovered bad debt).
+const WRITTEN_OFF_IN_WINDOW: &str =
+    "SELECT (SELECT COALESCE(SUM(amount_minor), 0) FROM write_offs INDEXED BY write_offs_org_date
+             WHERE organization_id = ?1 AND write_off_date > ?2 AND write_off_date <= ?3)
+          - (SELECT COALESCE(SUM(amount_minor), 0) FROM write_offs INDEXED BY write_offs_org_reversed
+             WHERE organization_id = ?1 AND reversed_date > ?2 AND reversed_date <= ?3)";
+
+/// One of the window sums above over the `days` days ending at `as_of`.
+fn window_sum(
+    conn: &Connection,
+    sql: &str,
+    (org, as_of, days): (i64, NaiveDate, u64),
+) -> Result<Money, AppError> {
+    let bounds = params![org, days_before(as_of, days), date_text(as_of)];
+    Ok(Money::from_minor(
+        conn.prepare_cached(sql)?
+            .query_row(bounds, |row| row.get(0))?,
+    ))
 }

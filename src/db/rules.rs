@@ -31,12 +31,21 @@ pub(crate) fn is_issued(i: &str) -> String {
     format!("{i}status IN {}", ISSUED.as_str())
 }
 
+/// [`crate::domain::invoice::balance_due`] of an issued invoice: its total less what
+/// settled it ([`crate::domain::invoice::Settled`]), as an SQL expression.
+pub(crate) fn open_amount(i: &str) -> String {
+    format!(
+        "({i}total_minor - {i}amount_paid_minor - {i}amount_credited_minor - {i}amount_written_off_minor)"
+    )
+}
+
 /// [`crate::domain::invoice::days_overdue`] > 0: open, with a balance, and due before
 /// `today` (an SQL expression: a parameter or a literal).
 pub(crate) fn is_overdue(i: &str, today: &str) -> String {
     format!(
-        "{} AND {i}amount_paid_minor < {i}total_minor AND {i}due_date < {today}",
-        is_open(i)
+        "{} AND {} > 0 AND {i}due_date < {today}",
+        is_open(i),
+        open_amount(i)
     )
 }
 
@@ -50,10 +59,12 @@ mod tests {
     use crate::domain::money::Money;
 
     fn holds(conn: &Connection, condition: &str, row: (&str, i64, i64, &str)) -> bool {
+        // Credited and written off take part as paid does: a third of the sum each.
         conn.query_row(
             &format!(
                 "SELECT {condition} FROM (SELECT ?1 AS status, ?2 AS total_minor, \
-                 ?3 AS amount_paid_minor, ?4 AS due_date) i"
+                 ?3 - 2 * (?3 / 3) AS amount_paid_minor, ?3 / 3 AS amount_credited_minor, \
+                 ?3 / 3 AS amount_written_off_minor, ?4 AS due_date) i"
             ),
             rusqlite::params![row.0, row.1, row.2, row.3],
             |r| r.get::<_, bool>(0),

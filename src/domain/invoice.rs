@@ -132,15 +132,18 @@ pub(crate) enum InvoiceStatus {
     Sent,
     PartiallyPaid,
     Paid,
+    /// Closed, with a live write-off among what closed it.
+    WrittenOff,
     Void,
 }
 
 impl InvoiceStatus {
-    pub(crate) const ALL: [InvoiceStatus; 5] = [
+    pub(crate) const ALL: [InvoiceStatus; 6] = [
         InvoiceStatus::Draft,
         InvoiceStatus::Sent,
         InvoiceStatus::PartiallyPaid,
         InvoiceStatus::Paid,
+        InvoiceStatus::WrittenOff,
         InvoiceStatus::Void,
     ];
 
@@ -150,6 +153,7 @@ impl InvoiceStatus {
             InvoiceStatus::Sent => "sent",
             InvoiceStatus::PartiallyPaid => "partially_paid",
             InvoiceStatus::Paid => "paid",
+            InvoiceStatus::WrittenOff => "written_off",
             InvoiceStatus::Void => "void",
         }
     }
@@ -168,11 +172,64 @@ impl InvoiceStatus {
         !matches!(self, InvoiceStatus::Draft | InvoiceStatus::Void)
     }
 
-    /// Status implied by what has been paid on an issued invoice.
+    /// Status of an issued invoice nothing but payments have settled.
     pub(crate) fn from_payments(total: Money, paid: Money) -> Self {
-        if paid >= total {
-            InvoiceStatus::Paid
-        } else if paid.is_positive() {
+        Settled {
+            paid,
+            ..Settled::default()
+        }
+        .status(total)
+    }
+}
+
+/// What has closed part of an issued invoice, each kept live (reversals taken out):
+/// payments allocated to it, credit notes allocated to it, and its write-offs. Its open
+/// amount is its total less all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Settled {
+    pub paid: Money,
+    pub credited: Money,
+    pub written_off: Money,
+}
+
+/// What settles part of an invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SettledBy {
+    Payment,
+    CreditNote,
+}
+
+impl Settled {
+    /// `delta` more (or, negative, less) settled by `by`.
+    pub(crate) fn moved(self, by: SettledBy, delta: i64) -> Settled {
+        let add = |money: Money| Money::from_minor(money.minor() + delta);
+        match by {
+            SettledBy::Payment => Settled {
+                paid: add(self.paid),
+                ..self
+            },
+            SettledBy::CreditNote => Settled {
+                credited: add(self.credited),
+                ..self
+            },
+        }
+    }
+
+    pub(crate) fn sum(&self) -> Money {
+        Money::from_minor(self.paid.minor() + self.credited.minor() + self.written_off.minor())
+    }
+
+    /// `sent` while nothing is settled, `partially_paid` while some is open, and once
+    /// nothing is: `written_off` if a write-off is among what closed it, else `paid`.
+    pub(crate) fn status(&self, total: Money) -> InvoiceStatus {
+        let settled = self.sum();
+        if settled >= total {
+            if self.written_off.is_positive() {
+                InvoiceStatus::WrittenOff
+            } else {
+                InvoiceStatus::Paid
+            }
+        } else if settled.is_positive() {
             InvoiceStatus::PartiallyPaid
         } else {
             InvoiceStatus::Sent
@@ -181,12 +238,13 @@ impl InvoiceStatus {
 }
 
 /// Overdue is derived, never stored: an open, issued invoice past its due date.
-/// total − amount_paid; nothing is due on a void invoice.
-pub(crate) fn balance_due(status: InvoiceStatus, total: Money, amount_paid: Money) -> Money {
+/// total − what settled it (payments, credit notes, write-offs); nothing is due on a
+/// void invoice.
+pub(crate) fn balance_due(status: InvoiceStatus, total: Money, settled: Money) -> Money {
     if status == InvoiceStatus::Void {
         return Money::ZERO;
     }
-    Money::from_minor(total.minor() - amount_paid.minor())
+    Money::from_minor(total.minor() - settled.minor())
 }
 
 pub(crate) fn days_overdue(
@@ -222,9 +280,14 @@ pub(crate) fn transition(
     id: i64,
     status: InvoiceStatus,
     total: Money,
-    amount_paid: Money,
+    settled: Settled,
     transition: Transition,
 ) -> Result<InvoiceStatus, AppError> {
+    let Settled {
+        paid,
+        credited,
+        written_off,
+    } = settled;
     match transition {
         Transition::Send if status != InvoiceStatus::Draft => Err(AppError::conflict(format!(
             "Invoice {id} is {}; only a draft can be sent.",
@@ -234,8 +297,14 @@ pub(crate) fn transition(
         Transition::Void if status == InvoiceStatus::Void => {
             Err(AppError::conflict(format!("Invoice {id} is already void.")))
         }
-        Transition::Void if amount_paid.is_positive() => Err(AppError::conflict(format!(
-            "Invoice {id} has payments of {amount_paid} applied and cannot be voided."
+        Transition::Void if paid.is_positive() => Err(AppError::conflict(format!(
+            "Invoice {id} has payments of {paid} applied and cannot be voided."
+        ))),
+        Transition::Void if credited.is_positive() => Err(AppError::conflict(format!(
+            "Invoice {id} has credit notes of {credited} applied and cannot be voided; void the credit notes first."
+        ))),
+        Transition::Void if written_off.is_positive() => Err(AppError::conflict(format!(
+            "Invoice {id} has {written_off} written off and cannot be voided; reverse the write-off first."
         ))),
         Transition::Void => Ok(InvoiceStatus::Void),
     }
@@ -274,19 +343,51 @@ mod tests {
     }
 
     #[test]
+    fn a_write_off_among_what_closed_an_invoice_makes_it_written_off() {
+        use super::{InvoiceStatus as S, Settled};
+        let total = Money::from_minor(100);
+        let m = Money::from_minor;
+        let settled = |paid, credited, written_off| Settled {
+            paid: m(paid),
+            credited: m(credited),
+            written_off: m(written_off),
+        };
+        assert_eq!(settled(0, 0, 0).status(total), S::Sent);
+        assert_eq!(settled(0, 30, 0).status(total), S::PartiallyPaid);
+        assert_eq!(settled(0, 0, 30).status(total), S::PartiallyPaid);
+        assert_eq!(settled(70, 30, 0).status(total), S::Paid);
+        assert_eq!(settled(0, 100, 0).status(total), S::Paid);
+        assert_eq!(settled(60, 30, 10).status(total), S::WrittenOff);
+        for (credited, written_off, words) in [
+            (1, 0, "has credit notes of 0.01 applied"),
+            (0, 1, "has 0.01 written off"),
+        ] {
+            let refused = super::transition(
+                1,
+                S::PartiallyPaid,
+                total,
+                settled(0, credited, written_off),
+                super::Transition::Void,
+            )
+            .unwrap_err();
+            assert!(refused.to_string().contains(words), "{refused}");
+        }
+    }
+
+    #[test]
     fn only_drafts_are_sent_and_only_unpaid_invoices_voided() {
-        use super::{transition, InvoiceStatus as S, Transition as T};
+        use super::{transition, InvoiceStatus as S, Settled, Transition as T};
         let total = Money::from_minor(10_000);
-        let none = Money::ZERO;
+        let none = Settled::default();
         assert_eq!(
             transition(1, S::Draft, total, none, T::Send).unwrap(),
             S::Sent
         );
         assert_eq!(
-            transition(1, S::Draft, none, none, T::Send).unwrap(),
+            transition(1, S::Draft, Money::ZERO, none, T::Send).unwrap(),
             S::Paid
         );
-        for status in [S::Sent, S::PartiallyPaid, S::Paid, S::Void] {
+        for status in [S::Sent, S::PartiallyPaid, S::Paid, S::WrittenOff, S::Void] {
             assert_eq!(
                 transition(1, status, total, none, T::Send)
                     .unwrap_err()
@@ -300,7 +401,10 @@ mod tests {
                 S::Void
             );
         }
-        let paid = Money::from_minor(1);
+        let paid = Settled {
+            paid: Money::from_minor(1),
+            ..none
+        };
         let refused = transition(1, S::PartiallyPaid, total, paid, T::Void).unwrap_err();
         assert_eq!(
             refused.to_string(),

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::dates;
-use super::invoice::{balance_due, InvoiceStatus};
+use super::invoice::{balance_due, InvoiceStatus, Settled, SettledBy};
 use super::ledger::{check_event_date, check_fits, Movement};
 use super::money::Money;
 use crate::error::AppError;
@@ -128,7 +128,7 @@ pub(crate) struct PayableInvoice {
     pub status: InvoiceStatus,
     pub issue_date: NaiveDate,
     pub total: Money,
-    pub amount_paid: Money,
+    pub settled: Settled,
 }
 
 /// A payment to apply: who pays, how much, on which day.
@@ -139,10 +139,9 @@ pub(crate) struct PaymentToApply {
     pub payment_date: NaiveDate,
 }
 
-/// What a payment does to its invoice: what is paid on it then, and its new status.
+/// What an allocation does to its invoice: its new status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Applied {
-    pub amount_paid: Money,
     pub status: InvoiceStatus,
 }
 
@@ -195,7 +194,7 @@ pub(crate) fn allocate(
             ),
         ));
     }
-    let balance = balance_due(invoice.status, invoice.total, invoice.amount_paid);
+    let balance = balance_due(invoice.status, invoice.total, invoice.settled.sum());
     if blame.documented && payment.amount > balance {
         return Err(AppError::field(
             &blame.amount,
@@ -212,10 +211,13 @@ pub(crate) fn allocate(
         payment.amount,
         payment.payment_date,
     )?;
-    let amount_paid = Money::from_minor(invoice.amount_paid.minor() + payment.amount.minor());
+    // Paid or credited: either closes the invoice the same way.
+    let settled = Settled {
+        paid: Money::from_minor(invoice.settled.paid.minor() + payment.amount.minor()),
+        ..invoice.settled
+    };
     Ok(Applied {
-        amount_paid,
-        status: InvoiceStatus::from_payments(invoice.total, amount_paid),
+        status: settled.status(invoice.total),
     })
 }
 
@@ -238,9 +240,44 @@ pub(crate) fn check_payment_date(
     Ok(())
 }
 
+/// The two sources of credit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SourceKind {
+    Payment,
+    CreditNote,
+}
+
+impl SourceKind {
+    /// As a sentence starts with it: "Payment 4", "Credit note 2".
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            SourceKind::Payment => "Payment",
+            SourceKind::CreditNote => "Credit note",
+        }
+    }
+
+    /// The date an allocation or refund from the source may not come before.
+    fn date_name(self) -> &'static str {
+        match self {
+            SourceKind::Payment => "the payment date",
+            SourceKind::CreditNote => "the credit note's issue date",
+        }
+    }
+}
+
+impl From<SourceKind> for SettledBy {
+    fn from(kind: SourceKind) -> Self {
+        match kind {
+            SourceKind::Payment => SettledBy::Payment,
+            SourceKind::CreditNote => SettledBy::CreditNote,
+        }
+    }
+}
+
 /// A credit source as a later use of its credit sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CreditSource {
+    pub kind: SourceKind,
     pub id: i64,
     /// The date of the payment (or credit note).
     pub date: NaiveDate,
@@ -257,16 +294,18 @@ pub(crate) fn check_credit_use(
     (date_field, date): (&str, NaiveDate),
     today: NaiveDate,
 ) -> Result<(), AppError> {
+    let name = source.kind.name();
     if source.void {
         return Err(AppError::conflict(format!(
-            "Payment {} is void; its credit cannot be used.",
+            "{name} {} is void; its credit cannot be used.",
             source.id
         )));
     }
-    check_event_date(date_field, date, source.date, "the payment date", today)?;
+    let source_date = source.kind.date_name();
+    check_event_date(date_field, date, source.date, source_date, today)?;
     check_fits(
         amount_field,
-        &format!("payment {}'s unapplied credit", source.id),
+        &format!("{} {}'s unapplied credit", name.to_lowercase(), source.id),
         credit,
         amount,
         date,
@@ -283,25 +322,21 @@ pub(crate) fn check_void(
     void_date: NaiveDate,
     today: NaiveDate,
 ) -> Result<(), AppError> {
+    let name = source.kind.name();
     if source.void {
         return Err(AppError::conflict(format!(
-            "Payment {} is already void.",
+            "{name} {} is already void.",
             source.id
         )));
     }
     if refunded.is_positive() {
         return Err(AppError::conflict(format!(
-            "Payment {} has {refunded} refunded and cannot be voided: the money given back was real.",
+            "{name} {} has {refunded} refunded and cannot be voided: the money given back was real.",
             source.id
         )));
     }
-    check_event_date(
-        "void_date",
-        void_date,
-        source.date,
-        "the payment date",
-        today,
-    )?;
+    let source_date = source.kind.date_name();
+    check_event_date("void_date", void_date, source.date, source_date, today)?;
     if let Some(latest) = live_allocation_dates
         .iter()
         .max()
@@ -333,7 +368,10 @@ mod tests {
             status,
             issue_date: day("2024-01-15"),
             total: Money::from_minor(162_000),
-            amount_paid: Money::from_minor(paid_minor),
+            settled: crate::domain::invoice::Settled {
+                paid: Money::from_minor(paid_minor),
+                ..Default::default()
+            },
         }
     }
 
@@ -375,7 +413,6 @@ mod tests {
         assert_eq!(
             first.unwrap(),
             Applied {
-                amount_paid: Money::from_minor(50_000),
                 status: InvoiceStatus::PartiallyPaid
             }
         );

@@ -241,4 +241,60 @@ impl TestApp {
             })
             .unwrap();
     }
+
+    /// Every stored sum equals a recount from the facts (grouped joins, as a recount must
+    /// be at scale): an invoice's paid, credited and written-off sums are its live
+    /// allocations by source and its live write-offs, and its status follows from them; a
+    /// source's unapplied credit is its amount less live allocations and refunds (0 once
+    /// void), and its refunded sum is its refunds.
+    pub fn assert_sums_match(&self) {
+        self.state
+            .db
+            .read_blocking(|conn| {
+                let drifted: i64 = conn.query_row(
+                    "WITH a AS (SELECT invoice_id,
+                                SUM(CASE WHEN payment_id IS NOT NULL THEN amount_minor ELSE 0 END) AS paid,
+                                SUM(CASE WHEN credit_note_id IS NOT NULL THEN amount_minor ELSE 0 END) AS credited
+                         FROM allocations WHERE reversed_date IS NULL GROUP BY invoice_id),
+                     w AS (SELECT invoice_id, SUM(amount_minor) AS written_off FROM write_offs
+                           WHERE reversed_date IS NULL GROUP BY invoice_id)
+                     SELECT COUNT(*) FROM invoices i
+                     LEFT JOIN a ON a.invoice_id = i.id LEFT JOIN w ON w.invoice_id = i.id
+                     WHERE i.amount_paid_minor <> COALESCE(a.paid, 0)
+                        OR i.amount_credited_minor <> COALESCE(a.credited, 0)
+                        OR i.amount_written_off_minor <> COALESCE(w.written_off, 0)
+                        OR (i.status IN ('sent', 'partially_paid', 'paid', 'written_off') AND i.status <>
+                            CASE WHEN i.amount_paid_minor + i.amount_credited_minor + i.amount_written_off_minor >= i.total_minor
+                                 THEN CASE WHEN i.amount_written_off_minor > 0 THEN 'written_off' ELSE 'paid' END
+                                 WHEN i.amount_paid_minor + i.amount_credited_minor + i.amount_written_off_minor > 0
+                                 THEN 'partially_paid' ELSE 'sent' END)",
+                    [],
+                    |row| row.get(0),
+                )?;
+                assert_eq!(drifted, 0, "invoice sums or statuses drifted from the facts");
+                for (table, column, amount) in [
+                    ("payments", "payment_id", "amount_minor"),
+                    ("credit_notes", "credit_note_id", "total_minor"),
+                ] {
+                    let drifted: i64 = conn.query_row(
+                        &format!(
+                            "WITH a AS (SELECT {column} AS id, SUM(amount_minor) AS used FROM allocations
+                                        WHERE {column} IS NOT NULL AND reversed_date IS NULL GROUP BY 1),
+                                  r AS (SELECT {column} AS id, SUM(amount_minor) AS refunded FROM refunds
+                                        WHERE {column} IS NOT NULL GROUP BY 1)
+                             SELECT COUNT(*) FROM {table} s
+                             LEFT JOIN a ON a.id = s.id LEFT JOIN r ON r.id = s.id
+                             WHERE s.refunded_minor <> COALESCE(r.refunded, 0)
+                                OR s.unapplied_minor <> CASE WHEN s.void_date IS NOT NULL THEN 0
+                                   ELSE s.{amount} - COALESCE(a.used, 0) - COALESCE(r.refunded, 0) END"
+                        ),
+                        [],
+                        |row| row.get(0),
+                    )?;
+                    assert_eq!(drifted, 0, "{table}: unapplied or refunded drifted from the facts");
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
 }

@@ -18,6 +18,7 @@ mod auth;
 mod binary;
 mod contract;
 mod credit;
+mod credit_notes;
 mod credit_races;
 mod customers;
 mod dates;

@@ -40,9 +40,85 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
+/// Takes the file back from schema version 11 to 10: no credit notes or write-offs, and
+/// `invoices` rebuilt as version 10 had it (five statuses, no credited or written-off
+/// sums), so version 11's rebuild runs on the real older table. (`allocations` and
+/// `refunds` keep their credit-note keys: version 11 rebuilds them from the same columns.)
+fn back_to_version_10(path: &std::path::Path) {
+    Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             DROP TRIGGER invoice_items_insert_clears;
+             DROP TRIGGER invoice_items_update_clears;
+             DROP TRIGGER invoice_items_delete_clears;
+             DROP TRIGGER payments_update_clears;
+             DROP TRIGGER allocations_insert_clears;
+             DROP TRIGGER allocations_update_clears;
+             DROP TABLE write_offs;
+             DROP TABLE credit_note_items;
+             DROP TABLE credit_notes;
+             CREATE TABLE invoices_old (
+                 id INTEGER PRIMARY KEY,
+                 organization_id INTEGER NOT NULL REFERENCES organizations(id),
+                 customer_id INTEGER NOT NULL REFERENCES customers(id),
+                 invoice_number TEXT NOT NULL,
+                 status TEXT NOT NULL CHECK (status IN ('draft', 'sent', 'partially_paid', 'paid', 'void')),
+                 issue_date TEXT NOT NULL,
+                 due_date TEXT NOT NULL,
+                 notes TEXT,
+                 subtotal_minor INTEGER NOT NULL,
+                 tax_total_minor INTEGER NOT NULL,
+                 total_minor INTEGER NOT NULL,
+                 amount_paid_minor INTEGER NOT NULL DEFAULT 0
+                     CHECK (amount_paid_minor >= 0 AND amount_paid_minor <= total_minor),
+                 created_at TEXT NOT NULL,
+                 updated_at TEXT NOT NULL, items_json TEXT, payments_json TEXT,
+                 UNIQUE (organization_id, invoice_number));
+             INSERT INTO invoices_old SELECT id, organization_id, customer_id, invoice_number,
+                 status, issue_date, due_date, notes, subtotal_minor, tax_total_minor,
+                 total_minor, amount_paid_minor, created_at, updated_at, items_json, payments_json
+             FROM invoices;
+             DROP TABLE invoices;
+             ALTER TABLE invoices_old RENAME TO invoices;
+             CREATE INDEX invoices_org_issue ON invoices(organization_id, issue_date);
+             CREATE INDEX invoices_org_status_due ON invoices(organization_id, status, due_date,
+                 customer_id, issue_date, total_minor, amount_paid_minor);
+             CREATE INDEX invoices_open_by_customer ON invoices(organization_id, customer_id,
+                 due_date, issue_date, total_minor, amount_paid_minor, status)
+                 WHERE status IN ('sent', 'partially_paid');
+             CREATE INDEX invoices_unrendered ON invoices(id)
+                 WHERE items_json IS NULL OR payments_json IS NULL;
+             CREATE UNIQUE INDEX invoices_org_customer_id ON invoices(organization_id, customer_id, id);
+             CREATE TRIGGER invoice_items_insert_clears AFTER INSERT ON invoice_items BEGIN
+                 UPDATE invoices SET items_json = NULL WHERE id = NEW.invoice_id AND items_json IS NOT NULL;
+             END;
+             CREATE TRIGGER invoice_items_update_clears AFTER UPDATE ON invoice_items BEGIN
+                 UPDATE invoices SET items_json = NULL WHERE id IN (OLD.invoice_id, NEW.invoice_id);
+             END;
+             CREATE TRIGGER invoice_items_delete_clears AFTER DELETE ON invoice_items BEGIN
+                 UPDATE invoices SET items_json = NULL WHERE id = OLD.invoice_id;
+             END;
+             CREATE TRIGGER allocations_insert_clears AFTER INSERT ON allocations BEGIN
+                 UPDATE invoices SET payments_json = NULL WHERE id = NEW.invoice_id AND payments_json IS NOT NULL;
+             END;
+             CREATE TRIGGER allocations_update_clears AFTER UPDATE ON allocations BEGIN
+                 UPDATE invoices SET payments_json = NULL WHERE id IN (OLD.invoice_id, NEW.invoice_id);
+             END;
+             CREATE TRIGGER payments_update_clears
+             AFTER UPDATE OF payment_method, reference_number, payment_date ON payments BEGIN
+                 UPDATE invoices SET payments_json = NULL
+                 WHERE id IN (SELECT invoice_id FROM allocations WHERE payment_id = NEW.id);
+             END;
+             DELETE FROM refinery_schema_history WHERE version = 11;",
+        )
+        .unwrap();
+}
+
 /// Takes the file back from schema version 8 to 7: no refunds, no reversal indexes (and
 /// the credit and payment-date indexes of versions 9 and 10).
 fn back_to_version_7(path: &std::path::Path) {
+    back_to_version_10(path);
     Connection::open(path)
         .unwrap()
         .execute_batch(

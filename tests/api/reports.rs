@@ -109,7 +109,7 @@ async fn dashboard_figures_agree_with_aging() {
     assert_eq!(d["open_invoice_count"], 1);
     assert_eq!(
         d["invoice_counts_by_status"],
-        json!({"draft": 1, "sent": 0, "partially_paid": 1, "paid": 1, "void": 1})
+        json!({"draft": 1, "sent": 0, "partially_paid": 1, "paid": 1, "void": 1, "written_off": 0})
     );
     assert_eq!(d["invoiced_last_30_days"], "300.00");
     assert_eq!(d["collected_last_30_days"], "100.00");

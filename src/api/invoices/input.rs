@@ -146,7 +146,7 @@ fn check_line(
 }
 
 /// 1 to 500 lines, each checked and with its amounts; bad ones are named in `errors`.
-fn check_items(
+pub(crate) fn check_items(
     items: Vec<InvoiceItemCreate>,
     errors: &mut FieldErrorsBuilder,
 ) -> Vec<(LineInput, LineAmounts)> {

@@ -68,6 +68,7 @@ impl InvoicesApi {
                 StatusQuery::Sent => StatusFilter::Is(InvoiceStatus::Sent),
                 StatusQuery::PartiallyPaid => StatusFilter::Is(InvoiceStatus::PartiallyPaid),
                 StatusQuery::Paid => StatusFilter::Is(InvoiceStatus::Paid),
+                StatusQuery::WrittenOff => StatusFilter::Is(InvoiceStatus::WrittenOff),
                 StatusQuery::Void => StatusFilter::Is(InvoiceStatus::Void),
                 StatusQuery::Overdue => StatusFilter::Overdue,
             }),
@@ -133,7 +134,8 @@ impl InvoicesApi {
         let today = state.clock.today();
         let id = id.0;
         let stored = state.db.read_point(|conn| {
-            store::with_detail_row(conn, org, id, |row| detail_text(row, today))
+            let ledger = store::ledger_of(conn, id)?;
+            store::with_detail_row(conn, org, id, |row| detail_text(row, &ledger, today))
         })?;
         let text = match stored {
             Detail::Rendered(text) => text,

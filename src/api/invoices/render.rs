@@ -5,7 +5,11 @@ use crate::domain::invoice::days_overdue;
 
 /// The detail answer written from one stored row: the bytes serializing [`super::Invoice`] gives
 /// (a test compares the two over a seeded book), without building an `Invoice` first.
-pub(crate) fn detail_text(row: &store::DetailRow, today: chrono::NaiveDate) -> String {
+pub(crate) fn detail_text(
+    row: &store::DetailRow,
+    ledger: &store::InvoiceLedger,
+    today: chrono::NaiveDate,
+) -> String {
     let balance = row.balance_due();
     let overdue_days = days_overdue(row.status, row.due, balance, today);
     let mut out = JsonObject::with_capacity(row.items_json.len() + row.payments_json.len() + 600);
@@ -20,7 +24,12 @@ pub(crate) fn detail_text(row: &store::DetailRow, today: chrono::NaiveDate) -> S
     out.string("subtotal", row.subtotal.text().as_str());
     out.string("tax_total", row.tax_total.text().as_str());
     out.string("total", row.total.text().as_str());
-    out.string("amount_paid", row.amount_paid.text().as_str());
+    out.string("amount_paid", row.settled.paid.text().as_str());
+    out.string("amount_credited", row.settled.credited.text().as_str());
+    out.string(
+        "amount_written_off",
+        row.settled.written_off.text().as_str(),
+    );
     out.string("balance_due", balance.text().as_str());
     out.raw(
         "is_overdue",
@@ -28,6 +37,8 @@ pub(crate) fn detail_text(row: &store::DetailRow, today: chrono::NaiveDate) -> S
     );
     out.number("days_overdue", overdue_days);
     out.raw("payments", row.payments_json);
+    out.serialized("credit_notes", &super::credit_notes_to_api(ledger));
+    out.serialized("write_offs", &super::write_offs_to_api(ledger));
     out.string("created_at", row.created_at);
     out.string("updated_at", row.updated_at);
     out.finish()
@@ -69,6 +80,12 @@ impl JsonObject {
     fn string(&mut self, key: &str, value: &str) {
         self.key(key);
         // Writing a string to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.text, value);
+    }
+
+    fn serialized(&mut self, key: &str, value: &impl serde::Serialize) {
+        self.key(key);
+        // Writing our own wire types to a Vec cannot fail.
         let _ = serde_json::to_writer(&mut self.text, value);
     }
 

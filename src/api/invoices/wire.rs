@@ -9,7 +9,7 @@ use crate::domain::invoice::{days_overdue, InvoiceStatus};
 use crate::domain::money::Money;
 
 crate::api::types::wire_enum!(
-    Status <=> InvoiceStatus { Draft, Sent, PartiallyPaid, Paid, Void }
+    Status <=> InvoiceStatus { Draft, Sent, PartiallyPaid, Paid, WrittenOff, Void }
 );
 
 /// A list filter on status; `overdue` selects sent or partially paid invoices past due with a balance open.
@@ -20,6 +20,7 @@ pub(crate) enum StatusQuery {
     Sent,
     PartiallyPaid,
     Paid,
+    WrittenOff,
     Void,
     Overdue,
 }
@@ -57,6 +58,27 @@ pub(crate) struct InvoicePayment {
     pub reference_number: Option<String>,
 }
 
+/// A credit note applied to the invoice: how much of it, live.
+#[derive(Object, Debug, Clone, serde::Serialize)]
+pub(crate) struct InvoiceCreditNote {
+    pub credit_note_id: i64,
+    pub credit_note_number: String,
+    /// What of the note is applied to this invoice.
+    pub amount: Amount,
+}
+
+/// A write-off of the invoice; a reversed one (a recovered bad debt) counts no more from
+/// its `reversed_date`.
+#[derive(Object, Debug, Clone, serde::Serialize)]
+pub(crate) struct InvoiceWriteOff {
+    pub id: i64,
+    pub amount: Amount,
+    pub write_off_date: String,
+    pub reason: String,
+    pub reversed_date: Option<String>,
+    pub reversal_reason: Option<String>,
+}
+
 #[derive(Object, Debug, Clone, serde::Serialize)]
 #[oai(example)]
 pub(crate) struct Invoice {
@@ -74,8 +96,14 @@ pub(crate) struct Invoice {
     pub tax_total: Amount,
     /// subtotal + tax_total.
     pub total: Amount,
+    /// Live allocations from payments.
     pub amount_paid: Amount,
-    /// total − amount_paid (0.00 when void).
+    /// Live allocations from credit notes.
+    pub amount_credited: Amount,
+    /// Live write-offs.
+    pub amount_written_off: Amount,
+    /// The open amount today: total − amount_paid − amount_credited − amount_written_off
+    /// (0.00 when void).
     pub balance_due: Amount,
     /// Sent or partially paid, past its due date, with a balance open.
     pub is_overdue: bool,
@@ -84,6 +112,14 @@ pub(crate) struct Invoice {
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payments: Option<Vec<InvoicePayment>>,
+    /// Credit notes applied to this invoice (detail view only).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_notes: Option<Vec<InvoiceCreditNote>>,
+    /// Write-offs of this invoice, reversed ones included (detail view only).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_offs: Option<Vec<InvoiceWriteOff>>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -115,6 +151,8 @@ impl poem_openapi::types::Example for Invoice {
             tax_total: m(12000),
             total: m(162000),
             amount_paid: m(50000),
+            amount_credited: m(0),
+            amount_written_off: m(0),
             balance_due: m(112000),
             is_overdue: false,
             days_overdue: 0,
@@ -125,6 +163,8 @@ impl poem_openapi::types::Example for Invoice {
                 payment_method: "bank_transfer".into(),
                 reference_number: Some("TXN123456".into()),
             }]),
+            credit_notes: Some(vec![]),
+            write_offs: Some(vec![]),
             created_at: "2024-01-15T09:30:00.000Z".into(),
             updated_at: "2024-01-20T10:00:00.000Z".into(),
         }
@@ -146,17 +186,21 @@ pub(crate) fn to_api(invoice: store::Invoice, today: chrono::NaiveDate, detail: 
         subtotal: Amount(invoice.subtotal),
         tax_total: Amount(invoice.tax_total),
         total: Amount(invoice.total),
-        amount_paid: Amount(invoice.amount_paid),
+        amount_paid: Amount(invoice.settled.paid),
+        amount_credited: Amount(invoice.settled.credited),
+        amount_written_off: Amount(invoice.settled.written_off),
         balance_due: Amount(balance),
         is_overdue: overdue_days > 0,
         days_overdue: overdue_days,
         payments: detail.then(|| invoice.payments.into_iter().map(payment_to_api).collect()),
+        credit_notes: detail.then(|| credit_notes_to_api(&invoice.ledger)),
+        write_offs: detail.then(|| write_offs_to_api(&invoice.ledger)),
         created_at: invoice.created_at,
         updated_at: invoice.updated_at,
     }
 }
 
-pub(super) fn item_to_api(item: store::InvoiceItem) -> InvoiceItem {
+pub(crate) fn item_to_api(item: store::InvoiceItem) -> InvoiceItem {
     InvoiceItem {
         id: item.id,
         description: item.description,
@@ -167,6 +211,27 @@ pub(super) fn item_to_api(item: store::InvoiceItem) -> InvoiceItem {
         line_tax: Amount(item.line_tax),
         line_total: Amount(item.line_total),
     }
+}
+
+pub(crate) fn credit_notes_to_api(ledger: &store::InvoiceLedger) -> Vec<InvoiceCreditNote> {
+    let credit = |c: &store::InvoiceCredit| InvoiceCreditNote {
+        credit_note_id: c.credit_note_id,
+        credit_note_number: c.credit_note_number.clone(),
+        amount: Amount(c.amount),
+    };
+    ledger.credit_notes.iter().map(credit).collect()
+}
+
+pub(crate) fn write_offs_to_api(ledger: &store::InvoiceLedger) -> Vec<InvoiceWriteOff> {
+    let write_off = |w: &store::WriteOff| InvoiceWriteOff {
+        id: w.id,
+        amount: Amount(w.amount),
+        write_off_date: w.write_off_date.clone(),
+        reason: w.reason.clone(),
+        reversed_date: w.reversed_date.clone(),
+        reversal_reason: w.reversal_reason.clone(),
+    };
+    ledger.write_offs.iter().map(write_off).collect()
 }
 
 pub(super) fn payment_to_api(payment: store::AppliedPayment) -> InvoicePayment {

@@ -75,7 +75,8 @@ impl poem_openapi::types::Example for PaymentCreate {
     }
 }
 
-/// Applying a payment's unapplied credit later: `allocations` or `allocate`, one of them.
+/// Applying a payment's or credit note's unapplied credit later: `allocations` or
+/// `allocate`, one of them.
 #[derive(Object, Debug, Clone, Default)]
 #[oai(example)]
 pub(crate) struct CreditAllocation {
@@ -84,7 +85,7 @@ pub(crate) struct CreditAllocation {
     pub allocations: Opt<Vec<AllocationIn>>,
     /// `oldest_first`: as much of the credit as the customer's open invoices take.
     pub allocate: Opt<AllocateMode>,
-    /// Default today; not before the payment's date, not in the future.
+    /// Default today; not before the payment's (or credit note's) date, not in the future.
     pub applied_date: Opt<Date>,
 }
 
@@ -262,12 +263,12 @@ impl TryFrom<Received<CreditAllocation>> for (Application, chrono::NaiveDate) {
     }
 }
 
-/// Voiding a payment as of a date: a bounced check, a payment keyed twice.
+/// Voiding a payment (a bounced check, a payment keyed twice) or a credit note as of a date.
 #[derive(Object, Debug, Clone, Default)]
 #[oai(example)]
 pub(crate) struct PaymentVoid {
-    /// The day the payment stopped counting; not before the payment or any of its
-    /// allocations, not in the future. For a payment keyed twice, its own date.
+    /// The day it stopped counting; not before its own date or any of its allocations,
+    /// not in the future. For a payment keyed twice, its own date.
     pub void_date: Input<Date>,
     /// 1–500 characters: why, for whoever reads the books later.
     pub reason: Input<Text<1, 500>>,
@@ -301,13 +302,13 @@ impl TryFrom<Received<PaymentVoid>> for (chrono::NaiveDate, String) {
     }
 }
 
-/// Money given back from a payment's unapplied credit.
+/// Money given back from a payment's or credit note's unapplied credit.
 #[derive(Object, Debug, Clone, Default)]
 #[oai(example)]
 pub(crate) struct RefundCreate {
-    /// More than 0, at most 2 decimals, at most the payment's unapplied credit on refund_date.
+    /// More than 0, at most 2 decimals, at most the unapplied credit on refund_date.
     pub amount: Input<AmountIn>,
-    /// Default today; not before the payment, not in the future.
+    /// Default today; not before the payment (or credit note), not in the future.
     pub refund_date: Opt<Date>,
     pub payment_method: Input<Method>,
     /// Up to 100 characters.

@@ -151,7 +151,9 @@ impl PaymentsApi {
             hash,
         );
         on_payment(&state, post, move |tx, now| {
-            credit::allocate_credit(tx, org, id, (application, date), (today, now))
+            store::change_credit(tx, org, id, |facts| {
+                credit::allocate_credit(tx, org, facts, (application, date), (today, now))
+            })
         })
         .await
     }
@@ -186,7 +188,9 @@ impl PaymentsApi {
             hash,
         );
         on_payment(&state, post, move |tx, now| {
-            credit::void(tx, org, id, void, (today, now))
+            store::change_credit(tx, org, id, |facts| {
+                credit::void(tx, org, facts, void, (today, now))
+            })
         })
         .await
     }
@@ -221,7 +225,9 @@ impl PaymentsApi {
             hash,
         );
         on_payment(&state, post, move |tx, now| {
-            credit::refund(tx, org, id, refund, (today, now))
+            store::change_credit(tx, org, id, |facts| {
+                credit::refund(tx, org, facts, refund, (today, now))
+            })
         })
         .await
     }

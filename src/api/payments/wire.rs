@@ -4,6 +4,7 @@ use poem_openapi::Object;
 
 use crate::api::types::Amount;
 use crate::db::payments as store;
+use crate::db::sources::{Refund, SourceAllocation};
 use crate::domain::ledger::SourceStatus;
 use crate::domain::money::Money;
 use crate::domain::payment::PaymentMethod;
@@ -20,7 +21,7 @@ crate::api::types::wire_enum!(
     PaymentStatus <=> SourceStatus { Unapplied, PartiallyApplied, Applied, Void }
 );
 
-/// One allocation of a payment to an invoice.
+/// One allocation of a payment or credit note to an invoice.
 #[derive(Object, Debug, Clone, serde::Serialize)]
 pub(crate) struct PaymentAllocation {
     pub id: i64,
@@ -29,11 +30,12 @@ pub(crate) struct PaymentAllocation {
     pub amount: Amount,
     /// The date the money counts on the invoice from.
     pub applied_date: String,
-    /// The date it stopped counting (the payment was voided); null while it counts.
+    /// The date it stopped counting (its payment or credit note was voided); null while it
+    /// counts.
     pub reversed_date: Option<String>,
 }
 
-/// Money given back from a payment's unapplied credit.
+/// Money given back from a payment's or credit note's unapplied credit.
 #[derive(Object, Debug, Clone, serde::Serialize)]
 pub(crate) struct PaymentRefund {
     pub id: i64,
@@ -121,30 +123,34 @@ impl From<store::Payment> for Payment {
             created_at: p.created_at,
             void_date: p.void_date,
             void_reason: p.void_reason,
-            allocations: p
-                .allocations
-                .into_iter()
-                .map(|a| PaymentAllocation {
-                    id: a.id,
-                    invoice_id: a.invoice_id,
-                    invoice_number: a.invoice_number,
-                    amount: Amount(a.amount),
-                    applied_date: a.applied_date,
-                    reversed_date: a.reversed_date,
-                })
-                .collect(),
-            refunds: p
-                .refunds
-                .into_iter()
-                .map(|r| PaymentRefund {
-                    id: r.id,
-                    amount: Amount(r.amount),
-                    refund_date: r.refund_date,
-                    payment_method: r.payment_method,
-                    reference_number: r.reference_number,
-                    reason: r.reason,
-                })
-                .collect(),
+            allocations: p.allocations.into_iter().map(Into::into).collect(),
+            refunds: p.refunds.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<SourceAllocation> for PaymentAllocation {
+    fn from(a: SourceAllocation) -> Self {
+        PaymentAllocation {
+            id: a.id,
+            invoice_id: a.invoice_id,
+            invoice_number: a.invoice_number,
+            amount: Amount(a.amount),
+            applied_date: a.applied_date,
+            reversed_date: a.reversed_date,
+        }
+    }
+}
+
+impl From<Refund> for PaymentRefund {
+    fn from(r: Refund) -> Self {
+        PaymentRefund {
+            id: r.id,
+            amount: Amount(r.amount),
+            refund_date: r.refund_date,
+            payment_method: r.payment_method,
+            reference_number: r.reference_number,
+            reason: r.reason,
         }
     }
 }

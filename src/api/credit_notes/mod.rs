@@ -1,0 +1,247 @@
+//! `/v1/credit-notes`: the handlers. The answer's wire types are in `wire`, the new credit
+//! note and its checks in `input`; a later use of a note's credit takes the same bodies as
+//! a payment's.
+
+mod input;
+mod wire;
+
+pub(crate) use input::*;
+pub(crate) use wire::*;
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::OpenApi;
+
+use crate::api::auth::ApiKeyAuth;
+use crate::api::error::{ReadError, WriteError};
+use crate::api::payments::{CreditAllocation, PaymentVoid, RefundCreate};
+use crate::api::scopes::scope_of;
+use crate::api::types::{Date, JsonBody, Opt};
+use crate::api::{page_bounds, AppState, Created, Done, Json, Post, Tag};
+use crate::db::credit;
+use crate::db::credit_notes::{self as store, CreditNoteFilter};
+use crate::db::sources::{NewRefund, SourceFacts};
+use crate::db::WriteTx;
+use crate::domain::credit_note::NewCreditNote;
+use crate::domain::payment::Application;
+use crate::error::{AppError, FieldErrorsBuilder};
+
+#[derive(Default)]
+pub(crate) struct CreditNotesApi;
+
+#[OpenApi(tag = "Tag::CreditNotes")]
+impl CreditNotesApi {
+    /// List all credit notes
+    ///
+    /// Ordered by id. The date range is on `issue_date`, inclusive. `invoice_id` finds the notes issued against that invoice.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(
+        path = "/v1/credit-notes",
+        method = "get",
+        operation_id = "list_credit_notes"
+    )]
+    async fn list(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        customer_id: Query<Opt<i64>>,
+        invoice_id: Query<Opt<i64>>,
+        date_from: Query<Opt<Date>>,
+        date_to: Query<Opt<Date>>,
+        status: Query<Opt<CreditNoteStatus>>,
+        /// 1–500, default 50.
+        limit: Query<Opt<i64>>,
+        /// Default 0.
+        offset: Query<Opt<i64>>,
+    ) -> Result<Json<CreditNoteList>, ReadError> {
+        let org = auth.require(scope_of("list_credit_notes"))?.organization_id;
+        let mut errors = FieldErrorsBuilder::new();
+        crate::api::types::params!(errors; customer_id, invoice_id, date_from, date_to, status, limit, offset);
+        let bounds = page_bounds(limit.0, offset.0, &mut errors);
+        errors.finish()?;
+        let filter = CreditNoteFilter {
+            customer_id: customer_id.0,
+            invoice_id: invoice_id.0,
+            date_from: date_from.0.map(|d| d.0),
+            date_to: date_to.0.map(|d| d.0),
+            status: status.0.map(Into::into),
+        };
+        let page = state
+            .db
+            .read(move |conn| store::list(conn, org, &filter, bounds))
+            .await?;
+        Ok(Json(CreditNoteList::from_page(page, CreditNote::from)))
+    }
+
+    /// Issue a credit note
+    ///
+    /// Goods came back or a price was corrected: the note's lines are computed by the invoice rule. With `invoice_id` it is applied to that invoice at once, up to what the invoice has open from the note's date on; what is left (all of it, without an invoice) is the customer's unapplied credit, to apply later or refund. An invoice is never credited beyond its total across all its credit notes.
+    #[oai(
+        path = "/v1/credit-notes",
+        method = "post",
+        operation_id = "create_credit_note"
+    )]
+    async fn create(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        /// Makes a retry safe: the same key and body return the first answer and write nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<CreditNoteCreate>,
+    ) -> Result<Created<CreditNote>, WriteError> {
+        let org = auth
+            .require(scope_of("create_credit_note"))?
+            .organization_id;
+        let today = state.clock.today();
+        let (received, hash) = body.received(today);
+        let new = NewCreditNote::try_from(received)?;
+        Ok(Post::new(org, "/v1/credit-notes", idempotency_key.0, hash)
+            .create(&state, move |tx, now| {
+                let note = store::create(tx, org, new, (today, now))?;
+                Ok((note.id, CreditNote::from(note)))
+            })
+            .await?)
+    }
+
+    /// Get credit note details
+    ///
+    /// The note with its lines, allocations, refunds, what is left of it and its status. A note of another organization is a 404.
+    #[oai(
+        path = "/v1/credit-notes/:id",
+        method = "get",
+        operation_id = "get_credit_note"
+    )]
+    async fn get(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+    ) -> Result<Json<CreditNote>, ReadError> {
+        let org = auth.require(scope_of("get_credit_note"))?.organization_id;
+        let note = state.db.read_point(|conn| store::get(conn, org, id.0))?;
+        Ok(Json(note.into()))
+    }
+
+    /// Apply a credit note's credit
+    ///
+    /// Applies unapplied credit of the note, dated `applied_date`, as `allocations` list or by `allocate: "oldest_first"`. Every amount must fit what the invoice has open, and the total what the note has unapplied, on that date and every later one.
+    #[oai(
+        path = "/v1/credit-notes/:id/allocations",
+        method = "post",
+        operation_id = "allocate_credit_note"
+    )]
+    async fn allocate(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        /// Makes a retry safe: the same key and body return the first answer and write nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<CreditAllocation>,
+    ) -> Result<Done<CreditNote>, WriteError> {
+        let org = auth
+            .require(scope_of("allocate_credit_note"))?
+            .organization_id;
+        let today = state.clock.today();
+        let (received, hash) = body.received(today);
+        let use_of: (Application, chrono::NaiveDate) = received.try_into()?;
+        let post = on_note(org, id.0, "allocations", (idempotency_key.0, hash));
+        change(&state, post, move |tx, facts, now| {
+            credit::allocate_credit(tx, org, facts, use_of, (today, now))
+        })
+        .await
+    }
+
+    /// Void a credit note
+    ///
+    /// A note issued in error: every allocation of it is reversed as of `void_date` and the invoices reopen; from that date the note counts nowhere. Nothing is deleted: a report dated before the void still shows it. A note with refunds is a 409, as is one already void.
+    #[oai(
+        path = "/v1/credit-notes/:id/void",
+        method = "post",
+        operation_id = "void_credit_note"
+    )]
+    async fn void(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        /// Makes a retry safe: the same key and body return the first answer and write nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<PaymentVoid>,
+    ) -> Result<Done<CreditNote>, WriteError> {
+        let org = auth.require(scope_of("void_credit_note"))?.organization_id;
+        let today = state.clock.today();
+        let (received, hash) = body.received(today);
+        let void: (chrono::NaiveDate, String) = received.try_into()?;
+        let post = on_note(org, id.0, "void", (idempotency_key.0, hash));
+        change(&state, post, move |tx, facts, now| {
+            credit::void(tx, org, facts, void, (today, now))
+        })
+        .await
+    }
+
+    /// Refund a credit note's credit
+    ///
+    /// Gives back money from the note's unapplied credit, dated `refund_date`: at most the credit it has on that date and every later one.
+    #[oai(
+        path = "/v1/credit-notes/:id/refunds",
+        method = "post",
+        operation_id = "refund_credit_note"
+    )]
+    async fn refund(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        /// Makes a retry safe: the same key and body return the first answer and write nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<RefundCreate>,
+    ) -> Result<Done<CreditNote>, WriteError> {
+        let org = auth
+            .require(scope_of("refund_credit_note"))?
+            .organization_id;
+        let today = state.clock.today();
+        let (received, hash) = body.received(today);
+        let refund = NewRefund::try_from(received)?;
+        let post = on_note(org, id.0, "refunds", (idempotency_key.0, hash));
+        change(&state, post, move |tx, facts, now| {
+            credit::refund(tx, org, facts, refund, (today, now))
+        })
+        .await
+    }
+}
+
+/// The idempotent POST to `/v1/credit-notes/{id}/{action}`, and whose note it changes.
+fn on_note(
+    org: i64,
+    id: i64,
+    action: &str,
+    (key, hash): (Option<String>, String),
+) -> (Post, i64, i64) {
+    let post = Post::new(org, format!("/v1/credit-notes/{id}/{action}"), key, hash);
+    (post, org, id)
+}
+
+/// A POST that changes a credit note's credit: one idempotent write, answering the note as
+/// it then stands.
+async fn change<F>(
+    state: &AppState,
+    (post, org, id): (Post, i64, i64),
+    change: F,
+) -> Result<Done<CreditNote>, WriteError>
+where
+    F: FnOnce(&WriteTx, &SourceFacts, &str) -> Result<(), AppError> + Send + 'static,
+{
+    Ok(post
+        .run(state, move |tx, now| {
+            let note = store::change_credit(tx, org, id, |facts| change(tx, facts, now))?;
+            Ok((CreditNote::from(note), None))
+        })
+        .await?)
+}

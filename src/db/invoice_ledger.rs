@@ -1,0 +1,75 @@
+//! What else settled part of an invoice, beside its payments: the credit notes applied to
+//! it and its write-offs, as its detail answer lists them. Each is read with one probe of
+//! a small index, so the hot detail read stays cheap when an invoice has none.
+
+use rusqlite::Connection;
+
+use crate::domain::money::Money;
+use crate::error::AppError;
+
+/// A credit note as an invoice lists it: how much of it is applied to the invoice, live.
+#[derive(Debug, Clone)]
+pub(crate) struct InvoiceCredit {
+    pub credit_note_id: i64,
+    pub credit_note_number: String,
+    pub amount: Money,
+}
+
+/// A write-off of an invoice, reversed or not.
+#[derive(Debug, Clone)]
+pub(crate) struct WriteOff {
+    pub id: i64,
+    pub amount: Money,
+    pub write_off_date: String,
+    pub reason: String,
+    pub reversed_date: Option<String>,
+    pub reversal_reason: Option<String>,
+}
+
+/// An invoice's credit notes and write-offs.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InvoiceLedger {
+    pub credit_notes: Vec<InvoiceCredit>,
+    pub write_offs: Vec<WriteOff>,
+}
+
+/// The credit notes applied to invoice `id` (live allocations, summed per note) and every
+/// write-off of it, by date.
+pub(crate) fn ledger_of(conn: &Connection, id: i64) -> Result<InvoiceLedger, AppError> {
+    let credit_notes = conn
+        .prepare_cached(
+            "SELECT n.id, n.credit_note_number, SUM(a.amount_minor)
+             FROM allocations a INDEXED BY allocations_invoice_credit
+             JOIN credit_notes n ON n.id = a.credit_note_id
+             WHERE a.invoice_id = ?1 AND a.credit_note_id IS NOT NULL AND a.reversed_date IS NULL
+             GROUP BY n.id ORDER BY n.id",
+        )?
+        .query_map([id], |row| {
+            Ok(InvoiceCredit {
+                credit_note_id: row.get(0)?,
+                credit_note_number: row.get(1)?,
+                amount: Money::from_minor(row.get(2)?),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let write_offs = conn
+        .prepare_cached(
+            "SELECT id, amount_minor, write_off_date, reason, reversed_date, reversal_reason
+             FROM write_offs WHERE invoice_id = ?1 ORDER BY write_off_date, id",
+        )?
+        .query_map([id], |row| {
+            Ok(WriteOff {
+                id: row.get(0)?,
+                amount: Money::from_minor(row.get(1)?),
+                write_off_date: row.get(2)?,
+                reason: row.get(3)?,
+                reversed_date: row.get(4)?,
+                reversal_reason: row.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(InvoiceLedger {
+        credit_notes,
+        write_offs,
+    })
+}

@@ -1,0 +1,233 @@
+//! What both credit sources (payments and credit notes) share: their allocations and
+//! refunds as read back, the plan of allocations applied from one, and the facts a later
+//! use of their credit is checked against.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rusqlite::{params, params_from_iter, Connection};
+
+use super::allocations::{allocate, source_column, Allocation};
+use super::codec::stored_date;
+use super::WriteTx;
+use crate::domain::ledger::Movement;
+use crate::domain::money::Money;
+use crate::domain::payment::{Blame, CreditSource, PaymentMethod, SourceKind};
+use crate::error::AppError;
+
+/// The table holding sources of `kind`.
+pub(crate) fn table(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Payment => "payments",
+        SourceKind::CreditNote => "credit_notes",
+    }
+}
+
+/// One allocation as its source lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceAllocation {
+    pub id: i64,
+    pub invoice_id: i64,
+    pub invoice_number: String,
+    pub amount: Money,
+    pub applied_date: String,
+    pub reversed_date: Option<String>,
+}
+
+/// Money given back from a source's unapplied credit.
+#[derive(Debug, Clone)]
+pub(crate) struct Refund {
+    pub id: i64,
+    pub amount: Money,
+    pub refund_date: String,
+    pub payment_method: String,
+    pub reference_number: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// A refund as the rules take it.
+#[derive(Debug, Clone)]
+pub(crate) struct NewRefund {
+    pub amount: Money,
+    pub refund_date: NaiveDate,
+    pub payment_method: PaymentMethod,
+    pub reference_number: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The allocations of the sources `ids` of `kind`, each list by date, in one query.
+pub(crate) fn allocations_of(
+    conn: &Connection,
+    kind: SourceKind,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<SourceAllocation>>, AppError> {
+    let mut by_source: HashMap<i64, Vec<SourceAllocation>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_source);
+    }
+    let column = source_column(kind);
+    let marks = vec!["?"; ids.len()].join(", ");
+    let sql = format!(
+        "SELECT a.{column}, a.id, a.invoice_id, i.invoice_number, a.amount_minor,
+                a.applied_date, a.reversed_date
+         FROM allocations a JOIN invoices i ON i.id = a.invoice_id
+         WHERE a.{column} IN ({marks}) ORDER BY a.{column}, a.applied_date, a.id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(ids))?;
+    while let Some(row) = rows.next()? {
+        by_source
+            .entry(row.get(0)?)
+            .or_default()
+            .push(SourceAllocation {
+                id: row.get(1)?,
+                invoice_id: row.get(2)?,
+                invoice_number: row.get(3)?,
+                amount: Money::from_minor(row.get(4)?),
+                applied_date: row.get(5)?,
+                reversed_date: row.get(6)?,
+            });
+    }
+    Ok(by_source)
+}
+
+/// The refunds of the sources `ids` of `kind`, each list by date, in one query.
+pub(crate) fn refunds_of(
+    conn: &Connection,
+    kind: SourceKind,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<Refund>>, AppError> {
+    let mut by_source: HashMap<i64, Vec<Refund>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_source);
+    }
+    let column = source_column(kind);
+    let marks = vec!["?"; ids.len()].join(", ");
+    let sql = format!(
+        "SELECT {column}, id, amount_minor, refund_date, payment_method, reference_number, reason
+         FROM refunds WHERE {column} IN ({marks}) ORDER BY {column}, refund_date, id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(ids))?;
+    while let Some(row) = rows.next()? {
+        by_source.entry(row.get(0)?).or_default().push(Refund {
+            id: row.get(1)?,
+            amount: Money::from_minor(row.get(2)?),
+            refund_date: row.get(3)?,
+            payment_method: row.get(4)?,
+            reference_number: row.get(5)?,
+            reason: row.get(6)?,
+        });
+    }
+    Ok(by_source)
+}
+
+/// What is allocated from a source and not reversed.
+pub(crate) fn applied(allocations: &[SourceAllocation]) -> Money {
+    Money::from_minor(
+        allocations
+            .iter()
+            .filter(|a| a.reversed_date.is_none())
+            .map(|a| a.amount.minor())
+            .sum(),
+    )
+}
+
+/// Allocations listed by the client, each blamed by its index.
+pub(super) fn with_blame(list: Vec<(i64, Money)>, date: &'static str) -> Vec<(i64, Money, Blame)> {
+    list.into_iter()
+        .enumerate()
+        .map(|(index, (id, amount))| (id, amount, Blame::allocation(index, date)))
+        .collect()
+}
+
+/// Applies each planned allocation from the source on `date` and takes what they used
+/// off its unapplied credit.
+pub(super) fn apply_plan(
+    tx: &WriteTx,
+    (org, customer_id, source): (i64, i64, (SourceKind, i64)),
+    plan: Vec<(i64, Money, Blame)>,
+    date: NaiveDate,
+    (today, now): (NaiveDate, &str),
+) -> Result<(), AppError> {
+    let mut used = 0;
+    for (invoice_id, amount, blame) in &plan {
+        let allocation = Allocation {
+            org,
+            customer_id,
+            source,
+            invoice_id: *invoice_id,
+            amount: *amount,
+            date,
+            blame,
+        };
+        allocate(tx, &allocation, today, now)?;
+        used += amount.minor();
+    }
+    let (kind, id) = source;
+    tx.prepare_cached(&format!(
+        "UPDATE {} SET unapplied_minor = unapplied_minor - ?2 WHERE id = ?1",
+        table(kind)
+    ))?
+    .execute(params![id, used])?;
+    Ok(())
+}
+
+/// A source as the checks on its credit read it.
+pub(crate) struct SourceFacts<'a> {
+    pub kind: SourceKind,
+    pub id: i64,
+    pub customer_id: i64,
+    /// Its date as stored (a payment's date, a credit note's issue date).
+    pub date: &'a str,
+    pub amount: Money,
+    pub refunded: Money,
+    pub void_date: Option<&'a str>,
+    pub allocations: &'a [SourceAllocation],
+    pub refunds: &'a [Refund],
+}
+
+impl SourceFacts<'_> {
+    /// The movements of its unapplied credit: its amount on its date, each allocation out
+    /// on its date and back on its reversal's, each refund out, and a void taking the rest.
+    pub(crate) fn credit_movements(&self) -> Result<Vec<Movement>, AppError> {
+        let dated = |text: &str, name: &str| stored_date(self.id, 0, name, text);
+        let mut movements = vec![Movement::new(
+            dated(self.date, "date")?,
+            self.amount.minor(),
+        )];
+        for allocation in self.allocations {
+            let amount = allocation.amount.minor();
+            movements.push(Movement::new(
+                dated(&allocation.applied_date, "applied_date")?,
+                -amount,
+            ));
+            if let Some(reversed) = &allocation.reversed_date {
+                movements.push(Movement::new(dated(reversed, "reversed_date")?, amount));
+            }
+        }
+        for refund in self.refunds {
+            movements.push(Movement::new(
+                dated(&refund.refund_date, "refund_date")?,
+                -refund.amount.minor(),
+            ));
+        }
+        if let Some(void_date) = self.void_date {
+            // A void reverses every allocation on its date and takes the whole amount back.
+            movements.push(Movement::new(
+                dated(void_date, "void_date")?,
+                -self.amount.minor(),
+            ));
+        }
+        Ok(movements)
+    }
+
+    pub(crate) fn source(&self) -> Result<CreditSource, AppError> {
+        Ok(CreditSource {
+            kind: self.kind,
+            id: self.id,
+            date: stored_date(self.id, 0, "date", self.date)?,
+            void: self.void_date.is_some(),
+        })
+    }
+}
