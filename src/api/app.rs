@@ -58,6 +58,7 @@ type Apis = (
     keys::MetaApi,
     customers::CustomersApi,
     invoices::InvoicesApi,
+    invoices::WriteOffsApi,
     payments::PaymentsApi,
     credit_notes::CreditNotesApi,
     reports::ReportsApi,

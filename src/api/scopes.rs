@@ -5,7 +5,7 @@
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
-pub const OPERATION_SCOPES: [(&str, Scope); 31] = [
+pub const OPERATION_SCOPES: [(&str, Scope); 33] = [
     ("ping", Scope::Read),
     ("list_customers", Scope::Read),
     ("get_customer", Scope::Read),
@@ -19,6 +19,8 @@ pub const OPERATION_SCOPES: [(&str, Scope); 31] = [
     ("delete_invoice", Scope::Write),
     ("send_invoice", Scope::Write),
     ("void_invoice", Scope::Write),
+    ("write_off_invoice", Scope::Write),
+    ("reverse_write_off", Scope::Write),
     ("list_payments", Scope::Read),
     ("get_payment", Scope::Read),
     ("create_payment", Scope::Write),

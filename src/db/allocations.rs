@@ -47,6 +47,7 @@ pub(crate) fn settled_column(kind: SettledBy) -> &'static str {
     match kind {
         SettledBy::Payment => "amount_paid_minor",
         SettledBy::CreditNote => "amount_credited_minor",
+        SettledBy::WriteOff => "amount_written_off_minor",
     }
 }
 

@@ -21,6 +21,7 @@ pub(crate) mod rules;
 pub(crate) mod sources;
 pub(crate) mod sql;
 pub(crate) mod summaries;
+pub(crate) mod write_offs;
 
 mod point_reads;
 mod writer;

@@ -197,6 +197,7 @@ pub(crate) struct Settled {
 pub(crate) enum SettledBy {
     Payment,
     CreditNote,
+    WriteOff,
 }
 
 impl Settled {
@@ -210,6 +211,10 @@ impl Settled {
             },
             SettledBy::CreditNote => Settled {
                 credited: add(self.credited),
+                ..self
+            },
+            SettledBy::WriteOff => Settled {
+                written_off: add(self.written_off),
                 ..self
             },
         }

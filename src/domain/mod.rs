@@ -14,3 +14,4 @@ pub(crate) mod ledger;
 pub(crate) mod money;
 pub(crate) mod payment;
 pub(crate) mod text;
+pub(crate) mod write_off;

@@ -36,3 +36,4 @@ mod seed;
 mod snapshots;
 mod spec;
 mod wire;
+mod write_offs;

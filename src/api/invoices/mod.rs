@@ -4,10 +4,12 @@
 mod input;
 mod render;
 mod wire;
+mod write_offs;
 
 pub(crate) use input::*;
 pub(crate) use render::*;
 pub(crate) use wire::*;
+pub(crate) use write_offs::WriteOffsApi;
 
 use std::sync::Arc;
 
@@ -222,7 +224,7 @@ impl InvoicesApi {
 
     /// Void an invoice
     ///
-    /// Only an invoice with no payments can be voided (409 otherwise). A void invoice takes no payments and counts in no report.
+    /// Only an invoice with nothing applied to it (no payments, no credit notes) and nothing written off can be voided (409 otherwise). A void invoice takes no payments and counts in no report.
     #[oai(
         path = "/v1/invoices/:id/void",
         method = "post",
