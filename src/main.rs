@@ -277,11 +277,13 @@ fn seed_demo(
         eprintln!();
     }
     println!(
-        "Seeded organization '{org}' in {}: {} customers, {} invoices, {} payments (seed {seed}, as of {as_of}) in {:.1}s.",
+        "Seeded organization '{org}' in {}: {} customers, {} invoices, {} payments, {} credit notes, {} write-offs (seed {seed}, as of {as_of}) in {:.1}s.",
         path.display(),
         summary.customers,
         summary.invoices,
         summary.payments,
+        summary.credit_notes,
+        summary.write_offs,
         started.elapsed().as_secs_f64()
     );
     Ok(())

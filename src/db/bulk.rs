@@ -302,6 +302,8 @@ pub struct SeedSummary {
     pub customers: usize,
     pub invoices: u64,
     pub payments: u64,
+    pub credit_notes: u64,
+    pub write_offs: u64,
 }
 
 /// Invoices per transaction: large enough to amortise the commit, small enough to show progress.
@@ -346,6 +348,10 @@ pub fn seed_book(
     insert_credits(&mut conn, &target, &credits)?;
     set_invoice_sequences(&mut conn, organization_id, generator.invoices_per_year())?;
     summarize(&mut conn, organization_id)?;
+    let db = super::Db::open(path, super::Synchronous::Normal)?;
+    let events = super::seed_events::write_events(&db, organization_id, request.as_of)?;
+    drop(db);
+    payments += events.split_payments;
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
     // Keep ANALYZE's row counts (sqlite_stat1) but drop its samples: with samples present,
     // every statement comparing an indexed column to a bound value is re-planned each time
@@ -363,5 +369,7 @@ pub fn seed_book(
         customers: customers.len(),
         invoices: done,
         payments,
+        credit_notes: events.credit_notes,
+        write_offs: events.write_offs,
     })
 }

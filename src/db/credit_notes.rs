@@ -233,6 +233,16 @@ pub(crate) fn create(
                 ),
             ));
         }
+        // Dated no earlier than what it credits, even when nothing of it is applied.
+        if new.issue_date < invoice.issue_date {
+            return Err(AppError::field(
+                "issue_date",
+                format!(
+                    "must not be before the invoice's issue_date ({})",
+                    date_text(invoice.issue_date)
+                ),
+            ));
+        }
         let already = credited_by_notes(tx, invoice.id)?;
         check_invoice_not_overcredited((invoice.id, invoice.total), already, totals.total)?;
     }

@@ -18,6 +18,7 @@ pub(crate) mod paging;
 pub(crate) mod payments;
 pub(crate) mod reports;
 pub(crate) mod rules;
+mod seed_events;
 pub(crate) mod sources;
 pub(crate) mod sql;
 pub(crate) mod summaries;

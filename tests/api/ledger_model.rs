@@ -55,18 +55,33 @@ enum Op {
         date: u64,
         how: How,
     },
+    CreditNote {
+        customer: usize,
+        amount: i64,
+        date: u64,
+        invoice: Option<usize>,
+    },
     Allocate {
-        payment: usize,
+        source: usize,
         date: u64,
         how: How,
     },
     Refund {
-        payment: usize,
+        source: usize,
         amount: i64,
         date: u64,
     },
     Void {
-        payment: usize,
+        source: usize,
+        date: u64,
+    },
+    WriteOff {
+        invoice: usize,
+        amount: Option<i64>,
+        date: u64,
+    },
+    Reverse {
+        write_off: usize,
         date: u64,
     },
 }
@@ -83,11 +98,16 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(customer, total, issue)| Op::Invoice { customer, total, issue }),
         4 => (0usize..2, 1i64..500, 0u64..=WINDOW, how.clone())
             .prop_map(|(customer, amount, date, how)| Op::Pay { customer, amount, date, how }),
-        3 => (0usize..3, 0u64..=WINDOW, how)
-            .prop_map(|(payment, date, how)| Op::Allocate { payment, date, how }),
-        1 => (0usize..3, 1i64..300, 0u64..=WINDOW)
-            .prop_map(|(payment, amount, date)| Op::Refund { payment, amount, date }),
-        3 => (0usize..3, 0u64..=WINDOW).prop_map(|(payment, date)| Op::Void { payment, date }),
+        2 => (0usize..2, 1i64..300, 0u64..=WINDOW, prop::option::of(0usize..4))
+            .prop_map(|(customer, amount, date, invoice)| Op::CreditNote { customer, amount, date, invoice }),
+        3 => (0usize..4, 0u64..=WINDOW, how)
+            .prop_map(|(source, date, how)| Op::Allocate { source, date, how }),
+        1 => (0usize..4, 1i64..300, 0u64..=WINDOW)
+            .prop_map(|(source, amount, date)| Op::Refund { source, amount, date }),
+        2 => (0usize..4, 0u64..=WINDOW).prop_map(|(source, date)| Op::Void { source, date }),
+        2 => (0usize..4, prop::option::of(1i64..300), 0u64..=WINDOW)
+            .prop_map(|(invoice, amount, date)| Op::WriteOff { invoice, amount, date }),
+        1 => (0usize..2, 0u64..=WINDOW).prop_map(|(write_off, date)| Op::Reverse { write_off, date }),
     ]
 }
 
@@ -98,16 +118,38 @@ struct Invoice {
     issue: u64,
 }
 
-struct Payment {
+/// A credit source: a payment, or a credit note (linked to an invoice or not).
+struct Source {
     id: i64,
+    credit_note: bool,
     customer: usize,
     amount: i64,
     date: u64,
     void: Option<u64>,
+    /// The invoice a credit note was issued against.
+    invoice: Option<usize>,
+}
+
+impl Source {
+    fn path(&self) -> String {
+        let kind = if self.credit_note {
+            "credit-notes"
+        } else {
+            "payments"
+        };
+        format!("/v1/{kind}/{}", self.id)
+    }
+}
+
+struct WriteOff {
+    invoice: usize,
+    amount: i64,
+    date: u64,
+    reversed: Option<u64>,
 }
 
 struct Allocation {
-    payment: usize,
+    source: usize,
     invoice: usize,
     amount: i64,
     applied: u64,
@@ -119,14 +161,15 @@ struct Allocation {
 struct Model {
     customers: Vec<i64>,
     invoices: Vec<Invoice>,
-    payments: Vec<Payment>,
+    sources: Vec<Source>,
     allocations: Vec<Allocation>,
     refunds: Vec<(usize, i64, u64)>,
+    write_offs: Vec<WriteOff>,
 }
 
 impl Model {
     /// Open amount of invoice `i` at day `d`: total − allocations applied by d and not
-    /// reversed by d.
+    /// reversed by d − write-offs dated by d and not reversed by d.
     fn open_at(&self, i: usize, d: u64) -> i64 {
         let allocated: i64 = self
             .allocations
@@ -134,19 +177,25 @@ impl Model {
             .filter(|a| a.invoice == i && a.applied <= d && a.reversed.is_none_or(|r| r > d))
             .map(|a| a.amount)
             .sum();
-        self.invoices[i].total - allocated
+        let written_off: i64 = self
+            .write_offs
+            .iter()
+            .filter(|w| w.invoice == i && w.date <= d && w.reversed.is_none_or(|r| r > d))
+            .map(|w| w.amount)
+            .sum();
+        self.invoices[i].total - allocated - written_off
     }
 
-    /// Unapplied credit of payment `p` at day `d`.
+    /// Unapplied credit of source `p` at day `d`.
     fn credit_at(&self, p: usize, d: u64) -> i64 {
-        let payment = &self.payments[p];
+        let payment = &self.sources[p];
         if payment.date > d || payment.void.is_some_and(|v| v <= d) {
             return 0;
         }
         let allocated: i64 = self
             .allocations
             .iter()
-            .filter(|a| a.payment == p && a.applied <= d && a.reversed.is_none_or(|r| r > d))
+            .filter(|a| a.source == p && a.applied <= d && a.reversed.is_none_or(|r| r > d))
             .map(|a| a.amount)
             .sum();
         let refunded: i64 = self
@@ -271,10 +320,10 @@ impl Case<'_> {
             .body
     }
 
-    fn record(&mut self, payment: usize, plan: Vec<(usize, i64)>, date: u64) {
+    fn record(&mut self, source: usize, plan: Vec<(usize, i64)>, date: u64) {
         for (invoice, amount) in plan {
             self.model.allocations.push(Allocation {
-                payment,
+                source,
                 invoice,
                 amount,
                 applied: date,
@@ -324,39 +373,44 @@ impl Case<'_> {
                 assert_eq!(status == 201, plan.is_some(), "{op:?}: {reply}");
                 if let Some(plan) = plan {
                     let id = reply["id"].as_i64().unwrap();
-                    self.model.payments.push(Payment {
+                    self.model.sources.push(Source {
                         id,
+                        credit_note: false,
                         customer,
                         amount,
                         date,
                         void: None,
+                        invoice: None,
                     });
-                    self.record(self.model.payments.len() - 1, plan, date);
+                    self.record(self.model.sources.len() - 1, plan, date);
                 }
             }
-            Op::Allocate { payment, date, how } => self.allocate(op, payment, date, &how).await,
+            Op::CreditNote { .. } => self.credit_note(op).await,
+            Op::Allocate { source, date, how } => self.allocate(op, source, date, &how).await,
+            Op::WriteOff { .. } | Op::Reverse { .. } => self.write_off(op).await,
             Op::Refund {
-                payment,
+                source: payment,
                 amount,
                 date,
             } => {
-                let Some(p) = self.model.payments.get(payment) else {
+                let Some(p) = self.model.sources.get(payment) else {
                     return;
                 };
                 let accepted = p.void.is_none()
                     && date >= p.date
                     && amount <= self.model.least_credit(payment, date);
                 let body = json!({ "amount": money(amount), "payment_method": "cash", "refund_date": day(date).to_string() });
-                let (status, reply) = self
-                    .post(&format!("/v1/payments/{}/refunds", p.id), body)
-                    .await;
+                let (status, reply) = self.post(&format!("{}/refunds", p.path()), body).await;
                 assert_eq!(status == 200, accepted, "{op:?}: {reply}");
                 if accepted {
                     self.model.refunds.push((payment, amount, date));
                 }
             }
-            Op::Void { payment, date } => {
-                let Some(p) = self.model.payments.get(payment) else {
+            Op::Void {
+                source: payment,
+                date,
+            } => {
+                let Some(p) = self.model.sources.get(payment) else {
                     return;
                 };
                 let refunded = self.model.refunds.iter().any(|(q, _, _)| *q == payment);
@@ -364,23 +418,21 @@ impl Case<'_> {
                     .model
                     .allocations
                     .iter()
-                    .filter(|a| a.payment == payment && a.reversed.is_none());
+                    .filter(|a| a.source == payment && a.reversed.is_none());
                 let accepted = p.void.is_none()
                     && !refunded
                     && date >= p.date
                     && live.clone().all(|a| a.applied <= date);
                 let body = json!({ "void_date": day(date).to_string(), "reason": "model" });
-                let (status, reply) = self
-                    .post(&format!("/v1/payments/{}/void", p.id), body)
-                    .await;
+                let (status, reply) = self.post(&format!("{}/void", p.path()), body).await;
                 assert_eq!(status == 200, accepted, "{op:?}: {reply}");
                 if accepted {
-                    self.model.payments[payment].void = Some(date);
+                    self.model.sources[payment].void = Some(date);
                     for a in self
                         .model
                         .allocations
                         .iter_mut()
-                        .filter(|a| a.payment == payment && a.reversed.is_none())
+                        .filter(|a| a.source == payment && a.reversed.is_none())
                     {
                         a.reversed = Some(date);
                     }
@@ -390,7 +442,7 @@ impl Case<'_> {
     }
 
     async fn allocate(&mut self, op: &Op, payment: usize, date: u64, how: &How) {
-        let Some(p) = self.model.payments.get(payment) else {
+        let Some(p) = self.model.sources.get(payment) else {
             return;
         };
         let how = match how {
@@ -418,12 +470,131 @@ impl Case<'_> {
         if let Some((field, value)) = how_json(&self.model, &how) {
             body[field] = value;
         }
-        let (status, reply) = self
-            .post(&format!("/v1/payments/{}/allocations", p.id), body)
-            .await;
+        let (status, reply) = self.post(&format!("{}/allocations", p.path()), body).await;
         assert_eq!(status == 200, plan.is_some(), "{op:?}: {reply}");
         if let Some(plan) = plan {
             self.record(payment, plan, date);
+        }
+    }
+
+    /// A credit note: linked, it must be the customer's invoice, dated no earlier, and
+    /// with its other live notes credit it at most its total; it is then applied at once
+    /// up to what the invoice has open from its date on, and the rest is credit.
+    async fn credit_note(&mut self, op: &Op) {
+        let Op::CreditNote {
+            customer,
+            amount,
+            date,
+            invoice,
+        } = op.clone()
+        else {
+            return;
+        };
+        let mut body = json!({
+            "customer_id": self.model.customers[customer], "issue_date": day(date).to_string(),
+            "reason": "model",
+            "items": [{ "description": "Back", "quantity": 1, "unit_price": money(amount) }]
+        });
+        let mut plan = Some(Vec::new());
+        if let Some(i) = invoice {
+            body["invoice_id"] = json!(self.model.invoices.get(i).map_or(999_999, |inv| inv.id));
+            plan = self.model.invoices.get(i).and_then(|inv| {
+                let credited: i64 = self
+                    .model
+                    .sources
+                    .iter()
+                    .filter(|s| s.invoice == Some(i) && s.void.is_none())
+                    .map(|s| s.amount)
+                    .sum();
+                let fits =
+                    inv.customer == customer && inv.issue <= date && credited + amount <= inv.total;
+                let take = amount.min(self.model.least_open(i, date));
+                fits.then(|| if take > 0 { vec![(i, take)] } else { vec![] })
+            });
+        }
+        let (status, reply) = self.post("/v1/credit-notes", body).await;
+        assert_eq!(status == 201, plan.is_some(), "{op:?}: {reply}");
+        if let Some(plan) = plan {
+            self.model.sources.push(Source {
+                id: reply["id"].as_i64().unwrap(),
+                credit_note: true,
+                customer,
+                amount,
+                date,
+                void: None,
+                invoice,
+            });
+            self.record(self.model.sources.len() - 1, plan, date);
+        }
+    }
+
+    /// A write-off takes at most what stays open from its date on (all of it without an
+    /// amount) of an invoice open today; a reversal comes once, not before it.
+    async fn write_off(&mut self, op: &Op) {
+        match op.clone() {
+            Op::WriteOff {
+                invoice,
+                amount,
+                date,
+            } => {
+                let Some(inv) = self.model.invoices.get(invoice) else {
+                    return;
+                };
+                let least = self.model.least_open(invoice, date);
+                let take = amount.unwrap_or(least);
+                let accepted = self.model.open_at(invoice, WINDOW) > 0
+                    && inv.issue <= date
+                    && take > 0
+                    && take <= least;
+                let mut body =
+                    json!({ "write_off_date": day(date).to_string(), "reason": "model" });
+                if let Some(amount) = amount {
+                    body["amount"] = json!(money(amount));
+                }
+                let path = format!("/v1/invoices/{}/write-offs", inv.id);
+                let (status, reply) = self.post(&path, body).await;
+                assert_eq!(status == 200, accepted, "{op:?}: {reply}");
+                if accepted {
+                    // Listed by date: the newest is the one with the highest id.
+                    let written = reply["write_offs"].as_array().unwrap();
+                    let newest = written.iter().max_by_key(|w| w["id"].as_i64()).unwrap();
+                    assert_eq!(minor(&newest["amount"]), take);
+                    self.model.write_offs.push(WriteOff {
+                        invoice,
+                        amount: take,
+                        date,
+                        reversed: None,
+                    });
+                }
+            }
+            Op::Reverse { write_off, date } => {
+                let Some(w) = self.model.write_offs.get(write_off) else {
+                    return;
+                };
+                let accepted = w.reversed.is_none() && date >= w.date;
+                let inv = &self.model.invoices[w.invoice];
+                let listed = self.get(&format!("/v1/invoices/{}", inv.id)).await;
+                let nth = self.model.write_offs[..write_off]
+                    .iter()
+                    .filter(|x| x.invoice == w.invoice)
+                    .count();
+                let mut ids: Vec<i64> = listed["write_offs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|w| w["id"].as_i64().unwrap())
+                    .collect();
+                ids.sort_unstable();
+                let id = ids[nth];
+                let path = format!("/v1/invoices/{}/write-offs/{id}/reverse", inv.id);
+                let body = json!({ "reverse_date": day(date).to_string(), "reason": "model" });
+                let (status, reply) = self.post(&path, body).await;
+                assert_eq!(status == 200, accepted, "{op:?}: {reply}");
+                if accepted {
+                    self.model.write_offs[write_off].reversed = Some(date);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -438,7 +609,7 @@ impl Case<'_> {
                 .filter(|i| self.model.invoices[*i].issue <= d)
                 .map(|i| self.model.open_at(i, d))
                 .sum();
-            let credit: i64 = (0..self.model.payments.len())
+            let credit: i64 = (0..self.model.sources.len())
                 .map(|p| self.model.credit_at(p, d))
                 .sum();
             assert_eq!(
@@ -465,8 +636,8 @@ impl Case<'_> {
                 "{body}"
             );
         }
-        for (p, payment) in self.model.payments.iter().enumerate() {
-            let body = self.get(&format!("/v1/payments/{}", payment.id)).await;
+        for (p, payment) in self.model.sources.iter().enumerate() {
+            let body = self.get(&payment.path()).await;
             assert_eq!(
                 minor(&body["unapplied_amount"]),
                 self.model.credit_at(p, WINDOW),
@@ -506,5 +677,6 @@ proptest! {
             case.check().await;
         });
         app.assert_summaries_match();
+        app.assert_sums_match();
     }
 }

@@ -31,6 +31,9 @@ fn dump(path: &std::path::Path) -> String {
         "payments",
         "allocations",
         "refunds",
+        "credit_notes",
+        "credit_note_items",
+        "write_offs",
         "sequences",
     ] {
         let mut stmt = conn
@@ -49,13 +52,20 @@ fn dump(path: &std::path::Path) -> String {
     out
 }
 
-/// Open amount at `as_of` by the report's definition, summed straight from the rows.
+/// Open amount at `as_of` by the README's definition, summed straight from the rows: the
+/// total less allocations dated by then and not reversed by then, less write-offs alike.
 fn open_by_definition(path: &std::path::Path, as_of: &str) -> i64 {
     let conn = Connection::open(path).unwrap();
     conn.query_row(
         "SELECT COALESCE(SUM(open), 0) FROM (
-             SELECT i.total_minor - COALESCE((SELECT SUM(a.amount_minor) FROM allocations a
-                                              WHERE a.invoice_id = i.id AND a.applied_date <= ?1), 0) AS open
+             SELECT i.total_minor
+                    - COALESCE((SELECT SUM(a.amount_minor) FROM allocations a
+                                WHERE a.invoice_id = i.id AND a.applied_date <= ?1
+                                  AND (a.reversed_date IS NULL OR a.reversed_date > ?1)), 0)
+                    - COALESCE((SELECT SUM(w.amount_minor) FROM write_offs w
+                                WHERE w.invoice_id = i.id AND w.write_off_date <= ?1
+                                  AND (w.reversed_date IS NULL OR w.reversed_date > ?1)), 0)
+                    AS open
              FROM invoices i WHERE i.issue_date <= ?1 AND i.status NOT IN ('draft', 'void'))",
         [as_of],
         |row| row.get(0),
@@ -140,7 +150,14 @@ async fn a_seeded_book_balances_and_reports_agree() {
     let dashboard = app.get("/v1/reports/dashboard").await.body;
     assert_eq!(cents(&dashboard["total_outstanding"]), expected);
     let counts = &dashboard["invoice_counts_by_status"];
-    for status in ["draft", "sent", "partially_paid", "paid", "void"] {
+    for status in [
+        "draft",
+        "sent",
+        "partially_paid",
+        "paid",
+        "void",
+        "written_off",
+    ] {
         assert!(counts[status].as_i64().unwrap() > 0, "no {status} invoices");
     }
     // Customers' balances add up to the same open total.
@@ -170,8 +187,39 @@ async fn a_seeded_book_balances_and_reports_agree() {
     );
     let refunded = app.get("/v1/payments?has_unapplied=true").await.body;
     assert!(refunded["total"].as_i64().unwrap() > 0);
+    // Credit notes (applied, open and void), split payments, write-offs and reversals.
+    for (path, least) in [
+        ("/v1/credit-notes?status=applied", 1),
+        ("/v1/credit-notes?status=open", 1),
+        ("/v1/credit-notes?status=void", 1),
+        ("/v1/invoices?status=written_off", 1),
+    ] {
+        let listed = app.get(path).await.body;
+        assert!(
+            listed["total"].as_i64().unwrap() >= least,
+            "{path}: {listed}"
+        );
+    }
+    let conn = Connection::open(&path).unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, i64>(0)).unwrap();
+    assert!(count("SELECT COUNT(*) FROM write_offs WHERE reversed_date IS NOT NULL") > 0);
+    assert!(
+        count(
+            "SELECT COUNT(*) FROM (SELECT payment_id FROM allocations
+             WHERE payment_id IS NOT NULL GROUP BY payment_id HAVING COUNT(*) > 1)"
+        ) > 0,
+        "no payment split over invoices"
+    );
+    assert!(cents(&dashboard["credited_last_30_days"]) > 0);
+    app.assert_sums_match();
     // Historical dates agree with the definition too.
-    for as_of in ["2024-01-15", "2025-03-31", "2025-12-31", "2026-06-01"] {
+    for as_of in [
+        "2024-01-15",
+        "2025-03-31",
+        "2025-12-31",
+        "2026-06-01",
+        "2026-06-20",
+    ] {
         let report = app
             .get(&format!("/v1/reports/aging?as_of={as_of}"))
             .await
