@@ -442,6 +442,91 @@ async fn upgrading_to_allocations_changes_no_answer() {
     assert_eq!(broken, 0);
 }
 
+/// A book of version 10 (split payments, credit on account, a refund, a bounced check)
+/// opens under version 11 with every answer, stored copy and summary unchanged, its
+/// invoices rebuilt row for row; the new facts are append-only as the old ones are.
+#[tokio::test]
+async fn upgrading_to_credit_notes_and_write_offs_changes_no_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let app = TestApp::on_file(dir, &path, Limits::OFF, TODAY).await;
+    let acme = app.customer("Acme").await;
+    let a = app.invoice(acme, "100.00", "2024-01-05", "2024-02-04").await;
+    let b = app.invoice(acme, "250.00", "2024-01-10", "2024-02-09").await;
+    let pay = |body: serde_json::Value| {
+        let app = &app;
+        async move {
+            let reply = app.post("/v1/payments", body).await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+            reply.body["id"].as_i64().unwrap()
+        }
+    };
+    pay(json!({ "customer_id": acme, "amount": "400.00", "payment_method": "bank_transfer",
+                "payment_date": "2024-01-20",
+                "allocations": [{ "invoice_id": a, "amount": "100.00" },
+                                { "invoice_id": b, "amount": "120.00" }] }))
+    .await;
+    let bounced = pay(json!({ "customer_id": acme, "amount": "50.00", "payment_method": "check",
+                              "payment_date": "2024-01-25", "invoice_id": b }))
+    .await;
+    let void = app
+        .post(
+            &format!("/v1/payments/{bounced}/void"),
+            json!({ "void_date": "2024-02-01", "reason": "Bounced" }),
+        )
+        .await;
+    assert_eq!(void.status, StatusCode::OK, "{}", void.body);
+    let on_account = pay(json!({ "customer_id": acme, "amount": "30.00",
+                                 "payment_method": "cash", "payment_date": "2024-02-05" }))
+    .await;
+    let refund = app
+        .post(
+            &format!("/v1/payments/{on_account}/refunds"),
+            json!({ "amount": "10.00", "payment_method": "cash", "refund_date": "2024-02-06" }),
+        )
+        .await;
+    assert_eq!(refund.status, StatusCode::OK, "{}", refund.body);
+    let before = every_answer(&app, &path).await;
+    let summaries_before = summaries(&path);
+
+    back_to_version_10(&path);
+    drop(Db::open(&path, Synchronous::Full).unwrap());
+
+    assert_eq!(every_answer(&app, &path).await, before);
+    assert_eq!(summaries(&path), summaries_before);
+    app.assert_summaries_match();
+    app.assert_sums_match();
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
+    assert_eq!(count("SELECT MAX(version) FROM refinery_schema_history"), 11);
+
+    // The upgraded book takes the new events, and they are facts like the old ones.
+    let written = app
+        .post(
+            &format!("/v1/invoices/{b}/write-offs"),
+            json!({ "write_off_date": "2024-02-20", "reason": "Gone" }),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.body);
+    assert_eq!(written.body["status"], "written_off");
+    let refused = |sql: &str| conn.execute_batch(sql).unwrap_err().to_string();
+    assert!(refused("DELETE FROM write_offs").contains("never deleted"));
+    assert!(refused("UPDATE write_offs SET amount_minor = 1").contains("one reversal"));
+    let note = app
+        .post(
+            "/v1/credit-notes",
+            json!({ "customer_id": acme, "reason": "Goodwill",
+                    "items": [{ "description": "Credit", "quantity": 1, "unit_price": "5.00" }] }),
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::CREATED, "{}", note.body);
+    assert!(refused("DELETE FROM credit_notes").contains("never deleted"));
+    assert!(refused("UPDATE credit_note_items SET description = 'x'").contains("never changed"));
+    app.assert_sums_match();
+}
+
 /// Allocations are facts: never deleted, changed only by one reversal, and always between
 /// an invoice and a source of the same customer.
 #[tokio::test]
