@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Everyday receivables, end to end, against a fresh server: one transfer paying several
 # invoices, an overpayment kept as credit, the credit applied later and partly refunded, a
-# bounced check voided as of its date, and the reports before and after.
+# credit note for goods that came back, a bounced check voided as of its date, a bad debt
+# written off and recovered, and the reports before and after.
 #   bash examples/everyday-flow.sh            (builds and starts its own server)
 #   ARVALOX_URL=http://127.0.0.1:8000 ARVALOX_KEY=arv_... bash examples/everyday-flow.sh
-# Credit notes and write-offs join this flow as they land (issue 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,6 +66,14 @@ step "20.00 of what is left goes back to the customer"
 call 200 POST "/payments/$transfer/refunds" '{"amount": "20.00", "refund_date": "2026-11-05", "payment_method": "bank_transfer", "reason": "Overpaid"}' | pick .refunded_amount .unapplied_amount '.refunds[0].reason'
 call 200 GET "/customers/$acme" | pick .outstanding_balance .credit_balance .net_balance
 
+step "Two of the materials come back: a credit note against a new delivery"
+e=$(invoice 2026-11-03 "Materials, second delivery" 120.00)
+note=$(call 201 POST /credit-notes "{\"customer_id\": $acme, \"invoice_id\": $e, \"issue_date\": \"2026-11-08\",
+  \"reason\": \"Two boxes returned damaged\",
+  \"items\": [{\"description\": \"Materials, box\", \"quantity\": 2, \"unit_price\": \"15.00\", \"tax_rate\": \"0.10\"}]}")
+echo "$note" | pick .credit_note_number .total .applied_amount .unapplied_amount .status
+call 200 GET "/invoices/$e" | pick .status .amount_credited .balance_due '.credit_notes[0].credit_note_number'
+
 step "A check pays a new invoice, then bounces"
 d=$(invoice 2026-11-01 "November retainer" 60.00)
 check=$(call 201 POST /payments "{\"customer_id\": $acme, \"invoice_id\": $d, \"amount\": \"60.00\", \"payment_method\": \"check\", \"payment_date\": \"2026-11-10\", \"reference_number\": \"CHK-1204\"}" | pick .id | cut -d' ' -f3)
@@ -73,9 +81,21 @@ call 200 GET "/invoices/$d" | pick .status
 call 200 POST "/payments/$check/void" '{"void_date": "2026-11-16", "reason": "Returned unpaid by the bank"}' | pick .status .void_date '.allocations[0].reversed_date'
 call 200 GET "/invoices/$d" | pick .status .balance_due
 
+step "An old invoice the customer will never pay is written off, then recovered"
+f=$(invoice 2026-06-01 "Spring installation" 400.00)
+call 201 POST /payments "{\"customer_id\": $acme, \"invoice_id\": $f, \"amount\": \"150.00\", \"payment_method\": \"bank_transfer\", \"payment_date\": \"2026-07-15\"}" | pick .status
+written=$(call 200 POST "/invoices/$f/write-offs" '{"write_off_date": "2026-11-12", "reason": "Customer in administration"}')
+echo "$written" | pick .status .amount_paid .amount_written_off .balance_due '.write_offs[0].amount'
+write_off=$(echo "$written" | pick '.write_offs[0].id' | cut -d' ' -f3)
+call 200 POST "/invoices/$f/write-offs/$write_off/reverse" '{"reverse_date": "2026-11-18", "reason": "The administrator paid creditors in full"}' | pick .status .balance_due '.write_offs[0].reversed_date'
+
 step "Aging the day before the bounce, and the day of it: the past does not change"
 call 200 GET "/reports/aging?as_of=2026-11-15" | pick .totals.total .totals.unapplied_credit .totals.net
 call 200 GET "/reports/aging?as_of=2026-11-16" | pick .totals.total .totals.unapplied_credit .totals.net
 
+step "Aging while the debt was written off, and after it was recovered"
+call 200 GET "/reports/aging?as_of=2026-11-14" | pick .totals.total .totals.days_over_90
+call 200 GET "/reports/aging?as_of=2026-11-18" | pick .totals.total .totals.days_over_90
+
 step "The dashboard at 2026-11-20"
-call 200 GET "/reports/dashboard?as_of=2026-11-20" | pick .total_outstanding .collected_last_30_days .refunded_last_30_days .total_unapplied_credit
+call 200 GET "/reports/dashboard?as_of=2026-11-20" | pick .total_outstanding .collected_last_30_days .refunded_last_30_days .credited_last_30_days .written_off_last_30_days .total_unapplied_credit .invoice_counts_by_status.written_off

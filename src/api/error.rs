@@ -163,7 +163,6 @@ pub(crate) fn to_app_error(err: poem::Error) -> AppError {
 pub(crate) fn param_message(name: &str, reason: &str) -> String {
     if reason.contains("enumeration") {
         let allowed = match name {
-            "status" => "draft, sent, partially_paid, paid, void, overdue".to_string(),
             "payment_method" => crate::domain::payment::PaymentMethod::names(),
             _ => "the values listed for it in /openapi.json".to_string(),
         };

@@ -187,7 +187,7 @@ fn number_for(tx: &WriteTx, org: i64, new: &NewCreditNote) -> Result<String, App
 }
 
 /// What the live (not voided) credit notes linked to invoice `id` credit it for.
-fn credited_by_notes(conn: &Connection, id: i64) -> Result<Money, AppError> {
+pub(crate) fn credited_by_notes(conn: &Connection, id: i64) -> Result<Money, AppError> {
     Ok(Money::from_minor(
         conn.prepare_cached(
             "SELECT COALESCE(SUM(total_minor), 0) FROM credit_notes INDEXED BY credit_notes_invoice

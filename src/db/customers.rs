@@ -295,9 +295,14 @@ pub(crate) fn delete(tx: &WriteTx, org: i64, id: i64) -> Result<(), AppError> {
         params![org, id],
         |row| row.get(0),
     )?;
-    if invoices > 0 || payments > 0 {
+    let credit_notes: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM credit_notes WHERE organization_id = ?1 AND customer_id = ?2",
+        params![org, id],
+        |row| row.get(0),
+    )?;
+    if invoices > 0 || payments > 0 || credit_notes > 0 {
         return Err(AppError::conflict(format!(
-            "Customer {id} has {invoices} invoice(s) and cannot be deleted; set is_active to false instead."
+            "Customer {id} has {invoices} invoice(s), {payments} payment(s) and {credit_notes} credit note(s) and cannot be deleted; set is_active to false instead."
         )));
     }
     tx.prepare_cached("DELETE FROM customers WHERE id = ?1 AND organization_id = ?2")?

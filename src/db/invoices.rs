@@ -399,7 +399,9 @@ pub(crate) fn transition(
     move_to: Transition,
 ) -> Result<Invoice, AppError> {
     let invoice = get_header(tx, org, id)?.ok_or_else(|| not_found(id))?;
-    let status = invoice::transition(id, invoice.status, invoice.total, invoice.settled, move_to)?;
+    let linked_notes = super::credit_notes::credited_by_notes(tx, id)?;
+    let settled = (invoice.settled, linked_notes);
+    let status = invoice::transition(id, invoice.status, invoice.total, settled, move_to)?;
     set_status(tx, &invoice, status, now)?;
     get(tx, org, id)
 }

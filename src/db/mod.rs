@@ -213,23 +213,49 @@ impl Db {
 fn migrate(conn: &mut Connection) -> Result<(), AppError> {
     // A migration that rebuilds a table others reference (V11) must drop it, which
     // foreign keys forbid; the pragma is a no-op inside the runner's transaction, so it
-    // is switched here, and every key is checked before the book is served.
+    // is switched here, and back on whatever the runner did.
     conn.execute_batch("PRAGMA foreign_keys = OFF")?;
     let ran = embedded::migrations::runner().set_grouped(true).run(conn);
+    conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    let report = ran.map_err(|err| AppError::Internal(format!("migration failed: {err}")))?;
+    if report.applied_migrations().is_empty() {
+        return Ok(());
+    }
+    for migration in report.applied_migrations() {
+        tracing::info!(migration = %migration, "applied database migration");
+    }
+    // Only after a migration: on a large book the check reads every key (seconds).
     let broken: i64 =
         conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |row| {
             row.get(0)
         })?;
-    conn.execute_batch("PRAGMA foreign_keys = ON")?;
-    let report = ran.map_err(|err| AppError::Internal(format!("migration failed: {err}")))?;
     if broken > 0 {
         return Err(AppError::Internal(format!(
             "the migrated book has {broken} rows whose foreign keys point nowhere; \
              refusing to serve it (run PRAGMA foreign_key_check to list them)"
         )));
     }
-    for migration in report.applied_migrations() {
-        tracing::info!(migration = %migration, "applied database migration");
+    restore_statistics(conn)
+}
+
+/// A rebuilt table loses its planner statistics; a book that had them (a seeded or
+/// analysed one) gets them again, without the samples that make SQLite re-plan bound
+/// statements (see `bulk::seed_book`).
+fn restore_statistics(conn: &Connection) -> Result<(), AppError> {
+    let has = |table: &str| -> Result<bool, AppError> {
+        Ok(conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = ?1)",
+            [table],
+            |row| row.get(0),
+        )?)
+    };
+    if !has("sqlite_stat1")? {
+        return Ok(());
+    }
+    tracing::info!("gathering planner statistics again after the migration");
+    conn.execute_batch("ANALYZE")?;
+    if has("sqlite_stat4")? {
+        conn.execute_batch("DELETE FROM sqlite_stat4")?;
     }
     Ok(())
 }

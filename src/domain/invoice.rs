@@ -285,7 +285,7 @@ pub(crate) fn transition(
     id: i64,
     status: InvoiceStatus,
     total: Money,
-    settled: Settled,
+    (settled, linked_notes): (Settled, Money),
     transition: Transition,
 ) -> Result<InvoiceStatus, AppError> {
     let Settled {
@@ -310,6 +310,10 @@ pub(crate) fn transition(
         ))),
         Transition::Void if written_off.is_positive() => Err(AppError::conflict(format!(
             "Invoice {id} has {written_off} written off and cannot be voided; reverse the write-off first."
+        ))),
+        // A note against it stands even when none of it could be applied (it was closed).
+        Transition::Void if linked_notes.is_positive() => Err(AppError::conflict(format!(
+            "Invoice {id} has credit notes of {linked_notes} issued against it and cannot be voided; void the credit notes first."
         ))),
         Transition::Void => Ok(InvoiceStatus::Void),
     }
@@ -363,6 +367,17 @@ mod tests {
         assert_eq!(settled(70, 30, 0).status(total), S::Paid);
         assert_eq!(settled(0, 100, 0).status(total), S::Paid);
         assert_eq!(settled(60, 30, 10).status(total), S::WrittenOff);
+        let linked = super::transition(
+            1,
+            S::Sent,
+            total,
+            (settled(0, 0, 0), m(30)),
+            super::Transition::Void,
+        );
+        assert!(linked
+            .unwrap_err()
+            .to_string()
+            .contains("issued against it"));
         for (credited, written_off, words) in [
             (1, 0, "has credit notes of 0.01 applied"),
             (0, 1, "has 0.01 written off"),
@@ -371,7 +386,7 @@ mod tests {
                 1,
                 S::PartiallyPaid,
                 total,
-                settled(0, credited, written_off),
+                (settled(0, credited, written_off), Money::ZERO),
                 super::Transition::Void,
             )
             .unwrap_err();
@@ -385,16 +400,16 @@ mod tests {
         let total = Money::from_minor(10_000);
         let none = Settled::default();
         assert_eq!(
-            transition(1, S::Draft, total, none, T::Send).unwrap(),
+            transition(1, S::Draft, total, (none, Money::ZERO), T::Send).unwrap(),
             S::Sent
         );
         assert_eq!(
-            transition(1, S::Draft, Money::ZERO, none, T::Send).unwrap(),
+            transition(1, S::Draft, Money::ZERO, (none, Money::ZERO), T::Send).unwrap(),
             S::Paid
         );
         for status in [S::Sent, S::PartiallyPaid, S::Paid, S::WrittenOff, S::Void] {
             assert_eq!(
-                transition(1, status, total, none, T::Send)
+                transition(1, status, total, (none, Money::ZERO), T::Send)
                     .unwrap_err()
                     .status(),
                 409
@@ -402,7 +417,7 @@ mod tests {
         }
         for status in [S::Draft, S::Sent] {
             assert_eq!(
-                transition(1, status, total, none, T::Void).unwrap(),
+                transition(1, status, total, (none, Money::ZERO), T::Void).unwrap(),
                 S::Void
             );
         }
@@ -410,13 +425,14 @@ mod tests {
             paid: Money::from_minor(1),
             ..none
         };
-        let refused = transition(1, S::PartiallyPaid, total, paid, T::Void).unwrap_err();
+        let refused =
+            transition(1, S::PartiallyPaid, total, (paid, Money::ZERO), T::Void).unwrap_err();
         assert_eq!(
             refused.to_string(),
             "Invoice 1 has payments of 0.01 applied and cannot be voided."
         );
         assert_eq!(
-            transition(1, S::Void, total, none, T::Void)
+            transition(1, S::Void, total, (none, Money::ZERO), T::Void)
                 .unwrap_err()
                 .status(),
             409

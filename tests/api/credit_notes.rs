@@ -353,3 +353,63 @@ async fn bad_credit_notes_name_every_field() {
         .assert_error(404, "NOT_FOUND");
     app.assert_sums_match();
 }
+
+#[tokio::test]
+async fn a_note_against_an_invoice_keeps_it_and_its_customer_from_going_away() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let inv = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-02-04")
+        .await;
+    let paid = app.pay(acme, inv, "100.00", "2024-01-10").await.body;
+    // The invoice is closed: none of the note can be applied, all of it is credit.
+    let credit = issue(&app, note(acme, Some(inv), "30.00", "2024-01-20")).await;
+    assert_eq!(credit["applied_amount"], "0.00");
+    assert_eq!(credit["unapplied_amount"], "30.00");
+    let void = app
+        .post(
+            &format!("/v1/payments/{}/void", paid["id"]),
+            json!({ "void_date": "2024-01-25", "reason": "Bounced" }),
+        )
+        .await;
+    assert_eq!(void.status, StatusCode::OK, "{}", void.body);
+    // Nothing is applied to the invoice now, yet a note stands against it.
+    let refused = app
+        .post(&format!("/v1/invoices/{inv}/void"), json!({}))
+        .await;
+    refused.assert_error(409, "CONFLICT");
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("credit notes of 30.00 issued against it"),
+        "{}",
+        refused.body
+    );
+    // A customer with credit notes is kept, like one with invoices.
+    let other = app.customer("Other").await;
+    issue(&app, note(other, None, "5.00", "2024-01-20")).await;
+    let delete = app.delete(&format!("/v1/customers/{other}")).await;
+    delete.assert_error(409, "CONFLICT");
+    assert!(delete.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("1 credit note(s)"));
+    // Each list's status filter names its own values.
+    let bad = app.get("/v1/credit-notes?status=paid").await;
+    let fields = bad.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(fields["status"][0], "must be one of: open, applied, void");
+    let bad = app.get("/v1/invoices?status=closed").await;
+    let fields = bad.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(
+        fields["status"][0],
+        "must be one of: draft, sent, partially_paid, paid, written_off, void, overdue"
+    );
+    let bad = app.get("/v1/payments?status=paid").await;
+    let fields = bad.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(
+        fields["status"][0],
+        "must be one of: unapplied, partially_applied, applied, void"
+    );
+    app.assert_sums_match();
+}

@@ -451,8 +451,12 @@ async fn upgrading_to_credit_notes_and_write_offs_changes_no_answer() {
     let path = dir.path().join("ar.db");
     let app = TestApp::on_file(dir, &path, Limits::OFF, TODAY).await;
     let acme = app.customer("Acme").await;
-    let a = app.invoice(acme, "100.00", "2024-01-05", "2024-02-04").await;
-    let b = app.invoice(acme, "250.00", "2024-01-10", "2024-02-09").await;
+    let a = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-02-04")
+        .await;
+    let b = app
+        .invoice(acme, "250.00", "2024-01-10", "2024-02-09")
+        .await;
     let pay = |body: serde_json::Value| {
         let app = &app;
         async move {
@@ -461,13 +465,17 @@ async fn upgrading_to_credit_notes_and_write_offs_changes_no_answer() {
             reply.body["id"].as_i64().unwrap()
         }
     };
-    pay(json!({ "customer_id": acme, "amount": "400.00", "payment_method": "bank_transfer",
+    pay(
+        json!({ "customer_id": acme, "amount": "400.00", "payment_method": "bank_transfer",
                 "payment_date": "2024-01-20",
                 "allocations": [{ "invoice_id": a, "amount": "100.00" },
-                                { "invoice_id": b, "amount": "120.00" }] }))
+                                { "invoice_id": b, "amount": "120.00" }] }),
+    )
     .await;
-    let bounced = pay(json!({ "customer_id": acme, "amount": "50.00", "payment_method": "check",
-                              "payment_date": "2024-01-25", "invoice_id": b }))
+    let bounced = pay(
+        json!({ "customer_id": acme, "amount": "50.00", "payment_method": "check",
+                              "payment_date": "2024-01-25", "invoice_id": b }),
+    )
     .await;
     let void = app
         .post(
@@ -500,7 +508,10 @@ async fn upgrading_to_credit_notes_and_write_offs_changes_no_answer() {
     conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
     let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
     assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
-    assert_eq!(count("SELECT MAX(version) FROM refinery_schema_history"), 11);
+    assert_eq!(
+        count("SELECT MAX(version) FROM refinery_schema_history"),
+        11
+    );
 
     // The upgraded book takes the new events, and they are facts like the old ones.
     let written = app

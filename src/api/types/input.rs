@@ -98,17 +98,37 @@ impl<T: ParseFromParameter, const REQUIRED: bool> ParseFromParameter for Input<T
     }
 }
 
-impl<T> Opt<T> {
-    /// An optional query parameter; a bad value is added to `errors` under `name`.
+impl<T: poem_openapi::types::Type> Opt<T> {
+    /// An optional query parameter; a bad value is added to `errors` under `name`, naming
+    /// the values an enumeration takes (read from its own schema, so each list is its own).
     pub(crate) fn param(self, name: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
         match self {
             Input::Invalid(reason) => {
-                errors.add(name, crate::api::error::param_message(name, &reason));
+                let message = match enum_values::<T>() {
+                    Some(values) if reason.contains("enumeration") => {
+                        format!("must be one of: {values}")
+                    }
+                    _ => crate::api::error::param_message(name, &reason),
+                };
+                errors.add(name, message);
                 None
             }
             other => other.optional(name, errors),
         }
     }
+}
+
+/// The values of an enumeration type, as its schema lists them; None for other types.
+fn enum_values<T: poem_openapi::types::Type>() -> Option<String> {
+    let mut registry = poem_openapi::registry::Registry::new();
+    T::register(&mut registry);
+    let schema = registry.schemas.get(T::name().as_ref())?;
+    let values: Vec<&str> = schema
+        .enum_items
+        .iter()
+        .filter_map(|value| value.as_str())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
 }
 
 /// Checks every `Query<Opt<T>>` named, collecting each bad one into `errors`, and re-binds
