@@ -4,6 +4,7 @@ pub(crate) mod answer;
 pub(crate) mod app;
 pub(crate) mod auth;
 pub(crate) mod credit_notes;
+pub(crate) mod credit_use;
 pub(crate) mod customers;
 pub(crate) mod error;
 pub(crate) mod idempotency;

@@ -15,6 +15,7 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::OpenApi;
 
 use crate::api::auth::ApiKeyAuth;
+use crate::api::credit_use::{use_credit, SourceAnswer};
 use crate::api::error::{ReadError, WriteError};
 use crate::api::payments::{CreditAllocation, PaymentVoid, RefundCreate};
 use crate::api::scopes::scope_of;
@@ -22,10 +23,9 @@ use crate::api::types::{Date, JsonBody, Opt};
 use crate::api::{page_bounds, AppState, Created, Done, Json, Post, Tag};
 use crate::db::credit;
 use crate::db::credit_notes::{self as store, CreditNoteFilter};
-use crate::db::sources::{NewRefund, SourceFacts};
+use crate::db::sources::SourceFacts;
 use crate::db::WriteTx;
 use crate::domain::credit_note::NewCreditNote;
-use crate::domain::payment::Application;
 use crate::error::{AppError, FieldErrorsBuilder};
 
 #[derive(Default)]
@@ -143,17 +143,9 @@ impl CreditNotesApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreditAllocation>,
     ) -> Result<Done<CreditNote>, WriteError> {
-        let org = auth
-            .require(scope_of("allocate_credit_note"))?
-            .organization_id;
-        let today = state.clock.today();
-        let (received, hash) = body.received(today);
-        let use_of: (Application, chrono::NaiveDate) = received.try_into()?;
-        let post = on_note(org, id.0, "allocations", (idempotency_key.0, hash));
-        change(&state, post, move |tx, facts, now| {
-            credit::allocate_credit(tx, org, facts, use_of, (today, now))
-        })
-        .await
+        let call = ("allocate_credit_note", id.0, "allocations");
+        let input = (idempotency_key.0, body);
+        use_credit((auth, &state), call, input, credit::allocate_credit).await
     }
 
     /// Void a credit note
@@ -174,15 +166,9 @@ impl CreditNotesApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<PaymentVoid>,
     ) -> Result<Done<CreditNote>, WriteError> {
-        let org = auth.require(scope_of("void_credit_note"))?.organization_id;
-        let today = state.clock.today();
-        let (received, hash) = body.received(today);
-        let void: (chrono::NaiveDate, String) = received.try_into()?;
-        let post = on_note(org, id.0, "void", (idempotency_key.0, hash));
-        change(&state, post, move |tx, facts, now| {
-            credit::void(tx, org, facts, void, (today, now))
-        })
-        .await
+        let call = ("void_credit_note", id.0, "void");
+        let input = (idempotency_key.0, body);
+        use_credit((auth, &state), call, input, credit::void).await
     }
 
     /// Refund a credit note's credit
@@ -203,45 +189,21 @@ impl CreditNotesApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<RefundCreate>,
     ) -> Result<Done<CreditNote>, WriteError> {
-        let org = auth
-            .require(scope_of("refund_credit_note"))?
-            .organization_id;
-        let today = state.clock.today();
-        let (received, hash) = body.received(today);
-        let refund = NewRefund::try_from(received)?;
-        let post = on_note(org, id.0, "refunds", (idempotency_key.0, hash));
-        change(&state, post, move |tx, facts, now| {
-            credit::refund(tx, org, facts, refund, (today, now))
-        })
-        .await
+        let call = ("refund_credit_note", id.0, "refunds");
+        let input = (idempotency_key.0, body);
+        use_credit((auth, &state), call, input, credit::refund).await
     }
 }
 
-/// The idempotent POST to `/v1/credit-notes/{id}/{action}`, and whose note it changes.
-fn on_note(
-    org: i64,
-    id: i64,
-    action: &str,
-    (key, hash): (Option<String>, String),
-) -> (Post, i64, i64) {
-    let post = Post::new(org, format!("/v1/credit-notes/{id}/{action}"), key, hash);
-    (post, org, id)
-}
+impl SourceAnswer for CreditNote {
+    const PATH: &'static str = "/v1/credit-notes";
 
-/// A POST that changes a credit note's credit: one idempotent write, answering the note as
-/// it then stands.
-async fn change<F>(
-    state: &AppState,
-    (post, org, id): (Post, i64, i64),
-    change: F,
-) -> Result<Done<CreditNote>, WriteError>
-where
-    F: FnOnce(&WriteTx, &SourceFacts, &str) -> Result<(), AppError> + Send + 'static,
-{
-    Ok(post
-        .run(state, move |tx, now| {
-            let note = store::change_credit(tx, org, id, |facts| change(tx, facts, now))?;
-            Ok((CreditNote::from(note), None))
-        })
-        .await?)
+    fn changed(
+        tx: &WriteTx,
+        org: i64,
+        id: i64,
+        change: impl FnOnce(&SourceFacts) -> Result<(), AppError>,
+    ) -> Result<Self, AppError> {
+        Ok(store::change_credit(tx, org, id, change)?.into())
+    }
 }

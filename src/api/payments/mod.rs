@@ -14,14 +14,16 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::OpenApi;
 
 use crate::api::auth::ApiKeyAuth;
+use crate::api::credit_use::{use_credit, SourceAnswer};
 use crate::api::error::{ReadError, WriteError};
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
 use crate::api::{page_bounds, AppState, Created, Done, Json, Post, Tag};
 use crate::db::credit;
-use crate::db::payments::{self as store, NewRefund, PaymentFilter};
+use crate::db::payments::{self as store, PaymentFilter};
+use crate::db::sources::SourceFacts;
 use crate::db::WriteTx;
-use crate::domain::payment::{Application, NewPayment, PaymentMethod};
+use crate::domain::payment::{NewPayment, PaymentMethod};
 use crate::error::{AppError, FieldErrorsBuilder};
 
 #[derive(Default)]
@@ -139,23 +141,9 @@ impl PaymentsApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreditAllocation>,
     ) -> Result<Done<Payment>, WriteError> {
-        let org = auth.require(scope_of("allocate_payment"))?.organization_id;
-        let today = state.clock.today();
-        let (received, hash) = body.received(today);
-        let (application, date): (Application, chrono::NaiveDate) = received.try_into()?;
-        let id = id.0;
-        let post = Post::new(
-            org,
-            format!("/v1/payments/{id}/allocations"),
-            idempotency_key.0,
-            hash,
-        );
-        on_payment(&state, post, move |tx, now| {
-            store::change_credit(tx, org, id, |facts| {
-                credit::allocate_credit(tx, org, facts, (application, date), (today, now))
-            })
-        })
-        .await
+        let call = ("allocate_payment", id.0, "allocations");
+        let input = (idempotency_key.0, body);
+        use_credit((auth, &state), call, input, credit::allocate_credit).await
     }
 
     /// Void a payment
@@ -176,23 +164,9 @@ impl PaymentsApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<PaymentVoid>,
     ) -> Result<Done<Payment>, WriteError> {
-        let org = auth.require(scope_of("void_payment"))?.organization_id;
-        let today = state.clock.today();
-        let (received, hash) = body.received(today);
-        let void: (chrono::NaiveDate, String) = received.try_into()?;
-        let id = id.0;
-        let post = Post::new(
-            org,
-            format!("/v1/payments/{id}/void"),
-            idempotency_key.0,
-            hash,
-        );
-        on_payment(&state, post, move |tx, now| {
-            store::change_credit(tx, org, id, |facts| {
-                credit::void(tx, org, facts, void, (today, now))
-            })
-        })
-        .await
+        let call = ("void_payment", id.0, "void");
+        let input = (idempotency_key.0, body);
+        use_credit((auth, &state), call, input, credit::void).await
     }
 
     /// Refund a payment's credit
@@ -213,35 +187,21 @@ impl PaymentsApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<RefundCreate>,
     ) -> Result<Done<Payment>, WriteError> {
-        let org = auth.require(scope_of("refund_payment"))?.organization_id;
-        let today = state.clock.today();
-        let (received, hash) = body.received(today);
-        let refund = NewRefund::try_from(received)?;
-        let id = id.0;
-        let post = Post::new(
-            org,
-            format!("/v1/payments/{id}/refunds"),
-            idempotency_key.0,
-            hash,
-        );
-        on_payment(&state, post, move |tx, now| {
-            store::change_credit(tx, org, id, |facts| {
-                credit::refund(tx, org, facts, refund, (today, now))
-            })
-        })
-        .await
+        let call = ("refund_payment", id.0, "refunds");
+        let input = (idempotency_key.0, body);
+        use_credit((auth, &state), call, input, credit::refund).await
     }
 }
 
-/// A POST that changes payment `id`'s credit: one idempotent write, answering the payment as
-/// it then stands.
-async fn on_payment<F>(state: &AppState, post: Post, change: F) -> Result<Done<Payment>, WriteError>
-where
-    F: FnOnce(&WriteTx, &str) -> Result<store::Payment, AppError> + Send + 'static,
-{
-    Ok(post
-        .run(state, move |tx, now| {
-            Ok((Payment::from(change(tx, now)?), None))
-        })
-        .await?)
+impl SourceAnswer for Payment {
+    const PATH: &'static str = "/v1/payments";
+
+    fn changed(
+        tx: &WriteTx,
+        org: i64,
+        id: i64,
+        change: impl FnOnce(&SourceFacts) -> Result<(), AppError>,
+    ) -> Result<Self, AppError> {
+        Ok(store::change_credit(tx, org, id, change)?.into())
+    }
 }

@@ -1,0 +1,60 @@
+//! The later uses of a credit source's credit (allocate, refund, void), which payments and
+//! credit notes take alike: one idempotent write that runs the `db::credit` change on the
+//! source and answers the source as it then stands.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::api::auth::ApiKeyAuth;
+use crate::api::error::WriteError;
+use crate::api::scopes::scope_of;
+use crate::api::types::{JsonBody, Received};
+use crate::api::{AppState, Done, Post};
+use crate::db::sources::SourceFacts;
+use crate::db::WriteTx;
+use crate::error::AppError;
+
+/// A change to a source's credit, as `db::credit` writes it.
+pub(crate) type CreditChange<U> =
+    fn(&WriteTx, i64, &SourceFacts, U, (NaiveDate, &str)) -> Result<(), AppError>;
+
+/// A source as its routes answer it.
+pub(crate) trait SourceAnswer: Serialize + Send + Sized + 'static {
+    /// Where its routes live: `/v1/payments`.
+    const PATH: &'static str;
+
+    /// Runs `change` on source `id` of `org` and reads it back, as the answer.
+    fn changed(
+        tx: &WriteTx,
+        org: i64,
+        id: i64,
+        change: impl FnOnce(&SourceFacts) -> Result<(), AppError>,
+    ) -> Result<Self, AppError>;
+}
+
+/// The POST to `{PATH}/{id}/{action}`: checks the key's scope for `operation`, the body
+/// (every bad field at once), then runs `change` in one idempotent write.
+pub(crate) async fn use_credit<A, B, U>(
+    (auth, state): (ApiKeyAuth, &AppState),
+    (operation, id, action): (&str, i64, &str),
+    (key, body): (Option<String>, JsonBody<B>),
+    change: CreditChange<U>,
+) -> Result<Done<A>, WriteError>
+where
+    A: SourceAnswer,
+    U: TryFrom<Received<B>, Error = AppError> + Send + 'static,
+{
+    let org = auth.require(scope_of(operation))?.organization_id;
+    let today = state.clock.today();
+    let (received, hash) = body.received(today);
+    let use_of = U::try_from(received)?;
+    let path = format!("{}/{id}/{action}", A::PATH);
+    Ok(Post::new(org, path, key, hash)
+        .run(state, move |tx, now| {
+            let answer = A::changed(tx, org, id, |facts| {
+                change(tx, org, facts, use_of, (today, now))
+            })?;
+            Ok((answer, None))
+        })
+        .await?)
+}
