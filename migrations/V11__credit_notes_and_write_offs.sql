@@ -16,9 +16,11 @@ DROP TRIGGER payments_update_clears;
 DROP TRIGGER allocations_insert_clears;
 DROP TRIGGER allocations_update_clears;
 
--- 2. Invoices, with the wider status and the two new sums.
+-- 2. Invoices, with the wider status and the two new sums. AUTOINCREMENT: a deleted
+--    draft's id is never given to another invoice (a client may still hold it, and an
+--    idempotent replay answers its Location), as a plain rowid would after the last row.
 CREATE TABLE invoices_new (
-    id                  INTEGER PRIMARY KEY,
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
     organization_id     INTEGER NOT NULL REFERENCES organizations(id),
     customer_id         INTEGER NOT NULL REFERENCES customers(id),
     invoice_number      TEXT NOT NULL,

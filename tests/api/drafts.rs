@@ -261,3 +261,19 @@ async fn only_a_draft_is_deleted() {
         204
     );
 }
+
+/// Found by the property test: a deleted draft that was the newest invoice gave its id to
+/// the next one, so the old id answered another invoice.
+#[tokio::test]
+async fn a_deleted_drafts_id_is_never_given_to_another_invoice() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let gone = draft(&app, acme, "2024-02-01").await;
+    let deleted = app.delete(&format!("/v1/invoices/{gone}")).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    let next = draft(&app, acme, "2024-02-02").await;
+    assert!(next > gone, "{next} after {gone}");
+    app.get(&format!("/v1/invoices/{gone}"))
+        .await
+        .assert_error(404, "NOT_FOUND");
+}

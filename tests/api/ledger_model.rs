@@ -48,6 +48,12 @@ enum Op {
         customer: usize,
         total: i64,
         issue: u64,
+        draft: bool,
+    },
+    /// A draft changed whole (`total` and `issue` date), sent, deleted; an invoice voided.
+    Draft {
+        invoice: usize,
+        change: DraftChange,
     },
     Pay {
         customer: usize,
@@ -86,6 +92,14 @@ enum Op {
     },
 }
 
+#[derive(Debug, Clone)]
+enum DraftChange {
+    Edit { total: i64, issue: u64 },
+    Send,
+    Delete,
+    Void,
+}
+
 fn op() -> impl Strategy<Value = Op> {
     let how = prop_oneof![
         (0usize..4).prop_map(How::Invoice),
@@ -94,8 +108,15 @@ fn op() -> impl Strategy<Value = Op> {
         Just(How::OnAccount),
     ];
     prop_oneof![
-        3 => (0usize..2, 1i64..500, 0u64..=WINDOW)
-            .prop_map(|(customer, total, issue)| Op::Invoice { customer, total, issue }),
+        3 => (0usize..2, 1i64..500, 0u64..=WINDOW, prop::bool::weighted(0.3))
+            .prop_map(|(customer, total, issue, draft)| Op::Invoice { customer, total, issue, draft }),
+        2 => (0usize..4, prop_oneof![
+                (1i64..500, 0u64..=WINDOW).prop_map(|(total, issue)| DraftChange::Edit { total, issue }),
+                Just(DraftChange::Send),
+                Just(DraftChange::Delete),
+                Just(DraftChange::Void),
+            ])
+            .prop_map(|(invoice, change)| Op::Draft { invoice, change }),
         4 => (0usize..2, 1i64..500, 0u64..=WINDOW, how.clone())
             .prop_map(|(customer, amount, date, how)| Op::Pay { customer, amount, date, how }),
         2 => (0usize..2, 1i64..300, 0u64..=WINDOW, prop::option::of(0usize..4))
@@ -111,11 +132,22 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Draft,
+    /// Issued: counts in reports and takes money (the server's sent, partially_paid, paid
+    /// or written_off follow from the events).
+    Issued,
+    Void,
+    Deleted,
+}
+
 struct Invoice {
     id: i64,
     customer: usize,
     total: i64,
     issue: u64,
+    status: Status,
 }
 
 /// A credit source: a payment, or a credit note (linked to an invoice or not).
@@ -183,6 +215,9 @@ impl Model {
             .filter(|w| w.invoice == i && w.date <= d && w.reversed.is_none_or(|r| r > d))
             .map(|w| w.amount)
             .sum();
+        if self.invoices[i].status != Status::Issued {
+            return 0;
+        }
         self.invoices[i].total - allocated - written_off
     }
 
@@ -233,8 +268,11 @@ impl Model {
     ) -> Option<Vec<(usize, i64)>> {
         let fits = |i: usize, a: i64| {
             let invoice = self.invoices.get(i)?;
-            (invoice.customer == customer && invoice.issue <= date && a <= self.least_open(i, date))
-                .then_some((i, a))
+            (invoice.status == Status::Issued
+                && invoice.customer == customer
+                && invoice.issue <= date
+                && a <= self.least_open(i, date))
+            .then_some((i, a))
         };
         match how {
             How::Invoice(i) => {
@@ -278,6 +316,15 @@ impl Model {
             How::OnAccount => Some(Vec::new()),
         }
     }
+}
+
+/// An invoice's total (one line) and dates: due ten days after issue.
+fn invoice_body(total: i64, issue: u64) -> Value {
+    json!({
+        "issue_date": day(issue).to_string(),
+        "due_date": (day(issue) + Days::new(10)).to_string(),
+        "items": [{ "description": "Work", "quantity": 1, "unit_price": money(total) }]
+    })
 }
 
 /// The body field that says how money is applied, in the server's terms.
@@ -338,13 +385,11 @@ impl Case<'_> {
                 customer,
                 total,
                 issue,
+                draft,
             } => {
-                let body = json!({
-                    "customer_id": self.model.customers[customer],
-                    "issue_date": day(issue).to_string(),
-                    "due_date": (day(issue) + Days::new(10)).to_string(),
-                    "items": [{ "description": "Work", "quantity": 1, "unit_price": money(total) }]
-                });
+                let mut body = invoice_body(total, issue);
+                body["customer_id"] = json!(self.model.customers[customer]);
+                body["status"] = json!(if draft { "draft" } else { "sent" });
                 let (status, reply) = self.post("/v1/invoices", body).await;
                 assert_eq!(status, 201, "{op:?}: {reply}");
                 let id = reply["id"].as_i64().unwrap();
@@ -353,8 +398,10 @@ impl Case<'_> {
                     customer,
                     total,
                     issue,
+                    status: if draft { Status::Draft } else { Status::Issued },
                 });
             }
+            Op::Draft { invoice, change } => self.change_invoice(op, invoice, change).await,
             Op::Pay {
                 customer,
                 amount,
@@ -477,6 +524,76 @@ impl Case<'_> {
         }
     }
 
+    /// A draft is changed whole, sent or deleted; an invoice is voided while nothing is
+    /// applied to it, written off, or credited by a note against it.
+    async fn change_invoice(&mut self, op: &Op, i: usize, change: DraftChange) {
+        let Some(inv) = self.model.invoices.get(i) else {
+            return;
+        };
+        let path = format!("/v1/invoices/{}", inv.id);
+        let draft = inv.status == Status::Draft;
+        let (status, reply, accepted) = match change {
+            DraftChange::Edit { total, issue } => {
+                let reply = self
+                    .app
+                    .call(
+                        Method::PUT,
+                        &path,
+                        Some(&self.key),
+                        &[],
+                        Some(&invoice_body(total, issue).to_string()),
+                    )
+                    .await;
+                (reply.status.as_u16(), reply.body, draft)
+            }
+            DraftChange::Send => {
+                let (status, reply) = self.post(&format!("{path}/send"), json!({})).await;
+                (status, reply, draft)
+            }
+            DraftChange::Delete => {
+                let reply = self
+                    .app
+                    .call(Method::DELETE, &path, Some(&self.key), &[], None)
+                    .await;
+                (reply.status.as_u16(), reply.body, draft)
+            }
+            DraftChange::Void => {
+                let live = self
+                    .model
+                    .allocations
+                    .iter()
+                    .any(|a| a.invoice == i && a.reversed.is_none())
+                    || self
+                        .model
+                        .write_offs
+                        .iter()
+                        .any(|w| w.invoice == i && w.reversed.is_none())
+                    || self
+                        .model
+                        .sources
+                        .iter()
+                        .any(|s| s.invoice == Some(i) && s.void.is_none());
+                let open = matches!(inv.status, Status::Draft | Status::Issued);
+                let (status, reply) = self.post(&format!("{path}/void"), json!({})).await;
+                (status, reply, open && !live)
+            }
+        };
+        assert_eq!((200..300).contains(&status), accepted, "{op:?}: {reply}");
+        if !accepted {
+            return;
+        }
+        let invoice = &mut self.model.invoices[i];
+        match change {
+            DraftChange::Edit { total, issue } => {
+                invoice.total = total;
+                invoice.issue = issue;
+            }
+            DraftChange::Send => invoice.status = Status::Issued,
+            DraftChange::Delete => invoice.status = Status::Deleted,
+            DraftChange::Void => invoice.status = Status::Void,
+        }
+    }
+
     /// A credit note: linked, it must be the customer's invoice, dated no earlier, and
     /// with its other live notes credit it at most its total; it is then applied at once
     /// up to what the invoice has open from its date on, and the rest is credit.
@@ -506,8 +623,10 @@ impl Case<'_> {
                     .filter(|s| s.invoice == Some(i) && s.void.is_none())
                     .map(|s| s.amount)
                     .sum();
-                let fits =
-                    inv.customer == customer && inv.issue <= date && credited + amount <= inv.total;
+                let fits = inv.status == Status::Issued
+                    && inv.customer == customer
+                    && inv.issue <= date
+                    && credited + amount <= inv.total;
                 let take = amount.min(self.model.least_open(i, date));
                 fits.then(|| if take > 0 { vec![(i, take)] } else { vec![] })
             });
@@ -630,11 +749,16 @@ impl Case<'_> {
         assert_eq!(minor(&dashboard["total_outstanding"]), open_today);
         for (i, invoice) in self.model.invoices.iter().enumerate() {
             let body = self.get(&format!("/v1/invoices/{}", invoice.id)).await;
-            assert_eq!(
-                minor(&body["balance_due"]),
-                self.model.open_at(i, WINDOW),
-                "{body}"
-            );
+            let expected = match invoice.status {
+                Status::Deleted => {
+                    assert_eq!(body["error_code"], "NOT_FOUND", "{body}");
+                    continue;
+                }
+                Status::Draft => invoice.total,
+                _ => self.model.open_at(i, WINDOW),
+            };
+            assert_eq!(minor(&body["balance_due"]), expected, "{body}");
+            assert_eq!(minor(&body["total"]), invoice.total, "{body}");
         }
         for (p, payment) in self.model.sources.iter().enumerate() {
             let body = self.get(&payment.path()).await;
