@@ -67,6 +67,31 @@ CREATE INDEX invoices_open_by_customer
                 amount_paid_minor, amount_credited_minor, amount_written_off_minor, status)
     WHERE status IN ('sent', 'partially_paid');
 
+-- 2b. Customers, for the same reason: a deleted customer's id is never given to another.
+CREATE TABLE customers_new (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    organization_id     INTEGER NOT NULL REFERENCES organizations(id),
+    customer_code       TEXT NOT NULL,
+    name                TEXT NOT NULL,
+    email               TEXT,
+    phone               TEXT,
+    billing_address     TEXT,
+    payment_terms_days  INTEGER NOT NULL,
+    credit_limit_minor  INTEGER,
+    notes               TEXT,
+    is_active           INTEGER NOT NULL DEFAULT 1,
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL,
+    UNIQUE (organization_id, customer_code)
+);
+INSERT INTO customers_new SELECT id, organization_id, customer_code, name, email, phone,
+    billing_address, payment_terms_days, credit_limit_minor, notes, is_active, created_at,
+    updated_at
+FROM customers;
+DROP TABLE customers;
+ALTER TABLE customers_new RENAME TO customers;
+CREATE INDEX customers_org_name ON customers(organization_id, name);
+
 -- 3. Credit notes: documents with lines like an invoice's, and a source of credit like a
 --    payment (unapplied, refunded, a dated void).
 CREATE TABLE credit_notes (

@@ -230,3 +230,17 @@ async fn credit_limit_takes_exactly_its_documented_range() {
         }
     }
 }
+
+/// A deleted customer's id is never given to the next customer: a client may still hold it.
+#[tokio::test]
+async fn a_deleted_customers_id_is_never_given_to_another() {
+    let app = TestApp::new().await;
+    let gone = app.customer("Gone").await;
+    let deleted = app.delete(&format!("/v1/customers/{gone}")).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    let next = app.customer("Next").await;
+    assert!(next > gone, "{next} after {gone}");
+    app.get(&format!("/v1/customers/{gone}"))
+        .await
+        .assert_error(404, "NOT_FOUND");
+}
