@@ -214,8 +214,10 @@ fn migrate(conn: &mut Connection) -> Result<(), AppError> {
     // A migration that rebuilds a table others reference (V11) must drop it, which
     // foreign keys forbid; the pragma is a no-op inside the runner's transaction, so it
     // is switched here, and back on whatever the runner did.
+    let runner = embedded::migrations::runner().set_grouped(true);
+    announce_pending(&runner, conn);
     conn.execute_batch("PRAGMA foreign_keys = OFF")?;
-    let ran = embedded::migrations::runner().set_grouped(true).run(conn);
+    let ran = runner.run(conn);
     conn.execute_batch("PRAGMA foreign_keys = ON")?;
     let report = ran.map_err(|err| AppError::Internal(format!("migration failed: {err}")))?;
     if report.applied_migrations().is_empty() {
@@ -236,6 +238,27 @@ fn migrate(conn: &mut Connection) -> Result<(), AppError> {
         )));
     }
     restore_statistics(conn)
+}
+
+/// Says before a migration starts that one is coming: on a large book a rebuild takes a
+/// while (about 30 s for 1M invoices), and an operator should not see only silence.
+fn announce_pending(runner: &refinery::Runner, conn: &mut Connection) {
+    let last = runner
+        .get_last_applied_migration(conn)
+        .ok()
+        .flatten()
+        .map_or(0, |migration| migration.version());
+    let pending = runner
+        .get_migrations()
+        .iter()
+        .filter(|migration| migration.version() > last)
+        .count();
+    if pending > 0 && last > 0 {
+        tracing::info!(
+            pending,
+            "upgrading the database; on a large book this takes a while"
+        );
+    }
 }
 
 /// A rebuilt table loses its planner statistics; a book that had them (a seeded or
