@@ -11,7 +11,7 @@ use rusqlite::{params, Connection};
 use super::codec::{date_text, stored_date};
 use super::invoices::{get_header, Invoice};
 use super::rules;
-use super::summaries::{record_status, unsettle};
+use super::summaries::{paid_intervals_now, record_status, resettle};
 use super::WriteTx;
 use crate::domain::invoice::{InvoiceStatus, SettledBy};
 use crate::domain::ledger::{least_from, Movement, OpenInvoice};
@@ -30,6 +30,22 @@ pub(crate) fn invoice_movements(conn: &Connection, id: i64) -> Result<Vec<Moveme
         ))?;
         add_movements(stmt.query([id])?, &mut movements)?;
     }
+    Ok(movements.remove(&id).unwrap_or_default())
+}
+
+/// The movements of invoice `id`'s open amount from one kind of fact (`allocations` or
+/// `write_offs`) alone.
+pub(crate) fn movements_of(
+    conn: &Connection,
+    facts: &str,
+    id: i64,
+) -> Result<Vec<Movement>, AppError> {
+    let mut movements = HashMap::new();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts} WHERE invoice_id = ?1",
+        dated_by(facts)
+    ))?;
+    add_movements(stmt.query([id])?, &mut movements)?;
     Ok(movements.remove(&id).unwrap_or_default())
 }
 
@@ -60,20 +76,16 @@ pub(crate) fn source_column(kind: SourceKind) -> &'static str {
 }
 
 /// Moves what `by` settled of `invoice` by `delta` minor units (negative: a reversal),
-/// with its status and the daily summaries; a reversal dated `on` that reopens a paid
-/// invoice ends its paid interval there.
+/// with its status and `invoice_daily`. (The caller keeps `settled_daily` with
+/// [`resettle`] once the fact is written.)
 pub(crate) fn move_settled(
     tx: &WriteTx,
     invoice: &Invoice,
     (by, delta): (SettledBy, i64),
-    on: &str,
     now: &str,
 ) -> Result<InvoiceStatus, AppError> {
     let settled = invoice.settled.moved(by, delta);
     let status = settled.status(invoice.total);
-    if invoice.status == InvoiceStatus::Paid && status != InvoiceStatus::Paid {
-        unsettle(tx, invoice.id, on)?;
-    }
     let column = settled_column(by);
     tx.prepare_cached(&format!(
         "UPDATE invoices SET {column} = {column} + ?2, status = ?3, updated_at = ?4 WHERE id = ?1"
@@ -156,6 +168,7 @@ pub(crate) fn allocate(
         payment_date: date,
     };
     payment::allocate(&payable, &movements, &to_apply, today, blame)?;
+    let before = paid_intervals_now(tx, &invoice)?;
     tx.prepare_cached(&format!(
         "INSERT INTO allocations (organization_id, customer_id, {}, invoice_id,
             amount_minor, applied_date, created_at)
@@ -171,9 +184,8 @@ pub(crate) fn allocate(
         date_text(date),
         now
     ])?;
-    let on = date_text(date);
-    move_settled(tx, &invoice, (kind.into(), amount.minor()), &on, now)?;
-    Ok(())
+    move_settled(tx, &invoice, (kind.into(), amount.minor()), now)?;
+    resettle(tx, &invoice, &before)
 }
 
 /// The customer's invoices open on `date` (issued by then), each with what it can take
@@ -242,13 +254,14 @@ pub(crate) fn reverse_all(
         let invoice = get_header(tx, org, invoice_id)?.ok_or_else(|| {
             AppError::Internal(format!("allocation to missing invoice {invoice_id}"))
         })?;
-        // The paid interval ends before the allocations that made it are reversed.
-        move_settled(tx, &invoice, (kind.into(), -amount), &on, now)?;
+        let before = paid_intervals_now(tx, &invoice)?;
+        move_settled(tx, &invoice, (kind.into(), -amount), now)?;
         tx.prepare_cached(&format!(
             "UPDATE allocations SET reversed_date = ?3, reversal_reason = ?4
              WHERE {column} = ?1 AND invoice_id = ?2 AND reversed_date IS NULL"
         ))?
         .execute(params![source_id, invoice_id, on, reason])?;
+        resettle(tx, &invoice, &before)?;
     }
     Ok(())
 }

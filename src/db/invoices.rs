@@ -402,6 +402,9 @@ pub(crate) fn transition(
     let linked_notes = super::credit_notes::credited_by_notes(tx, id)?;
     let settled = (invoice.settled, linked_notes);
     let status = invoice::transition(id, invoice.status, invoice.total, settled, move_to)?;
+    if status == InvoiceStatus::Void {
+        super::summaries::unsettle_all(tx, &invoice)?;
+    }
     set_status(tx, &invoice, status, now)?;
     get(tx, org, id)
 }

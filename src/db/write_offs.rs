@@ -7,6 +7,7 @@ use rusqlite::{params, OptionalExtension};
 use super::allocations::{invoice_movements, move_settled};
 use super::codec::{date_text, stored_date};
 use super::invoices::{get, get_header, not_found, Invoice};
+use super::summaries::{paid_intervals_now, resettle};
 use super::WriteTx;
 use crate::domain::invoice::SettledBy;
 use crate::domain::write_off::{self, check_reversal, NewWriteOff, WritableInvoice};
@@ -31,6 +32,7 @@ pub(crate) fn create(
     let movements = invoice_movements(tx, id)?;
     let (amount, _) = write_off::write_off(&writable, &movements, &new, today)?;
     let on = date_text(new.date);
+    let before = paid_intervals_now(tx, &invoice)?;
     tx.prepare_cached(
         "INSERT INTO write_offs (organization_id, customer_id, invoice_id, amount_minor,
             write_off_date, reason, created_at)
@@ -45,13 +47,8 @@ pub(crate) fn create(
         new.reason,
         now
     ])?;
-    move_settled(
-        tx,
-        &invoice,
-        (SettledBy::WriteOff, amount.minor()),
-        &on,
-        now,
-    )?;
+    move_settled(tx, &invoice, (SettledBy::WriteOff, amount.minor()), now)?;
+    resettle(tx, &invoice, &before)?;
     get(tx, org, id)
 }
 
@@ -82,10 +79,12 @@ pub(crate) fn reverse(
     let written_on = stored_date(write_off_id, 1, "write_off_date", &written_on)?;
     check_reversal((write_off_id, written_on, reversed), date, today)?;
     let on = date_text(date);
+    let before = paid_intervals_now(tx, &invoice)?;
     tx.prepare_cached(
         "UPDATE write_offs SET reversed_date = ?2, reversal_reason = ?3 WHERE id = ?1",
     )?
     .execute(params![write_off_id, on, reason])?;
-    move_settled(tx, &invoice, (SettledBy::WriteOff, -amount), &on, now)?;
+    move_settled(tx, &invoice, (SettledBy::WriteOff, -amount), now)?;
+    resettle(tx, &invoice, &before)?;
     get(tx, org, id)
 }

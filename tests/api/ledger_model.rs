@@ -221,6 +221,38 @@ impl Model {
         self.invoices[i].total - allocated - written_off
     }
 
+    /// Whether invoice `i` counts as paid on day `d`: issued, nothing open, and no live
+    /// write-off among what closed it.
+    fn paid_on(&self, i: usize, d: u64) -> bool {
+        let written_off = self
+            .write_offs
+            .iter()
+            .any(|w| w.invoice == i && w.date <= d && w.reversed.is_none_or(|r| r > d));
+        self.invoices[i].status == Status::Issued
+            && self.invoices[i].issue <= d
+            && self.open_at(i, d) == 0
+            && !written_off
+    }
+
+    /// (invoices paid on day `d`, the sum of their days from issue to the day they became
+    /// paid and stayed so through `d`): the dashboard's average days to pay.
+    fn days_to_pay(&self, d: u64) -> (i64, i64) {
+        let mut count = 0;
+        let mut days = 0;
+        for i in 0..self.invoices.len() {
+            if !self.paid_on(i, d) {
+                continue;
+            }
+            let mut since = d;
+            while since > 0 && self.paid_on(i, since - 1) {
+                since -= 1;
+            }
+            count += 1;
+            days += since as i64 - self.invoices[i].issue as i64;
+        }
+        (count, days)
+    }
+
     /// Unapplied credit of source `p` at day `d`.
     fn credit_at(&self, p: usize, d: u64) -> i64 {
         let payment = &self.sources[p];
@@ -740,6 +772,22 @@ impl Case<'_> {
                 minor(&aging["totals"]["unapplied_credit"]),
                 credit,
                 "credit at day {d}: {aging}"
+            );
+            let dashboard = self
+                .get(&format!("/v1/reports/dashboard?as_of={}", day(d)))
+                .await;
+            let (count, days) = self.model.days_to_pay(d);
+            let expected = (count > 0).then(|| {
+                let mut mean = (rust_decimal::Decimal::from(days)
+                    / rust_decimal::Decimal::from(count))
+                .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+                mean.rescale(1);
+                mean.to_string()
+            });
+            assert_eq!(
+                dashboard["average_days_to_pay"].as_str().map(String::from),
+                expected,
+                "average days to pay at day {d}: {dashboard}"
             );
         }
         let dashboard = self.get("/v1/reports/dashboard").await;
