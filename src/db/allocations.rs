@@ -22,15 +22,9 @@ use crate::error::AppError;
 /// The movements of invoice `id`'s open amount: each allocation on its date, each
 /// reversal back on its own.
 pub(crate) fn invoice_movements(conn: &Connection, id: i64) -> Result<Vec<Movement>, AppError> {
-    let mut movements = HashMap::new();
-    for facts in ["allocations", "write_offs"] {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts} WHERE invoice_id = ?1",
-            dated_by(facts)
-        ))?;
-        add_movements(stmt.query([id])?, &mut movements)?;
-    }
-    Ok(movements.remove(&id).unwrap_or_default())
+    let mut movements = movements_of(conn, "allocations", id)?;
+    movements.extend(movements_of(conn, "write_offs", id)?);
+    Ok(movements)
 }
 
 /// The movements of invoice `id`'s open amount from one kind of fact (`allocations` or
