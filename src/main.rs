@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
+use arvalox::api::journal::local;
 use arvalox::api::{self, AppState};
 use arvalox::clock::{Clock, SystemClock};
 use arvalox::db::{self, Db, Synchronous};
@@ -66,6 +67,16 @@ enum Command {
     },
     /// Print the OpenAPI spec (JSON) to stdout.
     Openapi,
+    /// Check every organization's audit journal (its hash chain), every row against its
+    /// latest event, and that the books balance; exits non-zero naming each fault.
+    Verify {
+        #[command(flatten)]
+        db: DbArg,
+        /// ORG=HASH: the organization's journal must end at this head hash (as printed by
+        /// an earlier verify), so a journal cut short is caught too. Repeatable.
+        #[arg(long, value_parser = parse_expected_head)]
+        expect_head: Vec<(String, String)>,
+    },
     /// Fill an empty book with deterministic demo data (customers, invoices, payments).
     SeedDemo {
         #[command(flatten)]
@@ -162,6 +173,7 @@ fn main() -> anyhow::Result<()> {
             as_of,
             org,
         } => seed_demo(&db.db, &org, customers, invoices, seed, as_of),
+        Command::Verify { db, expect_head } => verify(&db.db, &expect_head),
         Command::Openapi => {
             println!("{}", api::spec_json());
             Ok(())
@@ -169,8 +181,21 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Opens (migrating) the book; rows written before the audit journal existed get their
+/// first events here, once.
 fn open(path: &std::path::Path, synchronous: Synchronous) -> anyhow::Result<Db> {
-    Db::open(path, synchronous).with_context(|| format!("opening {}", path.display()))
+    let store =
+        Db::open(path, synchronous).with_context(|| format!("opening {}", path.display()))?;
+    let now = now_text();
+    let imported =
+        local::import_rows_written_before_the_journal(&store, (SystemClock.today(), now.as_str()))?;
+    if imported > 0 {
+        tracing::info!(
+            rows = imported,
+            "journaled the rows written before the audit journal"
+        );
+    }
+    Ok(store)
 }
 
 fn now_text() -> String {
@@ -188,8 +213,10 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             let Some(scope) = Scope::parse(&scope) else {
                 bail!("scope must be read, write or admin");
             };
-            let (record, secret) =
-                create_key(&open(&db.db, Synchronous::Full)?, &org, &name, scope)?;
+            let store = open(&db.db, Synchronous::Full)?;
+            let now = now_text();
+            let when = (SystemClock.today(), now.as_str());
+            let (record, secret) = local::create_key(&store, &org, (&name, scope), when)?;
             println!(
                 "Created {} key '{}' (id {}, prefix {}) for organization '{}'. Store it now: it is not shown again.",
                 scope.as_str(),
@@ -228,7 +255,7 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::Revoke { db, key } => {
             let store = open(&db.db, Synchronous::Full)?;
             let now = now_text();
-            let record = store.write_blocking(|tx| db::keys::revoke_key(tx, None, &key, &now))?;
+            let record = local::revoke_key(&store, &key, (SystemClock.today(), &now))?;
             println!(
                 "Revoked key {} ({}, '{}').",
                 record.id, record.prefix, record.name
@@ -276,8 +303,11 @@ fn seed_demo(
     if on_terminal {
         eprintln!();
     }
+    let now = now_text();
+    let journaled =
+        local::journal_seeded_rows(&open(path, Synchronous::Full)?, org, (as_of, now.as_str()))?;
     println!(
-        "Seeded organization '{org}' in {}: {} customers, {} invoices, {} payments, {} credit notes, {} write-offs (seed {seed}, as of {as_of}) in {:.1}s.",
+        "Seeded organization '{org}' in {}: {} customers, {} invoices, {} payments, {} credit notes, {} write-offs, {journaled} rows journaled (seed {seed}, as of {as_of}) in {:.1}s.",
         path.display(),
         summary.customers,
         summary.invoices,
@@ -289,17 +319,35 @@ fn seed_demo(
     Ok(())
 }
 
-fn create_key(
-    store: &Db,
-    org: &str,
-    name: &str,
-    scope: Scope,
-) -> anyhow::Result<(db::keys::KeyRecord, String)> {
-    let now = now_text();
-    Ok(store.write_blocking(|tx| {
-        let org_id = db::keys::ensure_organization(tx, org, &now)?;
-        db::keys::create_key(tx, org_id, name, scope, &now)
-    })?)
+fn parse_expected_head(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((org, hash)) if !org.is_empty() && hash.len() == 64 => {
+            Ok((org.to_string(), hash.to_lowercase()))
+        }
+        _ => Err("give ORG=HASH, the hash as the 64 hex digits verify prints".into()),
+    }
+}
+
+fn verify(path: &std::path::Path, expected: &[(String, String)]) -> anyhow::Result<()> {
+    if !path.exists() {
+        bail!("{} does not exist", path.display());
+    }
+    let store = open(path, Synchronous::Full)?;
+    let found = local::verify(&store, expected, SystemClock.today())?;
+    for line in &found.organizations {
+        println!("{line}");
+    }
+    if found.faults.is_empty() {
+        println!(
+            "{}: the journal, every row and the books check out",
+            path.display()
+        );
+        return Ok(());
+    }
+    for fault in &found.faults {
+        println!("FAULT {fault}");
+    }
+    bail!("{}: {} faults found", path.display(), found.faults.len())
 }
 
 /// glibc gives each thread that allocates an arena of its own (up to eight per core), and
@@ -329,7 +377,9 @@ fn serve(
 ) -> anyhow::Result<()> {
     let store = open(&path, synchronous)?;
     if store.read_blocking(db::keys::count_keys)? == 0 {
-        let (record, secret) = create_key(&store, "default", "admin", Scope::Admin)?;
+        let now = now_text();
+        let when = (SystemClock.today(), now.as_str());
+        let (record, secret) = local::create_key(&store, "default", ("admin", Scope::Admin), when)?;
         // Printed, not logged: the secret must never reach a log sink. A closed stdout must
         // not stop the server, so write errors are ignored.
         let _ = writeln!(

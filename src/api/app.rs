@@ -10,8 +10,8 @@ use poem_openapi::{ExtraHeader, OpenApiService};
 use super::answer::JSON_CONTENT_TYPE;
 use super::spec::spec_json;
 use super::{
-    auth, credit_notes, customers, error, idempotency, invoices, keycache, keys, middleware,
-    payments, rate_limit, reports,
+    auth, credit_notes, customers, error, idempotency, invoices, journal, keycache, keys,
+    middleware, payments, rate_limit, reports,
 };
 use crate::clock::Clock;
 use crate::db::Db;
@@ -27,6 +27,8 @@ pub struct AppState {
     /// Reports built at once. A report over a large book is megabytes of JSON; more builds
     /// than cores would only share the CPU and multiply the memory.
     pub report_builds: tokio::sync::Semaphore,
+    /// Counts committed writes; `GET /v1/events?wait=` wakes on it.
+    pub(crate) journal_bell: tokio::sync::watch::Sender<u64>,
 }
 
 impl AppState {
@@ -37,7 +39,20 @@ impl AppState {
             limiter,
             keys: Arc::default(),
             report_builds: tokio::sync::Semaphore::new(2),
+            journal_bell: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Runs `f` as one write (see `Db::write`), then wakes whoever waits for new events.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&crate::db::WriteTx) -> Result<T, AppError> + Send + 'static,
+    {
+        let value = self.db.write(f).await?;
+        self.journal_bell
+            .send_modify(|writes| *writes = writes.wrapping_add(1));
+        Ok(value)
     }
 
     /// Waits for a turn to build a report (see `report_builds`).
@@ -62,6 +77,7 @@ type Apis = (
     payments::PaymentsApi,
     credit_notes::CreditNotesApi,
     reports::ReportsApi,
+    journal::EventsApi,
     keys::KeysApi,
 );
 
@@ -71,12 +87,16 @@ Money goes out as strings with two decimals (`\"1620.00\"`) and comes in as JSON
 Dates are `YYYY-MM-DD` from 1900-01-01 to 9999-12-31. \
 Every error has the body `{\"detail\", \"error_code\", \"field_errors\"}`; unknown body fields and unknown query parameters are refused by name. \
 Every POST takes an optional `Idempotency-Key` header: a retry with the same key and body returns the first answer and writes nothing. \
-Rate limits apply per key (by default 50 a minute, 1,000 an hour, 10,000 a day); every authenticated response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` for the window nearest exhaustion.";
+Rate limits apply per key (by default 50 a minute, 1,000 an hour, 10,000 a day); every authenticated response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` for the window nearest exhaustion. \
+Every response carries `X-Request-Id` (send your own to correlate), and every change appends a hash-chained event to the audit journal, read at `GET /v1/events`.";
 
 /// The OpenAPI service: the same value serves requests and prints `arvalox openapi`.
 pub(crate) fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(Apis::default(), "Arvalox API", env!("CARGO_PKG_VERSION"))
         .description(DESCRIPTION)
+        .extra_response_header::<String, _>(ExtraHeader::new("X-Request-Id").description(
+            "The request's id: the client's own `X-Request-Id` (1 to 128 visible ASCII characters) or a new one. Journal events the request appends carry it.",
+        ))
         .extra_response_header::<Option<u64>, _>(ExtraHeader::new("X-RateLimit-Limit").description(
             "Requests allowed in the rate-limit window nearest exhaustion (authenticated routes).",
         ))
@@ -141,7 +161,7 @@ fn route_table() -> middleware::RouteTable {
 }
 
 /// The cross-cutting layers every route runs behind, innermost first: shared state, error
-/// rendering, `Allow` on 405, panic capture, header limit, access log, trailing-slash trim.
+/// rendering, `Allow` on 405, panic capture, header limit, access log, request id, trailing-slash trim.
 pub fn with_middleware<E>(routes: E, state: Arc<AppState>) -> impl Endpoint<Output = Response>
 where
     E: Endpoint + 'static,
@@ -154,6 +174,7 @@ where
         .with(CatchPanic::new().with_handler(middleware::panic_response))
         .around(middleware::limit_headers)
         .around(middleware::access_log)
+        .around(middleware::request_id)
         .with(NormalizePath::new(TrailingSlash::Trim))
 }
 
@@ -172,6 +193,8 @@ pub(crate) enum Tag {
     CreditNotes,
     /// Aging and dashboard analytics.
     Reports,
+    /// The audit journal: every change, hash-chained, as a feed and per entity.
+    Events,
     /// Manage API keys (admin scope).
     ApiKeys,
 }

@@ -7,11 +7,13 @@ use serde::Serialize;
 
 use crate::api::auth::ApiKeyAuth;
 use crate::api::error::WriteError;
+use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{JsonBody, Received};
 use crate::api::{AppState, Done, Post};
 use crate::db::sources::SourceFacts;
 use crate::db::WriteTx;
+use crate::domain::journal::EntityType;
 use crate::error::AppError;
 
 /// A change to a source's credit, as `db::credit` writes it.
@@ -22,6 +24,8 @@ pub(crate) type CreditChange<U> =
 pub(crate) trait SourceAnswer: Serialize + Send + Sized + 'static {
     /// Where its routes live: `/v1/payments`.
     const PATH: &'static str;
+    /// What its journal events are about.
+    const ENTITY: EntityType;
 
     /// Runs `change` on source `id` of `org` and reads it back, as the answer.
     fn changed(
@@ -44,16 +48,23 @@ where
     A: SourceAnswer,
     U: TryFrom<Received<B>, Error = AppError> + Send + 'static,
 {
-    let org = auth.require(scope_of(operation))?.organization_id;
-    let today = state.clock.today();
+    let ctx = auth.require(scope_of(operation))?;
+    let (org, today) = (ctx.organization_id, state.clock.today());
+    let trail = Trail::of(ctx, today).keyed(key);
     let (received, hash) = body.received(today);
     let use_of = U::try_from(received)?;
     let path = format!("{}/{id}/{action}", A::PATH);
-    Ok(Post::new(org, path, key, hash)
+    let done = match action {
+        "allocations" => "allocated",
+        "refunds" => "refunded",
+        _ => "voided",
+    };
+    Ok(Post::new(&trail, path, hash)
         .run(state, move |tx, now| {
             let answer = A::changed(tx, org, id, |facts| {
                 change(tx, org, facts, use_of, (today, now))
             })?;
+            trail.record_answer(tx, now, (A::ENTITY, id), done, &answer)?;
             Ok((answer, None))
         })
         .await?)

@@ -8,11 +8,13 @@ use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
+use super::journal::Trail;
 use super::scopes::scope_of;
 use super::types::{Amount, Input, JsonBody, Opt};
 use super::types::{AmountIn, Text};
 use super::{page_bounds, AppState, Created, Deleted, Json, Post, Tag};
 use crate::db::customers::{self as store, CustomerFields, CustomerFilter};
+use crate::domain::journal::EntityType;
 use crate::domain::money::Money;
 use crate::domain::text::{check_email, check_text};
 use crate::error::{AppError, FieldErrorsBuilder};
@@ -314,7 +316,9 @@ impl CustomersApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CustomerCreate>,
     ) -> Result<Created<Customer>, WriteError> {
-        let org = auth.require(scope_of("create_customer"))?.organization_id;
+        let ctx = auth.require(scope_of("create_customer"))?;
+        let org = ctx.organization_id;
+        let trail = Trail::of(ctx, state.clock.today()).keyed(idempotency_key.0);
         let (value, errors, hash) = body.into_parts();
         let fields = merge(
             value.into(),
@@ -327,10 +331,12 @@ impl CustomersApi {
             errors,
         )?;
         let today = super::invoices::today_text(&state);
-        Ok(Post::new(org, "/v1/customers", idempotency_key.0, hash)
+        Ok(Post::new(&trail, "/v1/customers", hash)
             .create(&state, move |tx, now| {
-                let customer = store::create(tx, org, fields, now, &today)?;
-                Ok((customer.id, Customer::from(customer)))
+                let customer = Customer::from(store::create(tx, org, fields, now, &today)?);
+                let key = (EntityType::Customer, customer.id);
+                trail.record_answer(tx, now, key, "created", &customer)?;
+                Ok((customer.id, customer))
             })
             .await?)
     }
@@ -374,20 +380,22 @@ impl CustomersApi {
         id: Path<i64>,
         body: JsonBody<CustomerUpdate>,
     ) -> Result<Json<Customer>, WriteError> {
-        let org = auth.require(scope_of("update_customer"))?.organization_id;
+        let ctx = auth.require(scope_of("update_customer"))?;
+        let (org, trail) = (ctx.organization_id, Trail::of(ctx, state.clock.today()));
         let id = id.0;
         let today = super::invoices::today_text(&state);
         let now = state.now_text();
         let (update, errors, _) = body.into_parts();
         let customer = state
-            .db
             .write(move |tx| {
                 let current = store::get(tx, org, id, &today)?;
                 let fields = merge(update, store::to_fields(&current), false, errors)?;
-                store::update(tx, org, id, fields, &now, &today)
+                let customer = Customer::from(store::update(tx, org, id, fields, &now, &today)?);
+                trail.record_answer(tx, &now, (EntityType::Customer, id), "updated", &customer)?;
+                Ok(customer)
             })
             .await?;
-        Ok(Json(customer.into()))
+        Ok(Json(customer))
     }
 
     /// Delete a customer
@@ -404,10 +412,16 @@ impl CustomersApi {
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
     ) -> Result<Deleted, WriteError> {
-        let org = auth.require(scope_of("delete_customer"))?.organization_id;
+        let ctx = auth.require(scope_of("delete_customer"))?;
+        let (org, trail) = (ctx.organization_id, Trail::of(ctx, state.clock.today()));
+        let now = state.now_text();
+        let id = id.0;
         state
-            .db
-            .write(move |tx| store::delete(tx, org, id.0))
+            .write(move |tx| {
+                store::delete(tx, org, id)?;
+                let key = (EntityType::Customer, id);
+                trail.record(tx, &now, key, "deleted", serde_json::Value::Null)
+            })
             .await?;
         Ok(Deleted::NoContent)
     }

@@ -10,9 +10,11 @@ use sha2::{Digest, Sha256};
 
 use super::answer::{to_json_text, Created, JsonAnswer};
 use super::error::render;
+use super::journal::Trail;
 use super::AppState;
 use crate::db::idempotency::{self, IdempotencyRequest, StoredRequest, StoredResponse};
 use crate::db::WriteTx;
+use crate::domain::journal::canonical_json;
 use crate::error::AppError;
 
 /// What an `Idempotency-Key` must be; checked on the raw header, because a value that is
@@ -56,16 +58,12 @@ pub(crate) struct Post {
 }
 
 impl Post {
-    pub(crate) fn new(
-        organization_id: i64,
-        path: impl Into<String>,
-        key: Option<String>,
-        request_hash: String,
-    ) -> Self {
+    /// The POST to `path` by `trail`'s author, under its `Idempotency-Key`.
+    pub(crate) fn new(trail: &Trail, path: impl Into<String>, request_hash: String) -> Self {
         Post {
-            organization_id,
+            organization_id: trail.org,
             path: path.into(),
-            key,
+            key: trail.idempotency_key().map(str::to_string),
             request_hash,
             secret_field: None,
         }
@@ -109,7 +107,6 @@ impl Post {
         // The key's form was checked on the raw header by `check_idempotency_key`.
         let now = state.now_text();
         let stored = state
-            .db
             .write(move |tx| {
                 let request = self.key.as_deref().map(|key| IdempotencyRequest {
                     organization_id: self.organization_id,
@@ -183,29 +180,8 @@ fn replay_or_refuse(
     ))
 }
 
-/// SHA-256 of the body as parsed, hex: the body with object keys sorted at every depth.
+/// SHA-256 of the body as parsed, hex: the body with object keys sorted at every depth, so
+/// a retry that reorders fields is the same request.
 pub(crate) fn body_hash(value: &Value) -> String {
-    hex::encode(Sha256::digest(canonical(value).as_bytes()))
-}
-
-/// The body with object keys sorted at every depth: a retry that reorders fields is the
-/// same request.
-fn canonical(value: &Value) -> String {
-    fn sorted(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let mut entries: Vec<_> = map.iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-                Value::Object(
-                    entries
-                        .into_iter()
-                        .map(|(k, v)| (k.clone(), sorted(v)))
-                        .collect(),
-                )
-            }
-            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
-    }
-    sorted(value).to_string()
+    hex::encode(Sha256::digest(canonical_json(value).as_bytes()))
 }

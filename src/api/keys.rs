@@ -8,11 +8,13 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::error::{ReadError, WriteError};
+use super::journal::Trail;
 use super::scopes::scope_of;
 use super::types::Text;
 use super::types::{Input, JsonBody, Opt};
 use super::{AppState, Created, Json, Post, Tag};
 use crate::db::keys::{self as store, KeyRecord};
+use crate::domain::journal::EntityType;
 use crate::domain::keys::Scope;
 
 crate::api::types::wire_enum!(
@@ -191,7 +193,9 @@ impl KeysApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<ApiKeyCreate>,
     ) -> Result<Created<CreatedApiKey>, WriteError> {
-        let org = auth.require(scope_of("create_api_key"))?.organization_id;
+        let ctx = auth.require(scope_of("create_api_key"))?;
+        let org = ctx.organization_id;
+        let trail = Trail::of(ctx, state.clock.today()).keyed(idempotency_key.0);
         let (value, mut errors, hash) = body.into_parts();
         let name = value.name.text().required("name", &mut errors);
         let scope = match value.scope {
@@ -204,10 +208,13 @@ impl KeysApi {
         errors.finish()?;
         let name = name.unwrap_or_default();
         let scope = scope.map(Scope::from).unwrap_or(Scope::Write);
-        let post = Post::new(org, "/v1/api-keys", idempotency_key.0, hash).redacting("key");
+        let post = Post::new(&trail, "/v1/api-keys", hash).redacting("key");
         Ok(post
             .create(&state, move |tx, now| {
                 let (record, secret) = store::create_key(tx, org, name.trim(), scope, now)?;
+                // The event holds the key as `GET` shows it: never the secret.
+                let info = ApiKeyInfo::from(record.clone());
+                trail.record_answer(tx, now, (EntityType::ApiKey, record.id), "created", &info)?;
                 let created = CreatedApiKey {
                     id: record.id,
                     name: record.name,
@@ -267,11 +274,21 @@ impl KeysApi {
             .into());
         }
         let org = ctx.organization_id;
+        let trail = Trail::of(ctx, state.clock.today());
         let now = state.now_text();
         let key_id = id.0;
         state
-            .db
-            .write(move |tx| store::revoke_key(tx, Some(org), &key_id.to_string(), &now))
+            .write(move |tx| {
+                let was_live = store::get_in_organization(tx, org, key_id)?
+                    .revoked_at
+                    .is_none();
+                let record = store::revoke_key(tx, Some(org), &key_id.to_string(), &now)?;
+                if !was_live {
+                    return Ok(());
+                }
+                let info = ApiKeyInfo::from(record);
+                trail.record_answer(tx, &now, (EntityType::ApiKey, key_id), "revoked", &info)
+            })
             .await?;
         // Before answering, so the key's very next request is refused.
         state.keys.forget(|cached| cached == key_id);

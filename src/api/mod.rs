@@ -9,6 +9,7 @@ pub(crate) mod customers;
 pub(crate) mod error;
 pub(crate) mod idempotency;
 pub(crate) mod invoices;
+pub mod journal;
 pub mod keycache;
 pub(crate) mod keys;
 pub(crate) mod messages;

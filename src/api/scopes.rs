@@ -5,7 +5,7 @@
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
-pub const OPERATION_SCOPES: [(&str, Scope); 33] = [
+pub const OPERATION_SCOPES: [(&str, Scope); 38] = [
     ("ping", Scope::Read),
     ("list_customers", Scope::Read),
     ("get_customer", Scope::Read),
@@ -35,6 +35,11 @@ pub const OPERATION_SCOPES: [(&str, Scope); 33] = [
     ("refund_credit_note", Scope::Write),
     ("aging_report", Scope::Read),
     ("dashboard_report", Scope::Read),
+    ("list_events", Scope::Read),
+    ("customer_history", Scope::Read),
+    ("invoice_history", Scope::Read),
+    ("payment_history", Scope::Read),
+    ("credit_note_history", Scope::Read),
     ("list_api_keys", Scope::Admin),
     ("get_api_key", Scope::Admin),
     ("create_api_key", Scope::Admin),

@@ -85,6 +85,7 @@ pub(crate) fn move_settled(
         "UPDATE invoices SET {column} = {column} + ?2, status = ?3, updated_at = ?4 WHERE id = ?1"
     ))?
     .execute(params![invoice.id, delta, status.as_str(), now])?;
+    tx.note_invoice_moved(invoice.id);
     record_status(tx, invoice, Some(invoice.status), status)?;
     Ok(status)
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod allocations;
 pub(crate) mod balances;
+pub(crate) mod books;
 pub mod bulk;
 pub(crate) mod codec;
 pub(crate) mod credit;
@@ -13,6 +14,7 @@ pub(crate) mod idempotency;
 pub(crate) mod invoice_changes;
 pub(crate) mod invoice_ledger;
 pub(crate) mod invoices;
+pub(crate) mod journal;
 pub mod keys;
 pub(crate) mod paging;
 pub(crate) mod payments;

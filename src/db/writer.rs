@@ -5,6 +5,8 @@
 //! earlier job's writes; a job that fails or panics is rolled back alone. Every job is
 //! answered only after the batch holding it has committed.
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::ops::Deref;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
@@ -22,11 +24,30 @@ const MAX_BATCH: usize = 512;
 /// function taking `&WriteTx` cannot be called outside a transaction.
 pub struct WriteTx<'a> {
     conn: &'a Connection,
+    /// Invoices whose settled sums a write moved, for the journal's side events; taken
+    /// by the write that moved them (`take_moved_invoices`).
+    moved_invoices: RefCell<BTreeSet<i64>>,
 }
 
 impl<'a> WriteTx<'a> {
     pub(super) fn new(conn: &'a Connection) -> Self {
-        WriteTx { conn }
+        WriteTx {
+            conn,
+            moved_invoices: RefCell::default(),
+        }
+    }
+
+    /// Notes that invoice `id`'s settled sums (and so its status) moved.
+    pub(crate) fn note_invoice_moved(&self, id: i64) {
+        self.moved_invoices.borrow_mut().insert(id);
+    }
+
+    /// The invoices moved since the last call, oldest id first; a job starts by taking
+    /// (and dropping) what an earlier job that failed left.
+    pub(crate) fn take_moved_invoices(&self) -> Vec<i64> {
+        std::mem::take(&mut *self.moved_invoices.borrow_mut())
+            .into_iter()
+            .collect()
     }
 }
 
@@ -189,6 +210,8 @@ fn run_jobs(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), AppErro
     let tx = WriteTx::new(conn);
     for job in batch.iter_mut() {
         run_statement(conn, "SAVEPOINT job")?;
+        // A job that failed rolled its writes back: what it noted moved did not.
+        tx.take_moved_invoices();
         if !job.run(&tx) {
             run_statement(conn, "ROLLBACK TO job")?;
         }

@@ -7,6 +7,7 @@ pub mod detail;
 pub(crate) mod display;
 pub(crate) mod invoice;
 pub(crate) mod invoice_changes;
+pub mod journal;
 pub mod keys;
 pub(crate) mod ledger;
 pub(crate) mod money;

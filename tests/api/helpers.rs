@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use arvalox::api::{build_app, AppState};
 use arvalox::clock::FixedClock;
-use arvalox::db::{self, Db, Synchronous};
+use arvalox::db::{Db, Synchronous};
 use arvalox::domain::keys::Scope;
 use arvalox::ratelimit::{Limits, RateLimiter};
 use chrono::NaiveDate;
@@ -69,6 +69,8 @@ impl TestApp {
         today: &str,
     ) -> Self {
         let store = Db::open(path, Synchronous::Full).unwrap();
+        let when = (date(today), "2024-01-01T00:00:00.000Z");
+        arvalox::api::journal::local::import_rows_written_before_the_journal(&store, when).unwrap();
         let state = Arc::new(AppState::new(
             store,
             Arc::new(FixedClock::on(date(today))),
@@ -87,12 +89,8 @@ impl TestApp {
 
     /// A new key for `org` (created if missing).
     pub fn new_key(&self, org: &str, scope: Scope) -> String {
-        self.state
-            .db
-            .write_blocking(|tx| {
-                let org_id = db::keys::ensure_organization(tx, org, "2024-01-01T00:00:00Z")?;
-                db::keys::create_key(tx, org_id, "test", scope, "2024-01-01T00:00:00Z")
-            })
+        let when = (date(TODAY), "2024-01-01T00:00:00.000Z");
+        arvalox::api::journal::local::create_key(&self.state.db, org, ("test", scope), when)
             .unwrap()
             .1
     }

@@ -1,12 +1,13 @@
 //! Migrations applied to a book that already has data.
 
+use arvalox::api::journal::local;
 use arvalox::db::{Db, Synchronous};
 use arvalox::ratelimit::Limits;
 use poem::http::StatusCode;
 use rusqlite::Connection;
 use serde_json::json;
 
-use crate::helpers::{TestApp, TODAY};
+use crate::helpers::{date, TestApp, TODAY};
 
 /// Every row of the report summaries, in key order.
 fn summaries(path: &std::path::Path) -> Vec<String> {
@@ -40,11 +41,24 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
-/// Takes the file back from schema version 11 to 10: no credit notes or write-offs, and
+/// Takes the file back from schema version 12 to 11: no audit journal.
+fn back_to_version_11(path: &std::path::Path) {
+    Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "DROP TABLE journal_events;
+             DROP TABLE journal_imports_due;
+             DELETE FROM refinery_schema_history WHERE version = 12;",
+        )
+        .unwrap();
+}
+
+/// Takes the file back from schema version 11 to 10 (through 12 to 11 first): no credit notes or write-offs, and
 /// `invoices` rebuilt as version 10 had it (five statuses, no credited or written-off
 /// sums), so version 11's rebuild runs on the real older table. (`allocations` and
 /// `refunds` keep their credit-note keys: version 11 rebuilds them from the same columns.)
 fn back_to_version_10(path: &std::path::Path) {
+    back_to_version_11(path);
     Connection::open(path)
         .unwrap()
         .execute_batch(
@@ -510,7 +524,7 @@ async fn upgrading_to_credit_notes_and_write_offs_changes_no_answer() {
     assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
     assert_eq!(
         count("SELECT MAX(version) FROM refinery_schema_history"),
-        11
+        12
     );
 
     // The upgraded book takes the new events, and they are facts like the old ones.
@@ -583,5 +597,64 @@ async fn allocations_are_append_only_and_stay_within_one_customer() {
         refused(&cross_customer).contains("FOREIGN KEY"),
         "{}",
         refused(&cross_customer)
+    );
+}
+
+/// A book written before the journal existed: on its first open every row gets one
+/// `<entity>.imported` event by `system`, as it stands, and verify then vouches for it;
+/// the next open journals nothing more, and the answers are unchanged.
+#[tokio::test]
+async fn upgrading_to_the_journal_imports_every_row_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let app = TestApp::on_file(dir, &path, Limits::OFF, TODAY).await;
+    let acme = app.customer("Acme").await;
+    let inv = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-01-20")
+        .await;
+    assert_eq!(
+        app.pay(acme, inv, "30.00", "2024-02-01").await.status,
+        StatusCode::CREATED
+    );
+    let before = every_answer(&app, &path).await;
+
+    back_to_version_11(&path);
+    let store = Db::open(&path, Synchronous::Full).unwrap();
+    let when = (date(TODAY), "2024-03-01T08:00:00.000Z");
+    assert_eq!(
+        local::import_rows_written_before_the_journal(&store, when).unwrap(),
+        4
+    );
+    assert_eq!(
+        local::import_rows_written_before_the_journal(&store, when).unwrap(),
+        0
+    );
+    let found = local::verify(&store, &[], date(TODAY)).unwrap();
+    assert_eq!(found.faults, Vec::<String>::new());
+    assert_eq!(every_answer(&app, &path).await, before);
+    let events = app.get("/v1/events").await.body;
+    let kinds: Vec<(&str, &str)> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["actor"]["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("customer.imported", "system"),
+            ("invoice.imported", "system"),
+            ("payment.imported", "system"),
+            ("api_key.imported", "system"),
+        ]
+    );
+    assert_eq!(
+        events["items"][1]["data"],
+        app.get(&format!("/v1/invoices/{inv}")).await.body
     );
 }

@@ -17,6 +17,7 @@ use poem_openapi::OpenApi;
 use crate::api::auth::ApiKeyAuth;
 use crate::api::credit_use::{use_credit, SourceAnswer};
 use crate::api::error::{ReadError, WriteError};
+use crate::api::journal::Trail;
 use crate::api::payments::{CreditAllocation, PaymentVoid, RefundCreate};
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
@@ -26,6 +27,7 @@ use crate::db::credit_notes::{self as store, CreditNoteFilter};
 use crate::db::sources::SourceFacts;
 use crate::db::WriteTx;
 use crate::domain::credit_note::NewCreditNote;
+use crate::domain::journal::EntityType;
 use crate::error::{AppError, FieldErrorsBuilder};
 
 #[derive(Default)]
@@ -92,16 +94,17 @@ impl CreditNotesApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreditNoteCreate>,
     ) -> Result<Created<CreditNote>, WriteError> {
-        let org = auth
-            .require(scope_of("create_credit_note"))?
-            .organization_id;
-        let today = state.clock.today();
+        let ctx = auth.require(scope_of("create_credit_note"))?;
+        let (org, today) = (ctx.organization_id, state.clock.today());
+        let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
         let (received, hash) = body.received(today);
         let new = NewCreditNote::try_from(received)?;
-        Ok(Post::new(org, "/v1/credit-notes", idempotency_key.0, hash)
+        Ok(Post::new(&trail, "/v1/credit-notes", hash)
             .create(&state, move |tx, now| {
-                let note = store::create(tx, org, new, (today, now))?;
-                Ok((note.id, CreditNote::from(note)))
+                let note = CreditNote::from(store::create(tx, org, new, (today, now))?);
+                let key = (EntityType::CreditNote, note.id);
+                trail.record_answer(tx, now, key, "created", &note)?;
+                Ok((note.id, note))
             })
             .await?)
     }
@@ -197,6 +200,7 @@ impl CreditNotesApi {
 
 impl SourceAnswer for CreditNote {
     const PATH: &'static str = "/v1/credit-notes";
+    const ENTITY: EntityType = EntityType::CreditNote;
 
     fn changed(
         tx: &WriteTx,

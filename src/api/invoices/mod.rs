@@ -19,6 +19,7 @@ use poem_openapi::OpenApi;
 
 use crate::api::auth::ApiKeyAuth;
 use crate::api::error::{ReadError, WriteError};
+use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
 use crate::api::{page_bounds, to_json_text, AppState, Created, Deleted, Done, Json, Post, Tag};
@@ -26,6 +27,7 @@ use crate::db::invoice_changes as changes;
 use crate::db::invoices::{self as store, Detail, InvoiceFilter, StatusFilter};
 use crate::domain::invoice::{InvoiceStatus, NewInvoice, Transition};
 use crate::domain::invoice_changes::InvoiceChanges;
+use crate::domain::journal::EntityType;
 use crate::error::FieldErrorsBuilder;
 
 pub(crate) fn today_text(state: &AppState) -> String {
@@ -106,14 +108,17 @@ impl InvoicesApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<InvoiceCreate>,
     ) -> Result<Created<Invoice>, WriteError> {
-        let org = auth.require(scope_of("create_invoice"))?.organization_id;
-        let today = state.clock.today();
+        let ctx = auth.require(scope_of("create_invoice"))?;
+        let (org, today) = (ctx.organization_id, state.clock.today());
+        let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
         let (received, hash) = body.received(today);
         let new = NewInvoice::try_from(received)?;
-        Ok(Post::new(org, "/v1/invoices", idempotency_key.0, hash)
+        Ok(Post::new(&trail, "/v1/invoices", hash)
             .create(&state, move |tx, now| {
-                let invoice = store::create(tx, org, new, now)?;
-                Ok((invoice.id, to_api(invoice, today, true)))
+                let invoice = to_api(store::create(tx, org, new, now)?, today, true);
+                let key = (EntityType::Invoice, invoice.id);
+                trail.record_answer(tx, now, key, "created", &invoice)?;
+                Ok((invoice.id, invoice))
             })
             .await?)
     }
@@ -165,17 +170,21 @@ impl InvoicesApi {
         id: Path<i64>,
         body: JsonBody<InvoiceUpdate>,
     ) -> Result<Done<Invoice>, WriteError> {
-        let org = auth.require(scope_of("update_invoice"))?.organization_id;
-        let today = state.clock.today();
+        let ctx = auth.require(scope_of("update_invoice"))?;
+        let (org, today) = (ctx.organization_id, state.clock.today());
+        let trail = Trail::of(ctx, today);
         let now = state.now_text();
         let (received, _) = body.received(today);
         let changes = InvoiceChanges::try_from(received)?;
         let id = id.0;
         let invoice = state
-            .db
-            .write(move |tx| changes::update(tx, org, id, changes, &now))
+            .write(move |tx| {
+                let invoice = to_api(changes::update(tx, org, id, changes, &now)?, today, true);
+                trail.record_answer(tx, &now, (EntityType::Invoice, id), "updated", &invoice)?;
+                Ok(invoice)
+            })
             .await?;
-        Ok(Done::of(&to_api(invoice, today, true)))
+        Ok(Done::of(&invoice))
     }
 
     /// Delete a draft invoice
@@ -192,11 +201,16 @@ impl InvoicesApi {
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
     ) -> Result<Deleted, WriteError> {
-        let org = auth.require(scope_of("delete_invoice"))?.organization_id;
+        let ctx = auth.require(scope_of("delete_invoice"))?;
+        let (org, trail) = (ctx.organization_id, Trail::of(ctx, state.clock.today()));
+        let now = state.now_text();
         let id = id.0;
         state
-            .db
-            .write(move |tx| changes::delete_draft(tx, org, id))
+            .write(move |tx| {
+                changes::delete_draft(tx, org, id)?;
+                let key = (EntityType::Invoice, id);
+                trail.record(tx, &now, key, "deleted", serde_json::Value::Null)
+            })
             .await?;
         Ok(Deleted::NoContent)
     }
@@ -218,8 +232,9 @@ impl InvoicesApi {
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
     ) -> Result<Done<Invoice>, WriteError> {
-        let org = auth.require(scope_of("send_invoice"))?.organization_id;
-        move_invoice(&state, org, id.0, idempotency_key.0, Transition::Send).await
+        let ctx = auth.require(scope_of("send_invoice"))?;
+        let trail = Trail::of(ctx, state.clock.today()).keyed(idempotency_key.0);
+        move_invoice(&state, trail, id.0, Transition::Send).await
     }
 
     /// Void an invoice
@@ -239,34 +254,30 @@ impl InvoicesApi {
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
     ) -> Result<Done<Invoice>, WriteError> {
-        let org = auth.require(scope_of("void_invoice"))?.organization_id;
-        move_invoice(&state, org, id.0, idempotency_key.0, Transition::Void).await
+        let ctx = auth.require(scope_of("void_invoice"))?;
+        let trail = Trail::of(ctx, state.clock.today()).keyed(idempotency_key.0);
+        move_invoice(&state, trail, id.0, Transition::Void).await
     }
 }
 
 /// Sends or voids invoice `id` in one idempotent write (see `domain::invoice::transition`).
 async fn move_invoice(
     state: &AppState,
-    org: i64,
+    trail: Trail,
     id: i64,
-    idempotency_key: Option<String>,
     move_to: Transition,
 ) -> Result<Done<Invoice>, WriteError> {
-    let today = state.clock.today();
-    let action = match move_to {
-        Transition::Send => "send",
-        Transition::Void => "void",
+    let (org, today) = (trail.org, state.clock.today());
+    let (action, done) = match move_to {
+        Transition::Send => ("send", "sent"),
+        Transition::Void => ("void", "voided"),
     };
-    let post = Post::new(
-        org,
-        format!("/v1/invoices/{id}/{action}"),
-        idempotency_key,
-        String::new(),
-    );
+    let post = Post::new(&trail, format!("/v1/invoices/{id}/{action}"), String::new());
     Ok(post
         .run(state, move |tx, now| {
-            let invoice = store::transition(tx, org, id, now, move_to)?;
-            Ok((to_api(invoice, today, true), None))
+            let invoice = to_api(store::transition(tx, org, id, now, move_to)?, today, true);
+            trail.record_answer(tx, now, (EntityType::Invoice, id), done, &invoice)?;
+            Ok((invoice, None))
         })
         .await?)
 }

@@ -10,10 +10,12 @@ use poem_openapi::{Object, OpenApi};
 use super::{to_api, Invoice};
 use crate::api::auth::ApiKeyAuth;
 use crate::api::error::WriteError;
+use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{AmountIn, Date, Input, JsonBody, Opt, Received, Text};
 use crate::api::{AppState, Done, Post, Tag};
 use crate::db::write_offs as store;
+use crate::domain::journal::EntityType;
 use crate::domain::write_off::NewWriteOff;
 use crate::error::AppError;
 
@@ -127,16 +129,19 @@ impl WriteOffsApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<WriteOffCreate>,
     ) -> Result<Done<Invoice>, WriteError> {
-        let org = auth.require(scope_of("write_off_invoice"))?.organization_id;
-        let today = state.clock.today();
+        let ctx = auth.require(scope_of("write_off_invoice"))?;
+        let (org, today) = (ctx.organization_id, state.clock.today());
+        let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
         let (received, hash) = body.received(today);
         let new = NewWriteOff::try_from(received)?;
         let id = id.0;
         let path = format!("/v1/invoices/{id}/write-offs");
-        Ok(Post::new(org, path, idempotency_key.0, hash)
+        Ok(Post::new(&trail, path, hash)
             .run(&state, move |tx, now| {
-                let invoice = store::create(tx, org, id, new, (today, now))?;
-                Ok((to_api(invoice, today, true), None))
+                let invoice = to_api(store::create(tx, org, id, new, (today, now))?, today, true);
+                let key = (EntityType::Invoice, id);
+                trail.record_answer(tx, now, key, "written_off", &invoice)?;
+                Ok((invoice, None))
             })
             .await?)
     }
@@ -160,16 +165,23 @@ impl WriteOffsApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<WriteOffReverse>,
     ) -> Result<Done<Invoice>, WriteError> {
-        let org = auth.require(scope_of("reverse_write_off"))?.organization_id;
-        let today = state.clock.today();
+        let ctx = auth.require(scope_of("reverse_write_off"))?;
+        let (org, today) = (ctx.organization_id, state.clock.today());
+        let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
         let (received, hash) = body.received(today);
         let reversal: (chrono::NaiveDate, String) = received.try_into()?;
         let ids = (id.0, write_off_id.0);
         let path = format!("/v1/invoices/{}/write-offs/{}/reverse", ids.0, ids.1);
-        Ok(Post::new(org, path, idempotency_key.0, hash)
+        Ok(Post::new(&trail, path, hash)
             .run(&state, move |tx, now| {
-                let invoice = store::reverse(tx, org, ids, reversal, (today, now))?;
-                Ok((to_api(invoice, today, true), None))
+                let invoice = to_api(
+                    store::reverse(tx, org, ids, reversal, (today, now))?,
+                    today,
+                    true,
+                );
+                let key = (EntityType::Invoice, ids.0);
+                trail.record_answer(tx, now, key, "write_off_reversed", &invoice)?;
+                Ok((invoice, None))
             })
             .await?)
     }

@@ -1,15 +1,17 @@
 //! Cross-cutting HTTP layers, one file each: the access log (`access_log`), the header and
 //! body limits (`limits`), what each route takes (`routes`: `Allow` on 405, unknown query
-//! parameters), and how answer text is written (`answer_text`). The `Idempotency-Key`
+//! parameters), and how answer text is written (`answer_text`), and the request's id (`request_id`). The `Idempotency-Key`
 //! check is in `api::idempotency`, the per-key rate limit in `api::rate_limit`, and the
 //! order they all run in is `api::app`.
 
 mod access_log;
 mod answer_text;
 mod limits;
+mod request_id;
 mod routes;
 
 pub(crate) use access_log::access_log;
 pub(crate) use answer_text::{panic_response, text_answer};
 pub(crate) use limits::{limit_body, limit_headers, BODY_LIMIT};
+pub(crate) use request_id::{current_request_id, request_id};
 pub(crate) use routes::{allow_header, refuse_unknown_query, RouteTable};

@@ -16,6 +16,7 @@ use poem_openapi::OpenApi;
 use crate::api::auth::ApiKeyAuth;
 use crate::api::credit_use::{use_credit, SourceAnswer};
 use crate::api::error::{ReadError, WriteError};
+use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
 use crate::api::{page_bounds, AppState, Created, Done, Json, Post, Tag};
@@ -23,6 +24,7 @@ use crate::db::credit;
 use crate::db::payments::{self as store, PaymentFilter};
 use crate::db::sources::SourceFacts;
 use crate::db::WriteTx;
+use crate::domain::journal::EntityType;
 use crate::domain::payment::{NewPayment, PaymentMethod};
 use crate::error::{AppError, FieldErrorsBuilder};
 
@@ -91,14 +93,17 @@ impl PaymentsApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<PaymentCreate>,
     ) -> Result<Created<Payment>, WriteError> {
-        let org = auth.require(scope_of("create_payment"))?.organization_id;
-        let today = state.clock.today();
+        let ctx = auth.require(scope_of("create_payment"))?;
+        let (org, today) = (ctx.organization_id, state.clock.today());
+        let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
         let (received, hash) = body.received(today);
         let new = NewPayment::try_from(received)?;
-        Ok(Post::new(org, "/v1/payments", idempotency_key.0, hash)
+        Ok(Post::new(&trail, "/v1/payments", hash)
             .create(&state, move |tx, now| {
-                let payment = store::record(tx, org, new, today, now)?;
-                Ok((payment.id, Payment::from(payment)))
+                let payment = Payment::from(store::record(tx, org, new, today, now)?);
+                let key = (EntityType::Payment, payment.id);
+                trail.record_answer(tx, now, key, "created", &payment)?;
+                Ok((payment.id, payment))
             })
             .await?)
     }
@@ -195,6 +200,7 @@ impl PaymentsApi {
 
 impl SourceAnswer for Payment {
     const PATH: &'static str = "/v1/payments";
+    const ENTITY: EntityType = EntityType::Payment;
 
     fn changed(
         tx: &WriteTx,

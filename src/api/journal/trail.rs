@@ -1,0 +1,134 @@
+//! What every journal event of a write carries (who, in which request, under which
+//! `Idempotency-Key`), and the one way a write records its events: the entity's own, then
+//! `invoice.balance_changed` for each other invoice the write moved, all in the write's
+//! own transaction.
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use super::render::current_answer;
+use crate::api::auth::AuthContext;
+use crate::api::middleware::current_request_id;
+use crate::db::journal::{self, NewEvent};
+use crate::db::WriteTx;
+use crate::domain::journal::{changes, Actor, EntityType};
+use crate::error::AppError;
+
+/// A write's author and circumstances.
+#[derive(Debug, Clone)]
+pub(crate) struct Trail {
+    pub org: i64,
+    actor: Actor,
+    request_id: Option<String>,
+    idempotency_key: Option<String>,
+    /// The request's date: side events answer invoices as of it.
+    today: NaiveDate,
+}
+
+impl Trail {
+    /// A request made with the key of `ctx`.
+    pub(crate) fn of(ctx: &AuthContext, today: NaiveDate) -> Self {
+        Trail {
+            org: ctx.organization_id,
+            actor: Actor::ApiKey {
+                key_id: ctx.key_id,
+                key_prefix: ctx.key_prefix.clone(),
+            },
+            request_id: current_request_id(),
+            idempotency_key: None,
+            today,
+        }
+    }
+
+    /// A change made by `arvalox` on the command line, or by Arvalox itself.
+    pub(crate) fn local(org: i64, actor: Actor, today: NaiveDate) -> Self {
+        Trail {
+            org,
+            actor,
+            request_id: None,
+            idempotency_key: None,
+            today,
+        }
+    }
+
+    /// The same trail, under `key`.
+    pub(crate) fn keyed(self, key: Option<String>) -> Self {
+        Trail {
+            idempotency_key: key,
+            ..self
+        }
+    }
+
+    pub(crate) fn idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+
+    /// Records that `action` happened to `entity`, whose answer is now `data` (null once
+    /// deleted), with each field that moved since its last event; then the side events.
+    pub(crate) fn record(
+        &self,
+        tx: &WriteTx,
+        now: &str,
+        (entity, id): (EntityType, i64),
+        action: &str,
+        data: Value,
+    ) -> Result<(), AppError> {
+        let before = match data.is_null() {
+            true => None,
+            false => journal::latest_data(tx, self.org, entity, id)?,
+        };
+        let changed = changes(entity, before.as_ref(), &data);
+        self.append(tx, now, (entity, id), action, (data, changed))?;
+        for invoice in tx.take_moved_invoices() {
+            if (entity, id) == (EntityType::Invoice, invoice) {
+                continue;
+            }
+            let key = (EntityType::Invoice, invoice);
+            let Some(data) = current_answer(tx, self.org, key, self.today)? else {
+                continue;
+            };
+            let before = journal::latest_data(tx, self.org, EntityType::Invoice, invoice)?;
+            let changed = changes(EntityType::Invoice, before.as_ref(), &data);
+            self.append(tx, now, key, "balance_changed", (data, changed))?;
+        }
+        Ok(())
+    }
+
+    /// [`Trail::record`] with the entity's answer as the route gives it.
+    pub(crate) fn record_answer<T: serde::Serialize>(
+        &self,
+        tx: &WriteTx,
+        now: &str,
+        key: (EntityType, i64),
+        action: &str,
+        answer: &T,
+    ) -> Result<(), AppError> {
+        self.record(tx, now, key, action, super::render::to_value(answer))
+    }
+
+    fn append(
+        &self,
+        tx: &WriteTx,
+        now: &str,
+        (entity, entity_id): (EntityType, i64),
+        action: &str,
+        (data, changes): (Value, Option<Value>),
+    ) -> Result<(), AppError> {
+        journal::append(
+            tx,
+            self.org,
+            NewEvent {
+                entity,
+                action,
+                entity_id,
+                actor: &self.actor,
+                request_id: self.request_id.as_deref(),
+                idempotency_key: self.idempotency_key.as_deref(),
+                occurred_at: now,
+                data,
+                changes,
+            },
+        )?;
+        Ok(())
+    }
+}

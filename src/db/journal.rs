@@ -1,0 +1,323 @@
+//! The audit journal's rows: an event appended in the change's own transaction, read back
+//! as the sealed JSON object it was hashed as (`domain::journal`), listed, and each
+//! entity's latest event for `verify`.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde_json::{Map, Value};
+
+use super::WriteTx;
+use crate::domain::journal::{self, Actor, EntityType, GENESIS_HASH};
+use crate::error::AppError;
+
+/// An event as a change hands it over; the journal gives it its id and hash.
+#[derive(Debug)]
+pub(crate) struct NewEvent<'a> {
+    pub entity: EntityType,
+    /// What happened: `created`, `voided`...
+    pub action: &'a str,
+    pub entity_id: i64,
+    pub actor: &'a Actor,
+    pub request_id: Option<&'a str>,
+    pub idempotency_key: Option<&'a str>,
+    pub occurred_at: &'a str,
+    /// The entity's answer after the change (null once deleted).
+    pub data: Value,
+    /// Each changed field's before and after, for an update.
+    pub changes: Option<Value>,
+}
+
+const EVENT_COLUMNS: &str = "id, organization_id, occurred_at, type, entity_type, entity_id, \
+     actor, request_id, idempotency_key, data, changes, prev_hash, hash";
+
+/// Appends `event` to `org`'s journal; answers its id.
+pub(crate) fn append(tx: &WriteTx, org: i64, event: NewEvent) -> Result<i64, AppError> {
+    let head: Option<(i64, String)> = tx
+        .prepare_cached(
+            "SELECT id, hash FROM journal_events WHERE organization_id = ?1
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([org], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let (last_id, prev_hash) = head.unwrap_or((0, GENESIS_HASH.to_string()));
+    let id = last_id + 1;
+    let mut fields = Map::new();
+    fields.insert("id".into(), id.into());
+    fields.insert("organization_id".into(), org.into());
+    fields.insert("occurred_at".into(), event.occurred_at.into());
+    let kind = journal::event_type(event.entity, event.action);
+    fields.insert("type".into(), kind.clone().into());
+    fields.insert("entity_type".into(), event.entity.as_str().into());
+    fields.insert("entity_id".into(), event.entity_id.into());
+    fields.insert("actor".into(), event.actor.to_json());
+    fields.insert("request_id".into(), event.request_id.into());
+    fields.insert("idempotency_key".into(), event.idempotency_key.into());
+    fields.insert("data".into(), event.data);
+    fields.insert("changes".into(), event.changes.unwrap_or(Value::Null));
+    let sealed = journal::seal(fields, &prev_hash);
+    let text = |name: &str| sealed.get(name).map(Value::to_string);
+    tx.prepare_cached(
+        "INSERT INTO journal_events (organization_id, id, occurred_at, type, entity_type,
+            entity_id, actor, request_id, idempotency_key, data, changes, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        org,
+        id,
+        event.occurred_at,
+        kind,
+        event.entity.as_str(),
+        event.entity_id,
+        text("actor"),
+        event.request_id,
+        event.idempotency_key,
+        text("data"),
+        sealed
+            .get("changes")
+            .filter(|v| !v.is_null())
+            .map(Value::to_string),
+        prev_hash,
+        sealed.get("hash").and_then(Value::as_str),
+    ])?;
+    Ok(id)
+}
+
+/// The stored JSON in `column`, or an error naming the event.
+fn json_column(row: &Row, column: usize, org: i64, id: i64) -> rusqlite::Result<Value> {
+    let text: Option<String> = row.get(column)?;
+    let Some(text) = text else {
+        return Ok(Value::Null);
+    };
+    serde_json::from_str(&text).map_err(|_| {
+        super::codec::unreadable(
+            column,
+            format!("journal event {id} of organization {org}: column {column} is not JSON"),
+        )
+    })
+}
+
+/// A stored event as it was sealed: the object its hash covers, and the hash.
+fn event_from_row(row: &Row) -> rusqlite::Result<Map<String, Value>> {
+    let id: i64 = row.get(0)?;
+    let org: i64 = row.get(1)?;
+    let mut fields = Map::new();
+    fields.insert("id".into(), id.into());
+    fields.insert("organization_id".into(), org.into());
+    fields.insert("occurred_at".into(), row.get::<_, String>(2)?.into());
+    fields.insert("type".into(), row.get::<_, String>(3)?.into());
+    fields.insert("entity_type".into(), row.get::<_, String>(4)?.into());
+    fields.insert("entity_id".into(), row.get::<_, i64>(5)?.into());
+    fields.insert("actor".into(), json_column(row, 6, org, id)?);
+    fields.insert("request_id".into(), row.get::<_, Option<String>>(7)?.into());
+    fields.insert(
+        "idempotency_key".into(),
+        row.get::<_, Option<String>>(8)?.into(),
+    );
+    fields.insert("data".into(), json_column(row, 9, org, id)?);
+    fields.insert("changes".into(), json_column(row, 10, org, id)?);
+    fields.insert("prev_hash".into(), row.get::<_, String>(11)?.into());
+    fields.insert("hash".into(), row.get::<_, String>(12)?.into());
+    Ok(fields)
+}
+
+/// Which events a page holds.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EventFilter {
+    /// Only events after this id.
+    pub after: i64,
+    pub limit: i64,
+    pub event_type: Option<String>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<i64>,
+    /// Whether API-key events are shown (to admin keys only).
+    pub with_keys: bool,
+}
+
+/// One page of `org`'s events in id order.
+pub(crate) fn list(
+    conn: &Connection,
+    org: i64,
+    filter: &EventFilter,
+) -> Result<Vec<Map<String, Value>>, AppError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM journal_events
+         WHERE organization_id = ?1 AND id > ?2
+           AND (?3 IS NULL OR type = ?3)
+           AND (?4 IS NULL OR entity_type = ?4)
+           AND (?5 IS NULL OR entity_id = ?5)
+           AND (?6 OR entity_type <> 'api_key')
+         ORDER BY id LIMIT ?7"
+    );
+    let events = conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![
+                org,
+                filter.after,
+                filter.event_type,
+                filter.entity_type,
+                filter.entity_id,
+                filter.with_keys,
+                filter.limit
+            ],
+            event_from_row,
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok(events)
+}
+
+/// The answer recorded by the latest event of one entity, if it has any.
+pub(crate) fn latest_data(
+    conn: &Connection,
+    org: i64,
+    entity: EntityType,
+    entity_id: i64,
+) -> Result<Option<Value>, AppError> {
+    let text: Option<String> = conn
+        .prepare_cached(
+            "SELECT data FROM journal_events
+             WHERE organization_id = ?1 AND entity_type = ?2 AND entity_id = ?3
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![org, entity.as_str(), entity_id], |row| row.get(0))
+        .optional()?;
+    Ok(text.and_then(|text| serde_json::from_str(&text).ok()))
+}
+
+/// Calls `each` with every event of `org` in id order, as sealed.
+pub(crate) fn walk(
+    conn: &Connection,
+    org: i64,
+    mut each: impl FnMut(Map<String, Value>) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM journal_events WHERE organization_id = ?1 ORDER BY id"
+    );
+    let mut statement = conn.prepare(&sql)?;
+    let mut rows = statement.query([org])?;
+    while let Some(row) = rows.next()? {
+        each(event_from_row(row)?)?;
+    }
+    Ok(())
+}
+
+/// The latest event of an entity: its id, type and recorded answer.
+#[derive(Debug, Clone)]
+pub(crate) struct LatestEvent {
+    pub id: i64,
+    pub event_type: String,
+    pub data: Value,
+}
+
+/// Calls `each` with every entity of one type that has events, and its latest event.
+pub(crate) fn each_latest(
+    conn: &Connection,
+    org: i64,
+    entity: EntityType,
+    mut each: impl FnMut(i64, LatestEvent) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    // SQLite takes the bare columns of an aggregate query from the row holding the max.
+    let mut statement = conn.prepare(
+        "SELECT entity_id, max(id), type, data FROM journal_events
+         WHERE organization_id = ?1 AND entity_type = ?2
+         GROUP BY entity_id ORDER BY entity_id",
+    )?;
+    let mut rows = statement.query(params![org, entity.as_str()])?;
+    while let Some(row) = rows.next()? {
+        let entity_id: i64 = row.get(0)?;
+        let id: i64 = row.get(1)?;
+        let latest = LatestEvent {
+            id,
+            event_type: row.get(2)?,
+            data: json_column(row, 3, org, id)?,
+        };
+        each(entity_id, latest)?;
+    }
+    Ok(())
+}
+
+/// The table holding rows of `entity`.
+fn table_of(entity: EntityType) -> &'static str {
+    match entity {
+        EntityType::Customer => "customers",
+        EntityType::Invoice => "invoices",
+        EntityType::Payment => "payments",
+        EntityType::CreditNote => "credit_notes",
+        EntityType::ApiKey => "api_keys",
+    }
+}
+
+/// The ids of every row of one entity type in `org`, in id order.
+pub(crate) fn entity_ids(
+    conn: &Connection,
+    org: i64,
+    entity: EntityType,
+) -> Result<Vec<i64>, AppError> {
+    let table = table_of(entity);
+    let sql = format!("SELECT id FROM {table} WHERE organization_id = ?1 ORDER BY id");
+    let ids = conn
+        .prepare(&sql)?
+        .query_map([org], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+/// Up to `limit` ids of `entity` rows of `org` after `after` that have no event, in id order.
+pub(crate) fn unjournaled_ids(
+    conn: &Connection,
+    org: i64,
+    entity: EntityType,
+    (after, limit): (i64, i64),
+) -> Result<Vec<i64>, AppError> {
+    let sql = format!(
+        "SELECT id FROM {table} t WHERE organization_id = ?1 AND id > ?2
+           AND NOT EXISTS (SELECT 1 FROM journal_events e
+                           WHERE e.organization_id = ?1 AND e.entity_type = ?3 AND e.entity_id = t.id)
+         ORDER BY id LIMIT ?4",
+        table = table_of(entity)
+    );
+    let ids = conn
+        .prepare_cached(&sql)?
+        .query_map(params![org, after, entity.as_str(), limit], |row| {
+            row.get(0)
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+/// The organizations whose rows predate the journal and still wait for their events.
+pub(crate) fn imports_due(conn: &Connection) -> Result<Vec<i64>, AppError> {
+    let orgs = conn
+        .prepare("SELECT organization_id FROM journal_imports_due ORDER BY 1")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(orgs)
+}
+
+/// `org`'s rows all have their events now.
+pub(crate) fn import_done(tx: &WriteTx, org: i64) -> Result<(), AppError> {
+    tx.execute(
+        "DELETE FROM journal_imports_due WHERE organization_id = ?1",
+        [org],
+    )?;
+    Ok(())
+}
+
+/// The id of the organization with this slug, if any.
+pub(crate) fn organization_id(conn: &Connection, slug: &str) -> Result<Option<i64>, AppError> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM organizations WHERE slug = ?1",
+            [slug],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+/// Every organization's id and slug, in id order.
+pub(crate) fn organizations(conn: &Connection) -> Result<Vec<(i64, String)>, AppError> {
+    let orgs = conn
+        .prepare("SELECT id, slug FROM organizations ORDER BY id")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(orgs)
+}

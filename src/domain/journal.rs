@@ -1,0 +1,242 @@
+//! The audit journal's rules: what an event holds, its canonical encoding, the hash chain
+//! that makes an edit, a gap or a swap visible, the changes an update made, and which
+//! answer fields are derived (from the clock or from other records) and so left out when
+//! a row is compared with its latest event.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// The `prev_hash` of each organization's first event.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityType {
+    Customer,
+    Invoice,
+    Payment,
+    CreditNote,
+    ApiKey,
+}
+
+impl EntityType {
+    pub const ALL: [EntityType; 5] = [
+        EntityType::Customer,
+        EntityType::Invoice,
+        EntityType::Payment,
+        EntityType::CreditNote,
+        EntityType::ApiKey,
+    ];
+
+    /// The name in events: `credit_note`, the prefix of its event types.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityType::Customer => "customer",
+            EntityType::Invoice => "invoice",
+            EntityType::Payment => "payment",
+            EntityType::CreditNote => "credit_note",
+            EntityType::ApiKey => "api_key",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EntityType> {
+        EntityType::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+
+    /// Answer fields that move without an event of this entity: balances derived from
+    /// other records and figures derived from today's date. Left out of `changes` and of
+    /// the comparison of a row with its latest event.
+    pub fn derived_fields(self) -> &'static [&'static str] {
+        match self {
+            EntityType::Customer => &[
+                "outstanding_balance",
+                "overdue_balance",
+                "credit_balance",
+                "net_balance",
+            ],
+            EntityType::Invoice => &["is_overdue", "days_overdue"],
+            EntityType::Payment | EntityType::CreditNote | EntityType::ApiKey => &[],
+        }
+    }
+}
+
+/// Who made a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// An API key, named by its id and public prefix (never its secret).
+    ApiKey { key_id: i64, key_prefix: String },
+    /// The `arvalox` command line on the server's machine.
+    Cli,
+    /// Arvalox itself: the journal's first record of rows written before it existed.
+    System,
+}
+
+impl Actor {
+    pub fn to_json(&self) -> Value {
+        match self {
+            Actor::ApiKey { key_id, key_prefix } => serde_json::json!({
+                "type": "api_key",
+                "key_id": key_id,
+                "key_prefix": key_prefix,
+            }),
+            Actor::Cli => serde_json::json!({"type": "cli"}),
+            Actor::System => serde_json::json!({"type": "system"}),
+        }
+    }
+}
+
+/// `invoice.created`: the entity's name, a dot and what happened to it.
+pub fn event_type(entity: EntityType, action: &str) -> String {
+    format!("{}.{action}", entity.as_str())
+}
+
+/// The event types that mean the entity is gone: its row must no longer exist.
+pub fn is_removal(event_type: &str) -> bool {
+    event_type.ends_with(".deleted")
+}
+
+/// JSON with the keys of every object sorted, no white space: the one encoding that is
+/// hashed, so a reader who re-encodes an event gets the same bytes.
+pub fn canonical_json(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(key, value)| (key.clone(), sorted(value)))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
+}
+
+/// SHA-256, hex, over the previous hash, a newline and the canonical encoding of the event
+/// (every field but `hash`, `prev_hash` included).
+pub fn event_hash(prev_hash: &str, event_without_hash: &Value) -> String {
+    let mut digest = Sha256::new();
+    digest.update(prev_hash.as_bytes());
+    digest.update(b"\n");
+    digest.update(canonical_json(event_without_hash).as_bytes());
+    hex::encode(digest.finalize())
+}
+
+/// The event as hashed and answered: `fields` is every field but `hash`.
+pub fn seal(mut fields: Map<String, Value>, prev_hash: &str) -> Map<String, Value> {
+    fields.insert("prev_hash".into(), Value::String(prev_hash.into()));
+    fields.remove("hash");
+    let hash = event_hash(prev_hash, &Value::Object(fields.clone()));
+    fields.insert("hash".into(), Value::String(hash));
+    fields
+}
+
+/// Where a chain first goes wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainFault {
+    /// The id of the event at fault (or the id expected where one is missing).
+    pub event_id: i64,
+    pub what: String,
+}
+
+/// Walks one organization's events in id order: ids gapless from 1, each `prev_hash` the
+/// hash before it, each `hash` its own content's.
+#[derive(Debug)]
+pub struct ChainCheck {
+    last_id: i64,
+    head: String,
+}
+
+impl Default for ChainCheck {
+    fn default() -> Self {
+        ChainCheck {
+            last_id: 0,
+            head: GENESIS_HASH.to_string(),
+        }
+    }
+}
+
+impl ChainCheck {
+    /// Checks the next event, given as answered (with `id`, `prev_hash` and `hash`).
+    pub fn next(&mut self, event: &Map<String, Value>) -> Result<(), ChainFault> {
+        let id = event.get("id").and_then(Value::as_i64).unwrap_or(0);
+        let expected = self.last_id + 1;
+        let fault = |what: String| ChainFault { event_id: id, what };
+        if id != expected {
+            return Err(ChainFault {
+                event_id: expected,
+                what: format!("event {expected} is missing: the next event found is {id}"),
+            });
+        }
+        let prev = event.get("prev_hash").and_then(Value::as_str).unwrap_or("");
+        if prev != self.head {
+            return Err(fault(format!(
+                "its prev_hash {prev} is not the hash of the event before it ({})",
+                self.head
+            )));
+        }
+        let stored = event.get("hash").and_then(Value::as_str).unwrap_or("");
+        let mut content = event.clone();
+        content.remove("hash");
+        let computed = event_hash(prev, &Value::Object(content));
+        if stored != computed {
+            return Err(fault(format!(
+                "its content was changed: the stored hash is {stored}, its content hashes to {computed}"
+            )));
+        }
+        self.last_id = id;
+        self.head = computed;
+        Ok(())
+    }
+
+    /// The last event checked and its hash (`0`, the genesis hash when there were none).
+    pub fn head(&self) -> (i64, &str) {
+        (self.last_id, &self.head)
+    }
+}
+
+/// The answer without its derived fields: what an event of `entity` vouches for.
+pub fn recorded_part(entity: EntityType, data: &Value) -> Value {
+    let mut data = data.clone();
+    if let Some(fields) = data.as_object_mut() {
+        for field in entity.derived_fields() {
+            fields.remove(*field);
+        }
+    }
+    data
+}
+
+/// Each recorded field whose value differs between two answers of one entity, as
+/// `{"field": {"before": .., "after": ..}}`; `None` when there is no earlier answer.
+pub fn changes(entity: EntityType, before: Option<&Value>, after: &Value) -> Option<Value> {
+    let before = recorded_part(entity, before?);
+    let after = recorded_part(entity, after);
+    let (Some(before), Some(after)) = (before.as_object(), after.as_object()) else {
+        return None;
+    };
+    let mut changed = Map::new();
+    let mut fields: Vec<&String> = before.keys().chain(after.keys()).collect();
+    fields.dedup();
+    for field in fields {
+        let was = before.get(field).cloned().unwrap_or(Value::Null);
+        let is = after.get(field).cloned().unwrap_or(Value::Null);
+        if was != is && !changed.contains_key(field) {
+            let mut pair = Map::new();
+            pair.insert("before".into(), was);
+            pair.insert("after".into(), is);
+            changed.insert(field.clone(), Value::Object(pair));
+        }
+    }
+    Some(Value::Object(changed))
+}
+
+#[cfg(test)]
+#[path = "journal_tests.rs"]
+mod tests;
