@@ -17,6 +17,7 @@ pub(crate) enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     Conflict,
+    PreconditionFailed,
     PayloadTooLarge,
     UnsupportedMediaType,
     HeadersTooLarge,
@@ -25,7 +26,7 @@ pub(crate) enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub(crate) const ALL: [ErrorCode; 12] = [
+    pub(crate) const ALL: [ErrorCode; 13] = [
         ErrorCode::ValidationError,
         ErrorCode::AuthenticationRequired,
         ErrorCode::InvalidApiKey,
@@ -33,6 +34,7 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::Conflict,
+        ErrorCode::PreconditionFailed,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::HeadersTooLarge,
@@ -49,6 +51,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::PreconditionFailed => "PRECONDITION_FAILED",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ErrorCode::HeadersTooLarge => "HEADERS_TOO_LARGE",
@@ -72,6 +75,9 @@ pub enum AppError {
         detail: String,
         field_errors: FieldErrors,
     },
+    /// `If-Match` named a version of the resource that is no longer its current one.
+    #[error("{0}")]
+    PreconditionFailed(String),
     #[error("An API key is required: send it in the x-arvalox-api-key header.")]
     AuthenticationRequired,
     #[error("The API key is not valid or has been revoked.")]
@@ -138,6 +144,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::MethodNotAllowed(_) => 405,
             AppError::Conflict { .. } => 409,
+            AppError::PreconditionFailed(_) => 412,
             AppError::PayloadTooLarge { .. } => 413,
             AppError::UnsupportedMediaType(_) => 415,
             AppError::HeadersTooLarge { .. } => 431,
@@ -160,6 +167,7 @@ impl AppError {
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             AppError::Conflict { .. } => ErrorCode::Conflict,
+            AppError::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
             AppError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             AppError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             AppError::HeadersTooLarge { .. } => ErrorCode::HeadersTooLarge,

@@ -15,6 +15,7 @@ use poem_openapi::types::Type;
 use poem_openapi::ApiResponse;
 use serde::Serialize;
 
+use super::etag::etag_header;
 use super::middleware;
 
 /// Writes `value` as JSON text.
@@ -76,7 +77,8 @@ impl<T: Type + Serialize + Send> ApiResponse for Json<T> {
 // Answers to writes: raw JSON so a stored answer replays byte for byte.
 
 /// A JSON answer with status `STATUS` (201 adds a `Location` header); documented as `T`.
-pub(crate) struct JsonAnswer<T, const STATUS: u16> {
+/// A `TAGGED` answer is one resource and carries its `ETag` (see `api::etag`).
+pub(crate) struct JsonAnswer<T, const STATUS: u16, const TAGGED: bool = false> {
     status: u16,
     location: Option<String>,
     body: String,
@@ -85,8 +87,12 @@ pub(crate) struct JsonAnswer<T, const STATUS: u16> {
 
 pub(crate) type Created<T> = JsonAnswer<T, 201>;
 pub(crate) type Done<T> = JsonAnswer<T, 200>;
+/// One resource, with its `ETag`.
+pub(crate) type One<T> = JsonAnswer<T, 200, true>;
+/// A created resource, with its `ETag`.
+pub(crate) type CreatedOne<T> = JsonAnswer<T, 201, true>;
 
-impl<T: Serialize, const STATUS: u16> JsonAnswer<T, STATUS> {
+impl<T: Serialize, const STATUS: u16, const TAGGED: bool> JsonAnswer<T, STATUS, TAGGED> {
     /// `value` serialized now, so only its text is kept until the answer is sent.
     pub(crate) fn of(value: &T) -> Self {
         JsonAnswer {
@@ -118,9 +124,15 @@ impl<T: Serialize, const STATUS: u16> JsonAnswer<T, STATUS> {
     }
 }
 
-impl<T: Send, const STATUS: u16> IntoResponse for JsonAnswer<T, STATUS> {
+impl<T: Send, const STATUS: u16, const TAGGED: bool> IntoResponse
+    for JsonAnswer<T, STATUS, TAGGED>
+{
     fn into_response(self) -> Response {
+        let etag = TAGGED.then(|| etag_header(&self.body)).flatten();
         let mut response = middleware::text_answer(JSON_CONTENT_TYPE, self.body);
+        if let Some(etag) = etag {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
         response.set_status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK));
         if let Some(value) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
             response.headers_mut().insert(header::LOCATION, value);
@@ -129,16 +141,23 @@ impl<T: Send, const STATUS: u16> IntoResponse for JsonAnswer<T, STATUS> {
     }
 }
 
-impl<T: Type + Send, const STATUS: u16> ApiResponse for JsonAnswer<T, STATUS> {
+impl<T: Type + Send, const STATUS: u16, const TAGGED: bool> ApiResponse
+    for JsonAnswer<T, STATUS, TAGGED>
+{
     fn meta() -> MetaResponses {
-        let headers = if STATUS == 201 {
-            vec![required_header::<String>(
+        let mut headers = Vec::new();
+        if STATUS == 201 {
+            headers.push(required_header::<String>(
                 "Location",
                 "Path of the created resource.",
-            )]
-        } else {
-            vec![]
-        };
+            ));
+        }
+        if TAGGED {
+            headers.push(required_header::<String>(
+                "ETag",
+                "The answer's strong entity tag: it changes whenever the answer does. Send it back in `If-None-Match` (304 while unchanged) or `If-Match` (a change that applies only to this version).",
+            ));
+        }
         MetaResponses {
             responses: vec![MetaResponse {
                 description: if STATUS == 201 { "Created." } else { "OK." },

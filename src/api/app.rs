@@ -10,7 +10,7 @@ use poem_openapi::{ExtraHeader, OpenApiService};
 use super::answer::JSON_CONTENT_TYPE;
 use super::spec::spec_json;
 use super::{
-    auth, credit_notes, customers, error, idempotency, invoices, journal, keycache, keys,
+    auth, credit_notes, customers, error, etag, idempotency, invoices, journal, keycache, keys,
     middleware, payments, rate_limit, reports,
 };
 use crate::clock::Clock;
@@ -131,6 +131,7 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     // their answers are rate-limited and carry the rate-limit headers like any other.
     let query_table = Arc::new(route_table());
     let api = service
+        .around(etag::not_modified)
         .around(middleware::limit_body)
         .around(idempotency::check_idempotency_key)
         .around(move |ep, req| middleware::refuse_unknown_query(query_table.clone(), ep, req))

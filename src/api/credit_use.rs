@@ -6,11 +6,11 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::api::auth::ApiKeyAuth;
-use crate::api::error::WriteError;
+use crate::api::error::ChangeError;
 use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{JsonBody, Received};
-use crate::api::{AppState, Done, Post};
+use crate::api::{AppState, One, Post};
 use crate::db::sources::SourceFacts;
 use crate::db::WriteTx;
 use crate::domain::journal::EntityType;
@@ -41,16 +41,16 @@ pub(crate) trait SourceAnswer: Serialize + Send + Sized + 'static {
 pub(crate) async fn use_credit<A, B, U>(
     (auth, state): (ApiKeyAuth, &AppState),
     (operation, id, action): (&str, i64, &str),
-    (key, body): (Option<String>, JsonBody<B>),
+    ((key, if_match), body): ((Option<String>, Option<String>), JsonBody<B>),
     change: CreditChange<U>,
-) -> Result<Done<A>, WriteError>
+) -> Result<One<A>, ChangeError>
 where
     A: SourceAnswer,
     U: TryFrom<Received<B>, Error = AppError> + Send + 'static,
 {
     let ctx = auth.require(scope_of(operation))?;
     let (org, today) = (ctx.organization_id, state.clock.today());
-    let trail = Trail::of(ctx, today).keyed(key);
+    let trail = Trail::of(ctx, today).keyed(key).guarded(if_match)?;
     let (received, hash) = body.received(today);
     let use_of = U::try_from(received)?;
     let path = format!("{}/{id}/{action}", A::PATH);
@@ -61,6 +61,7 @@ where
     };
     Ok(Post::new(&trail, path, hash)
         .run(state, move |tx, now| {
+            trail.check_unchanged(tx, (A::ENTITY, id))?;
             let answer = A::changed(tx, org, id, |facts| {
                 change(tx, org, facts, use_of, (today, now))
             })?;

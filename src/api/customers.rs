@@ -7,12 +7,12 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::error::{ReadError, WriteError};
+use super::error::{ChangeError, ReadError, WriteError};
 use super::journal::Trail;
 use super::scopes::scope_of;
 use super::types::{Amount, Input, JsonBody, Opt};
 use super::types::{AmountIn, Text};
-use super::{page_bounds, AppState, Created, Deleted, Json, Post, Tag};
+use super::{page_bounds, AppState, CreatedOne, Deleted, Json, One, Post, Tag};
 use crate::db::customers::{self as store, CustomerFields, CustomerFilter};
 use crate::domain::journal::EntityType;
 use crate::domain::money::Money;
@@ -315,7 +315,7 @@ impl CustomersApi {
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CustomerCreate>,
-    ) -> Result<Created<Customer>, WriteError> {
+    ) -> Result<CreatedOne<Customer>, WriteError> {
         let ctx = auth.require(scope_of("create_customer"))?;
         let org = ctx.organization_id;
         let trail = Trail::of(ctx, state.clock.today()).keyed(idempotency_key.0);
@@ -355,14 +355,14 @@ impl CustomersApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
-    ) -> Result<Json<Customer>, ReadError> {
+    ) -> Result<One<Customer>, ReadError> {
         let org = auth.require(scope_of("get_customer"))?.organization_id;
         let today = super::invoices::today_text(&state);
         let customer = state
             .db
             .read(move |conn| store::get(conn, org, id.0, &today))
             .await?;
-        Ok(Json(customer.into()))
+        Ok(One::of(&customer.into()))
     }
 
     /// Update customer information
@@ -378,16 +378,21 @@ impl CustomersApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<CustomerUpdate>,
-    ) -> Result<Json<Customer>, WriteError> {
+    ) -> Result<One<Customer>, ChangeError> {
         let ctx = auth.require(scope_of("update_customer"))?;
-        let (org, trail) = (ctx.organization_id, Trail::of(ctx, state.clock.today()));
+        let trail = Trail::of(ctx, state.clock.today()).guarded(if_match.0)?;
+        let org = ctx.organization_id;
         let id = id.0;
         let today = super::invoices::today_text(&state);
         let now = state.now_text();
         let (update, errors, _) = body.into_parts();
         let customer = state
             .write(move |tx| {
+                trail.check_unchanged(tx, (EntityType::Customer, id))?;
                 let current = store::get(tx, org, id, &today)?;
                 let fields = merge(update, store::to_fields(&current), false, errors)?;
                 let customer = Customer::from(store::update(tx, org, id, fields, &now, &today)?);
@@ -395,7 +400,7 @@ impl CustomersApi {
                 Ok(customer)
             })
             .await?;
-        Ok(Json(customer))
+        Ok(One::of(&customer))
     }
 
     /// Delete a customer
@@ -411,13 +416,18 @@ impl CustomersApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
-    ) -> Result<Deleted, WriteError> {
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+    ) -> Result<Deleted, ChangeError> {
         let ctx = auth.require(scope_of("delete_customer"))?;
-        let (org, trail) = (ctx.organization_id, Trail::of(ctx, state.clock.today()));
+        let trail = Trail::of(ctx, state.clock.today()).guarded(if_match.0)?;
+        let org = ctx.organization_id;
         let now = state.now_text();
         let id = id.0;
         state
             .write(move |tx| {
+                trail.check_unchanged(tx, (EntityType::Customer, id))?;
                 store::delete(tx, org, id)?;
                 let key = (EntityType::Customer, id);
                 trail.record(tx, &now, key, "deleted", serde_json::Value::Null)

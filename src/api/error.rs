@@ -200,6 +200,7 @@ fn describe(status: u16) -> &'static str {
         403 => "INSUFFICIENT_PERMISSIONS: the key's scope does not allow this operation.",
         404 => "NOT_FOUND: no such resource in the calling key's organization.",
         409 => "CONFLICT: a unique value is taken, the resource's state forbids the change, or an Idempotency-Key was reused with a different body.",
+        412 => "PRECONDITION_FAILED: `If-Match` does not match the resource's current `ETag` (another change came first); nothing was changed. GET it again and retry with its new ETag.",
         413 => "PAYLOAD_TOO_LARGE: the body is over 1 MiB.",
         415 => "UNSUPPORTED_MEDIA_TYPE: send `Content-Type: application/json`.",
         431 => "HEADERS_TOO_LARGE: the request's headers total more than 16 KiB.",
@@ -270,8 +271,11 @@ macro_rules! error_set {
 
 error_set!(ReadSet, 400, 401, 403, 404, 429, 431, 500);
 error_set!(WriteSet, 400, 401, 403, 404, 409, 413, 415, 429, 431, 500);
+error_set!(ChangeSet, 400, 401, 403, 404, 409, 412, 413, 415, 429, 431, 500);
 
 /// Errors of a GET.
 pub(crate) type ReadError = ApiError<ReadSet>;
 /// Errors of a POST, PUT or DELETE.
 pub(crate) type WriteError = ApiError<WriteSet>;
+/// Errors of a change to one existing resource, which may carry `If-Match`.
+pub(crate) type ChangeError = ApiError<ChangeSet>;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::answer::{to_json_text, Created, JsonAnswer};
+use super::answer::{to_json_text, JsonAnswer};
 use super::error::render;
 use super::journal::Trail;
 use super::AppState;
@@ -79,7 +79,11 @@ impl Post {
 
     /// A POST that creates: `f` answers the new resource and its id, and the 201 carries
     /// `Location: {path}/{id}`.
-    pub(crate) async fn create<T, F>(self, state: &AppState, f: F) -> Result<Created<T>, AppError>
+    pub(crate) async fn create<T, const TAGGED: bool, F>(
+        self,
+        state: &AppState,
+        f: F,
+    ) -> Result<JsonAnswer<T, 201, TAGGED>, AppError>
     where
         T: Serialize + Send + 'static,
         F: FnOnce(&WriteTx, &str) -> Result<(i64, T), AppError> + Send + 'static,
@@ -95,11 +99,11 @@ impl Post {
     /// One IMMEDIATE transaction that, under an `Idempotency-Key`, first replays a stored
     /// answer (same request) or refuses the key (different request), and otherwise runs
     /// `f` and stores its answer (and `Location`, if any) with the write it describes.
-    pub(crate) async fn run<T, const STATUS: u16, F>(
+    pub(crate) async fn run<T, const STATUS: u16, const TAGGED: bool, F>(
         self,
         state: &AppState,
         f: F,
-    ) -> Result<JsonAnswer<T, STATUS>, AppError>
+    ) -> Result<JsonAnswer<T, STATUS, TAGGED>, AppError>
     where
         T: Serialize + Send + 'static,
         F: FnOnce(&WriteTx, &str) -> Result<(T, Option<String>), AppError> + Send + 'static,

@@ -7,6 +7,7 @@ pub(crate) mod credit_notes;
 pub(crate) mod credit_use;
 pub(crate) mod customers;
 pub(crate) mod error;
+pub(crate) mod etag;
 pub(crate) mod idempotency;
 pub(crate) mod invoices;
 pub mod journal;
@@ -23,7 +24,7 @@ pub(crate) mod spec;
 pub(crate) mod types;
 
 pub(crate) use answer::to_json_text;
-pub(crate) use answer::{Created, Deleted, Done, Json};
+pub(crate) use answer::{Created, CreatedOne, Deleted, Done, Json, One};
 pub(crate) use app::{api_service, Tag};
 pub use app::{build_app, with_middleware, AppState};
 pub(crate) use idempotency::Post;

@@ -55,7 +55,47 @@ fn finish_spec(raw: &str) -> String {
         bound_decimal_fields(schemas);
     }
     state_the_date_range(&mut spec);
+    offer_conditional_gets(&mut spec);
     serde_json::to_string_pretty(&spec).unwrap_or_else(|_| raw.to_string())
+}
+
+/// Every GET whose answer carries an `ETag` takes `If-None-Match` and may answer 304 (the
+/// `etag::not_modified` layer, which no handler signature shows).
+fn offer_conditional_gets(spec: &mut Value) {
+    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(get) = item.get_mut("get") else {
+            continue;
+        };
+        if get.pointer("/responses/200/headers/ETag").is_none() {
+            continue;
+        }
+        let parameter = serde_json::json!({
+            "name": "If-None-Match",
+            "in": "header",
+            "description": "The ETag of the answer the client already holds: while it is still current, the answer is 304 with no body.",
+            "required": false,
+            "deprecated": false,
+            "schema": {"type": "string"}
+        });
+        if let Some(parameters) = get.get_mut("parameters").and_then(Value::as_array_mut) {
+            parameters.push(parameter);
+        } else if let Some(get) = get.as_object_mut() {
+            get.insert("parameters".into(), Value::Array(vec![parameter]));
+        }
+        let etag = get.pointer("/responses/200/headers/ETag").cloned();
+        if let Some(responses) = get.get_mut("responses").and_then(Value::as_object_mut) {
+            responses.insert(
+                "304".into(),
+                serde_json::json!({
+                    "description": "Not Modified: If-None-Match names the current ETag; no body.",
+                    "headers": {"ETag": etag}
+                }),
+            );
+        }
+    }
 }
 
 /// Who answers for the API, and where it is served: from the same origin as the spec

@@ -25,6 +25,7 @@ mod dates;
 mod details;
 mod drafts;
 mod errors;
+mod etag;
 mod helpers;
 mod invoices;
 mod journal;

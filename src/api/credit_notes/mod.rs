@@ -16,12 +16,12 @@ use poem_openapi::OpenApi;
 
 use crate::api::auth::ApiKeyAuth;
 use crate::api::credit_use::{use_credit, SourceAnswer};
-use crate::api::error::{ReadError, WriteError};
+use crate::api::error::{ChangeError, ReadError, WriteError};
 use crate::api::journal::Trail;
 use crate::api::payments::{CreditAllocation, PaymentVoid, RefundCreate};
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
-use crate::api::{page_bounds, AppState, Created, Done, Json, Post, Tag};
+use crate::api::{page_bounds, AppState, CreatedOne, Json, One, Post, Tag};
 use crate::db::credit;
 use crate::db::credit_notes::{self as store, CreditNoteFilter};
 use crate::db::sources::SourceFacts;
@@ -93,7 +93,7 @@ impl CreditNotesApi {
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreditNoteCreate>,
-    ) -> Result<Created<CreditNote>, WriteError> {
+    ) -> Result<CreatedOne<CreditNote>, WriteError> {
         let ctx = auth.require(scope_of("create_credit_note"))?;
         let (org, today) = (ctx.organization_id, state.clock.today());
         let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
@@ -122,10 +122,10 @@ impl CreditNotesApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
-    ) -> Result<Json<CreditNote>, ReadError> {
+    ) -> Result<One<CreditNote>, ReadError> {
         let org = auth.require(scope_of("get_credit_note"))?.organization_id;
         let note = state.db.read_point(|conn| store::get(conn, org, id.0))?;
-        Ok(Json(note.into()))
+        Ok(One::of(&CreditNote::from(note)))
     }
 
     /// Apply a credit note's credit
@@ -144,10 +144,13 @@ impl CreditNotesApi {
         /// Makes a retry safe: the same key and body return the first answer and write nothing.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<CreditAllocation>,
-    ) -> Result<Done<CreditNote>, WriteError> {
+    ) -> Result<One<CreditNote>, ChangeError> {
         let call = ("allocate_credit_note", id.0, "allocations");
-        let input = (idempotency_key.0, body);
+        let input = ((idempotency_key.0, if_match.0), body);
         use_credit((auth, &state), call, input, credit::allocate_credit).await
     }
 
@@ -167,10 +170,13 @@ impl CreditNotesApi {
         /// Makes a retry safe: the same key and body return the first answer and write nothing.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<PaymentVoid>,
-    ) -> Result<Done<CreditNote>, WriteError> {
+    ) -> Result<One<CreditNote>, ChangeError> {
         let call = ("void_credit_note", id.0, "void");
-        let input = (idempotency_key.0, body);
+        let input = ((idempotency_key.0, if_match.0), body);
         use_credit((auth, &state), call, input, credit::void).await
     }
 
@@ -190,10 +196,13 @@ impl CreditNotesApi {
         /// Makes a retry safe: the same key and body return the first answer and write nothing.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<RefundCreate>,
-    ) -> Result<Done<CreditNote>, WriteError> {
+    ) -> Result<One<CreditNote>, ChangeError> {
         let call = ("refund_credit_note", id.0, "refunds");
-        let input = (idempotency_key.0, body);
+        let input = ((idempotency_key.0, if_match.0), body);
         use_credit((auth, &state), call, input, credit::refund).await
     }
 }

@@ -18,11 +18,11 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::OpenApi;
 
 use crate::api::auth::ApiKeyAuth;
-use crate::api::error::{ReadError, WriteError};
+use crate::api::error::{ChangeError, ReadError, WriteError};
 use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
-use crate::api::{page_bounds, to_json_text, AppState, Created, Deleted, Done, Json, Post, Tag};
+use crate::api::{page_bounds, to_json_text, AppState, CreatedOne, Deleted, Json, One, Post, Tag};
 use crate::db::invoice_changes as changes;
 use crate::db::invoices::{self as store, Detail, InvoiceFilter, StatusFilter};
 use crate::domain::invoice::{InvoiceStatus, NewInvoice, Transition};
@@ -107,7 +107,7 @@ impl InvoicesApi {
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<InvoiceCreate>,
-    ) -> Result<Created<Invoice>, WriteError> {
+    ) -> Result<CreatedOne<Invoice>, WriteError> {
         let ctx = auth.require(scope_of("create_invoice"))?;
         let (org, today) = (ctx.organization_id, state.clock.today());
         let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
@@ -136,7 +136,7 @@ impl InvoicesApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
-    ) -> Result<Done<Invoice>, ReadError> {
+    ) -> Result<One<Invoice>, ReadError> {
         let org = auth.require(scope_of("get_invoice"))?.organization_id;
         let today = state.clock.today();
         let id = id.0;
@@ -152,7 +152,7 @@ impl InvoicesApi {
                 to_json_text(&to_api(invoice, today, true))
             }
         };
-        Ok(Done::from_text(text))
+        Ok(One::from_text(text))
     }
 
     /// Update an invoice
@@ -168,23 +168,27 @@ impl InvoicesApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<InvoiceUpdate>,
-    ) -> Result<Done<Invoice>, WriteError> {
+    ) -> Result<One<Invoice>, ChangeError> {
         let ctx = auth.require(scope_of("update_invoice"))?;
         let (org, today) = (ctx.organization_id, state.clock.today());
-        let trail = Trail::of(ctx, today);
+        let trail = Trail::of(ctx, today).guarded(if_match.0)?;
         let now = state.now_text();
         let (received, _) = body.received(today);
         let changes = InvoiceChanges::try_from(received)?;
         let id = id.0;
         let invoice = state
             .write(move |tx| {
+                trail.check_unchanged(tx, (EntityType::Invoice, id))?;
                 let invoice = to_api(changes::update(tx, org, id, changes, &now)?, today, true);
                 trail.record_answer(tx, &now, (EntityType::Invoice, id), "updated", &invoice)?;
                 Ok(invoice)
             })
             .await?;
-        Ok(Done::of(&invoice))
+        Ok(One::of(&invoice))
     }
 
     /// Delete a draft invoice
@@ -200,13 +204,18 @@ impl InvoicesApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
-    ) -> Result<Deleted, WriteError> {
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+    ) -> Result<Deleted, ChangeError> {
         let ctx = auth.require(scope_of("delete_invoice"))?;
-        let (org, trail) = (ctx.organization_id, Trail::of(ctx, state.clock.today()));
+        let trail = Trail::of(ctx, state.clock.today()).guarded(if_match.0)?;
+        let org = ctx.organization_id;
         let now = state.now_text();
         let id = id.0;
         state
             .write(move |tx| {
+                trail.check_unchanged(tx, (EntityType::Invoice, id))?;
                 changes::delete_draft(tx, org, id)?;
                 let key = (EntityType::Invoice, id);
                 trail.record(tx, &now, key, "deleted", serde_json::Value::Null)
@@ -231,9 +240,14 @@ impl InvoicesApi {
         /// Makes a retry safe: the same key returns the first answer.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
-    ) -> Result<Done<Invoice>, WriteError> {
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+    ) -> Result<One<Invoice>, ChangeError> {
         let ctx = auth.require(scope_of("send_invoice"))?;
-        let trail = Trail::of(ctx, state.clock.today()).keyed(idempotency_key.0);
+        let trail = Trail::of(ctx, state.clock.today())
+            .keyed(idempotency_key.0)
+            .guarded(if_match.0)?;
         move_invoice(&state, trail, id.0, Transition::Send).await
     }
 
@@ -253,9 +267,14 @@ impl InvoicesApi {
         /// Makes a retry safe: the same key returns the first answer.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
-    ) -> Result<Done<Invoice>, WriteError> {
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+    ) -> Result<One<Invoice>, ChangeError> {
         let ctx = auth.require(scope_of("void_invoice"))?;
-        let trail = Trail::of(ctx, state.clock.today()).keyed(idempotency_key.0);
+        let trail = Trail::of(ctx, state.clock.today())
+            .keyed(idempotency_key.0)
+            .guarded(if_match.0)?;
         move_invoice(&state, trail, id.0, Transition::Void).await
     }
 }
@@ -266,7 +285,7 @@ async fn move_invoice(
     trail: Trail,
     id: i64,
     move_to: Transition,
-) -> Result<Done<Invoice>, WriteError> {
+) -> Result<One<Invoice>, ChangeError> {
     let (org, today) = (trail.org, state.clock.today());
     let (action, done) = match move_to {
         Transition::Send => ("send", "sent"),
@@ -275,6 +294,7 @@ async fn move_invoice(
     let post = Post::new(&trail, format!("/v1/invoices/{id}/{action}"), String::new());
     Ok(post
         .run(state, move |tx, now| {
+            trail.check_unchanged(tx, (EntityType::Invoice, id))?;
             let invoice = to_api(store::transition(tx, org, id, now, move_to)?, today, true);
             trail.record_answer(tx, now, (EntityType::Invoice, id), done, &invoice)?;
             Ok((invoice, None))

@@ -9,11 +9,11 @@ use poem_openapi::{Object, OpenApi};
 
 use super::{to_api, Invoice};
 use crate::api::auth::ApiKeyAuth;
-use crate::api::error::WriteError;
+use crate::api::error::ChangeError;
 use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{AmountIn, Date, Input, JsonBody, Opt, Received, Text};
-use crate::api::{AppState, Done, Post, Tag};
+use crate::api::{AppState, One, Post, Tag};
 use crate::db::write_offs as store;
 use crate::domain::journal::EntityType;
 use crate::domain::write_off::NewWriteOff;
@@ -127,17 +127,23 @@ impl WriteOffsApi {
         /// Makes a retry safe: the same key and body return the first answer and write nothing.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<WriteOffCreate>,
-    ) -> Result<Done<Invoice>, WriteError> {
+    ) -> Result<One<Invoice>, ChangeError> {
         let ctx = auth.require(scope_of("write_off_invoice"))?;
         let (org, today) = (ctx.organization_id, state.clock.today());
-        let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
+        let trail = Trail::of(ctx, today)
+            .keyed(idempotency_key.0)
+            .guarded(if_match.0)?;
         let (received, hash) = body.received(today);
         let new = NewWriteOff::try_from(received)?;
         let id = id.0;
         let path = format!("/v1/invoices/{id}/write-offs");
         Ok(Post::new(&trail, path, hash)
             .run(&state, move |tx, now| {
+                trail.check_unchanged(tx, (EntityType::Invoice, id))?;
                 let invoice = to_api(store::create(tx, org, id, new, (today, now))?, today, true);
                 let key = (EntityType::Invoice, id);
                 trail.record_answer(tx, now, key, "written_off", &invoice)?;
@@ -154,6 +160,7 @@ impl WriteOffsApi {
         method = "post",
         operation_id = "reverse_write_off"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn reverse(
         &self,
         auth: ApiKeyAuth,
@@ -163,17 +170,23 @@ impl WriteOffsApi {
         /// Makes a retry safe: the same key and body return the first answer and write nothing.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<WriteOffReverse>,
-    ) -> Result<Done<Invoice>, WriteError> {
+    ) -> Result<One<Invoice>, ChangeError> {
         let ctx = auth.require(scope_of("reverse_write_off"))?;
         let (org, today) = (ctx.organization_id, state.clock.today());
-        let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
+        let trail = Trail::of(ctx, today)
+            .keyed(idempotency_key.0)
+            .guarded(if_match.0)?;
         let (received, hash) = body.received(today);
         let reversal: (chrono::NaiveDate, String) = received.try_into()?;
         let ids = (id.0, write_off_id.0);
         let path = format!("/v1/invoices/{}/write-offs/{}/reverse", ids.0, ids.1);
         Ok(Post::new(&trail, path, hash)
             .run(&state, move |tx, now| {
+                trail.check_unchanged(tx, (EntityType::Invoice, ids.0))?;
                 let invoice = to_api(
                     store::reverse(tx, org, ids, reversal, (today, now))?,
                     today,

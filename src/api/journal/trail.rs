@@ -6,8 +6,9 @@
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use super::render::current_answer;
+use super::render::{current_answer, current_text};
 use crate::api::auth::AuthContext;
+use crate::api::etag::IfMatch;
 use crate::api::middleware::current_request_id;
 use crate::db::journal::{self, NewEvent};
 use crate::db::WriteTx;
@@ -23,6 +24,8 @@ pub(crate) struct Trail {
     idempotency_key: Option<String>,
     /// The request's date: side events answer invoices as of it.
     today: NaiveDate,
+    /// The versions of the changed resource the change may apply to.
+    if_match: IfMatch,
 }
 
 impl Trail {
@@ -37,6 +40,7 @@ impl Trail {
             request_id: current_request_id(),
             idempotency_key: None,
             today,
+            if_match: IfMatch::default(),
         }
     }
 
@@ -48,6 +52,7 @@ impl Trail {
             request_id: None,
             idempotency_key: None,
             today,
+            if_match: IfMatch::default(),
         }
     }
 
@@ -57,6 +62,32 @@ impl Trail {
             idempotency_key: key,
             ..self
         }
+    }
+
+    /// The same trail, for a change that applies only while the resource still answers
+    /// with an ETag `if_match` names (a malformed header is a 400).
+    pub(crate) fn guarded(self, if_match: Option<String>) -> Result<Self, AppError> {
+        Ok(Trail {
+            if_match: IfMatch::parse(if_match.as_deref())?,
+            ..self
+        })
+    }
+
+    /// The 412 when the change came with an `If-Match` that `entity` no longer answers to;
+    /// run inside the write, before the change, so no other write comes between.
+    pub(crate) fn check_unchanged(
+        &self,
+        tx: &WriteTx,
+        (entity, id): (EntityType, i64),
+    ) -> Result<(), AppError> {
+        if !self.if_match.is_set() {
+            return Ok(());
+        }
+        let Some(text) = current_text(tx, self.org, (entity, id), self.today)? else {
+            return Ok(());
+        };
+        let what = format!("{} {id}", entity.as_str().replace('_', " "));
+        self.if_match.check(&what, &text)
     }
 
     pub(crate) fn idempotency_key(&self) -> Option<&str> {

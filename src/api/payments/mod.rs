@@ -15,11 +15,11 @@ use poem_openapi::OpenApi;
 
 use crate::api::auth::ApiKeyAuth;
 use crate::api::credit_use::{use_credit, SourceAnswer};
-use crate::api::error::{ReadError, WriteError};
+use crate::api::error::{ChangeError, ReadError, WriteError};
 use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
-use crate::api::{page_bounds, AppState, Created, Done, Json, Post, Tag};
+use crate::api::{page_bounds, AppState, CreatedOne, Json, One, Post, Tag};
 use crate::db::credit;
 use crate::db::payments::{self as store, PaymentFilter};
 use crate::db::sources::SourceFacts;
@@ -92,7 +92,7 @@ impl PaymentsApi {
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<PaymentCreate>,
-    ) -> Result<Created<Payment>, WriteError> {
+    ) -> Result<CreatedOne<Payment>, WriteError> {
         let ctx = auth.require(scope_of("create_payment"))?;
         let (org, today) = (ctx.organization_id, state.clock.today());
         let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
@@ -122,10 +122,10 @@ impl PaymentsApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
-    ) -> Result<Json<Payment>, ReadError> {
+    ) -> Result<One<Payment>, ReadError> {
         let org = auth.require(scope_of("get_payment"))?.organization_id;
         let payment = state.db.read_point(|conn| store::get(conn, org, id.0))?;
-        Ok(Json(payment.into()))
+        Ok(One::of(&Payment::from(payment)))
     }
 
     /// Apply a payment's credit
@@ -144,10 +144,13 @@ impl PaymentsApi {
         /// Makes a retry safe: the same key and body return the first answer and write nothing.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<CreditAllocation>,
-    ) -> Result<Done<Payment>, WriteError> {
+    ) -> Result<One<Payment>, ChangeError> {
         let call = ("allocate_payment", id.0, "allocations");
-        let input = (idempotency_key.0, body);
+        let input = ((idempotency_key.0, if_match.0), body);
         use_credit((auth, &state), call, input, credit::allocate_credit).await
     }
 
@@ -167,10 +170,13 @@ impl PaymentsApi {
         /// Makes a retry safe: the same key and body return the first answer and write nothing.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<PaymentVoid>,
-    ) -> Result<Done<Payment>, WriteError> {
+    ) -> Result<One<Payment>, ChangeError> {
         let call = ("void_payment", id.0, "void");
-        let input = (idempotency_key.0, body);
+        let input = ((idempotency_key.0, if_match.0), body);
         use_credit((auth, &state), call, input, credit::void).await
     }
 
@@ -190,10 +196,13 @@ impl PaymentsApi {
         /// Makes a retry safe: the same key and body return the first answer and write nothing.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<RefundCreate>,
-    ) -> Result<Done<Payment>, WriteError> {
+    ) -> Result<One<Payment>, ChangeError> {
         let call = ("refund_payment", id.0, "refunds");
-        let input = (idempotency_key.0, body);
+        let input = ((idempotency_key.0, if_match.0), body);
         use_credit((auth, &state), call, input, credit::refund).await
     }
 }

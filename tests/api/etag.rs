@@ -1,0 +1,239 @@
+//! ETag, If-None-Match and If-Match (issue 11, section 4): every answer that is one
+//! resource carries a strong ETag that changes with the answer; a GET naming the current
+//! one is a 304; a change naming an old one is a 412 that changes nothing, and of two
+//! clients racing one edit exactly one wins.
+
+use poem::http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{Reply, TestApp};
+
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Reply {
+    let body = body.map(|b| b.to_string());
+    app.call(method, path, Some(&app.key), headers, body.as_deref())
+        .await
+}
+
+fn etag(reply: &Reply) -> String {
+    reply.header("etag").expect("an ETag").to_string()
+}
+
+#[tokio::test]
+async fn a_get_names_its_version_and_answers_304_while_it_holds() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let path = format!("/v1/customers/{acme}");
+    let first = app.get(&path).await;
+    let tag = etag(&first);
+    assert!(tag.starts_with('"') && tag.len() == 34, "{tag}");
+    let same = call(&app, Method::GET, &path, &[("If-None-Match", &tag)], None).await;
+    assert_eq!(same.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(same.body, Value::Null);
+    assert_eq!(etag(&same), tag);
+    assert!(same.header("x-ratelimit-limit").is_some() || same.header("x-request-id").is_some());
+
+    let renamed = app.put(&path, json!({"name": "Acme Ltd"})).await;
+    assert_eq!(renamed.status, StatusCode::OK);
+    let new_tag = etag(&renamed);
+    assert_ne!(new_tag, tag);
+    let changed = call(&app, Method::GET, &path, &[("If-None-Match", &tag)], None).await;
+    assert_eq!(changed.status, StatusCode::OK);
+    assert_eq!(changed.body["name"], "Acme Ltd");
+    assert_eq!(etag(&changed), new_tag);
+}
+
+#[tokio::test]
+async fn a_change_to_an_old_version_is_412_and_changes_nothing() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let inv = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-01-20")
+        .await;
+    let path = format!("/v1/invoices/{inv}");
+    let read = etag(&app.get(&path).await);
+    let events_before = app.get("/v1/events").await.body["items"]
+        .as_array()
+        .unwrap()
+        .len();
+
+    // Someone else pays first: the invoice the client read is no longer the current one.
+    assert_eq!(
+        app.pay(acme, inv, "10.00", "2024-02-01").await.status,
+        StatusCode::CREATED
+    );
+    let stale = call(
+        &app,
+        Method::POST,
+        &format!("{path}/write-offs"),
+        &[("If-Match", &read)],
+        Some(json!({"write_off_date": "2024-02-10", "reason": "Bankrupt"})),
+    )
+    .await;
+    stale.assert_error(412, "PRECONDITION_FAILED");
+    let current = app.get(&path).await;
+    assert_eq!(current.body["amount_written_off"], "0.00");
+    let events = app.get("/v1/events").await.body["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(events, events_before + 2, "only the payment's events");
+
+    let fresh = etag(&current);
+    let written = call(
+        &app,
+        Method::POST,
+        &format!("{path}/write-offs"),
+        &[("If-Match", &fresh)],
+        Some(json!({"write_off_date": "2024-02-10", "reason": "Bankrupt"})),
+    )
+    .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.body);
+    assert_eq!(etag(&written), etag(&app.get(&path).await));
+
+    let any = call(
+        &app,
+        Method::PUT,
+        &format!("/v1/customers/{acme}"),
+        &[("If-Match", "*")],
+        Some(json!({"notes": "x"})),
+    )
+    .await;
+    assert_eq!(any.status, StatusCode::OK);
+    let malformed = call(
+        &app,
+        Method::PUT,
+        &format!("/v1/customers/{acme}"),
+        &[("If-Match", "abc")],
+        Some(json!({"notes": "y"})),
+    )
+    .await;
+    let fields = malformed.assert_error(400, "VALIDATION_ERROR");
+    assert!(fields.get("If-Match").is_some(), "{fields}");
+    let weak = format!(
+        "W/{}",
+        etag(&app.get(&format!("/v1/customers/{acme}")).await)
+    );
+    let weak = call(
+        &app,
+        Method::PUT,
+        &format!("/v1/customers/{acme}"),
+        &[("If-Match", &weak)],
+        Some(json!({"notes": "z"})),
+    )
+    .await;
+    weak.assert_error(412, "PRECONDITION_FAILED");
+}
+
+#[tokio::test]
+async fn write_answers_carry_the_etag_their_get_gives() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let draft = app
+        .post(
+            "/v1/invoices",
+            json!({"customer_id": acme, "status": "draft", "issue_date": "2024-01-05",
+                   "items": [{"description": "Work", "quantity": 1, "unit_price": "80.00"}]}),
+        )
+        .await;
+    assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.body);
+    let inv = draft.body["id"].as_i64().unwrap();
+    assert_eq!(
+        etag(&draft),
+        etag(&app.get(&format!("/v1/invoices/{inv}")).await)
+    );
+    let sent = call(
+        &app,
+        Method::POST,
+        &format!("/v1/invoices/{inv}/send"),
+        &[("If-Match", &etag(&draft))],
+        None,
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    assert_eq!(
+        etag(&sent),
+        etag(&app.get(&format!("/v1/invoices/{inv}")).await)
+    );
+
+    let paid = app
+        .post(
+            "/v1/payments",
+            json!({"customer_id": acme, "amount": "100.00", "payment_method": "cash", "payment_date": "2024-02-01"}),
+        )
+        .await;
+    let payment = paid.body["id"].as_i64().unwrap();
+    assert_eq!(
+        etag(&paid),
+        etag(&app.get(&format!("/v1/payments/{payment}")).await)
+    );
+    let allocated = call(
+        &app,
+        Method::POST,
+        &format!("/v1/payments/{payment}/allocations"),
+        &[("If-Match", &etag(&paid))],
+        Some(json!({"applied_date": "2024-02-01", "allocations": [{"invoice_id": inv, "amount": "80.00"}]})),
+    )
+    .await;
+    assert_eq!(allocated.status, StatusCode::OK, "{}", allocated.body);
+    assert_eq!(
+        etag(&allocated),
+        etag(&app.get(&format!("/v1/payments/{payment}")).await)
+    );
+    let again = call(
+        &app,
+        Method::POST,
+        &format!("/v1/payments/{payment}/refunds"),
+        &[("If-Match", &etag(&paid))],
+        Some(json!({"amount": "5.00", "payment_method": "cash", "refund_date": "2024-02-02"})),
+    )
+    .await;
+    again.assert_error(412, "PRECONDITION_FAILED");
+}
+
+#[tokio::test]
+async fn of_two_clients_racing_one_edit_exactly_one_wins() {
+    let app = TestApp::new().await;
+    for round in 0..5 {
+        let acme = app.customer(&format!("Acme {round}")).await;
+        let path = format!("/v1/customers/{acme}");
+        let tag = etag(&app.get(&path).await);
+        let guard = [("If-Match", tag.as_str())];
+        let (one, two) = tokio::join!(
+            call(
+                &app,
+                Method::PUT,
+                &path,
+                &guard,
+                Some(json!({"notes": "first clerk"}))
+            ),
+            call(
+                &app,
+                Method::PUT,
+                &path,
+                &guard,
+                Some(json!({"notes": "second clerk"}))
+            ),
+        );
+        let mut statuses = [one.status.as_u16(), two.status.as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 412], "round {round}");
+        let winner = if one.status == StatusCode::OK {
+            &one
+        } else {
+            &two
+        };
+        assert_eq!(app.get(&path).await.body["notes"], winner.body["notes"]);
+        let history = app.get(&format!("{path}/history")).await.body;
+        assert_eq!(
+            history["items"].as_array().unwrap().len(),
+            2,
+            "round {round}"
+        );
+    }
+}
