@@ -47,6 +47,22 @@ fn source_drift(table: &str, column: &str, amount: &str) -> String {
     )
 }
 
+/// (organization, issue date, status) groups where `invoice_daily` differs from the
+/// invoices it summarises.
+const INVOICE_DAILY_DRIFT: &str = "
+    WITH counted AS (SELECT organization_id, issue_date, status, COUNT(*) AS n, SUM(total_minor) AS t
+                     FROM invoices GROUP BY 1, 2, 3),
+         kept AS (SELECT organization_id, issue_date, status, invoice_count, total_minor
+                  FROM invoice_daily WHERE invoice_count <> 0)
+    SELECT (SELECT COUNT(*) FROM (SELECT * FROM counted EXCEPT SELECT * FROM kept))
+         + (SELECT COUNT(*) FROM (SELECT * FROM kept EXCEPT SELECT * FROM counted))";
+
+/// Paid invoices counted in `settled_daily` against the paid invoices with allocations.
+const SETTLED_DAILY_DRIFT: &str = "
+    SELECT (SELECT COALESCE(SUM(invoice_count), 0) FROM settled_daily)
+         - (SELECT COUNT(*) FROM invoices i WHERE status = 'paid'
+              AND EXISTS (SELECT 1 FROM allocations a WHERE a.invoice_id = i.id))";
+
 /// Each drift found, as a sentence naming the row.
 pub(crate) fn drift(conn: &Connection) -> Result<Vec<String>, AppError> {
     let mut found = Vec::new();
@@ -76,6 +92,20 @@ pub(crate) fn drift(conn: &Connection) -> Result<Vec<String>, AppError> {
                 "{name} {id}: its unapplied or refunded sum differs from its allocations and refunds"
             ));
         }
+    }
+    let count =
+        |sql: &str| -> Result<i64, AppError> { Ok(conn.query_row(sql, [], |row| row.get(0))?) };
+    let groups = count(INVOICE_DAILY_DRIFT)?;
+    if groups != 0 {
+        found.push(format!(
+            "the dashboard's daily summaries (invoice_daily) differ from the invoices in {groups} groups of organization, issue date and status"
+        ));
+    }
+    let settled = count(SETTLED_DAILY_DRIFT)?;
+    if settled != 0 {
+        found.push(format!(
+            "the dashboard's daily summaries (settled_daily) count {settled} paid invoices more or fewer than the invoices hold"
+        ));
     }
     Ok(found)
 }

@@ -81,18 +81,28 @@ pub(crate) fn append(tx: &WriteTx, org: i64, event: NewEvent) -> Result<i64, App
     Ok(id)
 }
 
-/// The stored JSON in `column`, or an error naming the event.
+/// The stored JSON in `column`, or an error naming the event. The text must be exactly
+/// what the journal wrote (compact, each key once): a hand-edited value with a duplicate
+/// key would otherwise parse last-wins into the content that was hashed.
 fn json_column(row: &Row, column: usize, org: i64, id: i64) -> rusqlite::Result<Value> {
     let text: Option<String> = row.get(column)?;
     let Some(text) = text else {
         return Ok(Value::Null);
     };
-    serde_json::from_str(&text).map_err(|_| {
+    let unreadable = |what: &str| {
         super::codec::unreadable(
             column,
-            format!("journal event {id} of organization {org}: column {column} is not JSON"),
+            format!("journal event {id} of organization {org}: column {column} {what}"),
         )
-    })
+    };
+    let value: Value = serde_json::from_str(&text).map_err(|_| unreadable("is not JSON"))?;
+    // (Not `value != text`: that would compare a JSON string value with the text.)
+    if serde_json::to_string(&value).ok().as_deref() != Some(text.as_str()) {
+        return Err(unreadable(
+            "is not the text the journal wrote (edited by hand)",
+        ));
+    }
+    Ok(value)
 }
 
 /// A stored event as it was sealed: the object its hash covers, and the hash.
@@ -132,35 +142,36 @@ pub(crate) struct EventFilter {
     pub with_keys: bool,
 }
 
-/// One page of `org`'s events in id order.
+/// One page of `org`'s events in id order. Only the filters given reach the SQL, so an
+/// entity's history is one range of `journal_events_entity`, not a scan of the journal.
 pub(crate) fn list(
     conn: &Connection,
     org: i64,
     filter: &EventFilter,
 ) -> Result<Vec<Map<String, Value>>, AppError> {
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM journal_events
-         WHERE organization_id = ?1 AND id > ?2
-           AND (?3 IS NULL OR type = ?3)
-           AND (?4 IS NULL OR entity_type = ?4)
-           AND (?5 IS NULL OR entity_id = ?5)
-           AND (?6 OR entity_type <> 'api_key')
-         ORDER BY id LIMIT ?7"
-    );
+    let mut sql = format!("SELECT {EVENT_COLUMNS} FROM journal_events WHERE organization_id = ?");
+    let mut values: Vec<rusqlite::types::Value> = vec![org.into()];
+    if let Some(entity_type) = &filter.entity_type {
+        sql.push_str(" AND entity_type = ?");
+        values.push(entity_type.clone().into());
+    }
+    if let Some(entity_id) = filter.entity_id {
+        sql.push_str(" AND entity_id = ?");
+        values.push(entity_id.into());
+    }
+    if let Some(event_type) = &filter.event_type {
+        sql.push_str(" AND type = ?");
+        values.push(event_type.clone().into());
+    }
+    if !filter.with_keys {
+        sql.push_str(" AND entity_type <> 'api_key'");
+    }
+    sql.push_str(" AND id > ? ORDER BY id LIMIT ?");
+    values.push(filter.after.into());
+    values.push(filter.limit.into());
     let events = conn
         .prepare_cached(&sql)?
-        .query_map(
-            params![
-                org,
-                filter.after,
-                filter.event_type,
-                filter.entity_type,
-                filter.entity_id,
-                filter.with_keys,
-                filter.limit
-            ],
-            event_from_row,
-        )?
+        .query_map(rusqlite::params_from_iter(values), event_from_row)?
         .collect::<Result<_, _>>()?;
     Ok(events)
 }

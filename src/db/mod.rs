@@ -203,12 +203,14 @@ impl Db {
         Ok(value)
     }
 
+    /// Runs `f` on the calling thread in one read transaction (one snapshot), for callers
+    /// that are not async: the CLI (`verify` reads a live book) and tests.
     pub fn read_blocking<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&Connection) -> Result<T, AppError>,
     {
         let conn = self.pool.get()?;
-        f(&conn)
+        in_snapshot(&conn, f)
     }
 }
 

@@ -237,6 +237,20 @@ pub fn changes(entity: EntityType, before: Option<&Value>, after: &Value) -> Opt
     Some(Value::Object(changed))
 }
 
+/// The recorded fields of an entity's latest event whose value its current answer no
+/// longer has. Fields the answer gained since (a newer binary's) are not drift.
+pub fn drifted_fields(entity: EntityType, recorded: &Value, current: &Value) -> Vec<String> {
+    let recorded = recorded_part(entity, recorded);
+    let Some(recorded) = recorded.as_object() else {
+        return vec!["the whole answer".into()];
+    };
+    recorded
+        .iter()
+        .filter(|(field, value)| current.get(field.as_str()) != Some(value))
+        .map(|(field, _)| field.clone())
+        .collect()
+}
+
 #[cfg(test)]
 #[path = "journal_tests.rs"]
 mod tests;

@@ -116,3 +116,15 @@ fn entity_types_read_back_from_their_names() {
     );
     assert!(is_removal("customer.deleted"));
 }
+
+#[test]
+fn drift_is_a_recorded_field_that_moved_never_a_new_one() {
+    let recorded = json!({"total": "5.00", "is_overdue": false});
+    let grown = json!({"total": "5.00", "is_overdue": true, "currency": "USD"});
+    assert!(drifted_fields(EntityType::Invoice, &recorded, &grown).is_empty());
+    let moved = json!({"total": "6.00"});
+    assert_eq!(
+        drifted_fields(EntityType::Invoice, &recorded, &moved),
+        ["total"]
+    );
+}

@@ -243,5 +243,6 @@ fn an_unusable_request_id_is_refused() {
             .await;
         let fields = reply.assert_error(400, "VALIDATION_ERROR");
         assert!(fields.get("X-Request-Id").is_some(), "{fields}");
+        assert_eq!(reply.header("x-request-id").map(str::len), Some(32));
     });
 }

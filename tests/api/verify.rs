@@ -112,6 +112,26 @@ async fn verify_names_each_kind_of_tampering() {
             "invoice 1 differs from its latest journal event 5 in",
         ),
         (
+            // A duplicate key parses last-wins: the stored text must be what was hashed.
+            "duplicate key",
+            "UPDATE journal_events SET data = '{\"name\":\"Evil Corp\",' || substr(data, 2) WHERE id = 2;",
+            "journal event 2",
+        ),
+        (
+            "summaries",
+            "UPDATE invoice_daily SET total_minor = total_minor + 1000000;",
+            "daily summaries",
+        ),
+        (
+            // Marking the organization as predating the journal must not launder the row.
+            "laundered",
+            "INSERT INTO payments (organization_id, customer_id, amount_minor, payment_method,
+                 payment_date, created_at, unapplied_minor)
+             VALUES (1, 1, 5000, 'cash', '2024-02-02', '2024-02-02T00:00:00.000Z', 5000);
+             INSERT INTO journal_imports_due VALUES (1);",
+            "payment 2 has no journal event",
+        ),
+        (
             "inserted",
             "INSERT INTO payments (organization_id, customer_id, amount_minor, payment_method,
                  payment_date, created_at, unapplied_minor)
@@ -134,7 +154,13 @@ async fn verify_names_each_kind_of_tampering() {
     let (ok, text) = verify(&cut, &["--expect-head", &expect]);
     assert!(!ok, "{text}");
     assert!(
-        text.contains("the journal ends at event 5") && text.contains(&head),
+        text.contains("no event of the journal has the expected head hash") && text.contains(&head),
         "{text}"
     );
+
+    // A book that has only grown since the head was taken still passes.
+    app.customer("Later").await;
+    let (ok, text) = verify(&path, &["--expect-head", &expect]);
+    assert!(ok, "{text}");
+    assert!(text.contains("1 event after the expected head"), "{text}");
 }

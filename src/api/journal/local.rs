@@ -13,7 +13,7 @@ use crate::api::keys::ApiKeyInfo;
 use crate::db::journal::{self as store, LatestEvent};
 use crate::db::keys::{self, KeyRecord};
 use crate::db::{books, Db};
-use crate::domain::journal::{changes, is_removal, Actor, ChainCheck, EntityType};
+use crate::domain::journal::{drifted_fields, is_removal, Actor, ChainCheck, EntityType};
 use crate::domain::keys::Scope;
 use crate::error::AppError;
 
@@ -133,8 +133,10 @@ pub struct Verification {
     pub faults: Vec<String>,
 }
 
-/// Checks every organization's journal and rows, and the books; `expected_heads` holds
-/// (organization slug, head hash) pairs a truncated journal would no longer reach.
+/// Checks every organization's journal and rows, and the books, in one snapshot (a live
+/// book may take writes meanwhile); `expected_heads` holds (organization slug, hash) pairs
+/// taken earlier: each must still be the hash of an event, or the journal was cut short.
+/// It changes nothing: rows that predate the journal are reported, not journaled.
 pub fn verify(
     db: &Db,
     expected_heads: &[(String, String)],
@@ -142,17 +144,24 @@ pub fn verify(
 ) -> Result<Verification, AppError> {
     db.read_blocking(|conn| {
         let mut found = Verification::default();
+        let due = store::imports_due(conn)?;
         for (org, slug) in store::organizations(conn)? {
-            let (count, last, head) = check_chain(conn, (org, &slug), &mut found.faults)?;
-            found.organizations.push(format!(
-                "organization '{slug}': {count} events, head event {last}, hash {head}"
-            ));
-            for (expected_slug, expected) in expected_heads {
-                if *expected_slug == slug && *expected != head {
-                    found.faults.push(format!(
-                        "organization '{slug}': the journal ends at event {last} with hash {head}, not at the expected head {expected}: events were removed from its end or changed"
-                    ));
-                }
+            let expected = expected_heads
+                .iter()
+                .find(|(wanted, _)| *wanted == slug)
+                .map(|(_, hash)| hash.as_str());
+            let walked = check_chain(conn, (org, &slug), expected, &mut found.faults)?;
+            found.organizations.push(walked.summary(&slug, expected));
+            if let (Some(expected), None) = (expected, walked.after_expected) {
+                found.faults.push(format!(
+                    "organization '{slug}': no event of the journal has the expected head hash {expected} (it now ends at event {} with hash {}): events were removed from its end or changed",
+                    walked.last, walked.head
+                ));
+            }
+            if due.contains(&org) {
+                found.faults.push(format!(
+                    "organization '{slug}': marked as holding rows from before the journal, which a book journaled from its start never is (or `arvalox serve` has not yet opened this upgraded book)"
+                ));
             }
             for entity in EntityType::ALL {
                 check_rows(conn, (org, &slug), (entity, today), &mut found.faults)?;
@@ -168,30 +177,68 @@ pub fn verify(
     })
 }
 
-/// Walks one organization's chain; answers its length, last id and head hash.
+/// One organization's chain as walked.
+struct Walked {
+    count: i64,
+    last: i64,
+    head: String,
+    /// Events after the one whose hash is the expected head, once found.
+    after_expected: Option<i64>,
+}
+
+impl Walked {
+    fn summary(&self, slug: &str, expected: Option<&str>) -> String {
+        let mut line = format!(
+            "organization '{slug}': {} events, head event {}, hash {}",
+            self.count, self.last, self.head
+        );
+        if let (Some(_), Some(after)) = (expected, self.after_expected) {
+            let events = if after == 1 { "event" } else { "events" };
+            line.push_str(&format!(" ({after} {events} after the expected head)"));
+        }
+        line
+    }
+}
+
+/// Walks one organization's chain, noting where the expected head is.
 fn check_chain(
     conn: &Connection,
     (org, slug): (i64, &str),
+    expected: Option<&str>,
     faults: &mut Vec<String>,
-) -> Result<(i64, i64, String), AppError> {
+) -> Result<Walked, AppError> {
     let mut chain = ChainCheck::default();
     let mut count = 0;
     let mut broken = false;
-    store::walk(conn, org, |event| {
+    let mut after_expected = None;
+    let walked = store::walk(conn, org, |event| {
         count += 1;
-        if !broken {
-            if let Err(fault) = chain.next(&event) {
-                faults.push(format!(
-                    "organization '{slug}': journal event {}: {}",
-                    fault.event_id, fault.what
-                ));
-                broken = true;
-            }
+        after_expected = after_expected.map(|after: i64| after + 1);
+        if broken {
+            return Ok(());
+        }
+        if let Err(fault) = chain.next(&event) {
+            faults.push(format!(
+                "organization '{slug}': journal event {}: {}",
+                fault.event_id, fault.what
+            ));
+            broken = true;
+        } else if expected.is_some_and(|hash| hash == chain.head().1) {
+            after_expected = Some(0);
         }
         Ok(())
-    })?;
+    });
+    if let Err(err) = walked {
+        // A stored event that does not read back is itself the fault to report.
+        faults.push(format!("organization '{slug}': {err}"));
+    }
     let (last, head) = chain.head();
-    Ok((count, last, head.to_string()))
+    Ok(Walked {
+        count,
+        last,
+        head: head.to_string(),
+        after_expected,
+    })
 }
 
 /// Every row of `entity` matches the answer its latest event recorded; every row has an
@@ -225,13 +272,7 @@ fn check_rows(
         let Some(current) = current_answer(conn, org, (entity, id), today)? else {
             continue;
         };
-        let moved = changes(entity, Some(&event.data), &current)
-            .and_then(|changed| {
-                changed
-                    .as_object()
-                    .map(|fields| fields.keys().cloned().collect::<Vec<_>>())
-            })
-            .unwrap_or_default();
+        let moved = drifted_fields(entity, &event.data, &current);
         if !moved.is_empty() {
             faults.push(format!(
                 "organization '{slug}': {name} {id} differs from its latest journal event {} in {}: it was changed outside Arvalox",

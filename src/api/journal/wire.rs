@@ -43,7 +43,7 @@ pub(crate) struct Event {
     /// The organization's event number: 1, 2, 3… with no gaps.
     pub id: i64,
     pub organization_id: i64,
-    /// When the change was committed (UTC).
+    /// When the change was made: the request's time (UTC).
     pub occurred_at: String,
     /// `invoice.created`, `payment.allocated`, `invoice.balance_changed`…
     #[oai(rename = "type")]
@@ -64,7 +64,7 @@ pub(crate) struct Event {
     pub changes: Value,
     /// The hash of the organization's previous event (64 zeros for the first).
     pub prev_hash: String,
-    /// SHA-256, hex, of `prev_hash`, a newline, and this event without `hash` as JSON with the keys of every object sorted and no white space.
+    /// SHA-256, hex, of `prev_hash`, a newline, and this event without `hash` as JSON with the keys of every object sorted, no white space, and UTF-8 text with only the escapes JSON requires.
     pub hash: String,
 }
 

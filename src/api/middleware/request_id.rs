@@ -42,8 +42,12 @@ pub(crate) async fn request_id<E: Endpoint>(inner: E, req: Request) -> poem::Res
         [] => new_request_id(),
         [one] if usable(one) => String::from_utf8_lossy(one).into_owned(),
         _ => {
-            let err = AppError::field("X-Request-Id", REQUEST_ID_RULE);
-            return Ok(render(&err));
+            // Refused, but still answered with an id of its own, like every response.
+            let mut refused = render(&AppError::field("X-Request-Id", REQUEST_ID_RULE));
+            if let Ok(value) = new_request_id().parse() {
+                refused.headers_mut().insert(REQUEST_ID_HEADER, value);
+            }
+            return Ok(refused);
         }
     };
     let mut response = match REQUEST_ID.scope(id.clone(), inner.call(req)).await {
