@@ -54,6 +54,10 @@ enum Command {
         /// Durability of each commit. `normal` and `off` can lose acknowledged writes on a power cut.
         #[arg(long, value_enum, default_value_t = Synchronous::Full)]
         synchronous: Synchronous,
+        /// Refuse to deliver webhooks to loopback, private and link-local addresses (after
+        /// name resolution): for hosted installs whose tenants must not reach the host's network.
+        #[arg(long)]
+        webhooks_block_private: bool,
     },
     /// Manage API keys.
     Keys {
@@ -149,6 +153,7 @@ fn main() -> anyhow::Result<()> {
             rate_limit_hour,
             rate_limit_day,
             synchronous,
+            webhooks_block_private,
         } => serve(
             db.db,
             bind,
@@ -157,7 +162,7 @@ fn main() -> anyhow::Result<()> {
                 per_hour: rate_limit_hour,
                 per_day: rate_limit_day,
             },
-            synchronous,
+            (synchronous, webhooks_block_private),
         ),
         Command::Keys { command } => keys(command),
         Command::Migrate { db } => {
@@ -375,7 +380,7 @@ fn serve(
     path: PathBuf,
     bind: SocketAddr,
     limits: Limits,
-    synchronous: Synchronous,
+    (synchronous, webhooks_block_private): (Synchronous, bool),
 ) -> anyhow::Result<()> {
     let store = open(&path, synchronous)?;
     if store.read_blocking(db::keys::count_keys)? == 0 {
@@ -408,6 +413,7 @@ fn serve(
             state.db.clone(),
             state.keys.clone(),
         ));
+        api::webhooks::spawn_deliveries(state.clone(), webhooks_block_private);
         let shutdown = shutdown_signal().context("cannot install signal handlers")?;
         let listener =
             arvalox::net::listen(bind).with_context(|| format!("cannot listen on {bind}"))?;

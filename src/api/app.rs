@@ -11,7 +11,7 @@ use super::answer::JSON_CONTENT_TYPE;
 use super::spec::spec_json;
 use super::{
     auth, credit_notes, customers, error, etag, idempotency, invoices, journal, keycache, keys,
-    middleware, payments, rate_limit, reports,
+    middleware, payments, rate_limit, reports, webhooks,
 };
 use crate::clock::Clock;
 use crate::db::Db;
@@ -78,6 +78,7 @@ type Apis = (
     credit_notes::CreditNotesApi,
     reports::ReportsApi,
     journal::EventsApi,
+    webhooks::WebhooksApi,
     keys::KeysApi,
 );
 
@@ -196,6 +197,8 @@ pub(crate) enum Tag {
     Reports,
     /// The audit journal: every change, hash-chained, as a feed and per entity.
     Events,
+    /// Signed webhooks: journal events POSTed to your endpoints (admin scope).
+    Webhooks,
     /// Manage API keys (admin scope).
     ApiKeys,
 }

@@ -22,6 +22,7 @@ pub(crate) mod reports;
 pub mod scopes;
 pub(crate) mod spec;
 pub(crate) mod types;
+pub mod webhooks;
 
 pub(crate) use answer::to_json_text;
 pub(crate) use answer::{Created, CreatedOne, Deleted, Done, Json, One};

@@ -5,7 +5,7 @@
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
-pub const OPERATION_SCOPES: [(&str, Scope); 38] = [
+pub const OPERATION_SCOPES: [(&str, Scope); 45] = [
     ("ping", Scope::Read),
     ("list_customers", Scope::Read),
     ("get_customer", Scope::Read),
@@ -40,6 +40,13 @@ pub const OPERATION_SCOPES: [(&str, Scope); 38] = [
     ("invoice_history", Scope::Read),
     ("payment_history", Scope::Read),
     ("credit_note_history", Scope::Read),
+    ("create_webhook_endpoint", Scope::Admin),
+    ("list_webhook_endpoints", Scope::Admin),
+    ("get_webhook_endpoint", Scope::Admin),
+    ("update_webhook_endpoint", Scope::Admin),
+    ("delete_webhook_endpoint", Scope::Admin),
+    ("list_webhook_deliveries", Scope::Admin),
+    ("retry_webhook_delivery", Scope::Admin),
     ("list_api_keys", Scope::Admin),
     ("get_api_key", Scope::Admin),
     ("create_api_key", Scope::Admin),

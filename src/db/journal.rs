@@ -176,6 +176,21 @@ pub(crate) fn list(
     Ok(events)
 }
 
+/// Event `id` of `org`, as sealed.
+pub(crate) fn get_event(
+    conn: &Connection,
+    org: i64,
+    id: i64,
+) -> Result<Option<Map<String, Value>>, AppError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM journal_events WHERE organization_id = ?1 AND id = ?2"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![org, id], event_from_row)
+        .optional()?)
+}
+
 /// The answer recorded by the latest event of one entity, if it has any.
 pub(crate) fn latest_data(
     conn: &Connection,
@@ -254,6 +269,7 @@ fn table_of(entity: EntityType) -> &'static str {
         EntityType::Payment => "payments",
         EntityType::CreditNote => "credit_notes",
         EntityType::ApiKey => "api_keys",
+        EntityType::WebhookEndpoint => "webhook_endpoints",
     }
 }
 

@@ -24,6 +24,7 @@ mod seed_events;
 pub(crate) mod sources;
 pub(crate) mod sql;
 pub(crate) mod summaries;
+pub(crate) mod webhooks;
 pub(crate) mod write_offs;
 
 mod point_reads;

@@ -17,15 +17,17 @@ pub enum EntityType {
     Payment,
     CreditNote,
     ApiKey,
+    WebhookEndpoint,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 5] = [
+    pub const ALL: [EntityType; 6] = [
         EntityType::Customer,
         EntityType::Invoice,
         EntityType::Payment,
         EntityType::CreditNote,
         EntityType::ApiKey,
+        EntityType::WebhookEndpoint,
     ];
 
     /// The name in events: `credit_note`, the prefix of its event types.
@@ -36,6 +38,7 @@ impl EntityType {
             EntityType::Payment => "payment",
             EntityType::CreditNote => "credit_note",
             EntityType::ApiKey => "api_key",
+            EntityType::WebhookEndpoint => "webhook_endpoint",
         }
     }
 
@@ -57,7 +60,10 @@ impl EntityType {
                 "net_balance",
             ],
             EntityType::Invoice => &["is_overdue", "days_overdue"],
-            EntityType::Payment | EntityType::CreditNote | EntityType::ApiKey => &[],
+            EntityType::Payment
+            | EntityType::CreditNote
+            | EntityType::ApiKey
+            | EntityType::WebhookEndpoint => &[],
         }
     }
 }

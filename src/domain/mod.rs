@@ -13,4 +13,5 @@ pub(crate) mod ledger;
 pub(crate) mod money;
 pub(crate) mod payment;
 pub(crate) mod text;
+pub(crate) mod webhook;
 pub(crate) mod write_off;

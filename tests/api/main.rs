@@ -38,5 +38,6 @@ mod seed;
 mod snapshots;
 mod spec;
 mod verify;
+mod webhooks;
 mod wire;
 mod write_offs;

@@ -41,8 +41,21 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
-/// Takes the file back from schema version 12 to 11: no audit journal.
+/// Takes the file back from schema version 13 to 12: no webhooks.
+fn back_to_version_12(path: &std::path::Path) {
+    Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "DROP TABLE webhook_deliveries;
+             DROP TABLE webhook_endpoints;
+             DELETE FROM refinery_schema_history WHERE version = 13;",
+        )
+        .unwrap();
+}
+
+/// Takes the file back from schema version 12 to 11 (through 13 to 12): no audit journal.
 fn back_to_version_11(path: &std::path::Path) {
+    back_to_version_12(path);
     Connection::open(path)
         .unwrap()
         .execute_batch(
@@ -524,7 +537,7 @@ async fn upgrading_to_credit_notes_and_write_offs_changes_no_answer() {
     assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
     assert_eq!(
         count("SELECT MAX(version) FROM refinery_schema_history"),
-        12
+        13
     );
 
     // The upgraded book takes the new events, and they are facts like the old ones.

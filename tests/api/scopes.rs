@@ -34,8 +34,12 @@ async fn every_operation_needs_exactly_its_declared_scope() {
             walked.push(id.to_string());
             let needed = scope_of(id);
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let url = path.replace("{id}", "1").replace("{write_off_id}", "1");
-            let body = (method == Method::POST || method == Method::PUT).then_some("{}");
+            let url = path
+                .replace("{id}", "1")
+                .replace("{write_off_id}", "1")
+                .replace("{delivery_id}", "1");
+            let body = (method == Method::POST || method == Method::PUT || method == Method::PATCH)
+                .then_some("{}");
             for (scope, key) in &keys {
                 let reply = app.call(method.clone(), &url, Some(key), &[], body).await;
                 let refused = reply.status == 403;

@@ -39,6 +39,7 @@ pub(crate) enum EntityTypeQuery {
     Payment,
     CreditNote,
     ApiKey,
+    WebhookEndpoint,
 }
 
 impl From<EntityTypeQuery> for EntityType {
@@ -49,6 +50,7 @@ impl From<EntityTypeQuery> for EntityType {
             EntityTypeQuery::Payment => EntityType::Payment,
             EntityTypeQuery::CreditNote => EntityType::CreditNote,
             EntityTypeQuery::ApiKey => EntityType::ApiKey,
+            EntityTypeQuery::WebhookEndpoint => EntityType::WebhookEndpoint,
         }
     }
 }
@@ -298,5 +300,6 @@ fn entity_name(entity: EntityType) -> &'static str {
         EntityType::Payment => "Payment",
         EntityType::CreditNote => "Credit note",
         EntityType::ApiKey => "API key",
+        EntityType::WebhookEndpoint => "Webhook endpoint",
     }
 }

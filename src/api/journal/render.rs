@@ -12,6 +12,7 @@ use crate::api::invoices::to_api;
 use crate::api::keys::ApiKeyInfo;
 use crate::api::payments::Payment;
 use crate::api::to_json_text;
+use crate::api::webhooks::WebhookEndpoint;
 use crate::db;
 use crate::domain::journal::EntityType;
 use crate::error::AppError;
@@ -40,6 +41,9 @@ pub(crate) fn current_text(
         }
         EntityType::ApiKey => db::keys::get_in_organization(conn, org, id)
             .map(|row| to_json_text(&ApiKeyInfo::from(row))),
+        EntityType::WebhookEndpoint => {
+            db::webhooks::get(conn, org, id).map(|row| to_json_text(&WebhookEndpoint::from(row)))
+        }
     };
     match answer {
         Ok(text) => Ok(Some(text)),

@@ -1,0 +1,230 @@
+//! The delivery worker. Deliveries follow the journal, never memory: each endpoint's
+//! cursor and next-try time are rows, so a restart (or a kill -9) picks the schedule up
+//! where it stood, and an event is sent until a 2xx says it arrived (at least once). Each
+//! endpoint has at most one delivery in flight (so its events arrive in order), each on a
+//! thread of its own with a 10 s limit, so a slow or dead receiver holds up
+//! neither the API nor the other endpoints.
+
+use std::collections::HashSet;
+use std::net::ToSocketAddrs;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::WebhookEndpoint;
+use crate::api::journal::{Event, Trail};
+use crate::api::{to_json_text, AppState};
+use crate::db::journal::get_event;
+use crate::db::webhooks::{self as store, Endpoint, Next, Outcome};
+use crate::domain::journal::{Actor, EntityType};
+use crate::domain::webhook::{is_private, signature, DELIVERY_TIMEOUT_SECONDS};
+use crate::error::AppError;
+
+/// Endpoints with a delivery in flight.
+type InFlight = Arc<Mutex<HashSet<i64>>>;
+
+/// Starts the worker on the current runtime; `block_private` refuses receivers that
+/// resolve to loopback, private or link-local addresses.
+pub fn spawn_deliveries(state: Arc<AppState>, block_private: bool) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let in_flight = InFlight::default();
+        let done = Arc::new(Notify::new());
+        let mut bell = state.journal_bell.subscribe();
+        loop {
+            if let Err(err) = round(&state, &in_flight, &done, block_private).await {
+                tracing::warn!(error = %err, "webhook round failed");
+            }
+            tokio::select! {
+                _ = bell.changed() => {}
+                () = done.notified() => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    })
+}
+
+/// Starts a delivery for each due endpoint with an event to send, and moves cursors past
+/// events an endpoint does not take.
+async fn round(
+    state: &Arc<AppState>,
+    in_flight: &InFlight,
+    done: &Arc<Notify>,
+    block_private: bool,
+) -> Result<(), AppError> {
+    let now = state.clock.now().timestamp();
+    let due = state.db.read(move |conn| store::due(conn, now)).await?;
+    for endpoint in due {
+        let started = in_flight
+            .lock()
+            .map(|mut set| set.insert(endpoint.id))
+            .unwrap_or(false);
+        if !started {
+            continue;
+        }
+        let looked_at = endpoint.clone();
+        let next = state
+            .db
+            .read(move |conn| store::next(conn, &looked_at))
+            .await;
+        match next {
+            Ok(Next::Send(event_id)) => {
+                let (state, in_flight, done) = (state.clone(), in_flight.clone(), done.clone());
+                tokio::spawn(async move {
+                    let id = endpoint.id;
+                    if let Err(err) = deliver(&state, endpoint, event_id, block_private).await {
+                        tracing::warn!(error = %err, endpoint = id, event = event_id, "webhook delivery not recorded");
+                    }
+                    finish(&in_flight, id);
+                    done.notify_one();
+                });
+            }
+            Ok(Next::Skip(to)) => {
+                let id = endpoint.id;
+                let moved = state.db.write(move |tx| store::skip_to(tx, id, to)).await;
+                finish(in_flight, id);
+                moved?;
+                done.notify_one();
+            }
+            Ok(Next::Idle) => finish(in_flight, endpoint.id),
+            Err(err) => {
+                finish(in_flight, endpoint.id);
+                return Err(err);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn finish(in_flight: &InFlight, id: i64) {
+    if let Ok(mut set) = in_flight.lock() {
+        set.remove(&id);
+    }
+}
+
+/// Sends one event to one endpoint and records the try (and, if three days of failures
+/// turn the endpoint off, journals that by `system`).
+async fn deliver(
+    state: &Arc<AppState>,
+    endpoint: Endpoint,
+    event_id: i64,
+    block_private: bool,
+) -> Result<(), AppError> {
+    let (org, id) = (endpoint.organization_id, endpoint.id);
+    let (event, secret) = state
+        .db
+        .read(move |conn| Ok((get_event(conn, org, event_id)?, store::secret_of(conn, id)?)))
+        .await?;
+    let Some(event) = event else {
+        return Ok(());
+    };
+    let event = Event::from_sealed(event)?;
+    let body = to_json_text(&event);
+    let signed = signature(&secret, state.clock.now().timestamp(), &body);
+    let headers = [
+        ("Arvalox-Event-Id", event.id.to_string()),
+        ("Arvalox-Event-Type", event.event_type.clone()),
+        ("Arvalox-Signature", signed),
+    ];
+    let url = endpoint.url.clone();
+    // A thread of its own, not the runtime's blocking pool: a receiver that takes its ten
+    // seconds must never hold a thread the API's reads wait for.
+    let (sent, answer) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("arvalox-webhook".into())
+        .spawn(move || {
+            let _ = sent.send(post(&url, &body, &headers, block_private));
+        });
+    let outcome = match spawned {
+        Ok(_) => answer.await.ok(),
+        Err(_) => None,
+    }
+    .unwrap_or_else(|| Outcome {
+        status_code: None,
+        error: Some("the delivery thread failed".into()),
+    });
+    let now_text = state.now_text();
+    let (now, today) = (state.clock.now().timestamp(), state.clock.today());
+    state
+        .db
+        .write(move |tx| {
+            store::record(tx, id, (event_id, &outcome), (&now_text, now))?;
+            let after = store::get(tx, org, id)?;
+            if endpoint.enabled && !after.enabled {
+                Trail::local(org, Actor::System, today).record_answer(
+                    tx,
+                    &now_text,
+                    (EntityType::WebhookEndpoint, id),
+                    "disabled",
+                    &WebhookEndpoint::from(after),
+                )?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// One POST with the event's headers; any answer is an outcome, never an error.
+fn post(url: &str, body: &str, headers: &[(&str, String)], block_private: bool) -> Outcome {
+    let failed = |error: String| Outcome {
+        status_code: None,
+        error: Some(error),
+    };
+    if block_private {
+        if let Err(refused) = refuse_private(url) {
+            return failed(refused);
+        }
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(DELIVERY_TIMEOUT_SECONDS)))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(concat!("Arvalox-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let mut request = agent.post(url).header("Content-Type", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, value.as_str());
+    }
+    match request.send(body) {
+        Ok(response) => Outcome {
+            status_code: Some(response.status().as_u16()),
+            error: None,
+        },
+        Err(ureq::Error::Timeout(_)) => failed(format!(
+            "no answer within {DELIVERY_TIMEOUT_SECONDS} seconds"
+        )),
+        Err(err) => failed(format!("could not deliver: {err}")),
+    }
+}
+
+/// Refuses a URL whose host resolves to a non-public address.
+fn refuse_private(url: &str) -> Result<(), String> {
+    let (default_port, rest) = match url.strip_prefix("https://") {
+        Some(rest) => (443, rest),
+        None => (80, url.strip_prefix("http://").unwrap_or(url)),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']').unwrap_or((v6, ""));
+            (host, after.strip_prefix(':').and_then(|p| p.parse().ok()))
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, port.parse().ok()),
+            None => (authority, None),
+        },
+    };
+    let addresses = (host, port.unwrap_or(default_port))
+        .to_socket_addrs()
+        .map_err(|err| format!("could not resolve {host}: {err}"))?;
+    for address in addresses {
+        if is_private(address.ip()) {
+            return Err(format!(
+                "refused: {host} resolves to {}, a private, loopback or link-local address (serve --webhooks-block-private)",
+                address.ip()
+            ));
+        }
+    }
+    Ok(())
+}

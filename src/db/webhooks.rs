@@ -1,0 +1,377 @@
+//! Webhook endpoints, their cursor into the journal and their delivery attempts. Which
+//! events an endpoint takes and when a failure is tried again is `domain::webhook`.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::WriteTx;
+use crate::domain::webhook::{gives_up, next_attempt_at, takes};
+use crate::error::AppError;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    pub id: i64,
+    pub organization_id: i64,
+    pub url: String,
+    pub description: Option<String>,
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub cursor: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Every field of an endpoint a client sets.
+#[derive(Debug, Clone)]
+pub(crate) struct EndpointFields {
+    pub url: String,
+    pub description: Option<String>,
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+}
+
+const COLUMNS: &str = "id, organization_id, url, description, event_types, enabled, \
+    disabled_reason, cursor, created_at, updated_at";
+
+fn endpoint_from_row(row: &Row) -> rusqlite::Result<Endpoint> {
+    let id: i64 = row.get(0)?;
+    let types: String = row.get(4)?;
+    let event_types = serde_json::from_str(&types).map_err(|_| {
+        super::codec::unreadable(
+            4,
+            format!("webhook endpoint {id}: event_types is not a list"),
+        )
+    })?;
+    Ok(Endpoint {
+        id,
+        organization_id: row.get(1)?,
+        url: row.get(2)?,
+        description: row.get(3)?,
+        event_types,
+        enabled: row.get(5)?,
+        disabled_reason: row.get(6)?,
+        cursor: row.get(7)?,
+        created_at: row.get(8)?,
+        updated_at: row.get(9)?,
+    })
+}
+
+fn not_found(id: i64) -> AppError {
+    AppError::NotFound(format!("Webhook endpoint {id} not found."))
+}
+
+fn types_text(types: &[String]) -> String {
+    serde_json::to_string(types).unwrap_or_else(|_| "[]".into())
+}
+
+/// A new endpoint of `org` with its signing `secret`; it is sent the events appended
+/// from now on.
+pub(crate) fn create(
+    tx: &WriteTx,
+    org: i64,
+    fields: &EndpointFields,
+    secret: &str,
+    now: &str,
+) -> Result<Endpoint, AppError> {
+    tx.prepare_cached(
+        "INSERT INTO webhook_endpoints (organization_id, url, description, event_types, secret,
+            enabled, cursor, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+            (SELECT COALESCE(MAX(id), 0) FROM journal_events WHERE organization_id = ?1), ?7, ?7)",
+    )?
+    .execute(params![
+        org,
+        fields.url,
+        fields.description,
+        types_text(&fields.event_types),
+        secret,
+        fields.enabled,
+        now
+    ])?;
+    get(tx, org, tx.last_insert_rowid())
+}
+
+pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<Endpoint, AppError> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM webhook_endpoints WHERE organization_id = ?1 AND id = ?2"
+    ))?
+    .query_row(params![org, id], endpoint_from_row)
+    .optional()?
+    .ok_or_else(|| not_found(id))
+}
+
+pub(crate) fn list(conn: &Connection, org: i64) -> Result<Vec<Endpoint>, AppError> {
+    let endpoints = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM webhook_endpoints WHERE organization_id = ?1 ORDER BY id"
+        ))?
+        .query_map([org], endpoint_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(endpoints)
+}
+
+/// Sets every client field; turning an endpoint on again clears why it was off and its
+/// run of failures, so its pending event is tried at once.
+pub(crate) fn update(
+    tx: &WriteTx,
+    org: i64,
+    id: i64,
+    fields: &EndpointFields,
+    now: &str,
+) -> Result<Endpoint, AppError> {
+    let before = get(tx, org, id)?;
+    let reenabled = fields.enabled && !before.enabled;
+    tx.prepare_cached(
+        "UPDATE webhook_endpoints SET url = ?2, description = ?3, event_types = ?4, enabled = ?5,
+            disabled_reason = CASE WHEN ?5 THEN NULL ELSE disabled_reason END,
+            failing_since = CASE WHEN ?6 THEN NULL ELSE failing_since END,
+            next_attempt_at = CASE WHEN ?6 THEN NULL ELSE next_attempt_at END,
+            updated_at = ?7
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        fields.url,
+        fields.description,
+        types_text(&fields.event_types),
+        fields.enabled,
+        reenabled,
+        now
+    ])?;
+    get(tx, org, id)
+}
+
+pub(crate) fn delete(tx: &WriteTx, org: i64, id: i64) -> Result<(), AppError> {
+    get(tx, org, id)?;
+    tx.execute("DELETE FROM webhook_endpoints WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// The endpoint's signing secret.
+pub(crate) fn secret_of(conn: &Connection, id: i64) -> Result<String, AppError> {
+    conn.prepare_cached("SELECT secret FROM webhook_endpoints WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))
+        .optional()?
+        .ok_or_else(|| not_found(id))
+}
+
+/// Enabled endpoints whose pending event (if any) is due at `now`, across organizations.
+pub(crate) fn due(conn: &Connection, now: i64) -> Result<Vec<Endpoint>, AppError> {
+    let endpoints = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM webhook_endpoints
+             WHERE enabled = 1 AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)
+             ORDER BY id"
+        ))?
+        .query_map([now], endpoint_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(endpoints)
+}
+
+/// What an endpoint is to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Send this event.
+    Send(i64),
+    /// No event it takes among the next ones: move the cursor past them.
+    Skip(i64),
+    /// Nothing new.
+    Idle,
+}
+
+/// The next event after the endpoint's cursor that it takes.
+pub(crate) fn next(conn: &Connection, endpoint: &Endpoint) -> Result<Next, AppError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT id, type FROM journal_events WHERE organization_id = ?1 AND id > ?2
+         ORDER BY id LIMIT 500",
+    )?;
+    let mut rows = statement.query(params![endpoint.organization_id, endpoint.cursor])?;
+    let mut last = None;
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let kind: String = row.get(1)?;
+        if takes(&endpoint.event_types, &kind) {
+            return Ok(Next::Send(id));
+        }
+        last = Some(id);
+    }
+    Ok(last.map_or(Next::Idle, Next::Skip))
+}
+
+pub(crate) fn skip_to(tx: &WriteTx, endpoint_id: i64, cursor: i64) -> Result<(), AppError> {
+    tx.execute(
+        "UPDATE webhook_endpoints SET cursor = MAX(cursor, ?2) WHERE id = ?1",
+        params![endpoint_id, cursor],
+    )?;
+    Ok(())
+}
+
+/// One try at delivering an event: the receiver's status, or why there was none.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    /// Any 2xx is delivered.
+    pub(crate) fn delivered(&self) -> bool {
+        self.status_code
+            .is_some_and(|code| (200..300).contains(&code))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Delivery {
+    pub id: i64,
+    pub event_id: i64,
+    pub attempt: i64,
+    pub attempted_at: String,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub delivered: bool,
+    pub next_attempt_at: Option<i64>,
+}
+
+/// Stores a try; a success moves the cursor past the event, a failure schedules the next
+/// try and, after three days of failing, turns the endpoint off saying why.
+pub(crate) fn record(
+    tx: &WriteTx,
+    endpoint_id: i64,
+    (event_id, outcome): (i64, &Outcome),
+    (now_text, now): (&str, i64),
+) -> Result<(), AppError> {
+    let endpoint: Option<(i64, Option<i64>)> = tx
+        .query_row(
+            "SELECT cursor, failing_since FROM webhook_endpoints WHERE id = ?1",
+            [endpoint_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    // Deleted, or already past this event (a retry raced the worker): nothing to keep.
+    let Some((_, failing_since)) = endpoint.filter(|(cursor, _)| *cursor < event_id) else {
+        return Ok(());
+    };
+    let tries: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ?1 AND event_id = ?2",
+        params![endpoint_id, event_id],
+        |row| row.get(0),
+    )?;
+    let attempt = tries + 1;
+    let delivered = outcome.delivered();
+    let next = (!delivered).then(|| next_attempt_at(attempt, now));
+    tx.prepare_cached(
+        "INSERT INTO webhook_deliveries (endpoint_id, event_id, attempt, attempted_at,
+            status_code, error, delivered, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        endpoint_id,
+        event_id,
+        attempt,
+        now_text,
+        outcome.status_code,
+        outcome.error,
+        delivered,
+        next
+    ])?;
+    if delivered {
+        tx.execute(
+            "UPDATE webhook_endpoints SET cursor = ?2, next_attempt_at = NULL, failing_since = NULL
+             WHERE id = ?1",
+            params![endpoint_id, event_id],
+        )?;
+        return Ok(());
+    }
+    let since = failing_since.unwrap_or(now);
+    let off = gives_up(since, now).then(|| {
+        format!(
+            "turned off on {now_text}: every delivery failed for three days (the last: {})",
+            describe(outcome)
+        )
+    });
+    tx.execute(
+        "UPDATE webhook_endpoints SET failing_since = ?2, next_attempt_at = ?3,
+            enabled = CASE WHEN ?4 IS NULL THEN enabled ELSE 0 END,
+            disabled_reason = COALESCE(?4, disabled_reason)
+         WHERE id = ?1",
+        params![endpoint_id, since, next, off],
+    )?;
+    Ok(())
+}
+
+fn describe(outcome: &Outcome) -> String {
+    match (&outcome.status_code, &outcome.error) {
+        (Some(code), _) => format!("status {code}"),
+        (None, Some(error)) => error.clone(),
+        (None, None) => "no answer".into(),
+    }
+}
+
+fn delivery_from_row(row: &Row) -> rusqlite::Result<Delivery> {
+    Ok(Delivery {
+        id: row.get(0)?,
+        event_id: row.get(1)?,
+        attempt: row.get(2)?,
+        attempted_at: row.get(3)?,
+        status_code: row.get(4)?,
+        error: row.get(5)?,
+        delivered: row.get(6)?,
+        next_attempt_at: row.get(7)?,
+    })
+}
+
+const DELIVERY_COLUMNS: &str =
+    "id, event_id, attempt, attempted_at, status_code, error, delivered, next_attempt_at";
+
+/// An endpoint's tries, newest first.
+pub(crate) fn deliveries(
+    conn: &Connection,
+    org: i64,
+    endpoint_id: i64,
+    (limit, offset): (i64, i64),
+) -> Result<Vec<Delivery>, AppError> {
+    get(conn, org, endpoint_id)?;
+    let found = conn
+        .prepare_cached(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE endpoint_id = ?1
+             ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+        ))?
+        .query_map(params![endpoint_id, limit, offset], delivery_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(found)
+}
+
+/// Makes the event of a failed try due at once (turning the endpoint on again if three
+/// days of failures had turned it off). A try whose event was delivered since is a 409.
+pub(crate) fn retry(
+    tx: &WriteTx,
+    org: i64,
+    endpoint_id: i64,
+    delivery_id: i64,
+) -> Result<Endpoint, AppError> {
+    let endpoint = get(tx, org, endpoint_id)?;
+    let event_id: i64 = tx
+        .query_row(
+            "SELECT event_id FROM webhook_deliveries WHERE id = ?1 AND endpoint_id = ?2",
+            params![delivery_id, endpoint_id],
+            |row| row.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "Delivery {delivery_id} of webhook endpoint {endpoint_id} not found."
+            ))
+        })?;
+    if event_id <= endpoint.cursor {
+        return Err(AppError::conflict(format!(
+            "Event {event_id} was delivered to this endpoint since; there is nothing to retry."
+        )));
+    }
+    tx.execute(
+        "UPDATE webhook_endpoints SET next_attempt_at = NULL, enabled = 1, disabled_reason = NULL
+         WHERE id = ?1",
+        [endpoint_id],
+    )?;
+    get(tx, org, endpoint_id)
+}
