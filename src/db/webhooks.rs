@@ -120,7 +120,10 @@ pub(crate) fn update(
     now: &str,
 ) -> Result<Endpoint, AppError> {
     let before = get(tx, org, id)?;
-    let reenabled = fields.enabled && !before.enabled;
+    // Turned on again, or pointed elsewhere: its pending event is tried at once.
+    let reenabled = (fields.enabled && !before.enabled)
+        || fields.url != before.url
+        || fields.event_types != before.event_types;
     tx.prepare_cached(
         "UPDATE webhook_endpoints SET url = ?2, description = ?3, event_types = ?4, enabled = ?5,
             disabled_reason = CASE WHEN ?5 THEN NULL ELSE disabled_reason END,
@@ -153,6 +156,18 @@ pub(crate) fn secret_of(conn: &Connection, id: i64) -> Result<String, AppError> 
         .query_row([id], |row| row.get(0))
         .optional()?
         .ok_or_else(|| not_found(id))
+}
+
+/// Endpoint `id` if it is enabled and due at `now`: read afresh just before a delivery
+/// starts, since an earlier delivery may have moved it meanwhile.
+pub(crate) fn due_one(conn: &Connection, id: i64, now: i64) -> Result<Option<Endpoint>, AppError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM webhook_endpoints
+             WHERE id = ?1 AND enabled = 1 AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)"
+        ))?
+        .query_row(params![id, now], endpoint_from_row)
+        .optional()?)
 }
 
 /// Enabled endpoints whose pending event (if any) is due at `now`, across organizations.
@@ -234,13 +249,14 @@ pub(crate) struct Delivery {
 }
 
 /// Stores a try; a success moves the cursor past the event, a failure schedules the next
-/// try and, after three days of failing, turns the endpoint off saying why.
+/// try and, after three days of failing, turns the endpoint off saying why. Answers
+/// whether this try turned it off.
 pub(crate) fn record(
     tx: &WriteTx,
     endpoint_id: i64,
     (event_id, outcome): (i64, &Outcome),
     (now_text, now): (&str, i64),
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     let endpoint: Option<(i64, Option<i64>)> = tx
         .query_row(
             "SELECT cursor, failing_since FROM webhook_endpoints WHERE id = ?1",
@@ -250,7 +266,7 @@ pub(crate) fn record(
         .optional()?;
     // Deleted, or already past this event (a retry raced the worker): nothing to keep.
     let Some((_, failing_since)) = endpoint.filter(|(cursor, _)| *cursor < event_id) else {
-        return Ok(());
+        return Ok(false);
     };
     let tries: i64 = tx.query_row(
         "SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ?1 AND event_id = ?2",
@@ -281,7 +297,7 @@ pub(crate) fn record(
              WHERE id = ?1",
             params![endpoint_id, event_id],
         )?;
-        return Ok(());
+        return Ok(false);
     }
     let since = failing_since.unwrap_or(now);
     let off = gives_up(since, now).then(|| {
@@ -297,7 +313,7 @@ pub(crate) fn record(
          WHERE id = ?1",
         params![endpoint_id, since, next, off],
     )?;
-    Ok(())
+    Ok(off.is_some())
 }
 
 fn describe(outcome: &Outcome) -> String {
@@ -368,8 +384,15 @@ pub(crate) fn retry(
             "Event {event_id} was delivered to this endpoint since; there is nothing to retry."
         )));
     }
+    if !endpoint.enabled && endpoint.disabled_reason.is_none() {
+        return Err(AppError::conflict(
+            "This endpoint was turned off by a client; turn it on with PATCH {\"enabled\": true}.",
+        ));
+    }
+    // A new start: the run of failures (and the three days it may last) begins again.
     tx.execute(
-        "UPDATE webhook_endpoints SET next_attempt_at = NULL, enabled = 1, disabled_reason = NULL
+        "UPDATE webhook_endpoints SET next_attempt_at = NULL, failing_since = NULL, enabled = 1,
+            disabled_reason = NULL
          WHERE id = ?1",
         [endpoint_id],
     )?;

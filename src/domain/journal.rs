@@ -93,6 +93,42 @@ impl Actor {
     }
 }
 
+/// Every event type the journal writes, for those who subscribe to some.
+pub const EVENT_TYPES: [&str; 32] = [
+    "customer.created",
+    "customer.updated",
+    "customer.deleted",
+    "customer.imported",
+    "invoice.created",
+    "invoice.updated",
+    "invoice.deleted",
+    "invoice.sent",
+    "invoice.voided",
+    "invoice.written_off",
+    "invoice.write_off_reversed",
+    "invoice.balance_changed",
+    "invoice.imported",
+    "payment.created",
+    "payment.allocated",
+    "payment.refunded",
+    "payment.voided",
+    "payment.imported",
+    "credit_note.created",
+    "credit_note.allocated",
+    "credit_note.refunded",
+    "credit_note.voided",
+    "credit_note.imported",
+    "api_key.created",
+    "api_key.revoked",
+    "api_key.imported",
+    "webhook_endpoint.created",
+    "webhook_endpoint.updated",
+    "webhook_endpoint.deleted",
+    "webhook_endpoint.retried",
+    "webhook_endpoint.disabled",
+    "webhook_endpoint.imported",
+];
+
 /// `invoice.created`: the entity's name, a dot and what happened to it.
 pub fn event_type(entity: EntityType, action: &str) -> String {
     format!("{}.{action}", entity.as_str())
@@ -104,25 +140,46 @@ pub fn is_removal(event_type: &str) -> bool {
 }
 
 /// JSON with the keys of every object sorted, no white space: the one encoding that is
-/// hashed, so a reader who re-encodes an event gets the same bytes.
+/// hashed, so a reader who re-encodes an event gets the same bytes. Written straight from
+/// the borrowed value (an event's `data` is kilobytes; copying it to sort it cost the
+/// writer more than the hash).
 pub fn canonical_json(value: &Value) -> String {
-    fn sorted(value: &Value) -> Value {
+    fn write(value: &Value, out: &mut Vec<u8>) {
         match value {
             Value::Object(map) => {
                 let mut entries: Vec<_> = map.iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-                Value::Object(
-                    entries
-                        .into_iter()
-                        .map(|(key, value)| (key.clone(), sorted(value)))
-                        .collect(),
-                )
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                out.push(b'{');
+                for (n, (key, value)) in entries.into_iter().enumerate() {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    // Writing a string or a scalar into a Vec cannot fail.
+                    let _ = serde_json::to_writer(&mut *out, key);
+                    out.push(b':');
+                    write(value, out);
+                }
+                out.push(b'}');
             }
-            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
+            Value::Array(items) => {
+                out.push(b'[');
+                for (n, item) in items.iter().enumerate() {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    write(item, out);
+                }
+                out.push(b']');
+            }
+            scalar => {
+                let _ = serde_json::to_writer(&mut *out, scalar);
+            }
         }
     }
-    sorted(value).to_string()
+    let mut out = Vec::with_capacity(2048);
+    write(value, &mut out);
+    // serde_json writes only UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// SHA-256, hex, over the previous hash, a newline and the canonical encoding of the event
@@ -139,7 +196,11 @@ pub fn event_hash(prev_hash: &str, event_without_hash: &Value) -> String {
 pub fn seal(mut fields: Map<String, Value>, prev_hash: &str) -> Map<String, Value> {
     fields.insert("prev_hash".into(), Value::String(prev_hash.into()));
     fields.remove("hash");
-    let hash = event_hash(prev_hash, &Value::Object(fields.clone()));
+    let event = Value::Object(fields);
+    let hash = event_hash(prev_hash, &event);
+    let Value::Object(mut fields) = event else {
+        return Map::new();
+    };
     fields.insert("hash".into(), Value::String(hash));
     fields
 }
@@ -221,23 +282,32 @@ pub fn recorded_part(entity: EntityType, data: &Value) -> Value {
 
 /// Each recorded field whose value differs between two answers of one entity, as
 /// `{"field": {"before": .., "after": ..}}`; `None` when there is no earlier answer.
+/// Compared in place: the answers are kilobytes and this runs in every write.
 pub fn changes(entity: EntityType, before: Option<&Value>, after: &Value) -> Option<Value> {
-    let before = recorded_part(entity, before?);
-    let after = recorded_part(entity, after);
-    let (Some(before), Some(after)) = (before.as_object(), after.as_object()) else {
+    let (Some(before), Some(after)) = (before?.as_object(), after.as_object()) else {
         return None;
     };
+    let derived = entity.derived_fields();
+    let recorded = |field: &&String| !derived.contains(&field.as_str());
     let mut changed = Map::new();
-    let mut fields: Vec<&String> = before.keys().chain(after.keys()).collect();
-    fields.dedup();
-    for field in fields {
-        let was = before.get(field).cloned().unwrap_or(Value::Null);
-        let is = after.get(field).cloned().unwrap_or(Value::Null);
-        if was != is && !changed.contains_key(field) {
-            let mut pair = Map::new();
-            pair.insert("before".into(), was);
-            pair.insert("after".into(), is);
-            changed.insert(field.clone(), Value::Object(pair));
+    let mut note = |field: &String, was: Option<&Value>, is: Option<&Value>| {
+        let mut pair = Map::new();
+        pair.insert("before".into(), was.cloned().unwrap_or(Value::Null));
+        pair.insert("after".into(), is.cloned().unwrap_or(Value::Null));
+        changed.insert(field.clone(), Value::Object(pair));
+    };
+    // A field missing on one side counts as null there.
+    let null = Value::Null;
+    for field in before.keys().filter(recorded) {
+        let (was, is) = (before.get(field), after.get(field));
+        if was.unwrap_or(&null) != is.unwrap_or(&null) {
+            note(field, was, is);
+        }
+    }
+    for field in after.keys().filter(recorded) {
+        let is = after.get(field);
+        if !before.contains_key(field) && is.unwrap_or(&null) != &null {
+            note(field, None, is);
         }
     }
     Some(Value::Object(changed))

@@ -82,9 +82,13 @@ pub fn is_private(ip: IpAddr) -> bool {
                 || v4.is_link_local()
                 || v4.is_unspecified()
                 || v4.is_broadcast()
+                || v4.is_multicast()
                 || first == 0
-                // 100.64.0.0/10, carrier-grade NAT.
+                // 240.0.0.0/4, reserved.
+                || first >= 240
+                // 100.64.0.0/10, carrier-grade NAT; 198.18.0.0/15, benchmarking.
                 || (first == 100 && (second & 0xC0) == 64)
+                || (first == 198 && (second & 0xFE) == 18)
         }
         IpAddr::V6(v6) => {
             let first = v6.segments().first().copied().unwrap_or_default();

@@ -132,6 +132,13 @@ async fn every_change_appends_one_chained_event_with_its_answer() {
     );
     assert_eq!(all[7]["request_id"].as_str().unwrap().len(), 32);
 
+    for event in &all {
+        let kind = event["type"].as_str().unwrap();
+        assert!(
+            arvalox::domain::journal::EVENT_TYPES.contains(&kind),
+            "{kind}"
+        );
+    }
     let verified = local::verify(&app.state.db, &[], date(TODAY)).unwrap();
     assert_eq!(verified.faults, Vec::<String>::new());
 }

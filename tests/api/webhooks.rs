@@ -271,6 +271,23 @@ async fn an_endpoint_gets_only_its_types_and_a_timeout_is_tried_again() {
         .all(|r| r.header("arvalox-event-type") == "payment.created"));
     let delivered = deliveries(&app, endpoint).await;
     assert_eq!(delivered[0]["delivered"], true);
+    assert!(
+        created.header("etag").is_none(),
+        "the create answer holds the secret: no ETag"
+    );
+
+    // A client's own "off" is not undone by a retry.
+    let off = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/webhook-endpoints/{endpoint}"),
+            Some(&app.key),
+            &[],
+            Some(&json!({"enabled": false}).to_string()),
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.body);
+    assert_eq!(off.body["enabled"], false);
     let again = app
         .post(
             &format!(

@@ -17,54 +17,81 @@ use crate::db;
 use crate::domain::journal::EntityType;
 use crate::error::AppError;
 
-/// The answer of `entity` `id` of `org` as of `today`, byte for byte as its GET gives it;
-/// `None` when there is no such row.
-pub(crate) fn current_text(
+/// One entity's answer, typed, so it is written once: as text or as JSON.
+enum Answer {
+    Customer(Customer),
+    Invoice(Box<crate::api::invoices::Invoice>),
+    Payment(Payment),
+    CreditNote(CreditNote),
+    ApiKey(ApiKeyInfo),
+    WebhookEndpoint(WebhookEndpoint),
+}
+
+impl serde::Serialize for Answer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Answer::Customer(answer) => answer.serialize(serializer),
+            Answer::Invoice(answer) => answer.serialize(serializer),
+            Answer::Payment(answer) => answer.serialize(serializer),
+            Answer::CreditNote(answer) => answer.serialize(serializer),
+            Answer::ApiKey(answer) => answer.serialize(serializer),
+            Answer::WebhookEndpoint(answer) => answer.serialize(serializer),
+        }
+    }
+}
+
+/// The answer of `entity` `id` of `org` as of `today`; `None` when there is no such row.
+fn answer(
     conn: &Connection,
     org: i64,
     (entity, id): (EntityType, i64),
     today: NaiveDate,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<Answer>, AppError> {
     let answer = match entity {
         EntityType::Customer => {
             let today = db::codec::date_text(today);
-            db::customers::get(conn, org, id, &today).map(|row| to_json_text(&Customer::from(row)))
+            db::customers::get(conn, org, id, &today).map(|row| Answer::Customer(row.into()))
         }
-        EntityType::Invoice => {
-            db::invoices::get(conn, org, id).map(|row| to_json_text(&to_api(row, today, true)))
-        }
+        EntityType::Invoice => db::invoices::get(conn, org, id)
+            .map(|row| Answer::Invoice(Box::new(to_api(row, today, true)))),
         EntityType::Payment => {
-            db::payments::get(conn, org, id).map(|row| to_json_text(&Payment::from(row)))
+            db::payments::get(conn, org, id).map(|row| Answer::Payment(row.into()))
         }
         EntityType::CreditNote => {
-            db::credit_notes::get(conn, org, id).map(|row| to_json_text(&CreditNote::from(row)))
+            db::credit_notes::get(conn, org, id).map(|row| Answer::CreditNote(row.into()))
         }
-        EntityType::ApiKey => db::keys::get_in_organization(conn, org, id)
-            .map(|row| to_json_text(&ApiKeyInfo::from(row))),
+        EntityType::ApiKey => {
+            db::keys::get_in_organization(conn, org, id).map(|row| Answer::ApiKey(row.into()))
+        }
         EntityType::WebhookEndpoint => {
-            db::webhooks::get(conn, org, id).map(|row| to_json_text(&WebhookEndpoint::from(row)))
+            db::webhooks::get(conn, org, id).map(|row| Answer::WebhookEndpoint(row.into()))
         }
     };
     match answer {
-        Ok(text) => Ok(Some(text)),
+        Ok(answer) => Ok(Some(answer)),
         Err(AppError::NotFound(_)) => Ok(None),
         Err(err) => Err(err),
     }
 }
 
-/// [`current_text`] as JSON.
+/// The answer byte for byte as its GET gives it; `None` when there is no such row.
+pub(crate) fn current_text(
+    conn: &Connection,
+    org: i64,
+    key: (EntityType, i64),
+    today: NaiveDate,
+) -> Result<Option<String>, AppError> {
+    Ok(answer(conn, org, key, today)?.map(|answer| to_json_text(&answer)))
+}
+
+/// The answer as JSON.
 pub(crate) fn current_answer(
     conn: &Connection,
     org: i64,
     key: (EntityType, i64),
     today: NaiveDate,
 ) -> Result<Option<Value>, AppError> {
-    let Some(text) = current_text(conn, org, key, today)? else {
-        return Ok(None);
-    };
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|err| AppError::Internal(format!("an answer does not read back as JSON: {err}")))
+    Ok(answer(conn, org, key, today)?.map(|answer| to_value(&answer)))
 }
 
 /// An answer as JSON; every answer type serializes (no maps with non-text keys).

@@ -62,21 +62,38 @@ async fn round(
         if !started {
             continue;
         }
-        let looked_at = endpoint.clone();
-        let next = state
+        // Read afresh now that it is ours: a delivery that just ended may have moved it.
+        let id = endpoint.id;
+        let fresh = state
             .db
-            .read(move |conn| store::next(conn, &looked_at))
+            .read(move |conn| match store::due_one(conn, id, now)? {
+                Some(endpoint) => Ok(Some((store::next(conn, &endpoint)?, endpoint))),
+                None => Ok(None),
+            })
             .await;
+        let (next, endpoint) = match fresh {
+            Ok(Some((next, endpoint))) => (Ok(next), endpoint),
+            Ok(None) => {
+                finish(in_flight, id);
+                continue;
+            }
+            Err(err) => (Err(err), endpoint),
+        };
         match next {
             Ok(Next::Send(event_id)) => {
                 let (state, in_flight, done) = (state.clone(), in_flight.clone(), done.clone());
                 tokio::spawn(async move {
                     let id = endpoint.id;
-                    if let Err(err) = deliver(&state, endpoint, event_id, block_private).await {
-                        tracing::warn!(error = %err, endpoint = id, event = event_id, "webhook delivery not recorded");
+                    match deliver(&state, endpoint, event_id, block_private).await {
+                        Ok(()) => done.notify_one(),
+                        Err(err) => {
+                            // Not recorded (a full disk?): wait before this endpoint's next
+                            // try rather than sending the same event again at once.
+                            tracing::warn!(error = %err, endpoint = id, event = event_id, "webhook delivery not recorded");
+                            tokio::time::sleep(Duration::from_secs(5)).await;
+                        }
                     }
                     finish(&in_flight, id);
-                    done.notify_one();
                 });
             }
             Ok(Next::Skip(to)) => {
@@ -145,23 +162,26 @@ async fn deliver(
     });
     let now_text = state.now_text();
     let (now, today) = (state.clock.now().timestamp(), state.clock.today());
-    state
+    let turned_off = state
         .db
         .write(move |tx| {
-            store::record(tx, id, (event_id, &outcome), (&now_text, now))?;
-            let after = store::get(tx, org, id)?;
-            if endpoint.enabled && !after.enabled {
-                Trail::local(org, Actor::System, today).record_answer(
-                    tx,
-                    &now_text,
-                    (EntityType::WebhookEndpoint, id),
-                    "disabled",
-                    &WebhookEndpoint::from(after),
-                )?;
+            if !store::record(tx, id, (event_id, &outcome), (&now_text, now))? {
+                return Ok(false);
             }
-            Ok(())
+            let after = WebhookEndpoint::from(store::get(tx, org, id)?);
+            let trail = Trail::local(org, Actor::System, today);
+            let key = (EntityType::WebhookEndpoint, id);
+            trail.record_answer(tx, &now_text, key, "disabled", &after)?;
+            Ok(true)
         })
-        .await
+        .await?;
+    if turned_off {
+        // A journal event: followers of `GET /v1/events?wait=` hear of it at once.
+        state
+            .journal_bell
+            .send_modify(|writes| *writes = writes.wrapping_add(1));
+    }
+    Ok(())
 }
 
 /// One POST with the event's headers; any answer is an outcome, never an error.
@@ -179,6 +199,9 @@ fn post(url: &str, body: &str, headers: &[(&str, String)], block_private: bool) 
         .timeout_global(Some(Duration::from_secs(DELIVERY_TIMEOUT_SECONDS)))
         .http_status_as_error(false)
         .max_redirects(0)
+        // Never through a proxy from the environment: the private-address check (and the
+        // operator) must see the connection Arvalox makes.
+        .proxy(None)
         .user_agent(concat!("Arvalox-Webhooks/", env!("CARGO_PKG_VERSION")))
         .build()
         .into();

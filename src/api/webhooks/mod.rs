@@ -19,7 +19,7 @@ use super::error::{ChangeError, ReadError, WriteError};
 use super::journal::Trail;
 use super::scopes::scope_of;
 use super::types::{JsonBody, Opt};
-use super::{page_bounds, AppState, CreatedOne, Deleted, Json, One, Post, Tag};
+use super::{page_bounds, AppState, Created, Deleted, Json, One, Post, Tag};
 use crate::db::webhooks::{self as store, EndpointFields};
 use crate::domain::journal::EntityType;
 use crate::error::FieldErrorsBuilder;
@@ -56,7 +56,7 @@ impl WebhooksApi {
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<WebhookEndpointCreate>,
-    ) -> Result<CreatedOne<CreatedWebhookEndpoint>, WriteError> {
+    ) -> Result<Created<CreatedWebhookEndpoint>, WriteError> {
         let ctx = auth.require(scope_of("create_webhook_endpoint"))?;
         let org = ctx.organization_id;
         let trail = Trail::of(ctx, state.clock.today()).keyed(idempotency_key.0);

@@ -4,7 +4,7 @@ use poem_openapi::Object;
 
 use crate::api::types::{Input, Opt};
 use crate::db::webhooks::{Delivery, Endpoint};
-use crate::domain::journal::EntityType;
+use crate::domain::journal::EVENT_TYPES;
 use crate::domain::webhook::check_url;
 use crate::error::FieldErrorsBuilder;
 
@@ -175,15 +175,13 @@ pub(crate) fn checked_types(
         );
     }
     for kind in types.iter().filter(|kind| *kind != "*") {
-        let known = kind.split_once('.').is_some_and(|(entity, action)| {
-            EntityType::parse(entity).is_some()
-                && !action.is_empty()
-                && action.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-        });
-        if !known {
+        if !EVENT_TYPES.contains(&kind.as_str()) {
             errors.add(
                 "event_types",
-                format!("'{kind}' is not an event type: use <entity>.<action>, such as payment.created, with entity one of customer, invoice, payment, credit_note, api_key, webhook_endpoint"),
+                format!(
+                    "'{kind}' is not an event type; the types are: {}",
+                    EVENT_TYPES.join(", ")
+                ),
             );
         }
     }
