@@ -105,6 +105,39 @@ impl Server {
         Server { child, port, key }
     }
 
+    /// A second start on a file that has keys: nothing is printed to wait for.
+    pub(crate) fn restart(db: &Path, log: &Path, key: String) -> Server {
+        let port = free_port();
+        let child = Command::new(BIN)
+            .env_remove("MALLOC_ARENA_MAX")
+            .args([
+                "serve",
+                "--db",
+                db.to_str().unwrap(),
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while http_ok(port).is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server { child, port, key }
+    }
+
+    /// Ends the server as a power cut or `kill -9` would: no chance to finish anything.
+    pub(crate) fn kill_hard(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// The server's environment, as the kernel shows it.
     #[cfg(target_os = "linux")]
     fn environment(&self) -> String {

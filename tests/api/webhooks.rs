@@ -311,3 +311,71 @@ async fn an_endpoint_gets_only_its_types_and_a_timeout_is_tried_again() {
         "{fields}"
     );
 }
+
+/// The schedule lives in the file: a failed try before a `kill -9` is tried again by the
+/// next server, and the events after it follow in order.
+#[test]
+fn a_failed_delivery_is_tried_again_after_a_kill_9() {
+    use crate::binary::{http, Server};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ar.db");
+    let log = dir.path().join("serve.log");
+    let receiver = Receiver::start(vec![(500, 0)]);
+    let server = Server::start(&db, &log);
+    let key = server.key.clone();
+    let auth = [("x-arvalox-api-key", key.as_str())];
+    let body = json!({"url": receiver.url, "event_types": ["customer.created"]}).to_string();
+    let (status, _) = http(server.port, "POST", "/v1/webhook-endpoints", &auth, &body);
+    assert_eq!(status, 201);
+    let customer = json!({"name": "Before the crash"}).to_string();
+    assert_eq!(
+        http(server.port, "POST", "/v1/customers", &auth, &customer).0,
+        201
+    );
+    let waited = std::time::Instant::now();
+    while receiver.got().is_empty() {
+        assert!(waited.elapsed() < Duration::from_secs(20), "no first try");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Let the failed try be recorded, then cut the power.
+    std::thread::sleep(Duration::from_millis(500));
+    server.kill_hard();
+
+    let server = Server::restart(&db, &log, key.clone());
+    let later = json!({"name": "After the restart"}).to_string();
+    assert_eq!(
+        http(server.port, "POST", "/v1/customers", &auth, &later).0,
+        201
+    );
+    let waited = std::time::Instant::now();
+    while receiver.got().len() < 3 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            receiver.got().len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let ids: Vec<i64> = receiver
+        .got()
+        .iter()
+        .map(|r| r.header("arvalox-event-id").parse().unwrap())
+        .collect();
+    assert_eq!(ids[0], ids[1], "the failed event again, first: {ids:?}");
+    assert!(ids[2] > ids[1], "{ids:?}");
+    let names: Vec<String> = receiver
+        .got()
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(&r.body).unwrap()["data"]["name"].to_string())
+        .collect();
+    assert_eq!(names[2], "\"After the restart\"");
+    let (_, deliveries) = http(
+        server.port,
+        "GET",
+        "/v1/webhook-endpoints/1/deliveries",
+        &auth,
+        "",
+    );
+    assert!(deliveries.contains("\"attempt\":2"), "{deliveries}");
+    server.stop();
+}
