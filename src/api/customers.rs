@@ -422,16 +422,8 @@ impl CustomersApi {
     ) -> Result<Deleted, ChangeError> {
         let ctx = auth.require(scope_of("delete_customer"))?;
         let trail = Trail::of(ctx, state.clock.today()).guarded(if_match.0)?;
-        let org = ctx.organization_id;
-        let now = state.now_text();
-        let id = id.0;
-        state
-            .write(move |tx| {
-                trail.check_unchanged(tx, (EntityType::Customer, id))?;
-                store::delete(tx, org, id)?;
-                let key = (EntityType::Customer, id);
-                trail.record(tx, &now, key, "deleted", serde_json::Value::Null)
-            })
+        trail
+            .delete(&state, (EntityType::Customer, id.0), store::delete)
             .await?;
         Ok(Deleted::NoContent)
     }

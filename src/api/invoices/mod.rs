@@ -210,16 +210,8 @@ impl InvoicesApi {
     ) -> Result<Deleted, ChangeError> {
         let ctx = auth.require(scope_of("delete_invoice"))?;
         let trail = Trail::of(ctx, state.clock.today()).guarded(if_match.0)?;
-        let org = ctx.organization_id;
-        let now = state.now_text();
-        let id = id.0;
-        state
-            .write(move |tx| {
-                trail.check_unchanged(tx, (EntityType::Invoice, id))?;
-                changes::delete_draft(tx, org, id)?;
-                let key = (EntityType::Invoice, id);
-                trail.record(tx, &now, key, "deleted", serde_json::Value::Null)
-            })
+        trail
+            .delete(&state, (EntityType::Invoice, id.0), changes::delete_draft)
             .await?;
         Ok(Deleted::NoContent)
     }

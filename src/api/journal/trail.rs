@@ -10,6 +10,7 @@ use super::render::{current_answer, current_text};
 use crate::api::auth::AuthContext;
 use crate::api::etag::IfMatch;
 use crate::api::middleware::current_request_id;
+use crate::api::AppState;
 use crate::db::journal::{self, NewEvent};
 use crate::db::WriteTx;
 use crate::domain::journal::{changes, Actor, EntityType};
@@ -123,6 +124,23 @@ impl Trail {
             self.append(tx, now, key, "balance_changed", (data, changed))?;
         }
         Ok(())
+    }
+
+    /// Deletes `key` in one write: the `If-Match` check, `delete`, then the `deleted` event.
+    pub(crate) async fn delete(
+        self,
+        state: &AppState,
+        key: (EntityType, i64),
+        delete: fn(&WriteTx, i64, i64) -> Result<(), AppError>,
+    ) -> Result<(), AppError> {
+        let now = state.now_text();
+        state
+            .write(move |tx| {
+                self.check_unchanged(tx, key)?;
+                delete(tx, self.org, key.1)?;
+                self.record(tx, &now, key, "deleted", Value::Null)
+            })
+            .await
     }
 
     /// [`Trail::record`] with the entity's answer as the route gives it.

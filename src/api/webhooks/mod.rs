@@ -225,17 +225,9 @@ impl WebhooksApi {
         if_match: Header<Option<String>>,
     ) -> Result<Deleted, ChangeError> {
         let ctx = auth.require(scope_of("delete_webhook_endpoint"))?;
-        let org = ctx.organization_id;
         let trail = Trail::of(ctx, state.clock.today()).guarded(if_match.0)?;
-        let now = state.now_text();
-        let id = id.0;
-        state
-            .write(move |tx| {
-                trail.check_unchanged(tx, (EntityType::WebhookEndpoint, id))?;
-                store::delete(tx, org, id)?;
-                let key = (EntityType::WebhookEndpoint, id);
-                trail.record(tx, &now, key, "deleted", serde_json::Value::Null)
-            })
+        trail
+            .delete(&state, (EntityType::WebhookEndpoint, id.0), store::delete)
             .await?;
         Ok(Deleted::NoContent)
     }
