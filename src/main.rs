@@ -414,7 +414,12 @@ fn serve(
             state.keys.clone(),
         ));
         api::webhooks::spawn_deliveries(state.clone(), webhooks_block_private);
-        let shutdown = shutdown_signal().context("cannot install signal handlers")?;
+        let signal = shutdown_signal().context("cannot install signal handlers")?;
+        let stopping = state.clone();
+        let shutdown = async move {
+            signal.await;
+            stopping.close();
+        };
         let listener =
             arvalox::net::listen(bind).with_context(|| format!("cannot listen on {bind}"))?;
         let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;

@@ -29,6 +29,9 @@ pub struct AppState {
     pub report_builds: tokio::sync::Semaphore,
     /// Counts committed writes; `GET /v1/events?wait=` wakes on it.
     pub(crate) journal_bell: tokio::sync::watch::Sender<u64>,
+    /// Set when the server is stopping: waiting feeds answer at once instead of holding
+    /// the graceful shutdown for up to their 30 seconds.
+    pub(crate) closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -40,7 +43,13 @@ impl AppState {
             keys: Arc::default(),
             report_builds: tokio::sync::Semaphore::new(2),
             journal_bell: tokio::sync::watch::Sender::new(0),
+            closing: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// The server is stopping: requests waiting for events answer now.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
     }
 
     /// Runs `f` as one write (see `Db::write`), then wakes whoever waits for new events.

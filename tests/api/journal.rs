@@ -233,6 +233,25 @@ async fn a_waiting_reader_wakes_when_an_event_arrives() {
     );
 }
 
+#[tokio::test]
+async fn a_stopping_server_answers_waiting_readers_at_once() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    let after = events(&app, "").await.len();
+    let reader = {
+        let app = app.clone();
+        tokio::spawn(async move { app.get(&format!("/v1/events?after={after}&wait=30")).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    app.state.close();
+    // Far less than the 30 s the reader asked to wait: the shutdown must not wait for it.
+    let page = tokio::time::timeout(std::time::Duration::from_secs(10), reader)
+        .await
+        .expect("the waiting reader was answered when the server began to stop")
+        .unwrap();
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.body["items"], json!([]));
+}
+
 #[test]
 fn an_unusable_request_id_is_refused() {
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -217,6 +217,7 @@ async fn feed(
     wait: Duration,
 ) -> Result<EventPage, AppError> {
     let mut bell = state.journal_bell.subscribe();
+    let mut closing = state.closing.subscribe();
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let query = filter.clone();
@@ -224,13 +225,17 @@ async fn feed(
             .db
             .read(move |conn| store::list(conn, org, &query))
             .await?;
-        let done = !events.is_empty() || tokio::time::Instant::now() >= deadline;
-        if done
-            || !matches!(
-                tokio::time::timeout_at(deadline, bell.changed()).await,
-                Ok(Ok(()))
-            )
-        {
+        let done = !events.is_empty()
+            || tokio::time::Instant::now() >= deadline
+            || *closing.borrow_and_update();
+        if done {
+            return page(events, &filter);
+        }
+        let woke = tokio::select! {
+            rang = tokio::time::timeout_at(deadline, bell.changed()) => matches!(rang, Ok(Ok(()))),
+            _ = closing.changed() => false,
+        };
+        if !woke {
             return page(events, &filter);
         }
     }
