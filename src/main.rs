@@ -309,8 +309,10 @@ fn seed_demo(
         eprintln!();
     }
     let now = now_text();
-    let journaled =
-        local::journal_seeded_rows(&open(path, Synchronous::Full)?, org, (as_of, now.as_str()))?;
+    // Not `open`: that would journal the seeded rows as rows from before the journal.
+    let store =
+        Db::open(path, Synchronous::Full).with_context(|| format!("opening {}", path.display()))?;
+    let journaled = local::journal_seeded_rows(&store, org, (as_of, now.as_str()))?;
     println!(
         "Seeded organization '{org}' in {}: {} customers, {} invoices, {} payments, {} credit notes, {} write-offs, {journaled} rows journaled (seed {seed}, as of {as_of}) in {:.1}s.",
         path.display(),

@@ -319,7 +319,15 @@ pub fn seed_book(
     // Migrates the file first; then one plain connection does the bulk work.
     let db = super::Db::open(path, super::Synchronous::Normal)?;
     let organization_id = db.write_blocking(|tx| {
-        super::keys::ensure_organization(tx, request.organization, &timestamp_for(request.as_of))
+        let org = super::keys::ensure_organization(
+            tx,
+            request.organization,
+            &timestamp_for(request.as_of),
+        )?;
+        // The bulk rows are journaled after they are written; should the seed stop in
+        // between, the next open journals them (as rows from before the journal).
+        super::journal::mark_import_due(tx, org)?;
+        Ok(org)
     })?;
     drop(db);
     let mut conn = Connection::open(path)?;

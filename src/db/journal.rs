@@ -320,6 +320,15 @@ pub(crate) fn imports_due(conn: &Connection) -> Result<Vec<i64>, AppError> {
     Ok(orgs)
 }
 
+/// `org` has rows without events, to journal on the next open.
+pub(crate) fn mark_import_due(tx: &WriteTx, org: i64) -> Result<(), AppError> {
+    tx.execute(
+        "INSERT OR IGNORE INTO journal_imports_due (organization_id) VALUES (?1)",
+        [org],
+    )?;
+    Ok(())
+}
+
 /// `org`'s rows all have their events now.
 pub(crate) fn import_done(tx: &WriteTx, org: i64) -> Result<(), AppError> {
     tx.execute(

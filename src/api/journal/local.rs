@@ -123,7 +123,9 @@ pub fn journal_seeded_rows(
     let Some(org) = db.read_blocking(|conn| store::organization_id(conn, slug))? else {
         return Ok(0);
     };
-    journal_rows(db, org, (Actor::Cli, "created"), (today, now))
+    let journaled = journal_rows(db, org, (Actor::Cli, "created"), (today, now))?;
+    db.write_blocking(|tx| store::import_done(tx, org))?;
+    Ok(journaled)
 }
 
 /// What `verify` found: a line per organization, and every fault.
