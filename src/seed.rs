@@ -224,7 +224,7 @@ impl Generator {
         let year = issue_date.year();
         let sequence = self.invoices_per_year.entry(year).or_insert(0);
         *sequence += 1;
-        let number = generated_invoice_number(year, *sequence);
+        let number = generated_invoice_number("INV-", year, *sequence);
 
         let line_count = self.rng.gen_range(1..=5);
         let lines: Vec<(LineInput, LineAmounts)> = (0..line_count)

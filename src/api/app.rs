@@ -11,7 +11,7 @@ use super::answer::JSON_CONTENT_TYPE;
 use super::spec::spec_json;
 use super::{
     auth, credit_notes, customers, error, etag, idempotency, invoices, journal, keycache, keys,
-    middleware, payments, rate_limit, reports, webhooks,
+    middleware, organization, payments, rate_limit, reports, webhooks,
 };
 use crate::clock::Clock;
 use crate::db::Db;
@@ -80,6 +80,7 @@ impl AppState {
 /// Every resource's operations, in the order the spec lists their tags.
 type Apis = (
     keys::MetaApi,
+    organization::OrganizationApi,
     customers::CustomersApi,
     invoices::InvoicesApi,
     invoices::WriteOffsApi,
@@ -194,6 +195,8 @@ where
 pub(crate) enum Tag {
     /// Check an API key.
     Authentication,
+    /// The organization's settings.
+    Organization,
     /// Manage your customers.
     Customers,
     /// Create and manage invoices.

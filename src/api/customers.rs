@@ -107,7 +107,7 @@ pub(crate) struct CustomerCreate {
     pub phone: Opt<Text<1, 50>>,
     /// Up to 1000 characters; newlines allowed.
     pub billing_address: Opt<Text<0, 1000, true>>,
-    /// 0–3650; default 30.
+    /// 0–3650; default the organization's `default_payment_terms_days` (30 unless it set another).
     pub payment_terms_days: Opt<i64>,
     /// At least 0, at most 2 decimals.
     pub credit_limit: Opt<AmountIn>,
@@ -320,10 +320,14 @@ impl CustomersApi {
         let org = ctx.organization_id;
         let trail = Trail::of(ctx, state.clock.today()).keyed(idempotency_key.0);
         let (value, errors, hash) = body.into_parts();
+        // The organization's default terms, for a customer that gives none.
+        let settings = state
+            .db
+            .read_point(|conn| crate::db::organization::get(conn, org))?;
         let fields = merge(
             value.into(),
             CustomerFields {
-                payment_terms_days: 30,
+                payment_terms_days: settings.fields.default_payment_terms_days,
                 is_active: true,
                 ..Default::default()
             },

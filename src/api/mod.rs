@@ -15,6 +15,7 @@ pub mod keycache;
 pub(crate) mod keys;
 pub(crate) mod messages;
 pub(crate) mod middleware;
+pub(crate) mod organization;
 pub(crate) mod paging;
 pub(crate) mod payments;
 pub(crate) mod rate_limit;

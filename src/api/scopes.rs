@@ -5,8 +5,10 @@
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
-pub const OPERATION_SCOPES: [(&str, Scope); 45] = [
+pub const OPERATION_SCOPES: [(&str, Scope); 47] = [
     ("ping", Scope::Read),
+    ("get_organization", Scope::Read),
+    ("update_organization", Scope::Admin),
     ("list_customers", Scope::Read),
     ("get_customer", Scope::Read),
     ("create_customer", Scope::Write),

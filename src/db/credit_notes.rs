@@ -177,9 +177,12 @@ fn number_for(tx: &WriteTx, org: i64, new: &NewCreditNote) -> Result<String, App
         return Ok(number.clone());
     }
     let year = new.issue_date.year();
+    let prefix = super::organization::get(tx, org)?
+        .fields
+        .credit_note_number_prefix;
     loop {
         let sequence = next_sequence(tx, org, &format!("credit-note-{year}"))?;
-        let candidate = generated_credit_note_number(year, sequence);
+        let candidate = generated_credit_note_number(&prefix, year, sequence);
         if !number_taken(tx, org, &candidate)? {
             return Ok(candidate);
         }

@@ -300,9 +300,12 @@ pub(crate) fn create(
         }
         None => {
             let year = new.issue_date.year();
+            let prefix = super::organization::get(tx, org)?
+                .fields
+                .invoice_number_prefix;
             loop {
                 let sequence = next_sequence(tx, org, &format!("invoice-{year}"))?;
-                let candidate = generated_invoice_number(year, sequence);
+                let candidate = generated_invoice_number(&prefix, year, sequence);
                 if !number_taken(tx, org, &candidate)? {
                     break candidate;
                 }

@@ -261,16 +261,18 @@ pub(crate) fn each_latest(
     Ok(())
 }
 
-/// The table holding rows of `entity`.
-fn table_of(entity: EntityType) -> &'static str {
-    match entity {
+/// The table holding rows of `entity`, and its column naming their organization.
+fn table_of(entity: EntityType) -> (&'static str, &'static str) {
+    let table = match entity {
         EntityType::Customer => "customers",
         EntityType::Invoice => "invoices",
         EntityType::Payment => "payments",
         EntityType::CreditNote => "credit_notes",
         EntityType::ApiKey => "api_keys",
         EntityType::WebhookEndpoint => "webhook_endpoints",
-    }
+        EntityType::Organization => return ("organizations", "id"),
+    };
+    (table, "organization_id")
 }
 
 /// The ids of every row of one entity type in `org`, in id order.
@@ -279,8 +281,8 @@ pub(crate) fn entity_ids(
     org: i64,
     entity: EntityType,
 ) -> Result<Vec<i64>, AppError> {
-    let table = table_of(entity);
-    let sql = format!("SELECT id FROM {table} WHERE organization_id = ?1 ORDER BY id");
+    let (table, owner) = table_of(entity);
+    let sql = format!("SELECT id FROM {table} WHERE {owner} = ?1 ORDER BY id");
     let ids = conn
         .prepare(&sql)?
         .query_map([org], |row| row.get(0))?
@@ -295,12 +297,12 @@ pub(crate) fn unjournaled_ids(
     entity: EntityType,
     (after, limit): (i64, i64),
 ) -> Result<Vec<i64>, AppError> {
+    let (table, owner) = table_of(entity);
     let sql = format!(
-        "SELECT id FROM {table} t WHERE organization_id = ?1 AND id > ?2
+        "SELECT id FROM {table} t WHERE {owner} = ?1 AND id > ?2
            AND NOT EXISTS (SELECT 1 FROM journal_events e
                            WHERE e.organization_id = ?1 AND e.entity_type = ?3 AND e.entity_id = t.id)
-         ORDER BY id LIMIT ?4",
-        table = table_of(entity)
+         ORDER BY id LIMIT ?4"
     );
     let ids = conn
         .prepare_cached(&sql)?

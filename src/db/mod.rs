@@ -16,6 +16,7 @@ pub(crate) mod invoice_ledger;
 pub(crate) mod invoices;
 pub(crate) mod journal;
 pub mod keys;
+pub(crate) mod organization;
 pub(crate) mod paging;
 pub(crate) mod payments;
 pub(crate) mod reports;

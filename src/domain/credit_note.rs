@@ -23,8 +23,8 @@ pub(crate) struct NewCreditNote {
 }
 
 /// `CN-2024-00001`: the number a credit note gets when none is given.
-pub(crate) fn generated_credit_note_number(year: i32, sequence: i64) -> String {
-    format!("CN-{year:04}-{sequence:05}")
+pub(crate) fn generated_credit_note_number(prefix: &str, year: i32, sequence: i64) -> String {
+    format!("{prefix}{year:04}-{sequence:05}")
 }
 
 /// A credit note's status from today's sums: `open` while credit is left unapplied,
@@ -98,7 +98,10 @@ mod tests {
 
     #[test]
     fn numbers_statuses_and_the_invoice_bound() {
-        assert_eq!(generated_credit_note_number(2024, 7), "CN-2024-00007");
+        assert_eq!(
+            generated_credit_note_number("CN-", 2024, 7),
+            "CN-2024-00007"
+        );
         let m = Money::from_minor;
         assert_eq!(
             CreditNoteStatus::of(m(100), m(100), false),

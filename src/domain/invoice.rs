@@ -265,10 +265,11 @@ pub(crate) fn days_overdue(
     }
 }
 
-/// Invoice numbers generated when the client gives none: `INV-2024-00001`. The year always
-/// has four digits (supported dates end in 9999; see `domain::dates`).
-pub(crate) fn generated_invoice_number(year: i32, sequence: i64) -> String {
-    format!("INV-{year:04}-{sequence:05}")
+/// Invoice numbers generated when the client gives none: the organization's prefix
+/// (`INV-` unless it set another), then `2024-00001`. The year always has four digits
+/// (supported dates end in 9999; see `domain::dates`).
+pub(crate) fn generated_invoice_number(prefix: &str, year: i32, sequence: i64) -> String {
+    format!("{prefix}{year:04}-{sequence:05}")
 }
 
 /// The moves a client can ask of an existing invoice.

@@ -18,16 +18,18 @@ pub enum EntityType {
     CreditNote,
     ApiKey,
     WebhookEndpoint,
+    Organization,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 6] = [
+    pub const ALL: [EntityType; 7] = [
         EntityType::Customer,
         EntityType::Invoice,
         EntityType::Payment,
         EntityType::CreditNote,
         EntityType::ApiKey,
         EntityType::WebhookEndpoint,
+        EntityType::Organization,
     ];
 
     /// The name in events: `credit_note`, the prefix of its event types.
@@ -39,6 +41,7 @@ impl EntityType {
             EntityType::CreditNote => "credit_note",
             EntityType::ApiKey => "api_key",
             EntityType::WebhookEndpoint => "webhook_endpoint",
+            EntityType::Organization => "organization",
         }
     }
 
@@ -63,7 +66,8 @@ impl EntityType {
             EntityType::Payment
             | EntityType::CreditNote
             | EntityType::ApiKey
-            | EntityType::WebhookEndpoint => &[],
+            | EntityType::WebhookEndpoint
+            | EntityType::Organization => &[],
         }
     }
 }
@@ -94,7 +98,7 @@ impl Actor {
 }
 
 /// Every event type the journal writes, for those who subscribe to some.
-pub const EVENT_TYPES: [&str; 32] = [
+pub const EVENT_TYPES: [&str; 35] = [
     "customer.created",
     "customer.updated",
     "customer.deleted",
@@ -127,6 +131,9 @@ pub const EVENT_TYPES: [&str; 32] = [
     "webhook_endpoint.retried",
     "webhook_endpoint.disabled",
     "webhook_endpoint.imported",
+    "organization.created",
+    "organization.updated",
+    "organization.imported",
 ];
 
 /// `invoice.created`: the entity's name, a dot and what happened to it.

@@ -62,6 +62,7 @@ async fn every_change_appends_one_chained_event_with_its_answer() {
     assert_eq!(
         types(&all),
         [
+            "organization.created",
             "api_key.created",
             "customer.created",
             "invoice.created",
@@ -71,7 +72,7 @@ async fn every_change_appends_one_chained_event_with_its_answer() {
             "invoice.balance_changed",
         ]
     );
-    let created = &all[4];
+    let created = &all[5];
     assert_eq!(created["entity_type"], "payment");
     assert_eq!(created["entity_id"], json!(payment));
     assert_eq!(created["request_id"], "req-42");
@@ -80,7 +81,7 @@ async fn every_change_appends_one_chained_event_with_its_answer() {
     assert_eq!(created["actor"]["key_prefix"], json!(&app.key[..12]));
     assert_eq!(created["data"], paid.body);
     assert_eq!(created["changes"], Value::Null);
-    let first = &all[5];
+    let first = &all[6];
     assert_eq!(first["entity_id"], json!(one));
     assert_eq!(first["request_id"], "req-42");
     assert_eq!(
@@ -95,8 +96,8 @@ async fn every_change_appends_one_chained_event_with_its_answer() {
         first["data"],
         app.get(&format!("/v1/invoices/{one}")).await.body
     );
-    assert_eq!(all[6]["entity_id"], json!(two));
-    assert_eq!(all[6]["changes"]["balance_due"]["after"], "20.00");
+    assert_eq!(all[7]["entity_id"], json!(two));
+    assert_eq!(all[7]["changes"]["balance_due"]["after"], "20.00");
 
     // A replay writes nothing; a refused write appends nothing and leaves no gap.
     let replay = app
@@ -124,13 +125,13 @@ async fn every_change_appends_one_chained_event_with_its_answer() {
     assert_eq!(renamed.status, StatusCode::OK);
     let all = events(&app, "").await;
     assert_chain(&all);
-    assert_eq!(all.len(), 8);
-    assert_eq!(all[7]["type"], "customer.updated");
+    assert_eq!(all.len(), 9);
+    assert_eq!(all[8]["type"], "customer.updated");
     assert_eq!(
-        all[7]["changes"],
+        all[8]["changes"],
         json!({"name": {"before": "Acme", "after": "Acme Ltd"}})
     );
-    assert_eq!(all[7]["request_id"].as_str().unwrap().len(), 32);
+    assert_eq!(all[8]["request_id"].as_str().unwrap().len(), 32);
 
     for event in &all {
         let kind = event["type"].as_str().unwrap();
@@ -156,21 +157,21 @@ async fn the_feed_filters_pages_and_hides_key_events_from_other_scopes() {
         .await;
     assert_eq!(written.status, StatusCode::OK, "{}", written.body);
 
-    let page = app.get("/v1/events?after=1&limit=2").await.body;
+    let page = app.get("/v1/events?after=2&limit=2").await.body;
     assert_eq!(
         types(page["items"].as_array().unwrap()),
         ["customer.created", "invoice.created"]
     );
-    assert_eq!(page["next_after"], 3);
-    let rest = app.get("/v1/events?after=3").await.body;
+    assert_eq!(page["next_after"], 4);
+    let rest = app.get("/v1/events?after=4").await.body;
     assert_eq!(
         types(rest["items"].as_array().unwrap()),
         ["invoice.written_off"]
     );
-    assert_eq!(rest["next_after"], 4);
-    let empty = app.get("/v1/events?after=4").await.body;
+    assert_eq!(rest["next_after"], 5);
+    let empty = app.get("/v1/events?after=5").await.body;
     assert_eq!(empty["items"], json!([]));
-    assert_eq!(empty["next_after"], 4);
+    assert_eq!(empty["next_after"], 5);
     let by_type = events(&app, "type=invoice.written_off").await;
     assert_eq!(by_type[0]["changes"]["status"]["after"], "written_off");
     assert_eq!(
@@ -189,7 +190,11 @@ async fn the_feed_filters_pages_and_hides_key_events_from_other_scopes() {
         seen.iter().all(|e| e["entity_type"] != "api_key"),
         "{seen:?}"
     );
-    assert_eq!(seen.len(), 3);
+    assert_eq!(
+        seen.len(),
+        4,
+        "the organization, the customer, the invoice, its write-off"
+    );
     let admin_seen = events(&app, "entity_type=api_key").await;
     assert_eq!(admin_seen.len(), 2);
     assert!(admin_seen[1]["data"].get("key").is_none());

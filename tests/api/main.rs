@@ -31,6 +31,7 @@ mod invoices;
 mod journal;
 mod ledger_model;
 mod migrations;
+mod organization;
 mod payments;
 mod reports;
 mod scopes;

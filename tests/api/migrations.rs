@@ -41,8 +41,29 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
-/// Takes the file back from schema version 13 to 12: no webhooks.
+/// Takes the file back from schema version 14 to 13: no organization settings (SQLite
+/// 3.35+ drops columns).
+fn back_to_version_13(path: &std::path::Path) {
+    Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "ALTER TABLE organizations DROP COLUMN legal_name;
+             ALTER TABLE organizations DROP COLUMN address;
+             ALTER TABLE organizations DROP COLUMN tax_id;
+             ALTER TABLE organizations DROP COLUMN email;
+             ALTER TABLE organizations DROP COLUMN phone;
+             ALTER TABLE organizations DROP COLUMN default_payment_terms_days;
+             ALTER TABLE organizations DROP COLUMN invoice_number_prefix;
+             ALTER TABLE organizations DROP COLUMN credit_note_number_prefix;
+             ALTER TABLE organizations DROP COLUMN updated_at;
+             DELETE FROM refinery_schema_history WHERE version = 14;",
+        )
+        .unwrap();
+}
+
+/// Takes the file back from schema version 13 to 12 (through 14 to 13): no webhooks.
 fn back_to_version_12(path: &std::path::Path) {
+    back_to_version_13(path);
     Connection::open(path)
         .unwrap()
         .execute_batch(
@@ -537,7 +558,7 @@ async fn upgrading_to_credit_notes_and_write_offs_changes_no_answer() {
     assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
     assert_eq!(
         count("SELECT MAX(version) FROM refinery_schema_history"),
-        13
+        14
     );
 
     // The upgraded book takes the new events, and they are facts like the old ones.
@@ -636,7 +657,7 @@ async fn upgrading_to_the_journal_imports_every_row_once() {
     let when = (date(TODAY), "2024-03-01T08:00:00.000Z");
     assert_eq!(
         local::import_rows_written_before_the_journal(&store, when).unwrap(),
-        4
+        5
     );
     assert_eq!(
         local::import_rows_written_before_the_journal(&store, when).unwrap(),
@@ -664,6 +685,7 @@ async fn upgrading_to_the_journal_imports_every_row_once() {
             ("invoice.imported", "system"),
             ("payment.imported", "system"),
             ("api_key.imported", "system"),
+            ("organization.imported", "system"),
         ]
     );
     assert_eq!(

@@ -73,7 +73,7 @@ async fn verify_names_each_kind_of_tampering() {
     let (ok, text) = verify(&path, &[]);
     assert!(ok, "{text}");
     assert!(
-        text.contains("organization 'default': 6 events, head event 6"),
+        text.contains("organization 'default': 7 events, head event 7"),
         "{text}"
     );
     let head = text
@@ -91,31 +91,31 @@ async fn verify_names_each_kind_of_tampering() {
     let cases = [
         (
             "edited",
-            "UPDATE journal_events SET data = json_set(data, '$.name', 'Evil Corp') WHERE id = 2;",
-            "journal event 2: its content was changed",
+            "UPDATE journal_events SET data = json_set(data, '$.name', 'Evil Corp') WHERE id = 3;",
+            "journal event 3: its content was changed",
         ),
         (
             "deleted",
-            "DELETE FROM journal_events WHERE id = 3;",
-            "journal event 3: event 3 is missing",
+            "DELETE FROM journal_events WHERE id = 4;",
+            "journal event 4: event 4 is missing",
         ),
         (
             "swapped",
-            "UPDATE journal_events SET id = 100 WHERE id = 3;
-             UPDATE journal_events SET id = 3 WHERE id = 4;
-             UPDATE journal_events SET id = 4 WHERE id = 100;",
-            "journal event 3: its prev_hash",
+            "UPDATE journal_events SET id = 100 WHERE id = 4;
+             UPDATE journal_events SET id = 4 WHERE id = 5;
+             UPDATE journal_events SET id = 5 WHERE id = 100;",
+            "journal event 4: its prev_hash",
         ),
         (
             "total",
             "UPDATE invoices SET total_minor = total_minor + 100, subtotal_minor = subtotal_minor + 100;",
-            "invoice 1 differs from its latest journal event 5 in",
+            "invoice 1 differs from its latest journal event 6 in",
         ),
         (
             // A duplicate key parses last-wins: the stored text must be what was hashed.
             "duplicate key",
-            "UPDATE journal_events SET data = '{\"name\":\"Evil Corp\",' || substr(data, 2) WHERE id = 2;",
-            "journal event 2",
+            "UPDATE journal_events SET data = '{\"name\":\"Evil Corp\",' || substr(data, 2) WHERE id = 3;",
+            "journal event 3",
         ),
         (
             "summaries",
@@ -149,7 +149,7 @@ async fn verify_names_each_kind_of_tampering() {
         &path,
         scratch.path(),
         "truncated",
-        "DELETE FROM journal_events WHERE id = 6;",
+        "DELETE FROM journal_events WHERE id = 7;",
     );
     let (ok, text) = verify(&cut, &["--expect-head", &expect]);
     assert!(!ok, "{text}");

@@ -10,9 +10,10 @@ use rusqlite::Connection;
 use super::render::current_answer;
 use super::trail::Trail;
 use crate::api::keys::ApiKeyInfo;
+use crate::api::organization::Organization;
 use crate::db::journal::{self as store, LatestEvent};
 use crate::db::keys::{self, KeyRecord};
-use crate::db::{books, Db};
+use crate::db::{books, organization, Db};
 use crate::domain::journal::{drifted_fields, is_removal, Actor, ChainCheck, EntityType};
 use crate::domain::keys::Scope;
 use crate::error::AppError;
@@ -26,16 +27,17 @@ pub fn create_key(
     (today, now): (NaiveDate, &str),
 ) -> Result<(KeyRecord, String), AppError> {
     db.write_blocking(|tx| {
+        let new_organization = store::organization_id(tx, org)?.is_none();
         let org_id = keys::ensure_organization(tx, org, now)?;
+        let trail = Trail::local(org_id, Actor::Cli, today);
+        if new_organization {
+            let answer = Organization::from(organization::get(tx, org_id)?);
+            let key = (EntityType::Organization, org_id);
+            trail.record_answer(tx, now, key, "created", &answer)?;
+        }
         let (record, secret) = keys::create_key(tx, org_id, name, scope, now)?;
         let info = ApiKeyInfo::from(record.clone());
-        Trail::local(org_id, Actor::Cli, today).record_answer(
-            tx,
-            now,
-            (EntityType::ApiKey, record.id),
-            "created",
-            &info,
-        )?;
+        trail.record_answer(tx, now, (EntityType::ApiKey, record.id), "created", &info)?;
         Ok((record, secret))
     })
 }

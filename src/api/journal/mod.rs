@@ -40,6 +40,7 @@ pub(crate) enum EntityTypeQuery {
     CreditNote,
     ApiKey,
     WebhookEndpoint,
+    Organization,
 }
 
 impl From<EntityTypeQuery> for EntityType {
@@ -51,6 +52,7 @@ impl From<EntityTypeQuery> for EntityType {
             EntityTypeQuery::CreditNote => EntityType::CreditNote,
             EntityTypeQuery::ApiKey => EntityType::ApiKey,
             EntityTypeQuery::WebhookEndpoint => EntityType::WebhookEndpoint,
+            EntityTypeQuery::Organization => EntityType::Organization,
         }
     }
 }
@@ -306,5 +308,6 @@ fn entity_name(entity: EntityType) -> &'static str {
         EntityType::CreditNote => "Credit note",
         EntityType::ApiKey => "API key",
         EntityType::WebhookEndpoint => "Webhook endpoint",
+        EntityType::Organization => "Organization",
     }
 }

@@ -10,6 +10,7 @@ use crate::api::credit_notes::CreditNote;
 use crate::api::customers::Customer;
 use crate::api::invoices::to_api;
 use crate::api::keys::ApiKeyInfo;
+use crate::api::organization::Organization;
 use crate::api::payments::Payment;
 use crate::api::to_json_text;
 use crate::api::webhooks::WebhookEndpoint;
@@ -25,6 +26,7 @@ enum Answer {
     CreditNote(CreditNote),
     ApiKey(ApiKeyInfo),
     WebhookEndpoint(WebhookEndpoint),
+    Organization(Organization),
 }
 
 impl serde::Serialize for Answer {
@@ -36,6 +38,7 @@ impl serde::Serialize for Answer {
             Answer::CreditNote(answer) => answer.serialize(serializer),
             Answer::ApiKey(answer) => answer.serialize(serializer),
             Answer::WebhookEndpoint(answer) => answer.serialize(serializer),
+            Answer::Organization(answer) => answer.serialize(serializer),
         }
     }
 }
@@ -65,6 +68,13 @@ fn answer(
         }
         EntityType::WebhookEndpoint => {
             db::webhooks::get(conn, org, id).map(|row| Answer::WebhookEndpoint(row.into()))
+        }
+        // An organization's only row is itself.
+        EntityType::Organization if id == org => {
+            db::organization::get(conn, org).map(|row| Answer::Organization(row.into()))
+        }
+        EntityType::Organization => {
+            Err(AppError::NotFound(format!("Organization {id} not found.")))
         }
     };
     match answer {

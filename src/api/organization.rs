@@ -1,0 +1,274 @@
+//! `/v1/organization`: the calling key's organization and its settings.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::Header;
+use poem_openapi::{Object, OpenApi};
+
+use super::auth::ApiKeyAuth;
+use super::error::{ChangeError, ReadError};
+use super::journal::Trail;
+use super::scopes::scope_of;
+use super::types::{JsonBody, Opt};
+use super::{AppState, One, Tag};
+use crate::db::organization::{self as store, Organization as Stored, OrganizationFields};
+use crate::domain::journal::EntityType;
+use crate::domain::text::{check_email, check_text};
+use crate::error::FieldErrorsBuilder;
+
+/// The organization: who it is on its documents, and the settings its books use.
+#[derive(Object, Debug, Clone, serde::Serialize)]
+#[oai(example)]
+pub(crate) struct Organization {
+    pub id: i64,
+    /// The short name keys are created for (`arvalox keys create --org`); fixed.
+    pub slug: String,
+    pub name: String,
+    pub legal_name: Option<String>,
+    pub address: Option<String>,
+    pub tax_id: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Days from issue to due date of new customers that give no `payment_terms_days`.
+    pub default_payment_terms_days: i64,
+    /// Starts every generated invoice number: `INV-` gives `INV-2024-00001`.
+    pub invoice_number_prefix: String,
+    /// Starts every generated credit-note number: `CN-` gives `CN-2024-00001`.
+    pub credit_note_number_prefix: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<Stored> for Organization {
+    fn from(org: Stored) -> Self {
+        let f = org.fields;
+        Organization {
+            id: org.id,
+            slug: org.slug,
+            name: f.name,
+            legal_name: f.legal_name,
+            address: f.address,
+            tax_id: f.tax_id,
+            email: f.email,
+            phone: f.phone,
+            default_payment_terms_days: f.default_payment_terms_days,
+            invoice_number_prefix: f.invoice_number_prefix,
+            credit_note_number_prefix: f.credit_note_number_prefix,
+            created_at: org.created_at,
+            updated_at: org.updated_at,
+        }
+    }
+}
+
+impl poem_openapi::types::Example for Organization {
+    fn example() -> Self {
+        Organization {
+            id: 1,
+            slug: "default".into(),
+            name: "Acme Supplies".into(),
+            legal_name: Some("Acme Supplies LLC".into()),
+            address: Some("1 Main St, Springfield".into()),
+            tax_id: Some("US-12-3456789".into()),
+            email: Some("billing@acme.example".into()),
+            phone: Some("+1-555-0100".into()),
+            default_payment_terms_days: 30,
+            invoice_number_prefix: "INV-".into(),
+            credit_note_number_prefix: "CN-".into(),
+            created_at: "2026-01-05T09:00:00.000Z".into(),
+            updated_at: "2026-11-30T09:00:00.000Z".into(),
+        }
+    }
+}
+
+/// A change to the settings: fields left out keep their value; `null` clears an optional one.
+#[derive(Object, Debug, Clone, Default)]
+pub(crate) struct OrganizationUpdate {
+    /// 1–200 characters.
+    pub name: Opt<String>,
+    /// Up to 200 characters.
+    pub legal_name: Opt<String>,
+    /// Up to 500 characters.
+    pub address: Opt<String>,
+    /// Up to 50 characters.
+    pub tax_id: Opt<String>,
+    pub email: Opt<String>,
+    /// Up to 50 characters.
+    pub phone: Opt<String>,
+    /// 0–365.
+    pub default_payment_terms_days: Opt<i64>,
+    /// 1–10 characters: letters, digits, `-`, `_`, `/`.
+    pub invoice_number_prefix: Opt<String>,
+    /// 1–10 characters: letters, digits, `-`, `_`, `/`.
+    pub credit_note_number_prefix: Opt<String>,
+}
+
+/// An optional text setting: `None` keeps it, `Some(None)` clears it.
+fn optional_text(
+    value: Opt<String>,
+    (field, max): (&str, usize),
+    errors: &mut FieldErrorsBuilder,
+) -> Option<Option<String>> {
+    let value = value.patch(field, errors)?;
+    let text = value
+        .map(|text| text.trim().to_string())
+        .filter(|text| !text.is_empty());
+    if let Some(Err(message)) = text.as_deref().map(|text| check_text(text, 1, max, false)) {
+        errors.add(field, message);
+    }
+    Some(text)
+}
+
+/// A required setting that may change but never be cleared.
+fn kept<T>(value: Option<Option<T>>, field: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
+    match value {
+        Some(None) => {
+            errors.add(field, "cannot be null: leave it out to keep it");
+            None
+        }
+        Some(Some(value)) => Some(value),
+        None => None,
+    }
+}
+
+/// A number prefix: 1–10 characters of letters, digits, `-`, `_` or `/`.
+fn checked_prefix(
+    prefix: Option<String>,
+    field: &str,
+    errors: &mut FieldErrorsBuilder,
+) -> Option<String> {
+    let prefix = prefix?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-_/".contains(c);
+    if prefix.is_empty() || prefix.chars().count() > 10 || !prefix.chars().all(allowed) {
+        errors.add(
+            field,
+            "must be 1 to 10 characters: letters, digits, '-', '_' or '/'",
+        );
+    }
+    Some(prefix)
+}
+
+/// The settings after `update`, every bad field named.
+fn merged(
+    current: OrganizationFields,
+    update: OrganizationUpdate,
+    errors: &mut FieldErrorsBuilder,
+) -> OrganizationFields {
+    let name = kept(
+        optional_text(update.name, ("name", 200), errors),
+        "name",
+        errors,
+    );
+    let email = optional_text(update.email, ("email", 254), errors);
+    if let Some(Some(Err(message))) = email.as_ref().map(|e| e.as_deref().map(check_email)) {
+        errors.add("email", message);
+    }
+    let terms = kept(
+        update
+            .default_payment_terms_days
+            .patch("default_payment_terms_days", errors),
+        "default_payment_terms_days",
+        errors,
+    );
+    if terms.is_some_and(|days| !(0..=365).contains(&days)) {
+        errors.add("default_payment_terms_days", "must be between 0 and 365");
+    }
+    let invoice_prefix = kept(
+        update
+            .invoice_number_prefix
+            .patch("invoice_number_prefix", errors),
+        "invoice_number_prefix",
+        errors,
+    );
+    let credit_prefix = kept(
+        update
+            .credit_note_number_prefix
+            .patch("credit_note_number_prefix", errors),
+        "credit_note_number_prefix",
+        errors,
+    );
+    OrganizationFields {
+        name: name.unwrap_or(current.name),
+        legal_name: optional_text(update.legal_name, ("legal_name", 200), errors)
+            .unwrap_or(current.legal_name),
+        address: optional_text(update.address, ("address", 500), errors).unwrap_or(current.address),
+        tax_id: optional_text(update.tax_id, ("tax_id", 50), errors).unwrap_or(current.tax_id),
+        email: email.unwrap_or(current.email),
+        phone: optional_text(update.phone, ("phone", 50), errors).unwrap_or(current.phone),
+        default_payment_terms_days: terms.unwrap_or(current.default_payment_terms_days),
+        invoice_number_prefix: checked_prefix(invoice_prefix, "invoice_number_prefix", errors)
+            .unwrap_or(current.invoice_number_prefix),
+        credit_note_number_prefix: checked_prefix(
+            credit_prefix,
+            "credit_note_number_prefix",
+            errors,
+        )
+        .unwrap_or(current.credit_note_number_prefix),
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct OrganizationApi;
+
+#[OpenApi(tag = "Tag::Organization")]
+impl OrganizationApi {
+    /// Get the organization
+    ///
+    /// The calling key's organization: its name and details for documents, the default payment terms of new customers, and the prefixes of generated numbers. Any scope.
+    #[oai(
+        path = "/v1/organization",
+        method = "get",
+        operation_id = "get_organization"
+    )]
+    async fn get(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+    ) -> Result<One<Organization>, ReadError> {
+        let org = auth.require(scope_of("get_organization"))?.organization_id;
+        let found = state.db.read_point(|conn| store::get(conn, org))?;
+        Ok(One::of(&found.into()))
+    }
+
+    /// Update the organization's settings
+    ///
+    /// A partial update (admin scope): fields left out keep their value. A new number prefix applies to numbers generated from then on; numbers already given stay as they are.
+    #[oai(
+        path = "/v1/organization",
+        method = "patch",
+        operation_id = "update_organization"
+    )]
+    async fn update(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+        body: JsonBody<OrganizationUpdate>,
+    ) -> Result<One<Organization>, ChangeError> {
+        let ctx = auth.require(scope_of("update_organization"))?;
+        let org = ctx.organization_id;
+        let trail = Trail::of(ctx, state.clock.today()).guarded(if_match.0)?;
+        let (update, errors, _) = body.into_parts();
+        let now = state.now_text();
+        let answer = state
+            .write(move |tx| {
+                trail.check_unchanged(tx, (EntityType::Organization, org))?;
+                let mut errors = errors;
+                let fields = merged(store::get(tx, org)?.fields, update, &mut errors);
+                errors.finish()?;
+                let answer = Organization::from(store::update(tx, org, &fields, &now)?);
+                trail.record_answer(
+                    tx,
+                    &now,
+                    (EntityType::Organization, org),
+                    "updated",
+                    &answer,
+                )?;
+                Ok(answer)
+            })
+            .await?;
+        Ok(One::of(&answer))
+    }
+}

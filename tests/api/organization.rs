@@ -1,0 +1,132 @@
+//! The organization's settings (issue 11, section 1, first part): read by any key, changed
+//! by admin keys, journaled, guarded by If-Match, and used by what they name.
+
+use arvalox::domain::keys::Scope;
+use poem::http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+async fn patch(
+    app: &TestApp,
+    key: &str,
+    headers: &[(&str, &str)],
+    body: Value,
+) -> crate::helpers::Reply {
+    app.call(
+        Method::PATCH,
+        "/v1/organization",
+        Some(key),
+        headers,
+        Some(&body.to_string()),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn settings_are_read_changed_journaled_and_used() {
+    let app = TestApp::new().await;
+    let first = app.get("/v1/organization").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.body["slug"], "default");
+    assert_eq!(first.body["default_payment_terms_days"], 30);
+    assert_eq!(first.body["invoice_number_prefix"], "INV-");
+    assert_eq!(first.body["credit_note_number_prefix"], "CN-");
+    let etag = first.header("etag").unwrap().to_string();
+
+    let changed = patch(
+        &app,
+        &app.key,
+        &[("If-Match", &etag)],
+        json!({"legal_name": "Acme Supplies LLC", "tax_id": "US-12-3456789",
+               "email": "billing@acme.example", "default_payment_terms_days": 14,
+               "invoice_number_prefix": "ACME-", "credit_note_number_prefix": "ACR-"}),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(changed.body["legal_name"], "Acme Supplies LLC");
+    assert_eq!(changed.body["name"], first.body["name"]);
+    let stale = patch(
+        &app,
+        &app.key,
+        &[("If-Match", &etag)],
+        json!({"phone": "1"}),
+    )
+    .await;
+    stale.assert_error(412, "PRECONDITION_FAILED");
+
+    // New customers take the default terms; new numbers take the prefixes.
+    let acme = app.customer("Acme").await;
+    let customer = app.get(&format!("/v1/customers/{acme}")).await.body;
+    assert_eq!(customer["payment_terms_days"], 14);
+    let invoice = app
+        .post(
+            "/v1/invoices",
+            json!({"customer_id": acme, "issue_date": "2024-01-05",
+                   "items": [{"description": "Work", "quantity": 1, "unit_price": "80.00"}]}),
+        )
+        .await;
+    assert_eq!(invoice.status, StatusCode::CREATED, "{}", invoice.body);
+    assert_eq!(invoice.body["invoice_number"], "ACME-2024-00001");
+    assert_eq!(invoice.body["due_date"], "2024-01-19");
+    let note = app
+        .post(
+            "/v1/credit-notes",
+            json!({"customer_id": acme, "issue_date": "2024-01-06", "reason": "Returned",
+                   "items": [{"description": "Work", "quantity": 1, "unit_price": "10.00"}]}),
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::CREATED, "{}", note.body);
+    assert_eq!(note.body["credit_note_number"], "ACR-2024-00001");
+
+    let events = app.get("/v1/events?entity_type=organization").await.body;
+    let items = events["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[1]["type"], "organization.updated");
+    assert_eq!(
+        items[1]["changes"]["default_payment_terms_days"],
+        json!({"before": 30, "after": 14})
+    );
+    let found = arvalox::api::journal::local::verify(
+        &app.state.db,
+        &[],
+        crate::helpers::date(crate::helpers::TODAY),
+    )
+    .unwrap();
+    assert_eq!(found.faults, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn bad_settings_are_named_and_only_admins_change_them() {
+    let app = TestApp::new().await;
+    let reader = app.new_key("default", Scope::Read);
+    let read = app
+        .call(Method::GET, "/v1/organization", Some(&reader), &[], None)
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    patch(&app, &reader, &[], json!({"name": "X"}))
+        .await
+        .assert_error(403, "INSUFFICIENT_PERMISSIONS");
+    let bad = patch(
+        &app,
+        &app.key,
+        &[],
+        json!({"name": null, "email": "nope", "default_payment_terms_days": 400,
+               "invoice_number_prefix": "IN V", "slug": "other"}),
+    )
+    .await;
+    let fields = bad.assert_error(400, "VALIDATION_ERROR");
+    for field in [
+        "name",
+        "email",
+        "default_payment_terms_days",
+        "invoice_number_prefix",
+        "slug",
+    ] {
+        assert!(fields.get(field).is_some(), "{field}: {fields}");
+    }
+    assert_eq!(
+        app.get("/v1/organization").await.body["name"],
+        read.body["name"]
+    );
+}
