@@ -41,3 +41,11 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// "Today" in `zone`, or the server's own today without one.
+pub fn today_in(clock: &dyn Clock, zone: Option<chrono_tz::Tz>) -> NaiveDate {
+    match zone {
+        Some(zone) => clock.now().with_timezone(&zone).date_naive(),
+        None => clock.today(),
+    }
+}

@@ -72,6 +72,11 @@ impl AppState {
             .map_err(|_| AppError::Internal("report builds closed".into()))
     }
 
+    /// "Today" for the calling key's organization: the date in its time zone.
+    pub(crate) fn today_for(&self, ctx: &super::auth::AuthContext) -> chrono::NaiveDate {
+        crate::clock::today_in(self.clock.as_ref(), ctx.zone)
+    }
+
     pub(crate) fn now_text(&self) -> String {
         crate::db::timestamp(self.clock.now())
     }

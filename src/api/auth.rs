@@ -32,6 +32,8 @@ pub(crate) struct AuthContext {
     pub key_name: String,
     pub key_prefix: String,
     pub scope: Scope,
+    /// The organization's time zone; `None`: the server's.
+    pub zone: Option<chrono_tz::Tz>,
 }
 
 impl AuthContext {
@@ -210,6 +212,7 @@ pub(crate) async fn authenticate<E: Endpoint>(
                         key_name: key.name,
                         key_prefix: key.prefix,
                         scope: key.scope,
+                        zone: key.timezone.as_deref().and_then(|name| name.parse().ok()),
                     });
                     state.keys.insert(hash, context.clone(), generation);
                     context

@@ -49,7 +49,7 @@ where
     U: TryFrom<Received<B>, Error = AppError> + Send + 'static,
 {
     let ctx = auth.require(scope_of(operation))?;
-    let (org, today) = (ctx.organization_id, state.clock.today());
+    let (org, today) = (ctx.organization_id, state.today_for(ctx));
     let trail = Trail::of(ctx, today).keyed(key).guarded(if_match)?;
     let (received, hash) = body.received(today);
     let use_of = U::try_from(received)?;

@@ -289,7 +289,7 @@ impl CustomersApi {
             search: search.0,
             is_active: is_active.0,
         };
-        let today = super::invoices::today_text(&state);
+        let today = super::invoices::today_text(&state, auth.context());
         let page = state
             .db
             .read(move |conn| store::list(conn, org, &filter, limit, offset, &today))
@@ -318,7 +318,7 @@ impl CustomersApi {
     ) -> Result<CreatedOne<Customer>, WriteError> {
         let ctx = auth.require(scope_of("create_customer"))?;
         let org = ctx.organization_id;
-        let trail = Trail::of(ctx, state.clock.today()).keyed(idempotency_key.0);
+        let trail = Trail::of(ctx, state.today_for(ctx)).keyed(idempotency_key.0);
         let (value, errors, hash) = body.into_parts();
         // The organization's default terms, for a customer that gives none.
         let settings = state
@@ -334,7 +334,7 @@ impl CustomersApi {
             true,
             errors,
         )?;
-        let today = super::invoices::today_text(&state);
+        let today = super::invoices::today_text(&state, auth.context());
         Ok(Post::new(&trail, "/v1/customers", hash)
             .create(&state, move |tx, now| {
                 let customer = Customer::from(store::create(tx, org, fields, now, &today)?);
@@ -361,7 +361,7 @@ impl CustomersApi {
         id: Path<i64>,
     ) -> Result<One<Customer>, ReadError> {
         let org = auth.require(scope_of("get_customer"))?.organization_id;
-        let today = super::invoices::today_text(&state);
+        let today = super::invoices::today_text(&state, auth.context());
         let customer = state
             .db
             .read(move |conn| store::get(conn, org, id.0, &today))
@@ -388,10 +388,10 @@ impl CustomersApi {
         body: JsonBody<CustomerUpdate>,
     ) -> Result<One<Customer>, ChangeError> {
         let ctx = auth.require(scope_of("update_customer"))?;
-        let trail = Trail::of(ctx, state.clock.today()).guarded(if_match.0)?;
+        let trail = Trail::of(ctx, state.today_for(ctx)).guarded(if_match.0)?;
         let org = ctx.organization_id;
         let id = id.0;
-        let today = super::invoices::today_text(&state);
+        let today = super::invoices::today_text(&state, auth.context());
         let now = state.now_text();
         let (update, errors, _) = body.into_parts();
         let customer = state
@@ -425,7 +425,7 @@ impl CustomersApi {
         if_match: Header<Option<String>>,
     ) -> Result<Deleted, ChangeError> {
         let ctx = auth.require(scope_of("delete_customer"))?;
-        let trail = Trail::of(ctx, state.clock.today()).guarded(if_match.0)?;
+        let trail = Trail::of(ctx, state.today_for(ctx)).guarded(if_match.0)?;
         trail
             .delete(&state, (EntityType::Customer, id.0), store::delete)
             .await?;

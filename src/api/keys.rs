@@ -195,7 +195,7 @@ impl KeysApi {
     ) -> Result<Created<CreatedApiKey>, WriteError> {
         let ctx = auth.require(scope_of("create_api_key"))?;
         let org = ctx.organization_id;
-        let trail = Trail::of(ctx, state.clock.today()).keyed(idempotency_key.0);
+        let trail = Trail::of(ctx, state.today_for(ctx)).keyed(idempotency_key.0);
         let (value, mut errors, hash) = body.into_parts();
         let name = value.name.text().required("name", &mut errors);
         let scope = match value.scope {
@@ -274,7 +274,7 @@ impl KeysApi {
             .into());
         }
         let org = ctx.organization_id;
-        let trail = Trail::of(ctx, state.clock.today());
+        let trail = Trail::of(ctx, state.today_for(ctx));
         let now = state.now_text();
         let key_id = id.0;
         state

@@ -36,6 +36,8 @@ pub(crate) struct Organization {
     pub invoice_number_prefix: String,
     /// Starts every generated credit-note number: `CN-` gives `CN-2024-00001`.
     pub credit_note_number_prefix: String,
+    /// The IANA time zone whose date is "today" for these books (default dates, overdue, the reports' default `as_of`); null: the server's own zone.
+    pub timezone: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -55,6 +57,7 @@ impl From<Stored> for Organization {
             default_payment_terms_days: f.default_payment_terms_days,
             invoice_number_prefix: f.invoice_number_prefix,
             credit_note_number_prefix: f.credit_note_number_prefix,
+            timezone: f.timezone,
             created_at: org.created_at,
             updated_at: org.updated_at,
         }
@@ -75,6 +78,7 @@ impl poem_openapi::types::Example for Organization {
             default_payment_terms_days: 30,
             invoice_number_prefix: "INV-".into(),
             credit_note_number_prefix: "CN-".into(),
+            timezone: Some("America/Chicago".into()),
             created_at: "2026-01-05T09:00:00.000Z".into(),
             updated_at: "2026-11-30T09:00:00.000Z".into(),
         }
@@ -101,6 +105,8 @@ pub(crate) struct OrganizationUpdate {
     pub invoice_number_prefix: Opt<String>,
     /// 1–10 characters: letters, digits, `-`, `_`, `/`.
     pub credit_note_number_prefix: Opt<String>,
+    /// An IANA time zone name (`Europe/Berlin`); null: the server's own zone.
+    pub timezone: Opt<String>,
 }
 
 /// An optional text setting: `None` keeps it, `Some(None)` clears it.
@@ -180,6 +186,12 @@ fn merged(
         "invoice_number_prefix",
         errors,
     );
+    let timezone = update.timezone.patch("timezone", errors);
+    if let Some(Some(name)) = &timezone {
+        if name.parse::<chrono_tz::Tz>().is_err() {
+            errors.add("timezone", format!("'{name}' is not an IANA time zone name such as Europe/Berlin or America/New_York"));
+        }
+    }
     let credit_prefix = kept(
         update
             .credit_note_number_prefix
@@ -204,6 +216,7 @@ fn merged(
             errors,
         )
         .unwrap_or(current.credit_note_number_prefix),
+        timezone: timezone.unwrap_or(current.timezone),
     }
 }
 
@@ -249,7 +262,7 @@ impl OrganizationApi {
     ) -> Result<One<Organization>, ChangeError> {
         let ctx = auth.require(scope_of("update_organization"))?;
         let org = ctx.organization_id;
-        let trail = Trail::of(ctx, state.clock.today()).guarded(if_match.0)?;
+        let trail = Trail::of(ctx, state.today_for(ctx)).guarded(if_match.0)?;
         let (update, errors, _) = body.into_parts();
         let now = state.now_text();
         let answer = state
@@ -269,6 +282,8 @@ impl OrganizationApi {
                 Ok(answer)
             })
             .await?;
+        // Cached keys carry their organization's zone: read it afresh from now on.
+        state.keys.forget(|_| true);
         Ok(One::of(&answer))
     }
 }

@@ -188,7 +188,10 @@ impl ReportsApi {
         let mut errors = crate::error::FieldErrorsBuilder::new();
         crate::api::types::params!(errors; as_of, customer_id);
         errors.finish()?;
-        let as_of = as_of.0.map(|d| d.0).unwrap_or_else(|| state.clock.today());
+        let as_of = as_of
+            .0
+            .map(|d| d.0)
+            .unwrap_or_else(|| state.today_for(auth.context()));
         let customer_id = customer_id.0;
         let aging = state
             .db
@@ -224,7 +227,10 @@ impl ReportsApi {
         let mut errors = crate::error::FieldErrorsBuilder::new();
         crate::api::types::params!(errors; as_of);
         errors.finish()?;
-        let as_of = as_of.0.map(|d| d.0).unwrap_or_else(|| state.clock.today());
+        let as_of = as_of
+            .0
+            .map(|d| d.0)
+            .unwrap_or_else(|| state.today_for(auth.context()));
         let d = state
             .db
             .read(move |conn| store::dashboard(conn, org, as_of))

@@ -16,10 +16,12 @@ pub struct KeyRecord {
     pub scope: Scope,
     pub created_at: String,
     pub revoked_at: Option<String>,
+    /// The organization's IANA time zone; `None`: the server's.
+    pub timezone: Option<String>,
 }
 
-const KEY_COLUMNS: &str =
-    "k.id, k.organization_id, o.slug, k.name, k.prefix, k.scope, k.created_at, k.revoked_at";
+const KEY_COLUMNS: &str = "k.id, k.organization_id, o.slug, k.name, k.prefix, k.scope, \
+     k.created_at, k.revoked_at, o.timezone";
 
 fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
     let id: i64 = row.get(0)?;
@@ -35,6 +37,7 @@ fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
         })?,
         created_at: row.get(6)?,
         revoked_at: row.get(7)?,
+        timezone: row.get(8)?,
     })
 }
 

@@ -27,6 +27,8 @@ pub(crate) struct OrganizationFields {
     pub default_payment_terms_days: i64,
     pub invoice_number_prefix: String,
     pub credit_note_number_prefix: String,
+    /// IANA time zone name; `None`: the server's.
+    pub timezone: Option<String>,
 }
 
 fn organization_from_row(row: &Row) -> rusqlite::Result<Organization> {
@@ -44,6 +46,7 @@ fn organization_from_row(row: &Row) -> rusqlite::Result<Organization> {
             default_payment_terms_days: row.get(8)?,
             invoice_number_prefix: row.get(9)?,
             credit_note_number_prefix: row.get(10)?,
+            timezone: row.get(13)?,
         },
         updated_at: row
             .get::<_, Option<String>>(12)?
@@ -57,7 +60,7 @@ pub(crate) fn get(conn: &Connection, id: i64) -> Result<Organization, AppError> 
     conn.prepare_cached(
         "SELECT id, slug, name, legal_name, address, tax_id, email, phone,
                 default_payment_terms_days, invoice_number_prefix, credit_note_number_prefix,
-                created_at, updated_at
+                created_at, updated_at, timezone
          FROM organizations WHERE id = ?1",
     )?
     .query_row([id], organization_from_row)
@@ -75,7 +78,7 @@ pub(crate) fn update(
     tx.prepare_cached(
         "UPDATE organizations SET name = ?2, legal_name = ?3, address = ?4, tax_id = ?5,
             email = ?6, phone = ?7, default_payment_terms_days = ?8, invoice_number_prefix = ?9,
-            credit_note_number_prefix = ?10, updated_at = ?11
+            credit_note_number_prefix = ?10, updated_at = ?11, timezone = ?12
          WHERE id = ?1",
     )?
     .execute(params![
@@ -89,7 +92,8 @@ pub(crate) fn update(
         fields.default_payment_terms_days,
         fields.invoice_number_prefix,
         fields.credit_note_number_prefix,
-        now
+        now,
+        fields.timezone
     ])?;
     get(tx, id)
 }

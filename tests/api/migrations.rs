@@ -41,9 +41,21 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
-/// Takes the file back from schema version 14 to 13: no organization settings (SQLite
-/// 3.35+ drops columns).
+/// Takes the file back from schema version 15 to 14: no time zone.
+fn back_to_version_14(path: &std::path::Path) {
+    Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "ALTER TABLE organizations DROP COLUMN timezone;
+             DELETE FROM refinery_schema_history WHERE version = 15;",
+        )
+        .unwrap();
+}
+
+/// Takes the file back from schema version 14 to 13 (through 15 to 14): no organization
+/// settings (SQLite 3.35+ drops columns).
 fn back_to_version_13(path: &std::path::Path) {
+    back_to_version_14(path);
     Connection::open(path)
         .unwrap()
         .execute_batch(
@@ -558,7 +570,7 @@ async fn upgrading_to_credit_notes_and_write_offs_changes_no_answer() {
     assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
     assert_eq!(
         count("SELECT MAX(version) FROM refinery_schema_history"),
-        14
+        15
     );
 
     // The upgraded book takes the new events, and they are facts like the old ones.

@@ -130,3 +130,67 @@ async fn bad_settings_are_named_and_only_admins_change_them() {
         read.body["name"]
     );
 }
+
+/// Two organizations on one server, at UTC+14 and UTC−12, are on different dates: at
+/// 12:00 UTC on 2024-03-01 (the test clock) it is already 2024-03-02 at UTC+14.
+#[tokio::test]
+async fn each_organization_lives_on_the_date_of_its_own_time_zone() {
+    let app = TestApp::new().await;
+    let west = app.new_key("west", Scope::Admin);
+    let east_zone = patch(
+        &app,
+        &app.key,
+        &[],
+        json!({"timezone": "Pacific/Kiritimati"}),
+    )
+    .await;
+    assert_eq!(east_zone.status, StatusCode::OK, "{}", east_zone.body);
+    assert_eq!(east_zone.body["timezone"], "Pacific/Kiritimati");
+    let west_zone = patch(&app, &west, &[], json!({"timezone": "Etc/GMT+12"})).await;
+    assert_eq!(west_zone.status, StatusCode::OK, "{}", west_zone.body);
+
+    for (key, today) in [(&app.key, "2024-03-02"), (&west, "2024-03-01")] {
+        let customer = app
+            .call(
+                Method::POST,
+                "/v1/customers",
+                Some(key),
+                &[],
+                Some(&json!({"name": "Local"}).to_string()),
+            )
+            .await;
+        let id = customer.body["id"].as_i64().unwrap();
+        let body = json!({"customer_id": id,
+                          "items": [{"description": "Work", "quantity": 1, "unit_price": "10.00"}]});
+        let invoice = app
+            .call(
+                Method::POST,
+                "/v1/invoices",
+                Some(key),
+                &[],
+                Some(&body.to_string()),
+            )
+            .await;
+        assert_eq!(invoice.status, StatusCode::CREATED, "{}", invoice.body);
+        assert_eq!(
+            invoice.body["issue_date"], today,
+            "the default issue date is that zone's today"
+        );
+        let aging = app
+            .call(Method::GET, "/v1/reports/aging", Some(key), &[], None)
+            .await;
+        assert_eq!(aging.body["as_of"], today, "{}", aging.body);
+    }
+
+    let bad = patch(
+        &app,
+        &app.key,
+        &[],
+        json!({"timezone": "Mars/Olympus_Mons"}),
+    )
+    .await;
+    let fields = bad.assert_error(400, "VALIDATION_ERROR");
+    assert!(fields.get("timezone").is_some(), "{fields}");
+    let back = patch(&app, &app.key, &[], json!({"timezone": null})).await;
+    assert_eq!(back.body["timezone"], Value::Null);
+}

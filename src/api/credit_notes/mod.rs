@@ -95,7 +95,7 @@ impl CreditNotesApi {
         body: JsonBody<CreditNoteCreate>,
     ) -> Result<CreatedOne<CreditNote>, WriteError> {
         let ctx = auth.require(scope_of("create_credit_note"))?;
-        let (org, today) = (ctx.organization_id, state.clock.today());
+        let (org, today) = (ctx.organization_id, state.today_for(ctx));
         let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
         let (received, hash) = body.received(today);
         let new = NewCreditNote::try_from(received)?;

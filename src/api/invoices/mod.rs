@@ -30,8 +30,9 @@ use crate::domain::invoice_changes::InvoiceChanges;
 use crate::domain::journal::EntityType;
 use crate::error::FieldErrorsBuilder;
 
-pub(crate) fn today_text(state: &AppState) -> String {
-    crate::db::codec::date_text(state.clock.today())
+/// "Today" for the calling key's organization, as stored dates are written.
+pub(crate) fn today_text(state: &AppState, ctx: &crate::api::auth::AuthContext) -> String {
+    crate::db::codec::date_text(state.today_for(ctx))
 }
 
 #[derive(Default)]
@@ -81,7 +82,7 @@ impl InvoicesApi {
             due_date_from: due_date_from.0.map(|d| d.0),
             due_date_to: due_date_to.0.map(|d| d.0),
         };
-        let today = state.clock.today();
+        let today = state.today_for(auth.context());
         let page = state
             .db
             .read(move |conn| store::list(conn, org, &filter, limit, offset, today))
@@ -109,7 +110,7 @@ impl InvoicesApi {
         body: JsonBody<InvoiceCreate>,
     ) -> Result<CreatedOne<Invoice>, WriteError> {
         let ctx = auth.require(scope_of("create_invoice"))?;
-        let (org, today) = (ctx.organization_id, state.clock.today());
+        let (org, today) = (ctx.organization_id, state.today_for(ctx));
         let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
         let (received, hash) = body.received(today);
         let new = NewInvoice::try_from(received)?;
@@ -138,7 +139,7 @@ impl InvoicesApi {
         id: Path<i64>,
     ) -> Result<One<Invoice>, ReadError> {
         let org = auth.require(scope_of("get_invoice"))?.organization_id;
-        let today = state.clock.today();
+        let today = state.today_for(auth.context());
         let id = id.0;
         let stored = state.db.read_point(|conn| {
             let ledger = store::ledger_of(conn, id)?;
@@ -174,7 +175,7 @@ impl InvoicesApi {
         body: JsonBody<InvoiceUpdate>,
     ) -> Result<One<Invoice>, ChangeError> {
         let ctx = auth.require(scope_of("update_invoice"))?;
-        let (org, today) = (ctx.organization_id, state.clock.today());
+        let (org, today) = (ctx.organization_id, state.today_for(ctx));
         let trail = Trail::of(ctx, today).guarded(if_match.0)?;
         let now = state.now_text();
         let (received, _) = body.received(today);
@@ -209,7 +210,7 @@ impl InvoicesApi {
         if_match: Header<Option<String>>,
     ) -> Result<Deleted, ChangeError> {
         let ctx = auth.require(scope_of("delete_invoice"))?;
-        let trail = Trail::of(ctx, state.clock.today()).guarded(if_match.0)?;
+        let trail = Trail::of(ctx, state.today_for(ctx)).guarded(if_match.0)?;
         trail
             .delete(&state, (EntityType::Invoice, id.0), changes::delete_draft)
             .await?;
@@ -237,7 +238,7 @@ impl InvoicesApi {
         if_match: Header<Option<String>>,
     ) -> Result<One<Invoice>, ChangeError> {
         let ctx = auth.require(scope_of("send_invoice"))?;
-        let trail = Trail::of(ctx, state.clock.today())
+        let trail = Trail::of(ctx, state.today_for(ctx))
             .keyed(idempotency_key.0)
             .guarded(if_match.0)?;
         move_invoice(&state, trail, id.0, Transition::Send).await
@@ -264,7 +265,7 @@ impl InvoicesApi {
         if_match: Header<Option<String>>,
     ) -> Result<One<Invoice>, ChangeError> {
         let ctx = auth.require(scope_of("void_invoice"))?;
-        let trail = Trail::of(ctx, state.clock.today())
+        let trail = Trail::of(ctx, state.today_for(ctx))
             .keyed(idempotency_key.0)
             .guarded(if_match.0)?;
         move_invoice(&state, trail, id.0, Transition::Void).await
@@ -278,7 +279,7 @@ async fn move_invoice(
     id: i64,
     move_to: Transition,
 ) -> Result<One<Invoice>, ChangeError> {
-    let (org, today) = (trail.org, state.clock.today());
+    let (org, today) = (trail.org, trail.today());
     let (action, done) = match move_to {
         Transition::Send => ("send", "sent"),
         Transition::Void => ("void", "voided"),

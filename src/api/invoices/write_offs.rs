@@ -133,7 +133,7 @@ impl WriteOffsApi {
         body: JsonBody<WriteOffCreate>,
     ) -> Result<One<Invoice>, ChangeError> {
         let ctx = auth.require(scope_of("write_off_invoice"))?;
-        let (org, today) = (ctx.organization_id, state.clock.today());
+        let (org, today) = (ctx.organization_id, state.today_for(ctx));
         let trail = Trail::of(ctx, today)
             .keyed(idempotency_key.0)
             .guarded(if_match.0)?;
@@ -176,7 +176,7 @@ impl WriteOffsApi {
         body: JsonBody<WriteOffReverse>,
     ) -> Result<One<Invoice>, ChangeError> {
         let ctx = auth.require(scope_of("reverse_write_off"))?;
-        let (org, today) = (ctx.organization_id, state.clock.today());
+        let (org, today) = (ctx.organization_id, state.today_for(ctx));
         let trail = Trail::of(ctx, today)
             .keyed(idempotency_key.0)
             .guarded(if_match.0)?;

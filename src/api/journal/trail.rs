@@ -91,6 +91,11 @@ impl Trail {
         self.if_match.check(&what, &text)
     }
 
+    /// The date the write happens on, in its organization's time zone.
+    pub(crate) fn today(&self) -> NaiveDate {
+        self.today
+    }
+
     pub(crate) fn idempotency_key(&self) -> Option<&str> {
         self.idempotency_key.as_deref()
     }

@@ -94,7 +94,7 @@ impl PaymentsApi {
         body: JsonBody<PaymentCreate>,
     ) -> Result<CreatedOne<Payment>, WriteError> {
         let ctx = auth.require(scope_of("create_payment"))?;
-        let (org, today) = (ctx.organization_id, state.clock.today());
+        let (org, today) = (ctx.organization_id, state.today_for(ctx));
         let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
         let (received, hash) = body.received(today);
         let new = NewPayment::try_from(received)?;
