@@ -98,6 +98,9 @@ enum Command {
         /// Organization slug (created if missing; it must have no customers yet).
         #[arg(long, default_value = "default")]
         org: String,
+        /// For a new organization: its IANA time zone (default: the server's).
+        #[arg(long)]
+        timezone: Option<String>,
     },
 }
 
@@ -115,6 +118,9 @@ enum KeysCommand {
         org: String,
         #[arg(long, value_parser = ["read", "write", "admin"], default_value = "write")]
         scope: String,
+        /// For a new organization: its IANA time zone (default: the server's).
+        #[arg(long)]
+        timezone: Option<String>,
     },
     /// List keys (never their secrets).
     List {
@@ -177,7 +183,16 @@ fn main() -> anyhow::Result<()> {
             seed,
             as_of,
             org,
-        } => seed_demo(&db.db, &org, customers, invoices, seed, as_of),
+            timezone,
+        } => {
+            if let Some(zone) = timezone.as_deref() {
+                let store = open(&db.db, Synchronous::Full)?;
+                let now = now_text();
+                let when = (SystemClock.today(), now.as_str());
+                local::create_organization(&store, (&org, Some(zone)), when)?;
+            }
+            seed_demo(&db.db, &org, customers, invoices, seed, as_of)
+        }
         Command::Verify { db, expect_head } => verify(&db.db, &expect_head),
         Command::Openapi => {
             println!("{}", api::spec_json());
@@ -214,6 +229,7 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             name,
             org,
             scope,
+            timezone,
         } => {
             let Some(scope) = Scope::parse(&scope) else {
                 bail!("scope must be read, write or admin");
@@ -221,7 +237,12 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             let store = open(&db.db, Synchronous::Full)?;
             let now = now_text();
             let when = (SystemClock.today(), now.as_str());
-            let (record, secret) = local::create_key(&store, &org, (&name, scope), when)?;
+            let (record, secret) = local::create_key_in_zone(
+                &store,
+                (&org, timezone.as_deref()),
+                (&name, scope),
+                when,
+            )?;
             println!(
                 "Created {} key '{}' (id {}, prefix {}) for organization '{}'. Store it now: it is not shown again.",
                 scope.as_str(),

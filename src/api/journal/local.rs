@@ -26,19 +26,79 @@ pub fn create_key(
     (name, scope): (&str, Scope),
     (today, now): (NaiveDate, &str),
 ) -> Result<(KeyRecord, String), AppError> {
+    create_key_in_zone(db, (org, None), (name, scope), (today, now))
+}
+
+/// [`create_key`], giving a new organization the IANA time zone `zone` (an existing one
+/// keeps its settings: change them with `PATCH /v1/organization`).
+pub fn create_key_in_zone(
+    db: &Db,
+    (org, zone): (&str, Option<&str>),
+    (name, scope): (&str, Scope),
+    (today, now): (NaiveDate, &str),
+) -> Result<(KeyRecord, String), AppError> {
+    if let Some(zone) = zone {
+        check_zone(zone)?;
+    }
     db.write_blocking(|tx| {
-        let new_organization = store::organization_id(tx, org)?.is_none();
-        let org_id = keys::ensure_organization(tx, org, now)?;
-        let trail = Trail::local(org_id, Actor::Cli, today);
-        if new_organization {
-            let answer = Organization::from(organization::get(tx, org_id)?);
-            let key = (EntityType::Organization, org_id);
-            trail.record_answer(tx, now, key, "created", &answer)?;
-        }
+        let org_id = organization_in(tx, (org, zone), (today, now))?;
         let (record, secret) = keys::create_key(tx, org_id, name, scope, now)?;
         let info = ApiKeyInfo::from(record.clone());
-        trail.record_answer(tx, now, (EntityType::ApiKey, record.id), "created", &info)?;
+        let key = (EntityType::ApiKey, record.id);
+        Trail::local(org_id, Actor::Cli, today).record_answer(tx, now, key, "created", &info)?;
         Ok((record, secret))
+    })
+}
+
+/// Creates organization `slug` (journaled, in time zone `zone`) unless it exists; answers
+/// its id. For `seed-demo --timezone`.
+pub fn create_organization(
+    db: &Db,
+    (slug, zone): (&str, Option<&str>),
+    (today, now): (NaiveDate, &str),
+) -> Result<i64, AppError> {
+    if let Some(zone) = zone {
+        check_zone(zone)?;
+    }
+    db.write_blocking(|tx| organization_in(tx, (slug, zone), (today, now)))
+}
+
+/// Organization `slug`'s id, creating and journaling it first if it is new. A zone for
+/// an organization that exists is a 409: its settings are changed through the API.
+fn organization_in(
+    tx: &crate::db::WriteTx,
+    (slug, zone): (&str, Option<&str>),
+    (today, now): (NaiveDate, &str),
+) -> Result<i64, AppError> {
+    let new_organization = store::organization_id(tx, slug)?.is_none();
+    if zone.is_some() && !new_organization {
+        return Err(AppError::conflict(format!(
+            "Organization '{slug}' exists already; change its time zone with PATCH /v1/organization."
+        )));
+    }
+    let org_id = keys::ensure_organization(tx, slug, now)?;
+    if new_organization {
+        let mut settings = organization::get(tx, org_id)?;
+        if let Some(zone) = zone {
+            settings.fields.timezone = Some(zone.to_string());
+            settings = organization::update(tx, org_id, &settings.fields, now)?;
+        }
+        let answer = Organization::from(settings);
+        let key = (EntityType::Organization, org_id);
+        Trail::local(org_id, Actor::Cli, today).record_answer(tx, now, key, "created", &answer)?;
+    }
+    Ok(org_id)
+}
+
+/// An IANA time zone name, or the error that says what one looks like.
+pub fn check_zone(zone: &str) -> Result<(), AppError> {
+    zone.parse::<chrono_tz::Tz>().map(|_| ()).map_err(|_| {
+        AppError::field(
+            "timezone",
+            format!(
+                "'{zone}' is not an IANA time zone name such as Europe/Berlin or America/New_York"
+            ),
+        )
     })
 }
 
