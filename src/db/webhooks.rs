@@ -170,17 +170,18 @@ pub(crate) fn due_one(conn: &Connection, id: i64, now: i64) -> Result<Option<End
         .optional()?)
 }
 
-/// Enabled endpoints whose pending event (if any) is due at `now`, across organizations.
-pub(crate) fn due(conn: &Connection, now: i64) -> Result<Vec<Endpoint>, AppError> {
-    let endpoints = conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM webhook_endpoints
+/// The ids of enabled endpoints whose pending event (if any) is due at `now`, across
+/// organizations; each is read whole by [`due_one`] when its turn comes.
+pub(crate) fn due(conn: &Connection, now: i64) -> Result<Vec<i64>, AppError> {
+    let ids = conn
+        .prepare_cached(
+            "SELECT id FROM webhook_endpoints
              WHERE enabled = 1 AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)
-             ORDER BY id"
-        ))?
-        .query_map([now], endpoint_from_row)?
+             ORDER BY id",
+        )?
+        .query_map([now], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
-    Ok(endpoints)
+    Ok(ids)
 }
 
 /// What an endpoint is to do next.

@@ -45,6 +45,19 @@ impl EntityType {
         }
     }
 
+    /// The name at the start of a sentence: `Credit note 7 not found.`
+    pub fn sentence_name(self) -> &'static str {
+        match self {
+            EntityType::Customer => "Customer",
+            EntityType::Invoice => "Invoice",
+            EntityType::Payment => "Payment",
+            EntityType::CreditNote => "Credit note",
+            EntityType::ApiKey => "API key",
+            EntityType::WebhookEndpoint => "Webhook endpoint",
+            EntityType::Organization => "Organization",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<EntityType> {
         EntityType::ALL
             .into_iter()

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::{Enum, OpenApi};
+use poem_openapi::OpenApi;
 
 use super::auth::{ApiKeyAuth, AuthContext};
 use super::error::ReadError;
@@ -30,32 +30,18 @@ use crate::error::{AppError, FieldErrorsBuilder};
 /// The longest `wait` a feed request may hold an empty page open.
 const MAX_WAIT_SECONDS: i64 = 30;
 
-/// An event's `entity_type`.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub(crate) enum EntityTypeQuery {
-    Customer,
-    Invoice,
-    Payment,
-    CreditNote,
-    ApiKey,
-    WebhookEndpoint,
-    Organization,
-}
-
-impl From<EntityTypeQuery> for EntityType {
-    fn from(kind: EntityTypeQuery) -> Self {
-        match kind {
-            EntityTypeQuery::Customer => EntityType::Customer,
-            EntityTypeQuery::Invoice => EntityType::Invoice,
-            EntityTypeQuery::Payment => EntityType::Payment,
-            EntityTypeQuery::CreditNote => EntityType::CreditNote,
-            EntityTypeQuery::ApiKey => EntityType::ApiKey,
-            EntityTypeQuery::WebhookEndpoint => EntityType::WebhookEndpoint,
-            EntityTypeQuery::Organization => EntityType::Organization,
-        }
+crate::api::types::wire_enum!(
+    /// An event's `entity_type`.
+    EntityTypeQuery <=> EntityType {
+        Customer,
+        Invoice,
+        Payment,
+        CreditNote,
+        ApiKey,
+        WebhookEndpoint,
+        Organization,
     }
-}
+);
 
 #[derive(Default)]
 pub(crate) struct EventsApi;
@@ -289,7 +275,9 @@ async fn history(
         })
         .await?;
     if !exists {
-        return Err(AppError::NotFound(format!("{} {id} not found.", entity_name(entity))).into());
+        return Err(
+            AppError::NotFound(format!("{} {id} not found.", entity.sentence_name())).into(),
+        );
     }
     let shown = EventFilter {
         after,
@@ -297,17 +285,4 @@ async fn history(
         ..EventFilter::default()
     };
     Ok(Json(page(events, &shown)?))
-}
-
-/// The entity's name at the start of a sentence.
-fn entity_name(entity: EntityType) -> &'static str {
-    match entity {
-        EntityType::Customer => "Customer",
-        EntityType::Invoice => "Invoice",
-        EntityType::Payment => "Payment",
-        EntityType::CreditNote => "Credit note",
-        EntityType::ApiKey => "API key",
-        EntityType::WebhookEndpoint => "Webhook endpoint",
-        EntityType::Organization => "Organization",
-    }
 }

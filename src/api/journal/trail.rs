@@ -87,7 +87,7 @@ impl Trail {
         let Some(text) = current_text(tx, self.org, (entity, id), self.today)? else {
             return Ok(());
         };
-        let what = format!("{} {id}", entity.as_str().replace('_', " "));
+        let what = format!("{} {id}", entity.sentence_name().to_lowercase());
         self.if_match.check(&what, &text)
     }
 

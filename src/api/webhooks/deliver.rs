@@ -54,16 +54,15 @@ async fn round(
 ) -> Result<(), AppError> {
     let now = state.clock.now().timestamp();
     let due = state.db.read(move |conn| store::due(conn, now)).await?;
-    for endpoint in due {
+    for id in due {
         let started = in_flight
             .lock()
-            .map(|mut set| set.insert(endpoint.id))
+            .map(|mut set| set.insert(id))
             .unwrap_or(false);
         if !started {
             continue;
         }
-        // Read afresh now that it is ours: a delivery that just ended may have moved it.
-        let id = endpoint.id;
+        // Read now that it is ours: a delivery that just ended may have moved it.
         let fresh = state
             .db
             .read(move |conn| match store::due_one(conn, id, now)? {
@@ -72,18 +71,20 @@ async fn round(
             })
             .await;
         let (next, endpoint) = match fresh {
-            Ok(Some((next, endpoint))) => (Ok(next), endpoint),
+            Ok(Some(found)) => found,
             Ok(None) => {
                 finish(in_flight, id);
                 continue;
             }
-            Err(err) => (Err(err), endpoint),
+            Err(err) => {
+                finish(in_flight, id);
+                return Err(err);
+            }
         };
         match next {
-            Ok(Next::Send(event_id)) => {
+            Next::Send(event_id) => {
                 let (state, in_flight, done) = (state.clone(), in_flight.clone(), done.clone());
                 tokio::spawn(async move {
-                    let id = endpoint.id;
                     match deliver(&state, endpoint, event_id, block_private).await {
                         Ok(()) => done.notify_one(),
                         Err(err) => {
@@ -96,18 +97,13 @@ async fn round(
                     finish(&in_flight, id);
                 });
             }
-            Ok(Next::Skip(to)) => {
-                let id = endpoint.id;
+            Next::Skip(to) => {
                 let moved = state.db.write(move |tx| store::skip_to(tx, id, to)).await;
                 finish(in_flight, id);
                 moved?;
                 done.notify_one();
             }
-            Ok(Next::Idle) => finish(in_flight, endpoint.id),
-            Err(err) => {
-                finish(in_flight, endpoint.id);
-                return Err(err);
-            }
+            Next::Idle => finish(in_flight, id),
         }
     }
     Ok(())
