@@ -101,6 +101,9 @@ enum Command {
         /// For a new organization: its IANA time zone (default: the server's).
         #[arg(long)]
         timezone: Option<String>,
+        /// For a new organization: its ISO 4217 currency (default USD).
+        #[arg(long)]
+        currency: Option<String>,
     },
 }
 
@@ -121,6 +124,9 @@ enum KeysCommand {
         /// For a new organization: its IANA time zone (default: the server's).
         #[arg(long)]
         timezone: Option<String>,
+        /// For a new organization: its ISO 4217 currency (default USD).
+        #[arg(long)]
+        currency: Option<String>,
     },
     /// List keys (never their secrets).
     List {
@@ -184,12 +190,17 @@ fn main() -> anyhow::Result<()> {
             as_of,
             org,
             timezone,
+            currency,
         } => {
-            if let Some(zone) = timezone.as_deref() {
+            let settings = local::NewOrganization {
+                timezone: timezone.as_deref(),
+                currency: currency.as_deref(),
+            };
+            if settings.timezone.is_some() || settings.currency.is_some() {
                 let store = open(&db.db, Synchronous::Full)?;
                 let now = now_text();
                 let when = (SystemClock.today(), now.as_str());
-                local::create_organization(&store, (&org, Some(zone)), when)?;
+                local::create_organization(&store, (&org, settings), when)?;
             }
             seed_demo(&db.db, &org, customers, invoices, seed, as_of)
         }
@@ -230,6 +241,7 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             org,
             scope,
             timezone,
+            currency,
         } => {
             let Some(scope) = Scope::parse(&scope) else {
                 bail!("scope must be read, write or admin");
@@ -239,7 +251,13 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             let when = (SystemClock.today(), now.as_str());
             let (record, secret) = local::create_key_in_zone(
                 &store,
-                (&org, timezone.as_deref()),
+                (
+                    &org,
+                    local::NewOrganization {
+                        timezone: timezone.as_deref(),
+                        currency: currency.as_deref(),
+                    },
+                ),
                 (&name, scope),
                 when,
             )?;

@@ -6,6 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 
+use crate::domain::currency::Currency;
 use crate::domain::invoice::{
     generated_invoice_number, invoice_totals, line_amounts, InvoiceStatus, InvoiceTotals,
     LineAmounts, LineInput,
@@ -115,6 +116,7 @@ pub(crate) struct SeedCredit {
 
 pub(crate) struct Generator {
     rng: ChaCha8Rng,
+    currency: Currency,
     as_of: NaiveDate,
     customer_count: usize,
     invoices_per_year: std::collections::BTreeMap<i32, i64>,
@@ -122,9 +124,15 @@ pub(crate) struct Generator {
 }
 
 impl Generator {
-    pub(crate) fn new(seed: u64, as_of: NaiveDate, customer_count: usize) -> Self {
+    pub(crate) fn new(
+        seed: u64,
+        as_of: NaiveDate,
+        customer_count: usize,
+        currency: Currency,
+    ) -> Self {
         Generator {
             rng: ChaCha8Rng::seed_from_u64(seed),
+            currency,
             as_of,
             customer_count: customer_count.max(1),
             invoices_per_year: Default::default(),
@@ -244,7 +252,8 @@ impl Generator {
                     tax_rate,
                 };
                 // Bounded inputs: a line stays far below the money limit.
-                let amounts = line_amounts(quantity, unit_price, tax_rate).unwrap_or(LineAmounts {
+                let priced = (quantity, unit_price, tax_rate);
+                let amounts = line_amounts(priced, self.currency).unwrap_or(LineAmounts {
                     subtotal: Money::ZERO,
                     tax: Money::ZERO,
                     total: Money::ZERO,
@@ -253,7 +262,7 @@ impl Generator {
             })
             .collect();
         let amounts: Vec<LineAmounts> = lines.iter().map(|(_, a)| *a).collect();
-        let totals = invoice_totals(&amounts).unwrap_or_default();
+        let totals = invoice_totals(&amounts, self.currency).unwrap_or_default();
 
         let roll: f64 = self.rng.gen();
         let (status, payments) = if roll < 0.02 {
@@ -330,8 +339,8 @@ mod tests {
     #[test]
     fn same_seed_same_book_and_amounts_follow_the_rules() {
         let as_of = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
-        let mut a = Generator::new(7, as_of, 10);
-        let mut b = Generator::new(7, as_of, 10);
+        let mut a = Generator::new(7, as_of, 10, Currency::USD);
+        let mut b = Generator::new(7, as_of, 10, Currency::USD);
         assert_eq!(a.customers()[3].name, b.customers()[3].name);
         for _ in 0..500 {
             let (x, y) = (a.invoice(), b.invoice());
@@ -347,8 +356,8 @@ mod tests {
             assert!(x.issue_date <= as_of && x.due_date >= x.issue_date);
         }
         assert_ne!(
-            Generator::new(8, as_of, 10).invoice().totals,
-            Generator::new(7, as_of, 10).invoice().totals
+            Generator::new(8, as_of, 10, Currency::USD).invoice().totals,
+            Generator::new(7, as_of, 10, Currency::USD).invoice().totals
         );
     }
 }

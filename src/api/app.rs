@@ -77,6 +77,17 @@ impl AppState {
         crate::clock::today_in(self.clock.as_ref(), ctx.zone)
     }
 
+    /// The currency a request's amounts are in (see [`crate::db::organization::currency_for`]).
+    pub(crate) async fn currency_for(
+        &self,
+        org: i64,
+        whose: crate::db::organization::Whose,
+    ) -> Result<crate::domain::currency::Currency, crate::error::AppError> {
+        self.db
+            .read(move |conn| crate::db::organization::currency_for(conn, org, whose))
+            .await
+    }
+
     pub(crate) fn now_text(&self) -> String {
         crate::db::timestamp(self.clock.now())
     }

@@ -11,6 +11,7 @@ use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{JsonBody, Received};
 use crate::api::{AppState, One, Post};
+use crate::db::organization::Whose;
 use crate::db::sources::SourceFacts;
 use crate::db::WriteTx;
 use crate::domain::journal::EntityType;
@@ -51,7 +52,12 @@ where
     let ctx = auth.require(scope_of(operation))?;
     let (org, today) = (ctx.organization_id, state.today_for(ctx));
     let trail = Trail::of(ctx, today).keyed(key).guarded(if_match)?;
-    let (received, hash) = body.received(today);
+    let whose = match A::ENTITY {
+        EntityType::Payment => Whose::Payment(id),
+        _ => Whose::CreditNote(id),
+    };
+    let currency = state.currency_for(org, whose).await?;
+    let (received, hash) = body.received(today, currency);
     let use_of = U::try_from(received)?;
     let path = format!("{}/{id}/{action}", A::PATH);
     let done = match action {

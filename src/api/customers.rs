@@ -10,10 +10,11 @@ use super::auth::ApiKeyAuth;
 use super::error::{ChangeError, ReadError, WriteError};
 use super::journal::Trail;
 use super::scopes::scope_of;
+use super::types::{check_places, AmountIn, CurrencyCode, Text};
 use super::types::{Amount, Input, JsonBody, Opt};
-use super::types::{AmountIn, Text};
 use super::{page_bounds, AppState, CreatedOne, Deleted, Json, One, Post, Tag};
 use crate::db::customers::{self as store, CustomerFields, CustomerFilter};
+use crate::domain::currency::Currency;
 use crate::domain::journal::EntityType;
 use crate::domain::money::Money;
 use crate::domain::text::{check_email, check_text};
@@ -44,6 +45,9 @@ pub(crate) struct Customer {
     pub credit_balance: Amount,
     /// `outstanding_balance` − `credit_balance`: what the customer owes, net of its credit.
     pub net_balance: Amount,
+    /// The currency of the customer's documents and of every amount here: its own, or the
+    /// organization's when it was given none. Fixed once it has a document.
+    pub currency: CurrencyCode,
 }
 
 impl poem_openapi::types::Example for Customer {
@@ -59,18 +63,24 @@ impl poem_openapi::types::Example for Customer {
             credit_limit: None,
             notes: None,
             is_active: true,
-            outstanding_balance: Amount(Money::from_minor(112000)),
-            overdue_balance: Amount(Money::ZERO),
+            outstanding_balance: usd(112000),
+            overdue_balance: usd(0),
             created_at: "2024-01-15T09:30:00.000Z".into(),
             updated_at: "2024-01-15T09:30:00.000Z".into(),
-            credit_balance: Amount(Money::ZERO),
-            net_balance: Amount(Money::from_minor(112000)),
+            credit_balance: usd(0),
+            net_balance: usd(112000),
+            currency: CurrencyCode(Currency::USD),
         }
     }
 }
 
+fn usd(minor: i64) -> Amount {
+    Amount::new(Money::from_minor(minor), Currency::USD)
+}
+
 impl From<store::Customer> for Customer {
     fn from(c: store::Customer) -> Self {
+        let amount = |money| Amount::new(money, c.currency);
         Customer {
             id: c.id,
             customer_code: c.customer_code,
@@ -79,17 +89,18 @@ impl From<store::Customer> for Customer {
             phone: c.phone,
             billing_address: c.billing_address,
             payment_terms_days: c.payment_terms_days,
-            credit_limit: c.credit_limit.map(Amount),
+            credit_limit: c.credit_limit.map(amount),
             notes: c.notes,
             is_active: c.is_active,
-            outstanding_balance: Amount(c.outstanding_balance),
-            overdue_balance: Amount(c.overdue_balance),
+            outstanding_balance: amount(c.outstanding_balance),
+            overdue_balance: amount(c.overdue_balance),
             created_at: c.created_at,
             updated_at: c.updated_at,
-            credit_balance: Amount(c.credit_balance),
-            net_balance: Amount(Money::from_minor(
+            credit_balance: amount(c.credit_balance),
+            net_balance: amount(Money::from_minor(
                 c.outstanding_balance.minor() - c.credit_balance.minor(),
             )),
+            currency: CurrencyCode(c.currency),
         }
     }
 }
@@ -109,12 +120,15 @@ pub(crate) struct CustomerCreate {
     pub billing_address: Opt<Text<0, 1000, true>>,
     /// 0–3650; default the organization's `default_payment_terms_days` (30 unless it set another).
     pub payment_terms_days: Opt<i64>,
-    /// At least 0, at most 2 decimals.
+    /// At least 0, with at most as many decimals as the customer's currency has.
     pub credit_limit: Opt<AmountIn>,
     /// Up to 5000 characters; newlines allowed.
     pub notes: Opt<Text<0, 5000, true>>,
     /// Default true.
     pub is_active: Opt<bool>,
+    /// The ISO 4217 currency the customer is billed in; default (and `null`) the
+    /// organization's. It can change only while the customer has no documents (409).
+    pub currency: Opt<CurrencyCode>,
 }
 
 impl poem_openapi::types::Example for CustomerCreate {
@@ -143,6 +157,8 @@ pub(crate) struct CustomerUpdate {
     pub credit_limit: Opt<AmountIn>,
     pub notes: Opt<Text<0, 5000, true>>,
     pub is_active: Opt<bool>,
+    /// `null`: follow the organization's currency.
+    pub currency: Opt<CurrencyCode>,
 }
 
 impl poem_openapi::types::Example for CustomerUpdate {
@@ -167,6 +183,7 @@ impl From<CustomerCreate> for CustomerUpdate {
             credit_limit: c.credit_limit,
             notes: c.notes,
             is_active: c.is_active,
+            currency: c.currency,
         }
     }
 }
@@ -174,7 +191,7 @@ impl From<CustomerCreate> for CustomerUpdate {
 /// Checks every field of `update`, then lays it over `base`. Collects all field errors.
 fn merge(
     update: CustomerUpdate,
-    mut base: CustomerFields,
+    (mut base, org_currency): (CustomerFields, Currency),
     creating: bool,
     mut errors: FieldErrorsBuilder,
 ) -> Result<CustomerFields, AppError> {
@@ -232,11 +249,18 @@ fn merge(
         None => {}
     }
     match update.credit_limit.patch("credit_limit", &mut errors) {
-        Some(Some(AmountIn(limit))) if limit.minor() < 0 => {
+        Some(Some(AmountIn(limit))) if limit.is_negative() => {
             errors.add("credit_limit", "must be 0 or more")
         }
-        Some(limit) => base.credit_limit = limit.map(|AmountIn(m)| m),
+        Some(limit) => base.credit_limit = limit.map(|AmountIn(given)| given),
         None => {}
+    }
+    if let Some(currency) = update.currency.patch("currency", &mut errors) {
+        base.currency = currency.map(|CurrencyCode(code)| code);
+    }
+    if let Some(limit) = base.credit_limit.filter(|_| !errors.has("credit_limit")) {
+        let currency = base.currency.unwrap_or(org_currency);
+        check_places(&mut errors, "credit_limit", limit, currency);
     }
     match update.is_active.patch("is_active", &mut errors) {
         Some(Some(active)) => base.is_active = active,
@@ -326,11 +350,14 @@ impl CustomersApi {
             .read_point(|conn| crate::db::organization::get(conn, org))?;
         let fields = merge(
             value.into(),
-            CustomerFields {
-                payment_terms_days: settings.fields.default_payment_terms_days,
-                is_active: true,
-                ..Default::default()
-            },
+            (
+                CustomerFields {
+                    payment_terms_days: settings.fields.default_payment_terms_days,
+                    is_active: true,
+                    ..Default::default()
+                },
+                settings.fields.currency,
+            ),
             true,
             errors,
         )?;
@@ -398,7 +425,9 @@ impl CustomersApi {
             .write(move |tx| {
                 trail.check_unchanged(tx, (EntityType::Customer, id))?;
                 let current = store::get(tx, org, id, &today)?;
-                let fields = merge(update, store::to_fields(&current), false, errors)?;
+                let org_currency = crate::db::organization::currency(tx, org)?;
+                let base = (store::to_fields(&current), org_currency);
+                let fields = merge(update, base, false, errors)?;
                 let customer = Customer::from(store::update(tx, org, id, fields, &now, &today)?);
                 trail.record_answer(tx, &now, (EntityType::Customer, id), "updated", &customer)?;
                 Ok(customer)

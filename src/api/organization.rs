@@ -10,9 +10,10 @@ use super::auth::ApiKeyAuth;
 use super::error::{ChangeError, ReadError};
 use super::journal::Trail;
 use super::scopes::scope_of;
-use super::types::{JsonBody, Opt};
+use super::types::{CurrencyCode, JsonBody, Opt};
 use super::{AppState, One, Tag};
 use crate::db::organization::{self as store, Organization as Stored, OrganizationFields};
+use crate::domain::currency::Currency;
 use crate::domain::journal::EntityType;
 use crate::domain::text::{check_email, check_text};
 use crate::error::FieldErrorsBuilder;
@@ -36,6 +37,8 @@ pub(crate) struct Organization {
     pub invoice_number_prefix: String,
     /// Starts every generated credit-note number: `CN-` gives `CN-2024-00001`.
     pub credit_note_number_prefix: String,
+    /// The ISO 4217 currency of the books (default `USD`), and of every customer that was given none. Its minor unit decides how many decimals amounts have. It can change only while the organization has no documents.
+    pub currency: CurrencyCode,
     /// The IANA time zone whose date is "today" for these books (default dates, overdue, the reports' default `as_of`); null: the server's own zone.
     pub timezone: Option<String>,
     pub created_at: String,
@@ -57,6 +60,7 @@ impl From<Stored> for Organization {
             default_payment_terms_days: f.default_payment_terms_days,
             invoice_number_prefix: f.invoice_number_prefix,
             credit_note_number_prefix: f.credit_note_number_prefix,
+            currency: CurrencyCode(f.currency),
             timezone: f.timezone,
             created_at: org.created_at,
             updated_at: org.updated_at,
@@ -78,6 +82,7 @@ impl poem_openapi::types::Example for Organization {
             default_payment_terms_days: 30,
             invoice_number_prefix: "INV-".into(),
             credit_note_number_prefix: "CN-".into(),
+            currency: CurrencyCode(Currency::USD),
             timezone: Some("America/Chicago".into()),
             created_at: "2026-01-05T09:00:00.000Z".into(),
             updated_at: "2026-11-30T09:00:00.000Z".into(),
@@ -105,6 +110,8 @@ pub(crate) struct OrganizationUpdate {
     pub invoice_number_prefix: Opt<String>,
     /// 1–10 characters: letters, digits, `-`, `_`, `/`.
     pub credit_note_number_prefix: Opt<String>,
+    /// An ISO 4217 code (`EUR`, `JPY`); only while the organization has no invoices, payments or credit notes (409 otherwise).
+    pub currency: Opt<CurrencyCode>,
     /// An IANA time zone name (`Europe/Berlin`); null: the server's own zone.
     pub timezone: Opt<String>,
 }
@@ -186,6 +193,11 @@ fn merged(
         "invoice_number_prefix",
         errors,
     );
+    let currency = kept(
+        update.currency.patch("currency", errors),
+        "currency",
+        errors,
+    );
     let timezone = update.timezone.patch("timezone", errors);
     if let Some(Some(name)) = &timezone {
         if name.parse::<chrono_tz::Tz>().is_err() {
@@ -217,6 +229,7 @@ fn merged(
         )
         .unwrap_or(current.credit_note_number_prefix),
         timezone: timezone.unwrap_or(current.timezone),
+        currency: currency.map_or(current.currency, |CurrencyCode(code)| code),
     }
 }
 

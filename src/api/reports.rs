@@ -9,10 +9,12 @@ use poem_openapi::{Object, OpenApi};
 use super::auth::ApiKeyAuth;
 use super::error::ReadError;
 use super::scopes::scope_of;
-use super::types::{Amount, Date, DecimalOut, Opt};
+use super::types::{Amount, CurrencyCode, Date, DecimalOut, Opt};
 use super::{AppState, Done, Tag};
+use crate::db::report_scope::ReportScope;
 use crate::db::reports::{self as store};
 use crate::domain::aging::{average_days, dso, AgingTotals};
+use crate::domain::currency::Currency;
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::money::Money;
 
@@ -33,16 +35,17 @@ pub(crate) struct AgingBuckets {
 }
 
 impl AgingBuckets {
-    fn of(t: AgingTotals, unapplied_credit: Money) -> Self {
+    fn of(t: AgingTotals, unapplied_credit: Money, currency: Currency) -> Self {
+        let amount = |money| Amount::new(money, currency);
         AgingBuckets {
-            current: Amount(t.current),
-            days_1_30: Amount(t.days_1_30),
-            days_31_60: Amount(t.days_31_60),
-            days_61_90: Amount(t.days_61_90),
-            days_over_90: Amount(t.days_over_90),
-            total: Amount(t.total),
-            unapplied_credit: Amount(unapplied_credit),
-            net: Amount(net(t.total, unapplied_credit)),
+            current: amount(t.current),
+            days_1_30: amount(t.days_1_30),
+            days_31_60: amount(t.days_31_60),
+            days_61_90: amount(t.days_61_90),
+            days_over_90: amount(t.days_over_90),
+            total: amount(t.total),
+            unapplied_credit: amount(unapplied_credit),
+            net: amount(net(t.total, unapplied_credit)),
         }
     }
 }
@@ -77,12 +80,23 @@ pub(crate) struct AgingReport {
     pub totals: AgingBuckets,
     /// Customers with an open amount or unapplied credit, by total descending.
     pub customers: Vec<AgingCustomer>,
+    /// The one currency the report covers, and every amount in it is in.
+    pub currency: CurrencyCode,
+    /// The organization's other currencies that hold open amounts at `as_of`: ask for each
+    /// with `?currency=`. Amounts are never converted between currencies.
+    pub currencies: Vec<CurrencyCode>,
 }
 
-fn aging_to_api(aging: store::Aging) -> AgingReport {
+/// One report's currency, and the others that hold open amounts.
+type Currencies = (Currency, Vec<CurrencyCode>);
+
+fn aging_to_api(aging: store::Aging, (currency, currencies): Currencies) -> AgingReport {
+    let amount = |money| Amount::new(money, currency);
     AgingReport {
         as_of: Date(aging.as_of),
-        totals: AgingBuckets::of(aging.totals, aging.unapplied_credit),
+        totals: AgingBuckets::of(aging.totals, aging.unapplied_credit, currency),
+        currency: CurrencyCode(currency),
+        currencies,
         customers: aging
             .customers
             .into_iter()
@@ -90,15 +104,15 @@ fn aging_to_api(aging: store::Aging) -> AgingReport {
                 customer_id: c.customer_id,
                 customer_code: c.customer_code,
                 name: c.name,
-                current: Amount(c.totals.current),
-                days_1_30: Amount(c.totals.days_1_30),
-                days_31_60: Amount(c.totals.days_31_60),
-                days_61_90: Amount(c.totals.days_61_90),
-                days_over_90: Amount(c.totals.days_over_90),
-                total: Amount(c.totals.total),
+                current: amount(c.totals.current),
+                days_1_30: amount(c.totals.days_1_30),
+                days_31_60: amount(c.totals.days_31_60),
+                days_61_90: amount(c.totals.days_61_90),
+                days_over_90: amount(c.totals.days_over_90),
+                total: amount(c.totals.total),
                 invoice_count: c.invoice_count,
-                unapplied_credit: Amount(c.unapplied_credit),
-                net: Amount(net(c.totals.total, c.unapplied_credit)),
+                unapplied_credit: amount(c.unapplied_credit),
+                net: amount(net(c.totals.total, c.unapplied_credit)),
             })
             .collect(),
     }
@@ -159,6 +173,32 @@ pub(crate) struct DashboardReport {
     pub credited_last_30_days: Amount,
     /// Write-offs dated in the 30 days ending at `as_of`, less write-offs reversed in them.
     pub written_off_last_30_days: Amount,
+    /// The one currency the report covers, and every amount in it is in.
+    pub currency: CurrencyCode,
+    /// The organization's other currencies that hold open amounts at `as_of`.
+    pub currencies: Vec<CurrencyCode>,
+}
+
+/// The scope of a report and the other currencies that hold open amounts at `as_of`.
+fn scoped(
+    conn: &rusqlite::Connection,
+    org: i64,
+    (asked, customer_id): (Option<Currency>, Option<i64>),
+    as_of: chrono::NaiveDate,
+) -> Result<(ReportScope, Vec<CurrencyCode>), crate::error::AppError> {
+    let (scope, others) = ReportScope::of(conn, org, asked, customer_id)?;
+    let mut holding = Vec::new();
+    for other in others {
+        let there = scope.in_currency(conn, other)?;
+        if store::aging(conn, &there, as_of, customer_id)?
+            .totals
+            .total
+            .is_positive()
+        {
+            holding.push(CurrencyCode(other));
+        }
+    }
+    Ok((scope, holding))
 }
 
 #[derive(Default)]
@@ -182,18 +222,22 @@ impl ReportsApi {
         as_of: Query<Opt<Date>>,
         /// Only this customer.
         customer_id: Query<Opt<i64>>,
+        /// The one currency to report (ISO 4217); default the customer's with `customer_id`,
+        /// else the organization's.
+        currency: Query<Opt<CurrencyCode>>,
     ) -> Result<Done<AgingReport>, ReadError> {
         let org = auth.require(scope_of("aging_report"))?.organization_id;
         let _build = state.report_permit().await?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
-        crate::api::types::params!(errors; as_of, customer_id);
+        crate::api::types::params!(errors; as_of, customer_id, currency);
         errors.finish()?;
+        let asked = currency.0.map(|code| code.0);
         let as_of = as_of
             .0
             .map(|d| d.0)
             .unwrap_or_else(|| state.today_for(auth.context()));
         let customer_id = customer_id.0;
-        let aging = state
+        let (aging, currencies) = state
             .db
             .read(move |conn| {
                 if let Some(id) = customer_id {
@@ -201,10 +245,12 @@ impl ReportsApi {
                         return Err(crate::db::customers::not_found(id));
                     }
                 }
-                store::aging(conn, org, as_of, customer_id)
+                let (scope, currencies) = scoped(conn, org, (asked, customer_id), as_of)?;
+                let aging = store::aging(conn, &scope, as_of, customer_id)?;
+                Ok((aging, (scope.currency, currencies)))
             })
             .await?;
-        Ok(Done::of(&aging_to_api(aging)))
+        Ok(Done::of(&aging_to_api(aging, currencies)))
     }
 
     /// Get dashboard analytics
@@ -221,20 +267,28 @@ impl ReportsApi {
         state: Data<&Arc<AppState>>,
         /// Default today.
         as_of: Query<Opt<Date>>,
+        /// The one currency to report (ISO 4217); default the organization's.
+        currency: Query<Opt<CurrencyCode>>,
     ) -> Result<Done<DashboardReport>, ReadError> {
         let org = auth.require(scope_of("dashboard_report"))?.organization_id;
         let _build = state.report_permit().await?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
-        crate::api::types::params!(errors; as_of);
+        crate::api::types::params!(errors; as_of, currency);
         errors.finish()?;
+        let asked = currency.0.map(|code| code.0);
         let as_of = as_of
             .0
             .map(|d| d.0)
             .unwrap_or_else(|| state.today_for(auth.context()));
-        let d = state
+        let (d, (currency, currencies)) = state
             .db
-            .read(move |conn| store::dashboard(conn, org, as_of))
+            .read(move |conn| {
+                let (scope, currencies) = scoped(conn, org, (asked, None), as_of)?;
+                let dashboard = store::dashboard(conn, &scope, as_of)?;
+                Ok((dashboard, (scope.currency, currencies)))
+            })
             .await?;
+        let amount = |money| Amount::new(money, currency);
         let count = |status: InvoiceStatus| {
             d.status_counts
                 .iter()
@@ -245,8 +299,8 @@ impl ReportsApi {
         let totals = d.aging.totals;
         Ok(Done::of(&DashboardReport {
             as_of: Date(as_of),
-            total_outstanding: Amount(totals.total),
-            total_overdue: Amount(totals.overdue()),
+            total_outstanding: amount(totals.total),
+            total_overdue: amount(totals.overdue()),
             overdue_invoice_count: d.aging.overdue_invoice_count(),
             open_invoice_count: d.aging.invoice_count(),
             invoice_counts_by_status: StatusCounts {
@@ -257,14 +311,14 @@ impl ReportsApi {
                 void: count(InvoiceStatus::Void),
                 written_off: count(InvoiceStatus::WrittenOff),
             },
-            invoiced_last_30_days: Amount(d.invoiced_last_30_days),
-            collected_last_30_days: Amount(d.collected_last_30_days),
-            credit_sales_last_90_days: Amount(d.credit_sales_last_90_days),
+            invoiced_last_30_days: amount(d.invoiced_last_30_days),
+            collected_last_30_days: amount(d.collected_last_30_days),
+            credit_sales_last_90_days: amount(d.credit_sales_last_90_days),
             dso: dso(totals.total, d.credit_sales_last_90_days, 90).map(DecimalOut),
             dso_formula: "total_outstanding / credit_sales_last_90_days × 90".into(),
             average_days_to_pay: average_days(d.total_days_to_pay, d.paid_invoice_count)
                 .map(DecimalOut),
-            aging: AgingBuckets::of(totals, d.aging.unapplied_credit),
+            aging: AgingBuckets::of(totals, d.aging.unapplied_credit, currency),
             top_debtors: d
                 .aging
                 .customers
@@ -275,14 +329,16 @@ impl ReportsApi {
                     customer_id: c.customer_id,
                     customer_code: c.customer_code.clone(),
                     name: c.name.clone(),
-                    outstanding: Amount(c.totals.total),
-                    overdue: Amount(c.totals.overdue()),
+                    outstanding: amount(c.totals.total),
+                    overdue: amount(c.totals.overdue()),
                 })
                 .collect(),
-            refunded_last_30_days: Amount(d.refunded_last_30_days),
-            total_unapplied_credit: Amount(d.aging.unapplied_credit),
-            credited_last_30_days: Amount(d.credited_last_30_days),
-            written_off_last_30_days: Amount(d.written_off_last_30_days),
+            refunded_last_30_days: amount(d.refunded_last_30_days),
+            total_unapplied_credit: amount(d.aging.unapplied_credit),
+            credited_last_30_days: amount(d.credited_last_30_days),
+            written_off_last_30_days: amount(d.written_off_last_30_days),
+            currency: CurrencyCode(currency),
+            currencies,
         }))
     }
 }

@@ -13,6 +13,7 @@ use super::invoices::{get_header, Invoice};
 use super::rules;
 use super::summaries::{paid_intervals_now, record_status, resettle};
 use super::WriteTx;
+use crate::domain::currency::Currency;
 use crate::domain::invoice::{InvoiceStatus, SettledBy};
 use crate::domain::ledger::{least_from, Movement, OpenInvoice};
 use crate::domain::money::Money;
@@ -122,6 +123,8 @@ pub(crate) struct Allocation<'a> {
     pub source: (SourceKind, i64),
     pub invoice_id: i64,
     pub amount: Money,
+    /// The source's currency: an invoice in another is refused.
+    pub currency: Currency,
     pub date: NaiveDate,
     pub blame: &'a Blame,
 }
@@ -139,6 +142,7 @@ pub(crate) fn allocate(
         source: (kind, source_id),
         invoice_id,
         amount,
+        currency,
         date,
         blame,
     } = *allocation;
@@ -156,11 +160,13 @@ pub(crate) fn allocate(
         issue_date: invoice.issue_date,
         total: invoice.total,
         settled: invoice.settled,
+        currency: invoice.currency,
     };
     let to_apply = PaymentToApply {
         customer_id,
         amount,
         payment_date: date,
+        currency,
     };
     payment::allocate(&payable, &movements, &to_apply, today, blame)?;
     let before = paid_intervals_now(tx, &invoice)?;

@@ -20,9 +20,9 @@ pub(crate) fn unapplied_credit_at(
     conn: &Connection,
     org: i64,
     as_of: NaiveDate,
-    customer_id: Option<i64>,
+    (customer_id, in_currency): (Option<i64>, String),
 ) -> Result<HashMap<i64, Money>, AppError> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT customer_id, SUM(amount) FROM (
              SELECT customer_id, unapplied_minor AS amount FROM payments INDEXED BY payments_unapplied
              WHERE organization_id = ?2 AND unapplied_minor > 0
@@ -50,9 +50,9 @@ pub(crate) fn unapplied_credit_at(
              UNION ALL
              SELECT customer_id, amount_minor FROM refunds
              WHERE organization_id = ?2 AND refund_date > ?1)
-         WHERE ?3 IS NULL OR customer_id = ?3
-         GROUP BY customer_id HAVING SUM(amount) <> 0",
-    )?;
+         WHERE (?3 IS NULL OR customer_id = ?3) AND {in_currency}
+         GROUP BY customer_id HAVING SUM(amount) <> 0"
+    ))?;
     let mut rows = stmt.query(params![date_text(as_of), org, customer_id])?;
     let mut credit = HashMap::new();
     while let Some(row) = rows.next()? {

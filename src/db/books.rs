@@ -47,12 +47,13 @@ fn source_drift(table: &str, column: &str, amount: &str) -> String {
     )
 }
 
-/// (organization, issue date, status) groups where `invoice_daily` differs from the
-/// invoices it summarises.
+/// (organization, currency, issue date, status) groups where `invoice_daily` differs from
+/// the invoices it summarises.
 const INVOICE_DAILY_DRIFT: &str = "
-    WITH counted AS (SELECT organization_id, issue_date, status, COUNT(*) AS n, SUM(total_minor) AS t
-                     FROM invoices GROUP BY 1, 2, 3),
-         kept AS (SELECT organization_id, issue_date, status, invoice_count, total_minor
+    WITH counted AS (SELECT organization_id, currency, issue_date, status, COUNT(*) AS n,
+                            SUM(total_minor) AS t
+                     FROM invoices GROUP BY 1, 2, 3, 4),
+         kept AS (SELECT organization_id, currency, issue_date, status, invoice_count, total_minor
                   FROM invoice_daily WHERE invoice_count <> 0)
     SELECT (SELECT COUNT(*) FROM (SELECT * FROM counted EXCEPT SELECT * FROM kept))
          + (SELECT COUNT(*) FROM (SELECT * FROM kept EXCEPT SELECT * FROM counted))";
@@ -98,7 +99,7 @@ pub(crate) fn drift(conn: &Connection) -> Result<Vec<String>, AppError> {
     let groups = count(INVOICE_DAILY_DRIFT)?;
     if groups != 0 {
         found.push(format!(
-            "the dashboard's daily summaries (invoice_daily) differ from the invoices in {groups} groups of organization, issue date and status"
+            "the dashboard's daily summaries (invoice_daily) differ from the invoices in {groups} groups of organization, currency, issue date and status"
         ));
     }
     let settled = count(SETTLED_DAILY_DRIFT)?;

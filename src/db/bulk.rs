@@ -4,6 +4,7 @@ use rusqlite::{params, Connection};
 
 use super::codec::date_text;
 use super::invoices::AppliedPayment;
+use crate::domain::currency::Currency;
 use crate::error::AppError;
 use crate::seed::{SeedCustomer, SeedInvoice};
 
@@ -11,6 +12,8 @@ use crate::seed::{SeedCustomer, SeedInvoice};
 pub(crate) struct BookTarget {
     pub organization_id: i64,
     pub customer_ids: Vec<i64>,
+    /// The organization's currency, which its customers follow.
+    pub currency: Currency,
 }
 
 fn timestamp_for(date: chrono::NaiveDate) -> String {
@@ -34,7 +37,7 @@ pub(crate) fn ensure_empty(conn: &Connection, organization_id: i64) -> Result<()
 
 pub(crate) fn insert_customers(
     conn: &mut Connection,
-    organization_id: i64,
+    (organization_id, currency): (i64, Currency),
     customers: &[SeedCustomer],
     created: chrono::NaiveDate,
 ) -> Result<BookTarget, AppError> {
@@ -67,6 +70,7 @@ pub(crate) fn insert_customers(
     Ok(BookTarget {
         organization_id,
         customer_ids: ids,
+        currency,
     })
 }
 
@@ -81,8 +85,8 @@ pub(crate) fn insert_invoices(
         let mut invoice_stmt = tx.prepare_cached(
             "INSERT INTO invoices (organization_id, customer_id, invoice_number, status, issue_date,
                 due_date, notes, subtotal_minor, tax_total_minor, total_minor, amount_paid_minor,
-                created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8, ?9, ?10, ?11, ?12)",
+                created_at, updated_at, currency)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
         let org = target.organization_id;
         for invoice in invoices {
@@ -110,14 +114,17 @@ pub(crate) fn insert_invoices(
                 invoice.totals.total.minor(),
                 invoice.amount_paid().minor(),
                 created,
-                updated
+                updated,
+                target.currency.code()
             ])?;
             let invoice_id = tx.last_insert_rowid();
             let items = super::invoices::insert_lines(&tx, invoice_id, &invoice.lines)?;
-            let mut applied = insert_payments(&tx, org, customer_id, invoice_id, invoice)?;
+            let whose = (org, customer_id, target.currency);
+            let mut applied = insert_payments(&tx, whose, invoice_id, invoice)?;
             // In the detail's order: by date, then as recorded.
             applied.sort_by(|a, b| a.payment_date.cmp(&b.payment_date));
-            super::invoices::store_details(&tx, invoice_id, items, applied)?;
+            let copies = (items, applied);
+            super::invoices::store_details(&tx, invoice_id, copies, target.currency)?;
         }
     }
     // Nothing, unless a copy was missed above; then the rule that renders it is the writer's.
@@ -129,15 +136,14 @@ pub(crate) fn insert_invoices(
 /// The seeded invoice's payments, each applied in full to it, as its detail lists them.
 fn insert_payments(
     tx: &rusqlite::Transaction,
-    org: i64,
-    customer_id: i64,
+    (org, customer_id, currency): (i64, i64, Currency),
     invoice_id: i64,
     invoice: &SeedInvoice,
 ) -> Result<Vec<AppliedPayment>, AppError> {
     let mut payment_stmt = tx.prepare_cached(
         "INSERT INTO payments (organization_id, customer_id, invoice_id, amount_minor,
-            payment_method, payment_date, reference_number, notes, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)",
+            payment_method, payment_date, reference_number, notes, created_at, currency)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9)",
     )?;
     let mut application_stmt = tx.prepare_cached(
         "INSERT INTO allocations (organization_id, customer_id, payment_id, invoice_id,
@@ -156,7 +162,8 @@ fn insert_payments(
             payment.method.as_str(),
             date,
             payment.reference,
-            created
+            created,
+            currency.code()
         ])?;
         let payment_id = tx.last_insert_rowid();
         application_stmt.execute(params![
@@ -201,8 +208,8 @@ fn insert_credits(
         tx.prepare_cached(
             "INSERT INTO payments (organization_id, customer_id, amount_minor, payment_method,
                 payment_date, reference_number, created_at, unapplied_minor, refunded_minor,
-                void_date, void_reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                void_date, void_reason, currency)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?
         .execute(params![
             target.organization_id,
@@ -216,6 +223,7 @@ fn insert_credits(
             refunded,
             credit.void_date.map(date_text),
             credit.void_date.map(|_| "Returned unpaid by the bank"),
+            target.currency.code(),
         ])?;
         let payment_id = tx.last_insert_rowid();
         if let Some((part, date)) = credit.refund {
@@ -241,20 +249,20 @@ fn insert_credits(
 fn summarize(conn: &mut Connection, organization_id: i64) -> Result<(), AppError> {
     let tx = conn.transaction()?;
     tx.execute(
-        "INSERT INTO invoice_daily (organization_id, issue_date, status, invoice_count, total_minor)
-         SELECT organization_id, issue_date, status, COUNT(*), SUM(total_minor)
-         FROM invoices WHERE organization_id = ?1 GROUP BY issue_date, status",
+        "INSERT INTO invoice_daily (organization_id, currency, issue_date, status, invoice_count, total_minor)
+         SELECT organization_id, currency, issue_date, status, COUNT(*), SUM(total_minor)
+         FROM invoices WHERE organization_id = ?1 GROUP BY currency, issue_date, status",
         [organization_id],
     )?;
     tx.execute(
-        "INSERT INTO settled_daily (organization_id, settled_on, invoice_count, days_to_pay)
-         SELECT i.organization_id, s.settled_on, COUNT(*),
+        "INSERT INTO settled_daily (organization_id, currency, settled_on, invoice_count, days_to_pay)
+         SELECT i.organization_id, i.currency, s.settled_on, COUNT(*),
                 SUM(CAST(julianday(s.settled_on) - julianday(i.issue_date) AS INTEGER))
          FROM invoices i
          JOIN (SELECT invoice_id, MAX(applied_date) AS settled_on FROM allocations
                WHERE organization_id = ?1 GROUP BY invoice_id) s ON s.invoice_id = i.id
          WHERE i.status = 'paid'
-         GROUP BY s.settled_on",
+         GROUP BY i.currency, s.settled_on",
         [organization_id],
     )?;
     tx.commit()?;
@@ -318,7 +326,7 @@ pub fn seed_book(
 ) -> Result<SeedSummary, AppError> {
     // Migrates the file first; then one plain connection does the bulk work.
     let db = super::Db::open(path, super::Synchronous::Normal)?;
-    let organization_id = db.write_blocking(|tx| {
+    let (organization_id, currency) = db.write_blocking(|tx| {
         let org = super::keys::ensure_organization(
             tx,
             request.organization,
@@ -327,7 +335,7 @@ pub fn seed_book(
         // The bulk rows are journaled after they are written; should the seed stop in
         // between, the next open journals them (as rows from before the journal).
         super::journal::mark_import_due(tx, org)?;
-        Ok(org)
+        Ok((org, super::organization::currency(tx, org)?))
     })?;
     drop(db);
     let mut conn = Connection::open(path)?;
@@ -338,9 +346,11 @@ pub fn seed_book(
          PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;",
     )?;
     ensure_empty(&conn, organization_id)?;
-    let mut generator = crate::seed::Generator::new(request.seed, request.as_of, request.customers);
+    let mut generator =
+        crate::seed::Generator::new(request.seed, request.as_of, request.customers, currency);
     let customers = generator.customers();
-    let target = insert_customers(&mut conn, organization_id, &customers, request.as_of)?;
+    let book = (organization_id, currency);
+    let target = insert_customers(&mut conn, book, &customers, request.as_of)?;
     let mut done = 0;
     let mut payments = 0;
     while done < request.invoices {

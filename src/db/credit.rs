@@ -28,10 +28,11 @@ pub(crate) fn allocate_credit(
     let credit = (Money::ZERO, movements.as_slice());
     let plan = match application {
         Application::Allocations(list) => {
-            let total = Money::from_minor(list.iter().map(|(_, a)| a.minor()).sum());
+            let plan = with_blame(list, "applied_date", facts.currency)?;
+            let total = Money::from_minor(plan.iter().map(|(_, a, _)| a.minor()).sum());
             let used = ("allocations", total);
             check_credit_use(&source, credit, used, ("applied_date", date), today)?;
-            with_blame(list, "applied_date")
+            plan
         }
         _ => {
             let (available, _) = least_from(Money::ZERO, &movements, date);
@@ -43,9 +44,10 @@ pub(crate) fn allocate_credit(
                 return Err(AppError::conflict_on(
                     "allocate",
                     format!(
-                        "{} {} has {available} of unapplied credit on {} and the customer has no invoice open then that can take any of it.",
+                        "{} {} has {} of unapplied credit on {} and the customer has no invoice open then that can take any of it.",
                         facts.kind.name(),
                         facts.id,
+                        available.shown(facts.currency),
                         date_text(date)
                     ),
                 ));
@@ -57,7 +59,12 @@ pub(crate) fn allocate_credit(
                 .collect()
         }
     };
-    let owner = (org, facts.customer_id, (facts.kind, facts.id));
+    let owner = (
+        org,
+        facts.customer_id,
+        (facts.kind, facts.id),
+        facts.currency,
+    );
     apply_plan(tx, owner, plan, date, (today, now))
 }
 
@@ -100,13 +107,11 @@ pub(crate) fn refund(
     let movements = facts.credit_movements()?;
     let credit = (Money::ZERO, movements.as_slice());
     let date = ("refund_date", refund.refund_date);
-    check_credit_use(
-        &facts.source()?,
-        credit,
-        ("amount", refund.amount),
-        date,
-        today,
-    )?;
+    let amount = refund
+        .amount
+        .in_currency(facts.currency)
+        .map_err(|err| AppError::field("amount", err.to_string()))?;
+    check_credit_use(&facts.source()?, credit, ("amount", amount), date, today)?;
     let column = super::allocations::source_column(facts.kind);
     tx.prepare_cached(&format!(
         "INSERT INTO refunds (organization_id, customer_id, {column}, amount_minor, refund_date,
@@ -117,7 +122,7 @@ pub(crate) fn refund(
         org,
         facts.customer_id,
         facts.id,
-        refund.amount.minor(),
+        amount.minor(),
         date_text(refund.refund_date),
         refund.payment_method.as_str(),
         refund.reference_number,
@@ -129,6 +134,6 @@ pub(crate) fn refund(
             refunded_minor = refunded_minor + ?2 WHERE id = ?1",
         table(facts.kind)
     ))?
-    .execute(params![facts.id, refund.amount.minor()])?;
+    .execute(params![facts.id, amount.minor()])?;
     Ok(())
 }

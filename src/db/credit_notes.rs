@@ -19,7 +19,8 @@ use crate::domain::credit_note::{
     check_invoice_not_overcredited, check_issue_date, check_total, generated_credit_note_number,
     CreditNoteStatus, NewCreditNote,
 };
-use crate::domain::invoice::{invoice_totals, LineAmounts};
+use crate::domain::currency::Currency;
+use crate::domain::invoice::{invoice_totals, price_lines, LineAmounts};
 use crate::domain::ledger::least_from;
 use crate::domain::money::Money;
 use crate::domain::payment::{Blame, SourceKind};
@@ -40,6 +41,7 @@ pub(crate) struct CreditNote {
     pub refunded: Money,
     pub void_date: Option<String>,
     pub void_reason: Option<String>,
+    pub currency: Currency,
     pub created_at: String,
     pub items: Vec<InvoiceItem>,
     /// Every allocation from it, reversed ones included, by date.
@@ -66,6 +68,7 @@ impl CreditNote {
             amount: self.total,
             refunded: self.refunded,
             void_date: self.void_date.as_deref(),
+            currency: self.currency,
             allocations: &self.allocations,
             refunds: &self.refunds,
         }
@@ -83,7 +86,7 @@ pub(crate) struct CreditNoteFilter {
 
 const SELECT_CREDIT_NOTE: &str = "SELECT id, customer_id, credit_note_number, invoice_id,
         issue_date, reason, subtotal_minor, tax_total_minor, total_minor, unapplied_minor,
-        refunded_minor, void_date, void_reason, created_at FROM credit_notes";
+        refunded_minor, void_date, void_reason, created_at, currency FROM credit_notes";
 
 fn from_row(row: &Row) -> rusqlite::Result<CreditNote> {
     Ok(CreditNote {
@@ -101,6 +104,7 @@ fn from_row(row: &Row) -> rusqlite::Result<CreditNote> {
         void_date: row.get(11)?,
         void_reason: row.get(12)?,
         created_at: row.get(13)?,
+        currency: Currency::stored(&row.get::<_, String>(14)?),
         items: Vec::new(),
         allocations: Vec::new(),
         refunds: Vec::new(),
@@ -206,20 +210,16 @@ pub(crate) fn credited_by_notes(conn: &Connection, id: i64) -> Result<Money, App
 pub(crate) fn create(
     tx: &WriteTx,
     org: i64,
-    new: NewCreditNote,
+    mut new: NewCreditNote,
     (today, now): (NaiveDate, &str),
 ) -> Result<CreditNote, AppError> {
-    if !customers::exists(tx, org, new.customer_id)? {
-        return Err(AppError::field(
-            "customer_id",
-            format!("customer {} does not exist", new.customer_id),
-        ));
-    }
+    let currency = customers::currency_of(tx, org, new.customer_id)?;
     check_issue_date(new.issue_date, today)?;
-    let amounts: Vec<LineAmounts> = new.lines.iter().map(|(_, amounts)| *amounts).collect();
-    let totals = invoice_totals(&amounts)
+    let lines = price_lines(std::mem::take(&mut new.lines), currency)?;
+    let amounts: Vec<LineAmounts> = lines.iter().map(|(_, amounts)| *amounts).collect();
+    let totals = invoice_totals(&amounts, currency)
         .map_err(|err| AppError::field("items", format!("credit note total {err}")))?;
-    check_total(totals.total)?;
+    check_total(totals.total, currency)?;
     let invoice = match new.invoice_id {
         Some(id) => Some(get_header(tx, org, id)?.ok_or_else(|| {
             AppError::field("invoice_id", format!("invoice {id} does not exist"))
@@ -247,14 +247,15 @@ pub(crate) fn create(
             ));
         }
         let already = credited_by_notes(tx, invoice.id)?;
-        check_invoice_not_overcredited((invoice.id, invoice.total), already, totals.total)?;
+        let invoice_total = (invoice.id, invoice.total);
+        check_invoice_not_overcredited(invoice_total, already, totals.total, currency)?;
     }
     let number = number_for(tx, org, &new)?;
     tx.prepare_cached(
         "INSERT INTO credit_notes (organization_id, customer_id, credit_note_number, invoice_id,
             issue_date, reason, subtotal_minor, tax_total_minor, total_minor, unapplied_minor,
-            created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+            created_at, currency)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
     )?
     .execute(params![
         org,
@@ -266,10 +267,11 @@ pub(crate) fn create(
         totals.subtotal.minor(),
         totals.tax_total.minor(),
         totals.total.minor(),
-        now
+        now,
+        currency.code()
     ])?;
     let id = tx.last_insert_rowid();
-    store_lines(tx, ("credit_note_items", "credit_note_id", id), &new.lines)?;
+    store_lines(tx, ("credit_note_items", "credit_note_id", id), &lines)?;
     if let Some(invoice) = invoice {
         let open = super::allocations::invoice_movements(tx, invoice.id)?;
         let (can_take, _) = least_from(invoice.total, &open, new.issue_date);
@@ -284,7 +286,7 @@ pub(crate) fn create(
                 documented: false,
             };
             let plan = vec![(invoice.id, amount, blame)];
-            let source = (org, new.customer_id, (SourceKind::CreditNote, id));
+            let source = (org, new.customer_id, (SourceKind::CreditNote, id), currency);
             apply_plan(tx, source, plan, new.issue_date, (today, now))?;
         }
     }

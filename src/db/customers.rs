@@ -10,7 +10,8 @@ use super::paging::{ListQuery, Page};
 use super::rules;
 use super::sql::{contains_pattern, Filter};
 use super::WriteTx;
-use crate::domain::money::Money;
+use crate::domain::currency::Currency;
+use crate::domain::money::{GivenAmount, Money};
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -31,6 +32,10 @@ pub(crate) struct Customer {
     pub overdue_balance: Money,
     /// Unapplied credit of the customer's payments today.
     pub credit_balance: Money,
+    /// The currency its documents are in: its own, or the organization's.
+    pub currency: Currency,
+    /// The currency it was given; `None` follows the organization's.
+    pub own_currency: Option<Currency>,
 }
 
 /// Every field of a customer a client may set; `None` code means "generate one".
@@ -42,9 +47,12 @@ pub(crate) struct CustomerFields {
     pub phone: Option<String>,
     pub billing_address: Option<String>,
     pub payment_terms_days: i64,
-    pub credit_limit: Option<Money>,
+    /// In the customer's currency, which decides its places.
+    pub credit_limit: Option<GivenAmount>,
     pub notes: Option<String>,
     pub is_active: bool,
+    /// `None`: the organization's currency.
+    pub currency: Option<Currency>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -66,7 +74,9 @@ static SELECT_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
             (SELECT COALESCE(SUM({open_amount}), 0) FROM invoices i
               WHERE i.organization_id = c.organization_id AND i.customer_id = c.id
                 AND {overdue}),
-            {credit}
+            {credit},
+            COALESCE(c.currency, (SELECT currency FROM organizations o WHERE o.id = c.organization_id)),
+            c.currency
          FROM customers c",
         open = rules::is_open("i."),
         overdue = rules::is_overdue("i.", "?1"),
@@ -92,6 +102,10 @@ fn from_row(row: &Row) -> rusqlite::Result<Customer> {
         outstanding_balance: Money::from_minor(row.get(12)?),
         overdue_balance: Money::from_minor(row.get(13)?),
         credit_balance: Money::from_minor(row.get(14)?),
+        currency: Currency::stored(&row.get::<_, String>(15)?),
+        own_currency: row
+            .get::<_, Option<String>>(16)?
+            .map(|code| Currency::stored(&code)),
     })
 }
 
@@ -120,17 +134,31 @@ pub(crate) fn exists(conn: &Connection, org: i64, id: i64) -> Result<bool, AppEr
         .is_some())
 }
 
-pub(crate) fn payment_terms_days(
+/// A customer's payment terms and the currency its documents are in, or `None` when it
+/// is not the organization's.
+pub(crate) fn billing(
     conn: &Connection,
     org: i64,
     id: i64,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<(i64, Currency)>, AppError> {
     Ok(conn
         .prepare_cached(
-            "SELECT payment_terms_days FROM customers WHERE id = ?1 AND organization_id = ?2",
+            "SELECT c.payment_terms_days, COALESCE(c.currency, o.currency)
+             FROM customers c JOIN organizations o ON o.id = c.organization_id
+             WHERE c.id = ?1 AND c.organization_id = ?2",
         )?
-        .query_row(params![id, org], |row| row.get(0))
+        .query_row(params![id, org], |row| {
+            Ok((row.get(0)?, Currency::stored(&row.get::<_, String>(1)?)))
+        })
         .optional()?)
+}
+
+/// The currency customer `id`'s documents are in; a 400 naming `customer_id` when the
+/// customer is not the organization's.
+pub(crate) fn currency_of(conn: &Connection, org: i64, id: i64) -> Result<Currency, AppError> {
+    billing(conn, org, id)?
+        .map(|(_, currency)| currency)
+        .ok_or_else(|| AppError::field("customer_id", format!("customer {id} does not exist")))
 }
 
 pub(crate) fn list(
@@ -215,8 +243,8 @@ pub(crate) fn create(
         tx,
         "INSERT INTO customers (organization_id, customer_code, name, email, phone,
             billing_address, payment_terms_days, credit_limit_minor, notes, is_active,
-            created_at, updated_at)
-         VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+            created_at, updated_at, currency)
+         VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
         (org, None),
         &code,
         &fields,
@@ -238,11 +266,12 @@ pub(crate) fn update(
     if code_taken(tx, org, &code, Some(id))? {
         return Err(duplicate_code(&code));
     }
+    check_currency_change(tx, org, id, fields.currency)?;
     let changed = write_fields(
         tx,
         "UPDATE customers SET customer_code = ?3, name = ?4, email = ?5, phone = ?6,
             billing_address = ?7, payment_terms_days = ?8, credit_limit_minor = ?9, notes = ?10,
-            is_active = ?11, updated_at = ?12
+            is_active = ?11, updated_at = ?12, currency = ?13
          WHERE organization_id = ?1 AND id = ?2",
         (org, Some(id)),
         &code,
@@ -265,6 +294,15 @@ fn write_fields(
     fields: &CustomerFields,
     now: &str,
 ) -> Result<usize, AppError> {
+    let currency = match fields.currency {
+        Some(own) => own,
+        None => super::organization::currency(tx, org)?,
+    };
+    let credit_limit = fields
+        .credit_limit
+        .map(|limit| limit.in_currency(currency))
+        .transpose()
+        .map_err(|err| AppError::field("credit_limit", err.to_string()))?;
     Ok(tx.prepare_cached(sql)?.execute(params![
         org,
         id,
@@ -274,11 +312,41 @@ fn write_fields(
         fields.phone,
         fields.billing_address,
         fields.payment_terms_days,
-        fields.credit_limit.map(Money::minor),
+        credit_limit.map(Money::minor),
         fields.notes,
         fields.is_active,
-        now
+        now,
+        fields.currency.as_ref().map(Currency::code)
     ])?)
+}
+
+/// A customer's currency is fixed once it has a document: its documents are in it.
+fn check_currency_change(
+    tx: &WriteTx,
+    org: i64,
+    id: i64,
+    wanted: Option<Currency>,
+) -> Result<(), AppError> {
+    let Some((_, current)) = billing(tx, org, id)? else {
+        return Err(not_found(id));
+    };
+    let wanted = match wanted {
+        Some(own) => own,
+        None => super::organization::currency(tx, org)?,
+    };
+    if wanted == current {
+        return Ok(());
+    }
+    let documents = super::organization::documents_in(tx, org, Some(id))?;
+    if documents > 0 {
+        return Err(AppError::conflict_on(
+            "currency",
+            format!(
+                "Customer {id} has {documents} document(s) in {current} (invoices, payments, credit notes); its currency can change only while it has none."
+            ),
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn delete(tx: &WriteTx, org: i64, id: i64) -> Result<(), AppError> {
@@ -318,8 +386,11 @@ pub(crate) fn to_fields(customer: &Customer) -> CustomerFields {
         phone: customer.phone.clone(),
         billing_address: customer.billing_address.clone(),
         payment_terms_days: customer.payment_terms_days,
-        credit_limit: customer.credit_limit,
+        credit_limit: customer
+            .credit_limit
+            .map(|limit| GivenAmount(limit.to_decimal(customer.currency))),
         notes: customer.notes.clone(),
         is_active: customer.is_active,
+        currency: customer.own_currency,
     }
 }

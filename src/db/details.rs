@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, Row};
 
 use super::codec::{stored_date, stored_status};
 use super::invoices::{items_of, payments_of};
+use crate::domain::currency::Currency;
 use crate::domain::detail::{self, AppliedPayment, InvoiceItem};
 use crate::domain::invoice::{balance_due, InvoiceStatus, Settled};
 use crate::domain::money::Money;
@@ -29,6 +30,7 @@ pub(crate) struct DetailRow<'a> {
     pub tax_total: Money,
     pub total: Money,
     pub settled: Settled,
+    pub currency: Currency,
     pub created_at: &'a str,
     pub updated_at: &'a str,
     /// The detail view's `items` array, as the API renders it.
@@ -63,7 +65,7 @@ pub(crate) fn with_detail_row<T>(
     let mut stmt = conn.prepare_cached(
         "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
             subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at,
-            items_json, payments_json, amount_credited_minor, amount_written_off_minor
+            items_json, payments_json, amount_credited_minor, amount_written_off_minor, currency
          FROM invoices WHERE id = ?1 AND organization_id = ?2",
     )?;
     let mut rows = stmt.query(params![id, org])?;
@@ -101,6 +103,7 @@ pub(crate) fn with_detail_row<T>(
             credited: Money::from_minor(row.get(15)?),
             written_off: Money::from_minor(row.get(16)?),
         },
+        currency: Currency::stored(text(17)?),
         created_at: text(11)?,
         updated_at: text(12)?,
         items_json,
@@ -139,20 +142,24 @@ pub(crate) fn clear_copies_of_another_format(conn: &Connection) -> Result<bool, 
 /// payments changed: the triggers of migration V4 clear their copies); returns how many.
 /// Writers call it before they commit, so a committed invoice is normally rendered.
 pub(crate) fn render_details(conn: &Connection, limit: i64) -> Result<usize, AppError> {
-    let pending: Vec<(i64, bool, bool)> = conn
+    let pending: Vec<(i64, bool, bool, String)> = conn
         .prepare_cached(&format!(
-            "SELECT id, items_json IS NULL, payments_json IS NULL {UNRENDERED} LIMIT ?1"
+            "SELECT id, items_json IS NULL, payments_json IS NULL, currency {UNRENDERED} LIMIT ?1"
         ))?
-        .query_map([limit], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .query_map([limit], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?
         .collect::<Result<_, _>>()?;
     // Only what was cleared: a payment leaves the lines' copy alone.
-    for &(id, items_missing, payments_missing) in &pending {
-        if items_missing {
-            let items = items_of(conn, id).map(|items| detail::items_json(&items));
+    for (id, items_missing, payments_missing, currency) in &pending {
+        let (id, currency) = (*id, Currency::stored(currency));
+        if *items_missing {
+            let items = items_of(conn, id).map(|items| detail::items_json(&items, currency));
             store_copy(conn, id, "items_json", items)?;
         }
-        if payments_missing {
-            let payments = payments_of(conn, id).map(|payments| detail::payments_json(&payments));
+        if *payments_missing {
+            let payments =
+                payments_of(conn, id).map(|payments| detail::payments_json(&payments, currency));
             store_copy(conn, id, "payments_json", payments)?;
         }
     }
@@ -192,14 +199,14 @@ fn optional_text<'a>(row: &'a Row, index: usize) -> rusqlite::Result<Option<&'a 
 pub(crate) fn store_details(
     conn: &Connection,
     invoice_id: i64,
-    items: Vec<InvoiceItem>,
-    payments: Vec<AppliedPayment>,
+    (items, payments): (Vec<InvoiceItem>, Vec<AppliedPayment>),
+    currency: Currency,
 ) -> Result<(), AppError> {
     conn.prepare_cached("UPDATE invoices SET items_json = ?2, payments_json = ?3 WHERE id = ?1")?
         .execute(params![
             invoice_id,
-            detail::items_json(&items),
-            detail::payments_json(&payments)
+            detail::items_json(&items, currency),
+            detail::payments_json(&payments, currency)
         ])?;
     Ok(())
 }

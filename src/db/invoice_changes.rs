@@ -35,7 +35,7 @@ pub(crate) fn update(
     check_changes(id, current.status, allocated, &changes)?;
     let customer_id = changes.customer_id.unwrap_or(current.customer_id);
     let issue_date = changes.issue_date.unwrap_or(current.issue_date);
-    let due_date = due_date_after(tx, org, customer_id, issue_date, &changes, current.due_date)?;
+    let due_date = due_date_after(tx, org, (customer_id, issue_date), &changes, &current)?;
     let number = match changes.invoice_number {
         Some(number) if number != current.invoice_number => {
             if number_taken(tx, org, &number)? {
@@ -48,11 +48,15 @@ pub(crate) fn update(
         }
         _ => current.invoice_number.clone(),
     };
-    let totals = match &changes.lines {
+    let lines = match changes.lines {
+        Some(lines) => Some(invoice::price_lines(lines, current.currency)?),
+        None => None,
+    };
+    let totals = match &lines {
         Some(lines) => {
             let amounts: Vec<LineAmounts> = lines.iter().map(|(_, amounts)| *amounts).collect();
             Some(
-                invoice_totals(&amounts)
+                invoice_totals(&amounts, current.currency)
                     .map_err(|err| AppError::field("items", format!("invoice total {err}")))?,
             )
         }
@@ -81,7 +85,7 @@ pub(crate) fn update(
         now
     ])?;
     count_in_daily(tx, id, current.status, 1)?;
-    if let Some(lines) = &changes.lines {
+    if let Some(lines) = &lines {
         tx.prepare_cached("DELETE FROM invoice_items WHERE invoice_id = ?1")?
             .execute([id])?;
         insert_lines(tx, id, lines)?;
@@ -94,21 +98,29 @@ pub(crate) fn update(
 fn due_date_after(
     tx: &WriteTx,
     org: i64,
-    customer_id: i64,
-    issue_date: NaiveDate,
+    (customer_id, issue_date): (i64, NaiveDate),
     changes: &InvoiceChanges,
-    current: NaiveDate,
+    current: &Invoice,
 ) -> Result<NaiveDate, AppError> {
-    let terms = customers::payment_terms_days(tx, org, customer_id)?.ok_or_else(|| {
+    let (terms, currency) = customers::billing(tx, org, customer_id)?.ok_or_else(|| {
         AppError::field(
             "customer_id",
             format!("customer {customer_id} does not exist"),
         )
     })?;
+    if currency != current.currency {
+        return Err(AppError::field(
+            "customer_id",
+            format!(
+                "customer {customer_id} is billed in {currency} and this draft is in {}; create a new invoice for that customer instead",
+                current.currency
+            ),
+        ));
+    }
     if changes.rederives_due_date() {
         return invoice::due_date(issue_date, None, terms);
     }
-    let due_date = changes.due_date.unwrap_or(current);
+    let due_date = changes.due_date.unwrap_or(current.due_date);
     check_due_after_issue(issue_date, due_date).map_err(|e| AppError::field("due_date", e))?;
     Ok(due_date)
 }

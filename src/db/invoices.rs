@@ -19,6 +19,7 @@ use super::rules;
 use super::sql::Filter;
 use super::summaries::record_status;
 use super::WriteTx;
+use crate::domain::currency::Currency;
 pub(crate) use crate::domain::detail::{AppliedPayment, InvoiceItem};
 pub(crate) use crate::domain::invoice::NewInvoice;
 use crate::domain::invoice::{
@@ -41,6 +42,8 @@ pub(crate) struct Invoice {
     pub tax_total: Money,
     pub total: Money,
     pub settled: Settled,
+    /// The customer's currency when the invoice was written; every amount is in it.
+    pub currency: Currency,
     pub created_at: String,
     pub updated_at: String,
     pub items: Vec<InvoiceItem>,
@@ -75,7 +78,7 @@ pub(crate) enum StatusFilter {
 const SELECT_INVOICE: &str =
     "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
         subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at,
-        amount_credited_minor, amount_written_off_minor
+        amount_credited_minor, amount_written_off_minor, currency
      FROM invoices";
 
 fn from_row(row: &Row) -> rusqlite::Result<Invoice> {
@@ -96,6 +99,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Invoice> {
             credited: Money::from_minor(row.get(13)?),
             written_off: Money::from_minor(row.get(14)?),
         },
+        currency: Currency::stored(&row.get::<_, String>(15)?),
         created_at: row.get(11)?,
         updated_at: row.get(12)?,
         items: Vec::new(),
@@ -273,15 +277,16 @@ pub(crate) fn create(
     new: NewInvoice,
     now: &str,
 ) -> Result<Invoice, AppError> {
-    let terms = customers::payment_terms_days(tx, org, new.customer_id)?.ok_or_else(|| {
+    let (terms, currency) = customers::billing(tx, org, new.customer_id)?.ok_or_else(|| {
         AppError::field(
             "customer_id",
             format!("customer {} does not exist", new.customer_id),
         )
     })?;
     let due_date = invoice::due_date(new.issue_date, new.due_date, terms)?;
-    let amounts: Vec<LineAmounts> = new.lines.iter().map(|(_, amounts)| *amounts).collect();
-    let totals: InvoiceTotals = invoice_totals(&amounts)
+    let lines = invoice::price_lines(new.lines, currency)?;
+    let amounts: Vec<LineAmounts> = lines.iter().map(|(_, amounts)| *amounts).collect();
+    let totals: InvoiceTotals = invoice_totals(&amounts, currency)
         .map_err(|err| AppError::field("items", format!("invoice total {err}")))?;
     // Nothing to collect on a zero total: it is settled as soon as it is issued.
     let status = match new.status {
@@ -314,8 +319,9 @@ pub(crate) fn create(
     };
     tx.prepare_cached(
         "INSERT INTO invoices (organization_id, customer_id, invoice_number, status, issue_date,
-            due_date, notes, subtotal_minor, tax_total_minor, total_minor, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+            due_date, notes, subtotal_minor, tax_total_minor, total_minor, created_at, updated_at,
+            currency)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
     )?
     .execute(params![
         org,
@@ -328,10 +334,11 @@ pub(crate) fn create(
         totals.subtotal.minor(),
         totals.tax_total.minor(),
         totals.total.minor(),
-        now
+        now,
+        currency.code()
     ])?;
     let invoice_id = tx.last_insert_rowid();
-    insert_lines(tx, invoice_id, &new.lines)?;
+    insert_lines(tx, invoice_id, &lines)?;
     let created = get(tx, org, invoice_id)?;
     record_status(tx, &created, None, created.status)?;
     Ok(created)
@@ -404,7 +411,8 @@ pub(crate) fn transition(
     let invoice = get_header(tx, org, id)?.ok_or_else(|| not_found(id))?;
     let linked_notes = super::credit_notes::credited_by_notes(tx, id)?;
     let settled = (invoice.settled, linked_notes);
-    let status = invoice::transition(id, invoice.status, invoice.total, settled, move_to)?;
+    let total = (invoice.total, invoice.currency);
+    let status = invoice::transition(id, invoice.status, total, settled, move_to)?;
     if status == InvoiceStatus::Void {
         super::summaries::unsettle_all(tx, &invoice)?;
     }

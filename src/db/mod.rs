@@ -19,6 +19,7 @@ pub mod keys;
 pub(crate) mod organization;
 pub(crate) mod paging;
 pub(crate) mod payments;
+pub(crate) mod report_scope;
 pub(crate) mod reports;
 pub(crate) mod rules;
 mod seed_events;

@@ -4,6 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::WriteTx;
+use crate::domain::currency::Currency;
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -29,6 +30,8 @@ pub(crate) struct OrganizationFields {
     pub credit_note_number_prefix: String,
     /// IANA time zone name; `None`: the server's.
     pub timezone: Option<String>,
+    /// The books' currency, and every customer's that has none of its own.
+    pub currency: Currency,
 }
 
 fn organization_from_row(row: &Row) -> rusqlite::Result<Organization> {
@@ -47,6 +50,7 @@ fn organization_from_row(row: &Row) -> rusqlite::Result<Organization> {
             invoice_number_prefix: row.get(9)?,
             credit_note_number_prefix: row.get(10)?,
             timezone: row.get(13)?,
+            currency: Currency::stored(&row.get::<_, String>(14)?),
         },
         updated_at: row
             .get::<_, Option<String>>(12)?
@@ -60,7 +64,7 @@ pub(crate) fn get(conn: &Connection, id: i64) -> Result<Organization, AppError> 
     conn.prepare_cached(
         "SELECT id, slug, name, legal_name, address, tax_id, email, phone,
                 default_payment_terms_days, invoice_number_prefix, credit_note_number_prefix,
-                created_at, updated_at, timezone
+                created_at, updated_at, timezone, currency
          FROM organizations WHERE id = ?1",
     )?
     .query_row([id], organization_from_row)
@@ -75,10 +79,22 @@ pub(crate) fn update(
     fields: &OrganizationFields,
     now: &str,
 ) -> Result<Organization, AppError> {
+    let before = currency(tx, id)?;
+    if fields.currency != before {
+        let documents = documents_in(tx, id, None)?;
+        if documents > 0 {
+            return Err(AppError::conflict_on(
+                "currency",
+                format!(
+                    "The organization's books are in {before} and hold {documents} document(s) (invoices, payments, credit notes); its currency can change only while it has none."
+                ),
+            ));
+        }
+    }
     tx.prepare_cached(
         "UPDATE organizations SET name = ?2, legal_name = ?3, address = ?4, tax_id = ?5,
             email = ?6, phone = ?7, default_payment_terms_days = ?8, invoice_number_prefix = ?9,
-            credit_note_number_prefix = ?10, updated_at = ?11, timezone = ?12
+            credit_note_number_prefix = ?10, updated_at = ?11, timezone = ?12, currency = ?13
          WHERE id = ?1",
     )?
     .execute(params![
@@ -93,7 +109,88 @@ pub(crate) fn update(
         fields.invoice_number_prefix,
         fields.credit_note_number_prefix,
         now,
-        fields.timezone
+        fields.timezone,
+        fields.currency.code()
     ])?;
     get(tx, id)
+}
+
+/// The organization's currency.
+pub(crate) fn currency(conn: &Connection, id: i64) -> Result<Currency, AppError> {
+    let code: String = conn
+        .prepare_cached("SELECT currency FROM organizations WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))?;
+    Ok(Currency::stored(&code))
+}
+
+/// The invoices, payments and credit notes of organization `org` (of one customer, when
+/// given): what fixes a currency.
+pub(crate) fn documents_in(
+    conn: &Connection,
+    org: i64,
+    customer: Option<i64>,
+) -> Result<i64, AppError> {
+    let whose = if customer.is_some() {
+        "organization_id = ?1 AND customer_id = ?2"
+    } else {
+        "organization_id = ?1 AND ?2 IS NULL"
+    };
+    let sql = format!(
+        "SELECT (SELECT COUNT(*) FROM invoices WHERE {whose})
+              + (SELECT COUNT(*) FROM payments WHERE {whose})
+              + (SELECT COUNT(*) FROM credit_notes WHERE {whose})"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![org, customer], |row| row.get(0))?)
+}
+
+/// What an amount in a request belongs to, and so which currency it is in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Whose {
+    /// A new document of this customer (`None`, or one not the organization's: the
+    /// organization's currency; the write then refuses the customer).
+    Customer(Option<i64>),
+    Invoice(i64),
+    Payment(i64),
+    CreditNote(i64),
+}
+
+/// The currency amounts of `whose` are in: what a request's amounts are checked against
+/// before the write, which converts them again in its own transaction.
+pub(crate) fn currency_for(
+    conn: &Connection,
+    org: i64,
+    whose: Whose,
+) -> Result<Currency, AppError> {
+    let (sql, id) = match whose {
+        Whose::Customer(id) => (
+            "SELECT currency FROM customers WHERE id = ?2 AND organization_id = ?1",
+            id,
+        ),
+        Whose::Invoice(id) => (
+            "SELECT currency FROM invoices WHERE id = ?2 AND organization_id = ?1",
+            Some(id),
+        ),
+        Whose::Payment(id) => (
+            "SELECT currency FROM payments WHERE id = ?2 AND organization_id = ?1",
+            Some(id),
+        ),
+        Whose::CreditNote(id) => (
+            "SELECT currency FROM credit_notes WHERE id = ?2 AND organization_id = ?1",
+            Some(id),
+        ),
+    };
+    let own: Option<String> = match id {
+        Some(id) => conn
+            .prepare_cached(sql)?
+            .query_row(params![org, id], |row| row.get(0))
+            .optional()?
+            .flatten(),
+        None => None,
+    };
+    match own {
+        Some(code) => Ok(Currency::stored(&code)),
+        None => currency(conn, org),
+    }
 }

@@ -14,6 +14,7 @@ use super::sources::{
 pub(crate) use super::sources::{NewRefund, Refund};
 use super::sql::Filter;
 use super::WriteTx;
+use crate::domain::currency::Currency;
 use crate::domain::ledger::{oldest_first, SourceStatus};
 use crate::domain::money::Money;
 pub(crate) use crate::domain::payment::NewPayment;
@@ -34,6 +35,7 @@ pub(crate) struct Payment {
     pub refunded: Money,
     pub void_date: Option<String>,
     pub void_reason: Option<String>,
+    pub currency: Currency,
     /// Every allocation from the payment, reversed ones included, by date.
     pub allocations: Vec<SourceAllocation>,
     /// Money given back from the payment's credit, by date.
@@ -56,6 +58,7 @@ impl Payment {
             amount: self.amount,
             refunded: self.refunded,
             void_date: self.void_date.as_deref(),
+            currency: self.currency,
             allocations: &self.allocations,
             refunds: &self.refunds,
         }
@@ -90,7 +93,7 @@ pub(crate) struct PaymentFilter {
 
 const SELECT_PAYMENT: &str = "SELECT id, customer_id, amount_minor, payment_method,
         payment_date, reference_number, notes, created_at, unapplied_minor, refunded_minor,
-        void_date, void_reason FROM payments";
+        void_date, void_reason, currency FROM payments";
 
 fn from_row(row: &Row) -> rusqlite::Result<Payment> {
     Ok(Payment {
@@ -106,6 +109,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Payment> {
         refunded: Money::from_minor(row.get(9)?),
         void_date: row.get(10)?,
         void_reason: row.get(11)?,
+        currency: Currency::stored(&row.get::<_, String>(12)?),
         allocations: Vec::new(),
         refunds: Vec::new(),
     })
@@ -161,12 +165,11 @@ pub(crate) fn record(
     today: NaiveDate,
     now: &str,
 ) -> Result<Payment, AppError> {
-    if !customers::exists(tx, org, new.customer_id)? {
-        return Err(AppError::field(
-            "customer_id",
-            format!("customer {} does not exist", new.customer_id),
-        ));
-    }
+    let currency = customers::currency_of(tx, org, new.customer_id)?;
+    let amount = new
+        .amount
+        .in_currency(currency)
+        .map_err(|err| AppError::field("amount", err.to_string()))?;
     if matches!(
         new.application,
         Application::OnAccount | Application::OldestFirst
@@ -182,29 +185,32 @@ pub(crate) fn record(
     // the 400 that names it, not a foreign-key failure here.
     tx.prepare_cached(
         "INSERT INTO payments (organization_id, customer_id, amount_minor, payment_method,
-            payment_date, reference_number, notes, created_at, unapplied_minor)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?3)",
+            payment_date, reference_number, notes, created_at, unapplied_minor, currency)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?3, ?9)",
     )?
     .execute(params![
         org,
         new.customer_id,
-        new.amount.minor(),
+        amount.minor(),
         new.payment_method.as_str(),
         date_text(new.payment_date),
         new.reference_number,
         new.notes,
-        now
+        now,
+        currency.code()
     ])?;
     let payment_id = tx.last_insert_rowid();
     let plan = match new.application {
-        Application::Invoice(id) => vec![(id, new.amount, Blame::documented())],
+        Application::Invoice(id) => vec![(id, amount, Blame::documented())],
         Application::Allocations(list) => {
-            check_total("allocations", &list, new.amount, "the payment's amount")?;
-            with_blame(list, "payment_date")
+            let plan = with_blame(list, "payment_date", currency)?;
+            let limit = (amount, currency);
+            check_total("allocations", &plan, limit, "the payment's amount")?;
+            plan
         }
         Application::OldestFirst => {
             let open = open_invoices(tx, org, new.customer_id, new.payment_date)?;
-            let (chosen, _rest) = oldest_first(new.amount, open);
+            let (chosen, _rest) = oldest_first(amount, open);
             let blame = Blame::oldest_first("payment_date");
             chosen
                 .into_iter()
@@ -213,7 +219,12 @@ pub(crate) fn record(
         }
         Application::OnAccount => Vec::new(),
     };
-    let source = (org, new.customer_id, (SourceKind::Payment, payment_id));
+    let source = (
+        org,
+        new.customer_id,
+        (SourceKind::Payment, payment_id),
+        currency,
+    );
     apply_plan(tx, source, plan, new.payment_date, (today, now))?;
     if single_invoice.is_some() {
         tx.prepare_cached("UPDATE payments SET invoice_id = ?2 WHERE id = ?1")?
@@ -225,17 +236,18 @@ pub(crate) fn record(
 /// Refuses allocations that add up to more than `limit`.
 fn check_total(
     field: &str,
-    list: &[(i64, Money)],
-    limit: Money,
+    plan: &[(i64, Money, Blame)],
+    (limit, currency): (Money, Currency),
     what: &str,
 ) -> Result<(), AppError> {
-    let total: i64 = list.iter().map(|(_, amount)| amount.minor()).sum();
+    let total: i64 = plan.iter().map(|(_, amount, _)| amount.minor()).sum();
     if total > limit.minor() {
         return Err(AppError::field(
             field,
             format!(
-                "add up to {}, more than {what} ({limit})",
-                Money::from_minor(total)
+                "add up to {}, more than {what} ({})",
+                Money::from_minor(total).shown(currency),
+                limit.shown(currency)
             ),
         ));
     }

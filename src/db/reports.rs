@@ -7,6 +7,7 @@ use rusqlite::{params, Connection};
 
 use super::balances::unapplied_credit_at;
 use super::codec::date_text;
+use super::report_scope::ReportScope;
 use super::rules;
 use crate::domain::aging::{AgingTotals, Bucket, BUCKET_LAST_DAYS};
 use crate::domain::invoice::InvoiceStatus;
@@ -48,10 +49,11 @@ impl Aging {
 /// its open amount is its total less the payments applied on or before `as_of`.
 pub(crate) fn aging(
     conn: &Connection,
-    org: i64,
+    scope: &ReportScope,
     as_of: NaiveDate,
     customer_id: Option<i64>,
 ) -> Result<Aging, AppError> {
+    let org = scope.org;
     let as_of_text = date_text(as_of);
     // Open at as_of = (open today) + allocations and write-offs dated after as_of − their
     // reversals dated after it. The first term is a
@@ -72,7 +74,7 @@ pub(crate) fn aging(
                             WHERE organization_id = ?1 AND reversed_date > ?2)",
         )?
         .query_row(params![org, as_of_text], |row| row.get(0))?;
-    let open = open_at_as_of(later_payments);
+    let open = open_at_as_of(later_payments, &scope.customers("i.customer_id"));
     let sql = format!(
         "WITH {open},
          dated AS (
@@ -110,7 +112,7 @@ pub(crate) fn aging(
             unapplied_credit: Money::ZERO,
         });
     }
-    let unapplied_credit = add_credit(conn, org, (as_of, customer_id), &mut customers)?;
+    let unapplied_credit = add_credit(conn, scope, (as_of, customer_id), &mut customers)?;
     customers.sort_by(|a, b| {
         b.totals
             .total
@@ -129,11 +131,13 @@ pub(crate) fn aging(
 /// credit but nothing open; returns the total.
 fn add_credit(
     conn: &Connection,
-    org: i64,
+    scope: &ReportScope,
     (as_of, customer_id): (NaiveDate, Option<i64>),
     customers: &mut Vec<CustomerAging>,
 ) -> Result<Money, AppError> {
-    let mut credit = unapplied_credit_at(conn, org, as_of, customer_id)?;
+    let org = scope.org;
+    let whose = (customer_id, scope.customers("customer_id"));
+    let mut credit = unapplied_credit_at(conn, org, as_of, whose)?;
     let total = Money::from_minor(credit.values().map(|m| m.minor()).sum());
     for customer in customers.iter_mut() {
         customer.unapplied_credit = credit.remove(&customer.customer_id).unwrap_or(Money::ZERO);
@@ -195,9 +199,9 @@ pub(crate) struct Dashboard {
     pub total_days_to_pay: i64,
 }
 
-/// The CTE `open`: each invoice open at `?1` (as_of) with its open amount, for org `?2`
-/// and optional customer `?3`.
-fn open_at_as_of(later_payments: bool) -> String {
+/// The CTE `open`: each invoice open at `?1` (as_of) with its open amount, for org `?2`,
+/// optional customer `?3` and the customers of the report's currency (`in_currency`).
+fn open_at_as_of(later_payments: bool, in_currency: &str) -> String {
     // Open at as_of = open today + allocations applied after as_of − allocations reversed
     // after it. With neither (the usual case for today), what is open today is what was
     // open then: a single grouped scan.
@@ -228,12 +232,13 @@ fn open_at_as_of(later_payments: bool) -> String {
              FROM invoices i INDEXED BY invoices_open_by_customer
              WHERE i.organization_id = ?2 AND {open}
                AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
+               AND {in_currency}
                AND i.id NOT IN (SELECT invoice_id FROM late)
              UNION ALL
              SELECT i.customer_id, i.due_date, {open_amount} + l.amount
              FROM late l JOIN invoices i ON i.id = l.invoice_id
              WHERE i.issue_date <= ?1 AND {issued}
-               AND (?3 IS NULL OR i.customer_id = ?3)
+               AND (?3 IS NULL OR i.customer_id = ?3) AND {in_currency}
          )",
             open = open_rule,
             issued = issued_rule,
@@ -246,6 +251,7 @@ fn open_at_as_of(later_payments: bool) -> String {
              FROM invoices i INDEXED BY invoices_open_by_customer
              WHERE i.organization_id = ?2 AND {open}
                AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
+               AND {in_currency}
          )",
             open = open_rule,
             open_amount = rules::open_amount("i."),
@@ -259,18 +265,19 @@ fn days_before(date: NaiveDate, days: u64) -> String {
 
 pub(crate) fn dashboard(
     conn: &Connection,
-    org: i64,
+    scope: &ReportScope,
     as_of: NaiveDate,
 ) -> Result<Dashboard, AppError> {
-    let aging = aging(conn, org, as_of, None)?;
+    let aging = aging(conn, scope, as_of, None)?;
     let as_of_text = date_text(as_of);
+    let (org, currency) = (scope.org, scope.currency.code());
 
     let mut stmt = conn.prepare_cached(
         "SELECT status, SUM(invoice_count) FROM invoice_daily
-         WHERE organization_id = ?1 AND issue_date <= ?2 GROUP BY status",
+         WHERE organization_id = ?1 AND currency = ?3 AND issue_date <= ?2 GROUP BY status",
     )?;
     let mut counts: HashMap<String, i64> = HashMap::new();
-    let mut rows = stmt.query(params![org, as_of_text])?;
+    let mut rows = stmt.query(params![org, as_of_text, currency])?;
     while let Some(row) = rows.next()? {
         counts.insert(row.get(0)?, row.get(1)?);
     }
@@ -283,27 +290,28 @@ pub(crate) fn dashboard(
         Ok(Money::from_minor(conn.query_row(
             &format!(
                 "SELECT COALESCE(SUM(total_minor), 0) FROM invoice_daily
-                 WHERE organization_id = ?1 AND {} AND issue_date > ?2 AND issue_date <= ?3",
+                 WHERE organization_id = ?1 AND currency = ?4 AND {}
+                   AND issue_date > ?2 AND issue_date <= ?3",
                 rules::is_issued("")
             ),
-            params![org, days_before(as_of, days), as_of_text],
+            params![org, days_before(as_of, days), as_of_text, currency],
             |row| row.get(0),
         )?))
     };
-    let credited_since = |days| window_sum(conn, CREDITED_IN_WINDOW, (org, as_of, days));
+    let credited_since = |days| window_sum(conn, CREDITED_IN_WINDOW, (scope, as_of, days));
     let credited_last_30_days = credited_since(30)?;
     // DSO's credit sales are net of the credit notes that took part of them back.
     let credit_sales_last_90_days =
         Money::from_minor(invoiced_since(90)?.minor() - credited_since(90)?.minor());
     let invoiced_last_30_days = invoiced_since(30)?;
-    let window = (org, as_of, 30);
+    let window = (scope, as_of, 30);
     let collected_last_30_days = window_sum(conn, COLLECTED_IN_WINDOW, window)?;
     let refunded_last_30_days = window_sum(conn, REFUNDED_IN_WINDOW, window)?;
     let written_off_last_30_days = window_sum(conn, WRITTEN_OFF_IN_WINDOW, window)?;
     let (paid_invoice_count, total_days_to_pay): (i64, i64) = conn.query_row(
         "SELECT COALESCE(SUM(invoice_count), 0), COALESCE(SUM(days_to_pay), 0)
-         FROM settled_daily WHERE organization_id = ?1 AND settled_on <= ?2",
-        params![org, as_of_text],
+         FROM settled_daily WHERE organization_id = ?1 AND currency = ?3 AND settled_on <= ?2",
+        params![org, as_of_text, currency],
         |row| Ok((row.get(0)?, row.get(1)?)),
     )?;
     Ok(Dashboard {
@@ -321,40 +329,43 @@ pub(crate) fn dashboard(
 }
 
 /// Money received in a window (`?2` < date <= `?3`), less payments voided in it (a bounced
-/// check).
+/// check). `{currency}` is the report's customers.
 const COLLECTED_IN_WINDOW: &str =
     "SELECT (SELECT COALESCE(SUM(amount_minor), 0) FROM payments INDEXED BY payments_org_date
-             WHERE organization_id = ?1 AND payment_date > ?2 AND payment_date <= ?3)
+             WHERE organization_id = ?1 AND payment_date > ?2 AND payment_date <= ?3 AND {currency})
           - (SELECT COALESCE(SUM(amount_minor), 0) FROM payments INDEXED BY payments_org_void
-             WHERE organization_id = ?1 AND void_date > ?2 AND void_date <= ?3)";
+             WHERE organization_id = ?1 AND void_date > ?2 AND void_date <= ?3 AND {currency})";
 
 /// Money given back in a window.
 const REFUNDED_IN_WINDOW: &str = "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds
-     WHERE organization_id = ?1 AND refund_date > ?2 AND refund_date <= ?3";
+     WHERE organization_id = ?1 AND refund_date > ?2 AND refund_date <= ?3 AND {currency}";
 
 /// Credit notes issued in a window, less credit notes voided in it.
 const CREDITED_IN_WINDOW: &str =
     "SELECT (SELECT COALESCE(SUM(total_minor), 0) FROM credit_notes INDEXED BY credit_notes_org_date
-             WHERE organization_id = ?1 AND issue_date > ?2 AND issue_date <= ?3)
+             WHERE organization_id = ?1 AND issue_date > ?2 AND issue_date <= ?3 AND {currency})
           - (SELECT COALESCE(SUM(total_minor), 0) FROM credit_notes INDEXED BY credit_notes_org_void
-             WHERE organization_id = ?1 AND void_date > ?2 AND void_date <= ?3)";
+             WHERE organization_id = ?1 AND void_date > ?2 AND void_date <= ?3 AND {currency})";
 
 /// Write-offs dated in a window, less write-offs reversed in it (a recovered bad debt).
 const WRITTEN_OFF_IN_WINDOW: &str =
     "SELECT (SELECT COALESCE(SUM(amount_minor), 0) FROM write_offs INDEXED BY write_offs_org_date
-             WHERE organization_id = ?1 AND write_off_date > ?2 AND write_off_date <= ?3)
+             WHERE organization_id = ?1 AND write_off_date > ?2 AND write_off_date <= ?3
+               AND {currency})
           - (SELECT COALESCE(SUM(amount_minor), 0) FROM write_offs INDEXED BY write_offs_org_reversed
-             WHERE organization_id = ?1 AND reversed_date > ?2 AND reversed_date <= ?3)";
+             WHERE organization_id = ?1 AND reversed_date > ?2 AND reversed_date <= ?3
+               AND {currency})";
 
 /// One of the window sums above over the `days` days ending at `as_of`.
 fn window_sum(
     conn: &Connection,
     sql: &str,
-    (org, as_of, days): (i64, NaiveDate, u64),
+    (scope, as_of, days): (&ReportScope, NaiveDate, u64),
 ) -> Result<Money, AppError> {
-    let bounds = params![org, days_before(as_of, days), date_text(as_of)];
+    let sql = sql.replace("{currency}", &scope.customers("customer_id"));
+    let bounds = params![scope.org, days_before(as_of, days), date_text(as_of)];
     Ok(Money::from_minor(
-        conn.prepare_cached(sql)?
+        conn.prepare_cached(&sql)?
             .query_row(bounds, |row| row.get(0))?,
     ))
 }

@@ -11,8 +11,9 @@ use rust_decimal::Decimal;
 use super::codec::{date_text, stored_date};
 use super::{credit, credit_notes, payments, write_offs, Db, WriteTx};
 use crate::domain::credit_note::NewCreditNote;
-use crate::domain::invoice::{line_amounts, LineInput};
-use crate::domain::money::Money;
+use crate::domain::currency::Currency;
+use crate::domain::invoice::LineInput;
+use crate::domain::money::{GivenAmount, Money};
 use crate::domain::payment::{Application, NewPayment, PaymentMethod};
 use crate::domain::write_off::NewWriteOff;
 use crate::error::AppError;
@@ -69,26 +70,23 @@ fn back(as_of: NaiveDate, days: u64, floor: NaiveDate) -> NaiveDate {
 /// A credit note of one untaxed line of `amount`.
 fn credit_note(
     (customer_id, invoice_id): (i64, Option<i64>),
-    amount: i64,
+    (amount, currency): (i64, Currency),
     issue_date: NaiveDate,
     reason: &str,
 ) -> Result<NewCreditNote, AppError> {
-    let unit_price = Decimal::new(amount, 2);
     let line = LineInput {
         description: "Returned goods".into(),
         quantity: Decimal::ONE,
-        unit_price,
+        unit_price: Money::from_minor(amount).to_decimal(currency),
         tax_rate: Decimal::ZERO,
     };
-    let amounts = line_amounts(Decimal::ONE, unit_price, Decimal::ZERO)
-        .map_err(|err| AppError::Internal(format!("a seeded credit note's line: {err}")))?;
     Ok(NewCreditNote {
         customer_id,
         credit_note_number: None,
         issue_date,
         invoice_id,
         reason: reason.into(),
-        lines: vec![(line, amounts)],
+        lines: vec![line],
     })
 }
 
@@ -97,6 +95,7 @@ pub(crate) fn write_events(db: &Db, org: i64, as_of: NaiveDate) -> Result<EventC
     let now = format!("{}T09:00:00.000Z", date_text(as_of));
     db.write_blocking(|tx| {
         let mut counts = EventCounts::default();
+        let currency = super::organization::currency(tx, org)?;
         let invoices = open_invoices(tx, org)?;
         for (n, listed) in invoices.iter().enumerate() {
             let today = (as_of, now.as_str());
@@ -123,7 +122,7 @@ pub(crate) fn write_events(db: &Db, org: i64, as_of: NaiveDate) -> Result<EventC
                     let date = back(as_of, (n % 30) as u64, invoice.issue_date);
                     let new = credit_note(
                         (invoice.customer_id, Some(invoice.id)),
-                        invoice.open / 5,
+                        (invoice.open / 5, currency),
                         date,
                         "Part of the delivery came back",
                     )?;
@@ -133,13 +132,14 @@ pub(crate) fn write_events(db: &Db, org: i64, as_of: NaiveDate) -> Result<EventC
                 // One transfer for this and the customer's other open invoices, oldest
                 // first; what they leave is credit.
                 9 => {
-                    split_payment(tx, org, invoice, today)?;
+                    split_payment(tx, (org, currency), invoice, today)?;
                     counts.split_payments += 1;
                 }
                 _ => {}
             }
         }
-        counts.credit_notes += on_account_notes(tx, org, &invoices, (as_of, &now))?;
+        let book = (org, currency);
+        counts.credit_notes += on_account_notes(tx, book, &invoices, (as_of, &now))?;
         Ok(counts)
     })
 }
@@ -170,14 +170,15 @@ fn write_off(
 
 fn split_payment(
     tx: &WriteTx,
-    org: i64,
+    (org, currency): (i64, Currency),
     invoice: &OpenInvoice,
     (as_of, now): (NaiveDate, &str),
 ) -> Result<(), AppError> {
+    let amount = Money::from_minor(invoice.open + 25_000).to_decimal(currency);
     let new = NewPayment {
         customer_id: invoice.customer_id,
         application: Application::OldestFirst,
-        amount: Money::from_minor(invoice.open + 25_000),
+        amount: GivenAmount(amount),
         payment_method: PaymentMethod::BankTransfer,
         payment_date: as_of,
         reference_number: Some(format!("SPLIT{:08}", invoice.id)),
@@ -191,7 +192,7 @@ fn split_payment(
 /// in four of those was applied oldest first 10 days ago, and one in eight voided.
 fn on_account_notes(
     tx: &WriteTx,
-    org: i64,
+    (org, currency): (i64, Currency),
     invoices: &[OpenInvoice],
     (as_of, now): (NaiveDate, &str),
 ) -> Result<u64, AppError> {
@@ -206,7 +207,8 @@ fn on_account_notes(
     {
         let floor = NaiveDate::MIN;
         let issued = back(as_of, 20, floor);
-        let new = credit_note((customer_id, None), 5_000, issued, "Goodwill credit")?;
+        let goodwill = (5_000, currency);
+        let new = credit_note((customer_id, None), goodwill, issued, "Goodwill credit")?;
         let note = credit_notes::create(tx, org, new, (as_of, now))?;
         written += 1;
         let facts = note.facts();

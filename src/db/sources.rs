@@ -10,8 +10,9 @@ use rusqlite::{params, params_from_iter, Connection};
 use super::allocations::{allocate, source_column, Allocation};
 use super::codec::stored_date;
 use super::WriteTx;
+use crate::domain::currency::Currency;
 use crate::domain::ledger::Movement;
-use crate::domain::money::Money;
+use crate::domain::money::{GivenAmount, Money};
 use crate::domain::payment::{Blame, CreditSource, PaymentMethod, SourceKind};
 use crate::error::AppError;
 
@@ -48,7 +49,8 @@ pub(crate) struct Refund {
 /// A refund as the rules take it.
 #[derive(Debug, Clone)]
 pub(crate) struct NewRefund {
-    pub amount: Money,
+    /// In the source's currency.
+    pub amount: GivenAmount,
     pub refund_date: NaiveDate,
     pub payment_method: PaymentMethod,
     pub reference_number: Option<String>,
@@ -134,10 +136,22 @@ pub(crate) fn applied(allocations: &[SourceAllocation]) -> Money {
 }
 
 /// Allocations listed by the client, each blamed by its index.
-pub(super) fn with_blame(list: Vec<(i64, Money)>, date: &'static str) -> Vec<(i64, Money, Blame)> {
+/// Each listed allocation with its amount in the source's `currency` and the fields a
+/// refusal names (`allocations[2].amount`).
+pub(super) fn with_blame(
+    list: Vec<(i64, GivenAmount)>,
+    date: &'static str,
+    currency: Currency,
+) -> Result<Vec<(i64, Money, Blame)>, AppError> {
     list.into_iter()
         .enumerate()
-        .map(|(index, (id, amount))| (id, amount, Blame::allocation(index, date)))
+        .map(|(index, (id, given))| {
+            let blame = Blame::allocation(index, date);
+            let amount = given
+                .in_currency(currency)
+                .map_err(|err| AppError::field(&blame.amount, err.to_string()))?;
+            Ok((id, amount, blame))
+        })
         .collect()
 }
 
@@ -145,7 +159,7 @@ pub(super) fn with_blame(list: Vec<(i64, Money)>, date: &'static str) -> Vec<(i6
 /// off its unapplied credit.
 pub(super) fn apply_plan(
     tx: &WriteTx,
-    (org, customer_id, source): (i64, i64, (SourceKind, i64)),
+    (org, customer_id, source, currency): (i64, i64, (SourceKind, i64), Currency),
     plan: Vec<(i64, Money, Blame)>,
     date: NaiveDate,
     (today, now): (NaiveDate, &str),
@@ -158,6 +172,7 @@ pub(super) fn apply_plan(
             source,
             invoice_id: *invoice_id,
             amount: *amount,
+            currency,
             date,
             blame,
         };
@@ -183,6 +198,7 @@ pub(crate) struct SourceFacts<'a> {
     pub amount: Money,
     pub refunded: Money,
     pub void_date: Option<&'a str>,
+    pub currency: Currency,
     pub allocations: &'a [SourceAllocation],
     pub refunds: &'a [Refund],
 }
@@ -228,6 +244,7 @@ impl SourceFacts<'_> {
             id: self.id,
             date: stored_date(self.id, 0, "date", self.date)?,
             void: self.void_date.is_some(),
+            currency: self.currency,
         })
     }
 }

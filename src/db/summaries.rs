@@ -82,9 +82,9 @@ fn replace_intervals(
         }
     }
     let mut write = tx.prepare_cached(
-        "INSERT INTO settled_daily (organization_id, settled_on, invoice_count, days_to_pay)
-         SELECT organization_id, ?2, ?3, ?4 FROM invoices WHERE id = ?1
-         ON CONFLICT (organization_id, settled_on) DO UPDATE
+        "INSERT INTO settled_daily (organization_id, currency, settled_on, invoice_count, days_to_pay)
+         SELECT organization_id, currency, ?2, ?3, ?4 FROM invoices WHERE id = ?1
+         ON CONFLICT (organization_id, currency, settled_on) DO UPDATE
          SET invoice_count = invoice_count + excluded.invoice_count,
              days_to_pay = days_to_pay + excluded.days_to_pay",
     )?;
@@ -106,9 +106,9 @@ pub(crate) fn count_in_daily(
     sign: i64,
 ) -> Result<(), AppError> {
     tx.prepare_cached(
-        "INSERT INTO invoice_daily (organization_id, issue_date, status, invoice_count, total_minor)
-         SELECT organization_id, issue_date, ?2, ?3, ?3 * total_minor FROM invoices WHERE id = ?1
-         ON CONFLICT (organization_id, issue_date, status) DO UPDATE
+        "INSERT INTO invoice_daily (organization_id, currency, issue_date, status, invoice_count, total_minor)
+         SELECT organization_id, currency, issue_date, ?2, ?3, ?3 * total_minor FROM invoices WHERE id = ?1
+         ON CONFLICT (organization_id, currency, issue_date, status) DO UPDATE
          SET invoice_count = invoice_count + excluded.invoice_count,
              total_minor = total_minor + excluded.total_minor",
     )?

@@ -28,6 +28,7 @@ pub(crate) fn create(
         issue_date: invoice.issue_date,
         total: invoice.total,
         settled: invoice.settled,
+        currency: invoice.currency,
     };
     let movements = invoice_movements(tx, id)?;
     let (amount, _) = write_off::write_off(&writable, &movements, &new, today)?;

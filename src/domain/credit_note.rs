@@ -4,8 +4,9 @@
 
 use chrono::NaiveDate;
 
+use super::currency::Currency;
 use super::dates;
-use super::invoice::{LineAmounts, LineInput};
+use super::invoice::LineInput;
 use super::ledger::SourceStatus;
 use super::money::Money;
 use crate::error::AppError;
@@ -19,7 +20,8 @@ pub(crate) struct NewCreditNote {
     /// The invoice it credits: allocated to at once, up to its open amount.
     pub invoice_id: Option<i64>,
     pub reason: String,
-    pub lines: Vec<(LineInput, LineAmounts)>,
+    /// Priced once the write knows the customer's currency.
+    pub lines: Vec<LineInput>,
 }
 
 /// `CN-2024-00001`: the number a credit note gets when none is given.
@@ -47,11 +49,15 @@ impl CreditNoteStatus {
 }
 
 /// A credit note's total must be more than zero: a note that credits nothing is a typo.
-pub(crate) fn check_total(total: Money) -> Result<(), AppError> {
+pub(crate) fn check_total(total: Money, currency: Currency) -> Result<(), AppError> {
     if !total.is_positive() {
         return Err(AppError::field(
             "items",
-            format!("must add up to more than 0.00 (they add up to {total})"),
+            format!(
+                "must add up to more than {} (they add up to {})",
+                Money::ZERO.shown(currency),
+                total.shown(currency)
+            ),
         ));
     }
     Ok(())
@@ -78,14 +84,20 @@ pub(crate) fn check_invoice_not_overcredited(
     invoice: (i64, Money),
     already: Money,
     total: Money,
+    currency: Currency,
 ) -> Result<(), AppError> {
     let (id, invoice_total) = invoice;
+    let shown = |amount: Money| amount.shown(currency);
     let after = Money::from_minor(already.minor() + total.minor());
     if after > invoice_total {
         return Err(AppError::field(
             "items",
             format!(
-                "add up to {total}; with the {already} its other credit notes credit, invoice {id} would be credited {after}, more than its total ({invoice_total})"
+                "add up to {}; with the {} its other credit notes credit, invoice {id} would be credited {}, more than its total ({})",
+                shown(total),
+                shown(already),
+                shown(after),
+                shown(invoice_total)
             ),
         ));
     }
@@ -119,15 +131,16 @@ mod tests {
             CreditNoteStatus::of(m(100), m(0), true),
             CreditNoteStatus::Void
         );
-        assert!(check_invoice_not_overcredited((1, m(100)), m(60), m(40)).is_ok());
-        let refused = check_invoice_not_overcredited((1, m(100)), m(60), m(41)).unwrap_err();
+        assert!(check_invoice_not_overcredited((1, m(100)), m(60), m(40), Currency::USD).is_ok());
+        let refused =
+            check_invoice_not_overcredited((1, m(100)), m(60), m(41), Currency::USD).unwrap_err();
         assert_eq!(refused.status(), 400);
         assert!(
             refused.to_string().contains("more than its total (1.00)")
                 || refused.field_errors().contains_key("items"),
             "{refused}"
         );
-        assert_eq!(check_total(m(0)).unwrap_err().status(), 400);
+        assert_eq!(check_total(m(0), Currency::USD).unwrap_err().status(), 400);
         let today = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
         assert!(check_issue_date(today, today).is_ok());
         assert!(check_issue_date(today.succ_opt().unwrap(), today).is_err());

@@ -6,7 +6,8 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::money::Money;
+use super::currency::Currency;
+use super::money::{self, Money};
 
 /// The version of the stored `items` and `payments` text. Change it whenever the text an
 /// unchanged invoice would be written as changes (a new field, another number format).
@@ -40,40 +41,41 @@ pub(crate) fn plain_decimal(value: Decimal) -> Decimal {
     value.normalize()
 }
 
-/// A unit price as written out: at least two decimals (`150.00`, `0.335`).
-pub(crate) fn price_decimal(value: Decimal) -> Decimal {
+/// A unit price as written out: at least its currency's places (`150.00` and `0.335` in
+/// USD, `150` in JPY).
+pub(crate) fn price_decimal(value: Decimal, currency: Currency) -> Decimal {
     let mut value = value.normalize();
-    if value.scale() < 2 {
-        value.rescale(2);
+    if value.scale() < currency.exponent() {
+        value.rescale(currency.exponent());
     }
     value
 }
 
 /// The `items` array of an invoice's detail answer.
-pub(crate) fn items_json(items: &[InvoiceItem]) -> String {
+pub(crate) fn items_json(items: &[InvoiceItem], currency: Currency) -> String {
     let view: Vec<ItemView> = items
         .iter()
         .map(|item| ItemView {
             id: item.id,
             description: &item.description,
             quantity: Shown(plain_decimal(item.quantity)),
-            unit_price: Shown(price_decimal(item.unit_price)),
+            unit_price: Shown(price_decimal(item.unit_price, currency)),
             tax_rate: Shown(plain_decimal(item.tax_rate)),
-            line_subtotal: Shown(item.line_subtotal),
-            line_tax: Shown(item.line_tax),
-            line_total: Shown(item.line_total),
+            line_subtotal: Shown(item.line_subtotal.shown(currency)),
+            line_tax: Shown(item.line_tax.shown(currency)),
+            line_total: Shown(item.line_total.shown(currency)),
         })
         .collect();
     json_text(&view)
 }
 
 /// The `payments` array of an invoice's detail answer.
-pub(crate) fn payments_json(payments: &[AppliedPayment]) -> String {
+pub(crate) fn payments_json(payments: &[AppliedPayment], currency: Currency) -> String {
     let view: Vec<PaymentView> = payments
         .iter()
         .map(|payment| PaymentView {
             payment_id: payment.payment_id,
-            amount: Shown(payment.amount),
+            amount: Shown(payment.amount.shown(currency)),
             payment_date: &payment.payment_date,
             payment_method: &payment.payment_method,
             reference_number: payment.reference_number.as_deref(),
@@ -94,15 +96,15 @@ struct ItemView<'a> {
     quantity: Shown<Decimal>,
     unit_price: Shown<Decimal>,
     tax_rate: Shown<Decimal>,
-    line_subtotal: Shown<Money>,
-    line_tax: Shown<Money>,
-    line_total: Shown<Money>,
+    line_subtotal: Shown<money::Shown>,
+    line_tax: Shown<money::Shown>,
+    line_total: Shown<money::Shown>,
 }
 
 #[derive(Serialize)]
 struct PaymentView<'a> {
     payment_id: i64,
-    amount: Shown<Money>,
+    amount: Shown<money::Shown>,
     payment_date: &'a str,
     payment_method: &'a str,
     reference_number: Option<&'a str>,
@@ -134,7 +136,7 @@ mod tests {
             line_total: Money::from_minor(162_000),
         };
         assert_eq!(
-            items_json(&[item]),
+            items_json(&[item], Currency::USD),
             r#"[{"id":7,"description":"Consulting \"A\"","quantity":"10","unit_price":"150.00","tax_rate":"0.08","line_subtotal":"1500.00","line_tax":"120.00","line_total":"1620.00"}]"#
         );
         let payment = AppliedPayment {
@@ -145,9 +147,18 @@ mod tests {
             reference_number: None,
         };
         assert_eq!(
-            payments_json(&[payment]),
+            payments_json(&[payment], Currency::USD),
             r#"[{"payment_id":3,"amount":"500.00","payment_date":"2024-01-20","payment_method":"bank_transfer","reference_number":null}]"#
         );
-        assert_eq!(price_decimal(Decimal::new(3350, 4)).to_string(), "0.335");
+        let usd = Currency::USD;
+        assert_eq!(
+            price_decimal(Decimal::new(3350, 4), usd).to_string(),
+            "0.335"
+        );
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(
+            price_decimal(Decimal::new(15000, 2), jpy).to_string(),
+            "150"
+        );
     }
 }

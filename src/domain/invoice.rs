@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::currency::Currency;
 use super::dates;
 use super::money::{Money, MoneyError};
 use crate::error::AppError;
@@ -40,20 +41,18 @@ pub(crate) struct InvoiceTotals {
 
 /// The rounding rule of `domain::money`, applied to one line.
 pub(crate) fn line_amounts(
-    quantity: Decimal,
-    unit_price: Decimal,
-    tax_rate: Decimal,
+    (quantity, unit_price, tax_rate): (Decimal, Decimal, Decimal),
+    currency: Currency,
 ) -> Result<LineAmounts, MoneyError> {
-    let raw_subtotal = quantity
-        .checked_mul(unit_price)
-        .ok_or(MoneyError::TooLarge)?;
-    let subtotal = Money::from_rounded(raw_subtotal)?;
+    let too_large = || MoneyError::TooLarge(currency);
+    let raw_subtotal = quantity.checked_mul(unit_price).ok_or_else(too_large)?;
+    let subtotal = Money::from_rounded(raw_subtotal, currency)?;
     let raw_tax = subtotal
-        .to_decimal()
+        .to_decimal(currency)
         .checked_mul(tax_rate)
-        .ok_or(MoneyError::TooLarge)?;
-    let tax = Money::from_rounded(raw_tax)?;
-    let total = subtotal.checked_add(tax).ok_or(MoneyError::TooLarge)?;
+        .ok_or_else(too_large)?;
+    let tax = Money::from_rounded(raw_tax, currency)?;
+    let total = subtotal.checked_add(tax).ok_or_else(too_large)?;
     Ok(LineAmounts {
         subtotal,
         tax,
@@ -61,8 +60,30 @@ pub(crate) fn line_amounts(
     })
 }
 
+/// Each line with its amounts in `currency` by the rounding rule; the first line whose
+/// amounts are too large is named.
+pub(crate) fn price_lines(
+    lines: Vec<LineInput>,
+    currency: Currency,
+) -> Result<Vec<(LineInput, LineAmounts)>, AppError> {
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(index, line)| {
+            let amounts = line_amounts((line.quantity, line.unit_price, line.tax_rate), currency)
+                .map_err(|err| {
+                AppError::field(&format!("items[{index}]"), format!("line amount {err}"))
+            })?;
+            Ok((line, amounts))
+        })
+        .collect()
+}
+
 /// Sums of the rounded lines.
-pub(crate) fn invoice_totals(lines: &[LineAmounts]) -> Result<InvoiceTotals, MoneyError> {
+pub(crate) fn invoice_totals(
+    lines: &[LineAmounts],
+    currency: Currency,
+) -> Result<InvoiceTotals, MoneyError> {
     lines
         .iter()
         .try_fold(InvoiceTotals::default(), |acc, line| {
@@ -72,7 +93,7 @@ pub(crate) fn invoice_totals(lines: &[LineAmounts]) -> Result<InvoiceTotals, Mon
                 total: acc.total.checked_add(line.total)?,
             })
         })
-        .ok_or(MoneyError::TooLarge)
+        .ok_or(MoneyError::TooLarge(currency))
 }
 
 /// An invoice as the rules accept it: every field parsed and checked. `due_date` is the
@@ -85,7 +106,8 @@ pub(crate) struct NewInvoice {
     pub due_date: Option<NaiveDate>,
     pub status: InvoiceStatus,
     pub notes: Option<String>,
-    pub lines: Vec<(LineInput, LineAmounts)>,
+    /// Priced once the write knows the customer's currency ([`price_lines`]).
+    pub lines: Vec<LineInput>,
 }
 
 /// The due date must not come before the issue date.
@@ -285,10 +307,11 @@ pub(crate) enum Transition {
 pub(crate) fn transition(
     id: i64,
     status: InvoiceStatus,
-    total: Money,
+    (total, currency): (Money, Currency),
     (settled, linked_notes): (Settled, Money),
     transition: Transition,
 ) -> Result<InvoiceStatus, AppError> {
+    let shown = |amount: Money| amount.shown(currency);
     let Settled {
         paid,
         credited,
@@ -304,17 +327,17 @@ pub(crate) fn transition(
             Err(AppError::conflict(format!("Invoice {id} is already void.")))
         }
         Transition::Void if paid.is_positive() => Err(AppError::conflict(format!(
-            "Invoice {id} has payments of {paid} applied and cannot be voided."
+            "Invoice {id} has payments of {} applied and cannot be voided.", shown(paid)
         ))),
         Transition::Void if credited.is_positive() => Err(AppError::conflict(format!(
-            "Invoice {id} has credit notes of {credited} applied and cannot be voided; void the credit notes first."
+            "Invoice {id} has credit notes of {} applied and cannot be voided; void the credit notes first.", shown(credited)
         ))),
         Transition::Void if written_off.is_positive() => Err(AppError::conflict(format!(
-            "Invoice {id} has {written_off} written off and cannot be voided; reverse the write-off first."
+            "Invoice {id} has {} written off and cannot be voided; reverse the write-off first.", shown(written_off)
         ))),
         // A note against it stands even when none of it could be applied (it was closed).
         Transition::Void if linked_notes.is_positive() => Err(AppError::conflict(format!(
-            "Invoice {id} has credit notes of {linked_notes} issued against it and cannot be voided; void the credit notes first."
+            "Invoice {id} has credit notes of {} issued against it and cannot be voided; void the credit notes first.", shown(linked_notes)
         ))),
         Transition::Void => Ok(InvoiceStatus::Void),
     }
@@ -371,7 +394,7 @@ mod tests {
         let linked = super::transition(
             1,
             S::Sent,
-            total,
+            (total, Currency::USD),
             (settled(0, 0, 0), m(30)),
             super::Transition::Void,
         );
@@ -386,7 +409,7 @@ mod tests {
             let refused = super::transition(
                 1,
                 S::PartiallyPaid,
-                total,
+                (total, Currency::USD),
                 (settled(0, credited, written_off), Money::ZERO),
                 super::Transition::Void,
             )
@@ -401,24 +424,51 @@ mod tests {
         let total = Money::from_minor(10_000);
         let none = Settled::default();
         assert_eq!(
-            transition(1, S::Draft, total, (none, Money::ZERO), T::Send).unwrap(),
+            transition(
+                1,
+                S::Draft,
+                (total, Currency::USD),
+                (none, Money::ZERO),
+                T::Send
+            )
+            .unwrap(),
             S::Sent
         );
         assert_eq!(
-            transition(1, S::Draft, Money::ZERO, (none, Money::ZERO), T::Send).unwrap(),
+            transition(
+                1,
+                S::Draft,
+                (Money::ZERO, Currency::USD),
+                (none, Money::ZERO),
+                T::Send
+            )
+            .unwrap(),
             S::Paid
         );
         for status in [S::Sent, S::PartiallyPaid, S::Paid, S::WrittenOff, S::Void] {
             assert_eq!(
-                transition(1, status, total, (none, Money::ZERO), T::Send)
-                    .unwrap_err()
-                    .status(),
+                transition(
+                    1,
+                    status,
+                    (total, Currency::USD),
+                    (none, Money::ZERO),
+                    T::Send
+                )
+                .unwrap_err()
+                .status(),
                 409
             );
         }
         for status in [S::Draft, S::Sent] {
             assert_eq!(
-                transition(1, status, total, (none, Money::ZERO), T::Void).unwrap(),
+                transition(
+                    1,
+                    status,
+                    (total, Currency::USD),
+                    (none, Money::ZERO),
+                    T::Void
+                )
+                .unwrap(),
                 S::Void
             );
         }
@@ -426,16 +476,28 @@ mod tests {
             paid: Money::from_minor(1),
             ..none
         };
-        let refused =
-            transition(1, S::PartiallyPaid, total, (paid, Money::ZERO), T::Void).unwrap_err();
+        let refused = transition(
+            1,
+            S::PartiallyPaid,
+            (total, Currency::USD),
+            (paid, Money::ZERO),
+            T::Void,
+        )
+        .unwrap_err();
         assert_eq!(
             refused.to_string(),
             "Invoice 1 has payments of 0.01 applied and cannot be voided."
         );
         assert_eq!(
-            transition(1, S::Void, total, (none, Money::ZERO), T::Void)
-                .unwrap_err()
-                .status(),
+            transition(
+                1,
+                S::Void,
+                (total, Currency::USD),
+                (none, Money::ZERO),
+                T::Void
+            )
+            .unwrap_err()
+            .status(),
             409
         );
     }
@@ -452,9 +514,19 @@ mod tests {
         Decimal::from_str(s).unwrap()
     }
 
+    const USD: Currency = Currency::USD;
+
+    fn line(q: &str, p: &str, t: &str) -> Result<LineAmounts, MoneyError> {
+        line_amounts((d(q), d(p), d(t)), USD)
+    }
+
+    fn text(m: Money) -> String {
+        m.text(USD).as_str().to_string()
+    }
+
     #[test]
     fn documented_example_totals() {
-        let line = line_amounts(d("10"), d("150.00"), d("0.08")).unwrap();
+        let line = line("10", "150.00", "0.08").unwrap();
         assert_eq!(line.subtotal, Money::from_minor(150000));
         assert_eq!(line.tax, Money::from_minor(12000));
         assert_eq!(line.total, Money::from_minor(162000));
@@ -463,30 +535,43 @@ mod tests {
     #[test]
     fn awkward_values_round_per_line() {
         // 3 × 0.335 = 1.005 → 1.01; tax 1.01 × 0.0725 = 0.073225 → 0.07
-        let line = line_amounts(d("3"), d("0.335"), d("0.0725")).unwrap();
-        assert_eq!(line.subtotal.to_string(), "1.01");
-        assert_eq!(line.tax.to_string(), "0.07");
+        let one = line("3", "0.335", "0.0725").unwrap();
+        assert_eq!(text(one.subtotal), "1.01");
+        assert_eq!(text(one.tax), "0.07");
         // 2.675 stays exact and rounds half away from zero.
-        let line = line_amounts(d("1"), d("2.675"), d("0")).unwrap();
-        assert_eq!(line.subtotal.to_string(), "2.68");
+        assert_eq!(text(line("1", "2.675", "0").unwrap().subtotal), "2.68");
         // Three lines of 0.333 × 1: each rounds to 0.33, the total is their sum 0.99.
-        let lines: Vec<_> = (0..3)
-            .map(|_| line_amounts(d("1"), d("0.333"), d("0.5")).unwrap())
-            .collect();
-        let totals = invoice_totals(&lines).unwrap();
-        assert_eq!(totals.subtotal.to_string(), "0.99");
-        assert_eq!(totals.tax_total.to_string(), "0.51");
-        assert_eq!(totals.total.to_string(), "1.50");
+        let lines: Vec<_> = (0..3).map(|_| line("1", "0.333", "0.5").unwrap()).collect();
+        let totals = invoice_totals(&lines, USD).unwrap();
+        assert_eq!(text(totals.subtotal), "0.99");
+        assert_eq!(text(totals.tax_total), "0.51");
+        assert_eq!(text(totals.total), "1.50");
+    }
+
+    #[test]
+    fn lines_round_to_the_currency_places() {
+        let jpy = Currency::parse("JPY").unwrap();
+        // 3 × 0.5 = 1.5 yen → 2; tax 2 × 0.1 = 0.2 → 0.
+        let one = line_amounts((d("3"), d("0.5"), d("0.1")), jpy).unwrap();
+        assert_eq!((one.subtotal.minor(), one.tax.minor()), (2, 0));
+        assert_eq!(one.total.text(jpy).as_str(), "2");
+        let kwd = Currency::parse("KWD").unwrap();
+        // 3 × 0.3335 = 1.0005 → 1.001; tax 1.001 × 0.05 = 0.05005 → 0.050.
+        let one = line_amounts((d("3"), d("0.3335"), d("0.05")), kwd).unwrap();
+        assert_eq!(one.total.text(kwd).as_str(), "1.051");
     }
 
     #[test]
     fn overflow_is_an_error_not_a_wrap() {
         assert_eq!(
-            line_amounts(d("1000000000"), d("1000000"), d("0")),
-            Err(MoneyError::TooLarge)
+            line("1000000000", "1000000", "0"),
+            Err(MoneyError::TooLarge(USD))
         );
-        let big = line_amounts(d("1"), d("999999999999.99"), d("0")).unwrap();
-        assert_eq!(invoice_totals(&[big, big]), Err(MoneyError::TooLarge));
+        let big = line("1", "999999999999.99", "0").unwrap();
+        assert_eq!(
+            invoice_totals(&[big, big], USD),
+            Err(MoneyError::TooLarge(USD))
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use chrono::NaiveDate;
 
-use super::invoice::{InvoiceStatus, LineAmounts, LineInput};
+use super::invoice::{InvoiceStatus, LineInput};
 use super::money::Money;
 use crate::error::{AppError, FieldErrors};
 
@@ -20,8 +20,8 @@ pub(crate) struct InvoiceChanges {
     pub due_date: Option<NaiveDate>,
     /// `Some(None)` clears the notes.
     pub notes: Option<Option<String>>,
-    /// The new lines, replacing every old one, with their amounts.
-    pub lines: Option<Vec<(LineInput, LineAmounts)>>,
+    /// The new lines, replacing every old one; priced in the invoice's currency.
+    pub lines: Option<Vec<LineInput>>,
 }
 
 /// The fields an issued invoice may still change, while nothing is applied to it.

@@ -10,6 +10,7 @@
 
 use chrono::NaiveDate;
 
+use super::currency::Currency;
 use super::dates;
 use super::money::Money;
 use crate::error::AppError;
@@ -65,7 +66,7 @@ pub(crate) fn least_from(
 pub(crate) fn check_fits(
     field: &str,
     what: &str,
-    (start, movements): (Money, &[Movement]),
+    (start, movements, currency): (Money, &[Movement], Currency),
     amount: Money,
     date: NaiveDate,
 ) -> Result<(), AppError> {
@@ -83,7 +84,11 @@ pub(crate) fn check_fits(
     };
     Err(AppError::field(
         field,
-        format!("{amount} is more than {what} ({least}) {when}"),
+        format!(
+            "{} is more than {what} ({}) {when}",
+            amount.shown(currency),
+            least.shown(currency)
+        ),
     ))
 }
 

@@ -42,7 +42,7 @@ fn a_backdated_event_must_fit_every_later_date_not_only_today() {
     let refused = check_fits(
         "amount",
         "the open amount",
-        (total, &moves),
+        (total, &moves, Currency::USD),
         cents(10_000),
         day("2024-02-01"),
     )
@@ -55,7 +55,7 @@ fn a_backdated_event_must_fit_every_later_date_not_only_today() {
     let early = check_fits(
         "amount",
         "the open amount",
-        (total, &moves),
+        (total, &moves, Currency::USD),
         cents(1),
         day("2024-01-05"),
     )
@@ -69,7 +69,7 @@ fn a_backdated_event_must_fit_every_later_date_not_only_today() {
     assert!(check_fits(
         "amount",
         "the open amount",
-        (total, &moves),
+        (total, &moves, Currency::USD),
         cents(10_000),
         day("2024-03-01")
     )

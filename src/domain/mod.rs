@@ -2,6 +2,7 @@
 
 pub(crate) mod aging;
 pub(crate) mod credit_note;
+pub(crate) mod currency;
 pub(crate) mod dates;
 pub mod detail;
 pub(crate) mod display;

@@ -3,10 +3,11 @@
 
 use chrono::NaiveDate;
 
+use super::currency::Currency;
 use super::dates;
 use super::invoice::{balance_due, InvoiceStatus, Settled, SettledBy};
 use super::ledger::{check_event_date, check_fits, Movement};
-use super::money::Money;
+use super::money::{GivenAmount, Money};
 use crate::error::AppError;
 
 /// A payment as the rules accept it: every field parsed and checked.
@@ -14,7 +15,8 @@ use crate::error::AppError;
 pub(crate) struct NewPayment {
     pub customer_id: i64,
     pub application: Application,
-    pub amount: Money,
+    /// In the customer's currency, known once the write finds the customer.
+    pub amount: GivenAmount,
     pub payment_method: PaymentMethod,
     pub payment_date: NaiveDate,
     pub reference_number: Option<String>,
@@ -28,7 +30,7 @@ pub(crate) enum Application {
     /// a 400 (a typo must never quietly become credit).
     Invoice(i64),
     /// Each (invoice, amount) as given; what they leave is unapplied credit.
-    Allocations(Vec<(i64, Money)>),
+    Allocations(Vec<(i64, GivenAmount)>),
     /// The customer's open invoices by due date, then issue date, then id.
     OldestFirst,
     /// Nothing applied: all of it is unapplied credit.
@@ -129,14 +131,16 @@ pub(crate) struct PayableInvoice {
     pub issue_date: NaiveDate,
     pub total: Money,
     pub settled: Settled,
+    pub currency: Currency,
 }
 
-/// A payment to apply: who pays, how much, on which day.
+/// A payment to apply: who pays, how much, on which day, in which currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PaymentToApply {
     pub customer_id: i64,
     pub amount: Money,
     pub payment_date: NaiveDate,
+    pub currency: Currency,
 }
 
 /// What an allocation does to its invoice: its new status.
@@ -163,6 +167,15 @@ pub(crate) fn allocate(
             format!(
                 "invoice {} belongs to customer {}, not to customer {}",
                 invoice.id, invoice.customer_id, payment.customer_id
+            ),
+        ));
+    }
+    if invoice.currency != payment.currency {
+        return Err(AppError::conflict_on(
+            &blame.invoice,
+            format!(
+                "Invoice {} is in {}, not {}: credit is only ever applied to invoices in its own currency.",
+                invoice.id, invoice.currency, payment.currency
             ),
         ));
     }
@@ -199,15 +212,16 @@ pub(crate) fn allocate(
         return Err(AppError::field(
             &blame.amount,
             format!(
-                "{} exceeds the invoice's balance_due of {balance}",
-                payment.amount
+                "{} exceeds the invoice's balance_due of {}",
+                payment.amount.shown(payment.currency),
+                balance.shown(payment.currency)
             ),
         ));
     }
     check_fits(
         &blame.amount,
         &format!("invoice {}'s open amount", invoice.id),
-        (invoice.total, open_movements),
+        (invoice.total, open_movements, invoice.currency),
         payment.amount,
         payment.payment_date,
     )?;
@@ -282,6 +296,7 @@ pub(crate) struct CreditSource {
     /// The date of the payment (or credit note).
     pub date: NaiveDate,
     pub void: bool,
+    pub currency: Currency,
 }
 
 /// Checks using `amount` of a source's unapplied credit on `date` (a later allocation or
@@ -306,7 +321,7 @@ pub(crate) fn check_credit_use(
     check_fits(
         amount_field,
         &format!("{} {}'s unapplied credit", name.to_lowercase(), source.id),
-        credit,
+        (credit.0, credit.1, source.currency),
         amount,
         date,
     )
@@ -331,8 +346,9 @@ pub(crate) fn check_void(
     }
     if refunded.is_positive() {
         return Err(AppError::conflict(format!(
-            "{name} {} has {refunded} refunded and cannot be voided: the money given back was real.",
-            source.id
+            "{name} {} has {} refunded and cannot be voided: the money given back was real.",
+            source.id,
+            refunded.shown(source.currency)
         )));
     }
     let source_date = source.kind.date_name();
@@ -372,6 +388,7 @@ mod tests {
                 paid: Money::from_minor(paid_minor),
                 ..Default::default()
             },
+            currency: Currency::USD,
         }
     }
 
@@ -380,6 +397,7 @@ mod tests {
             customer_id: 1,
             amount: Money::from_minor(minor),
             payment_date: day(date),
+            currency: Currency::USD,
         }
     }
 

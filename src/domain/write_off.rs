@@ -3,16 +3,17 @@
 
 use chrono::NaiveDate;
 
+use super::currency::Currency;
 use super::invoice::{InvoiceStatus, Settled, SettledBy};
 use super::ledger::{check_event_date, check_fits, least_from, Movement};
-use super::money::Money;
+use super::money::{GivenAmount, Money};
 use crate::error::AppError;
 
 /// A write-off as the rules take it.
 #[derive(Debug, Clone)]
 pub(crate) struct NewWriteOff {
     /// None: the whole open amount, as it stands from `date` on.
-    pub amount: Option<Money>,
+    pub amount: Option<GivenAmount>,
     pub date: NaiveDate,
     pub reason: String,
 }
@@ -25,6 +26,7 @@ pub(crate) struct WritableInvoice {
     pub issue_date: NaiveDate,
     pub total: Money,
     pub settled: Settled,
+    pub currency: Currency,
 }
 
 /// The amount to write off and the invoice's status after it: the invoice must be open
@@ -54,12 +56,15 @@ pub(crate) fn write_off(
         today,
     )?;
     let amount = match new.amount {
-        Some(amount) => {
+        Some(given) => {
+            let amount = given
+                .in_currency(invoice.currency)
+                .map_err(|err| AppError::field("amount", err.to_string()))?;
             let what = format!("invoice {}'s open amount", invoice.id);
             check_fits(
                 "amount",
                 &what,
-                (invoice.total, open_movements),
+                (invoice.total, open_movements, invoice.currency),
                 amount,
                 new.date,
             )?;
@@ -118,12 +123,14 @@ mod tests {
             issue_date: day("2024-01-10"),
             total: Money::from_minor(1000),
             settled,
+            currency: Currency::USD,
         }
     }
 
     fn new(amount: Option<i64>, date: &str) -> NewWriteOff {
         NewWriteOff {
-            amount: amount.map(Money::from_minor),
+            amount: amount
+                .map(|minor| GivenAmount(Money::from_minor(minor).to_decimal(Currency::USD))),
             date: day(date),
             reason: "Bankrupt".into(),
         }

@@ -41,8 +41,43 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
-/// Takes the file back from schema version 15 to 14: no time zone.
+/// Takes the file back from schema version 16 to 15: no currencies (SQLite 3.35+ drops
+/// columns), summaries without a currency.
+fn back_to_version_15(path: &std::path::Path) {
+    Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "DROP INDEX customers_own_currency;
+             ALTER TABLE organizations DROP COLUMN currency;
+             ALTER TABLE customers DROP COLUMN currency;
+             ALTER TABLE invoices DROP COLUMN currency;
+             ALTER TABLE payments DROP COLUMN currency;
+             ALTER TABLE credit_notes DROP COLUMN currency;
+             CREATE TABLE invoice_daily_old (
+                 organization_id INTEGER NOT NULL, issue_date TEXT NOT NULL,
+                 status TEXT NOT NULL, invoice_count INTEGER NOT NULL,
+                 total_minor INTEGER NOT NULL,
+                 PRIMARY KEY (organization_id, issue_date, status)) WITHOUT ROWID;
+             INSERT INTO invoice_daily_old SELECT organization_id, issue_date, status,
+                 SUM(invoice_count), SUM(total_minor) FROM invoice_daily GROUP BY 1, 2, 3;
+             DROP TABLE invoice_daily;
+             ALTER TABLE invoice_daily_old RENAME TO invoice_daily;
+             CREATE TABLE settled_daily_old (
+                 organization_id INTEGER NOT NULL, settled_on TEXT NOT NULL,
+                 invoice_count INTEGER NOT NULL, days_to_pay INTEGER NOT NULL,
+                 PRIMARY KEY (organization_id, settled_on)) WITHOUT ROWID;
+             INSERT INTO settled_daily_old SELECT organization_id, settled_on,
+                 SUM(invoice_count), SUM(days_to_pay) FROM settled_daily GROUP BY 1, 2;
+             DROP TABLE settled_daily;
+             ALTER TABLE settled_daily_old RENAME TO settled_daily;
+             DELETE FROM refinery_schema_history WHERE version = 16;",
+        )
+        .unwrap();
+}
+
+/// Takes the file back from schema version 15 to 14 (through 16 to 15).
 fn back_to_version_14(path: &std::path::Path) {
+    back_to_version_15(path);
     Connection::open(path)
         .unwrap()
         .execute_batch(
@@ -570,7 +605,7 @@ async fn upgrading_to_credit_notes_and_write_offs_changes_no_answer() {
     assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
     assert_eq!(
         count("SELECT MAX(version) FROM refinery_schema_history"),
-        15
+        16
     );
 
     // The upgraded book takes the new events, and they are facts like the old ones.

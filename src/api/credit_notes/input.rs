@@ -56,6 +56,7 @@ impl TryFrom<Received<CreditNoteCreate>> for NewCreditNote {
         let Received {
             body,
             today,
+            currency,
             mut errors,
         } = received;
         let customer_id = body.customer_id.required("customer_id", &mut errors);
@@ -67,7 +68,7 @@ impl TryFrom<Received<CreditNoteCreate>> for NewCreditNote {
         let invoice_id = body.invoice_id.optional("invoice_id", &mut errors);
         let reason = body.reason.text().required("reason", &mut errors);
         let lines = match body.items.required("items", &mut errors) {
-            Some(items) => check_items(items, &mut errors),
+            Some(items) => check_items(items, currency, &mut errors),
             None => Vec::new(),
         };
         errors.finish()?;

@@ -24,6 +24,7 @@ use crate::api::types::{Date, JsonBody, Opt};
 use crate::api::{page_bounds, AppState, CreatedOne, Json, One, Post, Tag};
 use crate::db::credit;
 use crate::db::credit_notes::{self as store, CreditNoteFilter};
+use crate::db::organization::Whose;
 use crate::db::sources::SourceFacts;
 use crate::db::WriteTx;
 use crate::domain::credit_note::NewCreditNote;
@@ -97,7 +98,9 @@ impl CreditNotesApi {
         let ctx = auth.require(scope_of("create_credit_note"))?;
         let (org, today) = (ctx.organization_id, state.today_for(ctx));
         let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
-        let (received, hash) = body.received(today);
+        let customer = body.value.customer_id.value();
+        let currency = state.currency_for(org, Whose::Customer(customer)).await?;
+        let (received, hash) = body.received(today, currency);
         let new = NewCreditNote::try_from(received)?;
         Ok(Post::new(&trail, "/v1/credit-notes", hash)
             .create(&state, move |tx, now| {

@@ -4,10 +4,11 @@ use poem_openapi::Object;
 use rust_decimal::Decimal;
 
 use crate::api::invoices::{item_to_api, InvoiceItem};
-use crate::api::payments::{PaymentAllocation, PaymentRefund};
-use crate::api::types::{Amount, DecimalOut};
+use crate::api::payments::{allocations_to_api, refunds_to_api, PaymentAllocation, PaymentRefund};
+use crate::api::types::{Amount, CurrencyCode, DecimalOut};
 use crate::db::credit_notes as store;
 use crate::domain::credit_note::CreditNoteStatus as Rule;
+use crate::domain::currency::Currency;
 use crate::domain::money::Money;
 
 crate::api::types::wire_enum!(
@@ -46,11 +47,13 @@ pub(crate) struct CreditNote {
     pub void_date: Option<String>,
     pub void_reason: Option<String>,
     pub created_at: String,
+    /// The currency of every amount here: the customer's.
+    pub currency: CurrencyCode,
 }
 
 impl poem_openapi::types::Example for CreditNote {
     fn example() -> Self {
-        let m = |minor| Amount(Money::from_minor(minor));
+        let m = |minor| Amount::new(Money::from_minor(minor), Currency::USD);
         CreditNote {
             id: 1,
             customer_id: 1,
@@ -87,32 +90,40 @@ impl poem_openapi::types::Example for CreditNote {
             void_date: None,
             void_reason: None,
             created_at: "2024-01-25T09:00:00.000Z".into(),
+            currency: CurrencyCode(Currency::USD),
         }
     }
 }
 
 impl From<store::CreditNote> for CreditNote {
     fn from(n: store::CreditNote) -> Self {
+        let currency = n.currency;
+        let amount = |money| Amount::new(money, currency);
         CreditNote {
             id: n.id,
             customer_id: n.customer_id,
-            applied_amount: Amount(n.applied()),
+            applied_amount: amount(n.applied()),
             status: n.status().into(),
             credit_note_number: n.credit_note_number,
             invoice_id: n.invoice_id,
             issue_date: n.issue_date,
             reason: n.reason,
-            items: n.items.into_iter().map(item_to_api).collect(),
-            subtotal: Amount(n.subtotal),
-            tax_total: Amount(n.tax_total),
-            total: Amount(n.total),
-            allocations: n.allocations.into_iter().map(Into::into).collect(),
-            refunds: n.refunds.into_iter().map(Into::into).collect(),
-            refunded_amount: Amount(n.refunded),
-            unapplied_amount: Amount(n.unapplied),
+            items: n
+                .items
+                .into_iter()
+                .map(|item| item_to_api(item, currency))
+                .collect(),
+            subtotal: amount(n.subtotal),
+            tax_total: amount(n.tax_total),
+            total: amount(n.total),
+            allocations: allocations_to_api(n.allocations, currency),
+            refunds: refunds_to_api(n.refunds, currency),
+            refunded_amount: amount(n.refunded),
+            unapplied_amount: amount(n.unapplied),
             void_date: n.void_date,
             void_reason: n.void_reason,
             created_at: n.created_at,
+            currency: CurrencyCode(currency),
         }
     }
 }

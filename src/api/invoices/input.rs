@@ -6,7 +6,8 @@ use rust_decimal::Decimal;
 use crate::api::types::Received;
 use crate::api::types::Text;
 use crate::api::types::{Date, DecimalIn, Input, Opt};
-use crate::domain::invoice::{check_due_after_issue, LineAmounts, NewInvoice};
+use crate::domain::currency::Currency;
+use crate::domain::invoice::{check_due_after_issue, NewInvoice};
 use crate::domain::invoice::{
     line_amounts, InvoiceStatus, LineInput, MAX_ITEMS, MAX_QUANTITY, MAX_QUANTITY_DECIMALS,
     MAX_TAX_RATE_DECIMALS,
@@ -120,7 +121,8 @@ fn check_line(
         if p < Decimal::ZERO {
             errors.add(field("unit_price"), format!("must be 0 or more (got {p})"));
         }
-        if p > Money::from_minor(crate::domain::money::MAX_MINOR).to_decimal() {
+        let largest = Money::from_minor(crate::domain::money::MAX_MINOR).to_decimal(Currency::USD);
+        if p > largest {
             errors.add(field("unit_price"), "must not exceed 999999999999.99");
         }
         check_decimals(errors, &field("unit_price"), p, MAX_QUANTITY_DECIMALS);
@@ -145,11 +147,13 @@ fn check_line(
     })
 }
 
-/// 1 to 500 lines, each checked and with its amounts; bad ones are named in `errors`.
+/// 1 to 500 lines, each checked; bad ones are named in `errors`. They are priced in the
+/// customer's currency by the write (`domain::invoice::price_lines`).
 pub(crate) fn check_items(
     items: Vec<InvoiceItemCreate>,
+    currency: Currency,
     errors: &mut FieldErrorsBuilder,
-) -> Vec<(LineInput, LineAmounts)> {
+) -> Vec<LineInput> {
     if items.is_empty() {
         errors.add("items", "must hold at least one line");
         return Vec::new();
@@ -164,10 +168,11 @@ pub(crate) fn check_items(
     let mut lines = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
         if let Some(line) = check_line(item, index, errors) {
-            match line_amounts(line.quantity, line.unit_price, line.tax_rate) {
-                Ok(amounts) => lines.push((line, amounts)),
-                Err(err) => errors.add(format!("items[{index}]"), format!("line amount {err}")),
+            let priced = (line.quantity, line.unit_price, line.tax_rate);
+            if let Err(err) = line_amounts(priced, currency) {
+                errors.add(format!("items[{index}]"), format!("line amount {err}"));
             }
+            lines.push(line);
         }
     }
     lines
@@ -181,6 +186,7 @@ impl TryFrom<Received<InvoiceCreate>> for NewInvoice {
         let Received {
             body,
             today,
+            currency,
             mut errors,
         } = received;
         let customer_id = body.customer_id.required("customer_id", &mut errors);
@@ -202,7 +208,7 @@ impl TryFrom<Received<InvoiceCreate>> for NewInvoice {
         };
         let notes = body.notes.text().optional("notes", &mut errors);
         let lines = match body.items.required("items", &mut errors) {
-            Some(items) => check_items(items, &mut errors),
+            Some(items) => check_items(items, currency, &mut errors),
             None => Vec::new(),
         };
         if let (Some(Date(issue)), Some(Date(due))) = (issue_date, due_date) {
@@ -282,15 +288,18 @@ impl TryFrom<Received<InvoiceUpdate>> for InvoiceChanges {
 
     fn try_from(received: Received<InvoiceUpdate>) -> Result<Self, AppError> {
         let Received {
-            body, mut errors, ..
+            body,
+            currency,
+            mut errors,
+            ..
         } = received;
         let customer_id = not_null(body.customer_id, "customer_id", &mut errors);
         let invoice_number = not_null(body.invoice_number, "invoice_number", &mut errors);
         let issue_date = not_null(body.issue_date, "issue_date", &mut errors).map(|d| d.0);
         let due_date = not_null(body.due_date, "due_date", &mut errors).map(|d| d.0);
         let notes = body.notes.patch("notes", &mut errors);
-        let lines =
-            not_null(body.items, "items", &mut errors).map(|items| check_items(items, &mut errors));
+        let lines = not_null(body.items, "items", &mut errors)
+            .map(|items| check_items(items, currency, &mut errors));
         if let (Some(issue), Some(due)) = (issue_date, due_date) {
             if let Err(message) = check_due_after_issue(issue, due) {
                 errors.add("due_date", message);

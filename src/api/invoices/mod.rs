@@ -25,6 +25,7 @@ use crate::api::types::{Date, JsonBody, Opt};
 use crate::api::{page_bounds, to_json_text, AppState, CreatedOne, Deleted, Json, One, Post, Tag};
 use crate::db::invoice_changes as changes;
 use crate::db::invoices::{self as store, Detail, InvoiceFilter, StatusFilter};
+use crate::db::organization::Whose;
 use crate::domain::invoice::{InvoiceStatus, NewInvoice, Transition};
 use crate::domain::invoice_changes::InvoiceChanges;
 use crate::domain::journal::EntityType;
@@ -112,7 +113,9 @@ impl InvoicesApi {
         let ctx = auth.require(scope_of("create_invoice"))?;
         let (org, today) = (ctx.organization_id, state.today_for(ctx));
         let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
-        let (received, hash) = body.received(today);
+        let customer = body.value.customer_id.value();
+        let currency = state.currency_for(org, Whose::Customer(customer)).await?;
+        let (received, hash) = body.received(today, currency);
         let new = NewInvoice::try_from(received)?;
         Ok(Post::new(&trail, "/v1/invoices", hash)
             .create(&state, move |tx, now| {
@@ -178,7 +181,8 @@ impl InvoicesApi {
         let (org, today) = (ctx.organization_id, state.today_for(ctx));
         let trail = Trail::of(ctx, today).guarded(if_match.0)?;
         let now = state.now_text();
-        let (received, _) = body.received(today);
+        let currency = state.currency_for(org, Whose::Invoice(id.0)).await?;
+        let (received, _) = body.received(today, currency);
         let changes = InvoiceChanges::try_from(received)?;
         let id = id.0;
         let invoice = state

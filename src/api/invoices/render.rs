@@ -21,26 +21,34 @@ pub(crate) fn detail_text(
     out.string("due_date", row.due_date);
     out.optional_string("notes", row.notes);
     out.raw("items", row.items_json);
-    out.string("subtotal", row.subtotal.text().as_str());
-    out.string("tax_total", row.tax_total.text().as_str());
-    out.string("total", row.total.text().as_str());
-    out.string("amount_paid", row.settled.paid.text().as_str());
-    out.string("amount_credited", row.settled.credited.text().as_str());
+    let currency = row.currency;
+    out.string("subtotal", row.subtotal.text(currency).as_str());
+    out.string("tax_total", row.tax_total.text(currency).as_str());
+    out.string("total", row.total.text(currency).as_str());
+    out.string("amount_paid", row.settled.paid.text(currency).as_str());
+    out.string(
+        "amount_credited",
+        row.settled.credited.text(currency).as_str(),
+    );
     out.string(
         "amount_written_off",
-        row.settled.written_off.text().as_str(),
+        row.settled.written_off.text(currency).as_str(),
     );
-    out.string("balance_due", balance.text().as_str());
+    out.string("balance_due", balance.text(currency).as_str());
     out.raw(
         "is_overdue",
         if overdue_days > 0 { "true" } else { "false" },
     );
     out.number("days_overdue", overdue_days);
     out.raw("payments", row.payments_json);
-    out.serialized("credit_notes", &super::credit_notes_to_api(ledger));
-    out.serialized("write_offs", &super::write_offs_to_api(ledger));
+    out.serialized(
+        "credit_notes",
+        &super::credit_notes_to_api(ledger, currency),
+    );
+    out.serialized("write_offs", &super::write_offs_to_api(ledger, currency));
     out.string("created_at", row.created_at);
     out.string("updated_at", row.updated_at);
+    out.string("currency", currency.code());
     out.finish()
 }
 

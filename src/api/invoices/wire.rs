@@ -3,8 +3,9 @@
 use poem_openapi::{Enum, Object};
 use rust_decimal::Decimal;
 
-use crate::api::types::{Amount, Date, DecimalOut};
+use crate::api::types::{Amount, CurrencyCode, Date, DecimalOut};
 use crate::db::invoices as store;
+use crate::domain::currency::Currency;
 use crate::domain::invoice::{days_overdue, InvoiceStatus};
 use crate::domain::money::Money;
 
@@ -41,9 +42,9 @@ pub(crate) struct InvoiceItem {
     pub unit_price: DecimalOut,
     /// A fraction: 0.08 is 8%.
     pub tax_rate: DecimalOut,
-    /// round(quantity × unit_price, 2), half away from zero.
+    /// round(quantity × unit_price, the currency's places), half away from zero.
     pub line_subtotal: Amount,
-    /// round(line_subtotal × tax_rate, 2), half away from zero.
+    /// round(line_subtotal × tax_rate, the currency's places), half away from zero.
     pub line_tax: Amount,
     pub line_total: Amount,
 }
@@ -122,13 +123,15 @@ pub(crate) struct Invoice {
     pub write_offs: Option<Vec<InvoiceWriteOff>>,
     pub created_at: String,
     pub updated_at: String,
+    /// The currency of every amount here: the customer's when the invoice was written.
+    pub currency: CurrencyCode,
 }
 
 impl poem_openapi::types::Example for Invoice {
     fn example() -> Self {
         let d =
             |s: &str| Date(chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default());
-        let m = |minor| Amount(Money::from_minor(minor));
+        let m = |minor| Amount::new(Money::from_minor(minor), Currency::USD);
         Invoice {
             id: 1,
             customer_id: 1,
@@ -167,6 +170,7 @@ impl poem_openapi::types::Example for Invoice {
             write_offs: Some(vec![]),
             created_at: "2024-01-15T09:30:00.000Z".into(),
             updated_at: "2024-01-20T10:00:00.000Z".into(),
+            currency: CurrencyCode(Currency::USD),
         }
     }
 }
@@ -174,6 +178,8 @@ impl poem_openapi::types::Example for Invoice {
 pub(crate) fn to_api(invoice: store::Invoice, today: chrono::NaiveDate, detail: bool) -> Invoice {
     let balance = invoice.balance_due();
     let overdue_days = days_overdue(invoice.status, invoice.due_date, balance, today);
+    let currency = invoice.currency;
+    let amount = |money| Amount::new(money, currency);
     Invoice {
         id: invoice.id,
         customer_id: invoice.customer_id,
@@ -182,50 +188,67 @@ pub(crate) fn to_api(invoice: store::Invoice, today: chrono::NaiveDate, detail: 
         issue_date: Date(invoice.issue_date),
         due_date: Date(invoice.due_date),
         notes: invoice.notes,
-        items: invoice.items.into_iter().map(item_to_api).collect(),
-        subtotal: Amount(invoice.subtotal),
-        tax_total: Amount(invoice.tax_total),
-        total: Amount(invoice.total),
-        amount_paid: Amount(invoice.settled.paid),
-        amount_credited: Amount(invoice.settled.credited),
-        amount_written_off: Amount(invoice.settled.written_off),
-        balance_due: Amount(balance),
+        items: invoice
+            .items
+            .into_iter()
+            .map(|item| item_to_api(item, currency))
+            .collect(),
+        subtotal: amount(invoice.subtotal),
+        tax_total: amount(invoice.tax_total),
+        total: amount(invoice.total),
+        amount_paid: amount(invoice.settled.paid),
+        amount_credited: amount(invoice.settled.credited),
+        amount_written_off: amount(invoice.settled.written_off),
+        balance_due: amount(balance),
         is_overdue: overdue_days > 0,
         days_overdue: overdue_days,
-        payments: detail.then(|| invoice.payments.into_iter().map(payment_to_api).collect()),
-        credit_notes: detail.then(|| credit_notes_to_api(&invoice.ledger)),
-        write_offs: detail.then(|| write_offs_to_api(&invoice.ledger)),
+        payments: detail.then(|| {
+            invoice
+                .payments
+                .into_iter()
+                .map(|payment| payment_to_api(payment, currency))
+                .collect()
+        }),
+        credit_notes: detail.then(|| credit_notes_to_api(&invoice.ledger, currency)),
+        write_offs: detail.then(|| write_offs_to_api(&invoice.ledger, currency)),
         created_at: invoice.created_at,
         updated_at: invoice.updated_at,
+        currency: CurrencyCode(currency),
     }
 }
 
-pub(crate) fn item_to_api(item: store::InvoiceItem) -> InvoiceItem {
+pub(crate) fn item_to_api(item: store::InvoiceItem, currency: Currency) -> InvoiceItem {
     InvoiceItem {
         id: item.id,
         description: item.description,
         quantity: DecimalOut::plain(item.quantity),
-        unit_price: DecimalOut::price(item.unit_price),
+        unit_price: DecimalOut::price(item.unit_price, currency),
         tax_rate: DecimalOut::plain(item.tax_rate),
-        line_subtotal: Amount(item.line_subtotal),
-        line_tax: Amount(item.line_tax),
-        line_total: Amount(item.line_total),
+        line_subtotal: Amount::new(item.line_subtotal, currency),
+        line_tax: Amount::new(item.line_tax, currency),
+        line_total: Amount::new(item.line_total, currency),
     }
 }
 
-pub(crate) fn credit_notes_to_api(ledger: &store::InvoiceLedger) -> Vec<InvoiceCreditNote> {
+pub(crate) fn credit_notes_to_api(
+    ledger: &store::InvoiceLedger,
+    currency: Currency,
+) -> Vec<InvoiceCreditNote> {
     let credit = |c: &store::InvoiceCredit| InvoiceCreditNote {
         credit_note_id: c.credit_note_id,
         credit_note_number: c.credit_note_number.clone(),
-        amount: Amount(c.amount),
+        amount: Amount::new(c.amount, currency),
     };
     ledger.credit_notes.iter().map(credit).collect()
 }
 
-pub(crate) fn write_offs_to_api(ledger: &store::InvoiceLedger) -> Vec<InvoiceWriteOff> {
+pub(crate) fn write_offs_to_api(
+    ledger: &store::InvoiceLedger,
+    currency: Currency,
+) -> Vec<InvoiceWriteOff> {
     let write_off = |w: &store::WriteOff| InvoiceWriteOff {
         id: w.id,
-        amount: Amount(w.amount),
+        amount: Amount::new(w.amount, currency),
         write_off_date: w.write_off_date.clone(),
         reason: w.reason.clone(),
         reversed_date: w.reversed_date.clone(),
@@ -234,10 +257,10 @@ pub(crate) fn write_offs_to_api(ledger: &store::InvoiceLedger) -> Vec<InvoiceWri
     ledger.write_offs.iter().map(write_off).collect()
 }
 
-pub(super) fn payment_to_api(payment: store::AppliedPayment) -> InvoicePayment {
+pub(super) fn payment_to_api(payment: store::AppliedPayment, currency: Currency) -> InvoicePayment {
     InvoicePayment {
         payment_id: payment.payment_id,
-        amount: Amount(payment.amount),
+        amount: Amount::new(payment.amount, currency),
         payment_date: payment.payment_date,
         payment_method: payment.payment_method,
         reference_number: payment.reference_number,

@@ -12,8 +12,9 @@ use crate::api::auth::ApiKeyAuth;
 use crate::api::error::ChangeError;
 use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
-use crate::api::types::{AmountIn, Date, Input, JsonBody, Opt, Received, Text};
+use crate::api::types::{check_places, AmountIn, Date, Input, JsonBody, Opt, Received, Text};
 use crate::api::{AppState, One, Post, Tag};
+use crate::db::organization::Whose;
 use crate::db::write_offs as store;
 use crate::domain::journal::EntityType;
 use crate::domain::write_off::NewWriteOff;
@@ -23,7 +24,7 @@ use crate::error::AppError;
 #[derive(Object, Debug, Clone, Default)]
 #[oai(example)]
 pub(crate) struct WriteOffCreate {
-    /// More than 0, at most 2 decimals, at most what the invoice has open on
+    /// More than 0, with at most as many decimals as the invoice's currency has, at most what the invoice has open on
     /// `write_off_date` and every later date. Default: exactly that, the whole open amount.
     pub amount: Opt<AmountIn>,
     /// Default today; not before the invoice's issue_date, not in the future.
@@ -51,11 +52,16 @@ impl TryFrom<Received<WriteOffCreate>> for NewWriteOff {
         let Received {
             body,
             today,
+            currency,
             mut errors,
         } = received;
         let amount = body.amount.optional("amount", &mut errors).map(|a| a.0);
-        if let Some(amount) = amount.filter(|a| !a.is_positive()) {
-            errors.add("amount", format!("must be more than 0 (got {amount})"));
+        if let Some(amount) = amount {
+            if amount.is_positive() {
+                check_places(&mut errors, "amount", amount, currency);
+            } else {
+                errors.add("amount", format!("must be more than 0 (got {amount})"));
+            }
         }
         let date = body.write_off_date.optional("write_off_date", &mut errors);
         let reason = body.reason.text().required("reason", &mut errors);
@@ -137,9 +143,10 @@ impl WriteOffsApi {
         let trail = Trail::of(ctx, today)
             .keyed(idempotency_key.0)
             .guarded(if_match.0)?;
-        let (received, hash) = body.received(today);
-        let new = NewWriteOff::try_from(received)?;
         let id = id.0;
+        let currency = state.currency_for(org, Whose::Invoice(id)).await?;
+        let (received, hash) = body.received(today, currency);
+        let new = NewWriteOff::try_from(received)?;
         let path = format!("/v1/invoices/{id}/write-offs");
         Ok(Post::new(&trail, path, hash)
             .run(&state, move |tx, now| {
@@ -180,7 +187,7 @@ impl WriteOffsApi {
         let trail = Trail::of(ctx, today)
             .keyed(idempotency_key.0)
             .guarded(if_match.0)?;
-        let (received, hash) = body.received(today);
+        let (received, hash) = body.received_plain(today);
         let reversal: (chrono::NaiveDate, String) = received.try_into()?;
         let ids = (id.0, write_off_id.0);
         let path = format!("/v1/invoices/{}/write-offs/{}/reverse", ids.0, ids.1);

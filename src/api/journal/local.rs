@@ -14,6 +14,7 @@ use crate::api::organization::Organization;
 use crate::db::journal::{self as store, LatestEvent};
 use crate::db::keys::{self, KeyRecord};
 use crate::db::{books, organization, Db};
+use crate::domain::currency::Currency;
 use crate::domain::journal::{drifted_fields, is_removal, Actor, ChainCheck, EntityType};
 use crate::domain::keys::Scope;
 use crate::error::AppError;
@@ -26,22 +27,44 @@ pub fn create_key(
     (name, scope): (&str, Scope),
     (today, now): (NaiveDate, &str),
 ) -> Result<(KeyRecord, String), AppError> {
-    create_key_in_zone(db, (org, None), (name, scope), (today, now))
+    let settings = NewOrganization::default();
+    create_key_in_zone(db, (org, settings), (name, scope), (today, now))
 }
 
-/// [`create_key`], giving a new organization the IANA time zone `zone` (an existing one
-/// keeps its settings: change them with `PATCH /v1/organization`).
+/// What `keys create` and `seed-demo` may give a new organization: its IANA time zone
+/// and its ISO 4217 currency. An existing one keeps its settings (change them with
+/// `PATCH /v1/organization`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NewOrganization<'a> {
+    pub timezone: Option<&'a str>,
+    pub currency: Option<&'a str>,
+}
+
+impl NewOrganization<'_> {
+    fn is_empty(&self) -> bool {
+        self.timezone.is_none() && self.currency.is_none()
+    }
+
+    fn check(&self) -> Result<Option<Currency>, AppError> {
+        if let Some(zone) = self.timezone {
+            check_zone(zone)?;
+        }
+        self.currency
+            .map(|code| Currency::parse(code).map_err(|err| AppError::field("currency", err)))
+            .transpose()
+    }
+}
+
+/// [`create_key`], giving a new organization `settings`.
 pub fn create_key_in_zone(
     db: &Db,
-    (org, zone): (&str, Option<&str>),
+    (org, settings): (&str, NewOrganization),
     (name, scope): (&str, Scope),
     (today, now): (NaiveDate, &str),
 ) -> Result<(KeyRecord, String), AppError> {
-    if let Some(zone) = zone {
-        check_zone(zone)?;
-    }
+    let currency = settings.check()?;
     db.write_blocking(|tx| {
-        let org_id = organization_in(tx, (org, zone), (today, now))?;
+        let org_id = organization_in(tx, (org, settings, currency), (today, now))?;
         let (record, secret) = keys::create_key(tx, org_id, name, scope, now)?;
         let info = ApiKeyInfo::from(record.clone());
         let key = (EntityType::ApiKey, record.id);
@@ -50,40 +73,43 @@ pub fn create_key_in_zone(
     })
 }
 
-/// Creates organization `slug` (journaled, in time zone `zone`) unless it exists; answers
-/// its id. For `seed-demo --timezone`.
+/// Creates organization `slug` (journaled, with `settings`) unless it exists; answers its
+/// id. For `seed-demo --timezone --currency`.
 pub fn create_organization(
     db: &Db,
-    (slug, zone): (&str, Option<&str>),
+    (slug, settings): (&str, NewOrganization),
     (today, now): (NaiveDate, &str),
 ) -> Result<i64, AppError> {
-    if let Some(zone) = zone {
-        check_zone(zone)?;
-    }
-    db.write_blocking(|tx| organization_in(tx, (slug, zone), (today, now)))
+    let currency = settings.check()?;
+    db.write_blocking(|tx| organization_in(tx, (slug, settings, currency), (today, now)))
 }
 
-/// Organization `slug`'s id, creating and journaling it first if it is new. A zone for
-/// an organization that exists is a 409: its settings are changed through the API.
+/// Organization `slug`'s id, creating and journaling it first if it is new. Settings for
+/// an organization that exists are a 409: they are changed through the API.
 fn organization_in(
     tx: &crate::db::WriteTx,
-    (slug, zone): (&str, Option<&str>),
+    (slug, settings, currency): (&str, NewOrganization, Option<Currency>),
     (today, now): (NaiveDate, &str),
 ) -> Result<i64, AppError> {
     let new_organization = store::organization_id(tx, slug)?.is_none();
-    if zone.is_some() && !new_organization {
+    if !settings.is_empty() && !new_organization {
         return Err(AppError::conflict(format!(
-            "Organization '{slug}' exists already; change its time zone with PATCH /v1/organization."
+            "Organization '{slug}' exists already; change its time zone or currency with PATCH /v1/organization."
         )));
     }
     let org_id = keys::ensure_organization(tx, slug, now)?;
     if new_organization {
-        let mut settings = organization::get(tx, org_id)?;
-        if let Some(zone) = zone {
-            settings.fields.timezone = Some(zone.to_string());
-            settings = organization::update(tx, org_id, &settings.fields, now)?;
+        let mut current = organization::get(tx, org_id)?;
+        if !settings.is_empty() {
+            if let Some(zone) = settings.timezone {
+                current.fields.timezone = Some(zone.to_string());
+            }
+            if let Some(currency) = currency {
+                current.fields.currency = currency;
+            }
+            current = organization::update(tx, org_id, &current.fields, now)?;
         }
-        let answer = Organization::from(settings);
+        let answer = Organization::from(current);
         let key = (EntityType::Organization, org_id);
         Trail::local(org_id, Actor::Cli, today).record_answer(tx, now, key, "created", &answer)?;
     }

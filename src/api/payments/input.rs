@@ -6,9 +6,12 @@ use std::collections::HashSet;
 use poem_openapi::{Enum, Object};
 
 use super::wire::Method;
-use crate::api::types::{AmountIn, Date, Input, Opt, Received, Text};
+use crate::api::types::{check_places, AmountIn, Date, Input, Opt, Received, Text};
 use crate::db::payments::NewRefund;
-use crate::domain::money::Money;
+use rust_decimal::Decimal;
+
+use crate::domain::currency::Currency;
+use crate::domain::money::GivenAmount;
 use crate::domain::payment::{Application, NewPayment, PaymentMethod};
 use crate::error::{AppError, FieldErrorsBuilder};
 
@@ -20,7 +23,7 @@ const MAX_ALLOCATIONS: usize = 100;
 pub(crate) struct AllocationIn {
     /// An invoice of the payment's customer, sent or partially paid.
     pub invoice_id: Input<i64>,
-    /// More than 0, at most 2 decimals, at most what the invoice has open on the date.
+    /// More than 0, with at most as many decimals as the currency has, at most what the invoice has open on the date.
     pub amount: Input<AmountIn>,
 }
 
@@ -42,7 +45,7 @@ pub(crate) struct PaymentCreate {
     pub customer_id: Input<i64>,
     /// An invoice of that customer, sent or partially paid, to receive the whole amount.
     pub invoice_id: Opt<i64>,
-    /// More than 0, at most 2 decimals; with `invoice_id`, at most the invoice's balance_due.
+    /// More than 0, with at most as many decimals as the customer's currency has; with `invoice_id`, at most the invoice's balance_due.
     pub amount: Input<AmountIn>,
     pub payment_method: Input<Method>,
     /// Default today; not in the future, not before the issue_date of an invoice it pays.
@@ -64,7 +67,7 @@ impl poem_openapi::types::Example for PaymentCreate {
         PaymentCreate {
             customer_id: Input::Value(1),
             invoice_id: Input::Value(1),
-            amount: Input::Value(AmountIn(Money::from_minor(50000))),
+            amount: Input::Value(AmountIn(GivenAmount(Decimal::new(50000, 2)))),
             payment_method: Input::Value(Method::BankTransfer),
             payment_date: Input::Value(Date(
                 chrono::NaiveDate::from_ymd_opt(2024, 1, 20).unwrap_or_default(),
@@ -94,7 +97,7 @@ impl poem_openapi::types::Example for CreditAllocation {
         CreditAllocation {
             allocations: Input::Value(vec![AllocationIn {
                 invoice_id: Input::Value(2),
-                amount: Input::Value(AmountIn(Money::from_minor(12_000))),
+                amount: Input::Value(AmountIn(GivenAmount(Decimal::new(12_000, 2)))),
             }]),
             applied_date: Input::Value(Date(
                 chrono::NaiveDate::from_ymd_opt(2024, 2, 1).unwrap_or_default(),
@@ -119,10 +122,18 @@ fn payment_method(input: Input<Method>, errors: &mut FieldErrorsBuilder) -> Opti
 }
 
 /// A required amount above zero.
-fn positive_amount(input: Input<AmountIn>, errors: &mut FieldErrorsBuilder) -> Option<Money> {
+fn positive_amount(
+    input: Input<AmountIn>,
+    currency: Currency,
+    errors: &mut FieldErrorsBuilder,
+) -> Option<GivenAmount> {
     let amount = input.required("amount", errors).map(|a| a.0);
-    if let Some(amount) = amount.filter(|a| !a.is_positive()) {
-        errors.add("amount", format!("must be more than 0 (got {amount})"));
+    match amount {
+        Some(amount) if !amount.is_positive() => {
+            errors.add("amount", format!("must be more than 0 (got {amount})"))
+        }
+        Some(amount) => check_places(errors, "amount", amount, currency),
+        None => {}
     }
     amount
 }
@@ -130,8 +141,9 @@ fn positive_amount(input: Input<AmountIn>, errors: &mut FieldErrorsBuilder) -> O
 /// Each listed allocation checked: 1–100 of them, distinct invoices, amounts above 0.
 fn check_allocations(
     list: Vec<AllocationIn>,
+    currency: Currency,
     errors: &mut FieldErrorsBuilder,
-) -> Vec<(i64, Money)> {
+) -> Vec<(i64, GivenAmount)> {
     if list.is_empty() || list.len() > MAX_ALLOCATIONS {
         errors.add(
             "allocations",
@@ -157,8 +169,12 @@ fn check_allocations(
                 );
             }
         }
-        if let Some(amount) = amount.filter(|a| !a.is_positive()) {
-            errors.add(&amount_field, format!("must be more than 0 (got {amount})"));
+        match amount {
+            Some(amount) if !amount.is_positive() => {
+                errors.add(&amount_field, format!("must be more than 0 (got {amount})"))
+            }
+            Some(amount) => check_places(errors, &amount_field, amount, currency),
+            None => {}
         }
         if let (Some(id), Some(amount)) = (invoice, amount) {
             checked.push((id, amount));
@@ -172,7 +188,7 @@ fn application(
     invoice_id: Option<i64>,
     allocations: Option<Vec<AllocationIn>>,
     allocate: Option<AllocateMode>,
-    errors: &mut FieldErrorsBuilder,
+    (currency, errors): (Currency, &mut FieldErrorsBuilder),
 ) -> Application {
     let given: Vec<&str> = [
         ("invoice_id", invoice_id.is_some()),
@@ -195,7 +211,9 @@ fn application(
     }
     match (invoice_id, allocations, allocate) {
         (Some(id), _, _) => Application::Invoice(id),
-        (None, Some(list), _) => Application::Allocations(check_allocations(list, errors)),
+        (None, Some(list), _) => {
+            Application::Allocations(check_allocations(list, currency, errors))
+        }
         (None, None, Some(AllocateMode::OldestFirst)) => Application::OldestFirst,
         (None, None, None) => Application::OnAccount,
     }
@@ -208,11 +226,12 @@ impl TryFrom<Received<PaymentCreate>> for NewPayment {
         let Received {
             body,
             today,
+            currency,
             mut errors,
         } = received;
         let customer_id = body.customer_id.required("customer_id", &mut errors);
         let invoice_id = body.invoice_id.optional("invoice_id", &mut errors);
-        let amount = positive_amount(body.amount, &mut errors);
+        let amount = positive_amount(body.amount, currency, &mut errors);
         let method = payment_method(body.payment_method, &mut errors);
         let payment_date = body.payment_date.optional("payment_date", &mut errors);
         let reference_number = body
@@ -222,7 +241,7 @@ impl TryFrom<Received<PaymentCreate>> for NewPayment {
         let notes = body.notes.text().optional("notes", &mut errors);
         let allocations = body.allocations.optional("allocations", &mut errors);
         let allocate = body.allocate.optional("allocate", &mut errors);
-        let application = application(invoice_id, allocations, allocate, &mut errors);
+        let application = application(invoice_id, allocations, allocate, (currency, &mut errors));
         errors.finish()?;
         Ok(NewPayment {
             customer_id: customer_id.unwrap_or_default(),
@@ -246,6 +265,7 @@ impl TryFrom<Received<CreditAllocation>> for (Application, chrono::NaiveDate) {
         let Received {
             body,
             today,
+            currency,
             mut errors,
         } = received;
         let allocations = body.allocations.optional("allocations", &mut errors);
@@ -257,7 +277,7 @@ impl TryFrom<Received<CreditAllocation>> for (Application, chrono::NaiveDate) {
                 "give allocations, or allocate: \"oldest_first\"",
             );
         }
-        let application = application(None, allocations, allocate, &mut errors);
+        let application = application(None, allocations, allocate, (currency, &mut errors));
         errors.finish()?;
         Ok((application, date.map_or(today, |d| d.0)))
     }
@@ -306,7 +326,7 @@ impl TryFrom<Received<PaymentVoid>> for (chrono::NaiveDate, String) {
 #[derive(Object, Debug, Clone, Default)]
 #[oai(example)]
 pub(crate) struct RefundCreate {
-    /// More than 0, at most 2 decimals, at most the unapplied credit on refund_date.
+    /// More than 0, with at most as many decimals as the currency has, at most the unapplied credit on refund_date.
     pub amount: Input<AmountIn>,
     /// Default today; not before the payment (or credit note), not in the future.
     pub refund_date: Opt<Date>,
@@ -320,7 +340,7 @@ pub(crate) struct RefundCreate {
 impl poem_openapi::types::Example for RefundCreate {
     fn example() -> Self {
         RefundCreate {
-            amount: Input::Value(AmountIn(Money::from_minor(2_000))),
+            amount: Input::Value(AmountIn(GivenAmount(Decimal::new(2_000, 2)))),
             refund_date: Input::Value(Date(
                 chrono::NaiveDate::from_ymd_opt(2024, 2, 5).unwrap_or_default(),
             )),
@@ -338,9 +358,10 @@ impl TryFrom<Received<RefundCreate>> for NewRefund {
         let Received {
             body,
             today,
+            currency,
             mut errors,
         } = received;
-        let amount = positive_amount(body.amount, &mut errors);
+        let amount = positive_amount(body.amount, currency, &mut errors);
         let method = payment_method(body.payment_method, &mut errors);
         let date = body.refund_date.optional("refund_date", &mut errors);
         let reference_number = body

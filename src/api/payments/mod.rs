@@ -21,6 +21,7 @@ use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
 use crate::api::{page_bounds, AppState, CreatedOne, Json, One, Post, Tag};
 use crate::db::credit;
+use crate::db::organization::Whose;
 use crate::db::payments::{self as store, PaymentFilter};
 use crate::db::sources::SourceFacts;
 use crate::db::WriteTx;
@@ -96,7 +97,9 @@ impl PaymentsApi {
         let ctx = auth.require(scope_of("create_payment"))?;
         let (org, today) = (ctx.organization_id, state.today_for(ctx));
         let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
-        let (received, hash) = body.received(today);
+        let customer = body.value.customer_id.value();
+        let currency = state.currency_for(org, Whose::Customer(customer)).await?;
+        let (received, hash) = body.received(today, currency);
         let new = NewPayment::try_from(received)?;
         Ok(Post::new(&trail, "/v1/payments", hash)
             .create(&state, move |tx, now| {

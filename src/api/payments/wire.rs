@@ -2,9 +2,10 @@
 
 use poem_openapi::Object;
 
-use crate::api::types::Amount;
+use crate::api::types::{Amount, CurrencyCode};
 use crate::db::payments as store;
 use crate::db::sources::{Refund, SourceAllocation};
+use crate::domain::currency::Currency;
 use crate::domain::ledger::SourceStatus;
 use crate::domain::money::Money;
 use crate::domain::payment::PaymentMethod;
@@ -72,6 +73,8 @@ pub(crate) struct Payment {
     pub status: PaymentStatus,
     pub void_date: Option<String>,
     pub void_reason: Option<String>,
+    /// The currency of every amount here: the customer's.
+    pub currency: CurrencyCode,
 }
 
 impl poem_openapi::types::Example for Payment {
@@ -80,7 +83,7 @@ impl poem_openapi::types::Example for Payment {
             id: 1,
             customer_id: 1,
             invoice_id: Some(1),
-            amount: Amount(Money::from_minor(50000)),
+            amount: usd(50000),
             payment_method: "bank_transfer".into(),
             payment_date: "2024-01-20".into(),
             reference_number: Some("TXN123456".into()),
@@ -90,31 +93,38 @@ impl poem_openapi::types::Example for Payment {
                 id: 1,
                 invoice_id: 1,
                 invoice_number: "INV-2024-001".into(),
-                amount: Amount(Money::from_minor(50000)),
+                amount: usd(50000),
                 applied_date: "2024-01-20".into(),
                 reversed_date: None,
             }],
             refunds: vec![],
-            applied_amount: Amount(Money::from_minor(50000)),
-            refunded_amount: Amount(Money::ZERO),
-            unapplied_amount: Amount(Money::ZERO),
+            applied_amount: usd(50000),
+            refunded_amount: usd(0),
+            unapplied_amount: usd(0),
             status: PaymentStatus::Applied,
             void_date: None,
             void_reason: None,
+            currency: CurrencyCode(Currency::USD),
         }
     }
 }
 
+fn usd(minor: i64) -> Amount {
+    Amount::new(Money::from_minor(minor), Currency::USD)
+}
+
 impl From<store::Payment> for Payment {
     fn from(p: store::Payment) -> Self {
+        let currency = p.currency;
+        let amount = |money| Amount::new(money, currency);
         Payment {
             id: p.id,
             customer_id: p.customer_id,
             invoice_id: p.invoice_id(),
-            amount: Amount(p.amount),
-            applied_amount: Amount(p.applied()),
-            refunded_amount: Amount(p.refunded),
-            unapplied_amount: Amount(p.unapplied),
+            amount: amount(p.amount),
+            applied_amount: amount(p.applied()),
+            refunded_amount: amount(p.refunded),
+            unapplied_amount: amount(p.unapplied),
             status: p.status().into(),
             payment_method: p.payment_method,
             payment_date: p.payment_date,
@@ -123,36 +133,44 @@ impl From<store::Payment> for Payment {
             created_at: p.created_at,
             void_date: p.void_date,
             void_reason: p.void_reason,
-            allocations: p.allocations.into_iter().map(Into::into).collect(),
-            refunds: p.refunds.into_iter().map(Into::into).collect(),
+            allocations: allocations_to_api(p.allocations, currency),
+            refunds: refunds_to_api(p.refunds, currency),
+            currency: CurrencyCode(currency),
         }
     }
 }
 
-impl From<SourceAllocation> for PaymentAllocation {
-    fn from(a: SourceAllocation) -> Self {
-        PaymentAllocation {
+/// A source's allocations, in its currency.
+pub(crate) fn allocations_to_api(
+    allocations: Vec<SourceAllocation>,
+    currency: Currency,
+) -> Vec<PaymentAllocation> {
+    allocations
+        .into_iter()
+        .map(|a| PaymentAllocation {
             id: a.id,
             invoice_id: a.invoice_id,
             invoice_number: a.invoice_number,
-            amount: Amount(a.amount),
+            amount: Amount::new(a.amount, currency),
             applied_date: a.applied_date,
             reversed_date: a.reversed_date,
-        }
-    }
+        })
+        .collect()
 }
 
-impl From<Refund> for PaymentRefund {
-    fn from(r: Refund) -> Self {
-        PaymentRefund {
+/// A source's refunds, in its currency.
+pub(crate) fn refunds_to_api(refunds: Vec<Refund>, currency: Currency) -> Vec<PaymentRefund> {
+    refunds
+        .into_iter()
+        .map(|r| PaymentRefund {
             id: r.id,
-            amount: Amount(r.amount),
+            amount: Amount::new(r.amount, currency),
             refund_date: r.refund_date,
             payment_method: r.payment_method,
             reference_number: r.reference_number,
             reason: r.reason,
-        }
-    }
+        })
+        .collect()
 }
 
 crate::api::paging::list_answer!(PaymentList of Payment, " Payments matching the filters, over all pages.");

@@ -8,6 +8,7 @@ use poem_openapi::types::{ParseFromJSON, Type};
 use serde_json::Value;
 
 use super::input::json_kind;
+use crate::domain::currency::Currency;
 use crate::error::{AppError, FieldErrorsBuilder};
 
 // ---------------------------------------------------------------------------------------
@@ -29,13 +30,23 @@ impl<T> JsonBody<T> {
     }
 
     /// The body on its way to a domain type (see [`Received`]), and its hash.
-    pub(crate) fn received(self, today: chrono::NaiveDate) -> (Received<T>, String) {
+    pub(crate) fn received(
+        self,
+        today: chrono::NaiveDate,
+        currency: Currency,
+    ) -> (Received<T>, String) {
         let received = Received {
             body: self.value,
             today,
+            currency,
             errors: self.unknown_fields,
         };
         (received, self.hash)
+    }
+
+    /// [`JsonBody::received`] for a body that holds no amounts.
+    pub(crate) fn received_plain(self, today: chrono::NaiveDate) -> (Received<T>, String) {
+        self.received(today, Currency::default())
     }
 }
 
@@ -45,6 +56,8 @@ impl<T> JsonBody<T> {
 pub(crate) struct Received<T> {
     pub body: T,
     pub today: chrono::NaiveDate,
+    /// The currency its amounts are in: every bad one is named with the other fields.
+    pub currency: Currency,
     pub errors: FieldErrorsBuilder,
 }
 

@@ -150,6 +150,17 @@ impl<T: ToJSON, const REQUIRED: bool> ToJSON for Input<T, REQUIRED> {
 }
 
 impl<T, const REQUIRED: bool> Input<T, REQUIRED> {
+    /// The value, when one was given and parsed.
+    pub(crate) fn value(&self) -> Option<T>
+    where
+        T: Copy,
+    {
+        match self {
+            Input::Value(value) => Some(*value),
+            _ => None,
+        }
+    }
+
     /// The same value, as a field of the other kind.
     pub(crate) fn into_kind<const OTHER: bool>(self) -> Input<T, OTHER> {
         match self {

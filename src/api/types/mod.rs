@@ -113,7 +113,8 @@ mod tests {
 
     #[test]
     fn short_values_serialize_as_their_display_text() {
-        let amount = Amount(Money::from_minor(-162_005));
+        let usd = crate::domain::currency::Currency::USD;
+        let amount = Amount::new(Money::from_minor(-162_005), usd);
         assert_eq!(serde_json::to_string(&amount).unwrap(), r#""-1620.05""#);
         let rate = DecimalOut::plain(Decimal::new(8875, 5));
         assert_eq!(serde_json::to_string(&rate).unwrap(), r#""0.08875""#);

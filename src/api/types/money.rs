@@ -8,8 +8,9 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::input::json_kind;
+use crate::domain::currency::Currency;
 use crate::domain::display::serialize_display;
-use crate::domain::money::Money;
+use crate::domain::money::{GivenAmount, Money};
 
 // ---------------------------------------------------------------------------------------
 // Exact decimals in, exact strings out.
@@ -101,61 +102,83 @@ decimal_input!(
     "An exact decimal, as a JSON number or a string (\"150.00\"); it is read from its text, never through a binary float."
 );
 
-/// A money amount in responses: a string with exactly two decimals (`"1620.00"`).
+/// A money amount in responses: a string with exactly its currency's places (`"1620.00"`
+/// in USD, `"1620"` in JPY, `"1620.000"` in KWD).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Amount(pub Money);
+pub(crate) struct Amount {
+    pub money: Money,
+    places: u32,
+}
+
+impl Amount {
+    pub(crate) fn new(money: Money, currency: Currency) -> Self {
+        Amount {
+            money,
+            places: currency.exponent(),
+        }
+    }
+
+    pub(crate) fn text(&self) -> crate::domain::money::MoneyText {
+        self.money.text_with_places(self.places)
+    }
+}
 
 super::scalar_type!(
     Amount,
     name: "string(money)",
     schema: {
 MetaSchemaRef::Inline(Box::new(MetaSchema {
-            description: Some("Money: a string with exactly two decimals."),
+            description: Some("Money: a string with exactly as many decimals as the currency named beside it has (USD 2, JPY 0, KWD 3)."),
             example: Some(Value::String("1620.00".into())),
-            pattern: Some("^-?[0-9]+\\.[0-9]{2}$".into()),
+            pattern: Some("^-?[0-9]+(\\.[0-9]{1,4})?$".into()),
             ..MetaSchema::new_with_format("string", "decimal")
         }))
 },
-    json_text: |amount| amount.0.to_string(),
+    json_text: |amount| amount.text().as_str().to_string(),
 );
 
 impl serde::Serialize for Amount {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.0.text().as_str())
+        serializer.serialize_str(self.text().as_str())
     }
 }
 
+/// Read back as written: the places are the ones the text has.
 impl ParseFromJSON for Amount {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
-        AmountIn::parse_from_json(value)
-            .map(|amount| Amount(amount.0))
-            .map_err(ParseError::propagate)
+        let value = value.unwrap_or_default();
+        let decimal = decimal_from_json(&value).map_err(ParseError::custom)?;
+        let minor = i64::try_from(decimal.mantissa())
+            .map_err(|_| ParseError::custom("amount out of range"))?;
+        Ok(Amount {
+            money: Money::from_minor(minor),
+            places: decimal.scale(),
+        })
     }
 }
 
-/// A money amount in requests: a JSON number or string, at most two decimals.
+/// A money amount in requests: a JSON number or string. Its currency (and so how many
+/// decimals it may have) is the customer's, known once the write finds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct AmountIn(pub Money);
+pub(crate) struct AmountIn(pub GivenAmount);
 
 super::scalar_type!(
     AmountIn,
     name: "money",
     schema: {
 number_or_string(
-            "Money, as a JSON number (`500.00`) or a string (`\"500.00\"`), at most two decimals; read from its text, never through a binary float.",
+            "Money, as a JSON number (`500.00`) or a string (`\"500.00\"`), with at most as many decimals as its currency has (USD 2, JPY 0, KWD 3); read from its text, never through a binary float.",
             "500.00",
         )
 },
-    json_text: |amount| amount.0.to_string(),
+    json_text: |amount| amount.0 .0.to_string(),
 );
 
 impl ParseFromJSON for AmountIn {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         let value = value.unwrap_or_default();
         let decimal = decimal_from_json(&value).map_err(ParseError::custom)?;
-        Money::from_exact(decimal)
-            .map(AmountIn)
-            .map_err(|err| ParseError::custom(err.to_string()))
+        Ok(AmountIn(GivenAmount(decimal)))
     }
 }
 
@@ -182,9 +205,9 @@ impl DecimalOut {
         DecimalOut(crate::domain::detail::plain_decimal(value))
     }
 
-    /// With at least two decimals, like a price: `150.00`, `0.335`.
-    pub(crate) fn price(value: Decimal) -> Self {
-        DecimalOut(crate::domain::detail::price_decimal(value))
+    /// With at least the currency's places, like a price: `150.00`, `0.335` (`150` in JPY).
+    pub(crate) fn price(value: Decimal, currency: Currency) -> Self {
+        DecimalOut(crate::domain::detail::price_decimal(value, currency))
     }
 }
 
@@ -194,5 +217,61 @@ impl ParseFromJSON for DecimalOut {
         decimal_from_json(&value)
             .map(DecimalOut)
             .map_err(ParseError::custom)
+    }
+}
+
+/// An ISO 4217 currency code, checked against the standard's table (`domain::currency`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CurrencyCode(pub Currency);
+
+super::scalar_type!(
+    CurrencyCode,
+    name: "string(currency)",
+    schema: MetaSchemaRef::Inline(Box::new(MetaSchema {
+        description: Some("An ISO 4217 currency code in upper case (`USD`, `EUR`, `JPY`, `KWD`). Its minor unit decides how many decimals every amount in it has."),
+        example: Some(Value::String("USD".into())),
+        pattern: Some("^[A-Z]{3}$".into()),
+        ..MetaSchema::new("string")
+    })),
+    json_text: |code| code.0.code().to_string(),
+);
+
+impl serde::Serialize for CurrencyCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.code())
+    }
+}
+
+impl ParseFromJSON for CurrencyCode {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value.unwrap_or_default() {
+            Value::String(code) => Currency::parse(&code)
+                .map(CurrencyCode)
+                .map_err(ParseError::custom),
+            other => Err(ParseError::custom(format!(
+                "must be a currency code string such as \"USD\", not {}",
+                json_kind(&other)
+            ))),
+        }
+    }
+}
+
+impl poem_openapi::types::ParseFromParameter for CurrencyCode {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Currency::parse(value)
+            .map(CurrencyCode)
+            .map_err(ParseError::custom)
+    }
+}
+
+/// Names `field` when `given` has more decimals than `currency` allows, or is too large.
+pub(crate) fn check_places(
+    errors: &mut crate::error::FieldErrorsBuilder,
+    field: &str,
+    given: GivenAmount,
+    currency: Currency,
+) {
+    if let Err(err) = given.in_currency(currency) {
+        errors.add(field, err.to_string());
     }
 }
