@@ -110,7 +110,7 @@ type Apis = (
 
 const DESCRIPTION: &str = "Accounts receivable over one SQLite file: customers, invoices, payments, aging and dashboard reports.\n\n\
 Authenticate with an API key in the `x-arvalox-api-key` header (recommended), the `X-API-Key` header, or the `x_arvalox_api_key` query parameter. \
-Money goes out as strings with two decimals (`\"1620.00\"`) and comes in as JSON numbers or strings, read exactly. \
+Money goes out as strings with exactly as many decimals as its currency has (`\"1620.00\"` in USD, `\"1620\"` in JPY, `\"1620.000\"` in KWD), named beside it in `currency`, and comes in as JSON numbers or strings, read exactly, with at most that many decimals. \
 Dates are `YYYY-MM-DD` from 1900-01-01 to 9999-12-31. \
 Every error has the body `{\"detail\", \"error_code\", \"field_errors\"}`; unknown body fields and unknown query parameters are refused by name. \
 Every POST takes an optional `Idempotency-Key` header: a retry with the same key and body returns the first answer and writes nothing. \

@@ -94,7 +94,7 @@ pub(crate) fn decimal_error(text: &str) -> String {
              and no quantity above 999999999.9999"
         ),
         Some(_) => format!(
-            "'{shown}' has too many decimals: quantities and prices take at most 4, money 2, \
+            "'{shown}' has too many decimals: quantities and prices take at most 4, money as many as its currency has (USD 2), \
              a tax rate 6"
         ),
     }

@@ -389,25 +389,30 @@ const DECIMAL_FIELD_BOUNDS: [(&str, &str, &str, &str, &str); 6] = [
     (
         "CustomerCreate",
         "credit_limit",
-        r#"{"minimum": 0, "maximum": 999999999999.99}"#,
+        MONEY_IN_BOUNDS,
         MONEY_IN_PATTERN,
         "5000.00",
     ),
     (
         "CustomerUpdate",
         "credit_limit",
-        r#"{"minimum": 0, "maximum": 999999999999.99}"#,
+        MONEY_IN_BOUNDS,
         MONEY_IN_PATTERN,
         "5000.00",
     ),
     (
         "PaymentCreate",
         "amount",
-        r#"{"minimum": 0, "exclusiveMinimum": true, "maximum": 999999999999.99}"#,
+        r#"{"minimum": 0, "exclusiveMinimum": true, "maximum": 99999999999999}"#,
         MONEY_IN_PATTERN,
         "500.00",
     ),
 ];
 
-/// A money input as a string: up to `domain::money`'s largest amount, at most two decimals.
-const MONEY_IN_PATTERN: &str = r"^[0-9]{1,12}(\.[0-9]{1,2})?$";
+/// A money input as a string: up to `domain::money`'s largest amount in a currency without
+/// decimals, with at most the four places a currency can have. (Each currency takes fewer:
+/// the server names the places of the one the amount is in.)
+const MONEY_IN_PATTERN: &str = r"^[0-9]{1,14}(\.[0-9]{1,4})?$";
+
+/// The number bounds of a money input that may be 0.
+const MONEY_IN_BOUNDS: &str = r#"{"minimum": 0, "maximum": 99999999999999}"#;

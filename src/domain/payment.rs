@@ -421,6 +421,16 @@ mod tests {
     }
 
     #[test]
+    fn credit_goes_only_to_invoices_in_its_own_currency() {
+        let yen = PayableInvoice {
+            currency: Currency::parse("JPY").unwrap(),
+            ..invoice(InvoiceStatus::Sent, 0)
+        };
+        let refused = apply(&yen, &pay(100, "2024-01-20"), day("2024-03-01"));
+        assert_eq!(refusal(refused), (409, "invoice_id".to_string()));
+    }
+
+    #[test]
     fn a_payment_moves_the_invoice_to_partially_paid_then_paid() {
         let today = day("2024-03-01");
         let first = apply(

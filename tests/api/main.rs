@@ -20,6 +20,7 @@ mod contract;
 mod credit;
 mod credit_notes;
 mod credit_races;
+mod currency;
 mod customers;
 mod dates;
 mod details;

@@ -95,7 +95,7 @@ impl InvoicesApi {
 
     /// Create a new invoice
     ///
-    /// Totals follow the rounding rule: each line's subtotal and tax are rounded to cents (half away from zero), and the invoice totals are sums of the rounded lines.
+    /// Totals follow the rounding rule: each line's subtotal and tax are rounded to the currency's minor unit (cents in USD, whole yen in JPY; half away from zero), and the invoice totals are sums of the rounded lines.
     #[oai(
         path = "/v1/invoices",
         method = "post",
