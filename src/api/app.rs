@@ -77,15 +77,15 @@ impl AppState {
         crate::clock::today_in(self.clock.as_ref(), ctx.zone)
     }
 
-    /// The currency a request's amounts are in (see [`crate::db::organization::currency_for`]).
-    pub(crate) async fn currency_for(
+    /// The currency a request's amounts are in (see [`crate::db::organization::currency_for`]):
+    /// primary-key lookups, read on the calling thread.
+    pub(crate) fn currency_for(
         &self,
         org: i64,
         whose: crate::db::organization::Whose,
     ) -> Result<crate::domain::currency::Currency, crate::error::AppError> {
         self.db
-            .read(move |conn| crate::db::organization::currency_for(conn, org, whose))
-            .await
+            .read_point(|conn| crate::db::organization::currency_for(conn, org, whose))
     }
 
     pub(crate) fn now_text(&self) -> String {

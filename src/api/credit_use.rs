@@ -56,7 +56,7 @@ where
         EntityType::Payment => Whose::Payment(id),
         _ => Whose::CreditNote(id),
     };
-    let currency = state.currency_for(org, whose).await?;
+    let currency = state.currency_for(org, whose)?;
     let (received, hash) = body.received(today, currency);
     let use_of = U::try_from(received)?;
     let path = format!("{}/{id}/{action}", A::PATH);

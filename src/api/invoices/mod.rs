@@ -114,7 +114,7 @@ impl InvoicesApi {
         let (org, today) = (ctx.organization_id, state.today_for(ctx));
         let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
         let customer = body.value.customer_id.value();
-        let currency = state.currency_for(org, Whose::Customer(customer)).await?;
+        let currency = state.currency_for(org, Whose::Customer(customer))?;
         let (received, hash) = body.received(today, currency);
         let new = NewInvoice::try_from(received)?;
         Ok(Post::new(&trail, "/v1/invoices", hash)
@@ -181,7 +181,7 @@ impl InvoicesApi {
         let (org, today) = (ctx.organization_id, state.today_for(ctx));
         let trail = Trail::of(ctx, today).guarded(if_match.0)?;
         let now = state.now_text();
-        let currency = state.currency_for(org, Whose::Invoice(id.0)).await?;
+        let currency = state.currency_for(org, Whose::Invoice(id.0))?;
         let (received, _) = body.received(today, currency);
         let changes = InvoiceChanges::try_from(received)?;
         let id = id.0;

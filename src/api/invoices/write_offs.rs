@@ -144,7 +144,7 @@ impl WriteOffsApi {
             .keyed(idempotency_key.0)
             .guarded(if_match.0)?;
         let id = id.0;
-        let currency = state.currency_for(org, Whose::Invoice(id)).await?;
+        let currency = state.currency_for(org, Whose::Invoice(id))?;
         let (received, hash) = body.received(today, currency);
         let new = NewWriteOff::try_from(received)?;
         let path = format!("/v1/invoices/{id}/write-offs");

@@ -98,7 +98,7 @@ impl PaymentsApi {
         let (org, today) = (ctx.organization_id, state.today_for(ctx));
         let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
         let customer = body.value.customer_id.value();
-        let currency = state.currency_for(org, Whose::Customer(customer)).await?;
+        let currency = state.currency_for(org, Whose::Customer(customer))?;
         let (received, hash) = body.received(today, currency);
         let new = NewPayment::try_from(received)?;
         Ok(Post::new(&trail, "/v1/payments", hash)
