@@ -242,7 +242,8 @@ impl Generator {
                 } else {
                     Decimal::from(self.rng.gen_range(1..20))
                 };
-                let unit_price = Decimal::new(self.rng.gen_range(500..200_000), 2);
+                let unit_price =
+                    Decimal::new(self.rng.gen_range(500..200_000), self.currency.exponent());
                 let (rate, scale) = self.pick(&TAX_RATES);
                 let tax_rate = Decimal::new(rate, scale);
                 let input = LineInput {

@@ -10,8 +10,8 @@ use super::auth::ApiKeyAuth;
 use super::error::{ChangeError, ReadError, WriteError};
 use super::journal::Trail;
 use super::scopes::scope_of;
-use super::types::{check_places, AmountIn, CurrencyCode, Text};
 use super::types::{Amount, Input, JsonBody, Opt};
+use super::types::{AmountIn, CurrencyCode, Text};
 use super::{page_bounds, AppState, CreatedOne, Deleted, Json, One, Post, Tag};
 use crate::db::customers::{self as store, CustomerFields, CustomerFilter};
 use crate::domain::currency::Currency;
@@ -248,20 +248,8 @@ fn merge(
         Some(None) => base.payment_terms_days = 30,
         None => {}
     }
-    match update.credit_limit.patch("credit_limit", &mut errors) {
-        Some(Some(AmountIn(limit))) if limit.is_negative() => {
-            errors.add("credit_limit", "must be 0 or more")
-        }
-        Some(limit) => base.credit_limit = limit.map(|AmountIn(given)| given),
-        None => {}
-    }
-    if let Some(currency) = update.currency.patch("currency", &mut errors) {
-        base.currency = currency.map(|CurrencyCode(code)| code);
-    }
-    if let Some(limit) = base.credit_limit.filter(|_| !errors.has("credit_limit")) {
-        let currency = base.currency.unwrap_or(org_currency);
-        check_places(&mut errors, "credit_limit", limit, currency);
-    }
+    let money = (update.credit_limit, update.currency);
+    merge_money(money, (&mut base, org_currency), &mut errors);
     match update.is_active.patch("is_active", &mut errors) {
         Some(Some(active)) => base.is_active = active,
         Some(None) if creating => base.is_active = true,
@@ -270,6 +258,41 @@ fn merge(
     }
     errors.finish()?;
     Ok(base)
+}
+
+/// Lays the credit limit and the currency over `base`, checking the limit in the currency
+/// the customer ends up in.
+fn merge_money(
+    (limit, currency): (Opt<AmountIn>, Opt<CurrencyCode>),
+    (base, org_currency): (&mut CustomerFields, Currency),
+    errors: &mut FieldErrorsBuilder,
+) {
+    let limit_given = !matches!(limit, Input::Absent);
+    match limit.patch("credit_limit", errors) {
+        Some(Some(AmountIn(limit))) if limit.is_negative() => {
+            errors.add("credit_limit", "must be 0 or more")
+        }
+        Some(limit) => base.credit_limit = limit.map(|AmountIn(given)| given),
+        None => {}
+    }
+    if let Some(currency) = currency.patch("currency", errors) {
+        base.currency = currency.map(|CurrencyCode(code)| code);
+    }
+    let Some(limit) = base.credit_limit.filter(|_| !errors.has("credit_limit")) else {
+        return;
+    };
+    let currency = base.currency.unwrap_or(org_currency);
+    if let Err(err) = limit.in_currency(currency) {
+        let message = if limit_given {
+            err.to_string()
+        } else {
+            format!(
+                "the customer's credit_limit of {} cannot be kept in {currency} (it {err}); send a credit_limit in {currency} with the new currency",
+                limit.0
+            )
+        };
+        errors.add("credit_limit", message);
+    }
 }
 
 crate::api::paging::list_answer!(CustomerList of Customer, " Customers matching the filters, over all pages.");

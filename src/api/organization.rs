@@ -7,6 +7,7 @@ use poem_openapi::param::Header;
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
+use super::customers::Customer;
 use super::error::{ChangeError, ReadError};
 use super::journal::Trail;
 use super::scopes::scope_of;
@@ -110,7 +111,7 @@ pub(crate) struct OrganizationUpdate {
     pub invoice_number_prefix: Opt<String>,
     /// 1–10 characters: letters, digits, `-`, `_`, `/`.
     pub credit_note_number_prefix: Opt<String>,
-    /// An ISO 4217 code (`EUR`, `JPY`); only while the organization has no invoices, payments or credit notes (409 otherwise).
+    /// An ISO 4217 code (`EUR`, `JPY`); only while the organization has no invoices, payments or credit notes (409 otherwise). Customers without a currency of their own move with it (journaled), keeping their credit limit's number.
     pub currency: Opt<CurrencyCode>,
     /// An IANA time zone name (`Europe/Berlin`); null: the server's own zone.
     pub timezone: Opt<String>,
@@ -278,20 +279,23 @@ impl OrganizationApi {
         let trail = Trail::of(ctx, state.today_for(ctx)).guarded(if_match.0)?;
         let (update, errors, _) = body.into_parts();
         let now = state.now_text();
+        let today = super::invoices::today_text(&state, auth.context());
         let answer = state
             .write(move |tx| {
                 trail.check_unchanged(tx, (EntityType::Organization, org))?;
                 let mut errors = errors;
                 let fields = merged(store::get(tx, org)?.fields, update, &mut errors);
                 errors.finish()?;
-                let answer = Organization::from(store::update(tx, org, &fields, &now)?);
-                trail.record_answer(
-                    tx,
-                    &now,
-                    (EntityType::Organization, org),
-                    "updated",
-                    &answer,
-                )?;
+                let (stored, moved) = store::update(tx, org, &fields, &now)?;
+                let answer = Organization::from(stored);
+                let key = (EntityType::Organization, org);
+                trail.record_answer(tx, &now, key, "updated", &answer)?;
+                // Customers that follow the organization's currency changed with it.
+                for id in moved {
+                    let customer = Customer::from(crate::db::customers::get(tx, org, id, &today)?);
+                    let key = (EntityType::Customer, id);
+                    trail.record_answer(tx, &now, key, "updated", &customer)?;
+                }
                 Ok(answer)
             })
             .await?;

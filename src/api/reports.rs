@@ -82,8 +82,9 @@ pub(crate) struct AgingReport {
     pub customers: Vec<AgingCustomer>,
     /// The one currency the report covers, and every amount in it is in.
     pub currency: CurrencyCode,
-    /// The organization's other currencies that hold open amounts at `as_of`: ask for each
-    /// with `?currency=`. Amounts are never converted between currencies.
+    /// The organization's other currencies that hold open amounts or unapplied credit at
+    /// `as_of`: ask for each with `?currency=`. Amounts are never converted between
+    /// currencies.
     pub currencies: Vec<CurrencyCode>,
 }
 
@@ -175,11 +176,13 @@ pub(crate) struct DashboardReport {
     pub written_off_last_30_days: Amount,
     /// The one currency the report covers, and every amount in it is in.
     pub currency: CurrencyCode,
-    /// The organization's other currencies that hold open amounts at `as_of`.
+    /// The organization's other currencies that hold open amounts or unapplied credit at
+    /// `as_of`.
     pub currencies: Vec<CurrencyCode>,
 }
 
-/// The scope of a report and the other currencies that hold open amounts at `as_of`.
+/// The scope of a report and the other currencies that hold open amounts or unapplied
+/// credit at `as_of`.
 fn scoped(
     conn: &rusqlite::Connection,
     org: i64,
@@ -190,11 +193,9 @@ fn scoped(
     let mut holding = Vec::new();
     for other in others {
         let there = scope.in_currency(conn, other)?;
-        if store::aging(conn, &there, as_of, customer_id)?
-            .totals
-            .total
-            .is_positive()
-        {
+        let aging = store::aging(conn, &there, as_of, customer_id)?;
+        // Open invoices, or credit waiting to be used: either is money in that currency.
+        if aging.totals.total.is_positive() || aging.unapplied_credit != Money::ZERO {
             holding.push(CurrencyCode(other));
         }
     }

@@ -64,6 +64,27 @@ const SETTLED_DAILY_DRIFT: &str = "
          - (SELECT COUNT(*) FROM invoices i WHERE status = 'paid'
               AND EXISTS (SELECT 1 FROM allocations a WHERE a.invoice_id = i.id))";
 
+/// Documents not in their customer's currency, and allocations across two currencies:
+/// each customer's documents are in one currency, and credit is only applied within it.
+const CURRENCY_DRIFT: &str = "
+    SELECT 'invoice ' || d.id FROM invoices d
+      JOIN customers c ON c.id = d.customer_id JOIN organizations o ON o.id = d.organization_id
+     WHERE d.currency <> COALESCE(c.currency, o.currency)
+    UNION ALL
+    SELECT 'payment ' || d.id FROM payments d
+      JOIN customers c ON c.id = d.customer_id JOIN organizations o ON o.id = d.organization_id
+     WHERE d.currency <> COALESCE(c.currency, o.currency)
+    UNION ALL
+    SELECT 'credit note ' || d.id FROM credit_notes d
+      JOIN customers c ON c.id = d.customer_id JOIN organizations o ON o.id = d.organization_id
+     WHERE d.currency <> COALESCE(c.currency, o.currency)
+    UNION ALL
+    SELECT 'allocation ' || a.id FROM allocations a
+      JOIN invoices i ON i.id = a.invoice_id
+      LEFT JOIN payments p ON p.id = a.payment_id
+      LEFT JOIN credit_notes n ON n.id = a.credit_note_id
+     WHERE i.currency <> COALESCE(p.currency, n.currency)";
+
 /// Each drift found, as a sentence naming the row.
 pub(crate) fn drift(conn: &Connection) -> Result<Vec<String>, AppError> {
     let mut found = Vec::new();
@@ -100,6 +121,15 @@ pub(crate) fn drift(conn: &Connection) -> Result<Vec<String>, AppError> {
     if groups != 0 {
         found.push(format!(
             "the dashboard's daily summaries (invoice_daily) differ from the invoices in {groups} groups of organization, currency, issue date and status"
+        ));
+    }
+    let mismatched: Vec<String> = conn
+        .prepare(CURRENCY_DRIFT)?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for row in mismatched {
+        found.push(format!(
+            "{row}: its currency is not its customer's (or, for an allocation, its invoice's is not its payment's or credit note's)"
         ));
     }
     let settled = count(SETTLED_DAILY_DRIFT)?;

@@ -19,7 +19,7 @@ use crate::domain::credit_note::{
     check_invoice_not_overcredited, check_issue_date, check_total, generated_credit_note_number,
     CreditNoteStatus, NewCreditNote,
 };
-use crate::domain::currency::Currency;
+use crate::domain::currency::{check_stated, Currency};
 use crate::domain::invoice::{invoice_totals, price_lines, LineAmounts};
 use crate::domain::ledger::least_from;
 use crate::domain::money::Money;
@@ -214,6 +214,7 @@ pub(crate) fn create(
     (today, now): (NaiveDate, &str),
 ) -> Result<CreditNote, AppError> {
     let currency = customers::currency_of(tx, org, new.customer_id)?;
+    check_stated(new.currency, new.customer_id, currency)?;
     check_issue_date(new.issue_date, today)?;
     let lines = price_lines(std::mem::take(&mut new.lines), currency)?;
     let amounts: Vec<LineAmounts> = lines.iter().map(|(_, amounts)| *amounts).collect();

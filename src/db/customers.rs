@@ -394,3 +394,48 @@ pub(crate) fn to_fields(customer: &Customer) -> CustomerFields {
         currency: customer.own_currency,
     }
 }
+
+/// Moves the customers that follow organization `org`'s currency from one currency to the
+/// other (allowed only while the organization has no documents): a credit limit keeps its
+/// number (500.00 USD becomes 500 JPY; no exchange rate is invented), refused when the new
+/// currency cannot hold it. Answers the customers moved.
+pub(crate) fn follow_currency(
+    tx: &WriteTx,
+    org: i64,
+    (from, to): (Currency, Currency),
+    now: &str,
+) -> Result<Vec<i64>, AppError> {
+    let followers: Vec<(i64, Option<i64>)> = tx
+        .prepare_cached(
+            "SELECT id, credit_limit_minor FROM customers
+             WHERE organization_id = ?1 AND currency IS NULL ORDER BY id",
+        )?
+        .query_map([org], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut moved = Vec::with_capacity(followers.len());
+    for (id, limit) in followers {
+        let limit = limit.map(Money::from_minor);
+        let converted = match limit {
+            Some(limit) => Some(
+                GivenAmount(limit.to_decimal(from))
+                    .in_currency(to)
+                    .map_err(|err| {
+                        AppError::conflict_on(
+                            "currency",
+                            format!(
+                                "Customer {id} follows the organization's currency and has a credit_limit of {} {from}, which {to} cannot hold (it {err}); change that credit_limit first.",
+                                limit.shown(from)
+                            ),
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        tx.prepare_cached(
+            "UPDATE customers SET credit_limit_minor = ?2, updated_at = ?3 WHERE id = ?1",
+        )?
+        .execute(params![id, converted.map(Money::minor), now])?;
+        moved.push(id);
+    }
+    Ok(moved)
+}

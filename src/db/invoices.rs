@@ -19,7 +19,7 @@ use super::rules;
 use super::sql::Filter;
 use super::summaries::record_status;
 use super::WriteTx;
-use crate::domain::currency::Currency;
+use crate::domain::currency::{check_stated, Currency};
 pub(crate) use crate::domain::detail::{AppliedPayment, InvoiceItem};
 pub(crate) use crate::domain::invoice::NewInvoice;
 use crate::domain::invoice::{
@@ -283,6 +283,7 @@ pub(crate) fn create(
             format!("customer {} does not exist", new.customer_id),
         )
     })?;
+    check_stated(new.currency, new.customer_id, currency)?;
     let due_date = invoice::due_date(new.issue_date, new.due_date, terms)?;
     let lines = invoice::price_lines(new.lines, currency)?;
     let amounts: Vec<LineAmounts> = lines.iter().map(|(_, amounts)| *amounts).collect();

@@ -72,14 +72,16 @@ pub(crate) fn get(conn: &Connection, id: i64) -> Result<Organization, AppError> 
     .ok_or_else(|| AppError::NotFound(format!("Organization {id} not found.")))
 }
 
-/// Sets every setting of organization `id`.
+/// Sets every setting of organization `id`; answers it and the customers whose currency
+/// moved with it (those that follow the organization's), for the journal.
 pub(crate) fn update(
     tx: &WriteTx,
     id: i64,
     fields: &OrganizationFields,
     now: &str,
-) -> Result<Organization, AppError> {
+) -> Result<(Organization, Vec<i64>), AppError> {
     let before = currency(tx, id)?;
+    let mut moved = Vec::new();
     if fields.currency != before {
         let documents = documents_in(tx, id, None)?;
         if documents > 0 {
@@ -90,6 +92,7 @@ pub(crate) fn update(
                 ),
             ));
         }
+        moved = super::customers::follow_currency(tx, id, (before, fields.currency), now)?;
     }
     tx.prepare_cached(
         "UPDATE organizations SET name = ?2, legal_name = ?3, address = ?4, tax_id = ?5,
@@ -112,7 +115,7 @@ pub(crate) fn update(
         fields.timezone,
         fields.currency.code()
     ])?;
-    get(tx, id)
+    Ok((get(tx, id)?, moved))
 }
 
 /// The organization's currency.

@@ -14,7 +14,7 @@ use super::sources::{
 pub(crate) use super::sources::{NewRefund, Refund};
 use super::sql::Filter;
 use super::WriteTx;
-use crate::domain::currency::Currency;
+use crate::domain::currency::{check_stated, Currency};
 use crate::domain::ledger::{oldest_first, SourceStatus};
 use crate::domain::money::Money;
 pub(crate) use crate::domain::payment::NewPayment;
@@ -166,6 +166,7 @@ pub(crate) fn record(
     now: &str,
 ) -> Result<Payment, AppError> {
     let currency = customers::currency_of(tx, org, new.customer_id)?;
+    check_stated(new.currency, new.customer_id, currency)?;
     let amount = new
         .amount
         .in_currency(currency)

@@ -87,6 +87,7 @@ fn credit_note(
         invoice_id,
         reason: reason.into(),
         lines: vec![line],
+        currency: Some(currency),
     })
 }
 
@@ -183,6 +184,7 @@ fn split_payment(
         payment_date: as_of,
         reference_number: Some(format!("SPLIT{:08}", invoice.id)),
         notes: None,
+        currency: Some(currency),
     };
     payments::record(tx, org, new, as_of, now)?;
     Ok(())

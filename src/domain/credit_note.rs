@@ -22,6 +22,8 @@ pub(crate) struct NewCreditNote {
     pub reason: String,
     /// Priced once the write knows the customer's currency.
     pub lines: Vec<LineInput>,
+    /// The currency the request said the amounts are in, checked against the customer's.
+    pub currency: Option<Currency>,
 }
 
 /// `CN-2024-00001`: the number a credit note gets when none is given.

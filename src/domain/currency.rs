@@ -83,6 +83,24 @@ impl Currency {
 /// The most decimal places any currency in the table has (`CLF`, `UYW`).
 pub(crate) const MAX_EXPONENT: u8 = 4;
 
+/// A document's amounts are in its customer's currency: a request that states another
+/// meant other amounts (409, naming `currency`).
+pub(crate) fn check_stated(
+    stated: Option<Currency>,
+    customer_id: i64,
+    billed: Currency,
+) -> Result<(), crate::error::AppError> {
+    match stated {
+        Some(stated) if stated != billed => Err(crate::error::AppError::conflict_on(
+            "currency",
+            format!(
+                "Customer {customer_id} is billed in {billed}, not {stated}; nothing was recorded."
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())

@@ -108,6 +108,8 @@ pub(crate) struct NewInvoice {
     pub notes: Option<String>,
     /// Priced once the write knows the customer's currency ([`price_lines`]).
     pub lines: Vec<LineInput>,
+    /// The currency the request said the amounts are in, checked against the customer's.
+    pub currency: Option<Currency>,
 }
 
 /// The due date must not come before the issue date.

@@ -68,10 +68,6 @@ pub(crate) fn round_money(value: Decimal, currency: Currency) -> Decimal {
 pub(crate) struct GivenAmount(pub Decimal);
 
 impl GivenAmount {
-    pub(crate) fn is_positive(self) -> bool {
-        self.0.is_sign_positive() && !self.0.is_zero()
-    }
-
     pub(crate) fn is_negative(self) -> bool {
         self.0.is_sign_negative() && !self.0.is_zero()
     }
@@ -79,18 +75,6 @@ impl GivenAmount {
     /// The amount in `currency`, refused when it has more places than the currency.
     pub(crate) fn in_currency(self, currency: Currency) -> Result<Money, MoneyError> {
         Money::from_exact(self.0, currency)
-    }
-}
-
-/// As the client wrote it, with at least two decimals (`-5.00`, `0.50`, `1.005`): the
-/// wording of "must be more than 0 (got …)" before currencies.
-impl fmt::Display for GivenAmount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut value = self.0;
-        if value.scale() < 2 {
-            value.rescale(2);
-        }
-        write!(f, "{value}")
     }
 }
 
@@ -306,15 +290,6 @@ mod tests {
             MoneyError::TooLarge(jpy).to_string(),
             "must not exceed 99999999999999"
         );
-    }
-
-    #[test]
-    fn given_amounts_keep_the_old_wording() {
-        assert_eq!(GivenAmount(d("-5")).to_string(), "-5.00");
-        assert_eq!(GivenAmount(d("0")).to_string(), "0.00");
-        assert_eq!(GivenAmount(d("1.005")).to_string(), "1.005");
-        assert!(!GivenAmount(d("0")).is_positive());
-        assert!(GivenAmount(d("-1")).is_negative());
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub(crate) struct NewPayment {
     pub payment_date: NaiveDate,
     pub reference_number: Option<String>,
     pub notes: Option<String>,
+    /// The currency the request said the amounts are in, checked against the customer's.
+    pub currency: Option<Currency>,
 }
 
 /// How money from a credit source reaches invoices.

@@ -324,3 +324,140 @@ fn the_command_line_gives_a_new_organization_its_currency() {
     let (verified, text) = run(&["verify"]);
     assert!(verified, "{text}");
 }
+
+/// Customers that follow the organization's currency move with it while the books are
+/// empty: their credit limit keeps its number (no rate is invented), the move is journaled
+/// (so `verify` still passes), and a limit the new currency cannot hold stops the change.
+#[tokio::test]
+async fn customers_following_the_organization_move_with_its_currency() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let today = "2024-03-01";
+    let app = TestApp::on_file(dir, &path, arvalox::ratelimit::Limits::OFF, today).await;
+    let follower = app
+        .post(
+            "/v1/customers",
+            json!({"name": "F", "credit_limit": "500.00"}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let euro = customer_in(&app, "E", "EUR").await;
+    let odd = app
+        .post(
+            "/v1/customers",
+            json!({"name": "O", "credit_limit": "10.50"}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let refused = patch(&app, "/v1/organization", json!({"currency": "JPY"})).await;
+    let fields = refused.assert_error(409, "CONFLICT");
+    assert!(
+        fields["currency"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Customer {odd} follows")),
+        "{}",
+        refused.body
+    );
+    assert_eq!(app.get("/v1/organization").await.body["currency"], "USD");
+    let cleared = app
+        .put(
+            &format!("/v1/customers/{odd}"),
+            json!({"credit_limit": null}),
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+
+    let moved = patch(&app, "/v1/organization", json!({"currency": "JPY"})).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let f = app.get(&format!("/v1/customers/{follower}")).await.body;
+    assert_eq!(
+        (f["currency"].clone(), f["credit_limit"].clone()),
+        (json!("JPY"), json!("500"))
+    );
+    assert_eq!(
+        app.get(&format!("/v1/customers/{euro}")).await.body["currency"],
+        "EUR"
+    );
+    let history = app
+        .get(&format!("/v1/customers/{follower}/history"))
+        .await
+        .body;
+    let last = history["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["type"], "customer.updated", "{history}");
+    assert_eq!(
+        last["changes"]["currency"],
+        json!({"before": "USD", "after": "JPY"})
+    );
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_arvalox"))
+        .args(["verify", "--db"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[tokio::test]
+async fn a_request_may_state_its_currency_and_credit_alone_names_one() {
+    let app = TestApp::new().await;
+    let local = app.customer("Local").await;
+    let stated = app
+        .post(
+            "/v1/payments",
+            json!({"customer_id": local, "amount": "5", "payment_method": "cash",
+                   "payment_date": "2024-02-01", "currency": "EUR"}),
+        )
+        .await;
+    assert_eq!(
+        stated.assert_error(400, "VALIDATION_ERROR")["currency"][0],
+        "the customer is billed in USD, not EUR"
+    );
+    let zero = app
+        .post(
+            "/v1/payments",
+            json!({"customer_id": local, "amount": "0.000", "payment_method": "cash"}),
+        )
+        .await;
+    assert_eq!(
+        zero.assert_error(400, "VALIDATION_ERROR")["amount"][0],
+        "must be more than 0 (got 0.00)"
+    );
+    let matching = app
+        .post(
+            "/v1/payments",
+            json!({"customer_id": local, "amount": "5", "payment_method": "cash",
+                   "payment_date": "2024-02-01", "currency": "USD"}),
+        )
+        .await;
+    assert_eq!(matching.status, StatusCode::CREATED, "{}", matching.body);
+
+    // A yen customer with credit and nothing open still holds money in yen.
+    let shop = customer_in(&app, "Tokyo", "JPY").await;
+    let on_account = app
+        .post(
+            "/v1/payments",
+            json!({"customer_id": shop, "amount": "5000", "payment_method": "cash",
+                   "payment_date": "2024-02-01"}),
+        )
+        .await;
+    assert_eq!(
+        on_account.status,
+        StatusCode::CREATED,
+        "{}",
+        on_account.body
+    );
+    let aging = app.get("/v1/reports/aging").await.body;
+    assert_eq!(aging["currencies"], json!(["JPY"]));
+    let yen = app.get("/v1/reports/aging?currency=JPY").await.body;
+    assert_eq!(yen["totals"]["unapplied_credit"], "5000");
+    assert_eq!(yen["totals"]["net"], "-5000");
+}

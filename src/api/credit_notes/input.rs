@@ -4,7 +4,9 @@ use poem_openapi::Object;
 use rust_decimal::Decimal;
 
 use crate::api::invoices::{check_items, InvoiceItemCreate};
-use crate::api::types::{Date, DecimalIn, Input, Opt, Received, Text};
+use crate::api::types::{
+    stated_currency, CurrencyCode, Date, DecimalIn, Input, Opt, Received, Text,
+};
 use crate::domain::credit_note::NewCreditNote;
 use crate::error::AppError;
 
@@ -26,6 +28,10 @@ pub(crate) struct CreditNoteCreate {
     pub reason: Input<Text<1, 500>>,
     /// 1–500 lines; totals follow the invoice rounding rule and must be more than 0.
     pub items: Input<Vec<InvoiceItemCreate>>,
+    /// Optional: the ISO 4217 currency you mean the amounts in. It must be the customer's
+    /// (a 409 naming `currency` otherwise), so amounts are never read in a currency you did
+    /// not expect.
+    pub currency: Opt<CurrencyCode>,
 }
 
 impl poem_openapi::types::Example for CreditNoteCreate {
@@ -44,6 +50,7 @@ impl poem_openapi::types::Example for CreditNoteCreate {
                 unit_price: Input::Value(DecimalIn(Decimal::new(15000, 2))),
                 tax_rate: Input::Value(DecimalIn(Decimal::new(8, 2))),
             }]),
+            currency: Input::Absent,
         }
     }
 }
@@ -71,6 +78,7 @@ impl TryFrom<Received<CreditNoteCreate>> for NewCreditNote {
             Some(items) => check_items(items, currency, &mut errors),
             None => Vec::new(),
         };
+        let stated = stated_currency(body.currency, currency, &mut errors);
         errors.finish()?;
         Ok(NewCreditNote {
             customer_id: customer_id.unwrap_or_default(),
@@ -79,6 +87,7 @@ impl TryFrom<Received<CreditNoteCreate>> for NewCreditNote {
             invoice_id,
             reason: reason.unwrap_or_default().trim().to_string(),
             lines,
+            currency: stated,
         })
     }
 }

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use crate::api::types::Received;
 use crate::api::types::Text;
-use crate::api::types::{Date, DecimalIn, Input, Opt};
+use crate::api::types::{stated_currency, CurrencyCode, Date, DecimalIn, Input, Opt};
 use crate::domain::currency::Currency;
 use crate::domain::invoice::{check_due_after_issue, NewInvoice};
 use crate::domain::invoice::{
@@ -48,6 +48,10 @@ pub(crate) struct InvoiceCreate {
     pub notes: Opt<Text<0, 5000, true>>,
     /// 1–500 lines.
     pub items: Input<Vec<InvoiceItemCreate>>,
+    /// Optional: the ISO 4217 currency you mean the amounts in. It must be the customer's
+    /// (a 409 naming `currency` otherwise), so amounts are never read in a currency you did
+    /// not expect.
+    pub currency: Opt<CurrencyCode>,
 }
 
 impl poem_openapi::types::Example for InvoiceCreate {
@@ -67,6 +71,7 @@ impl poem_openapi::types::Example for InvoiceCreate {
                 unit_price: Input::Value(DecimalIn(Decimal::new(15000, 2))),
                 tax_rate: Input::Value(DecimalIn(Decimal::new(8, 2))),
             }]),
+            currency: Input::Absent,
         }
     }
 }
@@ -216,6 +221,7 @@ impl TryFrom<Received<InvoiceCreate>> for NewInvoice {
                 errors.add("due_date", message);
             }
         }
+        let stated = stated_currency(body.currency, currency, &mut errors);
         errors.finish()?;
         Ok(NewInvoice {
             customer_id: customer_id.unwrap_or_default(),
@@ -228,6 +234,7 @@ impl TryFrom<Received<InvoiceCreate>> for NewInvoice {
             },
             notes,
             lines,
+            currency: stated,
         })
     }
 }

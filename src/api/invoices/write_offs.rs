@@ -12,7 +12,7 @@ use crate::api::auth::ApiKeyAuth;
 use crate::api::error::ChangeError;
 use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
-use crate::api::types::{check_places, AmountIn, Date, Input, JsonBody, Opt, Received, Text};
+use crate::api::types::{check_positive, AmountIn, Date, Input, JsonBody, Opt, Received, Text};
 use crate::api::{AppState, One, Post, Tag};
 use crate::db::organization::Whose;
 use crate::db::write_offs as store;
@@ -57,11 +57,7 @@ impl TryFrom<Received<WriteOffCreate>> for NewWriteOff {
         } = received;
         let amount = body.amount.optional("amount", &mut errors).map(|a| a.0);
         if let Some(amount) = amount {
-            if amount.is_positive() {
-                check_places(&mut errors, "amount", amount, currency);
-            } else {
-                errors.add("amount", format!("must be more than 0 (got {amount})"));
-            }
+            check_positive(&mut errors, "amount", amount, currency);
         }
         let date = body.write_off_date.optional("write_off_date", &mut errors);
         let reason = body.reason.text().required("reason", &mut errors);

@@ -107,7 +107,8 @@ fn organization_in(
             if let Some(currency) = currency {
                 current.fields.currency = currency;
             }
-            current = organization::update(tx, org_id, &current.fields, now)?;
+            // A new organization has no customers to move with its currency.
+            current = organization::update(tx, org_id, &current.fields, now)?.0;
         }
         let answer = Organization::from(current);
         let key = (EntityType::Organization, org_id);

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use poem_openapi::{Enum, Object};
 
 use super::wire::Method;
-use crate::api::types::{check_places, AmountIn, Date, Input, Opt, Received, Text};
+use crate::api::types::{
+    check_positive, stated_currency, AmountIn, CurrencyCode, Date, Input, Opt, Received, Text,
+};
 use crate::db::payments::NewRefund;
 use rust_decimal::Decimal;
 
@@ -60,6 +62,10 @@ pub(crate) struct PaymentCreate {
     /// `oldest_first`: the amount goes to the customer's open invoices by due date; the rest
     /// is unapplied credit.
     pub allocate: Opt<AllocateMode>,
+    /// Optional: the ISO 4217 currency you mean the amounts in. It must be the customer's
+    /// (a 409 naming `currency` otherwise), so amounts are never read in a currency you did
+    /// not expect.
+    pub currency: Opt<CurrencyCode>,
 }
 
 impl poem_openapi::types::Example for PaymentCreate {
@@ -128,12 +134,8 @@ fn positive_amount(
     errors: &mut FieldErrorsBuilder,
 ) -> Option<GivenAmount> {
     let amount = input.required("amount", errors).map(|a| a.0);
-    match amount {
-        Some(amount) if !amount.is_positive() => {
-            errors.add("amount", format!("must be more than 0 (got {amount})"))
-        }
-        Some(amount) => check_places(errors, "amount", amount, currency),
-        None => {}
+    if let Some(amount) = amount {
+        check_positive(errors, "amount", amount, currency);
     }
     amount
 }
@@ -169,12 +171,8 @@ fn check_allocations(
                 );
             }
         }
-        match amount {
-            Some(amount) if !amount.is_positive() => {
-                errors.add(&amount_field, format!("must be more than 0 (got {amount})"))
-            }
-            Some(amount) => check_places(errors, &amount_field, amount, currency),
-            None => {}
+        if let Some(amount) = amount {
+            check_positive(errors, &amount_field, amount, currency);
         }
         if let (Some(id), Some(amount)) = (invoice, amount) {
             checked.push((id, amount));
@@ -242,6 +240,7 @@ impl TryFrom<Received<PaymentCreate>> for NewPayment {
         let allocations = body.allocations.optional("allocations", &mut errors);
         let allocate = body.allocate.optional("allocate", &mut errors);
         let application = application(invoice_id, allocations, allocate, (currency, &mut errors));
+        let stated = stated_currency(body.currency, currency, &mut errors);
         errors.finish()?;
         Ok(NewPayment {
             customer_id: customer_id.unwrap_or_default(),
@@ -253,6 +252,7 @@ impl TryFrom<Received<PaymentCreate>> for NewPayment {
             payment_date: payment_date.map(|d| d.0).unwrap_or(today),
             reference_number,
             notes,
+            currency: stated,
         })
     }
 }

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::input::json_kind;
+use super::Opt;
 use crate::domain::currency::Currency;
 use crate::domain::display::serialize_display;
 use crate::domain::money::{GivenAmount, Money};
@@ -264,14 +265,37 @@ impl poem_openapi::types::ParseFromParameter for CurrencyCode {
     }
 }
 
-/// Names `field` when `given` has more decimals than `currency` allows, or is too large.
-pub(crate) fn check_places(
+/// Names `field` unless `given` is an amount of `currency` above 0: its decimals and size
+/// first, then its sign, shown as the currency writes it (`got -5.00`).
+pub(crate) fn check_positive(
     errors: &mut crate::error::FieldErrorsBuilder,
     field: &str,
     given: GivenAmount,
     currency: Currency,
 ) {
-    if let Err(err) = given.in_currency(currency) {
-        errors.add(field, err.to_string());
+    match given.in_currency(currency) {
+        Err(err) => errors.add(field, err.to_string()),
+        Ok(money) if !money.is_positive() => errors.add(
+            field,
+            format!("must be more than 0 (got {})", money.shown(currency)),
+        ),
+        Ok(_) => {}
     }
+}
+
+/// The currency a request states for its amounts, which must be `billed` (the customer's);
+/// the write checks it again in its own transaction.
+pub(crate) fn stated_currency(
+    given: Opt<CurrencyCode>,
+    billed: Currency,
+    errors: &mut crate::error::FieldErrorsBuilder,
+) -> Option<Currency> {
+    let stated = given.optional("currency", errors).map(|code| code.0)?;
+    if stated != billed {
+        errors.add(
+            "currency",
+            format!("the customer is billed in {billed}, not {stated}"),
+        );
+    }
+    Some(stated)
 }
