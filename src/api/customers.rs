@@ -268,6 +268,7 @@ fn merge_money(
     errors: &mut FieldErrorsBuilder,
 ) {
     let limit_given = !matches!(limit, Input::Absent);
+    let before = base.currency.unwrap_or(org_currency);
     match limit.patch("credit_limit", errors) {
         Some(Some(AmountIn(limit))) if limit.is_negative() => {
             errors.add("credit_limit", "must be 0 or more")
@@ -282,16 +283,17 @@ fn merge_money(
         return;
     };
     let currency = base.currency.unwrap_or(org_currency);
-    if let Err(err) = limit.in_currency(currency) {
-        let message = if limit_given {
-            err.to_string()
-        } else {
+    if !limit_given && currency != before {
+        // The limit is an amount in the old currency; no exchange rate is invented.
+        errors.add(
+            "credit_limit",
             format!(
-                "the customer's credit_limit of {} cannot be kept in {currency} (it {err}); send a credit_limit in {currency} with the new currency",
+                "is {} {before}, and Arvalox converts nothing between currencies: send a credit_limit in {currency} (or null) with the new currency",
                 limit.0
-            )
-        };
-        errors.add("credit_limit", message);
+            ),
+        );
+    } else if let Err(err) = limit.in_currency(currency) {
+        errors.add("credit_limit", err.to_string());
     }
 }
 

@@ -68,15 +68,18 @@ const SETTLED_DAILY_DRIFT: &str = "
 /// each customer's documents are in one currency, and credit is only applied within it.
 const CURRENCY_DRIFT: &str = "
     SELECT 'invoice ' || d.id FROM invoices d
-      JOIN customers c ON c.id = d.customer_id JOIN organizations o ON o.id = d.organization_id
+      JOIN customers c ON c.id = d.customer_id AND c.organization_id = d.organization_id
+      JOIN organizations o ON o.id = d.organization_id
      WHERE d.currency <> COALESCE(c.currency, o.currency)
     UNION ALL
     SELECT 'payment ' || d.id FROM payments d
-      JOIN customers c ON c.id = d.customer_id JOIN organizations o ON o.id = d.organization_id
+      JOIN customers c ON c.id = d.customer_id AND c.organization_id = d.organization_id
+      JOIN organizations o ON o.id = d.organization_id
      WHERE d.currency <> COALESCE(c.currency, o.currency)
     UNION ALL
     SELECT 'credit note ' || d.id FROM credit_notes d
-      JOIN customers c ON c.id = d.customer_id JOIN organizations o ON o.id = d.organization_id
+      JOIN customers c ON c.id = d.customer_id AND c.organization_id = d.organization_id
+      JOIN organizations o ON o.id = d.organization_id
      WHERE d.currency <> COALESCE(c.currency, o.currency)
     UNION ALL
     SELECT 'allocation ' || a.id FROM allocations a

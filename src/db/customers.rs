@@ -395,47 +395,45 @@ pub(crate) fn to_fields(customer: &Customer) -> CustomerFields {
     }
 }
 
-/// Moves the customers that follow organization `org`'s currency from one currency to the
-/// other (allowed only while the organization has no documents): a credit limit keeps its
-/// number (500.00 USD becomes 500 JPY; no exchange rate is invented), refused when the new
-/// currency cannot hold it. Answers the customers moved.
+/// Moves the customers that follow organization `org`'s currency to its new one (allowed
+/// only while the organization has no documents). A credit limit is an amount in the old
+/// currency and Arvalox invents no exchange rate, so a follower that has one stops the
+/// change (409): clear it, change the currency, and set it again in the new one. Answers
+/// the customers moved.
 pub(crate) fn follow_currency(
     tx: &WriteTx,
     org: i64,
     (from, to): (Currency, Currency),
     now: &str,
 ) -> Result<Vec<i64>, AppError> {
-    let followers: Vec<(i64, Option<i64>)> = tx
+    let limited: Vec<(i64, i64)> = tx
         .prepare_cached(
             "SELECT id, credit_limit_minor FROM customers
-             WHERE organization_id = ?1 AND currency IS NULL ORDER BY id",
+             WHERE organization_id = ?1 AND currency IS NULL AND credit_limit_minor IS NOT NULL
+             ORDER BY id LIMIT 6",
         )?
         .query_map([org], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    let mut moved = Vec::with_capacity(followers.len());
-    for (id, limit) in followers {
-        let limit = limit.map(Money::from_minor);
-        let converted = match limit {
-            Some(limit) => Some(
-                GivenAmount(limit.to_decimal(from))
-                    .in_currency(to)
-                    .map_err(|err| {
-                        AppError::conflict_on(
-                            "currency",
-                            format!(
-                                "Customer {id} follows the organization's currency and has a credit_limit of {} {from}, which {to} cannot hold (it {err}); change that credit_limit first.",
-                                limit.shown(from)
-                            ),
-                        )
-                    })?,
-            ),
-            None => None,
+    if let Some((id, limit)) = limited.first() {
+        let others = match limited.len() - 1 {
+            0 => String::new(),
+            n if n < 5 => format!(" (and {n} more)"),
+            _ => " (and 5 or more others)".to_string(),
         };
-        tx.prepare_cached(
-            "UPDATE customers SET credit_limit_minor = ?2, updated_at = ?3 WHERE id = ?1",
-        )?
-        .execute(params![id, converted.map(Money::minor), now])?;
-        moved.push(id);
+        return Err(AppError::conflict_on(
+            "currency",
+            format!(
+                "Customer {id}{others} follows the organization's currency and has a credit_limit of {} {from}; Arvalox converts nothing between currencies, so set its credit_limit to null, change the currency to {to}, then set the limit again in {to}.",
+                Money::from_minor(*limit).shown(from)
+            ),
+        ));
     }
+    let moved: Vec<i64> = tx
+        .prepare_cached(
+            "UPDATE customers SET updated_at = ?2
+             WHERE organization_id = ?1 AND currency IS NULL RETURNING id",
+        )?
+        .query_map(params![org, now], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
     Ok(moved)
 }

@@ -35,9 +35,23 @@ impl Currency {
     }
 
     /// A code read back from the book: it was checked when it was written, and a currency
-    /// the standard has since retired still names the books kept in it.
+    /// the standard has since retired still names the books kept in it. One this binary's
+    /// table no longer lists keeps its code (never re-read as USD), with 2 places.
     pub(crate) fn stored(code: &str) -> Currency {
-        Self::known(code).unwrap_or_default()
+        Self::known(code).unwrap_or_else(|_| {
+            tracing::warn!(
+                code,
+                "a stored currency missing from this binary's ISO 4217 table"
+            );
+            let mut bytes = *b"XXX";
+            if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+                bytes.copy_from_slice(code.as_bytes());
+            }
+            Currency {
+                code: bytes,
+                exponent: 2,
+            }
+        })
     }
 
     fn known(code: &str) -> Result<Currency, String> {
@@ -145,6 +159,8 @@ mod tests {
             "HRK is no longer in use; it was replaced by EUR"
         );
         assert_eq!(Currency::stored("HRK").code(), "HRK");
+        assert_eq!(Currency::stored("ZZZ").code(), "ZZZ");
+        assert_eq!(Currency::stored("ZZZ").exponent(), 2);
         assert!(Currency::parse("US").unwrap_err().contains("three-letter"));
         assert!(Currency::parse("U$D").unwrap_err().contains("three-letter"));
     }

@@ -326,65 +326,78 @@ fn the_command_line_gives_a_new_organization_its_currency() {
 }
 
 /// Customers that follow the organization's currency move with it while the books are
-/// empty: their credit limit keeps its number (no rate is invented), the move is journaled
-/// (so `verify` still passes), and a limit the new currency cannot hold stops the change.
+/// empty, journaled (so `verify` still passes); a credit limit, an amount in the old
+/// currency, stops the change rather than being converted at a rate nobody gave.
 #[tokio::test]
 async fn customers_following_the_organization_move_with_its_currency() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ar.db");
     let today = "2024-03-01";
     let app = TestApp::on_file(dir, &path, arvalox::ratelimit::Limits::OFF, today).await;
-    let follower = app
-        .post(
-            "/v1/customers",
-            json!({"name": "F", "credit_limit": "500.00"}),
-        )
-        .await
-        .body["id"]
-        .as_i64()
-        .unwrap();
+    let limited = |name: &'static str| {
+        let app = &app;
+        async move {
+            let reply = app
+                .post(
+                    "/v1/customers",
+                    json!({"name": name, "credit_limit": "500.00"}),
+                )
+                .await;
+            reply.body["id"].as_i64().unwrap()
+        }
+    };
+    let follower = limited("F").await;
+    let other = limited("O").await;
     let euro = customer_in(&app, "E", "EUR").await;
-    let odd = app
-        .post(
-            "/v1/customers",
-            json!({"name": "O", "credit_limit": "10.50"}),
-        )
-        .await
-        .body["id"]
-        .as_i64()
-        .unwrap();
     let refused = patch(&app, "/v1/organization", json!({"currency": "JPY"})).await;
     let fields = refused.assert_error(409, "CONFLICT");
+    let message = fields["currency"][0].as_str().unwrap();
     assert!(
-        fields["currency"][0]
-            .as_str()
-            .unwrap()
-            .contains(&format!("Customer {odd} follows")),
-        "{}",
-        refused.body
+        message.starts_with(&format!(
+            "Customer {follower} (and 1 more) follows the organization's currency and has a credit_limit of 500.00 USD"
+        )),
+        "{message}"
     );
     assert_eq!(app.get("/v1/organization").await.body["currency"], "USD");
-    let cleared = app
-        .put(
-            &format!("/v1/customers/{odd}"),
-            json!({"credit_limit": null}),
-        )
-        .await;
-    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+    for id in [follower, other] {
+        let cleared = app
+            .put(
+                &format!("/v1/customers/{id}"),
+                json!({"credit_limit": null}),
+            )
+            .await;
+        assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+    }
 
     let moved = patch(&app, "/v1/organization", json!({"currency": "JPY"})).await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
     let f = app.get(&format!("/v1/customers/{follower}")).await.body;
-    assert_eq!(
-        (f["currency"].clone(), f["credit_limit"].clone()),
-        (json!("JPY"), json!("500"))
-    );
+    assert_eq!(f["currency"], "JPY");
+    let again = app
+        .put(
+            &format!("/v1/customers/{follower}"),
+            json!({"credit_limit": "500"}),
+        )
+        .await;
+    assert_eq!(again.body["credit_limit"], "500", "{}", again.body);
     assert_eq!(
         app.get(&format!("/v1/customers/{euro}")).await.body["currency"],
         "EUR"
     );
+    // A customer's own change of currency does not carry its limit over either.
+    let carried = app
+        .put(
+            &format!("/v1/customers/{follower}"),
+            json!({"currency": "USD"}),
+        )
+        .await;
+    let fields = carried.assert_error(400, "VALIDATION_ERROR");
+    assert!(fields["credit_limit"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("is 500 JPY"));
     let history = app
-        .get(&format!("/v1/customers/{follower}/history"))
+        .get(&format!("/v1/customers/{other}/history"))
         .await
         .body;
     let last = history["items"].as_array().unwrap().last().unwrap().clone();

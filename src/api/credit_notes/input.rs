@@ -29,8 +29,8 @@ pub(crate) struct CreditNoteCreate {
     /// 1–500 lines; totals follow the invoice rounding rule and must be more than 0.
     pub items: Input<Vec<InvoiceItemCreate>>,
     /// Optional: the ISO 4217 currency you mean the amounts in. It must be the customer's
-    /// (a 409 naming `currency` otherwise), so amounts are never read in a currency you did
-    /// not expect.
+    /// (a 400 naming `currency` otherwise; a 409 if the customer's changed meanwhile), so
+    /// amounts are never read in a currency you did not expect.
     pub currency: Opt<CurrencyCode>,
 }
 

@@ -49,8 +49,8 @@ pub(crate) struct InvoiceCreate {
     /// 1–500 lines.
     pub items: Input<Vec<InvoiceItemCreate>>,
     /// Optional: the ISO 4217 currency you mean the amounts in. It must be the customer's
-    /// (a 409 naming `currency` otherwise), so amounts are never read in a currency you did
-    /// not expect.
+    /// (a 400 naming `currency` otherwise; a 409 if the customer's changed meanwhile), so
+    /// amounts are never read in a currency you did not expect.
     pub currency: Opt<CurrencyCode>,
 }
 

@@ -63,8 +63,8 @@ pub(crate) struct PaymentCreate {
     /// is unapplied credit.
     pub allocate: Opt<AllocateMode>,
     /// Optional: the ISO 4217 currency you mean the amounts in. It must be the customer's
-    /// (a 409 naming `currency` otherwise), so amounts are never read in a currency you did
-    /// not expect.
+    /// (a 400 naming `currency` otherwise; a 409 if the customer's changed meanwhile), so
+    /// amounts are never read in a currency you did not expect.
     pub currency: Opt<CurrencyCode>,
 }
 
