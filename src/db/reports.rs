@@ -77,24 +77,20 @@ pub(crate) fn aging(
     let open = open_at_as_of(later_payments, &scope.customers("i.customer_id"));
     let sql = format!(
         "WITH {open},
-         dated AS (
-             SELECT customer_id, amount,
-                    CAST(julianday(?1) - julianday(due_date) AS INTEGER) AS days
-             FROM open WHERE amount > 0
-         ),
          grouped AS (
              SELECT customer_id, {buckets}, COUNT(*) AS n,
-                    SUM(CASE WHEN days > {current_last} THEN 1 ELSE 0 END) AS overdue_n
-             FROM dated GROUP BY customer_id
+                    SUM(CASE WHEN due_date < ?4 THEN 1 ELSE 0 END) AS overdue_n
+             FROM open WHERE amount > 0 GROUP BY customer_id
          )
          SELECT g.*, c.customer_code, c.name FROM grouped g JOIN customers c ON c.id = g.customer_id",
-        buckets = bucket_sums("days", "amount"),
-        current_last = BUCKET_LAST_DAYS[0],
+        buckets = bucket_sums("due_date", "amount"),
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut totals = AgingTotals::default();
     let mut customers = Vec::new();
-    let mut rows = stmt.query(params![as_of_text, org, customer_id])?;
+    let [d0, d1, d2, d3] = BUCKET_LAST_DAYS.map(|last| days_before(as_of, last.unsigned_abs()));
+    let bound = params![as_of_text, org, customer_id, d0, d1, d2, d3];
+    let mut rows = stmt.query(bound)?;
     while let Some(row) = rows.next()? {
         let mut customer_totals = AgingTotals::default();
         for (index, bucket) in Bucket::ALL.into_iter().enumerate() {
@@ -161,19 +157,38 @@ fn add_credit(
     Ok(total)
 }
 
-/// One `SUM(CASE …)` per bucket, in `Bucket::ALL` order.
-fn bucket_sums(days: &str, amount: &str) -> String {
+/// One `SUM(CASE …)` per bucket, in `Bucket::ALL` order. A bucket's days
+/// past due (`as_of − due_date`) are compared as due dates: `days <= L` is
+/// `due_date >= as_of − L`, with `as_of − L` bound as `?4`… for each of
+/// [`BUCKET_LAST_DAYS`] in turn. Dates are `YYYY-MM-DD` text, so text order is date order,
+/// and no row parses a date (`julianday` per row cost a third of the report).
+fn bucket_sums(due: &str, amount: &str) -> String {
+    let bound = |last: i64| {
+        let index = BUCKET_LAST_DAYS
+            .iter()
+            .position(|l| *l == last)
+            .unwrap_or(0);
+        format!("?{}", 4 + index)
+    };
     Bucket::ALL
         .iter()
         .map(|bucket| match bucket.days() {
             (None, Some(last)) => {
-                format!("SUM(CASE WHEN {days} <= {last} THEN {amount} ELSE 0 END)")
+                format!(
+                    "SUM(CASE WHEN {due} >= {} THEN {amount} ELSE 0 END)",
+                    bound(last)
+                )
             }
-            (Some(first), Some(last)) => {
-                format!("SUM(CASE WHEN {days} BETWEEN {first} AND {last} THEN {amount} ELSE 0 END)")
-            }
+            (Some(first), Some(last)) => format!(
+                "SUM(CASE WHEN {due} >= {} AND {due} < {} THEN {amount} ELSE 0 END)",
+                bound(last),
+                bound(first - 1)
+            ),
             (Some(first), None) => {
-                format!("SUM(CASE WHEN {days} >= {first} THEN {amount} ELSE 0 END)")
+                format!(
+                    "SUM(CASE WHEN {due} < {} THEN {amount} ELSE 0 END)",
+                    bound(first - 1)
+                )
             }
             (None, None) => format!("SUM({amount})"),
         })

@@ -401,8 +401,10 @@ async fn upgrading_repairs_due_dates_derived_past_the_last_date() {
              DELETE FROM refinery_schema_history WHERE version IN (5, 6);"
         ))
         .unwrap();
+    // The defect: a due date after every real date, so the invoice is not in `current`
+    // (aging compares due dates as text, and '+10000-…' sorts before every year).
     let before = app.get("/v1/reports/aging").await.body;
-    assert_eq!(before["totals"]["total"], "0.00", "the defect: {before}");
+    assert_eq!(before["totals"]["current"], "0.00", "the defect: {before}");
     back_to_version_6(&path);
 
     drop(Db::open(&path, Synchronous::Full).unwrap());
