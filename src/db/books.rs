@@ -66,27 +66,30 @@ const SETTLED_DAILY_DRIFT: &str = "
 
 /// Documents not in their customer's currency, and allocations across two currencies:
 /// each customer's documents are in one currency, and credit is only applied within it.
-const CURRENCY_DRIFT: &str = "
-    SELECT 'invoice ' || d.id FROM invoices d
-      JOIN customers c ON c.id = d.customer_id AND c.organization_id = d.organization_id
-      JOIN organizations o ON o.id = d.organization_id
-     WHERE d.currency <> COALESCE(c.currency, o.currency)
-    UNION ALL
-    SELECT 'payment ' || d.id FROM payments d
-      JOIN customers c ON c.id = d.customer_id AND c.organization_id = d.organization_id
-      JOIN organizations o ON o.id = d.organization_id
-     WHERE d.currency <> COALESCE(c.currency, o.currency)
-    UNION ALL
-    SELECT 'credit note ' || d.id FROM credit_notes d
-      JOIN customers c ON c.id = d.customer_id AND c.organization_id = d.organization_id
-      JOIN organizations o ON o.id = d.organization_id
-     WHERE d.currency <> COALESCE(c.currency, o.currency)
-    UNION ALL
-    SELECT 'allocation ' || a.id FROM allocations a
-      JOIN invoices i ON i.id = a.invoice_id
-      LEFT JOIN payments p ON p.id = a.payment_id
-      LEFT JOIN credit_notes n ON n.id = a.credit_note_id
-     WHERE i.currency <> COALESCE(p.currency, n.currency)";
+fn currency_drift() -> String {
+    let documents = [
+        ("invoices", "invoice"),
+        ("payments", "payment"),
+        ("credit_notes", "credit note"),
+    ]
+    .map(|(table, name)| {
+        format!(
+            "SELECT '{name} ' || d.id FROM {table} d
+               JOIN customers c ON c.id = d.customer_id AND c.organization_id = d.organization_id
+               JOIN organizations o ON o.id = d.organization_id
+              WHERE d.currency <> COALESCE(c.currency, o.currency)"
+        )
+    });
+    format!(
+        "{} UNION ALL
+         SELECT 'allocation ' || a.id FROM allocations a
+           JOIN invoices i ON i.id = a.invoice_id
+           LEFT JOIN payments p ON p.id = a.payment_id
+           LEFT JOIN credit_notes n ON n.id = a.credit_note_id
+          WHERE i.currency <> COALESCE(p.currency, n.currency)",
+        documents.join(" UNION ALL ")
+    )
+}
 
 /// Each drift found, as a sentence naming the row.
 pub(crate) fn drift(conn: &Connection) -> Result<Vec<String>, AppError> {
@@ -127,7 +130,7 @@ pub(crate) fn drift(conn: &Connection) -> Result<Vec<String>, AppError> {
         ));
     }
     let mismatched: Vec<String> = conn
-        .prepare(CURRENCY_DRIFT)?
+        .prepare(&currency_drift())?
         .query_map([], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     for row in mismatched {
