@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 
 use super::codec::date_text;
+use super::report_scope::ReportScope;
 use crate::domain::money::Money;
 use crate::error::AppError;
 
@@ -18,10 +19,11 @@ use crate::error::AppError;
 /// void takes the amount. Each branch reads a covering date index.
 pub(crate) fn unapplied_credit_at(
     conn: &Connection,
-    org: i64,
+    scope: &ReportScope,
     as_of: NaiveDate,
-    (customer_id, in_currency): (Option<i64>, String),
+    customer_id: Option<i64>,
 ) -> Result<HashMap<i64, Money>, AppError> {
+    let in_currency = scope.customers("customer_id");
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT customer_id, SUM(amount) FROM (
              SELECT customer_id, unapplied_minor AS amount FROM payments INDEXED BY payments_unapplied
@@ -53,7 +55,8 @@ pub(crate) fn unapplied_credit_at(
          WHERE (?3 IS NULL OR customer_id = ?3) AND {in_currency}
          GROUP BY customer_id HAVING SUM(amount) <> 0"
     ))?;
-    let mut rows = stmt.query(params![date_text(as_of), org, customer_id])?;
+    scope.bind(&mut stmt, &[&date_text(as_of), &scope.org, &customer_id])?;
+    let mut rows = stmt.raw_query();
     let mut credit = HashMap::new();
     while let Some(row) = rows.next()? {
         credit.insert(row.get(0)?, Money::from_minor(row.get(1)?));

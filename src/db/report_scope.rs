@@ -2,7 +2,7 @@
 //! nothing, so every report is of one currency: the customers billed in it (each customer's
 //! documents are all in its currency, fixed once it has one).
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, Statement, ToSql};
 
 use super::organization;
 use crate::domain::currency::Currency;
@@ -13,10 +13,19 @@ use crate::error::AppError;
 pub(crate) struct ReportScope {
     pub org: i64,
     pub currency: Currency,
-    /// The condition on a customer id that keeps the customers billed in `currency`;
-    /// `None` when that is all of them (the usual one-currency book: no filter at all).
-    customers: Option<String>,
+    /// The organization's own currency (its customers without one are in it).
+    books: Currency,
+    /// False when every customer is billed in `currency` (the usual one-currency book):
+    /// then no filter at all.
+    filtered: bool,
 }
+
+/// The parameters [`ReportScope::customers`] uses, numbered apart from any statement's own
+/// (`?1`…), so the SQL text is the same for every organization and currency: one cached
+/// statement each, however many books a server keeps.
+const SCOPE_ORG: usize = 97;
+const SCOPE_BOOKS: usize = 98;
+const SCOPE_CURRENCY: usize = 99;
 
 impl ReportScope {
     /// A report of organization `org` in `currency`: the one asked for, else the
@@ -45,31 +54,42 @@ impl ReportScope {
             None => None,
         };
         let currency = asked.or(customers).unwrap_or(books);
-        let whole = all == [currency];
-        let filter = (!whole).then(|| {
-            format!(
-                "IN (SELECT id FROM customers WHERE organization_id = {org} \
-                 AND COALESCE(currency, '{}') = '{}')",
-                books.code(),
-                currency.code()
-            )
-        });
+        let filtered = all != [currency];
         let others = all.into_iter().filter(|c| *c != currency).collect();
         let scope = ReportScope {
             org,
             currency,
-            customers: filter,
+            books,
+            filtered,
         };
         Ok((scope, others))
     }
 
     /// The SQL condition that keeps rows whose customer id `column` is in the scope's
-    /// currency (the codes are checked ISO codes and the id a number: nothing to escape).
+    /// currency; bind the statement with [`ReportScope::bind`].
     pub(crate) fn customers(&self, column: &str) -> String {
-        match &self.customers {
-            Some(filter) => format!("{column} {filter}"),
-            None => "1".into(),
+        if self.filtered {
+            format!(
+                "{column} IN (SELECT id FROM customers WHERE organization_id = ?{SCOPE_ORG} \
+                 AND COALESCE(currency, ?{SCOPE_BOOKS}) = ?{SCOPE_CURRENCY})"
+            )
+        } else {
+            "1".into()
         }
+    }
+
+    /// Binds `values` as `?1`… and the scope's own parameters, for a statement whose SQL
+    /// holds [`ReportScope::customers`]; run it with `raw_query`.
+    pub(crate) fn bind(&self, stmt: &mut Statement, values: &[&dyn ToSql]) -> Result<(), AppError> {
+        for (index, value) in values.iter().enumerate() {
+            stmt.raw_bind_parameter(index + 1, value)?;
+        }
+        if self.filtered {
+            stmt.raw_bind_parameter(SCOPE_ORG, self.org)?;
+            stmt.raw_bind_parameter(SCOPE_BOOKS, self.books.code())?;
+            stmt.raw_bind_parameter(SCOPE_CURRENCY, self.currency.code())?;
+        }
+        Ok(())
     }
 
     /// The same scope in another of the organization's currencies.

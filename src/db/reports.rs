@@ -89,8 +89,11 @@ pub(crate) fn aging(
     let mut totals = AgingTotals::default();
     let mut customers = Vec::new();
     let [d0, d1, d2, d3] = BUCKET_LAST_DAYS.map(|last| days_before(as_of, last.unsigned_abs()));
-    let bound = params![as_of_text, org, customer_id, d0, d1, d2, d3];
-    let mut rows = stmt.query(bound)?;
+    scope.bind(
+        &mut stmt,
+        &[&as_of_text, &org, &customer_id, &d0, &d1, &d2, &d3],
+    )?;
+    let mut rows = stmt.raw_query();
     while let Some(row) = rows.next()? {
         let mut customer_totals = AgingTotals::default();
         for (index, bucket) in Bucket::ALL.into_iter().enumerate() {
@@ -132,8 +135,7 @@ fn add_credit(
     customers: &mut Vec<CustomerAging>,
 ) -> Result<Money, AppError> {
     let org = scope.org;
-    let whose = (customer_id, scope.customers("customer_id"));
-    let mut credit = unapplied_credit_at(conn, org, as_of, whose)?;
+    let mut credit = unapplied_credit_at(conn, scope, as_of, customer_id)?;
     let total = Money::from_minor(credit.values().map(|m| m.minor()).sum());
     for customer in customers.iter_mut() {
         customer.unapplied_credit = credit.remove(&customer.customer_id).unwrap_or(Money::ZERO);
@@ -378,9 +380,13 @@ fn window_sum(
     (scope, as_of, days): (&ReportScope, NaiveDate, u64),
 ) -> Result<Money, AppError> {
     let sql = sql.replace("{currency}", &scope.customers("customer_id"));
-    let bounds = params![scope.org, days_before(as_of, days), date_text(as_of)];
-    Ok(Money::from_minor(
-        conn.prepare_cached(&sql)?
-            .query_row(bounds, |row| row.get(0))?,
-    ))
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let (from, to) = (days_before(as_of, days), date_text(as_of));
+    scope.bind(&mut stmt, &[&scope.org, &from, &to])?;
+    let mut rows = stmt.raw_query();
+    let sum = match rows.next()? {
+        Some(row) => row.get(0)?,
+        None => 0,
+    };
+    Ok(Money::from_minor(sum))
 }
