@@ -163,6 +163,7 @@ pub(crate) fn allocate(
         currency: invoice.currency,
     };
     let to_apply = PaymentToApply {
+        source: kind,
         customer_id,
         amount,
         payment_date: date,

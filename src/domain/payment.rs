@@ -136,9 +136,11 @@ pub(crate) struct PayableInvoice {
     pub currency: Currency,
 }
 
-/// A payment to apply: who pays, how much, on which day, in which currency.
+/// A payment (or credit note) to apply: who pays, how much, on which day, in which
+/// currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PaymentToApply {
+    pub source: SourceKind,
     pub customer_id: i64,
     pub amount: Money,
     pub payment_date: NaiveDate,
@@ -185,9 +187,10 @@ pub(crate) fn allocate(
         return Err(AppError::conflict_on(
             &blame.invoice,
             format!(
-                "Invoice {} is {} and takes no payments.",
+                "Invoice {} is {} and takes no {}.",
                 invoice.id,
-                invoice.status.as_str()
+                invoice.status.as_str(),
+                payment.source.plural()
             ),
         ));
     }
@@ -269,6 +272,14 @@ impl SourceKind {
         match self {
             SourceKind::Payment => "Payment",
             SourceKind::CreditNote => "Credit note",
+        }
+    }
+
+    /// As a sentence names several: "payments", "credit notes".
+    fn plural(self) -> &'static str {
+        match self {
+            SourceKind::Payment => "payments",
+            SourceKind::CreditNote => "credit notes",
         }
     }
 
@@ -396,6 +407,7 @@ mod tests {
 
     fn pay(minor: i64, date: &str) -> PaymentToApply {
         PaymentToApply {
+            source: SourceKind::Payment,
             customer_id: 1,
             amount: Money::from_minor(minor),
             payment_date: day(date),

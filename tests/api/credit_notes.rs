@@ -341,7 +341,11 @@ async fn bad_credit_notes_name_every_field() {
             note(acme, Some(draft), "5.00", "2024-03-01"),
         )
         .await;
-    assert!(on_draft.assert_error(409, "CONFLICT")["invoice_id"].is_array());
+    let fields = on_draft.assert_error(409, "CONFLICT");
+    assert_eq!(
+        fields["invoice_id"][0],
+        format!("Invoice {draft} is draft and takes no credit notes.")
+    );
     let mut numbered = note(acme, None, "5.00", "2024-01-10");
     numbered["credit_note_number"] = json!("CN-OWN-1");
     issue(&app, numbered.clone()).await;
