@@ -192,7 +192,7 @@ fn scoped(
     let (scope, others) = ReportScope::of(conn, org, asked, customer_id)?;
     let mut holding = Vec::new();
     for other in others {
-        let there = scope.in_currency(conn, other)?;
+        let there = scope.in_currency(other);
         let aging = store::aging(conn, &there, as_of, customer_id)?;
         // Open invoices, or credit waiting to be used: either is money in that currency.
         if aging.totals.total.is_positive() || aging.unapplied_credit != Money::ZERO {

@@ -166,23 +166,20 @@ pub(crate) fn currency_for(
     org: i64,
     whose: Whose,
 ) -> Result<Currency, AppError> {
+    macro_rules! own_currency {
+        ($table:literal) => {
+            concat!(
+                "SELECT currency FROM ",
+                $table,
+                " WHERE id = ?2 AND organization_id = ?1"
+            )
+        };
+    }
     let (sql, id) = match whose {
-        Whose::Customer(id) => (
-            "SELECT currency FROM customers WHERE id = ?2 AND organization_id = ?1",
-            id,
-        ),
-        Whose::Invoice(id) => (
-            "SELECT currency FROM invoices WHERE id = ?2 AND organization_id = ?1",
-            Some(id),
-        ),
-        Whose::Payment(id) => (
-            "SELECT currency FROM payments WHERE id = ?2 AND organization_id = ?1",
-            Some(id),
-        ),
-        Whose::CreditNote(id) => (
-            "SELECT currency FROM credit_notes WHERE id = ?2 AND organization_id = ?1",
-            Some(id),
-        ),
+        Whose::Customer(id) => (own_currency!("customers"), id),
+        Whose::Invoice(id) => (own_currency!("invoices"), Some(id)),
+        Whose::Payment(id) => (own_currency!("payments"), Some(id)),
+        Whose::CreditNote(id) => (own_currency!("credit_notes"), Some(id)),
     };
     let own: Option<String> = match id {
         Some(id) => conn

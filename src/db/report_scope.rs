@@ -92,8 +92,13 @@ impl ReportScope {
         Ok(())
     }
 
-    /// The same scope in another of the organization's currencies.
-    pub(crate) fn in_currency(&self, conn: &Connection, other: Currency) -> Result<Self, AppError> {
-        Ok(Self::of(conn, self.org, Some(other), None)?.0)
+    /// The same scope in another of the organization's currencies: a book with two
+    /// currencies is filtered in each.
+    pub(crate) fn in_currency(&self, other: Currency) -> Self {
+        ReportScope {
+            currency: other,
+            filtered: true,
+            ..self.clone()
+        }
     }
 }
