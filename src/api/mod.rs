@@ -6,6 +6,7 @@ pub(crate) mod auth;
 pub(crate) mod credit_notes;
 pub(crate) mod credit_use;
 pub(crate) mod customers;
+pub(crate) mod documents;
 pub(crate) mod error;
 pub(crate) mod etag;
 pub(crate) mod idempotency;

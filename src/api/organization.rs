@@ -11,11 +11,12 @@ use super::customers::Customer;
 use super::error::{ChangeError, ReadError};
 use super::journal::Trail;
 use super::scopes::scope_of;
-use super::types::{CurrencyCode, JsonBody, Opt};
+use super::types::{CurrencyCode, JsonBody, Opt, PaperSize};
 use super::{AppState, One, Tag};
 use crate::db::organization::{self as store, Organization as Stored, OrganizationFields};
 use crate::domain::currency::Currency;
 use crate::domain::journal::EntityType;
+use crate::domain::paper::Paper;
 use crate::domain::text::{check_email, check_text};
 use crate::error::FieldErrorsBuilder;
 
@@ -42,6 +43,8 @@ pub(crate) struct Organization {
     pub currency: CurrencyCode,
     /// The IANA time zone whose date is "today" for these books (default dates, overdue, the reports' default `as_of`); null: the server's own zone.
     pub timezone: Option<String>,
+    /// The paper invoice and statement PDFs are laid out for, unless a request asks for another with `?paper=`.
+    pub paper_size: PaperSize,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -63,6 +66,7 @@ impl From<Stored> for Organization {
             credit_note_number_prefix: f.credit_note_number_prefix,
             currency: CurrencyCode(f.currency),
             timezone: f.timezone,
+            paper_size: f.paper_size.into(),
             created_at: org.created_at,
             updated_at: org.updated_at,
         }
@@ -85,6 +89,7 @@ impl poem_openapi::types::Example for Organization {
             credit_note_number_prefix: "CN-".into(),
             currency: CurrencyCode(Currency::USD),
             timezone: Some("America/Chicago".into()),
+            paper_size: PaperSize::Letter,
             created_at: "2026-01-05T09:00:00.000Z".into(),
             updated_at: "2026-11-30T09:00:00.000Z".into(),
         }
@@ -115,6 +120,8 @@ pub(crate) struct OrganizationUpdate {
     pub currency: Opt<CurrencyCode>,
     /// An IANA time zone name (`Europe/Berlin`); null: the server's own zone.
     pub timezone: Opt<String>,
+    /// `a4` or `letter`: the paper of the organization's PDFs.
+    pub paper_size: Opt<PaperSize>,
 }
 
 /// An optional text setting: `None` keeps it, `Some(None)` clears it.
@@ -231,6 +238,12 @@ fn merged(
         .unwrap_or(current.credit_note_number_prefix),
         timezone: timezone.unwrap_or(current.timezone),
         currency: currency.map_or(current.currency, |CurrencyCode(code)| code),
+        paper_size: kept(
+            update.paper_size.patch("paper_size", errors),
+            "paper_size",
+            errors,
+        )
+        .map_or(current.paper_size, Paper::from),
     }
 }
 

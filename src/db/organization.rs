@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::WriteTx;
 use crate::domain::currency::Currency;
+use crate::domain::paper::Paper;
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -32,6 +33,8 @@ pub(crate) struct OrganizationFields {
     pub timezone: Option<String>,
     /// The books' currency, and every customer's that has none of its own.
     pub currency: Currency,
+    /// The paper its documents are laid out for.
+    pub paper_size: Paper,
 }
 
 fn organization_from_row(row: &Row) -> rusqlite::Result<Organization> {
@@ -51,6 +54,7 @@ fn organization_from_row(row: &Row) -> rusqlite::Result<Organization> {
             credit_note_number_prefix: row.get(10)?,
             timezone: row.get(13)?,
             currency: Currency::stored(&row.get::<_, String>(14)?),
+            paper_size: Paper::stored(&row.get::<_, String>(15)?),
         },
         updated_at: row
             .get::<_, Option<String>>(12)?
@@ -64,7 +68,7 @@ pub(crate) fn get(conn: &Connection, id: i64) -> Result<Organization, AppError> 
     conn.prepare_cached(
         "SELECT id, slug, name, legal_name, address, tax_id, email, phone,
                 default_payment_terms_days, invoice_number_prefix, credit_note_number_prefix,
-                created_at, updated_at, timezone, currency
+                created_at, updated_at, timezone, currency, paper_size
          FROM organizations WHERE id = ?1",
     )?
     .query_row([id], organization_from_row)
@@ -97,7 +101,8 @@ pub(crate) fn update(
     tx.prepare_cached(
         "UPDATE organizations SET name = ?2, legal_name = ?3, address = ?4, tax_id = ?5,
             email = ?6, phone = ?7, default_payment_terms_days = ?8, invoice_number_prefix = ?9,
-            credit_note_number_prefix = ?10, updated_at = ?11, timezone = ?12, currency = ?13
+            credit_note_number_prefix = ?10, updated_at = ?11, timezone = ?12, currency = ?13,
+            paper_size = ?14
          WHERE id = ?1",
     )?
     .execute(params![
@@ -113,7 +118,8 @@ pub(crate) fn update(
         fields.credit_note_number_prefix,
         now,
         fields.timezone,
-        fields.currency.code()
+        fields.currency.code(),
+        fields.paper_size.code()
     ])?;
     Ok((get(tx, id)?, moved))
 }

@@ -12,6 +12,7 @@ pub mod journal;
 pub mod keys;
 pub(crate) mod ledger;
 pub(crate) mod money;
+pub(crate) mod paper;
 pub(crate) mod payment;
 pub(crate) mod text;
 pub(crate) mod webhook;

@@ -118,7 +118,10 @@ impl TestApp {
         let response = request.send().await;
         let status = response.0.status();
         let headers = response.0.headers().clone();
-        let text = response.0.into_body().into_string().await.unwrap();
+        let bytes = response.0.into_body().into_vec().await.unwrap();
+        // A file (a PDF) is not UTF-8: its body is kept as lossy text, for status checks.
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         let body = if text.is_empty() {
             Value::Null
         } else {
@@ -129,6 +132,22 @@ impl TestApp {
             headers,
             body,
         }
+    }
+
+    /// A GET whose answer is read as bytes (a PDF), with its status and headers.
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let mut request = self.client.get(path).header("x-arvalox-api-key", &self.key);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await;
+        let (status, headers) = (response.0.status(), response.0.headers().clone());
+        let bytes = response.0.into_body().into_vec().await.unwrap();
+        (status, headers, bytes)
     }
 
     pub async fn get(&self, path: &str) -> Reply {

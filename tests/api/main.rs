@@ -24,6 +24,7 @@ mod currency;
 mod customers;
 mod dates;
 mod details;
+mod documents;
 mod drafts;
 mod errors;
 mod etag;

@@ -41,9 +41,21 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
-/// Takes the file back from schema version 16 to 15: no currencies (SQLite 3.35+ drops
-/// columns), summaries without a currency.
+/// Takes the file back from schema version 17 to 16: no paper size.
+fn back_to_version_16(path: &std::path::Path) {
+    Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "ALTER TABLE organizations DROP COLUMN paper_size;
+             DELETE FROM refinery_schema_history WHERE version = 17;",
+        )
+        .unwrap();
+}
+
+/// Takes the file back from schema version 16 to 15 (through 17 to 16): no currencies
+/// (SQLite 3.35+ drops columns), summaries without a currency.
 fn back_to_version_15(path: &std::path::Path) {
+    back_to_version_16(path);
     Connection::open(path)
         .unwrap()
         .execute_batch(
@@ -607,7 +619,7 @@ async fn upgrading_to_credit_notes_and_write_offs_changes_no_answer() {
     assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
     assert_eq!(
         count("SELECT MAX(version) FROM refinery_schema_history"),
-        16
+        17
     );
 
     // The upgraded book takes the new events, and they are facts like the old ones.

@@ -2,6 +2,7 @@
 //! answer's writer in `render`, the new invoice and its checks in `input`.
 
 mod input;
+mod pdf;
 mod render;
 mod wire;
 mod write_offs;
@@ -13,15 +14,17 @@ pub(crate) use write_offs::WriteOffsApi;
 
 use std::sync::Arc;
 
+use poem::http::HeaderMap;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::OpenApi;
 
-use crate::api::auth::ApiKeyAuth;
+use crate::api::auth::{ApiKeyAuth, AuthContext};
+use crate::api::documents::{paper_or, wants_pdf, OneOrPdf, PdfFile};
 use crate::api::error::{ChangeError, ReadError, WriteError};
 use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
-use crate::api::types::{Date, JsonBody, Opt};
+use crate::api::types::{Date, JsonBody, Opt, PaperSize};
 use crate::api::{page_bounds, to_json_text, AppState, CreatedOne, Deleted, Json, One, Post, Tag};
 use crate::db::invoice_changes as changes;
 use crate::db::invoices::{self as store, Detail, InvoiceFilter, StatusFilter};
@@ -29,7 +32,7 @@ use crate::db::organization::Whose;
 use crate::domain::invoice::{InvoiceStatus, NewInvoice, Transition};
 use crate::domain::invoice_changes::InvoiceChanges;
 use crate::domain::journal::EntityType;
-use crate::error::FieldErrorsBuilder;
+use crate::error::{AppError, FieldErrorsBuilder};
 
 /// "Today" for the calling key's organization, as stored dates are written.
 pub(crate) fn today_text(state: &AppState, ctx: &crate::api::auth::AuthContext) -> String {
@@ -129,7 +132,7 @@ impl InvoicesApi {
 
     /// Get invoice details
     ///
-    /// With its lines and the payments applied to it.
+    /// With its lines and the payments applied to it. With `Accept: application/pdf`, the printable invoice instead (as `GET /v1/invoices/{id}/pdf`).
     #[oai(
         path = "/v1/invoices/:id",
         method = "get",
@@ -140,9 +143,20 @@ impl InvoicesApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
-    ) -> Result<One<Invoice>, ReadError> {
-        let org = auth.require(scope_of("get_invoice"))?.organization_id;
-        let today = state.today_for(auth.context());
+        /// For a PDF: the paper to lay it out for; default the organization's `paper_size`.
+        paper: Query<Opt<PaperSize>>,
+        headers: &HeaderMap,
+    ) -> Result<OneOrPdf<Invoice>, ReadError> {
+        let ctx = auth.require(scope_of("get_invoice"))?;
+        let mut errors = FieldErrorsBuilder::new();
+        let paper = paper.0.param("paper", &mut errors);
+        errors.finish()?;
+        if wants_pdf(headers) {
+            let pdf = invoice_pdf(&state, ctx, id.0, paper).await?;
+            return Ok(OneOrPdf::Pdf(pdf));
+        }
+        let org = ctx.organization_id;
+        let today = state.today_for(ctx);
         let id = id.0;
         let stored = state.db.read_point(|conn| {
             let ledger = store::ledger_of(conn, id)?;
@@ -156,7 +170,30 @@ impl InvoicesApi {
                 to_json_text(&to_api(invoice, today, true))
             }
         };
-        Ok(One::from_text(text))
+        Ok(OneOrPdf::Json(One::from_text(text)))
+    }
+
+    /// Get the invoice as a PDF
+    ///
+    /// The printable invoice: the organization and the customer, the lines with quantity, unit price, tax rate and line total, subtotal, tax and total, the payments, credit notes and write-offs applied, and the balance due, in the invoice's currency. Long invoices break across pages, each repeating the table's column titles.
+    #[oai(
+        path = "/v1/invoices/:id/pdf",
+        method = "get",
+        operation_id = "get_invoice_pdf"
+    )]
+    async fn pdf(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        /// The paper to lay it out for; default the organization's `paper_size`.
+        paper: Query<Opt<PaperSize>>,
+    ) -> Result<PdfFile, ReadError> {
+        let ctx = auth.require(scope_of("get_invoice_pdf"))?;
+        let mut errors = FieldErrorsBuilder::new();
+        let paper = paper.0.param("paper", &mut errors);
+        errors.finish()?;
+        Ok(invoice_pdf(&state, ctx, id.0, paper).await?)
     }
 
     /// Update an invoice
@@ -274,6 +311,33 @@ impl InvoicesApi {
             .guarded(if_match.0)?;
         move_invoice(&state, trail, id.0, Transition::Void).await
     }
+}
+
+/// Invoice `id` laid out as a PDF, with the organization and the customer as they are now.
+async fn invoice_pdf(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: i64,
+    paper: Option<PaperSize>,
+) -> Result<PdfFile, AppError> {
+    let (org, today) = (ctx.organization_id, state.today_for(ctx));
+    let (invoice, organization, customer) = state
+        .db
+        .read(move |conn| {
+            let invoice = to_api(store::get(conn, org, id)?, today, true);
+            let organization = crate::db::organization::get(conn, org)?;
+            let today_text = crate::db::codec::date_text(today);
+            let customer = crate::db::customers::get(conn, org, invoice.customer_id, &today_text)?;
+            Ok((invoice, organization, customer))
+        })
+        .await?;
+    let paper = paper_or(paper, organization.fields.paper_size);
+    let sheet = pdf::invoice_sheet(&invoice, &organization, &customer);
+    let file_name = format!("{}.pdf", invoice.invoice_number);
+    PdfFile::of(
+        file_name,
+        crate::documents::invoice::invoice_pdf(&sheet, paper),
+    )
 }
 
 /// Sends or voids invoice `id` in one idempotent write (see `domain::invoice::transition`).

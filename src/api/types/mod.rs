@@ -91,6 +91,13 @@ macro_rules! wire_enum {
 }
 pub(crate) use wire_enum;
 
+wire_enum!(
+    /// A paper size for PDFs: `a4` (210 × 297 mm) or `letter` (8.5 × 11 in).
+    PaperSize <=> Paper { A4, Letter }
+);
+
+use crate::domain::paper::Paper;
+
 mod date;
 mod extract;
 mod input;
