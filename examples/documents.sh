@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Documents from a seeded book, for a person to look at: an invoice PDF (a partly paid one,
-# with its payments), on A4 and on Letter, and a PNG of each PDF's first page. Needs curl
+# with its payments), on A4 and on Letter; that customer's statement for the last quarter
+# as a PDF and as CSV; and a PNG of each PDF's first page. Needs curl
 # and poppler-utils (pdftoppm, pdfinfo); writes into target/documents/ (not committed).
 #   bash examples/documents.sh
 set -euo pipefail
@@ -28,12 +29,16 @@ api -X PATCH "$base/organization" -H 'Content-Type: application/json' -d '{
   "address": "Hafenstraße 12, 20457 Hamburg", "tax_id": "DE123456789",
   "email": "buchhaltung@nordlicht.example", "phone": "+49 40 1234567"}' >/dev/null
 
-# A partly paid invoice: lines, a payment, a balance due.
-invoice=$(api "$base/invoices?status=partially_paid&limit=1" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+# A partly paid invoice: lines, a payment, a balance due; and its customer.
+read -r invoice customer < <(api "$base/invoices?status=partially_paid&limit=1" |
+  python3 -c 'import json,sys; i = json.load(sys.stdin)["items"][0]; print(i["id"], i["customer_id"])')
 
 api "$base/invoices/$invoice/pdf" -o "$out/invoice-a4.pdf"
 api -H 'Accept: application/pdf' "$base/invoices/$invoice?paper=letter" -o "$out/invoice-letter.pdf"
+period="from=2026-09-01&to=2026-11-30"
+api "$base/customers/$customer/statement?$period&format=pdf" -o "$out/statement.pdf"
+api -H 'Accept: text/csv' "$base/customers/$customer/statement?$period" -o "$out/statement.csv"
+echo "$out/statement.csv: $(wc -l <"$out/statement.csv") rows"
 
 for pdf in "$out"/*.pdf; do
   pdftoppm -png -r 80 -f 1 -l 1 -singlefile "$pdf" "${pdf%.pdf}"

@@ -11,7 +11,7 @@ use super::answer::JSON_CONTENT_TYPE;
 use super::spec::spec_json;
 use super::{
     auth, credit_notes, customers, error, etag, idempotency, invoices, journal, keycache, keys,
-    middleware, organization, payments, rate_limit, reports, webhooks,
+    middleware, organization, payments, rate_limit, reports, statements, webhooks,
 };
 use crate::clock::Clock;
 use crate::db::Db;
@@ -98,6 +98,7 @@ type Apis = (
     keys::MetaApi,
     organization::OrganizationApi,
     customers::CustomersApi,
+    statements::StatementsApi,
     invoices::InvoicesApi,
     invoices::WriteOffsApi,
     payments::PaymentsApi,

@@ -6,7 +6,6 @@ use poem::{IntoResponse, Response};
 use poem_openapi::registry::{
     MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
 };
-use poem_openapi::types::Type;
 use poem_openapi::ApiResponse;
 
 use super::answer::{required_header, One};
@@ -14,15 +13,25 @@ use crate::documents::layout::Paper;
 use crate::error::AppError;
 
 pub(crate) const PDF: &str = "application/pdf";
+pub(crate) const CSV: &str = "text/csv; charset=utf-8";
 
-/// What a client asked for in `Accept`: a PDF only when it names `application/pdf` and
-/// prefers it to JSON (by quality, then by order). Anything else, or no header, is JSON, as
-/// before PDFs existed.
-pub(crate) fn wants_pdf(headers: &HeaderMap) -> bool {
+/// A form an answer can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Json,
+    Pdf,
+    Csv,
+}
+
+/// The form a client prefers among `offered` (the first is the default), by its `Accept`
+/// header: by quality, then by order. A media type not offered is passed over; `*/*`,
+/// `application/*`, no header or nothing offered gives the default, as before files existed.
+pub(crate) fn preferred(headers: &HeaderMap, offered: &[Format]) -> Format {
+    let default = offered.first().copied().unwrap_or(Format::Json);
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return false;
+        return default;
     };
-    let mut best: Option<(u16, bool)> = None;
+    let mut best: Option<(u16, Format)> = None;
     for range in accept.split(',') {
         let mut parts = range.split(';').map(str::trim);
         let media = parts.next().unwrap_or_default().to_ascii_lowercase();
@@ -30,16 +39,25 @@ pub(crate) fn wants_pdf(headers: &HeaderMap) -> bool {
             .find_map(|p| p.strip_prefix("q="))
             .and_then(|q| q.parse::<f32>().ok())
             .map_or(1000, |q| (q.clamp(0.0, 1.0) * 1000.0) as u16);
-        let pdf = match media.as_str() {
-            PDF => true,
-            "application/json" | "application/*" | "*/*" => false,
+        let format = match media.as_str() {
+            "application/pdf" => Format::Pdf,
+            "text/csv" => Format::Csv,
+            "application/json" | "application/*" | "*/*" => default,
             _ => continue,
         };
+        if !offered.contains(&format) {
+            continue;
+        }
         if quality > 0 && best.is_none_or(|(q, _)| quality > q) {
-            best = Some((quality, pdf));
+            best = Some((quality, format));
         }
     }
-    best.is_some_and(|(_, pdf)| pdf)
+    best.map_or(default, |(_, format)| format)
+}
+
+/// Whether the client prefers a PDF to JSON.
+pub(crate) fn wants_pdf(headers: &HeaderMap) -> bool {
+    preferred(headers, &[Format::Json, Format::Pdf]) == Format::Pdf
 }
 
 /// A PDF answer, shown inline with a file name for saving.
@@ -83,6 +101,19 @@ impl IntoResponse for PdfFile {
     }
 }
 
+/// File names come from document numbers: kept to characters a header can carry.
+fn safe_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 fn pdf_media() -> MetaMediaType {
     MetaMediaType {
         content_type: PDF,
@@ -93,7 +124,7 @@ fn pdf_media() -> MetaMediaType {
 fn disposition_header() -> poem_openapi::registry::MetaHeader {
     required_header::<String>(
         "Content-Disposition",
-        "`inline`, with the file name to save it under (the document's number).",
+        "`inline` (a PDF) or `attachment` (CSV), with the file name to save it under.",
     )
 }
 
@@ -113,28 +144,99 @@ impl ApiResponse for PdfFile {
     fn register(_registry: &mut Registry) {}
 }
 
-/// One resource as JSON (with its `ETag`), or as a PDF when `Accept` asks for one.
-pub(crate) enum OneOrPdf<T> {
-    Json(One<T>),
-    Pdf(PdfFile),
+/// A CSV answer (RFC 4180, a header row first), offered for download.
+pub(crate) struct CsvFile {
+    pub(crate) file_name: String,
+    pub(crate) text: String,
 }
 
-impl<T: Send> IntoResponse for OneOrPdf<T> {
+impl CsvFile {
+    /// `header`, then `rows`, written as CSV.
+    pub(crate) fn of<R>(file_name: String, header: &[&str], rows: R) -> Result<Self, AppError>
+    where
+        R: IntoIterator<Item = Vec<String>>,
+    {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let failed = |e: csv::Error| AppError::Internal(format!("CSV: {e}"));
+        writer.write_record(header).map_err(failed)?;
+        for row in rows {
+            writer.write_record(&row).map_err(failed)?;
+        }
+        let bytes = writer
+            .into_inner()
+            .map_err(|e| AppError::Internal(format!("CSV: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("CSV: {e}")))?;
+        Ok(CsvFile { file_name, text })
+    }
+}
+
+/// A text cell a spreadsheet could run as a formula (it starts with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return) made inert with a leading `'`, as OWASP advises. Only text a
+/// client wrote goes through here: amounts and dates are the server's own.
+pub(crate) fn inert(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+impl IntoResponse for CsvFile {
+    fn into_response(self) -> Response {
+        Response::builder()
+            .content_type(CSV)
+            .header(
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", safe_name(&self.file_name)),
+            )
+            .body(self.text)
+    }
+}
+
+fn csv_media() -> MetaMediaType {
+    MetaMediaType {
+        content_type: CSV,
+        schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+    }
+}
+
+/// One answer in the form the client asked for: JSON (`J`, the usual answer type), a PDF
+/// when `PDF`, CSV when `CSV`.
+pub(crate) enum Answer<J, const PDF: bool, const CSV: bool> {
+    Json(J),
+    Pdf(PdfFile),
+    Csv(CsvFile),
+}
+
+/// One resource as JSON (with its `ETag`), or as a PDF when `Accept` asks for one.
+pub(crate) type OneOrPdf<T> = Answer<One<T>, true, false>;
+
+impl<J: IntoResponse, const PDF: bool, const CSV: bool> IntoResponse for Answer<J, PDF, CSV> {
     fn into_response(self) -> Response {
         match self {
-            OneOrPdf::Json(one) => one.into_response(),
-            OneOrPdf::Pdf(file) => file.into_response(),
+            Answer::Json(json) => json.into_response(),
+            Answer::Pdf(file) => file.into_response(),
+            Answer::Csv(file) => file.into_response(),
         }
     }
 }
 
-impl<T: Type + Send> ApiResponse for OneOrPdf<T> {
+impl<J: ApiResponse, const PDF: bool, const CSV: bool> ApiResponse for Answer<J, PDF, CSV> {
     fn meta() -> MetaResponses {
-        let mut meta = One::<T>::meta();
-        for response in &mut meta.responses {
-            response.description = "OK: JSON, or the PDF when `Accept` prefers `application/pdf` (then `Content-Disposition` instead of `ETag`).";
-            response.content.push(pdf_media());
-            // Each header belongs to one of the two forms.
+        let mut meta = J::meta();
+        for response in meta.responses.iter_mut().filter(|r| r.status == Some(200)) {
+            response.description = match (PDF, CSV) {
+                (true, false) => "OK: JSON, or the PDF when `Accept` prefers `application/pdf` (then `Content-Disposition` instead of `ETag`).",
+                (false, true) => "OK: JSON, or CSV when `Accept` prefers `text/csv` or `?format=csv` asks (then with `Content-Disposition`).",
+                _ => "OK: JSON, or the PDF or CSV that `Accept` prefers or `?format=` asks for (then with `Content-Disposition`).",
+            };
+            if PDF {
+                response.content.push(pdf_media());
+            }
+            if CSV {
+                response.content.push(csv_media());
+            }
+            // Each header belongs to some of the forms only.
             for header in &mut response.headers {
                 header.required = false;
             }
@@ -146,7 +248,7 @@ impl<T: Type + Send> ApiResponse for OneOrPdf<T> {
     }
 
     fn register(registry: &mut Registry) {
-        One::<T>::register(registry);
+        J::register(registry);
     }
 }
 
@@ -176,5 +278,27 @@ mod tests {
         assert!(!wants_pdf(&accept("*/*")));
         assert!(!wants_pdf(&accept("text/html")));
         assert!(!wants_pdf(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn a_format_not_offered_is_passed_over() {
+        let all = [Format::Json, Format::Pdf, Format::Csv];
+        assert_eq!(preferred(&accept("text/csv"), &all), Format::Csv);
+        assert_eq!(
+            preferred(&accept("text/csv"), &[Format::Json, Format::Pdf]),
+            Format::Json
+        );
+        assert_eq!(
+            preferred(&accept("application/pdf;q=0.4, text/csv;q=0.5"), &all),
+            Format::Csv
+        );
+    }
+
+    #[test]
+    fn formulas_are_made_inert() {
+        for hostile in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(inert(hostile), format!("'{hostile}"));
+        }
+        assert_eq!(inert("Acme = good"), "Acme = good");
     }
 }

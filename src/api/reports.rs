@@ -35,7 +35,7 @@ pub(crate) struct AgingBuckets {
 }
 
 impl AgingBuckets {
-    fn of(t: AgingTotals, unapplied_credit: Money, currency: Currency) -> Self {
+    pub(crate) fn of(t: AgingTotals, unapplied_credit: Money, currency: Currency) -> Self {
         let amount = |money| Amount::new(money, currency);
         AgingBuckets {
             current: amount(t.current),

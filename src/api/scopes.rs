@@ -5,7 +5,7 @@
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
-pub const OPERATION_SCOPES: [(&str, Scope); 48] = [
+pub const OPERATION_SCOPES: [(&str, Scope); 49] = [
     ("ping", Scope::Read),
     ("get_organization", Scope::Read),
     ("update_organization", Scope::Admin),
@@ -14,6 +14,7 @@ pub const OPERATION_SCOPES: [(&str, Scope); 48] = [
     ("create_customer", Scope::Write),
     ("update_customer", Scope::Write),
     ("delete_customer", Scope::Write),
+    ("customer_statement", Scope::Read),
     ("list_invoices", Scope::Read),
     ("get_invoice", Scope::Read),
     ("get_invoice_pdf", Scope::Read),

@@ -25,6 +25,7 @@ pub(crate) mod rules;
 mod seed_events;
 pub(crate) mod sources;
 pub(crate) mod sql;
+pub(crate) mod statement;
 pub(crate) mod summaries;
 pub(crate) mod webhooks;
 pub(crate) mod write_offs;

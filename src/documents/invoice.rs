@@ -67,7 +67,13 @@ fn columns(layout: &Layout) -> Columns {
 /// The invoice laid out on `paper`, as PDF bytes.
 pub(crate) fn invoice_pdf(sheet: &InvoiceSheet, paper: Paper) -> Result<Vec<u8>, String> {
     let mut layout = Layout::new(paper);
-    heading(&mut layout, sheet);
+    let title = ("INVOICE", sheet.number.as_str());
+    heading(
+        &mut layout,
+        (&sheet.seller, &sheet.buyer),
+        title,
+        &sheet.facts,
+    );
     layout.repeat_on_new_pages(Some(table_header));
     table_header(&mut layout);
     let cols = columns(&layout);
@@ -102,15 +108,21 @@ pub(crate) fn invoice_pdf(sheet: &InvoiceSheet, paper: Paper) -> Result<Vec<u8>,
     layout.finish(&title, &footer)
 }
 
-/// The seller and the title, then the buyer beside the invoice's facts.
-fn heading(layout: &mut Layout, sheet: &InvoiceSheet) {
+/// The seller and the title (with the document's number), then the buyer beside the
+/// document's facts.
+pub(crate) fn heading(
+    layout: &mut Layout,
+    (seller, buyer): (&Party, &Party),
+    (title, number): (&str, &str),
+    facts: &[(String, String)],
+) {
     let right = layout.right();
     layout.down(6.0);
-    layout.text(MARGIN, Align::Left, (16.0, Face::Bold), &sheet.seller.name);
-    layout.text(right, Align::Right, (18.0, Face::Bold), "INVOICE");
+    layout.text(MARGIN, Align::Left, (16.0, Face::Bold), &seller.name);
+    layout.text(right, Align::Right, (18.0, Face::Bold), title);
     layout.down(18.0);
-    layout.text(right, Align::Right, (11.0, Face::Bold), &sheet.number);
-    for text in &sheet.seller.lines {
+    layout.text(right, Align::Right, (11.0, Face::Bold), number);
+    for text in &seller.lines {
         layout.text(MARGIN, Align::Left, BODY, text);
         layout.down(LINE);
     }
@@ -118,15 +130,15 @@ fn heading(layout: &mut Layout, sheet: &InvoiceSheet) {
     let top = layout.y;
     layout.text(MARGIN, Align::Left, (8.0, Face::Bold), "BILL TO");
     layout.down(LINE);
-    layout.text(MARGIN, Align::Left, (11.0, Face::Bold), &sheet.buyer.name);
+    layout.text(MARGIN, Align::Left, (11.0, Face::Bold), &buyer.name);
     layout.down(LINE + 1.0);
-    for text in &sheet.buyer.lines {
+    for text in &buyer.lines {
         layout.text(MARGIN, Align::Left, BODY, text);
         layout.down(LINE);
     }
     let left_bottom = layout.y;
     layout.y = top;
-    for (label, value) in &sheet.facts {
+    for (label, value) in facts {
         layout.text(right - 150.0, Align::Left, BOLD, label);
         layout.text(right, Align::Right, BODY, value);
         layout.down(LINE);

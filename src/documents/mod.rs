@@ -4,3 +4,4 @@
 
 pub(crate) mod invoice;
 pub(crate) mod layout;
+pub(crate) mod statement;

@@ -14,6 +14,7 @@ pub(crate) mod ledger;
 pub(crate) mod money;
 pub(crate) mod paper;
 pub(crate) mod payment;
+pub(crate) mod statement;
 pub(crate) mod text;
 pub(crate) mod webhook;
 pub(crate) mod write_off;

@@ -32,7 +32,7 @@ fn poppler(tool: &str, args: &[&str], pdf: &[u8]) -> String {
 }
 
 /// The PDF's text, its columns kept on their lines.
-fn pdf_text(pdf: &[u8]) -> String {
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
     poppler("pdftotext", &["-layout", "-enc", "UTF-8"], pdf)
 }
 
@@ -47,7 +47,7 @@ fn pdf_info(pdf: &[u8], field: &str) -> String {
 }
 
 /// The lines of `text` with their runs of spaces made single, for matching table rows.
-fn squeezed(text: &str) -> Vec<String> {
+pub(crate) fn squeezed(text: &str) -> Vec<String> {
     text.lines()
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .collect()

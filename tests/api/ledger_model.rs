@@ -816,6 +816,41 @@ impl Case<'_> {
                 "{body}"
             );
         }
+        self.check_statements().await;
+    }
+
+    /// Each customer's statement over two periods: its lines add up from the opening to
+    /// the closing balance, and both equal the aging's `net` for that customer on their date.
+    async fn check_statements(&self) {
+        for customer in &self.model.customers {
+            for (from, to) in [(0, WINDOW), (WINDOW / 2, WINDOW - 1)] {
+                let path = format!(
+                    "/v1/customers/{customer}/statement?from={}&to={}",
+                    day(from),
+                    day(to)
+                );
+                let statement = self.get(&path).await;
+                let lines = statement["lines"].as_array().unwrap();
+                let mut balance = minor(&statement["opening_balance"]);
+                for line in lines {
+                    balance += minor(&line["amount"]);
+                    assert_eq!(minor(&line["balance"]), balance, "{statement}");
+                }
+                assert_eq!(minor(&statement["closing_balance"]), balance, "{statement}");
+                let net = |date: NaiveDate| async move {
+                    let path = format!("/v1/reports/aging?as_of={date}&customer_id={customer}");
+                    minor(&self.get(&path).await["totals"]["net"])
+                };
+                assert_eq!(balance, net(day(to)).await, "closing: {statement}");
+                assert_eq!(minor(&statement["aging"]["net"]), balance, "{statement}");
+                let opening = minor(&statement["opening_balance"]);
+                assert_eq!(
+                    opening,
+                    net(day(from) - Days::new(1)).await,
+                    "opening: {statement}"
+                );
+            }
+        }
     }
 }
 

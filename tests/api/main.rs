@@ -40,6 +40,7 @@ mod scopes;
 mod seed;
 mod snapshots;
 mod spec;
+mod statements;
 mod verify;
 mod webhooks;
 mod wire;

@@ -8,6 +8,7 @@ mod wire;
 mod write_offs;
 
 pub(crate) use input::*;
+pub(crate) use pdf::{buyer, seller};
 pub(crate) use render::*;
 pub(crate) use wire::*;
 pub(crate) use write_offs::WriteOffsApi;

@@ -8,6 +8,7 @@ use crate::api::types::Amount;
 use crate::db::customers::Customer;
 use crate::db::organization::Organization;
 use crate::documents::invoice::{InvoiceSheet, Party, SheetLine};
+use crate::domain::statement::method_words;
 
 /// An amount as the JSON gives it.
 fn money(amount: &Amount) -> String {
@@ -29,16 +30,6 @@ pub(crate) fn status_words(status: Status) -> &'static str {
 /// A tax rate given as a fraction (`0.08`) written as a percentage (`8%`).
 fn percent(rate: Decimal) -> String {
     format!("{}%", (rate * Decimal::ONE_HUNDRED).normalize())
-}
-
-/// A stored method name (`bank_transfer`) as words (`Bank transfer`).
-fn method_words(method: &str) -> String {
-    let words = method.replace('_', " ");
-    let mut chars = words.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// The organization as it appears at the top of its documents.
@@ -155,11 +146,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rates_and_methods_read_as_words() {
+    fn rates_read_as_percentages() {
         assert_eq!(percent(Decimal::new(8, 2)), "8%");
         assert_eq!(percent(Decimal::new(125, 4)), "1.25%");
         assert_eq!(percent(Decimal::ZERO), "0%");
-        assert_eq!(method_words("bank_transfer"), "Bank transfer");
-        assert_eq!(method_words(""), "");
     }
 }

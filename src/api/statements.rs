@@ -1,0 +1,309 @@
+//! `/v1/customers/{id}/statement`: a customer's account over a period, as JSON, CSV or a
+//! PDF. The rule (what each event does to the balance) is `domain::statement`.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
+use poem::http::HeaderMap;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::{Object, OpenApi};
+
+use super::auth::ApiKeyAuth;
+use super::documents::{inert, paper_or, preferred, Answer, CsvFile, Format, PdfFile};
+use super::error::ReadError;
+use super::reports::AgingBuckets;
+use super::scopes::scope_of;
+use super::types::{Amount, CurrencyCode, Date, Opt, PaperSize};
+use super::{AppState, Done, Tag};
+use crate::db::customers::Customer;
+use crate::db::organization::Organization;
+use crate::db::report_scope::ReportScope;
+use crate::documents::statement::{StatementRow, StatementSheet};
+use crate::domain::currency::Currency;
+use crate::domain::money::Money;
+use crate::domain::statement::{running, EntryKind, Line};
+use crate::error::{AppError, FieldErrorsBuilder};
+
+crate::api::types::wire_enum!(
+    /// What happened: an invoice issued (`invoice`), a void one (`invoice_void`, no effect), a payment, credit applied to an invoice (`allocation`, no effect on the balance), a credit note, a refund, a write-off, or the void or reversal of one.
+    StatementKind <=> EntryKind {
+        Invoice, InvoiceVoid, CreditNote, Payment, Allocation, Refund, WriteOff,
+        AllocationReversal, WriteOffReversal, CreditNoteVoid, PaymentVoid
+    }
+);
+
+/// One dated event of the account.
+#[derive(Object, Debug, Clone, serde::Serialize)]
+pub(crate) struct StatementLine {
+    pub date: Date,
+    pub kind: StatementKind,
+    /// The invoice or credit note number, or the payment's reference.
+    pub reference: String,
+    pub description: String,
+    /// Its effect on what the customer owes: positive charges, negative credits.
+    pub amount: Amount,
+    /// For credit applied (or that reversed) and a void invoice: the amount concerned.
+    pub applied_amount: Option<Amount>,
+    /// What the customer owes net of credit after this line.
+    pub balance: Amount,
+}
+
+/// A customer's account over a period: `closing_balance` = `opening_balance` + the lines'
+/// amounts, and equals `aging.net`: `aging` is the customer's aging at `to`.
+#[derive(Object, Debug, Clone, serde::Serialize)]
+pub(crate) struct CustomerStatement {
+    pub customer_id: i64,
+    pub customer_code: String,
+    pub name: String,
+    pub from: Date,
+    pub to: Date,
+    /// What the customer owed net of credit at the end of the day before `from`.
+    pub opening_balance: Amount,
+    /// Every event dated `from` to `to`, by date.
+    pub lines: Vec<StatementLine>,
+    /// What the customer owed net of credit at the end of `to`.
+    pub closing_balance: Amount,
+    pub aging: AgingBuckets,
+    /// The customer's currency: every amount here is in it.
+    pub currency: CurrencyCode,
+}
+
+/// The form of the answer, when not left to `Accept`.
+#[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub(crate) enum FileFormat {
+    Json,
+    Csv,
+    Pdf,
+}
+
+#[derive(Default)]
+pub(crate) struct StatementsApi;
+
+#[OpenApi(tag = "Tag::Customers")]
+impl StatementsApi {
+    /// Get a customer's statement
+    ///
+    /// The opening balance at the end of the day before `from`, every dated event from `from` to `to` (invoices, payments, credit applied, credit notes, refunds, write-offs, and the voids and reversals of each) with a running balance, the closing balance at `to`, and the customer's aging at `to`. Balances are what the customer owes net of unapplied credit, so the closing balance equals the aging report's `net`. As CSV (`Accept: text/csv` or `?format=csv`) or a PDF (`Accept: application/pdf` or `?format=pdf`) too.
+    #[oai(
+        path = "/v1/customers/:id/statement",
+        method = "get",
+        operation_id = "customer_statement"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn statement(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        /// First day of the period; default the first day of `to`'s month.
+        from: Query<Opt<Date>>,
+        /// Last day of the period; default today.
+        to: Query<Opt<Date>>,
+        /// `json`, `csv` or `pdf`; default by `Accept`, else JSON.
+        format: Query<Opt<FileFormat>>,
+        /// For a PDF: the paper; default the organization's `paper_size`.
+        paper: Query<Opt<PaperSize>>,
+        headers: &HeaderMap,
+    ) -> Result<Answer<Done<CustomerStatement>, true, true>, ReadError> {
+        let ctx = auth.require(scope_of("customer_statement"))?;
+        let mut errors = FieldErrorsBuilder::new();
+        crate::api::types::params!(errors; from, to, format, paper);
+        let to = to.0.map_or_else(|| state.today_for(ctx), |d| d.0);
+        let from = from.0.map_or_else(|| to.with_day(1).unwrap_or(to), |d| d.0);
+        if from > to {
+            errors.add("from", format!("must be on or before `to` ({to})"));
+        }
+        errors.finish()?;
+        let (org, customer) = (ctx.organization_id, id.0);
+        let read = state
+            .db
+            .read(move |conn| statement_of(conn, (org, customer), (from, to)))
+            .await?;
+        let format = match format.0 {
+            Some(FileFormat::Json) => Format::Json,
+            Some(FileFormat::Csv) => Format::Csv,
+            Some(FileFormat::Pdf) => Format::Pdf,
+            None => preferred(headers, &[Format::Json, Format::Pdf, Format::Csv]),
+        };
+        let file_name = |ext| {
+            format!(
+                "statement-{}-{from}-{to}.{ext}",
+                read.statement.customer_code
+            )
+        };
+        Ok(match format {
+            Format::Json => Answer::Json(Done::of(&read.statement)),
+            Format::Csv => Answer::Csv(statement_csv(&read.statement, file_name("csv"))?),
+            Format::Pdf => {
+                let sheet = statement_sheet(&read);
+                let paper = paper_or(paper.0, read.organization.fields.paper_size);
+                let pdf = crate::documents::statement::statement_pdf(&sheet, paper);
+                Answer::Pdf(PdfFile::of(file_name("pdf"), pdf)?)
+            }
+        })
+    }
+}
+
+/// A statement and what its PDF prints around it.
+struct Read {
+    statement: CustomerStatement,
+    organization: Organization,
+    customer: Customer,
+}
+
+fn statement_of(
+    conn: &rusqlite::Connection,
+    (org, id): (i64, i64),
+    (from, to): (NaiveDate, NaiveDate),
+) -> Result<Read, AppError> {
+    let customer = crate::db::customers::get(conn, org, id, &crate::db::codec::date_text(to))?;
+    let organization = crate::db::organization::get(conn, org)?;
+    let currency = customer.currency;
+    let (opening, entries) = crate::db::statement::period(conn, (org, id), (from, to), currency)?;
+    let (lines, closing) = running(opening, entries)
+        .ok_or_else(|| AppError::Internal(format!("customer {id}: statement balance overflow")))?;
+    let (scope, _) = ReportScope::of(conn, org, Some(currency), Some(id))?;
+    let aging = crate::db::reports::aging(conn, &scope, to, Some(id))?;
+    let amount = |money| Amount::new(money, currency);
+    let statement = CustomerStatement {
+        customer_id: id,
+        customer_code: customer.customer_code.clone(),
+        name: customer.name.clone(),
+        from: Date(from),
+        to: Date(to),
+        opening_balance: amount(opening),
+        lines: lines
+            .into_iter()
+            .map(|line| line_to_api(line, currency))
+            .collect(),
+        closing_balance: amount(closing),
+        aging: AgingBuckets::of(aging.totals, aging.unapplied_credit, currency),
+        currency: CurrencyCode(currency),
+    };
+    Ok(Read {
+        statement,
+        organization,
+        customer,
+    })
+}
+
+fn line_to_api(line: Line, currency: Currency) -> StatementLine {
+    let amount = |money: Money| Amount::new(money, currency);
+    StatementLine {
+        date: Date(line.entry.date),
+        kind: line.entry.kind.into(),
+        reference: line.entry.reference,
+        description: line.entry.description,
+        amount: amount(line.entry.amount),
+        applied_amount: line.entry.applied.map(amount),
+        balance: amount(line.balance),
+    }
+}
+
+fn text(amount: &Amount) -> String {
+    amount.text().as_str().to_owned()
+}
+
+/// The statement as CSV: an opening row, a row per line, a closing row.
+fn statement_csv(s: &CustomerStatement, file_name: String) -> Result<CsvFile, AppError> {
+    let header = [
+        "date",
+        "kind",
+        "reference",
+        "description",
+        "amount",
+        "applied_amount",
+        "balance",
+        "currency",
+    ];
+    let day_before = s.from.0.pred_opt().unwrap_or(s.from.0).to_string();
+    let edge = |date: String, kind: &str, words: &str, balance: &Amount| {
+        let words = words.to_owned();
+        vec![
+            date,
+            kind.into(),
+            String::new(),
+            words,
+            String::new(),
+            String::new(),
+            text(balance),
+            s.currency.0.to_string(),
+        ]
+    };
+    let mut rows = vec![edge(
+        day_before,
+        "opening_balance",
+        "Opening balance",
+        &s.opening_balance,
+    )];
+    rows.extend(s.lines.iter().map(|l| {
+        vec![
+            l.date.0.to_string(),
+            EntryKind::from(l.kind).code().to_owned(),
+            inert(&l.reference),
+            inert(&l.description),
+            text(&l.amount),
+            l.applied_amount.as_ref().map(text).unwrap_or_default(),
+            text(&l.balance),
+            s.currency.0.to_string(),
+        ]
+    }));
+    rows.push(edge(
+        s.to.0.to_string(),
+        "closing_balance",
+        "Closing balance",
+        &s.closing_balance,
+    ));
+    CsvFile::of(file_name, &header, rows)
+}
+
+/// Everything the statement PDF prints.
+fn statement_sheet(read: &Read) -> StatementSheet {
+    let s = &read.statement;
+    let edge = |date: String, words: &str, balance: &Amount| StatementRow {
+        date,
+        reference: String::new(),
+        description: words.to_owned(),
+        amount: String::new(),
+        balance: text(balance),
+    };
+    let a = &s.aging;
+    StatementSheet {
+        seller: super::invoices::seller(&read.organization),
+        buyer: super::invoices::buyer(&read.customer),
+        facts: vec![
+            ("From".into(), s.from.0.to_string()),
+            ("To".into(), s.to.0.to_string()),
+            ("Currency".into(), s.currency.0.to_string()),
+            ("Amount due".into(), text(&s.closing_balance)),
+        ],
+        currency: s.currency.0.to_string(),
+        opening: edge(s.from.0.to_string(), "Opening balance", &s.opening_balance),
+        rows: s
+            .lines
+            .iter()
+            .map(|l| StatementRow {
+                date: l.date.0.to_string(),
+                reference: l.reference.clone(),
+                description: l.description.clone(),
+                amount: text(&l.amount),
+                balance: text(&l.balance),
+            })
+            .collect(),
+        closing: edge(s.to.0.to_string(), "Closing balance", &s.closing_balance),
+        aging: [
+            ("Current", &a.current),
+            ("1–30 days", &a.days_1_30),
+            ("31–60 days", &a.days_31_60),
+            ("61–90 days", &a.days_61_90),
+            ("Over 90 days", &a.days_over_90),
+            ("Credit", &a.unapplied_credit),
+            ("Net due", &a.net),
+        ]
+        .into_iter()
+        .map(|(label, amount)| (label.to_owned(), text(amount)))
+        .collect(),
+    }
+}
