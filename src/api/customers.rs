@@ -1,5 +1,8 @@
 //! `/v1/customers`.
 
+use crate::api::documents::Answer;
+use crate::api::export::{self, cells, wants_csv, ListFormat};
+use poem::http::HeaderMap;
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -299,6 +302,27 @@ fn merge_money(
 
 crate::api::paging::list_answer!(CustomerList of Customer, " Customers matching the filters, over all pages.");
 
+/// A customer's row in a CSV export: its JSON answer's fields.
+const CUSTOMER_COLUMNS: &[&str] = &[
+    "id",
+    "customer_code",
+    "name",
+    "email",
+    "phone",
+    "billing_address",
+    "payment_terms_days",
+    "credit_limit",
+    "notes",
+    "is_active",
+    "outstanding_balance",
+    "overdue_balance",
+    "credit_balance",
+    "net_balance",
+    "currency",
+    "created_at",
+    "updated_at",
+];
+
 #[derive(Default)]
 pub(crate) struct CustomersApi;
 
@@ -306,7 +330,8 @@ pub(crate) struct CustomersApi;
 impl CustomersApi {
     /// List all customers
     ///
-    /// Ordered by id. `search` matches name, customer code or email (case-insensitive, anywhere in the text).
+    /// Ordered by id. `search` matches name, customer code or email (case-insensitive, anywhere in the text). As CSV (`Accept: text/csv` or `format=csv`): every match unless `limit` is given, streamed.
+    #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/v1/customers",
         method = "get",
@@ -323,10 +348,14 @@ impl CustomersApi {
         limit: Query<Opt<i64>>,
         /// Default 0.
         offset: Query<Opt<i64>>,
-    ) -> Result<Json<CustomerList>, ReadError> {
+        /// `json` (default, by `Accept`) or `csv`.
+        format: Query<Opt<ListFormat>>,
+        headers: &HeaderMap,
+    ) -> Result<Answer<Json<CustomerList>, false, true>, ReadError> {
         let org = auth.require(scope_of("list_customers"))?.organization_id;
         let mut errors = FieldErrorsBuilder::new();
-        crate::api::types::params!(errors; search, is_active, limit, offset);
+        crate::api::types::params!(errors; search, is_active, limit, offset, format);
+        let limited = limit.0.is_some();
         let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
         if let Some(text) = &search.0 {
             if let Err(message) = check_text(text, 0, 200, false) {
@@ -339,11 +368,28 @@ impl CustomersApi {
             is_active: is_active.0,
         };
         let today = super::invoices::today_text(&state, auth.context());
+        if wants_csv(format.0, headers) {
+            let bounds = (limited.then_some(limit), offset);
+            let csv = export::stream(
+                &state,
+                "customers.csv".into(),
+                CUSTOMER_COLUMNS,
+                move |conn, sink| {
+                    store::each(conn, (org, &today), &filter, bounds, |customer| {
+                        sink(cells(&Customer::from(customer), CUSTOMER_COLUMNS))
+                    })
+                },
+            );
+            return Ok(Answer::Csv(csv));
+        }
         let page = state
             .db
             .read(move |conn| store::list(conn, org, &filter, limit, offset, &today))
             .await?;
-        Ok(Json(CustomerList::from_page(page, Customer::from)))
+        Ok(Answer::Json(Json(CustomerList::from_page(
+            page,
+            Customer::from,
+        ))))
     }
 
     /// Create a new customer

@@ -146,8 +146,8 @@ impl ApiResponse for PdfFile {
 
 /// A CSV answer (RFC 4180, a header row first), offered for download.
 pub(crate) struct CsvFile {
-    pub(crate) file_name: String,
-    pub(crate) text: String,
+    file_name: String,
+    body: poem::Body,
 }
 
 impl CsvFile {
@@ -165,8 +165,15 @@ impl CsvFile {
         let bytes = writer
             .into_inner()
             .map_err(|e| AppError::Internal(format!("CSV: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("CSV: {e}")))?;
-        Ok(CsvFile { file_name, text })
+        Ok(CsvFile {
+            file_name,
+            body: bytes.into(),
+        })
+    }
+
+    /// A CSV body written while it is sent (see `api::export`).
+    pub(crate) fn streamed(file_name: String, body: poem::Body) -> Self {
+        CsvFile { file_name, body }
     }
 }
 
@@ -189,7 +196,7 @@ impl IntoResponse for CsvFile {
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{}\"", safe_name(&self.file_name)),
             )
-            .body(self.text)
+            .body(self.body)
     }
 }
 

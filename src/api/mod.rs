@@ -9,6 +9,7 @@ pub(crate) mod customers;
 pub(crate) mod documents;
 pub(crate) mod error;
 pub(crate) mod etag;
+pub(crate) mod export;
 pub(crate) mod idempotency;
 pub(crate) mod invoices;
 pub mod journal;

@@ -1,5 +1,9 @@
 //! `/v1/reports`.
 
+use poem::http::HeaderMap;
+
+use super::documents::{Answer, CsvFile};
+use super::export::{cells, wants_csv, ListFormat};
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -209,7 +213,8 @@ pub(crate) struct ReportsApi;
 impl ReportsApi {
     /// Get aging report
     ///
-    /// Historical: an invoice counts when it was issued on or before `as_of` and is neither draft nor void; its open amount is its total less the payments dated on or before `as_of`. Buckets by days past due: 0 or fewer is `current`, then 1–30, 31–60, 61–90 and over 90.
+    /// Historical: an invoice counts when it was issued on or before `as_of` and is neither draft nor void; its open amount is its total less the payments dated on or before `as_of`. Buckets by days past due: 0 or fewer is `current`, then 1–30, 31–60, 61–90 and over 90. As CSV (`Accept: text/csv` or `format=csv`): a row a customer, then a `Total` row.
+    #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/v1/reports/aging",
         method = "get",
@@ -226,11 +231,14 @@ impl ReportsApi {
         /// The one currency to report (ISO 4217); default the customer's with `customer_id`,
         /// else the organization's.
         currency: Query<Opt<CurrencyCode>>,
-    ) -> Result<Done<AgingReport>, ReadError> {
+        /// `json` (default, by `Accept`) or `csv`.
+        format: Query<Opt<ListFormat>>,
+        headers: &HeaderMap,
+    ) -> Result<Answer<Done<AgingReport>, false, true>, ReadError> {
         let org = auth.require(scope_of("aging_report"))?.organization_id;
         let _build = state.report_permit().await?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
-        crate::api::types::params!(errors; as_of, customer_id, currency);
+        crate::api::types::params!(errors; as_of, customer_id, currency, format);
         errors.finish()?;
         let asked = currency.0.map(|code| code.0);
         let as_of = as_of
@@ -251,12 +259,16 @@ impl ReportsApi {
                 Ok((aging, (scope.currency, currencies)))
             })
             .await?;
-        Ok(Done::of(&aging_to_api(aging, currencies)))
+        let report = aging_to_api(aging, currencies);
+        if wants_csv(format.0, headers) {
+            return Ok(Answer::Csv(aging_csv(&report)?));
+        }
+        Ok(Answer::Json(Done::of(&report)))
     }
 
     /// Get dashboard analytics
     ///
-    /// Receivables, collections, DSO and the top debtors at `as_of`.
+    /// Receivables, collections, DSO and the top debtors at `as_of`. As CSV (`Accept: text/csv` or `format=csv`): the top debtors, a row each.
     #[oai(
         path = "/v1/reports/dashboard",
         method = "get",
@@ -270,11 +282,14 @@ impl ReportsApi {
         as_of: Query<Opt<Date>>,
         /// The one currency to report (ISO 4217); default the organization's.
         currency: Query<Opt<CurrencyCode>>,
-    ) -> Result<Done<DashboardReport>, ReadError> {
+        /// `json` (default, by `Accept`) or `csv` (the top debtors).
+        format: Query<Opt<ListFormat>>,
+        headers: &HeaderMap,
+    ) -> Result<Answer<Done<DashboardReport>, false, true>, ReadError> {
         let org = auth.require(scope_of("dashboard_report"))?.organization_id;
         let _build = state.report_permit().await?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
-        crate::api::types::params!(errors; as_of, currency);
+        crate::api::types::params!(errors; as_of, currency, format);
         errors.finish()?;
         let asked = currency.0.map(|code| code.0);
         let as_of = as_of
@@ -289,57 +304,140 @@ impl ReportsApi {
                 Ok((dashboard, (scope.currency, currencies)))
             })
             .await?;
-        let amount = |money| Amount::new(money, currency);
-        let count = |status: InvoiceStatus| {
-            d.status_counts
-                .iter()
-                .find(|(s, _)| *s == status)
-                .map(|(_, n)| *n)
-                .unwrap_or(0)
-        };
-        let totals = d.aging.totals;
-        Ok(Done::of(&DashboardReport {
-            as_of: Date(as_of),
-            total_outstanding: amount(totals.total),
-            total_overdue: amount(totals.overdue()),
-            overdue_invoice_count: d.aging.overdue_invoice_count(),
-            open_invoice_count: d.aging.invoice_count(),
-            invoice_counts_by_status: StatusCounts {
-                draft: count(InvoiceStatus::Draft),
-                sent: count(InvoiceStatus::Sent),
-                partially_paid: count(InvoiceStatus::PartiallyPaid),
-                paid: count(InvoiceStatus::Paid),
-                void: count(InvoiceStatus::Void),
-                written_off: count(InvoiceStatus::WrittenOff),
-            },
-            invoiced_last_30_days: amount(d.invoiced_last_30_days),
-            collected_last_30_days: amount(d.collected_last_30_days),
-            credit_sales_last_90_days: amount(d.credit_sales_last_90_days),
-            dso: dso(totals.total, d.credit_sales_last_90_days, 90).map(DecimalOut),
-            dso_formula: "total_outstanding / credit_sales_last_90_days × 90".into(),
-            average_days_to_pay: average_days(d.total_days_to_pay, d.paid_invoice_count)
-                .map(DecimalOut),
-            aging: AgingBuckets::of(totals, d.aging.unapplied_credit, currency),
-            top_debtors: d
-                .aging
-                .customers
-                .iter()
-                .filter(|c| c.totals.total.is_positive())
-                .take(5)
-                .map(|c| Debtor {
-                    customer_id: c.customer_id,
-                    customer_code: c.customer_code.clone(),
-                    name: c.name.clone(),
-                    outstanding: amount(c.totals.total),
-                    overdue: amount(c.totals.overdue()),
-                })
-                .collect(),
-            refunded_last_30_days: amount(d.refunded_last_30_days),
-            total_unapplied_credit: amount(d.aging.unapplied_credit),
-            credited_last_30_days: amount(d.credited_last_30_days),
-            written_off_last_30_days: amount(d.written_off_last_30_days),
-            currency: CurrencyCode(currency),
-            currencies,
-        }))
+        let report = dashboard_to_api(d, as_of, (currency, currencies));
+        if wants_csv(format.0, headers) {
+            return Ok(Answer::Csv(debtors_csv(&report)?));
+        }
+        Ok(Answer::Json(Done::of(&report)))
     }
+}
+
+/// The dashboard's answer from its figures.
+fn dashboard_to_api(
+    d: store::Dashboard,
+    as_of: chrono::NaiveDate,
+    (currency, currencies): Currencies,
+) -> DashboardReport {
+    let amount = |money| Amount::new(money, currency);
+    let count = |status: InvoiceStatus| {
+        d.status_counts
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
+    let totals = d.aging.totals;
+    DashboardReport {
+        as_of: Date(as_of),
+        total_outstanding: amount(totals.total),
+        total_overdue: amount(totals.overdue()),
+        overdue_invoice_count: d.aging.overdue_invoice_count(),
+        open_invoice_count: d.aging.invoice_count(),
+        invoice_counts_by_status: StatusCounts {
+            draft: count(InvoiceStatus::Draft),
+            sent: count(InvoiceStatus::Sent),
+            partially_paid: count(InvoiceStatus::PartiallyPaid),
+            paid: count(InvoiceStatus::Paid),
+            void: count(InvoiceStatus::Void),
+            written_off: count(InvoiceStatus::WrittenOff),
+        },
+        invoiced_last_30_days: amount(d.invoiced_last_30_days),
+        collected_last_30_days: amount(d.collected_last_30_days),
+        credit_sales_last_90_days: amount(d.credit_sales_last_90_days),
+        dso: dso(totals.total, d.credit_sales_last_90_days, 90).map(DecimalOut),
+        dso_formula: "total_outstanding / credit_sales_last_90_days × 90".into(),
+        average_days_to_pay: average_days(d.total_days_to_pay, d.paid_invoice_count)
+            .map(DecimalOut),
+        aging: AgingBuckets::of(totals, d.aging.unapplied_credit, currency),
+        top_debtors: d
+            .aging
+            .customers
+            .iter()
+            .filter(|c| c.totals.total.is_positive())
+            .take(5)
+            .map(|c| Debtor {
+                customer_id: c.customer_id,
+                customer_code: c.customer_code.clone(),
+                name: c.name.clone(),
+                outstanding: amount(c.totals.total),
+                overdue: amount(c.totals.overdue()),
+            })
+            .collect(),
+        refunded_last_30_days: amount(d.refunded_last_30_days),
+        total_unapplied_credit: amount(d.aging.unapplied_credit),
+        credited_last_30_days: amount(d.credited_last_30_days),
+        written_off_last_30_days: amount(d.written_off_last_30_days),
+        currency: CurrencyCode(currency),
+        currencies,
+    }
+}
+
+/// The dashboard's top debtors as CSV.
+fn debtors_csv(report: &DashboardReport) -> Result<CsvFile, crate::error::AppError> {
+    let columns = [
+        "customer_id",
+        "customer_code",
+        "name",
+        "outstanding",
+        "overdue",
+    ];
+    let rows = report.top_debtors.iter().map(|debtor| {
+        let mut row = cells(debtor, &columns);
+        row.push(report.currency.0.to_string());
+        row
+    });
+    let header = [
+        "customer_id",
+        "customer_code",
+        "name",
+        "outstanding",
+        "overdue",
+        "currency",
+    ];
+    CsvFile::of(format!("top-debtors-{}.csv", report.as_of.0), &header, rows)
+}
+
+/// The aging report as CSV: a row a customer, then the totals.
+fn aging_csv(report: &AgingReport) -> Result<CsvFile, crate::error::AppError> {
+    const COLUMNS: [&str; 12] = [
+        "customer_id",
+        "customer_code",
+        "name",
+        "current",
+        "days_1_30",
+        "days_31_60",
+        "days_61_90",
+        "days_over_90",
+        "total",
+        "invoice_count",
+        "unapplied_credit",
+        "net",
+    ];
+    let currency = report.currency.0.to_string();
+    let mut rows: Vec<Vec<String>> = report
+        .customers
+        .iter()
+        .map(|customer| {
+            let mut row = cells(customer, &COLUMNS);
+            row.push(currency.clone());
+            row
+        })
+        .collect();
+    let mut total = cells(&report.totals, &COLUMNS);
+    if let Some(name) = total.get_mut(2) {
+        *name = "Total".into();
+    }
+    if let Some(count) = total.get_mut(9) {
+        *count = report
+            .customers
+            .iter()
+            .map(|c| c.invoice_count)
+            .sum::<i64>()
+            .to_string();
+    }
+    total.push(currency);
+    rows.push(total);
+    let mut header = COLUMNS.to_vec();
+    header.push("currency");
+    CsvFile::of(format!("aging-{}.csv", report.as_of.0), &header, rows)
 }

@@ -9,7 +9,7 @@ use super::codec::date_text;
 use super::customers;
 use super::invoices::{get_header, item_from_row, store_lines, InvoiceItem};
 use super::next_sequence;
-use super::paging::{ListQuery, Page};
+use super::paging::{in_chunks, Bounds, ListQuery, Page};
 use super::sources::{
     allocations_of, applied, apply_plan, refunds_of, Refund, SourceAllocation, SourceFacts,
 };
@@ -300,6 +300,36 @@ pub(crate) fn list(
     filter: &CreditNoteFilter,
     (limit, offset): (i64, i64),
 ) -> Result<Page<CreditNote>, AppError> {
+    let (query, where_) = listing(org, filter);
+    let mut page = query.page(conn, &where_, (limit, offset), from_row)?;
+    attach(conn, &mut page.items)?;
+    Ok(page)
+}
+
+/// The credit notes `list` would answer, one at a time (see `ListQuery::each`).
+pub(crate) fn each(
+    conn: &Connection,
+    org: i64,
+    filter: &CreditNoteFilter,
+    bounds: Bounds,
+    each: impl FnMut(CreditNote) -> bool,
+) -> Result<(), AppError> {
+    let (query, where_) = listing(org, filter);
+    let mut chunked = in_chunks(|rows: &mut Vec<CreditNote>| attach(conn, rows), each);
+    let mut failed = None;
+    query.each(conn, &where_, bounds, from_row, |row| {
+        chunked(Some(row)).unwrap_or_else(|e| {
+            failed = Some(e);
+            false
+        })
+    })?;
+    match failed {
+        Some(e) => Err(e),
+        None => chunked(None).map(|_| ()),
+    }
+}
+
+fn listing(org: i64, filter: &CreditNoteFilter) -> (ListQuery<'static>, Filter) {
     let mut where_ = Filter::new("organization_id", org);
     if let Some(customer_id) = filter.customer_id {
         where_.push("customer_id = ?", Value::Integer(customer_id));
@@ -329,7 +359,5 @@ pub(crate) fn list(
         leading: vec![],
         order_by: "id",
     };
-    let mut page = query.page(conn, &where_, (limit, offset), from_row)?;
-    attach(conn, &mut page.items)?;
-    Ok(page)
+    (query, where_)
 }

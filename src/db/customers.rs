@@ -6,7 +6,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::next_sequence;
-use super::paging::{ListQuery, Page};
+use super::paging::{Bounds, ListQuery, Page};
 use super::rules;
 use super::sql::{contains_pattern, Filter};
 use super::WriteTx;
@@ -169,6 +169,23 @@ pub(crate) fn list(
     offset: i64,
     today: &str,
 ) -> Result<Page<Customer>, AppError> {
+    let (query, where_) = listing(org, filter, today);
+    query.page(conn, &where_, (limit, offset), from_row)
+}
+
+/// The customers `list` would answer, one at a time.
+pub(crate) fn each(
+    conn: &Connection,
+    (org, today): (i64, &str),
+    filter: &CustomerFilter,
+    bounds: Bounds,
+    each: impl FnMut(Customer) -> bool,
+) -> Result<(), AppError> {
+    let (query, where_) = listing(org, filter, today);
+    query.each(conn, &where_, bounds, from_row, each)
+}
+
+fn listing(org: i64, filter: &CustomerFilter, today: &str) -> (ListQuery<'static>, Filter) {
     let mut where_ = Filter::default();
     where_.push("c.organization_id = ?", Value::Integer(org));
     if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
@@ -188,7 +205,7 @@ pub(crate) fn list(
         leading: vec![Value::Text(today.to_string())],
         order_by: "c.id",
     };
-    query.page(conn, &where_, (limit, offset), from_row)
+    (query, where_)
 }
 
 fn code_taken(

@@ -14,7 +14,7 @@ pub(crate) use super::details::{
 };
 pub(crate) use super::invoice_ledger::{ledger_of, InvoiceCredit, InvoiceLedger, WriteOff};
 use super::next_sequence;
-use super::paging::{ListQuery, Page};
+use super::paging::{Bounds, ListQuery, Page};
 use super::rules;
 use super::sql::Filter;
 use super::summaries::record_status;
@@ -226,6 +226,26 @@ pub(crate) fn list(
     offset: i64,
     today: NaiveDate,
 ) -> Result<Page<Invoice>, AppError> {
+    let (query, where_) = listing(org, filter, today);
+    let mut page = query.page(conn, &where_, (limit, offset), from_row)?;
+    attach_items(conn, &mut page.items)?;
+    Ok(page)
+}
+
+/// The invoices `list` would answer, without their lines, one at a time (see
+/// `ListQuery::each`).
+pub(crate) fn each(
+    conn: &Connection,
+    (org, today): (i64, NaiveDate),
+    filter: &InvoiceFilter,
+    bounds: Bounds,
+    each: impl FnMut(Invoice) -> bool,
+) -> Result<(), AppError> {
+    let (query, where_) = listing(org, filter, today);
+    query.each(conn, &where_, bounds, from_row, each)
+}
+
+fn listing(org: i64, filter: &InvoiceFilter, today: NaiveDate) -> (ListQuery<'static>, Filter) {
     let mut where_ = Filter::new("organization_id", org);
     if let Some(customer_id) = filter.customer_id {
         where_.push("customer_id = ?", Value::Integer(customer_id));
@@ -256,9 +276,7 @@ pub(crate) fn list(
         leading: vec![],
         order_by: "id",
     };
-    let mut page = query.page(conn, &where_, (limit, offset), from_row)?;
-    attach_items(conn, &mut page.items)?;
-    Ok(page)
+    (query, where_)
 }
 
 pub(super) fn number_taken(conn: &Connection, org: i64, number: &str) -> Result<bool, AppError> {

@@ -149,6 +149,39 @@ pub(crate) fn list(
     org: i64,
     filter: &EventFilter,
 ) -> Result<Vec<Map<String, Value>>, AppError> {
+    let (sql, values) = listing(org, filter, Some(filter.limit));
+    let events = conn
+        .prepare_cached(&sql)?
+        .query_map(rusqlite::params_from_iter(values), event_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(events)
+}
+
+/// The events `list` would answer, all of them after `filter.after` unless `limit` is
+/// given, one at a time and never collected (an export); `each` answers false to stop.
+pub(crate) fn each(
+    conn: &Connection,
+    org: i64,
+    (filter, limit): (&EventFilter, Option<i64>),
+    mut each: impl FnMut(Map<String, Value>) -> bool,
+) -> Result<(), AppError> {
+    let (sql, values) = listing(org, filter, limit);
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+    while let Some(row) = rows.next()? {
+        if !each(event_from_row(row)?) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The SQL and parameters of `filter`'s events, at most `limit` (none: all).
+fn listing(
+    org: i64,
+    filter: &EventFilter,
+    limit: Option<i64>,
+) -> (String, Vec<rusqlite::types::Value>) {
     let mut sql = format!("SELECT {EVENT_COLUMNS} FROM journal_events WHERE organization_id = ?");
     let mut values: Vec<rusqlite::types::Value> = vec![org.into()];
     if let Some(entity_type) = &filter.entity_type {
@@ -168,12 +201,9 @@ pub(crate) fn list(
     }
     sql.push_str(" AND id > ? ORDER BY id LIMIT ?");
     values.push(filter.after.into());
-    values.push(filter.limit.into());
-    let events = conn
-        .prepare_cached(&sql)?
-        .query_map(rusqlite::params_from_iter(values), event_from_row)?
-        .collect::<Result<_, _>>()?;
-    Ok(events)
+    // SQLite reads a negative LIMIT as none.
+    values.push(limit.unwrap_or(-1).into());
+    (sql, values)
 }
 
 /// Event `id` of `org`, as sealed.

@@ -61,4 +61,65 @@ impl ListQuery<'_> {
             offset,
         })
     }
+
+    /// The filtered list's rows in order from `offset` (at most `limit` when given), handed
+    /// to `each` one at a time and never collected, so an export of any size runs in
+    /// constant memory; `each` answers false to stop.
+    pub(crate) fn each<T>(
+        &self,
+        conn: &Connection,
+        filter: &Filter,
+        (limit, offset): (Option<i64>, i64),
+        mut from_row: impl FnMut(&Row) -> rusqlite::Result<T>,
+        mut each: impl FnMut(T) -> bool,
+    ) -> Result<(), AppError> {
+        let mut values = self.leading.clone();
+        values.extend(filter.params.iter().cloned());
+        // SQLite reads a negative LIMIT as none.
+        values.push(Value::Integer(limit.unwrap_or(-1)));
+        values.push(Value::Integer(offset));
+        let sql = format!(
+            "{} {} ORDER BY {} LIMIT ? OFFSET ?",
+            self.select,
+            filter.where_sql(),
+            self.order_by
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query(params_from_iter(values.iter()))?;
+        while let Some(row) = rows.next()? {
+            if !each(from_row(row)?) {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
+
+/// Rows handed on by `each` in chunks of this many, each completed by a second query (a
+/// payment's allocations), so an export reads its rows' parts in a few large queries.
+pub(crate) const CHUNK: usize = 500;
+
+/// `rows` completed `CHUNK` at a time by `complete`, then handed to `each` one by one.
+pub(crate) fn in_chunks<T>(
+    mut complete: impl FnMut(&mut Vec<T>) -> Result<(), AppError>,
+    mut each: impl FnMut(T) -> bool,
+) -> impl FnMut(Option<T>) -> Result<bool, AppError> {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    move |row| {
+        let last = row.is_none();
+        chunk.extend(row);
+        if chunk.len() < CHUNK && !last {
+            return Ok(true);
+        }
+        complete(&mut chunk)?;
+        for row in chunk.drain(..) {
+            if !each(row) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Which rows of a list an export reads: all from `offset`, or one page.
+pub(crate) type Bounds = (Option<i64>, i64);

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::allocations::open_invoices;
 use super::codec::date_text;
 use super::customers;
-use super::paging::{ListQuery, Page};
+use super::paging::{in_chunks, Bounds, ListQuery, Page};
 use super::sources::{
     allocations_of, applied, apply_plan, refunds_of, with_blame, SourceAllocation, SourceFacts,
 };
@@ -262,6 +262,39 @@ pub(crate) fn list(
     limit: i64,
     offset: i64,
 ) -> Result<Page<Payment>, AppError> {
+    let (query, where_) = listing(org, filter);
+    let mut page = query.page(conn, &where_, (limit, offset), from_row)?;
+    attach_allocations(conn, &mut page.items)?;
+    Ok(page)
+}
+
+/// The payments `list` would answer, one at a time (see `ListQuery::each`).
+pub(crate) fn each(
+    conn: &Connection,
+    org: i64,
+    filter: &PaymentFilter,
+    bounds: Bounds,
+    each: impl FnMut(Payment) -> bool,
+) -> Result<(), AppError> {
+    let (query, where_) = listing(org, filter);
+    let mut chunked = in_chunks(
+        |rows: &mut Vec<Payment>| attach_allocations(conn, rows),
+        each,
+    );
+    let mut failed = None;
+    query.each(conn, &where_, bounds, from_row, |row| {
+        chunked(Some(row)).unwrap_or_else(|e| {
+            failed = Some(e);
+            false
+        })
+    })?;
+    match failed {
+        Some(e) => Err(e),
+        None => chunked(None).map(|_| ()),
+    }
+}
+
+fn listing(org: i64, filter: &PaymentFilter) -> (ListQuery<'static>, Filter) {
     let mut where_ = Filter::new("organization_id", org);
     if let Some(customer_id) = filter.customer_id {
         where_.push("customer_id = ?", Value::Integer(customer_id));
@@ -295,9 +328,7 @@ pub(crate) fn list(
         leading: vec![],
         order_by: "id",
     };
-    let mut page = query.page(conn, &where_, (limit, offset), from_row)?;
-    attach_allocations(conn, &mut page.items)?;
-    Ok(page)
+    (query, where_)
 }
 
 /// [`SourceStatus::of`] as SQL over a payment row.

@@ -28,6 +28,7 @@ mod documents;
 mod drafts;
 mod errors;
 mod etag;
+mod exports;
 mod helpers;
 mod invoices;
 mod journal;

@@ -8,6 +8,9 @@ mod wire;
 pub(crate) use input::*;
 pub(crate) use wire::*;
 
+use crate::api::documents::Answer;
+use crate::api::export::{self, cells, wants_csv, ListFormat};
+use poem::http::HeaderMap;
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -34,11 +37,32 @@ use crate::error::{AppError, FieldErrorsBuilder};
 #[derive(Default)]
 pub(crate) struct CreditNotesApi;
 
+/// A credit note's row in a CSV export: its JSON answer's fields, lines left out.
+const NOTE_COLUMNS: &[&str] = &[
+    "id",
+    "customer_id",
+    "credit_note_number",
+    "invoice_id",
+    "issue_date",
+    "reason",
+    "subtotal",
+    "tax_total",
+    "total",
+    "applied_amount",
+    "refunded_amount",
+    "unapplied_amount",
+    "status",
+    "void_date",
+    "void_reason",
+    "currency",
+    "created_at",
+];
+
 #[OpenApi(tag = "Tag::CreditNotes")]
 impl CreditNotesApi {
     /// List all credit notes
     ///
-    /// Ordered by id. The date range is on `issue_date`, inclusive. `invoice_id` finds the notes issued against that invoice.
+    /// Ordered by id. The date range is on `issue_date`, inclusive. `invoice_id` finds the notes issued against that invoice. As CSV (`Accept: text/csv` or `format=csv`): every match unless `limit` is given, streamed (one row a note, without its lines).
     #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/v1/credit-notes",
@@ -58,10 +82,14 @@ impl CreditNotesApi {
         limit: Query<Opt<i64>>,
         /// Default 0.
         offset: Query<Opt<i64>>,
-    ) -> Result<Json<CreditNoteList>, ReadError> {
+        /// `json` (default, by `Accept`) or `csv`.
+        format: Query<Opt<ListFormat>>,
+        headers: &HeaderMap,
+    ) -> Result<Answer<Json<CreditNoteList>, false, true>, ReadError> {
         let org = auth.require(scope_of("list_credit_notes"))?.organization_id;
         let mut errors = FieldErrorsBuilder::new();
-        crate::api::types::params!(errors; customer_id, invoice_id, date_from, date_to, status, limit, offset);
+        crate::api::types::params!(errors; customer_id, invoice_id, date_from, date_to, status, limit, offset, format);
+        let limited = limit.0.is_some();
         let bounds = page_bounds(limit.0, offset.0, &mut errors);
         errors.finish()?;
         let filter = CreditNoteFilter {
@@ -71,11 +99,28 @@ impl CreditNotesApi {
             date_to: date_to.0.map(|d| d.0),
             status: status.0.map(Into::into),
         };
+        if wants_csv(format.0, headers) {
+            let rows = (limited.then_some(bounds.0), bounds.1);
+            let csv = export::stream(
+                &state,
+                "credit-notes.csv".into(),
+                NOTE_COLUMNS,
+                move |conn, sink| {
+                    store::each(conn, org, &filter, rows, |note| {
+                        sink(cells(&CreditNote::from(note), NOTE_COLUMNS))
+                    })
+                },
+            );
+            return Ok(Answer::Csv(csv));
+        }
         let page = state
             .db
             .read(move |conn| store::list(conn, org, &filter, bounds))
             .await?;
-        Ok(Json(CreditNoteList::from_page(page, CreditNote::from)))
+        Ok(Answer::Json(Json(CreditNoteList::from_page(
+            page,
+            CreditNote::from,
+        ))))
     }
 
     /// Issue a credit note

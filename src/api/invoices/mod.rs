@@ -21,8 +21,9 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::OpenApi;
 
 use crate::api::auth::{ApiKeyAuth, AuthContext};
-use crate::api::documents::{paper_or, wants_pdf, OneOrPdf, PdfFile};
+use crate::api::documents::{paper_or, wants_pdf, Answer, OneOrPdf, PdfFile};
 use crate::api::error::{ChangeError, ReadError, WriteError};
+use crate::api::export::{self, cells, wants_csv, ListFormat};
 use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt, PaperSize};
@@ -47,7 +48,7 @@ pub(crate) struct InvoicesApi;
 impl InvoicesApi {
     /// List all invoices
     ///
-    /// Ordered by id, with their lines. Date ranges are inclusive.
+    /// Ordered by id, with their lines. Date ranges are inclusive. As CSV (`Accept: text/csv` or `format=csv`; one row an invoice, without its lines): every matching invoice unless `limit` is given, streamed.
     #[allow(clippy::too_many_arguments)]
     #[oai(path = "/v1/invoices", method = "get", operation_id = "list_invoices")]
     async fn list(
@@ -65,10 +66,14 @@ impl InvoicesApi {
         limit: Query<Opt<i64>>,
         /// Default 0.
         offset: Query<Opt<i64>>,
-    ) -> Result<Json<InvoiceList>, ReadError> {
+        /// `json` (default, by `Accept`) or `csv`.
+        format: Query<Opt<ListFormat>>,
+        headers: &HeaderMap,
+    ) -> Result<Answer<Json<InvoiceList>, false, true>, ReadError> {
         let org = auth.require(scope_of("list_invoices"))?.organization_id;
         let mut errors = FieldErrorsBuilder::new();
-        crate::api::types::params!(errors; customer_id, status, issue_date_from, issue_date_to, due_date_from, due_date_to, limit, offset);
+        crate::api::types::params!(errors; customer_id, status, issue_date_from, issue_date_to, due_date_from, due_date_to, limit, offset, format);
+        let limited = limit.0.is_some();
         let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
         errors.finish()?;
         let filter = InvoiceFilter {
@@ -88,13 +93,28 @@ impl InvoicesApi {
             due_date_to: due_date_to.0.map(|d| d.0),
         };
         let today = state.today_for(auth.context());
+        if wants_csv(format.0, headers) {
+            let bounds = (limited.then_some(limit), offset);
+            let csv = export::stream(
+                &state,
+                "invoices.csv".into(),
+                INVOICE_COLUMNS,
+                move |conn, sink| {
+                    store::each(conn, (org, today), &filter, bounds, |invoice| {
+                        sink(cells(&to_api(invoice, today, false), INVOICE_COLUMNS))
+                    })
+                },
+            );
+            return Ok(Answer::Csv(csv));
+        }
         let page = state
             .db
             .read(move |conn| store::list(conn, org, &filter, limit, offset, today))
             .await?;
-        Ok(Json(InvoiceList::from_page(page, |invoice| {
-            to_api(invoice, today, false)
-        })))
+        Ok(Answer::Json(Json(InvoiceList::from_page(
+            page,
+            |invoice| to_api(invoice, today, false),
+        ))))
     }
 
     /// Create a new invoice
@@ -313,6 +333,29 @@ impl InvoicesApi {
         move_invoice(&state, trail, id.0, Transition::Void).await
     }
 }
+
+/// An invoice's row in a CSV export: its JSON answer's fields, lines left out.
+const INVOICE_COLUMNS: &[&str] = &[
+    "id",
+    "invoice_number",
+    "customer_id",
+    "status",
+    "issue_date",
+    "due_date",
+    "subtotal",
+    "tax_total",
+    "total",
+    "amount_paid",
+    "amount_credited",
+    "amount_written_off",
+    "balance_due",
+    "is_overdue",
+    "days_overdue",
+    "currency",
+    "notes",
+    "created_at",
+    "updated_at",
+];
 
 /// Invoice `id` laid out as a PDF, with the organization and the customer as they are now.
 async fn invoice_pdf(

@@ -10,6 +10,9 @@ mod wire;
 pub(crate) use trail::Trail;
 pub(crate) use wire::{Event, EventPage};
 
+use crate::api::documents::Answer;
+use crate::api::export::{self, cells, wants_csv, ListFormat};
+use poem::http::HeaderMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +46,22 @@ crate::api::types::wire_enum!(
     }
 );
 
+/// An event's row in a CSV export.
+const EVENT_COLUMNS: &[&str] = &[
+    "id",
+    "occurred_at",
+    "type",
+    "entity_type",
+    "entity_id",
+    "actor",
+    "request_id",
+    "idempotency_key",
+    "data",
+    "changes",
+    "prev_hash",
+    "hash",
+];
+
 #[derive(Default)]
 pub(crate) struct EventsApi;
 
@@ -50,7 +69,7 @@ pub(crate) struct EventsApi;
 impl EventsApi {
     /// List journal events
     ///
-    /// Every change to the organization's books, in id order, each in the same transaction as the change it records. Follow the journal by passing each page's `next_after` as `after`; with `wait`, an empty page is held open until an event arrives (or `wait` seconds pass). Events about API keys are listed to admin keys only.
+    /// Every change to the organization's books, in id order, each in the same transaction as the change it records. Follow the journal by passing each page's `next_after` as `after`; with `wait`, an empty page is held open until an event arrives (or `wait` seconds pass). Events about API keys are listed to admin keys only. As CSV (`Accept: text/csv` or `format=csv`; `actor`, `data` and `changes` as JSON text): every event after `after` unless `limit` is given, streamed.
     #[allow(clippy::too_many_arguments)]
     #[oai(path = "/v1/events", method = "get", operation_id = "list_events")]
     async fn list(
@@ -68,10 +87,14 @@ impl EventsApi {
         entity_id: Query<Opt<i64>>,
         /// Seconds (0–30, default 0) to hold an empty page open for the next event.
         wait: Query<Opt<i64>>,
-    ) -> Result<Json<EventPage>, ReadError> {
+        /// `json` (default, by `Accept`) or `csv`.
+        format: Query<Opt<ListFormat>>,
+        headers: &HeaderMap,
+    ) -> Result<Answer<Json<EventPage>, false, true>, ReadError> {
         let ctx = auth.require(scope_of("list_events"))?;
         let mut errors = FieldErrorsBuilder::new();
-        crate::api::types::params!(errors; after, limit, event_type, entity_type, entity_id, wait);
+        crate::api::types::params!(errors; after, limit, event_type, entity_type, entity_id, wait, format);
+        let limited = limit.0.is_some();
         let wait = wait.0.unwrap_or(0);
         if !(0..=MAX_WAIT_SECONDS).contains(&wait) {
             errors.add(
@@ -86,8 +109,23 @@ impl EventsApi {
             .0
             .map(|kind| EntityType::from(kind).as_str().to_string());
         filter.entity_id = entity_id.0;
+        let org = ctx.organization_id;
+        if wants_csv(format.0, headers) {
+            let limit = limited.then_some(filter.limit);
+            let csv = export::stream(
+                &state,
+                "events.csv".into(),
+                EVENT_COLUMNS,
+                move |conn, sink| {
+                    crate::db::journal::each(conn, org, (&filter, limit), |event| {
+                        sink(cells(&event, EVENT_COLUMNS))
+                    })
+                },
+            );
+            return Ok(Answer::Csv(csv));
+        }
         let wait = Duration::from_secs(wait.unsigned_abs());
-        Ok(Json(feed(&state, ctx.organization_id, filter, wait).await?))
+        Ok(Answer::Json(Json(feed(&state, org, filter, wait).await?)))
     }
 
     /// A customer's history

@@ -7,6 +7,9 @@ mod wire;
 pub(crate) use input::*;
 pub(crate) use wire::*;
 
+use crate::api::documents::Answer;
+use crate::api::export::{self, cells, wants_csv, ListFormat};
+use poem::http::HeaderMap;
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -32,11 +35,31 @@ use crate::error::{AppError, FieldErrorsBuilder};
 #[derive(Default)]
 pub(crate) struct PaymentsApi;
 
+/// A payment's row in a CSV export: its JSON answer's fields, allocations and refunds summed.
+const PAYMENT_COLUMNS: &[&str] = &[
+    "id",
+    "customer_id",
+    "invoice_id",
+    "amount",
+    "payment_method",
+    "payment_date",
+    "reference_number",
+    "notes",
+    "applied_amount",
+    "refunded_amount",
+    "unapplied_amount",
+    "status",
+    "void_date",
+    "void_reason",
+    "currency",
+    "created_at",
+];
+
 #[OpenApi(tag = "Tag::Payments")]
 impl PaymentsApi {
     /// List all payments
     ///
-    /// Ordered by id. Date ranges are inclusive. `invoice_id` finds the payments allocated to that invoice, whether or not they went to others too.
+    /// Ordered by id. Date ranges are inclusive. `invoice_id` finds the payments allocated to that invoice, whether or not they went to others too. As CSV (`Accept: text/csv` or `format=csv`): every match unless `limit` is given, streamed (one row a payment, its allocations and refunds summed).
     #[allow(clippy::too_many_arguments)]
     #[oai(path = "/v1/payments", method = "get", operation_id = "list_payments")]
     async fn list(
@@ -55,10 +78,14 @@ impl PaymentsApi {
         limit: Query<Opt<i64>>,
         /// Default 0.
         offset: Query<Opt<i64>>,
-    ) -> Result<Json<PaymentList>, ReadError> {
+        /// `json` (default, by `Accept`) or `csv`.
+        format: Query<Opt<ListFormat>>,
+        headers: &HeaderMap,
+    ) -> Result<Answer<Json<PaymentList>, false, true>, ReadError> {
         let org = auth.require(scope_of("list_payments"))?.organization_id;
         let mut errors = FieldErrorsBuilder::new();
-        crate::api::types::params!(errors; customer_id, invoice_id, payment_method, date_from, date_to, status, has_unapplied, limit, offset);
+        crate::api::types::params!(errors; customer_id, invoice_id, payment_method, date_from, date_to, status, has_unapplied, limit, offset, format);
+        let limited = limit.0.is_some();
         let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
         errors.finish()?;
         let filter = PaymentFilter {
@@ -70,11 +97,28 @@ impl PaymentsApi {
             status: status.0.map(Into::into),
             has_unapplied: has_unapplied.0,
         };
+        if wants_csv(format.0, headers) {
+            let bounds = (limited.then_some(limit), offset);
+            let csv = export::stream(
+                &state,
+                "payments.csv".into(),
+                PAYMENT_COLUMNS,
+                move |conn, sink| {
+                    store::each(conn, org, &filter, bounds, |payment| {
+                        sink(cells(&Payment::from(payment), PAYMENT_COLUMNS))
+                    })
+                },
+            );
+            return Ok(Answer::Csv(csv));
+        }
         let page = state
             .db
             .read(move |conn| store::list(conn, org, &filter, limit, offset))
             .await?;
-        Ok(Json(PaymentList::from_page(page, Payment::from)))
+        Ok(Answer::Json(Json(PaymentList::from_page(
+            page,
+            Payment::from,
+        ))))
     }
 
     /// Record a new payment

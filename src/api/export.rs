@@ -1,0 +1,175 @@
+//! Lists as CSV: every list answers `Accept: text/csv` or `?format=csv` with the same rows
+//! its JSON pages hold, one CSV row each, streamed from one read snapshot so an export of
+//! any size runs in constant memory. Without `limit` the whole filtered list comes out.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use poem::http::HeaderMap;
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::documents::{inert, preferred, CsvFile, Format};
+use super::AppState;
+use crate::error::AppError;
+
+/// How many bytes of CSV are sent at a time.
+const PIECE: usize = 64 * 1024;
+
+/// How a list is asked for: `json` (pages) or `csv` (an export).
+#[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub(crate) enum ListFormat {
+    Json,
+    Csv,
+}
+
+/// Whether a list request wants CSV: `?format=` first, else `Accept`.
+pub(crate) fn wants_csv(format: Option<ListFormat>, headers: &HeaderMap) -> bool {
+    match format {
+        Some(format) => format == ListFormat::Csv,
+        None => preferred(headers, &[Format::Json, Format::Csv]) == Format::Csv,
+    }
+}
+
+/// A plain decimal or integer the server wrote (an amount, an id): never a formula.
+fn is_number(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One JSON value as a CSV cell: text as itself (made inert when a spreadsheet would run
+/// it), numbers and booleans as JSON writes them, null as empty, nested values as JSON.
+fn cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(text) if is_number(text) => text.clone(),
+        Value::String(text) => inert(text),
+        Value::Bool(_) | Value::Number(_) => value.to_string(),
+        Value::Array(_) | Value::Object(_) => inert(&value.to_string()),
+    }
+}
+
+/// The `columns` of `value`'s JSON answer, as CSV cells.
+pub(crate) fn cells<T: Serialize>(value: &T, columns: &[&str]) -> Vec<String> {
+    let json = serde_json::to_value(value).unwrap_or_default();
+    columns
+        .iter()
+        .map(|column| json.get(column).map(cell).unwrap_or_default())
+        .collect()
+}
+
+/// Bytes of CSV sent on in pieces of `PIECE`, waiting while the client is slow (the
+/// channel is bounded) and failing once it has gone.
+struct Pieces {
+    piece: Vec<u8>,
+    sender: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+}
+
+impl Pieces {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.piece.is_empty() {
+            return Ok(());
+        }
+        let piece = std::mem::replace(&mut self.piece, Vec::with_capacity(PIECE));
+        self.sender
+            .blocking_send(Ok(Bytes::from(piece)))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
+}
+
+impl std::io::Write for Pieces {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.piece.extend_from_slice(bytes);
+        if self.piece.len() >= PIECE {
+            self.send()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+/// A row handed to an export; answers false once the client has gone.
+pub(crate) type Sink<'a> = &'a mut dyn FnMut(Vec<String>) -> bool;
+
+/// `header`, then the rows `produce` hands on, as a CSV download streamed while a
+/// blocking thread reads them. A failure after the first piece ends the body early, so the
+/// client sees a cut transfer rather than a short file.
+pub(crate) fn stream<F>(
+    state: &Arc<AppState>,
+    file_name: String,
+    header: &'static [&'static str],
+    produce: F,
+) -> CsvFile
+where
+    F: FnOnce(&Connection, Sink<'_>) -> Result<(), AppError> + Send + 'static,
+{
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    let state = Arc::clone(state);
+    tokio::spawn(async move {
+        let failures = sender.clone();
+        let written = state
+            .db
+            .read(move |conn| {
+                let mut writer = csv::Writer::from_writer(Pieces {
+                    piece: Vec::with_capacity(PIECE),
+                    sender,
+                });
+                let mut open = writer.write_record(header).is_ok();
+                produce(conn, &mut |row| {
+                    open = open && writer.write_record(&row).is_ok();
+                    open
+                })?;
+                // A client that left is not a failure of the export.
+                let _ = writer.flush();
+                Ok(())
+            })
+            .await;
+        if let Err(error) = written {
+            tracing::error!(%error, "CSV export failed part way");
+            let _ = failures
+                .send(Err(std::io::Error::other("export failed")))
+                .await;
+        }
+    });
+    let body = futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx));
+    CsvFile::streamed(file_name, poem::Body::from_bytes_stream(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_stay_numbers_and_text_is_made_inert() {
+        let row = serde_json::json!({
+            "amount": "-12.50", "id": 7, "name": "=cmd|' /C calc'!A0", "ok": true,
+            "none": null, "note": "-2+3", "plain": "Acme"
+        });
+        let columns = [
+            "id", "amount", "name", "ok", "none", "note", "plain", "missing",
+        ];
+        assert_eq!(
+            cells(&row, &columns),
+            [
+                "7",
+                "-12.50",
+                "'=cmd|' /C calc'!A0",
+                "true",
+                "",
+                "'-2+3",
+                "Acme",
+                ""
+            ]
+        );
+        assert!(is_number("1620") && is_number("0.08") && !is_number("1.") && !is_number("-"));
+    }
+}
