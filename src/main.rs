@@ -81,6 +81,19 @@ enum Command {
         #[arg(long, value_parser = parse_expected_head)]
         expect_head: Vec<(String, String)>,
     },
+    /// Write one organization's books as CSV files (customers, invoices, lines, payments,
+    /// allocations, credit notes, refunds, write-offs, events) and a manifest.json, for an
+    /// accountant or for leaving Arvalox. Never overwrites a file.
+    Export {
+        #[command(flatten)]
+        db: DbArg,
+        /// Organization slug.
+        #[arg(long, default_value = "default")]
+        org: String,
+        /// Folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Fill an empty book with deterministic demo data (customers, invoices, payments).
     SeedDemo {
         #[command(flatten)]
@@ -205,6 +218,15 @@ fn main() -> anyhow::Result<()> {
             seed_demo(&db.db, &org, customers, invoices, seed, as_of)
         }
         Command::Verify { db, expect_head } => verify(&db.db, &expect_head),
+        Command::Export { db, org, out } => {
+            open(&db.db, Synchronous::Full)?;
+            let manifest = arvalox::db::export::export_book(&db.db, &org, &out, &now_text())?;
+            for file in &manifest.files {
+                println!("{:>10} rows  {}", file.rows, out.join(&file.file).display());
+            }
+            println!("{}", out.join("manifest.json").display());
+            Ok(())
+        }
         Command::Openapi => {
             println!("{}", api::spec_json());
             Ok(())

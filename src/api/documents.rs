@@ -177,15 +177,9 @@ impl CsvFile {
     }
 }
 
-/// A text cell a spreadsheet could run as a formula (it starts with `=`, `+`, `-`, `@`, a tab
-/// or a carriage return) made inert with a leading `'`, as OWASP advises. Only text a
-/// client wrote goes through here: amounts and dates are the server's own.
+/// A text cell made safe for spreadsheets (see `domain::text::spreadsheet_safe`).
 pub(crate) fn inert(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
+    crate::domain::text::spreadsheet_safe(text)
 }
 
 impl IntoResponse for CsvFile {

@@ -33,22 +33,11 @@ pub(crate) fn wants_csv(format: Option<ListFormat>, headers: &HeaderMap) -> bool
     }
 }
 
-/// A plain decimal or integer the server wrote (an amount, an id): never a formula.
-fn is_number(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
-    !whole.is_empty()
-        && !fraction.is_empty()
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && fraction.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// One JSON value as a CSV cell: text as itself (made inert when a spreadsheet would run
 /// it), numbers and booleans as JSON writes them, null as empty, nested values as JSON.
 fn cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
-        Value::String(text) if is_number(text) => text.clone(),
         Value::String(text) => inert(text),
         Value::Bool(_) | Value::Number(_) => value.to_string(),
         Value::Array(_) | Value::Object(_) => inert(&value.to_string()),
@@ -170,6 +159,5 @@ mod tests {
                 ""
             ]
         );
-        assert!(is_number("1620") && is_number("0.08") && !is_number("1.") && !is_number("-"));
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod credit;
 pub(crate) mod credit_notes;
 pub(crate) mod customers;
 pub(crate) mod details;
+pub mod export;
 pub(crate) mod idempotency;
 pub(crate) mod invoice_changes;
 pub(crate) mod invoice_ledger;

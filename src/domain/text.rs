@@ -26,6 +26,28 @@ pub(crate) fn check_text(
     Ok(())
 }
 
+/// A plain decimal or integer (`-12.50`, `7`): what the server writes for amounts and
+/// ids, never a formula.
+pub(crate) fn is_plain_number(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A CSV cell a spreadsheet could run as a formula (it starts with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return) made inert with a leading `'`, as OWASP advises. A plain
+/// number stays as it is: `-12.50` is an amount, not a formula.
+pub(crate) fn spreadsheet_safe(text: &str) -> String {
+    if !is_plain_number(text) && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// A pragmatic address check: one `@`, a non-empty local part, and a dotted domain.
 pub(crate) fn check_email(value: &str) -> Result<(), String> {
     let invalid = || format!("'{value}' is not a valid email address");
@@ -48,6 +70,17 @@ pub(crate) fn check_email(value: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_made_inert_and_numbers_are_not() {
+        for hostile in ["=1+1", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(hostile), format!("'{hostile}"));
+        }
+        for plain in ["-12.50", "7", "Acme = good", ""] {
+            assert_eq!(spreadsheet_safe(plain), plain);
+        }
+        assert!(!is_plain_number("1.") && !is_plain_number("-") && !is_plain_number("+1"));
+    }
 
     #[test]
     fn text_bounds_and_control_characters() {

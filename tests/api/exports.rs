@@ -4,6 +4,7 @@
 
 use poem::http::StatusCode;
 use serde_json::json;
+use sha2::Digest;
 
 use crate::helpers::TestApp;
 
@@ -264,4 +265,116 @@ async fn the_aging_and_the_top_debtors_come_as_csv() {
     );
     assert_eq!(debtors[1][2..], ["Acme", "100.00", "100.00", "USD"]);
     assert_eq!(debtors[2][2..], ["Globex", "40.00", "0.00", "USD"]);
+}
+
+#[tokio::test]
+async fn the_export_command_writes_every_table_and_a_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let out = dir.path().join("export");
+    let app = TestApp::on_file(
+        tempfile::tempdir().unwrap(),
+        &path,
+        arvalox::ratelimit::Limits::OFF,
+        crate::helpers::TODAY,
+    )
+    .await;
+    let tokyo = app
+        .post(
+            "/v1/customers",
+            json!({ "name": "=Tokyo KK", "currency": "JPY" }),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let yen = app.invoice(tokyo, "1620", "2024-02-01", "2024-03-01").await;
+    let paid = json!({ "customer_id": tokyo, "invoice_id": yen, "amount": "620", "payment_method": "cash", "payment_date": "2024-02-10" });
+    assert_eq!(
+        app.post("/v1/payments", paid).await.status,
+        StatusCode::CREATED
+    );
+    let acme = app.customer("Acme").await;
+    app.invoice(acme, "10.50", "2024-02-01", "2024-03-01").await;
+
+    let run = |out: &std::path::Path, org: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_arvalox"))
+            .args([
+                "export",
+                "--db",
+                path.to_str().unwrap(),
+                "--org",
+                org,
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let done = run(&out, "default");
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let read = |file: &str| std::fs::read_to_string(out.join(file)).unwrap();
+    let invoices = read("invoices.csv");
+    let lines: Vec<&str> = invoices.lines().collect();
+    assert!(lines[0].starts_with("id,customer_id,invoice_number,status,issue_date,due_date,notes,subtotal,tax_total,total,amount_paid"));
+    assert!(
+        lines[1].contains(",1620,0,1620,620,0,0,JPY,"),
+        "yen have no places: {}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains(",10.50,0.00,10.50,0.00,0.00,0.00,USD,"),
+        "{}",
+        lines[2]
+    );
+    assert!(read("customers.csv").contains(",'=Tokyo KK,"));
+    assert!(read("allocations.csv")
+        .lines()
+        .nth(1)
+        .unwrap()
+        .contains(",620,2024-02-10,"));
+    assert_eq!(read("invoice_lines.csv").lines().count(), 3);
+
+    let manifest: serde_json::Value = serde_json::from_str(&read("manifest.json")).unwrap();
+    assert_eq!(manifest["format"], "arvalox-export/1");
+    let files = manifest["files"].as_array().unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f["file"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "customers.csv",
+            "invoices.csv",
+            "invoice_lines.csv",
+            "payments.csv",
+            "allocations.csv",
+            "credit_notes.csv",
+            "credit_note_lines.csv",
+            "refunds.csv",
+            "write_offs.csv",
+            "events.csv"
+        ]
+    );
+    for file in files {
+        let bytes = std::fs::read(out.join(file["file"].as_str().unwrap())).unwrap();
+        let digest = sha2::Sha256::digest(&bytes);
+        assert_eq!(file["sha256"], hex::encode(digest));
+        let rows = bytes.iter().filter(|b| **b == b'\n').count() as u64 - 1;
+        assert!(file["rows"].as_u64().unwrap() <= rows, "{file}");
+    }
+    assert_eq!(files[1]["rows"], 2);
+
+    // Nothing is overwritten, and an unknown organization is named.
+    let again = run(&out, "default");
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already holds"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let unknown = run(&dir.path().join("other"), "nobody");
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("No organization 'nobody'"));
 }
