@@ -1,5 +1,9 @@
 //! `/v1/reports`.
 
+use super::aging_terms::{
+    on_terms, AgeByParam, AgingBucket, AgingChecks, AgingDetail, AgingInvoice,
+};
+use crate::domain::aging_terms::{parse_edges, AgeBy, Terms, DEFAULT_EDGES};
 use poem::http::HeaderMap;
 
 use super::documents::{Answer, CsvFile};
@@ -36,6 +40,9 @@ pub(crate) struct AgingBuckets {
     pub unapplied_credit: Amount,
     /// `total` − `unapplied_credit`.
     pub net: Amount,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<Vec<AgingBucket>>,
 }
 
 impl AgingBuckets {
@@ -50,6 +57,7 @@ impl AgingBuckets {
             total: amount(t.total),
             unapplied_credit: amount(unapplied_credit),
             net: amount(net(t.total, unapplied_credit)),
+            buckets: None,
         }
     }
 }
@@ -76,8 +84,17 @@ pub(crate) struct AgingCustomer {
     pub unapplied_credit: Amount,
     /// `total` − `unapplied_credit`.
     pub net: Amount,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<Vec<AgingBucket>>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoices: Option<Vec<AgingInvoice>>,
 }
 
+/// With `buckets`, `age_by`, `detail` or `checks`, the totals and each customer also carry
+/// `buckets` on those terms (and each customer its open `invoices` with `detail=invoices`),
+/// and the report carries `checks`. The five named buckets stay the standard ones.
 #[derive(Object, Debug, Clone, serde::Serialize)]
 pub(crate) struct AgingReport {
     pub as_of: Date,
@@ -90,6 +107,12 @@ pub(crate) struct AgingReport {
     /// `as_of`: ask for each with `?currency=`. Amounts are never converted between
     /// currencies.
     pub currencies: Vec<CurrencyCode>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_by: Option<AgeByParam>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checks: Option<AgingChecks>,
 }
 
 /// One report's currency, and the others that hold open amounts.
@@ -118,8 +141,12 @@ fn aging_to_api(aging: store::Aging, (currency, currencies): Currencies) -> Agin
                 invoice_count: c.invoice_count,
                 unapplied_credit: amount(c.unapplied_credit),
                 net: amount(net(c.totals.total, c.unapplied_credit)),
+                buckets: None,
+                invoices: None,
             })
             .collect(),
+        age_by: None,
+        checks: None,
     }
 }
 
@@ -231,6 +258,14 @@ impl ReportsApi {
         /// The one currency to report (ISO 4217); default the customer's with `customer_id`,
         /// else the organization's.
         currency: Query<Opt<CurrencyCode>>,
+        /// Bucket edges in days, increasing, up to 10 (`30,60,90,120`); default `30,60,90`.
+        buckets: Query<Opt<String>>,
+        /// Count days from the `due_date` (default) or the `issue_date`.
+        age_by: Query<Opt<AgeByParam>>,
+        /// `invoices`: list each customer's open invoices with their bucket.
+        detail: Query<Opt<AgingDetail>>,
+        /// `true`: carry the checks (they come with any of `buckets`, `age_by`, `detail`).
+        checks: Query<Opt<bool>>,
         /// `json` (default, by `Accept`) or `csv`.
         format: Query<Opt<ListFormat>>,
         headers: &HeaderMap,
@@ -238,15 +273,23 @@ impl ReportsApi {
         let org = auth.require(scope_of("aging_report"))?.organization_id;
         let _build = state.report_permit().await?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
-        crate::api::types::params!(errors; as_of, customer_id, currency, format);
+        crate::api::types::params!(errors; as_of, customer_id, currency, buckets, age_by, detail, checks, format);
+        let terms = terms_asked(buckets.0, age_by.0, &mut errors);
         errors.finish()?;
+        let detail = detail.0.is_some();
+        let terms = (terms.is_some() || detail || checks.0 == Some(true)).then(|| {
+            terms.unwrap_or_else(|| Terms {
+                edges: DEFAULT_EDGES.to_vec(),
+                age_by: AgeBy::DueDate,
+            })
+        });
         let asked = currency.0.map(|code| code.0);
         let as_of = as_of
             .0
             .map(|d| d.0)
             .unwrap_or_else(|| state.today_for(auth.context()));
         let customer_id = customer_id.0;
-        let (aging, currencies) = state
+        let report = state
             .db
             .read(move |conn| {
                 if let Some(id) = customer_id {
@@ -256,10 +299,22 @@ impl ReportsApi {
                 }
                 let (scope, currencies) = scoped(conn, org, (asked, customer_id), as_of)?;
                 let aging = store::aging(conn, &scope, as_of, customer_id)?;
-                Ok((aging, (scope.currency, currencies)))
+                let report = aging_to_api(aging, (scope.currency, currencies));
+                let Some(terms) = terms else {
+                    return Ok(report);
+                };
+                let open =
+                    crate::db::aging_detail::open_invoices(conn, &scope, as_of, customer_id)?;
+                let recount =
+                    crate::db::aging_detail::recount_open(conn, &scope, as_of, customer_id)?;
+                Ok(on_terms(
+                    report,
+                    (&terms, detail),
+                    open,
+                    (recount, scope.currency),
+                ))
             })
             .await?;
-        let report = aging_to_api(aging, currencies);
         if wants_csv(format.0, headers) {
             return Ok(Answer::Csv(aging_csv(&report)?));
         }
@@ -397,47 +452,84 @@ fn debtors_csv(report: &DashboardReport) -> Result<CsvFile, crate::error::AppErr
     CsvFile::of(format!("top-debtors-{}.csv", report.as_of.0), &header, rows)
 }
 
-/// The aging report as CSV: a row a customer, then the totals.
+/// The terms a request asks for, if it names `buckets` or `age_by`; a bad list of edges is
+/// added to `errors`.
+fn terms_asked(
+    buckets: Option<String>,
+    age_by: Option<AgeByParam>,
+    errors: &mut crate::error::FieldErrorsBuilder,
+) -> Option<Terms> {
+    let edges = match buckets.as_deref().map(parse_edges) {
+        Some(Ok(edges)) => Some(edges),
+        Some(Err(message)) => {
+            errors.add("buckets", message);
+            None
+        }
+        None => None,
+    };
+    if edges.is_none() && age_by.is_none() {
+        return None;
+    }
+    Some(Terms {
+        edges: edges.unwrap_or_else(|| DEFAULT_EDGES.to_vec()),
+        age_by: age_by.map_or(AgeBy::DueDate, AgeBy::from),
+    })
+}
+
+/// The aging report as CSV: a row a customer, then the totals; the bucket columns are the
+/// report's own (on the caller's terms when it has them).
 fn aging_csv(report: &AgingReport) -> Result<CsvFile, crate::error::AppError> {
-    const COLUMNS: [&str; 12] = [
-        "customer_id",
-        "customer_code",
-        "name",
+    const STANDARD: [&str; 5] = [
         "current",
         "days_1_30",
         "days_31_60",
         "days_61_90",
         "days_over_90",
-        "total",
-        "invoice_count",
-        "unapplied_credit",
-        "net",
     ];
+    const AFTER: [&str; 4] = ["total", "invoice_count", "unapplied_credit", "net"];
+    let labels: Vec<String> = match &report.totals.buckets {
+        Some(buckets) => buckets.iter().map(|b| b.label.clone()).collect(),
+        None => STANDARD.map(String::from).to_vec(),
+    };
     let currency = report.currency.0.to_string();
+    let row = |who: Vec<String>,
+               buckets: &Option<Vec<AgingBucket>>,
+               rest: Vec<String>,
+               value: &dyn Fn(&[&str]) -> Vec<String>| {
+        let mut row = who;
+        match buckets {
+            Some(buckets) => {
+                row.extend(buckets.iter().map(|b| b.amount.text().as_str().to_owned()))
+            }
+            None => row.extend(value(&STANDARD)),
+        }
+        row.extend(rest);
+        row.push(currency.clone());
+        row
+    };
     let mut rows: Vec<Vec<String>> = report
         .customers
         .iter()
-        .map(|customer| {
-            let mut row = cells(customer, &COLUMNS);
-            row.push(currency.clone());
-            row
+        .map(|c| {
+            let who = cells(c, &["customer_id", "customer_code", "name"]);
+            row(who, &c.buckets, cells(c, &AFTER), &|columns| {
+                cells(c, columns)
+            })
         })
         .collect();
-    let mut total = cells(&report.totals, &COLUMNS);
-    if let Some(name) = total.get_mut(2) {
-        *name = "Total".into();
-    }
-    if let Some(count) = total.get_mut(9) {
-        *count = report
-            .customers
-            .iter()
-            .map(|c| c.invoice_count)
-            .sum::<i64>()
-            .to_string();
-    }
-    total.push(currency);
-    rows.push(total);
-    let mut header = COLUMNS.to_vec();
+    let t = &report.totals;
+    let count: i64 = report.customers.iter().map(|c| c.invoice_count).sum();
+    let rest = vec![
+        cells(t, &["total"]).concat(),
+        count.to_string(),
+        cells(t, &["unapplied_credit"]).concat(),
+        cells(t, &["net"]).concat(),
+    ];
+    let who = vec![String::new(), String::new(), "Total".to_owned()];
+    rows.push(row(who, &t.buckets, rest, &|columns| cells(t, columns)));
+    let mut header: Vec<&str> = vec!["customer_id", "customer_code", "name"];
+    header.extend(labels.iter().map(String::as_str));
+    header.extend(AFTER);
     header.push("currency");
     CsvFile::of(format!("aging-{}.csv", report.as_of.0), &header, rows)
 }

@@ -249,7 +249,8 @@ fn inline_enum(property: &mut Value, enums: &std::collections::HashMap<String, V
 }
 
 /// Optional properties may be `null`. OpenAPI 3.0 reads `nullable` only beside a `type`,
-/// so a property that is a choice of types (`anyOf`) says it in each branch.
+/// so a property that is a choice of types (`anyOf`) says it in each branch; an optional
+/// `$ref` property is absent when empty, never null.
 fn mark_optional_properties_nullable(schemas: &mut Value) {
     for schema in schemas
         .as_object_mut()
@@ -271,6 +272,11 @@ fn mark_optional_properties_nullable(schemas: &mut Value) {
         };
         for (name, property) in properties.iter_mut() {
             if required.contains(name) || REFUSES_NULL.contains(&(title.as_str(), name.as_str())) {
+                continue;
+            }
+            // An optional object or enum field is left out when empty, never null (and
+            // OpenAPI 3.0 cannot say `nullable` beside a `$ref`).
+            if property.get("$ref").is_some() {
                 continue;
             }
             match property.get_mut("anyOf").and_then(Value::as_array_mut) {

@@ -1,6 +1,7 @@
 //! Storage: owns the pool and every SQL string. Functions here work at use-case
 //! granularity over a connection or transaction and return plain records.
 
+pub(crate) mod aging_detail;
 pub(crate) mod allocations;
 pub(crate) mod balances;
 pub(crate) mod books;

@@ -62,18 +62,7 @@ pub(crate) fn aging(
     // touches only payments later than as_of, few for any recent date. Both are exact for
     // every date. Buckets are summed in SQL from the bounds in `domain::aging`. The indexes
     // are named because the planner, left alone, picks ones that cost a sort or a walk.
-    let later_payments: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM allocations INDEXED BY allocations_org_date
-                            WHERE organization_id = ?1 AND applied_date > ?2)
-                 OR EXISTS (SELECT 1 FROM allocations INDEXED BY allocations_org_reversed
-                            WHERE organization_id = ?1 AND reversed_date > ?2)
-                 OR EXISTS (SELECT 1 FROM write_offs INDEXED BY write_offs_org_date
-                            WHERE organization_id = ?1 AND write_off_date > ?2)
-                 OR EXISTS (SELECT 1 FROM write_offs INDEXED BY write_offs_org_reversed
-                            WHERE organization_id = ?1 AND reversed_date > ?2)",
-        )?
-        .query_row(params![org, as_of_text], |row| row.get(0))?;
+    let later_payments = moved_after(conn, org, &as_of_text)?;
     let open = open_at_as_of(later_payments, &scope.customers("i.customer_id"));
     let sql = format!(
         "WITH {open},
@@ -124,6 +113,23 @@ pub(crate) fn aging(
         customers,
         unapplied_credit,
     })
+}
+
+/// Whether anything moved an invoice's open amount after `as_of` (text): then the open
+/// amounts at `as_of` need the later movements taken back.
+pub(super) fn moved_after(conn: &Connection, org: i64, as_of: &str) -> Result<bool, AppError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM allocations INDEXED BY allocations_org_date
+                            WHERE organization_id = ?1 AND applied_date > ?2)
+                 OR EXISTS (SELECT 1 FROM allocations INDEXED BY allocations_org_reversed
+                            WHERE organization_id = ?1 AND reversed_date > ?2)
+                 OR EXISTS (SELECT 1 FROM write_offs INDEXED BY write_offs_org_date
+                            WHERE organization_id = ?1 AND write_off_date > ?2)
+                 OR EXISTS (SELECT 1 FROM write_offs INDEXED BY write_offs_org_reversed
+                            WHERE organization_id = ?1 AND reversed_date > ?2)",
+        )?
+        .query_row(params![org, as_of], |row| row.get(0))?)
 }
 
 /// Sets each customer's unapplied credit at `as_of`, adding the customers that have
@@ -218,7 +224,7 @@ pub(crate) struct Dashboard {
 
 /// The CTE `open`: each invoice open at `?1` (as_of) with its open amount, for org `?2`,
 /// optional customer `?3` and the customers of the report's currency (`in_currency`).
-fn open_at_as_of(later_payments: bool, in_currency: &str) -> String {
+pub(super) fn open_at_as_of(later_payments: bool, in_currency: &str) -> String {
     // Open at as_of = open today + allocations applied after as_of − allocations reversed
     // after it. With neither (the usual case for today), what is open today is what was
     // open then: a single grouped scan.
@@ -245,14 +251,14 @@ fn open_at_as_of(later_payments: bool, in_currency: &str) -> String {
              GROUP BY invoice_id
          ),
          open AS (
-             SELECT i.customer_id, i.due_date, {open_amount} AS amount
+             SELECT i.customer_id, i.due_date, {open_amount} AS amount, i.id, i.issue_date
              FROM invoices i INDEXED BY invoices_open_by_customer
              WHERE i.organization_id = ?2 AND {open}
                AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
                AND {in_currency}
                AND i.id NOT IN (SELECT invoice_id FROM late)
              UNION ALL
-             SELECT i.customer_id, i.due_date, {open_amount} + l.amount
+             SELECT i.customer_id, i.due_date, {open_amount} + l.amount, i.id, i.issue_date
              FROM late l JOIN invoices i ON i.id = l.invoice_id
              WHERE i.issue_date <= ?1 AND {issued}
                AND (?3 IS NULL OR i.customer_id = ?3) AND {in_currency}
@@ -264,7 +270,7 @@ fn open_at_as_of(later_payments: bool, in_currency: &str) -> String {
     } else {
         format!(
             "open AS (
-             SELECT i.customer_id, i.due_date, {open_amount} AS amount
+             SELECT i.customer_id, i.due_date, {open_amount} AS amount, i.id, i.issue_date
              FROM invoices i INDEXED BY invoices_open_by_customer
              WHERE i.organization_id = ?2 AND {open}
                AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)

@@ -1,6 +1,7 @@
 //! Pure business rules: no HTTP, no SQL.
 
 pub(crate) mod aging;
+pub(crate) mod aging_terms;
 pub(crate) mod credit_note;
 pub(crate) mod currency;
 pub(crate) mod dates;

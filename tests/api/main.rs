@@ -14,6 +14,7 @@
     clippy::too_many_lines
 )]
 
+mod aging_terms;
 mod auth;
 mod binary;
 mod contract;
