@@ -164,6 +164,22 @@ def split_sets(db):
     return path
 
 
+def pdf_invoices(server, key, customer):
+    """Invoices of 10, 100 and 500 lines, for the PDF cells: {lines: id}."""
+    import json
+    import urllib.request
+    ids = {}
+    for lines in (10, 100, 500):
+        items = [{"description": f"Line {n} of the benchmark invoice", "quantity": n,
+                  "unit_price": "12.34", "tax_rate": "0.08"} for n in range(1, lines + 1)]
+        body = json.dumps({"customer_id": customer, "items": items}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{server.port}/v1/invoices", data=body,
+                                         headers={"x-arvalox-api-key": key, "Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as answer:
+            ids[lines] = json.load(answer)["id"]
+    return ids
+
+
 def find(name, concurrency):
     return next(r for r in rows if r["name"] == name and r["c"] == concurrency)
 
@@ -208,6 +224,10 @@ def main():
     sets = split_sets(middle)
     for c in CONCURRENCY:
         wrk(server, "POST /v1/payments (split over 3 invoices)", "split_payment", c, {**env, "PAIRS": sets})
+    # Invoice PDFs: the cost of a page layout, and how it grows with lines (c=1).
+    for lines, invoice in pdf_invoices(server, key, 1).items():
+        wrk(server, f"GET /v1/invoices/{{id}}/pdf ({lines} lines)", "get", 1, env,
+            path=f"/v1/invoices/{invoice}/pdf")
     peak_rss["endpoints"] = server.peak_rss_mib()
     server.stop()
 
@@ -253,6 +273,10 @@ def main():
          find(f"GET /v1/reports/aging ({largest})", 1)["p50"] / bare[largest][0], "≤ 1.5"),
         (f"dashboard p50 at {largest} ÷ bare per-customer SQL aggregate",
          find(f"GET /v1/reports/dashboard ({largest})", 1)["p50"] / bare[largest][0], "≤ 1.5"),
+        ("invoice PDF p50, 10 lines (ms)", find("GET /v1/invoices/{id}/pdf (10 lines)", 1)["p50"], "< 20"),
+        ("invoice PDF p50, 500 lines ÷ 100 lines",
+         find("GET /v1/invoices/{id}/pdf (500 lines)", 1)["p50"] / find("GET /v1/invoices/{id}/pdf (100 lines)", 1)["p50"],
+         "≤ 5 (linear)"),
         (f"aging p50 at {largest} ÷ totals-only SQL ({bare[largest][1]:.1f} ms), a lower bound",
          find(f"GET /v1/reports/aging ({largest})", 1)["p50"] / bare[largest][1], "(for reference)"),
     ]

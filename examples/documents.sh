@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Documents from a seeded book, for a person to look at: an invoice PDF (a partly paid one,
 # with its payments), on A4 and on Letter; that customer's statement for the last quarter
-# as a PDF and as CSV; and a PNG of each PDF's first page. Needs curl
+# as a PDF and as CSV; the aging report as CSV (standard, and on 30/60/90/120 edges with the
+# open invoices); and a PNG of each PDF's first page. Needs curl
 # and poppler-utils (pdftoppm, pdfinfo); writes into target/documents/ (not committed).
 #   bash examples/documents.sh
 set -euo pipefail
@@ -39,6 +40,9 @@ period="from=2026-09-01&to=2026-11-30"
 api "$base/customers/$customer/statement?$period&format=pdf" -o "$out/statement.pdf"
 api -H 'Accept: text/csv' "$base/customers/$customer/statement?$period" -o "$out/statement.csv"
 echo "$out/statement.csv: $(wc -l <"$out/statement.csv") rows"
+api -H 'Accept: text/csv' "$base/reports/aging" -o "$out/aging.csv"
+api "$base/reports/aging?buckets=30,60,90,120&format=csv" -o "$out/aging-120.csv"
+echo "$out/aging.csv: $(wc -l <"$out/aging.csv") rows; $out/aging-120.csv: $(head -n 1 "$out/aging-120.csv")"
 
 for pdf in "$out"/*.pdf; do
   pdftoppm -png -r 80 -f 1 -l 1 -singlefile "$pdf" "${pdf%.pdf}"
