@@ -9,7 +9,7 @@ use super::codec::date_text;
 use super::customers;
 use super::invoices::{get_header, item_from_row, store_lines, InvoiceItem};
 use super::next_sequence;
-use super::paging::{in_chunks, Bounds, ListQuery, Page};
+use super::paging::{Bounds, ListQuery, Page};
 use super::sources::{
     allocations_of, applied, apply_plan, refunds_of, Refund, SourceAllocation, SourceFacts,
 };
@@ -315,18 +315,8 @@ pub(crate) fn each(
     each: impl FnMut(CreditNote) -> bool,
 ) -> Result<(), AppError> {
     let (query, where_) = listing(org, filter);
-    let mut chunked = in_chunks(|rows: &mut Vec<CreditNote>| attach(conn, rows), each);
-    let mut failed = None;
-    query.each(conn, &where_, bounds, from_row, |row| {
-        chunked(Some(row)).unwrap_or_else(|e| {
-            failed = Some(e);
-            false
-        })
-    })?;
-    match failed {
-        Some(e) => Err(e),
-        None => chunked(None).map(|_| ()),
-    }
+    let complete = |rows: &mut Vec<CreditNote>| attach(conn, rows);
+    query.each_completed(conn, &where_, bounds, (from_row, complete), each)
 }
 
 fn listing(org: i64, filter: &CreditNoteFilter) -> (ListQuery<'static>, Filter) {

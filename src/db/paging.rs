@@ -99,8 +99,9 @@ impl ListQuery<'_> {
 /// payment's allocations), so an export reads its rows' parts in a few large queries.
 pub(crate) const CHUNK: usize = 500;
 
-/// `rows` completed `CHUNK` at a time by `complete`, then handed to `each` one by one.
-pub(crate) fn in_chunks<T>(
+/// `rows` completed `CHUNK` at a time by `complete`, then handed to `each` one by one; `None`
+/// marks the end. Answers false once `each` has.
+fn in_chunks<T>(
     mut complete: impl FnMut(&mut Vec<T>) -> Result<(), AppError>,
     mut each: impl FnMut(T) -> bool,
 ) -> impl FnMut(Option<T>) -> Result<bool, AppError> {
@@ -121,5 +122,84 @@ pub(crate) fn in_chunks<T>(
     }
 }
 
+impl ListQuery<'_> {
+    /// [`ListQuery::each`] for rows that need a second query to be complete (a payment's
+    /// allocations): `complete` runs on each chunk of [`CHUNK`] rows before they are
+    /// handed on.
+    pub(crate) fn each_completed<T>(
+        &self,
+        conn: &Connection,
+        filter: &Filter,
+        bounds: Bounds,
+        (from_row, complete): (
+            impl FnMut(&Row) -> rusqlite::Result<T>,
+            impl FnMut(&mut Vec<T>) -> Result<(), AppError>,
+        ),
+        each: impl FnMut(T) -> bool,
+    ) -> Result<(), AppError> {
+        let mut chunked = in_chunks(complete, each);
+        let mut outcome = Ok(true);
+        self.each(conn, filter, bounds, from_row, |row| {
+            outcome = chunked(Some(row));
+            matches!(outcome, Ok(true))
+        })?;
+        match outcome {
+            // Every row was read: hand on the last, partial chunk.
+            Ok(true) => chunked(None).map(|_| ()),
+            // The receiver stopped: nothing more to hand on.
+            Ok(false) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+}
+
 /// Which rows of a list an export reads: all from `offset`, or one page.
 pub(crate) type Bounds = (Option<i64>, i64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_completed_a_chunk_at_a_time_and_all_handed_on_in_order() {
+        let mut sizes = Vec::new();
+        let mut seen = Vec::new();
+        let mut chunked = in_chunks(
+            |rows: &mut Vec<usize>| {
+                sizes.push(rows.len());
+                Ok(())
+            },
+            |row| {
+                seen.push(row);
+                true
+            },
+        );
+        for row in 0..1201 {
+            assert!(chunked(Some(row)).unwrap());
+        }
+        assert!(chunked(None).unwrap());
+        drop(chunked);
+        assert_eq!(sizes, [CHUNK, CHUNK, 201]);
+        assert_eq!(seen, (0..1201).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_receiver_that_stops_stops_the_chunks() {
+        let mut seen = 0;
+        let mut chunked = in_chunks(
+            |_: &mut Vec<usize>| Ok(()),
+            |_| {
+                seen += 1;
+                seen < 10
+            },
+        );
+        let answers: Vec<bool> = (0..CHUNK).map(|row| chunked(Some(row)).unwrap()).collect();
+        drop(chunked);
+        assert_eq!(
+            answers.iter().filter(|a| !**a).count(),
+            1,
+            "false once, at the chunk's end"
+        );
+        assert_eq!(seen, 10);
+    }
+}

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::allocations::open_invoices;
 use super::codec::date_text;
 use super::customers;
-use super::paging::{in_chunks, Bounds, ListQuery, Page};
+use super::paging::{Bounds, ListQuery, Page};
 use super::sources::{
     allocations_of, applied, apply_plan, refunds_of, with_blame, SourceAllocation, SourceFacts,
 };
@@ -277,21 +277,8 @@ pub(crate) fn each(
     each: impl FnMut(Payment) -> bool,
 ) -> Result<(), AppError> {
     let (query, where_) = listing(org, filter);
-    let mut chunked = in_chunks(
-        |rows: &mut Vec<Payment>| attach_allocations(conn, rows),
-        each,
-    );
-    let mut failed = None;
-    query.each(conn, &where_, bounds, from_row, |row| {
-        chunked(Some(row)).unwrap_or_else(|e| {
-            failed = Some(e);
-            false
-        })
-    })?;
-    match failed {
-        Some(e) => Err(e),
-        None => chunked(None).map(|_| ()),
-    }
+    let complete = |rows: &mut Vec<Payment>| attach_allocations(conn, rows);
+    query.each_completed(conn, &where_, bounds, (from_row, complete), each)
 }
 
 fn listing(org: i64, filter: &PaymentFilter) -> (ListQuery<'static>, Filter) {
