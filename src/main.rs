@@ -219,7 +219,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Verify { db, expect_head } => verify(&db.db, &expect_head),
         Command::Export { db, org, out } => {
-            open(&db.db, Synchronous::Full)?;
             let manifest = arvalox::db::export::export_book(&db.db, &org, &out, &now_text())?;
             for file in &manifest.files {
                 println!("{:>10} rows  {}", file.rows, out.join(&file.file).display());

@@ -27,6 +27,9 @@ pub struct AppState {
     /// Reports built at once. A report over a large book is megabytes of JSON; more builds
     /// than cores would only share the CPU and multiply the memory.
     pub report_builds: tokio::sync::Semaphore,
+    /// CSV exports streaming at once. Each holds a pooled connection and a blocking
+    /// thread while its client reads, so they may take half of each, never all.
+    pub(crate) exports: Arc<tokio::sync::Semaphore>,
     /// Counts committed writes; `GET /v1/events?wait=` wakes on it.
     pub(crate) journal_bell: tokio::sync::watch::Sender<u64>,
     /// Set when the server is stopping: waiting feeds answer at once instead of holding
@@ -42,6 +45,7 @@ impl AppState {
             limiter,
             keys: Arc::default(),
             report_builds: tokio::sync::Semaphore::new(2),
+            exports: Arc::new(tokio::sync::Semaphore::new(2)),
             journal_bell: tokio::sync::watch::Sender::new(0),
             closing: tokio::sync::watch::Sender::new(false),
         }

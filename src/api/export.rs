@@ -17,6 +17,14 @@ use crate::error::AppError;
 /// How many bytes of CSV are sent at a time.
 const PIECE: usize = 64 * 1024;
 
+/// How long a client may take to read the next piece before its export is abandoned
+/// (which frees the connection and the thread it holds).
+const STALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The record that ends an export the server could not finish: one field where every other
+/// record has several, so a strict CSV reader fails on it and a person reads why.
+const FAILED: &str = "EXPORT FAILED: the server could not read the rest of the list and this file is incomplete: retry the request";
+
 /// How a list is asked for: `json` (pages) or `csv` (an export).
 #[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]
@@ -61,14 +69,30 @@ struct Pieces {
 }
 
 impl Pieces {
+    /// Hands the piece on, waiting for a slow client up to [`STALL_LIMIT`].
     fn send(&mut self) -> std::io::Result<()> {
+        use tokio::sync::mpsc::error::TrySendError;
         if self.piece.is_empty() {
             return Ok(());
         }
         let piece = std::mem::replace(&mut self.piece, Vec::with_capacity(PIECE));
-        self.sender
-            .blocking_send(Ok(Bytes::from(piece)))
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        let mut waiting = Ok(Bytes::from(piece));
+        let started = std::time::Instant::now();
+        loop {
+            match self.sender.try_send(waiting) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Closed(_)) => {
+                    return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+                }
+                Err(TrySendError::Full(again)) if started.elapsed() < STALL_LIMIT => {
+                    waiting = again;
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(TrySendError::Full(_)) => {
+                    return Err(std::io::Error::from(std::io::ErrorKind::TimedOut))
+                }
+            }
+        }
     }
 }
 
@@ -90,8 +114,9 @@ impl std::io::Write for Pieces {
 pub(crate) type Sink<'a> = &'a mut dyn FnMut(Vec<String>) -> bool;
 
 /// `header`, then the rows `produce` hands on, as a CSV download streamed while a
-/// blocking thread reads them. A failure after the first piece ends the body early, so the
-/// client sees a cut transfer rather than a short file.
+/// blocking thread reads them (two exports at a time; more wait their turn). A failure
+/// part way ends the file with the one-field record [`FAILED`], so it cannot pass for a
+/// complete one; a client that stops reading for [`STALL_LIMIT`] loses its export.
 pub(crate) fn stream<F>(
     state: &Arc<AppState>,
     file_name: String,
@@ -104,22 +129,30 @@ where
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
     let state = Arc::clone(state);
     tokio::spawn(async move {
+        // Waiting here holds no connection and no thread.
+        let Ok(_turn) = Arc::clone(&state.exports).acquire_owned().await else {
+            return;
+        };
         let failures = sender.clone();
         let written = state
             .db
             .read(move |conn| {
-                let mut writer = csv::Writer::from_writer(Pieces {
+                let pieces = Pieces {
                     piece: Vec::with_capacity(PIECE),
                     sender,
-                });
+                };
+                let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(pieces);
                 let mut open = writer.write_record(header).is_ok();
-                produce(conn, &mut |row| {
+                let produced = produce(conn, &mut |row| {
                     open = open && writer.write_record(&row).is_ok();
                     open
-                })?;
-                // A client that left is not a failure of the export.
+                });
+                if produced.is_err() && open {
+                    let _ = writer.write_record([FAILED]);
+                }
+                // A client that left or stalled is not a failure of the export.
                 let _ = writer.flush();
-                Ok(())
+                produced
             })
             .await;
         if let Err(error) = written {

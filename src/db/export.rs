@@ -4,6 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use rusqlite::types::ValueRef;
@@ -139,9 +140,16 @@ pub fn export_book(
     out: &Path,
     exported_at: &str,
 ) -> Result<Manifest, AppError> {
+    if !path.is_file() {
+        return Err(AppError::NotFound(format!(
+            "No database file at {}.",
+            path.display()
+        )));
+    }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| AppError::Internal(format!("cannot open {}: {e}", path.display())))?;
     conn.execute_batch("BEGIN")?;
+    let schema_version = same_schema(&conn, path)?;
     let (org, currency): (i64, String) = conn
         .query_row(
             "SELECT id, currency FROM organizations WHERE slug = ?1",
@@ -151,12 +159,12 @@ pub fn export_book(
         .map_err(|_| {
             AppError::NotFound(format!("No organization '{slug}' in {}.", path.display()))
         })?;
-    let schema_version = conn.query_row(
-        "SELECT MAX(version) FROM refinery_schema_history",
-        [],
-        |row| row.get(0),
-    )?;
-    std::fs::create_dir_all(out).map_err(|e| io_error(out, &e))?;
+    // The books are private: the folder and its files are the owner's alone.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(out)
+        .map_err(|e| io_error(out, &e))?;
     let names = TABLES.iter().map(|t| t.file).chain(["manifest.json"]);
     let taken: Vec<&str> = names.filter(|name| out.join(name).exists()).collect();
     if !taken.is_empty() {
@@ -196,6 +204,32 @@ pub fn export_book(
     Ok(manifest)
 }
 
+/// The book's schema version, when it is the one this binary knows: the export only reads,
+/// so a book this binary would migrate (or one a newer binary wrote) is refused, never
+/// changed under a running server.
+fn same_schema(conn: &Connection, path: &Path) -> Result<i64, AppError> {
+    let version: i64 = conn
+        .query_row(
+            "SELECT MAX(version) FROM refinery_schema_history",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(|_| AppError::Internal(format!("{} is not an Arvalox book.", path.display())))?;
+    let known = super::schema_version();
+    if version == known {
+        return Ok(version);
+    }
+    let advice = if version < known {
+        "run `arvalox migrate` on it first"
+    } else {
+        "export it with the newer arvalox that wrote it"
+    };
+    Err(AppError::Internal(format!(
+        "{} is at schema version {version} and this arvalox exports version {known}: {advice}.",
+        path.display()
+    )))
+}
+
 fn io_error(path: &Path, error: &std::io::Error) -> AppError {
     AppError::Internal(format!("{}: {error}", path.display()))
 }
@@ -205,6 +239,7 @@ fn new_file(path: &Path) -> Result<File, AppError> {
     OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(path)
         .map_err(|e| io_error(path, &e))
 }

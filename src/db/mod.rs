@@ -253,6 +253,16 @@ fn migrate(conn: &mut Connection) -> Result<(), AppError> {
     restore_statistics(conn)
 }
 
+/// The schema version this binary migrates a book to: its newest embedded migration.
+pub fn schema_version() -> i64 {
+    embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|migration| i64::from(migration.version()))
+        .max()
+        .unwrap_or(0)
+}
+
 /// Says before a migration starts that one is coming: on a large book a rebuild takes a
 /// while (about 30 s for 1M invoices), and an operator should not see only silence.
 fn announce_pending(runner: &refinery::Runner, conn: &mut Connection) {

@@ -377,4 +377,79 @@ async fn the_export_command_writes_every_table_and_a_manifest() {
     );
     let unknown = run(&dir.path().join("other"), "nobody");
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("No organization 'nobody'"));
+
+    // The books are private, and an export only reads: a missing file is not created.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        (mode(&out), mode(&out.join("invoices.csv"))),
+        (0o700, 0o600)
+    );
+    let missing = dir.path().join("missing.db");
+    let none = std::process::Command::new(env!("CARGO_BIN_EXE_arvalox"))
+        .args([
+            "export",
+            "--db",
+            missing.to_str().unwrap(),
+            "--out",
+            dir.path().join("x").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!none.status.success());
+    assert!(
+        String::from_utf8_lossy(&none.stderr).contains("No database file"),
+        "{}",
+        String::from_utf8_lossy(&none.stderr)
+    );
+    assert!(!missing.exists());
+}
+
+#[tokio::test]
+async fn an_export_that_fails_part_way_ends_with_a_record_no_reader_mistakes_for_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let app = TestApp::on_file(
+        tempfile::tempdir().unwrap(),
+        &path,
+        arvalox::ratelimit::Limits::OFF,
+        crate::helpers::TODAY,
+    )
+    .await;
+    for n in 0..5 {
+        app.customer(&format!("Customer {n}")).await;
+    }
+    // A damaged event in the middle of the journal (the triggers that keep it append-only
+    // are set aside for the damage only).
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER journal_events_never_changed;
+         UPDATE journal_events SET data = 'not json' WHERE id = 5;",
+    )
+    .unwrap();
+    let response = app
+        .client
+        .get("/v1/events?format=csv")
+        .header("x-arvalox-api-key", &app.key)
+        .send()
+        .await;
+    assert_eq!(
+        response.0.status(),
+        StatusCode::OK,
+        "the failure comes after the answer started"
+    );
+    // What a client receives before the body ends (over HTTP it ends like a complete one).
+    let mut pieces = response.0.into_body().into_bytes_stream();
+    let mut bytes = Vec::new();
+    while let Some(Ok(piece)) = futures_util::StreamExt::next(&mut pieces).await {
+        bytes.extend_from_slice(&piece);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let last = text.lines().last().unwrap();
+    assert!(last.starts_with("EXPORT FAILED"), "{text}");
+    let mut strict = csv::Reader::from_reader(&bytes[..]);
+    assert!(
+        strict.records().any(|r| r.is_err()),
+        "a strict reader stops at it"
+    );
 }
