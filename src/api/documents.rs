@@ -36,7 +36,9 @@ pub(crate) fn preferred(headers: &HeaderMap, offered: &[Format]) -> Format {
         let mut parts = range.split(';').map(str::trim);
         let media = parts.next().unwrap_or_default().to_ascii_lowercase();
         let quality = parts
-            .find_map(|p| p.strip_prefix("q="))
+            .filter_map(|p| p.split_once('='))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
+            .map(|(_, value)| value.trim())
             .and_then(|q| q.parse::<f32>().ok())
             .map_or(1000, |q| (q.clamp(0.0, 1.0) * 1000.0) as u16);
         let format = match media.as_str() {
@@ -58,6 +60,19 @@ pub(crate) fn preferred(headers: &HeaderMap, offered: &[Format]) -> Format {
 /// Whether the client prefers a PDF to JSON.
 pub(crate) fn wants_pdf(headers: &HeaderMap) -> bool {
     preferred(headers, &[Format::Json, Format::Pdf]) == Format::Pdf
+}
+
+/// Lays a document out on a blocking thread, two at a time (they share the report
+/// builds' turns): a long statement takes tens of milliseconds of CPU, which on the async
+/// workers would hold up every other request.
+pub(crate) async fn render(
+    state: &super::AppState,
+    layout: impl FnOnce() -> Result<Vec<u8>, String> + Send + 'static,
+) -> Result<Result<Vec<u8>, String>, AppError> {
+    let _turn = state.report_permit().await?;
+    tokio::task::spawn_blocking(layout)
+        .await
+        .map_err(|e| AppError::Internal(format!("PDF layout: {e}")))
 }
 
 /// A PDF answer, shown inline with a file name for saving.
@@ -214,11 +229,16 @@ pub(crate) type OneOrPdf<T> = Answer<One<T>, true, false>;
 
 impl<J: IntoResponse, const PDF: bool, const CSV: bool> IntoResponse for Answer<J, PDF, CSV> {
     fn into_response(self) -> Response {
-        match self {
+        let mut response = match self {
             Answer::Json(json) => json.into_response(),
             Answer::Pdf(file) => file.into_response(),
             Answer::Csv(file) => file.into_response(),
-        }
+        };
+        // The form depends on the request's Accept: a cache must key on it.
+        response
+            .headers_mut()
+            .append(header::VARY, poem::http::HeaderValue::from_static("Accept"));
+        response
     }
 }
 
@@ -244,6 +264,10 @@ impl<J: ApiResponse, const PDF: bool, const CSV: bool> ApiResponse for Answer<J,
             let mut disposition = disposition_header();
             disposition.required = false;
             response.headers.push(disposition);
+            response.headers.push(required_header::<String>(
+                "Vary",
+                "`Accept`: the answer's form depends on it.",
+            ));
         }
         meta
     }
@@ -278,6 +302,9 @@ mod tests {
         assert!(!wants_pdf(&accept("application/pdf;q=0, */*")));
         assert!(!wants_pdf(&accept("*/*")));
         assert!(!wants_pdf(&accept("text/html")));
+        assert!(!wants_pdf(&accept(
+            "application/pdf; Q=0.1, application/json;q=0.5"
+        )));
         assert!(!wants_pdf(&HeaderMap::new()));
     }
 

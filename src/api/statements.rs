@@ -10,7 +10,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
-use super::documents::{inert, paper_or, preferred, Answer, CsvFile, Format, PdfFile};
+use super::documents::{inert, paper_or, preferred, render, Answer, CsvFile, Format, PdfFile};
 use super::error::ReadError;
 use super::reports::AgingBuckets;
 use super::scopes::scope_of;
@@ -117,10 +117,14 @@ impl StatementsApi {
         }
         errors.finish()?;
         let (org, customer) = (ctx.organization_id, id.0);
-        let read = state
-            .db
-            .read(move |conn| statement_of(conn, (org, customer), (from, to)))
-            .await?;
+        let read = {
+            // A statement reads a customer's whole history: it takes a report's turn.
+            let _build = state.report_permit().await?;
+            state
+                .db
+                .read(move |conn| statement_of(conn, (org, customer), (from, to)))
+                .await?
+        };
         let format = match format.0 {
             Some(FileFormat::Json) => Format::Json,
             Some(FileFormat::Csv) => Format::Csv,
@@ -139,8 +143,10 @@ impl StatementsApi {
             Format::Pdf => {
                 let sheet = statement_sheet(&read);
                 let paper = paper_or(paper.0, read.organization.fields.paper_size);
-                let pdf = crate::documents::statement::statement_pdf(&sheet, paper);
-                Answer::Pdf(PdfFile::of(file_name("pdf"), pdf)?)
+                let pdf = render(&state, move || {
+                    crate::documents::statement::statement_pdf(&sheet, paper)
+                });
+                Answer::Pdf(PdfFile::of(file_name("pdf"), pdf.await?)?)
             }
         })
     }

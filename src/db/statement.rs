@@ -21,6 +21,14 @@ static EVENTS: LazyLock<String> = LazyLock::new(|| {
     // A void invoice counts on no date: its write-offs change nothing, and credit applied
     // to it (before the void, since reversed) was held there, so it counted as owed.
     let if_void = "(i.status = 'void')";
+    // A void invoice is listed when the customer ever had it: it was sent (or created
+    // sent), or it predates the journal. A draft voided unsent never reached them.
+    let was_issued = "EXISTS (SELECT 1 FROM journal_events e
+                             WHERE e.organization_id = ?1 AND e.entity_type = 'invoice'
+                               AND e.entity_id = v.id
+                               AND (e.type IN ('invoice.sent', 'invoice.imported')
+                                    OR (e.type = 'invoice.created'
+                                        AND json_extract(e.data, '$.status') <> 'draft')))";
     let unless_void = "(i.status <> 'void')";
     format!(
         "SELECT issue_date AS day, 'invoice' AS kind, id, total_minor AS effect, NULL AS applied,
@@ -29,7 +37,8 @@ static EVENTS: LazyLock<String> = LazyLock::new(|| {
            AND status NOT IN ('draft', 'void')
          UNION ALL
          SELECT issue_date, 'invoice_void', id, 0, total_minor, invoice_number, NULL, NULL
-         FROM invoices WHERE organization_id = ?1 AND customer_id = ?2 AND status = 'void'
+         FROM invoices v WHERE organization_id = ?1 AND customer_id = ?2 AND status = 'void'
+           AND {was_issued}
          UNION ALL
          SELECT payment_date, 'payment', id, -amount_minor, NULL,
                 COALESCE(reference_number, ''), payment_method, NULL

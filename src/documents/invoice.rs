@@ -122,8 +122,8 @@ pub(crate) fn heading(
     layout.text(right, Align::Right, (18.0, Face::Bold), title);
     layout.down(18.0);
     layout.text(right, Align::Right, (11.0, Face::Bold), number);
-    for text in &seller.lines {
-        layout.text(MARGIN, Align::Left, BODY, text);
+    for text in fitted(&seller.lines, right - 160.0 - MARGIN, 8) {
+        layout.text(MARGIN, Align::Left, BODY, &text);
         layout.down(LINE);
     }
     layout.down(LINE * 1.5);
@@ -132,8 +132,8 @@ pub(crate) fn heading(
     layout.down(LINE);
     layout.text(MARGIN, Align::Left, (11.0, Face::Bold), &buyer.name);
     layout.down(LINE + 1.0);
-    for text in &buyer.lines {
-        layout.text(MARGIN, Align::Left, BODY, text);
+    for text in fitted(&buyer.lines, right - 160.0 - MARGIN, 10) {
+        layout.text(MARGIN, Align::Left, BODY, &text);
         layout.down(LINE);
     }
     let left_bottom = layout.y;
@@ -144,6 +144,22 @@ pub(crate) fn heading(
         layout.down(LINE);
     }
     layout.y = layout.y.max(left_bottom) + LINE * 1.5;
+}
+
+/// `lines` wrapped to `width`, at most `most` of them (the last marked `…` when more were
+/// cut): a heading stays on the first page whatever an address holds.
+fn fitted(lines: &[String], width: f32, most: usize) -> Vec<String> {
+    let mut wrapped: Vec<String> = lines
+        .iter()
+        .flat_map(|line| wrap(line, BODY, width))
+        .collect();
+    if wrapped.len() > most {
+        wrapped.truncate(most);
+        if let Some(last) = wrapped.last_mut() {
+            last.push_str(" …");
+        }
+    }
+    wrapped
 }
 
 /// The column titles, with a rule under them (repeated on every page of a long table).
@@ -180,4 +196,21 @@ fn totals(layout: &mut Layout, sheet: &InvoiceSheet) {
     layout.down(4.0);
     let due_label = format!("Balance due ({})", sheet.currency);
     row(layout, (11.0, Face::Bold), &due_label, &sheet.balance_due);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_address_is_wrapped_and_cut_to_fit_the_heading() {
+        let address: Vec<String> = (1..=99)
+            .map(|n| format!("Line {n} of a very long address that goes on and on"))
+            .collect();
+        let fitted = fitted(&address, 200.0, 10);
+        assert_eq!(fitted.len(), 10);
+        assert!(fitted.iter().all(|l| Face::Regular.width(l, 9.0) <= 215.0));
+        assert!(fitted.last().unwrap().ends_with('…'));
+        assert_eq!(super::fitted(&["Short".to_owned()], 200.0, 10), ["Short"]);
+    }
 }

@@ -318,3 +318,34 @@ async fn on_a_seeded_book_every_statement_ends_at_the_aging_net() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_draft_voided_unsent_never_reaches_the_statement() {
+    let app = TestApp::new().await;
+    let c = app.customer("Acme").await;
+    let draft = json!({ "customer_id": c, "issue_date": "2024-02-01", "status": "draft",
+        "items": [{ "description": "Quote", "quantity": 1, "unit_price": "7.00" }] });
+    let id = created(&app, "/v1/invoices", draft).await["id"]
+        .as_i64()
+        .unwrap();
+    created(&app, &format!("/v1/invoices/{id}/void"), json!({})).await;
+    let sent = app.invoice(c, "9.00", "2024-02-02", "2024-03-02").await;
+    created(&app, &format!("/v1/invoices/{sent}/void"), json!({})).await;
+    let s = app
+        .get(&format!(
+            "/v1/customers/{c}/statement?from=2024-02-01&to=2024-02-29"
+        ))
+        .await
+        .body;
+    let kinds: Vec<&str> = s["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["INV-2024-00002"],
+        "only the invoice the customer was sent: {s}"
+    );
+}

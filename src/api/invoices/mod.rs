@@ -21,7 +21,7 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::OpenApi;
 
 use crate::api::auth::{ApiKeyAuth, AuthContext};
-use crate::api::documents::{paper_or, wants_pdf, Answer, OneOrPdf, PdfFile};
+use crate::api::documents::{paper_or, render, wants_pdf, Answer, OneOrPdf, PdfFile};
 use crate::api::error::{ChangeError, ReadError, WriteError};
 use crate::api::export::{self, cells, wants_csv, ListFormat};
 use crate::api::journal::Trail;
@@ -378,10 +378,10 @@ async fn invoice_pdf(
     let paper = paper_or(paper, organization.fields.paper_size);
     let sheet = pdf::invoice_sheet(&invoice, &organization, &customer);
     let file_name = format!("{}.pdf", invoice.invoice_number);
-    PdfFile::of(
-        file_name,
-        crate::documents::invoice::invoice_pdf(&sheet, paper),
-    )
+    let pdf = render(state, move || {
+        crate::documents::invoice::invoice_pdf(&sheet, paper)
+    });
+    PdfFile::of(file_name, pdf.await?)
 }
 
 /// Sends or voids invoice `id` in one idempotent write (see `domain::invoice::transition`).
