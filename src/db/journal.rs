@@ -138,7 +138,8 @@ pub(crate) struct EventFilter {
     pub event_type: Option<String>,
     pub entity_type: Option<String>,
     pub entity_id: Option<i64>,
-    /// Whether API-key events are shown (to admin keys only).
+    /// Whether events of API keys and webhook endpoints are shown (to admin keys only, as
+    /// those resources are: a webhook URL may carry a token).
     pub with_keys: bool,
 }
 
@@ -197,7 +198,7 @@ fn listing(
         values.push(event_type.clone().into());
     }
     if !filter.with_keys {
-        sql.push_str(" AND entity_type <> 'api_key'");
+        sql.push_str(" AND entity_type NOT IN ('api_key', 'webhook_endpoint')");
     }
     sql.push_str(" AND id > ? ORDER BY id LIMIT ?");
     values.push(filter.after.into());

@@ -379,3 +379,34 @@ fn a_failed_delivery_is_tried_again_after_a_kill_9() {
     assert!(deliveries.contains("\"attempt\":2"), "{deliveries}");
     server.stop();
 }
+
+/// A webhook URL can carry a token: its events are the admin's, as the endpoints are.
+#[tokio::test]
+async fn webhook_endpoint_events_are_listed_to_admin_keys_only() {
+    let app = TestApp::new().await;
+    let body = json!({ "url": "https://hooks.example/ar?token=s3cret", "event_types": ["*"] });
+    let created = app.post("/v1/webhook-endpoints", body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let reader = app.new_key("default", arvalox::domain::keys::Scope::Read);
+    for path in [
+        "/v1/events?limit=500",
+        "/v1/events?entity_type=webhook_endpoint",
+    ] {
+        let events = app
+            .call(Method::GET, path, Some(&reader), &[], None)
+            .await
+            .body;
+        let text = events.to_string();
+        assert!(
+            !text.contains("s3cret") && !text.contains("webhook_endpoint."),
+            "{path}: {text}"
+        );
+    }
+    let (_, _, csv) = app.get_bytes("/v1/events?format=csv", &[]).await;
+    assert!(
+        String::from_utf8(csv)
+            .unwrap()
+            .contains("webhook_endpoint.created"),
+        "the admin sees it"
+    );
+}

@@ -69,7 +69,7 @@ pub(crate) struct EventsApi;
 impl EventsApi {
     /// List journal events
     ///
-    /// Every change to the organization's books, in id order, each in the same transaction as the change it records. Follow the journal by passing each page's `next_after` as `after`; with `wait`, an empty page is held open until an event arrives (or `wait` seconds pass). Events about API keys are listed to admin keys only. As CSV (`Accept: text/csv` or `format=csv`; `actor`, `data` and `changes` as JSON text): every event after `after` unless `limit` is given, streamed.
+    /// Every change to the organization's books, in id order, each in the same transaction as the change it records. Follow the journal by passing each page's `next_after` as `after`; with `wait`, an empty page is held open until an event arrives (or `wait` seconds pass). Events about API keys and webhook endpoints are listed to admin keys only (a webhook URL may carry a token). As CSV (`Accept: text/csv` or `format=csv`; `actor`, `data` and `changes` as JSON text): every event after `after` unless `limit` is given, streamed.
     #[allow(clippy::too_many_arguments)]
     #[oai(path = "/v1/events", method = "get", operation_id = "list_events")]
     async fn list(
