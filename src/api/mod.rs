@@ -16,6 +16,7 @@ pub(crate) mod invoices;
 pub mod journal;
 pub mod keycache;
 pub(crate) mod keys;
+pub(crate) mod kpis;
 pub(crate) mod messages;
 pub(crate) mod middleware;
 pub(crate) mod organization;

@@ -3,6 +3,7 @@
 use super::aging_terms::{
     on_terms, AgeByParam, AgingBucket, AgingChecks, AgingDetail, AgingInvoice,
 };
+use super::kpis::{kpis, month_figures, DashboardInclude, Kpis};
 use crate::domain::aging_terms::{parse_edges, AgeBy, Terms, DEFAULT_EDGES};
 use poem::http::HeaderMap;
 
@@ -210,6 +211,9 @@ pub(crate) struct DashboardReport {
     /// The organization's other currencies that hold open amounts or unapplied credit at
     /// `as_of`.
     pub currencies: Vec<CurrencyCode>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kpis: Option<Kpis>,
 }
 
 /// The scope of a report and the other currencies that hold open amounts or unapplied
@@ -324,6 +328,7 @@ impl ReportsApi {
     /// Get dashboard analytics
     ///
     /// Receivables, collections, DSO and the top debtors at `as_of`. As CSV (`Accept: text/csv` or `format=csv`): the top debtors, a row each.
+    #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/v1/reports/dashboard",
         method = "get",
@@ -337,6 +342,9 @@ impl ReportsApi {
         as_of: Query<Opt<Date>>,
         /// The one currency to report (ISO 4217); default the organization's.
         currency: Query<Opt<CurrencyCode>>,
+        /// `kpis`: add `kpis`, each KPI with its formula, inputs and period (CEI reads the
+        /// aging at two more dates).
+        include: Query<Opt<DashboardInclude>>,
         /// `json` (default, by `Accept`) or `csv` (the top debtors).
         format: Query<Opt<ListFormat>>,
         headers: &HeaderMap,
@@ -344,22 +352,29 @@ impl ReportsApi {
         let org = auth.require(scope_of("dashboard_report"))?.organization_id;
         let _build = state.report_permit().await?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
-        crate::api::types::params!(errors; as_of, currency, format);
+        crate::api::types::params!(errors; as_of, currency, include, format);
+        let with_kpis = include.0 == Some(DashboardInclude::Kpis);
         errors.finish()?;
         let asked = currency.0.map(|code| code.0);
         let as_of = as_of
             .0
             .map(|d| d.0)
             .unwrap_or_else(|| state.today_for(auth.context()));
-        let (d, (currency, currencies)) = state
+        let (d, month, (currency, currencies)) = state
             .db
             .read(move |conn| {
                 let (scope, currencies) = scoped(conn, org, (asked, None), as_of)?;
                 let dashboard = store::dashboard(conn, &scope, as_of)?;
-                Ok((dashboard, (scope.currency, currencies)))
+                let month = match with_kpis {
+                    true => Some(month_figures(conn, &scope, as_of)?),
+                    false => None,
+                };
+                Ok((dashboard, month, (scope.currency, currencies)))
             })
             .await?;
-        let report = dashboard_to_api(d, as_of, (currency, currencies));
+        let kpis = month.map(|month| kpis(&d, as_of, month, currency));
+        let mut report = dashboard_to_api(d, as_of, (currency, currencies));
+        report.kpis = kpis;
         if wants_csv(format.0, headers) {
             return Ok(Answer::Csv(debtors_csv(&report)?));
         }
@@ -424,6 +439,7 @@ fn dashboard_to_api(
         written_off_last_30_days: amount(d.written_off_last_30_days),
         currency: CurrencyCode(currency),
         currencies,
+        kpis: None,
     }
 }
 

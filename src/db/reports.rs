@@ -324,8 +324,7 @@ pub(crate) fn dashboard(
     let credited_since = |days| window_sum(conn, CREDITED_IN_WINDOW, (scope, as_of, days));
     let credited_last_30_days = credited_since(30)?;
     // DSO's credit sales are net of the credit notes that took part of them back.
-    let credit_sales_last_90_days =
-        Money::from_minor(invoiced_since(90)?.minor() - credited_since(90)?.minor());
+    let credit_sales_last_90_days = credit_sales(conn, scope, (as_of, 90))?;
     let invoiced_last_30_days = invoiced_since(30)?;
     let window = (scope, as_of, 30);
     let collected_last_30_days = window_sum(conn, COLLECTED_IN_WINDOW, window)?;
@@ -349,6 +348,33 @@ pub(crate) fn dashboard(
         paid_invoice_count,
         total_days_to_pay,
     })
+}
+
+/// Credit sales in the `days` ending at `end`: totals of invoices issued in them (neither
+/// draft nor void), less credit notes issued in them and not voided in them (DSO's and
+/// CEI's sales).
+pub(crate) fn credit_sales(
+    conn: &Connection,
+    scope: &ReportScope,
+    (end, days): (NaiveDate, u64),
+) -> Result<Money, AppError> {
+    let invoiced: i64 = conn.query_row(
+        &format!(
+            "SELECT COALESCE(SUM(total_minor), 0) FROM invoice_daily
+             WHERE organization_id = ?1 AND currency = ?4 AND {}
+               AND issue_date > ?2 AND issue_date <= ?3",
+            rules::is_issued("")
+        ),
+        params![
+            scope.org,
+            days_before(end, days),
+            date_text(end),
+            scope.currency.code()
+        ],
+        |row| row.get(0),
+    )?;
+    let credited = window_sum(conn, CREDITED_IN_WINDOW, (scope, end, days))?;
+    Ok(Money::from_minor(invoiced - credited.minor()))
 }
 
 /// Money received in a window (`?2` < date <= `?3`), less payments voided in it (a bounced

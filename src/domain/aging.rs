@@ -129,7 +129,7 @@ pub(crate) fn dso(
 }
 
 /// Rounded half away from zero and shown with exactly one decimal (`30.0`).
-fn one_decimal(value: rust_decimal::Decimal) -> rust_decimal::Decimal {
+pub(crate) fn one_decimal(value: rust_decimal::Decimal) -> rust_decimal::Decimal {
     let mut rounded =
         value.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     rounded.rescale(1);

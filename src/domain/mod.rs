@@ -11,6 +11,7 @@ pub(crate) mod invoice;
 pub(crate) mod invoice_changes;
 pub mod journal;
 pub mod keys;
+pub(crate) mod kpis;
 pub(crate) mod ledger;
 pub(crate) mod money;
 pub(crate) mod paper;

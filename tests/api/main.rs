@@ -33,6 +33,7 @@ mod exports;
 mod helpers;
 mod invoices;
 mod journal;
+mod kpis;
 mod ledger_model;
 mod migrations;
 mod organization;
