@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use poem_openapi::{Enum, Object};
+use poem_openapi::Object;
 use rusqlite::Connection;
 
 use super::types::{Amount, Date, DecimalOut};
@@ -13,15 +13,67 @@ use crate::db::report_scope::ReportScope;
 use crate::db::reports::{self as store, Dashboard};
 use crate::domain::aging::{average_days, dso};
 use crate::domain::currency::Currency;
-use crate::domain::kpis::{cei, last_full_month, percent};
+use crate::domain::kpis::{cei, last_full_month, last_full_months, percent};
 use crate::domain::money::Money;
 use crate::error::AppError;
 
-/// What to add to the dashboard.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub(crate) enum DashboardInclude {
-    Kpis,
+/// What `include=kpis,series` asks the dashboard to add.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Includes {
+    pub kpis: bool,
+    pub series: bool,
+}
+
+/// `include`: a comma list of `kpis` and `series`.
+pub(crate) fn includes(text: Option<&str>) -> Result<Includes, String> {
+    let mut asked = Includes::default();
+    for part in text
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        match part {
+            "kpis" => asked.kpis = true,
+            "series" => asked.series = true,
+            other => return Err(format!("'{other}' is not one of: kpis, series")),
+        }
+    }
+    Ok(asked)
+}
+
+/// One month of the dashboard's series, for charts.
+#[derive(Object, Debug, Clone, serde::Serialize)]
+pub(crate) struct SeriesPoint {
+    pub month_start: Date,
+    pub month_end: Date,
+    /// Totals of invoices issued in the month (neither draft nor void).
+    pub invoiced: Amount,
+    /// Payments received in the month, less payments voided in it.
+    pub collected: Amount,
+    /// Open receivables at the month's end: the aging's total on that date.
+    pub outstanding: Amount,
+}
+
+/// The last 12 full months before `as_of`, oldest first.
+pub(crate) fn series(
+    conn: &Connection,
+    scope: &ReportScope,
+    as_of: NaiveDate,
+) -> Result<Vec<SeriesPoint>, AppError> {
+    let amount = |money| Amount::new(money, scope.currency);
+    let mut points = Vec::with_capacity(12);
+    for (first, last) in last_full_months(as_of, 12) {
+        let days = u64::try_from((last - first).num_days() + 1).unwrap_or(0);
+        points.push(SeriesPoint {
+            month_start: Date(first),
+            month_end: Date(last),
+            invoiced: amount(store::invoiced(conn, scope, (last, days))?),
+            collected: amount(store::collected(conn, scope, (last, days))?),
+            outstanding: amount(store::aging(conn, scope, last, None)?.totals.total),
+        });
+    }
+    Ok(points)
 }
 
 /// The dates a KPI covers (`from` null: since the books began).

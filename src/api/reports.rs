@@ -3,7 +3,7 @@
 use super::aging_terms::{
     on_terms, AgeByParam, AgingBucket, AgingChecks, AgingDetail, AgingInvoice,
 };
-use super::kpis::{kpis, month_figures, DashboardInclude, Kpis};
+use super::kpis::{includes, kpis, month_figures, series, Includes, Kpis, SeriesPoint};
 use crate::domain::aging_terms::{parse_edges, AgeBy, Terms, DEFAULT_EDGES};
 use poem::http::HeaderMap;
 
@@ -214,6 +214,9 @@ pub(crate) struct DashboardReport {
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kpis: Option<Kpis>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<Vec<SeriesPoint>>,
 }
 
 /// The scope of a report and the other currencies that hold open amounts or unapplied
@@ -342,9 +345,9 @@ impl ReportsApi {
         as_of: Query<Opt<Date>>,
         /// The one currency to report (ISO 4217); default the organization's.
         currency: Query<Opt<CurrencyCode>>,
-        /// `kpis`: add `kpis`, each KPI with its formula, inputs and period (CEI reads the
-        /// aging at two more dates).
-        include: Query<Opt<DashboardInclude>>,
+        /// A comma list: `kpis` adds each KPI with its formula, inputs and period; `series`
+        /// adds invoiced, collected and outstanding for each of the last 12 full months.
+        include: Query<Opt<String>>,
         /// `json` (default, by `Accept`) or `csv` (the top debtors).
         format: Query<Opt<ListFormat>>,
         headers: &HeaderMap,
@@ -353,7 +356,10 @@ impl ReportsApi {
         let _build = state.report_permit().await?;
         let mut errors = crate::error::FieldErrorsBuilder::new();
         crate::api::types::params!(errors; as_of, currency, include, format);
-        let with_kpis = include.0 == Some(DashboardInclude::Kpis);
+        let asked_for = includes(include.0.as_deref()).unwrap_or_else(|message| {
+            errors.add("include", message);
+            Includes::default()
+        });
         errors.finish()?;
         let asked = currency.0.map(|code| code.0);
         let as_of = as_of
@@ -365,16 +371,22 @@ impl ReportsApi {
             .read(move |conn| {
                 let (scope, currencies) = scoped(conn, org, (asked, None), as_of)?;
                 let dashboard = store::dashboard(conn, &scope, as_of)?;
-                let month = match with_kpis {
+                let month = match asked_for.kpis {
                     true => Some(month_figures(conn, &scope, as_of)?),
                     false => None,
                 };
-                Ok((dashboard, month, (scope.currency, currencies)))
+                let series = match asked_for.series {
+                    true => Some(series(conn, &scope, as_of)?),
+                    false => None,
+                };
+                Ok((dashboard, (month, series), (scope.currency, currencies)))
             })
             .await?;
+        let (month, series) = month;
         let kpis = month.map(|month| kpis(&d, as_of, month, currency));
         let mut report = dashboard_to_api(d, as_of, (currency, currencies));
         report.kpis = kpis;
+        report.series = series;
         if wants_csv(format.0, headers) {
             return Ok(Answer::Csv(debtors_csv(&report)?));
         }
@@ -440,6 +452,7 @@ fn dashboard_to_api(
         currency: CurrencyCode(currency),
         currencies,
         kpis: None,
+        series: None,
     }
 }
 

@@ -358,6 +358,26 @@ pub(crate) fn credit_sales(
     scope: &ReportScope,
     (end, days): (NaiveDate, u64),
 ) -> Result<Money, AppError> {
+    let invoiced = invoiced(conn, scope, (end, days))?;
+    let credited = window_sum(conn, CREDITED_IN_WINDOW, (scope, end, days))?;
+    Ok(Money::from_minor(invoiced.minor() - credited.minor()))
+}
+
+/// Money received in the `days` ending at `end`, less payments voided in them.
+pub(crate) fn collected(
+    conn: &Connection,
+    scope: &ReportScope,
+    (end, days): (NaiveDate, u64),
+) -> Result<Money, AppError> {
+    window_sum(conn, COLLECTED_IN_WINDOW, (scope, end, days))
+}
+
+/// Totals of invoices issued in the `days` ending at `end` (neither draft nor void).
+pub(crate) fn invoiced(
+    conn: &Connection,
+    scope: &ReportScope,
+    (end, days): (NaiveDate, u64),
+) -> Result<Money, AppError> {
     let invoiced: i64 = conn.query_row(
         &format!(
             "SELECT COALESCE(SUM(total_minor), 0) FROM invoice_daily
@@ -373,8 +393,7 @@ pub(crate) fn credit_sales(
         ],
         |row| row.get(0),
     )?;
-    let credited = window_sum(conn, CREDITED_IN_WINDOW, (scope, end, days))?;
-    Ok(Money::from_minor(invoiced - credited.minor()))
+    Ok(Money::from_minor(invoiced))
 }
 
 /// Money received in a window (`?2` < date <= `?3`), less payments voided in it (a bounced

@@ -47,6 +47,24 @@ pub(crate) fn last_full_month(as_of: NaiveDate) -> Option<(NaiveDate, NaiveDate)
     Some((last.with_day(1)?, last))
 }
 
+/// The last `count` full calendar months ending on or before `as_of`, oldest first.
+pub(crate) fn last_full_months(as_of: NaiveDate, count: usize) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut months = Vec::with_capacity(count);
+    let mut end = as_of;
+    while months.len() < count {
+        let Some((first, last)) = last_full_month(end) else {
+            break;
+        };
+        months.push((first, last));
+        let Some(before) = first.pred_opt() else {
+            break;
+        };
+        end = before;
+    }
+    months.reverse();
+    months
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +93,15 @@ mod tests {
         let value = cei(m(100_000), m(50_000), (m(60_000), m(20_000)));
         assert_eq!(value.map(|d| d.to_string()), Some("69.2".into()));
         assert_eq!(cei(m(0), m(0), (m(0), m(0))), None);
+    }
+
+    #[test]
+    fn twelve_month_ends_oldest_first() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let months = last_full_months(day("2024-03-01"), 12);
+        assert_eq!(months.len(), 12);
+        assert_eq!(months[0], (day("2023-03-01"), day("2023-03-31")));
+        assert_eq!(months[11], (day("2024-02-01"), day("2024-02-29")));
     }
 
     #[test]

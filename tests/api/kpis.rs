@@ -62,6 +62,27 @@ async fn each_kpi_gives_its_value_formula_inputs_and_period() {
         serde_json::Value::Null
     );
 
+    // The series for charts: the last 12 full months, oldest first.
+    let d = app
+        .get("/v1/reports/dashboard?include=series,kpis")
+        .await
+        .body;
+    let series = d["series"].as_array().unwrap();
+    assert_eq!(series.len(), 12);
+    assert_eq!(series[0]["month_end"], "2023-03-31");
+    let month = |i: usize| {
+        (
+            series[i]["month_end"].as_str().unwrap(),
+            series[i]["invoiced"].as_str().unwrap(),
+            series[i]["collected"].as_str().unwrap(),
+            series[i]["outstanding"].as_str().unwrap(),
+        )
+    };
+    assert_eq!(month(9), ("2023-12-31", "0.00", "0.00", "0.00"));
+    assert_eq!(month(10), ("2024-01-31", "1000.00", "0.00", "1000.00"));
+    assert_eq!(month(11), ("2024-02-29", "500.00", "900.00", "600.00"));
+    assert_eq!(d["kpis"]["cei"]["value"], "90.0");
+
     // The standard dashboard is unchanged, and a bad include is named.
     assert!(app
         .get("/v1/reports/dashboard")
