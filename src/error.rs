@@ -22,11 +22,13 @@ pub(crate) enum ErrorCode {
     UnsupportedMediaType,
     HeadersTooLarge,
     RateLimitExceeded,
+    EmailNotConfigured,
+    EmailFailed,
     InternalError,
 }
 
 impl ErrorCode {
-    pub(crate) const ALL: [ErrorCode; 13] = [
+    pub(crate) const ALL: [ErrorCode; 15] = [
         ErrorCode::ValidationError,
         ErrorCode::AuthenticationRequired,
         ErrorCode::InvalidApiKey,
@@ -39,6 +41,8 @@ impl ErrorCode {
         ErrorCode::UnsupportedMediaType,
         ErrorCode::HeadersTooLarge,
         ErrorCode::RateLimitExceeded,
+        ErrorCode::EmailNotConfigured,
+        ErrorCode::EmailFailed,
         ErrorCode::InternalError,
     ];
 
@@ -56,6 +60,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ErrorCode::HeadersTooLarge => "HEADERS_TOO_LARGE",
             ErrorCode::RateLimitExceeded => "RATE_LIMIT_EXCEEDED",
+            ErrorCode::EmailNotConfigured => "EMAIL_NOT_CONFIGURED",
+            ErrorCode::EmailFailed => "EMAIL_FAILED",
             ErrorCode::InternalError => "INTERNAL_ERROR",
         }
     }
@@ -98,6 +104,14 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("The request's headers total {size} bytes, over the limit of {limit}: send fewer or shorter headers.")]
     HeadersTooLarge { size: usize, limit: usize },
+    /// An e-mail was asked for, but the server was started without `--smtp-url`.
+    #[error("This server sends no e-mail: start it with --smtp-url (or ARVALOX_SMTP_URL) and --mail-from to send documents.")]
+    EmailNotConfigured,
+    /// The mail server refused the message or could not be reached; the reason is its own.
+    #[error(
+        "The e-mail was not sent: {0}. Nothing was marked sent; fix the cause and send again."
+    )]
+    EmailFailed(String),
     /// The message is logged, never sent: clients see a generic text.
     #[error("internal error: {0}")]
     Internal(String),
@@ -149,6 +163,8 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => 415,
             AppError::HeadersTooLarge { .. } => 431,
             AppError::RateLimited { .. } => 429,
+            AppError::EmailNotConfigured => 409,
+            AppError::EmailFailed(_) => 502,
             AppError::Internal(_) => 500,
         }
     }
@@ -172,6 +188,8 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             AppError::HeadersTooLarge { .. } => ErrorCode::HeadersTooLarge,
             AppError::RateLimited { .. } => ErrorCode::RateLimitExceeded,
+            AppError::EmailNotConfigured => ErrorCode::EmailNotConfigured,
+            AppError::EmailFailed(_) => ErrorCode::EmailFailed,
             AppError::Internal(_) => ErrorCode::InternalError,
         }
     }

@@ -6,6 +6,7 @@ pub mod db;
 pub mod documents;
 pub mod domain;
 pub mod error;
+pub mod mail;
 pub mod net;
 pub mod ratelimit;
 pub mod seed;

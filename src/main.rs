@@ -33,6 +33,37 @@ struct DbArg {
     db: PathBuf,
 }
 
+/// Where e-mailed documents go out (all three also from the environment).
+#[derive(clap::Args)]
+struct MailArgs {
+    /// The mail server: smtp://user:password@host:port (STARTTLS, required with a password),
+    /// smtps://… (TLS), or smtp://host?tls=none for a relay on this host. Prefer
+    /// ARVALOX_SMTP_URL: a command line is visible to every user of the machine.
+    #[arg(
+        long,
+        env = "ARVALOX_SMTP_URL",
+        hide_env_values = true,
+        requires = "mail_from"
+    )]
+    smtp_url: Option<String>,
+    /// The sender of e-mailed documents: ar@example.com or "Acme AR <ar@example.com>".
+    #[arg(long, env = "ARVALOX_MAIL_FROM", requires = "smtp_url")]
+    mail_from: Option<String>,
+    /// A PEM certificate to trust for the mail server's TLS (a private CA or a self-signed relay).
+    #[arg(long, env = "ARVALOX_SMTP_CA_FILE", requires = "smtp_url")]
+    smtp_ca_file: Option<PathBuf>,
+}
+
+impl MailArgs {
+    fn settings(self) -> Option<arvalox::mail::MailSettings> {
+        Some(arvalox::mail::MailSettings {
+            url: self.smtp_url?,
+            from: self.mail_from?,
+            ca_file: self.smtp_ca_file,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Open (or create) the database, migrate it and serve the API.
@@ -58,6 +89,8 @@ enum Command {
         /// name resolution): for hosted installs whose tenants must not reach the host's network.
         #[arg(long)]
         webhooks_block_private: bool,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Manage API keys.
     Keys {
@@ -179,6 +212,7 @@ fn main() -> anyhow::Result<()> {
             rate_limit_day,
             synchronous,
             webhooks_block_private,
+            mail,
         } => serve(
             db.db,
             bind,
@@ -188,6 +222,7 @@ fn main() -> anyhow::Result<()> {
                 per_day: rate_limit_day,
             },
             (synchronous, webhooks_block_private),
+            mail.settings(),
         ),
         Command::Keys { command } => keys(command),
         Command::Migrate { db } => {
@@ -443,7 +478,23 @@ fn serve(
     bind: SocketAddr,
     limits: Limits,
     (synchronous, webhooks_block_private): (Synchronous, bool),
+    mail: Option<arvalox::mail::MailSettings>,
 ) -> anyhow::Result<()> {
+    // The only blocking work is reads (writes have their own thread), and the read pool
+    // has four connections: more blocking threads would only wait, each with its own stack
+    // and allocator arena.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(4)
+        .build()?;
+    // Read before the database is opened: a mistyped URL stops the start, saying why.
+    let mailer = match mail {
+        Some(settings) => {
+            let _runtime = runtime.enter();
+            Some(arvalox::mail::Mailer::new(&settings).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
     let store = open(&path, synchronous)?;
     if store.read_blocking(db::keys::count_keys)? == 0 {
         let now = now_text();
@@ -458,18 +509,15 @@ fn serve(
         );
         let _ = std::io::stdout().flush();
     }
-    let state = Arc::new(AppState::new(
-        store,
-        Arc::new(SystemClock),
-        RateLimiter::new(limits),
-    ));
-    // The only blocking work is reads (writes have their own thread), and the read pool
-    // has four connections: more blocking threads would only wait, each with its own stack
-    // and allocator arena.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .max_blocking_threads(4)
-        .build()?;
+    let mut state = AppState::new(store, Arc::new(SystemClock), RateLimiter::new(limits));
+    match mailer {
+        Some(mailer) => {
+            tracing::info!(mail = %mailer.describe(), "documents can be e-mailed");
+            state = state.with_mailer(mailer);
+        }
+        None => tracing::info!("no --smtp-url: documents are not e-mailed"),
+    }
+    let state = Arc::new(state);
     runtime.block_on(async move {
         tokio::spawn(api::keycache::watch_revocations(
             state.db.clone(),

@@ -32,6 +32,8 @@ pub struct AppState {
     pub(crate) exports: Arc<tokio::sync::Semaphore>,
     /// Counts committed writes; `GET /v1/events?wait=` wakes on it.
     pub(crate) journal_bell: tokio::sync::watch::Sender<u64>,
+    /// Where e-mailed documents go out; none without `--smtp-url`.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// Set when the server is stopping: waiting feeds answer at once instead of holding
     /// the graceful shutdown for up to their 30 seconds.
     pub(crate) closing: tokio::sync::watch::Sender<bool>,
@@ -48,6 +50,15 @@ impl AppState {
             exports: Arc::new(tokio::sync::Semaphore::new(2)),
             journal_bell: tokio::sync::watch::Sender::new(0),
             closing: tokio::sync::watch::Sender::new(false),
+            mailer: None,
+        }
+    }
+
+    /// The same state, sending e-mail through `mailer`.
+    pub fn with_mailer(self, mailer: crate::mail::Mailer) -> Self {
+        AppState {
+            mailer: Some(Arc::new(mailer)),
+            ..self
         }
     }
 

@@ -191,7 +191,12 @@ pub(crate) async fn catch_all(err: poem::Error) -> Response {
 
 pub(crate) trait ErrorSet: Send + Sync + 'static {
     const STATUSES: &'static [u16];
+    /// The operation may send e-mail: its 409 may also be `EMAIL_NOT_CONFIGURED`.
+    const SENDS_MAIL: bool = false;
 }
+
+/// The 409 of an operation that may send e-mail.
+const MAIL_CONFLICT: &str = "CONFLICT: the resource's state forbids the change, or an Idempotency-Key was reused with a different body; or EMAIL_NOT_CONFIGURED: e-mail was asked for, but the server was started without `--smtp-url`.";
 
 fn describe(status: u16) -> &'static str {
     match status {
@@ -200,6 +205,7 @@ fn describe(status: u16) -> &'static str {
         403 => "INSUFFICIENT_PERMISSIONS: the key's scope does not allow this operation.",
         404 => "NOT_FOUND: no such resource in the calling key's organization.",
         409 => "CONFLICT: a unique value is taken, the resource's state forbids the change, or an Idempotency-Key was reused with a different body.",
+        502 => "EMAIL_FAILED: the mail server refused the message or could not be reached; `detail` gives its reason. Nothing was marked sent; the failed try is in the journal.",
         412 => "PRECONDITION_FAILED: `If-Match` does not match the resource's current `ETag` (another change came first); nothing was changed. GET it again and retry with its new ETag.",
         413 => "PAYLOAD_TOO_LARGE: the body is over 1 MiB.",
         415 => "UNSUPPORTED_MEDIA_TYPE: send `Content-Type: application/json`.",
@@ -235,7 +241,10 @@ impl<S: ErrorSet> ApiResponse for ApiError<S> {
             responses: S::STATUSES
                 .iter()
                 .map(|&status| MetaResponse {
-                    description: describe(status),
+                    description: match status {
+                        409 if S::SENDS_MAIL => MAIL_CONFLICT,
+                        _ => describe(status),
+                    },
                     status: Some(status),
                     status_range: None,
                     content: vec![MetaMediaType {
@@ -272,6 +281,11 @@ macro_rules! error_set {
 error_set!(ReadSet, 400, 401, 403, 404, 429, 431, 500);
 error_set!(WriteSet, 400, 401, 403, 404, 409, 413, 415, 429, 431, 500);
 error_set!(ChangeSet, 400, 401, 403, 404, 409, 412, 413, 415, 429, 431, 500);
+pub(crate) struct MailSet;
+impl ErrorSet for MailSet {
+    const STATUSES: &'static [u16] = &[400, 401, 403, 404, 409, 412, 413, 415, 429, 431, 500, 502];
+    const SENDS_MAIL: bool = true;
+}
 
 /// Errors of a GET.
 pub(crate) type ReadError = ApiError<ReadSet>;
@@ -279,3 +293,5 @@ pub(crate) type ReadError = ApiError<ReadSet>;
 pub(crate) type WriteError = ApiError<WriteSet>;
 /// Errors of a change to one existing resource, which may carry `If-Match`.
 pub(crate) type ChangeError = ApiError<ChangeSet>;
+/// Errors of a change that may send e-mail: a 409 `EMAIL_NOT_CONFIGURED` too, and a 502.
+pub(crate) type MailError = ApiError<MailSet>;

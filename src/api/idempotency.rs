@@ -77,6 +77,40 @@ impl Post {
         }
     }
 
+    /// The stored answer of an earlier try of this same request, or the 409 for a reused
+    /// key: asked before work that cannot be taken back (an e-mail) is done again. (`run`
+    /// asks again inside its write.)
+    pub(crate) async fn replay<T: Serialize, const STATUS: u16, const TAGGED: bool>(
+        &self,
+        state: &AppState,
+    ) -> Result<Option<JsonAnswer<T, STATUS, TAGGED>>, AppError> {
+        let Some(key) = self.key.clone() else {
+            return Ok(None);
+        };
+        let (org, path, hash) = (
+            self.organization_id,
+            self.path.clone(),
+            self.request_hash.clone(),
+        );
+        let stored = state
+            .db
+            .read(move |conn| {
+                let request = IdempotencyRequest {
+                    organization_id: org,
+                    key: &key,
+                    method: "POST",
+                    path: &path,
+                    request_hash: &hash,
+                };
+                match idempotency::find(conn, org, &key)? {
+                    Some(first) => replay_or_refuse(&request, first).map(Some),
+                    None => Ok(None),
+                }
+            })
+            .await?;
+        Ok(stored.map(|s| JsonAnswer::stored(s.status, s.location, s.body)))
+    }
+
     /// A POST that creates: `f` answers the new resource and its id, and the 201 carries
     /// `Location: {path}/{id}`.
     pub(crate) async fn create<T, const TAGGED: bool, F>(

@@ -149,7 +149,7 @@ pub(crate) fn kpis(
     month: Option<MonthFigures>,
     currency: Currency,
 ) -> Kpis {
-    let text = |money: Money| Amount::new(money, currency).text().as_str().to_owned();
+    let text = |money: Money| Amount::new(money, currency).json_text();
     let inputs = |pairs: &[(&str, String)]| {
         pairs
             .iter()

@@ -17,6 +17,7 @@ pub mod journal;
 pub mod keycache;
 pub(crate) mod keys;
 pub(crate) mod kpis;
+pub(crate) mod mailing;
 pub(crate) mod messages;
 pub(crate) mod middleware;
 pub(crate) mod organization;

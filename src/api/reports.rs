@@ -527,9 +527,7 @@ fn aging_csv(report: &AgingReport) -> Result<CsvFile, crate::error::AppError> {
                value: &dyn Fn(&[&str]) -> Vec<String>| {
         let mut row = who;
         match buckets {
-            Some(buckets) => {
-                row.extend(buckets.iter().map(|b| b.amount.text().as_str().to_owned()))
-            }
+            Some(buckets) => row.extend(buckets.iter().map(|b| b.amount.json_text())),
             None => row.extend(value(&STANDARD)),
         }
         row.extend(rest);

@@ -5,7 +5,7 @@
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
-pub const OPERATION_SCOPES: [(&str, Scope); 49] = [
+pub const OPERATION_SCOPES: [(&str, Scope); 50] = [
     ("ping", Scope::Read),
     ("get_organization", Scope::Read),
     ("update_organization", Scope::Admin),
@@ -15,6 +15,7 @@ pub const OPERATION_SCOPES: [(&str, Scope); 49] = [
     ("update_customer", Scope::Write),
     ("delete_customer", Scope::Write),
     ("customer_statement", Scope::Read),
+    ("email_customer_statement", Scope::Write),
     ("list_invoices", Scope::Read),
     ("get_invoice", Scope::Read),
     ("get_invoice_pdf", Scope::Read),

@@ -6,15 +6,17 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate};
 use poem::http::HeaderMap;
 use poem::web::Data;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::ApiKeyAuth;
 use super::documents::{inert, paper_or, preferred, render, Answer, CsvFile, Format, PdfFile};
-use super::error::ReadError;
+use super::error::{MailError, ReadError};
+use super::journal::Trail;
+use super::mailing::{email_statement, EmailedStatement, StatementEmail};
 use super::reports::AgingBuckets;
 use super::scopes::scope_of;
-use super::types::{Amount, CurrencyCode, Date, Opt, PaperSize};
+use super::types::{Amount, CurrencyCode, Date, MaybeJsonBody, Opt, PaperSize};
 use super::{AppState, Done, Tag};
 use crate::db::customers::Customer;
 use crate::db::organization::Organization;
@@ -110,53 +112,105 @@ impl StatementsApi {
         let ctx = auth.require(scope_of("customer_statement"))?;
         let mut errors = FieldErrorsBuilder::new();
         crate::api::types::params!(errors; from, to, format, paper);
-        let to = to.0.map_or_else(|| state.today_for(ctx), |d| d.0);
-        let from = from.0.map_or_else(|| to.with_day(1).unwrap_or(to), |d| d.0);
-        if from > to {
-            errors.add("from", format!("must be on or before `to` ({to})"));
-        }
+        let (from, to) = period((from.0, to.0), state.today_for(ctx), &mut errors);
         errors.finish()?;
-        let (org, customer) = (ctx.organization_id, id.0);
-        let read = {
-            // A statement reads a customer's whole history: it takes a report's turn.
-            let _build = state.report_permit().await?;
-            state
-                .db
-                .read(move |conn| statement_of(conn, (org, customer), (from, to)))
-                .await?
-        };
+        let read = read_statement(&state, (ctx.organization_id, id.0), (from, to)).await?;
         let format = match format.0 {
             Some(FileFormat::Json) => Format::Json,
             Some(FileFormat::Csv) => Format::Csv,
             Some(FileFormat::Pdf) => Format::Pdf,
             None => preferred(headers, &[Format::Json, Format::Pdf, Format::Csv]),
         };
-        let file_name = |ext| {
-            format!(
-                "statement-{}-{from}-{to}.{ext}",
-                read.statement.customer_code
-            )
-        };
         Ok(match format {
             Format::Json => Answer::Json(Done::of(&read.statement)),
-            Format::Csv => Answer::Csv(statement_csv(&read.statement, file_name("csv"))?),
-            Format::Pdf => {
-                let sheet = statement_sheet(&read);
-                let paper = paper_or(paper.0, read.organization.fields.paper_size);
-                let pdf = render(&state, move || {
-                    crate::documents::statement::statement_pdf(&sheet, paper)
-                });
-                Answer::Pdf(PdfFile::of(file_name("pdf"), pdf.await?)?)
-            }
+            Format::Csv => Answer::Csv(statement_csv(&read.statement, read.file_name("csv"))?),
+            Format::Pdf => Answer::Pdf(statement_pdf(&state, &read, paper.0).await?),
         })
+    }
+
+    /// E-mail a customer's statement
+    ///
+    /// The statement PDF for `from`..`to` (the same defaults as `GET /v1/customers/{id}/statement`) e-mailed to `email.to` (default the customer's `email`) and `email.cc`. Each try is recorded on the customer's history and in the journal (`customer.statement_emailed` or `customer.statement_email_failed`, with the recipients and outcome in `detail`). A 502 `EMAIL_FAILED` gives the mail server's reason; a server started without `--smtp-url` answers 409 `EMAIL_NOT_CONFIGURED`.
+    #[oai(
+        path = "/v1/customers/:id/statement/email",
+        method = "post",
+        operation_id = "email_customer_statement"
+    )]
+    async fn email(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        id: Path<i64>,
+        /// Makes a retry safe: the same key returns the first answer and sends no second e-mail.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: MaybeJsonBody<StatementEmail>,
+    ) -> Result<Done<EmailedStatement>, MailError> {
+        let ctx = auth.require(scope_of("email_customer_statement"))?;
+        let today = state.today_for(ctx);
+        let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
+        let (ask, hash) = StatementEmail::read(body, today)?;
+        Ok(email_statement(&state, trail, id.0, ask, hash).await?)
     }
 }
 
+/// The period asked for: `to` default today, `from` default the first of `to`'s month.
+pub(crate) fn period(
+    (from, to): (Option<Date>, Option<Date>),
+    today: NaiveDate,
+    errors: &mut FieldErrorsBuilder,
+) -> (NaiveDate, NaiveDate) {
+    let to = to.map_or(today, |d| d.0);
+    let from = from.map_or_else(|| to.with_day(1).unwrap_or(to), |d| d.0);
+    if from > to {
+        errors.add("from", format!("must be on or before `to` ({to})"));
+    }
+    (from, to)
+}
+
+/// Customer `id`'s statement for the period: a report's turn, as it reads the whole history.
+pub(crate) async fn read_statement(
+    state: &AppState,
+    (org, customer): (i64, i64),
+    (from, to): (NaiveDate, NaiveDate),
+) -> Result<Read, AppError> {
+    let _build = state.report_permit().await?;
+    state
+        .db
+        .read(move |conn| statement_of(conn, (org, customer), (from, to)))
+        .await
+}
+
+/// The statement laid out as a PDF on `paper` (default the organization's).
+pub(crate) async fn statement_pdf(
+    state: &AppState,
+    read: &Read,
+    paper: Option<PaperSize>,
+) -> Result<PdfFile, AppError> {
+    let sheet = statement_sheet(read);
+    let paper = paper_or(paper, read.organization.fields.paper_size);
+    let pdf = render(state, move || {
+        crate::documents::statement::statement_pdf(&sheet, paper)
+    });
+    PdfFile::of(read.file_name("pdf"), pdf.await?)
+}
+
 /// A statement and what its PDF prints around it.
-struct Read {
-    statement: CustomerStatement,
-    organization: Organization,
-    customer: Customer,
+pub(crate) struct Read {
+    pub statement: CustomerStatement,
+    pub organization: Organization,
+    pub customer: Customer,
+}
+
+impl Read {
+    /// `statement-C0001-2024-01-01-2024-03-31.pdf`
+    fn file_name(&self, ext: &str) -> String {
+        let s = &self.statement;
+        format!(
+            "statement-{}-{}-{}.{ext}",
+            s.customer_code, s.from.0, s.to.0
+        )
+    }
 }
 
 fn statement_of(
@@ -208,10 +262,6 @@ fn line_to_api(line: Line, currency: Currency) -> StatementLine {
     }
 }
 
-fn text(amount: &Amount) -> String {
-    amount.text().as_str().to_owned()
-}
-
 /// The statement as CSV: an opening row, a row per line, a closing row.
 fn statement_csv(s: &CustomerStatement, file_name: String) -> Result<CsvFile, AppError> {
     let header = [
@@ -234,7 +284,7 @@ fn statement_csv(s: &CustomerStatement, file_name: String) -> Result<CsvFile, Ap
             words,
             String::new(),
             String::new(),
-            text(balance),
+            balance.json_text(),
             s.currency.0.to_string(),
         ]
     };
@@ -250,9 +300,12 @@ fn statement_csv(s: &CustomerStatement, file_name: String) -> Result<CsvFile, Ap
             EntryKind::from(l.kind).code().to_owned(),
             inert(&l.reference),
             inert(&l.description),
-            text(&l.amount),
-            l.applied_amount.as_ref().map(text).unwrap_or_default(),
-            text(&l.balance),
+            l.amount.json_text(),
+            l.applied_amount
+                .as_ref()
+                .map(Amount::json_text)
+                .unwrap_or_default(),
+            l.balance.json_text(),
             s.currency.0.to_string(),
         ]
     }));
@@ -273,7 +326,7 @@ fn statement_sheet(read: &Read) -> StatementSheet {
         reference: String::new(),
         description: words.to_owned(),
         amount: String::new(),
-        balance: text(balance),
+        balance: balance.json_text(),
     };
     let a = &s.aging;
     StatementSheet {
@@ -283,7 +336,7 @@ fn statement_sheet(read: &Read) -> StatementSheet {
             ("From".into(), s.from.0.to_string()),
             ("To".into(), s.to.0.to_string()),
             ("Currency".into(), s.currency.0.to_string()),
-            ("Amount due".into(), text(&s.closing_balance)),
+            ("Amount due".into(), s.closing_balance.json_text()),
         ],
         currency: s.currency.0.to_string(),
         opening: edge(s.from.0.to_string(), "Opening balance", &s.opening_balance),
@@ -294,8 +347,8 @@ fn statement_sheet(read: &Read) -> StatementSheet {
                 date: l.date.0.to_string(),
                 reference: l.reference.clone(),
                 description: l.description.clone(),
-                amount: text(&l.amount),
-                balance: text(&l.balance),
+                amount: l.amount.json_text(),
+                balance: l.balance.json_text(),
             })
             .collect(),
         closing: edge(s.to.0.to_string(), "Closing balance", &s.closing_balance),
@@ -309,7 +362,7 @@ fn statement_sheet(read: &Read) -> StatementSheet {
             ("Net due", &a.net),
         ]
         .into_iter()
-        .map(|(label, amount)| (label.to_owned(), text(amount)))
+        .map(|(label, amount)| (label.to_owned(), amount.json_text()))
         .collect(),
     }
 }

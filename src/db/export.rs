@@ -103,7 +103,7 @@ const TABLES: [Table; 10] = [
     Table {
         file: "events.csv",
         sql: "SELECT id, occurred_at, type, entity_type, entity_id, actor, request_id,
-                     idempotency_key, data, changes, prev_hash, hash
+                     idempotency_key, data, changes, prev_hash, hash, detail
               FROM journal_events WHERE organization_id = ?1 ORDER BY id",
     },
 ];

@@ -24,10 +24,12 @@ pub(crate) struct NewEvent<'a> {
     pub data: Value,
     /// Each changed field's before and after, for an update.
     pub changes: Option<Value>,
+    /// What happened beyond the new answer (an e-mail's recipients and outcome).
+    pub detail: Option<Value>,
 }
 
 const EVENT_COLUMNS: &str = "id, organization_id, occurred_at, type, entity_type, entity_id, \
-     actor, request_id, idempotency_key, data, changes, prev_hash, hash";
+     actor, request_id, idempotency_key, data, changes, prev_hash, hash, detail";
 
 /// Appends `event` to `org`'s journal; answers its id.
 pub(crate) fn append(tx: &WriteTx, org: i64, event: NewEvent) -> Result<i64, AppError> {
@@ -53,12 +55,15 @@ pub(crate) fn append(tx: &WriteTx, org: i64, event: NewEvent) -> Result<i64, App
     fields.insert("idempotency_key".into(), event.idempotency_key.into());
     fields.insert("data".into(), event.data);
     fields.insert("changes".into(), event.changes.unwrap_or(Value::Null));
+    if let Some(detail) = event.detail {
+        fields.insert("detail".into(), detail);
+    }
     let sealed = journal::seal(fields, &prev_hash);
     let text = |name: &str| sealed.get(name).map(Value::to_string);
     tx.prepare_cached(
         "INSERT INTO journal_events (organization_id, id, occurred_at, type, entity_type,
-            entity_id, actor, request_id, idempotency_key, data, changes, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            entity_id, actor, request_id, idempotency_key, data, changes, prev_hash, hash, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         org,
@@ -77,6 +82,7 @@ pub(crate) fn append(tx: &WriteTx, org: i64, event: NewEvent) -> Result<i64, App
             .map(Value::to_string),
         prev_hash,
         sealed.get("hash").and_then(Value::as_str),
+        text("detail"),
     ])?;
     Ok(id)
 }
@@ -126,6 +132,11 @@ fn event_from_row(row: &Row) -> rusqlite::Result<Map<String, Value>> {
     fields.insert("changes".into(), json_column(row, 10, org, id)?);
     fields.insert("prev_hash".into(), row.get::<_, String>(11)?.into());
     fields.insert("hash".into(), row.get::<_, String>(12)?.into());
+    // Present only on the events that have one: the others were sealed without it.
+    let detail = json_column(row, 13, org, id)?;
+    if !detail.is_null() {
+        fields.insert("detail".into(), detail);
+    }
     Ok(fields)
 }
 

@@ -111,11 +111,13 @@ impl Actor {
 }
 
 /// Every event type the journal writes, for those who subscribe to some.
-pub const EVENT_TYPES: [&str; 35] = [
+pub const EVENT_TYPES: [&str; 39] = [
     "customer.created",
     "customer.updated",
     "customer.deleted",
     "customer.imported",
+    "customer.statement_emailed",
+    "customer.statement_email_failed",
     "invoice.created",
     "invoice.updated",
     "invoice.deleted",
@@ -125,6 +127,8 @@ pub const EVENT_TYPES: [&str; 35] = [
     "invoice.write_off_reversed",
     "invoice.balance_changed",
     "invoice.imported",
+    "invoice.emailed",
+    "invoice.email_failed",
     "payment.created",
     "payment.allocated",
     "payment.refunded",

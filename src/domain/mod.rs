@@ -13,6 +13,7 @@ pub mod journal;
 pub mod keys;
 pub(crate) mod kpis;
 pub(crate) mod ledger;
+pub(crate) mod mailing;
 pub(crate) mod money;
 pub(crate) mod paper;
 pub(crate) mod payment;

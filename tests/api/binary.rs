@@ -65,12 +65,21 @@ impl Server {
 
     /// A server whose machine time zone is `tz` (the `TZ` variable).
     fn start_in(db: &Path, log: &Path, tz: Option<&str>) -> Server {
+        let env: Vec<(&str, &str)> = tz.map(|tz| ("TZ", tz)).into_iter().collect();
+        Self::start_with(db, log, &[], &env)
+    }
+
+    /// A server started with `extra` arguments and `env` variables too.
+    pub(crate) fn start_with(
+        db: &Path,
+        log: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let port = free_port();
         let mut command = Command::new(BIN);
         command.env_remove("MALLOC_ARENA_MAX");
-        if let Some(tz) = tz {
-            command.env("TZ", tz);
-        }
+        command.envs(env.iter().copied());
         let mut child = command
             .args([
                 "serve",
@@ -79,6 +88,7 @@ impl Server {
                 "--bind",
                 &format!("127.0.0.1:{port}"),
             ])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()

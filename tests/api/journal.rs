@@ -20,7 +20,7 @@ fn types(events: &[Value]) -> Vec<&str> {
 }
 
 /// Recomputes the chain from the feed alone, as an auditor would offline.
-fn assert_chain(events: &[Value]) {
+pub(crate) fn assert_chain(events: &[Value]) {
     let mut prev = GENESIS_HASH.to_string();
     for (n, event) in events.iter().enumerate() {
         assert_eq!(event["id"], json!(n as i64 + 1));

@@ -41,8 +41,20 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
-/// Takes the file back from schema version 18 to 17: no statement indexes.
+/// Takes the file back from schema version 19 to 18: journal events without `detail`.
+fn back_to_version_18(path: &std::path::Path) {
+    Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "ALTER TABLE journal_events DROP COLUMN detail;
+             DELETE FROM refinery_schema_history WHERE version = 19;",
+        )
+        .unwrap();
+}
+
+/// Takes the file back from schema version 18 to 17 (through 19 to 18): no statement indexes.
 fn back_to_version_17(path: &std::path::Path) {
+    back_to_version_18(path);
     Connection::open(path)
         .unwrap()
         .execute_batch(
@@ -633,7 +645,7 @@ async fn upgrading_to_credit_notes_and_write_offs_changes_no_answer() {
     assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
     assert_eq!(
         count("SELECT MAX(version) FROM refinery_schema_history"),
-        18
+        19
     );
 
     // The upgraded book takes the new events, and they are facts like the old ones.

@@ -22,11 +22,12 @@ use poem_openapi::OpenApi;
 
 use crate::api::auth::{ApiKeyAuth, AuthContext};
 use crate::api::documents::{paper_or, render, wants_pdf, Answer, OneOrPdf, PdfFile};
-use crate::api::error::{ChangeError, ReadError, WriteError};
+use crate::api::error::{ChangeError, MailError, ReadError, WriteError};
 use crate::api::export::{self, cells, wants_csv, ListFormat};
 use crate::api::journal::Trail;
+use crate::api::mailing::SendInvoice;
 use crate::api::scopes::scope_of;
-use crate::api::types::{Date, JsonBody, Opt, PaperSize};
+use crate::api::types::{Date, JsonBody, MaybeJsonBody, Opt, PaperSize};
 use crate::api::{page_bounds, to_json_text, AppState, CreatedOne, Deleted, Json, One, Post, Tag};
 use crate::db::invoice_changes as changes;
 use crate::db::invoices::{self as store, Detail, InvoiceFilter, StatusFilter};
@@ -279,9 +280,9 @@ impl InvoicesApi {
         Ok(Deleted::NoContent)
     }
 
-    /// Send a draft invoice
+    /// Send an invoice
     ///
-    /// Moves a `draft` to `sent`; any other status is a 409.
+    /// Without a body (or without `email`): moves a `draft` to `sent`; any other status is a 409. With `email`: e-mails the invoice PDF to `email.to` (default the customer's `email`) and `email.cc`, then marks a draft `sent`; an invoice already sent is sent again (a reminder), a void one is a 409. The mail goes out first: only a message the mail server accepted marks the draft sent. Each try is recorded on the invoice's history and in the journal (`invoice.emailed` or `invoice.email_failed`, with the recipients and outcome in `detail`). A 502 `EMAIL_FAILED` gives the mail server's reason; a server started without `--smtp-url` answers 409 `EMAIL_NOT_CONFIGURED`.
     #[oai(
         path = "/v1/invoices/:id/send",
         method = "post",
@@ -292,18 +293,24 @@ impl InvoicesApi {
         auth: ApiKeyAuth,
         state: Data<&Arc<AppState>>,
         id: Path<i64>,
-        /// Makes a retry safe: the same key returns the first answer.
+        /// Makes a retry safe: the same key returns the first answer (and sends no second e-mail).
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
-    ) -> Result<One<Invoice>, ChangeError> {
+        body: MaybeJsonBody<SendInvoice>,
+    ) -> Result<One<Invoice>, MailError> {
         let ctx = auth.require(scope_of("send_invoice"))?;
         let trail = Trail::of(ctx, state.today_for(ctx))
             .keyed(idempotency_key.0)
             .guarded(if_match.0)?;
-        move_invoice(&state, trail, id.0, Transition::Send).await
+        let Some((ask, hash)) = SendInvoice::email_of(body)? else {
+            return move_invoice(&state, trail, id.0, Transition::Send)
+                .await
+                .map_err(|err| err.0.into());
+        };
+        Ok(crate::api::mailing::email_invoice(&state, ctx, trail, id.0, (ask, hash)).await?)
     }
 
     /// Void an invoice
@@ -357,6 +364,14 @@ const INVOICE_COLUMNS: &[&str] = &[
     "updated_at",
 ];
 
+/// An invoice, and the PDF made of it.
+pub(crate) struct InvoiceDocument {
+    pub invoice: Invoice,
+    pub organization: crate::db::organization::Organization,
+    pub customer: crate::db::customers::Customer,
+    pub pdf: PdfFile,
+}
+
 /// Invoice `id` laid out as a PDF, with the organization and the customer as they are now.
 async fn invoice_pdf(
     state: &AppState,
@@ -364,8 +379,20 @@ async fn invoice_pdf(
     id: i64,
     paper: Option<PaperSize>,
 ) -> Result<PdfFile, AppError> {
+    Ok(invoice_document(state, ctx, id, paper, false).await?.pdf)
+}
+
+/// Invoice `id` and its PDF; `as_sent`: a draft printed as it reads once sent, for the
+/// customer who receives it.
+pub(crate) async fn invoice_document(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: i64,
+    paper: Option<PaperSize>,
+    as_sent: bool,
+) -> Result<InvoiceDocument, AppError> {
     let (org, today) = (ctx.organization_id, state.today_for(ctx));
-    let (invoice, organization, customer) = state
+    let (mut invoice, organization, customer) = state
         .db
         .read(move |conn| {
             let invoice = to_api(store::get(conn, org, id)?, today, true);
@@ -375,13 +402,22 @@ async fn invoice_pdf(
             Ok((invoice, organization, customer))
         })
         .await?;
+    if as_sent && invoice.status == Status::Draft {
+        invoice.status = Status::Sent;
+    }
     let paper = paper_or(paper, organization.fields.paper_size);
     let sheet = pdf::invoice_sheet(&invoice, &organization, &customer);
     let file_name = format!("{}.pdf", invoice.invoice_number);
     let pdf = render(state, move || {
         crate::documents::invoice::invoice_pdf(&sheet, paper)
     });
-    PdfFile::of(file_name, pdf.await?)
+    let pdf = PdfFile::of(file_name, pdf.await?)?;
+    Ok(InvoiceDocument {
+        invoice,
+        organization,
+        customer,
+        pdf,
+    })
 }
 
 /// Sends or voids invoice `id` in one idempotent write (see `domain::invoice::transition`).

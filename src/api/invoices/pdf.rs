@@ -10,11 +10,6 @@ use crate::db::organization::Organization;
 use crate::documents::invoice::{InvoiceSheet, Party, SheetLine};
 use crate::domain::statement::method_words;
 
-/// An amount as the JSON gives it.
-fn money(amount: &Amount) -> String {
-    amount.text().as_str().to_owned()
-}
-
 /// A status as a person reads it.
 pub(crate) fn status_words(status: Status) -> &'static str {
     match status {
@@ -70,7 +65,7 @@ pub(crate) fn invoice_sheet(
     org: &Organization,
     customer: &Customer,
 ) -> InvoiceSheet {
-    let less = |amount: &Amount| format!("-{}", money(amount));
+    let less = |amount: &Amount| format!("-{}", amount.json_text());
     let mut facts = vec![
         ("Issue date".to_owned(), invoice.issue_date.0.to_string()),
         ("Due date".to_owned(), invoice.due_date.0.to_string()),
@@ -129,14 +124,14 @@ pub(crate) fn invoice_sheet(
                 quantity: item.quantity.0.to_string(),
                 unit_price: item.unit_price.0.to_string(),
                 tax_rate: percent(item.tax_rate.0),
-                total: money(&item.line_total),
+                total: item.line_total.json_text(),
             })
             .collect(),
-        subtotal: money(&invoice.subtotal),
-        tax_total: money(&invoice.tax_total),
-        total: money(&invoice.total),
+        subtotal: invoice.subtotal.json_text(),
+        tax_total: invoice.tax_total.json_text(),
+        total: invoice.total.json_text(),
         applied,
-        balance_due: money(&invoice.balance_due),
+        balance_due: invoice.balance_due.json_text(),
         notes: invoice.notes.clone(),
     }
 }

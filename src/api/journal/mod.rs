@@ -60,6 +60,7 @@ const EVENT_COLUMNS: &[&str] = &[
     "changes",
     "prev_hash",
     "hash",
+    "detail",
 ];
 
 #[derive(Default)]

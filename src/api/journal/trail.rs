@@ -78,7 +78,7 @@ impl Trail {
     /// run inside the write, before the change, so no other write comes between.
     pub(crate) fn check_unchanged(
         &self,
-        tx: &WriteTx,
+        tx: &rusqlite::Connection,
         (entity, id): (EntityType, i64),
     ) -> Result<(), AppError> {
         if !self.if_match.is_set() {
@@ -115,7 +115,7 @@ impl Trail {
             false => journal::latest_data(tx, self.org, entity, id)?,
         };
         let changed = changes(entity, before.as_ref(), &data);
-        self.append(tx, now, (entity, id), action, (data, changed))?;
+        self.append(tx, now, (entity, id), action, (data, changed, None))?;
         for invoice in tx.take_moved_invoices() {
             if (entity, id) == (EntityType::Invoice, invoice) {
                 continue;
@@ -126,7 +126,7 @@ impl Trail {
             };
             let before = journal::latest_data(tx, self.org, EntityType::Invoice, invoice)?;
             let changed = changes(EntityType::Invoice, before.as_ref(), &data);
-            self.append(tx, now, key, "balance_changed", (data, changed))?;
+            self.append(tx, now, key, "balance_changed", (data, changed, None))?;
         }
         Ok(())
     }
@@ -160,13 +160,31 @@ impl Trail {
         self.record(tx, now, key, action, super::render::to_value(answer))
     }
 
+    /// Records that `action` happened to `key`, whose answer is `answer` (unchanged by it),
+    /// with `detail`: what the answer does not show (an e-mail's recipients and outcome).
+    pub(crate) fn record_detail<T: serde::Serialize>(
+        &self,
+        tx: &WriteTx,
+        now: &str,
+        (key, action): ((EntityType, i64), &str),
+        answer: &T,
+        detail: Value,
+    ) -> Result<(), AppError> {
+        let data = super::render::to_value(answer);
+        let before = journal::latest_data(tx, self.org, key.0, key.1)?;
+        // Nothing moved is null here, as on a first event: the event is about the detail.
+        let changed = changes(key.0, before.as_ref(), &data)
+            .filter(|c| c.as_object().is_none_or(|fields| !fields.is_empty()));
+        self.append(tx, now, key, action, (data, changed, Some(detail)))
+    }
+
     fn append(
         &self,
         tx: &WriteTx,
         now: &str,
         (entity, entity_id): (EntityType, i64),
         action: &str,
-        (data, changes): (Value, Option<Value>),
+        (data, changes, detail): (Value, Option<Value>, Option<Value>),
     ) -> Result<(), AppError> {
         journal::append(
             tx,
@@ -181,6 +199,7 @@ impl Trail {
                 occurred_at: now,
                 data,
                 changes,
+                detail,
             },
         )?;
         Ok(())

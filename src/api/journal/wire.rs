@@ -64,6 +64,10 @@ pub(crate) struct Event {
     pub changes: Value,
     /// The hash of the organization's previous event (64 zeros for the first).
     pub prev_hash: String,
+    /// What happened beyond the entity's new answer, on the events that have it: for `invoice.emailed`, `invoice.email_failed`, `customer.statement_emailed` and `customer.statement_email_failed`, the document, `to`, `cc`, `subject`, `outcome` (`sent` or `failed`) and the mail server's `message_id` or `reason`. Absent otherwise (and then not part of the hashed object).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub detail: Option<std::collections::BTreeMap<String, Value>>,
     /// SHA-256, hex, of `prev_hash`, a newline, and this event without `hash` as JSON with the keys of every object sorted, no white space, and UTF-8 text with only the escapes JSON requires.
     pub hash: String,
 }
@@ -97,6 +101,7 @@ impl poem_openapi::types::Example for Event {
             data: serde_json::json!({"id": 17, "customer_id": 3, "amount": "250.00"}),
             changes: Value::Null,
             prev_hash: GENESIS_HASH.into(),
+            detail: None,
             hash: "9b1f0c6c3e0d4f3a8d2b5e7c1a9f4b6d8e0c2a4f6b8d0e2c4a6f8b0d2e4c6a8f".into(),
         }
     }

@@ -88,13 +88,19 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
                 AppError::field("body", "A JSON object is required as the request body").into(),
             );
         }
-        let value = parse_strict(&data)?;
+        Ok(JsonBody::from_bytes(&data)?)
+    }
+}
+
+impl<T: Type + ParseFromJSON> JsonBody<T> {
+    /// A body that is not blank, read strictly.
+    fn from_bytes(data: &[u8]) -> Result<Self, AppError> {
+        let value = parse_strict(data)?;
         if !value.is_object() {
             return Err(AppError::field(
                 "body",
                 format!("must be a JSON object, not {}", json_kind(&value)),
-            )
-            .into());
+            ));
         }
         let registry = schemas_of::<T>();
         let mut errors = FieldErrorsBuilder::new();
@@ -292,18 +298,56 @@ impl<'a, T: Type + ParseFromJSON> poem_openapi::ApiExtractor<'a> for JsonBody<T>
         body: &mut RequestBody,
         _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        match request.content_type() {
-            Some(content_type) if Self::check_content_type(content_type) => {
-                <Self as ParsePayload>::from_request(request, body).await
-            }
-            Some(content_type) => Err(AppError::UnsupportedMediaType(format!(
-                "Content-Type '{content_type}' is not supported: send application/json."
-            ))
-            .into()),
-            None => Err(AppError::UnsupportedMediaType(
-                "The Content-Type header is missing: send application/json.".into(),
-            )
-            .into()),
+        json_content_type::<T>(request)?;
+        <Self as ParsePayload>::from_request(request, body).await
+    }
+}
+
+/// The 415 unless the request says its body is JSON.
+fn json_content_type<T: Type>(request: &Request) -> Result<(), AppError> {
+    match request.content_type() {
+        Some(content_type) if JsonBody::<T>::check_content_type(content_type) => Ok(()),
+        Some(content_type) => Err(AppError::UnsupportedMediaType(format!(
+            "Content-Type '{content_type}' is not supported: send application/json."
+        ))),
+        None => Err(AppError::UnsupportedMediaType(
+            "The Content-Type header is missing: send application/json.".into(),
+        )),
+    }
+}
+
+/// A body that may be left out: none at all (or only white space) is `None`, as for a POST
+/// that takes no body; any other is read as strictly as [`JsonBody`].
+pub(crate) struct MaybeJsonBody<T>(pub Option<JsonBody<T>>);
+
+impl<'a, T: Type + ParseFromJSON> poem_openapi::ApiExtractor<'a> for MaybeJsonBody<T> {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] =
+        &[poem_openapi::ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <JsonBody<T> as Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        let meta = <JsonBody<T> as poem_openapi::ApiExtractor>::request_meta()?;
+        Some(poem_openapi::registry::MetaRequest {
+            required: false,
+            ..meta
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let data = <Vec<u8> as poem::FromRequest>::from_request(request, body).await?;
+        if data.iter().all(u8::is_ascii_whitespace) {
+            return Ok(MaybeJsonBody(None));
         }
+        json_content_type::<T>(request)?;
+        Ok(MaybeJsonBody(Some(JsonBody::from_bytes(&data)?)))
     }
 }

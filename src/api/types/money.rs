@@ -122,6 +122,11 @@ impl Amount {
     pub(crate) fn text(&self) -> crate::domain::money::MoneyText {
         self.money.text_with_places(self.places)
     }
+
+    /// The amount as the JSON writes it, owned: for documents, CSV cells and e-mails.
+    pub(crate) fn json_text(&self) -> String {
+        self.text().as_str().to_owned()
+    }
 }
 
 super::scalar_type!(
