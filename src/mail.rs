@@ -95,16 +95,37 @@ fn endpoint(url: &str) -> Result<Endpoint, String> {
             }
         }
     }
+    if parsed.fragment().is_some() {
+        return Err(
+            "--smtp-url: a '#' ends the URL there; write it as %23 in a user name or password"
+                .into(),
+        );
+    }
     if !matches!(parsed.path(), "" | "/") {
         return Err("--smtp-url takes no path: write smtp://user:password@host:port".into());
     }
-    let security = match (parsed.scheme(), tls.as_deref()) {
+    let security = security_of(parsed.scheme(), tls.as_deref(), credentials.is_some())?;
+    let port = parsed.port().unwrap_or(match security {
+        Security::Implicit => 465,
+        Security::StartTlsRequired => 587,
+        Security::StartTlsOpportunistic | Security::None => 25,
+    });
+    Ok(Endpoint {
+        host,
+        port,
+        security,
+        credentials,
+    })
+}
+
+/// How the URL's scheme and `tls` secure the connection; a password never goes unencrypted.
+fn security_of(scheme: &str, tls: Option<&str>, password: bool) -> Result<Security, String> {
+    let security = match (scheme, tls) {
         ("smtps", None) => Security::Implicit,
         ("smtp", Some("required")) => Security::StartTlsRequired,
         ("smtp", Some("opportunistic")) => Security::StartTlsOpportunistic,
         ("smtp", Some("none")) => Security::None,
-        // A password is never sent where it could travel unencrypted.
-        ("smtp", None) if credentials.is_some() => Security::StartTlsRequired,
+        ("smtp", None) if password => Security::StartTlsRequired,
         ("smtp", None) => Security::StartTlsOpportunistic,
         ("smtps", Some(_)) => {
             return Err("--smtp-url: smtps:// is always TLS; leave out ?tls=".into())
@@ -120,25 +141,13 @@ fn endpoint(url: &str) -> Result<Endpoint, String> {
             ))
         }
     };
-    if security != Security::Implicit
-        && security != Security::StartTlsRequired
-        && credentials.is_some()
-    {
+    let encrypted = matches!(security, Security::Implicit | Security::StartTlsRequired);
+    if password && !encrypted {
         return Err(
             "--smtp-url: a password is only sent over TLS: use tls=required or smtps://".into(),
         );
     }
-    let port = parsed.port().unwrap_or(match security {
-        Security::Implicit => 465,
-        Security::StartTlsRequired => 587,
-        Security::StartTlsOpportunistic | Security::None => 25,
-    });
-    Ok(Endpoint {
-        host,
-        port,
-        security,
-        credentials,
-    })
+    Ok(security)
 }
 
 /// One message to send.
@@ -223,7 +232,7 @@ impl Mailer {
             Ok(Ok(_)) => Ok(id),
             Ok(Err(err)) => Err(reason(&err)),
             Err(_) => Err(format!(
-                "the mail server did not finish within {} seconds",
+                "the mail server did not answer within {} seconds (it may have taken the message before it stopped answering)",
                 SEND_TIMEOUT.as_secs()
             )),
         }
@@ -324,6 +333,7 @@ mod tests {
             "smtp://u:secret@h?port=1",
             "http://u:secret@h",
             "smtp://u:secret@h/x",
+            "smtp://u:sec#ret@h",
         ] {
             let err = endpoint(url).unwrap_err();
             assert!(!err.contains("secret"), "{url}: {err}");

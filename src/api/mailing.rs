@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::auth::AuthContext;
 use super::invoices::{invoice_document, to_api, Invoice, Status};
-use super::journal::render::current_answer;
+use super::journal::render::{current_answer, current_text};
 use super::journal::Trail;
 use super::statements::{period, read_statement, statement_pdf};
 use super::types::{Amount, CurrencyCode, Date, MaybeJsonBody, Opt, PaperSize, Text};
@@ -112,11 +112,19 @@ impl EmailAsk {
         EmailAsk { to, cc, message }
     }
 
-    /// The recipients: `to`, or the customer's address.
+    /// The recipients: `to`, or the customer's address (when a message can go to it).
     fn recipients(
         &self,
         customer_email: Option<&str>,
     ) -> Result<(Vec<String>, Vec<String>), AppError> {
+        if let (None, Some(email)) = (&self.to, customer_email) {
+            if !email.trim().is_empty() && !is_address(email.trim()) {
+                return Err(AppError::field(
+                    "email.to",
+                    format!("is required: the customer's e-mail '{email}' is not an address a message can go to (give `to`, or correct the customer's `email`)"),
+                ));
+            }
+        }
         recipients(self.to.clone(), self.cc.clone(), customer_email).map_err(|err| match err {
             RecipientError::NoAddress => AppError::field(
                 "email.to",
@@ -165,6 +173,29 @@ async fn deliver(state: &AppState, document: Value, mail: Outgoing) -> Result<De
     Ok(Delivery { detail, outcome })
 }
 
+/// Appends `action` with `detail` to `key`'s history while the entity exists (an event
+/// after its deletion would read as its coming back, and `verify` would rightly object);
+/// answers whether it did.
+fn record_on(
+    tx: &crate::db::WriteTx,
+    trail: &Trail,
+    now: &str,
+    (key, action): ((EntityType, i64), &str),
+    detail: Value,
+) -> Result<bool, AppError> {
+    let Some(answer) = current_answer(tx, trail.org, key, trail.today())? else {
+        tracing::warn!(
+            entity = key.0.as_str(),
+            id = key.1,
+            action,
+            "e-mail try not journaled: the entity was deleted meanwhile"
+        );
+        return Ok(false);
+    };
+    trail.record_detail(tx, now, (key, action), &answer, detail)?;
+    Ok(true)
+}
+
 /// Records a failed try on `key`'s history, then answers the 502.
 async fn failed(
     state: &AppState,
@@ -175,19 +206,34 @@ async fn failed(
     let reason = delivery.outcome.clone().err().unwrap_or_default();
     let now = state.now_text();
     let recorded = state
-        .write(move |tx| {
-            let answer = current_answer(tx, trail.org, key, trail.today())?.unwrap_or_default();
-            trail.record_detail(tx, &now, (key, action), &answer, delivery.detail)
-        })
+        .write(move |tx| record_on(tx, &trail, &now, (key, action), delivery.detail))
         .await;
     match recorded {
-        Ok(()) => AppError::EmailFailed(reason),
+        Ok(_) => AppError::EmailFailed(reason),
         Err(err) => err,
     }
 }
 
+/// The invoice's answer as its `ETag` is made from: the version a send printed.
+async fn version_of(
+    state: &AppState,
+    trail: &Trail,
+    key: (EntityType, i64),
+) -> Result<Option<String>, AppError> {
+    let check = trail.clone();
+    state
+        .db
+        .read(move |conn| {
+            check.check_unchanged(conn, key)?;
+            current_text(conn, check.org, key, check.today())
+        })
+        .await
+}
+
 /// E-mails invoice `id` (see `send_invoice`): the PDF, then the write that marks a draft
-/// sent and records `invoice.emailed`; or `invoice.email_failed` and the 502.
+/// sent and records `invoice.emailed`; or `invoice.email_failed` and the 502. A draft
+/// changed or deleted while the mail was on its way is not marked sent (the customer has
+/// the version before the change): the send is recorded, and the answer is a 409.
 pub(crate) async fn email_invoice(
     state: &AppState,
     ctx: &AuthContext,
@@ -201,11 +247,7 @@ pub(crate) async fn email_invoice(
         return Ok(first);
     }
     let key = (EntityType::Invoice, id);
-    let unchanged = trail.clone();
-    state
-        .db
-        .read(move |conn| unchanged.check_unchanged(conn, key))
-        .await?;
+    let printed = version_of(state, &trail, key).await?;
     let document = invoice_document(state, ctx, id, None, true).await?;
     let invoice = &document.invoice;
     if invoice.status == Status::Void {
@@ -220,32 +262,51 @@ pub(crate) async fn email_invoice(
     let mail = Outgoing {
         to,
         cc,
-        reply_to: seller.email.clone(),
+        reply_to: seller.email.clone().filter(|email| is_address(email)),
         subject,
         text,
         attachment: (document.pdf.file_name, document.pdf.bytes),
     };
-    let about = json!({"document": "invoice", "invoice_number": invoice.invoice_number});
+    let number = invoice.invoice_number.clone();
+    let about = json!({"document": "invoice", "invoice_number": number});
     let delivery = deliver(state, about, mail).await?;
-    if delivery.outcome.is_err() {
-        return Err(failed(state, trail, (key, "email_failed"), delivery).await);
-    }
+    let message_id = match &delivery.outcome {
+        Ok(message_id) => message_id.clone(),
+        Err(_) => return Err(failed(state, trail, (key, "email_failed"), delivery).await),
+    };
+    let late = (trail.clone(), delivery.detail.clone());
     let (org, today) = (trail.org, trail.today());
-    post.run(state, move |tx, now| {
-        trail.check_unchanged(tx, key)?;
-        if store::get(tx, org, id)?.status == crate::domain::invoice::InvoiceStatus::Draft {
-            let sent = to_api(
-                store::transition(tx, org, id, now, Transition::Send)?,
-                today,
-                true,
-            );
-            trail.record_answer(tx, now, key, "sent", &sent)?;
-        }
-        let invoice = to_api(store::get(tx, org, id)?, today, true);
-        trail.record_detail(tx, now, (key, "emailed"), &invoice, delivery.detail)?;
-        Ok((invoice, None))
-    })
-    .await
+    let marked = post
+        .run(state, move |tx, now| {
+            if current_text(tx, org, key, today)?.is_none() {
+                return Err(AppError::conflict(format!(
+                    "Invoice {number} was deleted while it was being e-mailed: the e-mail went out ({message_id}), and nothing else was done."
+                )));
+            }
+            if store::get(tx, org, id)?.status == crate::domain::invoice::InvoiceStatus::Draft {
+                if current_text(tx, org, key, today)? != printed {
+                    return Err(AppError::conflict(format!(
+                        "Invoice {number} changed while it was being e-mailed: the customer received the version before the change ({message_id}, in the invoice's history), and it was not marked sent. Send it again to mail this version."
+                    )));
+                }
+                let sent = to_api(store::transition(tx, org, id, now, Transition::Send)?, today, true);
+                trail.record_answer(tx, now, key, "sent", &sent)?;
+            }
+            let invoice = to_api(store::get(tx, org, id)?, today, true);
+            trail.record_detail(tx, now, (key, "emailed"), &invoice, delivery.detail)?;
+            Ok((invoice, None))
+        })
+        .await;
+    if let Err(conflict @ AppError::Conflict { .. }) = marked {
+        // The mail went out all the same: it goes on the history of what is there now.
+        let now = state.now_text();
+        let (trail, detail) = late;
+        state
+            .write(move |tx| record_on(tx, &trail, &now, (key, "emailed"), detail))
+            .await?;
+        return Err(conflict);
+    }
+    marked
 }
 
 /// The figures an invoice's e-mail names, as its JSON gives them.
@@ -304,7 +365,7 @@ impl StatementEmail {
         body: MaybeJsonBody<StatementEmail>,
         today: NaiveDate,
     ) -> Result<(StatementAsk, String), AppError> {
-        let (body, mut errors, hash) = match body.0 {
+        let (body, mut errors, mut hash) = match body.0 {
             Some(body) => body.into_parts(),
             None => (
                 StatementEmail::default(),
@@ -312,6 +373,15 @@ impl StatementEmail {
                 String::new(),
             ),
         };
+        // `{}` asks for what no body asks for: a retry may send either.
+        let given = [
+            body.from.is_absent(),
+            body.to.is_absent(),
+            body.paper.is_absent(),
+        ];
+        if given.into_iter().all(|absent| absent) && body.email.is_absent() {
+            hash.clear();
+        }
         let from = body.from.optional("from", &mut errors);
         let to = body.to.optional("to", &mut errors);
         let period = period((from, to), today, &mut errors);
@@ -408,7 +478,7 @@ pub(crate) async fn email_statement(
     let mail = Outgoing {
         to: to.clone(),
         cc: cc.clone(),
-        reply_to: seller.email.clone(),
+        reply_to: seller.email.clone().filter(|email| is_address(email)),
         subject: subject.clone(),
         text,
         attachment: (pdf.file_name, pdf.bytes),
@@ -435,15 +505,13 @@ pub(crate) async fn email_statement(
             message_id,
         },
     };
+    let sent_as = answer.email.message_id.clone();
     post.run(state, move |tx, now| {
-        let customer = current_answer(tx, trail.org, key, trail.today())?.unwrap_or_default();
-        trail.record_detail(
-            tx,
-            now,
-            (key, "statement_emailed"),
-            &customer,
-            delivery.detail,
-        )?;
+        if !record_on(tx, &trail, now, (key, "statement_emailed"), delivery.detail)? {
+            return Err(AppError::conflict(format!(
+                "Customer {id} was deleted while its statement was being e-mailed: the e-mail went out ({sent_as})."
+            )));
+        }
         Ok((answer, None))
     })
     .await

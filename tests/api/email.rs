@@ -11,7 +11,7 @@ use crate::helpers::TestApp;
 use crate::smtp_sink::{Received, Sink};
 
 /// An app that mails through `sink` without TLS, an organization with a contact address.
-async fn mailing_app(sink: &Sink) -> TestApp {
+pub(crate) async fn mailing_app(sink: &Sink) -> TestApp {
     let app = TestApp::mailing(sink.settings("smtp://127.0.0.1:{port}")).await;
     let settings = json!({"name": "Acme Tools", "email": "billing@acme.test"});
     let reply = app
@@ -27,7 +27,7 @@ async fn mailing_app(sink: &Sink) -> TestApp {
     app
 }
 
-async fn customer_with_email(app: &TestApp, email: Option<&str>) -> i64 {
+pub(crate) async fn customer_with_email(app: &TestApp, email: Option<&str>) -> i64 {
     let reply = app
         .post("/v1/customers", json!({"name": "Globex", "email": email}))
         .await;
@@ -35,7 +35,7 @@ async fn customer_with_email(app: &TestApp, email: Option<&str>) -> i64 {
     reply.body["id"].as_i64().unwrap()
 }
 
-async fn draft(app: &TestApp, customer: i64) -> i64 {
+pub(crate) async fn draft(app: &TestApp, customer: i64) -> i64 {
     let reply = app
         .post(
             "/v1/invoices",
@@ -48,7 +48,7 @@ async fn draft(app: &TestApp, customer: i64) -> i64 {
     reply.body["id"].as_i64().unwrap()
 }
 
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     invoice: i64,
     body: Value,
@@ -65,7 +65,7 @@ async fn send(
     .await
 }
 
-async fn history(app: &TestApp, path: &str) -> Vec<Value> {
+pub(crate) async fn history(app: &TestApp, path: &str) -> Vec<Value> {
     let reply = app.get(&format!("{path}/history")).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     reply.body["items"].as_array().unwrap().clone()

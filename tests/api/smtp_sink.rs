@@ -4,7 +4,7 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use mailin_embedded::response::{
     AUTHENTICATION_REQUIRED, AUTH_OK, INVALID_CREDENTIALS, NO_MAILBOX, OK,
@@ -27,9 +27,19 @@ impl Received {
     }
 }
 
+/// Holding a message at its end, until the test lets it through: `held` once it waits.
+#[derive(Debug, Default)]
+struct Hold {
+    armed: bool,
+    held: bool,
+}
+
+type Gate = Arc<(Mutex<Hold>, Condvar)>;
+
 #[derive(Clone)]
 struct Keeper {
     inbox: Arc<Mutex<Vec<Received>>>,
+    gate: Gate,
     current: Received,
     needs_auth: bool,
     signed_in: bool,
@@ -61,6 +71,16 @@ impl Handler for Keeper {
     }
 
     fn data_end(&mut self) -> Response {
+        let (hold, bell) = &*self.gate;
+        let mut state = hold.lock().unwrap();
+        if state.armed {
+            state.held = true;
+            bell.notify_all();
+            while state.armed {
+                state = bell.wait(state).unwrap();
+            }
+        }
+        drop(state);
         let message = std::mem::take(&mut self.current);
         self.inbox.lock().unwrap().push(message);
         OK
@@ -80,6 +100,7 @@ impl Handler for Keeper {
 pub struct Sink {
     pub port: u16,
     inbox: Arc<Mutex<Vec<Received>>>,
+    gate: Gate,
     /// The certificate a client must trust, when STARTTLS is offered.
     pub ca_file: Option<PathBuf>,
     _dir: tempfile::TempDir,
@@ -102,8 +123,10 @@ impl Sink {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let inbox = Arc::new(Mutex::new(Vec::new()));
+        let gate = Gate::default();
         let keeper = Keeper {
             inbox: inbox.clone(),
+            gate: gate.clone(),
             current: Received::default(),
             needs_auth: secure,
             signed_in: false,
@@ -147,9 +170,37 @@ impl Sink {
         Sink {
             port,
             inbox,
+            gate,
             ca_file,
             _dir: dir,
         }
+    }
+
+    /// The next message waits, before the server accepts it, until [`Sink::release`].
+    pub fn hold_next(&self) {
+        self.gate.0.lock().unwrap().armed = true;
+    }
+
+    /// Waits (on a blocking thread) until a message is held.
+    pub async fn until_held(&self) {
+        let gate = self.gate.clone();
+        tokio::task::spawn_blocking(move || {
+            let (hold, bell) = &*gate;
+            let mut state = hold.lock().unwrap();
+            while !state.held {
+                state = bell.wait(state).unwrap();
+            }
+        })
+        .await
+        .unwrap();
+    }
+
+    /// Lets the held message through.
+    pub fn release(&self) {
+        let (hold, bell) = &*self.gate;
+        let mut state = hold.lock().unwrap();
+        (state.armed, state.held) = (false, false);
+        bell.notify_all();
     }
 
     /// Every message accepted so far.

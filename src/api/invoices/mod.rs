@@ -403,7 +403,11 @@ pub(crate) async fn invoice_document(
         })
         .await?;
     if as_sent && invoice.status == Status::Draft {
-        invoice.status = Status::Sent;
+        // What sending makes of it: a zero total is paid at once (`domain::invoice`).
+        invoice.status = match invoice.total.money.is_positive() {
+            true => Status::Sent,
+            false => Status::Paid,
+        };
     }
     let paper = paper_or(paper, organization.fields.paper_size);
     let sheet = pdf::invoice_sheet(&invoice, &organization, &customer);

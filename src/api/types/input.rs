@@ -150,6 +150,11 @@ impl<T: ToJSON, const REQUIRED: bool> ToJSON for Input<T, REQUIRED> {
 }
 
 impl<T, const REQUIRED: bool> Input<T, REQUIRED> {
+    /// The field was left out of the body.
+    pub(crate) fn is_absent(&self) -> bool {
+        matches!(self, Input::Absent)
+    }
+
     /// The value, when one was given and parsed.
     pub(crate) fn value(&self) -> Option<T>
     where
