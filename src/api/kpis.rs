@@ -11,7 +11,7 @@ use rusqlite::Connection;
 use super::types::{Amount, Date, DecimalOut};
 use crate::db::report_scope::ReportScope;
 use crate::db::reports::{self as store, Dashboard};
-use crate::domain::aging::{average_days, dso};
+use crate::domain::aging::{average_days, dso, weighted_average_days};
 use crate::domain::currency::Currency;
 use crate::domain::kpis::{cei, last_full_month, last_full_months, percent};
 use crate::domain::money::Money;
@@ -94,13 +94,15 @@ pub(crate) struct Kpi {
 }
 
 /// The KPIs, each with its working: `dso` (days), `cei` (collection effectiveness over
-/// the last full month, percent), `average_days_to_pay`, `percent_current` and
+/// the last full month, percent), `average_days_to_pay` (by invoice) and
+/// `average_days_to_pay_weighted` (by amount), `percent_current` and
 /// `overdue_percent`.
 #[derive(Object, Debug, Clone, serde::Serialize)]
 pub(crate) struct Kpis {
     pub dso: Kpi,
     pub cei: Kpi,
     pub average_days_to_pay: Kpi,
+    pub average_days_to_pay_weighted: Kpi,
     pub percent_current: Kpi,
     pub overdue_percent: Kpi,
 }
@@ -142,6 +144,43 @@ pub(crate) fn month_figures(
     }))
 }
 
+/// One KPI: its value, formula, the inputs with their figures, and its period.
+fn kpi(
+    value: Option<rust_decimal::Decimal>,
+    formula: &str,
+    inputs: &[(&str, String)],
+    period: KpiPeriod,
+) -> Kpi {
+    Kpi {
+        value: value.map(DecimalOut),
+        formula: formula.to_owned(),
+        inputs: inputs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
+        period,
+    }
+}
+
+/// CEI over the last full month before `as_of`, if there is one.
+fn cei_kpi(month: Option<MonthFigures>, currency: Currency, as_of: NaiveDate) -> Kpi {
+    let text = |money: Money| Amount::new(money, currency).json_text();
+    match month {
+        Some(m) => kpi(
+            cei(m.beginning, m.credit_sales, (m.ending, m.ending_current)),
+            "(beginning_receivables + credit_sales − ending_receivables) / (beginning_receivables + credit_sales − ending_current) × 100",
+            &[
+                ("beginning_receivables", text(m.beginning)),
+                ("credit_sales", text(m.credit_sales)),
+                ("ending_receivables", text(m.ending)),
+                ("ending_current", text(m.ending_current)),
+            ],
+            KpiPeriod { from: Some(Date(m.first)), to: Date(m.last) },
+        ),
+        None => kpi(None, "no full month before as_of", &[], KpiPeriod { from: None, to: Date(as_of) }),
+    }
+}
+
 /// The KPIs of dashboard `d` at `as_of`.
 pub(crate) fn kpis(
     d: &Dashboard,
@@ -150,79 +189,75 @@ pub(crate) fn kpis(
     currency: Currency,
 ) -> Kpis {
     let text = |money: Money| Amount::new(money, currency).json_text();
-    let inputs = |pairs: &[(&str, String)]| {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect()
-    };
     let at = |from: Option<NaiveDate>| KpiPeriod {
         from: from.map(Date),
         to: Date(as_of),
     };
     let totals = d.aging.totals;
     let (outstanding, current, overdue) = (totals.total, totals.current, totals.overdue());
-    let kpi = |value: Option<rust_decimal::Decimal>, formula: &str, inputs, period| Kpi {
-        value: value.map(DecimalOut),
-        formula: formula.to_owned(),
-        inputs,
-        period,
-    };
-    let cei_kpi = match month {
-        Some(m) => kpi(
-            cei(m.beginning, m.credit_sales, (m.ending, m.ending_current)),
-            "(beginning_receivables + credit_sales − ending_receivables) / (beginning_receivables + credit_sales − ending_current) × 100",
-            inputs(&[
-                ("beginning_receivables", text(m.beginning)),
-                ("credit_sales", text(m.credit_sales)),
-                ("ending_receivables", text(m.ending)),
-                ("ending_current", text(m.ending_current)),
-            ]),
-            KpiPeriod { from: Some(Date(m.first)), to: Date(m.last) },
-        ),
-        None => kpi(None, "no full month before as_of", BTreeMap::new(), at(None)),
-    };
+    let cei_kpi = cei_kpi(month, currency, as_of);
     Kpis {
         dso: kpi(
             dso(outstanding, d.credit_sales_last_90_days, 90),
             "total_outstanding / credit_sales_last_90_days × 90",
-            inputs(&[
+            &[
                 ("total_outstanding", text(outstanding)),
                 (
                     "credit_sales_last_90_days",
                     text(d.credit_sales_last_90_days),
                 ),
                 ("days", "90".into()),
-            ]),
+            ],
             at(as_of.checked_sub_days(chrono::Days::new(89))),
         ),
         cei: cei_kpi,
         average_days_to_pay: kpi(
             average_days(d.total_days_to_pay, d.paid_invoice_count),
             "total_days_to_pay / paid_invoice_count",
-            inputs(&[
+            &[
                 ("total_days_to_pay", d.total_days_to_pay.to_string()),
                 ("paid_invoice_count", d.paid_invoice_count.to_string()),
-            ]),
+            ],
+            at(None),
+        ),
+        average_days_to_pay_weighted: kpi(
+            weighted_average_days(d.weighted_days_to_pay, d.paid_total),
+            "paid_total_times_days / paid_total",
+            &[
+                (
+                    "paid_total_times_days",
+                    minor_days(d.weighted_days_to_pay, currency),
+                ),
+                ("paid_total", text(d.paid_total)),
+            ],
             at(None),
         ),
         percent_current: kpi(
             percent(current, outstanding),
             "current / total_outstanding × 100",
-            inputs(&[
+            &[
                 ("current", text(current)),
                 ("total_outstanding", text(outstanding)),
-            ]),
+            ],
             at(Some(as_of)),
         ),
         overdue_percent: kpi(
             percent(overdue, outstanding),
             "total_overdue / total_outstanding × 100",
-            inputs(&[
+            &[
                 ("total_overdue", text(overdue)),
                 ("total_outstanding", text(outstanding)),
-            ]),
+            ],
             at(Some(as_of)),
         ),
+    }
+}
+
+/// Σ(total × days) as an amount-days figure in the currency's places (`4001000` minor-days
+/// in USD is `40010.00`).
+fn minor_days(weighted: i128, currency: Currency) -> String {
+    match rust_decimal::Decimal::try_from_i128_with_scale(weighted, currency.exponent()) {
+        Ok(value) => value.to_string(),
+        Err(_) => format!("{weighted} (minor units × days)"),
     }
 }

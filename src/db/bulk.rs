@@ -255,9 +255,12 @@ fn summarize(conn: &mut Connection, organization_id: i64) -> Result<(), AppError
         [organization_id],
     )?;
     tx.execute(
-        "INSERT INTO settled_daily (organization_id, currency, settled_on, invoice_count, days_to_pay)
+        "INSERT INTO settled_daily (organization_id, currency, settled_on, invoice_count, days_to_pay,
+            paid_total_minor, weighted_days)
          SELECT i.organization_id, i.currency, s.settled_on, COUNT(*),
-                SUM(CAST(julianday(s.settled_on) - julianday(i.issue_date) AS INTEGER))
+                SUM(CAST(julianday(s.settled_on) - julianday(i.issue_date) AS INTEGER)),
+                SUM(i.total_minor),
+                CAST(SUM(i.total_minor * CAST(julianday(s.settled_on) - julianday(i.issue_date) AS INTEGER)) AS TEXT)
          FROM invoices i
          JOIN (SELECT invoice_id, MAX(applied_date) AS settled_on FROM allocations
                WHERE organization_id = ?1 GROUP BY invoice_id) s ON s.invoice_id = i.id

@@ -139,6 +139,7 @@ impl Db {
         })?;
         configure(&conn, synchronous)?;
         migrate(&mut conn)?;
+        summaries::weigh_settled_if_due(&conn)?;
         clear_copies_of_another_format(&conn)?;
         render_missing_details(&conn)?;
         let manager =

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::allocations::movements_of;
 use super::codec::date_text;
@@ -12,6 +12,7 @@ use super::invoices::Invoice;
 use super::WriteTx;
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::ledger::paid_intervals;
+use crate::domain::money::Money;
 use crate::error::AppError;
 
 /// Counts a new invoice (`from` = None) or its move between statuses in `invoice_daily`.
@@ -62,6 +63,67 @@ pub(crate) fn unsettle_all(tx: &WriteTx, invoice: &Invoice) -> Result<(), AppErr
     replace_intervals(tx, invoice, &before, &[])
 }
 
+/// One date's change to `settled_daily`: invoices counted as paid from that date, their
+/// days from issue, their totals, and each total times its days (the numerator of the
+/// amount-weighted mean days to pay, which can pass `i64` and is stored as text).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct SettledDelta {
+    count: i64,
+    days: i64,
+    total: i64,
+    weighted: i128,
+}
+
+impl SettledDelta {
+    /// `sign` (1 or -1) times an invoice of `total` paid `days` after its issue.
+    fn of(sign: i64, days: i64, total: i64) -> Self {
+        SettledDelta {
+            count: sign,
+            days: sign * days,
+            total: sign * total,
+            weighted: i128::from(sign) * i128::from(days) * i128::from(total),
+        }
+    }
+
+    fn add(&mut self, other: SettledDelta) {
+        self.count += other.count;
+        self.days += other.days;
+        self.total += other.total;
+        self.weighted += other.weighted;
+    }
+}
+
+/// The per-date changes that turn `before` into `after` for an invoice of `total` issued on
+/// `issued`; `counts` false keeps only the amounts (for filling them in after an upgrade).
+fn interval_deltas(
+    (issued, total): (NaiveDate, i64),
+    before: &[(NaiveDate, Option<NaiveDate>)],
+    after: &[(NaiveDate, Option<NaiveDate>)],
+    counts: bool,
+) -> BTreeMap<NaiveDate, SettledDelta> {
+    let mut deltas: BTreeMap<NaiveDate, SettledDelta> = BTreeMap::new();
+    for (intervals, sign) in [(before, -1), (after, 1)] {
+        for (start, end) in intervals {
+            let mut delta = SettledDelta::of(sign, (*start - issued).num_days(), total);
+            if !counts {
+                (delta.count, delta.days) = (0, 0);
+            }
+            deltas.entry(*start).or_default().add(delta);
+            if let Some(end) = end {
+                let undo = SettledDelta {
+                    count: -delta.count,
+                    days: -delta.days,
+                    total: -delta.total,
+                    weighted: -delta.weighted,
+                };
+                deltas.entry(*end).or_default().add(undo);
+            }
+        }
+    }
+    deltas.retain(|_, delta| *delta != SettledDelta::default());
+    deltas
+}
+
 /// Writes the difference between two sets of paid intervals of `invoice`.
 fn replace_intervals(
     tx: &WriteTx,
@@ -69,31 +131,114 @@ fn replace_intervals(
     before: &[(NaiveDate, Option<NaiveDate>)],
     after: &[(NaiveDate, Option<NaiveDate>)],
 ) -> Result<(), AppError> {
-    let mut deltas: BTreeMap<NaiveDate, (i64, i64)> = BTreeMap::new();
-    for (intervals, sign) in [(before, -1), (after, 1)] {
-        for (start, end) in intervals {
-            let days = (*start - invoice.issue_date).num_days();
-            let at_start = deltas.entry(*start).or_default();
-            *at_start = (at_start.0 + sign, at_start.1 + sign * days);
-            if let Some(end) = end {
-                let at_end = deltas.entry(*end).or_default();
-                *at_end = (at_end.0 - sign, at_end.1 - sign * days);
+    let key = (invoice.issue_date, invoice.total.minor());
+    for (date, delta) in interval_deltas(key, before, after, true) {
+        add_settled(tx, invoice.id, date, delta)?;
+    }
+    Ok(())
+}
+
+/// Adds `delta` to the `settled_daily` row of invoice `id`'s organization and currency on
+/// `date`. The weighted sum is read, added in `i128` and written back as text: the write
+/// holds the book's one writer, so nothing comes between.
+fn add_settled(
+    conn: &Connection,
+    id: i64,
+    date: NaiveDate,
+    delta: SettledDelta,
+) -> Result<(), AppError> {
+    let on = date_text(date);
+    let stored: Option<String> = conn
+        .prepare_cached(
+            "SELECT s.weighted_days FROM settled_daily s JOIN invoices i
+               ON s.organization_id = i.organization_id AND s.currency = i.currency
+             WHERE i.id = ?1 AND s.settled_on = ?2",
+        )?
+        .query_row(params![id, on], |row| row.get(0))
+        .optional()?;
+    let weighted = weighted_of(stored.as_deref())?
+        .checked_add(delta.weighted)
+        .ok_or_else(|| AppError::Internal(format!("settled_daily {on}: weighted days overflow")))?;
+    conn.prepare_cached(
+        "INSERT INTO settled_daily (organization_id, currency, settled_on, invoice_count, days_to_pay,
+            paid_total_minor, weighted_days)
+         SELECT organization_id, currency, ?2, ?3, ?4, ?5, ?6 FROM invoices WHERE id = ?1
+         ON CONFLICT (organization_id, currency, settled_on) DO UPDATE
+         SET invoice_count = invoice_count + excluded.invoice_count,
+             days_to_pay = days_to_pay + excluded.days_to_pay,
+             paid_total_minor = paid_total_minor + excluded.paid_total_minor,
+             weighted_days = excluded.weighted_days",
+    )?
+    .execute(params![id, on, delta.count, delta.days, delta.total, weighted.to_string()])?;
+    Ok(())
+}
+
+/// A stored `weighted_days` (an integer as text; none is 0).
+pub(crate) fn weighted_of(stored: Option<&str>) -> Result<i128, AppError> {
+    let text = stored.unwrap_or("0");
+    text.parse().map_err(|_| {
+        AppError::Internal(format!(
+            "settled_daily: weighted_days '{text}' is not an integer"
+        ))
+    })
+}
+
+/// Fills in the amounts of `settled_daily` (`paid_total_minor`, `weighted_days`) for each
+/// organization the upgrade that added them (migration V20) marked due: every invoice ever
+/// paid has its paid intervals recomputed from its allocations and write-offs, as a write
+/// would. Once per book, one transaction per organization; on an up-to-date book this is one
+/// read of an empty table.
+pub(crate) fn weigh_settled_if_due(conn: &Connection) -> Result<(), AppError> {
+    let due: Vec<i64> = conn
+        .prepare("SELECT organization_id FROM settled_weights_due ORDER BY 1")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for org in due {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        match weigh_organization(conn, org) {
+            Ok(count) => {
+                conn.execute_batch("COMMIT")?;
+                tracing::info!(
+                    organization = org,
+                    invoices = count,
+                    "paid amounts added to the dashboard's summaries (once, after an upgrade)"
+                );
+            }
+            Err(err) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(err);
             }
         }
     }
-    let mut write = tx.prepare_cached(
-        "INSERT INTO settled_daily (organization_id, currency, settled_on, invoice_count, days_to_pay)
-         SELECT organization_id, currency, ?2, ?3, ?4 FROM invoices WHERE id = ?1
-         ON CONFLICT (organization_id, currency, settled_on) DO UPDATE
-         SET invoice_count = invoice_count + excluded.invoice_count,
-             days_to_pay = days_to_pay + excluded.days_to_pay",
-    )?;
-    for (date, (count, days)) in deltas {
-        if count != 0 || days != 0 {
-            write.execute(params![invoice.id, date_text(date), count, days])?;
+    Ok(())
+}
+
+fn weigh_organization(conn: &Connection, org: i64) -> Result<usize, AppError> {
+    let invoices: Vec<(i64, NaiveDate, i64)> = conn
+        .prepare(
+            "SELECT id, issue_date, total_minor FROM invoices i
+             WHERE organization_id = ?1 AND status <> 'void'
+               AND EXISTS (SELECT 1 FROM allocations a WHERE a.invoice_id = i.id)",
+        )?
+        .query_map([org], |row| {
+            let id = row.get(0)?;
+            let issued = super::codec::stored_date(id, 1, "issue_date", &row.get::<_, String>(1)?)?;
+            Ok((id, issued, row.get(2)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    for &(id, issued, total) in &invoices {
+        let settlements = movements_of(conn, "allocations", id)?;
+        let write_offs = movements_of(conn, "write_offs", id)?;
+        let intervals = paid_intervals(Money::from_minor(total), &settlements, &write_offs);
+        for (date, delta) in interval_deltas((issued, total), &[], &intervals, false) {
+            add_settled(conn, id, date, delta)?;
         }
     }
-    Ok(())
+    conn.execute(
+        "DELETE FROM settled_weights_due WHERE organization_id = ?1",
+        [org],
+    )?;
+    Ok(invoices.len())
 }
 
 /// Adds (`sign` 1) or takes back (`sign` -1) invoice `id` in `invoice_daily` under

@@ -146,9 +146,47 @@ pub(crate) fn average_days(total_days: i64, count: i64) -> Option<rust_decimal::
     Some(one_decimal(mean))
 }
 
+/// The amount-weighted mean days to pay, Σ(total × days) / Σ total over the paid invoices,
+/// to one decimal: a large invoice paid late weighs more than a small one paid early.
+/// `weighted` is in minor units × days; `None` without paid totals.
+pub(crate) fn weighted_average_days(
+    weighted: i128,
+    paid_total: Money,
+) -> Option<rust_decimal::Decimal> {
+    if !paid_total.is_positive() {
+        return None;
+    }
+    let weighted = rust_decimal::Decimal::try_from_i128_with_scale(weighted, 0).ok()?;
+    let mean = weighted.checked_div(rust_decimal::Decimal::from(paid_total.minor()))?;
+    Some(one_decimal(mean))
+}
+
 #[cfg(test)]
 mod kpi_tests {
     use super::*;
+
+    #[test]
+    fn the_weighted_mean_weighs_by_amount() {
+        // 1,000.00 paid after 40 days and 10.00 after 1 day: simple mean 20.5 days, but
+        // (100000 × 40 + 1000 × 1) / 101000 = 39.6138… days by amount.
+        let weighted = 100_000 * 40 + 1_000;
+        assert_eq!(
+            weighted_average_days(weighted, Money::from_minor(101_000)).map(|d| d.to_string()),
+            Some("39.6".into())
+        );
+        assert_eq!(
+            average_days(41, 2).map(|d| d.to_string()),
+            Some("20.5".into())
+        );
+        assert_eq!(weighted_average_days(0, Money::ZERO), None);
+        // Past i64, exact: 10^12 × 10^7 minor-days over 10^12.
+        let huge = 1_000_000_000_000_i128 * 10_000_000;
+        assert_eq!(
+            weighted_average_days(huge, Money::from_minor(1_000_000_000_000))
+                .map(|d| d.to_string()),
+            Some("10000000.0".into())
+        );
+    }
 
     #[test]
     fn dso_and_average_days() {

@@ -274,6 +274,14 @@ impl TestApp {
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )?;
                 assert_eq!(settled.0, settled.1, "settled_daily drifted from paid invoices");
+                let totals: (i64, i64) = conn.query_row(
+                    "SELECT (SELECT COALESCE(SUM(paid_total_minor), 0) FROM settled_daily),
+                            (SELECT COALESCE(SUM(total_minor), 0) FROM invoices i WHERE status = 'paid'
+                               AND EXISTS (SELECT 1 FROM allocations a WHERE a.invoice_id = i.id))",
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )?;
+                assert_eq!(totals.0, totals.1, "settled_daily's paid totals drifted from paid invoices");
                 Ok(())
             })
             .unwrap();

@@ -4,7 +4,11 @@
 use poem::http::StatusCode;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use arvalox::db::{Db, Synchronous};
+use arvalox::ratelimit::Limits;
+
+use crate::helpers::{TestApp, TODAY};
+use crate::migrations::back_to_version_19;
 
 #[tokio::test]
 async fn each_kpi_gives_its_value_formula_inputs_and_period() {
@@ -92,4 +96,125 @@ async fn each_kpi_gives_its_value_formula_inputs_and_period() {
         .is_none());
     let reply = app.get("/v1/reports/dashboard?include=everything").await;
     assert!(reply.assert_error(400, "VALIDATION_ERROR")["include"].is_array());
+}
+
+#[tokio::test]
+async fn the_weighted_mean_days_to_pay_weighs_by_amount_and_keeps_its_history() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    // 1,000.00 paid after 40 days; 10.00 paid after 1 day.
+    let big = app
+        .invoice(acme, "1000.00", "2024-01-01", "2024-01-31")
+        .await;
+    let small = app.invoice(acme, "10.00", "2024-02-01", "2024-03-02").await;
+    assert_eq!(
+        app.pay(acme, big, "1000.00", "2024-02-10").await.status,
+        StatusCode::CREATED
+    );
+    let paid = app.pay(acme, small, "10.00", "2024-02-02").await;
+    assert_eq!(paid.status, StatusCode::CREATED);
+
+    let k = |body: &serde_json::Value, name: &str| body["kpis"][name].clone();
+    let d = app.get("/v1/reports/dashboard?include=kpis").await.body;
+    assert_eq!(k(&d, "average_days_to_pay")["value"], "20.5");
+    // (100000 × 40 + 1000 × 1) / 101000 = 39.61…
+    let weighted = k(&d, "average_days_to_pay_weighted");
+    assert_eq!(weighted["value"], "39.6", "{weighted}");
+    assert_eq!(weighted["formula"], "paid_total_times_days / paid_total");
+    assert_eq!(
+        weighted["inputs"],
+        json!({"paid_total": "1010.00", "paid_total_times_days": "40010.00"})
+    );
+
+    // On 2024-02-05 only the small invoice was paid.
+    let then = app
+        .get("/v1/reports/dashboard?include=kpis&as_of=2024-02-05")
+        .await
+        .body;
+    assert_eq!(k(&then, "average_days_to_pay_weighted")["value"], "1.0");
+
+    // The small payment voided today: from today it no longer counts, and it still did then.
+    let payment = paid.body["id"].as_i64().unwrap();
+    let void = app
+        .post(
+            &format!("/v1/payments/{payment}/void"),
+            json!({"void_date": "2024-03-01", "reason": "cheque bounced"}),
+        )
+        .await;
+    assert_eq!(void.status, StatusCode::OK, "{}", void.body);
+    let d = app.get("/v1/reports/dashboard?include=kpis").await.body;
+    assert_eq!(k(&d, "average_days_to_pay_weighted")["value"], "40.0");
+    assert_eq!(
+        k(&d, "average_days_to_pay_weighted")["inputs"]["paid_total"],
+        "1000.00"
+    );
+    let then = app
+        .get("/v1/reports/dashboard?include=kpis&as_of=2024-02-05")
+        .await
+        .body;
+    assert_eq!(k(&then, "average_days_to_pay_weighted")["value"], "1.0");
+}
+
+/// A book from before the weighted mean (schema 19) gets its paid amounts on its next open,
+/// recomputed from its allocations: the same figures, on every date, as if it had always
+/// kept them.
+#[tokio::test]
+async fn an_upgraded_book_gets_the_weighted_mean_from_its_allocations() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let app = TestApp::on_file(dir, &path, Limits::OFF, TODAY).await;
+    let acme = app.customer("Acme").await;
+    let big = app
+        .invoice(acme, "1000.00", "2024-01-01", "2024-01-31")
+        .await;
+    let small = app.invoice(acme, "10.00", "2024-02-01", "2024-03-02").await;
+    let third = app
+        .invoice(acme, "300.00", "2024-01-15", "2024-02-14")
+        .await;
+    assert_eq!(
+        app.pay(acme, big, "1000.00", "2024-02-10").await.status,
+        StatusCode::CREATED
+    );
+    let bounced = app.pay(acme, small, "10.00", "2024-02-02").await.body["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.pay(acme, third, "300.00", "2024-01-20").await.status,
+        StatusCode::CREATED
+    );
+    let void = app
+        .post(
+            &format!("/v1/payments/{bounced}/void"),
+            json!({"void_date": "2024-02-20", "reason": "cheque bounced"}),
+        )
+        .await;
+    assert_eq!(void.status, StatusCode::OK, "{}", void.body);
+    let figures = |body: serde_json::Value| body["kpis"]["average_days_to_pay_weighted"].clone();
+    let mut before = Vec::new();
+    for as_of in ["2024-01-25", "2024-02-05", "2024-02-15", "2024-03-01"] {
+        let d = app
+            .get(&format!("/v1/reports/dashboard?include=kpis&as_of={as_of}"))
+            .await
+            .body;
+        before.push(figures(d));
+    }
+    assert_eq!(before[1]["value"], "4.9", "(30000 × 5 + 1000 × 1) / 31000");
+
+    back_to_version_19(&path);
+    drop(Db::open(&path, Synchronous::Full).unwrap());
+
+    let mut after = Vec::new();
+    for as_of in ["2024-01-25", "2024-02-05", "2024-02-15", "2024-03-01"] {
+        let d = app
+            .get(&format!("/v1/reports/dashboard?include=kpis&as_of={as_of}"))
+            .await
+            .body;
+        after.push(figures(d));
+    }
+    assert_eq!(after, before);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let due: i64 = conn
+        .query_row("SELECT COUNT(*) FROM settled_weights_due", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(due, 0, "filled in once");
 }

@@ -29,6 +29,7 @@ mod documents;
 mod drafts;
 mod email;
 mod email_cli;
+mod email_races;
 mod errors;
 mod etag;
 mod exports;

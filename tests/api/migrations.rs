@@ -41,8 +41,23 @@ fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
-/// Takes the file back from schema version 19 to 18: journal events without `detail`.
+/// Takes the file back from schema version 20 to 19: daily paid counts without amounts.
+pub(crate) fn back_to_version_19(path: &std::path::Path) {
+    Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "ALTER TABLE settled_daily DROP COLUMN paid_total_minor;
+             ALTER TABLE settled_daily DROP COLUMN weighted_days;
+             DROP TABLE settled_weights_due;
+             DELETE FROM refinery_schema_history WHERE version = 20;",
+        )
+        .unwrap();
+}
+
+/// Takes the file back from schema version 19 to 18 (through 20 to 19): journal events
+/// without `detail`.
 fn back_to_version_18(path: &std::path::Path) {
+    back_to_version_19(path);
     Connection::open(path)
         .unwrap()
         .execute_batch(
@@ -645,7 +660,7 @@ async fn upgrading_to_credit_notes_and_write_offs_changes_no_answer() {
     assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
     assert_eq!(
         count("SELECT MAX(version) FROM refinery_schema_history"),
-        19
+        20
     );
 
     // The upgraded book takes the new events, and they are facts like the old ones.
