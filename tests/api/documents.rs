@@ -74,15 +74,7 @@ async fn books(app: &TestApp) -> i64 {
         "address": "12 rue de l'Église, 75001 Paris", "tax_id": "FR-40-123456789",
         "email": "compta@etoiles.example", "paper_size": "letter", "currency": "EUR"
     });
-    let reply = app
-        .call(
-            Method::PATCH,
-            "/v1/organization",
-            Some(&app.key),
-            &[],
-            Some(&settings.to_string()),
-        )
-        .await;
+    let reply = app.patch("/v1/organization", settings).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.body["paper_size"], "letter");
     let customer = json!({

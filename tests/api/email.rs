@@ -14,15 +14,7 @@ use crate::smtp_sink::{Received, Sink};
 pub(crate) async fn mailing_app(sink: &Sink) -> TestApp {
     let app = TestApp::mailing(sink.settings("smtp://127.0.0.1:{port}")).await;
     let settings = json!({"name": "Acme Tools", "email": "billing@acme.test"});
-    let reply = app
-        .call(
-            Method::PATCH,
-            "/v1/organization",
-            Some(&app.key),
-            &[],
-            Some(&settings.to_string()),
-        )
-        .await;
+    let reply = app.patch("/v1/organization", settings).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     app
 }

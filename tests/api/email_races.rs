@@ -6,8 +6,18 @@ use poem::http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::email::{customer_with_email, draft, history, mailing_app, send};
-use crate::helpers::{date, TODAY};
+use crate::helpers::{date, TestApp, TODAY};
 use crate::smtp_sink::Sink;
+
+/// Once the sink holds a message: deletes `path`, then lets the message through.
+async fn delete_while_held(app: &TestApp, sink: &Sink, path: String) {
+    sink.until_held().await;
+    let gone = app
+        .call(Method::DELETE, &path, Some(&app.key), &[], None)
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.body);
+    sink.release();
+}
 
 #[tokio::test]
 async fn a_draft_changed_while_it_is_mailed_is_not_marked_sent_and_the_send_is_recorded() {
@@ -69,20 +79,7 @@ async fn a_draft_deleted_while_it_is_mailed_leaves_no_event_on_a_deleted_invoice
     let globex = customer_with_email(&app, Some("ap@globex.test")).await;
     let invoice = draft(&app, globex).await;
     sink.hold_next();
-    let delete = async {
-        sink.until_held().await;
-        let gone = app
-            .call(
-                Method::DELETE,
-                &format!("/v1/invoices/{invoice}"),
-                Some(&app.key),
-                &[],
-                None,
-            )
-            .await;
-        assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.body);
-        sink.release();
-    };
+    let delete = delete_while_held(&app, &sink, format!("/v1/invoices/{invoice}"));
     let (sent, ()) = tokio::join!(send(&app, invoice, json!({"email": {}}), None), delete);
     sent.assert_error(409, "CONFLICT");
     assert!(sent.body["detail"]
@@ -101,20 +98,7 @@ async fn a_customer_deleted_while_its_statement_is_mailed_keeps_the_journal_true
     let app = mailing_app(&sink).await;
     let globex = customer_with_email(&app, Some("ap@globex.test")).await;
     sink.hold_next();
-    let delete = async {
-        sink.until_held().await;
-        let gone = app
-            .call(
-                Method::DELETE,
-                &format!("/v1/customers/{globex}"),
-                Some(&app.key),
-                &[],
-                None,
-            )
-            .await;
-        assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.body);
-        sink.release();
-    };
+    let delete = delete_while_held(&app, &sink, format!("/v1/customers/{globex}"));
     let path = format!("/v1/customers/{globex}/statement/email");
     let (mailed, ()) = tokio::join!(app.post(&path, json!({})), delete);
     mailed.assert_error(409, "CONFLICT");

@@ -203,6 +203,12 @@ impl TestApp {
         .await
     }
 
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        let body = body.to_string();
+        self.call(Method::PATCH, path, Some(&self.key), &[], Some(&body))
+            .await
+    }
+
     pub async fn delete(&self, path: &str) -> Reply {
         self.call(Method::DELETE, path, Some(&self.key), &[], None)
             .await
