@@ -94,20 +94,16 @@ impl SettledDelta {
 }
 
 /// The per-date changes that turn `before` into `after` for an invoice of `total` issued on
-/// `issued`; `counts` false keeps only the amounts (for filling them in after an upgrade).
+/// `issued`.
 fn interval_deltas(
     (issued, total): (NaiveDate, i64),
     before: &[(NaiveDate, Option<NaiveDate>)],
     after: &[(NaiveDate, Option<NaiveDate>)],
-    counts: bool,
 ) -> BTreeMap<NaiveDate, SettledDelta> {
     let mut deltas: BTreeMap<NaiveDate, SettledDelta> = BTreeMap::new();
     for (intervals, sign) in [(before, -1), (after, 1)] {
         for (start, end) in intervals {
-            let mut delta = SettledDelta::of(sign, (*start - issued).num_days(), total);
-            if !counts {
-                (delta.count, delta.days) = (0, 0);
-            }
+            let delta = SettledDelta::of(sign, (*start - issued).num_days(), total);
             deltas.entry(*start).or_default().add(delta);
             if let Some(end) = end {
                 let undo = SettledDelta {
@@ -132,7 +128,7 @@ fn replace_intervals(
     after: &[(NaiveDate, Option<NaiveDate>)],
 ) -> Result<(), AppError> {
     let key = (invoice.issue_date, invoice.total.minor());
-    for (date, delta) in interval_deltas(key, before, after, true) {
+    for (date, delta) in interval_deltas(key, before, after) {
         add_settled(tx, invoice.id, date, delta)?;
     }
     Ok(())
@@ -184,9 +180,9 @@ pub(crate) fn weighted_of(stored: Option<&str>) -> Result<i128, AppError> {
 }
 
 /// Fills in the amounts of `settled_daily` (`paid_total_minor`, `weighted_days`) for each
-/// organization the upgrade that added them (migration V20) marked due: every invoice ever
-/// paid has its paid intervals recomputed from its allocations and write-offs, as a write
-/// would. Once per book, one transaction per organization; on an up-to-date book this is one
+/// organization the upgrade that added them (migration V20) marked due: its rows are
+/// written again from every paid invoice's intervals, recomputed from its allocations and
+/// write-offs as a write would. Once per book, one transaction per organization; on an up-to-date book this is one
 /// read of an empty table.
 pub(crate) fn weigh_settled_if_due(conn: &Connection) -> Result<(), AppError> {
     let due: Vec<i64> = conn
@@ -196,7 +192,8 @@ pub(crate) fn weigh_settled_if_due(conn: &Connection) -> Result<(), AppError> {
     for org in due {
         conn.execute_batch("BEGIN IMMEDIATE")?;
         match weigh_organization(conn, org) {
-            Ok(count) => {
+            Ok(None) => conn.execute_batch("ROLLBACK")?,
+            Ok(Some(count)) => {
                 conn.execute_batch("COMMIT")?;
                 tracing::info!(
                     organization = org,
@@ -213,7 +210,29 @@ pub(crate) fn weigh_settled_if_due(conn: &Connection) -> Result<(), AppError> {
     Ok(())
 }
 
-fn weigh_organization(conn: &Connection, org: i64) -> Result<usize, AppError> {
+/// Writes `org`'s `settled_daily` again, counts and amounts, from its invoices' paid
+/// intervals, if it is still due: the claim is made inside the transaction, so another
+/// process opening the book at the same time (a `verify`, a `keys` command) finds it
+/// done rather than adding the amounts twice. `None` when it was not due any more.
+fn weigh_organization(conn: &Connection, org: i64) -> Result<Option<usize>, AppError> {
+    let claimed = conn.execute(
+        "DELETE FROM settled_weights_due WHERE organization_id = ?1",
+        [org],
+    )?;
+    if claimed == 0 {
+        return Ok(None);
+    }
+    // Counts too: rows written by older rules are made to agree with the amounts.
+    conn.execute(
+        "DELETE FROM settled_daily WHERE organization_id = ?1",
+        [org],
+    )?;
+    settle_organization(conn, org).map(Some)
+}
+
+/// Adds every paid interval of `org`'s invoices to `settled_daily` (left empty by the
+/// caller); answers how many invoices it read.
+fn settle_organization(conn: &Connection, org: i64) -> Result<usize, AppError> {
     let invoices: Vec<(i64, NaiveDate, i64)> = conn
         .prepare(
             "SELECT id, issue_date, total_minor FROM invoices i
@@ -230,15 +249,34 @@ fn weigh_organization(conn: &Connection, org: i64) -> Result<usize, AppError> {
         let settlements = movements_of(conn, "allocations", id)?;
         let write_offs = movements_of(conn, "write_offs", id)?;
         let intervals = paid_intervals(Money::from_minor(total), &settlements, &write_offs);
-        for (date, delta) in interval_deltas((issued, total), &[], &intervals, false) {
+        for (date, delta) in interval_deltas((issued, total), &[], &intervals) {
             add_settled(conn, id, date, delta)?;
         }
     }
-    conn.execute(
-        "DELETE FROM settled_weights_due WHERE organization_id = ?1",
-        [org],
-    )?;
     Ok(invoices.len())
+}
+
+/// Writes both daily summaries again from the records, as every write would have kept them:
+/// `invoice_daily` from the invoices, `settled_daily` from each invoice's paid intervals.
+/// For `doctor --repair`: the records are read, never changed. Runs in the caller's
+/// transaction.
+pub(crate) fn rebuild(conn: &Connection) -> Result<(), AppError> {
+    conn.execute_batch(
+        "DELETE FROM invoice_daily;
+         INSERT INTO invoice_daily (organization_id, currency, issue_date, status, invoice_count, total_minor)
+         SELECT organization_id, currency, issue_date, status, COUNT(*), SUM(total_minor)
+         FROM invoices GROUP BY organization_id, currency, issue_date, status;
+         DELETE FROM settled_daily;
+         DELETE FROM settled_weights_due;",
+    )?;
+    let organizations: Vec<i64> = conn
+        .prepare("SELECT id FROM organizations ORDER BY id")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for org in organizations {
+        settle_organization(conn, org)?;
+    }
+    Ok(())
 }
 
 /// Adds (`sign` 1) or takes back (`sign` -1) invoice `id` in `invoice_daily` under
