@@ -8,6 +8,8 @@ pub mod domain;
 pub mod error;
 pub mod mail;
 pub mod net;
+pub mod ops;
+pub mod process;
 pub mod ratelimit;
 pub mod seed;
 

@@ -91,6 +91,9 @@ enum Command {
         webhooks_block_private: bool,
         #[command(flatten)]
         mail: MailArgs,
+        /// Where POST /v1/admin/backup writes its checked copies (created if missing).
+        #[arg(long, env = "ARVALOX_BACKUP_DIR")]
+        backup_dir: Option<PathBuf>,
     },
     /// Manage API keys.
     Keys {
@@ -113,6 +116,26 @@ enum Command {
         /// an earlier verify), so a journal cut short is caught too. Repeatable.
         #[arg(long, value_parser = parse_expected_head)]
         expect_head: Vec<(String, String)>,
+    },
+    /// Copy the book while it may be serving (one read snapshot), check the copy (integrity,
+    /// migrations, journal, books) and only then put it at --out.
+    Backup {
+        #[command(flatten)]
+        db: DbArg,
+        /// The backup file; an existing one is replaced only with --force.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Read the book whole and say what is wrong: SQLite's integrity and foreign keys, the
+    /// migrations, the journal, every row, the books, the summaries and detail copies.
+    /// Exits 1 when anything is. --repair first writes the derived data again.
+    Doctor {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        repair: bool,
     },
     /// Write one organization's books as CSV files (customers, invoices, lines, payments,
     /// allocations, credit notes, refunds, write-offs, events) and a manifest.json, for an
@@ -191,7 +214,7 @@ enum KeysCommand {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if matches!(cli.command, Command::Serve { .. }) {
-        limit_malloc_arenas();
+        arvalox::process::limit_malloc_arenas();
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -213,6 +236,7 @@ fn main() -> anyhow::Result<()> {
             synchronous,
             webhooks_block_private,
             mail,
+            backup_dir,
         } => serve(
             db.db,
             bind,
@@ -222,7 +246,7 @@ fn main() -> anyhow::Result<()> {
                 per_day: rate_limit_day,
             },
             (synchronous, webhooks_block_private),
-            mail.settings(),
+            (mail.settings(), backup_dir),
         ),
         Command::Keys { command } => keys(command),
         Command::Migrate { db } => {
@@ -253,6 +277,8 @@ fn main() -> anyhow::Result<()> {
             seed_demo(&db.db, &org, customers, invoices, seed, as_of)
         }
         Command::Verify { db, expect_head } => verify(&db.db, &expect_head),
+        Command::Backup { db, out, force } => backup(&db.db, &out, force),
+        Command::Doctor { db, repair } => doctor(&db.db, repair),
         Command::Export { db, org, out } => {
             let manifest = arvalox::db::export::export_book(&db.db, &org, &out, &now_text())?;
             for file in &manifest.files {
@@ -454,22 +480,28 @@ fn verify(path: &std::path::Path, expected: &[(String, String)]) -> anyhow::Resu
     bail!("{}: {} faults found", path.display(), found.faults.len())
 }
 
-/// glibc gives each thread that allocates an arena of its own (up to eight per core), and
-/// memory freed in one arena is not reused by another: under the benchmark's mixed load
-/// that alone added about 10 MB to the server's peak RSS. Two arenas serve two workers, the
-/// writer and the read pool well. glibc reads the limit only at process start, so `serve`
-/// re-executes itself once with it set; an explicit `MALLOC_ARENA_MAX` is left alone.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        use std::os::unix::process::CommandExt;
-        if let Ok(exe) = std::env::current_exe() {
-            // `exec` returns only if it failed; the server then runs without the limit.
-            let _ = std::process::Command::new(exe)
-                .args(std::env::args_os().skip(1))
-                .env("MALLOC_ARENA_MAX", "2")
-                .exec();
-        }
+fn backup(path: &std::path::Path, out: &std::path::Path, force: bool) -> anyhow::Result<()> {
+    let done = arvalox::ops::backup(path, out, force, SystemClock.today())?;
+    done.organizations
+        .iter()
+        .for_each(|line| println!("{line}"));
+    println!("{}: {} bytes, checked", done.file.display(), done.bytes);
+    Ok(())
+}
+
+fn doctor(path: &std::path::Path, repair: bool) -> anyhow::Result<()> {
+    if repair {
+        arvalox::ops::repair(path)?;
+        println!(
+            "{}: summaries and detail copies written again from the records",
+            path.display()
+        );
+    }
+    let report = arvalox::ops::doctor(path, SystemClock.today())?;
+    report.lines.iter().for_each(|line| println!("{line}"));
+    match report.faults {
+        0 => Ok(()),
+        n => bail!("{}: {n} faults found", path.display()),
     }
 }
 
@@ -478,7 +510,7 @@ fn serve(
     bind: SocketAddr,
     limits: Limits,
     (synchronous, webhooks_block_private): (Synchronous, bool),
-    mail: Option<arvalox::mail::MailSettings>,
+    (mail, backup_dir): (Option<arvalox::mail::MailSettings>, Option<PathBuf>),
 ) -> anyhow::Result<()> {
     // The only blocking work is reads (writes have their own thread), and the read pool
     // has four connections: more blocking threads would only wait, each with its own stack
@@ -517,6 +549,11 @@ fn serve(
         }
         None => tracing::info!("no --smtp-url: documents are not e-mailed"),
     }
+    if let Some(dir) = backup_dir {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("--backup-dir {}: cannot create it", dir.display()))?;
+        state = state.with_backup_dir(dir);
+    }
     let state = Arc::new(state);
     runtime.block_on(async move {
         tokio::spawn(api::keycache::watch_revocations(
@@ -524,7 +561,7 @@ fn serve(
             state.keys.clone(),
         ));
         api::webhooks::spawn_deliveries(state.clone(), webhooks_block_private);
-        let signal = shutdown_signal().context("cannot install signal handlers")?;
+        let signal = arvalox::process::shutdown_signal().context("cannot install signal handlers")?;
         let stopping = state.clone();
         let shutdown = async move {
             signal.await;
@@ -545,28 +582,4 @@ fn serve(
     })?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when
-/// the future is first polled: the socket listens from then on, and a SIGTERM must never
-/// meet the default action (an abrupt exit) while the server is starting.
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    #[cfg(unix)]
-    let (mut interrupt, mut terminate) = {
-        use tokio::signal::unix::{signal, SignalKind};
-        (
-            signal(SignalKind::interrupt())?,
-            signal(SignalKind::terminate())?,
-        )
-    };
-    Ok(async move {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = interrupt.recv() => {},
-            _ = terminate.recv() => {},
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutting down: finishing in-flight requests");
-    })
 }

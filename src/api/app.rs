@@ -10,8 +10,8 @@ use poem_openapi::{ExtraHeader, OpenApiService};
 use super::answer::JSON_CONTENT_TYPE;
 use super::spec::spec_json;
 use super::{
-    auth, credit_notes, customers, error, etag, idempotency, invoices, journal, keycache, keys,
-    middleware, organization, payments, rate_limit, reports, statements, webhooks,
+    admin, auth, credit_notes, customers, error, etag, idempotency, invoices, journal, keycache,
+    keys, middleware, organization, payments, rate_limit, reports, statements, webhooks,
 };
 use crate::clock::Clock;
 use crate::db::Db;
@@ -32,6 +32,8 @@ pub struct AppState {
     pub(crate) exports: Arc<tokio::sync::Semaphore>,
     /// Counts committed writes; `GET /v1/events?wait=` wakes on it.
     pub(crate) journal_bell: tokio::sync::watch::Sender<u64>,
+    /// Where `POST /v1/admin/backup` writes; none without `--backup-dir`.
+    pub backup_dir: Option<std::path::PathBuf>,
     /// Where e-mailed documents go out; none without `--smtp-url`.
     pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// Set when the server is stopping: waiting feeds answer at once instead of holding
@@ -51,6 +53,15 @@ impl AppState {
             journal_bell: tokio::sync::watch::Sender::new(0),
             closing: tokio::sync::watch::Sender::new(false),
             mailer: None,
+            backup_dir: None,
+        }
+    }
+
+    /// The same state, writing backups into `dir`.
+    pub fn with_backup_dir(self, dir: std::path::PathBuf) -> Self {
+        AppState {
+            backup_dir: Some(dir),
+            ..self
         }
     }
 
@@ -121,7 +132,8 @@ type Apis = (
     reports::ReportsApi,
     journal::EventsApi,
     webhooks::WebhooksApi,
-    keys::KeysApi,
+    // (Default stops at 12-tuples: the last two share one place.)
+    (keys::KeysApi, admin::AdminApi),
 );
 
 const DESCRIPTION: &str = "Accounts receivable over one SQLite file: customers, invoices, payments, aging and dashboard reports.\n\n\
@@ -245,4 +257,6 @@ pub(crate) enum Tag {
     Webhooks,
     /// Manage API keys (admin scope).
     ApiKeys,
+    /// Operations on the whole book: backups (admin scope).
+    Admin,
 }

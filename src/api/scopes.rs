@@ -5,7 +5,7 @@
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
-pub const OPERATION_SCOPES: [(&str, Scope); 50] = [
+pub const OPERATION_SCOPES: [(&str, Scope); 51] = [
     ("ping", Scope::Read),
     ("get_organization", Scope::Read),
     ("update_organization", Scope::Admin),
@@ -56,6 +56,7 @@ pub const OPERATION_SCOPES: [(&str, Scope); 50] = [
     ("get_api_key", Scope::Admin),
     ("create_api_key", Scope::Admin),
     ("revoke_api_key", Scope::Admin),
+    ("create_backup", Scope::Admin),
 ];
 
 /// The scope `operation_id` needs.

@@ -210,3 +210,45 @@ pub(crate) fn store_details(
         ])?;
     Ok(())
 }
+
+/// The detail copies that differ from a fresh rendering of their invoice's rows: how many
+/// invoices were checked, how many differ, and the first 20 of those. Reads every invoice
+/// (a doctor's check, not a server's).
+pub(crate) fn stale_copies(conn: &Connection) -> Result<(usize, usize, Vec<i64>), AppError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, currency, items_json, payments_json FROM invoices
+         WHERE items_json IS NOT NULL AND payments_json IS NOT NULL ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let (mut checked, mut stale, mut first) = (0, 0, Vec::new());
+    while let Some(row) = rows.next()? {
+        let (id, currency): (i64, String) = (row.get(0)?, row.get(1)?);
+        let currency = Currency::stored(&currency);
+        let items = items_of(conn, id).map(|items| detail::items_json(&items, currency));
+        let payments =
+            payments_of(conn, id).map(|payments| detail::payments_json(&payments, currency));
+        let fresh = (
+            items.unwrap_or_else(|_| NOT_RENDERABLE.to_string()),
+            payments.unwrap_or_else(|_| NOT_RENDERABLE.to_string()),
+        );
+        let stored: (String, String) = (row.get(2)?, row.get(3)?);
+        checked += 1;
+        if stored != fresh {
+            stale += 1;
+            if first.len() < 20 {
+                first.push(id);
+            }
+        }
+    }
+    Ok((checked, stale, first))
+}
+
+/// Clears every detail copy, so each is rendered again from the rows (`Db::open` renders
+/// the missing ones); the rows themselves are untouched.
+pub(crate) fn clear_all(conn: &Connection) -> Result<usize, AppError> {
+    Ok(conn.execute(
+        "UPDATE invoices SET items_json = NULL, payments_json = NULL
+         WHERE items_json IS NOT NULL OR payments_json IS NOT NULL",
+        [],
+    )?)
+}

@@ -3,6 +3,7 @@
 
 pub(crate) mod aging_detail;
 pub(crate) mod allocations;
+pub mod backup;
 pub(crate) mod balances;
 pub(crate) mod books;
 pub mod bulk;
@@ -76,6 +77,7 @@ impl Synchronous {
 /// Readers share a small pool; all of the server's writes go through one writer thread.
 #[derive(Clone)]
 pub struct Db {
+    path: std::path::PathBuf,
     pool: Pool<SqliteConnectionManager>,
     writer: writer::Writer,
     point_readers: Arc<point_reads::PointReaders>,
@@ -153,10 +155,16 @@ impl Db {
             })?;
         let point_readers = point_reads::PointReaders::new(path.to_path_buf(), synchronous);
         Ok(Db {
+            path: path.to_path_buf(),
             pool,
             writer: writer::Writer::spawn(conn, point_readers.clone())?,
             point_readers,
         })
+    }
+
+    /// The book's file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Runs `f` right here, on the calling thread, in one snapshot that holds every write

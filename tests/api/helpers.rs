@@ -68,34 +68,44 @@ impl TestApp {
         limits: Limits,
         today: &str,
     ) -> Self {
-        Self::built(dir, path, (limits, today), None).await
+        Self::built(dir, path, (limits, today), |state| state).await
     }
 
     /// The app sending e-mail as `mail` says.
     pub async fn mailing(mail: arvalox::mail::MailSettings) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ar.db");
-        Self::built(dir, &path, (Limits::OFF, TODAY), Some(mail)).await
+        let mailer = arvalox::mail::Mailer::new(&mail).unwrap();
+        Self::built(dir, &path, (Limits::OFF, TODAY), |state| {
+            state.with_mailer(mailer)
+        })
+        .await
+    }
+
+    /// The app writing `POST /v1/admin/backup`'s copies into `backups`.
+    pub async fn backing_up(backups: std::path::PathBuf) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ar.db");
+        Self::built(dir, &path, (Limits::OFF, TODAY), |state| {
+            state.with_backup_dir(backups)
+        })
+        .await
     }
 
     async fn built(
         dir: tempfile::TempDir,
         path: &std::path::Path,
         (limits, today): (Limits, &str),
-        mail: Option<arvalox::mail::MailSettings>,
+        configure: impl FnOnce(AppState) -> AppState,
     ) -> Self {
         let store = Db::open(path, Synchronous::Full).unwrap();
         let when = (date(today), "2024-01-01T00:00:00.000Z");
         arvalox::api::journal::local::import_rows_written_before_the_journal(&store, when).unwrap();
-        let mut state = AppState::new(
+        let state = Arc::new(configure(AppState::new(
             store,
             Arc::new(FixedClock::on(date(today))),
             RateLimiter::new(limits),
-        );
-        if let Some(mail) = mail {
-            state = state.with_mailer(arvalox::mail::Mailer::new(&mail).unwrap());
-        }
-        let state = Arc::new(state);
+        )));
         let client = TestClient::new(build_app(state.clone()).boxed());
         let mut app = TestApp {
             _dir: dir,

@@ -16,6 +16,7 @@
 
 mod aging_terms;
 mod auth;
+mod backup;
 mod binary;
 mod contract;
 mod credit;

@@ -233,7 +233,17 @@ pub fn verify(
     expected_heads: &[(String, String)],
     today: NaiveDate,
 ) -> Result<Verification, AppError> {
-    db.read_blocking(|conn| {
+    db.read_blocking(|conn| verify_on(conn, expected_heads, today))
+}
+
+/// [`verify`] on a connection of the caller's (a backup's copy, opened read-only): all
+/// reads, in the connection's snapshot.
+pub fn verify_on(
+    conn: &Connection,
+    expected_heads: &[(String, String)],
+    today: NaiveDate,
+) -> Result<Verification, AppError> {
+    {
         let mut found = Verification::default();
         let due = store::imports_due(conn)?;
         for (org, slug) in store::organizations(conn)? {
@@ -259,13 +269,19 @@ pub fn verify(
             }
         }
         for (slug, _) in expected_heads {
-            if !found.organizations.iter().any(|line| line.starts_with(&format!("organization '{slug}':"))) {
-                found.faults.push(format!("organization '{slug}' does not exist"));
+            if !found
+                .organizations
+                .iter()
+                .any(|line| line.starts_with(&format!("organization '{slug}':")))
+            {
+                found
+                    .faults
+                    .push(format!("organization '{slug}' does not exist"));
             }
         }
         found.faults.extend(books::drift(conn)?);
         Ok(found)
-    })
+    }
 }
 
 /// One organization's chain as walked.

@@ -1,0 +1,113 @@
+//! `/v1/admin`: operations on the whole book, for admin keys. A backup is written only into
+//! the directory the server was started with (`--backup-dir`), under a name of the
+//! server's choosing: a request never names a path.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::Header;
+use poem_openapi::{Object, OpenApi};
+
+use super::auth::ApiKeyAuth;
+use super::error::WriteError;
+use super::journal::Trail;
+use super::scopes::scope_of;
+use super::{AppState, Done, Post, Tag};
+use crate::error::AppError;
+
+/// A backup written and checked: SQLite's integrity and foreign keys, this binary's
+/// migrations, each organization's journal, every row against its latest event, the books.
+#[derive(Object, Debug, Clone, serde::Serialize)]
+#[oai(example)]
+pub(crate) struct BackupTaken {
+    /// The file's name in the server's `--backup-dir`.
+    pub file: String,
+    pub bytes: i64,
+    /// The book's migrations: a backup restores into a binary that knows as many.
+    pub schema_version: i64,
+    /// When the copy's snapshot was taken (UTC).
+    pub taken_at: String,
+    /// Each organization's journal as the copy holds it: events and head hash.
+    pub organizations: Vec<String>,
+}
+
+impl poem_openapi::types::Example for BackupTaken {
+    fn example() -> Self {
+        BackupTaken {
+            file: "arvalox-20261201T031500.123Z.db".into(),
+            bytes: 48_234_496,
+            schema_version: crate::db::schema_version(),
+            taken_at: "2026-12-01T03:15:00.123Z".into(),
+            organizations: vec![
+                "organization 'default': 218845 events, head event 218845, hash 6dd3f319…".into(),
+            ],
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct AdminApi;
+
+#[OpenApi(tag = "Tag::Admin")]
+impl AdminApi {
+    /// Back up the book
+    ///
+    /// An online copy of the whole book (every organization), taken from one read snapshot while writes go on, checked before it is kept, and written into the server's `--backup-dir` as `arvalox-{time}.db`. A server started without `--backup-dir` answers 409. Admin keys only.
+    #[oai(
+        path = "/v1/admin/backup",
+        method = "post",
+        operation_id = "create_backup"
+    )]
+    async fn backup(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        /// Makes a retry safe: the same key answers the first backup and takes no second one.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+    ) -> Result<Done<BackupTaken>, WriteError> {
+        let ctx = auth.require(scope_of("create_backup"))?;
+        let dir = state.backup_dir.clone().ok_or_else(|| {
+            AppError::conflict("This server keeps no backups: start it with --backup-dir DIR (or ARVALOX_BACKUP_DIR).")
+        })?;
+        let trail = Trail::of(ctx, state.today_for(ctx)).keyed(idempotency_key.0);
+        let post = Post::new(&trail, "/v1/admin/backup", String::new());
+        if let Some(first) = post.replay(&state).await? {
+            return Ok(first);
+        }
+        let taken_at = state.now_text();
+        let file = free_name(&dir, &taken_at.replace([':', '-'], ""));
+        let (from, out, today) = (
+            state.db.path().to_path_buf(),
+            dir.join(&file),
+            state.today_for(ctx),
+        );
+        // A copy reads the whole book: it takes a report's turn.
+        let _turn = state.report_permit().await?;
+        let done =
+            tokio::task::spawn_blocking(move || crate::ops::backup(&from, &out, false, today))
+                .await
+                .map_err(|err| AppError::Internal(format!("backup: {err}")))??;
+        tracing::info!(file = %done.file.display(), bytes = done.bytes, "backup written and checked");
+        let taken = BackupTaken {
+            file,
+            bytes: i64::try_from(done.bytes).unwrap_or(i64::MAX),
+            schema_version: done.schema_version,
+            taken_at,
+            organizations: done.organizations,
+        };
+        // Stored under the key (if any) for a retry to replay.
+        Ok(post.run(&state, move |_, _| Ok((taken, None))).await?)
+    }
+}
+
+/// `arvalox-{stamp}.db`, or `arvalox-{stamp}-2.db`… when two backups share a millisecond.
+fn free_name(dir: &std::path::Path, stamp: &str) -> String {
+    (1..)
+        .map(|n| match n {
+            1 => format!("arvalox-{stamp}.db"),
+            n => format!("arvalox-{stamp}-{n}.db"),
+        })
+        .find(|name| !dir.join(name).exists())
+        .unwrap_or_default()
+}

@@ -1,0 +1,91 @@
+//! Copies of a book and SQLite's own checks of a file: an online copy through `VACUUM INTO`
+//! (one read snapshot, so the server's writes go on meanwhile), and what `doctor` and a
+//! backup's verification read first: `integrity_check`, `foreign_key_check` and the
+//! migrations the file has.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+use crate::error::AppError;
+
+/// Writes a consistent copy of the book at `from` into `out`, which must not exist: the
+/// book as one read snapshot saw it, compacted.
+pub fn copy(from: &Path, out: &Path) -> Result<(), AppError> {
+    let conn = read_only(from)?;
+    let target = out
+        .to_str()
+        .ok_or_else(|| AppError::Internal(format!("{} is not a UTF-8 path", out.display())))?;
+    conn.execute("VACUUM INTO ?1", [target]).map_err(|err| {
+        AppError::Internal(format!(
+            "copying {} into {}: {err}",
+            from.display(),
+            out.display()
+        ))
+    })?;
+    Ok(())
+}
+
+/// What SQLite says of a file, and which migrations it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCheck {
+    /// `integrity_check`'s findings (empty: "ok"), at most 20.
+    pub integrity: Vec<String>,
+    /// Rows whose foreign keys point nowhere.
+    pub broken_keys: i64,
+    /// The file's last migration (0: none), against this binary's [`super::schema_version`].
+    pub schema_version: i64,
+}
+
+impl FileCheck {
+    pub fn is_clean(&self) -> bool {
+        self.integrity.is_empty() && self.broken_keys == 0
+    }
+}
+
+/// SQLite's checks of the file at `path`, opened read-only: nothing is written.
+pub fn check_file(path: &Path) -> Result<FileCheck, AppError> {
+    let conn = read_only(path)?;
+    let mut integrity: Vec<String> = conn
+        .prepare("PRAGMA integrity_check(20)")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    if integrity == ["ok"] {
+        integrity.clear();
+    }
+    let broken_keys =
+        conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |row| {
+            row.get(0)
+        })?;
+    let has_history: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_schema WHERE name = 'refinery_schema_history'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let schema_version = match has_history {
+        Some(_) => conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM refinery_schema_history",
+            [],
+            |row| row.get(0),
+        )?,
+        None => 0,
+    };
+    Ok(FileCheck {
+        integrity,
+        broken_keys,
+        schema_version,
+    })
+}
+
+fn read_only(path: &Path) -> Result<Connection, AppError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|err| AppError::Internal(format!("cannot open {}: {err}", path.display())))?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    Ok(conn)
+}

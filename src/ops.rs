@@ -1,0 +1,227 @@
+//! Running a book for years: a verified online backup, and `doctor`, which reads a book
+//! whole and says in plain lines what is wrong (and with `--repair` writes again what is
+//! derived from the records: the daily summaries and the invoice detail copies).
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::api::journal::local::verify_on;
+use crate::db::backup::{check_file, copy, FileCheck};
+use crate::db::{schema_version, Db, Synchronous};
+use crate::error::AppError;
+
+/// A backup written and checked.
+#[derive(Debug, Clone)]
+pub struct BackupDone {
+    pub file: PathBuf,
+    pub bytes: u64,
+    pub schema_version: i64,
+    /// Each organization's journal as the copy holds it (events, head hash).
+    pub organizations: Vec<String>,
+}
+
+/// Copies the book at `from` into `out` while it may be serving: one read snapshot
+/// (`VACUUM INTO`) into a file beside `out`, checked (SQLite's integrity and foreign keys,
+/// this binary's migrations, the journal, every row against its events, the books), then
+/// renamed into place. `out` is replaced only with `force`.
+pub fn backup(
+    from: &Path,
+    out: &Path,
+    force: bool,
+    today: NaiveDate,
+) -> Result<BackupDone, AppError> {
+    if !from.is_file() {
+        return Err(AppError::NotFound(format!(
+            "{} does not exist",
+            from.display()
+        )));
+    }
+    if out.exists() && !force {
+        return Err(AppError::conflict(format!(
+            "{} exists: give another file, or --force to replace it",
+            out.display()
+        )));
+    }
+    let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("backup");
+    let partial = out.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_file(&partial);
+    let checked = copy(from, &partial).and_then(|()| check_copy(&partial, today));
+    let organizations = match checked {
+        Ok(organizations) => organizations,
+        Err(err) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(err);
+        }
+    };
+    std::fs::rename(&partial, out).map_err(|err| {
+        let _ = std::fs::remove_file(&partial);
+        AppError::Internal(format!("moving the backup into {}: {err}", out.display()))
+    })?;
+    let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+    Ok(BackupDone {
+        file: out.to_path_buf(),
+        bytes,
+        schema_version: schema_version(),
+        organizations,
+    })
+}
+
+/// The copy's checks; the organizations' journal lines when it passes.
+fn check_copy(path: &Path, today: NaiveDate) -> Result<Vec<String>, AppError> {
+    let file = check_file(path)?;
+    let mut faults = file_faults(&file);
+    let conn = read_only(path)?;
+    let found = verify_on(&conn, &[], today)?;
+    faults.extend(found.faults);
+    if faults.is_empty() {
+        return Ok(found.organizations);
+    }
+    Err(AppError::Internal(format!(
+        "the copy failed its check, so it was not kept: {}",
+        faults.join("; ")
+    )))
+}
+
+/// What SQLite's checks and the migrations say is wrong with a file.
+fn file_faults(file: &FileCheck) -> Vec<String> {
+    let mut faults: Vec<String> = file
+        .integrity
+        .iter()
+        .map(|line| format!("integrity_check: {line}"))
+        .collect();
+    if file.broken_keys > 0 {
+        faults.push(format!(
+            "foreign_key_check: {} rows point to rows that do not exist",
+            file.broken_keys
+        ));
+    }
+    if file.schema_version != schema_version() {
+        faults.push(format!(
+            "schema version {} is not this binary's {}",
+            file.schema_version,
+            schema_version()
+        ));
+    }
+    faults
+}
+
+fn read_only(path: &Path) -> Result<Connection, AppError> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|err| AppError::Internal(format!("cannot open {}: {err}", path.display())))?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    Ok(conn)
+}
+
+/// `doctor`'s findings: the lines of its report, and how many of them are faults.
+#[derive(Debug, Clone, Default)]
+pub struct Checkup {
+    pub lines: Vec<String>,
+    pub faults: usize,
+}
+
+impl Checkup {
+    fn ok(&mut self, what: String) {
+        self.lines.push(format!("ok     {what}"));
+    }
+
+    fn fault(&mut self, what: String) {
+        self.faults += 1;
+        self.lines.push(format!("FAULT  {what}"));
+    }
+
+    fn note(&mut self, what: String) {
+        self.lines.push(format!("note   {what}"));
+    }
+}
+
+/// Reads the book at `path` whole, changing nothing: SQLite's checks, the migrations, each
+/// organization's journal, every row against its latest event, the books and the daily
+/// summaries against a recount, and the invoice detail copies against their rows.
+pub fn doctor(path: &Path, today: NaiveDate) -> Result<Checkup, AppError> {
+    if !path.is_file() {
+        return Err(AppError::NotFound(format!(
+            "{} does not exist",
+            path.display()
+        )));
+    }
+    let mut report = Checkup::default();
+    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    report.note(format!("{}: {bytes} bytes", path.display()));
+    let file = check_file(path)?;
+    match file.integrity.is_empty() {
+        true => report.ok("integrity_check".into()),
+        false => file
+            .integrity
+            .iter()
+            .for_each(|l| report.fault(format!("integrity_check: {l}"))),
+    }
+    match file.broken_keys {
+        0 => report.ok("foreign_key_check".into()),
+        n => report.fault(format!(
+            "foreign_key_check: {n} rows point to rows that do not exist"
+        )),
+    }
+    let (have, know) = (file.schema_version, schema_version());
+    if have > know {
+        report.fault(format!("migrations: the file has {have}, this binary knows {know}: it was written by a newer Arvalox; use that one"));
+        return Ok(report);
+    }
+    if have < know {
+        report.note(format!("migrations: the file has {have} of {know}: `arvalox migrate` (after a backup) upgrades it; the deeper checks need it upgraded"));
+        return Ok(report);
+    }
+    report.ok(format!("migrations: all {know} applied"));
+    let conn = read_only(path)?;
+    conn.execute_batch("BEGIN")?;
+    let found = verify_on(&conn, &[], today)?;
+    found
+        .organizations
+        .iter()
+        .for_each(|line| report.note(line.clone()));
+    match found.faults.is_empty() {
+        true => report.ok(
+            "the journal, every row against its latest event, the books and the daily summaries"
+                .into(),
+        ),
+        false => found.faults.iter().for_each(|f| report.fault(f.clone())),
+    }
+    let (checked, stale, first) = crate::db::details::stale_copies(&conn)?;
+    match stale {
+        0 => report.ok(format!("invoice detail copies: {checked} checked, each as its rows render")),
+        n => report.fault(format!("invoice detail copies: {n} of {checked} differ from their rows (invoices {first:?}…): `doctor --repair` writes them again")),
+    }
+    conn.execute_batch("COMMIT")?;
+    Ok(report)
+}
+
+/// Writes the derived data again from the records, in one transaction: both daily
+/// summaries, and every invoice detail copy (rendered again as the book is opened). The
+/// records themselves are only read.
+pub fn repair(path: &Path) -> Result<(), AppError> {
+    let file = check_file(path)?;
+    if file.schema_version != schema_version() || !file.is_clean() {
+        return Err(AppError::conflict(format!(
+            "{} is not repaired: {}; restore a backup instead",
+            path.display(),
+            file_faults(&file).join("; ")
+        )));
+    }
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let rebuilt = crate::db::summaries::rebuild(&conn)
+        .and_then(|()| crate::db::details::clear_all(&conn).map(|_| ()));
+    match rebuilt {
+        Ok(()) => conn.execute_batch("COMMIT")?,
+        Err(err) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(err);
+        }
+    }
+    drop(conn);
+    // Opening renders every cleared copy again, in batches.
+    drop(Db::open(path, Synchronous::Full)?);
+    Ok(())
+}
