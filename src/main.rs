@@ -1,5 +1,7 @@
 //! The `arvalox` command: parses the CLI, sets up logging and dispatches to the library.
 
+mod commands;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -94,6 +96,12 @@ enum Command {
         /// Where POST /v1/admin/backup writes its checked copies (created if missing).
         #[arg(long, env = "ARVALOX_BACKUP_DIR")]
         backup_dir: Option<PathBuf>,
+        /// Also take a checked backup into --backup-dir this often: 1h, 30m, 1d.
+        #[arg(long, value_parser = humantime::parse_duration, requires = "backup_dir")]
+        backup_every: Option<std::time::Duration>,
+        /// Keep the newest N backups in --backup-dir after each scheduled one.
+        #[arg(long, default_value_t = 48, requires = "backup_every")]
+        backup_keep: usize,
     },
     /// Manage API keys.
     Keys {
@@ -136,6 +144,15 @@ enum Command {
         db: DbArg,
         #[arg(long)]
         repair: bool,
+    },
+    /// Put a backup in place of the book: refused while a server has it open; the backup
+    /// is checked first, and the replaced file is kept aside as {db}.replaced-{time}.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
     },
     /// Write one organization's books as CSV files (customers, invoices, lines, payments,
     /// allocations, credit notes, refunds, write-offs, events) and a manifest.json, for an
@@ -211,11 +228,8 @@ enum KeysCommand {
     },
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    if matches!(cli.command, Command::Serve { .. }) {
-        arvalox::process::limit_malloc_arenas();
-    }
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(
             // refinery narrates every start ("no migrations to apply"); Arvalox logs the
@@ -226,6 +240,14 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve { .. }) {
+        arvalox::process::limit_malloc_arenas();
+    }
+    init_logging();
     match cli.command {
         Command::Serve {
             db,
@@ -237,6 +259,8 @@ fn main() -> anyhow::Result<()> {
             webhooks_block_private,
             mail,
             backup_dir,
+            backup_every,
+            backup_keep,
         } => serve(
             db.db,
             bind,
@@ -246,7 +270,7 @@ fn main() -> anyhow::Result<()> {
                 per_day: rate_limit_day,
             },
             (synchronous, webhooks_block_private),
-            (mail.settings(), backup_dir),
+            (mail.settings(), (backup_dir, backup_every, backup_keep)),
         ),
         Command::Keys { command } => keys(command),
         Command::Migrate { db } => {
@@ -276,9 +300,10 @@ fn main() -> anyhow::Result<()> {
             }
             seed_demo(&db.db, &org, customers, invoices, seed, as_of)
         }
-        Command::Verify { db, expect_head } => verify(&db.db, &expect_head),
-        Command::Backup { db, out, force } => backup(&db.db, &out, force),
-        Command::Doctor { db, repair } => doctor(&db.db, repair),
+        Command::Verify { db, expect_head } => commands::verify(&db.db, &expect_head),
+        Command::Backup { db, out, force } => commands::backup(&db.db, &out, force),
+        Command::Doctor { db, repair } => commands::doctor(&db.db, repair),
+        Command::Restore { from, db } => commands::restore(&from, &db.db, &now_text()),
         Command::Export { db, org, out } => {
             let manifest = arvalox::db::export::export_book(&db.db, &org, &out, &now_text())?;
             for file in &manifest.files {
@@ -456,62 +481,17 @@ fn parse_expected_head(text: &str) -> Result<(String, String), String> {
     }
 }
 
-fn verify(path: &std::path::Path, expected: &[(String, String)]) -> anyhow::Result<()> {
-    if !path.exists() {
-        bail!("{} does not exist", path.display());
-    }
-    // Not `open`: verifying journals nothing, not even rows from before the journal.
-    let store =
-        Db::open(path, Synchronous::Full).with_context(|| format!("opening {}", path.display()))?;
-    let found = local::verify(&store, expected, SystemClock.today())?;
-    for line in &found.organizations {
-        println!("{line}");
-    }
-    if found.faults.is_empty() {
-        println!(
-            "{}: the journal, every row and the books check out",
-            path.display()
-        );
-        return Ok(());
-    }
-    for fault in &found.faults {
-        println!("FAULT {fault}");
-    }
-    bail!("{}: {} faults found", path.display(), found.faults.len())
-}
-
-fn backup(path: &std::path::Path, out: &std::path::Path, force: bool) -> anyhow::Result<()> {
-    let done = arvalox::ops::backup(path, out, force, SystemClock.today())?;
-    done.organizations
-        .iter()
-        .for_each(|line| println!("{line}"));
-    println!("{}: {} bytes, checked", done.file.display(), done.bytes);
-    Ok(())
-}
-
-fn doctor(path: &std::path::Path, repair: bool) -> anyhow::Result<()> {
-    if repair {
-        arvalox::ops::repair(path)?;
-        println!(
-            "{}: summaries and detail copies written again from the records",
-            path.display()
-        );
-    }
-    let report = arvalox::ops::doctor(path, SystemClock.today())?;
-    report.lines.iter().for_each(|line| println!("{line}"));
-    match report.faults {
-        0 => Ok(()),
-        n => bail!("{}: {n} faults found", path.display()),
-    }
-}
+/// `--backup-dir`, `--backup-every`, `--backup-keep`.
+type Backups = (Option<PathBuf>, Option<std::time::Duration>, usize);
 
 fn serve(
     path: PathBuf,
     bind: SocketAddr,
     limits: Limits,
     (synchronous, webhooks_block_private): (Synchronous, bool),
-    (mail, backup_dir): (Option<arvalox::mail::MailSettings>, Option<PathBuf>),
+    (mail, backups): (Option<arvalox::mail::MailSettings>, Backups),
 ) -> anyhow::Result<()> {
+    let (backup_dir, backup_every, backup_keep) = backups;
     // The only blocking work is reads (writes have their own thread), and the read pool
     // has four connections: more blocking threads would only wait, each with its own stack
     // and allocator arena.
@@ -528,6 +508,8 @@ fn serve(
         None => None,
     };
     let store = open(&path, synchronous)?;
+    // Held while serving: a second `serve` and a `restore` of this file refuse.
+    let _serving = arvalox::ops::serving_lock(&path)?;
     if store.read_blocking(db::keys::count_keys)? == 0 {
         let now = now_text();
         let when = (SystemClock.today(), now.as_str());
@@ -561,6 +543,10 @@ fn serve(
             state.keys.clone(),
         ));
         api::webhooks::spawn_deliveries(state.clone(), webhooks_block_private);
+        if let Some(every) = backup_every {
+            tracing::info!(every = %humantime::format_duration(every), keep = backup_keep, "scheduled backups");
+            api::admin::spawn_scheduled_backups(state.clone(), every, backup_keep);
+        }
         let signal = arvalox::process::shutdown_signal().context("cannot install signal handlers")?;
         let stopping = state.clone();
         let shutdown = async move {

@@ -225,3 +225,154 @@ pub fn repair(path: &Path) -> Result<(), AppError> {
     drop(Db::open(path, Synchronous::Full)?);
     Ok(())
 }
+
+/// Marks `path` as served by this process for as long as the answer lives: an advisory
+/// lock on the file (`flock`, apart from SQLite's own locks), so a second `serve` and a
+/// `restore` see it and refuse, while `backup`, `doctor` and the other commands go on.
+pub fn serving_lock(path: &Path) -> Result<std::fs::File, AppError> {
+    let file = std::fs::File::open(path)
+        .map_err(|err| AppError::Internal(format!("cannot open {}: {err}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(AppError::conflict(format!(
+            "{} is already served by another `arvalox serve`: stop it first",
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(err)) => Err(AppError::Internal(format!(
+            "cannot lock {}: {err}",
+            path.display()
+        ))),
+    }
+}
+
+/// A restore done.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    /// Where the file it replaced went (none when there was none).
+    pub kept_aside: Option<PathBuf>,
+    pub schema_version: i64,
+    pub organizations: Vec<String>,
+}
+
+/// Puts the backup `from` in place of the book `to`: refused while a server has `to` open;
+/// the backup is checked first (SQLite's checks, this binary's migrations, the journal,
+/// every row, the books) and copied beside `to`; the replaced file (and its WAL) is renamed
+/// `{to}.replaced-{stamp}`, not deleted. A backup from an older Arvalox is refused with what
+/// to do: upgrade a copy of it with `arvalox migrate`, then restore that.
+pub fn restore(
+    from: &Path,
+    to: &Path,
+    (today, stamp): (NaiveDate, &str),
+) -> Result<Restored, AppError> {
+    if !from.is_file() {
+        return Err(AppError::NotFound(format!(
+            "{} does not exist",
+            from.display()
+        )));
+    }
+    let wal = PathBuf::from(format!("{}-wal", from.display()));
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(AppError::conflict(format!(
+            "{} is not restored: {} beside it holds part of it (the file is open somewhere, or was copied while open); restore a file `arvalox backup` wrote",
+            from.display(),
+            wal.display()
+        )));
+    }
+    let file = check_file(from)?;
+    if !file.is_clean() || file.schema_version != schema_version() {
+        return Err(AppError::conflict(format!(
+            "{} is not restored: {}",
+            from.display(),
+            describe_unusable(&file)
+        )));
+    }
+    let organizations = check_copy(from, today)?;
+    let _held = match to.exists() {
+        true => Some(serving_lock(to)?),
+        false => None,
+    };
+    let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("ar.db");
+    let incoming = to.with_file_name(format!(".{name}.restoring-{}", std::process::id()));
+    if let Err(err) = std::fs::copy(from, &incoming) {
+        let _ = std::fs::remove_file(&incoming);
+        return Err(AppError::Internal(format!(
+            "copying {}: {err}",
+            from.display()
+        )));
+    }
+    let kept_aside = match to.exists() {
+        true => Some(set_aside(to, stamp)?),
+        false => None,
+    };
+    std::fs::rename(&incoming, to).map_err(|err| {
+        AppError::Internal(format!("moving the backup into {}: {err}", to.display()))
+    })?;
+    Ok(Restored {
+        kept_aside,
+        schema_version: schema_version(),
+        organizations,
+    })
+}
+
+fn describe_unusable(file: &FileCheck) -> String {
+    match file.schema_version {
+        0 => "it is not an Arvalox book (it has no migrations)".to_string(),
+        v if v > schema_version() => format!(
+            "it was written by a newer Arvalox (schema {v}; this binary knows {})",
+            schema_version()
+        ),
+        v if v < schema_version() => format!(
+            "it was written by an older Arvalox (schema {v}; this binary's is {}): upgrade a copy of it with `arvalox migrate --db COPY`, then restore the copy",
+            schema_version()
+        ),
+        _ => file_faults(file).join("; "),
+    }
+}
+
+/// Renames `path` (and its WAL, which holds committed pages until a checkpoint) to
+/// `{path}.replaced-{stamp}`; its shared-memory index is only a cache and is removed.
+fn set_aside(path: &Path, stamp: &str) -> Result<PathBuf, AppError> {
+    let aside = PathBuf::from(format!(
+        "{}.replaced-{}",
+        path.display(),
+        stamp.replace([':', '-'], "")
+    ));
+    let wal = |p: &Path| PathBuf::from(format!("{}-wal", p.display()));
+    let moved = std::fs::rename(path, &aside).and_then(|()| match wal(path).exists() {
+        true => std::fs::rename(wal(path), wal(&aside)),
+        false => Ok(()),
+    });
+    moved.map_err(|err| AppError::Internal(format!("setting {} aside: {err}", path.display())))?;
+    let _ = std::fs::remove_file(format!("{}-shm", path.display()));
+    Ok(aside)
+}
+
+/// The backups the server names (`arvalox-*.db`) in `dir`, oldest first.
+pub fn backups_in(dir: &Path) -> Result<Vec<PathBuf>, AppError> {
+    let listing = std::fs::read_dir(dir)
+        .map_err(|err| AppError::Internal(format!("reading {}: {err}", dir.display())))?;
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = listing
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("arvalox-") && n.ends_with(".db"))
+        })
+        .filter_map(|path| Some((std::fs::metadata(&path).ok()?.modified().ok()?, path)))
+        .collect();
+    found.sort();
+    Ok(found.into_iter().map(|(_, path)| path).collect())
+}
+
+/// Deletes all but the newest `keep` of the server's backups in `dir`; answers what went.
+pub fn rotate(dir: &Path, keep: usize) -> Result<Vec<PathBuf>, AppError> {
+    let all = backups_in(dir)?;
+    let surplus = all.len().saturating_sub(keep);
+    let gone: Vec<PathBuf> = all.into_iter().take(surplus).collect();
+    for path in &gone {
+        std::fs::remove_file(path)
+            .map_err(|err| AppError::Internal(format!("removing {}: {err}", path.display())))?;
+    }
+    Ok(gone)
+}

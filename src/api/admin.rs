@@ -75,27 +75,7 @@ impl AdminApi {
         if let Some(first) = post.replay(&state).await? {
             return Ok(first);
         }
-        let taken_at = state.now_text();
-        let file = free_name(&dir, &taken_at.replace([':', '-'], ""));
-        let (from, out, today) = (
-            state.db.path().to_path_buf(),
-            dir.join(&file),
-            state.today_for(ctx),
-        );
-        // A copy reads the whole book: it takes a report's turn.
-        let _turn = state.report_permit().await?;
-        let done =
-            tokio::task::spawn_blocking(move || crate::ops::backup(&from, &out, false, today))
-                .await
-                .map_err(|err| AppError::Internal(format!("backup: {err}")))??;
-        tracing::info!(file = %done.file.display(), bytes = done.bytes, "backup written and checked");
-        let taken = BackupTaken {
-            file,
-            bytes: i64::try_from(done.bytes).unwrap_or(i64::MAX),
-            schema_version: done.schema_version,
-            taken_at,
-            organizations: done.organizations,
-        };
+        let taken = take_backup(&state, &dir).await?;
         // Stored under the key (if any) for a retry to replay.
         Ok(post.run(&state, move |_, _| Ok((taken, None))).await?)
     }
@@ -110,4 +90,60 @@ fn free_name(dir: &std::path::Path, stamp: &str) -> String {
         })
         .find(|name| !dir.join(name).exists())
         .unwrap_or_default()
+}
+
+/// One backup into `dir`, named by the server's clock, taking a report's turn: the route's
+/// and the schedule's.
+async fn take_backup(state: &AppState, dir: &std::path::Path) -> Result<BackupTaken, AppError> {
+    let taken_at = state.now_text();
+    let file = free_name(dir, &taken_at.replace([':', '-'], ""));
+    let (from, out) = (state.db.path().to_path_buf(), dir.join(&file));
+    let today = crate::clock::today_in(state.clock.as_ref(), None);
+    // A copy reads the whole book: it takes a report's turn.
+    let _turn = state.report_permit().await?;
+    let done = tokio::task::spawn_blocking(move || crate::ops::backup(&from, &out, false, today))
+        .await
+        .map_err(|err| AppError::Internal(format!("backup: {err}")))??;
+    tracing::info!(file = %done.file.display(), bytes = done.bytes, "backup written and checked");
+    Ok(BackupTaken {
+        file,
+        bytes: i64::try_from(done.bytes).unwrap_or(i64::MAX),
+        schema_version: done.schema_version,
+        taken_at,
+        organizations: done.organizations,
+    })
+}
+
+/// A scheduled backup: taken, then all but the newest `keep` of the directory's backups
+/// removed. Failures are logged (and the next one is tried on time): the server goes on.
+pub async fn scheduled_backup(state: &AppState, keep: usize) {
+    let Some(dir) = state.backup_dir.clone() else {
+        return;
+    };
+    match take_backup(state, &dir).await {
+        Ok(_) => match crate::ops::rotate(&dir, keep) {
+            Ok(gone) => gone.iter().for_each(|path| {
+                tracing::info!(file = %path.display(), keep, "old backup removed");
+            }),
+            Err(err) => tracing::error!(error = %err, "backup rotation failed"),
+        },
+        Err(err) => tracing::error!(error = %err, "scheduled backup failed"),
+    }
+}
+
+/// Takes a backup every `every`, keeping the newest `keep`, until the server stops.
+pub fn spawn_scheduled_backups(
+    state: std::sync::Arc<AppState>,
+    every: std::time::Duration,
+    keep: usize,
+) {
+    tokio::spawn(async move {
+        let mut closing = state.closing.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => scheduled_backup(&state, keep).await,
+                _ = closing.changed() => return,
+            }
+        }
+    });
 }

@@ -1,6 +1,6 @@
 //! HTTP: the only module that knows poem. One submodule per resource.
 
-pub(crate) mod admin;
+pub mod admin;
 pub(crate) mod aging_terms;
 pub(crate) mod answer;
 pub(crate) mod app;

@@ -273,3 +273,189 @@ fn the_commands_back_up_and_examine_a_book_and_say_so_in_their_exit_code() {
     );
     assert!(String::from_utf8_lossy(&repaired.stdout).contains("written again from the records"));
 }
+
+#[tokio::test]
+async fn a_restore_checks_the_backup_puts_it_in_place_and_keeps_the_old_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let app = TestApp::on_file(
+        tempfile::tempdir().unwrap(),
+        &path,
+        arvalox::ratelimit::Limits::OFF,
+        TODAY,
+    )
+    .await;
+    let (acme, invoices) = book(&app).await;
+    let backup = dir.path().join("monday.db");
+    arvalox::ops::backup(&path, &backup, false, date(TODAY)).unwrap();
+    let later = app.pay(acme, invoices[0], "100.00", "2024-02-01").await;
+    assert_eq!(later.status, StatusCode::CREATED);
+    drop(app);
+
+    let done =
+        arvalox::ops::restore(&backup, &path, (date(TODAY), "2024-03-01T12:00:00.000Z")).unwrap();
+    let aside = done.kept_aside.unwrap();
+    assert_eq!(
+        aside.file_name().unwrap(),
+        "ar.db.replaced-20240301T120000.000Z"
+    );
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM payments"), 0);
+    assert_eq!(
+        count(&aside, "SELECT COUNT(*) FROM payments"),
+        1,
+        "the replaced book, whole"
+    );
+    assert_eq!(arvalox::ops::doctor(&path, date(TODAY)).unwrap().faults, 0);
+
+    // What is refused, and why, with nothing replaced.
+    let refuse = |from: &Path| {
+        arvalox::ops::restore(from, &path, (date(TODAY), "2024-03-01T13:00:00.000Z"))
+            .unwrap_err()
+            .to_string()
+    };
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, vec![7u8; 8192]).unwrap();
+    assert!(
+        refuse(&garbage).contains("cannot open") || refuse(&garbage).contains("not a database"),
+        "{}",
+        refuse(&garbage)
+    );
+    let newer = dir.path().join("newer.db");
+    std::fs::copy(&backup, &newer).unwrap();
+    Connection::open(&newer)
+        .unwrap()
+        .execute_batch("INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (999, 'future', '', '0')")
+        .unwrap();
+    assert!(
+        refuse(&newer).contains("written by a newer Arvalox (schema 999"),
+        "{}",
+        refuse(&newer)
+    );
+    let older = dir.path().join("older.db");
+    std::fs::copy(&backup, &older).unwrap();
+    crate::migrations::back_to_version_19(&older);
+    assert!(
+        refuse(&older).contains("arvalox migrate --db COPY"),
+        "{}",
+        refuse(&older)
+    );
+    assert!(refuse(&dir.path().join("missing.db")).contains("does not exist"));
+    assert_eq!(count(&path, "SELECT COUNT(*) FROM payments"), 0);
+}
+
+#[test]
+fn a_served_book_is_neither_served_twice_nor_restored_under_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, log) = (dir.path().join("ar.db"), dir.path().join("serve.log"));
+    let server = crate::binary::Server::start(&db, &log);
+    let backup = dir.path().join("copy.db");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_arvalox"))
+            .args(args)
+            .env_remove("MALLOC_ARENA_MAX")
+            .output()
+            .unwrap()
+    };
+    let (db_text, backup_text) = (db.to_str().unwrap(), backup.to_str().unwrap());
+    assert!(run(&["backup", "--db", db_text, "--out", backup_text])
+        .status
+        .success());
+    let refused = run(&["restore", "--from", backup_text, "--db", db_text]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr)
+        .contains("already served by another `arvalox serve`"));
+    let second = run(&["serve", "--db", db_text, "--bind", "127.0.0.1:0"]);
+    assert!(!second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already served"));
+
+    assert!(server.stop().success());
+    let restored = run(&["restore", "--from", backup_text, "--db", db_text]);
+    let said = String::from_utf8_lossy(&restored.stdout).to_string();
+    assert!(
+        restored.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    assert!(
+        said.contains("restored from") && said.contains("the file it replaced is kept at"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn scheduled_backups_keep_the_newest_and_remove_only_their_own_files() {
+    let backups = tempfile::tempdir().unwrap();
+    let app = TestApp::backing_up(backups.path().to_path_buf()).await;
+    book(&app).await;
+    std::fs::write(backups.path().join("notes.txt"), "mine").unwrap();
+    std::fs::write(backups.path().join("before-upgrade.db"), "mine too").unwrap();
+    for _ in 0..4 {
+        arvalox::api::admin::scheduled_backup(&app.state, 3).await;
+    }
+    let mut names: Vec<String> = std::fs::read_dir(backups.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    // The first (un-suffixed) one went; the three newest stay; other files are left alone.
+    assert_eq!(
+        names,
+        [
+            "arvalox-20240301T120000.000Z-2.db",
+            "arvalox-20240301T120000.000Z-3.db",
+            "arvalox-20240301T120000.000Z-4.db",
+            "before-upgrade.db",
+            "notes.txt"
+        ]
+    );
+    for name in &names[..3] {
+        let copy = backups.path().join(name);
+        assert_eq!(arvalox::ops::doctor(&copy, date(TODAY)).unwrap().faults, 0);
+    }
+}
+
+#[test]
+fn serve_takes_backups_on_its_schedule_and_rotates_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, log, backups) = (
+        dir.path().join("ar.db"),
+        dir.path().join("serve.log"),
+        dir.path().join("backups"),
+    );
+    let backups_text = backups.to_str().unwrap();
+    let server = crate::binary::Server::start_with(
+        &db,
+        &log,
+        &[
+            "--backup-dir",
+            backups_text,
+            "--backup-every",
+            "1s",
+            "--backup-keep",
+            "2",
+        ],
+        &[],
+    );
+    // Waits for the third backup (the first rotation), however long the machine takes.
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("old backup removed")
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no rotation"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(server.stop().success());
+    // Two, or three when the stop came between a backup and its rotation.
+    let kept = arvalox::ops::backups_in(&backups).unwrap();
+    assert!((2..=3).contains(&kept.len()), "{kept:?}");
+    for copy in &kept {
+        assert_eq!(arvalox::ops::doctor(copy, date(TODAY)).unwrap().faults, 0);
+    }
+    assert!(std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("scheduled backups"));
+}
