@@ -459,3 +459,95 @@ fn serve_takes_backups_on_its_schedule_and_rotates_them() {
         .unwrap()
         .contains("scheduled backups"));
 }
+
+/// The issue's own measure: backups taken by the command while the real server takes
+/// 30 seconds of payments from two clients.
+#[test]
+fn backups_taken_during_thirty_seconds_of_payments_open_pass_doctor_and_balance() {
+    use crate::binary::{http, Server};
+    let dir = tempfile::tempdir().unwrap();
+    let (db, log) = (dir.path().join("ar.db"), dir.path().join("serve.log"));
+    let unlimited = [
+        "--rate-limit-minute",
+        "0",
+        "--rate-limit-hour",
+        "0",
+        "--rate-limit-day",
+        "0",
+    ];
+    let server = Server::start_with(&db, &log, &unlimited, &[]);
+    let key = server.key.clone();
+    let auth = [("x-arvalox-api-key", key.as_str())];
+    let (status, body) = http(
+        server.port,
+        "POST",
+        "/v1/customers",
+        &auth,
+        r#"{"name": "Acme"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let invoice = r#"{"customer_id": 1, "issue_date": "2024-01-05", "due_date": "2024-02-04",
+        "items": [{"description": "Work", "quantity": 1, "unit_price": "1000000.00"}]}"#;
+    let (status, body) = http(server.port, "POST", "/v1/invoices", &auth, invoice);
+    assert_eq!(status, 201, "{body}");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let port = server.port;
+    let clients: Vec<_> = (0..2)
+        .map(|_| {
+            let key = key.clone();
+            std::thread::spawn(move || {
+                let auth = [("x-arvalox-api-key", key.as_str())];
+                let payment = r#"{"customer_id": 1, "amount": "1.00", "payment_method": "cash",
+                    "payment_date": "2024-02-01", "invoice_id": 1}"#;
+                let mut written = 0;
+                while std::time::Instant::now() < until {
+                    let (status, body) = http(port, "POST", "/v1/payments", &auth, payment);
+                    assert_eq!(status, 201, "{body}");
+                    written += 1;
+                }
+                written
+            })
+        })
+        .collect();
+    let mut copies = Vec::new();
+    while std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_secs(7));
+        let out = dir.path().join(format!("copy-{}.db", copies.len()));
+        let done = std::process::Command::new(env!("CARGO_BIN_EXE_arvalox"))
+            .args([
+                "backup",
+                "--db",
+                db.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        copies.push(out);
+    }
+    let written: i64 = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    assert!(server.stop().success());
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM payments"), written);
+    let mut seen = Vec::new();
+    for copy in &copies {
+        let checkup = arvalox::ops::doctor(copy, date(TODAY)).unwrap();
+        assert_eq!(checkup.faults, 0, "{:#?}", checkup.lines);
+        let payments = count(copy, "SELECT COUNT(*) FROM payments");
+        let paid = count(copy, "SELECT amount_paid_minor FROM invoices WHERE id = 1");
+        assert_eq!(
+            paid,
+            payments * 100,
+            "the invoice's paid sum is its payments at that moment"
+        );
+        seen.push(payments);
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]) && seen.iter().all(|&n| n <= written),
+        "{seen:?}"
+    );
+}
