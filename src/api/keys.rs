@@ -119,6 +119,31 @@ pub(crate) enum Revoked {
     NoContent,
 }
 
+/// Whether this server can take requests now.
+#[derive(Object, Debug, Clone, serde::Serialize)]
+pub(crate) struct Readiness {
+    /// `ready` or `not_ready`.
+    pub status: String,
+    /// The book's last migration (null when the database did not answer).
+    pub schema_version: Option<i64>,
+    /// This binary's last migration: the two are equal when ready.
+    pub expected_schema_version: i64,
+    /// Why not, when not ready.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub(crate) enum ReadyAnswer {
+    /// The database answers and its migrations are this binary's.
+    #[oai(status = 200)]
+    Ready(Json<Readiness>),
+    /// The database does not answer, or its migrations are not this binary's.
+    #[oai(status = 503)]
+    NotReady(Json<Readiness>),
+}
+
 #[derive(Default)]
 pub(crate) struct MetaApi;
 
@@ -132,6 +157,50 @@ impl MetaApi {
         Json(Health {
             status: "ok".into(),
         })
+    }
+
+    /// Readiness check
+    ///
+    /// No key, no rate limit: 200 when the database answers and its migrations are this binary's, 503 otherwise (for a supervisor or a load balancer; `/health` says only that the process runs).
+    #[oai(path = "/ready", method = "get", operation_id = "ready")]
+    async fn ready(&self, state: Data<&Arc<AppState>>) -> ReadyAnswer {
+        let expected = crate::db::schema_version();
+        // A pooled read, not a point read: those may answer from a snapshot kept a moment.
+        let found = state
+            .db
+            .read(|conn| {
+                let sql = "SELECT MAX(version) FROM refinery_schema_history";
+                Ok(conn.query_row(sql, [], |row| row.get::<_, i64>(0))?)
+            })
+            .await;
+        let (schema_version, reason) = match found {
+            Ok(version) if version == expected => (Some(version), None),
+            Ok(version) => (
+                Some(version),
+                Some(format!(
+                    "the book has migrations up to {version}, this binary {expected}"
+                )),
+            ),
+            Err(err) => {
+                tracing::error!(error = %err, "readiness: the database does not answer");
+                (None, Some("the database does not answer".to_string()))
+            }
+        };
+        let answer = Readiness {
+            status: if reason.is_none() {
+                "ready"
+            } else {
+                "not_ready"
+            }
+            .into(),
+            schema_version,
+            expected_schema_version: expected,
+            reason,
+        };
+        match answer.reason {
+            None => ReadyAnswer::Ready(Json(answer)),
+            Some(_) => ReadyAnswer::NotReady(Json(answer)),
+        }
     }
 
     /// Test API key authentication

@@ -113,7 +113,7 @@ fn describe_document(spec: &mut Value) {
     }
     spec["servers"] = json!([{
         "url": "/",
-        "description": "The server that serves this document; every operation's path starts with /v1 (or is /health)."
+        "description": "The server that serves this document; every operation's path starts with /v1 (or is /health or /ready)."
     }]);
 }
 

@@ -551,3 +551,33 @@ fn backups_taken_during_thirty_seconds_of_payments_open_pass_doctor_and_balance(
         "{seen:?}"
     );
 }
+
+#[tokio::test]
+async fn ready_says_whether_the_book_answers_with_this_binarys_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let app = TestApp::on_file(
+        tempfile::tempdir().unwrap(),
+        &path,
+        arvalox::ratelimit::Limits::OFF,
+        TODAY,
+    )
+    .await;
+    let ready = app.call(Method::GET, "/ready", None, &[], None).await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
+    let version = arvalox::db::schema_version();
+    assert_eq!(
+        ready.body,
+        json!({"status": "ready", "schema_version": version, "expected_schema_version": version})
+    );
+    // A newer binary has migrated the file under this one: not ready, and it says why.
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (999, 'future', '', '0')")
+        .unwrap();
+    let stale = app.call(Method::GET, "/ready", None, &[], None).await;
+    assert_eq!(stale.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(stale.body["status"], "not_ready");
+    assert_eq!(stale.body["schema_version"], 999);
+    assert!(stale.body["reason"].as_str().unwrap().contains("up to 999"));
+}
