@@ -492,6 +492,11 @@ fn serve(
     (mail, backups): (Option<arvalox::mail::MailSettings>, Backups),
 ) -> anyhow::Result<()> {
     let (backup_dir, backup_every, backup_keep) = backups;
+    // Before anything opens (and so changes) the file: one line and an exit code of its own.
+    if let Err((problem, line)) = arvalox::ops::preflight(&path) {
+        eprintln!("arvalox: {line}");
+        std::process::exit(problem.exit_code());
+    }
     // The only blocking work is reads (writes have their own thread), and the read pool
     // has four connections: more blocking threads would only wait, each with its own stack
     // and allocator arena.

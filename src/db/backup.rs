@@ -80,6 +80,32 @@ pub fn check_file(path: &Path) -> Result<FileCheck, AppError> {
     })
 }
 
+/// Reads SQLite's 100-byte file header: `None` when it is not one (the magic string);
+/// else the size in bytes the header gives the file (page size × page count), when the
+/// header keeps it (its "version valid for" equals its change counter).
+pub fn size_in_header(header: &[u8; 100]) -> Option<Option<u64>> {
+    if header.get(..16) != Some(b"SQLite format 3\0".as_slice()) {
+        return None;
+    }
+    let word = |at: usize| -> u32 {
+        header
+            .get(at..at + 4)
+            .and_then(|bytes| bytes.try_into().ok())
+            .map_or(0, u32::from_be_bytes)
+    };
+    let page_size = match header
+        .get(16..18)
+        .and_then(|b| b.try_into().ok())
+        .map(u16::from_be_bytes)
+    {
+        Some(1) => 65_536,
+        Some(size) => u64::from(size),
+        None => 0,
+    };
+    let kept = word(92) == word(24);
+    Some(kept.then(|| page_size * u64::from(word(28))))
+}
+
 fn read_only(path: &Path) -> Result<Connection, AppError> {
     let conn = Connection::open_with_flags(
         path,
@@ -88,4 +114,34 @@ fn read_only(path: &Path) -> Result<Connection, AppError> {
     .map_err(|err| AppError::Internal(format!("cannot open {}: {err}", path.display())))?;
     conn.busy_timeout(Duration::from_secs(30))?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size_in_header;
+
+    #[test]
+    fn the_header_gives_the_size_when_it_keeps_it() {
+        let mut header = [0u8; 100];
+        assert_eq!(size_in_header(&header), None);
+        header[..16].copy_from_slice(b"SQLite format 3\0");
+        header[16..18].copy_from_slice(&4096u16.to_be_bytes());
+        header[28..32].copy_from_slice(&10u32.to_be_bytes());
+        header[24..28].copy_from_slice(&7u32.to_be_bytes());
+        header[92..96].copy_from_slice(&7u32.to_be_bytes());
+        assert_eq!(size_in_header(&header), Some(Some(40_960)));
+        header[92..96].copy_from_slice(&6u32.to_be_bytes());
+        assert_eq!(
+            size_in_header(&header),
+            Some(None),
+            "a stale count is not trusted"
+        );
+        header[16..18].copy_from_slice(&1u16.to_be_bytes());
+        header[92..96].copy_from_slice(&7u32.to_be_bytes());
+        assert_eq!(
+            size_in_header(&header),
+            Some(Some(655_360)),
+            "1 means 65536"
+        );
+    }
 }

@@ -365,7 +365,7 @@ fn a_served_book_is_neither_served_twice_nor_restored_under_the_server() {
     assert!(String::from_utf8_lossy(&refused.stderr)
         .contains("already served by another `arvalox serve`"));
     let second = run(&["serve", "--db", db_text, "--bind", "127.0.0.1:0"]);
-    assert!(!second.status.success());
+    assert_eq!(second.status.code(), Some(15));
     assert!(String::from_utf8_lossy(&second.stderr).contains("already served"));
 
     assert!(server.stop().success());

@@ -478,6 +478,7 @@ fn a_file_that_is_not_a_database_is_refused_with_the_reason() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("file is not a database"), "{stderr}");
+    assert!(stderr.contains("not a SQLite database"), "{stderr}");
+    assert_eq!(output.status.code(), Some(12));
     assert!(!stderr.contains("ERROR r2d2"), "{stderr}");
 }

@@ -48,6 +48,7 @@ mod seed;
 mod smtp_sink;
 mod snapshots;
 mod spec;
+mod startup;
 mod statements;
 mod verify;
 mod webhooks;

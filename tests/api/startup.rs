@@ -1,0 +1,140 @@
+//! `serve` refusing a file it must not open (issue 13, section 2): one line naming the file
+//! and the problem, an exit code of its own for each kind, and nothing modified.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_arvalox");
+
+fn serve(db: &Path) -> Output {
+    Command::new(BIN)
+        .args([
+            "serve",
+            "--db",
+            db.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("MALLOC_ARENA_MAX")
+        .output()
+        .unwrap()
+}
+
+/// The refusal: its exit code and its one line, which names the file.
+fn refused(db: &Path, code: i32) -> String {
+    let output = serve(db);
+    let said = String::from_utf8_lossy(&output.stderr).trim().to_string();
+    assert_eq!(output.status.code(), Some(code), "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.starts_with(&format!("arvalox: {}", db.display())),
+        "{said}"
+    );
+    said
+}
+
+/// A closed book (no WAL beside it) with a few invoices.
+fn a_book(dir: &Path) -> std::path::PathBuf {
+    let db = dir.join("live.db");
+    let seeded = Command::new(BIN)
+        .args([
+            "seed-demo",
+            "--db",
+            db.to_str().unwrap(),
+            "--customers",
+            "3",
+            "--invoices",
+            "30",
+        ])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success());
+    let copy = dir.join("ar.db");
+    arvalox::ops::backup(
+        &db,
+        &copy,
+        false,
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+    )
+    .unwrap();
+    copy
+}
+
+fn untouched(db: &Path, before: &[u8]) {
+    assert_eq!(std::fs::read(db).unwrap(), before, "the file is unchanged");
+    for suffix in ["-wal", "-shm"] {
+        assert!(
+            !Path::new(&format!("{}{suffix}", db.display())).exists(),
+            "no {suffix} made"
+        );
+    }
+}
+
+#[test]
+fn each_kind_of_unusable_file_has_its_line_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir").join("ar.db");
+    assert!(refused(&missing, 10).contains("no-such-dir does not exist"));
+    assert!(!missing.parent().unwrap().exists());
+
+    assert!(refused(dir.path(), 12).contains("is a directory"));
+
+    let book = a_book(dir.path());
+    let whole = std::fs::read(&book).unwrap();
+    let cut = dir.path().join("cut.db");
+    std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+    let said = refused(&cut, 13);
+    assert!(
+        said.contains("the file was cut short") && said.contains("restore a backup"),
+        "{said}"
+    );
+    untouched(&cut, &whole[..whole.len() / 2]);
+
+    let newer = dir.path().join("newer.db");
+    std::fs::copy(&book, &newer).unwrap();
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .execute_batch("INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (999, 'future', '', '0')")
+        .unwrap();
+    let before = std::fs::read(&newer).unwrap();
+    assert!(refused(&newer, 14).contains("written by a newer Arvalox (migrations up to 999"));
+    untouched(&newer, &before);
+
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "not invoices\n".repeat(100)).unwrap();
+    assert!(refused(&notes, 12).contains("not a SQLite database"));
+    untouched(&notes, "not invoices\n".repeat(100).as_bytes());
+}
+
+/// A read-only file system, mounted for the test (it runs as root in CI); skipped, saying
+/// so, where mounting is not permitted.
+#[test]
+fn a_book_on_a_read_only_file_system_is_refused_without_a_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let mount = dir.path().join("ro");
+    std::fs::create_dir(&mount).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(args[0])
+            .args(&args[1..])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let target = mount.to_str().unwrap();
+    if !run(&["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", target]) {
+        eprintln!("SKIPPED a_book_on_a_read_only_file_system_is_refused_without_a_change: cannot mount a tmpfs here");
+        return;
+    }
+    let book = a_book(dir.path());
+    let db = mount.join("ar.db");
+    std::fs::copy(&book, &db).unwrap();
+    let before = std::fs::read(&db).unwrap();
+    assert!(run(&["mount", "-o", "remount,ro", target]));
+    let said = refused(&db, 11);
+    assert!(
+        said.contains("cannot write in") && said.contains("Read-only file system"),
+        "{said}"
+    );
+    untouched(&db, &before);
+    assert!(run(&["umount", target]));
+}
