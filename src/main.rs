@@ -96,12 +96,12 @@ enum Command {
         /// Where POST /v1/admin/backup writes its checked copies (created if missing).
         #[arg(long, env = "ARVALOX_BACKUP_DIR")]
         backup_dir: Option<PathBuf>,
-        /// Also take a checked backup into --backup-dir this often: 1h, 30m, 1d.
-        #[arg(long, value_parser = humantime::parse_duration, requires = "backup_dir")]
+        /// Also take a checked backup into --backup-dir this often (at least 1s): 1h, 30m, 1d.
+        #[arg(long, value_parser = every_at_least_a_second, requires = "backup_dir")]
         backup_every: Option<std::time::Duration>,
-        /// Keep the newest N backups in --backup-dir after each scheduled one.
-        #[arg(long, default_value_t = 48, requires = "backup_every")]
-        backup_keep: usize,
+        /// Keep the newest N (at least 1) of the server's backups in --backup-dir after each.
+        #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..))]
+        backup_keep: u32,
     },
     /// Manage API keys.
     Keys {
@@ -270,7 +270,10 @@ fn main() -> anyhow::Result<()> {
                 per_day: rate_limit_day,
             },
             (synchronous, webhooks_block_private),
-            (mail.settings(), (backup_dir, backup_every, backup_keep)),
+            (
+                mail.settings(),
+                (backup_dir, backup_every, backup_keep as usize),
+            ),
         ),
         Command::Keys { command } => keys(command),
         Command::Migrate { db } => {
@@ -481,6 +484,15 @@ fn parse_expected_head(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// `--backup-every`: a duration (`1h`, `30m`) of at least a second.
+fn every_at_least_a_second(text: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(every) if every >= std::time::Duration::from_secs(1) => Ok(every),
+        Ok(_) => Err("must be at least 1s".into()),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
 /// `--backup-dir`, `--backup-every`, `--backup-keep`.
 type Backups = (Option<PathBuf>, Option<std::time::Duration>, usize);
 
@@ -493,10 +505,14 @@ fn serve(
 ) -> anyhow::Result<()> {
     let (backup_dir, backup_every, backup_keep) = backups;
     // Before anything opens (and so changes) the file: one line and an exit code of its own.
-    if let Err((problem, line)) = arvalox::ops::preflight(&path) {
-        eprintln!("arvalox: {line}");
-        std::process::exit(problem.exit_code());
-    }
+    // The lock it answers is held for the server's life, and so dropped last.
+    let _serving = match arvalox::ops::preflight(&path) {
+        Ok(lock) => lock,
+        Err((problem, line)) => {
+            eprintln!("arvalox: {line}");
+            std::process::exit(problem.exit_code());
+        }
+    };
     // The only blocking work is reads (writes have their own thread), and the read pool
     // has four connections: more blocking threads would only wait, each with its own stack
     // and allocator arena.
@@ -513,8 +529,6 @@ fn serve(
         None => None,
     };
     let store = open(&path, synchronous)?;
-    // Held while serving: a second `serve` and a `restore` of this file refuse.
-    let _serving = arvalox::ops::serving_lock(&path)?;
     if store.read_blocking(db::keys::count_keys)? == 0 {
         let now = now_text();
         let when = (SystemClock.today(), now.as_str());
@@ -539,7 +553,7 @@ fn serve(
     if let Some(dir) = backup_dir {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("--backup-dir {}: cannot create it", dir.display()))?;
-        state = state.with_backup_dir(dir);
+        state = state.with_backup_dir(dir, backup_keep);
     }
     let state = Arc::new(state);
     runtime.block_on(async move {
@@ -550,7 +564,7 @@ fn serve(
         api::webhooks::spawn_deliveries(state.clone(), webhooks_block_private);
         if let Some(every) = backup_every {
             tracing::info!(every = %humantime::format_duration(every), keep = backup_keep, "scheduled backups");
-            api::admin::spawn_scheduled_backups(state.clone(), every, backup_keep);
+            api::admin::spawn_scheduled_backups(state.clone(), every);
         }
         let signal = arvalox::process::shutdown_signal().context("cannot install signal handlers")?;
         let stopping = state.clone();

@@ -75,7 +75,11 @@ impl AdminApi {
         if let Some(first) = post.replay(&state).await? {
             return Ok(first);
         }
-        let taken = take_backup(&state, &dir).await?;
+        let mut taken = take_backup(&state, &dir).await?;
+        rotate_after(&state, &dir);
+        // The book holds every organization; the answer speaks only of the caller's.
+        let own = format!("organization '{}':", ctx.organization);
+        taken.organizations.retain(|line| line.starts_with(&own));
         // Stored under the key (if any) for a retry to replay.
         Ok(post.run(&state, move |_, _| Ok((taken, None))).await?)
     }
@@ -114,34 +118,35 @@ async fn take_backup(state: &AppState, dir: &std::path::Path) -> Result<BackupTa
     })
 }
 
-/// A scheduled backup: taken, then all but the newest `keep` of the directory's backups
-/// removed. Failures are logged (and the next one is tried on time): the server goes on.
-pub async fn scheduled_backup(state: &AppState, keep: usize) {
+/// Removes all but the newest `--backup-keep` of the directory's backups, logging each.
+fn rotate_after(state: &AppState, dir: &std::path::Path) {
+    match crate::ops::rotate(dir, state.backup_keep, state.db.path()) {
+        Ok(gone) => gone.iter().for_each(|path| {
+            tracing::info!(file = %path.display(), keep = state.backup_keep, "old backup removed");
+        }),
+        Err(err) => tracing::error!(error = %err, "backup rotation failed"),
+    }
+}
+
+/// A scheduled backup: taken, then the directory rotated. Failures are logged (and the
+/// next one is tried on time): the server goes on.
+pub async fn scheduled_backup(state: &AppState) {
     let Some(dir) = state.backup_dir.clone() else {
         return;
     };
     match take_backup(state, &dir).await {
-        Ok(_) => match crate::ops::rotate(&dir, keep) {
-            Ok(gone) => gone.iter().for_each(|path| {
-                tracing::info!(file = %path.display(), keep, "old backup removed");
-            }),
-            Err(err) => tracing::error!(error = %err, "backup rotation failed"),
-        },
+        Ok(_) => rotate_after(state, &dir),
         Err(err) => tracing::error!(error = %err, "scheduled backup failed"),
     }
 }
 
-/// Takes a backup every `every`, keeping the newest `keep`, until the server stops.
-pub fn spawn_scheduled_backups(
-    state: std::sync::Arc<AppState>,
-    every: std::time::Duration,
-    keep: usize,
-) {
+/// Takes a backup every `every` until the server stops.
+pub fn spawn_scheduled_backups(state: std::sync::Arc<AppState>, every: std::time::Duration) {
     tokio::spawn(async move {
         let mut closing = state.closing.subscribe();
         loop {
             tokio::select! {
-                _ = tokio::time::sleep(every) => scheduled_backup(&state, keep).await,
+                _ = tokio::time::sleep(every) => scheduled_backup(&state).await,
                 _ = closing.changed() => return,
             }
         }

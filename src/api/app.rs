@@ -34,6 +34,8 @@ pub struct AppState {
     pub(crate) journal_bell: tokio::sync::watch::Sender<u64>,
     /// Where `POST /v1/admin/backup` writes; none without `--backup-dir`.
     pub backup_dir: Option<std::path::PathBuf>,
+    /// How many of its backups the directory keeps (`--backup-keep`).
+    pub backup_keep: usize,
     /// Where e-mailed documents go out; none without `--smtp-url`.
     pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// Set when the server is stopping: waiting feeds answer at once instead of holding
@@ -54,13 +56,15 @@ impl AppState {
             closing: tokio::sync::watch::Sender::new(false),
             mailer: None,
             backup_dir: None,
+            backup_keep: 48,
         }
     }
 
-    /// The same state, writing backups into `dir`.
-    pub fn with_backup_dir(self, dir: std::path::PathBuf) -> Self {
+    /// The same state, writing backups into `dir` and keeping the newest `keep` there.
+    pub fn with_backup_dir(self, dir: std::path::PathBuf, keep: usize) -> Self {
         AppState {
             backup_dir: Some(dir),
+            backup_keep: keep.max(1),
             ..self
         }
     }

@@ -169,7 +169,7 @@ impl MetaApi {
         let found = state
             .db
             .read(|conn| {
-                let sql = "SELECT MAX(version) FROM refinery_schema_history";
+                let sql = "SELECT COALESCE(MAX(version), 0) FROM refinery_schema_history";
                 Ok(conn.query_row(sql, [], |row| row.get::<_, i64>(0))?)
             })
             .await;

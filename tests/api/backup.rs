@@ -175,7 +175,7 @@ async fn the_doctor_names_what_drifted_and_repair_writes_it_again_from_the_recor
 #[tokio::test]
 async fn post_admin_backup_writes_into_the_servers_directory_for_admin_keys_only() {
     let backups = tempfile::tempdir().unwrap();
-    let app = TestApp::backing_up(backups.path().to_path_buf()).await;
+    let app = TestApp::backing_up(backups.path().to_path_buf(), 48).await;
     book(&app).await;
     let reply = app.post("/v1/admin/backup", json!({})).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -362,11 +362,12 @@ fn a_served_book_is_neither_served_twice_nor_restored_under_the_server() {
         .success());
     let refused = run(&["restore", "--from", backup_text, "--db", db_text]);
     assert_eq!(refused.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&refused.stderr)
-        .contains("already served by another `arvalox serve`"));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is in use by another `arvalox serve`")
+    );
     let second = run(&["serve", "--db", db_text, "--bind", "127.0.0.1:0"]);
     assert_eq!(second.status.code(), Some(15));
-    assert!(String::from_utf8_lossy(&second.stderr).contains("already served"));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("in use by another"));
 
     assert!(server.stop().success());
     let restored = run(&["restore", "--from", backup_text, "--db", db_text]);
@@ -385,12 +386,17 @@ fn a_served_book_is_neither_served_twice_nor_restored_under_the_server() {
 #[tokio::test]
 async fn scheduled_backups_keep_the_newest_and_remove_only_their_own_files() {
     let backups = tempfile::tempdir().unwrap();
-    let app = TestApp::backing_up(backups.path().to_path_buf()).await;
+    let app = TestApp::backing_up(backups.path().to_path_buf(), 3).await;
     book(&app).await;
     std::fs::write(backups.path().join("notes.txt"), "mine").unwrap();
+    std::fs::write(
+        backups.path().join("arvalox-live.db"),
+        "not a backup's name",
+    )
+    .unwrap();
     std::fs::write(backups.path().join("before-upgrade.db"), "mine too").unwrap();
     for _ in 0..4 {
-        arvalox::api::admin::scheduled_backup(&app.state, 3).await;
+        arvalox::api::admin::scheduled_backup(&app.state).await;
     }
     let mut names: Vec<String> = std::fs::read_dir(backups.path())
         .unwrap()
@@ -404,11 +410,13 @@ async fn scheduled_backups_keep_the_newest_and_remove_only_their_own_files() {
             "arvalox-20240301T120000.000Z-2.db",
             "arvalox-20240301T120000.000Z-3.db",
             "arvalox-20240301T120000.000Z-4.db",
+            "arvalox-live.db",
             "before-upgrade.db",
             "notes.txt"
         ]
     );
     for name in &names[..3] {
+        assert!(name.starts_with("arvalox-2"), "{name}");
         let copy = backups.path().join(name);
         assert_eq!(arvalox::ops::doctor(&copy, date(TODAY)).unwrap().faults, 0);
     }

@@ -82,12 +82,12 @@ impl TestApp {
         .await
     }
 
-    /// The app writing `POST /v1/admin/backup`'s copies into `backups`.
-    pub async fn backing_up(backups: std::path::PathBuf) -> Self {
+    /// The app writing `POST /v1/admin/backup`'s copies into `backups`, keeping `keep`.
+    pub async fn backing_up(backups: std::path::PathBuf, keep: usize) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ar.db");
         Self::built(dir, &path, (Limits::OFF, TODAY), |state| {
-            state.with_backup_dir(backups)
+            state.with_backup_dir(backups, keep)
         })
         .await
     }

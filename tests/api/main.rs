@@ -17,6 +17,7 @@
 mod aging_terms;
 mod auth;
 mod backup;
+mod backup_safety;
 mod binary;
 mod contract;
 mod credit;

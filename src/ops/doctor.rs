@@ -1,0 +1,133 @@
+//! `doctor`: a book read whole, changing nothing, one line a check; `--repair`: the derived
+//! data written again from the records.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use rusqlite::Connection;
+
+use super::file_faults;
+use super::read_only;
+use crate::api::journal::local::verify_on;
+use crate::db::backup::check_file;
+use crate::db::{schema_version, Db, Synchronous};
+use crate::error::AppError;
+
+/// `doctor`'s findings: the lines of its report, and how many of them are faults.
+#[derive(Debug, Clone, Default)]
+pub struct Checkup {
+    pub lines: Vec<String>,
+    pub faults: usize,
+}
+
+impl Checkup {
+    fn ok(&mut self, what: String) {
+        self.lines.push(format!("ok     {what}"));
+    }
+
+    fn fault(&mut self, what: String) {
+        self.faults += 1;
+        self.lines.push(format!("FAULT  {what}"));
+    }
+
+    fn note(&mut self, what: String) {
+        self.lines.push(format!("note   {what}"));
+    }
+}
+
+/// Reads the book at `path` whole, changing nothing: SQLite's checks, the migrations, each
+/// organization's journal, every row against its latest event, the books and the daily
+/// summaries against a recount, and the invoice detail copies against their rows.
+pub fn doctor(path: &Path, today: NaiveDate) -> Result<Checkup, AppError> {
+    if !path.is_file() {
+        return Err(AppError::NotFound(format!(
+            "{} does not exist",
+            path.display()
+        )));
+    }
+    let mut report = Checkup::default();
+    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    report.note(format!("{}: {bytes} bytes", path.display()));
+    let file = check_file(path)?;
+    match file.integrity.is_empty() {
+        true => report.ok("integrity_check".into()),
+        false => file
+            .integrity
+            .iter()
+            .for_each(|l| report.fault(format!("integrity_check: {l}"))),
+    }
+    match file.broken_keys {
+        0 => report.ok("foreign_key_check".into()),
+        n => report.fault(format!(
+            "foreign_key_check: {n} rows point to rows that do not exist"
+        )),
+    }
+    let (have, know) = (file.schema_version, schema_version());
+    if have == 0 {
+        report.fault("migrations: none: this is not an Arvalox book".into());
+        return Ok(report);
+    }
+    if have > know {
+        report.fault(format!("migrations: the file has {have}, this binary knows {know}: it was written by a newer Arvalox; use that one"));
+        return Ok(report);
+    }
+    if have < know {
+        report.note(format!("migrations: the file has {have} of {know}: `arvalox migrate` (after a backup) upgrades it; the deeper checks need it upgraded"));
+        return Ok(report);
+    }
+    report.ok(format!("migrations: all {know} applied"));
+    let conn = read_only(path)?;
+    conn.execute_batch("BEGIN")?;
+    let found = verify_on(&conn, &[], today)?;
+    found
+        .organizations
+        .iter()
+        .for_each(|line| report.note(line.clone()));
+    match found.faults.is_empty() {
+        true => report.ok(
+            "the journal, every row against its latest event, the books and the daily summaries"
+                .into(),
+        ),
+        false => found.faults.iter().for_each(|f| report.fault(f.clone())),
+    }
+    let (checked, stale, first) = crate::db::details::stale_copies(&conn)?;
+    match stale {
+        0 => report.ok(format!("invoice detail copies: {checked} checked, each as its rows render")),
+        n => report.fault(format!("invoice detail copies: {n} of {checked} differ from their rows (invoices {first:?}…): `doctor --repair` writes them again")),
+    }
+    conn.execute_batch("COMMIT")?;
+    Ok(report)
+}
+
+/// Writes the derived data again from the records, in one transaction: both daily
+/// summaries, and every invoice detail copy (rendered again as the book is opened). The
+/// records themselves are only read.
+pub fn repair(path: &Path) -> Result<(), AppError> {
+    let file = check_file(path)?;
+    if file.schema_version != schema_version() || !file.is_clean() {
+        return Err(AppError::conflict(format!(
+            "{} is not repaired: {}; restore a backup instead",
+            path.display(),
+            file_faults(&file).join("; ")
+        )));
+    }
+    // Not under a server: its writes would wait on this transaction past their timeout.
+    let _held = super::serving_lock(path)?;
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let rebuilt = crate::db::summaries::rebuild(&conn)
+        .and_then(|()| crate::db::details::clear_all(&conn).map(|_| ()));
+    match rebuilt {
+        Ok(()) => conn.execute_batch("COMMIT")?,
+        Err(err) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(err);
+        }
+    }
+    drop(conn);
+    // Opening renders every cleared copy again, in batches.
+    drop(Db::open(path, Synchronous::Full)?);
+    Ok(())
+}
