@@ -24,11 +24,13 @@ pub(crate) enum ErrorCode {
     RateLimitExceeded,
     EmailNotConfigured,
     EmailFailed,
+    DatabaseBusy,
+    InsufficientStorage,
     InternalError,
 }
 
 impl ErrorCode {
-    pub(crate) const ALL: [ErrorCode; 15] = [
+    pub(crate) const ALL: [ErrorCode; 17] = [
         ErrorCode::ValidationError,
         ErrorCode::AuthenticationRequired,
         ErrorCode::InvalidApiKey,
@@ -43,6 +45,8 @@ impl ErrorCode {
         ErrorCode::RateLimitExceeded,
         ErrorCode::EmailNotConfigured,
         ErrorCode::EmailFailed,
+        ErrorCode::DatabaseBusy,
+        ErrorCode::InsufficientStorage,
         ErrorCode::InternalError,
     ];
 
@@ -62,6 +66,8 @@ impl ErrorCode {
             ErrorCode::RateLimitExceeded => "RATE_LIMIT_EXCEEDED",
             ErrorCode::EmailNotConfigured => "EMAIL_NOT_CONFIGURED",
             ErrorCode::EmailFailed => "EMAIL_FAILED",
+            ErrorCode::DatabaseBusy => "DATABASE_BUSY",
+            ErrorCode::InsufficientStorage => "INSUFFICIENT_STORAGE",
             ErrorCode::InternalError => "INTERNAL_ERROR",
         }
     }
@@ -112,6 +118,12 @@ pub enum AppError {
         "The e-mail was not sent: {0}. Nothing was marked sent; fix the cause and send again."
     )]
     EmailFailed(String),
+    /// Another process held the book's write lock past the busy timeout.
+    #[error("The book is busy: another process holds its write lock. Nothing was changed; retry after {retry_after_secs} seconds.")]
+    DatabaseBusy { retry_after_secs: u64 },
+    /// The disk that holds the book is full.
+    #[error("The server's disk is full, so nothing was changed: free space on the server, then send the request again.")]
+    InsufficientStorage,
     /// The message is logged, never sent: clients see a generic text.
     #[error("internal error: {0}")]
     Internal(String),
@@ -165,6 +177,8 @@ impl AppError {
             AppError::RateLimited { .. } => 429,
             AppError::EmailNotConfigured => 409,
             AppError::EmailFailed(_) => 502,
+            AppError::DatabaseBusy { .. } => 503,
+            AppError::InsufficientStorage => 507,
             AppError::Internal(_) => 500,
         }
     }
@@ -190,6 +204,8 @@ impl AppError {
             AppError::RateLimited { .. } => ErrorCode::RateLimitExceeded,
             AppError::EmailNotConfigured => ErrorCode::EmailNotConfigured,
             AppError::EmailFailed(_) => ErrorCode::EmailFailed,
+            AppError::DatabaseBusy { .. } => ErrorCode::DatabaseBusy,
+            AppError::InsufficientStorage => ErrorCode::InsufficientStorage,
             AppError::Internal(_) => ErrorCode::InternalError,
         }
     }
@@ -213,8 +229,22 @@ impl AppError {
 }
 
 impl From<rusqlite::Error> for AppError {
+    /// A busy book and a full disk are the client's to retry (503, 507); the rest is ours.
     fn from(err: rusqlite::Error) -> Self {
-        AppError::Internal(format!("database: {err}"))
+        use rusqlite::ErrorCode as Sqlite;
+        match err.sqlite_error_code() {
+            Some(Sqlite::DatabaseBusy | Sqlite::DatabaseLocked) => {
+                tracing::warn!(error = %err, "write refused: the book is locked by another process");
+                AppError::DatabaseBusy {
+                    retry_after_secs: 1,
+                }
+            }
+            Some(Sqlite::DiskFull) => {
+                tracing::error!(error = %err, "write refused: the disk is full");
+                AppError::InsufficientStorage
+            }
+            _ => AppError::Internal(format!("database: {err}")),
+        }
     }
 }
 

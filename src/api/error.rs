@@ -96,7 +96,9 @@ pub(crate) fn render(err: &AppError) -> Response {
         .status(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .content_type("application/json")
         .body(body.to_string());
-    if let AppError::RateLimited { retry_after_secs } = err {
+    if let AppError::RateLimited { retry_after_secs }
+    | AppError::DatabaseBusy { retry_after_secs } = err
+    {
         if let Ok(value) = retry_after_secs.to_string().parse() {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
@@ -205,6 +207,8 @@ fn describe(status: u16) -> &'static str {
         403 => "INSUFFICIENT_PERMISSIONS: the key's scope does not allow this operation.",
         404 => "NOT_FOUND: no such resource in the calling key's organization.",
         409 => "CONFLICT: a unique value is taken, the resource's state forbids the change, or an Idempotency-Key was reused with a different body.",
+        503 => "DATABASE_BUSY: another process held the book's write lock past the busy timeout (10 s); nothing was changed. Retry after `Retry-After` seconds.",
+        507 => "INSUFFICIENT_STORAGE: the server's disk is full; nothing was changed. Retry once space is freed.",
         502 => "EMAIL_FAILED: the mail server refused the message or could not be reached; `detail` gives its reason. Nothing was marked sent; the failed try is in the journal.",
         412 => "PRECONDITION_FAILED: `If-Match` does not match the resource's current `ETag` (another change came first); nothing was changed. GET it again and retry with its new ETag.",
         413 => "PAYLOAD_TOO_LARGE: the body is over 1 MiB.",
@@ -251,7 +255,7 @@ impl<S: ErrorSet> ApiResponse for ApiError<S> {
                         content_type: "application/json",
                         schema: ErrorBody::schema_ref(),
                     }],
-                    headers: if status == 429 {
+                    headers: if status == 429 || status == 503 {
                         vec![required_header::<u64>(
                             "Retry-After",
                             "Seconds to wait before retrying.",
@@ -279,11 +283,13 @@ macro_rules! error_set {
 }
 
 error_set!(ReadSet, 400, 401, 403, 404, 429, 431, 500);
-error_set!(WriteSet, 400, 401, 403, 404, 409, 413, 415, 429, 431, 500);
-error_set!(ChangeSet, 400, 401, 403, 404, 409, 412, 413, 415, 429, 431, 500);
+error_set!(WriteSet, 400, 401, 403, 404, 409, 413, 415, 429, 431, 500, 503, 507);
+error_set!(ChangeSet, 400, 401, 403, 404, 409, 412, 413, 415, 429, 431, 500, 503, 507);
 pub(crate) struct MailSet;
 impl ErrorSet for MailSet {
-    const STATUSES: &'static [u16] = &[400, 401, 403, 404, 409, 412, 413, 415, 429, 431, 500, 502];
+    const STATUSES: &'static [u16] = &[
+        400, 401, 403, 404, 409, 412, 413, 415, 429, 431, 500, 502, 503, 507,
+    ];
     const SENDS_MAIL: bool = true;
 }
 

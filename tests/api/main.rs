@@ -35,6 +35,7 @@ mod email_races;
 mod errors;
 mod etag;
 mod exports;
+mod faults;
 mod helpers;
 mod invoices;
 mod journal;
