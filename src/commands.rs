@@ -1,6 +1,8 @@
 //! The commands that examine or copy a whole book, and what they print: `verify`,
 //! `backup`, `doctor`, `restore` (the work is `arvalox::ops`'s).
 
+use std::path::PathBuf;
+
 use anyhow::{bail, Context};
 use arvalox::api::journal::local;
 use arvalox::clock::{Clock, SystemClock};
@@ -78,4 +80,44 @@ pub(crate) fn restore(
         println!("the file it replaced is kept at {}", aside.display());
     }
     Ok(())
+}
+
+/// Where e-mailed documents go out (all three also from the environment).
+#[derive(clap::Args)]
+pub(crate) struct MailArgs {
+    /// The mail server: smtp://user:password@host:port (STARTTLS, required with a password),
+    /// smtps://… (TLS), or smtp://host?tls=none for a relay on this host. Prefer
+    /// ARVALOX_SMTP_URL: a command line is visible to every user of the machine.
+    #[arg(
+        long,
+        env = "ARVALOX_SMTP_URL",
+        hide_env_values = true,
+        requires = "mail_from"
+    )]
+    smtp_url: Option<String>,
+    /// The sender of e-mailed documents: ar@example.com or "Acme AR <ar@example.com>".
+    #[arg(long, env = "ARVALOX_MAIL_FROM", requires = "smtp_url")]
+    mail_from: Option<String>,
+    /// A PEM certificate to trust for the mail server's TLS (a private CA or a self-signed relay).
+    #[arg(long, env = "ARVALOX_SMTP_CA_FILE", requires = "smtp_url")]
+    smtp_ca_file: Option<PathBuf>,
+}
+
+impl MailArgs {
+    pub(crate) fn settings(self) -> Option<arvalox::mail::MailSettings> {
+        Some(arvalox::mail::MailSettings {
+            url: self.smtp_url?,
+            from: self.mail_from?,
+            ca_file: self.smtp_ca_file,
+        })
+    }
+}
+
+/// `--backup-every`: a duration (`1h`, `30m`) of at least a second.
+pub(crate) fn every_at_least_a_second(text: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(every) if every >= std::time::Duration::from_secs(1) => Ok(every),
+        Ok(_) => Err("must be at least 1s".into()),
+        Err(err) => Err(err.to_string()),
+    }
 }

@@ -35,37 +35,6 @@ struct DbArg {
     db: PathBuf,
 }
 
-/// Where e-mailed documents go out (all three also from the environment).
-#[derive(clap::Args)]
-struct MailArgs {
-    /// The mail server: smtp://user:password@host:port (STARTTLS, required with a password),
-    /// smtps://… (TLS), or smtp://host?tls=none for a relay on this host. Prefer
-    /// ARVALOX_SMTP_URL: a command line is visible to every user of the machine.
-    #[arg(
-        long,
-        env = "ARVALOX_SMTP_URL",
-        hide_env_values = true,
-        requires = "mail_from"
-    )]
-    smtp_url: Option<String>,
-    /// The sender of e-mailed documents: ar@example.com or "Acme AR <ar@example.com>".
-    #[arg(long, env = "ARVALOX_MAIL_FROM", requires = "smtp_url")]
-    mail_from: Option<String>,
-    /// A PEM certificate to trust for the mail server's TLS (a private CA or a self-signed relay).
-    #[arg(long, env = "ARVALOX_SMTP_CA_FILE", requires = "smtp_url")]
-    smtp_ca_file: Option<PathBuf>,
-}
-
-impl MailArgs {
-    fn settings(self) -> Option<arvalox::mail::MailSettings> {
-        Some(arvalox::mail::MailSettings {
-            url: self.smtp_url?,
-            from: self.mail_from?,
-            ca_file: self.smtp_ca_file,
-        })
-    }
-}
-
 #[derive(Subcommand)]
 enum Command {
     /// Open (or create) the database, migrate it and serve the API.
@@ -92,13 +61,16 @@ enum Command {
         #[arg(long)]
         webhooks_block_private: bool,
         #[command(flatten)]
-        mail: MailArgs,
+        mail: commands::MailArgs,
         /// Where POST /v1/admin/backup writes its checked copies (created if missing).
         #[arg(long, env = "ARVALOX_BACKUP_DIR")]
         backup_dir: Option<PathBuf>,
         /// Also take a checked backup into --backup-dir this often (at least 1s): 1h, 30m, 1d.
-        #[arg(long, value_parser = every_at_least_a_second, requires = "backup_dir")]
+        #[arg(long, value_parser = commands::every_at_least_a_second, requires = "backup_dir")]
         backup_every: Option<std::time::Duration>,
+        /// Seconds SIGTERM waits for requests in flight before the server stops anyway.
+        #[arg(long, default_value_t = 30)]
+        shutdown_timeout: u64,
         /// Keep the newest N (at least 1) of the server's backups in --backup-dir after each.
         #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..))]
         backup_keep: u32,
@@ -261,6 +233,7 @@ fn main() -> anyhow::Result<()> {
             backup_dir,
             backup_every,
             backup_keep,
+            shutdown_timeout,
         } => serve(
             db.db,
             bind,
@@ -269,7 +242,7 @@ fn main() -> anyhow::Result<()> {
                 per_hour: rate_limit_hour,
                 per_day: rate_limit_day,
             },
-            (synchronous, webhooks_block_private),
+            (synchronous, webhooks_block_private, shutdown_timeout),
             (
                 mail.settings(),
                 (backup_dir, backup_every, backup_keep as usize),
@@ -484,23 +457,32 @@ fn parse_expected_head(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// `--backup-every`: a duration (`1h`, `30m`) of at least a second.
-fn every_at_least_a_second(text: &str) -> Result<std::time::Duration, String> {
-    match humantime::parse_duration(text) {
-        Ok(every) if every >= std::time::Duration::from_secs(1) => Ok(every),
-        Ok(_) => Err("must be at least 1s".into()),
-        Err(err) => Err(err.to_string()),
-    }
-}
-
 /// `--backup-dir`, `--backup-every`, `--backup-keep`.
 type Backups = (Option<PathBuf>, Option<std::time::Duration>, usize);
+
+/// On a book without keys, creates an admin key and prints its secret (once).
+fn print_a_first_key(store: &Db, bind: SocketAddr) -> anyhow::Result<()> {
+    if store.read_blocking(db::keys::count_keys)? == 0 {
+        let now = now_text();
+        let when = (SystemClock.today(), now.as_str());
+        let (record, secret) = local::create_key(store, "default", ("admin", Scope::Admin), when)?;
+        // Printed, not logged: the secret must never reach a log sink. A closed stdout must
+        // not stop the server, so write errors are ignored.
+        let _ = writeln!(
+            std::io::stdout(),
+            "\nNo API key existed, so an admin key was created for organization 'default' (prefix {}).\nStore it now; it is not shown again:\n\n    {secret}\n\nTry: curl http://{bind}/v1/ping -H \"x-arvalox-api-key: {secret}\"\n",
+            record.prefix
+        );
+        let _ = std::io::stdout().flush();
+    }
+    Ok(())
+}
 
 fn serve(
     path: PathBuf,
     bind: SocketAddr,
     limits: Limits,
-    (synchronous, webhooks_block_private): (Synchronous, bool),
+    (synchronous, webhooks_block_private, shutdown_timeout): (Synchronous, bool, u64),
     (mail, backups): (Option<arvalox::mail::MailSettings>, Backups),
 ) -> anyhow::Result<()> {
     let (backup_dir, backup_every, backup_keep) = backups;
@@ -529,19 +511,7 @@ fn serve(
         None => None,
     };
     let store = open(&path, synchronous)?;
-    if store.read_blocking(db::keys::count_keys)? == 0 {
-        let now = now_text();
-        let when = (SystemClock.today(), now.as_str());
-        let (record, secret) = local::create_key(&store, "default", ("admin", Scope::Admin), when)?;
-        // Printed, not logged: the secret must never reach a log sink. A closed stdout must
-        // not stop the server, so write errors are ignored.
-        let _ = writeln!(
-            std::io::stdout(),
-            "\nNo API key existed, so an admin key was created for organization 'default' (prefix {}).\nStore it now; it is not shown again:\n\n    {secret}\n\nTry: curl http://{bind}/v1/ping -H \"x-arvalox-api-key: {secret}\"\n",
-            record.prefix
-        );
-        let _ = std::io::stdout().flush();
-    }
+    print_a_first_key(&store, bind)?;
     let mut state = AppState::new(store, Arc::new(SystemClock), RateLimiter::new(limits));
     match mailer {
         Some(mailer) => {
@@ -556,6 +526,7 @@ fn serve(
         state = state.with_backup_dir(dir, backup_keep);
     }
     let state = Arc::new(state);
+    let book = path.clone();
     runtime.block_on(async move {
         tokio::spawn(api::keycache::watch_revocations(
             state.db.clone(),
@@ -580,11 +551,17 @@ fn serve(
             .run_with_graceful_shutdown(
                 api::build_app(state),
                 shutdown,
-                Some(std::time::Duration::from_secs(30)),
+                Some(std::time::Duration::from_secs(shutdown_timeout)),
             )
             .await
             .context("server failed")
     })?;
-    tracing::info!("stopped");
+    // Every connection closes with the runtime; then the WAL goes back into the file, so a
+    // stopped book is one file (a copy of it alone is whole).
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match db::backup::checkpoint(&book) {
+        Ok(()) => tracing::info!("stopped; the WAL is checkpointed into the book"),
+        Err(err) => tracing::warn!(error = %err, "stopped; the WAL could not be checkpointed"),
+    }
     Ok(())
 }

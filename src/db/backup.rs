@@ -27,6 +27,21 @@ pub fn copy(from: &Path, out: &Path) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Copies the WAL back into the book at `path` and empties it: for a server that has
+/// stopped, so the book is one whole file. Waits up to 10 s for connections still closing.
+pub fn checkpoint(path: &Path) -> Result<(), AppError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    let (busy, _, _): (i64, i64, i64) =
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+    match busy {
+        0 => Ok(()),
+        _ => Err(AppError::Internal("a connection still held the WAL".into())),
+    }
+}
+
 /// What SQLite says of a file, and which migrations it has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileCheck {

@@ -138,3 +138,40 @@ fn a_book_on_a_read_only_file_system_is_refused_without_a_change() {
     untouched(&db, &before);
     assert!(run(&["umount", target]));
 }
+
+/// A stopped server leaves one whole file: SIGTERM lets requests finish, then the WAL goes
+/// back into the book, so the file alone (copied anywhere) holds every answered write.
+#[test]
+fn a_stopped_server_leaves_the_book_as_one_whole_file() {
+    use crate::binary::{http, Server};
+    let dir = tempfile::tempdir().unwrap();
+    let (db, log) = (dir.path().join("ar.db"), dir.path().join("serve.log"));
+    let server = Server::start_with(&db, &log, &["--shutdown-timeout", "5"], &[]);
+    let auth = [("x-arvalox-api-key", server.key.as_str())];
+    for n in 0..5 {
+        let (status, body) = http(
+            server.port,
+            "POST",
+            "/v1/customers",
+            &auth,
+            &format!(r#"{{"name": "C{n}"}}"#),
+        );
+        assert_eq!(status, 201, "{body}");
+    }
+    assert!(server.stop().success());
+    assert!(
+        !Path::new(&format!("{}-wal", db.display())).exists(),
+        "the WAL is checkpointed and gone"
+    );
+    let alone = tempfile::tempdir().unwrap();
+    let copy = alone.path().join("ar.db");
+    std::fs::copy(&db, &copy).unwrap();
+    let customers: i64 = rusqlite::Connection::open(&copy)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(customers, 5);
+    assert!(std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("the WAL is checkpointed into the book"));
+}
