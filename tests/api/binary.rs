@@ -117,6 +117,11 @@ impl Server {
 
     /// A second start on a file that has keys: nothing is printed to wait for.
     pub(crate) fn restart(db: &Path, log: &Path, key: String) -> Server {
+        Self::restart_with(db, log, key, &[])
+    }
+
+    /// [`Server::restart`] with `extra` arguments.
+    pub(crate) fn restart_with(db: &Path, log: &Path, key: String, extra: &[&str]) -> Server {
         let port = free_port();
         let child = Command::new(BIN)
             .env_remove("MALLOC_ARENA_MAX")
@@ -127,6 +132,7 @@ impl Server {
                 "--bind",
                 &format!("127.0.0.1:{port}"),
             ])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()

@@ -20,6 +20,7 @@ mod backup;
 mod backup_safety;
 mod binary;
 mod contract;
+mod crashes;
 mod credit;
 mod credit_notes;
 mod credit_races;
