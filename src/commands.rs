@@ -61,6 +61,20 @@ pub(crate) fn doctor(path: &std::path::Path, repair: bool) -> anyhow::Result<()>
     }
 }
 
+pub(crate) fn export(
+    path: &std::path::Path,
+    org: &str,
+    out: &std::path::Path,
+    now: &str,
+) -> anyhow::Result<()> {
+    let manifest = arvalox::db::export::export_book(path, org, out, now)?;
+    for file in &manifest.files {
+        println!("{:>10} rows  {}", file.rows, out.join(&file.file).display());
+    }
+    println!("{}", out.join("manifest.json").display());
+    Ok(())
+}
+
 pub(crate) fn restore(
     from: &std::path::Path,
     to: &std::path::Path,

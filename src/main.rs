@@ -71,6 +71,10 @@ enum Command {
         /// Seconds SIGTERM waits for requests in flight before the server stops anyway.
         #[arg(long, default_value_t = 30)]
         shutdown_timeout: u64,
+        /// Seconds a connection may send and receive nothing before it is closed (longer than
+        /// the 30 s an events request may wait).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+        idle_timeout: u64,
         /// Keep the newest N (at least 1) of the server's backups in --backup-dir after each.
         #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..))]
         backup_keep: u32,
@@ -234,6 +238,7 @@ fn main() -> anyhow::Result<()> {
             backup_every,
             backup_keep,
             shutdown_timeout,
+            idle_timeout,
         } => serve(
             db.db,
             bind,
@@ -242,7 +247,11 @@ fn main() -> anyhow::Result<()> {
                 per_hour: rate_limit_hour,
                 per_day: rate_limit_day,
             },
-            (synchronous, webhooks_block_private, shutdown_timeout),
+            (
+                synchronous,
+                webhooks_block_private,
+                (shutdown_timeout, idle_timeout),
+            ),
             (
                 mail.settings(),
                 (backup_dir, backup_every, backup_keep as usize),
@@ -280,14 +289,7 @@ fn main() -> anyhow::Result<()> {
         Command::Backup { db, out, force } => commands::backup(&db.db, &out, force),
         Command::Doctor { db, repair } => commands::doctor(&db.db, repair),
         Command::Restore { from, db } => commands::restore(&from, &db.db, &now_text()),
-        Command::Export { db, org, out } => {
-            let manifest = arvalox::db::export::export_book(&db.db, &org, &out, &now_text())?;
-            for file in &manifest.files {
-                println!("{:>10} rows  {}", file.rows, out.join(&file.file).display());
-            }
-            println!("{}", out.join("manifest.json").display());
-            Ok(())
-        }
+        Command::Export { db, org, out } => commands::export(&db.db, &org, &out, &now_text()),
         Command::Openapi => {
             println!("{}", api::spec_json());
             Ok(())
@@ -482,7 +484,11 @@ fn serve(
     path: PathBuf,
     bind: SocketAddr,
     limits: Limits,
-    (synchronous, webhooks_block_private, shutdown_timeout): (Synchronous, bool, u64),
+    (synchronous, webhooks_block_private, (shutdown_timeout, idle_timeout)): (
+        Synchronous,
+        bool,
+        (u64, u64),
+    ),
     (mail, backups): (Option<arvalox::mail::MailSettings>, Backups),
 ) -> anyhow::Result<()> {
     let (backup_dir, backup_every, backup_keep) = backups;
@@ -548,6 +554,7 @@ fn serve(
         let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
         tracing::info!(%bind, db = %path.display(), "serving; OpenAPI at /openapi.json, Swagger UI at /docs");
         poem::Server::new_with_acceptor(acceptor)
+            .idle_timeout(std::time::Duration::from_secs(idle_timeout))
             .run_with_graceful_shutdown(
                 api::build_app(state),
                 shutdown,

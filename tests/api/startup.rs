@@ -175,3 +175,28 @@ fn a_stopped_server_leaves_the_book_as_one_whole_file() {
         .unwrap()
         .contains("the WAL is checkpointed into the book"));
 }
+
+/// A connection that sends nothing is closed after `--idle-timeout`; the server keeps
+/// answering others.
+#[test]
+fn an_idle_connection_is_closed_and_others_are_served() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let (db, log) = (dir.path().join("ar.db"), dir.path().join("serve.log"));
+    let server = crate::binary::Server::start_with(&db, &log, &["--idle-timeout", "1"], &[]);
+    let mut idle = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    idle.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut buffer = [0u8; 16];
+    // The server closes it: the read ends (0 bytes, or a reset), well before the 30 s guard.
+    let read = idle.read(&mut buffer);
+    let closed = match &read {
+        Ok(0) => true,
+        Err(err) => err.kind() == std::io::ErrorKind::ConnectionReset,
+        Ok(_) => false,
+    };
+    assert!(closed, "{read:?}");
+    let (status, _) = crate::binary::http(server.port, "GET", "/health", &[], "");
+    assert_eq!(status, 200);
+    assert!(server.stop().success());
+}
