@@ -135,3 +135,33 @@ pub(crate) fn every_at_least_a_second(text: &str) -> Result<std::time::Duration,
         Err(err) => Err(err.to_string()),
     }
 }
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`): text, or one JSON object a line
+/// (its fields at the top level beside `timestamp`, `level`, `target` and `message`).
+pub(crate) fn init_logging(format: LogFormat) {
+    // refinery narrates every start ("no migrations to apply"); Arvalox logs the migrations
+    // it applies itself.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,refinery_core=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+    }
+}

@@ -26,6 +26,9 @@ use arvalox::ratelimit::{Limits, RateLimiter};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log lines as text for a person, or as one JSON object a line for a log shipper.
+    #[arg(long, global = true, value_enum, default_value_t = commands::LogFormat::Text, env = "ARVALOX_LOG_FORMAT")]
+    log_format: commands::LogFormat,
 }
 
 #[derive(clap::Args)]
@@ -204,26 +207,12 @@ enum KeysCommand {
     },
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
-fn init_logging() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            // refinery narrates every start ("no migrations to apply"); Arvalox logs the
-            // migrations it applies itself.
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,refinery_core=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-}
-
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if matches!(cli.command, Command::Serve { .. }) {
         arvalox::process::limit_malloc_arenas();
     }
-    init_logging();
+    commands::init_logging(cli.log_format);
     match cli.command {
         Command::Serve {
             db,

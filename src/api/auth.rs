@@ -225,9 +225,23 @@ pub(crate) async fn authenticate<E: Endpoint>(
             }
         }
     };
+    let caller = Caller {
+        key_prefix: key.key_prefix.clone(),
+        organization: key.organization.clone(),
+    };
     req.extensions_mut().insert(key);
-    Ok(match inner.call(req).await {
+    let mut response = match inner.call(req).await {
         Ok(response) => response.into_response(),
         Err(err) => render(&to_app_error(err)),
-    })
+    };
+    response.extensions_mut().insert(caller);
+    Ok(response)
+}
+
+/// Who made a request, for its access-log line: the key's public prefix (never its secret)
+/// and its organization.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub key_prefix: String,
+    pub organization: String,
 }

@@ -200,3 +200,49 @@ fn an_idle_connection_is_closed_and_others_are_served() {
     assert_eq!(status, 200);
     assert!(server.stop().success());
 }
+
+/// `--log-format json`: one JSON object a line; each request's line names its route, status,
+/// latency, request id, key prefix and organization, and never the key.
+#[test]
+fn json_logs_are_one_object_a_line_and_never_hold_a_key() {
+    use crate::binary::{http, Server};
+    let dir = tempfile::tempdir().unwrap();
+    let (db, log) = (dir.path().join("ar.db"), dir.path().join("serve.log"));
+    let server = Server::start_with(&db, &log, &["--log-format", "json"], &[]);
+    let key = server.key.clone();
+    let in_query = format!("/v1/customers?x_arvalox_api_key={key}");
+    assert_eq!(http(server.port, "GET", &in_query, &[], "").0, 200);
+    let auth = [
+        ("x-arvalox-api-key", key.as_str()),
+        ("X-Request-Id", "trace-me-42"),
+    ];
+    assert_eq!(
+        http(server.port, "GET", "/v1/invoices/17", &auth, "").0,
+        404
+    );
+    assert!(server.stop().success());
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains(&key), "the key is never logged");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let missing = lines
+        .iter()
+        .find(|l| l["message"] == "request" && l["request_id"] == "trace-me-42")
+        .expect("the request's line");
+    assert_eq!(missing["route"], "/v1/invoices/{id}");
+    assert_eq!(
+        (missing["method"].as_str(), missing["status"].as_u64()),
+        (Some("GET"), Some(404))
+    );
+    assert_eq!(missing["organization"], "default");
+    assert!(key.starts_with(missing["key_prefix"].as_str().unwrap()));
+    assert!(missing["elapsed_ms"].as_f64().is_some() && missing["level"] == "INFO");
+    let listed = lines
+        .iter()
+        .find(|l| l["message"] == "request" && l["path"] == "/v1/customers")
+        .expect("the list's line");
+    assert_eq!(listed["status"], 200);
+}

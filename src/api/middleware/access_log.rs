@@ -6,8 +6,9 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::api::error::{render, to_app_error};
 
-/// Logs method, path (never the query string: it may carry an API key), status, time and
-/// the request's id.
+/// Logs method, path (never the query string: it may carry an API key), its route (the path
+/// with its ids as `{id}`), status, time, the request's id, and the caller's key prefix and
+/// organization when it authenticated.
 pub(crate) async fn access_log<E: Endpoint>(inner: E, req: Request) -> poem::Result<Response> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -16,13 +17,43 @@ pub(crate) async fn access_log<E: Endpoint>(inner: E, req: Request) -> poem::Res
         Ok(response) => response.into_response(),
         Err(err) => render(&to_app_error(err)),
     };
+    let caller = response.extensions().get::<crate::api::auth::Caller>();
     tracing::info!(
         method = %method,
         path = %path,
+        route = %route_of(&path),
+        key_prefix = caller.map_or("", |c| c.key_prefix.as_str()),
+        organization = caller.map_or("", |c| c.organization.as_str()),
         status = response.status().as_u16(),
         elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
         request_id = super::current_request_id().unwrap_or_default(),
         "request"
     );
     Ok(response)
+}
+
+/// The path's route: each segment that is an id (digits) as `{id}`, so lines group by route.
+fn route_of(path: &str) -> String {
+    path.split('/')
+        .map(
+            |segment| match !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+                true => "{id}",
+                false => segment,
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_become_placeholders() {
+        assert_eq!(
+            super::route_of("/v1/invoices/17/send"),
+            "/v1/invoices/{id}/send"
+        );
+        assert_eq!(super::route_of("/v1/customers"), "/v1/customers");
+        assert_eq!(super::route_of("/health"), "/health");
+    }
 }
