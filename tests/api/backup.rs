@@ -485,19 +485,7 @@ fn backups_taken_during_thirty_seconds_of_payments_open_pass_doctor_and_balance(
     ];
     let server = Server::start_with(&db, &log, &unlimited, &[]);
     let key = server.key.clone();
-    let auth = [("x-arvalox-api-key", key.as_str())];
-    let (status, body) = http(
-        server.port,
-        "POST",
-        "/v1/customers",
-        &auth,
-        r#"{"name": "Acme"}"#,
-    );
-    assert_eq!(status, 201, "{body}");
-    let invoice = r#"{"customer_id": 1, "issue_date": "2024-01-05", "due_date": "2024-02-04",
-        "items": [{"description": "Work", "quantity": 1, "unit_price": "1000000.00"}]}"#;
-    let (status, body) = http(server.port, "POST", "/v1/invoices", &auth, invoice);
-    assert_eq!(status, 201, "{body}");
+    crate::binary::one_large_invoice(server.port, &key);
     let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let port = server.port;
     let clients: Vec<_> = (0..2)

@@ -52,6 +52,17 @@ pub(crate) fn http(
     (status, response)
 }
 
+/// Customer 1 and its invoice 1 of 1,000,000.00, for tests that pay it many times over.
+pub(crate) fn one_large_invoice(port: u16, key: &str) {
+    let auth = [("x-arvalox-api-key", key)];
+    let (status, body) = http(port, "POST", "/v1/customers", &auth, r#"{"name": "Acme"}"#);
+    assert_eq!(status, 201, "{body}");
+    let invoice = r#"{"customer_id": 1, "issue_date": "2024-01-05", "due_date": "2024-02-04",
+        "items": [{"description": "Work", "quantity": 1, "unit_price": "1000000.00"}]}"#;
+    let (status, body) = http(port, "POST", "/v1/invoices", &auth, invoice);
+    assert_eq!(status, 201, "{body}");
+}
+
 pub(crate) struct Server {
     child: Child,
     pub(crate) port: u16,

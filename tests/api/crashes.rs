@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::binary::{http, Server};
+use crate::binary::Server;
 use crate::helpers::{date, TODAY};
 
 const UNLIMITED: [&str; 6] = [
@@ -28,19 +28,7 @@ fn every_acknowledged_payment_survives_kill_9() {
     let (db, log) = (dir.path().join("ar.db"), dir.path().join("serve.log"));
     let mut server = Server::start_with(&db, &log, &UNLIMITED, &[]);
     let key = server.key.clone();
-    let auth = [("x-arvalox-api-key", key.as_str())];
-    let (status, body) = http(
-        server.port,
-        "POST",
-        "/v1/customers",
-        &auth,
-        r#"{"name": "Acme"}"#,
-    );
-    assert_eq!(status, 201, "{body}");
-    let invoice = r#"{"customer_id": 1, "issue_date": "2024-01-05", "due_date": "2024-02-04",
-        "items": [{"description": "Work", "quantity": 1, "unit_price": "1000000.00"}]}"#;
-    let (status, body) = http(server.port, "POST", "/v1/invoices", &auth, invoice);
-    assert_eq!(status, 201, "{body}");
+    crate::binary::one_large_invoice(server.port, &key);
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     for cycle in 0..cycles {
         let stop = Arc::new(AtomicBool::new(false));

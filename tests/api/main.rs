@@ -53,6 +53,7 @@ mod snapshots;
 mod spec;
 mod startup;
 mod statements;
+mod upgrades;
 mod verify;
 mod webhooks;
 mod wire;
