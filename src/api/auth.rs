@@ -225,10 +225,8 @@ pub(crate) async fn authenticate<E: Endpoint>(
             }
         }
     };
-    let caller = Caller {
-        key_prefix: key.key_prefix.clone(),
-        organization: key.organization.clone(),
-    };
+    // The same shared context, handed out on the response for the access log's line.
+    let caller = key.clone();
     req.extensions_mut().insert(key);
     let mut response = match inner.call(req).await {
         Ok(response) => response.into_response(),
@@ -236,12 +234,4 @@ pub(crate) async fn authenticate<E: Endpoint>(
     };
     response.extensions_mut().insert(caller);
     Ok(response)
-}
-
-/// Who made a request, for its access-log line: the key's public prefix (never its secret)
-/// and its organization.
-#[derive(Debug, Clone)]
-pub(crate) struct Caller {
-    pub key_prefix: String,
-    pub organization: String,
 }

@@ -278,13 +278,14 @@ pub(crate) async fn email_invoice(
     let (org, today) = (trail.org, trail.today());
     let marked = post
         .run(state, move |tx, now| {
-            if current_text(tx, org, key, today)?.is_none() {
+            let now_text = current_text(tx, org, key, today)?;
+            if now_text.is_none() {
                 return Err(AppError::conflict(format!(
                     "Invoice {number} was deleted while it was being e-mailed: the e-mail went out ({message_id}), and nothing else was done."
                 )));
             }
             if store::get(tx, org, id)?.status == crate::domain::invoice::InvoiceStatus::Draft {
-                if current_text(tx, org, key, today)? != printed {
+                if now_text != printed {
                     return Err(AppError::conflict(format!(
                         "Invoice {number} changed while it was being e-mailed: the customer received the version before the change ({message_id}, in the invoice's history), and it was not marked sent. Send it again to mail this version."
                     )));

@@ -222,13 +222,7 @@ async fn post_admin_backup_writes_into_the_servers_directory_for_admin_keys_only
 fn the_commands_back_up_and_examine_a_book_and_say_so_in_their_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let (db, out) = (dir.path().join("ar.db"), dir.path().join("copy.db"));
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_arvalox"))
-            .args(args)
-            .env_remove("MALLOC_ARENA_MAX")
-            .output()
-            .unwrap()
-    };
+    let run = crate::binary::arvalox;
     let (db_text, out_text) = (db.to_str().unwrap(), out.to_str().unwrap());
     let seeded = run(&[
         "seed-demo",
@@ -349,13 +343,7 @@ fn a_served_book_is_neither_served_twice_nor_restored_under_the_server() {
     let (db, log) = (dir.path().join("ar.db"), dir.path().join("serve.log"));
     let server = crate::binary::Server::start(&db, &log);
     let backup = dir.path().join("copy.db");
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_arvalox"))
-            .args(args)
-            .env_remove("MALLOC_ARENA_MAX")
-            .output()
-            .unwrap()
-    };
+    let run = crate::binary::arvalox;
     let (db_text, backup_text) = (db.to_str().unwrap(), backup.to_str().unwrap());
     assert!(run(&["backup", "--db", db_text, "--out", backup_text])
         .status

@@ -16,19 +16,7 @@ fn today() -> chrono::NaiveDate {
 /// A book with a WAL beside it full of committed pages, as a server or `seed-demo` leaves.
 fn hot_book(dir: &Path) -> std::path::PathBuf {
     let db = dir.join("hot.db");
-    let seeded = std::process::Command::new(env!("CARGO_BIN_EXE_arvalox"))
-        .args([
-            "seed-demo",
-            "--db",
-            db.to_str().unwrap(),
-            "--customers",
-            "3",
-            "--invoices",
-            "30",
-        ])
-        .output()
-        .unwrap();
-    assert!(seeded.status.success());
+    crate::binary::seeded_book(&db);
     let conn = Connection::open(&db).unwrap();
     conn.execute_batch(
         "PRAGMA wal_autocheckpoint = 0;

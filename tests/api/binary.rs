@@ -52,6 +52,35 @@ pub(crate) fn http(
     (status, response)
 }
 
+/// Runs the binary once with `args` (no backtraces, the allocator left as a user has it).
+pub(crate) fn arvalox(args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("MALLOC_ARENA_MAX")
+        .output()
+        .unwrap()
+}
+
+/// A demo book of 3 customers and 30 invoices at `db`, written by `seed-demo`.
+pub(crate) fn seeded_book(db: &Path) {
+    let args = [
+        "seed-demo",
+        "--db",
+        db.to_str().unwrap(),
+        "--customers",
+        "3",
+        "--invoices",
+        "30",
+    ];
+    let seeded = arvalox(&args);
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+}
+
 /// Customer 1 and its invoice 1 of 1,000,000.00, for tests that pay it many times over.
 pub(crate) fn one_large_invoice(port: u16, key: &str) {
     let auth = [("x-arvalox-api-key", key)];

@@ -4,21 +4,14 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_arvalox");
-
 fn serve(db: &Path) -> Output {
-    Command::new(BIN)
-        .args([
-            "serve",
-            "--db",
-            db.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_BACKTRACE", "0")
-        .env_remove("MALLOC_ARENA_MAX")
-        .output()
-        .unwrap()
+    crate::binary::arvalox(&[
+        "serve",
+        "--db",
+        db.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+    ])
 }
 
 /// The refusal: its exit code and its one line, which names the file.
@@ -37,19 +30,7 @@ fn refused(db: &Path, code: i32) -> String {
 /// A closed book (no WAL beside it) with a few invoices.
 fn a_book(dir: &Path) -> std::path::PathBuf {
     let db = dir.join("live.db");
-    let seeded = Command::new(BIN)
-        .args([
-            "seed-demo",
-            "--db",
-            db.to_str().unwrap(),
-            "--customers",
-            "3",
-            "--invoices",
-            "30",
-        ])
-        .output()
-        .unwrap();
-    assert!(seeded.status.success());
+    crate::binary::seeded_book(&db);
     let copy = dir.join("ar.db");
     arvalox::ops::backup(
         &db,

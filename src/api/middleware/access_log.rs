@@ -17,7 +17,9 @@ pub(crate) async fn access_log<E: Endpoint>(inner: E, req: Request) -> poem::Res
         Ok(response) => response.into_response(),
         Err(err) => render(&to_app_error(err)),
     };
-    let caller = response.extensions().get::<crate::api::auth::Caller>();
+    let caller = response
+        .extensions()
+        .get::<std::sync::Arc<crate::api::auth::AuthContext>>();
     tracing::info!(
         method = %method,
         path = %path,
