@@ -165,3 +165,34 @@ pub(crate) fn init_logging(format: LogFormat) {
             .init(),
     }
 }
+
+/// How connections are served: `serve`'s timeouts and connection cap.
+#[derive(clap::Args, Debug)]
+pub struct ConnectionArgs {
+    /// Seconds SIGTERM waits for requests in flight before the server stops anyway.
+    #[arg(long, default_value_t = 30)]
+    shutdown_timeout: u64,
+    /// Seconds a connection may send and receive nothing before it is closed (longer than
+    /// the 30 s an events request may wait).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Seconds a request's head may take to arrive once it has begun, and then its body
+    /// (answered 408): a client that trickles its request is cut off.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    read_timeout: u64,
+    /// Connections served at once; the next wait in the listen queue until one closes.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+}
+
+impl ConnectionArgs {
+    pub fn limits(&self) -> arvalox::net::ConnectionLimits {
+        use std::time::Duration;
+        arvalox::net::ConnectionLimits {
+            read_timeout: Duration::from_secs(self.read_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: self.max_connections as usize,
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
+        }
+    }
+}

@@ -18,6 +18,7 @@ pub(crate) enum ErrorCode {
     MethodNotAllowed,
     Conflict,
     PreconditionFailed,
+    RequestTimeout,
     PayloadTooLarge,
     UnsupportedMediaType,
     HeadersTooLarge,
@@ -30,7 +31,7 @@ pub(crate) enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub(crate) const ALL: [ErrorCode; 17] = [
+    pub(crate) const ALL: [ErrorCode; 18] = [
         ErrorCode::ValidationError,
         ErrorCode::AuthenticationRequired,
         ErrorCode::InvalidApiKey,
@@ -39,6 +40,7 @@ impl ErrorCode {
         ErrorCode::MethodNotAllowed,
         ErrorCode::Conflict,
         ErrorCode::PreconditionFailed,
+        ErrorCode::RequestTimeout,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::HeadersTooLarge,
@@ -60,6 +62,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::PreconditionFailed => "PRECONDITION_FAILED",
+            ErrorCode::RequestTimeout => "REQUEST_TIMEOUT",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ErrorCode::HeadersTooLarge => "HEADERS_TOO_LARGE",
@@ -104,6 +107,9 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// The body did not arrive whole within the server's read timeout.
+    #[error("The request body did not arrive within {seconds} seconds of its headers: send it whole, at once, and try again.")]
+    RequestTimeout { seconds: u64 },
     #[error("The request body is larger than the limit of {limit} bytes.")]
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
@@ -171,6 +177,7 @@ impl AppError {
             AppError::MethodNotAllowed(_) => 405,
             AppError::Conflict { .. } => 409,
             AppError::PreconditionFailed(_) => 412,
+            AppError::RequestTimeout { .. } => 408,
             AppError::PayloadTooLarge { .. } => 413,
             AppError::UnsupportedMediaType(_) => 415,
             AppError::HeadersTooLarge { .. } => 431,
@@ -198,6 +205,7 @@ impl AppError {
             AppError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             AppError::Conflict { .. } => ErrorCode::Conflict,
             AppError::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
+            AppError::RequestTimeout { .. } => ErrorCode::RequestTimeout,
             AppError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             AppError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             AppError::HeadersTooLarge { .. } => ErrorCode::HeadersTooLarge,

@@ -71,13 +71,8 @@ enum Command {
         /// Also take a checked backup into --backup-dir this often (at least 1s): 1h, 30m, 1d.
         #[arg(long, value_parser = commands::every_at_least_a_second, requires = "backup_dir")]
         backup_every: Option<std::time::Duration>,
-        /// Seconds SIGTERM waits for requests in flight before the server stops anyway.
-        #[arg(long, default_value_t = 30)]
-        shutdown_timeout: u64,
-        /// Seconds a connection may send and receive nothing before it is closed (longer than
-        /// the 30 s an events request may wait).
-        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
-        idle_timeout: u64,
+        #[command(flatten)]
+        connections: commands::ConnectionArgs,
         /// Keep the newest N (at least 1) of the server's backups in --backup-dir after each.
         #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..))]
         backup_keep: u32,
@@ -226,8 +221,7 @@ fn main() -> anyhow::Result<()> {
             backup_dir,
             backup_every,
             backup_keep,
-            shutdown_timeout,
-            idle_timeout,
+            connections,
         } => serve(
             db.db,
             bind,
@@ -236,11 +230,7 @@ fn main() -> anyhow::Result<()> {
                 per_hour: rate_limit_hour,
                 per_day: rate_limit_day,
             },
-            (
-                synchronous,
-                webhooks_block_private,
-                (shutdown_timeout, idle_timeout),
-            ),
+            (synchronous, webhooks_block_private, connections.limits()),
             (
                 mail.settings(),
                 (backup_dir, backup_every, backup_keep as usize),
@@ -473,10 +463,10 @@ fn serve(
     path: PathBuf,
     bind: SocketAddr,
     limits: Limits,
-    (synchronous, webhooks_block_private, (shutdown_timeout, idle_timeout)): (
+    (synchronous, webhooks_block_private, connections): (
         Synchronous,
         bool,
-        (u64, u64),
+        arvalox::net::ConnectionLimits,
     ),
     (mail, backups): (Option<arvalox::mail::MailSettings>, Backups),
 ) -> anyhow::Result<()> {
@@ -540,15 +530,8 @@ fn serve(
         };
         let listener =
             arvalox::net::listen(bind).with_context(|| format!("cannot listen on {bind}"))?;
-        let acceptor = poem::listener::TcpAcceptor::from_std(listener)?;
         tracing::info!(%bind, db = %path.display(), "serving; OpenAPI at /openapi.json, Swagger UI at /docs");
-        poem::Server::new_with_acceptor(acceptor)
-            .idle_timeout(std::time::Duration::from_secs(idle_timeout))
-            .run_with_graceful_shutdown(
-                api::build_app(state),
-                shutdown,
-                Some(std::time::Duration::from_secs(shutdown_timeout)),
-            )
+        arvalox::net::serve(listener, api::build_app(state), connections, shutdown)
             .await
             .context("server failed")
     })?;

@@ -211,6 +211,7 @@ fn describe(status: u16) -> &'static str {
         507 => "INSUFFICIENT_STORAGE: the server's disk is full; nothing was changed. Retry once space is freed.",
         502 => "EMAIL_FAILED: the mail server refused the message or could not be reached; `detail` gives its reason. Nothing was marked sent; the failed try is in the journal.",
         412 => "PRECONDITION_FAILED: `If-Match` does not match the resource's current `ETag` (another change came first); nothing was changed. GET it again and retry with its new ETag.",
+        408 => "REQUEST_TIMEOUT: the body did not arrive within the server's read timeout (30 s unless the operator changed it) of the headers; nothing was changed.",
         413 => "PAYLOAD_TOO_LARGE: the body is over 1 MiB.",
         415 => "UNSUPPORTED_MEDIA_TYPE: send `Content-Type: application/json`.",
         431 => "HEADERS_TOO_LARGE: the request's headers total more than 16 KiB.",
@@ -283,12 +284,12 @@ macro_rules! error_set {
 }
 
 error_set!(ReadSet, 400, 401, 403, 404, 429, 431, 500);
-error_set!(WriteSet, 400, 401, 403, 404, 409, 413, 415, 429, 431, 500, 503, 507);
-error_set!(ChangeSet, 400, 401, 403, 404, 409, 412, 413, 415, 429, 431, 500, 503, 507);
+error_set!(WriteSet, 400, 401, 403, 404, 408, 409, 413, 415, 429, 431, 500, 503, 507);
+error_set!(ChangeSet, 400, 401, 403, 404, 408, 409, 412, 413, 415, 429, 431, 500, 503, 507);
 pub(crate) struct MailSet;
 impl ErrorSet for MailSet {
     const STATUSES: &'static [u16] = &[
-        400, 401, 403, 404, 409, 412, 413, 415, 429, 431, 500, 502, 503, 507,
+        400, 401, 403, 404, 408, 409, 412, 413, 415, 429, 431, 500, 502, 503, 507,
     ];
     const SENDS_MAIL: bool = true;
 }

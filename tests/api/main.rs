@@ -48,6 +48,7 @@ mod payments;
 mod reports;
 mod scopes;
 mod seed;
+mod slow_clients;
 mod smtp_sink;
 mod snapshots;
 mod spec;

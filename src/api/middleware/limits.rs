@@ -6,6 +6,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::api::error::render;
 use crate::error::AppError;
+use crate::net::BodyDeadline;
 
 /// Largest request body accepted, in bytes actually read.
 pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
@@ -33,14 +34,13 @@ pub(crate) async fn limit_headers<E: Endpoint>(inner: E, req: Request) -> poem::
 /// Buffers the body up to [`BODY_LIMIT`]: Content-Length is not trusted, a chunked body
 /// is counted as it arrives.
 pub(crate) async fn limit_body<E: Endpoint>(inner: E, mut req: Request) -> poem::Result<Response> {
-    let too_large = || Ok(render(&AppError::PayloadTooLarge { limit: BODY_LIMIT }));
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
-        return too_large();
+        return Ok(render(&AppError::PayloadTooLarge { limit: BODY_LIMIT }));
     }
     let body = req.take_body();
     if body.is_empty() {
@@ -48,23 +48,47 @@ pub(crate) async fn limit_body<E: Endpoint>(inner: E, mut req: Request) -> poem:
         req.set_body(body);
         return Ok(inner.call(req).await?.into_response());
     }
-    let mut stream = body.into_bytes_stream();
+    let deadline = req.extensions().get::<BodyDeadline>().copied();
+    let read = read_whole(body.into_bytes_stream());
+    let buffer = match deadline {
+        Some(BodyDeadline(until, seconds)) => match tokio::time::timeout_at(until, read).await {
+            Ok(read) => read,
+            Err(_) => Err(AppError::RequestTimeout { seconds }),
+        },
+        // Not through the server loop (the in-process test client): no clock.
+        None => read.await,
+    };
+    let buffer = match buffer {
+        Ok(buffer) => buffer,
+        Err(err) => {
+            let mut answer = render(&err);
+            if let AppError::RequestTimeout { .. } = err {
+                // The rest of the body may still come: the connection carries nothing more.
+                answer.headers_mut().insert(
+                    header::CONNECTION,
+                    header::HeaderValue::from_static("close"),
+                );
+            }
+            return Ok(answer);
+        }
+    };
+    req.set_body(buffer);
+    Ok(inner.call(req).await?.into_response())
+}
+
+/// Reads a body whole, up to [`BODY_LIMIT`].
+async fn read_whole(
+    mut stream: impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Unpin,
+) -> Result<Vec<u8>, AppError> {
     let mut buffer = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(err) => {
-                return Ok(render(&AppError::field(
-                    "body",
-                    format!("the request body could not be read: {err}"),
-                )))
-            }
-        };
+        let chunk = chunk.map_err(|err| {
+            AppError::field("body", format!("the request body could not be read: {err}"))
+        })?;
         if buffer.len() + chunk.len() > BODY_LIMIT {
-            return too_large();
+            return Err(AppError::PayloadTooLarge { limit: BODY_LIMIT });
         }
         buffer.extend_from_slice(&chunk);
     }
-    req.set_body(buffer);
-    Ok(inner.call(req).await?.into_response())
+    Ok(buffer)
 }

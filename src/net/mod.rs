@@ -1,4 +1,9 @@
-//! The listening socket.
+//! The listening socket and the server loop on it.
+
+mod server;
+mod timed_io;
+
+pub use server::{serve, BodyDeadline, ConnectionLimits};
 
 use std::net::{SocketAddr, TcpListener};
 
