@@ -183,6 +183,10 @@ pub struct ConnectionArgs {
     /// Connections served at once; the next wait in the listen queue until one closes.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
+    /// Serve GET /metrics (Prometheus text format) on this address of its own, such as
+    /// 127.0.0.1:9898; off unless given. Never the API's address: metrics are not for clients.
+    #[arg(long, env = "ARVALOX_METRICS_BIND")]
+    pub metrics_bind: Option<std::net::SocketAddr>,
 }
 
 impl ConnectionArgs {

@@ -7,6 +7,7 @@ pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod mail;
+pub mod metrics;
 pub mod net;
 pub mod ops;
 pub mod process;

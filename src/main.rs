@@ -230,7 +230,7 @@ fn main() -> anyhow::Result<()> {
                 per_hour: rate_limit_hour,
                 per_day: rate_limit_day,
             },
-            (synchronous, webhooks_block_private, connections.limits()),
+            (synchronous, webhooks_block_private, connections),
             (
                 mail.settings(),
                 (backup_dir, backup_every, backup_keep as usize),
@@ -459,6 +459,27 @@ fn print_a_first_key(store: &Db, bind: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `GET /metrics` on its own listener, until the runtime stops.
+fn serve_metrics(
+    bind: SocketAddr,
+    book: PathBuf,
+    limits: arvalox::net::ConnectionLimits,
+) -> anyhow::Result<()> {
+    let handle = arvalox::metrics::install().map_err(anyhow::Error::msg)?;
+    let listener = arvalox::net::listen(bind)
+        .with_context(|| format!("--metrics-bind: cannot listen on {bind}"))?;
+    arvalox::metrics::spawn_upkeep(handle.clone());
+    let endpoint = arvalox::metrics::endpoint(handle, book);
+    tokio::spawn(async move {
+        let forever = std::future::pending::<()>();
+        if let Err(err) = arvalox::net::serve(listener, endpoint, limits, forever).await {
+            tracing::error!(error = %err, "the metrics listener failed");
+        }
+    });
+    tracing::info!(%bind, "metrics at http://{bind}/metrics");
+    Ok(())
+}
+
 fn serve(
     path: PathBuf,
     bind: SocketAddr,
@@ -466,7 +487,7 @@ fn serve(
     (synchronous, webhooks_block_private, connections): (
         Synchronous,
         bool,
-        arvalox::net::ConnectionLimits,
+        commands::ConnectionArgs,
     ),
     (mail, backups): (Option<arvalox::mail::MailSettings>, Backups),
 ) -> anyhow::Result<()> {
@@ -528,10 +549,13 @@ fn serve(
             signal.await;
             stopping.close();
         };
+        if let Some(metrics_bind) = connections.metrics_bind {
+            serve_metrics(metrics_bind, path.clone(), connections.limits())?;
+        }
         let listener =
             arvalox::net::listen(bind).with_context(|| format!("cannot listen on {bind}"))?;
         tracing::info!(%bind, db = %path.display(), "serving; OpenAPI at /openapi.json, Swagger UI at /docs");
-        arvalox::net::serve(listener, api::build_app(state), connections, shutdown)
+        arvalox::net::serve(listener, api::build_app(state), connections.limits(), shutdown)
             .await
             .context("server failed")
     })?;

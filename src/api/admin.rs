@@ -75,7 +75,9 @@ impl AdminApi {
         if let Some(first) = post.replay(&state).await? {
             return Ok(first);
         }
-        let mut taken = take_backup(&state, &dir).await?;
+        let taken = take_backup(&state, &dir).await;
+        crate::metrics::backup("api", taken.is_ok());
+        let mut taken = taken?;
         rotate_after(&state, &dir);
         // The book holds every organization; the answer speaks only of the caller's.
         let own = format!("organization '{}':", ctx.organization);
@@ -134,7 +136,9 @@ pub async fn scheduled_backup(state: &AppState) {
     let Some(dir) = state.backup_dir.clone() else {
         return;
     };
-    match take_backup(state, &dir).await {
+    let taken = take_backup(state, &dir).await;
+    crate::metrics::backup("scheduled", taken.is_ok());
+    match taken {
         Ok(_) => rotate_after(state, &dir),
         Err(err) => tracing::error!(error = %err, "scheduled backup failed"),
     }

@@ -227,13 +227,14 @@ where
     E: Endpoint + 'static,
 {
     let table = Arc::new(route_table());
+    let log_table = table.clone();
     routes
         .data(state)
         .catch_all_error(error::catch_all)
         .around(move |ep, req| middleware::allow_header(table.clone(), ep, req))
         .with(CatchPanic::new().with_handler(middleware::panic_response))
         .around(middleware::limit_headers)
-        .around(middleware::access_log)
+        .around(move |ep, req| middleware::access_log(log_table.clone(), ep, req))
         .around(middleware::request_id)
         .with(NormalizePath::new(TrailingSlash::Trim))
 }

@@ -180,8 +180,14 @@ pub(crate) async fn authenticate<E: Endpoint>(
     }
     let secret = match presented_key(&req) {
         Ok(Some(secret)) => secret,
-        Ok(None) => return Ok(render(&AppError::AuthenticationRequired)),
-        Err(conflict) => return Ok(render(&conflict)),
+        Ok(None) => {
+            crate::metrics::auth_failure("missing");
+            return Ok(render(&AppError::AuthenticationRequired));
+        }
+        Err(conflict) => {
+            crate::metrics::auth_failure("conflicting");
+            return Ok(render(&conflict));
+        }
     };
     let hash = keys::hash(&secret);
     let key = match state.keys.get(&hash) {
@@ -194,6 +200,7 @@ pub(crate) async fn authenticate<E: Endpoint>(
             let now = state.clock.now().timestamp().max(0) as u64;
             let ip = client_ip(&req);
             if let Some(wait) = state.limiter.auth_blocked(ip, now) {
+                crate::metrics::rate_limited("ip");
                 return Ok(render(&AppError::RateLimited {
                     retry_after_secs: wait,
                 }));
@@ -219,6 +226,7 @@ pub(crate) async fn authenticate<E: Endpoint>(
                 }
                 Ok(None) => {
                     state.limiter.record_auth_failure(ip, now);
+                    crate::metrics::auth_failure("invalid");
                     return Ok(render(&AppError::InvalidApiKey));
                 }
                 Err(err) => return Ok(render(&err)),

@@ -26,6 +26,7 @@ pub(crate) async fn per_key<E: Endpoint>(
     let now = state.clock.now().timestamp().max(0) as u64;
     let decision = state.limiter.check(key.key_id, now);
     if let Some(decision) = decision.filter(|d| !d.allowed) {
+        crate::metrics::rate_limited("key");
         let mut response = render(&AppError::RateLimited {
             retry_after_secs: decision.retry_after,
         });

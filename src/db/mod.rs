@@ -187,8 +187,10 @@ impl Db {
         F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let asked = std::time::Instant::now();
         run_blocking(move || {
             let conn = pool.get()?;
+            crate::metrics::read_wait(asked.elapsed());
             in_snapshot(&conn, f)
         })
         .await

@@ -155,7 +155,9 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, readers: &Point
         // The WAL is (or is being) copied back: let this write start it over.
         readers.release_idle();
     }
+    let started = std::time::Instant::now();
     let outcome = run_jobs(conn, &mut batch).and_then(|()| Ok(run_statement(conn, "COMMIT")?));
+    crate::metrics::write_batch(batch.len(), started.elapsed());
     if outcome.is_ok() {
         readers.after_commit();
         checkpoint_if_due(conn);

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::binary::Server;
+use crate::binary::{arvalox, Server};
 use crate::helpers::{date, TODAY};
 
 const UNLIMITED: [&str; 6] = [
@@ -101,4 +101,80 @@ fn post(port: u16, (name, key): (&str, &str), body: &str) -> Option<u16> {
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     response.split(' ').nth(1)?.parse().ok()
+}
+
+/// A migration killed half-way: all of an upgrade's migrations run in one transaction, so
+/// the file is left at its old version, whole, and the next start runs them all again.
+#[test]
+fn a_migration_killed_half_way_leaves_the_book_whole_and_runs_again() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ar.db");
+    let seeded = arvalox(&[
+        "seed-demo",
+        "--db",
+        db.to_str().unwrap(),
+        "--customers",
+        "100",
+        "--invoices",
+        "10000",
+    ]);
+    assert!(seeded.status.success());
+    crate::migrations::back_to_version_11(&db);
+    let version = |db: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(db)
+            .unwrap()
+            .query_row(
+                "SELECT MAX(version) FROM refinery_schema_history",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(version(&db), 11);
+
+    let started = std::time::Instant::now();
+    let mut migrating = std::process::Command::new(env!("CARGO_BIN_EXE_arvalox"))
+        .args(["migrate", "--db", db.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(migrating.stderr.take().unwrap()).lines();
+    let announced = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.contains("upgrading the database"));
+    assert!(announced);
+    // Keep reading: a closed pipe would end the migration with an error, not the kill.
+    std::thread::spawn(move || lines.for_each(drop));
+    // The upgrade takes about 100 ms in a debug build on this book: well after 5 ms.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    migrating.kill().unwrap();
+    let status = migrating.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        None,
+        "the migration ended before it was killed"
+    );
+    eprintln!("killed {:?} after the start", started.elapsed());
+
+    // Whole, and at its old version: none of the upgrade's migrations half-applied.
+    assert_eq!(version(&db), 11);
+    let check: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    // The next run applies them all, and the book passes doctor.
+    let again = arvalox(&["migrate", "--db", db.to_str().unwrap()]);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(version(&db), 20);
+    let doctor = arvalox(&["doctor", "--db", db.to_str().unwrap()]);
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    assert!(doctor.status.success(), "{report}");
+    assert!(!report.contains("FAULT"), "{report}");
 }

@@ -42,6 +42,7 @@ mod invoices;
 mod journal;
 mod kpis;
 mod ledger_model;
+mod metrics;
 mod migrations;
 mod organization;
 mod payments;

@@ -1,15 +1,24 @@
 //! The access log: one line a request, never its query string.
 
+use std::sync::Arc;
 use std::time::Instant;
 
+use poem::http::Method;
 use poem::{Endpoint, IntoResponse, Request, Response};
+
+use super::RouteTable;
 
 use crate::api::error::{render, to_app_error};
 
 /// Logs method, path (never the query string: it may carry an API key), its route (the path
 /// with its ids as `{id}`), status, time, the request's id, and the caller's key prefix and
 /// organization when it authenticated.
-pub(crate) async fn access_log<E: Endpoint>(inner: E, req: Request) -> poem::Result<Response> {
+/// Also counts it in the metrics, by route template (`unmatched` for a path no route has).
+pub(crate) async fn access_log<E: Endpoint>(
+    table: Arc<RouteTable>,
+    inner: E,
+    req: Request,
+) -> poem::Result<Response> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = Instant::now();
@@ -17,9 +26,16 @@ pub(crate) async fn access_log<E: Endpoint>(inner: E, req: Request) -> poem::Res
         Ok(response) => response.into_response(),
         Err(err) => render(&to_app_error(err)),
     };
+    let elapsed = started.elapsed();
+    crate::metrics::request(
+        table.template(&path).unwrap_or("unmatched"),
+        method_label(&method),
+        response.status().as_u16(),
+        elapsed,
+    );
     let caller = response
         .extensions()
-        .get::<std::sync::Arc<crate::api::auth::AuthContext>>();
+        .get::<Arc<crate::api::auth::AuthContext>>();
     tracing::info!(
         method = %method,
         path = %path,
@@ -27,11 +43,25 @@ pub(crate) async fn access_log<E: Endpoint>(inner: E, req: Request) -> poem::Res
         key_prefix = caller.map_or("", |c| c.key_prefix.as_str()),
         organization = caller.map_or("", |c| c.organization.as_str()),
         status = response.status().as_u16(),
-        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        elapsed_ms = elapsed.as_secs_f64() * 1000.0,
         request_id = super::current_request_id().unwrap_or_default(),
         "request"
     );
     Ok(response)
+}
+
+/// The method as a metrics label: the standard ones by name, any other as `OTHER`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
 }
 
 /// The path's route: each segment that is an id (digits) as `{id}`, so lines group by route.

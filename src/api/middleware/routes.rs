@@ -13,6 +13,8 @@ pub(crate) struct RouteTable {
 }
 
 struct RouteEntry {
+    /// The path as the spec writes it (`/v1/invoices/{id}`).
+    template: String,
     segments: Vec<String>,
     allow: String,
     /// (method, query parameter names); `None` for routes outside the spec, left unchecked.
@@ -36,8 +38,10 @@ impl RouteTable {
                     .map(|(method, operation)| (method.to_uppercase(), query_names(operation)))
                     .collect();
                 let methods: Vec<&str> = operations.iter().map(|(m, _)| m.as_str()).collect();
+                let template = format!("{prefix}{path}");
                 routes.push(RouteEntry {
-                    segments: segments(&format!("{prefix}{path}")),
+                    segments: segments(&template),
+                    template,
                     allow: methods.join(", "),
                     operations: Some(operations),
                 });
@@ -45,6 +49,7 @@ impl RouteTable {
         }
         for (path, methods) in extra {
             routes.push(RouteEntry {
+                template: path.to_string(),
                 segments: segments(path),
                 allow: methods.to_string(),
                 operations: None,
@@ -63,6 +68,11 @@ impl RouteTable {
                     .zip(&wanted)
                     .all(|(p, w)| p.starts_with('{') || p == w)
         })
+    }
+
+    /// The route template `path` matches (`/v1/invoices/{id}` for `/v1/invoices/7`).
+    pub(crate) fn template(&self, path: &str) -> Option<&str> {
+        self.find(path).map(|route| route.template.as_str())
     }
 
     pub(crate) fn allowed(&self, path: &str) -> Option<&str> {
