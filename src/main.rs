@@ -56,6 +56,10 @@ enum Command {
         /// Requests per key per day (0 turns the window off).
         #[arg(long, default_value_t = 10000)]
         rate_limit_day: u32,
+        /// Failed authentications per client address per minute before it is answered 429
+        /// (0 turns it off: behind a proxy every client has the proxy's address).
+        #[arg(long, default_value_t = arvalox::ratelimit::AUTH_FAILURES_PER_MINUTE)]
+        auth_failures_minute: u32,
         /// Durability of each commit. `normal` and `off` can lose acknowledged writes on a power cut.
         #[arg(long, value_enum, default_value_t = Synchronous::Full)]
         synchronous: Synchronous,
@@ -215,6 +219,7 @@ fn main() -> anyhow::Result<()> {
             rate_limit_minute,
             rate_limit_hour,
             rate_limit_day,
+            auth_failures_minute: auth_failures_per_minute,
             synchronous,
             webhooks_block_private,
             mail,
@@ -229,6 +234,7 @@ fn main() -> anyhow::Result<()> {
                 per_minute: rate_limit_minute,
                 per_hour: rate_limit_hour,
                 per_day: rate_limit_day,
+                auth_failures_per_minute,
             },
             (synchronous, webhooks_block_private, connections),
             (

@@ -13,6 +13,8 @@ pub struct Limits {
     pub per_minute: u32,
     pub per_hour: u32,
     pub per_day: u32,
+    /// Failed authentications allowed per client address per minute (0 turns it off).
+    pub auth_failures_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -22,6 +24,7 @@ impl Default for Limits {
             per_minute: 50,
             per_hour: 1000,
             per_day: 10000,
+            auth_failures_per_minute: AUTH_FAILURES_PER_MINUTE,
         }
     }
 }
@@ -31,6 +34,7 @@ impl Limits {
         per_minute: 0,
         per_hour: 0,
         per_day: 0,
+        auth_failures_per_minute: AUTH_FAILURES_PER_MINUTE,
     };
 
     /// (limit, window length in seconds) of the three windows, in the order the counters
@@ -65,7 +69,7 @@ struct Window {
     count: u32,
 }
 
-/// Failed authentications allowed per client address per minute.
+/// Failed authentications allowed per client address per minute, by default.
 pub const AUTH_FAILURES_PER_MINUTE: u32 = 20;
 
 pub struct RateLimiter {
@@ -141,10 +145,14 @@ impl RateLimiter {
 
     /// Seconds the address must wait before trying a key again, if it failed too often.
     pub(crate) fn auth_blocked(&self, addr: IpAddr, now: u64) -> Option<u64> {
+        let limit = self.limits.auth_failures_per_minute;
+        if limit == 0 {
+            return None;
+        }
         let table = lock(&self.auth_failures);
         let window = table.get(&addr)?;
         let start = now - now % 60;
-        (window.start == start && window.count >= AUTH_FAILURES_PER_MINUTE)
+        (window.start == start && window.count >= limit)
             .then(|| (start + 60).saturating_sub(now).max(1))
     }
 
@@ -173,6 +181,7 @@ mod tests {
             per_minute: 3,
             per_hour: 100,
             per_day: 0,
+            ..Limits::default()
         });
         let now = 1_700_000_000 - 1_700_000_000 % 60 + 10;
         let first = limiter.check(1, now).unwrap();
@@ -204,5 +213,19 @@ mod tests {
         }
         assert_eq!(limiter.auth_blocked(addr, now + 5), Some(55));
         assert_eq!(limiter.auth_blocked(addr, now + 60), None);
+    }
+
+    #[test]
+    fn a_limit_of_zero_never_blocks_an_address() {
+        let limiter = RateLimiter::new(Limits {
+            auth_failures_per_minute: 0,
+            ..Limits::default()
+        });
+        let addr: IpAddr = "127.0.0.1".parse().unwrap();
+        let now = 1_700_000_000;
+        for _ in 0..100 {
+            limiter.record_auth_failure(addr, now);
+        }
+        assert_eq!(limiter.auth_blocked(addr, now), None);
     }
 }

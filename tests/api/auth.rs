@@ -156,6 +156,7 @@ async fn rate_limit_headers_count_down_then_429() {
             per_minute: 3,
             per_hour: 100,
             per_day: 1000,
+            ..Limits::default()
         },
         TODAY,
     )

@@ -83,6 +83,7 @@ async fn unknown_query_parameters_are_refused_after_authentication() {
             per_minute: 50,
             per_hour: 0,
             per_day: 0,
+            ..arvalox::ratelimit::Limits::default()
         },
         crate::helpers::TODAY,
     )

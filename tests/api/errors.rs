@@ -275,6 +275,7 @@ async fn oversized_bodies_count_against_the_rate_limit() {
             per_minute: 2,
             per_hour: 0,
             per_day: 0,
+            ..arvalox::ratelimit::Limits::default()
         },
         crate::helpers::TODAY,
     )

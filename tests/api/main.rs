@@ -37,6 +37,7 @@ mod errors;
 mod etag;
 mod exports;
 mod faults;
+mod fuzz;
 mod helpers;
 mod invoices;
 mod journal;
