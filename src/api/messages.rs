@@ -45,6 +45,15 @@ pub(crate) fn explain_parse_error<T: Type>(found: &str, message: String) -> Stri
     }
 }
 
+/// Whether `T` is text and nothing else: poem-openapi's `String` would take a number or a
+/// boolean as its text (`5` as "5"), which a request must not get away with.
+pub(crate) fn wants_text<T: Type>() -> bool {
+    match T::schema_ref() {
+        MetaSchemaRef::Inline(schema) => schema.ty == "string" && schema.enum_items.is_empty(),
+        MetaSchemaRef::Reference(_) => false,
+    }
+}
+
 fn resolve(registry: &Registry, schema: MetaSchemaRef) -> Option<MetaSchema> {
     match schema {
         MetaSchemaRef::Reference(name) => registry.schemas.get(&name).cloned(),

@@ -28,6 +28,7 @@ pub(crate) mod rate_limit;
 pub(crate) mod reports;
 pub mod scopes;
 pub(crate) mod spec;
+mod spec_rules;
 pub(crate) mod statements;
 pub(crate) mod types;
 pub mod webhooks;

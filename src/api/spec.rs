@@ -5,6 +5,10 @@
 use serde_json::{json, Value};
 
 use super::api_service;
+use super::spec_rules::{
+    decimal_field_bounds, list_codes_zones_and_event_types, property_refinements,
+    DASHBOARD_INCLUDES, IF_MATCH, NO_CONTROL_CHARACTERS,
+};
 
 /// The spec as served and committed: poem-openapi's, completed where it cannot say
 /// enough (see `finish_spec`). It never changes while the process runs, so it is built
@@ -16,12 +20,26 @@ pub fn spec_json() -> String {
 }
 
 /// Optional request fields for which `null` is an error rather than "absent" or "clear":
-/// an update cannot blank a customer's name, code or active flag. (A test sends `null` to
+/// an update cannot blank a customer's name, code or active flag, an invoice's customer,
+/// number, dates or lines, an organization's name, prefixes or terms, or a webhook
+/// endpoint's URL, event types or switch. (A test sends `null` to
 /// every other optional field.)
-const REFUSES_NULL: [(&str, &str); 3] = [
+const REFUSES_NULL: [(&str, &str); 15] = [
     ("CustomerUpdate", "name"),
     ("CustomerUpdate", "customer_code"),
     ("CustomerUpdate", "is_active"),
+    ("InvoiceUpdate", "customer_id"),
+    ("InvoiceUpdate", "invoice_number"),
+    ("InvoiceUpdate", "issue_date"),
+    ("InvoiceUpdate", "due_date"),
+    ("InvoiceUpdate", "items"),
+    ("OrganizationUpdate", "name"),
+    ("OrganizationUpdate", "invoice_number_prefix"),
+    ("OrganizationUpdate", "credit_note_number_prefix"),
+    ("OrganizationUpdate", "default_payment_terms_days"),
+    ("WebhookEndpointUpdate", "url"),
+    ("WebhookEndpointUpdate", "event_types"),
+    ("WebhookEndpointUpdate", "enabled"),
 ];
 
 /// What the derive macros leave out of the spec, added in one place:
@@ -47,12 +65,13 @@ fn finish_spec(raw: &str) -> String {
     drop_unused_enums(&mut spec);
     if let Some(schemas) = spec.pointer_mut(SCHEMAS) {
         mark_optional_properties_nullable(schemas);
-        for (schema, property, refinement) in PROPERTY_REFINEMENTS {
+        for (schema, property, refinement) in property_refinements() {
             if let Some(target) = schemas.pointer_mut(&format!("/{schema}/properties/{property}")) {
-                merge_into(target, refinement);
+                merge_into(target, &refinement);
             }
         }
         bound_decimal_fields(schemas);
+        list_codes_zones_and_event_types(schemas);
     }
     state_the_date_range(&mut spec);
     offer_conditional_gets(&mut spec);
@@ -149,6 +168,15 @@ fn bound_parameters(spec: &mut Value) -> Vec<String> {
                 Some("search") => json!({"maxLength": 200, "pattern": NO_CONTROL_CHARACTERS}),
                 Some("limit") => json!({"minimum": 1, "maximum": 500, "default": 50}),
                 Some("offset") => json!({"minimum": 0, "default": 0}),
+                Some("after") => json!({"minimum": 0}),
+                Some("wait") => json!({"minimum": 0, "maximum": 30}),
+                // Up to 10 edges of up to 5 digits; that they increase is the operation's
+                // to check (a 400 naming `buckets`).
+                Some("buckets") => json!({"pattern": "^ *[0-9]{1,5} *(, *[0-9]{1,5} *){0,9}$"}),
+                // `*`, or a comma-separated list of quoted tags (`etag::listed_tags`).
+                Some("If-Match") => json!({"pattern": IF_MATCH}),
+                Some("include") => json!({"pattern": DASHBOARD_INCLUDES}),
+                Some("currency") => json!({"enum": crate::domain::currency::Currency::all_codes()}),
                 Some("Idempotency-Key") => {
                     json!({"minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"})
                 }
@@ -317,14 +345,14 @@ fn state_the_date_range(value: &mut Value) {
 
 /// Each decimal input's own range, in both of its forms (number and string).
 fn bound_decimal_fields(schemas: &mut Value) {
-    for (schema, property, number, text, example) in DECIMAL_FIELD_BOUNDS {
+    for (schema, property, number, text, example) in decimal_field_bounds() {
         let Some(field) = schemas.pointer_mut(&format!("/{schema}/properties/{property}")) else {
             continue;
         };
         if let Some(branches) = field.get_mut("anyOf").and_then(Value::as_array_mut) {
             for branch in branches {
                 match branch["type"].as_str() {
-                    Some("number") => merge_into(branch, number),
+                    Some("number") => merge_into(branch, &number),
                     Some("string") => branch["pattern"] = json!(text),
                     _ => {}
                 }
@@ -334,91 +362,8 @@ fn bound_decimal_fields(schemas: &mut Value) {
     }
 }
 
-fn merge_into(target: &mut Value, extra: &str) {
-    if let (Some(target), Ok(Value::Object(extra))) =
-        (target.as_object_mut(), serde_json::from_str(extra))
-    {
-        target.extend(extra);
+fn merge_into(target: &mut Value, extra: &Value) {
+    if let (Some(target), Some(extra)) = (target.as_object_mut(), extra.as_object()) {
+        target.extend(extra.clone());
     }
 }
-
-/// Text fields refuse control characters (see `domain::text`).
-const NO_CONTROL_CHARACTERS: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
-
-/// What a field's type cannot say about it: (schema, property, keywords to add). Addresses
-/// are checked as addresses (`domain::text::check_email`), not only measured.
-const PROPERTY_REFINEMENTS: [(&str, &str, &str); 6] = [
-    (
-        "InvoiceCreate",
-        "items",
-        r#"{"minItems": 1, "maxItems": 500}"#,
-    ),
-    (
-        "CustomerCreate",
-        "payment_terms_days",
-        r#"{"minimum": 0, "maximum": 3650}"#,
-    ),
-    (
-        "CustomerUpdate",
-        "payment_terms_days",
-        r#"{"minimum": 0, "maximum": 3650}"#,
-    ),
-    ("Customer", "email", r#"{"format": "email"}"#),
-    ("CustomerCreate", "email", r#"{"format": "email"}"#),
-    ("CustomerUpdate", "email", r#"{"format": "email"}"#),
-];
-
-/// Per-field bounds of the decimal inputs, which share one type (and so one schema
-/// otherwise): (schema, property, number bounds, string pattern, example).
-const DECIMAL_FIELD_BOUNDS: [(&str, &str, &str, &str, &str); 6] = [
-    (
-        "InvoiceItemCreate",
-        "quantity",
-        r#"{"minimum": 0, "exclusiveMinimum": true, "maximum": 999999999.9999}"#,
-        r"^[0-9]{1,9}(\.[0-9]{1,4})?$",
-        "3",
-    ),
-    (
-        "InvoiceItemCreate",
-        "unit_price",
-        r#"{"minimum": 0, "maximum": 999999999999.99}"#,
-        r"^[0-9]{1,12}(\.[0-9]{1,4})?$",
-        "150.00",
-    ),
-    (
-        "InvoiceItemCreate",
-        "tax_rate",
-        r#"{"minimum": 0, "maximum": 1}"#,
-        r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$",
-        "0.08",
-    ),
-    (
-        "CustomerCreate",
-        "credit_limit",
-        MONEY_IN_BOUNDS,
-        MONEY_IN_PATTERN,
-        "5000.00",
-    ),
-    (
-        "CustomerUpdate",
-        "credit_limit",
-        MONEY_IN_BOUNDS,
-        MONEY_IN_PATTERN,
-        "5000.00",
-    ),
-    (
-        "PaymentCreate",
-        "amount",
-        r#"{"minimum": 0, "exclusiveMinimum": true, "maximum": 99999999999999}"#,
-        MONEY_IN_PATTERN,
-        "500.00",
-    ),
-];
-
-/// A money input as a string: up to `domain::money`'s largest amount in a currency without
-/// decimals, with at most the four places a currency can have. (Each currency takes fewer:
-/// the server names the places of the one the amount is in.)
-const MONEY_IN_PATTERN: &str = r"^[0-9]{1,14}(\.[0-9]{1,4})?$";
-
-/// The number bounds of a money input that may be 0.
-const MONEY_IN_BOUNDS: &str = r#"{"minimum": 0, "maximum": 99999999999999}"#;

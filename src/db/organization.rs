@@ -157,8 +157,8 @@ pub(crate) fn documents_in(
 /// What an amount in a request belongs to, and so which currency it is in.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Whose {
-    /// A new document of this customer (`None`, or one not the organization's: the
-    /// organization's currency; the write then refuses the customer).
+    /// A new document of this customer (`None`: the organization's currency; one not the
+    /// organization's: a 400 naming `customer_id`, as the write would answer).
     Customer(Option<i64>),
     Invoice(i64),
     Payment(i64),
@@ -195,8 +195,19 @@ pub(crate) fn currency_for(
             .flatten(),
         None => None,
     };
-    match own {
-        Some(code) => Ok(Currency::stored(&code)),
-        None => currency(conn, org),
+    match (own, whose) {
+        (Some(code), _) => Ok(Currency::stored(&code)),
+        // A customer named that is not one of the organization's: said now, as the write
+        // would say it, rather than as a currency the customer is not billed in.
+        (None, Whose::Customer(Some(id))) if !customer_exists(conn, org, id)? => Err(
+            AppError::field("customer_id", format!("customer {id} does not exist")),
+        ),
+        (None, _) => currency(conn, org),
     }
+}
+
+fn customer_exists(conn: &Connection, org: i64, id: i64) -> Result<bool, AppError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM customers WHERE id = ?2 AND organization_id = ?1")?
+        .exists(params![org, id])?)
 }

@@ -34,6 +34,18 @@ impl Currency {
         Ok(currency)
     }
 
+    /// Every code [`Currency::parse`] accepts, in order: the three-letter codes tried one by one.
+    pub(crate) fn all_codes() -> Vec<String> {
+        let letters = b'A'..=b'Z';
+        letters
+            .clone()
+            .flat_map(|a| letters.clone().map(move |b| [a, b]))
+            .flat_map(|[a, b]| (b'A'..=b'Z').map(move |c| [a, b, c]))
+            .filter_map(|code| String::from_utf8(code.to_vec()).ok())
+            .filter(|code| Self::parse(code).is_ok())
+            .collect()
+    }
+
     /// A code read back from the book: it was checked when it was written, and a currency
     /// the standard has since retired still names the books kept in it. One this binary's
     /// table no longer lists keeps its code (never re-read as USD), with 2 places.

@@ -72,6 +72,12 @@ async fn a_misspelt_filter_no_longer_lists_everything_and_the_key_parameter_is_w
         .call(Method::GET, "/health?verbose=1", None, &[], None)
         .await;
     assert!(health.assert_error(400, "VALIDATION_ERROR")["verbose"].is_array());
+
+    // A stray `&` or `?` alone is no parameter; `?=` is one, with an empty name (schemathesis).
+    assert_eq!(app.get("/v1/invoices?&status=paid&").await.status, 200);
+    assert_eq!(app.get("/v1/invoices?").await.status, 200);
+    let empty_name = app.get("/v1/invoices?=").await;
+    assert!(empty_name.assert_error(400, "VALIDATION_ERROR")[""].is_array());
 }
 
 /// The query is checked after the key: without one the answer is 401, and with one the
@@ -336,4 +342,77 @@ async fn every_query_parameter_error_speaks_the_apis_words() {
         }
     }
     assert!(refused > 50, "only {refused} refusals");
+}
+
+/// A text field takes a JSON string only: a number or a boolean is not quietly turned into
+/// its text (poem-openapi's own `String` would store `5` as "5").
+#[tokio::test]
+async fn a_text_field_refuses_numbers_and_booleans() {
+    let app = TestApp::new().await;
+    let spec: Value = serde_json::from_str(&arvalox::api::spec_json()).unwrap();
+    let mut refused = 0;
+    for (schema, method, path, valid) in valid_bodies(&app).await {
+        let properties = spec["components"]["schemas"][schema]["properties"]
+            .as_object()
+            .unwrap();
+        let texts = properties
+            .iter()
+            .filter(|(_, property)| property["type"] == "string" && property.get("enum").is_none());
+        for (field, _) in texts {
+            for value in [serde_json::json!(5), serde_json::json!(true)] {
+                let mut body = valid.clone();
+                match schema {
+                    "InvoiceItemCreate" => body["items"][0][field] = value.clone(),
+                    _ => body[field] = value.clone(),
+                }
+                let reply = app
+                    .call(
+                        method.clone(),
+                        &path,
+                        Some(&app.key),
+                        &[],
+                        Some(&body.to_string()),
+                    )
+                    .await;
+                let fields = reply.assert_error(400, "VALIDATION_ERROR");
+                let kind = if value.is_boolean() {
+                    "a boolean"
+                } else {
+                    "a number"
+                };
+                let named = fields
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .find(|(name, _)| name.ends_with(field.as_str()))
+                    .and_then(|(_, messages)| messages[0].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                assert!(
+                    named.starts_with("must be ") && named.ends_with(&format!(", not {kind}")),
+                    "{schema}.{field} = {value}: {}",
+                    reply.body
+                );
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused >= 20, "only {refused} refusals");
+    let endpoint = app
+        .post(
+            "/v1/webhook-endpoints",
+            serde_json::json!({"url": "https://crm.example/hook", "event_types": ["*"]}),
+        )
+        .await;
+    let id = endpoint.body["id"].as_i64().unwrap();
+    let reply = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/webhook-endpoints/{id}"),
+            Some(&app.key),
+            &[],
+            Some(r#"{"description": 510053909758406}"#),
+        )
+        .await;
+    let fields = reply.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(fields["description"][0], "must be a string, not a number");
 }

@@ -288,7 +288,11 @@ fn the_spec_reads_strictly_as_openapi_3_0_and_carries_its_limits() {
     );
     let line = &schemas["InvoiceItemCreate"]["properties"];
     for (field, maximum, pattern) in [
-        ("quantity", "999999999.9999", r"^[0-9]{1,9}(\.[0-9]{1,4})?$"),
+        (
+            "quantity",
+            "999999999.9999",
+            r"^([1-9][0-9]{0,8}(\.[0-9]{1,4})?|0\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]{0,1}|000[1-9]))$",
+        ),
         (
             "unit_price",
             "999999999999.99",
@@ -350,6 +354,9 @@ fn decimal_inputs_and_search_carry_their_own_bounds() {
         ("CustomerCreate", "credit_limit", false),
         ("CustomerUpdate", "credit_limit", false),
         ("PaymentCreate", "amount", true),
+        ("AllocationIn", "amount", true),
+        ("RefundCreate", "amount", true),
+        ("WriteOffCreate", "amount", true),
     ] {
         let branches = schemas[body]["properties"][field]["anyOf"]
             .as_array()
@@ -365,11 +372,14 @@ fn decimal_inputs_and_search_carry_their_own_bounds() {
             number["exclusiveMinimum"].as_bool(),
             Some(exclusive).filter(|e| *e)
         );
+        // An amount that must be more than 0 says so in its text form too.
         let text = branches.iter().find(|b| b["type"] == "string").unwrap();
-        assert_eq!(
-            text["pattern"], r"^[0-9]{1,14}(\.[0-9]{1,4})?$",
-            "{body}.{field}"
-        );
+        let pattern = if exclusive {
+            r"^([1-9][0-9]{0,13}(\.[0-9]{1,4})?|0\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]{0,1}|000[1-9]))$"
+        } else {
+            r"^[0-9]{1,14}(\.[0-9]{1,4})?$"
+        };
+        assert_eq!(text["pattern"], pattern, "{body}.{field}");
     }
     for body in ["Customer", "CustomerCreate", "CustomerUpdate"] {
         let email = &spec["components"]["schemas"][body]["properties"]["email"];
@@ -390,4 +400,62 @@ fn decimal_inputs_and_search_carry_their_own_bounds() {
         .unwrap();
     assert_eq!(search["schema"]["maxLength"], 200);
     assert!(search["schema"]["pattern"].is_string());
+}
+
+/// What the server checks field by field is stated in the spec (found by schemathesis: each
+/// of these was a schema-valid value the server refused).
+#[test]
+fn the_spec_states_the_servers_field_checks() {
+    let spec: Value = serde_json::from_str(&arvalox::api::spec_json()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let organization = &schemas["OrganizationUpdate"]["properties"];
+    assert_eq!(
+        organization["invoice_number_prefix"]["pattern"],
+        "^[A-Za-z0-9_/-]{1,10}$"
+    );
+    assert_eq!(organization["name"]["minLength"], 1);
+    assert!(organization["name"].get("nullable").is_none());
+    let zones = organization["timezone"]["enum"].as_array().unwrap();
+    assert!(zones.iter().any(|zone| zone == "Europe/Berlin") && zones.len() > 400);
+    assert_eq!(
+        schemas["CreditNoteCreate"]["properties"]["items"]["minItems"],
+        1
+    );
+    let endpoint = &schemas["WebhookEndpointCreate"]["properties"];
+    assert_eq!(endpoint["event_types"]["maxItems"], 50);
+    assert!(endpoint["url"]["pattern"]
+        .as_str()
+        .unwrap()
+        .starts_with("^https?://"));
+    assert!(schemas["WebhookEndpointUpdate"]["properties"]["url"]
+        .get("nullable")
+        .is_none());
+    assert_eq!(schemas["EmailRequest"]["properties"]["cc"]["maxItems"], 20);
+    let parameter = |path: &str, name: &str| {
+        spec["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["schema"]
+            .clone()
+    };
+    let include = parameter("/v1/reports/dashboard", "include");
+    assert_eq!(
+        include["pattern"],
+        r"^\s*(kpis|series)?\s*(,\s*(kpis|series)?\s*)*$"
+    );
+    let currency = parameter("/v1/reports/aging", "currency");
+    assert!(currency["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "JPY"));
+    let if_match = &spec["paths"]["/v1/customers/{id}"]["put"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "If-Match")
+        .unwrap()["schema"]["pattern"];
+    assert!(if_match.as_str().unwrap().contains(r#""[^",]*""#));
 }

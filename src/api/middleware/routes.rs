@@ -172,10 +172,9 @@ fn unknown_query_names(table: &RouteTable, req: &Request) -> Vec<String> {
     let mut unknown: Vec<String> = pairs
         .into_iter()
         .map(|(name, _)| name)
-        .filter(|name| {
-            // `?` alone or a stray `&` leave an empty name: no parameter at all.
-            !name.is_empty() && name != crate::api::auth::QUERY_KEY && !known.contains(name)
-        })
+        // `?` alone or a stray `&` give no pair at all; `?=x` is a parameter with an empty
+        // name, which no operation takes.
+        .filter(|name| name != crate::api::auth::QUERY_KEY && !known.contains(name))
         .collect();
     unknown.sort();
     unknown.dedup();

@@ -66,6 +66,9 @@ impl<T: ParseFromJSON, const REQUIRED: bool> ParseFromJSON for Input<T, REQUIRED
             Some(Value::Null) => Input::Null,
             Some(value) => {
                 let found = json_kind(&value);
+                if !value.is_string() && crate::api::messages::wants_text::<T>() {
+                    return Ok(Input::Invalid(format!("must be a string, not {found}")));
+                }
                 match T::parse_from_json(Some(value)) {
                     Ok(parsed) => Input::Value(parsed),
                     Err(err) => Input::Invalid(crate::api::messages::explain_parse_error::<T>(
