@@ -175,6 +175,29 @@ impl<T: AsyncRead + Unpin> AsyncRead for TimedIo<T> {
     }
 }
 
+impl<T> TimedIo<T> {
+    /// What a write came to: bytes that went out keep the connection alive; a client that
+    /// stops reading its answer is cut like an idle one.
+    fn after_write(
+        &mut self,
+        poll: Poll<io::Result<usize>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<usize>> {
+        match poll {
+            Poll::Ready(Ok(written)) => {
+                if written > 0 {
+                    self.clock.bytes_written();
+                }
+                Poll::Ready(Ok(written))
+            }
+            Poll::Pending if expired(&mut self.write_timer, self.clock.phase(), cx) => {
+                Poll::Ready(Err(cut_off("the client stopped reading")))
+            }
+            other => other,
+        }
+    }
+}
+
 impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
     fn poll_write(
         mut self: Pin<&mut Self>,
@@ -182,19 +205,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_write(cx, buf) {
-            Poll::Ready(Ok(written)) => {
-                if written > 0 {
-                    this.clock.bytes_written();
-                }
-                Poll::Ready(Ok(written))
-            }
-            // A client that stops reading its answer is cut like an idle one.
-            Poll::Pending if expired(&mut this.write_timer, this.clock.phase(), cx) => {
-                Poll::Ready(Err(cut_off("the client stopped reading")))
-            }
-            other => other,
-        }
+        let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.after_write(poll, cx)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -211,18 +223,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(Ok(written)) => {
-                if written > 0 {
-                    this.clock.bytes_written();
-                }
-                Poll::Ready(Ok(written))
-            }
-            Poll::Pending if expired(&mut this.write_timer, this.clock.phase(), cx) => {
-                Poll::Ready(Err(cut_off("the client stopped reading")))
-            }
-            other => other,
-        }
+        let poll = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.after_write(poll, cx)
     }
 
     fn is_write_vectored(&self) -> bool {

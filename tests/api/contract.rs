@@ -225,6 +225,23 @@ async fn valid_bodies(app: &TestApp) -> Vec<(&'static str, Method, String, Value
     ]
 }
 
+/// The properties `schema` has in the spec.
+fn properties<'a>(spec: &'a Value, schema: &str) -> &'a serde_json::Map<String, Value> {
+    spec["components"]["schemas"][schema]["properties"]
+        .as_object()
+        .unwrap()
+}
+
+/// `valid` with `field` (of a line, for `InvoiceItemCreate`) set to `value`, as JSON text.
+fn with_field(schema: &str, valid: &Value, field: &str, value: &Value) -> String {
+    let mut body = valid.clone();
+    match schema {
+        "InvoiceItemCreate" => body["items"][0][field] = value.clone(),
+        _ => body[field] = value.clone(),
+    }
+    body.to_string()
+}
+
 /// Values of every wrong kind, huge and over-precise numbers among them.
 fn wrong_values() -> Vec<Value> {
     [
@@ -254,17 +271,9 @@ async fn every_field_error_speaks_the_apis_words() {
     let spec: Value = serde_json::from_str(&arvalox::api::spec_json()).unwrap();
     let mut refused = 0;
     for (schema, method, path, valid) in valid_bodies(&app).await {
-        let properties = spec["components"]["schemas"][schema]["properties"]
-            .as_object()
-            .unwrap();
-        for (field, property) in properties {
+        for (field, property) in properties(&spec, schema) {
             for value in wrong_values() {
-                let mut body = valid.clone();
-                match schema {
-                    "InvoiceItemCreate" => body["items"][0][field] = value.clone(),
-                    _ => body[field] = value.clone(),
-                }
-                let body = body.to_string();
+                let body = with_field(schema, &valid, field, &value);
                 let reply = app
                     .call(method.clone(), &path, Some(&app.key), &[], Some(&body))
                     .await;
@@ -352,27 +361,14 @@ async fn a_text_field_refuses_numbers_and_booleans() {
     let spec: Value = serde_json::from_str(&arvalox::api::spec_json()).unwrap();
     let mut refused = 0;
     for (schema, method, path, valid) in valid_bodies(&app).await {
-        let properties = spec["components"]["schemas"][schema]["properties"]
-            .as_object()
-            .unwrap();
-        let texts = properties
+        let texts = properties(&spec, schema)
             .iter()
             .filter(|(_, property)| property["type"] == "string" && property.get("enum").is_none());
         for (field, _) in texts {
             for value in [serde_json::json!(5), serde_json::json!(true)] {
-                let mut body = valid.clone();
-                match schema {
-                    "InvoiceItemCreate" => body["items"][0][field] = value.clone(),
-                    _ => body[field] = value.clone(),
-                }
+                let body = with_field(schema, &valid, field, &value);
                 let reply = app
-                    .call(
-                        method.clone(),
-                        &path,
-                        Some(&app.key),
-                        &[],
-                        Some(&body.to_string()),
-                    )
+                    .call(method.clone(), &path, Some(&app.key), &[], Some(&body))
                     .await;
                 let fields = reply.assert_error(400, "VALIDATION_ERROR");
                 let kind = if value.is_boolean() {

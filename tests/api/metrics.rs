@@ -120,43 +120,22 @@ fn metrics_are_served_on_their_own_listener_and_count_what_happened() {
     let scraped = scrape(metrics_port);
     let requests = "arvalox_http_requests_total";
     let route = |route, method, status| [("route", route), ("method", method), ("status", status)];
-    assert_eq!(
-        value(&scraped, requests, &route("/v1/customers", "POST", "201")),
-        1.0
-    );
-    assert_eq!(
-        value(
-            &scraped,
-            requests,
-            &route("/v1/customers/{id}", "GET", "200")
-        ),
-        2.0
-    );
-    assert_eq!(
-        value(
-            &scraped,
-            requests,
-            &route("/v1/customers/{id}", "GET", "429")
-        ),
-        1.0
-    );
-    assert_eq!(
-        value(&scraped, requests, &route("/v1/customers", "GET", "401")),
-        2.0
-    );
-    assert_eq!(
-        value(
-            &scraped,
-            requests,
-            &route("/v1/admin/backup", "POST", "200")
-        ),
-        1.0
-    );
-    // Made-up paths share one series.
-    assert_eq!(
-        value(&scraped, requests, &route("unmatched", "GET", "404")),
-        2.0
-    );
+    for (path, method, status, count) in [
+        ("/v1/customers", "POST", "201", 1.0),
+        ("/v1/customers/{id}", "GET", "200", 2.0),
+        ("/v1/customers/{id}", "GET", "429", 1.0),
+        ("/v1/customers", "GET", "401", 2.0),
+        ("/v1/admin/backup", "POST", "200", 1.0),
+        // Made-up paths share one series.
+        ("unmatched", "GET", "404", 2.0),
+    ] {
+        let labels = route(path, method, status);
+        assert_eq!(
+            value(&scraped, requests, &labels),
+            count,
+            "{method} {path} {status}"
+        );
+    }
     let latency = "arvalox_http_request_duration_seconds";
     let get_one = [("route", "/v1/customers/{id}"), ("method", "GET")];
     assert_eq!(value(&scraped, &format!("{latency}_count"), &get_one), 3.0);
