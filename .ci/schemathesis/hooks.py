@@ -1,7 +1,7 @@
 """Schemathesis hooks for Arvalox (SCHEMATHESIS_HOOKS=hooks, with this folder on PYTHONPATH).
 
 The schema says everything about a request that a schema can: bounds, patterns, the
-currency codes, the time zones, the event types. What it cannot say ties a field to another
+currency codes, the event types. What it cannot say ties a field to another
 field or to stored rows: an id names a row of yours, an invoice is its customer's, a void
 date is not before the payment's, an amount fits what is open on an invoice or unapplied
 on a payment. A schema-valid request that breaks such a rule is rightly refused with a 400,
@@ -16,7 +16,8 @@ fills those ties in from the book under test (read live, read-only, from ARVALOX
 - amounts are whole units (valid in every currency) that fit: 1 to 3 of them, against an
   invoice with that much open or a payment or credit note with that much unapplied;
 - lines are capped so a total stays within what an amount may be;
-- the organization keeps UTC as its zone, so "today" is the same date here and there.
+- an organization's zone is UTC (the spec cannot list the zones' names: see
+  `spec_rules.rs`), so "today" is also the same date here and there.
 The examples phase's cases are fitted the same way (`before_add_examples`). And two gaps
 in schemathesis's generation are closed: its examples phase sends header
 values that ignore the declared pattern (`If-Match: 0`), and a long poll's `wait` is kept

@@ -173,9 +173,10 @@ pub(super) fn decimal_field_bounds(
     bounds
 }
 
-/// The values a request may give: every currency code Arvalox keeps books in, every time
-/// zone it knows, and every event type a webhook endpoint may ask for.
-pub(super) fn list_codes_zones_and_event_types(schemas: &mut Value) {
+/// The values a request may give: every currency code Arvalox keeps books in, and every
+/// event type a webhook endpoint may ask for. (Not the time zones: their names clash once
+/// made into identifiers, `GMT+0` and `GMT-0`, and a generated client cannot take them.)
+pub(super) fn list_codes_and_event_types(schemas: &mut Value) {
     let codes = crate::domain::currency::Currency::all_codes();
     for schema in [
         "CustomerCreate",
@@ -188,10 +189,6 @@ pub(super) fn list_codes_zones_and_event_types(schemas: &mut Value) {
         if let Some(currency) = schemas.pointer_mut(&format!("/{schema}/properties/currency")) {
             currency["enum"] = json!(codes);
         }
-    }
-    if let Some(zone) = schemas.pointer_mut("/OrganizationUpdate/properties/timezone") {
-        let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
-        zone["enum"] = json!(zones);
     }
     let mut types: Vec<&str> = vec!["*"];
     types.extend(crate::domain::journal::EVENT_TYPES);
