@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod clock;
+pub mod console;
 pub mod db;
 pub mod documents;
 pub mod domain;

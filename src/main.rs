@@ -457,7 +457,7 @@ fn print_a_first_key(store: &Db, bind: SocketAddr) -> anyhow::Result<()> {
         // not stop the server, so write errors are ignored.
         let _ = writeln!(
             std::io::stdout(),
-            "\nNo API key existed, so an admin key was created for organization 'default' (prefix {}).\nStore it now; it is not shown again:\n\n    {secret}\n\nTry: curl http://{bind}/v1/ping -H \"x-arvalox-api-key: {secret}\"\n",
+            "\nNo API key existed, so an admin key was created for organization 'default' (prefix {}).\nStore it now; it is not shown again:\n\n    {secret}\n\nOpen the console at http://{bind}/ and sign in with it, or try:\n    curl http://{bind}/v1/ping -H \"x-arvalox-api-key: {secret}\"\n",
             record.prefix
         );
         let _ = std::io::stdout().flush();
@@ -560,7 +560,7 @@ fn serve(
         }
         let listener =
             arvalox::net::listen(bind).with_context(|| format!("cannot listen on {bind}"))?;
-        tracing::info!(%bind, db = %path.display(), "serving; OpenAPI at /openapi.json, Swagger UI at /docs");
+        tracing::info!(%bind, db = %path.display(), "serving; the console at /, OpenAPI at /openapi.json, Swagger UI at /docs");
         arvalox::net::serve(listener, api::build_app(state), connections.limits(), shutdown)
             .await
             .context("server failed")

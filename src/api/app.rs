@@ -197,11 +197,17 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
         .with(CatchPanic::new().with_handler(middleware::panic_response))
         .around(move |ep, req| rate_limit::per_key(limit_state.clone(), ep, req))
         .around(move |ep, req| auth::authenticate(auth_state.clone(), ep, req));
+    let api = Arc::new(api);
     let routes = Route::new()
         .at("/openapi.json", poem::get(spec_json))
         .at("/openapi.yaml", poem::get(spec_yaml))
         .nest("/docs", poem::get(swagger))
-        .nest("/", api);
+        .at("/", poem::get(crate::console::console_page))
+        .at("/console/:file", poem::get(crate::console::console_file))
+        // The API under its own paths (not nested at `/`, which would take `/` too).
+        .nest_no_strip("/v1", api.clone())
+        .at("/health", api.clone())
+        .at("/ready", api);
     with_middleware(routes, state)
 }
 
@@ -216,6 +222,8 @@ fn route_table() -> middleware::RouteTable {
             ("/openapi.json", "GET"),
             ("/openapi.yaml", "GET"),
             ("/docs", "GET"),
+            ("/", "GET"),
+            ("/console/{file}", "GET"),
         ],
     )
 }

@@ -19,6 +19,7 @@ mod auth;
 mod backup;
 mod backup_safety;
 mod binary;
+mod console;
 mod contract;
 mod crashes;
 mod credit;
