@@ -63,6 +63,8 @@ pub(super) fn property_refinements() -> Vec<(&'static str, &'static str, Value)>
     let addresses =
         json!({"maxItems": 20, "items": {"type": "string", "pattern": mailbox_pattern()}});
     let event_types = json!({"minItems": 1, "maxItems": 50, "uniqueItems": true});
+    // `payments::input::check_allocations`: 1 to 100 invoices.
+    let allocations = json!({"minItems": 1, "maxItems": 100});
     vec![
         ("InvoiceCreate", "items", lines.clone()),
         ("InvoiceUpdate", "items", lines.clone()),
@@ -109,6 +111,8 @@ pub(super) fn property_refinements() -> Vec<(&'static str, &'static str, Value)>
         ),
         ("WebhookEndpointCreate", "event_types", event_types.clone()),
         ("WebhookEndpointUpdate", "event_types", event_types),
+        ("PaymentCreate", "allocations", allocations.clone()),
+        ("CreditAllocation", "allocations", allocations),
         ("EmailRequest", "to", addresses.clone()),
         ("EmailRequest", "cc", addresses),
     ]

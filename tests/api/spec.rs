@@ -419,6 +419,9 @@ fn the_spec_states_the_servers_field_checks() {
         schemas["CreditNoteCreate"]["properties"]["items"]["minItems"],
         1
     );
+    let allocations = &schemas["CreditAllocation"]["properties"]["allocations"];
+    assert_eq!(allocations["minItems"], 1);
+    assert_eq!(allocations["maxItems"], 100);
     let endpoint = &schemas["WebhookEndpointCreate"]["properties"];
     assert_eq!(endpoint["event_types"]["maxItems"], 50);
     assert!(endpoint["url"]["pattern"]
