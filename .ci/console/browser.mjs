@@ -2,7 +2,7 @@
 // against what the API answers. Run by .ci/console/run.sh (BASE, ADMIN_KEY, READ_KEY,
 // SCREENSHOTS come from it).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -117,4 +117,5 @@ try {
   console.log(`console: every check passed; screenshots in ${SCREENSHOTS}`);
 } finally {
   await browser.close();
+  rmSync(profile, { recursive: true, force: true });
 }
