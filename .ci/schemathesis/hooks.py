@@ -41,8 +41,9 @@ from schemathesis import GenerationMode
 
 _LOCAL = threading.local()
 _IF_MATCH = re.compile(r'^ *(\*|(W/)?"[^",]*"( *, *(W/)?"[^",]*")*) *$')
-# Its own generator: hypothesis warns when a strategy draws from the global one.
-_RNG = random.Random()
+# Its own generator (hypothesis warns when a strategy draws from the global one), seeded
+# like schemathesis so that a run can be repeated.
+_RNG = random.Random(os.environ.get("SCHEMATHESIS_SEED"))
 # An id no row has: a case whose ids are left unmapped gets this, so it meets a 404 or a
 # cross-reference 400, never a stored row in a state the case did not choose.
 _NO_ROW = 2**62
@@ -84,12 +85,26 @@ def _open_invoices(units=1):
 
 
 def _credit(table, units=1):
-    """(id, customer_id) of payments or credit notes with `units` whole units unapplied."""
+    """(id, customer_id) of payments or credit notes with `units` whole units unapplied,
+    the most first."""
     date = "payment_date" if table == "payments" else "issue_date"
     return _rows(
         f"SELECT id, customer_id FROM {table} WHERE void_date IS NULL "
-        f"AND unapplied_minor >= ? AND {date} <= ?", units * _UNIT, _today()
+        f"AND unapplied_minor >= ? AND {date} <= ? ORDER BY unapplied_minor DESC",
+        units * _UNIT, _today()
     )
+
+
+# The two payments and credit notes with the most credit are kept for the uses that take a
+# few units of it (refunds, allocations line by line); what takes all of it (a void, an
+# oldest-first allocation) gets the others, so one worker does not empty the row another
+# has just picked.
+_KEPT = 2
+
+
+def _spendable(table):
+    kept = {row[0] for row in _credit(table)[:_KEPT]}
+    return [row for row in _rows(f"SELECT id, customer_id FROM {table}") if row[0] not in kept]
 
 
 def _any(sql):
@@ -149,7 +164,10 @@ class _Case:
             if parts[4] == "allocations":
                 return self.fit_allocation(table)
             if parts[4] == "refunds":
-                self.pick(_credit(table, 3))
+                self.pick(_credit(table, 3)[:_KEPT])
+                return self.fit_amounts()
+            if parts[4] == "void":
+                self.pick(_spendable(table))
                 return self.fit_amounts()
         if self.path == "/v1/invoices/{id}/write-offs":
             self.pick(_open_invoices(3))
@@ -180,12 +198,14 @@ class _Case:
     def fit_allocation(self, table):
         lines = (self.body or {}).get("allocations")
         count = len(lines) if isinstance(lines, list) else 1
-        customer = self.pick(_credit(table, 3 * max(count, 1)))
+        customer = self.pick(_credit(table, 3 * max(count, 1))[:_KEPT])
         if self.body is not None:
             self.one_way_to_allocate()
             self.fit_lines(customer)
             self.one_way_to_allocate()
             self.fit_amounts()
+            if self.body.get("allocate") is not None:
+                self.pick(_spendable(table))
 
     def fit_body(self):
         body = self.body
@@ -233,6 +253,9 @@ class _Case:
 
     def one_way_to_allocate(self):
         """One way of saying where money goes, and for applying credit, at least one."""
+        for key in _WAYS_TO_ALLOCATE:
+            if self.body.get(key) == []:
+                del self.body[key]
         given = [key for key in _WAYS_TO_ALLOCATE if self.body.get(key) is not None]
         for key in given[1:]:
             del self.body[key]

@@ -187,27 +187,22 @@ pub(crate) fn currency_for(
         Whose::Payment(id) => (own_currency!("payments"), Some(id)),
         Whose::CreditNote(id) => (own_currency!("credit_notes"), Some(id)),
     };
-    let own: Option<String> = match id {
+    // The row, if any, and its own currency, if it has one (a customer's may be null).
+    let row: Option<Option<String>> = match id {
         Some(id) => conn
             .prepare_cached(sql)?
             .query_row(params![org, id], |row| row.get(0))
-            .optional()?
-            .flatten(),
+            .optional()?,
         None => None,
     };
-    match (own, whose) {
-        (Some(code), _) => Ok(Currency::stored(&code)),
+    match (row, whose) {
+        (Some(Some(code)), _) => Ok(Currency::stored(&code)),
         // A customer named that is not one of the organization's: said now, as the write
         // would say it, rather than as a currency the customer is not billed in.
-        (None, Whose::Customer(Some(id))) if !customer_exists(conn, org, id)? => Err(
-            AppError::field("customer_id", format!("customer {id} does not exist")),
-        ),
-        (None, _) => currency(conn, org),
+        (None, Whose::Customer(Some(id))) => Err(AppError::field(
+            "customer_id",
+            format!("customer {id} does not exist"),
+        )),
+        _ => currency(conn, org),
     }
-}
-
-fn customer_exists(conn: &Connection, org: i64, id: i64) -> Result<bool, AppError> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM customers WHERE id = ?2 AND organization_id = ?1")?
-        .exists(params![org, id])?)
 }
