@@ -32,11 +32,13 @@ done
 
 # One worker and a fixed seed: CI repeats the same run, so a red one is a change's doing
 # and can be replayed. SCHEMATHESIS_SEED=random explores; any other number picks a run.
+# Not the coverage phase: some of its boundary cases reach the server without passing the
+# hooks (seen: `{"allocations": []}`, which the spec itself refuses, sent as a valid case).
 seed="${SCHEMATHESIS_SEED:-20261201}"
 [ "$seed" = random ] && seed="$(python3 -c 'import random; print(random.getrandbits(64))')"
 echo "schemathesis seed: $seed"
 ARVALOX_DB="$db" SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$here" SCHEMATHESIS_SEED="$seed" \
     schemathesis --config-file "$here/schemathesis.toml" run "$base/openapi.json" \
     -H "x-arvalox-api-key: $key" --checks all --max-time "${SCHEMATHESIS_MAX_TIME:-300}" \
-    --seed "$seed" --workers 1 --continue-on-failure --no-color
+    --seed "$seed" --workers 1 --phases examples,fuzzing,stateful --continue-on-failure --no-color
 no_panic
