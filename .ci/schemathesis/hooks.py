@@ -311,7 +311,7 @@ class _Case:
         issue, due = body.get("issue_date"), body.get("due_date")
         if isinstance(issue, str) and isinstance(due, str) and issue > due:
             body["issue_date"], body["due_date"] = due, issue
-        if self.path == "/v1/invoices" and issue is None and isinstance(due, str) and due < today:
+        if self.path in ("/v1/invoices", "/v1/invoices/preview") and issue is None and isinstance(due, str) and due < today:
             # Without an issue date the invoice is issued today: due no earlier.
             body["due_date"] = today
         start, end = body.get("from"), body.get("to")

@@ -5,7 +5,7 @@
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
-pub const OPERATION_SCOPES: [(&str, Scope); 51] = [
+pub const OPERATION_SCOPES: [(&str, Scope); 52] = [
     ("ping", Scope::Read),
     ("get_organization", Scope::Read),
     ("update_organization", Scope::Admin),
@@ -20,6 +20,7 @@ pub const OPERATION_SCOPES: [(&str, Scope); 51] = [
     ("get_invoice", Scope::Read),
     ("get_invoice_pdf", Scope::Read),
     ("create_invoice", Scope::Write),
+    ("preview_invoice", Scope::Write),
     ("update_invoice", Scope::Write),
     ("delete_invoice", Scope::Write),
     ("send_invoice", Scope::Write),

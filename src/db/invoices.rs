@@ -289,6 +289,21 @@ pub(super) fn number_taken(conn: &Connection, org: i64, number: &str) -> Result<
         .is_some())
 }
 
+/// The invoice [`create`] would make of `new`, made inside a savepoint that is then
+/// rolled back: the same engine, nothing kept (not even the number's sequence).
+pub(crate) fn preview(
+    tx: &WriteTx,
+    org: i64,
+    new: NewInvoice,
+    now: &str,
+) -> Result<Invoice, AppError> {
+    tx.execute_batch("SAVEPOINT invoice_preview")?;
+    let made = create(tx, org, new, now);
+    tx.execute_batch("ROLLBACK TO invoice_preview; RELEASE invoice_preview")?;
+    tx.take_moved_invoices();
+    made
+}
+
 pub(crate) fn create(
     tx: &WriteTx,
     org: i64,

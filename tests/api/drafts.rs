@@ -277,3 +277,85 @@ async fn a_deleted_drafts_id_is_never_given_to_another_invoice() {
         .await
         .assert_error(404, "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn a_preview_answers_what_create_would_and_stores_nothing() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let body = json!({
+        "customer_id": acme,
+        "issue_date": "2024-03-01",
+        "items": [
+            { "description": "Consulting", "quantity": "1.5", "unit_price": "33.33", "tax_rate": "0.0825" },
+            { "description": "Travel", "quantity": 3, "unit_price": "0.10" }
+        ]
+    });
+    let preview = app.post("/v1/invoices/preview", body.clone()).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert_eq!(preview.header("location"), None);
+    // 1.5 × 33.33 = 49.995 → 50.00; its tax 50.00 × 0.0825 = 4.125 → 4.13; 3 × 0.10 = 0.30.
+    assert_eq!(preview.body["subtotal"], "50.30");
+    assert_eq!(preview.body["tax_total"], "4.13");
+    assert_eq!(preview.body["total"], "54.43");
+    assert_eq!(preview.body["due_date"], "2024-03-31");
+    // Nothing kept: no invoice, no event, and the number is still free.
+    assert_eq!(app.get("/v1/invoices").await.body["total"], 0);
+    let events = app.get("/v1/events?type=invoice.created").await;
+    assert_eq!(
+        events.body["items"].as_array().unwrap().len(),
+        0,
+        "{}",
+        events.body
+    );
+    let created = app.post("/v1/invoices", body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let strip = |mut v: serde_json::Value| {
+        for stamp in ["created_at", "updated_at"] {
+            v.as_object_mut().unwrap().remove(stamp);
+        }
+        v
+    };
+    assert_eq!(strip(preview.body.clone()), strip(created.body.clone()));
+}
+
+#[tokio::test]
+async fn a_preview_refuses_what_create_refuses_and_needs_a_write_key() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let bad = app
+        .post(
+            "/v1/invoices/preview",
+            json!({ "customer_id": acme, "items": [{ "description": "", "quantity": 0, "unit_price": "1.005" }], "colour": "red" }),
+        )
+        .await;
+    let created = app
+        .post(
+            "/v1/invoices",
+            json!({ "customer_id": acme, "items": [{ "description": "", "quantity": 0, "unit_price": "1.005" }], "colour": "red" }),
+        )
+        .await;
+    bad.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(bad.body, created.body);
+    let missing = app
+        .post(
+            "/v1/invoices/preview",
+            json!({ "customer_id": 999, "items": [{ "description": "A", "quantity": 1, "unit_price": "1" }] }),
+        )
+        .await;
+    assert!(missing.body["field_errors"]["customer_id"][0]
+        .as_str()
+        .unwrap()
+        .contains("does not exist"));
+    let reader = app.new_key("default", arvalox::domain::keys::Scope::Read);
+    let body = json!({ "customer_id": acme, "items": [{ "description": "A", "quantity": 1, "unit_price": "1" }] });
+    let refused = app
+        .call(
+            poem::http::Method::POST,
+            "/v1/invoices/preview",
+            Some(&reader),
+            &[],
+            Some(&body.to_string()),
+        )
+        .await;
+    refused.assert_error(403, "INSUFFICIENT_PERMISSIONS");
+}

@@ -28,7 +28,9 @@ use crate::api::journal::Trail;
 use crate::api::mailing::SendInvoice;
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, MaybeJsonBody, Opt, PaperSize};
-use crate::api::{page_bounds, to_json_text, AppState, CreatedOne, Deleted, Json, One, Post, Tag};
+use crate::api::{
+    page_bounds, to_json_text, AppState, CreatedOne, Deleted, Done, Json, One, Post, Tag,
+};
 use crate::db::invoice_changes as changes;
 use crate::db::invoices::{self as store, Detail, InvoiceFilter, StatusFilter};
 use crate::db::organization::Whose;
@@ -150,6 +152,33 @@ impl InvoicesApi {
                 Ok((invoice.id, invoice))
             })
             .await?)
+    }
+
+    /// Preview a new invoice
+    ///
+    /// The invoice `POST /v1/invoices` would create from this body, computed by the same engine (defaults, due date, rounding, totals, number) and answered in the same shape, with nothing stored: a form can show the server's totals while the user types. `id` and `invoice_number` are the ones a create would take now; they are not reserved.
+    #[oai(
+        path = "/v1/invoices/preview",
+        method = "post",
+        operation_id = "preview_invoice"
+    )]
+    async fn preview(
+        &self,
+        auth: ApiKeyAuth,
+        state: Data<&Arc<AppState>>,
+        body: JsonBody<InvoiceCreate>,
+    ) -> Result<Done<Invoice>, WriteError> {
+        let ctx = auth.require(scope_of("preview_invoice"))?;
+        let (org, today) = (ctx.organization_id, state.today_for(ctx));
+        let customer = body.value.customer_id.value();
+        let currency = state.currency_for(org, Whose::Customer(customer))?;
+        let (received, _) = body.received(today, currency);
+        let new = NewInvoice::try_from(received)?;
+        let now = state.now_text();
+        let invoice = state
+            .write(move |tx| store::preview(tx, org, new, &now))
+            .await?;
+        Ok(Done::of(&to_api(invoice, today, true)))
     }
 
     /// Get invoice details
