@@ -14,22 +14,32 @@ struct Asset {
     text: &'static str,
 }
 
-const ASSETS: [Asset; 3] = [
-    Asset {
-        name: "index.html",
-        media_type: "text/html; charset=utf-8",
-        text: include_str!("../console/index.html"),
-    },
-    Asset {
-        name: "app.js",
-        media_type: "text/javascript; charset=utf-8",
-        text: include_str!("../console/app.js"),
-    },
-    Asset {
-        name: "style.css",
-        media_type: "text/css; charset=utf-8",
-        text: include_str!("../console/style.css"),
-    },
+/// An embedded file of `console/`, by name.
+macro_rules! asset {
+    ($name:literal, $media_type:expr) => {
+        Asset {
+            name: $name,
+            media_type: $media_type,
+            text: include_str!(concat!("../console/", $name)),
+        }
+    };
+}
+
+const SCRIPT: &str = "text/javascript; charset=utf-8";
+
+const ASSETS: [Asset; 12] = [
+    asset!("index.html", "text/html; charset=utf-8"),
+    asset!("style.css", "text/css; charset=utf-8"),
+    asset!("app.js", SCRIPT),
+    asset!("lib.js", SCRIPT),
+    asset!("decimal.js", SCRIPT),
+    asset!("charts.js", SCRIPT),
+    asset!("actions.js", SCRIPT),
+    asset!("dashboard.js", SCRIPT),
+    asset!("customers.js", SCRIPT),
+    asset!("invoices.js", SCRIPT),
+    asset!("payments.js", SCRIPT),
+    asset!("reports.js", SCRIPT),
 ];
 
 /// Only this origin's own scripts, styles and API; no inline script, no frames, no forms

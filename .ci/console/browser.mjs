@@ -7,6 +7,10 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import {
+  apiWith, createCustomer, createInvoice, downloads, readOnly, recordPayment, voidPayment,
+} from "./flows.mjs";
+
 const require = createRequire(new URL("../tools/package.json", import.meta.url));
 const { chromium } = require("playwright-core");
 // Evaluated through the DevTools protocol, which the page's CSP does not govern (a script
@@ -104,6 +108,50 @@ try {
   await accessible(page, "dashboard");
   await pictures(page, "dashboard");
 
+  // The first screen's paint, as the browser measured it (reported, not asserted).
+  const paint = await page.evaluate(() =>
+    performance.getEntriesByType("paint").map((p) => `${p.name} ${p.startTime.toFixed(0)} ms`).join(", "));
+  console.log(`console first screen: ${paint}`);
+
+  // A customer, two invoices, a payment over both (the rest as credit), then its void.
+  const admin = apiWith(BASE, ADMIN_KEY);
+  const customer = await createCustomer(page, admin);
+  // The browser logs the 400 the bad email drew, as it should: that one is expected.
+  const refused = problems.findIndex((p) => p.includes("status of 400"));
+  assert.ok(refused >= 0, "the bad email was refused");
+  problems.splice(refused, 1);
+  await accessible(page, "customer");
+  const newer = await createInvoice(page, admin, customer);
+  await accessible(page, "invoice");
+  await pictures(page, "invoice");
+  const issued = new Date(Date.now() - 40 * 86400000).toISOString().slice(0, 10);
+  const older = await admin("/v1/invoices", { method: "POST", body: { customer_id: customer.id, issue_date: issued,
+    items: [{ description: "Grout", quantity: 2, unit_price: "41.20" }] } });
+  await page.goto(`${BASE}/#/invoices/new?customer_id=${customer.id}`);
+  await page.locator(".preview").waitFor();
+  await accessible(page, "invoice-form");
+  await pictures(page, "invoice-form");
+  const payment = await recordPayment(page, admin, customer, older, newer);
+  await accessible(page, "payment");
+  await pictures(page, "payment");
+  await page.goto(`${BASE}/#/customers/${customer.id}`);
+  await page.getByRole("heading", { name: "Statement" }).waitFor();
+  await page.getByRole("table", { name: "Statement lines" }).waitFor();
+  await accessible(page, "customer-page");
+  await pictures(page, "customer-page");
+  await voidPayment(page, admin, customer, payment);
+  await downloads(page, newer);
+  await page.getByRole("table", { name: "Aging by customer" }).waitFor();
+  await accessible(page, "aging");
+  await pictures(page, "aging");
+  await page.goto(`${BASE}/#/customers`);
+  await page.getByRole("table", { name: "Customers" }).waitFor();
+  await accessible(page, "customers");
+  await page.goto(`${BASE}/#/invoices?status=overdue`);
+  await page.getByRole("table", { name: "Invoices" }).waitFor();
+  await accessible(page, "invoices");
+  await pictures(page, "invoices");
+
   // Signing out forgets the key.
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByLabel("API key").waitFor();
@@ -113,8 +161,16 @@ try {
   await signIn(page, READ_KEY);
   await theDashboard(page);
   assert.equal(await page.locator("#who").textContent(), "Read-only key: changes are disabled");
+  await readOnly(page, customer);
+  await accessible(page, "read-only-payment");
   assert.deepEqual(problems, [], "console errors, CSP refusals or requests elsewhere");
   console.log(`console: every check passed; screenshots in ${SCREENSHOTS}`);
+} catch (error) {
+  // The page as it stood when a check failed, to see why.
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, "failure.png"), fullPage: true }).catch(() => {});
+  console.error(`console: failed on ${page.url()}; the page is in ${SCREENSHOTS}/failure.png`);
+  throw error;
 } finally {
   await browser.close();
   rmSync(profile, { recursive: true, force: true });

@@ -6,17 +6,30 @@ use serde_json::Value;
 
 use crate::helpers::TestApp;
 
-const FILES: [(&str, &str); 3] = [
-    ("/", "text/html; charset=utf-8"),
-    ("/console/app.js", "text/javascript; charset=utf-8"),
-    ("/console/style.css", "text/css; charset=utf-8"),
-];
+/// Every file of `console/` with the address it is served at and its media type: a file
+/// left out of the binary's list fails here.
+fn console_files() -> Vec<(String, &'static str)> {
+    let mut files: Vec<(String, &'static str)> = std::fs::read_dir("console")
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .map(|name| match name.rsplit_once('.').map(|(_, ext)| ext) {
+            Some("html") => ("/".to_string(), "text/html; charset=utf-8"),
+            Some("css") => (format!("/console/{name}"), "text/css; charset=utf-8"),
+            _ => (format!("/console/{name}"), "text/javascript; charset=utf-8"),
+        })
+        .collect();
+    files.sort();
+    files
+}
 
 #[tokio::test]
 async fn the_console_is_served_from_the_binary_with_a_strict_policy() {
     let app = TestApp::new().await;
     let mut total = 0;
-    for (path, media_type) in FILES {
+    let files = console_files();
+    assert!(files.len() >= 12, "{files:?}");
+    for (path, media_type) in files {
+        let path = path.as_str();
         // No key: the page must load before anyone signs in.
         let reply = app
             .call(poem::http::Method::GET, path, None, &[], None)

@@ -1,0 +1,160 @@
+// What a shop owner and a clerk do in the console, from a new customer to a voided
+// payment, each step checked against what the API then answers. Used by browser.mjs.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+
+export function apiWith(base, key) {
+  return async (path, { method = "GET", body } = {}) => {
+    const response = await fetch(base + path, {
+      method,
+      headers: { "x-arvalox-api-key": key, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+}
+
+const exact = { exact: true };
+
+/** A two-decimal amount as whole cents, and back: the test's own exact arithmetic. */
+const toCents = (amount) => BigInt(amount.replace(".", ""));
+const cents = (value) => `${value / 100n}.${String(value % 100n).padStart(2, "0")}`;
+
+/** Presses Tab until the field `id` has the focus (a date input takes several). */
+async function tabTo(page, id) {
+  for (let presses = 0; presses < 12; presses += 1) {
+    await page.keyboard.press("Tab");
+    if (await page.evaluate((wanted) => document.activeElement.id === wanted, id)) return;
+  }
+  assert.fail(`Tab never reached #${id}`);
+}
+
+/** A new customer through the form: a bad email is refused on its field, then fixed. */
+export async function createCustomer(page, api) {
+  await page.goto(`${process.env.BASE}/#/customers/new`);
+  await page.getByLabel("Name", exact).fill("Wexford Tiles");
+  await page.getByLabel("Email", exact).fill("not an address");
+  await page.getByLabel("Payment terms in days", exact).fill("14");
+  await page.getByRole("button", { name: "Create customer" }).click();
+  const email = page.getByLabel("Email", exact);
+  await page.locator("#field-email-error").filter({ hasText: /./ }).waitFor();
+  assert.equal(await email.getAttribute("aria-invalid"), "true");
+  assert.ok(await email.evaluate((node) => node === document.activeElement), "focus moves to the bad field");
+  await email.fill("ap@wexford.example");
+  await page.getByRole("button", { name: "Create customer" }).click();
+  await page.getByRole("heading", { name: "Wexford Tiles", exact: true }).waitFor();
+  const id = Number(page.url().split("/").pop());
+  const customer = await api(`/v1/customers/${id}`);
+  assert.equal(customer.email, "ap@wexford.example");
+  assert.equal(customer.payment_terms_days, 14);
+  return customer;
+}
+
+/** An invoice through the form: the totals shown are the server's preview. */
+export async function createInvoice(page, api, customer) {
+  await page.goto(`${process.env.BASE}/#/invoices/new?customer_id=${customer.id}`);
+  await page.getByLabel("description").first().fill("Floor tiles");
+  await page.getByLabel("quantity").first().fill("3");
+  await page.getByLabel("unit price").first().fill("33.335");
+  await page.getByLabel("tax rate").first().fill("0.0825");
+  await page.getByRole("button", { name: "Add a line" }).click();
+  await page.getByLabel("description").nth(1).fill("Delivery");
+  await page.getByLabel("quantity").nth(1).fill("1");
+  await page.getByLabel("unit price").nth(1).fill("25");
+  const preview = await api("/v1/invoices/preview", {
+    method: "POST",
+    body: { customer_id: customer.id, status: "draft", items: [
+      { description: "Floor tiles", quantity: "3", unit_price: "33.335", tax_rate: "0.0825" },
+      { description: "Delivery", quantity: "1", unit_price: "25" }] },
+  });
+  const usd = (amount) => new Intl.NumberFormat("en-US", { style: "currency", currency: preview.currency }).format(amount);
+  await page.locator(".preview dd", { hasText: usd(preview.total) }).first().waitFor();
+  await page.getByLabel("Save as").selectOption("sent");
+  await page.getByRole("button", { name: "Create invoice" }).click();
+  await page.getByRole("heading", { name: /^Invoice / }).waitFor();
+  const id = Number(page.url().split("/").pop());
+  const invoice = await api(`/v1/invoices/${id}`);
+  assert.equal(invoice.total, preview.total);
+  assert.equal(invoice.status, "sent");
+  return invoice;
+}
+
+/**
+ * A payment larger than both open invoices, entered with the keyboard alone: prefilled
+ * oldest first, the rest shown as credit; a double click records it once.
+ */
+export async function recordPayment(page, api, customer, older, newer) {
+  await page.goto(`${process.env.BASE}/#/payments/new`);
+  await page.getByRole("heading", { name: "Record a payment" }).waitFor();
+  await page.getByLabel("Customer", exact).focus();
+  await page.getByLabel("Customer", exact).selectOption(String(customer.id));
+  await page.getByRole("table", { name: /Open invoices/ }).waitFor();
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("500");
+  const amounts = page.getByRole("table", { name: /Open invoices/ }).locator("tbody input");
+  assert.equal(await amounts.count(), 2);
+  assert.equal(await amounts.nth(0).inputValue(), older.balance_due);
+  assert.equal(await amounts.nth(1).inputValue(), newer.balance_due);
+  const credit = cents(50000n - toCents(older.balance_due) - toCents(newer.balance_due));
+  const usd = (amount) => new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(amount);
+  await page.getByText(`left as credit ${usd(credit)}`).waitFor();
+  await tabTo(page, "field-reference-number");
+  await page.keyboard.type("BANK-778");
+  const submit = page.getByRole("button", { name: "Record payment" });
+  await submit.dblclick();
+  await page.getByRole("heading", { name: /^Payment #/ }).waitFor();
+  const payments = await api(`/v1/payments?customer_id=${customer.id}`);
+  assert.equal(payments.total, 1, "a double click records one payment");
+  const payment = payments.items[0];
+  assert.equal(payment.reference_number, "BANK-778");
+  assert.equal(payment.unapplied_amount, credit);
+  assert.deepEqual(payment.allocations.map((a) => a.invoice_id), [older.id, newer.id]);
+  const after = await api(`/v1/customers/${customer.id}`);
+  assert.equal(after.credit_balance, credit);
+  assert.equal(after.outstanding_balance, "0.00");
+  return payment;
+}
+
+/** Voiding the payment with a reason reopens the invoices and takes the credit back. */
+export async function voidPayment(page, api, customer, payment) {
+  await page.goto(`${process.env.BASE}/#/payments/${payment.id}`);
+  const form = page.getByRole("form", { name: "Void" });
+  await form.getByLabel("Reason").fill("Bounced");
+  await form.getByRole("button", { name: "Void" }).click();
+  await page.getByText("Bounced").first().waitFor();
+  const voided = await api(`/v1/payments/${payment.id}`);
+  assert.equal(voided.status, "void");
+  const after = await api(`/v1/customers/${customer.id}`);
+  assert.equal(after.credit_balance, "0.00");
+  assert.notEqual(after.outstanding_balance, "0.00");
+}
+
+/** The files a user downloads are the API's own: a PDF, a CSV. */
+export async function downloads(page, invoice) {
+  await page.goto(`${process.env.BASE}/#/invoices/${invoice.id}`);
+  const [pdf] = await Promise.all([page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download PDF" }).click()]);
+  assert.equal(readFileSync(await pdf.path()).subarray(0, 5).toString(), "%PDF-");
+  assert.match(pdf.suggestedFilename(), /\.pdf$/);
+  await page.goto(`${process.env.BASE}/#/aging`);
+  const [csv] = await Promise.all([page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download CSV" }).click()]);
+  const text = readFileSync(await csv.path(), "utf8");
+  assert.match(text.split("\n")[0], /customer/i);
+  assert.ok(text.includes("Wexford Tiles"), "the aging CSV lists the new customer");
+}
+
+/** A read key sees the screens, and every write control is disabled with the reason. */
+export async function readOnly(page, customer) {
+  await page.goto(`${process.env.BASE}/#/customers/${customer.id}`);
+  const edit = page.getByRole("button", { name: "Edit", exact: true });
+  await edit.waitFor();
+  assert.equal(await edit.isDisabled(), true);
+  assert.match(await edit.getAttribute("title"), /read-only/);
+  await page.goto(`${process.env.BASE}/#/payments/new`);
+  await page.getByText("Your key is read-only").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Record payment" }).isDisabled(), true);
+  assert.equal(await page.getByLabel("Amount", exact).isDisabled(), true);
+}
