@@ -3,7 +3,7 @@
 // added up with floats. The key lives in this tab's session storage, nowhere else.
 // This file signs in and out and picks the screen for the address.
 
-import { api, el, KEY, main, SCOPE } from "./lib.js";
+import { api, el, KEY, main, present, SCOPE, setRenderer } from "./lib.js";
 import { dashboard } from "./dashboard.js";
 import { customerForm, customerList, customerPage } from "./customers.js";
 import { invoiceForm, invoiceList, invoicePage } from "./invoices.js";
@@ -12,6 +12,7 @@ import { aging } from "./reports.js";
 
 function signIn(message) {
   document.getElementById("bar").hidden = true;
+  main.removeAttribute("aria-busy");
   const error = el("p", { class: "error", role: "alert", id: "sign-in-error" }, message || "");
   const input = el("input", {
     id: "key", name: "key", type: "password", autocomplete: "off", required: true,
@@ -95,17 +96,25 @@ async function render() {
     scope === "read" ? "Read-only key: changes are disabled" : `Signed in (${scope} key)`;
   document.body.dataset.scope = scope;
   markCurrent();
+  const mine = ++renders;
   main.setAttribute("aria-busy", "true");
+  let children;
   try {
-    await screenFor(location.hash)();
-    main.focus();
+    children = await screenFor(location.hash)();
   } catch (error) {
     if (error.status === 401) return signIn("The key is no longer valid: sign in again.");
-    main.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
-  } finally {
-    main.removeAttribute("aria-busy");
+    children = [el("p", { class: "error", role: "alert" }, error.message)];
   }
+  if (mine !== renders) return; // the user has moved on: a newer screen paints
+  main.replaceChildren(...present(children));
+  main.removeAttribute("aria-busy");
+  main.focus();
 }
+
+/** How many screens were asked for: only the latest one paints. */
+let renders = 0;
+
+setRenderer(render);
 
 document.getElementById("sign-out").addEventListener("click", signOut);
 window.addEventListener("hashchange", render);

@@ -3,7 +3,7 @@
 // statement for a chosen period, with its PDF and CSV.
 
 import {
-  actionButton, all, api, date, download, el, field, hashParams, header, input, link, main, money, newIdempotencyKey, query,
+  actionButton, all, api, date, download, el, field, hashParams, header, input, link, money, newIdempotencyKey, query,
   select, statusName, table, valueOf, writeForm, writeLink,
 } from "./lib.js";
 
@@ -18,7 +18,7 @@ export async function customerList() {
     event.preventDefault();
     location.hash = `#/customers${query({ search: box.value.trim() })}`;
   });
-  main.replaceChildren(
+  return [
     header("Customers", writeLink("#/customers/new", "New customer")),
     form,
     el("p", {}, `${list.total} found${list.total > list.items.length ? `, the first ${list.items.length} shown` : ""}.`),
@@ -26,7 +26,7 @@ export async function customerList() {
       list.items.map((c) => [link(`#/customers/${c.id}`, c.name), c.customer_code, c.email || "—",
         money(c.outstanding_balance, c.currency), money(c.overdue_balance, c.currency),
         money(c.credit_balance, c.currency)]), [3, 4, 5]),
-  );
+  ];
 }
 
 const TEXT_FIELDS = [
@@ -77,7 +77,7 @@ export async function customerForm(id) {
     location.hash = `#/customers/${saved.id}`;
   }, customer ? "Save changes" : "Create customer");
   form.dataset.key = newIdempotencyKey();
-  main.replaceChildren(el("h1", {}, title), form);
+  return [el("h1", {}, title), form];
 }
 
 function balances(c) {
@@ -125,7 +125,7 @@ export async function customerPage(id) {
     all(`/v1/payments?customer_id=${id}`),
   ]);
   const open = invoices.filter((i) => ["sent", "partially_paid"].includes(i.status));
-  main.replaceChildren(
+  return [
     header(customer.name,
       writeLink(`#/customers/${id}/edit`, "Edit"),
       writeLink(`#/invoices/new?customer_id=${id}`, "New invoice"),
@@ -146,7 +146,7 @@ export async function customerPage(id) {
           statusName(p.status), money(p.amount, p.currency), money(p.unapplied_amount, p.currency)]), [4, 5])
         : el("p", {}, "No payments yet.")),
     statementCard(customer),
-  );
+  ];
 }
 
 /** The options of a customer picker: every active customer, by name. */

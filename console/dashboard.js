@@ -1,7 +1,7 @@
 // The dashboard: KPIs with their formulas, aging (a bar lists its invoices), invoiced and
 // collected by month, top debtors and the overdue worklist, oldest first.
 
-import { all, api, date, el, legend, link, main, money, plural, table } from "./lib.js";
+import { all, api, date, el, legend, link, money, plural, table } from "./lib.js";
 import { agingBuckets, barChart } from "./charts.js";
 
 const KPI_NAMES = {
@@ -57,7 +57,7 @@ export async function dashboard() {
   const currency = report.currency;
   const names = new Map(customers.map((c) => [c.id, c.name]));
   const worklist = [...overdue].sort((a, b) => a.due_date.localeCompare(b.due_date) || a.id - b.id);
-  main.replaceChildren(
+  return [
     el("h1", {}, `Dashboard, ${date(report.as_of)}`),
     el("section", { class: "card", "aria-labelledby": "kpi-title" },
       el("h2", { id: "kpi-title" }, "Key figures"),
@@ -77,5 +77,5 @@ export async function dashboard() {
             names.get(i.customer_id) || `#${i.customer_id}`, date(i.due_date),
             String(i.days_overdue), money(i.balance_due, i.currency)]), [3, 4])
         : el("p", {}, "Nothing is overdue.")),
-  );
+  ];
 }

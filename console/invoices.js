@@ -3,8 +3,8 @@
 // are the server's own (`POST /v1/invoices/preview`), never the page's arithmetic.
 
 import {
-  actionButton, api, date, download, el, field, hashParams, header, input, link, main, money,
-  newIdempotencyKey, query, select, statusName, table, valueOf, writeButton, writeForm, writeLink,
+  actionButton, api, date, download, el, field, hashParams, header, input, link, money,
+  newIdempotencyKey, query, rerender, select, statusName, table, valueOf, writeButton, writeForm, writeLink,
 } from "./lib.js";
 import { customerOptions, customerPicker } from "./customers.js";
 import { actionForm } from "./actions.js";
@@ -38,7 +38,7 @@ export async function invoiceList() {
   ]);
   const names = new Map(customers.map((c) => [c.id, c.name]));
   const more = offset + page.items.length < page.total;
-  main.replaceChildren(
+  return [
     header("Invoices", writeLink("#/invoices/new", "New invoice")),
     filterForm(chosen, customers),
     el("p", {}, `${page.total} found; ${page.items.length ? `${offset + 1}–${offset + page.items.length}` : "none"} shown.`),
@@ -49,7 +49,7 @@ export async function invoiceList() {
     el("nav", { class: "actions", "aria-label": "Pages" },
       offset > 0 ? link(`#/invoices${query({ ...chosen, offset: Math.max(offset - 100, 0) })}`, "Previous page") : null,
       more ? link(`#/invoices${query({ ...chosen, offset: offset + 100 })}`, "Next page") : null),
-  );
+  ];
 }
 
 function totals(invoice) {
@@ -99,9 +99,9 @@ function invoiceActions(invoice, refresh) {
 export async function invoicePage(id) {
   const invoice = await api(`/v1/invoices/${id}`);
   const customer = await api(`/v1/customers/${invoice.customer_id}`);
-  const refresh = () => invoicePage(id);
+  const refresh = rerender;
   const open = ["sent", "partially_paid"].includes(invoice.status);
-  main.replaceChildren(
+  return [
     header(`Invoice ${invoice.invoice_number}`, invoiceActions(invoice, refresh)),
     el("section", { class: "card", "aria-labelledby": "invoice-title" },
       el("h2", { id: "invoice-title" }, `${statusName(invoice.status)}${invoice.is_overdue ? `, overdue ${invoice.days_overdue} days` : ""}`),
@@ -116,7 +116,7 @@ export async function invoicePage(id) {
     ], (body) => api(`/v1/invoices/${id}/write-offs`, { method: "POST", body }).then(refresh)) : null,
     el("section", { class: "card", "aria-labelledby": "history-title" },
       el("h2", { id: "history-title" }, "History"), await history("invoices", id)),
-  );
+  ];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -223,6 +223,6 @@ export async function invoiceForm(id) {
   renumber(body);
   form.addEventListener("input", () => preview.update(form));
   form.addEventListener("change", () => preview.update(form));
-  main.replaceChildren(el("h1", {}, title), el("div", { class: "form-grid" }, form, preview.panel));
   if (draft) preview.update(form);
+  return [el("h1", {}, title), el("div", { class: "form-grid" }, form, preview.panel)];
 }

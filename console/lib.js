@@ -363,6 +363,27 @@ export async function all(path) {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// Screens: a screen answers its children; the app shows them only if no newer screen was
+// asked for meanwhile (a slow answer never paints over the page the user moved to).
+
+let renderer = () => Promise.resolve();
+
+/** Sets what `rerender` runs: the app's `render`. */
+export function setRenderer(render) {
+  renderer = render;
+}
+
+/** Shows the current screen again, from fresh answers (after a change). */
+export function rerender() {
+  return renderer();
+}
+
+/** Children as `replaceChildren` takes them: nested lists flattened, nothing for null. */
+export function present(children) {
+  return children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false);
+}
+
 /** A heading and the actions for the thing it names. */
 export function header(title, ...actions) {
   return el("div", { class: "page-head" }, el("h1", {}, title), el("div", { class: "actions" }, actions));

@@ -4,8 +4,8 @@
 // and a new credit note.
 
 import {
-  all, api, date, el, field, hashParams, header, input, link, main, money,
-  newIdempotencyKey, statusName, table, valueOf, writeForm,
+  all, api, date, el, field, hashParams, header, input, link, money,
+  newIdempotencyKey, rerender, statusName, table, valueOf, writeForm,
 } from "./lib.js";
 import { customerOptions, customerPicker } from "./customers.js";
 import { actionForm, allocationEditor, methodPicker } from "./actions.js";
@@ -57,8 +57,8 @@ export async function paymentForm() {
     const payment = await api("/v1/payments", { method: "POST", body, idempotencyKey: key });
     location.hash = `#/payments/${payment.id}`;
   }, "Record payment");
-  main.replaceChildren(el("h1", {}, "Record a payment"), form);
   if (chosen) await load(chosen);
+  return [el("h1", {}, "Record a payment"), form];
 }
 
 const KINDS = {
@@ -109,12 +109,12 @@ async function applyCredit(kind, doc, refresh) {
 export async function creditPage(kind, id) {
   const doc = await api(`/v1/${kind}/${id}`);
   const customer = await api(`/v1/customers/${doc.customer_id}`);
-  const refresh = () => creditPage(kind, id);
+  const refresh = rerender;
   const live = doc.status !== "void";
   const credit = live && positive(doc.unapplied_amount);
   const today = new Date().toISOString().slice(0, 10);
   const history = await api(`/v1/${kind}/${id}/history?limit=100`);
-  main.replaceChildren(
+  return [
     header(`${KINDS[kind].name} ${KINDS[kind].number(doc)}`),
     el("section", { class: "card", "aria-labelledby": "doc-title" },
       el("h2", { id: "doc-title" }, link(`#/customers/${customer.id}`, customer.name)), facts(doc, kind)),
@@ -133,7 +133,7 @@ export async function creditPage(kind, id) {
     el("section", { class: "card", "aria-labelledby": "history-title" },
       el("h2", { id: "history-title" }, "History"),
       table("History", ["When", "What"], history.items.map((e) => [new Date(e.occurred_at).toLocaleString(), e.type]))),
-  );
+  ];
 }
 
 export async function creditNoteForm() {
@@ -158,5 +158,5 @@ export async function creditNoteForm() {
     const note = await api("/v1/credit-notes", { method: "POST", body, idempotencyKey: key });
     location.hash = `#/credit-notes/${note.id}`;
   }, "Create credit note");
-  main.replaceChildren(el("h1", {}, "New credit note"), form);
+  return [el("h1", {}, "New credit note"), form];
 }

@@ -2,7 +2,7 @@
 // the totals as a chart and a table, each customer's buckets, one bucket's invoices (the
 // dashboard's bars link here), and the CSV download of exactly what is shown.
 
-import { actionButton, api, date, download, el, field, hashParams, input, link, main, money, query, select, table } from "./lib.js";
+import { actionButton, api, date, download, el, field, hashParams, input, link, money, query, select, table } from "./lib.js";
 import { agingBuckets, barChart } from "./charts.js";
 
 function choices(params) {
@@ -49,7 +49,7 @@ export async function aging() {
   const here = (bucket) => `#/aging${query({ ...chosen, bucket })}`;
   const customerName = (c) => link(`#/customers/${c.customer_id}`, c.name);
   const csv = actionButton("Download CSV", () => download(`/v1/reports/aging${query({ ...asked, format: "csv" })}`, "aging.csv"));
-  main.replaceChildren(
+  return [
     el("div", { class: "page-head" }, el("h1", {}, `Aging, ${date(report.as_of)}`), el("div", { class: "actions" }, csv)),
     filterForm(chosen),
     el("section", { class: "card", "aria-labelledby": "totals-title" },
@@ -70,5 +70,5 @@ export async function aging() {
           ...agingBuckets(c).map(([, , amount]) => money(amount, report.currency)),
           money(c.total, report.currency), money(c.unapplied_credit, report.currency), money(c.net, report.currency)]),
         buckets.map((_, i) => i + 1).concat([buckets.length + 1, buckets.length + 2, buckets.length + 3]))),
-  );
+  ];
 }

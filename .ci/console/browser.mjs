@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import {
-  apiWith, createCustomer, createInvoice, downloads, readOnly, recordPayment, voidPayment,
+  agingBar, apiWith, createCustomer, createInvoice, downloads, readOnly, recordPayment, voidPayment,
 } from "./flows.mjs";
 
 const require = createRequire(new URL("../tools/package.json", import.meta.url));
@@ -140,6 +140,7 @@ try {
   await accessible(page, "customer-page");
   await pictures(page, "customer-page");
   await voidPayment(page, admin, customer, payment);
+  await agingBar(page, admin);
   await downloads(page, newer);
   await page.getByRole("table", { name: "Aging by customer" }).waitFor();
   await accessible(page, "aging");

@@ -158,3 +158,21 @@ export async function readOnly(page, customer) {
   assert.equal(await page.getByRole("button", { name: "Record payment" }).isDisabled(), true);
   assert.equal(await page.getByLabel("Amount", exact).isDisabled(), true);
 }
+
+/** A bar of the dashboard's aging chart lists that bucket's invoices, as the API has them. */
+export async function agingBar(page, api) {
+  await page.goto(`${process.env.BASE}/#/dashboard`);
+  const chart = page.locator("section", { has: page.getByRole("heading", { name: "Aging", exact: true }) });
+  await chart.locator("svg a").nth(1).click();
+  await page.getByRole("heading", { name: "Invoices in 1–30 days" }).waitFor();
+  const report = await api("/v1/reports/aging?detail=invoices");
+  const expected = report.customers.flatMap((c) => c.invoices).filter((i) => i.bucket === "days_1_30");
+  const rows = page.getByRole("table", { name: "Invoices in 1–30 days" }).locator("tbody tr");
+  if (expected.length) {
+    assert.equal(await rows.count(), expected.length);
+    assert.deepEqual((await rows.locator("td:first-child").allTextContents()).sort(),
+      expected.map((i) => i.invoice_number).sort());
+  } else {
+    await page.getByText("No invoice is in this bucket.").waitFor();
+  }
+}
