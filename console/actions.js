@@ -2,15 +2,17 @@
 // a void) and the allocation editor (open invoices oldest first, prefilled oldest-first
 // and editable, the rest shown as credit) used by a payment and by applying credit.
 
-import { date, el, field, input, METHODS, minorDigits, money, select, writeForm } from "./lib.js";
-import { checkAllocations, oldestFirst, spreadOldestFirst } from "./decimal.js";
+import { date, el, field, input, METHODS, minorDigits, money, newIdempotencyKey, select, writeForm } from "./lib.js";
+import { checkAllocations, oldestFirst, spreadOldestFirst, toUnits } from "./decimal.js";
 
 
 /**
  * A card with a form for one action: `fields` are [label, API name, hint, control?]; the
- * body sent holds the fields that are not empty.
+ * body sent holds the fields that are not empty; `send(body, key)` gets the form's one
+ * `Idempotency-Key`.
  */
 export function actionForm(title, fields, send) {
+  const key = newIdempotencyKey();
   const prefix = title.toLowerCase().replace(/[^a-z0-9]+/g, "-");
   const controls = fields.map(([label, name, hint, control]) => field(label, name, control || input({}), hint, prefix));
   const form = writeForm(title, controls, async (f) => {
@@ -19,7 +21,7 @@ export function actionForm(title, fields, send) {
       const value = f.querySelector(`[data-field="${name}"]`).value.trim();
       if (value !== "") body[name] = value;
     }
-    await send(body);
+    await send(body, key);
   }, title);
   return el("section", { class: "action", "aria-label": title }, el("h2", {}, title), form);
 }
@@ -59,7 +61,7 @@ export function allocationEditor(invoices, currency) {
   };
   const prefill = () => {
     const { lines } = spreadOldestFirst(amount, open, places);
-    lines.forEach((line, index) => { inputs[index].value = line.amount === "0" ? "" : line.amount; });
+    lines.forEach((line, index) => { inputs[index].value = toUnits(line.amount) === 0n ? "" : line.amount; });
   };
   inputs.forEach((control, index) => {
     control.id = `allocation-${open[index].id}`;

@@ -38,8 +38,9 @@ async function start(key) {
   try {
     const ping = await api("/v1/ping");
     sessionStorage.setItem(SCOPE, ping.scope);
-    location.hash = "#/dashboard";
-    await render();
+    // A new address renders through `hashchange`; the same one is rendered here.
+    if (location.hash === "#/dashboard") await render();
+    else location.hash = "#/dashboard";
   } catch (error) {
     sessionStorage.clear();
     signIn(error.status === 401 ? "That key is not valid, or it has been revoked." : error.message);

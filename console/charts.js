@@ -20,7 +20,7 @@ export function agingBuckets(aging) {
 function bucketName(bucket) {
   if (bucket.from_days === undefined || bucket.from_days === null) return bucket.label;
   if (bucket.to_days === undefined || bucket.to_days === null) return `Over ${bucket.from_days - 1} days`;
-  return bucket.from_days <= 0 ? "Current" : `${bucket.from_days}–${bucket.to_days} days`;
+  return bucket.label === "current" ? "Current" : `${bucket.from_days}–${bucket.to_days} days`;
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import {
   actionButton, all, api, date, download, el, field, hashParams, header, input, link, money, newIdempotencyKey, query,
-  select, statusName, table, valueOf, writeForm, writeLink,
+  select, today, statusName, table, valueOf, writeForm, writeLink,
 } from "./lib.js";
 
 export async function customerList() {
@@ -31,7 +31,7 @@ export async function customerList() {
 
 const TEXT_FIELDS = [
   ["Name", "name", "Required."],
-  ["Customer code", "customer_code", "Empty: the next one is given."],
+  ["Customer code", "customer_code", "Empty on a new customer: the next one is given."],
   ["Email", "email", "Where invoices and statements are sent."],
   ["Phone", "phone"],
   ["Payment terms in days", "payment_terms_days", "Empty: the organization's default."],
@@ -59,6 +59,10 @@ function customerBody(form, customer) {
     const value = valueOf(form, name);
     const before = customer ? (customer[name] ?? undefined) : undefined;
     if (customer && String(value ?? "") === String(before ?? "")) continue;
+    // A name is never cleared (an empty one is sent, to be refused on its field); a code
+    // left empty on an edit keeps the one it has.
+    if (customer && value === undefined && name === "name") { body.name = ""; continue; }
+    if (customer && value === undefined && name === "customer_code") continue;
     if (value === undefined && !customer) continue;
     body[name] = value === undefined ? null : name === "payment_terms_days" && /^\d+$/.test(value) ? Number(value) : value;
   }
@@ -93,13 +97,18 @@ function balances(c) {
 }
 
 function statementCard(customer) {
-  const today = new Date().toISOString().slice(0, 10);
-  const from = input({ type: "date", value: `${today.slice(0, 8)}01` });
-  const to = input({ type: "date", value: today });
+  const to = input({ type: "date", value: today() });
+  const from = input({ type: "date", value: `${to.value.slice(0, 8)}01` });
   const result = el("div", { "aria-live": "polite" });
   const path = (format) => `/v1/customers/${customer.id}/statement${query({ from: from.value, to: to.value, format })}`;
   const show = async () => {
-    const s = await api(path());
+    let s;
+    try {
+      s = await api(path());
+    } catch (error) {
+      result.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
+      return;
+    }
     result.replaceChildren(
       el("p", {}, `Opening ${money(s.opening_balance, s.currency)}, closing ${money(s.closing_balance, s.currency)}.`),
       table("Statement lines", ["Date", "Kind", "Reference", "Description", "Amount", "Balance"],

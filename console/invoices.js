@@ -62,7 +62,7 @@ function totals(invoice) {
 
 function lines(invoice) {
   return table("Lines", ["Description", "Quantity", "Unit price", "Tax rate", "Total"],
-    invoice.items.map((i) => [i.description, i.quantity, money(i.unit_price, invoice.currency), i.tax_rate ?? "—",
+    invoice.items.map((i) => [i.description, i.quantity, money(i.unit_price, invoice.currency, true), i.tax_rate ?? "—",
       money(i.line_total, invoice.currency)]), [1, 2, 3, 4]);
 }
 
@@ -92,7 +92,9 @@ function invoiceActions(invoice, refresh) {
     invoice.status === "draft" ? writeLink(`#/invoices/${id}/edit`, "Edit draft") : null,
     invoice.status === "draft" ? writeButton("Send", () => post("/send")) : null,
     open ? writeLink(`#/payments/new?customer_id=${invoice.customer_id}`, "Record payment") : null,
-    ["draft", "sent"].includes(invoice.status) ? writeButton("Void", () => post("/void")) : null,
+    ["draft", "sent"].includes(invoice.status)
+      ? writeButton("Void", () => (confirm(`Void ${invoice.invoice_number}? It stays on record as void.`) ? post("/void") : null))
+      : null,
   ];
 }
 
@@ -113,7 +115,8 @@ export async function invoicePage(id) {
     open ? actionForm("Write off", [
       ["Amount", "amount", "Empty: the whole balance due."],
       ["Reason", "reason", "Required, for the audit trail."],
-    ], (body) => api(`/v1/invoices/${id}/write-offs`, { method: "POST", body }).then(refresh)) : null,
+    ], (body, key) => api(`/v1/invoices/${id}/write-offs`, { method: "POST", body, idempotencyKey: key })
+      .then(refresh)) : null,
     el("section", { class: "card", "aria-labelledby": "history-title" },
       el("h2", { id: "history-title" }, "History"), await history("invoices", id)),
   ];
@@ -123,7 +126,7 @@ export async function invoicePage(id) {
 // The draft form.
 
 function lineRow(item = {}) {
-  const cell = (name, attributes) => input({ value: item[name] ?? "", "aria-label": name.replace("_", " "), "data-name": name, ...attributes });
+  const cell = (name, attributes) => input({ value: item[name] ?? "", "data-name": name, ...attributes });
   const row = el("tr", { class: "line" },
     el("td", {}, cell("description")),
     el("td", {}, cell("quantity", { inputmode: "decimal", size: 6 })),
@@ -136,7 +139,9 @@ function lineRow(item = {}) {
 /** Names each line's inputs as the API does (`items[0].quantity`), for its field errors. */
 function renumber(body) {
   [...body.querySelectorAll("tr.line")].forEach((row, index) => {
+    row.querySelector("button").textContent = `Remove line ${index + 1}`;
     for (const control of row.querySelectorAll("input[data-name]")) {
+      control.setAttribute("aria-label", `Line ${index + 1} ${control.dataset.name.replace("_", " ")}`);
       const name = `items[${index}].${control.dataset.name}`;
       control.dataset.field = name;
       control.id = `field-items-${index}-${control.dataset.name}`;
@@ -159,8 +164,11 @@ function invoiceBody(form, draft) {
   const body = { items };
   for (const name of ["customer_id", "issue_date", "due_date", "notes", "invoice_number"]) {
     const value = valueOf(form, name);
+    // An edit sends what changed: a due date left as the terms gave it follows a new
+    // issue date; cleared notes are cleared.
+    if (draft && String(value ?? "") === String(draft[name] ?? "")) continue;
     if (value !== undefined) body[name] = name === "customer_id" ? Number(value) : value;
-    else if (draft && name === "notes" && draft.notes) body.notes = null;
+    else if (draft && name === "notes") body.notes = null;
   }
   if (!draft) body.status = valueOf(form, "status") || "draft";
   return body;
@@ -168,7 +176,7 @@ function invoiceBody(form, draft) {
 
 function previewPanel() {
   const panel = el("div", { class: "card preview", "aria-live": "polite" }, el("p", {}, "Totals appear as you fill in the lines."));
-  let timer = null, asked = 0;
+  let timer = null, asked = 0, last = "";
   const update = (form) => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
@@ -178,7 +186,14 @@ function previewPanel() {
       // Only a body that could be an invoice: no request (and no 400) per keystroke.
       const complete = body.customer_id && body.items.length
         && body.items.every((i) => i.description && i.quantity && i.unit_price);
-      if (!complete) return;
+      const text = JSON.stringify(body);
+      if (!complete) {
+        last = "";
+        panel.replaceChildren(el("p", {}, "Totals appear once every line has a description, a quantity and a price."));
+        return;
+      }
+      if (text === last) return; // the same body: the totals shown are its own
+      last = text;
       try {
         const invoice = await api("/v1/invoices/preview", { method: "POST", body: { ...body, status: "draft" } });
         if (mine !== asked) return;
@@ -188,7 +203,7 @@ function previewPanel() {
         if (mine !== asked) return;
         panel.replaceChildren(el("p", {}, `No totals yet: ${error.message}`));
       }
-    }, 250);
+    }, 400);
   };
   return { panel, update };
 }
@@ -222,7 +237,6 @@ export async function invoiceForm(id) {
   }, draft ? "Save draft" : "Create invoice");
   renumber(body);
   form.addEventListener("input", () => preview.update(form));
-  form.addEventListener("change", () => preview.update(form));
   if (draft) preview.update(form);
   return [el("h1", {}, title), el("div", { class: "form-grid" }, form, preview.panel)];
 }

@@ -119,12 +119,14 @@ export function link(href, text) {
 // ---------------------------------------------------------------------------------------
 // Formatting: amounts from the API's exact text, dates as written in the reader's locale.
 
-/** An amount as the reader's locale writes it in `currency`, from the API's exact text. */
-export function money(amount, currency) {
+/** An amount as the reader's locale writes it in `currency`, from the API's exact text;
+ * `exact` keeps up to four decimals (a unit price), else the currency's own. */
+export function money(amount, currency, exact = false) {
   if (amount === null || amount === undefined || amount === "") return "—";
   try {
     // A string keeps every digit: Intl formats it as a decimal, not through a float.
-    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount);
+    const places = exact ? { maximumFractionDigits: 4 } : {};
+    return new Intl.NumberFormat(undefined, { style: "currency", currency, ...places }).format(amount);
   } catch {
     return `${amount} ${currency}`;
   }
@@ -138,6 +140,13 @@ export function minorDigits(currency) {
   } catch {
     return 2;
   }
+}
+
+/** Today in the reader's own time zone, `YYYY-MM-DD` (not UTC's today). */
+export function today() {
+  const now = new Date();
+  const two = (n) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${two(now.getMonth() + 1)}-${two(now.getDate())}`;
 }
 
 export function date(text) {

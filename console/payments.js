@@ -5,13 +5,14 @@
 
 import {
   all, api, date, el, field, hashParams, header, input, link, money,
-  newIdempotencyKey, rerender, statusName, table, valueOf, writeForm,
+  newIdempotencyKey, rerender, statusName, today, table, valueOf, writeForm,
 } from "./lib.js";
 import { customerOptions, customerPicker } from "./customers.js";
 import { actionForm, allocationEditor, methodPicker } from "./actions.js";
 import { toUnits } from "./decimal.js";
 
 const positive = (amount) => (toUnits(amount) ?? 0n) > 0n;
+const idOrText = (text) => (text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : text);
 
 async function openInvoices(customerId) {
   const invoices = await all(`/v1/invoices?customer_id=${customerId}`);
@@ -26,12 +27,22 @@ export async function paymentForm() {
   const amount = input({ inputmode: "decimal", required: true, placeholder: "0.00" });
   const place = el("div", { class: "allocation-place" });
   let editor = null;
+  let asked = 0;
   const load = async (customerId) => {
+    const mine = ++asked;
     editor = null;
     place.replaceChildren();
-    if (!customerId) return;
     const customer = customers.find((c) => String(c.id) === String(customerId));
-    editor = allocationEditor(await openInvoices(customerId), customer.currency);
+    if (!customer) return;
+    let open;
+    try {
+      open = await openInvoices(customerId);
+    } catch (error) {
+      place.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
+      return;
+    }
+    if (mine !== asked) return; // another customer was chosen meanwhile
+    editor = allocationEditor(open, customer.currency);
     place.replaceChildren(editor.element);
     editor.setAmount(amount.value);
   };
@@ -47,7 +58,7 @@ export async function paymentForm() {
     place,
   ];
   const form = writeForm("Record a payment", fields, async (f) => {
-    const body = { customer_id: Number(valueOf(f, "customer_id")) || undefined };
+    const body = { customer_id: idOrText(valueOf(f, "customer_id")) };
     for (const name of ["amount", "payment_method", "payment_date", "reference_number", "notes"]) {
       body[name] = valueOf(f, name);
     }
@@ -100,6 +111,7 @@ async function applyCredit(kind, doc, refresh) {
   editor.setAmount(doc.unapplied_amount);
   const form = writeForm("Apply credit", [editor.element], async () => {
     const allocations = editor.lines();
+    if (!allocations.length) throw new Error("Enter the amount to apply to at least one invoice.");
     await api(`/v1/${kind}/${doc.id}/allocations`, { method: "POST", body: allocations.length ? { allocations } : {} });
     await refresh();
   }, "Apply credit");
@@ -112,7 +124,6 @@ export async function creditPage(kind, id) {
   const refresh = rerender;
   const live = doc.status !== "void";
   const credit = live && positive(doc.unapplied_amount);
-  const today = new Date().toISOString().slice(0, 10);
   const history = await api(`/v1/${kind}/${id}/history?limit=100`);
   return [
     header(`${KINDS[kind].name} ${KINDS[kind].number(doc)}`),
@@ -127,7 +138,7 @@ export async function creditPage(kind, id) {
       ["Reason", "reason"],
     ], (body) => api(`/v1/${kind}/${id}/refunds`, { method: "POST", body }).then(refresh)) : null,
     live ? actionForm("Void", [
-      ["Date", "void_date", "The day it is undone.", input({ type: "date", value: today })],
+      ["Date", "void_date", "The day it is undone.", input({ type: "date", value: today() })],
       ["Reason", "reason", "Required, for the audit trail: a bounced check, a mistake."],
     ], (body) => api(`/v1/${kind}/${id}/void`, { method: "POST", body }).then(refresh)) : null,
     el("section", { class: "card", "aria-labelledby": "history-title" },
@@ -150,9 +161,10 @@ export async function creditNoteForm() {
   ];
   const form = writeForm("New credit note", fields, async (f) => {
     const body = {
-      customer_id: Number(valueOf(f, "customer_id")) || undefined,
+      customer_id: idOrText(valueOf(f, "customer_id")),
       reason: valueOf(f, "reason"),
-      invoice_id: valueOf(f, "invoice_id") ? Number(valueOf(f, "invoice_id")) : undefined,
+      // A whole number as a number; anything else as typed, for the API to refuse on the field.
+      invoice_id: idOrText(valueOf(f, "invoice_id")),
       items: [{ description: valueOf(f, "items[0].description"), quantity: "1", unit_price: valueOf(f, "items[0].unit_price") }],
     };
     const note = await api("/v1/credit-notes", { method: "POST", body, idempotencyKey: key });

@@ -55,14 +55,14 @@ export async function createCustomer(page, api) {
 /** An invoice through the form: the totals shown are the server's preview. */
 export async function createInvoice(page, api, customer) {
   await page.goto(`${process.env.BASE}/#/invoices/new?customer_id=${customer.id}`);
-  await page.getByLabel("description").first().fill("Floor tiles");
-  await page.getByLabel("quantity").first().fill("3");
-  await page.getByLabel("unit price").first().fill("33.335");
-  await page.getByLabel("tax rate").first().fill("0.0825");
+  await page.getByLabel("Line 1 description").fill("Floor tiles");
+  await page.getByLabel("Line 1 quantity").fill("3");
+  await page.getByLabel("Line 1 unit price").fill("33.335");
+  await page.getByLabel("Line 1 tax rate").fill("0.0825");
   await page.getByRole("button", { name: "Add a line" }).click();
-  await page.getByLabel("description").nth(1).fill("Delivery");
-  await page.getByLabel("quantity").nth(1).fill("1");
-  await page.getByLabel("unit price").nth(1).fill("25");
+  await page.getByLabel("Line 2 description").fill("Delivery");
+  await page.getByLabel("Line 2 quantity").fill("1");
+  await page.getByLabel("Line 2 unit price").fill("25");
   const preview = await api("/v1/invoices/preview", {
     method: "POST",
     body: { customer_id: customer.id, status: "draft", items: [

@@ -299,9 +299,13 @@ pub(crate) fn preview(
 ) -> Result<Invoice, AppError> {
     tx.execute_batch("SAVEPOINT invoice_preview")?;
     let made = create(tx, org, new, now);
-    tx.execute_batch("ROLLBACK TO invoice_preview; RELEASE invoice_preview")?;
+    let undone = tx.execute_batch("ROLLBACK TO invoice_preview; RELEASE invoice_preview");
     tx.take_moved_invoices();
-    made
+    // `create`'s own error first; a failed rollback is the writer's to clean up (its job
+    // savepoint is rolled back on any error).
+    let invoice = made?;
+    undone?;
+    Ok(invoice)
 }
 
 pub(crate) fn create(

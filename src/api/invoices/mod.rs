@@ -175,7 +175,10 @@ impl InvoicesApi {
         let (received, _) = body.received(today, currency);
         let new = NewInvoice::try_from(received)?;
         let now = state.now_text();
+        // `db.write`, not `state.write`: nothing is kept, so no one waiting for events
+        // is woken.
         let invoice = state
+            .db
             .write(move |tx| store::preview(tx, org, new, &now))
             .await?;
         Ok(Done::of(&to_api(invoice, today, true)))
