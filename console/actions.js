@@ -48,8 +48,8 @@ export function allocationEditor(invoices, currency) {
     const balances = open.map((i) => i.balance_due);
     const result = checkAllocations(amount, inputs.map((i) => ({ amount: i.value.trim() })), balances, places);
     inputs.forEach((control, index) => {
-      const error = document.getElementById(`${control.id}-error`);
-      error.textContent = result.problems[index] || "";
+      // The editor may not be on the page yet: its error lines are held, not looked up.
+      errors[index].textContent = result.problems[index] || "";
       if (result.problems[index]) control.setAttribute("aria-invalid", "true");
       else control.removeAttribute("aria-invalid");
     });
@@ -68,10 +68,11 @@ export function allocationEditor(invoices, currency) {
     control.setAttribute("aria-describedby", `${control.id}-error`);
     control.addEventListener("input", () => { touched = true; refresh(); });
   });
+  const errors = inputs.map((control) => el("span", { class: "field-error", id: `${control.id}-error` }));
   const rows = open.map((invoice, index) => el("tr", {},
     el("td", {}, invoice.invoice_number), el("td", {}, date(invoice.due_date)),
     el("td", { class: "amount" }, money(invoice.balance_due, currency)),
-    el("td", { class: "amount" }, inputs[index], el("span", { class: "field-error", id: `${inputs[index].id}-error` }))));
+    el("td", { class: "amount" }, inputs[index], errors[index])));
   const element = el("div", {},
     open.length ? el("div", { class: "scroll" }, el("table", { class: "allocations" },
       el("caption", {}, "Open invoices, oldest first"),

@@ -27,12 +27,13 @@ macro_rules! asset {
 
 const SCRIPT: &str = "text/javascript; charset=utf-8";
 
-const ASSETS: [Asset; 12] = [
+const ASSETS: [Asset; 13] = [
     asset!("index.html", "text/html; charset=utf-8"),
     asset!("style.css", "text/css; charset=utf-8"),
     asset!("app.js", SCRIPT),
     asset!("lib.js", SCRIPT),
     asset!("decimal.js", SCRIPT),
+    asset!("format.js", SCRIPT),
     asset!("charts.js", SCRIPT),
     asset!("actions.js", SCRIPT),
     asset!("dashboard.js", SCRIPT),

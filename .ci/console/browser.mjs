@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import {
-  agingBar, apiWith, createCustomer, createInvoice, downloads, readOnly, recordPayment, voidPayment,
+  agingBar, apiWith, createCustomer, createInvoice, creditNoteApplied, downloads, editCustomer,
+  editDraftAndSend, readOnly, recordPayment, refundCredit, statementFiles, voidPayment,
 } from "./flows.mjs";
 
 const require = createRequire(new URL("../tools/package.json", import.meta.url));
@@ -120,6 +121,8 @@ try {
   const refused = problems.findIndex((p) => p.includes("status of 400"));
   assert.ok(refused >= 0, "the bad email was refused");
   problems.splice(refused, 1);
+  const renamed = await editCustomer(page, admin, customer);
+  problems.splice(problems.findIndex((p) => p.includes("status of 400")), 1); // the cleared name
   await accessible(page, "customer");
   const newer = await createInvoice(page, admin, customer);
   await accessible(page, "invoice");
@@ -145,6 +148,12 @@ try {
   await page.getByRole("table", { name: "Aging by customer" }).waitFor();
   await accessible(page, "aging");
   await pictures(page, "aging");
+  await editDraftAndSend(page, admin, renamed);
+  await creditNoteApplied(page, admin, renamed);
+  await accessible(page, "credit-note");
+  await pictures(page, "credit-note");
+  await refundCredit(page, admin, renamed);
+  await statementFiles(page, admin, renamed);
   await page.goto(`${BASE}/#/customers`);
   await page.getByRole("table", { name: "Customers" }).waitFor();
   await accessible(page, "customers");

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # The console's exact arithmetic first: it needs no server.
-node --test .ci/console/decimal.test.mjs
+node --test .ci/console/decimal.test.mjs .ci/console/format.test.mjs
 source .ci/lib/served_book.sh
 seed_book 8 80
 admin="$("$bin" keys create --db "$db" --name console-admin --scope admin | tail -n 1)"
