@@ -1,357 +1,11 @@
-//! Property test: random sequences of receivables events against a plain reference model
-//! written from the README's definitions (a list of dated events, replayed), never from
-//! the server's code. Each case runs through real HTTP in an organization of its own on
-//! one shared file. `PROPTEST_CASES` runs more cases than the default.
+//! One case: the operations sent through real HTTP, the model told of each one the server
+//! accepted, and every report checked against the model's replay.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
-
-use arvalox::domain::keys::Scope;
-use chrono::{Days, NaiveDate};
-use poem::http::Method;
-use proptest::prelude::*;
-use serde_json::{json, Value};
-
-use crate::helpers::{TestApp, TODAY};
-
-/// Days before TODAY events fall on: backdating and same-day collisions are common.
-const WINDOW: u64 = 12;
-
-fn day(offset: u64) -> NaiveDate {
-    let today: NaiveDate = TODAY.parse().unwrap();
-    today - Days::new(WINDOW - offset.min(WINDOW))
-}
-
-fn money(minor: i64) -> String {
-    format!("{}.{:02}", minor / 100, minor % 100)
-}
-
-fn minor(text: &Value) -> i64 {
-    let text = text.as_str().unwrap();
-    let (whole, cents) = text.split_once('.').unwrap();
-    let sign = if whole.starts_with('-') { -1 } else { 1 };
-    whole.trim_start_matches('-').parse::<i64>().unwrap() * 100 * sign
-        + cents.parse::<i64>().unwrap() * sign
-}
-
-#[derive(Debug, Clone)]
-enum How {
-    Invoice(usize),
-    Split(Vec<(usize, i64)>),
-    Oldest,
-    OnAccount,
-}
-
-#[derive(Debug, Clone)]
-enum Op {
-    Invoice {
-        customer: usize,
-        total: i64,
-        issue: u64,
-        draft: bool,
-    },
-    /// A draft changed whole (`total` and `issue` date), sent, deleted; an invoice voided.
-    Draft {
-        invoice: usize,
-        change: DraftChange,
-    },
-    Pay {
-        customer: usize,
-        amount: i64,
-        date: u64,
-        how: How,
-    },
-    CreditNote {
-        customer: usize,
-        amount: i64,
-        date: u64,
-        invoice: Option<usize>,
-    },
-    Allocate {
-        source: usize,
-        date: u64,
-        how: How,
-    },
-    Refund {
-        source: usize,
-        amount: i64,
-        date: u64,
-    },
-    Void {
-        source: usize,
-        date: u64,
-    },
-    WriteOff {
-        invoice: usize,
-        amount: Option<i64>,
-        date: u64,
-    },
-    Reverse {
-        write_off: usize,
-        date: u64,
-    },
-}
-
-#[derive(Debug, Clone)]
-enum DraftChange {
-    Edit { total: i64, issue: u64 },
-    Send,
-    Delete,
-    Void,
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    let how = prop_oneof![
-        (0usize..4).prop_map(How::Invoice),
-        prop::collection::vec((0usize..4, 1i64..500), 1..3).prop_map(How::Split),
-        Just(How::Oldest),
-        Just(How::OnAccount),
-    ];
-    prop_oneof![
-        3 => (0usize..2, 1i64..500, 0u64..=WINDOW, prop::bool::weighted(0.3))
-            .prop_map(|(customer, total, issue, draft)| Op::Invoice { customer, total, issue, draft }),
-        2 => (0usize..4, prop_oneof![
-                (1i64..500, 0u64..=WINDOW).prop_map(|(total, issue)| DraftChange::Edit { total, issue }),
-                Just(DraftChange::Send),
-                Just(DraftChange::Delete),
-                Just(DraftChange::Void),
-            ])
-            .prop_map(|(invoice, change)| Op::Draft { invoice, change }),
-        4 => (0usize..2, 1i64..500, 0u64..=WINDOW, how.clone())
-            .prop_map(|(customer, amount, date, how)| Op::Pay { customer, amount, date, how }),
-        2 => (0usize..2, 1i64..300, 0u64..=WINDOW, prop::option::of(0usize..4))
-            .prop_map(|(customer, amount, date, invoice)| Op::CreditNote { customer, amount, date, invoice }),
-        3 => (0usize..4, 0u64..=WINDOW, how)
-            .prop_map(|(source, date, how)| Op::Allocate { source, date, how }),
-        1 => (0usize..4, 1i64..300, 0u64..=WINDOW)
-            .prop_map(|(source, amount, date)| Op::Refund { source, amount, date }),
-        2 => (0usize..4, 0u64..=WINDOW).prop_map(|(source, date)| Op::Void { source, date }),
-        2 => (0usize..4, prop::option::of(1i64..300), 0u64..=WINDOW)
-            .prop_map(|(invoice, amount, date)| Op::WriteOff { invoice, amount, date }),
-        1 => (0usize..2, 0u64..=WINDOW).prop_map(|(write_off, date)| Op::Reverse { write_off, date }),
-    ]
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Draft,
-    /// Issued: counts in reports and takes money (the server's sent, partially_paid, paid
-    /// or written_off follow from the events).
-    Issued,
-    Void,
-    Deleted,
-}
-
-struct Invoice {
-    id: i64,
-    customer: usize,
-    total: i64,
-    issue: u64,
-    status: Status,
-}
-
-/// A credit source: a payment, or a credit note (linked to an invoice or not).
-struct Source {
-    id: i64,
-    credit_note: bool,
-    customer: usize,
-    amount: i64,
-    date: u64,
-    void: Option<u64>,
-    /// The invoice a credit note was issued against.
-    invoice: Option<usize>,
-}
-
-impl Source {
-    fn path(&self) -> String {
-        let kind = if self.credit_note {
-            "credit-notes"
-        } else {
-            "payments"
-        };
-        format!("/v1/{kind}/{}", self.id)
-    }
-}
-
-struct WriteOff {
-    invoice: usize,
-    amount: i64,
-    date: u64,
-    reversed: Option<u64>,
-}
-
-struct Allocation {
-    source: usize,
-    invoice: usize,
-    amount: i64,
-    applied: u64,
-    reversed: Option<u64>,
-}
-
-/// The reference model: the events, and the README's definitions over them.
-#[derive(Default)]
-struct Model {
-    customers: Vec<i64>,
-    invoices: Vec<Invoice>,
-    sources: Vec<Source>,
-    allocations: Vec<Allocation>,
-    refunds: Vec<(usize, i64, u64)>,
-    write_offs: Vec<WriteOff>,
-}
-
-impl Model {
-    /// Open amount of invoice `i` at day `d`: total − allocations applied by d and not
-    /// reversed by d − write-offs dated by d and not reversed by d.
-    fn open_at(&self, i: usize, d: u64) -> i64 {
-        let allocated: i64 = self
-            .allocations
-            .iter()
-            .filter(|a| a.invoice == i && a.applied <= d && a.reversed.is_none_or(|r| r > d))
-            .map(|a| a.amount)
-            .sum();
-        let written_off: i64 = self
-            .write_offs
-            .iter()
-            .filter(|w| w.invoice == i && w.date <= d && w.reversed.is_none_or(|r| r > d))
-            .map(|w| w.amount)
-            .sum();
-        if self.invoices[i].status != Status::Issued {
-            return 0;
-        }
-        self.invoices[i].total - allocated - written_off
-    }
-
-    /// Whether invoice `i` counts as paid on day `d`: issued, nothing open, and no live
-    /// write-off among what closed it.
-    fn paid_on(&self, i: usize, d: u64) -> bool {
-        let written_off = self
-            .write_offs
-            .iter()
-            .any(|w| w.invoice == i && w.date <= d && w.reversed.is_none_or(|r| r > d));
-        self.invoices[i].status == Status::Issued
-            && self.invoices[i].issue <= d
-            && self.open_at(i, d) == 0
-            && !written_off
-    }
-
-    /// (invoices paid on day `d`, the sum of their days from issue to the day they became
-    /// paid and stayed so through `d`): the dashboard's average days to pay.
-    fn days_to_pay(&self, d: u64) -> (i64, i64) {
-        let mut count = 0;
-        let mut days = 0;
-        for i in 0..self.invoices.len() {
-            if !self.paid_on(i, d) {
-                continue;
-            }
-            let mut since = d;
-            while since > 0 && self.paid_on(i, since - 1) {
-                since -= 1;
-            }
-            count += 1;
-            days += since as i64 - self.invoices[i].issue as i64;
-        }
-        (count, days)
-    }
-
-    /// Unapplied credit of source `p` at day `d`.
-    fn credit_at(&self, p: usize, d: u64) -> i64 {
-        let payment = &self.sources[p];
-        if payment.date > d || payment.void.is_some_and(|v| v <= d) {
-            return 0;
-        }
-        let allocated: i64 = self
-            .allocations
-            .iter()
-            .filter(|a| a.source == p && a.applied <= d && a.reversed.is_none_or(|r| r > d))
-            .map(|a| a.amount)
-            .sum();
-        let refunded: i64 = self
-            .refunds
-            .iter()
-            .filter(|(q, _, date)| *q == p && *date <= d)
-            .map(|(_, amount, _)| amount)
-            .sum();
-        payment.amount - allocated - refunded
-    }
-
-    /// The least open amount of invoice `i` from day `from` on.
-    fn least_open(&self, i: usize, from: u64) -> i64 {
-        (from..=WINDOW + 1)
-            .map(|d| self.open_at(i, d))
-            .min()
-            .unwrap()
-    }
-
-    fn least_credit(&self, p: usize, from: u64) -> i64 {
-        (from..=WINDOW + 1)
-            .map(|d| self.credit_at(p, d))
-            .min()
-            .unwrap()
-    }
-
-    /// The allocations `how` makes for `amount` of `customer`'s money on `date`, or None
-    /// when the model refuses them.
-    fn plan(
-        &self,
-        customer: usize,
-        amount: i64,
-        date: u64,
-        how: &How,
-    ) -> Option<Vec<(usize, i64)>> {
-        let fits = |i: usize, a: i64| {
-            let invoice = self.invoices.get(i)?;
-            (invoice.status == Status::Issued
-                && invoice.customer == customer
-                && invoice.issue <= date
-                && a <= self.least_open(i, date))
-            .then_some((i, a))
-        };
-        match how {
-            How::Invoice(i) => {
-                let balance_today = self.invoices.get(*i).map(|_| self.open_at(*i, WINDOW))?;
-                (amount <= balance_today).then_some(())?;
-                Some(vec![fits(*i, amount)?])
-            }
-            How::Split(list) => {
-                let mut seen = Vec::new();
-                for (i, _) in list {
-                    if seen.contains(i) {
-                        return None;
-                    }
-                    seen.push(*i);
-                }
-                (list.iter().map(|(_, a)| a).sum::<i64>() <= amount).then_some(())?;
-                list.iter().map(|(i, a)| fits(*i, *a)).collect()
-            }
-            How::Oldest => {
-                let mut open: Vec<usize> = (0..self.invoices.len())
-                    .filter(|i| {
-                        let inv = &self.invoices[*i];
-                        inv.customer == customer
-                            && inv.issue <= date
-                            && self.open_at(*i, WINDOW) > 0
-                    })
-                    .collect();
-                // Due ten days after issue: by due date, then issue date, then id.
-                open.sort_by_key(|i| (self.invoices[*i].issue, self.invoices[*i].id));
-                let mut rest = amount;
-                let mut chosen = Vec::new();
-                for i in open {
-                    let take = rest.min(self.least_open(i, date));
-                    if take > 0 {
-                        chosen.push((i, take));
-                        rest -= take;
-                    }
-                }
-                Some(chosen)
-            }
-            How::OnAccount => Some(Vec::new()),
-        }
-    }
-}
+use super::model::*;
+use super::*;
 
 /// An invoice's total (one line) and dates: due ten days after issue.
-fn invoice_body(total: i64, issue: u64) -> Value {
+pub(super) fn invoice_body(total: i64, issue: u64) -> Value {
     json!({
         "issue_date": day(issue).to_string(),
         "due_date": (day(issue) + Days::new(10)).to_string(),
@@ -360,7 +14,7 @@ fn invoice_body(total: i64, issue: u64) -> Value {
 }
 
 /// The body field that says how money is applied, in the server's terms.
-fn how_json(model: &Model, how: &How) -> Option<(&'static str, Value)> {
+pub(super) fn how_json(model: &Model, how: &How) -> Option<(&'static str, Value)> {
     let id = |i: usize| model.invoices.get(i).map_or(999_999, |inv| inv.id);
     match how {
         How::Invoice(i) => Some(("invoice_id", json!(id(*i)))),
@@ -376,14 +30,14 @@ fn how_json(model: &Model, how: &How) -> Option<(&'static str, Value)> {
     }
 }
 
-struct Case<'a> {
-    app: &'a TestApp,
-    key: String,
-    model: Model,
+pub(super) struct Case<'a> {
+    pub(super) app: &'a TestApp,
+    pub(super) key: String,
+    pub(super) model: Model,
 }
 
 impl Case<'_> {
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub(super) async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         let body = body.to_string();
         let reply = self
             .app
@@ -392,14 +46,14 @@ impl Case<'_> {
         (reply.status.as_u16(), reply.body)
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(super) async fn get(&self, path: &str) -> Value {
         self.app
             .call(Method::GET, path, Some(&self.key), &[], None)
             .await
             .body
     }
 
-    fn record(&mut self, source: usize, plan: Vec<(usize, i64)>, date: u64) {
+    pub(super) fn record(&mut self, source: usize, plan: Vec<(usize, i64)>, date: u64) {
         for (invoice, amount) in plan {
             self.model.allocations.push(Allocation {
                 source,
@@ -411,7 +65,7 @@ impl Case<'_> {
         }
     }
 
-    async fn run(&mut self, op: &Op) {
+    pub(super) async fn run(&mut self, op: &Op) {
         match op.clone() {
             Op::Invoice {
                 customer,
@@ -520,7 +174,7 @@ impl Case<'_> {
         }
     }
 
-    async fn allocate(&mut self, op: &Op, payment: usize, date: u64, how: &How) {
+    pub(super) async fn allocate(&mut self, op: &Op, payment: usize, date: u64, how: &How) {
         let Some(p) = self.model.sources.get(payment) else {
             return;
         };
@@ -558,7 +212,7 @@ impl Case<'_> {
 
     /// A draft is changed whole, sent or deleted; an invoice is voided while nothing is
     /// applied to it, written off, or credited by a note against it.
-    async fn change_invoice(&mut self, op: &Op, i: usize, change: DraftChange) {
+    pub(super) async fn change_invoice(&mut self, op: &Op, i: usize, change: DraftChange) {
         let Some(inv) = self.model.invoices.get(i) else {
             return;
         };
@@ -629,7 +283,7 @@ impl Case<'_> {
     /// A credit note: linked, it must be the customer's invoice, dated no earlier, and
     /// with its other live notes credit it at most its total; it is then applied at once
     /// up to what the invoice has open from its date on, and the rest is credit.
-    async fn credit_note(&mut self, op: &Op) {
+    pub(super) async fn credit_note(&mut self, op: &Op) {
         let Op::CreditNote {
             customer,
             amount,
@@ -681,7 +335,7 @@ impl Case<'_> {
 
     /// A write-off takes at most what stays open from its date on (all of it without an
     /// amount) of an invoice open today; a reversal comes once, not before it.
-    async fn write_off(&mut self, op: &Op) {
+    pub(super) async fn write_off(&mut self, op: &Op) {
         match op.clone() {
             Op::WriteOff {
                 invoice,
@@ -750,7 +404,7 @@ impl Case<'_> {
     }
 
     /// The server's reports and balances at every date that matters equal the model's.
-    async fn check(&self) {
+    pub(super) async fn check(&self) {
         // Every day of the window: each event date, the day before it, and today.
         for d in 0..=WINDOW {
             let aging = self
@@ -821,7 +475,7 @@ impl Case<'_> {
 
     /// Each customer's statement over two periods: its lines add up from the opening to
     /// the closing balance, and both equal the aging's `net` for that customer on their date.
-    async fn check_statements(&self) {
+    pub(super) async fn check_statements(&self) {
         for customer in &self.model.customers {
             for (from, to) in [(0, WINDOW), (WINDOW / 2, WINDOW - 1)] {
                 let path = format!(
@@ -851,39 +505,5 @@ impl Case<'_> {
                 );
             }
         }
-    }
-}
-
-fn shared() -> &'static (tokio::runtime::Runtime, TestApp) {
-    static SHARED: OnceLock<(tokio::runtime::Runtime, TestApp)> = OnceLock::new();
-    SHARED.get_or_init(|| {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let app = runtime.block_on(TestApp::new());
-        (runtime, app)
-    })
-}
-
-proptest! {
-    // 256 cases by default; PROPTEST_CASES sets another number.
-    #[test]
-    fn every_report_at_every_date_equals_the_replayed_events(ops in prop::collection::vec(op(), 1..40)) {
-        static CASE: AtomicUsize = AtomicUsize::new(0);
-        let (runtime, app) = shared();
-        runtime.block_on(async {
-            let org = format!("model-{}", CASE.fetch_add(1, Ordering::Relaxed));
-            let key = app.new_key(&org, Scope::Write);
-            let mut case = Case { app, key, model: Model::default() };
-            for name in ["Acme", "Globex"] {
-                let (status, body) = case.post("/v1/customers", json!({ "name": name })).await;
-                assert_eq!(status, 201, "{body}");
-                case.model.customers.push(body["id"].as_i64().unwrap());
-            }
-            for op in &ops {
-                case.run(op).await;
-            }
-            case.check().await;
-        });
-        app.assert_summaries_match();
-        app.assert_sums_match();
     }
 }
