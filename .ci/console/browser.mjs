@@ -9,7 +9,7 @@ import { join } from "node:path";
 
 import {
   agingBar, apiWith, createCustomer, createInvoice, creditNoteApplied, downloads, editCustomer,
-  editDraftAndSend, readOnly, recordPayment, refundCredit, statementFiles, voidPayment,
+  editDraftAndSend, readOnly, recordPayment, refundCredit, statementFiles, voidPayment, writeOffAndVoid,
 } from "./flows.mjs";
 
 const require = createRequire(new URL("../tools/package.json", import.meta.url));
@@ -154,6 +154,7 @@ try {
   await pictures(page, "credit-note");
   await refundCredit(page, admin, renamed);
   await statementFiles(page, admin, renamed);
+  await writeOffAndVoid(page, admin, renamed, newer);
   await page.goto(`${BASE}/#/customers`);
   await page.getByRole("table", { name: "Customers" }).waitFor();
   await accessible(page, "customers");

@@ -276,3 +276,21 @@ export async function statementFiles(page, api, customer) {
   assert.ok(json.lines.length >= 5, "invoices, payments, their void, the credit note");
   for (const line of json.lines) assert.ok(text.includes(line.reference), `${line.reference} in the CSV`);
 }
+
+/** A write-off from an invoice's page, and a draft voided once the user confirms. */
+export async function writeOffAndVoid(page, api, customer, invoice) {
+  await page.goto(`${process.env.BASE}/#/invoices/${invoice.id}`);
+  const form = page.getByRole("form", { name: "Write off" });
+  await form.getByLabel("Amount").fill("3.26");
+  await form.getByLabel("Reason").fill("Rounding agreed");
+  await form.getByRole("button", { name: "Write off" }).click();
+  await page.getByText("Write-off: Rounding agreed").waitFor();
+  assert.equal((await api(`/v1/invoices/${invoice.id}`)).amount_written_off, "3.26");
+  const draft = await api("/v1/invoices", { method: "POST", body: { customer_id: customer.id, status: "draft",
+    items: [{ description: "Sample board", quantity: 1, unit_price: "12" }] } });
+  await page.goto(`${process.env.BASE}/#/invoices/${draft.id}`);
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Void", exact: true }).click();
+  await page.getByRole("heading", { name: "Void", exact: true }).waitFor();
+  assert.equal((await api(`/v1/invoices/${draft.id}`)).status, "void");
+}
