@@ -9,7 +9,8 @@ import { join } from "node:path";
 
 import {
   agingBar, apiWith, createCustomer, createInvoice, creditNoteApplied, downloads, editCustomer,
-  editDraftAndSend, readOnly, recordPayment, refundCredit, statementFiles, voidPayment, writeOffAndVoid,
+  editDraftAndSend, readOnly, recordPayment, refundCredit, shownBalances, statementFiles, voidPayment,
+  writeOffAndVoid,
 } from "./flows.mjs";
 
 const require = createRequire(new URL("../tools/package.json", import.meta.url));
@@ -88,9 +89,22 @@ const page = browser.pages()[0] || (await browser.newPage());
 const problems = [];
 page.on("console", (message) => { if (message.type() === "error") problems.push(message.text()); });
 page.on("pageerror", (error) => problems.push(error.message));
+const asked = new Set(); // "METHOD /path" of every request the console made
 page.on("request", (request) => {
   if (!request.url().startsWith(BASE)) problems.push(`left the server: ${request.url()}`);
+  else asked.add(`${request.method()} ${new URL(request.url()).pathname}`);
 });
+
+/** Every API request the console made names an operation the spec documents. */
+async function onlyDocumentedRoutes() {
+  const spec = await (await fetch(`${BASE}/openapi.json`)).json();
+  const operations = Object.entries(spec.paths).flatMap(([path, item]) => Object.keys(item).map((method) =>
+    new RegExp(`^${method.toUpperCase()} ${path.replace(/\{[^}]+\}/g, "[^/]+")}$`)));
+  const files = /^GET \/(console\/[a-z]+\.(js|css))?$/;
+  const unknown = [...asked].filter((r) => !files.test(r) && !operations.some((o) => o.test(r)));
+  assert.deepEqual(unknown, [], "requests to routes the spec does not document");
+  console.log(`console: ${asked.size} distinct routes asked, all documented`);
+}
 
 try {
   // A wrong key is refused on the form, and nothing is kept.
@@ -134,6 +148,7 @@ try {
   await page.locator(".preview").waitFor();
   await accessible(page, "invoice-form");
   await pictures(page, "invoice-form");
+  const before = await shownBalances(page, admin, customer);
   const payment = await recordPayment(page, admin, customer, older, newer);
   await accessible(page, "payment");
   await pictures(page, "payment");
@@ -142,7 +157,10 @@ try {
   await page.getByRole("table", { name: "Statement lines" }).waitFor();
   await accessible(page, "customer-page");
   await pictures(page, "customer-page");
+  const paid = await shownBalances(page, admin, customer);
+  assert.notDeepEqual(paid, before, "the aging chart's figures move with the payment");
   await voidPayment(page, admin, customer, payment);
+  assert.deepEqual(await shownBalances(page, admin, customer), before, "and return with its void");
   await agingBar(page, admin);
   await downloads(page, newer);
   await page.getByRole("table", { name: "Aging by customer" }).waitFor();
@@ -175,6 +193,7 @@ try {
   await readOnly(page, customer);
   await accessible(page, "read-only-payment");
   assert.deepEqual(problems, [], "console errors, CSP refusals or requests elsewhere");
+  await onlyDocumentedRoutes();
   console.log(`console: every check passed; screenshots in ${SCREENSHOTS}`);
 } catch (error) {
   // The page as it stood when a check failed, to see why.
