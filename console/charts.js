@@ -2,7 +2,7 @@
 // shares, never float sums). Each chart says the table beside it holds its figures.
 
 import { svg } from "./lib.js";
-import { larger, share } from "./decimal.js";
+import { larger, share, toUnits } from "./decimal.js";
 
 export const BUCKET_NAMES = {
   current: "Current", days_1_30: "1–30 days", days_31_60: "31–60 days",
@@ -34,7 +34,8 @@ export function barChart(title, names, series, href) {
   const barWidth = Math.min(56, (slot - 12) / names.length);
   const groups = series.map(([label, ...values], i) => {
     const bars = values.map((value, j) => {
-      const tall = ((base - top) * share(value, largest)) / 1000;
+      // A bucket that holds anything shows, however small beside the largest.
+      const tall = Math.max(((base - top) * share(value, largest)) / 1000, (toUnits(value) ?? 0n) > 0n ? 2 : 0);
       const x = i * slot + (slot - barWidth * names.length) / 2 + j * barWidth;
       return svg("rect", {
         class: j ? "bar-shape second" : "bar-shape", x, y: base - tall,

@@ -60,7 +60,8 @@ function totals(invoice) {
     row("Written off", invoice.amount_written_off), row("Balance due", invoice.balance_due));
 }
 
-function lines(invoice) {
+/** A document's lines (an invoice's, a credit note's), prices to four decimals. */
+export function lines(invoice) {
   return table("Lines", ["Description", "Quantity", "Unit price", "Tax rate", "Total"],
     invoice.items.map((i) => [i.description, i.quantity, money(i.unit_price, invoice.currency, true), i.tax_rate ?? "—",
       money(i.line_total, invoice.currency)]), [1, 2, 3, 4]);

@@ -9,6 +9,7 @@ import {
 } from "./lib.js";
 import { customerOptions, customerPicker } from "./customers.js";
 import { actionForm, allocationEditor, methodPicker } from "./actions.js";
+import { lines } from "./invoices.js";
 import { toUnits } from "./decimal.js";
 
 const positive = (amount) => (toUnits(amount) ?? 0n) > 0n;
@@ -128,7 +129,8 @@ export async function creditPage(kind, id) {
   return [
     header(`${KINDS[kind].name} ${KINDS[kind].number(doc)}`),
     el("section", { class: "card", "aria-labelledby": "doc-title" },
-      el("h2", { id: "doc-title" }, link(`#/customers/${customer.id}`, customer.name)), facts(doc, kind)),
+      el("h2", { id: "doc-title" }, link(`#/customers/${customer.id}`, customer.name)), facts(doc, kind),
+      doc.items ? lines(doc) : null),
     el("section", { class: "card", "aria-labelledby": "went-title" },
       el("h2", { id: "went-title" }, "Applied and refunded"), applications(doc)),
     credit ? await applyCredit(kind, doc, refresh) : null,

@@ -8,7 +8,17 @@ bin="${ARVALOX_BIN:-$(pwd)/target/release/arvalox}"
 work="$(mktemp -d)"
 db="$work/ar.db"
 pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+# The server is waited for before its directory goes: stopping, it still checkpoints and
+# removes its WAL, and a removal racing that fails ("Directory not empty"), which under
+# `set -e` fails the script that passed.
+stop_and_clean() {
+    if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap stop_and_clean EXIT
 
 seed_book() {
     "$bin" seed-demo --db "$db" --customers "$1" --invoices "$2" >/dev/null 2>&1
