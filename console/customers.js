@@ -4,7 +4,7 @@
 
 import {
   actionButton, all, api, date, download, el, field, hashParams, header, input, link, money, newIdempotencyKey, query,
-  select, today, statusName, table, valueOf, writeForm, writeLink,
+  plural, select, today, statusName, table, valueOf, writeForm, writeLink,
 } from "./lib.js";
 
 export async function customerList() {
@@ -99,7 +99,9 @@ function balances(c) {
 function statementCard(customer) {
   const to = input({ type: "date", value: today() });
   const from = input({ type: "date", value: `${to.value.slice(0, 8)}01` });
-  const result = el("div", { "aria-live": "polite" });
+  // Only the one-line summary is announced, not the whole table each time.
+  const status = el("p", { role: "status" });
+  const result = el("div", {});
   const path = (format) => `/v1/customers/${customer.id}/statement${query({ from: from.value, to: to.value, format })}`;
   const show = async () => {
     let s;
@@ -109,8 +111,8 @@ function statementCard(customer) {
       result.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
       return;
     }
+    status.textContent = `Opening ${money(s.opening_balance, s.currency)}, closing ${money(s.closing_balance, s.currency)}, ${plural(s.lines.length, "line", "lines")}.`;
     result.replaceChildren(
-      el("p", {}, `Opening ${money(s.opening_balance, s.currency)}, closing ${money(s.closing_balance, s.currency)}.`),
       table("Statement lines", ["Date", "Kind", "Reference", "Description", "Amount", "Balance"],
         s.lines.map((l) => [date(l.date), statusName(l.kind), l.reference, l.description,
           money(l.amount, s.currency), money(l.balance, s.currency)]), [4, 5]));
@@ -124,7 +126,7 @@ function statementCard(customer) {
   form.addEventListener("submit", (event) => { event.preventDefault(); show(); });
   show();
   return el("section", { class: "card", "aria-labelledby": "statement-title" },
-    el("h2", { id: "statement-title" }, "Statement"), form, result);
+    el("h2", { id: "statement-title" }, "Statement"), form, status, result);
 }
 
 export async function customerPage(id) {

@@ -176,7 +176,10 @@ function invoiceBody(form, draft) {
 }
 
 function previewPanel() {
-  const panel = el("div", { class: "card preview", "aria-live": "polite" }, el("p", {}, "Totals appear as you fill in the lines."));
+  // The figures are shown whole; only a one-line summary is announced.
+  const status = el("p", { role: "status", class: "visually-hidden" });
+  const panel = el("div", { class: "card preview" }, el("p", {}, "Totals appear as you fill in the lines."));
+  const say = (...children) => panel.replaceChildren(status, ...children);
   let timer = null, asked = 0, last = "";
   const update = (form) => {
     clearTimeout(timer);
@@ -190,7 +193,7 @@ function previewPanel() {
       const text = JSON.stringify(body);
       if (!complete) {
         last = "";
-        panel.replaceChildren(el("p", {}, "Totals appear once every line has a description, a quantity and a price."));
+        say(el("p", {}, "Totals appear once every line has a description, a quantity and a price."));
         return;
       }
       if (text === last) return; // the same body: the totals shown are its own
@@ -198,11 +201,13 @@ function previewPanel() {
       try {
         const invoice = await api("/v1/invoices/preview", { method: "POST", body: { ...body, status: "draft" } });
         if (mine !== asked) return;
-        panel.replaceChildren(el("h2", {}, "Totals, as the server computes them"), totals(invoice),
+        status.textContent = `Total ${money(invoice.total, invoice.currency)}, due ${date(invoice.due_date)}.`;
+        say(el("h2", {}, "Totals, as the server computes them"), totals(invoice),
           el("p", {}, `Due ${date(invoice.due_date)}.`));
       } catch (error) {
         if (mine !== asked) return;
-        panel.replaceChildren(el("p", {}, `No totals yet: ${error.message}`));
+        status.textContent = "";
+        say(el("p", {}, `No totals yet: ${error.message}`));
       }
     }, 400);
   };

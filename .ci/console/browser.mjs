@@ -137,6 +137,10 @@ try {
   problems.splice(refused, 1);
   const renamed = await editCustomer(page, admin, customer);
   problems.splice(problems.findIndex((p) => p.includes("status of 400")), 1); // the cleared name
+  await page.goto(`${BASE}/#/customers/new`);
+  await page.getByRole("button", { name: "Create customer" }).waitFor();
+  await accessible(page, "customer-form");
+  await pictures(page, "customer-form");
   await accessible(page, "customer");
   const newer = await createInvoice(page, admin, customer);
   await accessible(page, "invoice");
@@ -148,6 +152,10 @@ try {
   await page.locator(".preview").waitFor();
   await accessible(page, "invoice-form");
   await pictures(page, "invoice-form");
+  await page.goto(`${BASE}/#/payments/new?customer_id=${customer.id}`);
+  await page.getByRole("table", { name: /Open invoices/ }).waitFor();
+  await accessible(page, "payment-form");
+  await pictures(page, "payment-form");
   const before = await shownBalances(page, admin, customer);
   const payment = await recordPayment(page, admin, customer, older, newer);
   await accessible(page, "payment");
@@ -176,6 +184,7 @@ try {
   await page.goto(`${BASE}/#/customers`);
   await page.getByRole("table", { name: "Customers" }).waitFor();
   await accessible(page, "customers");
+  await pictures(page, "customers");
   await page.goto(`${BASE}/#/invoices?status=overdue`);
   await page.getByRole("table", { name: "Invoices" }).waitFor();
   await accessible(page, "invoices");
