@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use arvalox::api::journal::local;
 use arvalox::api::{self, AppState};
 use arvalox::clock::{Clock, SystemClock};
+use arvalox::db::location::BookLocation;
 use arvalox::db::{self, Db, Synchronous};
 use arvalox::domain::keys::Scope;
 use arvalox::ratelimit::{Limits, RateLimiter};
@@ -33,9 +34,23 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct DbArg {
-    /// SQLite database file (created if missing).
+    /// The book: a SQLite file (created if missing), as a path or sqlite://PATH.
     #[arg(long, env = "ARVALOX_DB")]
-    db: PathBuf,
+    db: BookLocation,
+}
+
+impl DbArg {
+    /// The SQLite file; any other location ends the command with its one line (the URL's
+    /// password masked) and exit code 2.
+    fn file(self) -> PathBuf {
+        match self.db.sqlite_file() {
+            Ok(path) => path.to_path_buf(),
+            Err(line) => {
+                eprintln!("arvalox: {line}");
+                std::process::exit(2);
+            }
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -228,7 +243,7 @@ fn main() -> anyhow::Result<()> {
             backup_keep,
             connections,
         } => serve(
-            db.db,
+            db.file(),
             bind,
             Limits {
                 per_minute: rate_limit_minute,
@@ -244,8 +259,9 @@ fn main() -> anyhow::Result<()> {
         ),
         Command::Keys { command } => keys(command),
         Command::Migrate { db } => {
-            open(&db.db, Synchronous::Full)?;
-            println!("{}: migrated", db.db.display());
+            let file = db.file();
+            open(&file, Synchronous::Full)?;
+            println!("{}: migrated", file.display());
             Ok(())
         }
         Command::SeedDemo {
@@ -258,23 +274,24 @@ fn main() -> anyhow::Result<()> {
             timezone,
             currency,
         } => {
+            let file = db.file();
             let settings = local::NewOrganization {
                 timezone: timezone.as_deref(),
                 currency: currency.as_deref(),
             };
             if settings.timezone.is_some() || settings.currency.is_some() {
-                let store = open(&db.db, Synchronous::Full)?;
+                let store = open(&file, Synchronous::Full)?;
                 let now = now_text();
                 let when = (SystemClock.today(), now.as_str());
                 local::create_organization(&store, (&org, settings), when)?;
             }
-            seed_demo(&db.db, &org, customers, invoices, seed, as_of)
+            seed_demo(&file, &org, customers, invoices, seed, as_of)
         }
-        Command::Verify { db, expect_head } => commands::verify(&db.db, &expect_head),
-        Command::Backup { db, out, force } => commands::backup(&db.db, &out, force),
-        Command::Doctor { db, repair } => commands::doctor(&db.db, repair),
-        Command::Restore { from, db } => commands::restore(&from, &db.db, &now_text()),
-        Command::Export { db, org, out } => commands::export(&db.db, &org, &out, &now_text()),
+        Command::Verify { db, expect_head } => commands::verify(&db.file(), &expect_head),
+        Command::Backup { db, out, force } => commands::backup(&db.file(), &out, force),
+        Command::Doctor { db, repair } => commands::doctor(&db.file(), repair),
+        Command::Restore { from, db } => commands::restore(&from, &db.file(), &now_text()),
+        Command::Export { db, org, out } => commands::export(&db.file(), &org, &out, &now_text()),
         Command::Openapi => {
             println!("{}", api::spec_json());
             Ok(())
@@ -316,7 +333,7 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             let Some(scope) = Scope::parse(&scope) else {
                 bail!("scope must be read, write or admin");
             };
-            let store = open(&db.db, Synchronous::Full)?;
+            let store = open(&db.file(), Synchronous::Full)?;
             let now = now_text();
             let when = (SystemClock.today(), now.as_str());
             let (record, secret) = local::create_key_in_zone(
@@ -343,7 +360,7 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             Ok(())
         }
         KeysCommand::List { db } => {
-            let store = open(&db.db, Synchronous::Full)?;
+            let store = open(&db.file(), Synchronous::Full)?;
             let keys = store.read_blocking(|conn| db::keys::list_keys(conn, None))?;
             let mut out = std::io::stdout().lock();
             writeln!(
@@ -367,7 +384,7 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             Ok(())
         }
         KeysCommand::Revoke { db, key } => {
-            let store = open(&db.db, Synchronous::Full)?;
+            let store = open(&db.file(), Synchronous::Full)?;
             let now = now_text();
             let record = local::revoke_key(&store, &key, (SystemClock.today(), &now))?;
             println!(

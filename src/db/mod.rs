@@ -19,6 +19,7 @@ pub(crate) mod invoice_ledger;
 pub(crate) mod invoices;
 pub(crate) mod journal;
 pub mod keys;
+pub mod location;
 pub(crate) mod organization;
 pub(crate) mod paging;
 pub(crate) mod payments;

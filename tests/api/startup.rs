@@ -227,3 +227,51 @@ fn json_logs_are_one_object_a_line_and_never_hold_a_key() {
         .expect("the list's line");
     assert_eq!(listed["status"], 200);
 }
+
+#[test]
+fn a_sqlite_url_names_a_file_and_a_postgres_url_is_refused_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ar.db");
+    let url = format!("sqlite://{}", file.display());
+    let migrated = crate::binary::arvalox(&["migrate", "--db", &url]);
+    assert!(migrated.status.success(), "{migrated:?}");
+    let said = String::from_utf8_lossy(&migrated.stdout);
+    assert_eq!(said.trim(), format!("{}: migrated", file.display()));
+    assert!(file.is_file());
+
+    // Every command takes the same --db (and ARVALOX_DB): one masked line, exit code 2,
+    // nothing created where it runs.
+    let postgres = "postgres://ar:s3cret@127.0.0.1:1/books?password=s3cret";
+    let shown = "postgres://ar:***@127.0.0.1:1/books?password=***";
+    for args in [
+        vec!["serve", "--db", postgres, "--bind", "127.0.0.1:0"],
+        vec!["keys", "list"],
+        vec!["doctor", "--db", postgres],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_arvalox"))
+            .args(&args)
+            .env("ARVALOX_DB", postgres)
+            .env("RUST_BACKTRACE", "0")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&output.stderr).trim().to_string();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {said}");
+        assert_eq!(
+            said,
+            format!(
+                "arvalox: {shown}: this build of Arvalox keeps books in SQLite only; give --db a \
+                 file path (or sqlite://PATH)"
+            ),
+            "{args:?}"
+        );
+        assert!(!String::from_utf8_lossy(&output.stdout).contains("s3cret"));
+    }
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with("ar.db"))
+        .collect();
+    left.sort();
+    assert_eq!(left, Vec::<String>::new(), "nothing but the migrated book");
+}
