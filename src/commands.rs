@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use arvalox::api::journal::local;
 use arvalox::clock::{Clock, SystemClock};
+use arvalox::db::location::PostgresUrl;
 use arvalox::db::{Db, Synchronous};
 
 pub(crate) fn verify(path: &std::path::Path, expected: &[(String, String)]) -> anyhow::Result<()> {
@@ -197,6 +198,34 @@ impl ConnectionArgs {
             idle_timeout: Duration::from_secs(self.idle_timeout),
             max_connections: self.max_connections as usize,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
+        }
+    }
+}
+
+/// `arvalox migrate` on a PostgreSQL book: one line saying what was done, or one line (the
+/// password masked) and the exit code of the problem: 16 when the server cannot be reached,
+/// 14 when a newer Arvalox migrated the book.
+pub(crate) fn migrate_postgres(url: &PostgresUrl) -> anyhow::Result<()> {
+    use arvalox::db::postgres::{migrate, PostgresProblem};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match runtime.block_on(migrate(url)) {
+        Ok(done) => {
+            println!(
+                "{url}: migrated ({} applied, at version {})",
+                done.applied, done.version
+            );
+            Ok(())
+        }
+        Err(problem) => {
+            eprintln!("arvalox: {}", problem.line(url));
+            let code = match problem {
+                PostgresProblem::Unreachable(_) => 16,
+                PostgresProblem::Newer { .. } => 14,
+                PostgresProblem::Failed(_) => 1,
+            };
+            std::process::exit(code);
         }
     }
 }

@@ -34,8 +34,11 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct DbArg {
-    /// The book: a SQLite file (created if missing), as a path or sqlite://PATH.
-    #[arg(long, env = "ARVALOX_DB")]
+    /// The book: a SQLite file (created if missing), as a path or sqlite://PATH; or, for
+    /// `migrate` so far, a PostgreSQL database as postgres://USER:PASSWORD@HOST:PORT/NAME
+    /// (prefer ARVALOX_DB for a URL with a password: a command line is visible to every
+    /// user of the machine).
+    #[arg(long, env = "ARVALOX_DB", hide_env_values = true)]
     db: BookLocation,
 }
 
@@ -259,6 +262,9 @@ fn main() -> anyhow::Result<()> {
         ),
         Command::Keys { command } => keys(command),
         Command::Migrate { db } => {
+            if let BookLocation::Postgres(url) = &db.db {
+                return commands::migrate_postgres(url);
+            }
             let file = db.file();
             open(&file, Synchronous::Full)?;
             println!("{}: migrated", file.display());

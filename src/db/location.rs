@@ -50,8 +50,8 @@ impl BookLocation {
         match self {
             BookLocation::Sqlite(path) => Ok(path),
             BookLocation::Postgres(url) => Err(format!(
-                "{url}: this build of Arvalox keeps books in SQLite only; give --db a file path \
-                 (or sqlite://PATH)"
+                "{url}: on PostgreSQL this build runs `arvalox migrate` only (serving a \
+                 PostgreSQL book is coming); give --db a file path (or sqlite://PATH)"
             )),
         }
     }
@@ -69,6 +69,14 @@ impl fmt::Display for BookLocation {
 impl fmt::Debug for BookLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "BookLocation({self})")
+    }
+}
+
+impl PostgresUrl {
+    /// The URL as given, password included: for the driver's connection only, never for
+    /// a message.
+    pub(crate) fn connection_text(&self) -> &str {
+        &self.0
     }
 }
 

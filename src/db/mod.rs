@@ -23,6 +23,7 @@ pub mod location;
 pub(crate) mod organization;
 pub(crate) mod paging;
 pub(crate) mod payments;
+pub mod postgres;
 pub(crate) mod report_scope;
 pub(crate) mod reports;
 pub(crate) mod rules;
@@ -51,7 +52,7 @@ use crate::error::AppError;
 pub use writer::WriteTx;
 
 mod embedded {
-    refinery::embed_migrations!("migrations");
+    refinery::embed_migrations!("migrations/sqlite");
 }
 
 /// How hard SQLite works to keep a commit through a crash or power cut.

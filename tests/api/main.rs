@@ -48,6 +48,8 @@ mod metrics;
 mod migrations;
 mod organization;
 mod payments;
+mod postgres;
+mod postgres_schema;
 mod reports;
 mod scopes;
 mod seed;

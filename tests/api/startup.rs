@@ -260,13 +260,35 @@ fn a_sqlite_url_names_a_file_and_a_postgres_url_is_refused_without_its_password(
         assert_eq!(
             said,
             format!(
-                "arvalox: {shown}: this build of Arvalox keeps books in SQLite only; give --db a \
-                 file path (or sqlite://PATH)"
+                "arvalox: {shown}: on PostgreSQL this build runs `arvalox migrate` only (serving \
+                 a PostgreSQL book is coming); give --db a file path (or sqlite://PATH)"
             ),
             "{args:?}"
         );
         assert!(!String::from_utf8_lossy(&output.stdout).contains("s3cret"));
     }
+    // `migrate` reaches for the server: nothing answers on port 1, and the line that says
+    // so masks the password too.
+    let unreachable = Command::new(env!("CARGO_BIN_EXE_arvalox"))
+        .args(["migrate", "--db", postgres])
+        .output()
+        .unwrap();
+    assert_eq!(unreachable.status.code(), Some(16), "{unreachable:?}");
+    let said = String::from_utf8_lossy(&unreachable.stderr);
+    assert!(
+        said.starts_with(&format!("arvalox: {shown}: cannot reach the database (")),
+        "{said}"
+    );
+    assert!(!said.contains("s3cret"), "{said}");
+    // Nor does --help print the value it would take from ARVALOX_DB.
+    let help = Command::new(env!("CARGO_BIN_EXE_arvalox"))
+        .args(["serve", "--help"])
+        .env("ARVALOX_DB", postgres)
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    assert!(!String::from_utf8_lossy(&help.stdout).contains("s3cret"));
+
     let mut left: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
