@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use arvalox::api::journal::local;
 use arvalox::clock::{Clock, SystemClock};
-use arvalox::db::location::PostgresUrl;
+use arvalox::db::location::{BookLocation, PostgresUrl};
 use arvalox::db::{Db, Synchronous};
 
 pub(crate) fn verify(path: &std::path::Path, expected: &[(String, String)]) -> anyhow::Result<()> {
@@ -150,7 +150,7 @@ pub(crate) fn init_logging(format: LogFormat) {
     // refinery narrates every start ("no migrations to apply"); Arvalox logs the migrations
     // it applies itself.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,refinery_core=warn".into());
+        .unwrap_or_else(|_| "info,refinery_core=warn,tokio_postgres=warn".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -228,4 +228,134 @@ pub(crate) fn migrate_postgres(url: &PostgresUrl) -> anyhow::Result<()> {
             std::process::exit(code);
         }
     }
+}
+
+/// `arvalox seed-demo`: fills an empty organization with demo data, showing progress on a
+/// terminal, then journals what it wrote.
+pub(crate) fn seed_demo(
+    path: &std::path::Path,
+    org: &str,
+    customers: usize,
+    invoices: u64,
+    seed: u64,
+    as_of: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    if customers == 0 {
+        anyhow::bail!("--customers must be at least 1");
+    }
+    let started = std::time::Instant::now();
+    let as_of = as_of.unwrap_or_else(|| SystemClock.today());
+    arvalox::seed::check_as_of(as_of).map_err(anyhow::Error::msg)?;
+    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut progress = |done: u64, total: u64| {
+        if on_terminal {
+            eprint!(
+                "\rseeding: {done}/{total} invoices ({:.0}%)",
+                done as f64 * 100.0 / total.max(1) as f64
+            );
+        }
+    };
+    let summary = arvalox::db::bulk::seed_book(
+        path,
+        &arvalox::db::bulk::SeedRequest {
+            organization: org,
+            customers,
+            invoices,
+            seed,
+            as_of,
+        },
+        &mut progress,
+    )
+    .with_context(|| format!("seeding {}", path.display()))?;
+    if on_terminal {
+        eprintln!();
+    }
+    let now = arvalox::db::timestamp(SystemClock.now());
+    // Not `open`: that would journal the seeded rows as rows from before the journal.
+    let store =
+        Db::open(path, Synchronous::Full).with_context(|| format!("opening {}", path.display()))?;
+    let journaled = local::journal_seeded_rows(&store, org, (as_of, now.as_str()))?;
+    println!(
+        "Seeded organization '{org}' in {}: {} customers, {} invoices, {} payments, {} credit notes, {} write-offs, {journaled} rows journaled (seed {seed}, as of {as_of}) in {:.1}s.",
+        path.display(),
+        summary.customers,
+        summary.invoices,
+        summary.payments,
+        summary.credit_notes,
+        summary.write_offs,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `arvalox migrate-db`: a book moved between engines, each organization's progress shown,
+/// then both books compared; exit 1 naming each difference, 2 for two books of one engine.
+pub(crate) fn migrate_db(from: &BookLocation, to: &BookLocation) -> anyhow::Result<()> {
+    use arvalox::db::transfer;
+    let started = std::time::Instant::now();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut progress = |line: &str| println!("{line}");
+    // The SQLite side is locked as `serve` locks it: no server writes during the move.
+    let (_lock, moved) = match (from, to) {
+        (BookLocation::Sqlite(file), BookLocation::Postgres(url)) => (
+            arvalox::ops::serving_lock(file)?,
+            runtime.block_on(async {
+                let (sqlite, client, moved) =
+                    transfer::to_postgres(file, url, &mut progress).await?;
+                Ok::<_, transfer::TransferProblem>((
+                    transfer::compare(&sqlite, &client).await?,
+                    moved,
+                ))
+            }),
+        ),
+        (BookLocation::Postgres(url), BookLocation::Sqlite(file)) => (
+            arvalox::ops::serving_lock(file)?,
+            runtime.block_on(async {
+                let (sqlite, client, moved) = transfer::to_sqlite(url, file, &mut progress).await?;
+                sqlite.execute_batch("BEGIN")?;
+                Ok((transfer::compare(&sqlite, &client).await?, moved))
+            }),
+        ),
+        _ => {
+            eprintln!("arvalox: migrate-db moves a book between engines: give one SQLite file and one postgres:// URL (to copy a SQLite book, use `arvalox backup`)");
+            std::process::exit(2);
+        }
+    };
+    let (verdict, moved) = match moved {
+        Ok(done) => done,
+        Err(problem) => {
+            eprintln!("arvalox: {from} → {to}: {problem}");
+            std::process::exit(1);
+        }
+    };
+    report_move(from, to, &verdict, moved.len(), started)
+}
+
+fn report_move(
+    from: &BookLocation,
+    to: &BookLocation,
+    verdict: &arvalox::db::transfer::Verdict,
+    organizations: usize,
+    started: std::time::Instant,
+) -> anyhow::Result<()> {
+    verdict
+        .figures
+        .iter()
+        .for_each(|figures| println!("{}", figures.line()));
+    if !verdict.differences.is_empty() {
+        verdict
+            .differences
+            .iter()
+            .for_each(|line| eprintln!("arvalox: differs: {line}"));
+        anyhow::bail!("{to} is not the same book as {from}: see the lines above");
+    }
+    println!(
+        "{from} → {to}: {organizations} organizations, {} rows in {} tables copied and compared: the same in both books ({:.1}s)",
+        verdict.rows,
+        verdict.tables,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

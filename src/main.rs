@@ -109,6 +109,16 @@ enum Command {
         #[command(flatten)]
         db: DbArg,
     },
+    /// Copy a whole book between engines (SQLite to PostgreSQL or back) into an empty
+    /// target, one transaction per organization, then compare both books row for row.
+    MigrateDb {
+        /// The book to copy: a SQLite file or a postgres:// URL.
+        #[arg(long)]
+        from: BookLocation,
+        /// Where to: an empty PostgreSQL database, or a SQLite file that does not exist yet.
+        #[arg(long)]
+        to: BookLocation,
+    },
     /// Print the OpenAPI spec (JSON) to stdout.
     Openapi,
     /// Check every organization's audit journal (its hash chain), every row against its
@@ -291,12 +301,13 @@ fn main() -> anyhow::Result<()> {
                 let when = (SystemClock.today(), now.as_str());
                 local::create_organization(&store, (&org, settings), when)?;
             }
-            seed_demo(&file, &org, customers, invoices, seed, as_of)
+            commands::seed_demo(&file, &org, customers, invoices, seed, as_of)
         }
         Command::Verify { db, expect_head } => commands::verify(&db.file(), &expect_head),
         Command::Backup { db, out, force } => commands::backup(&db.file(), &out, force),
         Command::Doctor { db, repair } => commands::doctor(&db.file(), repair),
         Command::Restore { from, db } => commands::restore(&from, &db.file(), &now_text()),
+        Command::MigrateDb { from, to } => commands::migrate_db(&from, &to),
         Command::Export { db, org, out } => commands::export(&db.file(), &org, &out, &now_text()),
         Command::Openapi => {
             println!("{}", api::spec_json());
@@ -400,62 +411,6 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-fn seed_demo(
-    path: &std::path::Path,
-    org: &str,
-    customers: usize,
-    invoices: u64,
-    seed: u64,
-    as_of: Option<chrono::NaiveDate>,
-) -> anyhow::Result<()> {
-    if customers == 0 {
-        bail!("--customers must be at least 1");
-    }
-    let started = std::time::Instant::now();
-    let as_of = as_of.unwrap_or_else(|| SystemClock.today());
-    arvalox::seed::check_as_of(as_of).map_err(anyhow::Error::msg)?;
-    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let mut progress = |done: u64, total: u64| {
-        if on_terminal {
-            eprint!(
-                "\rseeding: {done}/{total} invoices ({:.0}%)",
-                done as f64 * 100.0 / total.max(1) as f64
-            );
-        }
-    };
-    let summary = db::bulk::seed_book(
-        path,
-        &db::bulk::SeedRequest {
-            organization: org,
-            customers,
-            invoices,
-            seed,
-            as_of,
-        },
-        &mut progress,
-    )
-    .with_context(|| format!("seeding {}", path.display()))?;
-    if on_terminal {
-        eprintln!();
-    }
-    let now = now_text();
-    // Not `open`: that would journal the seeded rows as rows from before the journal.
-    let store =
-        Db::open(path, Synchronous::Full).with_context(|| format!("opening {}", path.display()))?;
-    let journaled = local::journal_seeded_rows(&store, org, (as_of, now.as_str()))?;
-    println!(
-        "Seeded organization '{org}' in {}: {} customers, {} invoices, {} payments, {} credit notes, {} write-offs, {journaled} rows journaled (seed {seed}, as of {as_of}) in {:.1}s.",
-        path.display(),
-        summary.customers,
-        summary.invoices,
-        summary.payments,
-        summary.credit_notes,
-        summary.write_offs,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
 }
 
 fn parse_expected_head(text: &str) -> Result<(String, String), String> {

@@ -2,7 +2,8 @@
 # The PostgreSQL pass: a throwaway cluster started here (PostgreSQL from Debian's packages;
 # about 2 s to initdb and start), the tests that take ARVALOX_TEST_DATABASE_URL run against
 # it, and the cluster stopped and removed on exit. Extra arguments go to `cargo test`.
-# So far that is the PostgreSQL book's schema (tests/api/postgres_schema.rs); the whole
+# So far: the PostgreSQL book's schema (tests/api/postgres_schema.rs) and migrate-db both ways
+# (tests/api/postgres_transfer.rs); the whole
 # suite joins as the PostgreSQL engine lands (issue 15).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -32,6 +32,7 @@ pub(crate) mod sources;
 pub(crate) mod sql;
 pub(crate) mod statement;
 pub(crate) mod summaries;
+pub mod transfer;
 pub(crate) mod webhooks;
 pub(crate) mod write_offs;
 

@@ -50,6 +50,7 @@ mod organization;
 mod payments;
 mod postgres;
 mod postgres_schema;
+mod postgres_transfer;
 mod reports;
 mod scopes;
 mod seed;
