@@ -18,9 +18,9 @@ start_postgres() {
     if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$pg_dir"; fi
     as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres --no-sync -E UTF8 \
         --locale=C >"$pg_dir/initdb.log" 2>&1 || { cat "$pg_dir/initdb.log" >&2; return 1; }
-    # fsync off: a test cluster is thrown away, and durability is measured by the benchmark.
+    # fsync off by default: a test cluster is thrown away (the benchmark sets PG_FSYNC=on).
     as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w start \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_dir -c fsync=off -c max_connections=300" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_dir -c fsync=${PG_FSYNC:-off} -c max_connections=300" \
         >/dev/null || { cat "$pg_dir/log" >&2; return 1; }
     PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }

@@ -269,7 +269,12 @@ fn migrate(conn: &mut Connection) -> Result<(), AppError> {
 
 /// The schema version this binary migrates a book to: its newest embedded migration.
 pub fn schema_version() -> i64 {
-    embedded::migrations::runner()
+    newest_migration(&embedded::migrations::runner())
+}
+
+/// The version of the newest migration a runner holds (0 for none), for either engine.
+pub(crate) fn newest_migration(runner: &refinery::Runner) -> i64 {
+    runner
         .get_migrations()
         .iter()
         .map(|migration| i64::from(migration.version()))

@@ -48,12 +48,7 @@ pub struct Migrated {
 
 /// The schema version this binary migrates a PostgreSQL book to.
 pub fn schema_version() -> i64 {
-    embedded::migrations::runner()
-        .get_migrations()
-        .iter()
-        .map(|migration| i64::from(migration.version()))
-        .max()
-        .unwrap_or(0)
+    super::newest_migration(&embedded::migrations::runner())
 }
 
 /// One connection, its driver task running on the current runtime. The driver's errors

@@ -45,7 +45,11 @@ pub async fn to_postgres(
         let tx = client.transaction().await?;
         let mut rows = 0;
         for (table, columns) in &columns {
-            rows += copy_table(&source, &tx, (table, columns), *id).await?;
+            let copied = copy_table(&source, &tx, (table, columns), *id).await?;
+            if copied >= super::LARGE_TABLE {
+                progress(&format!("{slug}: {}: {copied} rows", table.name));
+            }
+            rows += copied;
         }
         tx.commit().await?;
         progress(&format!(

@@ -57,7 +57,11 @@ pub async fn to_sqlite(
         let tx = target.transaction()?;
         let mut rows = 0;
         for (table, columns) in &columns {
-            rows += copy_table(&snapshot, &tx, (table, columns), id).await?;
+            let copied = copy_table(&snapshot, &tx, (table, columns), id).await?;
+            if copied >= super::LARGE_TABLE {
+                progress(&format!("{slug}: {}: {copied} rows", table.name));
+            }
+            rows += copied;
         }
         restore_detail_copies(&snapshot, &tx, id).await?;
         tx.execute("UPDATE detail_copy_format SET version = ?1", [format])?;

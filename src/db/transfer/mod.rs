@@ -18,6 +18,10 @@ pub use compare::{compare, Figures, Verdict};
 pub use into_postgres::to_postgres;
 pub use into_sqlite::to_sqlite;
 
+/// An organization's table of at least this many rows gets a progress line of its own: a
+/// large book is not copied in silence.
+pub(crate) const LARGE_TABLE: u64 = 10_000;
+
 /// The tables in an order where each comes after those its foreign keys point at.
 pub(crate) const TABLES: [Table; 20] = [
     Table {
