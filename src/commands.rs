@@ -301,22 +301,11 @@ pub(crate) fn migrate_db(from: &BookLocation, to: &BookLocation) -> anyhow::Resu
     let (_lock, moved) = match (from, to) {
         (BookLocation::Sqlite(file), BookLocation::Postgres(url)) => (
             arvalox::ops::serving_lock(file)?,
-            runtime.block_on(async {
-                let (sqlite, client, moved) =
-                    transfer::to_postgres(file, url, &mut progress).await?;
-                Ok::<_, transfer::TransferProblem>((
-                    transfer::compare(&sqlite, &client).await?,
-                    moved,
-                ))
-            }),
+            runtime.block_on(transfer::to_postgres(file, url, &mut progress)),
         ),
         (BookLocation::Postgres(url), BookLocation::Sqlite(file)) => (
             arvalox::ops::serving_lock(file)?,
-            runtime.block_on(async {
-                let (sqlite, client, moved) = transfer::to_sqlite(url, file, &mut progress).await?;
-                sqlite.execute_batch("BEGIN")?;
-                Ok((transfer::compare(&sqlite, &client).await?, moved))
-            }),
+            runtime.block_on(transfer::to_sqlite(url, file, &mut progress)),
         ),
         _ => {
             eprintln!("arvalox: migrate-db moves a book between engines: give one SQLite file and one postgres:// URL (to copy a SQLite book, use `arvalox backup`)");

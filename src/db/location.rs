@@ -93,19 +93,19 @@ impl fmt::Debug for PostgresUrl {
 }
 
 /// `url` with the password of its user part (`user:PASSWORD@`) and any `password=` query
-/// parameter replaced by `***`.
+/// parameter replaced by `***`. The user part is taken to end at the last `@`: a password
+/// may hold `/`, `?`, `#` or an `@` of its own, and masking too much (when an `@` stands in
+/// the query) only hides a host, never shows a password.
 fn masked(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "***".into();
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let authority = match authority.rsplit_once('@') {
-        Some((user, host)) => match user.split_once(':') {
-            Some((name, _)) => format!("{name}:***@{host}"),
-            None => format!("{user}@{host}"),
+    let (user, tail) = match rest.rsplit_once('@') {
+        Some((user, tail)) => match user.split_once(':') {
+            Some((name, _)) => (format!("{name}:***@"), tail),
+            None => (format!("{user}@"), tail),
         },
-        None => authority.to_string(),
+        None => (String::new(), rest),
     };
     let tail = match tail.split_once('?') {
         Some((path, query)) => {
@@ -120,7 +120,7 @@ fn masked(url: &str) -> String {
         }
         None => tail.to_string(),
     };
-    format!("{scheme}://{authority}{tail}")
+    format!("{scheme}://{user}{tail}")
 }
 
 #[cfg(test)]
@@ -170,6 +170,15 @@ mod tests {
                 "postgres://ar@localhost/books?password=***&application_name=x",
             ),
             ("postgres://localhost", "postgres://localhost"),
+            // What the driver reads as a password may hold `/`, `?` and `#`.
+            (
+                "postgres://ar:s3cret/x?y#z@db/books",
+                "postgres://ar:***@db/books",
+            ),
+            (
+                "postgres://ar:s3cret@db/books?application_name=a@b",
+                "postgres://ar:***@b",
+            ),
         ];
         for (given, shown) in cases {
             let location = parsed(given);

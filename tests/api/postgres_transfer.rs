@@ -64,6 +64,7 @@ async fn a_book_moves_to_postgres_and_back_unchanged() {
         TODAY,
     ]);
     assert!(seeded.status.success(), "{seeded:?}");
+    let gone_id;
     {
         // Text that COPY reads specially, a second organization's key, a webhook's secret.
         let app = TestApp::on_file(
@@ -83,6 +84,21 @@ async fn a_book_moves_to_postgres_and_back_unchanged() {
             )
             .await;
         assert_eq!(customer.status, 201, "{}", customer.body);
+        // The newest customer deleted: its id is never given again, in either engine.
+        let body = json!({"name": "Gone Ltd"});
+        let gone = app
+            .post_raw(
+                "/v1/customers",
+                &[("Idempotency-Key", "c-2")],
+                &body.to_string(),
+            )
+            .await;
+        assert_eq!(gone.status, 201, "{}", gone.body);
+        let deleted = app
+            .delete(&format!("/v1/customers/{}", gone.body["id"]))
+            .await;
+        assert_eq!(deleted.status, 204, "{}", deleted.body);
+        gone_id = gone.body["id"].as_i64().unwrap();
         let body = json!({"url": "http://127.0.0.1:9/hook", "event_types": ["*"]});
         let hook = app
             .post_raw(
@@ -163,6 +179,23 @@ async fn a_book_moves_to_postgres_and_back_unchanged() {
     assert!(verified.status.success(), "{verified:?}");
     let after = answers(tempfile::tempdir().unwrap(), &back).await;
     assert_eq!(after, before);
+    let app = TestApp::on_file(
+        tempfile::tempdir().unwrap(),
+        &back,
+        arvalox::ratelimit::Limits::OFF,
+        TODAY,
+    )
+    .await;
+    let next = app
+        .post_raw(
+            "/v1/customers",
+            &[("Idempotency-Key", "c-3")],
+            &json!({"name": "Next Ltd"}).to_string(),
+        )
+        .await;
+    assert_eq!(next.status, 201, "{}", next.body);
+    assert_eq!(next.body["id"].as_i64().unwrap(), gone_id + 1);
+    drop(app);
 
     let same_engine = arvalox(&[
         "migrate-db",

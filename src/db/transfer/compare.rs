@@ -5,7 +5,8 @@
 use sha2::{Digest, Sha256};
 use tokio_postgres::GenericClient;
 
-use super::into_postgres::organizations_in_sqlite;
+use super::into_postgres::{last_ids_in_sqlite, organizations_in_sqlite};
+use super::into_sqlite::last_given_in_postgres;
 use super::rows::{postgres_rows, postgres_select, sqlite_rows, sqlite_select, Columns, Row};
 use super::{TransferProblem, TABLES};
 use crate::domain::currency::Currency;
@@ -115,6 +116,14 @@ pub async fn compare(
                     first_difference(&columns, &ours, &theirs)
                 ));
             }
+        }
+    }
+    for (table, given) in last_ids_in_sqlite(sqlite)? {
+        let theirs = last_given_in_postgres(postgres, &table).await?;
+        if theirs != given {
+            verdict.differences.push(format!(
+                "{table}: the last id given is {given} in SQLite and {theirs} in PostgreSQL"
+            ));
         }
     }
     for (id, slug) in &organizations {

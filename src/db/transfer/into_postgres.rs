@@ -21,7 +21,7 @@ pub async fn to_postgres(
     from: &Path,
     to: &PostgresUrl,
     progress: &mut dyn FnMut(&str),
-) -> Result<(rusqlite::Connection, Client, Vec<Moved>), TransferProblem> {
+) -> Result<(super::Verdict, Vec<Moved>), TransferProblem> {
     let source = super::into_sqlite::open_sqlite_source(from)?;
     postgres::migrate(to).await?;
     let mut client = postgres::connect(to).await?;
@@ -62,8 +62,10 @@ pub async fn to_postgres(
             rows,
         });
     }
-    continue_identities(&client).await?;
-    Ok((source, client, moved))
+    continue_identities(&client, &last_ids_in_sqlite(&source)?).await?;
+    // The source is still read in the snapshot it was copied from.
+    let verdict = super::compare(&source, &client).await?;
+    Ok((verdict, moved))
 }
 
 /// Every organization of the SQLite book: its id and slug.
@@ -135,8 +137,24 @@ fn copy_line(out: &mut Vec<u8>, row: &Row) {
     out.push(b'\n');
 }
 
-/// Ids were copied as they were: each identity continues after the highest one.
-async fn continue_identities(client: &Client) -> Result<(), TransferProblem> {
+/// The highest id each AUTOINCREMENT table ever gave (`sqlite_sequence`): a deleted
+/// draft's id is never given again, in either engine.
+pub(crate) fn last_ids_in_sqlite(
+    conn: &rusqlite::Connection,
+) -> Result<Vec<(String, i64)>, TransferProblem> {
+    let mut stmt = conn.prepare("SELECT name, seq FROM sqlite_sequence ORDER BY name")?;
+    let found = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(found)
+}
+
+/// Ids were copied as they were: each identity continues after the highest one copied or
+/// ever given (`last_ids`, SQLite's AUTOINCREMENT counters).
+async fn continue_identities(
+    client: &Client,
+    last_ids: &[(String, i64)],
+) -> Result<(), TransferProblem> {
     let tables = client
         .query(
             "SELECT table_name::text FROM information_schema.columns
@@ -146,11 +164,16 @@ async fn continue_identities(client: &Client) -> Result<(), TransferProblem> {
         .await?;
     for row in tables {
         let table: String = row.get(0);
+        let given = last_ids
+            .iter()
+            .find(|(name, _)| *name == table)
+            .map_or(0, |(_, last)| *last);
         let sql = format!(
-            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false)
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'),
+                           GREATEST(COALESCE(MAX(id), 0), $1) + 1, false)
              FROM {table}"
         );
-        client.execute(&sql, &[]).await?;
+        client.execute(&sql, &[&given]).await?;
     }
     Ok(())
 }

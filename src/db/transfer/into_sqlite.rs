@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
-use tokio_postgres::{Client, IsolationLevel};
+use tokio_postgres::IsolationLevel;
 
 use super::rows::{postgres_rows, postgres_select, Columns};
 use super::{Moved, Table, TransferProblem, TABLES};
@@ -17,7 +17,7 @@ pub async fn to_sqlite(
     from: &PostgresUrl,
     to: &Path,
     progress: &mut dyn FnMut(&str),
-) -> Result<(Connection, Client, Vec<Moved>), TransferProblem> {
+) -> Result<(super::Verdict, Vec<Moved>), TransferProblem> {
     if to.exists() {
         return Err(TransferProblem::Refused(format!(
             "{} already exists: migrate-db makes a new SQLite book; give a path where none is",
@@ -48,6 +48,7 @@ pub async fn to_sqlite(
         )
         .await?;
     let mut moved = Vec::with_capacity(organizations.len());
+    let mut formats = Vec::with_capacity(organizations.len());
     for (number, organization) in organizations.iter().enumerate() {
         let (id, slug, format): (i64, String, i32) = (
             organization.get(0),
@@ -64,8 +65,8 @@ pub async fn to_sqlite(
             rows += copied;
         }
         restore_detail_copies(&snapshot, &tx, id).await?;
-        tx.execute("UPDATE detail_copy_format SET version = ?1", [format])?;
         tx.commit()?;
+        formats.push(format);
         progress(&format!(
             "{slug}: {rows} rows copied ({} of {})",
             number + 1,
@@ -73,8 +74,76 @@ pub async fn to_sqlite(
         ));
         moved.push(Moved { slug, rows });
     }
+    finish_sqlite_book(&snapshot, &mut target, &formats).await?;
+    let verdict = super::compare(target_snapshot(&target)?, &snapshot).await?;
     snapshot.commit().await?;
-    Ok((target, client, moved))
+    Ok((verdict, moved))
+}
+
+/// The new file's book-wide settings: its AUTOINCREMENT counters continue where
+/// PostgreSQL's identities are (a deleted draft's id is never given again), and its detail
+/// copies' format is the organizations' one, or 0 (render them all again on open) when
+/// they differ.
+async fn finish_sqlite_book(
+    source: &tokio_postgres::Transaction<'_>,
+    target: &mut Connection,
+    formats: &[i32],
+) -> Result<(), TransferProblem> {
+    let tx = target.transaction()?;
+    let counted: Vec<String> = tx
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%'",
+        )?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for table in counted {
+        let given = last_given_in_postgres(source, &table).await?;
+        let changed = tx.execute(
+            "UPDATE sqlite_sequence SET seq = MAX(seq, ?2) WHERE name = ?1",
+            rusqlite::params![table, given],
+        )?;
+        if changed == 0 && given > 0 {
+            tx.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)",
+                rusqlite::params![table, given],
+            )?;
+        }
+    }
+    let format = match formats.split_first() {
+        Some((first, rest)) if rest.iter().all(|other| other == first) => *first,
+        Some(_) => 0,
+        None => return Ok(tx.commit()?),
+    };
+    tx.execute("UPDATE detail_copy_format SET version = ?1", [format])?;
+    Ok(tx.commit()?)
+}
+
+/// A read snapshot of the new SQLite book, for the comparison.
+fn target_snapshot(target: &Connection) -> Result<&Connection, TransferProblem> {
+    target.execute_batch("BEGIN")?;
+    Ok(target)
+}
+
+/// The highest id `table`'s identity has given on PostgreSQL (0 for none).
+pub(crate) async fn last_given_in_postgres(
+    client: &impl tokio_postgres::GenericClient,
+    table: &str,
+) -> Result<i64, TransferProblem> {
+    let sequence: Option<String> = client
+        .query_one("SELECT pg_get_serial_sequence($1, 'id')", &[&table])
+        .await?
+        .get(0);
+    let Some(sequence) = sequence else {
+        return Ok(0);
+    };
+    let row = client
+        .query_one(
+            &format!("SELECT last_value, is_called FROM {sequence}"),
+            &[],
+        )
+        .await?;
+    let (last, called): (i64, bool) = (row.get(0), row.get(1));
+    Ok(if called { last } else { last - 1 })
 }
 
 /// The SQLite book at `path`, migrated to this binary's schema, as a read-only connection

@@ -91,8 +91,9 @@ pub struct Moved {
     pub rows: u64,
 }
 
-/// Why a book could not be moved. Nothing is left half-written in the target: each
-/// organization is one transaction, and a target that was not empty is refused first.
+/// Why a book could not be moved. A target that is not empty is refused before anything is
+/// written; after that each organization is one transaction, so a failure leaves the
+/// organizations before it whole in the target and nothing of the one that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TransferProblem {
     #[error("{0}")]
@@ -103,11 +104,15 @@ pub enum TransferProblem {
 
 impl From<tokio_postgres::Error> for TransferProblem {
     fn from(err: tokio_postgres::Error) -> Self {
+        // The server's detail is left out: for a refused row it quotes the row's values,
+        // and a webhook's signing secret is one of them. The table and constraint say where.
         let text = match err.as_db_error() {
-            Some(db) => match db.detail() {
-                Some(detail) => format!("PostgreSQL: {} ({detail})", db.message()),
-                None => format!("PostgreSQL: {}", db.message()),
-            },
+            Some(db) => format!(
+                "PostgreSQL: {} (table {}, constraint {})",
+                db.message(),
+                db.table().unwrap_or("-"),
+                db.constraint().unwrap_or("-")
+            ),
             None => format!("PostgreSQL: {err}"),
         };
         TransferProblem::Failed(text)
