@@ -256,6 +256,18 @@ impl From<rusqlite::Error> for AppError {
     }
 }
 
+impl From<crate::db::conn::StoreError> for AppError {
+    fn from(err: crate::db::conn::StoreError) -> Self {
+        use crate::db::conn::StoreError;
+        match err {
+            StoreError::Sqlite(err) => err.into(),
+            StoreError::NoRows | StoreError::Unreadable { .. } => {
+                AppError::Internal(format!("database: {err}"))
+            }
+        }
+    }
+}
+
 impl From<r2d2::Error> for AppError {
     fn from(err: r2d2::Error) -> Self {
         AppError::Internal(format!("connection pool: {err}"))

@@ -18,11 +18,13 @@ pub mod seed;
 #[cfg(test)]
 mod layers {
     /// Dependencies point one way, `api` → `db` → `domain`: storage never reaches up into
-    /// HTTP, and the rules reach neither.
+    /// HTTP, the rules reach neither, and HTTP never names a database engine's types.
     #[test]
     fn storage_and_rules_never_reach_up() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         for (folder, forbidden) in [
+            // HTTP speaks to storage through `db`'s own types, never an engine's.
+            ("api", &["rusqlite", "tokio_postgres", "deadpool"][..]),
             ("db", &["crate::api", "poem"][..]),
             (
                 "domain",

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use poem::http::HeaderMap;
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::documents::{inert, preferred, CsvFile, Format};
 use super::AppState;
+use crate::db::conn::Conn;
 use crate::error::AppError;
 
 /// How many bytes of CSV are sent at a time.
@@ -124,7 +124,7 @@ pub(crate) fn stream<F>(
     produce: F,
 ) -> CsvFile
 where
-    F: FnOnce(&Connection, Sink<'_>) -> Result<(), AppError> + Send + 'static,
+    F: FnOnce(&Conn, Sink<'_>) -> Result<(), AppError> + Send + 'static,
 {
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
     let state = Arc::clone(state);

@@ -170,7 +170,7 @@ impl MetaApi {
             .db
             .read(|conn| {
                 let sql = "SELECT COALESCE(MAX(version), 0) FROM refinery_schema_history";
-                Ok(conn.query_row(sql, [], |row| row.get::<_, i64>(0))?)
+                Ok(conn.query_row(sql, (), |row| row.get::<_, i64>(0))?)
             })
             .await;
         let (schema_version, reason) = match found {

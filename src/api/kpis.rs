@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use poem_openapi::Object;
-use rusqlite::Connection;
 
 use super::types::{Amount, Date, DecimalOut};
+use crate::db::conn::Conn;
 use crate::db::report_scope::ReportScope;
 use crate::db::reports::{self as store, Dashboard};
 use crate::domain::aging::{average_days, dso, weighted_average_days};
@@ -57,7 +57,7 @@ pub(crate) struct SeriesPoint {
 
 /// The last 12 full months before `as_of`, oldest first.
 pub(crate) fn series(
-    conn: &Connection,
+    conn: &Conn,
     scope: &ReportScope,
     as_of: NaiveDate,
 ) -> Result<Vec<SeriesPoint>, AppError> {
@@ -120,7 +120,7 @@ pub(crate) struct MonthFigures {
 /// Reads the month's figures: the aging at the end of the day before it began and at its
 /// end, and its credit sales.
 pub(crate) fn month_figures(
-    conn: &Connection,
+    conn: &Conn,
     scope: &ReportScope,
     as_of: NaiveDate,
 ) -> Result<Option<MonthFigures>, AppError> {

@@ -222,7 +222,7 @@ pub(crate) struct DashboardReport {
 /// The scope of a report and the other currencies that hold open amounts or unapplied
 /// credit at `as_of`.
 fn scoped(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::conn::Conn,
     org: i64,
     (asked, customer_id): (Option<Currency>, Option<i64>),
     as_of: chrono::NaiveDate,

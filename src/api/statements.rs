@@ -214,7 +214,7 @@ impl Read {
 }
 
 fn statement_of(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::conn::Conn,
     (org, id): (i64, i64),
     (from, to): (NaiveDate, NaiveDate),
 ) -> Result<Read, AppError> {

@@ -2,9 +2,9 @@
 //! `detail=invoices`), and an independent recount of the open total for its checks.
 
 use chrono::NaiveDate;
-use rusqlite::Connection;
 
 use super::codec::{date_text, stored_date};
+use super::conn::Conn;
 use super::report_scope::ReportScope;
 use super::reports::{moved_after, open_at_as_of};
 use crate::domain::money::Money;
@@ -24,7 +24,7 @@ pub(crate) struct OpenInvoice {
 /// Every invoice open at `as_of` in the report's scope (one customer's when given), by
 /// customer, then due date, then id: the same open amounts the report sums.
 pub(crate) fn open_invoices(
-    conn: &Connection,
+    conn: &Conn,
     scope: &ReportScope,
     as_of: NaiveDate,
     customer_id: Option<i64>,
@@ -60,7 +60,7 @@ pub(crate) fn open_invoices(
 /// total less the allocations and write-offs of it dated by `as_of` and not reversed by
 /// then. It reads none of the sums the report uses, so the two agreeing is a check.
 pub(crate) fn recount_open(
-    conn: &Connection,
+    conn: &Conn,
     scope: &ReportScope,
     as_of: NaiveDate,
     customer_id: Option<i64>,

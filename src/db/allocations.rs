@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
 
 use super::codec::{date_text, stored_date};
+use super::conn::{params, Conn};
 use super::invoices::{get_header, Invoice};
 use super::rules;
 use super::summaries::{paid_intervals_now, record_status, resettle};
@@ -22,7 +22,7 @@ use crate::error::AppError;
 
 /// The movements of invoice `id`'s open amount: each allocation on its date, each
 /// reversal back on its own.
-pub(crate) fn invoice_movements(conn: &Connection, id: i64) -> Result<Vec<Movement>, AppError> {
+pub(crate) fn invoice_movements(conn: &Conn, id: i64) -> Result<Vec<Movement>, AppError> {
     let mut movements = movements_of(conn, "allocations", id)?;
     movements.extend(movements_of(conn, "write_offs", id)?);
     Ok(movements)
@@ -30,11 +30,7 @@ pub(crate) fn invoice_movements(conn: &Connection, id: i64) -> Result<Vec<Moveme
 
 /// The movements of invoice `id`'s open amount from one kind of fact (`allocations` or
 /// `write_offs`) alone.
-pub(crate) fn movements_of(
-    conn: &Connection,
-    facts: &str,
-    id: i64,
-) -> Result<Vec<Movement>, AppError> {
+pub(crate) fn movements_of(conn: &Conn, facts: &str, id: i64) -> Result<Vec<Movement>, AppError> {
     let mut movements = HashMap::new();
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts} WHERE invoice_id = ?1",
@@ -94,7 +90,7 @@ pub(crate) fn move_settled(
 /// Adds each row (invoice, applied date, amount, reversed date) as its movements to the
 /// invoice's list.
 fn add_movements(
-    mut rows: rusqlite::Rows,
+    mut rows: crate::db::conn::Rows,
     movements: &mut HashMap<i64, Vec<Movement>>,
 ) -> Result<(), AppError> {
     while let Some(row) = rows.next()? {
@@ -193,7 +189,7 @@ pub(crate) fn allocate(
 /// The customer's invoices open on `date` (issued by then), each with what it can take
 /// from then on, for "oldest first". Their allocations are read in one statement.
 pub(crate) fn open_invoices(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     customer_id: i64,
     date: NaiveDate,

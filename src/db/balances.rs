@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rusqlite::Connection;
 
 use super::codec::date_text;
+use super::conn::Conn;
 use super::report_scope::ReportScope;
 use crate::domain::money::Money;
 use crate::error::AppError;
@@ -18,7 +18,7 @@ use crate::error::AppError;
 /// credit source) takes on its date and gives back on its reversal's, a refund takes, a
 /// void takes the amount. Each branch reads a covering date index.
 pub(crate) fn unapplied_credit_at(
-    conn: &Connection,
+    conn: &Conn,
     scope: &ReportScope,
     as_of: NaiveDate,
     customer_id: Option<i64>,

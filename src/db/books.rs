@@ -4,8 +4,7 @@
 //! amount less live allocations and refunds, 0 once void). Grouped joins, as a recount of
 //! a large book must be. `arvalox verify` reports each drift.
 
-use rusqlite::Connection;
-
+use super::conn::Conn;
 use crate::error::AppError;
 
 /// Invoices whose sums or status differ from the recount.
@@ -101,12 +100,12 @@ fn currency_drift() -> String {
 }
 
 /// Each drift found, as a sentence naming the row.
-pub(crate) fn drift(conn: &Connection) -> Result<Vec<String>, AppError> {
+pub(crate) fn drift(conn: &Conn) -> Result<Vec<String>, AppError> {
     let mut found = Vec::new();
     let ids = |sql: &str| -> Result<Vec<i64>, AppError> {
         let ids = conn
             .prepare(sql)?
-            .query_map([], |row| row.get(0))?
+            .query_map((), |row| row.get(0))?
             .collect::<Result<_, _>>()?;
         Ok(ids)
     };
@@ -131,7 +130,7 @@ pub(crate) fn drift(conn: &Connection) -> Result<Vec<String>, AppError> {
         }
     }
     let count =
-        |sql: &str| -> Result<i64, AppError> { Ok(conn.query_row(sql, [], |row| row.get(0))?) };
+        |sql: &str| -> Result<i64, AppError> { Ok(conn.query_row(sql, (), |row| row.get(0))?) };
     let groups = count(INVOICE_DAILY_DRIFT)?;
     if groups != 0 {
         found.push(format!(
@@ -140,7 +139,7 @@ pub(crate) fn drift(conn: &Connection) -> Result<Vec<String>, AppError> {
     }
     let mismatched: Vec<String> = conn
         .prepare(&currency_drift())?
-        .query_map([], |row| row.get(0))?
+        .query_map((), |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     for row in mismatched {
         found.push(format!(

@@ -2,6 +2,8 @@
 
 use rusqlite::{params, Connection};
 
+use super::conn::Conn;
+
 use super::codec::date_text;
 use super::invoices::AppliedPayment;
 use crate::domain::currency::Currency;
@@ -118,17 +120,23 @@ pub(crate) fn insert_invoices(
                 target.currency.code()
             ])?;
             let invoice_id = tx.last_insert_rowid();
-            let items = super::invoices::insert_lines(&tx, invoice_id, &invoice.lines)?;
+            let items =
+                super::invoices::insert_lines(&Conn::sqlite(&tx), invoice_id, &invoice.lines)?;
             let whose = (org, customer_id, target.currency);
             let mut applied = insert_payments(&tx, whose, invoice_id, invoice)?;
             // In the detail's order: by date, then as recorded.
             applied.sort_by(|a, b| a.payment_date.cmp(&b.payment_date));
             let copies = (items, applied);
-            super::invoices::store_details(&tx, invoice_id, copies, target.currency)?;
+            super::invoices::store_details(
+                &Conn::sqlite(&tx),
+                invoice_id,
+                copies,
+                target.currency,
+            )?;
         }
     }
     // Nothing, unless a copy was missed above; then the rule that renders it is the writer's.
-    super::invoices::render_details(&tx, i64::MAX)?;
+    super::invoices::render_details(&Conn::sqlite(&tx), i64::MAX)?;
     tx.commit()?;
     Ok(())
 }

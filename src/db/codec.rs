@@ -4,9 +4,9 @@
 use std::str::FromStr;
 
 use chrono::NaiveDate;
-use rusqlite::Row;
 use rust_decimal::Decimal;
 
+use super::conn::{Row, StoreError, StoreResult};
 use crate::domain::dates;
 use crate::domain::invoice::InvoiceStatus;
 
@@ -16,7 +16,7 @@ pub(crate) fn stored_date(
     column: usize,
     name: &str,
     text: &str,
-) -> rusqlite::Result<NaiveDate> {
+) -> StoreResult<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
         unreadable(
             column,
@@ -26,7 +26,7 @@ pub(crate) fn stored_date(
 }
 
 /// The status in `column` of invoice `id`.
-pub(crate) fn stored_status(id: i64, column: usize, text: &str) -> rusqlite::Result<InvoiceStatus> {
+pub(crate) fn stored_status(id: i64, column: usize, text: &str) -> StoreResult<InvoiceStatus> {
     InvoiceStatus::parse(text)
         .ok_or_else(|| unreadable(column, format!("invoice {id}: unknown status '{text}'")))
 }
@@ -35,31 +35,15 @@ pub(crate) fn date_text(date: NaiveDate) -> String {
     dates::to_text(date)
 }
 
-pub(crate) fn decimal_column(row: &Row, index: usize) -> rusqlite::Result<Decimal> {
+pub(crate) fn decimal_column(row: &Row, index: usize) -> StoreResult<Decimal> {
     let text = row.get_ref(index)?.as_str()?;
-    Decimal::from_str(text).map_err(|err| {
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(err))
-    })
+    Decimal::from_str(text)
+        .map_err(|err| unreadable(index, format!("'{text}' is not a decimal: {err}")))
 }
 
 /// A stored value this binary cannot read. Reads never default one (a bad date would
 /// read as 1970-01-01, an unknown status as a draft): the error names the row and the
 /// column, for the log, and the request fails instead of answering a wrong figure.
-#[derive(Debug)]
-struct Unreadable(String);
-
-impl std::fmt::Display for Unreadable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Unreadable {}
-
-pub(crate) fn unreadable(column: usize, what: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        column,
-        rusqlite::types::Type::Text,
-        Box::new(Unreadable(what)),
-    )
+pub(crate) fn unreadable(column: usize, what: String) -> StoreError {
+    StoreError::Unreadable { column, what }
 }

@@ -3,10 +3,10 @@
 //! payments and credit notes alike.
 
 use chrono::NaiveDate;
-use rusqlite::params;
 
 use super::allocations::{open_invoices, reverse_all};
 use super::codec::{date_text, stored_date};
+use super::conn::params;
 use super::sources::{apply_plan, table, with_blame, NewRefund, SourceFacts};
 use super::WriteTx;
 use crate::domain::ledger::{least_from, oldest_first};

@@ -2,10 +2,9 @@
 //! then on a source of credit like a payment (allocated, refunded, voided as of a date).
 
 use chrono::{Datelike, NaiveDate};
-use rusqlite::types::Value;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::codec::date_text;
+use super::conn::{params, value::Value, Conn, OptionalExtension, Row};
 use super::customers;
 use super::invoices::{get_header, item_from_row, store_lines, InvoiceItem};
 use super::next_sequence;
@@ -88,7 +87,7 @@ const SELECT_CREDIT_NOTE: &str = "SELECT id, customer_id, credit_note_number, in
         issue_date, reason, subtotal_minor, tax_total_minor, total_minor, unapplied_minor,
         refunded_minor, void_date, void_reason, created_at, currency FROM credit_notes";
 
-fn from_row(row: &Row) -> rusqlite::Result<CreditNote> {
+fn from_row(row: &Row) -> crate::db::conn::StoreResult<CreditNote> {
     Ok(CreditNote {
         id: row.get(0)?,
         customer_id: row.get(1)?,
@@ -115,7 +114,7 @@ pub(crate) fn not_found(id: i64) -> AppError {
     AppError::NotFound(format!("Credit note {id} not found."))
 }
 
-pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<CreditNote, AppError> {
+pub(crate) fn get(conn: &Conn, org: i64, id: i64) -> Result<CreditNote, AppError> {
     let mut note = conn
         .prepare_cached(&format!(
             "{SELECT_CREDIT_NOTE} WHERE id = ?1 AND organization_id = ?2"
@@ -128,7 +127,7 @@ pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<CreditNote, Ap
 }
 
 /// Loads the lines, allocations and refunds of all `notes`, a query for each.
-fn attach(conn: &Connection, notes: &mut [CreditNote]) -> Result<(), AppError> {
+fn attach(conn: &Conn, notes: &mut [CreditNote]) -> Result<(), AppError> {
     let ids: Vec<i64> = notes.iter().map(|n| n.id).collect();
     let mut allocations = allocations_of(conn, SourceKind::CreditNote, &ids)?;
     let mut refunds = refunds_of(conn, SourceKind::CreditNote, &ids)?;
@@ -159,7 +158,7 @@ pub(crate) fn change_credit(
     get(tx, org, id)
 }
 
-fn number_taken(conn: &Connection, org: i64, number: &str) -> Result<bool, AppError> {
+fn number_taken(conn: &Conn, org: i64, number: &str) -> Result<bool, AppError> {
     Ok(conn
         .prepare_cached(
             "SELECT 1 FROM credit_notes WHERE organization_id = ?1 AND credit_note_number = ?2",
@@ -194,7 +193,7 @@ fn number_for(tx: &WriteTx, org: i64, new: &NewCreditNote) -> Result<String, App
 }
 
 /// What the live (not voided) credit notes linked to invoice `id` credit it for.
-pub(crate) fn credited_by_notes(conn: &Connection, id: i64) -> Result<Money, AppError> {
+pub(crate) fn credited_by_notes(conn: &Conn, id: i64) -> Result<Money, AppError> {
     Ok(Money::from_minor(
         conn.prepare_cached(
             "SELECT COALESCE(SUM(total_minor), 0) FROM credit_notes INDEXED BY credit_notes_invoice
@@ -295,7 +294,7 @@ pub(crate) fn create(
 }
 
 pub(crate) fn list(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     filter: &CreditNoteFilter,
     (limit, offset): (i64, i64),
@@ -308,7 +307,7 @@ pub(crate) fn list(
 
 /// The credit notes `list` would answer, one at a time (see `ListQuery::each`).
 pub(crate) fn each(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     filter: &CreditNoteFilter,
     bounds: Bounds,

@@ -2,9 +2,7 @@
 
 use std::sync::LazyLock;
 
-use rusqlite::types::Value;
-use rusqlite::{params, Connection, OptionalExtension, Row};
-
+use super::conn::{params, value::Value, Conn, OptionalExtension, Row};
 use super::next_sequence;
 use super::paging::{Bounds, ListQuery, Page};
 use super::rules;
@@ -85,7 +83,7 @@ static SELECT_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-fn from_row(row: &Row) -> rusqlite::Result<Customer> {
+fn from_row(row: &Row) -> crate::db::conn::StoreResult<Customer> {
     Ok(Customer {
         id: row.get(0)?,
         customer_code: row.get(1)?,
@@ -109,7 +107,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Customer> {
     })
 }
 
-pub(crate) fn get(conn: &Connection, org: i64, id: i64, today: &str) -> Result<Customer, AppError> {
+pub(crate) fn get(conn: &Conn, org: i64, id: i64, today: &str) -> Result<Customer, AppError> {
     static GET_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
         format!(
             "{} WHERE c.id = ?2 AND c.organization_id = ?3",
@@ -126,7 +124,7 @@ pub(crate) fn not_found(id: i64) -> AppError {
     AppError::NotFound(format!("Customer {id} not found."))
 }
 
-pub(crate) fn exists(conn: &Connection, org: i64, id: i64) -> Result<bool, AppError> {
+pub(crate) fn exists(conn: &Conn, org: i64, id: i64) -> Result<bool, AppError> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM customers WHERE id = ?1 AND organization_id = ?2")?
         .query_row(params![id, org], |_| Ok(()))
@@ -136,11 +134,7 @@ pub(crate) fn exists(conn: &Connection, org: i64, id: i64) -> Result<bool, AppEr
 
 /// A customer's payment terms and the currency its documents are in, or `None` when it
 /// is not the organization's.
-pub(crate) fn billing(
-    conn: &Connection,
-    org: i64,
-    id: i64,
-) -> Result<Option<(i64, Currency)>, AppError> {
+pub(crate) fn billing(conn: &Conn, org: i64, id: i64) -> Result<Option<(i64, Currency)>, AppError> {
     Ok(conn
         .prepare_cached(
             "SELECT c.payment_terms_days, COALESCE(c.currency, o.currency)
@@ -155,14 +149,14 @@ pub(crate) fn billing(
 
 /// The currency customer `id`'s documents are in; a 400 naming `customer_id` when the
 /// customer is not the organization's.
-pub(crate) fn currency_of(conn: &Connection, org: i64, id: i64) -> Result<Currency, AppError> {
+pub(crate) fn currency_of(conn: &Conn, org: i64, id: i64) -> Result<Currency, AppError> {
     billing(conn, org, id)?
         .map(|(_, currency)| currency)
         .ok_or_else(|| AppError::field("customer_id", format!("customer {id} does not exist")))
 }
 
 pub(crate) fn list(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     filter: &CustomerFilter,
     limit: i64,
@@ -175,7 +169,7 @@ pub(crate) fn list(
 
 /// The customers `list` would answer, one at a time.
 pub(crate) fn each(
-    conn: &Connection,
+    conn: &Conn,
     (org, today): (i64, &str),
     filter: &CustomerFilter,
     bounds: Bounds,
@@ -208,12 +202,7 @@ fn listing(org: i64, filter: &CustomerFilter, today: &str) -> (ListQuery<'static
     (query, where_)
 }
 
-fn code_taken(
-    conn: &Connection,
-    org: i64,
-    code: &str,
-    except_id: Option<i64>,
-) -> Result<bool, AppError> {
+fn code_taken(conn: &Conn, org: i64, code: &str, except_id: Option<i64>) -> Result<bool, AppError> {
     Ok(conn
         .prepare_cached(
             "SELECT 1 FROM customers WHERE organization_id = ?1 AND customer_code = ?2 AND id IS NOT ?3",

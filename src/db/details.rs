@@ -4,9 +4,9 @@
 //! writer commits, or when the file opens with copies of another format (migration V6).
 
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, Row};
 
-use super::codec::{stored_date, stored_status};
+use super::codec::{stored_date, stored_status, unreadable};
+use super::conn::{params, Conn, Row};
 use super::invoices::{items_of, payments_of};
 use crate::domain::currency::Currency;
 use crate::domain::detail::{self, AppliedPayment, InvoiceItem};
@@ -57,7 +57,7 @@ pub(crate) enum Detail<T> {
 /// The hot read: one row, one statement. `render` sees the row while the statement holds
 /// it, so nothing is copied out of SQLite but the answer itself.
 pub(crate) fn with_detail_row<T>(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     id: i64,
     render: impl FnOnce(&DetailRow) -> T,
@@ -73,15 +73,12 @@ pub(crate) fn with_detail_row<T>(
         return Ok(Detail::Missing);
     };
     let text = |index| {
-        optional_text(row, index)?.ok_or(rusqlite::Error::InvalidColumnType(
-            index,
-            "a NOT NULL column".into(),
-            rusqlite::types::Type::Null,
-        ))
+        optional_text(&row, index)?
+            .ok_or_else(|| unreadable(index, format!("invoice {id}: a NOT NULL column is NULL")))
     };
     let (Some(items_json), Some(payments_json)) = (
-        optional_text(row, 13)?.filter(|copy| *copy != NOT_RENDERABLE),
-        optional_text(row, 14)?.filter(|copy| *copy != NOT_RENDERABLE),
+        optional_text(&row, 13)?.filter(|copy| *copy != NOT_RENDERABLE),
+        optional_text(&row, 14)?.filter(|copy| *copy != NOT_RENDERABLE),
     ) else {
         return Ok(Detail::Unrendered);
     };
@@ -94,7 +91,7 @@ pub(crate) fn with_detail_row<T>(
         issue_date: text(4)?,
         due_date: text(5)?,
         due: stored_date(id, 5, "due_date", text(5)?)?,
-        notes: optional_text(row, 6)?,
+        notes: optional_text(&row, 6)?,
         subtotal: Money::from_minor(row.get(7)?),
         tax_total: Money::from_minor(row.get(8)?),
         total: Money::from_minor(row.get(9)?),
@@ -115,20 +112,20 @@ pub(crate) fn with_detail_row<T>(
 const UNRENDERED: &str = "FROM invoices INDEXED BY invoices_unrendered
      WHERE items_json IS NULL OR payments_json IS NULL";
 
-pub(crate) fn count_unrendered(conn: &Connection) -> Result<usize, AppError> {
+pub(crate) fn count_unrendered(conn: &Conn) -> Result<usize, AppError> {
     let count: i64 = conn
         .prepare_cached(&format!("SELECT COUNT(*) {UNRENDERED}"))?
-        .query_row([], |row| row.get(0))?;
+        .query_row((), |row| row.get(0))?;
     Ok(count as usize)
 }
 
 /// Clears every stored detail copy when the file's copies were written in another format
 /// than this binary's ([`detail::DETAIL_FORMAT`]), so they are written again (see
 /// `render_details`); returns whether it did. Runs in the caller's transaction.
-pub(crate) fn clear_copies_of_another_format(conn: &Connection) -> Result<bool, AppError> {
+pub(crate) fn clear_copies_of_another_format(conn: &Conn) -> Result<bool, AppError> {
     let stored: i64 = conn
         .prepare_cached("SELECT version FROM detail_copy_format")?
-        .query_row([], |row| row.get(0))?;
+        .query_row((), |row| row.get(0))?;
     if stored == detail::DETAIL_FORMAT {
         return Ok(false);
     }
@@ -141,7 +138,7 @@ pub(crate) fn clear_copies_of_another_format(conn: &Connection) -> Result<bool, 
 /// Renders up to `limit` missing detail copies (new invoices, and invoices whose lines or
 /// payments changed: the triggers of migration V4 clear their copies); returns how many.
 /// Writers call it before they commit, so a committed invoice is normally rendered.
-pub(crate) fn render_details(conn: &Connection, limit: i64) -> Result<usize, AppError> {
+pub(crate) fn render_details(conn: &Conn, limit: i64) -> Result<usize, AppError> {
     let pending: Vec<(i64, bool, bool, String)> = conn
         .prepare_cached(&format!(
             "SELECT id, items_json IS NULL, payments_json IS NULL, currency {UNRENDERED} LIMIT ?1"
@@ -173,7 +170,7 @@ const NOT_RENDERABLE: &str = "";
 /// Stores a rendered copy. A row that cannot be read back (written by another tool, say)
 /// costs only its own invoice its copy; it must not stop every other invoice's rendering.
 fn store_copy(
-    conn: &Connection,
+    conn: &Conn,
     id: i64,
     column: &str,
     rendered: Result<String, AppError>,
@@ -188,16 +185,16 @@ fn store_copy(
 }
 
 /// A text column borrowed from the row.
-fn optional_text<'a>(row: &'a Row, index: usize) -> rusqlite::Result<Option<&'a str>> {
-    row.get_ref(index)?.as_str_or_null().map_err(|err| {
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(err))
-    })
+fn optional_text<'a>(row: &'a Row, index: usize) -> crate::db::conn::StoreResult<Option<&'a str>> {
+    row.get_ref(index)?
+        .as_str_or_null()
+        .map_err(|err| unreadable(index, format!("not text: {err}")))
 }
 
 /// Stores both detail copies of an invoice whose writer already holds its lines and
 /// payments (the seeder), instead of leaving them for [`render_details`] to read back.
 pub(crate) fn store_details(
-    conn: &Connection,
+    conn: &Conn,
     invoice_id: i64,
     (items, payments): (Vec<InvoiceItem>, Vec<AppliedPayment>),
     currency: Currency,
@@ -214,12 +211,12 @@ pub(crate) fn store_details(
 /// The detail copies that differ from a fresh rendering of their invoice's rows: how many
 /// invoices were checked, how many differ, and the first 20 of those. Reads every invoice
 /// (a doctor's check, not a server's).
-pub(crate) fn stale_copies(conn: &Connection) -> Result<(usize, usize, Vec<i64>), AppError> {
+pub(crate) fn stale_copies(conn: &Conn) -> Result<(usize, usize, Vec<i64>), AppError> {
     let mut stmt = conn.prepare(
         "SELECT id, currency, items_json, payments_json FROM invoices
          WHERE items_json IS NOT NULL AND payments_json IS NOT NULL ORDER BY id",
     )?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(())?;
     let (mut checked, mut stale, mut first) = (0, 0, Vec::new());
     while let Some(row) = rows.next()? {
         let (id, currency): (i64, String) = (row.get(0)?, row.get(1)?);
@@ -245,10 +242,10 @@ pub(crate) fn stale_copies(conn: &Connection) -> Result<(usize, usize, Vec<i64>)
 
 /// Clears every detail copy, so each is rendered again from the rows (`Db::open` renders
 /// the missing ones); the rows themselves are untouched.
-pub(crate) fn clear_all(conn: &Connection) -> Result<usize, AppError> {
+pub(crate) fn clear_all(conn: &Conn) -> Result<usize, AppError> {
     Ok(conn.execute(
         "UPDATE invoices SET items_json = NULL, payments_json = NULL
          WHERE items_json IS NOT NULL OR payments_json IS NOT NULL",
-        [],
+        (),
     )?)
 }

@@ -7,8 +7,8 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
+use super::conn::{value::ValueRef, Conn};
+use rusqlite::OpenFlags;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -146,8 +146,9 @@ pub fn export_book(
             path.display()
         )));
     }
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+    let file = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| AppError::Internal(format!("cannot open {}: {e}", path.display())))?;
+    let conn = Conn::sqlite(&file);
     conn.execute_batch("BEGIN")?;
     let schema_version = same_schema(&conn, path)?;
     let (org, currency): (i64, String) = conn
@@ -207,11 +208,11 @@ pub fn export_book(
 /// The book's schema version, when it is the one this binary knows: the export only reads,
 /// so a book this binary would migrate (or one a newer binary wrote) is refused, never
 /// changed under a running server.
-fn same_schema(conn: &Connection, path: &Path) -> Result<i64, AppError> {
+fn same_schema(conn: &Conn, path: &Path) -> Result<i64, AppError> {
     let version: i64 = conn
         .query_row(
             "SELECT MAX(version) FROM refinery_schema_history",
-            [],
+            (),
             |row| row.get(0),
         )
         .map_err(|_| AppError::Internal(format!("{} is not an Arvalox book.", path.display())))?;
@@ -264,7 +265,7 @@ impl Write for Hashed {
 }
 
 fn write_table(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     table: &Table,
     path: &Path,

@@ -1,8 +1,7 @@
 //! The rows behind `Idempotency-Key`: the first request sent with a key and its answer.
 //! The rule that reads them (replay or refuse) is `api::idempotency`.
 
-use rusqlite::{params, Connection, OptionalExtension};
-
+use super::conn::{params, Conn, OptionalExtension};
 use super::WriteTx;
 use crate::error::AppError;
 
@@ -31,11 +30,7 @@ pub(crate) struct StoredRequest {
 }
 
 /// The first request sent with `key` in the organization, if any.
-pub(crate) fn find(
-    tx: &Connection,
-    org: i64,
-    key: &str,
-) -> Result<Option<StoredRequest>, AppError> {
+pub(crate) fn find(tx: &Conn, org: i64, key: &str) -> Result<Option<StoredRequest>, AppError> {
     Ok(tx
         .prepare_cached(
             "SELECT request_method, request_path, request_hash, response_status,

@@ -3,9 +3,9 @@
 //! `domain::invoice_changes`.
 
 use chrono::NaiveDate;
-use rusqlite::params;
 
 use super::codec::date_text;
+use super::conn::params;
 use super::customers;
 use super::invoices::{get, get_header, insert_lines, not_found, number_taken, Invoice};
 use super::summaries::count_in_daily;

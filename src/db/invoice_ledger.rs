@@ -2,8 +2,7 @@
 //! it and its write-offs, as its detail answer lists them. Each is read with one probe of
 //! a small index, so the hot detail read stays cheap when an invoice has none.
 
-use rusqlite::Connection;
-
+use super::conn::Conn;
 use crate::domain::money::Money;
 use crate::error::AppError;
 
@@ -35,7 +34,7 @@ pub(crate) struct InvoiceLedger {
 
 /// The credit notes applied to invoice `id` (live allocations, summed per note) and every
 /// write-off of it, by date.
-pub(crate) fn ledger_of(conn: &Connection, id: i64) -> Result<InvoiceLedger, AppError> {
+pub(crate) fn ledger_of(conn: &Conn, id: i64) -> Result<InvoiceLedger, AppError> {
     let credit_notes = conn
         .prepare_cached(
             "SELECT n.id, n.credit_note_number, SUM(a.amount_minor)

@@ -3,10 +3,9 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
-use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use super::codec::{date_text, decimal_column, stored_date, stored_status};
+use super::conn::{params, params_from_iter, value::Value, Conn, OptionalExtension, Row};
 use super::customers;
 pub(crate) use super::details::{
     clear_copies_of_another_format, count_unrendered, render_details, store_details,
@@ -81,7 +80,7 @@ const SELECT_INVOICE: &str =
         amount_credited_minor, amount_written_off_minor, currency
      FROM invoices";
 
-fn from_row(row: &Row) -> rusqlite::Result<Invoice> {
+fn from_row(row: &Row) -> crate::db::conn::StoreResult<Invoice> {
     let id: i64 = row.get(0)?;
     Ok(Invoice {
         id,
@@ -113,11 +112,7 @@ pub(crate) fn not_found(id: i64) -> AppError {
 }
 
 /// The invoice row alone, without items or payments.
-pub(crate) fn get_header(
-    conn: &Connection,
-    org: i64,
-    id: i64,
-) -> Result<Option<Invoice>, AppError> {
+pub(crate) fn get_header(conn: &Conn, org: i64, id: i64) -> Result<Option<Invoice>, AppError> {
     Ok(conn
         .prepare_cached(&format!(
             "{SELECT_INVOICE} WHERE id = ?1 AND organization_id = ?2"
@@ -140,7 +135,7 @@ macro_rules! items_where {
 }
 
 /// The detail view: items and the payments applied to it, from the normalized tables.
-pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<Invoice, AppError> {
+pub(crate) fn get(conn: &Conn, org: i64, id: i64) -> Result<Invoice, AppError> {
     let mut invoice = get_header(conn, org, id)?.ok_or_else(|| not_found(id))?;
     invoice.items = items_of(conn, id)?;
     invoice.payments = payments_of(conn, id)?;
@@ -148,7 +143,7 @@ pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<Invoice, AppEr
     Ok(invoice)
 }
 
-pub(super) fn items_of(conn: &Connection, id: i64) -> Result<Vec<InvoiceItem>, AppError> {
+pub(super) fn items_of(conn: &Conn, id: i64) -> Result<Vec<InvoiceItem>, AppError> {
     let mut stmt = conn.prepare_cached(items_where!("invoice_id = ?1"))?;
     let items = stmt
         .query_map([id], |row| item_from_row(row).map(|(_, item)| item))?
@@ -156,7 +151,7 @@ pub(super) fn items_of(conn: &Connection, id: i64) -> Result<Vec<InvoiceItem>, A
     Ok(items)
 }
 
-pub(super) fn payments_of(conn: &Connection, id: i64) -> Result<Vec<AppliedPayment>, AppError> {
+pub(super) fn payments_of(conn: &Conn, id: i64) -> Result<Vec<AppliedPayment>, AppError> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, a.amount_minor, a.applied_date, p.payment_method, p.reference_number
          FROM allocations a JOIN payments p ON p.id = a.payment_id
@@ -176,7 +171,7 @@ pub(super) fn payments_of(conn: &Connection, id: i64) -> Result<Vec<AppliedPayme
     Ok(payments)
 }
 
-pub(crate) fn item_from_row(row: &Row) -> rusqlite::Result<(i64, InvoiceItem)> {
+pub(crate) fn item_from_row(row: &Row) -> crate::db::conn::StoreResult<(i64, InvoiceItem)> {
     Ok((
         row.get(0)?,
         InvoiceItem {
@@ -193,7 +188,7 @@ pub(crate) fn item_from_row(row: &Row) -> rusqlite::Result<(i64, InvoiceItem)> {
 }
 
 /// Loads the items of all `invoices` in one query.
-fn attach_items(conn: &Connection, invoices: &mut [Invoice]) -> Result<(), AppError> {
+fn attach_items(conn: &Conn, invoices: &mut [Invoice]) -> Result<(), AppError> {
     match invoices {
         [] => Ok(()),
         [invoice] => {
@@ -219,7 +214,7 @@ fn attach_items(conn: &Connection, invoices: &mut [Invoice]) -> Result<(), AppEr
 }
 
 pub(crate) fn list(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     filter: &InvoiceFilter,
     limit: i64,
@@ -235,7 +230,7 @@ pub(crate) fn list(
 /// The invoices `list` would answer, without their lines, one at a time (see
 /// `ListQuery::each`).
 pub(crate) fn each(
-    conn: &Connection,
+    conn: &Conn,
     (org, today): (i64, NaiveDate),
     filter: &InvoiceFilter,
     bounds: Bounds,
@@ -279,7 +274,7 @@ fn listing(org: i64, filter: &InvoiceFilter, today: NaiveDate) -> (ListQuery<'st
     (query, where_)
 }
 
-pub(super) fn number_taken(conn: &Connection, org: i64, number: &str) -> Result<bool, AppError> {
+pub(super) fn number_taken(conn: &Conn, org: i64, number: &str) -> Result<bool, AppError> {
     Ok(conn
         .prepare_cached(
             "SELECT 1 FROM invoices WHERE organization_id = ?1 AND invoice_number = ?2",
@@ -385,7 +380,7 @@ pub(crate) fn create(
 /// Stores an invoice's lines; the seeder shares it, so demo rows are the API's rows.
 /// Returns them as [`items_of`] would read them back.
 pub(crate) fn insert_lines(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::conn::Conn,
     invoice_id: i64,
     lines: &[(LineInput, LineAmounts)],
 ) -> Result<Vec<InvoiceItem>, AppError> {
@@ -395,7 +390,7 @@ pub(crate) fn insert_lines(
 /// Stores the lines of a document (`table`, its `column` naming the owner `id`): an
 /// invoice's or a credit note's, which share the shape and the rounding rule.
 pub(crate) fn store_lines(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::conn::Conn,
     (table, column, id): (&str, &str, i64),
     lines: &[(LineInput, LineAmounts)],
 ) -> Result<Vec<InvoiceItem>, AppError> {

@@ -2,9 +2,9 @@
 //! as the sealed JSON object it was hashed as (`domain::journal`), listed, and each
 //! entity's latest event for `verify`.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
+use super::conn::{params, Conn, OptionalExtension, Row};
 use super::WriteTx;
 use crate::domain::journal::{self, Actor, EntityType, GENESIS_HASH};
 use crate::error::AppError;
@@ -90,7 +90,7 @@ pub(crate) fn append(tx: &WriteTx, org: i64, event: NewEvent) -> Result<i64, App
 /// The stored JSON in `column`, or an error naming the event. The text must be exactly
 /// what the journal wrote (compact, each key once): a hand-edited value with a duplicate
 /// key would otherwise parse last-wins into the content that was hashed.
-fn json_column(row: &Row, column: usize, org: i64, id: i64) -> rusqlite::Result<Value> {
+fn json_column(row: &Row, column: usize, org: i64, id: i64) -> crate::db::conn::StoreResult<Value> {
     let text: Option<String> = row.get(column)?;
     let Some(text) = text else {
         return Ok(Value::Null);
@@ -112,7 +112,7 @@ fn json_column(row: &Row, column: usize, org: i64, id: i64) -> rusqlite::Result<
 }
 
 /// A stored event as it was sealed: the object its hash covers, and the hash.
-fn event_from_row(row: &Row) -> rusqlite::Result<Map<String, Value>> {
+fn event_from_row(row: &Row) -> crate::db::conn::StoreResult<Map<String, Value>> {
     let id: i64 = row.get(0)?;
     let org: i64 = row.get(1)?;
     let mut fields = Map::new();
@@ -157,14 +157,14 @@ pub(crate) struct EventFilter {
 /// One page of `org`'s events in id order. Only the filters given reach the SQL, so an
 /// entity's history is one range of `journal_events_entity`, not a scan of the journal.
 pub(crate) fn list(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     filter: &EventFilter,
 ) -> Result<Vec<Map<String, Value>>, AppError> {
     let (sql, values) = listing(org, filter, Some(filter.limit));
     let events = conn
         .prepare_cached(&sql)?
-        .query_map(rusqlite::params_from_iter(values), event_from_row)?
+        .query_map(crate::db::conn::params_from_iter(values), event_from_row)?
         .collect::<Result<_, _>>()?;
     Ok(events)
 }
@@ -172,16 +172,16 @@ pub(crate) fn list(
 /// The events `list` would answer, all of them after `filter.after` unless `limit` is
 /// given, one at a time and never collected (an export); `each` answers false to stop.
 pub(crate) fn each(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     (filter, limit): (&EventFilter, Option<i64>),
     mut each: impl FnMut(Map<String, Value>) -> bool,
 ) -> Result<(), AppError> {
     let (sql, values) = listing(org, filter, limit);
     let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+    let mut rows = stmt.query(crate::db::conn::params_from_iter(values))?;
     while let Some(row) = rows.next()? {
-        if !each(event_from_row(row)?) {
+        if !each(event_from_row(&row)?) {
             break;
         }
     }
@@ -193,9 +193,9 @@ fn listing(
     org: i64,
     filter: &EventFilter,
     limit: Option<i64>,
-) -> (String, Vec<rusqlite::types::Value>) {
+) -> (String, Vec<crate::db::conn::value::Value>) {
     let mut sql = format!("SELECT {EVENT_COLUMNS} FROM journal_events WHERE organization_id = ?");
-    let mut values: Vec<rusqlite::types::Value> = vec![org.into()];
+    let mut values: Vec<crate::db::conn::value::Value> = vec![org.into()];
     if let Some(entity_type) = &filter.entity_type {
         sql.push_str(" AND entity_type = ?");
         values.push(entity_type.clone().into());
@@ -220,7 +220,7 @@ fn listing(
 
 /// Event `id` of `org`, as sealed.
 pub(crate) fn get_event(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     id: i64,
 ) -> Result<Option<Map<String, Value>>, AppError> {
@@ -235,7 +235,7 @@ pub(crate) fn get_event(
 
 /// The answer recorded by the latest event of one entity, if it has any.
 pub(crate) fn latest_data(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     entity: EntityType,
     entity_id: i64,
@@ -253,7 +253,7 @@ pub(crate) fn latest_data(
 
 /// Calls `each` with every event of `org` in id order, as sealed.
 pub(crate) fn walk(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     mut each: impl FnMut(Map<String, Value>) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
@@ -263,7 +263,7 @@ pub(crate) fn walk(
     let mut statement = conn.prepare(&sql)?;
     let mut rows = statement.query([org])?;
     while let Some(row) = rows.next()? {
-        each(event_from_row(row)?)?;
+        each(event_from_row(&row)?)?;
     }
     Ok(())
 }
@@ -278,7 +278,7 @@ pub(crate) struct LatestEvent {
 
 /// Calls `each` with every entity of one type that has events, and its latest event.
 pub(crate) fn each_latest(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     entity: EntityType,
     mut each: impl FnMut(i64, LatestEvent) -> Result<(), AppError>,
@@ -296,7 +296,7 @@ pub(crate) fn each_latest(
         let latest = LatestEvent {
             id,
             event_type: row.get(2)?,
-            data: json_column(row, 3, org, id)?,
+            data: json_column(&row, 3, org, id)?,
         };
         each(entity_id, latest)?;
     }
@@ -318,11 +318,7 @@ fn table_of(entity: EntityType) -> (&'static str, &'static str) {
 }
 
 /// The ids of every row of one entity type in `org`, in id order.
-pub(crate) fn entity_ids(
-    conn: &Connection,
-    org: i64,
-    entity: EntityType,
-) -> Result<Vec<i64>, AppError> {
+pub(crate) fn entity_ids(conn: &Conn, org: i64, entity: EntityType) -> Result<Vec<i64>, AppError> {
     let (table, owner) = table_of(entity);
     let sql = format!("SELECT id FROM {table} WHERE {owner} = ?1 ORDER BY id");
     let ids = conn
@@ -334,7 +330,7 @@ pub(crate) fn entity_ids(
 
 /// Up to `limit` ids of `entity` rows of `org` after `after` that have no event, in id order.
 pub(crate) fn unjournaled_ids(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     entity: EntityType,
     (after, limit): (i64, i64),
@@ -356,10 +352,10 @@ pub(crate) fn unjournaled_ids(
 }
 
 /// The organizations whose rows predate the journal and still wait for their events.
-pub(crate) fn imports_due(conn: &Connection) -> Result<Vec<i64>, AppError> {
+pub(crate) fn imports_due(conn: &Conn) -> Result<Vec<i64>, AppError> {
     let orgs = conn
         .prepare("SELECT organization_id FROM journal_imports_due ORDER BY 1")?
-        .query_map([], |row| row.get(0))?
+        .query_map((), |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(orgs)
 }
@@ -383,7 +379,7 @@ pub(crate) fn import_done(tx: &WriteTx, org: i64) -> Result<(), AppError> {
 }
 
 /// The id of the organization with this slug, if any.
-pub(crate) fn organization_id(conn: &Connection, slug: &str) -> Result<Option<i64>, AppError> {
+pub(crate) fn organization_id(conn: &Conn, slug: &str) -> Result<Option<i64>, AppError> {
     Ok(conn
         .query_row(
             "SELECT id FROM organizations WHERE slug = ?1",
@@ -394,10 +390,10 @@ pub(crate) fn organization_id(conn: &Connection, slug: &str) -> Result<Option<i6
 }
 
 /// Every organization's id and slug, in id order.
-pub(crate) fn organizations(conn: &Connection) -> Result<Vec<(i64, String)>, AppError> {
+pub(crate) fn organizations(conn: &Conn) -> Result<Vec<(i64, String)>, AppError> {
     let orgs = conn
         .prepare("SELECT id, slug FROM organizations ORDER BY id")?
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .query_map((), |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<Result<_, _>>()?;
     Ok(orgs)
 }

@@ -1,7 +1,6 @@
 //! Organizations and API keys.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
-
+use super::conn::{params, Conn, OptionalExtension, Row};
 use super::WriteTx;
 use crate::domain::keys::{self, Scope};
 use crate::error::AppError;
@@ -23,7 +22,7 @@ pub struct KeyRecord {
 const KEY_COLUMNS: &str = "k.id, k.organization_id, o.slug, k.name, k.prefix, k.scope, \
      k.created_at, k.revoked_at, o.timezone";
 
-fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
+fn key_from_row(row: &Row) -> crate::db::conn::StoreResult<KeyRecord> {
     let id: i64 = row.get(0)?;
     let scope: String = row.get(5)?;
     Ok(KeyRecord {
@@ -81,7 +80,7 @@ pub fn create_key(
     Ok((record, new_key.secret))
 }
 
-fn get_key(conn: &Connection, id: i64) -> Result<Option<KeyRecord>, AppError> {
+fn get_key(conn: &Conn, id: i64) -> Result<Option<KeyRecord>, AppError> {
     Ok(conn
         .query_row(
             &format!(
@@ -95,7 +94,7 @@ fn get_key(conn: &Connection, id: i64) -> Result<Option<KeyRecord>, AppError> {
 
 /// One key of the organization.
 pub(crate) fn get_in_organization(
-    conn: &Connection,
+    conn: &Conn,
     organization_id: i64,
     id: i64,
 ) -> Result<KeyRecord, AppError> {
@@ -105,10 +104,7 @@ pub(crate) fn get_in_organization(
 }
 
 /// Keys of one organization, or of all when `organization_id` is `None` (the CLI).
-pub fn list_keys(
-    conn: &Connection,
-    organization_id: Option<i64>,
-) -> Result<Vec<KeyRecord>, AppError> {
+pub fn list_keys(conn: &Conn, organization_id: Option<i64>) -> Result<Vec<KeyRecord>, AppError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {KEY_COLUMNS} FROM api_keys k JOIN organizations o ON o.id = k.organization_id
          WHERE (?1 IS NULL OR k.organization_id = ?1) ORDER BY k.id"
@@ -143,10 +139,7 @@ pub fn revoke_key(
 }
 
 /// The live key with this hash, if any.
-pub(crate) fn find_active_by_hash(
-    conn: &Connection,
-    hash: &str,
-) -> Result<Option<KeyRecord>, AppError> {
+pub(crate) fn find_active_by_hash(conn: &Conn, hash: &str) -> Result<Option<KeyRecord>, AppError> {
     Ok(conn
         .query_row(
             &format!(
@@ -159,26 +152,24 @@ pub(crate) fn find_active_by_hash(
         .optional()?)
 }
 
-pub fn count_keys(conn: &Connection) -> Result<i64, AppError> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM api_keys", [], |row| row.get(0))?)
+pub fn count_keys(conn: &Conn) -> Result<i64, AppError> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM api_keys", (), |row| row.get(0))?)
 }
 
 /// Changes whenever a key is revoked: the number of revoked keys and the latest revocation.
-pub(crate) fn revocation_marker(conn: &Connection) -> Result<(i64, Option<String>), AppError> {
+pub(crate) fn revocation_marker(conn: &Conn) -> Result<(i64, Option<String>), AppError> {
     Ok(conn.query_row(
         "SELECT COUNT(*), MAX(revoked_at) FROM api_keys WHERE revoked_at IS NOT NULL",
-        [],
+        (),
         |row| Ok((row.get(0)?, row.get(1)?)),
     )?)
 }
 
 /// The ids of every revoked key.
-pub(crate) fn revoked_key_ids(
-    conn: &Connection,
-) -> Result<std::collections::HashSet<i64>, AppError> {
+pub(crate) fn revoked_key_ids(conn: &Conn) -> Result<std::collections::HashSet<i64>, AppError> {
     let mut stmt = conn.prepare_cached("SELECT id FROM api_keys WHERE revoked_at IS NOT NULL")?;
     let ids = stmt
-        .query_map([], |row| row.get(0))?
+        .query_map((), |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(ids)
 }

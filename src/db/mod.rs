@@ -8,6 +8,7 @@ pub(crate) mod balances;
 pub(crate) mod books;
 pub mod bulk;
 pub(crate) mod codec;
+pub mod conn;
 pub(crate) mod credit;
 pub(crate) mod credit_notes;
 pub(crate) mod customers;
@@ -50,6 +51,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::AppError;
+use conn::Conn;
 pub use writer::WriteTx;
 
 mod embedded {
@@ -90,11 +92,11 @@ pub struct Db {
 /// per connection rather than parsed on every read.
 fn in_snapshot<T>(
     conn: &Connection,
-    f: impl FnOnce(&Connection) -> Result<T, AppError>,
+    f: impl FnOnce(&Conn) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
     conn.prepare_cached("BEGIN")?.execute([])?;
     let snapshot = EndsSnapshot(conn);
-    let value = f(conn);
+    let value = f(&Conn::sqlite(conn));
     conn.prepare_cached("COMMIT")?.execute([])?;
     drop(snapshot);
     value
@@ -144,7 +146,7 @@ impl Db {
         })?;
         configure(&conn, synchronous)?;
         migrate(&mut conn)?;
-        summaries::weigh_settled_if_due(&conn)?;
+        summaries::weigh_settled_if_due(&Conn::sqlite(&conn))?;
         clear_copies_of_another_format(&conn)?;
         render_missing_details(&conn)?;
         let manager =
@@ -176,7 +178,7 @@ impl Db {
     /// more than the read itself. Anything that scans uses [`Db::read`].
     pub(crate) fn read_point<T, F>(&self, f: F) -> Result<T, AppError>
     where
-        F: FnOnce(&Connection) -> Result<T, AppError>,
+        F: FnOnce(&Conn) -> Result<T, AppError>,
     {
         self.point_readers.read(f)
     }
@@ -187,7 +189,7 @@ impl Db {
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&Conn) -> Result<T, AppError> + Send + 'static,
     {
         let pool = self.pool.clone();
         let asked = std::time::Instant::now();
@@ -220,7 +222,7 @@ impl Db {
         let mut conn = self.pool.get()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&WriteTx::new(&tx))?;
-        invoices::render_details(&tx, i64::MAX)?;
+        invoices::render_details(&Conn::sqlite(&tx), i64::MAX)?;
         tx.commit()?;
         self.point_readers.after_commit();
         Ok(value)
@@ -230,7 +232,7 @@ impl Db {
     /// that are not async: the CLI (`verify` reads a live book) and tests.
     pub fn read_blocking<T, F>(&self, f: F) -> Result<T, AppError>
     where
-        F: FnOnce(&Connection) -> Result<T, AppError>,
+        F: FnOnce(&Conn) -> Result<T, AppError>,
     {
         let conn = self.pool.get()?;
         in_snapshot(&conn, f)
@@ -329,7 +331,7 @@ fn restore_statistics(conn: &Connection) -> Result<(), AppError> {
 /// so that [`render_missing_details`] writes them again.
 fn clear_copies_of_another_format(conn: &Connection) -> Result<(), AppError> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
-    match invoices::clear_copies_of_another_format(conn) {
+    match invoices::clear_copies_of_another_format(&Conn::sqlite(conn)) {
         Ok(cleared) => {
             conn.execute_batch("COMMIT")?;
             if cleared {
@@ -350,7 +352,7 @@ fn clear_copies_of_another_format(conn: &Connection) -> Result<(), AppError> {
 fn render_missing_details(conn: &Connection) -> Result<(), AppError> {
     const BATCH: i64 = 5_000;
     const LOG_EVERY: usize = 100_000;
-    let missing = invoices::count_unrendered(conn)?;
+    let missing = invoices::count_unrendered(&Conn::sqlite(conn))?;
     if missing == 0 {
         return Ok(());
     }
@@ -361,7 +363,7 @@ fn render_missing_details(conn: &Connection) -> Result<(), AppError> {
     let mut total = 0;
     loop {
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let done = match invoices::render_details(conn, BATCH) {
+        let done = match invoices::render_details(&Conn::sqlite(conn), BATCH) {
             Ok(count) => conn.execute_batch("COMMIT").map(|()| count),
             Err(err) => {
                 let _ = conn.execute_batch("ROLLBACK");
@@ -409,7 +411,7 @@ pub(crate) fn next_sequence(tx: &WriteTx, org: i64, name: &str) -> Result<i64, A
         "INSERT INTO sequences (organization_id, name, next_value) VALUES (?1, ?2, 2)
          ON CONFLICT (organization_id, name) DO UPDATE SET next_value = next_value + 1
          RETURNING next_value - 1",
-        rusqlite::params![org, name],
+        conn::params![org, name],
         |row| row.get(0),
     )?;
     Ok(value)

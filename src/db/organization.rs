@@ -1,8 +1,7 @@
 //! The organization's own settings: who it is, the default terms of new customers, the
 //! prefixes of generated numbers.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
-
+use super::conn::{params, Conn, OptionalExtension, Row};
 use super::WriteTx;
 use crate::domain::currency::Currency;
 use crate::domain::paper::Paper;
@@ -37,7 +36,7 @@ pub(crate) struct OrganizationFields {
     pub paper_size: Paper,
 }
 
-fn organization_from_row(row: &Row) -> rusqlite::Result<Organization> {
+fn organization_from_row(row: &Row) -> crate::db::conn::StoreResult<Organization> {
     let created_at: String = row.get(11)?;
     Ok(Organization {
         id: row.get(0)?,
@@ -64,7 +63,7 @@ fn organization_from_row(row: &Row) -> rusqlite::Result<Organization> {
 }
 
 /// Organization `id`'s settings.
-pub(crate) fn get(conn: &Connection, id: i64) -> Result<Organization, AppError> {
+pub(crate) fn get(conn: &Conn, id: i64) -> Result<Organization, AppError> {
     conn.prepare_cached(
         "SELECT id, slug, name, legal_name, address, tax_id, email, phone,
                 default_payment_terms_days, invoice_number_prefix, credit_note_number_prefix,
@@ -125,7 +124,7 @@ pub(crate) fn update(
 }
 
 /// The organization's currency.
-pub(crate) fn currency(conn: &Connection, id: i64) -> Result<Currency, AppError> {
+pub(crate) fn currency(conn: &Conn, id: i64) -> Result<Currency, AppError> {
     let code: String = conn
         .prepare_cached("SELECT currency FROM organizations WHERE id = ?1")?
         .query_row([id], |row| row.get(0))?;
@@ -134,11 +133,7 @@ pub(crate) fn currency(conn: &Connection, id: i64) -> Result<Currency, AppError>
 
 /// The invoices, payments and credit notes of organization `org` (of one customer, when
 /// given): what fixes a currency.
-pub(crate) fn documents_in(
-    conn: &Connection,
-    org: i64,
-    customer: Option<i64>,
-) -> Result<i64, AppError> {
+pub(crate) fn documents_in(conn: &Conn, org: i64, customer: Option<i64>) -> Result<i64, AppError> {
     let whose = if customer.is_some() {
         "organization_id = ?1 AND customer_id = ?2"
     } else {
@@ -167,11 +162,7 @@ pub(crate) enum Whose {
 
 /// The currency amounts of `whose` are in: what a request's amounts are checked against
 /// before the write, which converts them again in its own transaction.
-pub(crate) fn currency_for(
-    conn: &Connection,
-    org: i64,
-    whose: Whose,
-) -> Result<Currency, AppError> {
+pub(crate) fn currency_for(conn: &Conn, org: i64, whose: Whose) -> Result<Currency, AppError> {
     macro_rules! own_currency {
         ($table:literal) => {
             concat!(

@@ -1,8 +1,6 @@
 //! One page of a filtered list and the size of the whole filtered list, for every list.
 
-use rusqlite::types::Value;
-use rusqlite::{params_from_iter, Connection, Row};
-
+use super::conn::{params_from_iter, value::Value, Conn, Row};
 use super::sql::Filter;
 use crate::error::AppError;
 
@@ -31,10 +29,10 @@ impl ListQuery<'_> {
     /// Rows `offset..offset + limit` of the filtered list, and the filtered count.
     pub(crate) fn page<T>(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         filter: &Filter,
         (limit, offset): (i64, i64),
-        from_row: impl FnMut(&Row) -> rusqlite::Result<T>,
+        from_row: impl FnMut(&Row) -> crate::db::conn::StoreResult<T>,
     ) -> Result<Page<T>, AppError> {
         let where_sql = filter.where_sql();
         let total: i64 = conn.query_row(
@@ -67,10 +65,10 @@ impl ListQuery<'_> {
     /// constant memory; `each` answers false to stop.
     pub(crate) fn each<T>(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         filter: &Filter,
         (limit, offset): (Option<i64>, i64),
-        mut from_row: impl FnMut(&Row) -> rusqlite::Result<T>,
+        mut from_row: impl FnMut(&Row) -> crate::db::conn::StoreResult<T>,
         mut each: impl FnMut(T) -> bool,
     ) -> Result<(), AppError> {
         let mut values = self.leading.clone();
@@ -87,7 +85,7 @@ impl ListQuery<'_> {
         let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query(params_from_iter(values.iter()))?;
         while let Some(row) = rows.next()? {
-            if !each(from_row(row)?) {
+            if !each(from_row(&row)?) {
                 break;
             }
         }
@@ -128,11 +126,11 @@ impl ListQuery<'_> {
     /// handed on.
     pub(crate) fn each_completed<T>(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         filter: &Filter,
         bounds: Bounds,
         (from_row, complete): (
-            impl FnMut(&Row) -> rusqlite::Result<T>,
+            impl FnMut(&Row) -> crate::db::conn::StoreResult<T>,
             impl FnMut(&mut Vec<T>) -> Result<(), AppError>,
         ),
         each: impl FnMut(T) -> bool,

@@ -1,11 +1,10 @@
 //! Payments: recorded, applied to invoices through allocations, their credit used later.
 
 use chrono::NaiveDate;
-use rusqlite::types::Value;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::allocations::open_invoices;
 use super::codec::date_text;
+use super::conn::{params, value::Value, Conn, OptionalExtension, Row};
 use super::customers;
 use super::paging::{Bounds, ListQuery, Page};
 use super::sources::{
@@ -95,7 +94,7 @@ const SELECT_PAYMENT: &str = "SELECT id, customer_id, amount_minor, payment_meth
         payment_date, reference_number, notes, created_at, unapplied_minor, refunded_minor,
         void_date, void_reason, currency FROM payments";
 
-fn from_row(row: &Row) -> rusqlite::Result<Payment> {
+fn from_row(row: &Row) -> crate::db::conn::StoreResult<Payment> {
     Ok(Payment {
         id: row.get(0)?,
         customer_id: row.get(1)?,
@@ -119,7 +118,7 @@ pub(crate) fn not_found(id: i64) -> AppError {
     AppError::NotFound(format!("Payment {id} not found."))
 }
 
-pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<Payment, AppError> {
+pub(crate) fn get(conn: &Conn, org: i64, id: i64) -> Result<Payment, AppError> {
     let mut payment = conn
         .prepare_cached(&format!(
             "{SELECT_PAYMENT} WHERE id = ?1 AND organization_id = ?2"
@@ -144,7 +143,7 @@ pub(crate) fn change_credit(
 }
 
 /// Loads the allocations and refunds of all `payments`, a query for each.
-fn attach_allocations(conn: &Connection, payments: &mut [Payment]) -> Result<(), AppError> {
+fn attach_allocations(conn: &Conn, payments: &mut [Payment]) -> Result<(), AppError> {
     let ids: Vec<i64> = payments.iter().map(|p| p.id).collect();
     let mut allocations = allocations_of(conn, SourceKind::Payment, &ids)?;
     let mut refunds = refunds_of(conn, SourceKind::Payment, &ids)?;
@@ -256,7 +255,7 @@ fn check_total(
 }
 
 pub(crate) fn list(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     filter: &PaymentFilter,
     limit: i64,
@@ -270,7 +269,7 @@ pub(crate) fn list(
 
 /// The payments `list` would answer, one at a time (see `ListQuery::each`).
 pub(crate) fn each(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     filter: &PaymentFilter,
     bounds: Bounds,

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
+use super::conn::Conn;
 use super::{configure, Synchronous};
 use crate::error::AppError;
 
@@ -66,7 +67,7 @@ impl PointReaders {
     /// Runs `f` in a snapshot that holds every commit answered before this call.
     pub(super) fn read<T>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, AppError>,
+        f: impl FnOnce(&Conn) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
         let mut reader = self.take()?;
         // Read the counter before the snapshot begins: the snapshot then holds at least
@@ -83,7 +84,7 @@ impl PointReaders {
                 began: Instant::now(),
             });
         }
-        let value = f(&reader.conn);
+        let value = f(&Conn::sqlite(&reader.conn));
         // Whatever failed, the next read starts clean; a connection that cannot is closed.
         if value.is_err() && reader.end_snapshot().is_err() {
             return value;

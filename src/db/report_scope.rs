@@ -2,8 +2,7 @@
 //! nothing, so every report is of one currency: the customers billed in it (each customer's
 //! documents are all in its currency, fixed once it has one).
 
-use rusqlite::{params, Connection, Statement, ToSql};
-
+use super::conn::{params, value::ToSql, Conn, Stmt};
 use super::organization;
 use crate::domain::currency::Currency;
 use crate::error::AppError;
@@ -32,7 +31,7 @@ impl ReportScope {
     /// customer's (a report of one customer), else the organization's. Also answers the
     /// organization's other currencies, for the caller to say which hold open amounts.
     pub(crate) fn of(
-        conn: &Connection,
+        conn: &Conn,
         org: i64,
         asked: Option<Currency>,
         customer: Option<i64>,
@@ -80,7 +79,7 @@ impl ReportScope {
 
     /// Binds `values` as `?1`… and the scope's own parameters, for a statement whose SQL
     /// holds [`ReportScope::customers`]; run it with `raw_query`.
-    pub(crate) fn bind(&self, stmt: &mut Statement, values: &[&dyn ToSql]) -> Result<(), AppError> {
+    pub(crate) fn bind(&self, stmt: &mut Stmt, values: &[&dyn ToSql]) -> Result<(), AppError> {
         for (index, value) in values.iter().enumerate() {
             stmt.raw_bind_parameter(index + 1, value)?;
         }

@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
-use rusqlite::{params, Connection};
 
 use super::balances::unapplied_credit_at;
 use super::codec::date_text;
+use super::conn::{params, Conn};
 use super::report_scope::ReportScope;
 use super::rules;
 use crate::domain::aging::{AgingTotals, Bucket, BUCKET_LAST_DAYS};
@@ -48,7 +48,7 @@ impl Aging {
 /// An invoice counts when it was issued on or before `as_of` and is neither draft nor void;
 /// its open amount is its total less the payments applied on or before `as_of`.
 pub(crate) fn aging(
-    conn: &Connection,
+    conn: &Conn,
     scope: &ReportScope,
     as_of: NaiveDate,
     customer_id: Option<i64>,
@@ -117,7 +117,7 @@ pub(crate) fn aging(
 
 /// Whether anything moved an invoice's open amount after `as_of` (text): then the open
 /// amounts at `as_of` need the later movements taken back.
-pub(super) fn moved_after(conn: &Connection, org: i64, as_of: &str) -> Result<bool, AppError> {
+pub(super) fn moved_after(conn: &Conn, org: i64, as_of: &str) -> Result<bool, AppError> {
     Ok(conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM allocations INDEXED BY allocations_org_date
@@ -135,7 +135,7 @@ pub(super) fn moved_after(conn: &Connection, org: i64, as_of: &str) -> Result<bo
 /// Sets each customer's unapplied credit at `as_of`, adding the customers that have
 /// credit but nothing open; returns the total.
 fn add_credit(
-    conn: &Connection,
+    conn: &Conn,
     scope: &ReportScope,
     (as_of, customer_id): (NaiveDate, Option<i64>),
     customers: &mut Vec<CustomerAging>,
@@ -290,7 +290,7 @@ fn days_before(date: NaiveDate, days: u64) -> String {
 }
 
 pub(crate) fn dashboard(
-    conn: &Connection,
+    conn: &Conn,
     scope: &ReportScope,
     as_of: NaiveDate,
 ) -> Result<Dashboard, AppError> {
@@ -359,7 +359,7 @@ pub(crate) fn dashboard(
 /// The totals of the invoices paid as of `as_of` and the sum of total × days to pay: the
 /// weighted sum passes `i64` on large books, so it is stored as text and added here.
 fn settled_amounts(
-    conn: &Connection,
+    conn: &Conn,
     (org, currency): (i64, &str),
     as_of: &str,
 ) -> Result<(Money, i128), AppError> {
@@ -385,7 +385,7 @@ fn settled_amounts(
 /// draft nor void), less credit notes issued in them and not voided in them (DSO's and
 /// CEI's sales).
 pub(crate) fn credit_sales(
-    conn: &Connection,
+    conn: &Conn,
     scope: &ReportScope,
     (end, days): (NaiveDate, u64),
 ) -> Result<Money, AppError> {
@@ -396,7 +396,7 @@ pub(crate) fn credit_sales(
 
 /// Money received in the `days` ending at `end`, less payments voided in them.
 pub(crate) fn collected(
-    conn: &Connection,
+    conn: &Conn,
     scope: &ReportScope,
     (end, days): (NaiveDate, u64),
 ) -> Result<Money, AppError> {
@@ -405,7 +405,7 @@ pub(crate) fn collected(
 
 /// Totals of invoices issued in the `days` ending at `end` (neither draft nor void).
 pub(crate) fn invoiced(
-    conn: &Connection,
+    conn: &Conn,
     scope: &ReportScope,
     (end, days): (NaiveDate, u64),
 ) -> Result<Money, AppError> {
@@ -457,7 +457,7 @@ const WRITTEN_OFF_IN_WINDOW: &str =
 
 /// One of the window sums above over the `days` days ending at `as_of`.
 fn window_sum(
-    conn: &Connection,
+    conn: &Conn,
     sql: &str,
     (scope, as_of, days): (&ReportScope, NaiveDate, u64),
 ) -> Result<Money, AppError> {

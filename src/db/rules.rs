@@ -51,14 +51,14 @@ pub(crate) fn is_overdue(i: &str, today: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::db::conn::Conn;
     use chrono::NaiveDate;
-    use rusqlite::Connection;
 
     use super::*;
     use crate::domain::invoice::{balance_due, days_overdue};
     use crate::domain::money::Money;
 
-    fn holds(conn: &Connection, condition: &str, row: (&str, i64, i64, &str)) -> bool {
+    fn holds(conn: &Conn, condition: &str, row: (&str, i64, i64, &str)) -> bool {
         // Credited and written off take part as paid does: a third of the sum each.
         conn.query_row(
             &format!(
@@ -66,7 +66,7 @@ mod tests {
                  ?3 - 2 * (?3 / 3) AS amount_paid_minor, ?3 / 3 AS amount_credited_minor, \
                  ?3 / 3 AS amount_written_off_minor, ?4 AS due_date) i"
             ),
-            rusqlite::params![row.0, row.1, row.2, row.3],
+            crate::db::conn::params![row.0, row.1, row.2, row.3],
             |r| r.get::<_, bool>(0),
         )
         .unwrap()
@@ -74,7 +74,8 @@ mod tests {
 
     #[test]
     fn each_sql_rule_agrees_with_its_domain_rule_for_every_status() {
-        let conn = Connection::open_in_memory().unwrap();
+        let memory = rusqlite::Connection::open_in_memory().unwrap();
+        let conn = Conn::sqlite(&memory);
         let today = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
         let overdue_sql = is_overdue("i.", "'2024-03-01'");
         for status in InvoiceStatus::ALL {

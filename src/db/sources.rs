@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rusqlite::{params, params_from_iter, Connection};
 
 use super::allocations::{allocate, source_column, Allocation};
 use super::codec::stored_date;
+use super::conn::{params, params_from_iter, Conn};
 use super::WriteTx;
 use crate::domain::currency::Currency;
 use crate::domain::ledger::Movement;
@@ -59,7 +59,7 @@ pub(crate) struct NewRefund {
 
 /// The allocations of the sources `ids` of `kind`, each list by date, in one query.
 pub(crate) fn allocations_of(
-    conn: &Connection,
+    conn: &Conn,
     kind: SourceKind,
     ids: &[i64],
 ) -> Result<HashMap<i64, Vec<SourceAllocation>>, AppError> {
@@ -95,7 +95,7 @@ pub(crate) fn allocations_of(
 
 /// The refunds of the sources `ids` of `kind`, each list by date, in one query.
 pub(crate) fn refunds_of(
-    conn: &Connection,
+    conn: &Conn,
     kind: SourceKind,
     ids: &[i64],
 ) -> Result<HashMap<i64, Vec<Refund>>, AppError> {

@@ -1,7 +1,6 @@
 //! Small helpers for building filtered queries with positional parameters.
 
-use rusqlite::types::Value;
-
+use super::conn::value::Value;
 /// A WHERE clause and its parameters, grown one condition at a time.
 #[derive(Default)]
 pub(crate) struct Filter {

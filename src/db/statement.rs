@@ -5,9 +5,9 @@
 use std::sync::LazyLock;
 
 use chrono::{Days, NaiveDate};
-use rusqlite::{params, Connection, Row};
 
 use super::codec::{date_text, unreadable};
+use super::conn::{params, Conn, Row};
 use crate::domain::money::Money;
 use crate::domain::statement::{describe, Entry, EntryKind, Facts};
 use crate::error::AppError;
@@ -87,7 +87,7 @@ static EVENTS: LazyLock<String> = LazyLock::new(|| {
 
 /// What customer `customer` of `org` owed net of credit at the end of `date`.
 pub(crate) fn balance_at(
-    conn: &Connection,
+    conn: &Conn,
     (org, customer): (i64, i64),
     date: NaiveDate,
 ) -> Result<Money, AppError> {
@@ -103,7 +103,7 @@ pub(crate) fn balance_at(
 
 /// The balance at the end of the day before `from`, and the events dated `from`..=`to`.
 pub(crate) fn period(
-    conn: &Connection,
+    conn: &Conn,
     (org, customer): (i64, i64),
     (from, to): (NaiveDate, NaiveDate),
     currency: crate::domain::currency::Currency,
@@ -125,7 +125,7 @@ pub(crate) fn period(
 fn entry_from_row(
     row: &Row,
     currency: crate::domain::currency::Currency,
-) -> rusqlite::Result<Entry> {
+) -> crate::db::conn::StoreResult<Entry> {
     let (day, kind, id): (String, String, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
     let date = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
         .map_err(|_| unreadable(0, format!("{kind} {id}: date '{day}' is not a date")))?;

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension};
 
 use super::allocations::movements_of;
 use super::codec::date_text;
+use super::conn::{params, Conn, OptionalExtension};
 use super::invoices::Invoice;
 use super::WriteTx;
 use crate::domain::invoice::InvoiceStatus;
@@ -35,7 +35,7 @@ pub(crate) fn record_status(
 /// The dates on which `invoice` counts as paid, as its facts stand now
 /// ([`crate::domain::ledger::paid_intervals`]).
 pub(crate) fn paid_intervals_now(
-    conn: &Connection,
+    conn: &Conn,
     invoice: &Invoice,
 ) -> Result<Vec<(NaiveDate, Option<NaiveDate>)>, AppError> {
     let settlements = movements_of(conn, "allocations", invoice.id)?;
@@ -137,12 +137,7 @@ fn replace_intervals(
 /// Adds `delta` to the `settled_daily` row of invoice `id`'s organization and currency on
 /// `date`. The weighted sum is read, added in `i128` and written back as text: the write
 /// holds the book's one writer, so nothing comes between.
-fn add_settled(
-    conn: &Connection,
-    id: i64,
-    date: NaiveDate,
-    delta: SettledDelta,
-) -> Result<(), AppError> {
+fn add_settled(conn: &Conn, id: i64, date: NaiveDate, delta: SettledDelta) -> Result<(), AppError> {
     let on = date_text(date);
     let stored: Option<String> = conn
         .prepare_cached(
@@ -184,10 +179,10 @@ pub(crate) fn weighted_of(stored: Option<&str>) -> Result<i128, AppError> {
 /// written again from every paid invoice's intervals, recomputed from its allocations and
 /// write-offs as a write would. Once per book, one transaction per organization; on an up-to-date book this is one
 /// read of an empty table.
-pub(crate) fn weigh_settled_if_due(conn: &Connection) -> Result<(), AppError> {
+pub(crate) fn weigh_settled_if_due(conn: &Conn) -> Result<(), AppError> {
     let due: Vec<i64> = conn
         .prepare("SELECT organization_id FROM settled_weights_due ORDER BY 1")?
-        .query_map([], |row| row.get(0))?
+        .query_map((), |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     for org in due {
         conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -214,7 +209,7 @@ pub(crate) fn weigh_settled_if_due(conn: &Connection) -> Result<(), AppError> {
 /// intervals, if it is still due: the claim is made inside the transaction, so another
 /// process opening the book at the same time (a `verify`, a `keys` command) finds it
 /// done rather than adding the amounts twice. `None` when it was not due any more.
-fn weigh_organization(conn: &Connection, org: i64) -> Result<Option<usize>, AppError> {
+fn weigh_organization(conn: &Conn, org: i64) -> Result<Option<usize>, AppError> {
     let claimed = conn.execute(
         "DELETE FROM settled_weights_due WHERE organization_id = ?1",
         [org],
@@ -232,7 +227,7 @@ fn weigh_organization(conn: &Connection, org: i64) -> Result<Option<usize>, AppE
 
 /// Adds every paid interval of `org`'s invoices to `settled_daily` (left empty by the
 /// caller); answers how many invoices it read.
-fn settle_organization(conn: &Connection, org: i64) -> Result<usize, AppError> {
+fn settle_organization(conn: &Conn, org: i64) -> Result<usize, AppError> {
     let invoices: Vec<(i64, NaiveDate, i64)> = conn
         .prepare(
             "SELECT id, issue_date, total_minor FROM invoices i
@@ -260,7 +255,7 @@ fn settle_organization(conn: &Connection, org: i64) -> Result<usize, AppError> {
 /// `invoice_daily` from the invoices, `settled_daily` from each invoice's paid intervals.
 /// For `doctor --repair`: the records are read, never changed. Runs in the caller's
 /// transaction.
-pub(crate) fn rebuild(conn: &Connection) -> Result<(), AppError> {
+pub(crate) fn rebuild(conn: &Conn) -> Result<(), AppError> {
     conn.execute_batch(
         "DELETE FROM invoice_daily;
          INSERT INTO invoice_daily (organization_id, currency, issue_date, status, invoice_count, total_minor)
@@ -271,7 +266,7 @@ pub(crate) fn rebuild(conn: &Connection) -> Result<(), AppError> {
     )?;
     let organizations: Vec<i64> = conn
         .prepare("SELECT id FROM organizations ORDER BY id")?
-        .query_map([], |row| row.get(0))?
+        .query_map((), |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     for org in organizations {
         settle_organization(conn, org)?;

@@ -1,8 +1,7 @@
 //! Webhook endpoints, their cursor into the journal and their delivery attempts. Which
 //! events an endpoint takes and when a failure is tried again is `domain::webhook`.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
-
+use super::conn::{params, Conn, OptionalExtension, Row};
 use super::WriteTx;
 use crate::domain::webhook::{gives_up, next_attempt_at, takes};
 use crate::error::AppError;
@@ -33,7 +32,7 @@ pub(crate) struct EndpointFields {
 const COLUMNS: &str = "id, organization_id, url, description, event_types, enabled, \
     disabled_reason, cursor, created_at, updated_at";
 
-fn endpoint_from_row(row: &Row) -> rusqlite::Result<Endpoint> {
+fn endpoint_from_row(row: &Row) -> crate::db::conn::StoreResult<Endpoint> {
     let id: i64 = row.get(0)?;
     let types: String = row.get(4)?;
     let event_types = serde_json::from_str(&types).map_err(|_| {
@@ -91,7 +90,7 @@ pub(crate) fn create(
     get(tx, org, tx.last_insert_rowid())
 }
 
-pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<Endpoint, AppError> {
+pub(crate) fn get(conn: &Conn, org: i64, id: i64) -> Result<Endpoint, AppError> {
     conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM webhook_endpoints WHERE organization_id = ?1 AND id = ?2"
     ))?
@@ -100,7 +99,7 @@ pub(crate) fn get(conn: &Connection, org: i64, id: i64) -> Result<Endpoint, AppE
     .ok_or_else(|| not_found(id))
 }
 
-pub(crate) fn list(conn: &Connection, org: i64) -> Result<Vec<Endpoint>, AppError> {
+pub(crate) fn list(conn: &Conn, org: i64) -> Result<Vec<Endpoint>, AppError> {
     let endpoints = conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM webhook_endpoints WHERE organization_id = ?1 ORDER BY id"
@@ -151,7 +150,7 @@ pub(crate) fn delete(tx: &WriteTx, org: i64, id: i64) -> Result<(), AppError> {
 }
 
 /// The endpoint's signing secret.
-pub(crate) fn secret_of(conn: &Connection, id: i64) -> Result<String, AppError> {
+pub(crate) fn secret_of(conn: &Conn, id: i64) -> Result<String, AppError> {
     conn.prepare_cached("SELECT secret FROM webhook_endpoints WHERE id = ?1")?
         .query_row([id], |row| row.get(0))
         .optional()?
@@ -160,7 +159,7 @@ pub(crate) fn secret_of(conn: &Connection, id: i64) -> Result<String, AppError> 
 
 /// Endpoint `id` if it is enabled and due at `now`: read afresh just before a delivery
 /// starts, since an earlier delivery may have moved it meanwhile.
-pub(crate) fn due_one(conn: &Connection, id: i64, now: i64) -> Result<Option<Endpoint>, AppError> {
+pub(crate) fn due_one(conn: &Conn, id: i64, now: i64) -> Result<Option<Endpoint>, AppError> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM webhook_endpoints
@@ -172,7 +171,7 @@ pub(crate) fn due_one(conn: &Connection, id: i64, now: i64) -> Result<Option<End
 
 /// The ids of enabled endpoints whose pending event (if any) is due at `now`, across
 /// organizations; each is read whole by [`due_one`] when its turn comes.
-pub(crate) fn due(conn: &Connection, now: i64) -> Result<Vec<i64>, AppError> {
+pub(crate) fn due(conn: &Conn, now: i64) -> Result<Vec<i64>, AppError> {
     let ids = conn
         .prepare_cached(
             "SELECT id FROM webhook_endpoints
@@ -196,7 +195,7 @@ pub(crate) enum Next {
 }
 
 /// The next event after the endpoint's cursor that it takes.
-pub(crate) fn next(conn: &Connection, endpoint: &Endpoint) -> Result<Next, AppError> {
+pub(crate) fn next(conn: &Conn, endpoint: &Endpoint) -> Result<Next, AppError> {
     let mut statement = conn.prepare_cached(
         "SELECT id, type FROM journal_events WHERE organization_id = ?1 AND id > ?2
          ORDER BY id LIMIT 500",
@@ -325,7 +324,7 @@ fn describe(outcome: &Outcome) -> String {
     }
 }
 
-fn delivery_from_row(row: &Row) -> rusqlite::Result<Delivery> {
+fn delivery_from_row(row: &Row) -> crate::db::conn::StoreResult<Delivery> {
     Ok(Delivery {
         id: row.get(0)?,
         event_id: row.get(1)?,
@@ -343,7 +342,7 @@ const DELIVERY_COLUMNS: &str =
 
 /// An endpoint's tries, newest first.
 pub(crate) fn deliveries(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     endpoint_id: i64,
     (limit, offset): (i64, i64),

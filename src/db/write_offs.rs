@@ -2,10 +2,10 @@
 //! and status in the same transaction; which are allowed is `domain::write_off`.
 
 use chrono::NaiveDate;
-use rusqlite::{params, OptionalExtension};
 
 use super::allocations::{invoice_movements, move_settled};
 use super::codec::{date_text, stored_date};
+use super::conn::{params, OptionalExtension};
 use super::invoices::{get, get_header, not_found, Invoice};
 use super::summaries::{paid_intervals_now, resettle};
 use super::WriteTx;

@@ -14,6 +14,7 @@ use std::sync::{mpsc, Arc};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::conn::Conn;
 use super::point_reads::PointReaders;
 use crate::error::AppError;
 
@@ -23,7 +24,7 @@ const MAX_BATCH: usize = 512;
 /// A connection inside an open write transaction. Only the storage layer makes one, so a
 /// function taking `&WriteTx` cannot be called outside a transaction.
 pub struct WriteTx<'a> {
-    conn: &'a Connection,
+    conn: Conn<'a>,
     /// Invoices whose settled sums a write moved, for the journal's side events; taken
     /// by the write that moved them (`take_moved_invoices`).
     moved_invoices: RefCell<BTreeSet<i64>>,
@@ -32,7 +33,7 @@ pub struct WriteTx<'a> {
 impl<'a> WriteTx<'a> {
     pub(super) fn new(conn: &'a Connection) -> Self {
         WriteTx {
-            conn,
+            conn: Conn::sqlite(conn),
             moved_invoices: RefCell::default(),
         }
     }
@@ -51,11 +52,11 @@ impl<'a> WriteTx<'a> {
     }
 }
 
-impl Deref for WriteTx<'_> {
-    type Target = Connection;
+impl<'a> Deref for WriteTx<'a> {
+    type Target = Conn<'a>;
 
-    fn deref(&self) -> &Connection {
-        self.conn
+    fn deref(&self) -> &Conn<'a> {
+        &self.conn
     }
 }
 
@@ -234,7 +235,7 @@ fn run_statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 fn render_details(conn: &Connection) {
     let rendered = run_statement(conn, "SAVEPOINT render")
         .map_err(AppError::from)
-        .and_then(|()| super::invoices::render_details(conn, i64::MAX));
+        .and_then(|()| super::invoices::render_details(&Conn::sqlite(conn), i64::MAX));
     let ended = match rendered {
         Ok(_) => run_statement(conn, "RELEASE render"),
         Err(err) => {

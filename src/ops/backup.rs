@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use super::{file_faults, read_only, serving_lock};
 use crate::api::journal::local::verify_on;
 use crate::db::backup::{check_file, copy, FileCheck};
+use crate::db::conn::Conn;
 use crate::db::schema_version;
 use crate::error::AppError;
 
@@ -135,7 +136,7 @@ fn check_copy(path: &Path, today: NaiveDate) -> Result<Vec<String>, AppError> {
     let mut faults = file_faults(&file);
     if faults.is_empty() {
         let conn = read_only(path)?;
-        let found = verify_on(&conn, &[], today)?;
+        let found = verify_on(&Conn::sqlite(&conn), &[], today)?;
         faults.extend(found.faults);
         if faults.is_empty() {
             return Ok(found.organizations);

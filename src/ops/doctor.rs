@@ -11,6 +11,7 @@ use super::file_faults;
 use super::read_only;
 use crate::api::journal::local::verify_on;
 use crate::db::backup::check_file;
+use crate::db::conn::Conn;
 use crate::db::{schema_version, Db, Synchronous};
 use crate::error::AppError;
 
@@ -79,7 +80,7 @@ pub fn doctor(path: &Path, today: NaiveDate) -> Result<Checkup, AppError> {
     report.ok(format!("migrations: all {know} applied"));
     let conn = read_only(path)?;
     conn.execute_batch("BEGIN")?;
-    let found = verify_on(&conn, &[], today)?;
+    let found = verify_on(&Conn::sqlite(&conn), &[], today)?;
     found
         .organizations
         .iter()
@@ -91,7 +92,7 @@ pub fn doctor(path: &Path, today: NaiveDate) -> Result<Checkup, AppError> {
         ),
         false => found.faults.iter().for_each(|f| report.fault(f.clone())),
     }
-    let (checked, stale, first) = crate::db::details::stale_copies(&conn)?;
+    let (checked, stale, first) = crate::db::details::stale_copies(&Conn::sqlite(&conn))?;
     match stale {
         0 => report.ok(format!("invoice detail copies: {checked} checked, each as its rows render")),
         n => report.fault(format!("invoice detail copies: {n} of {checked} differ from their rows (invoices {first:?}…): `doctor --repair` writes them again")),
@@ -117,8 +118,8 @@ pub fn repair(path: &Path) -> Result<(), AppError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     conn.execute_batch("BEGIN IMMEDIATE")?;
-    let rebuilt = crate::db::summaries::rebuild(&conn)
-        .and_then(|()| crate::db::details::clear_all(&conn).map(|_| ()));
+    let rebuilt = crate::db::summaries::rebuild(&Conn::sqlite(&conn))
+        .and_then(|()| crate::db::details::clear_all(&Conn::sqlite(&conn)).map(|_| ()));
     match rebuilt {
         Ok(()) => conn.execute_batch("COMMIT")?,
         Err(err) => {

@@ -140,7 +140,7 @@ fn check_file_version(path: &Path) -> Result<i64, AppError> {
     let conn = read_only(path)?;
     let has: i64 = conn.query_row(
         "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'refinery_schema_history'",
-        [],
+        (),
         |row| row.get(0),
     )?;
     if has == 0 {
@@ -148,7 +148,7 @@ fn check_file_version(path: &Path) -> Result<i64, AppError> {
     }
     Ok(conn.query_row(
         "SELECT COALESCE(MAX(version), 0) FROM refinery_schema_history",
-        [],
+        (),
         |row| row.get(0),
     )?)
 }

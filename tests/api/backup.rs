@@ -14,7 +14,7 @@ use crate::helpers::{date, TestApp, TODAY};
 fn count(path: &Path, sql: &str) -> i64 {
     Connection::open(path)
         .unwrap()
-        .query_row(sql, [], |row| row.get(0))
+        .query_row(sql, (), |row| row.get(0))
         .unwrap()
 }
 

@@ -59,7 +59,7 @@ fn a_backup_never_lands_on_the_book_or_beside_a_wal() {
     arvalox::ops::backup(&book, &fresh, false, today()).unwrap();
     let notes: String = Connection::open(&fresh)
         .unwrap()
-        .query_row("SELECT note FROM wal_marker", [], |r| r.get(0))
+        .query_row("SELECT note FROM wal_marker", (), |r| r.get(0))
         .unwrap();
     assert_eq!(notes, "in the WAL", "the copy holds what the WAL held");
 }

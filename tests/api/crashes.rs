@@ -126,7 +126,7 @@ fn a_migration_killed_half_way_leaves_the_book_whole_and_runs_again() {
             .unwrap()
             .query_row(
                 "SELECT MAX(version) FROM refinery_schema_history",
-                [],
+                (),
                 |r| r.get(0),
             )
             .unwrap()
@@ -162,7 +162,7 @@ fn a_migration_killed_half_way_leaves_the_book_whole_and_runs_again() {
     assert_eq!(version(&db), 11);
     let check: String = rusqlite::Connection::open(&db)
         .unwrap()
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .query_row("PRAGMA integrity_check", (), |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
     // The next run applies them all, and the book passes doctor.

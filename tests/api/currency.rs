@@ -316,7 +316,7 @@ fn the_command_line_gives_a_new_organization_its_currency() {
             "SELECT (SELECT COUNT(*) FROM invoices WHERE currency <> 'KWD')
                   + (SELECT COUNT(*) FROM payments WHERE currency <> 'KWD')
                   + (SELECT COUNT(*) FROM credit_notes WHERE currency <> 'KWD')",
-            [],
+            (),
             |row| row.get(0),
         )
         .unwrap();

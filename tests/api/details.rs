@@ -43,7 +43,7 @@ fn unrendered(path: &std::path::Path) -> i64 {
         .unwrap()
         .query_row(
             "SELECT COUNT(*) FROM invoices WHERE items_json IS NULL OR payments_json IS NULL",
-            [],
+            (),
             |row| row.get(0),
         )
         .unwrap()

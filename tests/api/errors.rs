@@ -190,7 +190,7 @@ async fn a_panic_answers_that_request_alone_with_a_json_500() {
         .read_blocking(|conn| {
             Ok(conn.query_row(
                 "SELECT COUNT(*) FROM organizations WHERE slug = 'half-written'",
-                [],
+                (),
                 |row| row.get(0),
             )?)
         })

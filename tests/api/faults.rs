@@ -15,7 +15,7 @@ fn customers(app: &TestApp) -> i64 {
     app.state
         .db
         .read_blocking(|conn| {
-            Ok(conn.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))?)
+            Ok(conn.query_row("SELECT COUNT(*) FROM customers", (), |r| r.get(0))?)
         })
         .unwrap()
 }

@@ -278,7 +278,7 @@ impl TestApp {
                          EXCEPT
                          SELECT organization_id, issue_date, status, invoice_count, total_minor
                          FROM invoice_daily WHERE invoice_count <> 0)",
-                    [],
+                    (),
                     |row| row.get(0),
                 )?;
                 assert_eq!(differences, 0, "invoice_daily drifted from invoices");
@@ -286,7 +286,7 @@ impl TestApp {
                     "SELECT (SELECT COALESCE(SUM(invoice_count), 0) FROM settled_daily),
                             (SELECT COUNT(*) FROM invoices i WHERE status = 'paid'
                                AND EXISTS (SELECT 1 FROM allocations a WHERE a.invoice_id = i.id))",
-                    [],
+                    (),
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )?;
                 assert_eq!(settled.0, settled.1, "settled_daily drifted from paid invoices");
@@ -294,7 +294,7 @@ impl TestApp {
                     "SELECT (SELECT COALESCE(SUM(paid_total_minor), 0) FROM settled_daily),
                             (SELECT COALESCE(SUM(total_minor), 0) FROM invoices i WHERE status = 'paid'
                                AND EXISTS (SELECT 1 FROM allocations a WHERE a.invoice_id = i.id))",
-                    [],
+                    (),
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )?;
                 assert_eq!(totals.0, totals.1, "settled_daily's paid totals drifted from paid invoices");
@@ -329,7 +329,7 @@ impl TestApp {
                                  THEN CASE WHEN i.amount_written_off_minor > 0 THEN 'written_off' ELSE 'paid' END
                                  WHEN i.amount_paid_minor + i.amount_credited_minor + i.amount_written_off_minor > 0
                                  THEN 'partially_paid' ELSE 'sent' END)",
-                    [],
+                    (),
                     |row| row.get(0),
                 )?;
                 assert_eq!(drifted, 0, "invoice sums or statuses drifted from the facts");
@@ -349,7 +349,7 @@ impl TestApp {
                                 OR s.unapplied_minor <> CASE WHEN s.void_date IS NOT NULL THEN 0
                                    ELSE s.{amount} - COALESCE(a.used, 0) - COALESCE(r.refunded, 0) END"
                         ),
-                        [],
+                        (),
                         |row| row.get(0),
                     )?;
                     assert_eq!(drifted, 0, "{table}: unapplied or refunded drifted from the facts");

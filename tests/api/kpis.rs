@@ -225,7 +225,7 @@ async fn an_upgraded_book_gets_the_weighted_mean_from_its_allocations() {
     assert_eq!(figures(d), before[3]);
     app.assert_summaries_match();
     let due: i64 = conn
-        .query_row("SELECT COUNT(*) FROM settled_weights_due", [], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM settled_weights_due", (), |r| r.get(0))
         .unwrap();
     assert_eq!(due, 0, "filled in once");
 }

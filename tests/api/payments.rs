@@ -343,7 +343,7 @@ async fn two_hundred_concurrent_mixed_writes_keep_every_invariant() {
                     OR (i.status = 'partially_paid' AND NOT (i.amount_paid_minor > 0 AND i.amount_paid_minor < i.total_minor))
                     OR (i.status = 'sent' AND i.amount_paid_minor <> 0 AND i.total_minor > 0)
                     OR (i.status = 'void' AND i.amount_paid_minor <> 0)",
-                [],
+                (),
                 |row| row.get(0),
             )?)
         })

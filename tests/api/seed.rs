@@ -97,7 +97,7 @@ fn the_same_seed_gives_the_same_book() {
     // ANALYZE's row counts are kept, its samples are not: with samples, SQLite re-plans
     // every statement on each new binding, a third of a point read's time.
     let conn = Connection::open(&a).unwrap();
-    let count = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, i64>(0)).unwrap();
+    let count = |sql: &str| conn.query_row(sql, (), |row| row.get::<_, i64>(0)).unwrap();
     assert!(count("SELECT COUNT(*) FROM sqlite_stat1") > 0);
     assert_eq!(count("SELECT COUNT(*) FROM sqlite_stat4"), 0);
     // Seeding a book that already has customers is refused.
@@ -201,7 +201,7 @@ async fn a_seeded_book_balances_and_reports_agree() {
         );
     }
     let conn = Connection::open(&path).unwrap();
-    let count = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, i64>(0)).unwrap();
+    let count = |sql: &str| conn.query_row(sql, (), |row| row.get::<_, i64>(0)).unwrap();
     assert!(count("SELECT COUNT(*) FROM write_offs WHERE reversed_date IS NOT NULL") > 0);
     assert!(
         count(

@@ -20,7 +20,7 @@ fn checkpoint(path: &std::path::Path) -> (i64, i64, i64) {
     let conn = Connection::open(path).unwrap();
     // Not waiting for readers is the point.
     conn.busy_timeout(std::time::Duration::ZERO).unwrap();
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", (), |row| {
         Ok((row.get(0)?, row.get(1)?, row.get(2)?))
     })
     .unwrap()

@@ -149,7 +149,7 @@ fn a_stopped_server_leaves_the_book_as_one_whole_file() {
     std::fs::copy(&db, &copy).unwrap();
     let customers: i64 = rusqlite::Connection::open(&copy)
         .unwrap()
-        .query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM customers", (), |r| r.get(0))
         .unwrap();
     assert_eq!(customers, 5);
     assert!(std::fs::read_to_string(&log)

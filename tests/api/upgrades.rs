@@ -183,13 +183,13 @@ async fn upgrading_to_allocations_changes_no_answer() {
     let credit: (i64, i64) = conn
         .query_row(
             "SELECT SUM(unapplied_minor), SUM(refunded_minor) FROM payments",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
     assert_eq!(credit, (0, 0));
     let broken: i64 = conn
-        .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+        .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", (), |r| {
             r.get(0)
         })
         .unwrap();
@@ -260,7 +260,7 @@ async fn upgrading_to_credit_notes_and_write_offs_changes_no_answer() {
     app.assert_sums_match();
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
-    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    let count = |sql: &str| conn.query_row(sql, (), |r| r.get::<_, i64>(0)).unwrap();
     assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
     assert_eq!(
         count("SELECT MAX(version) FROM refinery_schema_history"),

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use rusqlite::Connection;
 
 use super::render::current_answer;
 use super::trail::Trail;
 use crate::api::keys::ApiKeyInfo;
 use crate::api::organization::Organization;
+use crate::db::conn::Conn;
 use crate::db::journal::{self as store, LatestEvent};
 use crate::db::keys::{self, KeyRecord};
 use crate::db::{books, organization, Db};
@@ -239,7 +239,7 @@ pub fn verify(
 /// [`verify`] on a connection of the caller's (a backup's copy, opened read-only): all
 /// reads, in the connection's snapshot.
 pub fn verify_on(
-    conn: &Connection,
+    conn: &Conn,
     expected_heads: &[(String, String)],
     today: NaiveDate,
 ) -> Result<Verification, AppError> {
@@ -309,7 +309,7 @@ impl Walked {
 
 /// Walks one organization's chain, noting where the expected head is.
 fn check_chain(
-    conn: &Connection,
+    conn: &Conn,
     (org, slug): (i64, &str),
     expected: Option<&str>,
     faults: &mut Vec<String>,
@@ -351,7 +351,7 @@ fn check_chain(
 /// Every row of `entity` matches the answer its latest event recorded; every row has an
 /// event; every entity whose latest event is not a deletion still has its row.
 fn check_rows(
-    conn: &Connection,
+    conn: &Conn,
     (org, slug): (i64, &str),
     (entity, today): (EntityType, NaiveDate),
     faults: &mut Vec<String>,

@@ -3,7 +3,6 @@
 //! what an `If-Match` is checked against.
 
 use chrono::NaiveDate;
-use rusqlite::Connection;
 use serde_json::Value;
 
 use crate::api::credit_notes::CreditNote;
@@ -15,6 +14,7 @@ use crate::api::payments::Payment;
 use crate::api::to_json_text;
 use crate::api::webhooks::WebhookEndpoint;
 use crate::db;
+use crate::db::conn::Conn;
 use crate::domain::journal::EntityType;
 use crate::error::AppError;
 
@@ -45,7 +45,7 @@ impl serde::Serialize for Answer {
 
 /// The answer of `entity` `id` of `org` as of `today`; `None` when there is no such row.
 fn answer(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     (entity, id): (EntityType, i64),
     today: NaiveDate,
@@ -86,7 +86,7 @@ fn answer(
 
 /// The answer byte for byte as its GET gives it; `None` when there is no such row.
 pub(crate) fn current_text(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     key: (EntityType, i64),
     today: NaiveDate,
@@ -96,7 +96,7 @@ pub(crate) fn current_text(
 
 /// The answer as JSON.
 pub(crate) fn current_answer(
-    conn: &Connection,
+    conn: &Conn,
     org: i64,
     key: (EntityType, i64),
     today: NaiveDate,

@@ -78,7 +78,7 @@ impl Trail {
     /// run inside the write, before the change, so no other write comes between.
     pub(crate) fn check_unchanged(
         &self,
-        tx: &rusqlite::Connection,
+        tx: &crate::db::conn::Conn,
         (entity, id): (EntityType, i64),
     ) -> Result<(), AppError> {
         if !self.if_match.is_set() {
