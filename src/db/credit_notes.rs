@@ -251,13 +251,16 @@ pub(crate) fn create(
         check_invoice_not_overcredited(invoice_total, already, totals.total, currency)?;
     }
     let number = number_for(tx, org, &new)?;
-    tx.prepare_cached(
+    let id: i64 = tx
+        .prepare_cached(
         "INSERT INTO credit_notes (organization_id, customer_id, credit_note_number, invoice_id,
             issue_date, reason, subtotal_minor, tax_total_minor, total_minor, unapplied_minor,
             created_at, currency)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)
+         RETURNING id",
     )?
-    .execute(params![
+    .query_row(
+        params![
         org,
         new.customer_id,
         number,
@@ -267,10 +270,11 @@ pub(crate) fn create(
         totals.subtotal.minor(),
         totals.tax_total.minor(),
         totals.total.minor(),
-        now,
-        currency.code()
-    ])?;
-    let id = tx.last_insert_rowid();
+            now,
+            currency.code()
+        ],
+        |row| row.get(0),
+    )?;
     store_lines(tx, ("credit_note_items", "credit_note_id", id), &lines)?;
     if let Some(invoice) = invoice {
         let open = super::allocations::invoice_movements(tx, invoice.id)?;

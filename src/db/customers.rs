@@ -244,19 +244,21 @@ pub(crate) fn create(
             }
         },
     };
-    // ?2 (the id) is for updates; an insert gets its id from SQLite.
-    write_fields(
+    // ?2 (the id) is for updates; an insert gets its id from the database.
+    let id = write_fields(
         tx,
         "INSERT INTO customers (organization_id, customer_code, name, email, phone,
             billing_address, payment_terms_days, credit_limit_minor, notes, is_active,
             created_at, updated_at, currency)
-         VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
+         VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)
+         RETURNING id",
         (org, None),
         &code,
         &fields,
         now,
-    )?;
-    get(tx, org, tx.last_insert_rowid(), today)
+    )?
+    .ok_or_else(|| AppError::Internal("a customer insert answered no id".into()))?;
+    get(tx, org, id, today)
 }
 
 /// Replaces every settable field (the caller merged the partial update into `fields`).
@@ -278,20 +280,22 @@ pub(crate) fn update(
         "UPDATE customers SET customer_code = ?3, name = ?4, email = ?5, phone = ?6,
             billing_address = ?7, payment_terms_days = ?8, credit_limit_minor = ?9, notes = ?10,
             is_active = ?11, updated_at = ?12, currency = ?13
-         WHERE organization_id = ?1 AND id = ?2",
+         WHERE organization_id = ?1 AND id = ?2
+         RETURNING id",
         (org, Some(id)),
         &code,
         &fields,
         now,
     )?;
-    if changed == 0 {
+    if changed.is_none() {
         return Err(not_found(id));
     }
     get(tx, org, id, today)
 }
 
 /// Runs `sql` with the customer's settable fields bound in one order for inserts and
-/// updates: ?1 organization, ?2 id, ?3 code, ?4–?11 the fields, ?12 now.
+/// updates: ?1 organization, ?2 id, ?3 code, ?4–?11 the fields, ?12 now. `sql` answers
+/// the id it wrote (`RETURNING id`); `None` when it wrote no row.
 fn write_fields(
     tx: &WriteTx,
     sql: &str,
@@ -299,7 +303,7 @@ fn write_fields(
     code: &str,
     fields: &CustomerFields,
     now: &str,
-) -> Result<usize, AppError> {
+) -> Result<Option<i64>, AppError> {
     let currency = match fields.currency {
         Some(own) => own,
         None => super::organization::currency(tx, org)?,
@@ -309,21 +313,27 @@ fn write_fields(
         .map(|limit| limit.in_currency(currency))
         .transpose()
         .map_err(|err| AppError::field("credit_limit", err.to_string()))?;
-    Ok(tx.prepare_cached(sql)?.execute(params![
-        org,
-        id,
-        code,
-        fields.name,
-        fields.email,
-        fields.phone,
-        fields.billing_address,
-        fields.payment_terms_days,
-        credit_limit.map(Money::minor),
-        fields.notes,
-        fields.is_active,
-        now,
-        fields.currency.as_ref().map(Currency::code)
-    ])?)
+    Ok(tx
+        .prepare_cached(sql)?
+        .query_row(
+            params![
+                org,
+                id,
+                code,
+                fields.name,
+                fields.email,
+                fields.phone,
+                fields.billing_address,
+                fields.payment_terms_days,
+                credit_limit.map(Money::minor),
+                fields.notes,
+                fields.is_active,
+                now,
+                fields.currency.as_ref().map(Currency::code)
+            ],
+            |row| row.get(0),
+        )
+        .optional()?)
 }
 
 /// A customer's currency is fixed once it has a document: its documents are in it.

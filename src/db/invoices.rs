@@ -350,13 +350,16 @@ pub(crate) fn create(
             }
         }
     };
-    tx.prepare_cached(
+    let invoice_id: i64 = tx
+        .prepare_cached(
         "INSERT INTO invoices (organization_id, customer_id, invoice_number, status, issue_date,
             due_date, notes, subtotal_minor, tax_total_minor, total_minor, created_at, updated_at,
             currency)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)
+         RETURNING id",
     )?
-    .execute(params![
+    .query_row(
+        params![
         org,
         new.customer_id,
         number,
@@ -367,10 +370,11 @@ pub(crate) fn create(
         totals.subtotal.minor(),
         totals.tax_total.minor(),
         totals.total.minor(),
-        now,
-        currency.code()
-    ])?;
-    let invoice_id = tx.last_insert_rowid();
+            now,
+            currency.code()
+        ],
+        |row| row.get(0),
+    )?;
     insert_lines(tx, invoice_id, &lines)?;
     let created = get(tx, org, invoice_id)?;
     record_status(tx, &created, None, created.status)?;
@@ -398,7 +402,8 @@ pub(crate) fn store_lines(
     let mut insert = conn.prepare_cached(&format!(
         "INSERT INTO {table} ({column}, position, description, quantity, unit_price, tax_rate,
             line_subtotal_minor, line_tax_minor, line_total_minor)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         RETURNING id"
     ))?;
     let mut items = Vec::with_capacity(lines.len());
     for (position, (line, amounts)) in lines.iter().enumerate() {
@@ -408,19 +413,22 @@ pub(crate) fn store_lines(
             line.unit_price.normalize(),
             line.tax_rate.normalize(),
         );
-        insert.execute(params![
-            invoice_id,
-            position as i64,
-            line.description,
-            quantity.to_string(),
-            unit_price.to_string(),
-            tax_rate.to_string(),
-            amounts.subtotal.minor(),
-            amounts.tax.minor(),
-            amounts.total.minor()
-        ])?;
+        let id = insert.query_row(
+            params![
+                invoice_id,
+                position as i64,
+                line.description,
+                quantity.to_string(),
+                unit_price.to_string(),
+                tax_rate.to_string(),
+                amounts.subtotal.minor(),
+                amounts.tax.minor(),
+                amounts.total.minor()
+            ],
+            |row| row.get(0),
+        )?;
         items.push(InvoiceItem {
-            id: conn.last_insert_rowid(),
+            id,
             description: line.description.clone(),
             quantity,
             unit_price,

@@ -363,7 +363,7 @@ pub(crate) fn imports_due(conn: &Conn) -> Result<Vec<i64>, AppError> {
 /// `org` has rows without events, to journal on the next open.
 pub(crate) fn mark_import_due(tx: &WriteTx, org: i64) -> Result<(), AppError> {
     tx.execute(
-        "INSERT OR IGNORE INTO journal_imports_due (organization_id) VALUES (?1)",
+        "INSERT INTO journal_imports_due (organization_id) VALUES (?1) ON CONFLICT DO NOTHING",
         [org],
     )?;
     Ok(())

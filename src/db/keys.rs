@@ -63,9 +63,10 @@ pub fn create_key(
     now: &str,
 ) -> Result<(KeyRecord, String), AppError> {
     let new_key = keys::generate();
-    tx.execute(
+    let id: i64 = tx.query_row(
         "INSERT INTO api_keys (organization_id, name, prefix, key_hash, scope, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         RETURNING id",
         params![
             organization_id,
             name,
@@ -74,8 +75,8 @@ pub fn create_key(
             scope.as_str(),
             now
         ],
+        |row| row.get(0),
     )?;
-    let id = tx.last_insert_rowid();
     let record = get_key(tx, id)?.ok_or_else(|| AppError::Internal("key vanished".into()))?;
     Ok((record, new_key.secret))
 }

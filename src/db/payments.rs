@@ -183,23 +183,27 @@ pub(crate) fn record(
     };
     // The invoice column is set once the allocations are made: a missing invoice must be
     // the 400 that names it, not a foreign-key failure here.
-    tx.prepare_cached(
-        "INSERT INTO payments (organization_id, customer_id, amount_minor, payment_method,
+    let payment_id: i64 = tx
+        .prepare_cached(
+            "INSERT INTO payments (organization_id, customer_id, amount_minor, payment_method,
             payment_date, reference_number, notes, created_at, unapplied_minor, currency)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?3, ?9)",
-    )?
-    .execute(params![
-        org,
-        new.customer_id,
-        amount.minor(),
-        new.payment_method.as_str(),
-        date_text(new.payment_date),
-        new.reference_number,
-        new.notes,
-        now,
-        currency.code()
-    ])?;
-    let payment_id = tx.last_insert_rowid();
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?3, ?9)
+         RETURNING id",
+        )?
+        .query_row(
+            params![
+                org,
+                new.customer_id,
+                amount.minor(),
+                new.payment_method.as_str(),
+                date_text(new.payment_date),
+                new.reference_number,
+                new.notes,
+                now,
+                currency.code()
+            ],
+            |row| row.get(0),
+        )?;
     let plan = match new.application {
         Application::Invoice(id) => vec![(id, amount, Blame::documented())],
         Application::Allocations(list) => {

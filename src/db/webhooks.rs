@@ -72,22 +72,27 @@ pub(crate) fn create(
     secret: &str,
     now: &str,
 ) -> Result<Endpoint, AppError> {
-    tx.prepare_cached(
-        "INSERT INTO webhook_endpoints (organization_id, url, description, event_types, secret,
+    let id: i64 = tx
+        .prepare_cached(
+            "INSERT INTO webhook_endpoints (organization_id, url, description, event_types, secret,
             enabled, cursor, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6,
-            (SELECT COALESCE(MAX(id), 0) FROM journal_events WHERE organization_id = ?1), ?7, ?7)",
-    )?
-    .execute(params![
-        org,
-        fields.url,
-        fields.description,
-        types_text(&fields.event_types),
-        secret,
-        fields.enabled,
-        now
-    ])?;
-    get(tx, org, tx.last_insert_rowid())
+            (SELECT COALESCE(MAX(id), 0) FROM journal_events WHERE organization_id = ?1), ?7, ?7)
+         RETURNING id",
+        )?
+        .query_row(
+            params![
+                org,
+                fields.url,
+                fields.description,
+                types_text(&fields.event_types),
+                secret,
+                fields.enabled,
+                now
+            ],
+            |row| row.get(0),
+        )?;
+    get(tx, org, id)
 }
 
 pub(crate) fn get(conn: &Conn, org: i64, id: i64) -> Result<Endpoint, AppError> {
@@ -163,7 +168,7 @@ pub(crate) fn due_one(conn: &Conn, id: i64, now: i64) -> Result<Option<Endpoint>
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM webhook_endpoints
-             WHERE id = ?1 AND enabled = 1 AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)"
+             WHERE id = ?1 AND enabled = TRUE AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)"
         ))?
         .query_row(params![id, now], endpoint_from_row)
         .optional()?)
@@ -175,7 +180,7 @@ pub(crate) fn due(conn: &Conn, now: i64) -> Result<Vec<i64>, AppError> {
     let ids = conn
         .prepare_cached(
             "SELECT id FROM webhook_endpoints
-             WHERE enabled = 1 AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)
+             WHERE enabled = TRUE AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)
              ORDER BY id",
         )?
         .query_map([now], |row| row.get(0))?
@@ -308,7 +313,7 @@ pub(crate) fn record(
     });
     tx.execute(
         "UPDATE webhook_endpoints SET failing_since = ?2, next_attempt_at = ?3,
-            enabled = CASE WHEN ?4 IS NULL THEN enabled ELSE 0 END,
+            enabled = CASE WHEN ?4 IS NULL THEN enabled ELSE FALSE END,
             disabled_reason = COALESCE(?4, disabled_reason)
          WHERE id = ?1",
         params![endpoint_id, since, next, off],
@@ -391,7 +396,7 @@ pub(crate) fn retry(
     }
     // A new start: the run of failures (and the three days it may last) begins again.
     tx.execute(
-        "UPDATE webhook_endpoints SET next_attempt_at = NULL, failing_since = NULL, enabled = 1,
+        "UPDATE webhook_endpoints SET next_attempt_at = NULL, failing_since = NULL, enabled = TRUE,
             disabled_reason = NULL
          WHERE id = ?1",
         [endpoint_id],

@@ -74,11 +74,6 @@ impl<'c> Conn<'c> {
     pub fn prepare(&self, sql: &str) -> StoreResult<Stmt<'c>> {
         Ok(Stmt::Plain(self.sqlite.prepare(sql)?))
     }
-
-    /// The id of the row the last INSERT on this connection added.
-    pub fn last_insert_rowid(&self) -> i64 {
-        self.sqlite.last_insert_rowid()
-    }
 }
 
 /// A compiled statement.
