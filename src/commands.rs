@@ -206,7 +206,7 @@ impl ConnectionArgs {
 /// password masked) and the exit code of the problem: 16 when the server cannot be reached,
 /// 14 when a newer Arvalox migrated the book.
 pub(crate) fn migrate_postgres(url: &PostgresUrl) -> anyhow::Result<()> {
-    use arvalox::db::postgres::{migrate, PostgresProblem};
+    use arvalox::db::postgres::migrate;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -218,16 +218,24 @@ pub(crate) fn migrate_postgres(url: &PostgresUrl) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Err(problem) => {
-            eprintln!("arvalox: {}", problem.line(url));
-            let code = match problem {
-                PostgresProblem::Unreachable(_) => 16,
-                PostgresProblem::Newer { .. } => 14,
-                PostgresProblem::Failed(_) => 1,
-            };
-            std::process::exit(code);
-        }
+        Err(problem) => exit_on_postgres_problem(url, problem),
     }
+}
+
+/// Ends the command with the problem's line (the URL's password masked) and its exit
+/// code: 16 for a server that cannot be reached, 14 for a book of a newer Arvalox.
+pub(crate) fn exit_on_postgres_problem(
+    url: &PostgresUrl,
+    problem: arvalox::db::postgres::PostgresProblem,
+) -> ! {
+    use arvalox::db::postgres::PostgresProblem;
+    eprintln!("arvalox: {}", problem.line(url));
+    let code = match problem {
+        PostgresProblem::Unreachable(_) => 16,
+        PostgresProblem::Newer { .. } => 14,
+        PostgresProblem::Failed(_) => 1,
+    };
+    std::process::exit(code);
 }
 
 /// `arvalox seed-demo`: fills an empty organization with demo data, showing progress on a

@@ -261,11 +261,55 @@ impl From<crate::db::conn::StoreError> for AppError {
         use crate::db::conn::StoreError;
         match err {
             StoreError::Sqlite(err) => err.into(),
-            StoreError::NoRows | StoreError::Unreadable { .. } => {
+            StoreError::Postgres(err) => postgres_error(&err),
+            StoreError::NoRows | StoreError::Unreadable { .. } | StoreError::Misused(_) => {
                 AppError::Internal(format!("database: {err}"))
             }
         }
     }
+}
+
+/// PostgreSQL's answer on the wire: a lost connection, a full server or a transaction
+/// that lost a race (when the engine's retries ran out) are the client's to retry (503);
+/// a full disk is 507; the rest is ours. Only the server's message is kept, never its
+/// detail line, which can quote the values of a row.
+fn postgres_error(err: &tokio_postgres::Error) -> AppError {
+    use tokio_postgres::error::SqlState;
+    let Some(db) = err.as_db_error() else {
+        let lost = err.is_closed()
+            || std::error::Error::source(err).is_some_and(|cause| cause.is::<std::io::Error>());
+        if !lost {
+            return AppError::Internal(format!("database: {err}"));
+        }
+        tracing::warn!(error = %err, "the PostgreSQL connection failed");
+        return AppError::DatabaseBusy {
+            retry_after_secs: 1,
+        };
+    };
+    let code = db.code();
+    let retry = [
+        SqlState::T_R_SERIALIZATION_FAILURE,
+        SqlState::T_R_DEADLOCK_DETECTED,
+        SqlState::LOCK_NOT_AVAILABLE,
+        SqlState::TOO_MANY_CONNECTIONS,
+        SqlState::ADMIN_SHUTDOWN,
+        SqlState::CANNOT_CONNECT_NOW,
+    ];
+    if retry.contains(code) || code.code().starts_with("08") {
+        tracing::warn!(
+            code = code.code(),
+            message = db.message(),
+            "write refused: retry"
+        );
+        return AppError::DatabaseBusy {
+            retry_after_secs: 1,
+        };
+    }
+    if *code == SqlState::DISK_FULL {
+        tracing::error!(message = db.message(), "write refused: the disk is full");
+        return AppError::InsufficientStorage;
+    }
+    AppError::Internal(format!("database: {} ({})", db.message(), code.code()))
 }
 
 impl From<r2d2::Error> for AppError {

@@ -1,22 +1,23 @@
 //! The `arvalox` command: parses the CLI, sets up logging and dispatches to the library.
 
 mod commands;
+mod serving;
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Parser, Subcommand};
 
+use arvalox::api;
 use arvalox::api::journal::local;
-use arvalox::api::{self, AppState};
 use arvalox::clock::{Clock, SystemClock};
 use arvalox::db::location::BookLocation;
-use arvalox::db::{self, Db, Synchronous};
+use arvalox::db::{self, Synchronous};
 use arvalox::domain::keys::Scope;
-use arvalox::ratelimit::{Limits, RateLimiter};
+use arvalox::ratelimit::Limits;
+use serving::open;
 
 #[derive(Parser)]
 #[command(
@@ -35,7 +36,7 @@ struct Cli {
 #[derive(clap::Args)]
 struct DbArg {
     /// The book: a SQLite file (created if missing), as a path or sqlite://PATH; or, for
-    /// `migrate` so far, a PostgreSQL database as postgres://USER:PASSWORD@HOST:PORT/NAME
+    /// `migrate` and `serve` so far, a PostgreSQL database as postgres://USER:PASSWORD@HOST:PORT/NAME
     /// (prefer ARVALOX_DB for a URL with a password: a command line is visible to every
     /// user of the machine).
     #[arg(long, env = "ARVALOX_DB", hide_env_values = true)]
@@ -95,6 +96,9 @@ enum Command {
         backup_every: Option<std::time::Duration>,
         #[command(flatten)]
         connections: commands::ConnectionArgs,
+        /// Most connections to a PostgreSQL book at once (a SQLite book ignores it).
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        db_pool_size: u32,
         /// Keep the newest N (at least 1) of the server's backups in --backup-dir after each.
         #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..))]
         backup_keep: u32,
@@ -255,8 +259,9 @@ fn main() -> anyhow::Result<()> {
             backup_every,
             backup_keep,
             connections,
-        } => serve(
-            db.file(),
+            db_pool_size,
+        } => serving::serve(
+            (db.db, db_pool_size as usize),
             bind,
             Limits {
                 per_minute: rate_limit_minute,
@@ -296,7 +301,7 @@ fn main() -> anyhow::Result<()> {
                 currency: currency.as_deref(),
             };
             if settings.timezone.is_some() || settings.currency.is_some() {
-                let store = open(&file, Synchronous::Full)?;
+                let store = serving::open(&file, Synchronous::Full)?;
                 let now = now_text();
                 let when = (SystemClock.today(), now.as_str());
                 local::create_organization(&store, (&org, settings), when)?;
@@ -314,23 +319,6 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-/// Opens (migrating) the book; rows written before the audit journal existed get their
-/// first events here, once.
-fn open(path: &std::path::Path, synchronous: Synchronous) -> anyhow::Result<Db> {
-    let store =
-        Db::open(path, synchronous).with_context(|| format!("opening {}", path.display()))?;
-    let now = now_text();
-    let imported =
-        local::import_rows_written_before_the_journal(&store, (SystemClock.today(), now.as_str()))?;
-    if imported > 0 {
-        tracing::info!(
-            rows = imported,
-            "journaled the rows written before the audit journal"
-        );
-    }
-    Ok(store)
 }
 
 fn now_text() -> String {
@@ -420,135 +408,4 @@ fn parse_expected_head(text: &str) -> Result<(String, String), String> {
         }
         _ => Err("give ORG=HASH, the hash as the 64 hex digits verify prints".into()),
     }
-}
-
-/// `--backup-dir`, `--backup-every`, `--backup-keep`.
-type Backups = (Option<PathBuf>, Option<std::time::Duration>, usize);
-
-/// On a book without keys, creates an admin key and prints its secret (once).
-fn print_a_first_key(store: &Db, bind: SocketAddr) -> anyhow::Result<()> {
-    if store.read_blocking(db::keys::count_keys)? == 0 {
-        let now = now_text();
-        let when = (SystemClock.today(), now.as_str());
-        let (record, secret) = local::create_key(store, "default", ("admin", Scope::Admin), when)?;
-        // Printed, not logged: the secret must never reach a log sink. A closed stdout must
-        // not stop the server, so write errors are ignored.
-        let _ = writeln!(
-            std::io::stdout(),
-            "\nNo API key existed, so an admin key was created for organization 'default' (prefix {}).\nStore it now; it is not shown again:\n\n    {secret}\n\nOpen the console at http://{bind}/ and sign in with it, or try:\n    curl http://{bind}/v1/ping -H \"x-arvalox-api-key: {secret}\"\n",
-            record.prefix
-        );
-        let _ = std::io::stdout().flush();
-    }
-    Ok(())
-}
-
-/// `GET /metrics` on its own listener, until the runtime stops.
-fn serve_metrics(
-    bind: SocketAddr,
-    book: PathBuf,
-    limits: arvalox::net::ConnectionLimits,
-) -> anyhow::Result<()> {
-    let handle = arvalox::metrics::install().map_err(anyhow::Error::msg)?;
-    let listener = arvalox::net::listen(bind)
-        .with_context(|| format!("--metrics-bind: cannot listen on {bind}"))?;
-    arvalox::metrics::spawn_upkeep(handle.clone());
-    let endpoint = arvalox::metrics::endpoint(handle, book);
-    tokio::spawn(async move {
-        let forever = std::future::pending::<()>();
-        if let Err(err) = arvalox::net::serve(listener, endpoint, limits, forever).await {
-            tracing::error!(error = %err, "the metrics listener failed");
-        }
-    });
-    tracing::info!(%bind, "metrics at http://{bind}/metrics");
-    Ok(())
-}
-
-fn serve(
-    path: PathBuf,
-    bind: SocketAddr,
-    limits: Limits,
-    (synchronous, webhooks_block_private, connections): (
-        Synchronous,
-        bool,
-        commands::ConnectionArgs,
-    ),
-    (mail, backups): (Option<arvalox::mail::MailSettings>, Backups),
-) -> anyhow::Result<()> {
-    let (backup_dir, backup_every, backup_keep) = backups;
-    // Before anything opens (and so changes) the file: one line and an exit code of its own.
-    // The lock it answers is held for the server's life, and so dropped last.
-    let _serving = match arvalox::ops::preflight(&path) {
-        Ok(lock) => lock,
-        Err((problem, line)) => {
-            eprintln!("arvalox: {line}");
-            std::process::exit(problem.exit_code());
-        }
-    };
-    // The only blocking work is reads (writes have their own thread), and the read pool
-    // has four connections: more blocking threads would only wait, each with its own stack
-    // and allocator arena.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .max_blocking_threads(4)
-        .build()?;
-    // Read before the database is opened: a mistyped URL stops the start, saying why.
-    let mailer = match mail {
-        Some(settings) => {
-            let _runtime = runtime.enter();
-            Some(arvalox::mail::Mailer::new(&settings).map_err(anyhow::Error::msg)?)
-        }
-        None => None,
-    };
-    let store = open(&path, synchronous)?;
-    print_a_first_key(&store, bind)?;
-    let mut state = AppState::new(store, Arc::new(SystemClock), RateLimiter::new(limits));
-    match mailer {
-        Some(mailer) => {
-            tracing::info!(mail = %mailer.describe(), "documents can be e-mailed");
-            state = state.with_mailer(mailer);
-        }
-        None => tracing::info!("no --smtp-url: documents are not e-mailed"),
-    }
-    if let Some(dir) = backup_dir {
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("--backup-dir {}: cannot create it", dir.display()))?;
-        state = state.with_backup_dir(dir, backup_keep);
-    }
-    let state = Arc::new(state);
-    let book = path.clone();
-    runtime.block_on(async move {
-        tokio::spawn(api::keycache::watch_revocations(
-            state.db.clone(),
-            state.keys.clone(),
-        ));
-        api::webhooks::spawn_deliveries(state.clone(), webhooks_block_private);
-        if let Some(every) = backup_every {
-            tracing::info!(every = %humantime::format_duration(every), keep = backup_keep, "scheduled backups");
-            api::admin::spawn_scheduled_backups(state.clone(), every);
-        }
-        let signal = arvalox::process::shutdown_signal().context("cannot install signal handlers")?;
-        let stopping = state.clone();
-        let shutdown = async move {
-            signal.await;
-            stopping.close();
-        };
-        if let Some(metrics_bind) = connections.metrics_bind {
-            serve_metrics(metrics_bind, path.clone(), connections.limits())?;
-        }
-        let listener =
-            arvalox::net::listen(bind).with_context(|| format!("cannot listen on {bind}"))?;
-        tracing::info!(%bind, db = %path.display(), "serving; the console at /, OpenAPI at /openapi.json, Swagger UI at /docs");
-        arvalox::net::serve(listener, api::build_app(state), connections.limits(), shutdown)
-            .await
-            .context("server failed")
-    })?;
-    // Every connection closes with the runtime; then the WAL goes back into the file, so a
-    // stopped book is one file (a copy of it alone is whole).
-    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
-    match db::backup::checkpoint(&book) {
-        Ok(()) => tracing::info!("stopped; the WAL is checkpointed into the book"),
-        Err(err) => tracing::warn!(error = %err, "stopped; the WAL could not be checkpointed"),
-    }
-    Ok(())
 }

@@ -144,13 +144,16 @@ fn describe() {
     );
 }
 
-/// The figures read at scrape time: file sizes and the last backup's age.
-fn refresh(book: &Path) {
-    let size = |path: &Path| std::fs::metadata(path).map_or(0, |meta| meta.len());
-    gauge!(DATABASE_BYTES).set(size(book) as f64);
-    let mut wal = book.as_os_str().to_owned();
-    wal.push("-wal");
-    gauge!(WAL_BYTES).set(size(Path::new(&wal)) as f64);
+/// The figures read at scrape time: file sizes (of a SQLite book; a PostgreSQL server
+/// reports its own) and the last backup's age.
+fn refresh(book: Option<&Path>) {
+    if let Some(book) = book {
+        let size = |path: &Path| std::fs::metadata(path).map_or(0, |meta| meta.len());
+        gauge!(DATABASE_BYTES).set(size(book) as f64);
+        let mut wal = book.as_os_str().to_owned();
+        wal.push("-wal");
+        gauge!(WAL_BYTES).set(size(Path::new(&wal)) as f64);
+    }
     let last = LAST_BACKUP.load(Ordering::Relaxed);
     gauge!(LAST_BACKUP_TIME).set(last as f64);
     if last > 0 {
@@ -159,9 +162,9 @@ fn refresh(book: &Path) {
 }
 
 /// The metrics listener's one route, `GET /metrics`.
-pub fn endpoint(handle: PrometheusHandle, book: PathBuf) -> impl poem::Endpoint {
+pub fn endpoint(handle: PrometheusHandle, book: Option<PathBuf>) -> impl poem::Endpoint {
     let scrape = poem::endpoint::make_sync(move |_| {
-        refresh(&book);
+        refresh(book.as_deref());
         handle.run_upkeep();
         poem::Response::builder()
             .content_type("text/plain; version=0.0.4; charset=utf-8")

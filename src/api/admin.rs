@@ -103,7 +103,13 @@ fn free_name(dir: &std::path::Path, stamp: &str) -> String {
 async fn take_backup(state: &AppState, dir: &std::path::Path) -> Result<BackupTaken, AppError> {
     let taken_at = state.now_text();
     let file = free_name(dir, &taken_at.replace([':', '-'], ""));
-    let (from, out) = (state.db.path().to_path_buf(), dir.join(&file));
+    let Some(book) = state.db.file() else {
+        return Err(AppError::conflict(
+            "This book is on PostgreSQL, which Arvalox does not copy: back it up with \
+             pg_dump or your provider's backups.",
+        ));
+    };
+    let (from, out) = (book.to_path_buf(), dir.join(&file));
     let today = crate::clock::today_in(state.clock.as_ref(), None);
     // A copy reads the whole book: it takes a report's turn.
     let _turn = state.report_permit().await?;
@@ -122,7 +128,10 @@ async fn take_backup(state: &AppState, dir: &std::path::Path) -> Result<BackupTa
 
 /// Removes all but the newest `--backup-keep` of the directory's backups, logging each.
 fn rotate_after(state: &AppState, dir: &std::path::Path) {
-    match crate::ops::rotate(dir, state.backup_keep, state.db.path()) {
+    let Some(book) = state.db.file() else {
+        return;
+    };
+    match crate::ops::rotate(dir, state.backup_keep, book) {
         Ok(gone) => gone.iter().for_each(|path| {
             tracing::info!(file = %path.display(), keep = state.backup_keep, "old backup removed");
         }),

@@ -75,7 +75,7 @@ pub(crate) fn recount_open(
                            AND (w.reversed_date IS NULL OR w.reversed_date > ?1)), 0)), 0)
          FROM invoices i
          WHERE i.organization_id = ?2 AND i.status NOT IN ('draft', 'void')
-           AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3) AND {}",
+           AND i.issue_date <= ?1 AND (CAST(?3 AS BIGINT) IS NULL OR i.customer_id = ?3) AND {}",
         scope.customers("i.customer_id")
     );
     let mut stmt = conn.prepare_cached(&sql)?;

@@ -51,8 +51,8 @@ pub(crate) fn unapplied_credit_at(
              WHERE organization_id = ?2 AND reversed_date > ?1
              UNION ALL
              SELECT customer_id, amount_minor FROM refunds
-             WHERE organization_id = ?2 AND refund_date > ?1)
-         WHERE (?3 IS NULL OR customer_id = ?3) AND {in_currency}
+             WHERE organization_id = ?2 AND refund_date > ?1) movements
+         WHERE (CAST(?3 AS BIGINT) IS NULL OR customer_id = ?3) AND {in_currency}
          GROUP BY customer_id HAVING SUM(amount) <> 0"
     ))?;
     scope.bind(&mut stmt, &[&date_text(as_of), &scope.org, &customer_id])?;

@@ -54,8 +54,8 @@ const INVOICE_DAILY_DRIFT: &str = "
                      FROM invoices GROUP BY 1, 2, 3, 4),
          kept AS (SELECT organization_id, currency, issue_date, status, invoice_count, total_minor
                   FROM invoice_daily WHERE invoice_count <> 0)
-    SELECT (SELECT COUNT(*) FROM (SELECT * FROM counted EXCEPT SELECT * FROM kept))
-         + (SELECT COUNT(*) FROM (SELECT * FROM kept EXCEPT SELECT * FROM counted))";
+    SELECT (SELECT COUNT(*) FROM (SELECT * FROM counted EXCEPT SELECT * FROM kept) missing)
+         + (SELECT COUNT(*) FROM (SELECT * FROM kept EXCEPT SELECT * FROM counted) extra)";
 
 /// Paid invoices counted in `settled_daily` against the paid invoices with allocations.
 const SETTLED_DAILY_DRIFT: &str = "

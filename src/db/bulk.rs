@@ -120,8 +120,11 @@ pub(crate) fn insert_invoices(
                 target.currency.code()
             ])?;
             let invoice_id = tx.last_insert_rowid();
-            let items =
-                super::invoices::insert_lines(&Conn::sqlite(&tx), invoice_id, &invoice.lines)?;
+            let items = super::invoices::insert_lines(
+                &Conn::sqlite(&tx),
+                (org, invoice_id),
+                &invoice.lines,
+            )?;
             let whose = (org, customer_id, target.currency);
             let mut applied = insert_payments(&tx, whose, invoice_id, invoice)?;
             // In the detail's order: by date, then as recorded.

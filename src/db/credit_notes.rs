@@ -275,7 +275,7 @@ pub(crate) fn create(
         ],
         |row| row.get(0),
     )?;
-    store_lines(tx, ("credit_note_items", "credit_note_id", id), &lines)?;
+    store_lines(tx, org, ("credit_note_items", "credit_note_id", id), &lines)?;
     if let Some(invoice) = invoice {
         let open = super::allocations::invoice_movements(tx, invoice.id)?;
         let (can_take, _) = least_from(invoice.total, &open, new.issue_date);

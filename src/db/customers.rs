@@ -205,7 +205,7 @@ fn listing(org: i64, filter: &CustomerFilter, today: &str) -> (ListQuery<'static
 fn code_taken(conn: &Conn, org: i64, code: &str, except_id: Option<i64>) -> Result<bool, AppError> {
     Ok(conn
         .prepare_cached(
-            "SELECT 1 FROM customers WHERE organization_id = ?1 AND customer_code = ?2 AND id IS NOT ?3",
+            "SELECT 1 FROM customers WHERE organization_id = ?1 AND customer_code = ?2 AND id IS DISTINCT FROM ?3",
 )?
 .query_row(
             params![org, code, except_id],

@@ -62,6 +62,9 @@ pub(crate) fn with_detail_row<T>(
     id: i64,
     render: impl FnOnce(&DetailRow) -> T,
 ) -> Result<Detail<T>, AppError> {
+    if conn.is_postgres() {
+        return Ok(Detail::Unrendered);
+    }
     let mut stmt = conn.prepare_cached(
         "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
             subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at,
@@ -139,6 +142,11 @@ pub(crate) fn clear_copies_of_another_format(conn: &Conn) -> Result<bool, AppErr
 /// payments changed: the triggers of migration V4 clear their copies); returns how many.
 /// Writers call it before they commit, so a committed invoice is normally rendered.
 pub(crate) fn render_details(conn: &Conn, limit: i64) -> Result<usize, AppError> {
+    if conn.is_postgres() {
+        // Without SQLite's clearing triggers, a copy could go stale: PostgreSQL books
+        // read every invoice from its rows (see `with_detail_row`).
+        return Ok(0);
+    }
     let pending: Vec<(i64, bool, bool, String)> = conn
         .prepare_cached(&format!(
             "SELECT id, items_json IS NULL, payments_json IS NULL, currency {UNRENDERED} LIMIT ?1"

@@ -88,7 +88,7 @@ pub(crate) fn update(
     if let Some(lines) = &lines {
         tx.prepare_cached("DELETE FROM invoice_items WHERE invoice_id = ?1")?
             .execute([id])?;
-        insert_lines(tx, id, lines)?;
+        insert_lines(tx, (org, id), lines)?;
     }
     get(tx, org, id)
 }

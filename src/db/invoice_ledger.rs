@@ -41,7 +41,7 @@ pub(crate) fn ledger_of(conn: &Conn, id: i64) -> Result<InvoiceLedger, AppError>
              FROM allocations a INDEXED BY allocations_invoice_credit
              JOIN credit_notes n ON n.id = a.credit_note_id
              WHERE a.invoice_id = ?1 AND a.credit_note_id IS NOT NULL AND a.reversed_date IS NULL
-             GROUP BY n.id ORDER BY n.id",
+             GROUP BY n.id, n.credit_note_number ORDER BY n.id",
         )?
         .query_map([id], |row| {
             Ok(InvoiceCredit {

@@ -375,7 +375,7 @@ pub(crate) fn create(
         ],
         |row| row.get(0),
     )?;
-    insert_lines(tx, invoice_id, &lines)?;
+    insert_lines(tx, (org, invoice_id), &lines)?;
     let created = get(tx, org, invoice_id)?;
     record_status(tx, &created, None, created.status)?;
     Ok(created)
@@ -385,24 +385,31 @@ pub(crate) fn create(
 /// Returns them as [`items_of`] would read them back.
 pub(crate) fn insert_lines(
     conn: &crate::db::conn::Conn,
-    invoice_id: i64,
+    (org, invoice_id): (i64, i64),
     lines: &[(LineInput, LineAmounts)],
 ) -> Result<Vec<InvoiceItem>, AppError> {
-    store_lines(conn, ("invoice_items", "invoice_id", invoice_id), lines)
+    store_lines(
+        conn,
+        org,
+        ("invoice_items", "invoice_id", invoice_id),
+        lines,
+    )
 }
 
 /// Stores the lines of a document (`table`, its `column` naming the owner `id`): an
 /// invoice's or a credit note's, which share the shape and the rounding rule.
 pub(crate) fn store_lines(
     conn: &crate::db::conn::Conn,
+    org: i64,
     (table, column, id): (&str, &str, i64),
     lines: &[(LineInput, LineAmounts)],
 ) -> Result<Vec<InvoiceItem>, AppError> {
     let invoice_id = id;
+    let (org_column, org_value) = super::sql::owner_column(conn, 10);
     let mut insert = conn.prepare_cached(&format!(
-        "INSERT INTO {table} ({column}, position, description, quantity, unit_price, tax_rate,
-            line_subtotal_minor, line_tax_minor, line_total_minor)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+        "INSERT INTO {table} ({org_column}{column}, position, description, quantity,
+            unit_price, tax_rate, line_subtotal_minor, line_tax_minor, line_total_minor)
+         VALUES ({org_value}?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          RETURNING id"
     ))?;
     let mut items = Vec::with_capacity(lines.len());
@@ -413,20 +420,27 @@ pub(crate) fn store_lines(
             line.unit_price.normalize(),
             line.tax_rate.normalize(),
         );
-        let id = insert.query_row(
-            params![
-                invoice_id,
-                position as i64,
-                line.description,
-                quantity.to_string(),
-                unit_price.to_string(),
-                tax_rate.to_string(),
-                amounts.subtotal.minor(),
-                amounts.tax.minor(),
-                amounts.total.minor()
-            ],
-            |row| row.get(0),
-        )?;
+        let (position, texts) = (
+            position as i64,
+            [quantity, unit_price, tax_rate].map(|value| value.to_string()),
+        );
+        let minor = [amounts.subtotal, amounts.tax, amounts.total].map(|money| money.minor());
+        let mut values: Vec<&dyn super::conn::value::ToSql> = params![
+            invoice_id,
+            position,
+            line.description,
+            texts[0],
+            texts[1],
+            texts[2],
+            minor[0],
+            minor[1],
+            minor[2]
+        ]
+        .to_vec();
+        if conn.is_postgres() {
+            values.push(&org);
+        }
+        let id = insert.query_row(values.as_slice(), |row| row.get(0))?;
         items.push(InvoiceItem {
             id,
             description: line.description.clone(),

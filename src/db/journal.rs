@@ -283,12 +283,20 @@ pub(crate) fn each_latest(
     entity: EntityType,
     mut each: impl FnMut(i64, LatestEvent) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
-    // SQLite takes the bare columns of an aggregate query from the row holding the max.
-    let mut statement = conn.prepare(
-        "SELECT entity_id, max(id), type, data FROM journal_events
-         WHERE organization_id = ?1 AND entity_type = ?2
-         GROUP BY entity_id ORDER BY entity_id",
-    )?;
+    // SQLite takes the bare columns of an aggregate query from the row holding the max;
+    // PostgreSQL says the same with DISTINCT ON.
+    let mut statement = conn.prepare(match conn.is_postgres() {
+        false => {
+            "SELECT entity_id, max(id), type, data FROM journal_events
+             WHERE organization_id = ?1 AND entity_type = ?2
+             GROUP BY entity_id ORDER BY entity_id"
+        }
+        true => {
+            "SELECT DISTINCT ON (entity_id) entity_id, id, type, data FROM journal_events
+             WHERE organization_id = ?1 AND entity_type = ?2
+             ORDER BY entity_id, id DESC"
+        }
+    })?;
     let mut rows = statement.query(params![org, entity.as_str()])?;
     while let Some(row) = rows.next()? {
         let entity_id: i64 = row.get(0)?;

@@ -108,7 +108,7 @@ pub(crate) fn get_in_organization(
 pub fn list_keys(conn: &Conn, organization_id: Option<i64>) -> Result<Vec<KeyRecord>, AppError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {KEY_COLUMNS} FROM api_keys k JOIN organizations o ON o.id = k.organization_id
-         WHERE (?1 IS NULL OR k.organization_id = ?1) ORDER BY k.id"
+         WHERE (CAST(?1 AS BIGINT) IS NULL OR k.organization_id = ?1) ORDER BY k.id"
     ))?;
     let rows = stmt.query_map([organization_id], key_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -124,7 +124,7 @@ pub fn revoke_key(
     let id: Option<i64> = tx
         .query_row(
             "SELECT id FROM api_keys
-             WHERE (?1 IS NULL OR organization_id = ?1)
+             WHERE (CAST(?1 AS BIGINT) IS NULL OR organization_id = ?1)
                AND (CAST(id AS TEXT) = ?2 OR prefix = ?2)
              ORDER BY id LIMIT 1",
             params![organization_id, id_or_prefix],

@@ -50,8 +50,8 @@ impl BookLocation {
         match self {
             BookLocation::Sqlite(path) => Ok(path),
             BookLocation::Postgres(url) => Err(format!(
-                "{url}: on PostgreSQL this build runs `arvalox migrate` only (serving a \
-                 PostgreSQL book is coming); give --db a file path (or sqlite://PATH)"
+                "{url}: on PostgreSQL this build runs `arvalox migrate` and `arvalox serve` \
+                 (the other commands are coming); give --db a file path (or sqlite://PATH)"
             )),
         }
     }

@@ -137,7 +137,7 @@ pub(crate) fn documents_in(conn: &Conn, org: i64, customer: Option<i64>) -> Resu
     let whose = if customer.is_some() {
         "organization_id = ?1 AND customer_id = ?2"
     } else {
-        "organization_id = ?1 AND ?2 IS NULL"
+        "organization_id = ?1 AND CAST(?2 AS BIGINT) IS NULL"
     };
     let sql = format!(
         "SELECT (SELECT COUNT(*) FROM invoices WHERE {whose})

@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 use super::conn::Conn;
-use super::{configure, Synchronous};
+use super::sqlite::configure;
+use super::Synchronous;
 use crate::error::AppError;
 
 /// How long a kept snapshot may serve reads when this process commits nothing: the

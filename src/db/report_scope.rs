@@ -73,7 +73,7 @@ impl ReportScope {
                  AND COALESCE(currency, ?{SCOPE_BOOKS}) = ?{SCOPE_CURRENCY})"
             )
         } else {
-            "1".into()
+            "TRUE".into()
         }
     }
 

@@ -250,21 +250,21 @@ pub(super) fn open_at_as_of(later_payments: bool, in_currency: &str) -> String {
                  UNION ALL
                  SELECT w.invoice_id, -w.amount_minor
                  FROM write_offs w INDEXED BY write_offs_org_reversed
-                 WHERE w.organization_id = ?2 AND w.reversed_date > ?1)
+                 WHERE w.organization_id = ?2 AND w.reversed_date > ?1) moves
              GROUP BY invoice_id
          ),
          open AS (
              SELECT i.customer_id, i.due_date, {open_amount} AS amount, i.id, i.issue_date
              FROM invoices i INDEXED BY invoices_open_by_customer
              WHERE i.organization_id = ?2 AND {open}
-               AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
+               AND i.issue_date <= ?1 AND (CAST(?3 AS BIGINT) IS NULL OR i.customer_id = ?3)
                AND {in_currency}
                AND i.id NOT IN (SELECT invoice_id FROM late)
              UNION ALL
              SELECT i.customer_id, i.due_date, {open_amount} + l.amount, i.id, i.issue_date
              FROM late l JOIN invoices i ON i.id = l.invoice_id
              WHERE i.issue_date <= ?1 AND {issued}
-               AND (?3 IS NULL OR i.customer_id = ?3) AND {in_currency}
+               AND (CAST(?3 AS BIGINT) IS NULL OR i.customer_id = ?3) AND {in_currency}
          )",
             open = open_rule,
             issued = issued_rule,
@@ -276,7 +276,7 @@ pub(super) fn open_at_as_of(later_payments: bool, in_currency: &str) -> String {
              SELECT i.customer_id, i.due_date, {open_amount} AS amount, i.id, i.issue_date
              FROM invoices i INDEXED BY invoices_open_by_customer
              WHERE i.organization_id = ?2 AND {open}
-               AND i.issue_date <= ?1 AND (?3 IS NULL OR i.customer_id = ?3)
+               AND i.issue_date <= ?1 AND (CAST(?3 AS BIGINT) IS NULL OR i.customer_id = ?3)
                AND {in_currency}
          )",
             open = open_rule,

@@ -1,6 +1,8 @@
 //! Small helpers for building filtered queries with positional parameters.
 
 use super::conn::value::Value;
+use super::conn::Conn;
+
 /// A WHERE clause and its parameters, grown one condition at a time.
 #[derive(Default)]
 pub(crate) struct Filter {
@@ -43,4 +45,14 @@ pub(crate) fn contains_pattern(needle: &str) -> Value {
         .replace('%', "\\%")
         .replace('_', "\\_");
     Value::Text(format!("%{escaped}%"))
+}
+
+/// The organization column of a child table's INSERT (lines, deliveries) and its
+/// parameter `?position`: PostgreSQL keeps the organization on each row (Citus
+/// distributes by it), SQLite on the parent row alone, so there both are empty.
+pub(crate) fn owner_column(conn: &Conn, position: usize) -> (&'static str, String) {
+    match conn.is_postgres() {
+        true => ("organization_id, ", format!("?{position}, ")),
+        false => ("", String::new()),
+    }
 }

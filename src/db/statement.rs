@@ -20,7 +20,7 @@ static EVENTS: LazyLock<String> = LazyLock::new(|| {
                                                WHERE n.id = s.credit_note_id) END";
     // A void invoice counts on no date: its write-offs change nothing, and credit applied
     // to it (before the void, since reversed) was held there, so it counted as owed.
-    let if_void = "(i.status = 'void')";
+    let if_void = "(CASE WHEN i.status = 'void' THEN 1 ELSE 0 END)";
     // A void invoice is listed when the customer ever had it: it was sent (or created
     // sent), or it predates the journal. A draft voided unsent never reached them.
     let was_issued = "EXISTS (SELECT 1 FROM journal_events e
@@ -29,10 +29,10 @@ static EVENTS: LazyLock<String> = LazyLock::new(|| {
                                AND (e.type IN ('invoice.sent', 'invoice.imported')
                                     OR (e.type = 'invoice.created'
                                         AND json_extract(e.data, '$.status') <> 'draft')))";
-    let unless_void = "(i.status <> 'void')";
+    let unless_void = "(CASE WHEN i.status <> 'void' THEN 1 ELSE 0 END)";
     format!(
         "SELECT issue_date AS day, 'invoice' AS kind, id, total_minor AS effect, NULL AS applied,
-                invoice_number AS reference, due_date AS a, NULL AS b
+                invoice_number AS reference, CAST(due_date AS TEXT) AS a, NULL AS b
          FROM invoices WHERE organization_id = ?1 AND customer_id = ?2
            AND status NOT IN ('draft', 'void')
          UNION ALL
@@ -92,7 +92,7 @@ pub(crate) fn balance_at(
     date: NaiveDate,
 ) -> Result<Money, AppError> {
     let sql = format!(
-        "SELECT COALESCE(SUM(effect), 0) FROM ({}) WHERE day <= ?3",
+        "SELECT COALESCE(SUM(effect), 0) FROM ({}) events WHERE day <= ?3",
         *EVENTS
     );
     let sum = conn
@@ -112,7 +112,10 @@ pub(crate) fn period(
         Some(day_before) => balance_at(conn, (org, customer), day_before)?,
         None => Money::ZERO,
     };
-    let sql = format!("SELECT * FROM ({}) WHERE day BETWEEN ?3 AND ?4", *EVENTS);
+    let sql = format!(
+        "SELECT * FROM ({}) events WHERE day BETWEEN ?3 AND ?4",
+        *EVENTS
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
         params![org, customer, date_text(from), date_text(to)],

@@ -155,9 +155,9 @@ fn add_settled(conn: &Conn, id: i64, date: NaiveDate, delta: SettledDelta) -> Re
             paid_total_minor, weighted_days)
          SELECT organization_id, currency, ?2, ?3, ?4, ?5, ?6 FROM invoices WHERE id = ?1
          ON CONFLICT (organization_id, currency, settled_on) DO UPDATE
-         SET invoice_count = invoice_count + excluded.invoice_count,
-             days_to_pay = days_to_pay + excluded.days_to_pay,
-             paid_total_minor = paid_total_minor + excluded.paid_total_minor,
+         SET invoice_count = settled_daily.invoice_count + excluded.invoice_count,
+             days_to_pay = settled_daily.days_to_pay + excluded.days_to_pay,
+             paid_total_minor = settled_daily.paid_total_minor + excluded.paid_total_minor,
              weighted_days = excluded.weighted_days",
     )?
     .execute(params![id, on, delta.count, delta.days, delta.total, weighted.to_string()])?;
@@ -287,8 +287,8 @@ pub(crate) fn count_in_daily(
         "INSERT INTO invoice_daily (organization_id, currency, issue_date, status, invoice_count, total_minor)
          SELECT organization_id, currency, issue_date, ?2, ?3, ?3 * total_minor FROM invoices WHERE id = ?1
          ON CONFLICT (organization_id, currency, issue_date, status) DO UPDATE
-         SET invoice_count = invoice_count + excluded.invoice_count,
-             total_minor = total_minor + excluded.total_minor",
+         SET invoice_count = invoice_daily.invoice_count + excluded.invoice_count,
+             total_minor = invoice_daily.total_minor + excluded.total_minor",
     )?
     .execute(params![id, status.as_str(), sign])?;
     Ok(())

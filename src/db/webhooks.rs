@@ -220,7 +220,8 @@ pub(crate) fn next(conn: &Conn, endpoint: &Endpoint) -> Result<Next, AppError> {
 
 pub(crate) fn skip_to(tx: &WriteTx, endpoint_id: i64, cursor: i64) -> Result<(), AppError> {
     tx.execute(
-        "UPDATE webhook_endpoints SET cursor = MAX(cursor, ?2) WHERE id = ?1",
+        "UPDATE webhook_endpoints SET cursor = CASE WHEN cursor > ?2 THEN cursor ELSE ?2 END
+         WHERE id = ?1",
         params![endpoint_id, cursor],
     )?;
     Ok(())
@@ -262,15 +263,15 @@ pub(crate) fn record(
     (event_id, outcome): (i64, &Outcome),
     (now_text, now): (&str, i64),
 ) -> Result<bool, AppError> {
-    let endpoint: Option<(i64, Option<i64>)> = tx
+    let endpoint: Option<(i64, Option<i64>, i64)> = tx
         .query_row(
-            "SELECT cursor, failing_since FROM webhook_endpoints WHERE id = ?1",
+            "SELECT cursor, failing_since, organization_id FROM webhook_endpoints WHERE id = ?1",
             [endpoint_id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )
         .optional()?;
     // Deleted, or already past this event (a retry raced the worker): nothing to keep.
-    let Some((_, failing_since)) = endpoint.filter(|(cursor, _)| *cursor < event_id) else {
+    let Some((_, failing_since, org)) = endpoint.filter(|(cursor, ..)| *cursor < event_id) else {
         return Ok(false);
     };
     let tries: i64 = tx.query_row(
@@ -281,12 +282,8 @@ pub(crate) fn record(
     let attempt = tries + 1;
     let delivered = outcome.delivered();
     let next = (!delivered).then(|| next_attempt_at(attempt, now));
-    tx.prepare_cached(
-        "INSERT INTO webhook_deliveries (endpoint_id, event_id, attempt, attempted_at,
-            status_code, error, delivered, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
+    let (org_column, org_value) = super::sql::owner_column(tx, 9);
+    let mut values: Vec<&dyn super::conn::value::ToSql> = params![
         endpoint_id,
         event_id,
         attempt,
@@ -295,7 +292,17 @@ pub(crate) fn record(
         outcome.error,
         delivered,
         next
-    ])?;
+    ]
+    .to_vec();
+    if tx.is_postgres() {
+        values.push(&org);
+    }
+    tx.prepare_cached(&format!(
+        "INSERT INTO webhook_deliveries ({org_column}endpoint_id, event_id, attempt,
+            attempted_at, status_code, error, delivered, next_attempt_at)
+         VALUES ({org_value}?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    ))?
+    .execute(values.as_slice())?;
     if delivered {
         tx.execute(
             "UPDATE webhook_endpoints SET cursor = ?2, next_attempt_at = NULL, failing_since = NULL
@@ -313,7 +320,7 @@ pub(crate) fn record(
     });
     tx.execute(
         "UPDATE webhook_endpoints SET failing_since = ?2, next_attempt_at = ?3,
-            enabled = CASE WHEN ?4 IS NULL THEN enabled ELSE FALSE END,
+            enabled = CASE WHEN CAST(?4 AS TEXT) IS NULL THEN enabled ELSE FALSE END,
             disabled_reason = COALESCE(?4, disabled_reason)
          WHERE id = ?1",
         params![endpoint_id, since, next, off],

@@ -31,9 +31,9 @@ pub struct WriteTx<'a> {
 }
 
 impl<'a> WriteTx<'a> {
-    pub(super) fn new(conn: &'a Connection) -> Self {
+    pub(super) fn new(conn: Conn<'a>) -> Self {
         WriteTx {
-            conn: Conn::sqlite(conn),
+            conn,
             moved_invoices: RefCell::default(),
         }
     }
@@ -210,7 +210,7 @@ fn checkpoint_if_due(conn: &Connection) {
 
 fn run_jobs(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), AppError> {
     run_statement(conn, "BEGIN IMMEDIATE")?;
-    let tx = WriteTx::new(conn);
+    let tx = WriteTx::new(Conn::sqlite(conn));
     for job in batch.iter_mut() {
         run_statement(conn, "SAVEPOINT job")?;
         // A job that failed rolled its writes back: what it noted moved did not.

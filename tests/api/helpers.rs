@@ -19,6 +19,9 @@ pub const TODAY: &str = "2024-03-01";
 
 pub struct TestApp {
     _dir: tempfile::TempDir,
+    /// The PostgreSQL database the book is in, when `ARVALOX_TEST_DATABASE_URL` is set
+    /// (dropped with the app); otherwise the book is `ar.db` in the temporary folder.
+    _database: Option<crate::postgres::FreshDatabase>,
     pub state: Arc<AppState>,
     pub client: TestClient<BoxEndpoint<'static>>,
     /// An admin key of organization `default`.
@@ -58,7 +61,7 @@ impl TestApp {
     pub async fn with(limits: Limits, today: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ar.db");
-        Self::on_file(dir, &path, limits, today).await
+        Self::built(dir, &path, (limits, today), |state| state).await
     }
 
     /// The app over an existing file (kept alive by `dir`).
@@ -68,7 +71,8 @@ impl TestApp {
         limits: Limits,
         today: &str,
     ) -> Self {
-        Self::built(dir, path, (limits, today), |state| state).await
+        let store = Db::open(path, Synchronous::Full).unwrap();
+        Self::over(dir, (store, None), (limits, today), |state| state).await
     }
 
     /// The app sending e-mail as `mail` says.
@@ -92,13 +96,36 @@ impl TestApp {
         .await
     }
 
+    /// The app over a new book: `path` on SQLite, or a fresh PostgreSQL database when
+    /// `ARVALOX_TEST_DATABASE_URL` names a server.
     async fn built(
         dir: tempfile::TempDir,
         path: &std::path::Path,
         (limits, today): (Limits, &str),
         configure: impl FnOnce(AppState) -> AppState,
     ) -> Self {
-        let store = Db::open(path, Synchronous::Full).unwrap();
+        let book = match std::env::var(crate::postgres::SERVER_VARIABLE) {
+            Ok(server) if !server.is_empty() => {
+                // A statement PostgreSQL refuses is logged as an error: shown with the test.
+                let _ = tracing_subscriber::fmt()
+                    .with_max_level(tracing::Level::ERROR)
+                    .with_test_writer()
+                    .try_init();
+                let database = crate::postgres::FreshDatabase::migrated(&server).await;
+                let store = Db::open_postgres(&database.location(), 8).unwrap();
+                (store, Some(database))
+            }
+            _ => (Db::open(path, Synchronous::Full).unwrap(), None),
+        };
+        Self::over(dir, book, (limits, today), configure).await
+    }
+
+    async fn over(
+        dir: tempfile::TempDir,
+        (store, database): (Db, Option<crate::postgres::FreshDatabase>),
+        (limits, today): (Limits, &str),
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> Self {
         let when = (date(today), "2024-01-01T00:00:00.000Z");
         arvalox::api::journal::local::import_rows_written_before_the_journal(&store, when).unwrap();
         let state = Arc::new(configure(AppState::new(
@@ -109,6 +136,7 @@ impl TestApp {
         let client = TestClient::new(build_app(state.clone()).boxed());
         let mut app = TestApp {
             _dir: dir,
+            _database: database,
             state,
             client,
             key: String::new(),
@@ -277,7 +305,7 @@ impl TestApp {
                          FROM invoices GROUP BY 1, 2, 3
                          EXCEPT
                          SELECT organization_id, issue_date, status, invoice_count, total_minor
-                         FROM invoice_daily WHERE invoice_count <> 0)",
+                         FROM invoice_daily WHERE invoice_count <> 0) drift",
                     (),
                     |row| row.get(0),
                 )?;

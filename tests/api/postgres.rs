@@ -3,6 +3,9 @@
 //! skipped and pass: the README's `cargo test` runs on a machine without PostgreSQL.
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+use arvalox::db::location::{BookLocation, PostgresUrl};
 
 use tokio_postgres::{Client, NoTls};
 
@@ -48,6 +51,32 @@ impl FreshDatabase {
         }
     }
 
+    /// A database already migrated: a copy of one template migrated once per run.
+    pub(crate) async fn migrated(server: &str) -> FreshDatabase {
+        let template = template(server);
+        let name = format!(
+            "arvalox_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = connect(server).await;
+        let sql = format!("CREATE DATABASE {name} TEMPLATE {template}");
+        admin.execute(&sql, &[]).await.unwrap();
+        FreshDatabase {
+            server: server.to_string(),
+            url: with_database(server, &name),
+            name,
+        }
+    }
+
+    /// The URL as `--db` takes it.
+    pub(crate) fn location(&self) -> PostgresUrl {
+        match self.url.parse::<BookLocation>() {
+            Ok(BookLocation::Postgres(url)) => url,
+            _ => panic!("not a PostgreSQL URL"),
+        }
+    }
+
     pub(crate) async fn client(&self) -> Client {
         connect(&self.url).await
     }
@@ -71,6 +100,36 @@ impl Drop for FreshDatabase {
         });
         let _ = dropped.join();
     }
+}
+
+/// The template every test database is copied from, migrated on first use (on a thread
+/// and runtime of its own, as the tests' runtimes come and go).
+fn template(server: &str) -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let server = server.to_string();
+        let made = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let name = format!("arvalox_template_{}", std::process::id());
+                let admin = connect(&server).await;
+                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                admin.execute(&drop, &[]).await.unwrap();
+                let create = format!("CREATE DATABASE {name}");
+                admin.execute(&create, &[]).await.unwrap();
+                let url = match with_database(&server, &name).parse::<BookLocation>() {
+                    Ok(BookLocation::Postgres(url)) => url,
+                    _ => panic!("not a PostgreSQL URL"),
+                };
+                arvalox::db::postgres::migrate(&url).await.unwrap();
+                name
+            })
+        });
+        made.join().unwrap()
+    })
 }
 
 pub(crate) async fn connect(url: &str) -> Client {

@@ -9,8 +9,13 @@ pub enum StoreError {
     /// A stored value this binary cannot read, named by its column and row.
     #[error("column {column}: {what}")]
     Unreadable { column: usize, what: String },
+    /// A statement the storage layer itself got wrong (a parameter it did not give).
+    #[error("{0}")]
+    Misused(String),
     #[error(transparent)]
     Sqlite(rusqlite::Error),
+    #[error(transparent)]
+    Postgres(#[from] tokio_postgres::Error),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
