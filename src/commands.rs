@@ -9,28 +9,21 @@ use arvalox::clock::{Clock, SystemClock};
 use arvalox::db::location::{BookLocation, PostgresUrl};
 use arvalox::db::{Db, Synchronous};
 
-pub(crate) fn verify(path: &std::path::Path, expected: &[(String, String)]) -> anyhow::Result<()> {
-    if !path.exists() {
-        bail!("{} does not exist", path.display());
-    }
-    // Not `open`: verifying journals nothing, not even rows from before the journal.
-    let store =
-        Db::open(path, Synchronous::Full).with_context(|| format!("opening {}", path.display()))?;
+pub(crate) fn verify(location: &BookLocation, expected: &[(String, String)]) -> anyhow::Result<()> {
+    // Not `open_book`: verifying journals nothing, not even rows from before the journal.
+    let store = crate::serving::open_as_is(location)?;
     let found = local::verify(&store, expected, SystemClock.today())?;
     for line in &found.organizations {
         println!("{line}");
     }
     if found.faults.is_empty() {
-        println!(
-            "{}: the journal, every row and the books check out",
-            path.display()
-        );
+        println!("{location}: the journal, every row and the books check out");
         return Ok(());
     }
     for fault in &found.faults {
         println!("FAULT {fault}");
     }
-    bail!("{}: {} faults found", path.display(), found.faults.len())
+    bail!("{location}: {} faults found", found.faults.len())
 }
 
 pub(crate) fn backup(
@@ -46,29 +39,45 @@ pub(crate) fn backup(
     Ok(())
 }
 
-pub(crate) fn doctor(path: &std::path::Path, repair: bool) -> anyhow::Result<()> {
+pub(crate) fn doctor(location: &BookLocation, repair: bool) -> anyhow::Result<()> {
+    let report = match location {
+        BookLocation::Sqlite(path) => {
+            if repair {
+                arvalox::ops::repair(path)?;
+            }
+            arvalox::ops::doctor(path, SystemClock.today())?
+        }
+        BookLocation::Postgres(_) => {
+            let store = crate::serving::open_as_is(location)?;
+            if repair {
+                arvalox::ops::repair_book(&store)?;
+            }
+            arvalox::ops::doctor_book(&store, SystemClock.today())?
+        }
+    };
     if repair {
-        arvalox::ops::repair(path)?;
-        println!(
-            "{}: summaries and detail copies written again from the records",
-            path.display()
-        );
+        println!("{location}: summaries and detail copies written again from the records");
     }
-    let report = arvalox::ops::doctor(path, SystemClock.today())?;
     report.lines.iter().for_each(|line| println!("{line}"));
     match report.faults {
         0 => Ok(()),
-        n => bail!("{}: {n} faults found", path.display()),
+        n => bail!("{location}: {n} faults found"),
     }
 }
 
 pub(crate) fn export(
-    path: &std::path::Path,
+    location: &BookLocation,
     org: &str,
     out: &std::path::Path,
     now: &str,
 ) -> anyhow::Result<()> {
-    let manifest = arvalox::db::export::export_book(path, org, out, now)?;
+    let manifest = match location {
+        BookLocation::Sqlite(path) => arvalox::db::export::export_book(path, org, out, now)?,
+        BookLocation::Postgres(_) => {
+            let store = crate::serving::open_as_is(location)?;
+            arvalox::db::export::export_from(&store, org, out, now)?
+        }
+    };
     for file in &manifest.files {
         println!("{:>10} rows  {}", file.rows, out.join(&file.file).display());
     }
@@ -240,20 +249,58 @@ pub(crate) fn exit_on_postgres_problem(
 
 /// `arvalox seed-demo`: fills an empty organization with demo data, showing progress on a
 /// terminal, then journals what it wrote.
-pub(crate) fn seed_demo(
-    path: &std::path::Path,
-    org: &str,
-    customers: usize,
-    invoices: u64,
-    seed: u64,
-    as_of: Option<chrono::NaiveDate>,
-) -> anyhow::Result<()> {
+/// `seed-demo`'s choices.
+pub(crate) struct Demo {
+    pub org: String,
+    pub customers: usize,
+    pub invoices: u64,
+    pub seed: u64,
+    pub as_of: Option<chrono::NaiveDate>,
+    pub timezone: Option<String>,
+    pub currency: Option<String>,
+}
+
+/// `seed-demo` into either engine. The bulk seeder writes SQLite's pages directly, so a
+/// PostgreSQL book gets the same book by way of a scratch file and `migrate-db` (which
+/// copies into an empty book only, and compares both afterwards).
+pub(crate) fn seed_demo(location: &BookLocation, demo: &Demo) -> anyhow::Result<()> {
+    match location {
+        BookLocation::Sqlite(file) => seed_file(file, demo, &file.display().to_string()),
+        BookLocation::Postgres(url) => {
+            let scratch = tempfile::tempdir()?;
+            let file = scratch.path().join("seed.db");
+            seed_file(&file, demo, &url.to_string())?;
+            migrate_db(&BookLocation::Sqlite(file), location)
+        }
+    }
+}
+
+/// Seeds the SQLite file at `path` (`shown` names the book in what is printed).
+fn seed_file(path: &std::path::Path, demo: &Demo, shown: &str) -> anyhow::Result<()> {
+    let Demo {
+        org,
+        customers,
+        invoices,
+        seed,
+        as_of,
+        ..
+    } = demo;
+    let (org, customers, invoices, seed) = (org.as_str(), *customers, *invoices, *seed);
     if customers == 0 {
         anyhow::bail!("--customers must be at least 1");
     }
     let started = std::time::Instant::now();
     let as_of = as_of.unwrap_or_else(|| SystemClock.today());
     arvalox::seed::check_as_of(as_of).map_err(anyhow::Error::msg)?;
+    let settings = local::NewOrganization {
+        timezone: demo.timezone.as_deref(),
+        currency: demo.currency.as_deref(),
+    };
+    if settings.timezone.is_some() || settings.currency.is_some() {
+        let store = crate::serving::open(path, Synchronous::Full)?;
+        let now = arvalox::db::timestamp(SystemClock.now());
+        local::create_organization(&store, (org, settings), (SystemClock.today(), &now))?;
+    }
     let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut progress = |done: u64, total: u64| {
         if on_terminal {
@@ -284,8 +331,7 @@ pub(crate) fn seed_demo(
         Db::open(path, Synchronous::Full).with_context(|| format!("opening {}", path.display()))?;
     let journaled = local::journal_seeded_rows(&store, org, (as_of, now.as_str()))?;
     println!(
-        "Seeded organization '{org}' in {}: {} customers, {} invoices, {} payments, {} credit notes, {} write-offs, {journaled} rows journaled (seed {seed}, as of {as_of}) in {:.1}s.",
-        path.display(),
+        "Seeded organization '{org}' in {shown}: {} customers, {} invoices, {} payments, {} credit notes, {} write-offs, {journaled} rows journaled (seed {seed}, as of {as_of}) in {:.1}s.",
         summary.customers,
         summary.invoices,
         summary.payments,

@@ -35,8 +35,8 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct DbArg {
-    /// The book: a SQLite file (created if missing), as a path or sqlite://PATH; or, for
-    /// `migrate` and `serve` so far, a PostgreSQL database as postgres://USER:PASSWORD@HOST:PORT/NAME
+    /// The book: a SQLite file (created if missing), as a path or sqlite://PATH; or a
+    /// PostgreSQL database as postgres://USER:PASSWORD@HOST:PORT/NAME
     /// (prefer ARVALOX_DB for a URL with a password: a command line is visible to every
     /// user of the machine).
     #[arg(long, env = "ARVALOX_DB", hide_env_values = true)]
@@ -294,26 +294,24 @@ fn main() -> anyhow::Result<()> {
             org,
             timezone,
             currency,
-        } => {
-            let file = db.file();
-            let settings = local::NewOrganization {
-                timezone: timezone.as_deref(),
-                currency: currency.as_deref(),
-            };
-            if settings.timezone.is_some() || settings.currency.is_some() {
-                let store = serving::open(&file, Synchronous::Full)?;
-                let now = now_text();
-                let when = (SystemClock.today(), now.as_str());
-                local::create_organization(&store, (&org, settings), when)?;
-            }
-            commands::seed_demo(&file, &org, customers, invoices, seed, as_of)
-        }
-        Command::Verify { db, expect_head } => commands::verify(&db.file(), &expect_head),
+        } => commands::seed_demo(
+            &db.db,
+            &commands::Demo {
+                org,
+                customers,
+                invoices,
+                seed,
+                as_of,
+                timezone,
+                currency,
+            },
+        ),
+        Command::Verify { db, expect_head } => commands::verify(&db.db, &expect_head),
         Command::Backup { db, out, force } => commands::backup(&db.file(), &out, force),
-        Command::Doctor { db, repair } => commands::doctor(&db.file(), repair),
+        Command::Doctor { db, repair } => commands::doctor(&db.db, repair),
         Command::Restore { from, db } => commands::restore(&from, &db.file(), &now_text()),
         Command::MigrateDb { from, to } => commands::migrate_db(&from, &to),
-        Command::Export { db, org, out } => commands::export(&db.file(), &org, &out, &now_text()),
+        Command::Export { db, org, out } => commands::export(&db.db, &org, &out, &now_text()),
         Command::Openapi => {
             println!("{}", api::spec_json());
             Ok(())
@@ -338,7 +336,7 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             let Some(scope) = Scope::parse(&scope) else {
                 bail!("scope must be read, write or admin");
             };
-            let store = open(&db.file(), Synchronous::Full)?;
+            let store = serving::open_book(&db.db)?;
             let now = now_text();
             let when = (SystemClock.today(), now.as_str());
             let (record, secret) = local::create_key_in_zone(
@@ -365,7 +363,7 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             Ok(())
         }
         KeysCommand::List { db } => {
-            let store = open(&db.file(), Synchronous::Full)?;
+            let store = serving::open_book(&db.db)?;
             let keys = store.read_blocking(|conn| db::keys::list_keys(conn, None))?;
             let mut out = std::io::stdout().lock();
             writeln!(
@@ -389,7 +387,7 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             Ok(())
         }
         KeysCommand::Revoke { db, key } => {
-            let store = open(&db.file(), Synchronous::Full)?;
+            let store = serving::open_book(&db.db)?;
             let now = now_text();
             let record = local::revoke_key(&store, &key, (SystemClock.today(), &now))?;
             println!(

@@ -39,6 +39,34 @@ fn open_postgres(url: &PostgresUrl, pool_size: usize) -> anyhow::Result<Db> {
     }
 }
 
+/// A command's few connections to a PostgreSQL book.
+const COMMAND_POOL: usize = 2;
+
+/// The book at `location`, on either engine, opened for a command as `serve` opens it.
+pub(crate) fn open_book(location: &BookLocation) -> anyhow::Result<Db> {
+    match location {
+        BookLocation::Sqlite(path) => open(path, Synchronous::Full),
+        BookLocation::Postgres(url) => open_postgres(url, COMMAND_POOL),
+    }
+}
+
+/// The book at `location`, migrated but otherwise as found: for `verify`, which reports
+/// rows from before the journal instead of journaling them.
+pub(crate) fn open_as_is(location: &BookLocation) -> anyhow::Result<Db> {
+    match location {
+        BookLocation::Sqlite(path) => {
+            if !path.exists() {
+                anyhow::bail!("{} does not exist", path.display());
+            }
+            Db::open(path, Synchronous::Full).with_context(|| format!("opening {}", path.display()))
+        }
+        BookLocation::Postgres(url) => match Db::open_postgres(url, COMMAND_POOL) {
+            Ok(store) => Ok(store),
+            Err(problem) => commands::exit_on_postgres_problem(url, problem),
+        },
+    }
+}
+
 /// Journals the rows written before the audit journal existed: their first events, once.
 fn journal_older_rows(store: Db) -> anyhow::Result<Db> {
     let now = now_text();

@@ -150,16 +150,34 @@ pub fn export_book(
         .map_err(|e| AppError::Internal(format!("cannot open {}: {e}", path.display())))?;
     let conn = Conn::sqlite(&file);
     conn.execute_batch("BEGIN")?;
-    let schema_version = same_schema(&conn, path)?;
+    export_on(&conn, &path.display().to_string(), slug, (out, exported_at))
+}
+
+/// [`export_book`] from a book the caller has opened (PostgreSQL's), in one read snapshot.
+pub fn export_from(
+    store: &super::Db,
+    slug: &str,
+    out: &Path,
+    exported_at: &str,
+) -> Result<Manifest, AppError> {
+    store.read_blocking(|conn| export_on(conn, "the book", slug, (out, exported_at)))
+}
+
+/// The export proper, read on `conn` (inside its snapshot); `book` names it in messages.
+fn export_on(
+    conn: &Conn,
+    book: &str,
+    slug: &str,
+    (out, exported_at): (&Path, &str),
+) -> Result<Manifest, AppError> {
+    let schema_version = same_schema(conn, book)?;
     let (org, currency): (i64, String) = conn
         .query_row(
             "SELECT id, currency FROM organizations WHERE slug = ?1",
             [slug],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
-        .map_err(|_| {
-            AppError::NotFound(format!("No organization '{slug}' in {}.", path.display()))
-        })?;
+        .map_err(|_| AppError::NotFound(format!("No organization '{slug}' in {book}.")))?;
     // The books are private: the folder and its files are the owner's alone.
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -180,7 +198,7 @@ pub fn export_book(
     }
     let mut files = Vec::new();
     for table in &TABLES {
-        files.push(write_table(&conn, org, table, &out.join(table.file))?);
+        files.push(write_table(conn, org, table, &out.join(table.file))?);
     }
     let manifest = Manifest {
         format: "arvalox-export/1",
@@ -208,15 +226,18 @@ pub fn export_book(
 /// The book's schema version, when it is the one this binary knows: the export only reads,
 /// so a book this binary would migrate (or one a newer binary wrote) is refused, never
 /// changed under a running server.
-fn same_schema(conn: &Conn, path: &Path) -> Result<i64, AppError> {
+fn same_schema(conn: &Conn, book: &str) -> Result<i64, AppError> {
     let version: i64 = conn
         .query_row(
             "SELECT MAX(version) FROM refinery_schema_history",
             (),
             |row| row.get(0),
         )
-        .map_err(|_| AppError::Internal(format!("{} is not an Arvalox book.", path.display())))?;
-    let known = super::schema_version();
+        .map_err(|_| AppError::Internal(format!("{book} is not an Arvalox book.")))?;
+    let known = match conn.is_postgres() {
+        true => super::postgres::schema_version(),
+        false => super::schema_version(),
+    };
     if version == known {
         return Ok(version);
     }
@@ -226,8 +247,7 @@ fn same_schema(conn: &Conn, path: &Path) -> Result<i64, AppError> {
         "export it with the newer arvalox that wrote it"
     };
     Err(AppError::Internal(format!(
-        "{} is at schema version {version} and this arvalox exports version {known}: {advice}.",
-        path.display()
+        "{book} is at schema version {version} and this arvalox exports version {known}: {advice}."
     )))
 }
 

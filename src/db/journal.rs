@@ -213,8 +213,8 @@ fn listing(
     }
     sql.push_str(" AND id > ? ORDER BY id LIMIT ?");
     values.push(filter.after.into());
-    // SQLite reads a negative LIMIT as none.
-    values.push(limit.unwrap_or(-1).into());
+    // No limit: the largest one, which both engines accept (PostgreSQL refuses a negative).
+    values.push(limit.unwrap_or(i64::MAX).into());
     (sql, values)
 }
 

@@ -45,13 +45,14 @@ impl FromStr for BookLocation {
 }
 
 impl BookLocation {
-    /// The SQLite file, or the line that says this build keeps books in SQLite only.
+    /// The SQLite file, or the line that says a PostgreSQL book is backed up by its server.
     pub fn sqlite_file(&self) -> Result<&Path, String> {
         match self {
             BookLocation::Sqlite(path) => Ok(path),
             BookLocation::Postgres(url) => Err(format!(
-                "{url}: on PostgreSQL this build runs `arvalox migrate` and `arvalox serve` \
-                 (the other commands are coming); give --db a file path (or sqlite://PATH)"
+                "{url}: `backup` and `restore` copy a SQLite file; a PostgreSQL book is backed \
+                 up and restored by its server's own tools (pg_dump and pg_restore, or \
+                 continuous archiving)"
             )),
         }
     }

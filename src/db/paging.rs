@@ -73,8 +73,8 @@ impl ListQuery<'_> {
     ) -> Result<(), AppError> {
         let mut values = self.leading.clone();
         values.extend(filter.params.iter().cloned());
-        // SQLite reads a negative LIMIT as none.
-        values.push(Value::Integer(limit.unwrap_or(-1)));
+        // No limit: the largest one, which both engines accept (PostgreSQL refuses a negative).
+        values.push(Value::Integer(limit.unwrap_or(i64::MAX)));
         values.push(Value::Integer(offset));
         let sql = format!(
             "{} {} ORDER BY {} LIMIT ? OFFSET ?",

@@ -256,19 +256,23 @@ fn settle_organization(conn: &Conn, org: i64) -> Result<usize, AppError> {
 /// For `doctor --repair`: the records are read, never changed. Runs in the caller's
 /// transaction.
 pub(crate) fn rebuild(conn: &Conn) -> Result<(), AppError> {
-    conn.execute_batch(
-        "DELETE FROM invoice_daily;
-         INSERT INTO invoice_daily (organization_id, currency, issue_date, status, invoice_count, total_minor)
-         SELECT organization_id, currency, issue_date, status, COUNT(*), SUM(total_minor)
-         FROM invoices GROUP BY organization_id, currency, issue_date, status;
-         DELETE FROM settled_daily;
-         DELETE FROM settled_weights_due;",
-    )?;
     let organizations: Vec<i64> = conn
         .prepare("SELECT id FROM organizations ORDER BY id")?
         .query_map((), |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     for org in organizations {
+        // One organization at a time, each statement scoped to it (one shard on Citus).
+        for sql in [
+            "DELETE FROM invoice_daily WHERE organization_id = ?1",
+            "INSERT INTO invoice_daily (organization_id, currency, issue_date, status, invoice_count, total_minor)
+             SELECT organization_id, currency, issue_date, status, COUNT(*), SUM(total_minor)
+             FROM invoices WHERE organization_id = ?1
+             GROUP BY organization_id, currency, issue_date, status",
+            "DELETE FROM settled_daily WHERE organization_id = ?1",
+            "DELETE FROM settled_weights_due WHERE organization_id = ?1",
+        ] {
+            conn.execute(sql, [org])?;
+        }
         settle_organization(conn, org)?;
     }
     Ok(())

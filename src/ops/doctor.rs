@@ -132,3 +132,39 @@ pub fn repair(path: &Path) -> Result<(), AppError> {
     drop(Db::open(path, Synchronous::Full)?);
     Ok(())
 }
+
+/// [`doctor`] for a PostgreSQL book (opened, so migrated, by the caller): the server keeps
+/// its own pages and keys whole, so the checks are Arvalox's: each organization's journal,
+/// every row against its latest event, the books and the daily summaries, in one snapshot.
+pub fn doctor_book(store: &Db, today: NaiveDate) -> Result<Checkup, AppError> {
+    let mut report = Checkup::default();
+    report.note(
+        "a PostgreSQL book: its pages and keys are the server's to check (amcheck, pg_dump)".into(),
+    );
+    report.ok(format!(
+        "migrations: all {} applied",
+        crate::db::postgres::schema_version()
+    ));
+    let found = store.read_blocking(|conn| verify_on(conn, &[], today))?;
+    found
+        .organizations
+        .iter()
+        .for_each(|line| report.note(line.clone()));
+    match found.faults.is_empty() {
+        true => report.ok(
+            "the journal, every row against its latest event, the books and the daily summaries"
+                .into(),
+        ),
+        false => found.faults.iter().for_each(|f| report.fault(f.clone())),
+    }
+    report.note(
+        "invoice detail copies: not kept on PostgreSQL (each detail is read from its rows)".into(),
+    );
+    Ok(report)
+}
+
+/// [`repair`] for a PostgreSQL book: both daily summaries written again from the records,
+/// in one write transaction (other writes wait for it).
+pub fn repair_book(store: &Db) -> Result<(), AppError> {
+    store.write_blocking(|tx| crate::db::summaries::rebuild(tx))
+}

@@ -16,7 +16,7 @@ use crate::db::schema_version;
 use crate::error::AppError;
 
 pub use backup::{backup, backups_in, restore, rotate, BackupDone, Restored};
-pub use doctor::{doctor, repair, Checkup};
+pub use doctor::{doctor, doctor_book, repair, repair_book, Checkup};
 pub use startup::{preflight, StartProblem};
 
 /// What SQLite's checks and the migrations say is wrong with a file.

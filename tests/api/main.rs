@@ -49,6 +49,7 @@ mod migrations;
 mod organization;
 mod payments;
 mod postgres;
+mod postgres_commands;
 mod postgres_schema;
 mod postgres_transfer;
 mod reports;

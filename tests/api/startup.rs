@@ -239,11 +239,14 @@ fn a_sqlite_url_names_a_file_and_a_postgres_url_is_refused_without_its_password(
     assert_eq!(said.trim(), format!("{}: migrated", file.display()));
     assert!(file.is_file());
 
-    // Every command takes the same --db (and ARVALOX_DB): one masked line, exit code 2,
-    // nothing created where it runs.
+    // Every command takes the same --db (and ARVALOX_DB). `backup` and `restore` copy
+    // files: one masked line, exit code 2, nothing created where they run.
     let postgres = "postgres://ar:s3cret@127.0.0.1:1/books?password=s3cret";
     let shown = "postgres://ar:***@127.0.0.1:1/books?password=***";
-    for args in [vec!["keys", "list"], vec!["doctor", "--db", postgres]] {
+    for args in [
+        vec!["backup", "--out", "copy.db"],
+        vec!["restore", "--from", "copy.db", "--db", postgres],
+    ] {
         let output = Command::new(env!("CARGO_BIN_EXE_arvalox"))
             .args(&args)
             .env("ARVALOX_DB", postgres)
@@ -256,24 +259,35 @@ fn a_sqlite_url_names_a_file_and_a_postgres_url_is_refused_without_its_password(
         assert_eq!(
             said,
             format!(
-                "arvalox: {shown}: on PostgreSQL this build runs `arvalox migrate` and `arvalox \
-                 serve` (the other commands are coming); give --db a file path (or sqlite://PATH)"
+                "arvalox: {shown}: `backup` and `restore` copy a SQLite file; a PostgreSQL book \
+                 is backed up and restored by its server's own tools (pg_dump and pg_restore, \
+                 or continuous archiving)"
             ),
             "{args:?}"
         );
         assert!(!String::from_utf8_lossy(&output.stdout).contains("s3cret"));
+        assert!(!dir.path().join("copy.db").exists());
     }
-    // `migrate` and `serve` reach for the server: nothing answers on port 1, and the line
-    // that says so masks the password too.
+    // The others reach for the server: nothing answers on port 1, and the line that says
+    // so masks the password too.
     for args in [
         vec!["migrate", "--db", postgres],
         vec!["serve", "--db", postgres, "--bind", "127.0.0.1:0"],
+        vec!["keys", "list", "--db", postgres],
+        vec!["verify", "--db", postgres],
+        vec!["doctor", "--db", postgres],
+        vec!["export", "--db", postgres, "--out", "out"],
     ] {
         let unreachable = Command::new(env!("CARGO_BIN_EXE_arvalox"))
             .args(&args)
+            .current_dir(dir.path())
             .output()
             .unwrap();
-        assert_eq!(unreachable.status.code(), Some(16), "{unreachable:?}");
+        assert_eq!(
+            unreachable.status.code(),
+            Some(16),
+            "{args:?}: {unreachable:?}"
+        );
         let said = String::from_utf8_lossy(&unreachable.stderr);
         assert!(
             said.contains(&format!("arvalox: {shown}: cannot reach the database (")),
