@@ -3,7 +3,8 @@
 
 Run through `bash bench/run.sh`. Environment: BENCH_DURATION (default 8s), BENCH_DIR (work
 directory for the seeded files, default a fresh temp dir), BENCH_SIZES (default
-"10000,100000,1000000").
+"10000,100000,1000000"), BENCH_POSTGRES (default 1: also run the PostgreSQL columns on a
+throwaway local cluster, fsync on, when PostgreSQL is installed; 0 skips them).
 """
 
 import datetime
@@ -27,6 +28,7 @@ os.makedirs(WORK, exist_ok=True)
 AS_OF = datetime.date.today().isoformat()
 CONCURRENCY = [1, 16, 64]
 rows = []
+PG_ROWS = []
 
 
 def log(message):
@@ -103,7 +105,7 @@ def to_ms(text):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(server, name, scenario, concurrency, env=None, path="/health", timeout="2s"):
+def wrk(server, name, scenario, concurrency, env=None, path="/health", timeout="2s", into=None):
     threads = 1 if concurrency == 1 else 2
     environment = {**os.environ, "SCENARIO": scenario, "PATHARG": path, **(env or {})}
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{DURATION}", "--latency",
@@ -122,7 +124,7 @@ def wrk(server, name, scenario, concurrency, env=None, path="/health", timeout="
         # they do not slow the next cell.
         time.sleep(5)
     row = {"name": name, "c": concurrency, "rps": rps, "p50": p50, "p99": p99, "errors": errors}
-    rows.append(row)
+    (rows if into is None else into).append(row)
     log(f"  {name:<40} c={concurrency:<3} {rps:>9.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  errors {errors}")
     return row
 
@@ -178,6 +180,78 @@ def pdf_invoices(server, key, customer):
         with urllib.request.urlopen(request) as answer:
             ids[lines] = json.load(answer)["id"]
     return ids
+
+
+def start_cluster():
+    """A throwaway PostgreSQL cluster (.ci/lib/postgres.sh) with fsync on, as a real server
+    has it; answers (url, directory) or None when PostgreSQL is not installed."""
+    port = free_port()
+    script = f"source .ci/lib/postgres.sh && PG_FSYNC=on start_postgres {port} >&2 && echo $pg_dir"
+    done = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        log(f"no PostgreSQL cluster: {done.stderr.strip()}")
+        return None
+    return f"postgres://postgres@127.0.0.1:{port}", done.stdout.strip()
+
+
+def stop_cluster(directory):
+    script = f"source .ci/lib/postgres.sh && pg_dir={directory} && stop_postgres"
+    subprocess.run(["bash", "-c", script], cwd=ROOT, check=False)
+
+
+def postgres_columns(pristine, size, env):
+    """The same scenarios on PostgreSQL: the pristine book moved in with migrate-db, reads
+    and reports before writes (so reports see the same book as SQLite's did)."""
+    cluster = start_cluster()
+    if cluster is None:
+        return {}
+    server_url, directory = cluster
+    try:
+        subprocess.run(["psql", "-q", f"{server_url}/postgres", "-c", "CREATE DATABASE book"], check=True)
+        url = f"{server_url}/book"
+        started = time.time()
+        subprocess.run([BIN, "migrate-db", "--from", pristine, "--to", url], check=True,
+                       stdout=subprocess.DEVNULL)
+        log(f"PostgreSQL: the {size}-invoice book moved in in {time.time() - started:.0f}s")
+        key = new_key(url)
+        env = {**env, "KEY": key}
+        customers = max(50, size // 200)
+        server = Server(url)
+        warm_up(server, key, ["/v1/reports/aging", "/v1/reports/dashboard"])
+        cells = [
+            ("GET /health", "get", {}, "/health", "2s"),
+            ("GET /v1/invoices/{id}", "invoice", env, "/health", "2s"),
+            ("GET /v1/invoices?limit=50 (filtered)", "list", {**env, "MAXID": str(customers)}, "/health", "2s"),
+            (f"GET /v1/reports/aging ({size})", "get", env, "/v1/reports/aging", "20s"),
+            (f"GET /v1/reports/dashboard ({size})", "get", env, "/v1/reports/dashboard", "20s"),
+            ("POST /v1/customers", "customer", env, "/health", "2s"),
+            ("POST /v1/invoices (3 lines)", "create_invoice", {**env, "MAXID": str(customers)}, "/health", "2s"),
+            ("POST /v1/payments (durable)", "payment", {**env, "PAIRS": payment_pairs(pristine)}, "/health", "2s"),
+            ("POST /v1/payments (split over 3 invoices)", "split_payment", {**env, "PAIRS": split_sets(pristine)},
+             "/health", "2s"),
+        ]
+        for name, scenario, cell_env, path, timeout in cells:
+            for c in CONCURRENCY:
+                row = wrk(server, name, scenario, c, cell_env, path=path, timeout=timeout, into=PG_ROWS)
+                if path.startswith("/v1/reports"):
+                    warm_up(server, key, [path], times=1)
+        rss = server.peak_rss_mib()
+        server.stop()
+        return {"endpoints and reports, PostgreSQL": rss}
+    finally:
+        stop_cluster(directory)
+
+
+def postgres_table():
+    lines = ["", "PostgreSQL (local cluster, fsync on, pool of 16; the same wrk cells) beside SQLite:", "",
+             "| scenario | c | SQLite req/s | PostgreSQL req/s | PostgreSQL ÷ SQLite | PostgreSQL p99 ms | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in PG_ROWS:
+        lite = next((x for x in rows if x["name"] == r["name"] and x["c"] == r["c"]), None)
+        lite_rps = f"{lite['rps']:.0f}" if lite else "-"
+        ratio = f"{r['rps'] / lite['rps']:.2f}" if lite and lite["rps"] else "-"
+        lines.append(f"| {r['name']} | {r['c']} | {lite_rps} | {r['rps']:.0f} | {ratio} | {r['p99']:.2f} | {r['errors']} |")
+    return lines
 
 
 def find(name, concurrency):
@@ -260,6 +334,10 @@ def main():
         server.stop()
         bare[size] = bare_aging_ms(db)
 
+    if os.environ.get("BENCH_POSTGRES", "1") != "0":
+        log(f"PostgreSQL columns on the {middle_size}-invoice book")
+        peak_rss.update(postgres_columns(pristine, middle_size, env))
+
     largest, mid = max(books), sorted(books)[len(books) // 2]
     ratios = [
         ("authenticated GET /v1/invoices/{id} ÷ GET /health, c=64",
@@ -296,6 +374,8 @@ def main():
         lines.append(f"| start-up to listening, {size}-invoice file | {seconds * 1000:.0f} ms |")
     for size, (per_customer, totals_only) in sorted(bare.items()):
         lines.append(f"| bare SQL aging, {size} invoices: per customer / totals only | {per_customer:.1f} / {totals_only:.1f} ms |")
+    if PG_ROWS:
+        lines += postgres_table()
     table = "\n".join(lines)
     print(table)
     with open(os.path.join(ROOT, "bench", "results.md"), "w") as out:

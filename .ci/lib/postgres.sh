@@ -5,6 +5,7 @@
 #   start_postgres [PORT]   initdb + start (about 2 s); sets $pg_dir and $PG_URL
 #                           (postgres://postgres@127.0.0.1:PORT/postgres)
 #   stop_postgres           stops it and removes its directory
+# PG_FSYNC=on keeps fsync on (the benchmark); PG_OPTIONS adds server options ("-c name=value").
 pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 pg_dir=""
 
@@ -20,7 +21,7 @@ start_postgres() {
         --locale=C >"$pg_dir/initdb.log" 2>&1 || { cat "$pg_dir/initdb.log" >&2; return 1; }
     # fsync off by default: a test cluster is thrown away (the benchmark sets PG_FSYNC=on).
     as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w start \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_dir -c fsync=${PG_FSYNC:-off} -c max_connections=300" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_dir -c fsync=${PG_FSYNC:-off} -c max_connections=300 ${PG_OPTIONS:-}" \
         >/dev/null || { cat "$pg_dir/log" >&2; return 1; }
     PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }

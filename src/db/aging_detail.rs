@@ -35,7 +35,7 @@ pub(crate) fn open_invoices(
     let sql = format!(
         "WITH {open}
          SELECT o.id, o.customer_id, i.invoice_number, o.issue_date, o.due_date, o.amount
-         FROM open o JOIN invoices i ON i.id = o.id
+         FROM open o JOIN invoices i ON i.organization_id = ?2 AND i.id = o.id
          WHERE o.amount > 0 ORDER BY o.customer_id, o.due_date, o.id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;

@@ -22,21 +22,26 @@ use crate::error::AppError;
 
 /// The movements of invoice `id`'s open amount: each allocation on its date, each
 /// reversal back on its own.
-pub(crate) fn invoice_movements(conn: &Conn, id: i64) -> Result<Vec<Movement>, AppError> {
-    let mut movements = movements_of(conn, "allocations", id)?;
-    movements.extend(movements_of(conn, "write_offs", id)?);
+pub(crate) fn invoice_movements(conn: &Conn, whose: (i64, i64)) -> Result<Vec<Movement>, AppError> {
+    let mut movements = movements_of(conn, "allocations", whose)?;
+    movements.extend(movements_of(conn, "write_offs", whose)?);
     Ok(movements)
 }
 
 /// The movements of invoice `id`'s open amount from one kind of fact (`allocations` or
 /// `write_offs`) alone.
-pub(crate) fn movements_of(conn: &Conn, facts: &str, id: i64) -> Result<Vec<Movement>, AppError> {
+pub(crate) fn movements_of(
+    conn: &Conn,
+    facts: &str,
+    (org, id): (i64, i64),
+) -> Result<Vec<Movement>, AppError> {
     let mut movements = HashMap::new();
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts} WHERE invoice_id = ?1",
+        "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts}
+         WHERE invoice_id = ?1 AND organization_id = ?2",
         dated_by(facts)
     ))?;
-    add_movements(stmt.query([id])?, &mut movements)?;
+    add_movements(stmt.query([id, org])?, &mut movements)?;
     Ok(movements.remove(&id).unwrap_or_default())
 }
 
@@ -79,9 +84,16 @@ pub(crate) fn move_settled(
     let status = settled.status(invoice.total);
     let column = settled_column(by);
     tx.prepare_cached(&format!(
-        "UPDATE invoices SET {column} = {column} + ?2, status = ?3, updated_at = ?4 WHERE id = ?1"
+        "UPDATE invoices SET {column} = {column} + ?2, status = ?3, updated_at = ?4
+         WHERE organization_id = ?5 AND id = ?1"
     ))?
-    .execute(params![invoice.id, delta, status.as_str(), now])?;
+    .execute(params![
+        invoice.id,
+        delta,
+        status.as_str(),
+        now,
+        invoice.organization_id
+    ])?;
     tx.note_invoice_moved(invoice.id);
     record_status(tx, invoice, Some(invoice.status), status)?;
     Ok(status)
@@ -148,7 +160,7 @@ pub(crate) fn allocate(
             format!("invoice {invoice_id} does not exist"),
         )
     })?;
-    let movements = invoice_movements(tx, invoice_id)?;
+    let movements = invoice_movements(tx, (org, invoice_id))?;
     let payable = PayableInvoice {
         id: invoice.id,
         customer_id: invoice.customer_id,
@@ -204,7 +216,7 @@ pub(crate) fn open_invoices(
     for facts in ["allocations", "write_offs"] {
         let mut lowering = conn.prepare_cached(&format!(
             "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts}
-             WHERE invoice_id IN (SELECT id {open})",
+             WHERE organization_id = ?1 AND invoice_id IN (SELECT id {open})",
             dated_by(facts)
         ))?;
         add_movements(lowering.query(bound)?, &mut movements)?;
@@ -242,10 +254,11 @@ pub(crate) fn reverse_all(
     let column = source_column(kind);
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT invoice_id, SUM(amount_minor) FROM allocations
-         WHERE {column} = ?1 AND reversed_date IS NULL GROUP BY invoice_id"
+         WHERE organization_id = ?2 AND {column} = ?1 AND reversed_date IS NULL
+         GROUP BY invoice_id"
     ))?;
     let per_invoice: Vec<(i64, i64)> = stmt
-        .query_map([source_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .query_map([source_id, org], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let on = date_text(date);
     for (invoice_id, amount) in per_invoice {
@@ -256,9 +269,10 @@ pub(crate) fn reverse_all(
         move_settled(tx, &invoice, (kind.into(), -amount), now)?;
         tx.prepare_cached(&format!(
             "UPDATE allocations SET reversed_date = ?3, reversal_reason = ?4
-             WHERE {column} = ?1 AND invoice_id = ?2 AND reversed_date IS NULL"
+             WHERE organization_id = ?5 AND {column} = ?1 AND invoice_id = ?2
+               AND reversed_date IS NULL"
         ))?
-        .execute(params![source_id, invoice_id, on, reason])?;
+        .execute(params![source_id, invoice_id, on, reason, org])?;
         resettle(tx, &invoice, &before)?;
     }
     Ok(())

@@ -9,7 +9,7 @@ use crate::error::AppError;
 
 /// Invoices whose sums or status differ from the recount.
 const INVOICE_DRIFT: &str = "
-    WITH a AS (SELECT invoice_id,
+    /* every organization */ WITH a AS (SELECT invoice_id,
                   SUM(CASE WHEN payment_id IS NOT NULL THEN amount_minor ELSE 0 END) AS paid,
                   SUM(CASE WHEN credit_note_id IS NOT NULL THEN amount_minor ELSE 0 END) AS credited
                FROM allocations WHERE reversed_date IS NULL GROUP BY invoice_id),
@@ -32,7 +32,7 @@ const INVOICE_DRIFT: &str = "
 /// unapplied or refunded sums differ from the recount, or that gave out more than they hold.
 fn source_drift(table: &str, column: &str, amount: &str) -> String {
     format!(
-        "WITH a AS (SELECT {column} AS id, SUM(amount_minor) AS used FROM allocations
+        "/* every organization */ WITH a AS (SELECT {column} AS id, SUM(amount_minor) AS used FROM allocations
                     WHERE {column} IS NOT NULL AND reversed_date IS NULL GROUP BY 1),
               r AS (SELECT {column} AS id, SUM(amount_minor) AS refunded FROM refunds
                     WHERE {column} IS NOT NULL GROUP BY 1)
@@ -49,7 +49,7 @@ fn source_drift(table: &str, column: &str, amount: &str) -> String {
 /// (organization, currency, issue date, status) groups where `invoice_daily` differs from
 /// the invoices it summarises.
 const INVOICE_DAILY_DRIFT: &str = "
-    WITH counted AS (SELECT organization_id, currency, issue_date, status, COUNT(*) AS n,
+    /* every organization */ WITH counted AS (SELECT organization_id, currency, issue_date, status, COUNT(*) AS n,
                             SUM(total_minor) AS t
                      FROM invoices GROUP BY 1, 2, 3, 4),
          kept AS (SELECT organization_id, currency, issue_date, status, invoice_count, total_minor
@@ -59,14 +59,14 @@ const INVOICE_DAILY_DRIFT: &str = "
 
 /// Paid invoices counted in `settled_daily` against the paid invoices with allocations.
 const SETTLED_DAILY_DRIFT: &str = "
-    SELECT (SELECT COALESCE(SUM(invoice_count), 0) FROM settled_daily)
+    /* every organization */ SELECT (SELECT COALESCE(SUM(invoice_count), 0) FROM settled_daily)
          - (SELECT COUNT(*) FROM invoices i WHERE status = 'paid'
               AND EXISTS (SELECT 1 FROM allocations a WHERE a.invoice_id = i.id))";
 
 /// The totals of the paid invoices in `settled_daily` against the invoices themselves
 /// (books whose amounts are still to be filled in after an upgrade are left out).
 const SETTLED_TOTAL_DRIFT: &str = "
-    SELECT (SELECT COALESCE(SUM(paid_total_minor), 0) FROM settled_daily
+    /* every organization */ SELECT (SELECT COALESCE(SUM(paid_total_minor), 0) FROM settled_daily
               WHERE organization_id NOT IN (SELECT organization_id FROM settled_weights_due))
          - (SELECT COALESCE(SUM(total_minor), 0) FROM invoices i WHERE status = 'paid'
               AND organization_id NOT IN (SELECT organization_id FROM settled_weights_due)
@@ -89,7 +89,7 @@ fn currency_drift() -> String {
         )
     });
     format!(
-        "{} UNION ALL
+        "/* every organization */ {} UNION ALL
          SELECT 'allocation ' || a.id FROM allocations a
            JOIN invoices i ON i.id = a.invoice_id
            LEFT JOIN payments p ON p.id = a.payment_id

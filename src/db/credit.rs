@@ -87,10 +87,11 @@ pub(crate) fn void(
     check_void(&source, facts.refunded, &live_dates, date, today)?;
     reverse_all(tx, org, (facts.kind, facts.id), (date, &reason), now)?;
     tx.prepare_cached(&format!(
-        "UPDATE {} SET void_date = ?2, void_reason = ?3, unapplied_minor = 0 WHERE id = ?1",
+        "UPDATE {} SET void_date = ?2, void_reason = ?3, unapplied_minor = 0
+         WHERE organization_id = ?4 AND id = ?1",
         table(facts.kind)
     ))?
-    .execute(params![facts.id, date_text(date), reason])?;
+    .execute(params![facts.id, date_text(date), reason, org])?;
     Ok(())
 }
 
@@ -131,9 +132,9 @@ pub(crate) fn refund(
     ])?;
     tx.prepare_cached(&format!(
         "UPDATE {} SET unapplied_minor = unapplied_minor - ?2,
-            refunded_minor = refunded_minor + ?2 WHERE id = ?1",
+            refunded_minor = refunded_minor + ?2 WHERE organization_id = ?3 AND id = ?1",
         table(facts.kind)
     ))?
-    .execute(params![facts.id, amount.minor()])?;
+    .execute(params![facts.id, amount.minor(), org])?;
     Ok(())
 }

@@ -122,25 +122,29 @@ pub(crate) fn get(conn: &Conn, org: i64, id: i64) -> Result<CreditNote, AppError
         .query_row(params![id, org], from_row)
         .optional()?
         .ok_or_else(|| not_found(id))?;
-    attach(conn, std::slice::from_mut(&mut note))?;
+    attach(conn, org, std::slice::from_mut(&mut note))?;
     Ok(note)
 }
 
 /// Loads the lines, allocations and refunds of all `notes`, a query for each.
-fn attach(conn: &Conn, notes: &mut [CreditNote]) -> Result<(), AppError> {
+fn attach(conn: &Conn, org: i64, notes: &mut [CreditNote]) -> Result<(), AppError> {
     let ids: Vec<i64> = notes.iter().map(|n| n.id).collect();
-    let mut allocations = allocations_of(conn, SourceKind::CreditNote, &ids)?;
-    let mut refunds = refunds_of(conn, SourceKind::CreditNote, &ids)?;
-    let mut items = conn.prepare_cached(
+    let mut allocations = allocations_of(conn, (org, SourceKind::CreditNote), &ids)?;
+    let mut refunds = refunds_of(conn, (org, SourceKind::CreditNote), &ids)?;
+    let mut items = conn.prepare_cached(&format!(
         "SELECT credit_note_id, id, description, quantity, unit_price, tax_rate,
                 line_subtotal_minor, line_tax_minor, line_total_minor
-         FROM credit_note_items WHERE credit_note_id = ?1 ORDER BY position",
-    )?;
+         FROM credit_note_items WHERE {}credit_note_id = ?1
+         ORDER BY position",
+        super::sql::owner_filter(conn, "?2")
+    ))?;
     for note in notes.iter_mut() {
         note.allocations = allocations.remove(&note.id).unwrap_or_default();
         note.refunds = refunds.remove(&note.id).unwrap_or_default();
         note.items = items
-            .query_map([note.id], |row| item_from_row(row).map(|(_, item)| item))?
+            .query_map([note.id, org], |row| {
+                item_from_row(row).map(|(_, item)| item)
+            })?
             .collect::<Result<_, _>>()?;
     }
     Ok(())
@@ -193,13 +197,13 @@ fn number_for(tx: &WriteTx, org: i64, new: &NewCreditNote) -> Result<String, App
 }
 
 /// What the live (not voided) credit notes linked to invoice `id` credit it for.
-pub(crate) fn credited_by_notes(conn: &Conn, id: i64) -> Result<Money, AppError> {
+pub(crate) fn credited_by_notes(conn: &Conn, (org, id): (i64, i64)) -> Result<Money, AppError> {
     Ok(Money::from_minor(
         conn.prepare_cached(
             "SELECT COALESCE(SUM(total_minor), 0) FROM credit_notes INDEXED BY credit_notes_invoice
-             WHERE invoice_id = ?1 AND void_date IS NULL",
+             WHERE invoice_id = ?1 AND organization_id = ?2 AND void_date IS NULL",
         )?
-        .query_row([id], |row| row.get(0))?,
+        .query_row([id, org], |row| row.get(0))?,
     ))
 }
 
@@ -246,7 +250,7 @@ pub(crate) fn create(
                 ),
             ));
         }
-        let already = credited_by_notes(tx, invoice.id)?;
+        let already = credited_by_notes(tx, (org, invoice.id))?;
         let invoice_total = (invoice.id, invoice.total);
         check_invoice_not_overcredited(invoice_total, already, totals.total, currency)?;
     }
@@ -277,7 +281,7 @@ pub(crate) fn create(
     )?;
     store_lines(tx, org, ("credit_note_items", "credit_note_id", id), &lines)?;
     if let Some(invoice) = invoice {
-        let open = super::allocations::invoice_movements(tx, invoice.id)?;
+        let open = super::allocations::invoice_movements(tx, (org, invoice.id))?;
         let (can_take, _) = least_from(invoice.total, &open, new.issue_date);
         let amount = can_take.min(totals.total);
         // A closed invoice takes nothing: the whole note is credit. A draft or void one is
@@ -305,7 +309,7 @@ pub(crate) fn list(
 ) -> Result<Page<CreditNote>, AppError> {
     let (query, where_) = listing(org, filter);
     let mut page = query.page(conn, &where_, (limit, offset), from_row)?;
-    attach(conn, &mut page.items)?;
+    attach(conn, org, &mut page.items)?;
     Ok(page)
 }
 
@@ -318,7 +322,7 @@ pub(crate) fn each(
     each: impl FnMut(CreditNote) -> bool,
 ) -> Result<(), AppError> {
     let (query, where_) = listing(org, filter);
-    let complete = |rows: &mut Vec<CreditNote>| attach(conn, rows);
+    let complete = |rows: &mut Vec<CreditNote>| attach(conn, org, rows);
     query.each_completed(conn, &where_, bounds, (from_row, complete), each)
 }
 

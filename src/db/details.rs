@@ -147,24 +147,30 @@ pub(crate) fn render_details(conn: &Conn, limit: i64) -> Result<usize, AppError>
         // read every invoice from its rows (see `with_detail_row`).
         return Ok(0);
     }
-    let pending: Vec<(i64, bool, bool, String)> = conn
+    let pending: Vec<(i64, (bool, bool), String, i64)> = conn
         .prepare_cached(&format!(
-            "SELECT id, items_json IS NULL, payments_json IS NULL, currency {UNRENDERED} LIMIT ?1"
+            "SELECT id, items_json IS NULL, payments_json IS NULL, currency, organization_id
+             {UNRENDERED} LIMIT ?1"
         ))?
         .query_map([limit], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            Ok((
+                row.get(0)?,
+                (row.get(1)?, row.get(2)?),
+                row.get(3)?,
+                row.get(4)?,
+            ))
         })?
         .collect::<Result<_, _>>()?;
     // Only what was cleared: a payment leaves the lines' copy alone.
-    for (id, items_missing, payments_missing, currency) in &pending {
-        let (id, currency) = (*id, Currency::stored(currency));
+    for (id, (items_missing, payments_missing), currency, org) in &pending {
+        let (id, currency, whose) = (*id, Currency::stored(currency), (*org, *id));
         if *items_missing {
-            let items = items_of(conn, id).map(|items| detail::items_json(&items, currency));
+            let items = items_of(conn, whose).map(|items| detail::items_json(&items, currency));
             store_copy(conn, id, "items_json", items)?;
         }
         if *payments_missing {
             let payments =
-                payments_of(conn, id).map(|payments| detail::payments_json(&payments, currency));
+                payments_of(conn, whose).map(|payments| detail::payments_json(&payments, currency));
             store_copy(conn, id, "payments_json", payments)?;
         }
     }
@@ -221,17 +227,17 @@ pub(crate) fn store_details(
 /// (a doctor's check, not a server's).
 pub(crate) fn stale_copies(conn: &Conn) -> Result<(usize, usize, Vec<i64>), AppError> {
     let mut stmt = conn.prepare(
-        "SELECT id, currency, items_json, payments_json FROM invoices
+        "SELECT id, currency, items_json, payments_json, organization_id FROM invoices
          WHERE items_json IS NOT NULL AND payments_json IS NOT NULL ORDER BY id",
     )?;
     let mut rows = stmt.query(())?;
     let (mut checked, mut stale, mut first) = (0, 0, Vec::new());
     while let Some(row) = rows.next()? {
         let (id, currency): (i64, String) = (row.get(0)?, row.get(1)?);
-        let currency = Currency::stored(&currency);
-        let items = items_of(conn, id).map(|items| detail::items_json(&items, currency));
+        let (currency, whose) = (Currency::stored(&currency), (row.get(4)?, id));
+        let items = items_of(conn, whose).map(|items| detail::items_json(&items, currency));
         let payments =
-            payments_of(conn, id).map(|payments| detail::payments_json(&payments, currency));
+            payments_of(conn, whose).map(|payments| detail::payments_json(&payments, currency));
         let fresh = (
             items.unwrap_or_else(|_| NOT_RENDERABLE.to_string()),
             payments.unwrap_or_else(|_| NOT_RENDERABLE.to_string()),

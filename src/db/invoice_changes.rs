@@ -28,9 +28,10 @@ pub(crate) fn update(
     // once paid is a document the customer has acted on.
     let ever_allocated: i64 = tx
         .prepare_cached(
-            "SELECT COALESCE(SUM(amount_minor), 0) FROM allocations WHERE invoice_id = ?1",
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM allocations
+             WHERE invoice_id = ?1 AND organization_id = ?2",
         )?
-        .query_row([id], |row| row.get(0))?;
+        .query_row([id, org], |row| row.get(0))?;
     let allocated = Money::from_minor(ever_allocated);
     check_changes(id, current.status, allocated, &changes)?;
     let customer_id = changes.customer_id.unwrap_or(current.customer_id);
@@ -64,7 +65,7 @@ pub(crate) fn update(
     };
     // The summaries count the invoice at its issue date and total: take the old figures
     // back, change the row, count the new ones.
-    count_in_daily(tx, id, current.status, -1)?;
+    count_in_daily(tx, (org, id), current.status, -1)?;
     tx.prepare_cached(
         "UPDATE invoices SET customer_id = ?3, invoice_number = ?4, issue_date = ?5,
             due_date = ?6, notes = ?7, subtotal_minor = ?8, tax_total_minor = ?9,
@@ -84,10 +85,13 @@ pub(crate) fn update(
         totals.map_or(current.total, |t| t.total).minor(),
         now
     ])?;
-    count_in_daily(tx, id, current.status, 1)?;
+    count_in_daily(tx, (org, id), current.status, 1)?;
     if let Some(lines) = &lines {
-        tx.prepare_cached("DELETE FROM invoice_items WHERE invoice_id = ?1")?
-            .execute([id])?;
+        tx.prepare_cached(&format!(
+            "DELETE FROM invoice_items WHERE {}invoice_id = ?1",
+            super::sql::owner_filter(tx, "?2")
+        ))?
+        .execute([id, org])?;
         insert_lines(tx, (org, id), lines)?;
     }
     get(tx, org, id)
@@ -129,9 +133,12 @@ fn due_date_after(
 pub(crate) fn delete_draft(tx: &WriteTx, org: i64, id: i64) -> Result<(), AppError> {
     let current = get_header(tx, org, id)?.ok_or_else(|| not_found(id))?;
     check_delete(id, current.status)?;
-    count_in_daily(tx, id, current.status, -1)?;
-    tx.prepare_cached("DELETE FROM invoice_items WHERE invoice_id = ?1")?
-        .execute([id])?;
+    count_in_daily(tx, (org, id), current.status, -1)?;
+    tx.prepare_cached(&format!(
+        "DELETE FROM invoice_items WHERE {}invoice_id = ?1",
+        super::sql::owner_filter(tx, "?2")
+    ))?
+    .execute([id, org])?;
     tx.prepare_cached("DELETE FROM invoices WHERE id = ?1 AND organization_id = ?2")?
         .execute(params![id, org])?;
     Ok(())

@@ -34,16 +34,17 @@ pub(crate) struct InvoiceLedger {
 
 /// The credit notes applied to invoice `id` (live allocations, summed per note) and every
 /// write-off of it, by date.
-pub(crate) fn ledger_of(conn: &Conn, id: i64) -> Result<InvoiceLedger, AppError> {
+pub(crate) fn ledger_of(conn: &Conn, (org, id): (i64, i64)) -> Result<InvoiceLedger, AppError> {
     let credit_notes = conn
         .prepare_cached(
             "SELECT n.id, n.credit_note_number, SUM(a.amount_minor)
              FROM allocations a INDEXED BY allocations_invoice_credit
-             JOIN credit_notes n ON n.id = a.credit_note_id
-             WHERE a.invoice_id = ?1 AND a.credit_note_id IS NOT NULL AND a.reversed_date IS NULL
+             JOIN credit_notes n ON n.organization_id = a.organization_id AND n.id = a.credit_note_id
+             WHERE a.invoice_id = ?1 AND a.organization_id = ?2
+               AND a.credit_note_id IS NOT NULL AND a.reversed_date IS NULL
              GROUP BY n.id, n.credit_note_number ORDER BY n.id",
         )?
-        .query_map([id], |row| {
+        .query_map([id, org], |row| {
             Ok(InvoiceCredit {
                 credit_note_id: row.get(0)?,
                 credit_note_number: row.get(1)?,
@@ -54,9 +55,10 @@ pub(crate) fn ledger_of(conn: &Conn, id: i64) -> Result<InvoiceLedger, AppError>
     let write_offs = conn
         .prepare_cached(
             "SELECT id, amount_minor, write_off_date, reason, reversed_date, reversal_reason
-             FROM write_offs WHERE invoice_id = ?1 ORDER BY write_off_date, id",
+             FROM write_offs WHERE invoice_id = ?1 AND organization_id = ?2
+             ORDER BY write_off_date, id",
         )?
-        .query_map([id], |row| {
+        .query_map([id, org], |row| {
             Ok(WriteOff {
                 id: row.get(0)?,
                 amount: Money::from_minor(row.get(1)?),

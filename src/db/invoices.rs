@@ -31,6 +31,8 @@ use crate::error::AppError;
 #[derive(Debug, Clone)]
 pub(crate) struct Invoice {
     pub id: i64,
+    /// Whose books it is in: every statement about it names the organization too.
+    pub organization_id: i64,
     pub customer_id: i64,
     pub invoice_number: String,
     pub status: InvoiceStatus,
@@ -77,13 +79,14 @@ pub(crate) enum StatusFilter {
 const SELECT_INVOICE: &str =
     "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
         subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at,
-        amount_credited_minor, amount_written_off_minor, currency
+        amount_credited_minor, amount_written_off_minor, currency, organization_id
      FROM invoices";
 
 fn from_row(row: &Row) -> crate::db::conn::StoreResult<Invoice> {
     let id: i64 = row.get(0)?;
     Ok(Invoice {
         id,
+        organization_id: row.get(16)?,
         customer_id: row.get(1)?,
         invoice_number: row.get(2)?,
         status: stored_status(id, 3, &row.get::<_, String>(3)?)?,
@@ -121,44 +124,46 @@ pub(crate) fn get_header(conn: &Conn, org: i64, id: i64) -> Result<Option<Invoic
         .optional()?)
 }
 
-/// The items query, filtered by `$filter`.
-macro_rules! items_where {
-    ($filter:literal) => {
-        concat!(
-            "SELECT invoice_id, id, description, quantity, unit_price, tax_rate,
-                    line_subtotal_minor, line_tax_minor, line_total_minor
-             FROM invoice_items WHERE ",
-            $filter,
-            " ORDER BY invoice_id, position"
-        )
-    };
+/// The items query, filtered by `filter`.
+fn items_where(filter: &str) -> String {
+    format!(
+        "SELECT invoice_id, id, description, quantity, unit_price, tax_rate,
+                line_subtotal_minor, line_tax_minor, line_total_minor
+         FROM invoice_items WHERE {filter} ORDER BY invoice_id, position"
+    )
 }
 
 /// The detail view: items and the payments applied to it, from the normalized tables.
 pub(crate) fn get(conn: &Conn, org: i64, id: i64) -> Result<Invoice, AppError> {
     let mut invoice = get_header(conn, org, id)?.ok_or_else(|| not_found(id))?;
-    invoice.items = items_of(conn, id)?;
-    invoice.payments = payments_of(conn, id)?;
-    invoice.ledger = ledger_of(conn, id)?;
+    invoice.items = items_of(conn, (org, id))?;
+    invoice.payments = payments_of(conn, (org, id))?;
+    invoice.ledger = ledger_of(conn, (org, id))?;
     Ok(invoice)
 }
 
-pub(super) fn items_of(conn: &Conn, id: i64) -> Result<Vec<InvoiceItem>, AppError> {
-    let mut stmt = conn.prepare_cached(items_where!("invoice_id = ?1"))?;
+pub(super) fn items_of(conn: &Conn, (org, id): (i64, i64)) -> Result<Vec<InvoiceItem>, AppError> {
+    let whose = super::sql::owner_filter(conn, "?2");
+    let mut stmt = conn.prepare_cached(&items_where(&format!("{whose}invoice_id = ?1")))?;
     let items = stmt
-        .query_map([id], |row| item_from_row(row).map(|(_, item)| item))?
+        .query_map([id, org], |row| item_from_row(row).map(|(_, item)| item))?
         .collect::<Result<_, _>>()?;
     Ok(items)
 }
 
-pub(super) fn payments_of(conn: &Conn, id: i64) -> Result<Vec<AppliedPayment>, AppError> {
+pub(super) fn payments_of(
+    conn: &Conn,
+    (org, id): (i64, i64),
+) -> Result<Vec<AppliedPayment>, AppError> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, a.amount_minor, a.applied_date, p.payment_method, p.reference_number
-         FROM allocations a JOIN payments p ON p.id = a.payment_id
-         WHERE a.invoice_id = ?1 AND a.reversed_date IS NULL ORDER BY a.applied_date, a.id",
+         FROM allocations a
+         JOIN payments p ON p.organization_id = a.organization_id AND p.id = a.payment_id
+         WHERE a.organization_id = ?2 AND a.invoice_id = ?1 AND a.reversed_date IS NULL
+         ORDER BY a.applied_date, a.id",
     )?;
     let payments = stmt
-        .query_map([id], |row| {
+        .query_map([id, org], |row| {
             Ok(AppliedPayment {
                 payment_id: row.get(0)?,
                 amount: Money::from_minor(row.get(1)?),
@@ -188,18 +193,22 @@ pub(crate) fn item_from_row(row: &Row) -> crate::db::conn::StoreResult<(i64, Inv
 }
 
 /// Loads the items of all `invoices` in one query.
-fn attach_items(conn: &Conn, invoices: &mut [Invoice]) -> Result<(), AppError> {
+fn attach_items(conn: &Conn, org: i64, invoices: &mut [Invoice]) -> Result<(), AppError> {
     match invoices {
         [] => Ok(()),
         [invoice] => {
-            invoice.items = items_of(conn, invoice.id)?;
+            invoice.items = items_of(conn, (org, invoice.id))?;
             Ok(())
         }
         _ => {
-            let ids: Vec<Value> = invoices.iter().map(|i| Value::Integer(i.id)).collect();
-            let placeholders = vec!["?"; ids.len()].join(",");
-            let mut stmt =
-                conn.prepare_cached(&format!(items_where!("invoice_id IN ({})"), placeholders))?;
+            let ids: Vec<Value> = std::iter::once(org)
+                .chain(invoices.iter().map(|i| i.id))
+                .map(Value::Integer)
+                .collect();
+            let placeholders = vec!["?"; invoices.len()].join(",");
+            let whose = super::sql::owner_filter(conn, "?");
+            let filter = format!("{whose}invoice_id IN ({placeholders})");
+            let mut stmt = conn.prepare_cached(&items_where(&filter))?;
             let mut by_invoice: HashMap<i64, Vec<InvoiceItem>> = HashMap::new();
             for row in stmt.query_map(params_from_iter(ids.iter()), item_from_row)? {
                 let (invoice_id, item) = row?;
@@ -223,7 +232,7 @@ pub(crate) fn list(
 ) -> Result<Page<Invoice>, AppError> {
     let (query, where_) = listing(org, filter, today);
     let mut page = query.page(conn, &where_, (limit, offset), from_row)?;
-    attach_items(conn, &mut page.items)?;
+    attach_items(conn, org, &mut page.items)?;
     Ok(page)
 }
 
@@ -464,7 +473,7 @@ pub(crate) fn transition(
     move_to: Transition,
 ) -> Result<Invoice, AppError> {
     let invoice = get_header(tx, org, id)?.ok_or_else(|| not_found(id))?;
-    let linked_notes = super::credit_notes::credited_by_notes(tx, id)?;
+    let linked_notes = super::credit_notes::credited_by_notes(tx, (org, id))?;
     let settled = (invoice.settled, linked_notes);
     let total = (invoice.total, invoice.currency);
     let status = invoice::transition(id, invoice.status, total, settled, move_to)?;
@@ -482,7 +491,14 @@ pub(crate) fn set_status(
     status: InvoiceStatus,
     now: &str,
 ) -> Result<(), AppError> {
-    tx.prepare_cached("UPDATE invoices SET status = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![invoice.id, status.as_str(), now])?;
+    tx.prepare_cached(
+        "UPDATE invoices SET status = ?2, updated_at = ?3 WHERE organization_id = ?4 AND id = ?1",
+    )?
+    .execute(params![
+        invoice.id,
+        status.as_str(),
+        now,
+        invoice.organization_id
+    ])?;
     record_status(tx, invoice, Some(invoice.status), status)
 }

@@ -362,7 +362,9 @@ pub(crate) fn unjournaled_ids(
 /// The organizations whose rows predate the journal and still wait for their events.
 pub(crate) fn imports_due(conn: &Conn) -> Result<Vec<i64>, AppError> {
     let orgs = conn
-        .prepare("SELECT organization_id FROM journal_imports_due ORDER BY 1")?
+        .prepare(
+            "SELECT /* every organization */ organization_id FROM journal_imports_due ORDER BY 1",
+        )?
         .query_map((), |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(orgs)

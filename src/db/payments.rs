@@ -126,7 +126,7 @@ pub(crate) fn get(conn: &Conn, org: i64, id: i64) -> Result<Payment, AppError> {
         .query_row(params![id, org], from_row)
         .optional()?
         .ok_or_else(|| not_found(id))?;
-    attach_allocations(conn, std::slice::from_mut(&mut payment))?;
+    attach_allocations(conn, org, std::slice::from_mut(&mut payment))?;
     Ok(payment)
 }
 
@@ -143,10 +143,10 @@ pub(crate) fn change_credit(
 }
 
 /// Loads the allocations and refunds of all `payments`, a query for each.
-fn attach_allocations(conn: &Conn, payments: &mut [Payment]) -> Result<(), AppError> {
+fn attach_allocations(conn: &Conn, org: i64, payments: &mut [Payment]) -> Result<(), AppError> {
     let ids: Vec<i64> = payments.iter().map(|p| p.id).collect();
-    let mut allocations = allocations_of(conn, SourceKind::Payment, &ids)?;
-    let mut refunds = refunds_of(conn, SourceKind::Payment, &ids)?;
+    let mut allocations = allocations_of(conn, (org, SourceKind::Payment), &ids)?;
+    let mut refunds = refunds_of(conn, (org, SourceKind::Payment), &ids)?;
     for payment in payments.iter_mut() {
         payment.allocations = allocations.remove(&payment.id).unwrap_or_default();
         payment.refunds = refunds.remove(&payment.id).unwrap_or_default();
@@ -231,8 +231,10 @@ pub(crate) fn record(
     );
     apply_plan(tx, source, plan, new.payment_date, (today, now))?;
     if single_invoice.is_some() {
-        tx.prepare_cached("UPDATE payments SET invoice_id = ?2 WHERE id = ?1")?
-            .execute(params![payment_id, single_invoice])?;
+        tx.prepare_cached(
+            "UPDATE payments SET invoice_id = ?2 WHERE organization_id = ?3 AND id = ?1",
+        )?
+        .execute(params![payment_id, single_invoice, org])?;
     }
     get(tx, org, payment_id)
 }
@@ -267,7 +269,7 @@ pub(crate) fn list(
 ) -> Result<Page<Payment>, AppError> {
     let (query, where_) = listing(org, filter);
     let mut page = query.page(conn, &where_, (limit, offset), from_row)?;
-    attach_allocations(conn, &mut page.items)?;
+    attach_allocations(conn, org, &mut page.items)?;
     Ok(page)
 }
 
@@ -280,7 +282,7 @@ pub(crate) fn each(
     each: impl FnMut(Payment) -> bool,
 ) -> Result<(), AppError> {
     let (query, where_) = listing(org, filter);
-    let complete = |rows: &mut Vec<Payment>| attach_allocations(conn, rows);
+    let complete = |rows: &mut Vec<Payment>| attach_allocations(conn, org, rows);
     query.each_completed(conn, &where_, bounds, (from_row, complete), each)
 }
 
@@ -291,7 +293,8 @@ fn listing(org: i64, filter: &PaymentFilter) -> (ListQuery<'static>, Filter) {
     }
     if let Some(invoice_id) = filter.invoice_id {
         where_.push(
-            "EXISTS (SELECT 1 FROM allocations a WHERE a.payment_id = payments.id AND a.invoice_id = ?)",
+            "EXISTS (SELECT 1 FROM allocations a WHERE a.organization_id = payments.organization_id
+             AND a.payment_id = payments.id AND a.invoice_id = ?)",
             Value::Integer(invoice_id),
         );
     }

@@ -60,7 +60,7 @@ pub(crate) struct NewRefund {
 /// The allocations of the sources `ids` of `kind`, each list by date, in one query.
 pub(crate) fn allocations_of(
     conn: &Conn,
-    kind: SourceKind,
+    (org, kind): (i64, SourceKind),
     ids: &[i64],
 ) -> Result<HashMap<i64, Vec<SourceAllocation>>, AppError> {
     let mut by_source: HashMap<i64, Vec<SourceAllocation>> = HashMap::new();
@@ -72,11 +72,13 @@ pub(crate) fn allocations_of(
     let sql = format!(
         "SELECT a.{column}, a.id, a.invoice_id, i.invoice_number, a.amount_minor,
                 a.applied_date, a.reversed_date
-         FROM allocations a JOIN invoices i ON i.id = a.invoice_id
-         WHERE a.{column} IN ({marks}) ORDER BY a.{column}, a.applied_date, a.id"
+         FROM allocations a
+         JOIN invoices i ON i.organization_id = a.organization_id AND i.id = a.invoice_id
+         WHERE a.organization_id = ? AND a.{column} IN ({marks})
+         ORDER BY a.{column}, a.applied_date, a.id"
     );
     let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(ids))?;
+    let mut rows = stmt.query(params_from_iter(std::iter::once(&org).chain(ids)))?;
     while let Some(row) = rows.next()? {
         by_source
             .entry(row.get(0)?)
@@ -96,7 +98,7 @@ pub(crate) fn allocations_of(
 /// The refunds of the sources `ids` of `kind`, each list by date, in one query.
 pub(crate) fn refunds_of(
     conn: &Conn,
-    kind: SourceKind,
+    (org, kind): (i64, SourceKind),
     ids: &[i64],
 ) -> Result<HashMap<i64, Vec<Refund>>, AppError> {
     let mut by_source: HashMap<i64, Vec<Refund>> = HashMap::new();
@@ -107,10 +109,11 @@ pub(crate) fn refunds_of(
     let marks = vec!["?"; ids.len()].join(", ");
     let sql = format!(
         "SELECT {column}, id, amount_minor, refund_date, payment_method, reference_number, reason
-         FROM refunds WHERE {column} IN ({marks}) ORDER BY {column}, refund_date, id"
+         FROM refunds WHERE organization_id = ? AND {column} IN ({marks})
+         ORDER BY {column}, refund_date, id"
     );
     let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(ids))?;
+    let mut rows = stmt.query(params_from_iter(std::iter::once(&org).chain(ids)))?;
     while let Some(row) = rows.next()? {
         by_source.entry(row.get(0)?).or_default().push(Refund {
             id: row.get(1)?,
@@ -181,10 +184,10 @@ pub(super) fn apply_plan(
     }
     let (kind, id) = source;
     tx.prepare_cached(&format!(
-        "UPDATE {} SET unapplied_minor = unapplied_minor - ?2 WHERE id = ?1",
+        "UPDATE {} SET unapplied_minor = unapplied_minor - ?2 WHERE organization_id = ?3 AND id = ?1",
         table(kind)
     ))?
-    .execute(params![id, used])?;
+    .execute(params![id, used, org])?;
     Ok(())
 }
 

@@ -56,3 +56,15 @@ pub(crate) fn owner_column(conn: &Conn, position: usize) -> (&'static str, Strin
         false => ("", String::new()),
     }
 }
+
+/// The condition (ending in `AND `) that keeps a child table's rows (lines, deliveries)
+/// to the organization bound at `parameter` (`?2`, or `?` in order). On PostgreSQL it is
+/// the row's own column, which routes the statement to one shard on Citus; SQLite keeps the
+/// organization on the parent row alone, which the caller has matched to it already, so
+/// there the condition only takes up its parameter.
+pub(crate) fn owner_filter(conn: &Conn, parameter: &str) -> String {
+    match conn.is_postgres() {
+        true => format!("organization_id = {parameter} AND "),
+        false => format!("CAST({parameter} AS INTEGER) IS NOT NULL AND "),
+    }
+}

@@ -17,7 +17,8 @@ use crate::error::AppError;
 static EVENTS: LazyLock<String> = LazyLock::new(|| {
     let source = "CASE WHEN s.payment_id IS NOT NULL THEN 'payment #' || s.payment_id
                        ELSE 'credit note ' || (SELECT credit_note_number FROM credit_notes n
-                                               WHERE n.id = s.credit_note_id) END";
+                                               WHERE n.organization_id = ?1
+                                                 AND n.id = s.credit_note_id) END";
     // A void invoice counts on no date: its write-offs change nothing, and credit applied
     // to it (before the void, since reversed) was held there, so it counted as owed.
     let if_void = "(CASE WHEN i.status = 'void' THEN 1 ELSE 0 END)";

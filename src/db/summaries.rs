@@ -27,9 +27,9 @@ pub(crate) fn record_status(
         return Ok(());
     }
     if let Some(from) = from {
-        count_in_daily(tx, invoice.id, from, -1)?;
+        count_in_daily(tx, (invoice.organization_id, invoice.id), from, -1)?;
     }
-    count_in_daily(tx, invoice.id, to, 1)
+    count_in_daily(tx, (invoice.organization_id, invoice.id), to, 1)
 }
 
 /// The dates on which `invoice` counts as paid, as its facts stand now
@@ -38,8 +38,9 @@ pub(crate) fn paid_intervals_now(
     conn: &Conn,
     invoice: &Invoice,
 ) -> Result<Vec<(NaiveDate, Option<NaiveDate>)>, AppError> {
-    let settlements = movements_of(conn, "allocations", invoice.id)?;
-    let write_offs = movements_of(conn, "write_offs", invoice.id)?;
+    let whose = (invoice.organization_id, invoice.id);
+    let settlements = movements_of(conn, "allocations", whose)?;
+    let write_offs = movements_of(conn, "write_offs", whose)?;
     Ok(paid_intervals(invoice.total, &settlements, &write_offs))
 }
 
@@ -129,7 +130,7 @@ fn replace_intervals(
 ) -> Result<(), AppError> {
     let key = (invoice.issue_date, invoice.total.minor());
     for (date, delta) in interval_deltas(key, before, after) {
-        add_settled(tx, invoice.id, date, delta)?;
+        add_settled(tx, (invoice.organization_id, invoice.id), date, delta)?;
     }
     Ok(())
 }
@@ -137,15 +138,20 @@ fn replace_intervals(
 /// Adds `delta` to the `settled_daily` row of invoice `id`'s organization and currency on
 /// `date`. The weighted sum is read, added in `i128` and written back as text: the write
 /// holds the book's one writer, so nothing comes between.
-fn add_settled(conn: &Conn, id: i64, date: NaiveDate, delta: SettledDelta) -> Result<(), AppError> {
+fn add_settled(
+    conn: &Conn,
+    (org, id): (i64, i64),
+    date: NaiveDate,
+    delta: SettledDelta,
+) -> Result<(), AppError> {
     let on = date_text(date);
     let stored: Option<String> = conn
         .prepare_cached(
             "SELECT s.weighted_days FROM settled_daily s JOIN invoices i
                ON s.organization_id = i.organization_id AND s.currency = i.currency
-             WHERE i.id = ?1 AND s.settled_on = ?2",
+             WHERE i.organization_id = ?3 AND i.id = ?1 AND s.settled_on = ?2",
         )?
-        .query_row(params![id, on], |row| row.get(0))
+        .query_row(params![id, on, org], |row| row.get(0))
         .optional()?;
     let weighted = weighted_of(stored.as_deref())?
         .checked_add(delta.weighted)
@@ -153,14 +159,23 @@ fn add_settled(conn: &Conn, id: i64, date: NaiveDate, delta: SettledDelta) -> Re
     conn.prepare_cached(
         "INSERT INTO settled_daily (organization_id, currency, settled_on, invoice_count, days_to_pay,
             paid_total_minor, weighted_days)
-         SELECT organization_id, currency, ?2, ?3, ?4, ?5, ?6 FROM invoices WHERE id = ?1
+         SELECT organization_id, currency, ?2, ?3, ?4, ?5, ?6 FROM invoices
+         WHERE organization_id = ?7 AND id = ?1
          ON CONFLICT (organization_id, currency, settled_on) DO UPDATE
          SET invoice_count = settled_daily.invoice_count + excluded.invoice_count,
              days_to_pay = settled_daily.days_to_pay + excluded.days_to_pay,
              paid_total_minor = settled_daily.paid_total_minor + excluded.paid_total_minor,
              weighted_days = excluded.weighted_days",
     )?
-    .execute(params![id, on, delta.count, delta.days, delta.total, weighted.to_string()])?;
+    .execute(params![
+        id,
+        on,
+        delta.count,
+        delta.days,
+        delta.total,
+        weighted.to_string(),
+        org
+    ])?;
     Ok(())
 }
 
@@ -232,7 +247,8 @@ fn settle_organization(conn: &Conn, org: i64) -> Result<usize, AppError> {
         .prepare(
             "SELECT id, issue_date, total_minor FROM invoices i
              WHERE organization_id = ?1 AND status <> 'void'
-               AND EXISTS (SELECT 1 FROM allocations a WHERE a.invoice_id = i.id)",
+               AND EXISTS (SELECT 1 FROM allocations a
+                           WHERE a.organization_id = i.organization_id AND a.invoice_id = i.id)",
         )?
         .query_map([org], |row| {
             let id = row.get(0)?;
@@ -241,11 +257,11 @@ fn settle_organization(conn: &Conn, org: i64) -> Result<usize, AppError> {
         })?
         .collect::<Result<_, _>>()?;
     for &(id, issued, total) in &invoices {
-        let settlements = movements_of(conn, "allocations", id)?;
-        let write_offs = movements_of(conn, "write_offs", id)?;
+        let settlements = movements_of(conn, "allocations", (org, id))?;
+        let write_offs = movements_of(conn, "write_offs", (org, id))?;
         let intervals = paid_intervals(Money::from_minor(total), &settlements, &write_offs);
         for (date, delta) in interval_deltas((issued, total), &[], &intervals) {
-            add_settled(conn, id, date, delta)?;
+            add_settled(conn, (org, id), date, delta)?;
         }
     }
     Ok(invoices.len())
@@ -283,17 +299,18 @@ pub(crate) fn rebuild(conn: &Conn) -> Result<(), AppError> {
 /// old figures back before the change and counts the new ones after it.
 pub(crate) fn count_in_daily(
     tx: &WriteTx,
-    id: i64,
+    (org, id): (i64, i64),
     status: InvoiceStatus,
     sign: i64,
 ) -> Result<(), AppError> {
     tx.prepare_cached(
         "INSERT INTO invoice_daily (organization_id, currency, issue_date, status, invoice_count, total_minor)
-         SELECT organization_id, currency, issue_date, ?2, ?3, ?3 * total_minor FROM invoices WHERE id = ?1
+         SELECT organization_id, currency, issue_date, ?2, ?3, ?3 * total_minor FROM invoices
+         WHERE organization_id = ?4 AND id = ?1
          ON CONFLICT (organization_id, currency, issue_date, status) DO UPDATE
          SET invoice_count = invoice_daily.invoice_count + excluded.invoice_count,
              total_minor = invoice_daily.total_minor + excluded.total_minor",
     )?
-    .execute(params![id, status.as_str(), sign])?;
+    .execute(params![id, status.as_str(), sign, org])?;
     Ok(())
 }

@@ -134,7 +134,7 @@ pub(crate) fn update(
             failing_since = CASE WHEN ?6 THEN NULL ELSE failing_since END,
             next_attempt_at = CASE WHEN ?6 THEN NULL ELSE next_attempt_at END,
             updated_at = ?7
-         WHERE id = ?1",
+         WHERE id = ?1 AND organization_id = ?8",
     )?
     .execute(params![
         id,
@@ -143,47 +143,60 @@ pub(crate) fn update(
         types_text(&fields.event_types),
         fields.enabled,
         reenabled,
-        now
+        now,
+        org
     ])?;
     get(tx, org, id)
 }
 
 pub(crate) fn delete(tx: &WriteTx, org: i64, id: i64) -> Result<(), AppError> {
     get(tx, org, id)?;
-    tx.execute("DELETE FROM webhook_endpoints WHERE id = ?1", [id])?;
+    tx.execute(
+        "DELETE FROM webhook_endpoints WHERE id = ?1 AND organization_id = ?2",
+        [id, org],
+    )?;
     Ok(())
 }
 
 /// The endpoint's signing secret.
-pub(crate) fn secret_of(conn: &Conn, id: i64) -> Result<String, AppError> {
-    conn.prepare_cached("SELECT secret FROM webhook_endpoints WHERE id = ?1")?
-        .query_row([id], |row| row.get(0))
-        .optional()?
-        .ok_or_else(|| not_found(id))
+pub(crate) fn secret_of(conn: &Conn, (org, id): (i64, i64)) -> Result<String, AppError> {
+    conn.prepare_cached(
+        "SELECT secret FROM webhook_endpoints WHERE id = ?1 AND organization_id = ?2",
+    )?
+    .query_row([id, org], |row| row.get(0))
+    .optional()?
+    .ok_or_else(|| not_found(id))
 }
 
 /// Endpoint `id` if it is enabled and due at `now`: read afresh just before a delivery
 /// starts, since an earlier delivery may have moved it meanwhile.
-pub(crate) fn due_one(conn: &Conn, id: i64, now: i64) -> Result<Option<Endpoint>, AppError> {
+pub(crate) fn due_one(
+    conn: &Conn,
+    (org, id): (i64, i64),
+    now: i64,
+) -> Result<Option<Endpoint>, AppError> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM webhook_endpoints
-             WHERE id = ?1 AND enabled = TRUE AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)"
+             WHERE id = ?1 AND organization_id = ?3 AND enabled = TRUE
+               AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)"
         ))?
-        .query_row(params![id, now], endpoint_from_row)
+        .query_row(params![id, now, org], endpoint_from_row)
         .optional()?)
 }
 
-/// The ids of enabled endpoints whose pending event (if any) is due at `now`, across
-/// organizations; each is read whole by [`due_one`] when its turn comes.
-pub(crate) fn due(conn: &Conn, now: i64) -> Result<Vec<i64>, AppError> {
+/// The enabled endpoints whose pending event (if any) is due at `now`, across
+/// organizations, as (organization, id); each is read whole by [`due_one`] when its turn
+/// comes. The one statement that reads every organization's endpoints (the delivery
+/// worker serves them all), marked so for the statement check.
+pub(crate) fn due(conn: &Conn, now: i64) -> Result<Vec<(i64, i64)>, AppError> {
     let ids = conn
         .prepare_cached(
-            "SELECT id FROM webhook_endpoints
+            "SELECT /* every organization */ organization_id, id FROM webhook_endpoints
              WHERE enabled = TRUE AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)
              ORDER BY id",
         )?
-        .query_map([now], |row| row.get(0))?
+        .query_map([now], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<Result<_, _>>()?;
     Ok(ids)
 }
@@ -218,11 +231,15 @@ pub(crate) fn next(conn: &Conn, endpoint: &Endpoint) -> Result<Next, AppError> {
     Ok(last.map_or(Next::Idle, Next::Skip))
 }
 
-pub(crate) fn skip_to(tx: &WriteTx, endpoint_id: i64, cursor: i64) -> Result<(), AppError> {
+pub(crate) fn skip_to(
+    tx: &WriteTx,
+    (org, endpoint_id): (i64, i64),
+    cursor: i64,
+) -> Result<(), AppError> {
     tx.execute(
         "UPDATE webhook_endpoints SET cursor = CASE WHEN cursor > ?2 THEN cursor ELSE ?2 END
-         WHERE id = ?1",
-        params![endpoint_id, cursor],
+         WHERE id = ?1 AND organization_id = ?3",
+        params![endpoint_id, cursor, org],
     )?;
     Ok(())
 }
@@ -259,24 +276,28 @@ pub(crate) struct Delivery {
 /// whether this try turned it off.
 pub(crate) fn record(
     tx: &WriteTx,
-    endpoint_id: i64,
+    (org, endpoint_id): (i64, i64),
     (event_id, outcome): (i64, &Outcome),
     (now_text, now): (&str, i64),
 ) -> Result<bool, AppError> {
-    let endpoint: Option<(i64, Option<i64>, i64)> = tx
+    let endpoint: Option<(i64, Option<i64>)> = tx
         .query_row(
-            "SELECT cursor, failing_since, organization_id FROM webhook_endpoints WHERE id = ?1",
-            [endpoint_id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            "SELECT cursor, failing_since FROM webhook_endpoints
+             WHERE id = ?1 AND organization_id = ?2",
+            [endpoint_id, org],
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
     // Deleted, or already past this event (a retry raced the worker): nothing to keep.
-    let Some((_, failing_since, org)) = endpoint.filter(|(cursor, ..)| *cursor < event_id) else {
+    let Some((_, failing_since)) = endpoint.filter(|(cursor, _)| *cursor < event_id) else {
         return Ok(false);
     };
     let tries: i64 = tx.query_row(
-        "SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ?1 AND event_id = ?2",
-        params![endpoint_id, event_id],
+        &format!(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE {}endpoint_id = ?1 AND event_id = ?2",
+            super::sql::owner_filter(tx, "?3")
+        ),
+        params![endpoint_id, event_id, org],
         |row| row.get(0),
     )?;
     let attempt = tries + 1;
@@ -306,8 +327,8 @@ pub(crate) fn record(
     if delivered {
         tx.execute(
             "UPDATE webhook_endpoints SET cursor = ?2, next_attempt_at = NULL, failing_since = NULL
-             WHERE id = ?1",
-            params![endpoint_id, event_id],
+             WHERE id = ?1 AND organization_id = ?3",
+            params![endpoint_id, event_id, org],
         )?;
         return Ok(false);
     }
@@ -322,8 +343,8 @@ pub(crate) fn record(
         "UPDATE webhook_endpoints SET failing_since = ?2, next_attempt_at = ?3,
             enabled = CASE WHEN CAST(?4 AS TEXT) IS NULL THEN enabled ELSE FALSE END,
             disabled_reason = COALESCE(?4, disabled_reason)
-         WHERE id = ?1",
-        params![endpoint_id, since, next, off],
+         WHERE id = ?1 AND organization_id = ?5",
+        params![endpoint_id, since, next, off, org],
     )?;
     Ok(off.is_some())
 }
@@ -362,10 +383,11 @@ pub(crate) fn deliveries(
     get(conn, org, endpoint_id)?;
     let found = conn
         .prepare_cached(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE endpoint_id = ?1
-             ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+             WHERE {}endpoint_id = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+            super::sql::owner_filter(conn, "?4")
         ))?
-        .query_map(params![endpoint_id, limit, offset], delivery_from_row)?
+        .query_map(params![endpoint_id, limit, offset, org], delivery_from_row)?
         .collect::<Result<_, _>>()?;
     Ok(found)
 }
@@ -381,8 +403,11 @@ pub(crate) fn retry(
     let endpoint = get(tx, org, endpoint_id)?;
     let event_id: i64 = tx
         .query_row(
-            "SELECT event_id FROM webhook_deliveries WHERE id = ?1 AND endpoint_id = ?2",
-            params![delivery_id, endpoint_id],
+            &format!(
+                "SELECT event_id FROM webhook_deliveries WHERE {}id = ?1 AND endpoint_id = ?2",
+                super::sql::owner_filter(tx, "?3")
+            ),
+            params![delivery_id, endpoint_id, org],
             |row| row.get(0),
         )
         .optional()?
@@ -405,8 +430,8 @@ pub(crate) fn retry(
     tx.execute(
         "UPDATE webhook_endpoints SET next_attempt_at = NULL, failing_since = NULL, enabled = TRUE,
             disabled_reason = NULL
-         WHERE id = ?1",
-        [endpoint_id],
+         WHERE id = ?1 AND organization_id = ?2",
+        [endpoint_id, org],
     )?;
     get(tx, org, endpoint_id)
 }

@@ -30,7 +30,7 @@ pub(crate) fn create(
         settled: invoice.settled,
         currency: invoice.currency,
     };
-    let movements = invoice_movements(tx, id)?;
+    let movements = invoice_movements(tx, (org, id))?;
     let (amount, _) = write_off::write_off(&writable, &movements, &new, today)?;
     let on = date_text(new.date);
     let before = paid_intervals_now(tx, &invoice)?;
@@ -66,9 +66,9 @@ pub(crate) fn reverse(
     let found: Option<(i64, String, bool)> = tx
         .prepare_cached(
             "SELECT amount_minor, write_off_date, reversed_date IS NOT NULL FROM write_offs
-             WHERE id = ?1 AND invoice_id = ?2",
+             WHERE organization_id = ?3 AND id = ?1 AND invoice_id = ?2",
         )?
-        .query_row(params![write_off_id, id], |row| {
+        .query_row(params![write_off_id, id, org], |row| {
             Ok((row.get(0)?, row.get(1)?, row.get(2)?))
         })
         .optional()?;
@@ -82,9 +82,10 @@ pub(crate) fn reverse(
     let on = date_text(date);
     let before = paid_intervals_now(tx, &invoice)?;
     tx.prepare_cached(
-        "UPDATE write_offs SET reversed_date = ?2, reversal_reason = ?3 WHERE id = ?1",
+        "UPDATE write_offs SET reversed_date = ?2, reversal_reason = ?3
+         WHERE organization_id = ?4 AND id = ?1",
     )?
-    .execute(params![write_off_id, on, reason])?;
+    .execute(params![write_off_id, on, reason, org])?;
     move_settled(tx, &invoice, (SettledBy::WriteOff, -amount), now)?;
     resettle(tx, &invoice, &before)?;
     get(tx, org, id)

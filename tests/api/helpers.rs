@@ -300,7 +300,7 @@ impl TestApp {
             .db
             .read_blocking(|conn| {
                 let differences: i64 = conn.query_row(
-                    "SELECT COUNT(*) FROM (
+                    "/* test check */ SELECT COUNT(*) FROM (
                          SELECT organization_id, issue_date, status, COUNT(*) AS n, SUM(total_minor) AS t
                          FROM invoices GROUP BY 1, 2, 3
                          EXCEPT
@@ -311,7 +311,7 @@ impl TestApp {
                 )?;
                 assert_eq!(differences, 0, "invoice_daily drifted from invoices");
                 let settled: (i64, i64) = conn.query_row(
-                    "SELECT (SELECT COALESCE(SUM(invoice_count), 0) FROM settled_daily),
+                    "/* test check */ SELECT (SELECT COALESCE(SUM(invoice_count), 0) FROM settled_daily),
                             (SELECT COUNT(*) FROM invoices i WHERE status = 'paid'
                                AND EXISTS (SELECT 1 FROM allocations a WHERE a.invoice_id = i.id))",
                     (),
@@ -319,7 +319,7 @@ impl TestApp {
                 )?;
                 assert_eq!(settled.0, settled.1, "settled_daily drifted from paid invoices");
                 let totals: (i64, i64) = conn.query_row(
-                    "SELECT (SELECT COALESCE(SUM(paid_total_minor), 0) FROM settled_daily),
+                    "/* test check */ SELECT (SELECT COALESCE(SUM(paid_total_minor), 0) FROM settled_daily),
                             (SELECT COALESCE(SUM(total_minor), 0) FROM invoices i WHERE status = 'paid'
                                AND EXISTS (SELECT 1 FROM allocations a WHERE a.invoice_id = i.id))",
                     (),
@@ -341,7 +341,7 @@ impl TestApp {
             .db
             .read_blocking(|conn| {
                 let drifted: i64 = conn.query_row(
-                    "WITH a AS (SELECT invoice_id,
+                    "/* test check */ WITH a AS (SELECT invoice_id,
                                 SUM(CASE WHEN payment_id IS NOT NULL THEN amount_minor ELSE 0 END) AS paid,
                                 SUM(CASE WHEN credit_note_id IS NOT NULL THEN amount_minor ELSE 0 END) AS credited
                          FROM allocations WHERE reversed_date IS NULL GROUP BY invoice_id),
@@ -367,7 +367,7 @@ impl TestApp {
                 ] {
                     let drifted: i64 = conn.query_row(
                         &format!(
-                            "WITH a AS (SELECT {column} AS id, SUM(amount_minor) AS used FROM allocations
+                            "/* test check */ WITH a AS (SELECT {column} AS id, SUM(amount_minor) AS used FROM allocations
                                         WHERE {column} IS NOT NULL AND reversed_date IS NULL GROUP BY 1),
                                   r AS (SELECT {column} AS id, SUM(amount_minor) AS refunded FROM refunds
                                         WHERE {column} IS NOT NULL GROUP BY 1)

@@ -336,7 +336,7 @@ async fn two_hundred_concurrent_mixed_writes_keep_every_invariant() {
         .db
         .read_blocking(|conn| {
             Ok(conn.query_row(
-                "SELECT COUNT(*) FROM invoices i
+                "/* test check */ SELECT COUNT(*) FROM invoices i
                  WHERE i.amount_paid_minor > i.total_minor
                     OR i.amount_paid_minor <> (SELECT COALESCE(SUM(amount_minor), 0) FROM allocations a WHERE a.invoice_id = i.id)
                     OR (i.status = 'paid' AND i.amount_paid_minor <> i.total_minor)
@@ -353,7 +353,7 @@ async fn two_hundred_concurrent_mixed_writes_keep_every_invariant() {
         .db
         .read_blocking(|conn| {
             Ok(conn.query_row(
-                "SELECT COUNT(*) FROM payments WHERE invoice_id = ?1",
+                "/* test check */ SELECT COUNT(*) FROM payments WHERE invoice_id = ?1",
                 [retry_invoice],
                 |row| row.get(0),
             )?)

@@ -103,7 +103,7 @@ async fn every_command_works_on_a_postgresql_book() {
     // Summaries broken by hand are written again from the records.
     let client = database.client().await;
     client
-        .execute("DELETE FROM invoice_daily", &[])
+        .execute("/* test check */ DELETE FROM invoice_daily", &[])
         .await
         .unwrap();
     let broken = arvalox(&["doctor", "--db", url]);

@@ -213,7 +213,7 @@ impl InvoicesApi {
         let today = state.today_for(ctx);
         let id = id.0;
         let stored = state.db.read_point(|conn| {
-            let ledger = store::ledger_of(conn, id)?;
+            let ledger = store::ledger_of(conn, (org, id))?;
             store::with_detail_row(conn, org, id, |row| detail_text(row, &ledger, today))
         })?;
         let text = match stored {

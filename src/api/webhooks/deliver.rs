@@ -54,7 +54,7 @@ async fn round(
 ) -> Result<(), AppError> {
     let now = state.clock.now().timestamp();
     let due = state.db.read(move |conn| store::due(conn, now)).await?;
-    for id in due {
+    for (org, id) in due {
         let started = in_flight
             .lock()
             .map(|mut set| set.insert(id))
@@ -65,7 +65,7 @@ async fn round(
         // Read now that it is ours: a delivery that just ended may have moved it.
         let fresh = state
             .db
-            .read(move |conn| match store::due_one(conn, id, now)? {
+            .read(move |conn| match store::due_one(conn, (org, id), now)? {
                 Some(endpoint) => Ok(Some((store::next(conn, &endpoint)?, endpoint))),
                 None => Ok(None),
             })
@@ -98,7 +98,10 @@ async fn round(
                 });
             }
             Next::Skip(to) => {
-                let moved = state.db.write(move |tx| store::skip_to(tx, id, to)).await;
+                let moved = state
+                    .db
+                    .write(move |tx| store::skip_to(tx, (org, id), to))
+                    .await;
                 finish(in_flight, id);
                 moved?;
                 done.notify_one();
@@ -126,7 +129,12 @@ async fn deliver(
     let (org, id) = (endpoint.organization_id, endpoint.id);
     let (event, secret) = state
         .db
-        .read(move |conn| Ok((get_event(conn, org, event_id)?, store::secret_of(conn, id)?)))
+        .read(move |conn| {
+            Ok((
+                get_event(conn, org, event_id)?,
+                store::secret_of(conn, (org, id))?,
+            ))
+        })
         .await?;
     let Some(event) = event else {
         return Ok(());
@@ -161,7 +169,7 @@ async fn deliver(
     let turned_off = state
         .db
         .write(move |tx| {
-            if !store::record(tx, id, (event_id, &outcome), (&now_text, now))? {
+            if !store::record(tx, (org, id), (event_id, &outcome), (&now_text, now))? {
                 return Ok(false);
             }
             let after = WebhookEndpoint::from(store::get(tx, org, id)?);

@@ -10,7 +10,7 @@
 //! - `LIKE` becomes `ILIKE`: SQLite's LIKE ignores ASCII case, PostgreSQL's does not;
 //! - `json_extract(column, '$.key')` becomes `(CAST(column AS JSON) ->> 'key')`.
 //!
-//! Quoted text ('...') and quoted names ("...") are copied as they are.
+//! Quoted text ('...'), quoted names ("...") and comments (/* ... */) are copied as they are.
 
 /// A statement in PostgreSQL's form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +36,16 @@ pub(crate) fn to_postgres(sql: &str) -> Translated {
                     if inner == c {
                         break;
                     }
+                }
+            }
+            '/' if chars.peek().is_some_and(|&(_, next)| next == '*') => {
+                // A comment is copied as it is: a quote or `?` inside it is only words.
+                let end = sql[at + 2..]
+                    .find("*/")
+                    .map_or(sql.len(), |len| at + 4 + len);
+                out.push_str(&sql[at..end]);
+                while chars.peek().is_some_and(|&(next, _)| next < end) {
+                    chars.next();
                 }
             }
             '?' => {
@@ -149,6 +159,17 @@ fn trim_trailing_space(out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_comment_is_copied_whole_and_the_text_after_it_still_rewritten() {
+        let translated = to_postgres("SELECT /* it's ?9, LIKE */ a FROM t WHERE b LIKE ?2 /* end");
+        assert_eq!(
+            translated.sql,
+            "SELECT /* it's ?9, LIKE */ a FROM t WHERE b ILIKE $1 /* end"
+        );
+        assert_eq!(translated.positions, vec![1]);
+        assert_eq!(to_postgres("SELECT 4/2, ?1").sql, "SELECT 4/2, $1");
+    }
 
     #[test]
     fn numbered_parameters_are_renumbered_over_the_ones_used() {

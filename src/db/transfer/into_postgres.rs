@@ -169,7 +169,7 @@ async fn continue_identities(
             .find(|(name, _)| *name == table)
             .map_or(0, |(_, last)| *last);
         let sql = format!(
-            "SELECT setval(pg_get_serial_sequence('{table}', 'id'),
+            "SELECT /* every organization */ setval(pg_get_serial_sequence('{table}', 'id'),
                            GREATEST(COALESCE(MAX(id), 0), $1) + 1, false)
              FROM {table}"
         );
