@@ -98,15 +98,18 @@ impl<'c> Conn<'c> {
     pub fn prepare_cached(&self, sql: &str) -> StoreResult<Stmt<'c>> {
         match self.engine {
             Engine::Sqlite(conn) => Ok(Stmt(StmtOf::Cached(conn.prepare_cached(sql)?))),
-            Engine::Postgres(session) => Ok(Stmt::postgres(session, session.prepare(sql, true)?)),
+            Engine::Postgres(session) => Ok(Stmt::postgres(session, session.prepare(sql)?)),
         }
     }
 
-    /// Compiles `sql` for this use only (a statement built at run time).
+    /// Compiles `sql` for this use only (a statement built at run time). PostgreSQL keeps it
+    /// for the connection all the same: compiling is a round trip to the server there, and
+    /// the statements built at run time vary only by their filters and their count of
+    /// marks, so the connection's cache stays small.
     pub fn prepare(&self, sql: &str) -> StoreResult<Stmt<'c>> {
         match self.engine {
             Engine::Sqlite(conn) => Ok(Stmt(StmtOf::Plain(conn.prepare(sql)?))),
-            Engine::Postgres(session) => Ok(Stmt::postgres(session, session.prepare(sql, false)?)),
+            Engine::Postgres(session) => Ok(Stmt::postgres(session, session.prepare(sql)?)),
         }
     }
 }

@@ -32,12 +32,10 @@ impl PgSession {
         self.runtime.block_on(work)
     }
 
-    pub(super) fn prepare(&self, sql: &str, cached: bool) -> StoreResult<PgStatement> {
+    /// Compiles `sql` once per connection (deadpool keeps the connection's statements).
+    pub(super) fn prepare(&self, sql: &str) -> StoreResult<PgStatement> {
         let Translated { sql, positions } = to_postgres(sql);
-        let statement = match cached {
-            true => self.wait(self.client.prepare_cached(&sql)),
-            false => self.wait(self.client.prepare(&sql)),
-        };
+        let statement = self.wait(self.client.prepare_cached(&sql));
         if let Err(err) = &statement {
             // A statement PostgreSQL refuses to compile is a bug of ours: say which.
             let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
