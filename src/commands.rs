@@ -247,8 +247,6 @@ pub(crate) fn exit_on_postgres_problem(
     std::process::exit(code);
 }
 
-/// `arvalox seed-demo`: fills an empty organization with demo data, showing progress on a
-/// terminal, then journals what it wrote.
 /// `seed-demo`'s choices.
 pub(crate) struct Demo {
     pub org: String,
@@ -260,23 +258,53 @@ pub(crate) struct Demo {
     pub currency: Option<String>,
 }
 
-/// `seed-demo` into either engine. The bulk seeder writes SQLite's pages directly, so a
-/// PostgreSQL book gets the same book by way of a scratch file and `migrate-db` (which
-/// copies into an empty book only, and compares both afterwards).
+/// `arvalox seed-demo`: fills an empty organization with demo data, showing progress on a
+/// terminal, then journals what it wrote; on either engine. The bulk seeder writes
+/// SQLite's pages directly, so a PostgreSQL book gets the same book by way of a scratch
+/// file and the copy `migrate-db` makes (into an empty book only, compared afterwards).
 pub(crate) fn seed_demo(location: &BookLocation, demo: &Demo) -> anyhow::Result<()> {
-    match location {
-        BookLocation::Sqlite(file) => seed_file(file, demo, &file.display().to_string()),
-        BookLocation::Postgres(url) => {
-            let scratch = tempfile::tempdir()?;
-            let file = scratch.path().join("seed.db");
-            seed_file(&file, demo, &url.to_string())?;
-            migrate_db(&BookLocation::Sqlite(file), location)
+    let url = match location {
+        BookLocation::Sqlite(file) => {
+            println!("{}", seed_file(file, demo, &file.display().to_string())?);
+            return Ok(());
         }
+        BookLocation::Postgres(url) => url,
+    };
+    // Refused before any work: a server that does not answer (exit 16), a book not empty.
+    let present: i64 = crate::serving::open_as_is(location)?.read_blocking(|conn| {
+        Ok(conn.query_row("SELECT COUNT(*) FROM organizations", (), |r| r.get(0))?)
+    })?;
+    if present > 0 {
+        bail!("{url} already holds {present} organizations: seed-demo fills an empty PostgreSQL book (or seed a file and move it with migrate-db)");
     }
+    let started = std::time::Instant::now();
+    let scratch = tempfile::tempdir()?;
+    let file = scratch.path().join("seed.db");
+    let line = seed_file(&file, demo, &url.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut progress = |line: &str| println!("{line}");
+    let moved = runtime.block_on(arvalox::db::transfer::to_postgres(
+        &file,
+        url,
+        &mut progress,
+    ));
+    let (verdict, moved) = moved.map_err(|problem| anyhow::anyhow!("{url}: {problem}"))?;
+    report_move(
+        &BookLocation::Sqlite(file),
+        location,
+        &verdict,
+        moved.len(),
+        started,
+    )?;
+    println!("{line}");
+    Ok(())
 }
 
-/// Seeds the SQLite file at `path` (`shown` names the book in what is printed).
-fn seed_file(path: &std::path::Path, demo: &Demo, shown: &str) -> anyhow::Result<()> {
+/// Seeds the SQLite file at `path`; answers the line that says what it holds (`shown`
+/// naming the book).
+fn seed_file(path: &std::path::Path, demo: &Demo, shown: &str) -> anyhow::Result<String> {
     let Demo {
         org,
         customers,
@@ -330,7 +358,7 @@ fn seed_file(path: &std::path::Path, demo: &Demo, shown: &str) -> anyhow::Result
     let store =
         Db::open(path, Synchronous::Full).with_context(|| format!("opening {}", path.display()))?;
     let journaled = local::journal_seeded_rows(&store, org, (as_of, now.as_str()))?;
-    println!(
+    Ok(format!(
         "Seeded organization '{org}' in {shown}: {} customers, {} invoices, {} payments, {} credit notes, {} write-offs, {journaled} rows journaled (seed {seed}, as of {as_of}) in {:.1}s.",
         summary.customers,
         summary.invoices,
@@ -338,8 +366,7 @@ fn seed_file(path: &std::path::Path, demo: &Demo, shown: &str) -> anyhow::Result
         summary.credit_notes,
         summary.write_offs,
         started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    ))
 }
 
 /// `arvalox migrate-db`: a book moved between engines, each organization's progress shown,

@@ -19,7 +19,7 @@ source .ci/lib/postgres.sh
 trap stop_postgres EXIT
 # pg_stat_statements records every statement the pass makes the server run, for the
 # Citus check at the end.
-PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=20000" \
+PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=100000" \
     start_postgres "${ARVALOX_TEST_PG_PORT:-55432}"
 echo "PostgreSQL pass on $("$pg_bin/postgres" --version), cluster in $pg_dir"
 mapfile -t filters < <(grep -v '^\s*\(#\|$\)' .ci/postgres/passing.txt)

@@ -67,11 +67,13 @@ pub(crate) fn recount_open(
 ) -> Result<Money, AppError> {
     let sql = format!(
         "SELECT COALESCE(SUM(i.total_minor
-             - COALESCE((SELECT SUM(a.amount_minor) FROM allocations a
-                         WHERE a.invoice_id = i.id AND a.applied_date <= ?1
+             - COALESCE((SELECT SUM(a.amount_minor) FROM allocations a INDEXED BY allocations_invoice
+                         WHERE a.organization_id = i.organization_id AND a.invoice_id = i.id
+                           AND a.applied_date <= ?1
                            AND (a.reversed_date IS NULL OR a.reversed_date > ?1)), 0)
-             - COALESCE((SELECT SUM(w.amount_minor) FROM write_offs w
-                         WHERE w.invoice_id = i.id AND w.write_off_date <= ?1
+             - COALESCE((SELECT SUM(w.amount_minor) FROM write_offs w INDEXED BY write_offs_invoice
+                         WHERE w.organization_id = i.organization_id AND w.invoice_id = i.id
+                           AND w.write_off_date <= ?1
                            AND (w.reversed_date IS NULL OR w.reversed_date > ?1)), 0)), 0)
          FROM invoices i
          WHERE i.organization_id = ?2 AND i.status NOT IN ('draft', 'void')

@@ -37,7 +37,7 @@ pub(crate) fn movements_of(
 ) -> Result<Vec<Movement>, AppError> {
     let mut movements = HashMap::new();
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts}
+        "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts} INDEXED BY {facts}_invoice
          WHERE invoice_id = ?1 AND organization_id = ?2",
         dated_by(facts)
     ))?;
@@ -215,7 +215,7 @@ pub(crate) fn open_invoices(
     let mut movements = HashMap::new();
     for facts in ["allocations", "write_offs"] {
         let mut lowering = conn.prepare_cached(&format!(
-            "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts}
+            "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts} INDEXED BY {facts}_invoice
              WHERE organization_id = ?1 AND invoice_id IN (SELECT id {open})",
             dated_by(facts)
         ))?;

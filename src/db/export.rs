@@ -49,7 +49,7 @@ const TABLES: [Table; 10] = [
                      l.tax_rate, l.line_subtotal_minor, l.line_tax_minor, l.line_total_minor,
                      i.currency AS __currency
               FROM invoice_items l JOIN invoices i ON i.id = l.invoice_id
-              WHERE i.organization_id = ?1 ORDER BY l.id",
+              WHERE {line_owner}i.organization_id = ?1 ORDER BY l.id",
     },
     Table {
         file: "payments.csv",
@@ -63,7 +63,7 @@ const TABLES: [Table; 10] = [
         sql: "SELECT a.id, a.customer_id, a.invoice_id, a.payment_id, a.credit_note_id,
                      a.amount_minor, a.applied_date, a.reversed_date, a.reversal_reason,
                      a.created_at, i.currency AS __currency
-              FROM allocations a JOIN invoices i ON i.id = a.invoice_id
+              FROM allocations a JOIN invoices i ON i.organization_id = ?1 AND i.id = a.invoice_id
               WHERE a.organization_id = ?1 ORDER BY a.id",
     },
     Table {
@@ -80,7 +80,7 @@ const TABLES: [Table; 10] = [
                      l.unit_price, l.tax_rate, l.line_subtotal_minor, l.line_tax_minor,
                      l.line_total_minor, n.currency AS __currency
               FROM credit_note_items l JOIN credit_notes n ON n.id = l.credit_note_id
-              WHERE n.organization_id = ?1 ORDER BY l.id",
+              WHERE {line_owner}n.organization_id = ?1 ORDER BY l.id",
     },
     Table {
         file: "refunds.csv",
@@ -88,8 +88,9 @@ const TABLES: [Table; 10] = [
                      r.refund_date, r.payment_method, r.reference_number, r.reason,
                      r.created_at,
                      COALESCE(p.currency, n.currency) AS __currency
-              FROM refunds r LEFT JOIN payments p ON p.id = r.payment_id
-                   LEFT JOIN credit_notes n ON n.id = r.credit_note_id
+              FROM refunds r
+                   LEFT JOIN payments p ON p.organization_id = ?1 AND p.id = r.payment_id
+                   LEFT JOIN credit_notes n ON n.organization_id = ?1 AND n.id = r.credit_note_id
               WHERE r.organization_id = ?1 ORDER BY r.id",
     },
     Table {
@@ -97,7 +98,7 @@ const TABLES: [Table; 10] = [
         sql: "SELECT w.id, w.customer_id, w.invoice_id, w.amount_minor, w.write_off_date,
                      w.reason, w.reversed_date, w.reversal_reason, w.created_at,
                      i.currency AS __currency
-              FROM write_offs w JOIN invoices i ON i.id = w.invoice_id
+              FROM write_offs w JOIN invoices i ON i.organization_id = ?1 AND i.id = w.invoice_id
               WHERE w.organization_id = ?1 ORDER BY w.id",
     },
     Table {
@@ -290,7 +291,13 @@ fn write_table(
     table: &Table,
     path: &Path,
 ) -> Result<ExportedFile, AppError> {
-    let mut stmt = conn.prepare(table.sql)?;
+    // A line's organization is on the line itself on PostgreSQL only (SQLite keeps it on
+    // the parent): there the join is then between two rows of one organization's shard.
+    let line_owner = match conn.is_postgres() {
+        true => "l.organization_id = ?1 AND ",
+        false => "",
+    };
+    let mut stmt = conn.prepare(&table.sql.replace("{line_owner}", line_owner))?;
     let names: Vec<String> = stmt
         .column_names()
         .iter()

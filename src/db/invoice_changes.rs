@@ -28,7 +28,7 @@ pub(crate) fn update(
     // once paid is a document the customer has acted on.
     let ever_allocated: i64 = tx
         .prepare_cached(
-            "SELECT COALESCE(SUM(amount_minor), 0) FROM allocations
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM allocations INDEXED BY allocations_invoice
              WHERE invoice_id = ?1 AND organization_id = ?2",
         )?
         .query_row([id, org], |row| row.get(0))?;

@@ -55,7 +55,8 @@ pub(crate) fn ledger_of(conn: &Conn, (org, id): (i64, i64)) -> Result<InvoiceLed
     let write_offs = conn
         .prepare_cached(
             "SELECT id, amount_minor, write_off_date, reason, reversed_date, reversal_reason
-             FROM write_offs WHERE invoice_id = ?1 AND organization_id = ?2
+             FROM write_offs INDEXED BY write_offs_invoice
+             WHERE invoice_id = ?1 AND organization_id = ?2
              ORDER BY write_off_date, id",
         )?
         .query_map([id, org], |row| {

@@ -157,7 +157,7 @@ pub(super) fn payments_of(
 ) -> Result<Vec<AppliedPayment>, AppError> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, a.amount_minor, a.applied_date, p.payment_method, p.reference_number
-         FROM allocations a
+         FROM allocations a INDEXED BY allocations_invoice
          JOIN payments p ON p.organization_id = a.organization_id AND p.id = a.payment_id
          WHERE a.organization_id = ?2 AND a.invoice_id = ?1 AND a.reversed_date IS NULL
          ORDER BY a.applied_date, a.id",

@@ -71,7 +71,8 @@ pub(crate) fn aging(
                     SUM(CASE WHEN due_date < ?4 THEN 1 ELSE 0 END) AS overdue_n
              FROM open WHERE amount > 0 GROUP BY customer_id
          )
-         SELECT g.*, c.customer_code, c.name FROM grouped g JOIN customers c ON c.id = g.customer_id",
+         SELECT g.*, c.customer_code, c.name FROM grouped g
+         JOIN customers c ON c.organization_id = ?2 AND c.id = g.customer_id",
         buckets = bucket_sums("due_date", "amount"),
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -262,7 +263,7 @@ pub(super) fn open_at_as_of(later_payments: bool, in_currency: &str) -> String {
                AND i.id NOT IN (SELECT invoice_id FROM late)
              UNION ALL
              SELECT i.customer_id, i.due_date, {open_amount} + l.amount, i.id, i.issue_date
-             FROM late l JOIN invoices i ON i.id = l.invoice_id
+             FROM late l JOIN invoices i ON i.organization_id = ?2 AND i.id = l.invoice_id
              WHERE i.issue_date <= ?1 AND {issued}
                AND (CAST(?3 AS BIGINT) IS NULL OR i.customer_id = ?3) AND {in_currency}
          )",

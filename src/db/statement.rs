@@ -64,24 +64,24 @@ static EVENTS: LazyLock<String> = LazyLock::new(|| {
          SELECT w.write_off_date, 'write_off', w.id, {unless_void} * -w.amount_minor, NULL,
                 i.invoice_number,
                 w.reason, NULL
-         FROM write_offs w JOIN invoices i ON i.id = w.invoice_id
+         FROM write_offs w JOIN invoices i ON i.organization_id = ?1 AND i.id = w.invoice_id
          WHERE w.organization_id = ?1 AND w.customer_id = ?2
          UNION ALL
          SELECT w.reversed_date, 'write_off_reversal', w.id, {unless_void} * w.amount_minor, NULL,
                 i.invoice_number, w.reversal_reason, NULL
-         FROM write_offs w JOIN invoices i ON i.id = w.invoice_id
+         FROM write_offs w JOIN invoices i ON i.organization_id = ?1 AND i.id = w.invoice_id
          WHERE w.organization_id = ?1 AND w.customer_id = ?2 AND w.reversed_date IS NOT NULL
          UNION ALL
          SELECT s.applied_date, 'allocation', s.id, {if_void} * s.amount_minor, s.amount_minor,
                 i.invoice_number,
                 NULL, {source}
-         FROM allocations s JOIN invoices i ON i.id = s.invoice_id
+         FROM allocations s JOIN invoices i ON i.organization_id = ?1 AND i.id = s.invoice_id
          WHERE s.organization_id = ?1 AND s.customer_id = ?2
          UNION ALL
          SELECT s.reversed_date, 'allocation_reversal', s.id, {if_void} * -s.amount_minor,
                 s.amount_minor,
                 i.invoice_number, s.reversal_reason, {source}
-         FROM allocations s JOIN invoices i ON i.id = s.invoice_id
+         FROM allocations s JOIN invoices i ON i.organization_id = ?1 AND i.id = s.invoice_id
          WHERE s.organization_id = ?1 AND s.customer_id = ?2 AND s.reversed_date IS NOT NULL"
     )
 });

@@ -247,7 +247,7 @@ fn settle_organization(conn: &Conn, org: i64) -> Result<usize, AppError> {
         .prepare(
             "SELECT id, issue_date, total_minor FROM invoices i
              WHERE organization_id = ?1 AND status <> 'void'
-               AND EXISTS (SELECT 1 FROM allocations a
+               AND EXISTS (SELECT 1 FROM allocations a INDEXED BY allocations_invoice
                            WHERE a.organization_id = i.organization_id AND a.invoice_id = i.id)",
         )?
         .query_map([org], |row| {
@@ -290,6 +290,16 @@ pub(crate) fn rebuild(conn: &Conn) -> Result<(), AppError> {
             conn.execute(sql, [org])?;
         }
         settle_organization(conn, org)?;
+    }
+    // Rows of no organization (written by hand, foreign keys off) go too.
+    for table in ["invoice_daily", "settled_daily", "settled_weights_due"] {
+        conn.execute(
+            &format!(
+                "DELETE /* every organization */ FROM {table}
+                 WHERE organization_id NOT IN (SELECT id FROM organizations)"
+            ),
+            (),
+        )?;
     }
     Ok(())
 }

@@ -104,8 +104,7 @@ impl<'c> Conn<'c> {
 
     /// Compiles `sql` for this use only (a statement built at run time). PostgreSQL keeps it
     /// for the connection all the same: compiling is a round trip to the server there, and
-    /// the statements built at run time vary only by their filters and their count of
-    /// marks, so the connection's cache stays small.
+    /// the connection's cache is bounded (`postgres::KEPT_STATEMENTS`).
     pub fn prepare(&self, sql: &str) -> StoreResult<Stmt<'c>> {
         match self.engine {
             Engine::Sqlite(conn) => Ok(Stmt(StmtOf::Plain(conn.prepare(sql)?))),

@@ -10,6 +10,12 @@ use super::pg_values::PgParam;
 use super::value::ToSql;
 use super::{StoreError, StoreResult};
 
+/// Statements a connection keeps compiled at most. The fixed statements are a few hundred;
+/// those built at run time also vary by their count of marks (`IN (?, ?)` over a page or an
+/// export's chunk of up to 500 rows), so past this the connection starts its cache over
+/// rather than let the server hold thousands.
+const KEPT_STATEMENTS: usize = 1000;
+
 /// One pooled connection, lent to one job.
 pub struct PgSession {
     client: deadpool_postgres::Object,
@@ -32,9 +38,13 @@ impl PgSession {
         self.runtime.block_on(work)
     }
 
-    /// Compiles `sql` once per connection (deadpool keeps the connection's statements).
+    /// Compiles `sql` once per connection (deadpool keeps the connection's statements, up to
+    /// [`KEPT_STATEMENTS`]).
     pub(super) fn prepare(&self, sql: &str) -> StoreResult<PgStatement> {
         let Translated { sql, positions } = to_postgres(sql);
+        if self.client.statement_cache.size() >= KEPT_STATEMENTS {
+            self.client.statement_cache.clear();
+        }
         let statement = self.wait(self.client.prepare_cached(&sql));
         if let Err(err) = &statement {
             // A statement PostgreSQL refuses to compile is a bug of ours: say which.
