@@ -82,13 +82,15 @@ impl AppState {
         self.closing.send_replace(true);
     }
 
-    /// Runs `f` as one write (see `Db::write`), then wakes whoever waits for new events.
-    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    /// Runs `f` as one write to organization `org`'s rows (see `Db::write`), then wakes
+    /// whoever waits for new events.
+    pub(crate) async fn write<T, F>(&self, org: i64, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&crate::db::WriteTx) -> Result<T, AppError> + Send + 'static,
     {
-        let value = self.db.write(f).await?;
+        let scope = crate::db::WriteScope::Organization(org);
+        let value = self.db.write(scope, f).await?;
         self.journal_bell
             .send_modify(|writes| *writes = writes.wrapping_add(1));
         Ok(value)

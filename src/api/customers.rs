@@ -493,7 +493,7 @@ impl CustomersApi {
         let now = state.now_text();
         let (update, errors, _) = body.into_parts();
         let customer = state
-            .write(move |tx| {
+            .write(org, move |tx| {
                 trail.check_unchanged(tx, (EntityType::Customer, id))?;
                 let current = store::get(tx, org, id, &today)?;
                 let org_currency = crate::db::organization::currency(tx, org)?;

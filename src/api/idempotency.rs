@@ -145,7 +145,7 @@ impl Post {
         // The key's form was checked on the raw header by `check_idempotency_key`.
         let now = state.now_text();
         let stored = state
-            .write(move |tx| {
+            .write(self.organization_id, move |tx| {
                 let request = self.key.as_deref().map(|key| IdempotencyRequest {
                     organization_id: self.organization_id,
                     key,

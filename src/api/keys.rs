@@ -347,7 +347,7 @@ impl KeysApi {
         let now = state.now_text();
         let key_id = id.0;
         state
-            .write(move |tx| {
+            .write(org, move |tx| {
                 let was_live = store::get_in_organization(tx, org, key_id)?
                     .revoked_at
                     .is_none();

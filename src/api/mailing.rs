@@ -206,7 +206,9 @@ async fn failed(
     let reason = delivery.outcome.clone().err().unwrap_or_default();
     let now = state.now_text();
     let recorded = state
-        .write(move |tx| record_on(tx, &trail, &now, (key, action), delivery.detail))
+        .write(trail.org, move |tx| {
+            record_on(tx, &trail, &now, (key, action), delivery.detail)
+        })
         .await;
     match recorded {
         Ok(_) => AppError::EmailFailed(reason),
@@ -303,7 +305,9 @@ pub(crate) async fn email_invoice(
         let now = state.now_text();
         let (trail, detail) = late;
         state
-            .write(move |tx| record_on(tx, &trail, &now, (key, "emailed"), detail))
+            .write(trail.org, move |tx| {
+                record_on(tx, &trail, &now, (key, "emailed"), detail)
+            })
             .await?;
         return Err(conflict);
     }

@@ -294,7 +294,7 @@ impl OrganizationApi {
         let now = state.now_text();
         let today = super::invoices::today_text(&state, auth.context());
         let answer = state
-            .write(move |tx| {
+            .write(org, move |tx| {
                 trail.check_unchanged(tx, (EntityType::Organization, org))?;
                 let mut errors = errors;
                 let fields = merged(store::get(tx, org)?.fields, update, &mut errors);

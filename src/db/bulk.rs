@@ -340,7 +340,7 @@ pub fn seed_book(
 ) -> Result<SeedSummary, AppError> {
     // Migrates the file first; then one plain connection does the bulk work.
     let db = super::Db::open(path, super::Synchronous::Normal)?;
-    let (organization_id, currency) = db.write_blocking(|tx| {
+    let (organization_id, currency) = db.write_blocking(super::WriteScope::Book, |tx| {
         let org = super::keys::ensure_organization(
             tx,
             request.organization,

@@ -136,7 +136,7 @@ fn attach(conn: &Conn, org: i64, notes: &mut [CreditNote]) -> Result<(), AppErro
                 line_subtotal_minor, line_tax_minor, line_total_minor
          FROM credit_note_items WHERE {}credit_note_id = ?1
          ORDER BY position",
-        super::sql::owner_filter(conn, "?2")
+        super::sql::owner_filter(conn, super::sql::CREDIT_NOTE_ITEMS, "", "?2")
     ))?;
     for note in notes.iter_mut() {
         note.allocations = allocations.remove(&note.id).unwrap_or_default();

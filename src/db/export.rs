@@ -8,6 +8,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::conn::{value::ValueRef, Conn};
+use super::sql::{ChildTable, CREDIT_NOTE_ITEMS, INVOICE_ITEMS};
 use rusqlite::OpenFlags;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -22,12 +23,15 @@ use crate::error::AppError;
 /// written; each `*_minor` column comes out without the suffix, as a decimal.
 struct Table {
     file: &'static str,
+    /// The child table whose rows it lists, filtered by `{line_owner}` in `sql`.
+    lines: Option<ChildTable>,
     sql: &'static str,
 }
 
 const TABLES: [Table; 10] = [
     Table {
         file: "customers.csv",
+        lines: None,
         sql: "SELECT c.id, c.customer_code, c.name, c.email, c.phone, c.billing_address,
                      c.payment_terms_days, c.credit_limit_minor, c.notes, c.is_active,
                      c.currency AS own_currency, c.created_at, c.updated_at,
@@ -37,6 +41,7 @@ const TABLES: [Table; 10] = [
     },
     Table {
         file: "invoices.csv",
+        lines: None,
         sql: "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
                      subtotal_minor, tax_total_minor, total_minor, amount_paid_minor,
                      amount_credited_minor, amount_written_off_minor, currency, created_at,
@@ -45,6 +50,7 @@ const TABLES: [Table; 10] = [
     },
     Table {
         file: "invoice_lines.csv",
+        lines: Some(INVOICE_ITEMS),
         sql: "SELECT l.id, l.invoice_id, l.position, l.description, l.quantity, l.unit_price,
                      l.tax_rate, l.line_subtotal_minor, l.line_tax_minor, l.line_total_minor,
                      i.currency AS __currency
@@ -53,6 +59,7 @@ const TABLES: [Table; 10] = [
     },
     Table {
         file: "payments.csv",
+        lines: None,
         sql: "SELECT id, customer_id, amount_minor, payment_method, payment_date,
                      reference_number, notes, unapplied_minor, refunded_minor, void_date,
                      void_reason, currency, created_at, currency AS __currency
@@ -60,6 +67,7 @@ const TABLES: [Table; 10] = [
     },
     Table {
         file: "allocations.csv",
+        lines: None,
         sql: "SELECT a.id, a.customer_id, a.invoice_id, a.payment_id, a.credit_note_id,
                      a.amount_minor, a.applied_date, a.reversed_date, a.reversal_reason,
                      a.created_at, i.currency AS __currency
@@ -68,6 +76,7 @@ const TABLES: [Table; 10] = [
     },
     Table {
         file: "credit_notes.csv",
+        lines: None,
         sql: "SELECT id, customer_id, credit_note_number, invoice_id, issue_date, reason,
                      subtotal_minor, tax_total_minor, total_minor, unapplied_minor,
                      refunded_minor, void_date, void_reason, currency, created_at,
@@ -76,6 +85,7 @@ const TABLES: [Table; 10] = [
     },
     Table {
         file: "credit_note_lines.csv",
+        lines: Some(CREDIT_NOTE_ITEMS),
         sql: "SELECT l.id, l.credit_note_id, l.position, l.description, l.quantity,
                      l.unit_price, l.tax_rate, l.line_subtotal_minor, l.line_tax_minor,
                      l.line_total_minor, n.currency AS __currency
@@ -84,6 +94,7 @@ const TABLES: [Table; 10] = [
     },
     Table {
         file: "refunds.csv",
+        lines: None,
         sql: "SELECT r.id, r.customer_id, r.payment_id, r.credit_note_id, r.amount_minor,
                      r.refund_date, r.payment_method, r.reference_number, r.reason,
                      r.created_at,
@@ -95,6 +106,7 @@ const TABLES: [Table; 10] = [
     },
     Table {
         file: "write_offs.csv",
+        lines: None,
         sql: "SELECT w.id, w.customer_id, w.invoice_id, w.amount_minor, w.write_off_date,
                      w.reason, w.reversed_date, w.reversal_reason, w.created_at,
                      i.currency AS __currency
@@ -103,6 +115,7 @@ const TABLES: [Table; 10] = [
     },
     Table {
         file: "events.csv",
+        lines: None,
         sql: "SELECT id, occurred_at, type, entity_type, entity_id, actor, request_id,
                      idempotency_key, data, changes, prev_hash, hash, detail
               FROM journal_events WHERE organization_id = ?1 ORDER BY id",
@@ -291,13 +304,12 @@ fn write_table(
     table: &Table,
     path: &Path,
 ) -> Result<ExportedFile, AppError> {
-    // A line's organization is on the line itself on PostgreSQL only (SQLite keeps it on
-    // the parent): there the join is then between two rows of one organization's shard.
-    let line_owner = match conn.is_postgres() {
-        true => "l.organization_id = ?1 AND ",
-        false => "",
-    };
-    let mut stmt = conn.prepare(&table.sql.replace("{line_owner}", line_owner))?;
+    // On PostgreSQL the join is then between two rows of one organization's shard.
+    let line_owner = table
+        .lines
+        .map(|lines| super::sql::owner_filter(conn, lines, "l.", "?1"))
+        .unwrap_or_default();
+    let mut stmt = conn.prepare(&table.sql.replace("{line_owner}", &line_owner))?;
     let names: Vec<String> = stmt
         .column_names()
         .iter()

@@ -89,7 +89,7 @@ pub(crate) fn update(
     if let Some(lines) = &lines {
         tx.prepare_cached(&format!(
             "DELETE FROM invoice_items WHERE {}invoice_id = ?1",
-            super::sql::owner_filter(tx, "?2")
+            super::sql::owner_filter(tx, super::sql::INVOICE_ITEMS, "", "?2")
         ))?
         .execute([id, org])?;
         insert_lines(tx, (org, id), lines)?;
@@ -136,7 +136,7 @@ pub(crate) fn delete_draft(tx: &WriteTx, org: i64, id: i64) -> Result<(), AppErr
     count_in_daily(tx, (org, id), current.status, -1)?;
     tx.prepare_cached(&format!(
         "DELETE FROM invoice_items WHERE {}invoice_id = ?1",
-        super::sql::owner_filter(tx, "?2")
+        super::sql::owner_filter(tx, super::sql::INVOICE_ITEMS, "", "?2")
     ))?
     .execute([id, org])?;
     tx.prepare_cached("DELETE FROM invoices WHERE id = ?1 AND organization_id = ?2")?

@@ -143,7 +143,7 @@ pub(crate) fn get(conn: &Conn, org: i64, id: i64) -> Result<Invoice, AppError> {
 }
 
 pub(super) fn items_of(conn: &Conn, (org, id): (i64, i64)) -> Result<Vec<InvoiceItem>, AppError> {
-    let whose = super::sql::owner_filter(conn, "?2");
+    let whose = super::sql::owner_filter(conn, super::sql::INVOICE_ITEMS, "", "?2");
     let mut stmt = conn.prepare_cached(&items_where(&format!("{whose}invoice_id = ?1")))?;
     let items = stmt
         .query_map([id, org], |row| item_from_row(row).map(|(_, item)| item))?
@@ -206,7 +206,7 @@ fn attach_items(conn: &Conn, org: i64, invoices: &mut [Invoice]) -> Result<(), A
                 .map(Value::Integer)
                 .collect();
             let placeholders = vec!["?"; invoices.len()].join(",");
-            let whose = super::sql::owner_filter(conn, "?");
+            let whose = super::sql::owner_filter(conn, super::sql::INVOICE_ITEMS, "", "?");
             let filter = format!("{whose}invoice_id IN ({placeholders})");
             let mut stmt = conn.prepare_cached(&items_where(&filter))?;
             let mut by_invoice: HashMap<i64, Vec<InvoiceItem>> = HashMap::new();
@@ -294,13 +294,15 @@ pub(super) fn number_taken(conn: &Conn, org: i64, number: &str) -> Result<bool, 
 }
 
 /// The invoice [`create`] would make of `new`, made inside a savepoint that is then
-/// rolled back: the same engine, nothing kept (not even the number's sequence).
+/// rolled back: the same engine, nothing kept (not even the number's sequence, nor on
+/// PostgreSQL the ids it took: see [`identities`]).
 pub(crate) fn preview(
     tx: &WriteTx,
     org: i64,
     new: NewInvoice,
     now: &str,
 ) -> Result<Invoice, AppError> {
+    let before = identities(tx)?;
     tx.execute_batch("SAVEPOINT invoice_preview")?;
     let made = create(tx, org, new, now);
     let undone = tx.execute_batch("ROLLBACK TO invoice_preview; RELEASE invoice_preview");
@@ -309,7 +311,40 @@ pub(crate) fn preview(
     // savepoint is rolled back on any error).
     let invoice = made?;
     undone?;
+    give_back_identities(tx, &before)?;
     Ok(invoice)
+}
+
+/// Where each PostgreSQL identity stands: its sequence's name and last value (None before
+/// its first). A rollback does not give back what a sequence handed out, so a preview sets
+/// each back itself, in a write that holds the whole book (`WriteScope::Book`): no other
+/// write can have taken an id meanwhile. Nothing on SQLite, whose ids roll back.
+fn identities(tx: &WriteTx) -> Result<Vec<(String, Option<i64>)>, AppError> {
+    if !tx.is_postgres() {
+        return Ok(Vec::new());
+    }
+    let identities = tx
+        .prepare_cached(
+            "SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences
+             WHERE schemaname = current_schema() ORDER BY 1",
+        )?
+        .query_map(params![], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(identities)
+}
+
+fn give_back_identities(tx: &WriteTx, before: &[(String, Option<i64>)]) -> Result<(), AppError> {
+    for ((name, last), (_, was)) in identities(tx)?.iter().zip(before) {
+        if last != was {
+            // `setval(name, 1, false)`: as new, its next value 1.
+            tx.query_row(
+                "SELECT setval(CAST(?1 AS TEXT)::regclass, ?2, ?3)",
+                params![name, was.unwrap_or(1), was.is_some()],
+                |_| Ok(()),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn create(
@@ -414,7 +449,7 @@ pub(crate) fn store_lines(
     lines: &[(LineInput, LineAmounts)],
 ) -> Result<Vec<InvoiceItem>, AppError> {
     let invoice_id = id;
-    let (org_column, org_value) = super::sql::owner_column(conn, 10);
+    let (org_column, org_value) = super::sql::owner_column(conn, super::sql::INVOICE_ITEMS, 10);
     let mut insert = conn.prepare_cached(&format!(
         "INSERT INTO {table} ({org_column}{column}, position, description, quantity,
             unit_price, tax_rate, line_subtotal_minor, line_tax_minor, line_total_minor)

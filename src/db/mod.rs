@@ -72,6 +72,18 @@ impl Synchronous {
     }
 }
 
+/// What a write may change. SQLite runs writes one at a time whatever they change;
+/// PostgreSQL runs the writes of different organizations side by side, and those of one
+/// organization in turn (its journal's hash chain and its gapless numbers are one line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteScope {
+    /// One organization's rows (and its own row of `organizations`).
+    Organization(i64),
+    /// Anything: a new organization, a repair of every organization's rows, a preview
+    /// that must give back the ids it took. It waits for every other write.
+    Book,
+}
+
 /// The book, on whichever engine `--db` named. Every read and write of the server goes
 /// through these methods; the closures they run speak SQL through [`conn::Conn`] only.
 #[derive(Clone)]
@@ -144,26 +156,26 @@ impl Db {
     /// writes, `Err` (or a panic) rolls back `f`'s writes alone, and the answer comes only
     /// once they are committed. SQLite runs writes one at a time on its writer thread;
     /// PostgreSQL runs them on pooled connections, in turn where they could conflict.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    pub async fn write<T, F>(&self, scope: WriteScope, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&WriteTx) -> Result<T, AppError> + Send + 'static,
     {
         match &self.engine {
             Engine::Sqlite(book) => book.write(f).await,
-            Engine::Postgres(book) => book.write(f).await,
+            Engine::Postgres(book) => book.write(scope, f).await,
         }
     }
 
     /// One write transaction, for callers that are not async (the CLI and tests' setup).
-    pub fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>
+    pub fn write_blocking<T, F>(&self, scope: WriteScope, f: F) -> Result<T, AppError>
     where
         T: Send,
         F: FnOnce(&WriteTx) -> Result<T, AppError> + Send,
     {
         match &self.engine {
             Engine::Sqlite(book) => book.write_blocking(f),
-            Engine::Postgres(book) => book.write_blocking(f),
+            Engine::Postgres(book) => book.write_blocking(scope, f),
         }
     }
 

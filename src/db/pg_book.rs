@@ -1,95 +1,67 @@
-//! The PostgreSQL engine: a pool of connections driven by a runtime of the engine's own.
+//! The PostgreSQL engine: a pool of synchronous connections, each job on a blocking thread.
 //!
 //! The storage functions are synchronous (they are SQLite's, and SQLite is the default),
-//! so each job runs on a blocking thread and waits there on the driver, whose
-//! connections the engine's runtime polls. Owning that runtime lets a caller on any
-//! thread wait for PostgreSQL: the server's workers, a test's single-threaded runtime, or
-//! the CLI with none.
+//! so each job runs on a blocking thread and drives its connection there: a statement's
+//! round trip is the server's work and the socket's, with no other thread involved.
 //!
-//! Writes: one transaction per job (READ COMMITTED). Each takes a transaction-scoped
-//! advisory lock first, so writes run one after another as on SQLite's writer and every
-//! check a job makes still holds when it writes. PostgreSQL still commits them on its
-//! own connections and groups their WAL flushes.
+//! Writes: one transaction per job (READ COMMITTED). Each first takes transaction-scoped
+//! advisory locks for what it may change ([`WriteScope`]): the book's lock shared and its
+//! organization's exclusive, or the book's exclusive. So the writes of one organization
+//! run one after another as on SQLite's writer, and every check a job makes still holds
+//! when it writes; different organizations write side by side, and PostgreSQL groups
+//! their WAL flushes. As every write takes the book's lock before its organization's,
+//! and no write takes two organizations', the locks cannot deadlock.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Timeouts};
-use tokio::runtime::{Handle, Runtime};
-use tokio_postgres::NoTls;
+use tokio::runtime::{Handle, RuntimeFlavor};
 
-use super::conn::{Conn, PgSession, StoreError};
+use super::conn::{Conn, PgConnector, PgSession};
 use super::location::PostgresUrl;
 use super::postgres::PostgresProblem;
-use super::{details, postgres, WriteTx};
+use super::{details, postgres, WriteScope, WriteTx};
 use crate::error::AppError;
 
-/// The advisory lock every write transaction holds until it ends.
-const WRITE_LOCK: i64 = 0x4152_5641_4c4f_5802;
+/// The book's advisory lock: shared by a write to one organization, exclusive for a write
+/// to the book (a single 64-bit key).
+const BOOK_LOCK: i64 = 0x4152_5641_4c4f_5802;
+
+/// The class of the organizations' advisory locks: key pairs (class, organization id),
+/// PostgreSQL's other lock space, so they never meet the single-key locks.
+const ORGANIZATION_LOCKS: i32 = 0x4156_4f52;
 
 /// How long a job waits for a free connection before it is answered 503.
 const WAIT_FOR_CONNECTION: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub(super) struct PgBook {
-    pool: Pool,
-    runtime: Arc<EngineRuntime>,
-}
-
-/// The runtime polling the pool's connections; stopped without waiting when the last
-/// handle to the book goes (it may go inside another runtime, where waiting is refused).
-struct EngineRuntime {
-    runtime: Option<Runtime>,
-    handle: Handle,
-}
-
-impl Drop for EngineRuntime {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
+    pool: r2d2::Pool<PgConnector>,
 }
 
 impl PgBook {
     /// Migrates the book at `url` and opens a pool of `pool_size` connections to it.
     pub(super) fn open(url: &PostgresUrl, pool_size: usize) -> Result<PgBook, PostgresProblem> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("arvalox-postgres")
-            .enable_all()
-            .build()
-            .map_err(|err| PostgresProblem::Failed(format!("cannot start a runtime: {err}")))?;
-        let handle = runtime.handle().clone();
-        let engine = Arc::new(EngineRuntime {
-            runtime: Some(runtime),
-            handle,
-        });
-        on_plain_thread(|| engine.handle.block_on(postgres::migrate(url)))?;
-        let config: tokio_postgres::Config = url
+        on_plain_thread(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| PostgresProblem::Failed(format!("cannot start a runtime: {err}")))?
+                .block_on(postgres::migrate(url))
+        })?;
+        let config: ::postgres::Config = url
             .connection_text()
             .parse()
             .map_err(|_| PostgresProblem::Unreachable("not a PostgreSQL URL".into()))?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(pool_size)
-            .runtime(deadpool_postgres::Runtime::Tokio1)
-            .timeouts(Timeouts {
-                wait: Some(WAIT_FOR_CONNECTION),
-                ..Timeouts::default()
-            })
-            .build()
-            .map_err(|err| PostgresProblem::Failed(format!("cannot build the pool: {err}")))?;
-        Ok(PgBook {
-            pool,
-            runtime: engine,
-        })
+        let pool = r2d2::Pool::builder()
+            .max_size(u32::try_from(pool_size).unwrap_or(u32::MAX).max(1))
+            .min_idle(Some(1))
+            // A broken connection is found when it is handed back (`has_broken`), so a
+            // job does not pay a round trip to test the one it is lent.
+            .test_on_check_out(false)
+            .connection_timeout(WAIT_FOR_CONNECTION)
+            .build(PgConnector::new(config))
+            .map_err(|err| PostgresProblem::Unreachable(err.to_string()))?;
+        Ok(PgBook { pool })
     }
 
     /// Runs `f` in one read-only snapshot (REPEATABLE READ), on a blocking thread.
@@ -99,45 +71,48 @@ impl PgBook {
         F: FnOnce(&Conn) -> Result<T, AppError> + Send + 'static,
     {
         let book = self.clone();
-        joined(self.runtime.handle.spawn_blocking(move || book.in_read(f))).await
+        super::run_blocking(move || book.in_read(f)).await
     }
 
     /// Runs `f` in one write transaction, on a blocking thread.
-    pub(super) async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    pub(super) async fn write<T, F>(&self, scope: WriteScope, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&WriteTx) -> Result<T, AppError> + Send + 'static,
     {
         let book = self.clone();
-        joined(self.runtime.handle.spawn_blocking(move || book.in_write(f))).await
+        super::run_blocking(move || book.in_write(scope, f)).await
     }
 
-    /// [`PgBook::read`] for a caller that waits: on a thread of its own, so that it works
-    /// inside an async runtime too.
+    /// [`PgBook::read`] for a caller that waits: right here where the thread may block,
+    /// else on a thread of its own (see [`blocking_here`]).
     pub(super) fn read_blocking<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send,
         F: FnOnce(&Conn) -> Result<T, AppError> + Send,
     {
-        on_plain_thread(|| self.in_read(f))
+        blocking_here(|| self.in_read(f))
     }
 
     /// [`PgBook::write`] for a caller that waits.
-    pub(super) fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>
+    pub(super) fn write_blocking<T, F>(&self, scope: WriteScope, f: F) -> Result<T, AppError>
     where
         T: Send,
         F: FnOnce(&WriteTx) -> Result<T, AppError> + Send,
     {
-        on_plain_thread(|| self.in_write(f))
+        blocking_here(|| self.in_write(scope, f))
     }
 
     fn session(&self) -> Result<PgSession, AppError> {
-        let client = self
-            .runtime
-            .handle
-            .block_on(self.pool.get())
-            .map_err(pool_error)?;
-        Ok(PgSession::new(client, self.runtime.handle.clone()))
+        match self.pool.get() {
+            Ok(link) => Ok(PgSession::new(link)),
+            Err(err) => {
+                tracing::warn!(error = %err, "no PostgreSQL connection to be had");
+                Err(AppError::DatabaseBusy {
+                    retry_after_secs: 1,
+                })
+            }
+        }
     }
 
     fn in_read<T>(&self, f: impl FnOnce(&Conn) -> Result<T, AppError>) -> Result<T, AppError> {
@@ -148,11 +123,24 @@ impl PgBook {
         Ok(value)
     }
 
-    fn in_write<T>(&self, f: impl FnOnce(&WriteTx) -> Result<T, AppError>) -> Result<T, AppError> {
+    fn in_write<T>(
+        &self,
+        scope: WriteScope,
+        f: impl FnOnce(&WriteTx) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
         let session = self.session()?;
-        let transaction = Open::begin(&session, "BEGIN ISOLATION LEVEL READ COMMITTED")?;
+        // One round trip: the keys are integers of ours, written into the text.
+        let locks = match scope {
+            WriteScope::Book => format!("SELECT pg_advisory_xact_lock({BOOK_LOCK})"),
+            WriteScope::Organization(org) => format!(
+                "SELECT pg_advisory_xact_lock_shared({BOOK_LOCK}), \
+                 pg_advisory_xact_lock({ORGANIZATION_LOCKS}, {})",
+                organization_key(org)
+            ),
+        };
+        let begin = format!("BEGIN ISOLATION LEVEL READ COMMITTED; {locks}");
+        let transaction = Open::begin(&session, &begin)?;
         let conn = Conn::postgres(&session);
-        conn.query_row("SELECT pg_advisory_xact_lock(?1)", [WRITE_LOCK], |_| Ok(()))?;
         let value = f(&WriteTx::new(conn))?;
         details::render_details(&conn, i64::MAX)?;
         transaction.commit()?;
@@ -168,12 +156,15 @@ struct Open<'s> {
 }
 
 impl<'s> Open<'s> {
+    /// Runs `begin` (BEGIN, and what the transaction takes first): if any of it fails, the
+    /// connection goes back to the pool outside a transaction all the same.
     fn begin(session: &'s PgSession, begin: &str) -> Result<Open<'s>, AppError> {
-        Conn::postgres(session).execute_batch(begin)?;
-        Ok(Open {
+        let open = Open {
             session,
             done: false,
-        })
+        };
+        Conn::postgres(session).execute_batch(begin)?;
+        Ok(open)
     }
 
     fn commit(mut self) -> Result<(), AppError> {
@@ -190,32 +181,31 @@ impl Drop for Open<'_> {
     }
 }
 
-/// Runs `work` on a new thread and waits for it: a thread outside every runtime, where
-/// waiting on the engine's runtime is allowed whatever the caller's thread is.
+/// The second key of an organization's advisory lock: its id folded into 32 bits. Two
+/// organizations whose ids fold alike (past two billion) share a lock: still correct, they
+/// only take turns.
+fn organization_key(org: i64) -> i32 {
+    i32::try_from(org.rem_euclid(i64::from(i32::MAX))).unwrap_or(0)
+}
+
+/// Runs `work` where a synchronous client may wait on its socket: right here outside any
+/// runtime, in place on a worker of a multi-threaded runtime (the server's: its other
+/// tasks move to other workers meanwhile), else on a thread of its own (a test's
+/// single-threaded runtime, whose one thread must not block).
+fn blocking_here<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    match Handle::try_current() {
+        Err(_) => work(),
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        Ok(_) => on_plain_thread(work),
+    }
+}
+
+/// Runs `work` on a new thread and waits for it: a thread outside every runtime.
 fn on_plain_thread<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|scope| match scope.spawn(work).join() {
         Ok(value) => value,
         Err(panic) => std::panic::resume_unwind(panic),
     })
-}
-
-async fn joined<T>(job: tokio::task::JoinHandle<Result<T, AppError>>) -> Result<T, AppError> {
-    match job.await {
-        Ok(result) => result,
-        // Re-raise so CatchPanic answers this request with a JSON 500.
-        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-        Err(err) => Err(AppError::Internal(format!("blocking task failed: {err}"))),
-    }
-}
-
-fn pool_error(err: PoolError) -> AppError {
-    match err {
-        PoolError::Backend(err) => StoreError::Postgres(err).into(),
-        other => {
-            tracing::warn!(error = %other, "no PostgreSQL connection to be had");
-            AppError::DatabaseBusy {
-                retry_after_secs: 1,
-            }
-        }
-    }
 }

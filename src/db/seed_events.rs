@@ -94,7 +94,7 @@ fn credit_note(
 /// Writes the events into organization `org` of `db`, dated up to `as_of`.
 pub(crate) fn write_events(db: &Db, org: i64, as_of: NaiveDate) -> Result<EventCounts, AppError> {
     let now = format!("{}T09:00:00.000Z", date_text(as_of));
-    db.write_blocking(|tx| {
+    db.write_blocking(super::WriteScope::Organization(org), |tx| {
         let mut counts = EventCounts::default();
         let currency = super::organization::currency(tx, org)?;
         let invoices = open_invoices(tx, org)?;

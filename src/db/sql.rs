@@ -47,24 +47,87 @@ pub(crate) fn contains_pattern(needle: &str) -> Value {
     Value::Text(format!("%{escaped}%"))
 }
 
-/// The organization column of a child table's INSERT (lines, deliveries) and its
-/// parameter `?position`: PostgreSQL keeps the organization on each row (Citus
-/// distributes by it), SQLite on the parent row alone, so there both are empty.
-pub(crate) fn owner_column(conn: &Conn, position: usize) -> (&'static str, String) {
+/// A table whose rows carry their organization on SQLite only through a parent row: a
+/// line through its invoice, a delivery through its endpoint. PostgreSQL keeps
+/// `organization_id` on every row (Citus distributes by it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ChildTable {
+    pub(crate) name: &'static str,
+    pub(crate) parent: &'static str,
+    /// The column naming the parent row.
+    pub(crate) key: &'static str,
+}
+
+pub(crate) const INVOICE_ITEMS: ChildTable = ChildTable {
+    name: "invoice_items",
+    parent: "invoices",
+    key: "invoice_id",
+};
+
+pub(crate) const CREDIT_NOTE_ITEMS: ChildTable = ChildTable {
+    name: "credit_note_items",
+    parent: "credit_notes",
+    key: "credit_note_id",
+};
+
+pub(crate) const WEBHOOK_DELIVERIES: ChildTable = ChildTable {
+    name: "webhook_deliveries",
+    parent: "webhook_endpoints",
+    key: "endpoint_id",
+};
+
+/// The organization column of an INSERT into child table `_table` and its parameter
+/// `?position`: both empty on SQLite, where the row has no such column.
+pub(crate) fn owner_column(
+    conn: &Conn,
+    _table: ChildTable,
+    position: usize,
+) -> (&'static str, String) {
     match conn.is_postgres() {
         true => ("organization_id, ", format!("?{position}, ")),
         false => ("", String::new()),
     }
 }
 
-/// The condition (ending in `AND `) that keeps a child table's rows (lines, deliveries)
-/// to the organization bound at `parameter` (`?2`, or `?` in order). On PostgreSQL it is
-/// the row's own column, which routes the statement to one shard on Citus; SQLite keeps the
-/// organization on the parent row alone, which the caller has matched to it already, so
-/// there the condition only takes up its parameter.
-pub(crate) fn owner_filter(conn: &Conn, parameter: &str) -> String {
+/// The condition (ending in `AND `) that keeps the rows of child table `_table` (named
+/// `prefix`, empty or an alias with its dot) to the organization bound at `parameter`
+/// (`?2`, or `?` in order). On PostgreSQL it is the row's own column, which routes the
+/// statement to one shard on Citus; SQLite keeps the organization on the parent row alone,
+/// which the caller has matched to it already, so there the condition only takes up its
+/// parameter.
+pub(crate) fn owner_filter(
+    conn: &Conn,
+    _table: ChildTable,
+    prefix: &str,
+    parameter: &str,
+) -> String {
     match conn.is_postgres() {
-        true => format!("organization_id = {parameter} AND "),
+        true => format!("{prefix}organization_id = {parameter} AND "),
         false => format!("CAST({parameter} AS INTEGER) IS NOT NULL AND "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::transfer::{Owner, TABLES};
+
+    /// The tables `migrate-db` moves by their parents are exactly the child tables the
+    /// statements know of: a new one is declared once, here, for both.
+    #[test]
+    fn the_tables_moved_by_their_parents_are_the_child_tables() {
+        let children: Vec<(&str, &str, &str)> =
+            [INVOICE_ITEMS, CREDIT_NOTE_ITEMS, WEBHOOK_DELIVERIES]
+                .iter()
+                .map(|child| (child.name, child.parent, child.key))
+                .collect();
+        let moved_by_parent: Vec<(&str, &str, &str)> = TABLES
+            .iter()
+            .filter_map(|table| match table.owner {
+                Owner::Parent { table: parent, key } => Some((table.name, parent, key)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(moved_by_parent, children);
     }
 }

@@ -295,7 +295,7 @@ pub(crate) fn record(
     let tries: i64 = tx.query_row(
         &format!(
             "SELECT COUNT(*) FROM webhook_deliveries WHERE {}endpoint_id = ?1 AND event_id = ?2",
-            super::sql::owner_filter(tx, "?3")
+            super::sql::owner_filter(tx, super::sql::WEBHOOK_DELIVERIES, "", "?3")
         ),
         params![endpoint_id, event_id, org],
         |row| row.get(0),
@@ -303,7 +303,7 @@ pub(crate) fn record(
     let attempt = tries + 1;
     let delivered = outcome.delivered();
     let next = (!delivered).then(|| next_attempt_at(attempt, now));
-    let (org_column, org_value) = super::sql::owner_column(tx, 9);
+    let (org_column, org_value) = super::sql::owner_column(tx, super::sql::WEBHOOK_DELIVERIES, 9);
     let mut values: Vec<&dyn super::conn::value::ToSql> = params![
         endpoint_id,
         event_id,
@@ -385,7 +385,7 @@ pub(crate) fn deliveries(
         .prepare_cached(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
              WHERE {}endpoint_id = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
-            super::sql::owner_filter(conn, "?4")
+            super::sql::owner_filter(conn, super::sql::WEBHOOK_DELIVERIES, "", "?4")
         ))?
         .query_map(params![endpoint_id, limit, offset, org], delivery_from_row)?
         .collect::<Result<_, _>>()?;
@@ -405,7 +405,7 @@ pub(crate) fn retry(
         .query_row(
             &format!(
                 "SELECT event_id FROM webhook_deliveries WHERE {}id = ?1 AND endpoint_id = ?2",
-                super::sql::owner_filter(tx, "?3")
+                super::sql::owner_filter(tx, super::sql::WEBHOOK_DELIVERIES, "", "?3")
             ),
             params![delivery_id, endpoint_id, org],
             |row| row.get(0),

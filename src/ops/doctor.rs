@@ -9,10 +9,10 @@ use rusqlite::Connection;
 
 use super::file_faults;
 use super::read_only;
-use crate::api::journal::local::verify_on;
+use crate::api::journal::local::{verify_on, Verification};
 use crate::db::backup::check_file;
 use crate::db::conn::Conn;
-use crate::db::{schema_version, Db, Synchronous};
+use crate::db::{schema_version, Db, Synchronous, WriteScope};
 use crate::error::AppError;
 
 /// `doctor`'s findings: the lines of its report, and how many of them are faults.
@@ -34,6 +34,22 @@ impl Checkup {
 
     fn note(&mut self, what: String) {
         self.lines.push(format!("note   {what}"));
+    }
+
+    /// What `verify` found, as either engine's doctor reports it.
+    fn verified(&mut self, found: &Verification) {
+        found
+            .organizations
+            .iter()
+            .for_each(|line| self.note(line.clone()));
+        match found.faults.is_empty() {
+            true => self.ok(
+                "the journal, every row against its latest event, the books and the daily \
+                 summaries"
+                    .into(),
+            ),
+            false => found.faults.iter().for_each(|f| self.fault(f.clone())),
+        }
     }
 }
 
@@ -81,17 +97,7 @@ pub fn doctor(path: &Path, today: NaiveDate) -> Result<Checkup, AppError> {
     let conn = read_only(path)?;
     conn.execute_batch("BEGIN")?;
     let found = verify_on(&Conn::sqlite(&conn), &[], today)?;
-    found
-        .organizations
-        .iter()
-        .for_each(|line| report.note(line.clone()));
-    match found.faults.is_empty() {
-        true => report.ok(
-            "the journal, every row against its latest event, the books and the daily summaries"
-                .into(),
-        ),
-        false => found.faults.iter().for_each(|f| report.fault(f.clone())),
-    }
+    report.verified(&found);
     let (checked, stale, first) = crate::db::details::stale_copies(&Conn::sqlite(&conn))?;
     match stale {
         0 => report.ok(format!("invoice detail copies: {checked} checked, each as its rows render")),
@@ -146,17 +152,7 @@ pub fn doctor_book(store: &Db, today: NaiveDate) -> Result<Checkup, AppError> {
         crate::db::postgres::schema_version()
     ));
     let found = store.read_blocking(|conn| verify_on(conn, &[], today))?;
-    found
-        .organizations
-        .iter()
-        .for_each(|line| report.note(line.clone()));
-    match found.faults.is_empty() {
-        true => report.ok(
-            "the journal, every row against its latest event, the books and the daily summaries"
-                .into(),
-        ),
-        false => found.faults.iter().for_each(|f| report.fault(f.clone())),
-    }
+    report.verified(&found);
     report.note(
         "invoice detail copies: not kept on PostgreSQL (each detail is read from its rows)".into(),
     );
@@ -166,5 +162,5 @@ pub fn doctor_book(store: &Db, today: NaiveDate) -> Result<Checkup, AppError> {
 /// [`repair`] for a PostgreSQL book: both daily summaries written again from the records,
 /// in one write transaction (other writes wait for it).
 pub fn repair_book(store: &Db) -> Result<(), AppError> {
-    store.write_blocking(|tx| crate::db::summaries::rebuild(tx))
+    store.write_blocking(WriteScope::Book, |tx| crate::db::summaries::rebuild(tx))
 }

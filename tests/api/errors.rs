@@ -125,10 +125,13 @@ async fn panics_in_a_write(
 ) -> poem::Result<String> {
     state
         .db
-        .write(|tx| -> Result<(), arvalox::error::AppError> {
-            arvalox::db::keys::ensure_organization(tx, "half-written", "2024-01-01T00:00:00Z")?;
-            panic!("bug in a write")
-        })
+        .write(
+            arvalox::db::WriteScope::Book,
+            |tx| -> Result<(), arvalox::error::AppError> {
+                arvalox::db::keys::ensure_organization(tx, "half-written", "2024-01-01T00:00:00Z")?;
+                panic!("bug in a write")
+            },
+        )
         .await?;
     Ok("unreachable".to_string())
 }
@@ -142,7 +145,7 @@ async fn panics_in_the_handler() -> String {
 async fn writes(state: poem::web::Data<&std::sync::Arc<arvalox::api::AppState>>) -> String {
     state
         .db
-        .write(|tx| {
+        .write(arvalox::db::WriteScope::Book, |tx| {
             arvalox::db::keys::ensure_organization(tx, "after-panic", "2024-01-01T00:00:00Z")
         })
         .await

@@ -3,18 +3,10 @@
 //! SQLite file beside it: both exports must be the same files, byte for byte.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
+use crate::binary::arvalox;
 use crate::helpers::TODAY;
 use crate::postgres::{server_or_skip, FreshDatabase};
-
-fn arvalox(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_arvalox"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap()
-}
 
 /// Runs the command, asserts it succeeded, and answers its stdout.
 fn run(args: &[&str]) -> String {

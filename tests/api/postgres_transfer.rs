@@ -3,20 +3,13 @@
 //! for byte as the one that left.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::json;
 
+use crate::binary::arvalox;
 use crate::helpers::{TestApp, TODAY};
 use crate::postgres::{server_or_skip, FreshDatabase};
-
-fn arvalox(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_arvalox"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap()
-}
 
 fn said(output: &Output) -> (String, String) {
     (

@@ -34,6 +34,7 @@ use crate::api::{
 use crate::db::invoice_changes as changes;
 use crate::db::invoices::{self as store, Detail, InvoiceFilter, StatusFilter};
 use crate::db::organization::Whose;
+use crate::db::WriteScope;
 use crate::domain::invoice::{InvoiceStatus, NewInvoice, Transition};
 use crate::domain::invoice_changes::InvoiceChanges;
 use crate::domain::journal::EntityType;
@@ -176,10 +177,13 @@ impl InvoicesApi {
         let new = NewInvoice::try_from(received)?;
         let now = state.now_text();
         // `db.write`, not `state.write`: nothing is kept, so no one waiting for events
-        // is woken.
+        // is woken. The whole book's turn: on PostgreSQL the preview gives back the ids
+        // it took, which no other write may take meanwhile (see `store::preview`).
         let invoice = state
             .db
-            .write(move |tx| store::preview(tx, org, new, &now))
+            .write(WriteScope::Book, move |tx| {
+                store::preview(tx, org, new, &now)
+            })
             .await?;
         Ok(Done::of(&to_api(invoice, today, true)))
     }
@@ -212,18 +216,22 @@ impl InvoicesApi {
         let org = ctx.organization_id;
         let today = state.today_for(ctx);
         let id = id.0;
-        let stored = state.db.read_point(|conn| {
-            let ledger = store::ledger_of(conn, (org, id))?;
-            store::with_detail_row(conn, org, id, |row| detail_text(row, &ledger, today))
-        })?;
-        let text = match stored {
-            Detail::Rendered(text) => text,
-            Detail::Missing => return Err(store::not_found(id).into()),
-            Detail::Unrendered => {
-                let invoice = state.db.read_point(|conn| store::get(conn, org, id))?;
-                to_json_text(&to_api(invoice, today, true))
+        // One snapshot: an invoice whose copy is not rendered (every invoice on
+        // PostgreSQL) is read from its rows in the same read.
+        let text = state.db.read_point(|conn| {
+            let rendered = store::with_detail_row(conn, org, id, |row| {
+                store::ledger_of(conn, (org, id)).map(|ledger| detail_text(row, &ledger, today))
+            })?;
+            match rendered {
+                Detail::Rendered(text) => text,
+                Detail::Missing => Err(store::not_found(id)),
+                Detail::Unrendered => Ok(to_json_text(&to_api(
+                    store::get(conn, org, id)?,
+                    today,
+                    true,
+                ))),
             }
-        };
+        })?;
         Ok(OneOrPdf::Json(One::from_text(text)))
     }
 
@@ -277,7 +285,7 @@ impl InvoicesApi {
         let changes = InvoiceChanges::try_from(received)?;
         let id = id.0;
         let invoice = state
-            .write(move |tx| {
+            .write(org, move |tx| {
                 trail.check_unchanged(tx, (EntityType::Invoice, id))?;
                 let invoice = to_api(changes::update(tx, org, id, changes, &now)?, today, true);
                 trail.record_answer(tx, &now, (EntityType::Invoice, id), "updated", &invoice)?;

@@ -13,7 +13,7 @@ use crate::api::organization::Organization;
 use crate::db::conn::Conn;
 use crate::db::journal::{self as store, LatestEvent};
 use crate::db::keys::{self, KeyRecord};
-use crate::db::{books, organization, Db};
+use crate::db::{books, organization, Db, WriteScope};
 use crate::domain::currency::Currency;
 use crate::domain::journal::{drifted_fields, is_removal, Actor, ChainCheck, EntityType};
 use crate::domain::keys::Scope;
@@ -63,7 +63,7 @@ pub fn create_key_in_zone(
     (today, now): (NaiveDate, &str),
 ) -> Result<(KeyRecord, String), AppError> {
     let currency = settings.check()?;
-    db.write_blocking(|tx| {
+    db.write_blocking(WriteScope::Book, |tx| {
         let org_id = organization_in(tx, (org, settings, currency), (today, now))?;
         let (record, secret) = keys::create_key(tx, org_id, name, scope, now)?;
         let info = ApiKeyInfo::from(record.clone());
@@ -81,7 +81,9 @@ pub fn create_organization(
     (today, now): (NaiveDate, &str),
 ) -> Result<i64, AppError> {
     let currency = settings.check()?;
-    db.write_blocking(|tx| organization_in(tx, (slug, settings, currency), (today, now)))
+    db.write_blocking(WriteScope::Book, |tx| {
+        organization_in(tx, (slug, settings, currency), (today, now))
+    })
 }
 
 /// Organization `slug`'s id, creating and journaling it first if it is new. Settings for
@@ -135,7 +137,8 @@ pub fn revoke_key(
     id_or_prefix: &str,
     (today, now): (NaiveDate, &str),
 ) -> Result<KeyRecord, AppError> {
-    db.write_blocking(|tx| {
+    // The key's organization is known once it is found.
+    db.write_blocking(WriteScope::Book, |tx| {
         let record = keys::revoke_key(tx, None, id_or_prefix, now)?;
         if record.revoked_at.as_deref() == Some(now) {
             let info = ApiKeyInfo::from(record.clone());
@@ -174,7 +177,7 @@ pub fn journal_rows(
             let Some(&last) = ids.last() else {
                 break;
             };
-            db.write_blocking(|tx| {
+            db.write_blocking(WriteScope::Organization(org), |tx| {
                 for &id in &ids {
                     if let Some(data) = current_answer(tx, org, (entity, id), today)? {
                         trail.record(tx, now, (entity, id), action, data)?;
@@ -198,7 +201,9 @@ pub fn import_rows_written_before_the_journal(
     let mut journaled = 0;
     for org in db.read_blocking(store::imports_due)? {
         journaled += journal_rows(db, org, (Actor::System, "imported"), (today, now))?;
-        db.write_blocking(|tx| store::import_done(tx, org))?;
+        db.write_blocking(WriteScope::Organization(org), |tx| {
+            store::import_done(tx, org)
+        })?;
     }
     Ok(journaled)
 }
@@ -213,7 +218,9 @@ pub fn journal_seeded_rows(
         return Ok(0);
     };
     let journaled = journal_rows(db, org, (Actor::Cli, "created"), (today, now))?;
-    db.write_blocking(|tx| store::import_done(tx, org))?;
+    db.write_blocking(WriteScope::Organization(org), |tx| {
+        store::import_done(tx, org)
+    })?;
     Ok(journaled)
 }
 

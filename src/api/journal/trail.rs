@@ -140,7 +140,7 @@ impl Trail {
     ) -> Result<(), AppError> {
         let now = state.now_text();
         state
-            .write(move |tx| {
+            .write(self.org, move |tx| {
                 self.check_unchanged(tx, key)?;
                 delete(tx, self.org, key.1)?;
                 self.record(tx, &now, key, "deleted", Value::Null)

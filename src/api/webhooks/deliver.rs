@@ -17,6 +17,7 @@ use crate::api::journal::{Event, Trail};
 use crate::api::{to_json_text, AppState};
 use crate::db::journal::get_event;
 use crate::db::webhooks::{self as store, Endpoint, Next, Outcome};
+use crate::db::WriteScope;
 use crate::domain::journal::{Actor, EntityType};
 use crate::domain::webhook::{is_private, signature, DELIVERY_TIMEOUT_SECONDS};
 use crate::error::AppError;
@@ -100,7 +101,9 @@ async fn round(
             Next::Skip(to) => {
                 let moved = state
                     .db
-                    .write(move |tx| store::skip_to(tx, (org, id), to))
+                    .write(WriteScope::Organization(org), move |tx| {
+                        store::skip_to(tx, (org, id), to)
+                    })
                     .await;
                 finish(in_flight, id);
                 moved?;
@@ -168,7 +171,7 @@ async fn deliver(
     let (now, today) = (state.clock.now().timestamp(), state.clock.today());
     let turned_off = state
         .db
-        .write(move |tx| {
+        .write(WriteScope::Organization(org), move |tx| {
             if !store::record(tx, (org, id), (event_id, &outcome), (&now_text, now))? {
                 return Ok(false);
             }

@@ -184,7 +184,7 @@ impl WebhooksApi {
         let id = id.0;
         let now = state.now_text();
         let endpoint = state
-            .write(move |tx| {
+            .write(trail.org, move |tx| {
                 trail.check_unchanged(tx, (EntityType::WebhookEndpoint, id))?;
                 let current = store::get(tx, org, id)?;
                 let fields = EndpointFields {

@@ -21,7 +21,7 @@ mod rows;
 
 pub use error::{OptionalExtension, StoreError, StoreResult};
 pub use parameters::{params_from_iter, Params};
-pub use postgres::PgSession;
+pub use postgres::{PgConnector, PgSession};
 pub use rows::{ColumnIndex, MappedRows, Row, Rows};
 
 use postgres::PgStatement;

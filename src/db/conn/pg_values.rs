@@ -122,9 +122,7 @@ pub(super) fn column_value(row: &tokio_postgres::Row, index: usize) -> StoreResu
         .get(index)
         .map(|column| column.type_().clone())
     else {
-        return Err(StoreError::Misused(format!(
-            "the row has no column {index}"
-        )));
+        return Err(super::rows::no_column(index));
     };
     let value = match ty {
         Type::INT8 => row.try_get::<_, Option<i64>>(index)?.map(Value::Integer),

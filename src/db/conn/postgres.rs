@@ -1,9 +1,14 @@
-//! A PostgreSQL session behind [`super::Conn`]: the storage functions are synchronous, so
-//! each call waits here on the asynchronous driver. It runs on a blocking thread (never on
-//! an async worker), and the driver's connection is polled by the engine's own runtime.
+//! A PostgreSQL session behind [`super::Conn`], on the synchronous client: the storage
+//! functions are synchronous, and the `postgres` client drives its socket on the calling
+//! thread, so a round trip costs the server's time and the socket's, with no hand-off to
+//! another thread and back (the asynchronous driver, polled by a runtime of its own, needed
+//! one each way).
 
-use tokio::runtime::Handle;
-use tokio_postgres::types::ToSql as PgToSql;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use postgres::types::ToSql as PgToSql;
+use postgres::NoTls;
 
 use super::dialect::{to_postgres, Translated};
 use super::pg_values::PgParam;
@@ -16,66 +21,134 @@ use super::{StoreError, StoreResult};
 /// rather than let the server hold thousands.
 const KEPT_STATEMENTS: usize = 1000;
 
-/// One pooled connection, lent to one job.
+/// Opens the pool's connections.
+pub struct PgConnector {
+    config: postgres::Config,
+}
+
+impl PgConnector {
+    pub fn new(config: postgres::Config) -> PgConnector {
+        PgConnector { config }
+    }
+}
+
+/// One connection and the statements compiled on it, keyed by the SQL as the storage
+/// layer wrote it (so the dialect's rewrite is made once per connection too).
+pub struct PgLink {
+    /// Always here but while the link is dropped (see its `Drop`).
+    client: Option<postgres::Client>,
+    statements: HashMap<String, PgStatement>,
+}
+
+impl PgLink {
+    fn client(&mut self) -> StoreResult<&mut postgres::Client> {
+        self.client
+            .as_mut()
+            .ok_or_else(|| StoreError::Misused("the connection is closed".into()))
+    }
+}
+
+impl Drop for PgLink {
+    /// Closing the client waits on its socket, which a runtime's thread must not do (the
+    /// pool can go with the last handle to the book, inside async code): there, the client
+    /// is closed on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                std::thread::spawn(move || drop(client));
+            }
+        }
+    }
+}
+
+impl r2d2::ManageConnection for PgConnector {
+    type Connection = PgLink;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<PgLink, postgres::Error> {
+        Ok(PgLink {
+            client: Some(self.config.connect(NoTls)?),
+            statements: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, link: &mut PgLink) -> Result<(), postgres::Error> {
+        match link.client.as_mut() {
+            Some(client) => client.simple_query("").map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    fn has_broken(&self, link: &mut PgLink) -> bool {
+        link.client.as_ref().is_none_or(postgres::Client::is_closed)
+    }
+}
+
+/// One pooled connection, lent to one job on one thread.
 pub struct PgSession {
-    client: deadpool_postgres::Object,
-    runtime: Handle,
+    link: RefCell<r2d2::PooledConnection<PgConnector>>,
 }
 
 /// A statement compiled by the server, and which given parameters it binds.
+#[derive(Clone)]
 pub(super) struct PgStatement {
-    pub(super) statement: tokio_postgres::Statement,
+    pub(super) statement: postgres::Statement,
     positions: Vec<usize>,
 }
 
 impl PgSession {
-    pub(crate) fn new(client: deadpool_postgres::Object, runtime: Handle) -> PgSession {
-        PgSession { client, runtime }
-    }
-
-    /// Waits for `work` on the engine's runtime.
-    pub(crate) fn wait<T>(&self, work: impl std::future::Future<Output = T>) -> T {
-        self.runtime.block_on(work)
-    }
-
-    /// Compiles `sql` once per connection (deadpool keeps the connection's statements, up to
-    /// [`KEPT_STATEMENTS`]).
-    pub(super) fn prepare(&self, sql: &str) -> StoreResult<PgStatement> {
-        let Translated { sql, positions } = to_postgres(sql);
-        if self.client.statement_cache.size() >= KEPT_STATEMENTS {
-            self.client.statement_cache.clear();
+    pub(crate) fn new(link: r2d2::PooledConnection<PgConnector>) -> PgSession {
+        PgSession {
+            link: RefCell::new(link),
         }
-        let statement = self.wait(self.client.prepare_cached(&sql));
-        if let Err(err) = &statement {
+    }
+
+    /// Compiles `sql` once per connection, up to [`KEPT_STATEMENTS`].
+    pub(super) fn prepare(&self, sql: &str) -> StoreResult<PgStatement> {
+        let mut link = self.link.borrow_mut();
+        if let Some(statement) = link.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        if link.statements.len() >= KEPT_STATEMENTS {
+            link.statements.clear();
+        }
+        let Translated {
+            sql: text,
+            positions,
+        } = to_postgres(sql);
+        let statement = link.client()?.prepare(&text).inspect_err(|err| {
             // A statement PostgreSQL refuses to compile is a bug of ours: say which.
-            let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
             let error = err
                 .as_db_error()
                 .map_or(err.to_string(), |db| db.to_string());
-            tracing::error!(%error, %sql, "PostgreSQL refused a statement");
-        }
-        let statement = statement?;
-        Ok(PgStatement {
+            tracing::error!(%error, sql = %text, "PostgreSQL refused a statement");
+        })?;
+        let compiled = PgStatement {
             statement,
             positions,
-        })
+        };
+        link.statements.insert(sql.to_owned(), compiled.clone());
+        Ok(compiled)
     }
 
     pub(super) fn batch(&self, sql: &str) -> StoreResult<()> {
-        Ok(self.wait(self.client.batch_execute(sql))?)
+        Ok(self.link.borrow_mut().client()?.batch_execute(sql)?)
     }
 
     pub(super) fn query(
         &self,
         statement: &PgStatement,
         values: &[&dyn ToSql],
-    ) -> StoreResult<Vec<tokio_postgres::Row>> {
+    ) -> StoreResult<Vec<postgres::Row>> {
         let params = bound(statement, values)?;
-        let refs: Vec<&(dyn PgToSql + Sync)> = params
-            .iter()
-            .map(|param| param as &(dyn PgToSql + Sync))
-            .collect();
-        Ok(self.wait(self.client.query(&statement.statement, &refs))?)
+        let refs = as_pg(&params);
+        let rows = self
+            .link
+            .borrow_mut()
+            .client()?
+            .query(&statement.statement, &refs)?;
+        Ok(rows)
     }
 
     pub(super) fn execute(
@@ -84,13 +157,21 @@ impl PgSession {
         values: &[&dyn ToSql],
     ) -> StoreResult<usize> {
         let params = bound(statement, values)?;
-        let refs: Vec<&(dyn PgToSql + Sync)> = params
-            .iter()
-            .map(|param| param as &(dyn PgToSql + Sync))
-            .collect();
-        let changed = self.wait(self.client.execute(&statement.statement, &refs))?;
+        let refs = as_pg(&params);
+        let changed = self
+            .link
+            .borrow_mut()
+            .client()?
+            .execute(&statement.statement, &refs)?;
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
+}
+
+fn as_pg(params: &[PgParam]) -> Vec<&(dyn PgToSql + Sync)> {
+    params
+        .iter()
+        .map(|param| param as &(dyn PgToSql + Sync))
+        .collect()
 }
 
 /// The parameters `statement` uses, picked from the ones given.

@@ -63,7 +63,7 @@ impl Row<'_> {
     }
 }
 
-fn no_column(index: usize) -> StoreError {
+pub(super) fn no_column(index: usize) -> StoreError {
     StoreError::Misused(format!("the row has no column {index}"))
 }
 

@@ -15,6 +15,8 @@ mod into_sqlite;
 mod rows;
 
 pub use compare::{compare, Figures, Verdict};
+
+use super::sql::{self, ChildTable};
 pub use into_postgres::to_postgres;
 pub use into_sqlite::to_sqlite;
 
@@ -31,10 +33,10 @@ pub(crate) const TABLES: [Table; 20] = [
     Table::tenant("api_keys"),
     Table::tenant("customers"),
     Table::tenant("invoices"),
-    Table::child("invoice_items", "invoices", "invoice_id"),
+    Table::child(sql::INVOICE_ITEMS),
     Table::tenant("payments"),
     Table::tenant("credit_notes"),
-    Table::child("credit_note_items", "credit_notes", "credit_note_id"),
+    Table::child(sql::CREDIT_NOTE_ITEMS),
     Table::tenant("allocations"),
     Table::tenant("refunds"),
     Table::tenant("write_offs"),
@@ -43,7 +45,7 @@ pub(crate) const TABLES: [Table; 20] = [
     Table::tenant("journal_events"),
     Table::tenant("journal_imports_due"),
     Table::tenant("webhook_endpoints"),
-    Table::child("webhook_deliveries", "webhook_endpoints", "endpoint_id"),
+    Table::child(sql::WEBHOOK_DELIVERIES),
     Table::tenant("invoice_daily"),
     Table::tenant("settled_daily"),
     Table::tenant("settled_weights_due"),
@@ -77,10 +79,13 @@ impl Table {
         }
     }
 
-    const fn child(name: &'static str, table: &'static str, key: &'static str) -> Table {
+    const fn child(child: ChildTable) -> Table {
         Table {
-            name,
-            owner: Owner::Parent { table, key },
+            name: child.name,
+            owner: Owner::Parent {
+                table: child.parent,
+                key: child.key,
+            },
         }
     }
 }
