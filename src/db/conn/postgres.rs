@@ -141,14 +141,9 @@ impl PgSession {
         statement: &PgStatement,
         values: &[&dyn ToSql],
     ) -> StoreResult<Vec<postgres::Row>> {
-        let params = bound(statement, values)?;
-        let refs = as_pg(&params);
-        let rows = self
-            .link
-            .borrow_mut()
-            .client()?
-            .query(&statement.statement, &refs)?;
-        Ok(rows)
+        self.run(statement, values, |client, compiled, params| {
+            client.query(compiled, params)
+        })
     }
 
     pub(super) fn execute(
@@ -156,22 +151,31 @@ impl PgSession {
         statement: &PgStatement,
         values: &[&dyn ToSql],
     ) -> StoreResult<usize> {
-        let params = bound(statement, values)?;
-        let refs = as_pg(&params);
-        let changed = self
-            .link
-            .borrow_mut()
-            .client()?
-            .execute(&statement.statement, &refs)?;
+        let changed = self.run(statement, values, |client, compiled, params| {
+            client.execute(compiled, params)
+        })?;
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
-}
 
-fn as_pg(params: &[PgParam]) -> Vec<&(dyn PgToSql + Sync)> {
-    params
-        .iter()
-        .map(|param| param as &(dyn PgToSql + Sync))
-        .collect()
+    /// Runs `statement` with the given values bound, through `call`.
+    fn run<T>(
+        &self,
+        statement: &PgStatement,
+        values: &[&dyn ToSql],
+        call: impl FnOnce(
+            &mut postgres::Client,
+            &postgres::Statement,
+            &[&(dyn PgToSql + Sync)],
+        ) -> Result<T, postgres::Error>,
+    ) -> StoreResult<T> {
+        let params = bound(statement, values)?;
+        let refs: Vec<&(dyn PgToSql + Sync)> = params
+            .iter()
+            .map(|param| param as &(dyn PgToSql + Sync))
+            .collect();
+        let mut link = self.link.borrow_mut();
+        Ok(call(link.client()?, &statement.statement, &refs)?)
+    }
 }
 
 /// The parameters `statement` uses, picked from the ones given.
