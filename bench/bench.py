@@ -150,6 +150,58 @@ def payment_pairs(db):
     return path
 
 
+TENANTS = 64
+TENANT_CELL = f"POST /v1/payments (durable, {TENANTS} organizations)"
+
+
+def tenants_book():
+    """A book of TENANTS organizations (500 invoices each), a key for each, and a file of
+    "key customer_id invoice_id" lines with open balances, the organizations taking turns
+    line by line: answers (path, lines file). The hosted case: many organizations writing
+    at once, which PostgreSQL runs side by side and SQLite in turn."""
+    path = os.path.join(WORK, f"tenants-{TENANTS}.db")
+    lines = path + ".pairs"
+    if os.path.exists(lines):
+        return path, lines
+    log(f"seeding {TENANTS} organizations of 500 invoices into {path}")
+    started = time.time()
+    per_org = {}
+    for n in range(1, TENANTS + 1):
+        slug = f"tenant-{n:02}"
+        subprocess.run([BIN, "seed-demo", "--db", path, "--org", slug, "--customers", "20",
+                        "--invoices", "500", "--as-of", AS_OF, "--seed", str(n)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out = subprocess.run([BIN, "keys", "create", "--db", path, "--org", slug, "--name", "bench",
+                              "--scope", "admin"], check=True, capture_output=True, text=True).stdout
+        per_org[slug] = out.strip().splitlines()[-1]
+    conn = sqlite3.connect(path)
+    open_ones = {slug: conn.execute(
+        "SELECT i.customer_id, i.id FROM invoices i JOIN organizations o ON o.id = i.organization_id "
+        "WHERE o.slug = ? AND i.status IN ('sent', 'partially_paid') "
+        "AND i.total_minor - i.amount_paid_minor >= 10000 ORDER BY i.id", (slug,)).fetchall()
+        for slug in per_org}
+    conn.close()
+    with open(lines, "w") as out:
+        for turn in range(max(len(v) for v in open_ones.values())):
+            for slug, key in per_org.items():
+                if turn < len(open_ones[slug]):
+                    customer, invoice = open_ones[slug][turn]
+                    out.write(f"{key} {customer} {invoice}\n")
+    log(f"  seeded in {time.time() - started:.1f}s")
+    return path, lines
+
+
+def fresh_copy(pristine, name):
+    """A copy of the SQLite book `pristine` for a cell that writes (the original stays)."""
+    copy = os.path.join(WORK, name)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(copy + suffix):
+            os.remove(copy + suffix)  # a stale WAL beside a fresh copy would corrupt it
+        if os.path.exists(pristine + suffix):
+            subprocess.run(["cp", pristine + suffix, copy + suffix], check=True)
+    return copy
+
+
 def split_sets(db):
     """Customers with three open invoices each, for a payment split over all three."""
     path = db + ".sets"
@@ -237,6 +289,14 @@ def postgres_columns(pristine, size, env):
                     warm_up(server, key, [path], times=1)
         rss = server.peak_rss_mib()
         server.stop()
+        tenants, tenant_lines = tenants_book()
+        subprocess.run(["psql", "-q", f"{server_url}/postgres", "-c", "CREATE DATABASE tenants"], check=True)
+        subprocess.run([BIN, "migrate-db", "--from", tenants, "--to", f"{server_url}/tenants"], check=True,
+                       stdout=subprocess.DEVNULL)
+        server = Server(f"{server_url}/tenants")
+        for c in CONCURRENCY:
+            wrk(server, TENANT_CELL, "tenant_payment", c, {"PAIRS": tenant_lines}, into=PG_ROWS)
+        server.stop()
         return {"endpoints and reports, PostgreSQL": rss}
     finally:
         stop_cluster(directory)
@@ -298,6 +358,11 @@ def main():
     sets = split_sets(middle)
     for c in CONCURRENCY:
         wrk(server, "POST /v1/payments (split over 3 invoices)", "split_payment", c, {**env, "PAIRS": sets})
+    tenants, tenant_lines = tenants_book()
+    tenant_server = Server(fresh_copy(tenants, "tenants-writes.db"))
+    for c in CONCURRENCY:
+        wrk(tenant_server, TENANT_CELL, "tenant_payment", c, {"PAIRS": tenant_lines})
+    tenant_server.stop()
     # Invoice PDFs: the cost of a page layout, and how it grows with lines (c=1).
     for lines, invoice in pdf_invoices(server, key, 1).items():
         wrk(server, f"GET /v1/invoices/{{id}}/pdf ({lines} lines)", "get", 1, env,

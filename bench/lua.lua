@@ -3,8 +3,9 @@
 --   SCENARIO  ping | invoice | list | customer | create_invoice | payment | split_payment | get
 --   PATHARG   path for `get`
 --   MAXID     largest invoice/customer id to pick from
---   PAIRS     file of "customer_id invoice_id" lines with open balances (payment), or of
---             "customer_id invoice_id invoice_id invoice_id" lines (split_payment)
+--   PAIRS     file of "customer_id invoice_id" lines with open balances (payment), of
+--             "customer_id invoice_id invoice_id invoice_id" lines (split_payment), or of
+--             "key customer_id invoice_id" lines, each key its organization's (tenant_payment)
 local key = os.getenv("KEY")
 local scenario = os.getenv("SCENARIO")
 local path_arg = os.getenv("PATHARG") or "/health"
@@ -16,7 +17,7 @@ local counter = 0
 if pairs_file then
   for line in io.lines(pairs_file) do
     local fields = {}
-    for field in line:gmatch("%d+") do fields[#fields + 1] = field end
+    for field in line:gmatch("%S+") do fields[#fields + 1] = field end
     pairs[#pairs + 1] = fields
   end
 end
@@ -51,6 +52,13 @@ function request()
     local body = '{"customer_id": ' .. pair[1] .. ', "invoice_id": ' .. pair[2] ..
       ', "amount": "0.01", "payment_method": "bank_transfer"}'
     return wrk.format("POST", "/v1/payments", nil, body)
+  elseif scenario == "tenant_payment" then
+    local line = pairs[(counter % #pairs) + 1]
+    local body = '{"customer_id": ' .. line[2] .. ', "invoice_id": ' .. line[3] ..
+      ', "amount": "0.01", "payment_method": "bank_transfer"}'
+    -- Headers given to wrk.format replace wrk.headers: name both.
+    local headers = {["x-arvalox-api-key"] = line[1], ["Content-Type"] = "application/json"}
+    return wrk.format("POST", "/v1/payments", headers, body)
   elseif scenario == "split_payment" then
     local set = pairs[(counter % #pairs) + 1]
     local body = '{"customer_id": ' .. set[1] .. ', "amount": "0.03", "payment_method": "bank_transfer", ' ..
