@@ -307,39 +307,56 @@ pub(crate) fn preview(
     let made = create(tx, org, new, now);
     let undone = tx.execute_batch("ROLLBACK TO invoice_preview; RELEASE invoice_preview");
     tx.take_moved_invoices();
+    // Given back whether `create` succeeded or not, once its rows are gone.
+    let given_back = match &undone {
+        Ok(()) => give_back_identities(tx, &before),
+        Err(_) => Ok(()),
+    };
     // `create`'s own error first; a failed rollback is the writer's to clean up (its job
     // savepoint is rolled back on any error).
     let invoice = made?;
     undone?;
-    give_back_identities(tx, &before)?;
+    given_back?;
     Ok(invoice)
 }
 
-/// Where each PostgreSQL identity stands: its sequence's name and last value (None before
-/// its first). A rollback does not give back what a sequence handed out, so a preview sets
-/// each back itself, in a write that holds the whole book (`WriteScope::Book`): no other
-/// write can have taken an id meanwhile. Nothing on SQLite, whose ids roll back.
-fn identities(tx: &WriteTx) -> Result<Vec<(String, Option<i64>)>, AppError> {
+/// The tables whose ids a preview answers with.
+const PREVIEWED_IDS: [&str; 2] = ["invoices", "invoice_items"];
+
+/// Where the identities of [`PREVIEWED_IDS`] stand on PostgreSQL: each sequence's name,
+/// last value and whether that value was handed out (`migrate-db` leaves "the next is N,
+/// none handed out yet"). A rollback does not give back what a sequence handed out, so a
+/// preview sets them back itself, in a write that holds the whole book
+/// (`WriteScope::Book`): no other write can have taken an id meanwhile. Nothing on SQLite,
+/// whose ids roll back with the rows.
+fn identities(tx: &WriteTx) -> Result<Vec<(String, i64, bool)>, AppError> {
     if !tx.is_postgres() {
         return Ok(Vec::new());
     }
-    let identities = tx
-        .prepare_cached(
-            "SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences
-             WHERE schemaname = current_schema() ORDER BY 1",
-        )?
-        .query_map(params![], |row| Ok((row.get(0)?, row.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+    let mut identities = Vec::new();
+    for table in PREVIEWED_IDS {
+        let name: String =
+            tx.query_row("SELECT pg_get_serial_sequence(?1, 'id')", [table], |row| {
+                row.get(0)
+            })?;
+        // The name comes from the catalog, quoted by it; it cannot be a parameter here.
+        let (last, called) = tx.query_row(
+            &format!("SELECT last_value, is_called FROM {name}"),
+            params![],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        identities.push((name, last, called));
+    }
     Ok(identities)
 }
 
-fn give_back_identities(tx: &WriteTx, before: &[(String, Option<i64>)]) -> Result<(), AppError> {
-    for ((name, last), (_, was)) in identities(tx)?.iter().zip(before) {
-        if last != was {
-            // `setval(name, 1, false)`: as new, its next value 1.
+fn give_back_identities(tx: &WriteTx, before: &[(String, i64, bool)]) -> Result<(), AppError> {
+    for (now, was) in identities(tx)?.iter().zip(before) {
+        if now != was {
+            let (name, last, called) = was;
             tx.query_row(
                 "SELECT setval(CAST(?1 AS TEXT)::regclass, ?2, ?3)",
-                params![name, was.unwrap_or(1), was.is_some()],
+                params![name, last, called],
                 |_| Ok(()),
             )?;
         }

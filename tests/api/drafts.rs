@@ -318,6 +318,46 @@ async fn a_preview_answers_what_create_would_and_stores_nothing() {
     assert_eq!(strip(preview.body.clone()), strip(created.body.clone()));
 }
 
+/// `migrate-db` leaves each PostgreSQL identity at "the next value is N, none called yet"
+/// (`is_called` false), where `pg_sequences` shows no last value: a preview on such a book
+/// must leave its ids there, not start them over at 1 (the next create would then collide
+/// with invoice 1).
+#[tokio::test]
+async fn a_preview_on_a_moved_book_keeps_the_next_ids() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let body = json!({
+        "customer_id": acme,
+        "items": [{ "description": "Consulting", "quantity": 1, "unit_price": "10.00" }]
+    });
+    for _ in 0..2 {
+        let created = app.post("/v1/invoices", body.clone()).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    }
+    if app.state.db.file().is_none() {
+        // As `migrate-db` leaves them (`into_postgres::continue_identities`).
+        let moved = ["invoices", "invoice_items"].map(|table| {
+            format!(
+                "/* test check */ SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 (SELECT MAX(id) + 1 FROM {table}), false)"
+            )
+        });
+        app.state
+            .db
+            .write_blocking(arvalox::db::WriteScope::Book, |tx| {
+                Ok(tx.execute_batch(&moved.join("; "))?)
+            })
+            .unwrap();
+    }
+    let preview = app.post("/v1/invoices/preview", body.clone()).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let created = app.post("/v1/invoices", body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(preview.body["id"], 3);
+    assert_eq!(created.body["id"], 3);
+    assert_eq!(preview.body["items"], created.body["items"]);
+}
+
 #[tokio::test]
 async fn a_preview_refuses_what_create_refuses_and_needs_a_write_key() {
     let app = TestApp::new().await;
