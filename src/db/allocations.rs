@@ -137,6 +137,21 @@ pub(crate) struct Allocation<'a> {
     pub blame: &'a Blame,
 }
 
+/// Invoice `invoice_id` of `org`, or the 400 that names it at `blame`'s field.
+pub(crate) fn existing_invoice(
+    tx: &WriteTx,
+    org: i64,
+    invoice_id: i64,
+    blame: &Blame,
+) -> Result<Invoice, AppError> {
+    get_header(tx, org, invoice_id)?.ok_or_else(|| {
+        AppError::field(
+            &blame.invoice,
+            format!("invoice {invoice_id} does not exist"),
+        )
+    })
+}
+
 /// Applies `allocation` after the rules, and moves its invoice's settled sums and status.
 pub(crate) fn allocate(
     tx: &WriteTx,
@@ -154,12 +169,7 @@ pub(crate) fn allocate(
         date,
         blame,
     } = *allocation;
-    let invoice = get_header(tx, org, invoice_id)?.ok_or_else(|| {
-        AppError::field(
-            &blame.invoice,
-            format!("invoice {invoice_id} does not exist"),
-        )
-    })?;
+    let invoice = existing_invoice(tx, org, invoice_id, blame)?;
     let movements = invoice_movements(tx, (org, invoice_id))?;
     let payable = PayableInvoice {
         id: invoice.id,

@@ -2,13 +2,14 @@
 
 use chrono::NaiveDate;
 
-use super::allocations::open_invoices;
+use super::allocations::{existing_invoice, open_invoices};
 use super::codec::date_text;
 use super::conn::{params, value::Value, Conn, OptionalExtension, Row};
 use super::customers;
 use super::paging::{Bounds, ListQuery, Page};
 use super::sources::{
-    allocations_of, applied, apply_plan, refunds_of, with_blame, SourceAllocation, SourceFacts,
+    allocate_plan, allocations_of, applied, planned, refunds_of, with_blame, SourceAllocation,
+    SourceFacts,
 };
 pub(crate) use super::sources::{NewRefund, Refund};
 use super::sql::Filter;
@@ -181,13 +182,19 @@ pub(crate) fn record(
         Application::Allocations(list) if list.len() == 1 => list.first().map(|(id, _)| *id),
         _ => None,
     };
-    // The invoice column is set once the allocations are made: a missing invoice must be
-    // the 400 that names it, not a foreign-key failure here.
+    let plan = plan_of(tx, (org, &new), amount, currency)?;
+    // The payment is written once, as it will stand: its unapplied credit without what the
+    // plan uses, and its invoice. A missing invoice must be the 400 that names it, not a
+    // foreign-key failure of this insert, so it is looked up first.
+    if let (Some(id), Some((_, _, blame))) = (single_invoice, plan.first()) {
+        existing_invoice(tx, org, id, blame)?;
+    }
     let payment_id: i64 = tx
         .prepare_cached(
             "INSERT INTO payments (organization_id, customer_id, amount_minor, payment_method,
-            payment_date, reference_number, notes, created_at, unapplied_minor, currency)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?3, ?9)
+            payment_date, reference_number, notes, created_at, unapplied_minor, currency,
+            invoice_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          RETURNING id",
         )?
         .query_row(
@@ -200,14 +207,34 @@ pub(crate) fn record(
                 new.reference_number,
                 new.notes,
                 now,
-                currency.code()
+                amount.minor() - planned(&plan),
+                currency.code(),
+                single_invoice
             ],
             |row| row.get(0),
         )?;
-    let plan = match new.application {
-        Application::Invoice(id) => vec![(id, amount, Blame::documented())],
+    let source = (
+        org,
+        new.customer_id,
+        (SourceKind::Payment, payment_id),
+        currency,
+    );
+    allocate_plan(tx, source, plan, new.payment_date, (today, now))?;
+    get(tx, org, payment_id)
+}
+
+/// The allocations `new` asks for: the one invoice, the list (checked against the
+/// amount), the customer's oldest open invoices, or none (on account).
+fn plan_of(
+    tx: &WriteTx,
+    (org, new): (i64, &NewPayment),
+    amount: Money,
+    currency: Currency,
+) -> Result<Vec<(i64, Money, Blame)>, AppError> {
+    Ok(match &new.application {
+        Application::Invoice(id) => vec![(*id, amount, Blame::documented())],
         Application::Allocations(list) => {
-            let plan = with_blame(list, "payment_date", currency)?;
+            let plan = with_blame(list.clone(), "payment_date", currency)?;
             let limit = (amount, currency);
             check_total("allocations", &plan, limit, "the payment's amount")?;
             plan
@@ -222,21 +249,7 @@ pub(crate) fn record(
                 .collect()
         }
         Application::OnAccount => Vec::new(),
-    };
-    let source = (
-        org,
-        new.customer_id,
-        (SourceKind::Payment, payment_id),
-        currency,
-    );
-    apply_plan(tx, source, plan, new.payment_date, (today, now))?;
-    if single_invoice.is_some() {
-        tx.prepare_cached(
-            "UPDATE payments SET invoice_id = ?2 WHERE organization_id = ?3 AND id = ?1",
-        )?
-        .execute(params![payment_id, single_invoice, org])?;
-    }
-    get(tx, org, payment_id)
+    })
 }
 
 /// Refuses allocations that add up to more than `limit`.

@@ -174,12 +174,31 @@ pub(super) fn with_blame(
 /// off its unapplied credit.
 pub(super) fn apply_plan(
     tx: &WriteTx,
-    (org, customer_id, source, currency): (i64, i64, (SourceKind, i64), Currency),
+    source: (i64, i64, (SourceKind, i64), Currency),
     plan: Vec<(i64, Money, Blame)>,
     date: NaiveDate,
     (today, now): (NaiveDate, &str),
 ) -> Result<(), AppError> {
-    let mut used = 0;
+    let used = allocate_plan(tx, source, plan, date, (today, now))?;
+    let (org, _, (kind, id), _) = source;
+    tx.prepare_cached(&format!(
+        "UPDATE {} SET unapplied_minor = unapplied_minor - ?2 WHERE organization_id = ?3 AND id = ?1",
+        table(kind)
+    ))?
+    .execute(params![id, used, org])?;
+    Ok(())
+}
+
+/// Applies each planned allocation from the source on `date`; answers what they used, for
+/// a source whose unapplied credit already leaves it out (a payment recorded with its
+/// plan). [`planned`] is the same sum, before.
+pub(super) fn allocate_plan(
+    tx: &WriteTx,
+    (org, customer_id, source, currency): (i64, i64, (SourceKind, i64), Currency),
+    plan: Vec<(i64, Money, Blame)>,
+    date: NaiveDate,
+    (today, now): (NaiveDate, &str),
+) -> Result<i64, AppError> {
     for (invoice_id, amount, blame) in &plan {
         let allocation = Allocation {
             org,
@@ -192,15 +211,13 @@ pub(super) fn apply_plan(
             blame,
         };
         allocate(tx, &allocation, today, now)?;
-        used += amount.minor();
     }
-    let (kind, id) = source;
-    tx.prepare_cached(&format!(
-        "UPDATE {} SET unapplied_minor = unapplied_minor - ?2 WHERE organization_id = ?3 AND id = ?1",
-        table(kind)
-    ))?
-    .execute(params![id, used, org])?;
-    Ok(())
+    Ok(planned(&plan))
+}
+
+/// What the planned allocations add up to, in minor units.
+pub(super) fn planned(plan: &[(i64, Money, Blame)]) -> i64 {
+    plan.iter().map(|(_, amount, _)| amount.minor()).sum()
 }
 
 /// A source as the checks on its credit read it.
