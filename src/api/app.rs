@@ -117,7 +117,7 @@ impl AppState {
         whose: crate::db::organization::Whose,
     ) -> Result<crate::domain::currency::Currency, crate::error::AppError> {
         self.db
-            .read_point(|conn| crate::db::organization::currency_for(conn, org, whose))
+            .read_statement(|conn| crate::db::organization::currency_for(conn, org, whose))
     }
 
     pub(crate) fn now_text(&self) -> String {

@@ -11,11 +11,11 @@ use super::codec::{date_text, stored_date};
 use super::conn::{params, Conn};
 use super::invoices::{get_header, Invoice};
 use super::rules;
-use super::summaries::{paid_intervals_now, record_status, resettle};
+use super::summaries::{paid_intervals_now, record_status, replace_intervals, resettle};
 use super::WriteTx;
 use crate::domain::currency::Currency;
 use crate::domain::invoice::{InvoiceStatus, SettledBy};
-use crate::domain::ledger::{least_from, Movement, OpenInvoice};
+use crate::domain::ledger::{least_from, paid_intervals, Movement, OpenInvoice};
 use crate::domain::money::Money;
 use crate::domain::payment::{self, Blame, PayableInvoice, PaymentToApply, SourceKind};
 use crate::error::AppError;
@@ -135,6 +135,8 @@ pub(crate) struct Allocation<'a> {
     pub currency: Currency,
     pub date: NaiveDate,
     pub blame: &'a Blame,
+    /// The invoice's header when the caller has just read it (so it is not read again).
+    pub known: Option<&'a Invoice>,
 }
 
 /// Invoice `invoice_id` of `org`, or the 400 that names it at `blame`'s field.
@@ -153,6 +155,8 @@ pub(crate) fn existing_invoice(
 }
 
 /// Applies `allocation` after the rules, and moves its invoice's settled sums and status.
+/// The invoice's movements are read once: the rules, and its paid intervals before and
+/// after (the new allocation added in memory), all come from that one read.
 pub(crate) fn allocate(
     tx: &WriteTx,
     allocation: &Allocation,
@@ -168,9 +172,15 @@ pub(crate) fn allocate(
         currency,
         date,
         blame,
+        known,
     } = *allocation;
-    let invoice = existing_invoice(tx, org, invoice_id, blame)?;
-    let movements = invoice_movements(tx, (org, invoice_id))?;
+    let invoice = match known {
+        Some(invoice) => invoice.clone(),
+        None => existing_invoice(tx, org, invoice_id, blame)?,
+    };
+    let mut settlements = movements_of(tx, "allocations", (org, invoice_id))?;
+    let write_offs = movements_of(tx, "write_offs", (org, invoice_id))?;
+    let movements: Vec<Movement> = settlements.iter().chain(&write_offs).copied().collect();
     let payable = PayableInvoice {
         id: invoice.id,
         customer_id: invoice.customer_id,
@@ -188,7 +198,7 @@ pub(crate) fn allocate(
         currency,
     };
     payment::allocate(&payable, &movements, &to_apply, today, blame)?;
-    let before = paid_intervals_now(tx, &invoice)?;
+    let before = paid_intervals(invoice.total, &settlements, &write_offs);
     tx.prepare_cached(&format!(
         "INSERT INTO allocations (organization_id, customer_id, {}, invoice_id,
             amount_minor, applied_date, created_at)
@@ -205,7 +215,10 @@ pub(crate) fn allocate(
         now
     ])?;
     move_settled(tx, &invoice, (kind.into(), amount.minor()), now)?;
-    resettle(tx, &invoice, &before)
+    // The new allocation as `movements_of` would read it back: applied on `date`.
+    settlements.push(Movement::new(date, -amount.minor()));
+    let after = paid_intervals(invoice.total, &settlements, &write_offs);
+    replace_intervals(tx, &invoice, &before, &after)
 }
 
 /// The customer's invoices open on `date` (issued by then), each with what it can take

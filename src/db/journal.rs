@@ -33,6 +33,12 @@ const EVENT_COLUMNS: &str = "id, organization_id, occurred_at, type, entity_type
 
 /// Appends `event` to `org`'s journal; answers its id.
 pub(crate) fn append(tx: &WriteTx, org: i64, event: NewEvent) -> Result<i64, AppError> {
+    append_all(tx, org, vec![event])
+}
+
+/// Appends `events` to `org`'s journal in their order, reading where its chain ends once
+/// for all of them; answers the last one's id.
+pub(crate) fn append_all(tx: &WriteTx, org: i64, events: Vec<NewEvent>) -> Result<i64, AppError> {
     let head: Option<(i64, String)> = tx
         .prepare_cached(
             "SELECT id, hash FROM journal_events WHERE organization_id = ?1
@@ -40,7 +46,21 @@ pub(crate) fn append(tx: &WriteTx, org: i64, event: NewEvent) -> Result<i64, App
         )?
         .query_row([org], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
-    let (last_id, prev_hash) = head.unwrap_or((0, GENESIS_HASH.to_string()));
+    let mut head = head.unwrap_or((0, GENESIS_HASH.to_string()));
+    for event in events {
+        head = insert_sealed(tx, org, head, event)?;
+    }
+    Ok(head.0)
+}
+
+/// Seals `event` after the chain's head (`last_id`, `prev_hash`) and inserts it; answers
+/// the new head.
+fn insert_sealed(
+    tx: &WriteTx,
+    org: i64,
+    (last_id, prev_hash): (i64, String),
+    event: NewEvent,
+) -> Result<(i64, String), AppError> {
     let id = last_id + 1;
     let mut fields = Map::new();
     fields.insert("id".into(), id.into());
@@ -60,6 +80,11 @@ pub(crate) fn append(tx: &WriteTx, org: i64, event: NewEvent) -> Result<i64, App
     }
     let sealed = journal::seal(fields, &prev_hash);
     let text = |name: &str| sealed.get(name).map(Value::to_string);
+    let hash = sealed
+        .get("hash")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| AppError::Internal("a sealed event has no hash".into()))?;
     tx.prepare_cached(
         "INSERT INTO journal_events (organization_id, id, occurred_at, type, entity_type,
             entity_id, actor, request_id, idempotency_key, data, changes, prev_hash, hash, detail)
@@ -81,10 +106,10 @@ pub(crate) fn append(tx: &WriteTx, org: i64, event: NewEvent) -> Result<i64, App
             .filter(|v| !v.is_null())
             .map(Value::to_string),
         prev_hash,
-        sealed.get("hash").and_then(Value::as_str),
+        hash,
         text("detail"),
     ])?;
-    Ok(id)
+    Ok((id, hash))
 }
 
 /// The stored JSON in `column`, or an error naming the event. The text must be exactly

@@ -138,6 +138,20 @@ impl Db {
         }
     }
 
+    /// [`Db::read_point`] for an `f` that runs one statement, no more: on PostgreSQL it
+    /// runs outside a transaction (a statement is its own snapshot), saving the BEGIN and
+    /// COMMIT round trips a snapshot of several statements needs.
+    pub(crate) fn read_statement<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send,
+        F: FnOnce(&Conn) -> Result<T, AppError> + Send,
+    {
+        match &self.engine {
+            Engine::Sqlite(book) => book.read_point(f),
+            Engine::Postgres(book) => book.read_statement(f),
+        }
+    }
+
     /// Runs `f` on a blocking thread in one read transaction: every query of `f` sees the
     /// same snapshot (a page and its total, an invoice and its payments), whatever
     /// commits meanwhile.

@@ -161,31 +161,35 @@ pub(crate) enum Whose {
 }
 
 /// The currency amounts of `whose` are in: what a request's amounts are checked against
-/// before the write, which converts them again in its own transaction.
+/// before the write, which converts them again in its own transaction. One statement
+/// (see [`crate::db::Db::read_statement`]).
 pub(crate) fn currency_for(conn: &Conn, org: i64, whose: Whose) -> Result<Currency, AppError> {
-    macro_rules! own_currency {
+    // The organization's currency, the row if any, and the row's own currency if it has
+    // one (a customer's may be null).
+    macro_rules! with_own_currency {
         ($table:literal) => {
             concat!(
-                "SELECT currency FROM ",
+                "SELECT o.currency, x.id, x.currency FROM organizations o LEFT JOIN ",
                 $table,
-                " WHERE id = ?2 AND organization_id = ?1"
+                " x ON x.organization_id = ?1 AND x.id = ?2 WHERE o.id = ?1"
             )
         };
     }
     let (sql, id) = match whose {
-        Whose::Customer(id) => (own_currency!("customers"), id),
-        Whose::Invoice(id) => (own_currency!("invoices"), Some(id)),
-        Whose::Payment(id) => (own_currency!("payments"), Some(id)),
-        Whose::CreditNote(id) => (own_currency!("credit_notes"), Some(id)),
+        Whose::Customer(id) => (with_own_currency!("customers"), id),
+        Whose::Invoice(id) => (with_own_currency!("invoices"), Some(id)),
+        Whose::Payment(id) => (with_own_currency!("payments"), Some(id)),
+        Whose::CreditNote(id) => (with_own_currency!("credit_notes"), Some(id)),
     };
-    // The row, if any, and its own currency, if it has one (a customer's may be null).
-    let row: Option<Option<String>> = match id {
-        Some(id) => conn
-            .prepare_cached(sql)?
-            .query_row(params![org, id], |row| row.get(0))
-            .optional()?,
-        None => None,
+    let Some(id) = id else {
+        return currency(conn, org);
     };
+    let (own_org, found, own): (String, Option<i64>, Option<String>) = conn
+        .prepare_cached(sql)?
+        .query_row(params![org, id], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+    let row = found.map(|_| own);
     match (row, whose) {
         (Some(Some(code)), _) => Ok(Currency::stored(&code)),
         // A customer named that is not one of the organization's: said now, as the write
@@ -194,6 +198,6 @@ pub(crate) fn currency_for(conn: &Conn, org: i64, whose: Whose) -> Result<Curren
             "customer_id",
             format!("customer {id} does not exist"),
         )),
-        _ => currency(conn, org),
+        _ => Ok(Currency::stored(&own_org)),
     }
 }

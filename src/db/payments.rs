@@ -186,9 +186,10 @@ pub(crate) fn record(
     // The payment is written once, as it will stand: its unapplied credit without what the
     // plan uses, and its invoice. A missing invoice must be the 400 that names it, not a
     // foreign-key failure of this insert, so it is looked up first.
-    if let (Some(id), Some((_, _, blame))) = (single_invoice, plan.first()) {
-        existing_invoice(tx, org, id, blame)?;
-    }
+    let known = match (single_invoice, plan.first()) {
+        (Some(id), Some((_, _, blame))) => Some(existing_invoice(tx, org, id, blame)?),
+        _ => None,
+    };
     let payment_id: i64 = tx
         .prepare_cached(
             "INSERT INTO payments (organization_id, customer_id, amount_minor, payment_method,
@@ -219,7 +220,8 @@ pub(crate) fn record(
         (SourceKind::Payment, payment_id),
         currency,
     );
-    allocate_plan(tx, source, plan, new.payment_date, (today, now))?;
+    let date = new.payment_date;
+    allocate_plan(tx, (source, known.as_ref()), plan, date, (today, now))?;
     get(tx, org, payment_id)
 }
 

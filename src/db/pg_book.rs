@@ -94,6 +94,16 @@ impl PgBook {
         blocking_here(|| self.in_read(f))
     }
 
+    /// One statement's read for a caller that waits, outside a transaction (see
+    /// [`super::Db::read_statement`]).
+    pub(super) fn read_statement<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send,
+        F: FnOnce(&Conn) -> Result<T, AppError> + Send,
+    {
+        blocking_here(|| f(&Conn::postgres(&self.session()?)))
+    }
+
     /// [`PgBook::write`] for a caller that waits.
     pub(super) fn write_blocking<T, F>(&self, scope: WriteScope, f: F) -> Result<T, AppError>
     where

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use super::allocations::{allocate, source_column, Allocation};
 use super::codec::stored_date;
 use super::conn::{params, params_from_iter, Conn};
+use super::invoices::Invoice;
 use super::WriteTx;
 use crate::domain::currency::Currency;
 use crate::domain::ledger::Movement;
@@ -170,16 +171,20 @@ pub(super) fn with_blame(
         .collect()
 }
 
+/// The source allocations are made from: its organization, customer, kind and id, and
+/// currency.
+pub(super) type AllocatingSource = (i64, i64, (SourceKind, i64), Currency);
+
 /// Applies each planned allocation from the source on `date` and takes what they used
 /// off its unapplied credit.
 pub(super) fn apply_plan(
     tx: &WriteTx,
-    source: (i64, i64, (SourceKind, i64), Currency),
+    source: AllocatingSource,
     plan: Vec<(i64, Money, Blame)>,
     date: NaiveDate,
     (today, now): (NaiveDate, &str),
 ) -> Result<(), AppError> {
-    let used = allocate_plan(tx, source, plan, date, (today, now))?;
+    let used = allocate_plan(tx, (source, None), plan, date, (today, now))?;
     let (org, _, (kind, id), _) = source;
     tx.prepare_cached(&format!(
         "UPDATE {} SET unapplied_minor = unapplied_minor - ?2 WHERE organization_id = ?3 AND id = ?1",
@@ -191,10 +196,11 @@ pub(super) fn apply_plan(
 
 /// Applies each planned allocation from the source on `date`; answers what they used, for
 /// a source whose unapplied credit already leaves it out (a payment recorded with its
-/// plan). [`planned`] is the same sum, before.
+/// plan). [`planned`] is the same sum, before. `known` is an invoice of the plan whose
+/// header the caller has just read.
 pub(super) fn allocate_plan(
     tx: &WriteTx,
-    (org, customer_id, source, currency): (i64, i64, (SourceKind, i64), Currency),
+    ((org, customer_id, source, currency), known): (AllocatingSource, Option<&Invoice>),
     plan: Vec<(i64, Money, Blame)>,
     date: NaiveDate,
     (today, now): (NaiveDate, &str),
@@ -209,6 +215,7 @@ pub(super) fn allocate_plan(
             currency,
             date,
             blame,
+            known: known.filter(|invoice| invoice.id == *invoice_id),
         };
         allocate(tx, &allocation, today, now)?;
     }

@@ -121,8 +121,9 @@ fn interval_deltas(
     deltas
 }
 
-/// Writes the difference between two sets of paid intervals of `invoice`.
-fn replace_intervals(
+/// Writes the difference between two sets of paid intervals of `invoice` (for a caller
+/// that knows both without reading them again).
+pub(crate) fn replace_intervals(
     tx: &WriteTx,
     invoice: &Invoice,
     before: &[(NaiveDate, Option<NaiveDate>)],

@@ -102,6 +102,7 @@ impl Trail {
 
     /// Records that `action` happened to `entity`, whose answer is now `data` (null once
     /// deleted), with each field that moved since its last event; then the side events.
+    /// All of them are appended together, after the chain's head is read once.
     pub(crate) fn record(
         &self,
         tx: &WriteTx,
@@ -115,7 +116,7 @@ impl Trail {
             false => journal::latest_data(tx, self.org, entity, id)?,
         };
         let changed = changes(entity, before.as_ref(), &data);
-        self.append(tx, now, (entity, id), action, (data, changed, None))?;
+        let mut events = vec![self.event(now, (entity, id), action, (data, changed, None))];
         for invoice in tx.take_moved_invoices() {
             if (entity, id) == (EntityType::Invoice, invoice) {
                 continue;
@@ -126,8 +127,9 @@ impl Trail {
             };
             let before = journal::latest_data(tx, self.org, EntityType::Invoice, invoice)?;
             let changed = changes(EntityType::Invoice, before.as_ref(), &data);
-            self.append(tx, now, key, "balance_changed", (data, changed, None))?;
+            events.push(self.event(now, key, "balance_changed", (data, changed, None)));
         }
+        journal::append_all(tx, self.org, events)?;
         Ok(())
     }
 
@@ -175,33 +177,30 @@ impl Trail {
         // Nothing moved is null here, as on a first event: the event is about the detail.
         let changed = changes(key.0, before.as_ref(), &data)
             .filter(|c| c.as_object().is_none_or(|fields| !fields.is_empty()));
-        self.append(tx, now, key, action, (data, changed, Some(detail)))
+        let event = self.event(now, key, action, (data, changed, Some(detail)));
+        journal::append(tx, self.org, event)?;
+        Ok(())
     }
 
-    fn append(
-        &self,
-        tx: &WriteTx,
-        now: &str,
+    /// The event of `action` on `entity`, as this trail's author made it at `now`.
+    fn event<'a>(
+        &'a self,
+        now: &'a str,
         (entity, entity_id): (EntityType, i64),
-        action: &str,
+        action: &'a str,
         (data, changes, detail): (Value, Option<Value>, Option<Value>),
-    ) -> Result<(), AppError> {
-        journal::append(
-            tx,
-            self.org,
-            NewEvent {
-                entity,
-                action,
-                entity_id,
-                actor: &self.actor,
-                request_id: self.request_id.as_deref(),
-                idempotency_key: self.idempotency_key.as_deref(),
-                occurred_at: now,
-                data,
-                changes,
-                detail,
-            },
-        )?;
-        Ok(())
+    ) -> NewEvent<'a> {
+        NewEvent {
+            entity,
+            action,
+            entity_id,
+            actor: &self.actor,
+            request_id: self.request_id.as_deref(),
+            idempotency_key: self.idempotency_key.as_deref(),
+            occurred_at: now,
+            data,
+            changes,
+            detail,
+        }
     }
 }
