@@ -2,7 +2,8 @@
 """Arvalox benchmark driver: seeds books, serves them, drives them with wrk, prints a table.
 
 Run through `bash bench/run.sh`. Environment: BENCH_DURATION (default 8s), BENCH_DIR (work
-directory for the seeded files, default a fresh temp dir), BENCH_SIZES (default
+directory for the seeded files, default a fresh temp dir), BENCH_BIN (the binary to
+measure, default target/release/arvalox), BENCH_SIZES (default
 "10000,100000,1000000"), BENCH_POSTGRES (default 1: also run the PostgreSQL columns on a
 throwaway local cluster, fsync on, when PostgreSQL is installed; 0 skips them).
 """
@@ -19,7 +20,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "arvalox")
+BIN = os.environ.get("BENCH_BIN") or os.path.join(ROOT, "target", "release", "arvalox")
 LUA = os.path.join(ROOT, "bench", "lua.lua")
 DURATION = os.environ.get("BENCH_DURATION", "8s")
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000,1000000").split(",")]
