@@ -80,7 +80,7 @@ impl SendInvoice {
             return Ok(None);
         };
         let (body, mut errors, hash) = body.into_parts();
-        let email = body.email.optional("email", &mut errors);
+        let email = body.email.object_or_absent("email", &mut errors);
         let ask = email.map(|email| EmailAsk::read(email, "email", &mut errors));
         errors.finish()?;
         Ok(ask.map(|ask| (ask, hash)))
@@ -393,7 +393,7 @@ impl StatementEmail {
         let paper = body.paper.optional("paper", &mut errors);
         let email = body
             .email
-            .optional("email", &mut errors)
+            .object_or_absent("email", &mut errors)
             .unwrap_or_default();
         let email = EmailAsk::read(email, "email", &mut errors);
         errors.finish()?;

@@ -321,6 +321,15 @@ async fn bad_requests_name_the_field_and_send_nothing() {
     assert!(reply.assert_error(400, "VALIDATION_ERROR")["email.bcc"].is_array());
     let reply = send(&app, invoice, json!({"mail": {}}), None).await;
     assert!(reply.assert_error(400, "VALIDATION_ERROR")["mail"].is_array());
+    // The spec says `email` is an object or left out: null is not "no e-mail".
+    let reply = send(&app, invoice, json!({"email": null}), None).await;
+    let errors = reply.assert_error(400, "VALIDATION_ERROR");
+    assert!(errors["email"][0]
+        .as_str()
+        .unwrap()
+        .contains("or leave it out"));
+    let still = app.get(&format!("/v1/invoices/{invoice}")).await;
+    assert_eq!(still.body["status"], "draft", "{}", still.body);
 
     let voided = app
         .post(&format!("/v1/invoices/{invoice}/void"), json!({}))
@@ -447,6 +456,13 @@ async fn a_statement_goes_to_the_customer_and_is_on_its_history() {
         )
         .await;
     assert!(bad.assert_error(400, "VALIDATION_ERROR")["from"].is_array());
+    let null = app
+        .post(
+            &format!("/v1/customers/{globex}/statement/email"),
+            json!({"email": null}),
+        )
+        .await;
+    assert!(null.assert_error(400, "VALIDATION_ERROR")["email"].is_array());
     let read_key = app.new_key("default", arvalox::domain::keys::Scope::Read);
     let denied = app
         .call(

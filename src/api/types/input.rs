@@ -206,6 +206,23 @@ impl<T, const REQUIRED: bool> Input<T, REQUIRED> {
         }
     }
 
+    /// An optional object field: absent, or an object. The spec cannot say `nullable`
+    /// beside a `$ref`, so null is refused rather than read as absent.
+    pub(crate) fn object_or_absent(
+        self,
+        field: &str,
+        errors: &mut FieldErrorsBuilder,
+    ) -> Option<T> {
+        if matches!(self, Input::Null) {
+            errors.add(
+                field,
+                "Give an object here or leave it out; null is not allowed",
+            );
+            return None;
+        }
+        self.optional(field, errors)
+    }
+
     /// For partial updates: `None` when absent (keep), `Some(None)` when null (clear).
     pub(crate) fn patch(self, field: &str, errors: &mut FieldErrorsBuilder) -> Option<Option<T>> {
         match self {
