@@ -74,6 +74,32 @@ impl<T: Type + Serialize + Send> ApiResponse for Json<T> {
     }
 }
 
+/// A 200 JSON answer already written as text, documented as `T` (as [`Json`] is).
+pub(crate) struct JsonText<T>(String, PhantomData<T>);
+
+impl<T> JsonText<T> {
+    /// `text` must be what serializing a `T` would give.
+    pub(crate) fn from_text(text: String) -> Self {
+        JsonText(text, PhantomData)
+    }
+}
+
+impl<T: Send> IntoResponse for JsonText<T> {
+    fn into_response(self) -> Response {
+        middleware::text_answer(JSON_CONTENT_TYPE, self.0)
+    }
+}
+
+impl<T: Type + Serialize + Send> ApiResponse for JsonText<T> {
+    fn meta() -> MetaResponses {
+        Json::<T>::meta()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
 // Answers to writes: raw JSON so a stored answer replays byte for byte.
 
 /// A JSON answer with status `STATUS` (201 adds a `Location` header); documented as `T`.

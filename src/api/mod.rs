@@ -34,7 +34,7 @@ pub(crate) mod types;
 pub mod webhooks;
 
 pub(crate) use answer::to_json_text;
-pub(crate) use answer::{Created, CreatedOne, Deleted, Done, Json, One};
+pub(crate) use answer::{Created, CreatedOne, Deleted, Done, Json, JsonText, One};
 pub(crate) use app::{api_service, Tag};
 pub use app::{build_app, with_middleware, AppState};
 pub(crate) use idempotency::Post;

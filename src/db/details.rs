@@ -54,6 +54,13 @@ pub(crate) enum Detail<T> {
     Rendered(T),
 }
 
+/// The columns a [`DetailRow`] is read from, in [`detail_row`]'s order.
+pub(crate) const DETAIL_SELECT: &str =
+    "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
+        subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at,
+        items_json, payments_json, amount_credited_minor, amount_written_off_minor, currency
+     FROM invoices";
+
 /// The hot read: one row, one statement. `render` sees the row while the statement holds
 /// it, so nothing is copied out of SQLite but the answer itself.
 pub(crate) fn with_detail_row<T>(
@@ -65,28 +72,50 @@ pub(crate) fn with_detail_row<T>(
     if conn.is_postgres() {
         return Ok(Detail::Unrendered);
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
-            subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at,
-            items_json, payments_json, amount_credited_minor, amount_written_off_minor, currency
-         FROM invoices WHERE id = ?1 AND organization_id = ?2",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "{DETAIL_SELECT} WHERE id = ?1 AND organization_id = ?2"
+    ))?;
     let mut rows = stmt.query(params![id, org])?;
     let Some(row) = rows.next()? else {
         return Ok(Detail::Missing);
     };
+    Ok(match detail_row(&row, Copies::Both)? {
+        Some(detail) => Detail::Rendered(render(&detail)),
+        None => Detail::Unrendered,
+    })
+}
+
+/// Which stored copies a read needs rendered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Copies {
+    /// The detail answer: lines and payments.
+    Both,
+    /// A list's answer, which shows the lines only (`payments_json` is then `""` when it
+    /// is not rendered).
+    Items,
+}
+
+/// A row of [`DETAIL_SELECT`], borrowed; `None` when a copy `needed` is not rendered.
+pub(crate) fn detail_row<'a>(
+    row: &'a Row,
+    needed: Copies,
+) -> Result<Option<DetailRow<'a>>, AppError> {
+    let id: i64 = row.get(0)?;
     let text = |index| {
-        optional_text(&row, index)?
+        optional_text(row, index)?
             .ok_or_else(|| unreadable(index, format!("invoice {id}: a NOT NULL column is NULL")))
     };
-    let (Some(items_json), Some(payments_json)) = (
-        optional_text(&row, 13)?.filter(|copy| *copy != NOT_RENDERABLE),
-        optional_text(&row, 14)?.filter(|copy| *copy != NOT_RENDERABLE),
-    ) else {
-        return Ok(Detail::Unrendered);
+    let copy =
+        |index| optional_text(row, index).map(|copy| copy.filter(|copy| *copy != NOT_RENDERABLE));
+    let Some(items_json) = copy(13)? else {
+        return Ok(None);
     };
-    let id: i64 = row.get(0)?;
-    let detail = DetailRow {
+    let payments_json = match (copy(14)?, needed) {
+        (Some(payments_json), _) => payments_json,
+        (None, Copies::Items) => NOT_RENDERABLE,
+        (None, Copies::Both) => return Ok(None),
+    };
+    Ok(Some(DetailRow {
         id,
         customer_id: row.get(1)?,
         invoice_number: text(2)?,
@@ -94,7 +123,7 @@ pub(crate) fn with_detail_row<T>(
         issue_date: text(4)?,
         due_date: text(5)?,
         due: stored_date(id, 5, "due_date", text(5)?)?,
-        notes: optional_text(&row, 6)?,
+        notes: optional_text(row, 6)?,
         subtotal: Money::from_minor(row.get(7)?),
         tax_total: Money::from_minor(row.get(8)?),
         total: Money::from_minor(row.get(9)?),
@@ -108,8 +137,7 @@ pub(crate) fn with_detail_row<T>(
         updated_at: text(12)?,
         items_json,
         payments_json,
-    };
-    Ok(Detail::Rendered(render(&detail)))
+    }))
 }
 
 const UNRENDERED: &str = "FROM invoices INDEXED BY invoices_unrendered

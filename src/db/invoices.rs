@@ -11,6 +11,7 @@ pub(crate) use super::details::{
     clear_copies_of_another_format, count_unrendered, render_details, store_details,
     with_detail_row, Detail, DetailRow,
 };
+use super::details::{detail_row, Copies, DETAIL_SELECT};
 pub(crate) use super::invoice_ledger::{ledger_of, InvoiceCredit, InvoiceLedger, WriteOff};
 use super::next_sequence;
 use super::paging::{Bounds, ListQuery, Page};
@@ -234,6 +235,33 @@ pub(crate) fn list(
     let mut page = query.page(conn, &where_, (limit, offset), from_row)?;
     attach_items(conn, org, &mut page.items)?;
     Ok(page)
+}
+
+/// The hot list: [`list`]'s page read from the stored copies in one statement, each row
+/// handed to `render` while the statement holds it. `None` (and the rows rendered so far
+/// are to be dropped) when a row on the page has no rendered lines, or on PostgreSQL,
+/// which keeps no copies: read [`list`] then.
+pub(crate) fn with_list_rows(
+    conn: &Conn,
+    (org, today): (i64, NaiveDate),
+    filter: &InvoiceFilter,
+    bounds: (i64, i64),
+    mut render: impl FnMut(&DetailRow),
+) -> Result<Option<i64>, AppError> {
+    if conn.is_postgres() {
+        return Ok(None);
+    }
+    let (mut query, where_) = listing(org, filter, today);
+    query.select = DETAIL_SELECT;
+    let mut rendered = true;
+    let total = query.page_rows(conn, &where_, bounds, |row| {
+        match detail_row(row, Copies::Items)? {
+            Some(detail) => render(&detail),
+            None => rendered = false,
+        }
+        Ok(rendered)
+    })?;
+    Ok(rendered.then_some(total))
 }
 
 /// The invoices `list` would answer, without their lines, one at a time (see

@@ -34,12 +34,34 @@ impl ListQuery<'_> {
         (limit, offset): (i64, i64),
         from_row: impl FnMut(&Row) -> crate::db::conn::StoreResult<T>,
     ) -> Result<Page<T>, AppError> {
+        let mut items = Vec::new();
+        let mut from_row = from_row;
+        let total = self.page_rows(conn, filter, (limit, offset), |row| {
+            items.push(from_row(row)?);
+            Ok(true)
+        })?;
+        Ok(Page {
+            items,
+            total,
+            limit,
+            offset,
+        })
+    }
+
+    /// The filtered count, then rows `offset..offset + limit` handed to `each` while the
+    /// statement holds them, so a caller can write its answer without copying a row out;
+    /// `each` answers false to stop.
+    pub(crate) fn page_rows(
+        &self,
+        conn: &Conn,
+        filter: &Filter,
+        (limit, offset): (i64, i64),
+        mut each: impl FnMut(&Row) -> Result<bool, AppError>,
+    ) -> Result<i64, AppError> {
         let where_sql = filter.where_sql();
-        let total: i64 = conn.query_row(
-            &format!("SELECT COUNT(*) FROM {} {where_sql}", self.from),
-            params_from_iter(filter.params.iter()),
-            |row| row.get(0),
-        )?;
+        let total: i64 = conn
+            .prepare_cached(&format!("SELECT COUNT(*) FROM {} {where_sql}", self.from))?
+            .query_row(params_from_iter(filter.params.iter()), |row| row.get(0))?;
         let mut values = self.leading.clone();
         values.extend(filter.params.iter().cloned());
         values.push(Value::Integer(limit));
@@ -48,16 +70,14 @@ impl ListQuery<'_> {
             "{} {where_sql} ORDER BY {} LIMIT ? OFFSET ?",
             self.select, self.order_by
         );
-        let items = conn
-            .prepare(&sql)?
-            .query_map(params_from_iter(values.iter()), from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page {
-            items,
-            total,
-            limit,
-            offset,
-        })
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(values.iter()))?;
+        while let Some(row) = rows.next()? {
+            if !each(&row)? {
+                break;
+            }
+        }
+        Ok(total)
     }
 
     /// The filtered list's rows in order from `offset` (at most `limit` when given), handed

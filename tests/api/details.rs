@@ -31,6 +31,23 @@ async fn every_invoice(app: &TestApp, count: i64) -> Vec<String> {
     bodies
 }
 
+/// List pages over the whole book: every invoice, a filter on status and customer, the
+/// overdue rule and a date range, each with several pages.
+async fn every_page(app: &TestApp) -> Vec<String> {
+    let mut bodies = Vec::new();
+    for query in [
+        "limit=500",
+        "limit=500&offset=500",
+        "status=partially_paid&customer_id=3&limit=50",
+        "status=overdue&limit=100&offset=20",
+        "issue_date_from=2026-03-01&due_date_to=2026-06-30&limit=7&offset=14",
+        "customer_id=999",
+    ] {
+        bodies.push(raw_get(app, &format!("/v1/invoices?{query}")).await);
+    }
+    bodies
+}
+
 fn clear_copies(path: &std::path::Path) {
     Connection::open(path)
         .unwrap()
@@ -111,6 +128,16 @@ async fn stored_details_answer_exactly_what_the_tables_answer() {
     assert_eq!(unrendered(&path), 0, "the writer renders before it commits");
 
     let stored = every_invoice(&app, count).await;
+    let stored_pages = every_page(&app).await;
+    let all: serde_json::Value = serde_json::from_str(&stored_pages[1]).unwrap();
+    assert_eq!(all["total"], count);
+    assert_eq!(all["items"].as_array().unwrap().len(), 102);
+    assert_eq!(all["items"][101]["items"].as_array().unwrap().len(), 500);
+    assert!(all["items"][0].get("payments").is_none());
+    for page in &stored_pages[2..5] {
+        let page: serde_json::Value = serde_json::from_str(page).unwrap();
+        assert!(!page["items"].as_array().unwrap().is_empty(), "{page}");
+    }
     let awkward_body: serde_json::Value =
         serde_json::from_str(&stored[awkward as usize - 1]).unwrap();
     assert_eq!(
@@ -141,11 +168,13 @@ async fn stored_details_answer_exactly_what_the_tables_answer() {
     for (stored, from_tables) in stored.iter().zip(&from_tables) {
         assert_eq!(stored, from_tables);
     }
+    assert_eq!(every_page(&app).await, stored_pages, "lists too");
 
     // What an upgrade to V4 leaves: no copies. Opening the file renders them all.
     drop(Db::open(&path, Synchronous::Full).unwrap());
     assert_eq!(unrendered(&path), 0);
     assert_eq!(every_invoice(&app, count).await, stored);
+    assert_eq!(every_page(&app).await, stored_pages);
 }
 
 /// Every write that changes what the detail shows is in the next read.

@@ -10,9 +10,51 @@ pub(crate) fn detail_text(
     ledger: &store::InvoiceLedger,
     today: chrono::NaiveDate,
 ) -> String {
+    let mut text = Vec::with_capacity(row.items_json.len() + row.payments_json.len() + 600);
+    write_invoice(&mut text, row, today, Some(ledger));
+    // Only `&str`s and serde_json's output went in.
+    String::from_utf8(text).unwrap_or_default()
+}
+
+/// The list answer for one page written from its stored rows: the bytes serializing
+/// [`super::InvoiceList`] gives (the same test compares them). `None` when a row on the
+/// page is not rendered (see `store::with_list_rows`).
+pub(crate) fn list_text(
+    conn: &crate::db::conn::Conn,
+    (org, today): (i64, chrono::NaiveDate),
+    filter: &store::InvoiceFilter,
+    (limit, offset): (i64, i64),
+) -> Result<Option<String>, crate::error::AppError> {
+    let mut text = Vec::with_capacity(16 * 1024);
+    text.extend_from_slice(b"{\"items\":[");
+    let first = text.len();
+    let total = store::with_list_rows(conn, (org, today), filter, (limit, offset), |row| {
+        if text.len() > first {
+            text.push(b',');
+        }
+        write_invoice(&mut text, row, today, None);
+    })?;
+    let Some(total) = total else {
+        return Ok(None);
+    };
+    let _ = std::io::Write::write_fmt(
+        &mut text,
+        format_args!("],\"total\":{total},\"limit\":{limit},\"offset\":{offset}}}"),
+    );
+    Ok(String::from_utf8(text).ok())
+}
+
+/// One invoice as [`super::Invoice`] serializes, appended to `text`: the detail view's
+/// payments, credit notes and write-offs only with their `ledger` (a list leaves them out).
+fn write_invoice(
+    text: &mut Vec<u8>,
+    row: &store::DetailRow,
+    today: chrono::NaiveDate,
+    ledger: Option<&store::InvoiceLedger>,
+) {
     let balance = row.balance_due();
     let overdue_days = days_overdue(row.status, row.due, balance, today);
-    let mut out = JsonObject::with_capacity(row.items_json.len() + row.payments_json.len() + 600);
+    let mut out = JsonObject::open(text);
     out.number("id", row.id);
     out.number("customer_id", row.customer_id);
     out.string("invoice_number", row.invoice_number);
@@ -40,33 +82,37 @@ pub(crate) fn detail_text(
         if overdue_days > 0 { "true" } else { "false" },
     );
     out.number("days_overdue", overdue_days);
-    out.raw("payments", row.payments_json);
-    out.serialized(
-        "credit_notes",
-        &super::credit_notes_to_api(ledger, currency),
-    );
-    out.serialized("write_offs", &super::write_offs_to_api(ledger, currency));
+    if let Some(ledger) = ledger {
+        out.raw("payments", row.payments_json);
+        out.serialized(
+            "credit_notes",
+            &super::credit_notes_to_api(ledger, currency),
+        );
+        out.serialized("write_offs", &super::write_offs_to_api(ledger, currency));
+    }
     out.string("created_at", row.created_at);
     out.string("updated_at", row.updated_at);
     out.string("currency", currency.code());
-    out.finish()
+    out.close();
 }
 
 /// Writes one JSON object, member by member, as serde_json's compact form does.
-struct JsonObject {
-    text: Vec<u8>,
+struct JsonObject<'a> {
+    text: &'a mut Vec<u8>,
+    /// Where the object's first member goes.
+    members: usize,
 }
 
-impl JsonObject {
-    fn with_capacity(capacity: usize) -> Self {
-        let mut text = Vec::with_capacity(capacity);
+impl<'a> JsonObject<'a> {
+    fn open(text: &'a mut Vec<u8>) -> Self {
         text.push(b'{');
-        JsonObject { text }
+        let members = text.len();
+        JsonObject { text, members }
     }
 
     /// Keys are field names: plain ASCII that needs no escaping.
     fn key(&mut self, key: &str) {
-        if self.text.len() > 1 {
+        if self.text.len() > self.members {
             self.text.push(b',');
         }
         self.text.push(b'"');
@@ -104,9 +150,7 @@ impl JsonObject {
         }
     }
 
-    fn finish(mut self) -> String {
+    fn close(self) {
         self.text.push(b'}');
-        // Only `&str`s and serde_json's output went in.
-        String::from_utf8(self.text).unwrap_or_default()
     }
 }
