@@ -29,12 +29,17 @@ pub(crate) fn invoice_movements(conn: &Conn, whose: (i64, i64)) -> Result<Vec<Mo
 }
 
 /// The movements of invoice `id`'s open amount from one kind of fact (`allocations` or
-/// `write_offs`) alone.
+/// `write_offs`) alone. On SQLite, one a date, summed (`invoice_movements`, migration V22):
+/// every rule that reads them depends only on the sums by date, and an invoice paid in
+/// thousands of instalments has few dates. PostgreSQL sums the facts themselves.
 pub(crate) fn movements_of(
     conn: &Conn,
     facts: &str,
     (org, id): (i64, i64),
 ) -> Result<Vec<Movement>, AppError> {
+    if !conn.is_postgres() {
+        return daily_movements(conn, facts, (org, id));
+    }
     let mut movements = HashMap::new();
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts} INDEXED BY {facts}_invoice
@@ -43,6 +48,26 @@ pub(crate) fn movements_of(
     ))?;
     add_movements(stmt.query([id, org])?, &mut movements)?;
     Ok(movements.remove(&id).unwrap_or_default())
+}
+
+/// [`movements_of`] from the sums by date that SQLite's triggers keep.
+fn daily_movements(
+    conn: &Conn,
+    facts: &str,
+    (org, id): (i64, i64),
+) -> Result<Vec<Movement>, AppError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT moved_on, delta_minor FROM invoice_movements
+         WHERE organization_id = ?1 AND invoice_id = ?2 AND facts = ?3",
+    )?;
+    let mut rows = stmt.query(params![org, id, facts])?;
+    let mut movements = Vec::new();
+    while let Some(row) = rows.next()? {
+        let moved_on: String = row.get(0)?;
+        let date = stored_date(id, 0, "invoice_movements.moved_on", &moved_on)?;
+        movements.push(Movement::new(date, row.get(1)?));
+    }
+    Ok(movements)
 }
 
 /// The date column of the facts that lower an invoice's open amount.
@@ -298,5 +323,48 @@ pub(crate) fn reverse_all(
         .execute(params![source_id, invoice_id, on, reason, org])?;
         resettle(tx, &invoice, &before)?;
     }
+    Ok(())
+}
+
+/// `invoice_movements` as the facts make it (what migration V22 filled it with): the sums
+/// by invoice, kind of fact and date.
+const MOVEMENTS_FROM_FACTS: &str = "
+    SELECT organization_id, invoice_id, facts, moved_on, SUM(delta_minor) FROM (
+        SELECT organization_id, invoice_id, 'allocations' AS facts, applied_date AS moved_on,
+               -amount_minor AS delta_minor FROM allocations
+        UNION ALL
+        SELECT organization_id, invoice_id, 'allocations', reversed_date, amount_minor
+        FROM allocations WHERE reversed_date IS NOT NULL
+        UNION ALL
+        SELECT organization_id, invoice_id, 'write_offs', write_off_date, -amount_minor
+        FROM write_offs
+        UNION ALL
+        SELECT organization_id, invoice_id, 'write_offs', reversed_date, amount_minor
+        FROM write_offs WHERE reversed_date IS NOT NULL
+    )
+    GROUP BY organization_id, invoice_id, facts, moved_on";
+
+/// How many of SQLite's `invoice_movements` sums (an invoice's, of one kind, on one date)
+/// differ from what the facts make, or are missing from either (a doctor's check: reads
+/// every fact).
+pub(crate) fn stale_movements(conn: &Conn) -> Result<i64, AppError> {
+    let stored = "SELECT organization_id, invoice_id, facts, moved_on, delta_minor
+                  FROM invoice_movements";
+    let key = "SELECT organization_id, invoice_id, facts, moved_on FROM";
+    let sql = format!(
+        "SELECT COUNT(*) FROM (
+             {key} ({stored} EXCEPT {MOVEMENTS_FROM_FACTS})
+             UNION {key} ({MOVEMENTS_FROM_FACTS} EXCEPT {stored}))"
+    );
+    Ok(conn.query_row(&sql, (), |row| row.get(0))?)
+}
+
+/// Writes SQLite's `invoice_movements` again from the facts (`doctor --repair`).
+pub(crate) fn rebuild_movements(conn: &Conn) -> Result<(), AppError> {
+    conn.execute_batch(&format!(
+        "DELETE FROM invoice_movements;
+         INSERT INTO invoice_movements (organization_id, invoice_id, facts, moved_on, delta_minor)
+         {MOVEMENTS_FROM_FACTS};"
+    ))?;
     Ok(())
 }

@@ -20,6 +20,7 @@ use super::sql::Filter;
 use super::summaries::record_status;
 use super::WriteTx;
 use crate::domain::currency::{check_stated, Currency};
+use crate::domain::detail::PAYMENTS_SHOWN;
 pub(crate) use crate::domain::detail::{AppliedPayment, InvoiceItem};
 pub(crate) use crate::domain::invoice::NewInvoice;
 use crate::domain::invoice::{
@@ -49,7 +50,7 @@ pub(crate) struct Invoice {
     pub created_at: String,
     pub updated_at: String,
     pub items: Vec<InvoiceItem>,
-    /// Filled for the detail view only.
+    /// Filled for the detail view only: the latest applied, see [`payments_of`].
     pub payments: Vec<AppliedPayment>,
     /// Filled for the detail view only.
     pub ledger: InvoiceLedger,
@@ -152,6 +153,9 @@ pub(super) fn items_of(conn: &Conn, (org, id): (i64, i64)) -> Result<Vec<Invoice
     Ok(items)
 }
 
+/// The latest payments applied to invoice `id`, oldest first: at most one more than the
+/// detail lists ([`PAYMENTS_SHOWN`]), so it can say whether earlier ones are left out, and
+/// a payment against an invoice with thousands costs what the first did.
 pub(super) fn payments_of(
     conn: &Conn,
     (org, id): (i64, i64),
@@ -161,10 +165,11 @@ pub(super) fn payments_of(
          FROM allocations a INDEXED BY allocations_invoice
          JOIN payments p ON p.organization_id = a.organization_id AND p.id = a.payment_id
          WHERE a.organization_id = ?2 AND a.invoice_id = ?1 AND a.reversed_date IS NULL
-         ORDER BY a.applied_date, a.id",
+         ORDER BY a.applied_date DESC, a.id DESC LIMIT ?3",
     )?;
-    let payments = stmt
-        .query_map([id, org], |row| {
+    let read = PAYMENTS_SHOWN as i64 + 1;
+    let mut payments: Vec<AppliedPayment> = stmt
+        .query_map([id, org, read], |row| {
             Ok(AppliedPayment {
                 payment_id: row.get(0)?,
                 amount: Money::from_minor(row.get(1)?),
@@ -174,6 +179,7 @@ pub(super) fn payments_of(
             })
         })?
         .collect::<Result<_, _>>()?;
+    payments.reverse();
     Ok(payments)
 }
 

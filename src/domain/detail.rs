@@ -11,7 +11,20 @@ use super::money::{self, Money};
 
 /// The version of the stored `items` and `payments` text. Change it whenever the text an
 /// unchanged invoice would be written as changes (a new field, another number format).
-pub const DETAIL_FORMAT: i64 = 1;
+pub const DETAIL_FORMAT: i64 = 2;
+
+/// The most payments an invoice's detail answer lists: the latest, oldest first. An
+/// invoice paid in thousands of instalments would otherwise answer (and store, and
+/// journal) all of them on every payment, each payment costing more than the last.
+/// `GET /v1/payments?invoice_id=` pages through them all.
+pub const PAYMENTS_SHOWN: usize = 100;
+
+/// The payments a detail answer lists, out of the latest applied (storage reads at most
+/// `PAYMENTS_SHOWN + 1`, oldest first), and whether earlier ones are left out.
+pub(crate) fn shown_payments(latest: &[AppliedPayment]) -> (&[AppliedPayment], bool) {
+    let cut = latest.len().saturating_sub(PAYMENTS_SHOWN);
+    (latest.get(cut..).unwrap_or_default(), cut > 0)
+}
 
 /// A line of an invoice, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,8 +82,12 @@ pub(crate) fn items_json(items: &[InvoiceItem], currency: Currency) -> String {
     json_text(&view)
 }
 
-/// The `payments` array of an invoice's detail answer.
-pub(crate) fn payments_json(payments: &[AppliedPayment], currency: Currency) -> String {
+/// The `payments` member's value in an invoice's detail answer, out of the latest applied
+/// (see [`shown_payments`]); when earlier ones are left out, followed by the member that
+/// says so (`,"payments_truncated":true`), so the stored text is what follows
+/// `"payments":` in the answer.
+pub(crate) fn payments_json(latest: &[AppliedPayment], currency: Currency) -> String {
+    let (payments, truncated) = shown_payments(latest);
     let view: Vec<PaymentView> = payments
         .iter()
         .map(|payment| PaymentView {
@@ -81,7 +98,11 @@ pub(crate) fn payments_json(payments: &[AppliedPayment], currency: Currency) -> 
             reference_number: payment.reference_number.as_deref(),
         })
         .collect();
-    json_text(&view)
+    let mut text = json_text(&view);
+    if truncated {
+        text.push_str(",\"payments_truncated\":true");
+    }
+    text
 }
 
 fn json_text<T: Serialize>(value: &T) -> String {
@@ -160,5 +181,31 @@ mod tests {
             price_decimal(Decimal::new(15000, 2), jpy).to_string(),
             "150"
         );
+    }
+
+    #[test]
+    fn only_the_latest_payments_are_listed_and_the_cut_is_said() {
+        let paid = |n: i64| AppliedPayment {
+            payment_id: n,
+            amount: Money::from_minor(1),
+            payment_date: "2026-12-01".into(),
+            payment_method: "cash".into(),
+            reference_number: None,
+        };
+        let all: Vec<AppliedPayment> = (1..=PAYMENTS_SHOWN as i64).map(paid).collect();
+        assert_eq!(shown_payments(&all), (&all[..], false));
+        assert!(payments_json(&all, Currency::USD).ends_with("null}]"));
+        let one_more: Vec<AppliedPayment> = (0..=PAYMENTS_SHOWN as i64).map(paid).collect();
+        let (shown, truncated) = shown_payments(&one_more);
+        assert!(truncated);
+        assert_eq!(shown.len(), PAYMENTS_SHOWN);
+        assert_eq!((shown[0].payment_id, shown[99].payment_id), (1, 100));
+        let text = payments_json(&one_more, Currency::USD);
+        assert!(text.starts_with(r#"[{"payment_id":1,"#), "{text}");
+        assert!(
+            text.ends_with(r#"null}],"payments_truncated":true"#),
+            "{text}"
+        );
+        assert_eq!(shown_payments(&[]), (&[][..], false));
     }
 }

@@ -31,14 +31,21 @@ impl Movement {
     }
 }
 
-/// The amount at `date`: `start` plus every movement dated on or before it.
-pub(crate) fn amount_at(start: Money, movements: &[Movement], date: NaiveDate) -> Money {
-    let minor: i64 = movements
-        .iter()
-        .filter(|m| m.date <= date)
-        .map(|m| m.delta.minor())
-        .sum();
-    Money::from_minor(start.minor() + minor)
+/// Each movement date once, in order, with the amount at its end. Sorting once keeps the
+/// rules below O(n log n): an invoice paid in thousands of instalments has as many dates.
+fn amounts_by_date(start: Money, movements: &[Movement]) -> Vec<(NaiveDate, i64)> {
+    let mut sorted: Vec<&Movement> = movements.iter().collect();
+    sorted.sort_by_key(|m| m.date);
+    let mut running = start.minor();
+    let mut amounts: Vec<(NaiveDate, i64)> = Vec::with_capacity(sorted.len());
+    for movement in sorted {
+        running += movement.delta.minor();
+        match amounts.last_mut() {
+            Some((date, amount)) if *date == movement.date => *amount = running,
+            _ => amounts.push((movement.date, running)),
+        }
+    }
+    amounts
 }
 
 /// The least the amount is on `from` or any later date, and the first date it is that
@@ -49,14 +56,18 @@ pub(crate) fn least_from(
     movements: &[Movement],
     from: NaiveDate,
 ) -> (Money, NaiveDate) {
-    let mut least = (amount_at(start, movements, from), from);
-    for movement in movements.iter().filter(|m| m.date > from) {
-        let amount = amount_at(start, movements, movement.date);
-        if amount < least.0 || (amount == least.0 && movement.date < least.1) {
-            least = (amount, movement.date);
+    let amounts = amounts_by_date(start, movements);
+    let later = amounts.partition_point(|(date, _)| *date <= from);
+    let (before, after) = amounts.split_at(later.min(amounts.len()));
+    let on_from = before.last().map_or(start.minor(), |(_, amount)| *amount);
+    let mut least = (on_from, from);
+    // In date order, so the first date of the least amount is kept.
+    for &(date, amount) in after {
+        if amount < least.0 {
+            least = (amount, date);
         }
     }
-    least
+    (Money::from_minor(least.0), least.1)
 }
 
 /// Refuses taking `amount` out of an amount (an invoice's open amount, a source's
@@ -191,20 +202,25 @@ pub(crate) fn paid_intervals(
     settlements: &[Movement],
     write_offs: &[Movement],
 ) -> Vec<(NaiveDate, Option<NaiveDate>)> {
-    let mut dates: Vec<NaiveDate> = settlements
+    // (date, settled delta, written-off delta), swept once in date order.
+    let mut moves: Vec<(NaiveDate, i64, i64)> = settlements
         .iter()
-        .chain(write_offs)
-        .map(|m| m.date)
+        .map(|m| (m.date, m.delta.minor(), 0))
+        .chain(write_offs.iter().map(|m| (m.date, 0, m.delta.minor())))
         .collect();
-    dates.sort();
-    dates.dedup();
+    moves.sort_by_key(|m| m.0);
+    // Write-off movements are negative (and their reversals positive): their sum is minus
+    // what is written off and live.
+    let (mut settled_open, mut written_off) = (total.minor(), 0);
     let mut intervals = Vec::new();
     let mut paid_since: Option<NaiveDate> = None;
-    for date in dates {
-        // Write-off movements are negative (and their reversals positive): their sum is
-        // minus what is written off and live on `date`.
-        let written_off = amount_at(Money::ZERO, write_offs, date).minor();
-        let open = amount_at(total, settlements, date).minor() + written_off;
+    for day in moves.chunk_by(|a, b| a.0 == b.0) {
+        let date = day.first().map_or(NaiveDate::MIN, |m| m.0);
+        for &(_, settled, off) in day {
+            settled_open += settled;
+            written_off += off;
+        }
+        let open = settled_open + written_off;
         let paid = total.is_positive() && open == 0 && written_off == 0;
         match (paid, paid_since) {
             (true, None) => paid_since = Some(date),

@@ -3,6 +3,17 @@ use proptest::prelude::*;
 
 use super::*;
 
+/// The amount at `date`: `start` plus every movement dated on or before it (the
+/// definition the rules' sweeps are checked against).
+fn amount_at(start: Money, movements: &[Movement], date: NaiveDate) -> Money {
+    let minor: i64 = movements
+        .iter()
+        .filter(|m| m.date <= date)
+        .map(|m| m.delta.minor())
+        .sum();
+    Money::from_minor(start.minor() + minor)
+}
+
 fn day(text: &str) -> NaiveDate {
     text.parse().unwrap()
 }
@@ -218,5 +229,36 @@ proptest! {
         prop_assert_eq!(least, brute);
         prop_assert_eq!(amount_at(cents(start), &moves, on), least);
         prop_assert!(on >= from);
+    }
+}
+
+proptest! {
+    /// The paid intervals, against a walk over every day of the window: paid on a day
+    /// when the total is positive, nothing is open and no write-off is live.
+    #[test]
+    fn paid_intervals_are_the_runs_of_paid_days(
+        total in 0i64..1_500,
+        settlements in movements(),
+        write_offs in movements(),
+    ) {
+        let first = day("2024-01-01");
+        let total = cents(total);
+        let mut walked = Vec::new();
+        let mut since: Option<NaiveDate> = None;
+        for d in (0..60).map(|d| first + chrono::Days::new(d)) {
+            let off = amount_at(Money::ZERO, &write_offs, d).minor();
+            let open = amount_at(total, &settlements, d).minor() + off;
+            let paid = total.is_positive() && open == 0 && off == 0;
+            match (paid, since) {
+                (true, None) => since = Some(d),
+                (false, Some(start)) => {
+                    walked.push((start, Some(d)));
+                    since = None;
+                }
+                _ => {}
+            }
+        }
+        walked.extend(since.map(|start| (start, None)));
+        prop_assert_eq!(paid_intervals(total, &settlements, &write_offs), walked);
     }
 }

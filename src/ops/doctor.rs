@@ -103,12 +103,16 @@ pub fn doctor(path: &Path, today: NaiveDate) -> Result<Checkup, AppError> {
         0 => report.ok(format!("invoice detail copies: {checked} checked, each as its rows render")),
         n => report.fault(format!("invoice detail copies: {n} of {checked} differ from their rows (invoices {first:?}…): `doctor --repair` writes them again")),
     }
+    match crate::db::allocations::stale_movements(&Conn::sqlite(&conn))? {
+        0 => report.ok("invoice movements: each date's sum as the allocations and write-offs make it".into()),
+        n => report.fault(format!("invoice movements: {n} of the daily sums differ from the allocations and write-offs: `doctor --repair` writes them again")),
+    }
     conn.execute_batch("COMMIT")?;
     Ok(report)
 }
 
-/// Writes the derived data again from the records, in one transaction: both daily
-/// summaries, and every invoice detail copy (rendered again as the book is opened). The
+/// Writes the derived data again from the records, in one transaction: the invoice
+/// movements' sums, both daily summaries, and every invoice detail copy (rendered again as the book is opened). The
 /// records themselves are only read.
 pub fn repair(path: &Path) -> Result<(), AppError> {
     let file = check_file(path)?;
@@ -124,8 +128,10 @@ pub fn repair(path: &Path) -> Result<(), AppError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     conn.execute_batch("BEGIN IMMEDIATE")?;
-    let rebuilt = crate::db::summaries::rebuild(&Conn::sqlite(&conn))
-        .and_then(|()| crate::db::details::clear_all(&Conn::sqlite(&conn)).map(|_| ()));
+    let conn_of = Conn::sqlite(&conn);
+    let rebuilt = crate::db::allocations::rebuild_movements(&conn_of)
+        .and_then(|()| crate::db::summaries::rebuild(&conn_of))
+        .and_then(|()| crate::db::details::clear_all(&conn_of).map(|_| ()));
     match rebuilt {
         Ok(()) => conn.execute_batch("COMMIT")?,
         Err(err) => {

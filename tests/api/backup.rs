@@ -134,7 +134,8 @@ async fn the_doctor_names_what_drifted_and_repair_writes_it_again_from_the_recor
         .execute_batch(
             "UPDATE invoice_daily SET invoice_count = invoice_count + 2;
              UPDATE settled_daily SET paid_total_minor = paid_total_minor + 5;
-             UPDATE invoices SET items_json = '[]' WHERE id = 2;",
+             UPDATE invoices SET items_json = '[]' WHERE id = 2;
+             UPDATE invoice_movements SET delta_minor = delta_minor - 1;",
         )
         .unwrap();
     let sick = arvalox::ops::doctor(&path, date(TODAY)).unwrap();
@@ -155,6 +156,12 @@ async fn the_doctor_names_what_drifted_and_repair_writes_it_again_from_the_recor
         faults
             .iter()
             .any(|l| l.contains("detail copies: 1 of 9 differ") && l.contains("[2]")),
+        "{faults:#?}"
+    );
+    assert!(
+        faults
+            .iter()
+            .any(|l| l.contains("invoice movements: 1 of the daily sums differ")),
         "{faults:#?}"
     );
     assert_eq!(sick.faults, faults.len());

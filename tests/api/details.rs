@@ -344,3 +344,74 @@ async fn an_unreadable_stored_date_is_an_error_not_1970() {
         );
     }
 }
+
+/// A retainer paid in many instalments (issue 16): the detail lists the latest 100
+/// payments and says earlier ones are left out; the payments list pages through them
+/// all; the stored copy and the tables still answer the same bytes; the PDF sums the
+/// earlier ones in one line.
+#[tokio::test]
+async fn an_invoice_with_many_payments_lists_the_latest_hundred() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ar.db");
+    let app = TestApp::on_file(dir, &path, Limits::OFF, AS_OF).await;
+    let customer = app.customer("Retainer client").await;
+    let invoice = app
+        .invoice(customer, "500.00", "2026-01-01", "2026-01-31")
+        .await;
+    let mut payment_ids = Vec::new();
+    for n in 0..105 {
+        let day = format!("2026-{:02}-{:02}", 1 + n / 28, 1 + n % 28);
+        let reply = app.pay(customer, invoice, "1.00", &day).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        payment_ids.push(reply.body["id"].as_i64().unwrap());
+        if n == 99 {
+            let detail = app.get(&format!("/v1/invoices/{invoice}")).await;
+            assert_eq!(detail.body["payments"].as_array().unwrap().len(), 100);
+            assert!(detail.body.get("payments_truncated").is_none());
+        }
+    }
+    let path_of = format!("/v1/invoices/{invoice}");
+    let stored = raw_get(&app, &path_of).await;
+    let detail: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    let listed: Vec<i64> = detail["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["payment_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(listed, payment_ids[5..], "the latest 100, oldest first");
+    assert_eq!(detail["payments_truncated"], true);
+    assert_eq!(detail["amount_paid"], "105.00");
+    assert!(stored.contains(r#"}],"payments_truncated":true,"credit_notes":[]"#));
+
+    let page = app
+        .get(&format!(
+            "/v1/payments?invoice_id={invoice}&limit=10&offset=100"
+        ))
+        .await;
+    assert_eq!(page.body["total"], 105);
+    let ids: Vec<i64> = page.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, payment_ids[100..]);
+
+    let (status, _, pdf) = app.get_bytes(&format!("{path_of}/pdf"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = crate::documents::pdf_text(&pdf);
+    let earlier = text
+        .lines()
+        .find(|l| l.contains("Earlier payments"))
+        .unwrap();
+    assert!(earlier.trim_end().ends_with("-5.00"), "{earlier}");
+
+    clear_copies(&path);
+    tokio::time::sleep(MAX_SNAPSHOT_AGE * 2).await;
+    assert_eq!(
+        raw_get(&app, &path_of).await,
+        stored,
+        "the tables answer the same"
+    );
+}

@@ -37,12 +37,21 @@ pub(crate) fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
-/// Takes the file back from schema version 20 to 19: daily paid counts without amounts.
+/// Takes the file back from schema version 22 to 19 (20: daily paid counts without
+/// amounts; 21: no index of invoices by status and customer; 22: no invoice movements).
 pub(crate) fn back_to_version_19(path: &std::path::Path) {
     Connection::open(path)
         .unwrap()
         .execute_batch(
-            "ALTER TABLE settled_daily DROP COLUMN paid_total_minor;
+            "DROP TRIGGER allocations_move_invoice;
+             DROP TRIGGER allocations_reversal_moves_invoice;
+             DROP TRIGGER write_offs_move_invoice;
+             DROP TRIGGER write_offs_reversal_moves_invoice;
+             DROP TABLE invoice_movements;
+             DELETE FROM refinery_schema_history WHERE version = 22;
+             DROP INDEX invoices_org_status_customer;
+             DELETE FROM refinery_schema_history WHERE version = 21;
+             ALTER TABLE settled_daily DROP COLUMN paid_total_minor;
              ALTER TABLE settled_daily DROP COLUMN weighted_days;
              DROP TABLE settled_weights_due;
              DELETE FROM refinery_schema_history WHERE version = 20;",

@@ -8,6 +8,7 @@ use crate::api::types::Amount;
 use crate::db::customers::Customer;
 use crate::db::organization::Organization;
 use crate::documents::invoice::{InvoiceSheet, Party, SheetLine};
+use crate::domain::money::Money;
 use crate::domain::statement::method_words;
 
 /// A status as a person reads it.
@@ -80,6 +81,14 @@ pub(crate) fn invoice_sheet(
     }
     facts.push(("Currency".to_owned(), invoice.currency.0.to_string()));
     let mut applied = Vec::new();
+    if invoice.payments_truncated == Some(true) {
+        // The detail lists the latest payments only; the earlier ones count as one line.
+        let listed = invoice.payments.iter().flatten();
+        let listed: i64 = listed.map(|p| p.amount.money.minor()).sum();
+        let earlier = Money::from_minor(invoice.amount_paid.money.minor() - listed);
+        let earlier = Amount::new(earlier, invoice.currency.0);
+        applied.push(("Earlier payments".to_owned(), less(&earlier)));
+    }
     for payment in invoice.payments.iter().flatten() {
         let reference = payment
             .reference_number

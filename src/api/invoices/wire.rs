@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use crate::api::types::{Amount, CurrencyCode, Date, DecimalOut};
 use crate::db::invoices as store;
 use crate::domain::currency::Currency;
+use crate::domain::detail::shown_payments;
 use crate::domain::invoice::{days_overdue, InvoiceStatus};
 use crate::domain::money::Money;
 
@@ -109,10 +110,16 @@ pub(crate) struct Invoice {
     /// Sent or partially paid, past its due date, with a balance open.
     pub is_overdue: bool,
     pub days_overdue: i64,
-    /// Payments applied to this invoice (detail view only).
+    /// Payments applied to this invoice, oldest first (detail view only): the latest 100.
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payments: Option<Vec<InvoicePayment>>,
+    /// Present, and true, when more payments are applied than the latest 100 that
+    /// `payments` lists (detail view only): `GET /v1/payments?invoice_id=` pages through
+    /// them all, and `amount_paid` counts them all.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payments_truncated: Option<bool>,
     /// Credit notes applied to this invoice (detail view only).
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -166,6 +173,7 @@ impl poem_openapi::types::Example for Invoice {
                 payment_method: "bank_transfer".into(),
                 reference_number: Some("TXN123456".into()),
             }]),
+            payments_truncated: None,
             credit_notes: Some(vec![]),
             write_offs: Some(vec![]),
             created_at: "2024-01-15T09:30:00.000Z".into(),
@@ -203,12 +211,13 @@ pub(crate) fn to_api(invoice: store::Invoice, today: chrono::NaiveDate, detail: 
         is_overdue: overdue_days > 0,
         days_overdue: overdue_days,
         payments: detail.then(|| {
-            invoice
-                .payments
-                .into_iter()
+            shown_payments(&invoice.payments)
+                .0
+                .iter()
                 .map(|payment| payment_to_api(payment, currency))
                 .collect()
         }),
+        payments_truncated: (detail && shown_payments(&invoice.payments).1).then_some(true),
         credit_notes: detail.then(|| credit_notes_to_api(&invoice.ledger, currency)),
         write_offs: detail.then(|| write_offs_to_api(&invoice.ledger, currency)),
         created_at: invoice.created_at,
@@ -257,13 +266,16 @@ pub(crate) fn write_offs_to_api(
     ledger.write_offs.iter().map(write_off).collect()
 }
 
-pub(super) fn payment_to_api(payment: store::AppliedPayment, currency: Currency) -> InvoicePayment {
+pub(super) fn payment_to_api(
+    payment: &store::AppliedPayment,
+    currency: Currency,
+) -> InvoicePayment {
     InvoicePayment {
         payment_id: payment.payment_id,
         amount: Amount::new(payment.amount, currency),
-        payment_date: payment.payment_date,
-        payment_method: payment.payment_method,
-        reference_number: payment.reference_number,
+        payment_date: payment.payment_date.clone(),
+        payment_method: payment.payment_method.clone(),
+        reference_number: payment.reference_number.clone(),
     }
 }
 
