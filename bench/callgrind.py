@@ -155,6 +155,10 @@ def main():
         per = count(pristine, out_dir, make, requests)
         rows.append((name, requests, per))
         bench.log(f"  {name:<40} {per:>14,.0f} instructions a request")
+    run_copy = os.path.join(bench.WORK, f"callgrind-{SIZE}-run-{os.getpid()}.db")
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        if os.path.exists(run_copy + suffix):
+            os.remove(run_copy + suffix)
     lines = ["| path | requests counted | instructions a request |", "|---|---:|---:|"]
     lines += [f"| {name} | {requests} | {per:,.0f} |" for name, requests, per in rows]
     print("\n".join(lines))

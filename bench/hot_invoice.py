@@ -72,7 +72,7 @@ def main():
         print(f"invoice detail: {len(body)} bytes, amount_paid {json.loads(body)['amount_paid']}")
     finally:
         server.stop()
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".lock"):
             if os.path.exists(db + suffix):
                 os.remove(db + suffix)
 

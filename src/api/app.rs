@@ -191,14 +191,24 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     // The body limit, the query check and panic capture sit inside authentication, so
     // their answers are rate-limited and carry the rate-limit headers like any other.
     let query_table = Arc::new(route_table());
+    // Each layer is boxed: an async layer holds its inner layer's future by value, so the
+    // unboxed chain made one 12 KB future that was copied whole on every request (35% of
+    // `/health`'s instructions were that `memcpy`; BENCHMARKS.md, issue 16).
     let api = service
         .around(etag::not_modified)
+        .boxed()
         .around(middleware::limit_body)
+        .boxed()
         .around(idempotency::check_idempotency_key)
+        .boxed()
         .around(move |ep, req| middleware::refuse_unknown_query(query_table.clone(), ep, req))
+        .boxed()
         .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .boxed()
         .around(move |ep, req| rate_limit::per_key(limit_state.clone(), ep, req))
-        .around(move |ep, req| auth::authenticate(auth_state.clone(), ep, req));
+        .boxed()
+        .around(move |ep, req| auth::authenticate(auth_state.clone(), ep, req))
+        .boxed();
     let api = Arc::new(api);
     let routes = Route::new()
         .at("/openapi.json", poem::get(spec_json))
@@ -238,14 +248,21 @@ where
 {
     let table = Arc::new(route_table());
     let log_table = table.clone();
+    // Boxed layer by layer, as the API's chain is (see `build_app`).
     routes
         .data(state)
         .catch_all_error(error::catch_all)
+        .boxed()
         .around(move |ep, req| middleware::allow_header(table.clone(), ep, req))
+        .boxed()
         .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .boxed()
         .around(middleware::limit_headers)
+        .boxed()
         .around(move |ep, req| middleware::access_log(log_table.clone(), ep, req))
+        .boxed()
         .around(middleware::request_id)
+        .boxed()
         .with(NormalizePath::new(TrailingSlash::Trim))
 }
 

@@ -199,9 +199,13 @@ pub(crate) fn allocate(
         blame,
         known,
     } = *allocation;
+    let read;
     let invoice = match known {
-        Some(invoice) => invoice.clone(),
-        None => existing_invoice(tx, org, invoice_id, blame)?,
+        Some(invoice) => invoice,
+        None => {
+            read = existing_invoice(tx, org, invoice_id, blame)?;
+            &read
+        }
     };
     let mut settlements = movements_of(tx, "allocations", (org, invoice_id))?;
     let write_offs = movements_of(tx, "write_offs", (org, invoice_id))?;
@@ -239,11 +243,11 @@ pub(crate) fn allocate(
         date_text(date),
         now
     ])?;
-    move_settled(tx, &invoice, (kind.into(), amount.minor()), now)?;
+    move_settled(tx, invoice, (kind.into(), amount.minor()), now)?;
     // The new allocation as `movements_of` would read it back: applied on `date`.
     settlements.push(Movement::new(date, -amount.minor()));
     let after = paid_intervals(invoice.total, &settlements, &write_offs);
-    replace_intervals(tx, &invoice, &before, &after)
+    replace_intervals(tx, invoice, &before, &after)
 }
 
 /// The customer's invoices open on `date` (issued by then), each with what it can take
