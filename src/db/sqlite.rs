@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::conn::Conn;
@@ -61,6 +62,11 @@ pub(super) fn configure(conn: &Connection, synchronous: Synchronous) -> rusqlite
     // rusqlite keeps 16 compiled statements by default; the writer alone uses more than
     // that, and an evicted one is parsed again (with its triggers) on its next use.
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // One plan per statement, whatever its bound values: otherwise SQLite plans with the
+    // value bound to a LIMIT (and to any column with ANALYZE samples) and then prepares
+    // the statement again each time it is bound, which was 15% of a payment's
+    // instructions, spent in `sqlite3Reprepare` (BENCHMARKS.md, issue 16).
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     // temp_store: each write job runs in a savepoint, whose sub-journal (a copy of every
     // page the job touches) was a temporary file; in memory it costs no system calls.
     conn.execute_batch(&format!(
