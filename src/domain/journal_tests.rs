@@ -131,3 +131,20 @@ fn drift_is_a_recorded_field_that_moved_never_a_new_one() {
         ["total"]
     );
 }
+
+#[test]
+fn an_older_answer_listing_every_payment_is_not_drift() {
+    // Written before the detail listed only the latest PAYMENTS_SHOWN payments.
+    let paid = |n: usize| json!({"payment_id": n, "amount": "0.01"});
+    let all: Vec<Value> = (1..=150).map(paid).collect();
+    let recorded = json!({"total": "5.00", "payments": all});
+    let latest: Vec<Value> = (51..=150).map(paid).collect();
+    let now = json!({"total": "5.00", "payments": latest, "payments_truncated": true});
+    assert!(drifted_fields(EntityType::Invoice, &recorded, &now).is_empty());
+    let mut changed = now.clone();
+    changed["payments"][99] = paid(151);
+    assert_eq!(
+        drifted_fields(EntityType::Invoice, &recorded, &changed),
+        ["payments"]
+    );
+}

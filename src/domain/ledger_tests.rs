@@ -232,33 +232,81 @@ proptest! {
     }
 }
 
+/// The paid intervals by walking every day of a 70-day window: paid on a day when the
+/// total is positive, nothing is open and no write-off is live.
+fn walked_intervals(
+    total: Money,
+    settlements: &[Movement],
+    write_offs: &[Movement],
+) -> Vec<(NaiveDate, Option<NaiveDate>)> {
+    let first = day("2024-01-01");
+    let mut walked = Vec::new();
+    let mut since: Option<NaiveDate> = None;
+    for d in (0..70).map(|d| first + chrono::Days::new(d)) {
+        let off = amount_at(Money::ZERO, write_offs, d).minor();
+        let open = amount_at(total, settlements, d).minor() + off;
+        let paid = total.is_positive() && open == 0 && off == 0;
+        match (paid, since) {
+            (true, None) => since = Some(d),
+            (false, Some(start)) => {
+                walked.push((start, Some(d)));
+                since = None;
+            }
+            _ => {}
+        }
+    }
+    walked.extend(since.map(|start| (start, None)));
+    walked
+}
+
+/// Payments that add up to the invoice's total, some reversed later: the invoice is paid
+/// for a while, so the intervals have something to show (random movements seldom do).
+fn paying() -> impl Strategy<Value = (Money, Vec<Movement>)> {
+    prop::collection::vec((1i64..300, 0u64..40, prop::option::of(0u64..20)), 1..8).prop_map(
+        |payments| {
+            let first = day("2024-01-01");
+            let total: i64 = payments.iter().map(|(amount, _, _)| amount).sum();
+            let mut moves = Vec::new();
+            for (amount, on, reversed_after) in payments {
+                let paid_on = first + chrono::Days::new(on);
+                moves.push(Movement::new(paid_on, -amount));
+                if let Some(after) = reversed_after {
+                    moves.push(Movement::new(paid_on + chrono::Days::new(after), amount));
+                }
+            }
+            (cents(total), moves)
+        },
+    )
+}
+
 proptest! {
-    /// The paid intervals, against a walk over every day of the window: paid on a day
-    /// when the total is positive, nothing is open and no write-off is live.
+    /// The paid intervals of random movements, against the day-by-day walk.
     #[test]
     fn paid_intervals_are_the_runs_of_paid_days(
         total in 0i64..1_500,
         settlements in movements(),
         write_offs in movements(),
     ) {
-        let first = day("2024-01-01");
         let total = cents(total);
-        let mut walked = Vec::new();
-        let mut since: Option<NaiveDate> = None;
-        for d in (0..60).map(|d| first + chrono::Days::new(d)) {
-            let off = amount_at(Money::ZERO, &write_offs, d).minor();
-            let open = amount_at(total, &settlements, d).minor() + off;
-            let paid = total.is_positive() && open == 0 && off == 0;
-            match (paid, since) {
-                (true, None) => since = Some(d),
-                (false, Some(start)) => {
-                    walked.push((start, Some(d)));
-                    since = None;
-                }
-                _ => {}
-            }
-        }
-        walked.extend(since.map(|start| (start, None)));
-        prop_assert_eq!(paid_intervals(total, &settlements, &write_offs), walked);
+        prop_assert_eq!(
+            paid_intervals(total, &settlements, &write_offs),
+            walked_intervals(total, &settlements, &write_offs)
+        );
+    }
+
+    /// The same over invoices that do get paid, with and without write-offs.
+    #[test]
+    fn paid_intervals_follow_payments_and_their_reversals(
+        (total, settlements) in paying(),
+        write_offs in movements(),
+    ) {
+        prop_assert_eq!(
+            paid_intervals(total, &settlements, &[]),
+            walked_intervals(total, &settlements, &[])
+        );
+        prop_assert_eq!(
+            paid_intervals(total, &settlements, &write_offs),
+            walked_intervals(total, &settlements, &write_offs)
+        );
     }
 }
