@@ -326,7 +326,7 @@ pub(crate) fn each(
     query.each_completed(conn, &where_, bounds, (from_row, complete), each)
 }
 
-fn listing(org: i64, filter: &CreditNoteFilter) -> (ListQuery<'static>, Filter) {
+pub(super) fn listing(org: i64, filter: &CreditNoteFilter) -> (ListQuery<'static>, Filter) {
     let mut where_ = Filter::new("organization_id", org);
     if let Some(customer_id) = filter.customer_id {
         where_.push("customer_id = ?", Value::Integer(customer_id));

@@ -179,7 +179,11 @@ pub(crate) fn each(
     query.each(conn, &where_, bounds, from_row, each)
 }
 
-fn listing(org: i64, filter: &CustomerFilter, today: &str) -> (ListQuery<'static>, Filter) {
+pub(super) fn listing(
+    org: i64,
+    filter: &CustomerFilter,
+    today: &str,
+) -> (ListQuery<'static>, Filter) {
     let mut where_ = Filter::default();
     where_.push("c.organization_id = ?", Value::Integer(org));
     if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {

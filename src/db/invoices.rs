@@ -283,7 +283,11 @@ pub(crate) fn each(
     query.each(conn, &where_, bounds, from_row, each)
 }
 
-fn listing(org: i64, filter: &InvoiceFilter, today: NaiveDate) -> (ListQuery<'static>, Filter) {
+pub(super) fn listing(
+    org: i64,
+    filter: &InvoiceFilter,
+    today: NaiveDate,
+) -> (ListQuery<'static>, Filter) {
     let mut where_ = Filter::new("organization_id", org);
     if let Some(customer_id) = filter.customer_id {
         where_.push("customer_id = ?", Value::Integer(customer_id));

@@ -42,6 +42,9 @@ mod point_reads;
 mod sqlite;
 mod writer;
 
+#[cfg(test)]
+mod list_plans_tests;
+
 pub use point_reads::MAX_SNAPSHOT_AGE;
 
 use std::path::Path;

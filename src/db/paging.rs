@@ -26,6 +26,16 @@ pub(crate) struct ListQuery<'a> {
 }
 
 impl ListQuery<'_> {
+    /// The statement that reads the filtered rows in order, its LIMIT and OFFSET last.
+    pub(crate) fn rows_sql(&self, filter: &Filter) -> String {
+        format!(
+            "{} {} ORDER BY {} LIMIT ? OFFSET ?",
+            self.select,
+            filter.where_sql(),
+            self.order_by
+        )
+    }
+
     /// Rows `offset..offset + limit` of the filtered list, and the filtered count.
     pub(crate) fn page<T>(
         &self,
@@ -66,11 +76,7 @@ impl ListQuery<'_> {
         values.extend(filter.params.iter().cloned());
         values.push(Value::Integer(limit));
         values.push(Value::Integer(offset));
-        let sql = format!(
-            "{} {where_sql} ORDER BY {} LIMIT ? OFFSET ?",
-            self.select, self.order_by
-        );
-        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut stmt = conn.prepare_cached(&self.rows_sql(filter))?;
         let mut rows = stmt.query(params_from_iter(values.iter()))?;
         while let Some(row) = rows.next()? {
             if !each(&row)? {
@@ -96,13 +102,7 @@ impl ListQuery<'_> {
         // No limit: the largest one, which both engines accept (PostgreSQL refuses a negative).
         values.push(Value::Integer(limit.unwrap_or(i64::MAX)));
         values.push(Value::Integer(offset));
-        let sql = format!(
-            "{} {} ORDER BY {} LIMIT ? OFFSET ?",
-            self.select,
-            filter.where_sql(),
-            self.order_by
-        );
-        let mut stmt = conn.prepare(&sql)?;
+        let mut stmt = conn.prepare(&self.rows_sql(filter))?;
         let mut rows = stmt.query(params_from_iter(values.iter()))?;
         while let Some(row) = rows.next()? {
             if !each(from_row(&row)?) {
