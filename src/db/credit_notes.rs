@@ -8,7 +8,7 @@ use super::conn::{params, value::Value, Conn, OptionalExtension, Row};
 use super::customers;
 use super::invoices::{get_header, item_from_row, store_lines, InvoiceItem};
 use super::next_sequence;
-use super::paging::{Bounds, ListQuery, Page};
+use super::paging::{first_id_from, Bounds, ListQuery, Page};
 use super::sources::{
     allocations_of, applied, apply_plan, refunds_of, Refund, SourceAllocation, SourceFacts,
 };
@@ -355,6 +355,12 @@ pub(super) fn listing(org: i64, filter: &CreditNoteFilter) -> (ListQuery<'static
         select: SELECT_CREDIT_NOTE,
         leading: vec![],
         order_by: "id",
+        index: None,
+        first_id: first_id_from(
+            ("credit_notes", "credit_notes_org_date", "issue_date"),
+            org,
+            filter.date_from,
+        ),
     };
     (query, where_)
 }

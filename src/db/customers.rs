@@ -202,6 +202,8 @@ pub(super) fn listing(
         select: &SELECT_CUSTOMER,
         leading: vec![Value::Text(today.to_string())],
         order_by: "c.id",
+        index: None,
+        first_id: None,
     };
     (query, where_)
 }

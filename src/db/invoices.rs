@@ -14,7 +14,7 @@ pub(crate) use super::details::{
 use super::details::{detail_row, Copies, DETAIL_SELECT};
 pub(crate) use super::invoice_ledger::{ledger_of, InvoiceCredit, InvoiceLedger, WriteOff};
 use super::next_sequence;
-use super::paging::{Bounds, ListQuery, Page};
+use super::paging::{first_id_from, Bounds, ListQuery, Page};
 use super::rules;
 use super::sql::Filter;
 use super::summaries::record_status;
@@ -317,6 +317,19 @@ pub(super) fn listing(
         select: SELECT_INVOICE,
         leading: vec![],
         order_by: "id",
+        // A status alone reads its own range, already in id order (V24); left to itself
+        // SQLite may walk every invoice of the organization to find a rare status.
+        index: match filter.status {
+            Some(StatusFilter::Is(_)) if filter.customer_id.is_none() => {
+                Some("invoices_org_status")
+            }
+            _ => None,
+        },
+        first_id: first_id_from(
+            ("invoices", "invoices_org_issue", "issue_date"),
+            org,
+            filter.issue_date_from,
+        ),
     };
     (query, where_)
 }

@@ -1,8 +1,10 @@
 //! One page of a filtered list and the size of the whole filtered list, for every list.
 
+use super::codec::date_text;
 use super::conn::{params_from_iter, value::Value, Conn, Row};
 use super::sql::Filter;
 use crate::error::AppError;
+use chrono::NaiveDate;
 
 /// One page of a list and the size of the whole filtered list.
 #[derive(Debug, Clone)]
@@ -23,17 +25,55 @@ pub(crate) struct ListQuery<'a> {
     pub leading: Vec<Value>,
     /// The ORDER BY expression: a unique key, so pages never overlap.
     pub order_by: &'a str,
+    /// The index to read the rows through (`INDEXED BY`, dropped on PostgreSQL), named when
+    /// a filter narrows the rows to a range the planner would otherwise not choose: left
+    /// alone, SQLite prefers walking the organization's rows in id order (no sort) and
+    /// testing each, which reads the whole book to find a month's invoices.
+    pub index: Option<&'a str>,
+    /// A lower bound on the id that the filter implies but SQLite cannot see, with its
+    /// parameters: the first id of a date window, found in the date's own index. The rows
+    /// are read in id order from there, so a window of recent dates starts at its first row
+    /// rather than walking every older one, and needs no sort; the count leaves it out
+    /// (it counts the window in the date index alone).
+    pub first_id: Option<(String, Vec<Value>)>,
 }
 
 impl ListQuery<'_> {
     /// The statement that reads the filtered rows in order, its LIMIT and OFFSET last.
     pub(crate) fn rows_sql(&self, filter: &Filter) -> String {
+        format!("{} LIMIT ? OFFSET ?", self.all_rows_sql(filter))
+    }
+
+    /// The statement that reads every filtered row in order. Without a LIMIT, a sort (of
+    /// a filter read through its own index) runs in SQLite's sorter, which spills to a
+    /// temporary file past a few MiB; with one, it is a temporary B-tree, held in memory
+    /// under `temp_store = MEMORY`, of every row an export reads.
+    fn all_rows_sql(&self, filter: &Filter) -> String {
+        let index = self
+            .index
+            .map(|name| format!(" INDEXED BY {name}"))
+            .unwrap_or_default();
+        let first_id = self
+            .first_id
+            .as_ref()
+            .map(|(clause, _)| format!(" AND {clause}"))
+            .unwrap_or_default();
         format!(
-            "{} {} ORDER BY {} LIMIT ? OFFSET ?",
+            "{}{index} {}{first_id} ORDER BY {}",
             self.select,
             filter.where_sql(),
             self.order_by
         )
+    }
+
+    /// The parameters of [`ListQuery::rows_sql`] before its LIMIT and OFFSET.
+    pub(crate) fn row_values(&self, filter: &Filter) -> Vec<Value> {
+        let mut values = self.leading.clone();
+        values.extend(filter.params.iter().cloned());
+        if let Some((_, first)) = &self.first_id {
+            values.extend(first.iter().cloned());
+        }
+        values
     }
 
     /// Rows `offset..offset + limit` of the filtered list, and the filtered count.
@@ -72,8 +112,7 @@ impl ListQuery<'_> {
         let total: i64 = conn
             .prepare_cached(&format!("SELECT COUNT(*) FROM {} {where_sql}", self.from))?
             .query_row(params_from_iter(filter.params.iter()), |row| row.get(0))?;
-        let mut values = self.leading.clone();
-        values.extend(filter.params.iter().cloned());
+        let mut values = self.row_values(filter);
         values.push(Value::Integer(limit));
         values.push(Value::Integer(offset));
         let mut stmt = conn.prepare_cached(&self.rows_sql(filter))?;
@@ -97,12 +136,17 @@ impl ListQuery<'_> {
         mut from_row: impl FnMut(&Row) -> crate::db::conn::StoreResult<T>,
         mut each: impl FnMut(T) -> bool,
     ) -> Result<(), AppError> {
-        let mut values = self.leading.clone();
-        values.extend(filter.params.iter().cloned());
-        // No limit: the largest one, which both engines accept (PostgreSQL refuses a negative).
-        values.push(Value::Integer(limit.unwrap_or(i64::MAX)));
-        values.push(Value::Integer(offset));
-        let mut stmt = conn.prepare(&self.rows_sql(filter))?;
+        let mut values = self.row_values(filter);
+        let sql = if limit.is_none() && offset == 0 {
+            self.all_rows_sql(filter)
+        } else {
+            // No limit: the largest one, which both engines accept (PostgreSQL refuses a
+            // negative).
+            values.push(Value::Integer(limit.unwrap_or(i64::MAX)));
+            values.push(Value::Integer(offset));
+            self.rows_sql(filter)
+        };
+        let mut stmt = conn.prepare(&sql)?;
         let mut rows = stmt.query(params_from_iter(values.iter()))?;
         while let Some(row) = rows.next()? {
             if !each(from_row(&row)?) {
@@ -111,6 +155,25 @@ impl ListQuery<'_> {
         }
         Ok(())
     }
+}
+
+/// [`ListQuery::first_id`] for a window of dates from `from` on: the first id of the
+/// window, found in `index`, which leads with the organization and then `column`.
+pub(crate) fn first_id_from(
+    (table, index, column): (&str, &str, &str),
+    org: i64,
+    from: Option<NaiveDate>,
+) -> Option<(String, Vec<Value>)> {
+    let clause = format!(
+        "id >= (SELECT MIN(id) FROM {table} INDEXED BY {index}
+         WHERE organization_id = ? AND {column} >= ?)"
+    );
+    from.map(|from| {
+        (
+            clause,
+            vec![Value::Integer(org), Value::Text(date_text(from))],
+        )
+    })
 }
 
 /// Rows handed on by `each` in chunks of this many, each completed by a second query (a

@@ -6,7 +6,7 @@ use super::allocations::{existing_invoice, open_invoices};
 use super::codec::date_text;
 use super::conn::{params, value::Value, Conn, OptionalExtension, Row};
 use super::customers;
-use super::paging::{Bounds, ListQuery, Page};
+use super::paging::{first_id_from, Bounds, ListQuery, Page};
 use super::sources::{
     allocate_plan, allocations_of, applied, planned, refunds_of, with_blame, SourceAllocation,
     SourceFacts,
@@ -337,6 +337,12 @@ pub(super) fn listing(org: i64, filter: &PaymentFilter) -> (ListQuery<'static>, 
         select: SELECT_PAYMENT,
         leading: vec![],
         order_by: "id",
+        index: None,
+        first_id: first_id_from(
+            ("payments", "payments_org_date", "payment_date"),
+            org,
+            filter.date_from,
+        ),
     };
     (query, where_)
 }

@@ -172,7 +172,7 @@ fn a_migration_killed_half_way_leaves_the_book_whole_and_runs_again() {
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
-    assert_eq!(version(&db), 23);
+    assert_eq!(version(&db), 24);
     let doctor = arvalox(&["doctor", "--db", db.to_str().unwrap()]);
     let report = String::from_utf8_lossy(&doctor.stdout);
     assert!(doctor.status.success(), "{report}");

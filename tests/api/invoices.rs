@@ -349,3 +349,56 @@ async fn precise_tax_rates_zero_totals_and_price_bounds() {
         .await;
     assert!(too_dear.assert_error(400, "VALIDATION_ERROR")["items[0].unit_price"].is_array());
 }
+
+/// A window of dates from a day on starts the list at the window's first id (the rows
+/// before it are never read): rows whose ids and dates interleave are all listed, in id
+/// order, in pages and in CSV, and an empty window is an empty list. A status alone reads
+/// its own index, in id order too.
+#[tokio::test]
+async fn a_date_window_lists_every_row_in_it_whatever_the_order_of_ids() {
+    let app = TestApp::new().await;
+    let a = app.customer("A").await;
+    // Ids rise; issue dates do not.
+    let feb_10 = app.invoice(a, "1.00", "2024-02-10", "2024-03-10").await;
+    let jan_1 = app.invoice(a, "2.00", "2024-01-01", "2024-02-01").await;
+    let feb_20 = app.invoice(a, "3.00", "2024-02-20", "2024-03-20").await;
+    let jan_20 = app.invoice(a, "4.00", "2024-01-20", "2024-02-20").await;
+    let ids = |reply: crate::helpers::Reply| -> (Vec<i64>, i64) {
+        let items = reply.body["items"].as_array().unwrap();
+        let ids = items.iter().map(|i| i["id"].as_i64().unwrap()).collect();
+        (ids, reply.body["total"].as_i64().unwrap())
+    };
+    let from_jan_15 = "/v1/invoices?issue_date_from=2024-01-15";
+    assert_eq!(
+        ids(app.get(from_jan_15).await),
+        (vec![feb_10, feb_20, jan_20], 3)
+    );
+    let second = app.get(&format!("{from_jan_15}&limit=1&offset=1")).await;
+    assert_eq!(ids(second), (vec![feb_20], 3));
+    let none = app.get("/v1/invoices?issue_date_from=2025-01-01").await;
+    assert_eq!(ids(none), (vec![], 0));
+    let (_, _, csv) = app
+        .get_bytes(&format!("{from_jan_15}&format=csv"), &[])
+        .await;
+    let csv = String::from_utf8(csv).unwrap();
+    let csv_ids: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    let expected: Vec<String> = [feb_10, feb_20, jan_20].map(|id| id.to_string()).into();
+    assert_eq!(csv_ids, expected);
+
+    let later = app.pay(a, jan_1, "2.00", "2024-02-25").await.body["id"].clone();
+    let earlier = app.pay(a, feb_10, "1.00", "2024-02-15").await.body["id"].clone();
+    let paid = |reply: crate::helpers::Reply| -> Vec<serde_json::Value> {
+        let items = reply.body["items"].as_array().unwrap();
+        items.iter().map(|p| p["id"].clone()).collect()
+    };
+    let from_feb_20 = app.get("/v1/payments?date_from=2024-02-20").await;
+    assert_eq!(paid(from_feb_20), std::slice::from_ref(&later));
+    let from_feb = app.get("/v1/payments?date_from=2024-02-01").await;
+    assert_eq!(paid(from_feb), [later, earlier]);
+    let by_status = app.get("/v1/invoices?status=paid").await;
+    assert_eq!(ids(by_status), (vec![feb_10, jan_1], 2));
+}

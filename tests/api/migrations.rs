@@ -37,14 +37,17 @@ pub(crate) fn summaries(path: &std::path::Path) -> Vec<String> {
     rows
 }
 
-/// Takes the file back from schema version 23 to 19 (20: daily paid counts without
+/// Takes the file back from schema version 24 to 19 (20: daily paid counts without
 /// amounts; 21: no index of invoices by status and customer; 22: no invoice movements;
-/// 23: no indexes of each organization's rows in id order).
+/// 23: no indexes of each organization's rows in id order; 24: no index of invoices by
+/// status in id order).
 pub(crate) fn back_to_version_19(path: &std::path::Path) {
     Connection::open(path)
         .unwrap()
         .execute_batch(
-            "DROP INDEX invoices_org_id;
+            "DROP INDEX invoices_org_status;
+             DELETE FROM refinery_schema_history WHERE version = 24;
+             DROP INDEX invoices_org_id;
              DROP INDEX payments_org_id;
              DROP INDEX credit_notes_org_id;
              DROP INDEX customers_org_id;
