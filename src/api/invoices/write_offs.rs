@@ -12,7 +12,9 @@ use crate::api::auth::ApiKeyAuth;
 use crate::api::error::ChangeError;
 use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
-use crate::api::types::{check_positive, AmountIn, Date, Input, JsonBody, Opt, Received, Text};
+use crate::api::types::{
+    check_positive, dated_reason, AmountIn, Date, Input, JsonBody, Opt, Received, Text,
+};
 use crate::api::{AppState, One, Post, Tag};
 use crate::db::organization::Whose;
 use crate::db::write_offs as store;
@@ -95,16 +97,8 @@ impl TryFrom<Received<WriteOffReverse>> for (chrono::NaiveDate, String) {
     type Error = AppError;
 
     fn try_from(received: Received<WriteOffReverse>) -> Result<Self, AppError> {
-        let Received {
-            body, mut errors, ..
-        } = received;
-        let date = body.reverse_date.required("reverse_date", &mut errors);
-        let reason = body.reason.text().required("reason", &mut errors);
-        errors.finish()?;
-        Ok((
-            date.map(|d| d.0).unwrap_or_default(),
-            reason.unwrap_or_default().trim().to_string(),
-        ))
+        let Received { body, errors, .. } = received;
+        dated_reason(("reverse_date", body.reverse_date), body.reason, errors)
     }
 }
 

@@ -7,7 +7,8 @@ use poem_openapi::{Enum, Object};
 
 use super::wire::Method;
 use crate::api::types::{
-    check_positive, stated_currency, AmountIn, CurrencyCode, Date, Input, Opt, Received, Text,
+    check_positive, dated_reason, stated_currency, AmountIn, CurrencyCode, Date, Input, Opt,
+    Received, Text,
 };
 use crate::db::payments::NewRefund;
 use rust_decimal::Decimal;
@@ -309,16 +310,8 @@ impl TryFrom<Received<PaymentVoid>> for (chrono::NaiveDate, String) {
     type Error = AppError;
 
     fn try_from(received: Received<PaymentVoid>) -> Result<Self, AppError> {
-        let Received {
-            body, mut errors, ..
-        } = received;
-        let date = body.void_date.required("void_date", &mut errors);
-        let reason = body.reason.text().required("reason", &mut errors);
-        errors.finish()?;
-        Ok((
-            date.map(|d| d.0).unwrap_or_default(),
-            reason.unwrap_or_default().trim().to_string(),
-        ))
+        let Received { body, errors, .. } = received;
+        dated_reason(("void_date", body.void_date), body.reason, errors)
     }
 }
 

@@ -61,6 +61,22 @@ pub(crate) struct Received<T> {
     pub errors: FieldErrorsBuilder,
 }
 
+/// The date and reason of a void or a reversal, both required (the date under `field`),
+/// the reason trimmed; every bad one named with the errors found before.
+pub(crate) fn dated_reason(
+    (field, date): (&str, super::Input<super::Date>),
+    reason: super::Input<super::Text<1, 500>>,
+    mut errors: FieldErrorsBuilder,
+) -> Result<(chrono::NaiveDate, String), AppError> {
+    let date = date.required(field, &mut errors);
+    let reason = reason.text().required("reason", &mut errors);
+    errors.finish()?;
+    Ok((
+        date.map(|d| d.0).unwrap_or_default(),
+        reason.unwrap_or_default().trim().to_string(),
+    ))
+}
+
 impl<T: Type> Payload for JsonBody<T> {
     const CONTENT_TYPE: &'static str = "application/json";
 
