@@ -66,6 +66,13 @@ fn source_index(kind: SourceKind) -> &'static str {
     }
 }
 
+/// What a query of the rows of the sources `ids` of `kind` names: the sources' column, the
+/// suffix of their index and one `?` a source; `None` when there are none to ask for.
+fn by_sources(kind: SourceKind, ids: &[i64]) -> Option<(&'static str, &'static str, String)> {
+    let marks = vec!["?"; ids.len()].join(", ");
+    (!ids.is_empty()).then_some((source_column(kind), source_index(kind), marks))
+}
+
 /// The allocations of the sources `ids` of `kind`, each list by date, in one query.
 pub(crate) fn allocations_of(
     conn: &Conn,
@@ -73,12 +80,9 @@ pub(crate) fn allocations_of(
     ids: &[i64],
 ) -> Result<HashMap<i64, Vec<SourceAllocation>>, AppError> {
     let mut by_source: HashMap<i64, Vec<SourceAllocation>> = HashMap::new();
-    if ids.is_empty() {
+    let Some((column, index, marks)) = by_sources(kind, ids) else {
         return Ok(by_source);
-    }
-    let column = source_column(kind);
-    let index = source_index(kind);
-    let marks = vec!["?"; ids.len()].join(", ");
+    };
     // The index is named: without the book's statistics (a book being seeded) SQLite
     // would take the organization's index and read every allocation of it.
     let sql = format!(
@@ -114,12 +118,9 @@ pub(crate) fn refunds_of(
     ids: &[i64],
 ) -> Result<HashMap<i64, Vec<Refund>>, AppError> {
     let mut by_source: HashMap<i64, Vec<Refund>> = HashMap::new();
-    if ids.is_empty() {
+    let Some((column, index, marks)) = by_sources(kind, ids) else {
         return Ok(by_source);
-    }
-    let column = source_column(kind);
-    let index = source_index(kind);
-    let marks = vec!["?"; ids.len()].join(", ");
+    };
     let sql = format!(
         "SELECT {column}, id, amount_minor, refund_date, payment_method, reference_number, reason
          FROM refunds INDEXED BY refunds_{index} WHERE organization_id = ? AND {column} IN ({marks})
