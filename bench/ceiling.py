@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """The ceiling of one file: the same cells on books of different sizes, one after another.
 
-    python3 bench/ceiling.py /path/book-1000000.db /path/book-10000000.db
+    python3 bench/ceiling.py /path/book-1000000.db /path/book-10000000.db[:/path/arvalox]
 
 Each book must be seeded already (`arvalox seed-demo --invoices N --customers N/200
 --as-of DATE`; 10M takes about 40 minutes and 44 GB). For each: start-up, `/health`,
 invoice reads (random ids over the whole book), the aging report and the dashboard at c=1
 (p50 and p99 of one request at a time), then durable payments, which write into the book
 (run it on a copy you can spare). Prints one table and writes it to `bench/ceiling.md`.
-BENCH_BIN names the binary (default target/release/arvalox); BENCH_DURATION each cell.
+BENCH_BIN names the binary (default target/release/arvalox), or `:BINARY` after a book
+names the one for that book; BENCH_DURATION each cell.
 """
 
 import os
@@ -49,13 +50,17 @@ def measure(db):
     server.stop()
     file_gb = os.path.getsize(db) / 1e9
     CELLS.append((size, file_gb, startup, rss, into))
+    bench.log(f"  file {file_gb:.1f} GB, start-up {startup * 1000:.0f} ms, peak RSS {rss:.1f} MiB")
 
 
 def main():
     books = sys.argv[1:]
     if not books:
         sys.exit(__doc__)
-    for db in books:
+    default = bench.BIN
+    for book in books:
+        db, _, binary = book.partition(":")
+        bench.BIN = binary or default
         measure(db)
     lines = [f"One file at different sizes ({bench.DURATION} a cell, wrk on the same machine, "
              "rate limits off, synchronous=full).", "",
