@@ -319,7 +319,7 @@ impl From<r2d2::Error> for AppError {
 }
 
 /// Collects every field error of a request before answering, so a client fixes all at once.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct FieldErrorsBuilder {
     errors: FieldErrors,
 }

@@ -18,6 +18,7 @@ const RATE_LIMITED: &str = "arvalox_rate_limit_rejections_total";
 const AUTH_FAILURES: &str = "arvalox_auth_failures_total";
 const BATCH_WRITES: &str = "arvalox_write_batch_size";
 const COMMIT_SECONDS: &str = "arvalox_write_commit_duration_seconds";
+const WRITE_RETRIES: &str = "arvalox_write_retries_total";
 const POOL_WAIT_SECONDS: &str = "arvalox_db_read_wait_seconds";
 const DATABASE_BYTES: &str = "arvalox_database_size_bytes";
 const WAL_BYTES: &str = "arvalox_wal_size_bytes";
@@ -52,6 +53,12 @@ pub fn auth_failure(reason: &'static str) {
 pub fn write_batch(writes: usize, commit: Duration) {
     histogram!(BATCH_WRITES).record(writes as f64);
     histogram!(COMMIT_SECONDS).record(commit.as_secs_f64());
+}
+
+/// A write on PostgreSQL lost a race (a deadlock or a serialization failure) and is run
+/// again.
+pub fn write_retried() {
+    counter!(WRITE_RETRIES).increment(1);
 }
 
 /// How long a read waited for a blocking thread and a pooled connection.
@@ -112,6 +119,10 @@ fn describe() {
         COMMIT_SECONDS,
         metrics::Unit::Seconds,
         "Time to run and commit one group of writes."
+    );
+    describe_counter!(
+        WRITE_RETRIES,
+        "Writes run again on PostgreSQL after losing a race (a deadlock or a serialization failure)."
     );
     describe_histogram!(
         POOL_WAIT_SECONDS,

@@ -87,7 +87,7 @@ impl AppState {
     pub(crate) async fn write<T, F>(&self, org: i64, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&crate::db::WriteTx) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&crate::db::WriteTx) -> Result<T, AppError> + Clone + Send + 'static,
     {
         let scope = crate::db::WriteScope::Organization(org);
         let value = self.db.write(scope, f).await?;

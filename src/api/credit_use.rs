@@ -47,7 +47,7 @@ pub(crate) async fn use_credit<A, B, U>(
 ) -> Result<One<A>, ChangeError>
 where
     A: SourceAnswer,
-    U: TryFrom<Received<B>, Error = AppError> + Send + 'static,
+    U: TryFrom<Received<B>, Error = AppError> + Clone + Send + 'static,
 {
     let ctx = auth.require(scope_of(operation))?;
     let (org, today) = (ctx.organization_id, state.today_for(ctx));

@@ -120,7 +120,7 @@ impl Post {
     ) -> Result<JsonAnswer<T, 201, TAGGED>, AppError>
     where
         T: Serialize + Send + 'static,
-        F: FnOnce(&WriteTx, &str) -> Result<(i64, T), AppError> + Send + 'static,
+        F: FnOnce(&WriteTx, &str) -> Result<(i64, T), AppError> + Clone + Send + 'static,
     {
         let path = self.path.clone();
         self.run(state, move |tx, now| {
@@ -140,7 +140,7 @@ impl Post {
     ) -> Result<JsonAnswer<T, STATUS, TAGGED>, AppError>
     where
         T: Serialize + Send + 'static,
-        F: FnOnce(&WriteTx, &str) -> Result<(T, Option<String>), AppError> + Send + 'static,
+        F: FnOnce(&WriteTx, &str) -> Result<(T, Option<String>), AppError> + Clone + Send + 'static,
     {
         // The key's form was checked on the raw header by `check_idempotency_key`.
         let now = state.now_text();

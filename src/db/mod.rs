@@ -176,7 +176,7 @@ impl Db {
     pub async fn write<T, F>(&self, scope: WriteScope, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&WriteTx) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&WriteTx) -> Result<T, AppError> + Clone + Send + 'static,
     {
         match &self.engine {
             Engine::Sqlite(book) => book.write(f).await,
@@ -188,7 +188,7 @@ impl Db {
     pub fn write_blocking<T, F>(&self, scope: WriteScope, f: F) -> Result<T, AppError>
     where
         T: Send,
-        F: FnOnce(&WriteTx) -> Result<T, AppError> + Send,
+        F: FnOnce(&WriteTx) -> Result<T, AppError> + Clone + Send,
     {
         match &self.engine {
             Engine::Sqlite(book) => book.write_blocking(f),

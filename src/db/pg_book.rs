@@ -78,7 +78,7 @@ impl PgBook {
     pub(super) async fn write<T, F>(&self, scope: WriteScope, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&WriteTx) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&WriteTx) -> Result<T, AppError> + Clone + Send + 'static,
     {
         let book = self.clone();
         super::run_blocking(move || book.in_write(scope, f)).await
@@ -108,7 +108,7 @@ impl PgBook {
     pub(super) fn write_blocking<T, F>(&self, scope: WriteScope, f: F) -> Result<T, AppError>
     where
         T: Send,
-        F: FnOnce(&WriteTx) -> Result<T, AppError> + Send,
+        F: FnOnce(&WriteTx) -> Result<T, AppError> + Clone + Send,
     {
         blocking_here(|| self.in_write(scope, f))
     }
@@ -133,29 +133,69 @@ impl PgBook {
         Ok(value)
     }
 
-    fn in_write<T>(
-        &self,
-        scope: WriteScope,
-        f: impl FnOnce(&WriteTx) -> Result<T, AppError>,
-    ) -> Result<T, AppError> {
+    /// Runs `f` in one write transaction, and again, on a fresh transaction, if PostgreSQL
+    /// failed it for losing a race (a deadlock it broke, or a serialization failure), up to
+    /// [`WRITE_ATTEMPTS`] times with a growing, jittered pause between: nothing of a failed
+    /// attempt was kept, so running it again is safe. Arvalox's own writes cannot deadlock
+    /// each other (see the module note); another session's locks can still close a cycle.
+    fn in_write<T, F>(&self, scope: WriteScope, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&WriteTx) -> Result<T, AppError> + Clone,
+    {
         let session = self.session()?;
-        // One round trip: the keys are integers of ours, written into the text.
-        let locks = match scope {
-            WriteScope::Book => format!("SELECT pg_advisory_xact_lock({BOOK_LOCK})"),
-            WriteScope::Organization(org) => format!(
-                "SELECT pg_advisory_xact_lock_shared({BOOK_LOCK}), \
-                 pg_advisory_xact_lock({ORGANIZATION_LOCKS}, {})",
-                organization_key(org)
-            ),
-        };
-        let begin = format!("BEGIN ISOLATION LEVEL READ COMMITTED; {locks}");
-        let transaction = Open::begin(&session, &begin)?;
-        let conn = Conn::postgres(&session);
-        let value = f(&WriteTx::new(conn))?;
-        details::render_details(&conn, i64::MAX)?;
-        transaction.commit()?;
-        Ok(value)
+        let mut attempt = 1;
+        loop {
+            session.take_lost_race();
+            let result = write_once(&session, scope, f.clone());
+            if result.is_ok() || !session.take_lost_race() || attempt == WRITE_ATTEMPTS {
+                return result;
+            }
+            tracing::warn!(
+                attempt,
+                "a write lost a race in PostgreSQL: running it again"
+            );
+            crate::metrics::write_retried();
+            std::thread::sleep(pause_before_retry(attempt));
+            attempt += 1;
+        }
     }
+}
+
+/// How many times a write that loses a race is tried in all before its caller is answered
+/// 503 (`AppError::DatabaseBusy`).
+const WRITE_ATTEMPTS: u32 = 5;
+
+/// The pause before attempt `attempt + 1`: 5 ms doubled each time, plus up to as much
+/// again at random, so writes that collided do not collide again in step.
+fn pause_before_retry(attempt: u32) -> Duration {
+    use rand::Rng;
+    let base = 5u64 << attempt.saturating_sub(1).min(6);
+    Duration::from_millis(base + rand::thread_rng().gen_range(0..=base))
+}
+
+/// One attempt of [`PgBook::in_write`]: the transaction, its locks, `f`, the stored copies
+/// `f` left to render, and COMMIT.
+fn write_once<T>(
+    session: &PgSession,
+    scope: WriteScope,
+    f: impl FnOnce(&WriteTx) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    // One round trip: the keys are integers of ours, written into the text.
+    let locks = match scope {
+        WriteScope::Book => format!("SELECT pg_advisory_xact_lock({BOOK_LOCK})"),
+        WriteScope::Organization(org) => format!(
+            "SELECT pg_advisory_xact_lock_shared({BOOK_LOCK}), \
+             pg_advisory_xact_lock({ORGANIZATION_LOCKS}, {})",
+            organization_key(org)
+        ),
+    };
+    let begin = format!("BEGIN ISOLATION LEVEL READ COMMITTED; {locks}");
+    let transaction = Open::begin(session, &begin)?;
+    let conn = Conn::postgres(session);
+    let value = f(&WriteTx::new(conn))?;
+    details::render_details(&conn, i64::MAX)?;
+    transaction.commit()?;
+    Ok(value)
 }
 
 /// An open transaction, rolled back unless committed: an early return or a panic never
@@ -218,4 +258,22 @@ fn on_plain_thread<T: Send>(work: impl FnOnce() -> T + Send) -> T {
         Ok(value) => value,
         Err(panic) => std::panic::resume_unwind(panic),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pause_before_retry;
+
+    #[test]
+    fn the_pause_before_a_retry_doubles_and_stays_within_its_jitter() {
+        for (attempt, least) in [(1, 5), (2, 10), (3, 20), (4, 40)] {
+            for _ in 0..100 {
+                let pause = pause_before_retry(attempt).as_millis();
+                assert!(
+                    (least..=2 * least).contains(&pause),
+                    "{attempt}: {pause} ms"
+                );
+            }
+        }
+    }
 }

@@ -145,6 +145,12 @@ impl TestApp {
         app
     }
 
+    /// A connection of the test's own to the book's PostgreSQL database, or `None` when
+    /// the book is a SQLite file.
+    pub async fn postgres_client(&self) -> Option<tokio_postgres::Client> {
+        Some(self._database.as_ref()?.client().await)
+    }
+
     /// A new key for `org` (created if missing).
     pub fn new_key(&self, org: &str, scope: Scope) -> String {
         let when = (date(TODAY), "2024-01-01T00:00:00.000Z");

@@ -218,12 +218,19 @@ async fn a_write_to_one_organization_does_not_wait_for_another() {
         .unwrap();
     let (release, released) = std::sync::mpsc::channel::<()>();
     let (started, is_started) = tokio::sync::oneshot::channel::<()>();
+    // Shared, as a write's closure is cloned (PostgreSQL may run it again).
+    let (started, released) = (
+        Arc::new(std::sync::Mutex::new(Some(started))),
+        Arc::new(std::sync::Mutex::new(released)),
+    );
     let holder = {
         let db = app.state.db.clone();
         tokio::spawn(async move {
             db.write(arvalox::db::WriteScope::Organization(held), move |_tx| {
-                let _ = started.send(());
-                released.recv().ok();
+                if let Some(started) = started.lock().unwrap().take() {
+                    let _ = started.send(());
+                }
+                released.lock().unwrap().recv().ok();
                 Ok(())
             })
             .await
@@ -257,4 +264,111 @@ async fn a_write_to_one_organization_does_not_wait_for_another() {
     let waited = waiting.await.unwrap();
     assert_eq!(waited.status, 201, "{}", waited.body);
     assert_eq!(waited.body["name"], "Waits its turn");
+}
+
+/// On PostgreSQL, a write that loses a deadlock is run again, not answered 503. Another
+/// session locks the invoice's row, the payment (holding its organization's write lock)
+/// waits for that row, and the session then asks for the organization's write lock: a
+/// cycle. PostgreSQL breaks it by failing the transaction that waited first, the
+/// payment's; the engine runs the payment again, which answers once the session ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_that_loses_a_deadlock_is_run_again() {
+    let app = Arc::new(TestApp::new().await);
+    let (Some(session), Some(watcher)) = (app.postgres_client().await, app.postgres_client().await)
+    else {
+        return;
+    };
+    let org = app.get("/v1/organization").await.body["id"]
+        .as_i64()
+        .unwrap();
+    let acme = app.customer("Acme").await;
+    let invoice = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-03-01")
+        .await;
+    let deadlocks_before = deadlocks(&watcher).await;
+    // The session waits long enough that PostgreSQL's check finds the cycle from the
+    // payment's side, not from this one's.
+    session
+        .batch_execute("SET deadlock_timeout = '60s'; BEGIN")
+        .await
+        .unwrap();
+    session
+        .query_one(
+            "/* test check */ SELECT id FROM invoices WHERE organization_id = $1 AND id = $2 FOR UPDATE",
+            &[&org, &invoice],
+        )
+        .await
+        .unwrap();
+    let paying = {
+        let app = app.clone();
+        tokio::spawn(async move { app.pay(acme, invoice, "40.00", "2024-02-01").await })
+    };
+    wait_until(&watcher, "the payment waits for the invoice's row", |waiting| waiting > 0, async |client| {
+        let row = client
+            .query_one(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .unwrap();
+        row.get::<_, i64>(0)
+    })
+    .await;
+    // The organization's write lock: class and key as `db::pg_book` takes it.
+    let organization_lock = format!("SELECT pg_advisory_xact_lock({}, {org})", 0x4156_4f52);
+    session.batch_execute(&organization_lock).await.unwrap();
+    session.batch_execute("ROLLBACK").await.unwrap();
+    let paid = paying.await.unwrap();
+    assert_eq!(paid.status, 201, "{}", paid.body);
+    let detail = app.get(&format!("/v1/invoices/{invoice}")).await.body;
+    assert_eq!(detail["amount_paid"], "40.00");
+    assert_eq!(detail["status"], "partially_paid");
+    let payments = app
+        .get(&format!("/v1/payments?invoice_id={invoice}"))
+        .await
+        .body;
+    assert_eq!(payments["total"], 1, "{payments}");
+    // The cycle was real: PostgreSQL counted the deadlock it broke.
+    wait_until(
+        &watcher,
+        "PostgreSQL counts the deadlock",
+        |seen| seen > deadlocks_before,
+        async |client| deadlocks(client).await,
+    )
+    .await;
+    app.assert_sums_match();
+    app.assert_summaries_match();
+}
+
+/// Deadlocks PostgreSQL has broken in this database, as its statistics have them now.
+async fn deadlocks(client: &tokio_postgres::Client) -> i64 {
+    client
+        .batch_execute("SELECT pg_stat_clear_snapshot()")
+        .await
+        .unwrap();
+    let row = client
+        .query_one(
+            "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()",
+            &[],
+        )
+        .await
+        .unwrap();
+    row.get(0)
+}
+
+/// Asks `read` again every 50 ms until `done` holds of its answer; fails after a minute
+/// (a guard against a hang, not a measure).
+async fn wait_until(
+    client: &tokio_postgres::Client,
+    what: &str,
+    done: impl Fn(i64) -> bool,
+    read: impl AsyncFn(&tokio_postgres::Client) -> i64,
+) {
+    for _ in 0..1200 {
+        if done(read(client).await) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("waited a minute for this, in vain: {what}");
 }

@@ -4,7 +4,7 @@
 //! another thread and back (the asynchronous driver, polled by a runtime of its own, needed
 //! one each way).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use postgres::types::ToSql as PgToSql;
@@ -87,6 +87,11 @@ impl r2d2::ManageConnection for PgConnector {
 /// One pooled connection, lent to one job on one thread.
 pub struct PgSession {
     link: RefCell<r2d2::PooledConnection<PgConnector>>,
+    /// A statement failed because its transaction lost a race (a serialization failure or
+    /// a deadlock PostgreSQL broke): the whole transaction may be run again. Kept here, not
+    /// read off the error that reaches the job's caller, because that error may be a later
+    /// statement's ("current transaction is aborted") or one the job turned into its own.
+    lost_race: Cell<bool>,
 }
 
 /// A statement compiled by the server, and which given parameters it binds.
@@ -100,7 +105,26 @@ impl PgSession {
     pub(crate) fn new(link: r2d2::PooledConnection<PgConnector>) -> PgSession {
         PgSession {
             link: RefCell::new(link),
+            lost_race: Cell::new(false),
         }
+    }
+
+    /// Whether a statement since the last call lost a race (see `lost_race`); clears it.
+    pub(crate) fn take_lost_race(&self) -> bool {
+        self.lost_race.replace(false)
+    }
+
+    /// Notes `err` if it says the transaction lost a race, and hands it on.
+    fn noted(&self, err: postgres::Error) -> postgres::Error {
+        use postgres::error::SqlState;
+        let lost = [
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+        ];
+        if err.code().is_some_and(|code| lost.contains(code)) {
+            self.lost_race.set(true);
+        }
+        err
     }
 
     /// Compiles `sql` once per connection, up to [`KEPT_STATEMENTS`].
@@ -133,7 +157,11 @@ impl PgSession {
     }
 
     pub(super) fn batch(&self, sql: &str) -> StoreResult<()> {
-        Ok(self.link.borrow_mut().client()?.batch_execute(sql)?)
+        let mut link = self.link.borrow_mut();
+        Ok(link
+            .client()?
+            .batch_execute(sql)
+            .map_err(|err| self.noted(err))?)
     }
 
     pub(super) fn query(
@@ -174,7 +202,7 @@ impl PgSession {
             .map(|param| param as &(dyn PgToSql + Sync))
             .collect();
         let mut link = self.link.borrow_mut();
-        Ok(call(link.client()?, &statement.statement, &refs)?)
+        Ok(call(link.client()?, &statement.statement, &refs).map_err(|err| self.noted(err))?)
     }
 }
 
