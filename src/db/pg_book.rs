@@ -147,11 +147,13 @@ impl PgBook {
         loop {
             session.take_lost_race();
             let result = write_once(&session, scope, f.clone());
-            if result.is_ok() || !session.take_lost_race() || attempt == WRITE_ATTEMPTS {
-                return result;
-            }
+            let lost = match session.take_lost_race() {
+                Some(code) if result.is_err() && attempt < WRITE_ATTEMPTS => code,
+                _ => return result,
+            };
             tracing::warn!(
                 attempt,
+                sqlstate = lost,
                 "a write lost a race in PostgreSQL: running it again"
             );
             crate::metrics::write_retried();

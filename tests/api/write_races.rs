@@ -316,7 +316,10 @@ async fn a_write_that_loses_a_deadlock_is_run_again() {
     .await;
     // The organization's write lock: class and key as `db::pg_book` takes it.
     let organization_lock = format!("SELECT pg_advisory_xact_lock({}, {org})", 0x4156_4f52);
-    session.batch_execute(&organization_lock).await.unwrap();
+    session.batch_execute(&organization_lock).await.expect(
+        "the session was failed for the deadlock, not the payment: PostgreSQL checks a wait \
+         once, after deadlock_timeout (1 s), and the payment's check ran before the cycle closed",
+    );
     session.batch_execute("ROLLBACK").await.unwrap();
     let paid = paying.await.unwrap();
     assert_eq!(paid.status, 201, "{}", paid.body);

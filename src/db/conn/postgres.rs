@@ -91,7 +91,8 @@ pub struct PgSession {
     /// a deadlock PostgreSQL broke): the whole transaction may be run again. Kept here, not
     /// read off the error that reaches the job's caller, because that error may be a later
     /// statement's ("current transaction is aborted") or one the job turned into its own.
-    lost_race: Cell<bool>,
+    /// The SQLSTATE of the race lost, if one was.
+    lost_race: Cell<Option<&'static str>>,
 }
 
 /// A statement compiled by the server, and which given parameters it binds.
@@ -105,24 +106,27 @@ impl PgSession {
     pub(crate) fn new(link: r2d2::PooledConnection<PgConnector>) -> PgSession {
         PgSession {
             link: RefCell::new(link),
-            lost_race: Cell::new(false),
+            lost_race: Cell::new(None),
         }
     }
 
-    /// Whether a statement since the last call lost a race (see `lost_race`); clears it.
-    pub(crate) fn take_lost_race(&self) -> bool {
-        self.lost_race.replace(false)
+    /// The SQLSTATE of a race a statement lost since the last call (see `lost_race`), if
+    /// any; clears it.
+    pub(crate) fn take_lost_race(&self) -> Option<&'static str> {
+        self.lost_race.take()
     }
 
     /// Notes `err` if it says the transaction lost a race, and hands it on.
     fn noted(&self, err: postgres::Error) -> postgres::Error {
         use postgres::error::SqlState;
-        let lost = [
-            SqlState::T_R_SERIALIZATION_FAILURE,
-            SqlState::T_R_DEADLOCK_DETECTED,
-        ];
-        if err.code().is_some_and(|code| lost.contains(code)) {
-            self.lost_race.set(true);
+        match err.code() {
+            Some(code) if *code == SqlState::T_R_SERIALIZATION_FAILURE => {
+                self.lost_race.set(Some("40001"));
+            }
+            Some(code) if *code == SqlState::T_R_DEADLOCK_DETECTED => {
+                self.lost_race.set(Some("40P01"));
+            }
+            _ => {}
         }
         err
     }
@@ -140,7 +144,12 @@ impl PgSession {
             sql: text,
             positions,
         } = to_postgres(sql);
-        let statement = link.client()?.prepare(&text).inspect_err(|err| {
+        let statement = link.client()?.prepare(&text).map_err(|err| self.noted(err));
+        let statement = statement.inspect_err(|err| {
+            // Compiling locks the tables named, so it can lose a race like any statement.
+            if self.lost_race.get().is_some() {
+                return;
+            }
             // A statement PostgreSQL refuses to compile is a bug of ours: say which.
             let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
             let error = err
