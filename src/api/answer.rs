@@ -107,8 +107,15 @@ impl<T: Type + Serialize + Send> ApiResponse for JsonText<T> {
 pub(crate) struct JsonAnswer<T, const STATUS: u16, const TAGGED: bool = false> {
     status: u16,
     location: Option<String>,
-    body: String,
+    body: AnswerBody,
     _schema: PhantomData<T>,
+}
+
+/// An answer's JSON: its text, or (an untagged answer too long to hold whole) written
+/// piece by piece as it is sent.
+enum AnswerBody {
+    Text(String),
+    Written(middleware::WrittenAnswer),
 }
 
 pub(crate) type Created<T> = JsonAnswer<T, 201>;
@@ -124,7 +131,7 @@ impl<T: Serialize, const STATUS: u16, const TAGGED: bool> JsonAnswer<T, STATUS, 
         JsonAnswer {
             status: STATUS,
             location: None,
-            body: to_json_text(value),
+            body: AnswerBody::Text(to_json_text(value)),
             _schema: PhantomData,
         }
     }
@@ -134,7 +141,7 @@ impl<T: Serialize, const STATUS: u16, const TAGGED: bool> JsonAnswer<T, STATUS, 
         JsonAnswer {
             status,
             location,
-            body,
+            body: AnswerBody::Text(body),
             _schema: PhantomData,
         }
     }
@@ -144,7 +151,20 @@ impl<T: Serialize, const STATUS: u16, const TAGGED: bool> JsonAnswer<T, STATUS, 
         JsonAnswer {
             status: STATUS,
             location: None,
-            body,
+            body: AnswerBody::Text(body),
+            _schema: PhantomData,
+        }
+    }
+}
+
+impl<T: Serialize, const STATUS: u16> JsonAnswer<T, STATUS, false> {
+    /// An answer written piece by piece as it is sent, that serializing a `T` would give
+    /// (untagged: an `ETag` would need the whole text first).
+    pub(crate) fn written(written: middleware::WrittenAnswer) -> Self {
+        JsonAnswer {
+            status: STATUS,
+            location: None,
+            body: AnswerBody::Written(written),
             _schema: PhantomData,
         }
     }
@@ -154,11 +174,17 @@ impl<T: Send, const STATUS: u16, const TAGGED: bool> IntoResponse
     for JsonAnswer<T, STATUS, TAGGED>
 {
     fn into_response(self) -> Response {
-        let etag = TAGGED.then(|| etag_header(&self.body)).flatten();
-        let mut response = middleware::text_answer(JSON_CONTENT_TYPE, self.body);
-        if let Some(etag) = etag {
-            response.headers_mut().insert(header::ETAG, etag);
-        }
+        let mut response = match self.body {
+            AnswerBody::Text(text) => {
+                let etag = TAGGED.then(|| etag_header(&text)).flatten();
+                let mut response = middleware::text_answer(JSON_CONTENT_TYPE, text);
+                if let Some(etag) = etag {
+                    response.headers_mut().insert(header::ETAG, etag);
+                }
+                response
+            }
+            AnswerBody::Written(written) => middleware::pieces_answer(JSON_CONTENT_TYPE, written),
+        };
         response.set_status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK));
         if let Some(value) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
             response.headers_mut().insert(header::LOCATION, value);

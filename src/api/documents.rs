@@ -163,6 +163,8 @@ impl ApiResponse for PdfFile {
 pub(crate) struct CsvFile {
     file_name: String,
     body: poem::Body,
+    /// The body's length when it is sent in pieces (a long CSV written whole).
+    length: Option<usize>,
 }
 
 impl CsvFile {
@@ -180,15 +182,31 @@ impl CsvFile {
         let bytes = writer
             .into_inner()
             .map_err(|e| AppError::Internal(format!("CSV: {e}")))?;
+        if bytes.len() <= crate::api::middleware::ANSWER_PIECE {
+            let (body, length) = (bytes.into(), None);
+            return Ok(CsvFile {
+                file_name,
+                body,
+                length,
+            });
+        }
+        // In pieces, as a long JSON answer is (see `text_answer`).
+        let length = Some(bytes.len());
+        let body = crate::api::middleware::bytes_in_pieces(bytes.into());
         Ok(CsvFile {
             file_name,
-            body: bytes.into(),
+            body,
+            length,
         })
     }
 
     /// A CSV body written while it is sent (see `api::export`).
     pub(crate) fn streamed(file_name: String, body: poem::Body) -> Self {
-        CsvFile { file_name, body }
+        CsvFile {
+            file_name,
+            body,
+            length: None,
+        }
     }
 }
 
@@ -199,13 +217,15 @@ pub(crate) fn inert(text: &str) -> String {
 
 impl IntoResponse for CsvFile {
     fn into_response(self) -> Response {
-        Response::builder()
-            .content_type(CSV)
-            .header(
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", safe_name(&self.file_name)),
-            )
-            .body(self.body)
+        let mut response = Response::builder().content_type(CSV).header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", safe_name(&self.file_name)),
+        );
+        if let Some(length) = self.length {
+            // A body in pieces has no size of its own: the header keeps it length-framed.
+            response = response.header(header::CONTENT_LENGTH, length);
+        }
+        response.body(self.body)
     }
 }
 

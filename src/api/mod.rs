@@ -1,6 +1,7 @@
 //! HTTP: the only module that knows poem. One submodule per resource.
 
 pub mod admin;
+pub(crate) mod aging_answer;
 pub(crate) mod aging_terms;
 pub(crate) mod answer;
 pub(crate) mod app;

@@ -117,38 +117,85 @@ pub(crate) struct AgingReport {
 }
 
 /// One report's currency, and the others that hold open amounts.
-type Currencies = (Currency, Vec<CurrencyCode>);
+pub(crate) type Currencies = (Currency, Vec<CurrencyCode>);
 
-fn aging_to_api(aging: store::Aging, (currency, currencies): Currencies) -> AgingReport {
-    let amount = |money| Amount::new(money, currency);
+pub(crate) fn aging_to_api(mut aging: store::Aging, currencies: Currencies) -> AgingReport {
+    let customers = std::mem::take(&mut aging.customers);
+    let currency = currencies.0;
+    let mut report = frame_of(&aging, currencies);
+    report.customers = customers
+        .iter()
+        .map(|c| customer_to_api(c, currency))
+        .collect();
+    report
+}
+
+/// The report of `aging` but for its customers (an empty list).
+pub(crate) fn frame_of(aging: &store::Aging, (currency, currencies): Currencies) -> AgingReport {
     AgingReport {
         as_of: Date(aging.as_of),
         totals: AgingBuckets::of(aging.totals, aging.unapplied_credit, currency),
         currency: CurrencyCode(currency),
         currencies,
-        customers: aging
-            .customers
-            .into_iter()
-            .map(|c| AgingCustomer {
-                customer_id: c.customer_id,
-                customer_code: c.customer_code,
-                name: c.name,
-                current: amount(c.totals.current),
-                days_1_30: amount(c.totals.days_1_30),
-                days_31_60: amount(c.totals.days_31_60),
-                days_61_90: amount(c.totals.days_61_90),
-                days_over_90: amount(c.totals.days_over_90),
-                total: amount(c.totals.total),
-                invoice_count: c.invoice_count,
-                unapplied_credit: amount(c.unapplied_credit),
-                net: amount(net(c.totals.total, c.unapplied_credit)),
-                buckets: None,
-                invoices: None,
-            })
-            .collect(),
+        customers: Vec::new(),
         age_by: None,
         checks: None,
     }
+}
+
+/// One customer's line of the report.
+pub(crate) fn customer_to_api(c: &store::CustomerAging, currency: Currency) -> AgingCustomer {
+    let amount = |money| Amount::new(money, currency);
+    AgingCustomer {
+        customer_id: c.customer_id,
+        customer_code: c.customer_code.clone(),
+        name: c.name.clone(),
+        current: amount(c.totals.current),
+        days_1_30: amount(c.totals.days_1_30),
+        days_31_60: amount(c.totals.days_31_60),
+        days_61_90: amount(c.totals.days_61_90),
+        days_over_90: amount(c.totals.days_over_90),
+        total: amount(c.totals.total),
+        invoice_count: c.invoice_count,
+        unapplied_credit: amount(c.unapplied_credit),
+        net: amount(net(c.totals.total, c.unapplied_credit)),
+        buckets: None,
+        invoices: None,
+    }
+}
+
+/// An aging report as read: the plain one (written customer by customer as JSON), or one
+/// on other terms, built whole.
+enum BuiltAging {
+    Plain(store::Aging, Currencies),
+    OnTerms(Box<AgingReport>),
+}
+
+/// The aging of `org` at `as_of` (for one customer, in one currency), on `terms` if asked.
+fn build_aging(
+    conn: &crate::db::conn::Conn,
+    (org, asked, customer_id, as_of): (i64, Option<Currency>, Option<i64>, chrono::NaiveDate),
+    terms: Option<(Terms, bool)>,
+) -> Result<BuiltAging, crate::error::AppError> {
+    if let Some(id) = customer_id {
+        if !crate::db::customers::exists(conn, org, id)? {
+            return Err(crate::db::customers::not_found(id));
+        }
+    }
+    let (scope, currencies) = scoped(conn, org, (asked, customer_id), as_of)?;
+    let aging = store::aging(conn, &scope, as_of, customer_id)?;
+    let Some((terms, detail)) = terms else {
+        return Ok(BuiltAging::Plain(aging, (scope.currency, currencies)));
+    };
+    let report = aging_to_api(aging, (scope.currency, currencies));
+    let open = crate::db::aging_detail::open_invoices(conn, &scope, as_of, customer_id)?;
+    let recount = crate::db::aging_detail::recount_open(conn, &scope, as_of, customer_id)?;
+    Ok(BuiltAging::OnTerms(Box::new(on_terms(
+        report,
+        (&terms, detail),
+        open,
+        (recount, scope.currency),
+    ))))
 }
 
 /// Invoices issued on or before `as_of`, by their current status.
@@ -295,37 +342,24 @@ impl ReportsApi {
             .0
             .map(|d| d.0)
             .unwrap_or_else(|| state.today_for(auth.context()));
-        let customer_id = customer_id.0;
-        let report = state
+        let asked = (org, asked, customer_id.0, as_of);
+        let built = state
             .db
-            .read(move |conn| {
-                if let Some(id) = customer_id {
-                    if !crate::db::customers::exists(conn, org, id)? {
-                        return Err(crate::db::customers::not_found(id));
-                    }
-                }
-                let (scope, currencies) = scoped(conn, org, (asked, customer_id), as_of)?;
-                let aging = store::aging(conn, &scope, as_of, customer_id)?;
-                let report = aging_to_api(aging, (scope.currency, currencies));
-                let Some(terms) = terms else {
-                    return Ok(report);
-                };
-                let open =
-                    crate::db::aging_detail::open_invoices(conn, &scope, as_of, customer_id)?;
-                let recount =
-                    crate::db::aging_detail::recount_open(conn, &scope, as_of, customer_id)?;
-                Ok(on_terms(
-                    report,
-                    (&terms, detail),
-                    open,
-                    (recount, scope.currency),
-                ))
-            })
+            .read(move |conn| build_aging(conn, asked, terms.map(|terms| (terms, detail))))
             .await?;
-        if wants_csv(format.0, headers) {
-            return Ok(Answer::Csv(aging_csv(&report)?));
-        }
-        Ok(Answer::Json(Done::of(&report)))
+        let csv = wants_csv(format.0, headers);
+        Ok(match built {
+            BuiltAging::Plain(aging, currencies) if !csv => {
+                Answer::Json(super::aging_answer::aging_answer(aging, currencies))
+            }
+            BuiltAging::Plain(aging, currencies) => {
+                Answer::Csv(super::aging_answer::plain_aging_csv(aging, currencies)?)
+            }
+            BuiltAging::OnTerms(report) if csv => {
+                Answer::Csv(super::aging_answer::aging_csv(&report)?)
+            }
+            BuiltAging::OnTerms(report) => Answer::Json(Done::of(&report)),
+        })
     }
 
     /// Get dashboard analytics
@@ -503,60 +537,4 @@ fn terms_asked(
         edges: edges.unwrap_or_else(|| DEFAULT_EDGES.to_vec()),
         age_by: age_by.map_or(AgeBy::DueDate, AgeBy::from),
     })
-}
-
-/// The aging report as CSV: a row a customer, then the totals; the bucket columns are the
-/// report's own (on the caller's terms when it has them).
-fn aging_csv(report: &AgingReport) -> Result<CsvFile, crate::error::AppError> {
-    const STANDARD: [&str; 5] = [
-        "current",
-        "days_1_30",
-        "days_31_60",
-        "days_61_90",
-        "days_over_90",
-    ];
-    const AFTER: [&str; 4] = ["total", "invoice_count", "unapplied_credit", "net"];
-    let labels: Vec<String> = match &report.totals.buckets {
-        Some(buckets) => buckets.iter().map(|b| b.label.clone()).collect(),
-        None => STANDARD.map(String::from).to_vec(),
-    };
-    let currency = report.currency.0.to_string();
-    let row = |who: Vec<String>,
-               buckets: &Option<Vec<AgingBucket>>,
-               rest: Vec<String>,
-               value: &dyn Fn(&[&str]) -> Vec<String>| {
-        let mut row = who;
-        match buckets {
-            Some(buckets) => row.extend(buckets.iter().map(|b| b.amount.json_text())),
-            None => row.extend(value(&STANDARD)),
-        }
-        row.extend(rest);
-        row.push(currency.clone());
-        row
-    };
-    let mut rows: Vec<Vec<String>> = report
-        .customers
-        .iter()
-        .map(|c| {
-            let who = cells(c, &["customer_id", "customer_code", "name"]);
-            row(who, &c.buckets, cells(c, &AFTER), &|columns| {
-                cells(c, columns)
-            })
-        })
-        .collect();
-    let t = &report.totals;
-    let count: i64 = report.customers.iter().map(|c| c.invoice_count).sum();
-    let rest = vec![
-        cells(t, &["total"]).concat(),
-        count.to_string(),
-        cells(t, &["unapplied_credit"]).concat(),
-        cells(t, &["net"]).concat(),
-    ];
-    let who = vec![String::new(), String::new(), "Total".to_owned()];
-    rows.push(row(who, &t.buckets, rest, &|columns| cells(t, columns)));
-    let mut header: Vec<&str> = vec!["customer_id", "customer_code", "name"];
-    header.extend(labels.iter().map(String::as_str));
-    header.extend(AFTER);
-    header.push("currency");
-    CsvFile::of(format!("aging-{}.csv", report.as_of.0), &header, rows)
 }

@@ -23,19 +23,63 @@ pub(crate) fn text_answer(content_type: &'static str, text: String) -> Response 
     if text.len() <= ANSWER_PIECE {
         return Response::builder().content_type(content_type).body(text);
     }
+    let length = text.len();
+    pieces_answer(
+        content_type,
+        WrittenAnswer {
+            length,
+            source: Box::new(TextPieces(bytes::Bytes::from(text))),
+        },
+    )
+}
+
+/// Where an answer written piece by piece gets its next piece; `None` once all is given.
+pub(crate) trait PieceSource: Send + 'static {
+    fn next_piece(&mut self) -> Option<bytes::Bytes>;
+}
+
+/// An answer written as it is sent: `length` bytes in all, the pieces of `source`. Only
+/// one piece is held at a time, so a long report need not be held whole.
+pub(crate) struct WrittenAnswer {
+    pub(crate) length: usize,
+    pub(crate) source: Box<dyn PieceSource>,
+}
+
+/// The answer of `written`, length-framed, one piece at a time.
+pub(crate) fn pieces_answer(content_type: &'static str, written: WrittenAnswer) -> Response {
     Response::builder()
         .content_type(content_type)
         // A streamed body has no size of its own; the header keeps the answer length-framed.
-        .header(header::CONTENT_LENGTH, text.len())
-        .body(poem::Body::from_bytes_stream(Pieces {
-            rest: bytes::Bytes::from(text),
-            pause: false,
-        }))
+        .header(header::CONTENT_LENGTH, written.length)
+        .body(pieces_body(written.source))
 }
 
-/// A text's pieces, yielding to the connection between two of them.
+/// A body of `bytes` handed to the HTTP layer in [`ANSWER_PIECE`] pieces (see
+/// [`text_answer`]); the caller sets `Content-Length`.
+pub(crate) fn bytes_in_pieces(bytes: bytes::Bytes) -> poem::Body {
+    pieces_body(Box::new(TextPieces(bytes)))
+}
+
+fn pieces_body(source: Box<dyn PieceSource>) -> poem::Body {
+    poem::Body::from_bytes_stream(Pieces {
+        source,
+        pause: false,
+    })
+}
+
+/// A text already written, cut into [`ANSWER_PIECE`] pieces.
+struct TextPieces(bytes::Bytes);
+
+impl PieceSource for TextPieces {
+    fn next_piece(&mut self) -> Option<bytes::Bytes> {
+        let size = ANSWER_PIECE.min(self.0.len());
+        (size > 0).then(|| self.0.split_to(size))
+    }
+}
+
+/// An answer's pieces, yielding to the connection between two of them.
 struct Pieces {
-    rest: bytes::Bytes,
+    source: Box<dyn PieceSource>,
     pause: bool,
 }
 
@@ -47,9 +91,6 @@ impl futures_util::Stream for Pieces {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
         use std::task::Poll;
-        if self.rest.is_empty() {
-            return Poll::Ready(None);
-        }
         if self.pause {
             // Pending ends hyper's buffering loop, so it flushes what it holds; the wake
             // brings it straight back for the next piece.
@@ -58,7 +99,6 @@ impl futures_util::Stream for Pieces {
             return Poll::Pending;
         }
         self.pause = true;
-        let size = ANSWER_PIECE.min(self.rest.len());
-        Poll::Ready(Some(Ok(self.rest.split_to(size))))
+        Poll::Ready(self.source.next_piece().map(Ok))
     }
 }

@@ -11,7 +11,10 @@ mod request_id;
 mod routes;
 
 pub(crate) use access_log::access_log;
-pub(crate) use answer_text::{panic_response, text_answer};
+pub(crate) use answer_text::{
+    bytes_in_pieces, panic_response, pieces_answer, text_answer, PieceSource, WrittenAnswer,
+    ANSWER_PIECE,
+};
 pub(crate) use limits::{limit_body, limit_headers, BODY_LIMIT};
 pub(crate) use request_id::{current_request_id, request_id};
 pub(crate) use routes::{allow_header, refuse_unknown_query, RouteTable};
