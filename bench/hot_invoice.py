@@ -7,7 +7,8 @@ thousand's cost over the first's. The target: at most 1.2.
 
     cargo build --release && python3 bench/hot_invoice.py [PAYMENTS]
 
-Environment: BENCH_BIN, BENCH_DIR (as bench/run.sh).
+Environment: BENCH_BIN, BENCH_DIR (as bench/run.sh); HOT_DB names the book instead of a new
+file in BENCH_DIR, such as an empty PostgreSQL database (postgres://…).
 """
 
 import datetime
@@ -30,7 +31,7 @@ def cpu_seconds(pid):
 
 
 def main():
-    db = os.path.join(bench.WORK, f"hot-invoice-{os.getpid()}.db")
+    db = os.environ.get("HOT_DB") or os.path.join(bench.WORK, f"hot-invoice-{os.getpid()}.db")
     server = bench.Server(db)
     try:
         key = bench.new_key(db)
