@@ -30,12 +30,7 @@ pub(crate) fn aging_answer(mut aging: Aging, currencies: Currencies) -> Done<Agi
     let mut head = to_json_text(&report);
     let Some(at) = head.find(CUSTOMERS_OPEN) else {
         // Not reached (the report always has its customers), but never a wrong answer.
-        let mut report = report;
-        report.customers = customers
-            .iter()
-            .map(|c| customer_to_api(c, currency))
-            .collect();
-        return Done::of(&report);
+        return whole(report, &customers, currency);
     };
     let tail = head.split_off(at + CUSTOMERS_OPEN.len());
     let commas = customers.len().saturating_sub(1);
@@ -46,25 +41,32 @@ pub(crate) fn aging_answer(mut aging: Aging, currencies: Currencies) -> Done<Agi
             .sum::<usize>()
         + commas
         + tail.len();
-    let mut pieces = CustomerPieces {
-        head: Some(head),
-        customers: customers.into_iter(),
-        written_one: false,
-        tail: Some(tail),
-        currency,
-    };
-    if length > ANSWER_PIECE {
-        return Done::written(WrittenAnswer {
-            length,
-            source: Box::new(pieces),
-        });
+    if length <= ANSWER_PIECE {
+        return whole(report, &customers, currency);
     }
-    let mut text = Vec::with_capacity(length);
-    while let Some(piece) = pieces.next_piece() {
-        text.extend_from_slice(&piece);
-    }
-    // serde_json writes only valid UTF-8.
-    Done::from_text(String::from_utf8(text).unwrap_or_default())
+    Done::written(WrittenAnswer {
+        length,
+        source: Box::new(CustomerPieces {
+            head: Some(head),
+            customers: customers.into_iter(),
+            written_one: false,
+            tail: Some(tail),
+            currency,
+        }),
+    })
+}
+
+/// The answer of `report` with `customers`, serialized whole.
+fn whole(
+    mut report: AgingReport,
+    customers: &[CustomerAging],
+    currency: Currency,
+) -> Done<AgingReport> {
+    report.customers = customers
+        .iter()
+        .map(|c| customer_to_api(c, currency))
+        .collect();
+    Done::of(&report)
 }
 
 /// The report's text in pieces of about [`ANSWER_PIECE`]: the text before the customers,
