@@ -29,29 +29,10 @@ pub(crate) fn invoice_movements(conn: &Conn, whose: (i64, i64)) -> Result<Vec<Mo
 }
 
 /// The movements of invoice `id`'s open amount from one kind of fact (`allocations` or
-/// `write_offs`) alone. On SQLite, one a date, summed (`invoice_movements`, migration V22):
-/// every rule that reads them depends only on the sums by date, and an invoice paid in
-/// thousands of instalments has few dates. PostgreSQL sums the facts themselves.
+/// `write_offs`) alone, one a date, summed (`invoice_movements`: SQLite's migration V22,
+/// PostgreSQL's V3): every rule that reads them depends only on the sums by date, and an
+/// invoice paid in thousands of instalments has few dates.
 pub(crate) fn movements_of(
-    conn: &Conn,
-    facts: &str,
-    (org, id): (i64, i64),
-) -> Result<Vec<Movement>, AppError> {
-    if !conn.is_postgres() {
-        return daily_movements(conn, facts, (org, id));
-    }
-    let mut movements = HashMap::new();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT invoice_id, {}, amount_minor, reversed_date FROM {facts} INDEXED BY {facts}_invoice
-         WHERE invoice_id = ?1 AND organization_id = ?2",
-        dated_by(facts)
-    ))?;
-    add_movements(stmt.query([id, org])?, &mut movements)?;
-    Ok(movements.remove(&id).unwrap_or_default())
-}
-
-/// [`movements_of`] from the sums by date that SQLite's triggers keep.
-fn daily_movements(
     conn: &Conn,
     facts: &str,
     (org, id): (i64, i64),
@@ -68,6 +49,30 @@ fn daily_movements(
         movements.push(Movement::new(date, row.get(1)?));
     }
     Ok(movements)
+}
+
+/// Adds `delta` to invoice `id`'s movements of `facts` on `on` (a date's text), right
+/// after the statement that wrote the fact. On SQLite the triggers of V22 do it, so this
+/// does nothing there; PostgreSQL has no triggers (the Citus-ready schema keeps none), so
+/// every statement that inserts an allocation or a write-off, or sets its `reversed_date`,
+/// is followed by this one.
+pub(crate) fn moved(
+    conn: &Conn,
+    (org, id): (i64, i64),
+    facts: &str,
+    (on, delta): (&str, i64),
+) -> Result<(), AppError> {
+    if !conn.is_postgres() {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO invoice_movements (organization_id, invoice_id, facts, moved_on, delta_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (organization_id, invoice_id, facts, moved_on)
+         DO UPDATE SET delta_minor = invoice_movements.delta_minor + excluded.delta_minor",
+    )?
+    .execute(params![org, id, facts, on, delta])?;
+    Ok(())
 }
 
 /// The date column of the facts that lower an invoice's open amount.
@@ -243,6 +248,12 @@ pub(crate) fn allocate(
         date_text(date),
         now
     ])?;
+    moved(
+        tx,
+        (org, invoice_id),
+        "allocations",
+        (&date_text(date), -amount.minor()),
+    )?;
     move_settled(tx, invoice, (kind.into(), amount.minor()), now)?;
     // The new allocation as `movements_of` would read it back: applied on `date`.
     settlements.push(Movement::new(date, -amount.minor()));
@@ -325,42 +336,74 @@ pub(crate) fn reverse_all(
                AND reversed_date IS NULL"
         ))?
         .execute(params![source_id, invoice_id, on, reason, org])?;
+        moved(tx, (org, invoice_id), "allocations", (&on, amount))?;
         resettle(tx, &invoice, &before)?;
     }
     Ok(())
 }
 
-/// `invoice_movements` as the facts make it (what migration V22 filled it with): the sums
-/// by invoice, kind of fact and date.
-const MOVEMENTS_FROM_FACTS: &str = "
-    SELECT organization_id, invoice_id, facts, moved_on, SUM(delta_minor) FROM (
-        SELECT organization_id, invoice_id, 'allocations' AS facts, applied_date AS moved_on,
-               -amount_minor AS delta_minor FROM allocations
-        UNION ALL
-        SELECT organization_id, invoice_id, 'allocations', reversed_date, amount_minor
-        FROM allocations WHERE reversed_date IS NOT NULL
-        UNION ALL
-        SELECT organization_id, invoice_id, 'write_offs', write_off_date, -amount_minor
-        FROM write_offs
-        UNION ALL
-        SELECT organization_id, invoice_id, 'write_offs', reversed_date, amount_minor
-        FROM write_offs WHERE reversed_date IS NOT NULL
+/// `invoice_movements` as the facts make it (what the migrations filled it with): the sums
+/// by invoice, kind of fact and date, of the facts that `filter` (a condition on their
+/// columns) admits.
+fn movements_from_facts(filter: &str) -> String {
+    format!(
+        "SELECT organization_id, invoice_id, facts, moved_on, SUM(delta_minor) FROM (
+            SELECT organization_id, invoice_id, 'allocations' AS facts, applied_date AS moved_on,
+                   -amount_minor AS delta_minor FROM allocations WHERE {filter}
+            UNION ALL
+            SELECT organization_id, invoice_id, 'allocations', reversed_date, amount_minor
+            FROM allocations WHERE {filter} AND reversed_date IS NOT NULL
+            UNION ALL
+            SELECT organization_id, invoice_id, 'write_offs', write_off_date, -amount_minor
+            FROM write_offs WHERE {filter}
+            UNION ALL
+            SELECT organization_id, invoice_id, 'write_offs', reversed_date, amount_minor
+            FROM write_offs WHERE {filter} AND reversed_date IS NOT NULL
+        ) AS movement
+        GROUP BY organization_id, invoice_id, facts, moved_on"
     )
-    GROUP BY organization_id, invoice_id, facts, moved_on";
+}
 
-/// How many of SQLite's `invoice_movements` sums (an invoice's, of one kind, on one date)
-/// differ from what the facts make, or are missing from either (a doctor's check: reads
-/// every fact).
+/// How many of the `invoice_movements` sums (an invoice's, of one kind, on one date) differ
+/// from what the facts make, or are missing from either (a doctor's check: reads every
+/// fact of every organization).
 pub(crate) fn stale_movements(conn: &Conn) -> Result<i64, AppError> {
     let stored = "SELECT organization_id, invoice_id, facts, moved_on, delta_minor
                   FROM invoice_movements";
     let key = "SELECT organization_id, invoice_id, facts, moved_on FROM";
+    let made = movements_from_facts("TRUE");
     let sql = format!(
-        "SELECT COUNT(*) FROM (
-             {key} ({stored} EXCEPT {MOVEMENTS_FROM_FACTS})
-             UNION {key} ({MOVEMENTS_FROM_FACTS} EXCEPT {stored}))"
+        "/* every organization */ SELECT COUNT(*) FROM (
+             {key} ({stored} EXCEPT {made}) AS stale
+             UNION {key} ({made} EXCEPT {stored}) AS missing) AS differing"
     );
     Ok(conn.query_row(&sql, (), |row| row.get(0))?)
+}
+
+/// The statement that fills organization `$1`'s `invoice_movements` from its facts, in
+/// PostgreSQL's own form (`migrate-db` speaks to PostgreSQL directly).
+pub(crate) fn movements_of_one_organization() -> String {
+    format!(
+        "INSERT INTO invoice_movements (organization_id, invoice_id, facts, moved_on, delta_minor)
+         {}",
+        movements_from_facts("organization_id = $1")
+    )
+}
+
+/// Writes organization `org`'s `invoice_movements` again from its facts (`doctor --repair`
+/// on PostgreSQL, one organization at a time; `migrate-db` into PostgreSQL).
+pub(crate) fn rebuild_movements_of(conn: &Conn, org: i64) -> Result<(), AppError> {
+    conn.execute(
+        "DELETE FROM invoice_movements WHERE organization_id = ?1",
+        [org],
+    )?;
+    let sql = format!(
+        "INSERT INTO invoice_movements (organization_id, invoice_id, facts, moved_on, delta_minor)
+         {}",
+        movements_from_facts("organization_id = ?1")
+    );
+    conn.execute(&sql, [org])?;
+    Ok(())
 }
 
 /// Writes SQLite's `invoice_movements` again from the facts (`doctor --repair`).
@@ -368,7 +411,8 @@ pub(crate) fn rebuild_movements(conn: &Conn) -> Result<(), AppError> {
     conn.execute_batch(&format!(
         "DELETE FROM invoice_movements;
          INSERT INTO invoice_movements (organization_id, invoice_id, facts, moved_on, delta_minor)
-         {MOVEMENTS_FROM_FACTS};"
+         {};",
+        movements_from_facts("TRUE")
     ))?;
     Ok(())
 }

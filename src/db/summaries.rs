@@ -273,11 +273,7 @@ fn settle_organization(conn: &Conn, org: i64) -> Result<usize, AppError> {
 /// For `doctor --repair`: the records are read, never changed. Runs in the caller's
 /// transaction.
 pub(crate) fn rebuild(conn: &Conn) -> Result<(), AppError> {
-    let organizations: Vec<i64> = conn
-        .prepare("SELECT id FROM organizations ORDER BY id")?
-        .query_map((), |row| row.get(0))?
-        .collect::<Result<_, _>>()?;
-    for org in organizations {
+    for org in organization_ids(conn)? {
         // One organization at a time, each statement scoped to it (one shard on Citus).
         for sql in [
             "DELETE FROM invoice_daily WHERE organization_id = ?1",
@@ -324,4 +320,12 @@ pub(crate) fn count_in_daily(
     )?
     .execute(params![id, status.as_str(), sign, org])?;
     Ok(())
+}
+
+/// Every organization's id, in order (for the rebuilds, one organization at a time).
+pub(crate) fn organization_ids(conn: &Conn) -> Result<Vec<i64>, AppError> {
+    Ok(conn
+        .prepare("SELECT id FROM organizations ORDER BY id")?
+        .query_map((), |row| row.get(0))?
+        .collect::<Result<_, _>>()?)
 }

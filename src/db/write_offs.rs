@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::allocations::{invoice_movements, move_settled};
+use super::allocations::{invoice_movements, move_settled, moved};
 use super::codec::{date_text, stored_date};
 use super::conn::{params, OptionalExtension};
 use super::invoices::{get, get_header, not_found, Invoice};
@@ -48,6 +48,7 @@ pub(crate) fn create(
         new.reason,
         now
     ])?;
+    moved(tx, (org, id), "write_offs", (&on, -amount.minor()))?;
     move_settled(tx, &invoice, (SettledBy::WriteOff, amount.minor()), now)?;
     resettle(tx, &invoice, &before)?;
     get(tx, org, id)
@@ -86,6 +87,7 @@ pub(crate) fn reverse(
          WHERE organization_id = ?4 AND id = ?1",
     )?
     .execute(params![write_off_id, on, reason, org])?;
+    moved(tx, (org, id), "write_offs", (&on, amount))?;
     move_settled(tx, &invoice, (SettledBy::WriteOff, -amount), now)?;
     resettle(tx, &invoice, &before)?;
     get(tx, org, id)

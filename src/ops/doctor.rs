@@ -103,10 +103,8 @@ pub fn doctor(path: &Path, today: NaiveDate) -> Result<Checkup, AppError> {
         0 => report.ok(format!("invoice detail copies: {checked} checked, each as its rows render")),
         n => report.fault(format!("invoice detail copies: {n} of {checked} differ from their rows (invoices {first:?}…): `doctor --repair` writes them again")),
     }
-    match crate::db::allocations::stale_movements(&Conn::sqlite(&conn))? {
-        0 => report.ok("invoice movements: each date's sum as the allocations and write-offs make it".into()),
-        n => report.fault(format!("invoice movements: {n} of the daily sums differ from the allocations and write-offs: `doctor --repair` writes them again")),
-    }
+    let stale = crate::db::allocations::stale_movements(&Conn::sqlite(&conn))?;
+    movements_checked(&mut report, stale);
     conn.execute_batch("COMMIT")?;
     Ok(report)
 }
@@ -162,11 +160,29 @@ pub fn doctor_book(store: &Db, today: NaiveDate) -> Result<Checkup, AppError> {
     report.note(
         "invoice detail copies: not kept on PostgreSQL (each detail is read from its rows)".into(),
     );
+    movements_checked(
+        &mut report,
+        store.read_blocking(crate::db::allocations::stale_movements)?,
+    );
     Ok(report)
 }
 
-/// [`repair`] for a PostgreSQL book: both daily summaries written again from the records,
-/// in one write transaction (other writes wait for it).
+/// The line for the check of the daily movement sums: `stale` of them differ from the facts.
+fn movements_checked(report: &mut Checkup, stale: i64) {
+    match stale {
+        0 => report.ok("invoice movements: each date's sum as the allocations and write-offs make it".into()),
+        n => report.fault(format!("invoice movements: {n} of the daily sums differ from the allocations and write-offs: `doctor --repair` writes them again")),
+    }
+}
+
+/// [`repair`] for a PostgreSQL book: the daily movement sums, then both daily summaries
+/// (made from them) written again from the records, in one write transaction (other writes
+/// wait for it).
 pub fn repair_book(store: &Db) -> Result<(), AppError> {
-    store.write_blocking(WriteScope::Book, |tx| crate::db::summaries::rebuild(tx))
+    store.write_blocking(WriteScope::Book, |tx| {
+        for org in crate::db::summaries::organization_ids(tx)? {
+            crate::db::allocations::rebuild_movements_of(tx, org)?;
+        }
+        crate::db::summaries::rebuild(tx)
+    })
 }

@@ -332,6 +332,27 @@ impl TestApp {
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )?;
                 assert_eq!(totals.0, totals.1, "settled_daily's paid totals drifted from paid invoices");
+                let facts = "SELECT organization_id, invoice_id, facts, moved_on, SUM(delta_minor) FROM (
+                        SELECT organization_id, invoice_id, 'allocations' AS facts,
+                               applied_date AS moved_on, -amount_minor AS delta_minor FROM allocations
+                        UNION ALL SELECT organization_id, invoice_id, 'allocations', reversed_date,
+                               amount_minor FROM allocations WHERE reversed_date IS NOT NULL
+                        UNION ALL SELECT organization_id, invoice_id, 'write_offs', write_off_date,
+                               -amount_minor FROM write_offs
+                        UNION ALL SELECT organization_id, invoice_id, 'write_offs', reversed_date,
+                               amount_minor FROM write_offs WHERE reversed_date IS NOT NULL) fact
+                    GROUP BY organization_id, invoice_id, facts, moved_on";
+                let kept = "SELECT organization_id, invoice_id, facts, moved_on, delta_minor
+                            FROM invoice_movements";
+                let drifted: i64 = conn.query_row(
+                    &format!(
+                        "/* test check */ SELECT (SELECT COUNT(*) FROM ({kept} EXCEPT {facts}) a)
+                                               + (SELECT COUNT(*) FROM ({facts} EXCEPT {kept}) b)"
+                    ),
+                    (),
+                    |row| row.get(0),
+                )?;
+                assert_eq!(drifted, 0, "invoice_movements drifted from allocations and write-offs");
                 Ok(())
             })
             .unwrap();

@@ -9,6 +9,7 @@ use tokio_postgres::Client;
 
 use super::rows::{row_text, sqlite_select, Columns, Row};
 use super::{Moved, Table, TransferProblem, TABLES};
+use crate::db::allocations::movements_of_one_organization;
 use crate::db::location::PostgresUrl;
 use crate::db::postgres;
 
@@ -51,6 +52,8 @@ pub async fn to_postgres(
             }
             rows += copied;
         }
+        // SQLite's triggers keep its daily movement sums; here they are made from the facts.
+        tx.execute(&movements_of_one_organization(), &[id]).await?;
         tx.commit().await?;
         progress(&format!(
             "{slug}: {rows} rows copied ({} of {})",
