@@ -391,7 +391,7 @@ pub(crate) fn movements_of_one_organization() -> String {
 }
 
 /// Writes organization `org`'s `invoice_movements` again from its facts (`doctor --repair`
-/// on PostgreSQL, one organization at a time; `migrate-db` into PostgreSQL).
+/// on PostgreSQL, one organization at a time).
 pub(crate) fn rebuild_movements_of(conn: &Conn, org: i64) -> Result<(), AppError> {
     conn.execute(
         "DELETE FROM invoice_movements WHERE organization_id = ?1",
