@@ -11,7 +11,9 @@ use super::answer::to_json_text;
 use super::documents::CsvFile;
 use super::export::cells;
 use super::middleware::{PieceSource, WrittenAnswer, ANSWER_PIECE};
-use super::reports::{customer_to_api, frame_of, AgingCustomer, AgingReport, Currencies};
+use super::reports::{
+    customer_to_api, frame_of, with_customers, AgingCustomer, AgingReport, Currencies,
+};
 use super::Done;
 use crate::db::reports::{Aging, CustomerAging};
 use crate::domain::currency::Currency;
@@ -58,15 +60,11 @@ pub(crate) fn aging_answer(mut aging: Aging, currencies: Currencies) -> Done<Agi
 
 /// The answer of `report` with `customers`, serialized whole.
 fn whole(
-    mut report: AgingReport,
+    report: AgingReport,
     customers: &[CustomerAging],
     currency: Currency,
 ) -> Done<AgingReport> {
-    report.customers = customers
-        .iter()
-        .map(|c| customer_to_api(c, currency))
-        .collect();
-    Done::of(&report)
+    Done::of(&with_customers(report, customers, currency))
 }
 
 /// The report's text in pieces of about [`ANSWER_PIECE`]: the text before the customers,

@@ -122,7 +122,15 @@ pub(crate) type Currencies = (Currency, Vec<CurrencyCode>);
 pub(crate) fn aging_to_api(mut aging: store::Aging, currencies: Currencies) -> AgingReport {
     let customers = std::mem::take(&mut aging.customers);
     let currency = currencies.0;
-    let mut report = frame_of(&aging, currencies);
+    with_customers(frame_of(&aging, currencies), &customers, currency)
+}
+
+/// `report` listing `customers`, each in its wire form.
+pub(crate) fn with_customers(
+    mut report: AgingReport,
+    customers: &[store::CustomerAging],
+    currency: Currency,
+) -> AgingReport {
     report.customers = customers
         .iter()
         .map(|c| customer_to_api(c, currency))

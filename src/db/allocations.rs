@@ -383,10 +383,15 @@ pub(crate) fn stale_movements(conn: &Conn) -> Result<i64, AppError> {
 /// The statement that fills organization `$1`'s `invoice_movements` from its facts, in
 /// PostgreSQL's own form (`migrate-db` speaks to PostgreSQL directly).
 pub(crate) fn movements_of_one_organization() -> String {
+    fill_movements("organization_id = $1")
+}
+
+/// The statement that fills `invoice_movements` from the facts `filter` admits.
+fn fill_movements(filter: &str) -> String {
     format!(
         "INSERT INTO invoice_movements (organization_id, invoice_id, facts, moved_on, delta_minor)
          {}",
-        movements_from_facts("organization_id = $1")
+        movements_from_facts(filter)
     )
 }
 
@@ -397,22 +402,15 @@ pub(crate) fn rebuild_movements_of(conn: &Conn, org: i64) -> Result<(), AppError
         "DELETE FROM invoice_movements WHERE organization_id = ?1",
         [org],
     )?;
-    let sql = format!(
-        "INSERT INTO invoice_movements (organization_id, invoice_id, facts, moved_on, delta_minor)
-         {}",
-        movements_from_facts("organization_id = ?1")
-    );
-    conn.execute(&sql, [org])?;
+    conn.execute(&fill_movements("organization_id = ?1"), [org])?;
     Ok(())
 }
 
 /// Writes SQLite's `invoice_movements` again from the facts (`doctor --repair`).
 pub(crate) fn rebuild_movements(conn: &Conn) -> Result<(), AppError> {
     conn.execute_batch(&format!(
-        "DELETE FROM invoice_movements;
-         INSERT INTO invoice_movements (organization_id, invoice_id, facts, moved_on, delta_minor)
-         {};",
-        movements_from_facts("TRUE")
+        "DELETE FROM invoice_movements; {};",
+        fill_movements("TRUE")
     ))?;
     Ok(())
 }
