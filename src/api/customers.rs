@@ -494,11 +494,12 @@ impl CustomersApi {
         let (update, errors, _) = body.into_parts();
         let customer = state
             .write(org, move |tx| {
-                trail.check_unchanged(tx, (EntityType::Customer, id))?;
                 let current = store::get(tx, org, id, &today)?;
                 let org_currency = crate::db::organization::currency(tx, org)?;
                 let base = (store::to_fields(&current), org_currency);
+                // The body's own faults come before a stale If-Match: fix them first.
                 let fields = merge(update, base, false, errors)?;
+                trail.check_unchanged(tx, (EntityType::Customer, id))?;
                 let customer = Customer::from(store::update(tx, org, id, fields, &now, &today)?);
                 trail.record_answer(tx, &now, (EntityType::Customer, id), "updated", &customer)?;
                 Ok(customer)

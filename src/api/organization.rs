@@ -295,10 +295,11 @@ impl OrganizationApi {
         let today = super::invoices::today_text(&state, auth.context());
         let answer = state
             .write(org, move |tx| {
-                trail.check_unchanged(tx, (EntityType::Organization, org))?;
                 let mut errors = errors;
                 let fields = merged(store::get(tx, org)?.fields, update, &mut errors);
+                // The body's own faults come before a stale If-Match: fix them first.
                 errors.finish()?;
+                trail.check_unchanged(tx, (EntityType::Organization, org))?;
                 let (stored, moved) = store::update(tx, org, &fields, &now)?;
                 let answer = Organization::from(stored);
                 let key = (EntityType::Organization, org);

@@ -237,3 +237,50 @@ async fn of_two_clients_racing_one_edit_exactly_one_wins() {
         );
     }
 }
+
+/// A body that breaks the schema is a 400 whatever `If-Match` says: the client learns what
+/// to fix before it is told to read the resource again (RFC 9110 §13.2.2 puts preconditions
+/// after the request's own checks).
+#[tokio::test]
+async fn a_bad_body_is_400_before_a_stale_if_match_is_412() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let stale = "\"00000000000000000000000000000000\"";
+    let customer = format!("/v1/customers/{acme}");
+    let bad_currency = call(
+        &app,
+        Method::PUT,
+        &customer,
+        &[("If-Match", stale)],
+        Some(json!({"currency": "__not_in_enum__", "is_active": false})),
+    )
+    .await;
+    let fields = bad_currency.assert_error(400, "VALIDATION_ERROR");
+    assert!(fields.get("currency").is_some(), "{fields}");
+    assert_eq!(app.get(&customer).await.body["is_active"], true);
+
+    let bad_days = call(
+        &app,
+        Method::PATCH,
+        "/v1/organization",
+        &[("If-Match", stale)],
+        Some(json!({"default_payment_terms_days": -4})),
+    )
+    .await;
+    let fields = bad_days.assert_error(400, "VALIDATION_ERROR");
+    assert!(
+        fields.get("default_payment_terms_days").is_some(),
+        "{fields}"
+    );
+
+    // A good body with the same stale tag is still the 412.
+    let good = call(
+        &app,
+        Method::PUT,
+        &customer,
+        &[("If-Match", stale)],
+        Some(json!({"is_active": false})),
+    )
+    .await;
+    good.assert_error(412, "PRECONDITION_FAILED");
+}
