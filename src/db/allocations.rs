@@ -316,26 +316,35 @@ pub(crate) fn reverse_all(
 ) -> Result<(), AppError> {
     let column = source_column(kind);
     let mut stmt = tx.prepare_cached(&format!(
-        "SELECT invoice_id, SUM(amount_minor) FROM allocations
+        "SELECT invoice_id, SUM(amount_minor), COUNT(*) FROM allocations
          WHERE organization_id = ?2 AND {column} = ?1 AND reversed_date IS NULL
          GROUP BY invoice_id"
     ))?;
-    let per_invoice: Vec<(i64, i64)> = stmt
-        .query_map([source_id, org], |row| Ok((row.get(0)?, row.get(1)?)))?
+    let per_invoice: Vec<(i64, i64, i64)> = stmt
+        .query_map([source_id, org], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?
         .collect::<Result<_, _>>()?;
     let on = date_text(date);
-    for (invoice_id, amount) in per_invoice {
+    for (invoice_id, amount, allocations) in per_invoice {
         let invoice = get_header(tx, org, invoice_id)?.ok_or_else(|| {
             AppError::Internal(format!("allocation to missing invoice {invoice_id}"))
         })?;
         let before = paid_intervals_now(tx, &invoice)?;
         move_settled(tx, &invoice, (kind.into(), -amount), now)?;
-        tx.prepare_cached(&format!(
-            "UPDATE allocations SET reversed_date = ?3, reversal_reason = ?4
-             WHERE organization_id = ?5 AND {column} = ?1 AND invoice_id = ?2
-               AND reversed_date IS NULL"
-        ))?
-        .execute(params![source_id, invoice_id, on, reason, org])?;
+        let reversed_now = tx
+            .prepare_cached(&format!(
+                "UPDATE allocations SET reversed_date = ?3, reversal_reason = ?4
+                 WHERE organization_id = ?5 AND {column} = ?1 AND invoice_id = ?2
+                   AND reversed_date IS NULL"
+            ))?
+            .execute(params![source_id, invoice_id, on, reason, org])?;
+        // The sum moved above must be of exactly the rows reversed here.
+        if i64::try_from(reversed_now).ok() != Some(allocations) {
+            return Err(AppError::conflict(format!(
+                "The allocations of invoice {invoice_id} changed while they were being reversed; nothing was changed. Send the request again."
+            )));
+        }
         moved(tx, (org, invoice_id), "allocations", (&on, amount))?;
         resettle(tx, &invoice, &before)?;
     }

@@ -82,11 +82,19 @@ pub(crate) fn reverse(
     check_reversal((write_off_id, written_on, reversed), date, today)?;
     let on = date_text(date);
     let before = paid_intervals_now(tx, &invoice)?;
-    tx.prepare_cached(
-        "UPDATE write_offs SET reversed_date = ?2, reversal_reason = ?3
-         WHERE organization_id = ?4 AND id = ?1",
-    )?
-    .execute(params![write_off_id, on, reason, org])?;
+    // The check above read the write-off in this transaction; the guard makes the
+    // UPDATE itself refuse a second reversal, whatever the engine's isolation.
+    let reversed_now = tx
+        .prepare_cached(
+            "UPDATE write_offs SET reversed_date = ?2, reversal_reason = ?3
+             WHERE organization_id = ?4 AND id = ?1 AND reversed_date IS NULL",
+        )?
+        .execute(params![write_off_id, on, reason, org])?;
+    if reversed_now != 1 {
+        return Err(AppError::conflict(format!(
+            "Write-off {write_off_id} is already reversed."
+        )));
+    }
     moved(tx, (org, id), "write_offs", (&on, amount))?;
     move_settled(tx, &invoice, (SettledBy::WriteOff, -amount), now)?;
     resettle(tx, &invoice, &before)?;
