@@ -105,6 +105,13 @@ impl EmailAsk {
         };
         let to = addresses(request.to, "to");
         let cc = addresses(request.cc, "cc").unwrap_or_default();
+        // A `to` given is checked here with the body's other faults (before an `If-Match`
+        // is); without one, the customer's address comes in when the mail is made.
+        if let Some(given) = &to {
+            if let Err(err) = recipients(Some(given.clone()), cc.clone(), None) {
+                errors.add(format!("{at}.to"), recipient_message(&err));
+            }
+        }
         let message = request
             .message
             .text()
@@ -125,17 +132,19 @@ impl EmailAsk {
                 ));
             }
         }
-        recipients(self.to.clone(), self.cc.clone(), customer_email).map_err(|err| match err {
-            RecipientError::NoAddress => AppError::field(
-                "email.to",
-                "is required: the customer has no e-mail address (give `to`, or set the customer's `email`)",
-            ),
-            RecipientError::EmptyTo => AppError::field("email.to", "must name at least one address"),
-            RecipientError::TooMany(n) => AppError::field(
-                "email.to",
-                format!("{n} addresses with `cc`: at most {MAX_RECIPIENTS} together"),
-            ),
-        })
+        recipients(self.to.clone(), self.cc.clone(), customer_email)
+            .map_err(|err| AppError::field("email.to", recipient_message(&err)))
+    }
+}
+
+/// What to fix when the recipients cannot be made.
+fn recipient_message(err: &RecipientError) -> String {
+    match err {
+        RecipientError::NoAddress => "is required: the customer has no e-mail address (give `to`, or set the customer's `email`)".to_owned(),
+        RecipientError::EmptyTo => "must name at least one address".to_owned(),
+        RecipientError::TooMany(n) => {
+            format!("{n} addresses with `cc`: at most {MAX_RECIPIENTS} together")
+        }
     }
 }
 

@@ -273,6 +273,39 @@ async fn a_bad_body_is_400_before_a_stale_if_match_is_412() {
         "{fields}"
     );
 
+    let inv = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-01-20")
+        .await;
+    let invoice = format!("/v1/invoices/{inv}");
+    // Each line fits; together they pass the largest amount an invoice can hold.
+    let line = json!({"description": "Plant", "quantity": 1, "unit_price": "600000000000.00"});
+    let too_large = call(
+        &app,
+        Method::PUT,
+        &invoice,
+        &[("If-Match", stale)],
+        Some(json!({"items": [line, line]})),
+    )
+    .await;
+    let fields = too_large.assert_error(400, "VALIDATION_ERROR");
+    assert!(
+        fields["items"][0]
+            .as_str()
+            .is_some_and(|m| m.starts_with("invoice total")),
+        "{fields}"
+    );
+    let nobody = call(
+        &app,
+        Method::POST,
+        &format!("{invoice}/send"),
+        &[("If-Match", stale)],
+        Some(json!({"email": {"to": []}})),
+    )
+    .await;
+    let fields = nobody.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(fields["email.to"][0], "must name at least one address");
+    assert_eq!(app.get(&invoice).await.body["total"], "100.00");
+
     // A good body with the same stale tag is still the 412.
     let good = call(
         &app,

@@ -9,8 +9,8 @@ use crate::api::types::{stated_currency, CurrencyCode, Date, DecimalIn, Input, O
 use crate::domain::currency::Currency;
 use crate::domain::invoice::{check_due_after_issue, NewInvoice};
 use crate::domain::invoice::{
-    line_amounts, InvoiceStatus, LineInput, MAX_ITEMS, MAX_QUANTITY, MAX_QUANTITY_DECIMALS,
-    MAX_TAX_RATE_DECIMALS,
+    invoice_totals, line_amounts, InvoiceStatus, LineInput, MAX_ITEMS, MAX_QUANTITY,
+    MAX_QUANTITY_DECIMALS, MAX_TAX_RATE_DECIMALS,
 };
 use crate::domain::invoice_changes::InvoiceChanges;
 use crate::domain::money::Money;
@@ -171,13 +171,23 @@ pub(crate) fn check_items(
         return Vec::new();
     }
     let mut lines = Vec::with_capacity(items.len());
+    let mut amounts = Vec::with_capacity(items.len());
+    let count = items.len();
     for (index, item) in items.into_iter().enumerate() {
         if let Some(line) = check_line(item, index, errors) {
             let priced = (line.quantity, line.unit_price, line.tax_rate);
-            if let Err(err) = line_amounts(priced, currency) {
-                errors.add(format!("items[{index}]"), format!("line amount {err}"));
+            match line_amounts(priced, currency) {
+                Ok(priced) => amounts.push(priced),
+                Err(err) => errors.add(format!("items[{index}]"), format!("line amount {err}")),
             }
             lines.push(line);
+        }
+    }
+    // Lines that each fit can still sum past what an amount can hold: a fault of the body
+    // alone, so it is answered with the body's other faults (before an `If-Match` is checked).
+    if amounts.len() == count {
+        if let Err(err) = invoice_totals(&amounts, currency) {
+            errors.add("items", format!("invoice total {err}"));
         }
     }
     lines
