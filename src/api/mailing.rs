@@ -105,12 +105,19 @@ impl EmailAsk {
         };
         let to = addresses(request.to, "to");
         let cc = addresses(request.cc, "cc").unwrap_or_default();
-        // A `to` given is checked here with the body's other faults (before an `If-Match`
-        // is); without one, the customer's address comes in when the mail is made.
-        if let Some(given) = &to {
-            if let Err(err) = recipients(Some(given.clone()), cc.clone(), None) {
-                errors.add(format!("{at}.to"), recipient_message(&err));
-            }
+        // The recipients are checked here with the body's other faults (before an
+        // `If-Match` is). Without `to`, the customer's address comes in when the mail is
+        // made; counted as one of `cc` (the fewest it can add), too many `cc` already fail.
+        let early = match (&to, cc.first()) {
+            (Some(given), _) => recipients(Some(given.clone()), cc.clone(), None).err(),
+            (None, Some(first)) => match recipients(None, cc.clone(), Some(first)) {
+                Err(err @ RecipientError::TooMany(_)) => Some(err),
+                _ => None,
+            },
+            (None, None) => None,
+        };
+        if let Some(err) = early {
+            errors.add(format!("{at}.to"), recipient_message(&err));
         }
         let message = request
             .message

@@ -86,12 +86,22 @@ pub(crate) fn void(
         .collect::<Result<Vec<_>, _>>()?;
     check_void(&source, facts.refunded, &live_dates, date, today)?;
     reverse_all(tx, org, (facts.kind, facts.id), (date, &reason), now)?;
-    tx.prepare_cached(&format!(
-        "UPDATE {} SET void_date = ?2, void_reason = ?3, unapplied_minor = 0
-         WHERE organization_id = ?4 AND id = ?1",
-        table(facts.kind)
-    ))?
-    .execute(params![facts.id, date_text(date), reason, org])?;
+    // The guard makes the UPDATE itself refuse a second void, whatever the engine's
+    // isolation, as the reversals above do.
+    let voided_now = tx
+        .prepare_cached(&format!(
+            "UPDATE {} SET void_date = ?2, void_reason = ?3, unapplied_minor = 0
+             WHERE organization_id = ?4 AND id = ?1 AND void_date IS NULL",
+            table(facts.kind)
+        ))?
+        .execute(params![facts.id, date_text(date), reason, org])?;
+    if voided_now != 1 {
+        return Err(AppError::conflict(format!(
+            "{} {} is already void.",
+            source.kind.name(),
+            facts.id
+        )));
+    }
     Ok(())
 }
 

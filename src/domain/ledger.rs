@@ -121,6 +121,16 @@ pub(crate) fn check_event_date(
             ),
         ));
     }
+    not_after_today(field, date, today)
+}
+
+/// Refuses an event dated after `today`: the books record what has happened. A fault of
+/// the request alone, so it is checked with the body, before any stored state is read.
+pub(crate) fn not_after_today(
+    field: &str,
+    date: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), AppError> {
     if date > today {
         return Err(AppError::field(
             field,

@@ -317,3 +317,111 @@ async fn a_bad_body_is_400_before_a_stale_if_match_is_412() {
     .await;
     good.assert_error(412, "PRECONDITION_FAILED");
 }
+
+/// A date after today is a fault of the body alone (today is known before anything is
+/// read), so it too is the 400 before a stale `If-Match` is the 412, on every dated change
+/// that takes one; with a date today, the same stale tag is the 412. Nothing is written.
+#[tokio::test]
+async fn a_future_date_is_400_before_a_stale_if_match_is_412() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let inv = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-01-20")
+        .await;
+    let written_off = app.invoice(acme, "40.00", "2024-01-05", "2024-01-20").await;
+    let write_off = app
+        .post(
+            &format!("/v1/invoices/{written_off}/write-offs"),
+            json!({"write_off_date": "2024-02-01", "reason": "Gone"}),
+        )
+        .await;
+    let write_off_id = write_off.body["write_offs"][0]["id"].as_i64().unwrap();
+    let payment = app
+        .post(
+            "/v1/payments",
+            json!({"customer_id": acme, "amount": "30.00", "payment_method": "cash",
+                   "payment_date": "2024-02-01"}),
+        )
+        .await;
+    let payment_id = payment.body["id"].as_i64().unwrap();
+    let source = format!("/v1/payments/{payment_id}");
+    let changes = [
+        (
+            format!("/v1/invoices/{inv}/write-offs"),
+            "write_off_date",
+            json!({"reason": "Gone"}),
+        ),
+        (
+            format!("/v1/invoices/{written_off}/write-offs/{write_off_id}/reverse"),
+            "reverse_date",
+            json!({"reason": "Paid after all"}),
+        ),
+        (
+            format!("{source}/allocations"),
+            "applied_date",
+            json!({"allocations": [{"invoice_id": inv, "amount": "10.00"}]}),
+        ),
+        (
+            format!("{source}/refunds"),
+            "refund_date",
+            json!({"amount": "5.00", "payment_method": "cash"}),
+        ),
+        (
+            format!("{source}/void"),
+            "void_date",
+            json!({"reason": "Keyed twice"}),
+        ),
+    ];
+    let stale = [("If-Match", "\"00000000000000000000000000000000\"")];
+    for (path, field, body) in changes {
+        let mut future = body.clone();
+        future[field] = json!("2024-03-02");
+        let reply = call(&app, Method::POST, &path, &stale, Some(future)).await;
+        let fields = reply.assert_error(400, "VALIDATION_ERROR");
+        assert_eq!(
+            fields[field][0],
+            "must not be after today (2024-03-01): record it on the day it happens",
+            "{path}"
+        );
+        let mut today = body;
+        today[field] = json!("2024-03-01");
+        let reply = call(&app, Method::POST, &path, &stale, Some(today)).await;
+        reply.assert_error(412, "PRECONDITION_FAILED");
+    }
+    assert_eq!(
+        app.get(&format!("/v1/invoices/{inv}")).await.body["balance_due"],
+        "100.00"
+    );
+    let unchanged = app.get(&source).await.body;
+    assert_eq!(unchanged["unapplied_amount"], "30.00");
+    assert_eq!(unchanged["void_date"], Value::Null);
+    let reversed = app.get(&format!("/v1/invoices/{written_off}")).await.body;
+    assert_eq!(reversed["write_offs"][0]["reversed_date"], Value::Null);
+}
+
+/// Without `to`, the customer's address is added when the mail is made; too many `cc` fail
+/// whatever it is, so they are the 400 before a stale `If-Match` is the 412 (on an app that
+/// can mail: without a mailer the send would stop at its own 409 first).
+#[tokio::test]
+async fn too_many_copies_are_400_before_a_stale_if_match_is_412() {
+    let sink = crate::smtp_sink::Sink::plain();
+    let app = crate::email::mailing_app(&sink).await;
+    let globex = crate::email::customer_with_email(&app, Some("ap@globex.test")).await;
+    let inv = app
+        .invoice(globex, "100.00", "2024-01-05", "2024-01-20")
+        .await;
+    let path = format!("/v1/invoices/{inv}/send");
+    let stale = [("If-Match", "\"00000000000000000000000000000000\"")];
+    let copies: Vec<String> = (0..21).map(|n| format!("clerk{n}@acme.test")).collect();
+    let crowded = json!({"email": {"cc": copies}});
+    let reply = call(&app, Method::POST, &path, &stale, Some(crowded)).await;
+    let fields = reply.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(
+        fields["email.to"][0],
+        "21 addresses with `cc`: at most 20 together"
+    );
+    let fine = json!({"email": {"cc": ["clerk@acme.test"]}});
+    let reply = call(&app, Method::POST, &path, &stale, Some(fine)).await;
+    reply.assert_error(412, "PRECONDITION_FAILED");
+    assert!(sink.inbox().is_empty(), "nothing was mailed");
+}

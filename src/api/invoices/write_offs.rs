@@ -19,6 +19,7 @@ use crate::api::{AppState, One, Post, Tag};
 use crate::db::organization::Whose;
 use crate::db::write_offs as store;
 use crate::domain::journal::EntityType;
+use crate::domain::ledger::not_after_today;
 use crate::domain::write_off::NewWriteOff;
 use crate::error::AppError;
 
@@ -64,9 +65,11 @@ impl TryFrom<Received<WriteOffCreate>> for NewWriteOff {
         let date = body.write_off_date.optional("write_off_date", &mut errors);
         let reason = body.reason.text().required("reason", &mut errors);
         errors.finish()?;
+        let date = date.map_or(today, |d| d.0);
+        not_after_today("write_off_date", date, today)?;
         Ok(NewWriteOff {
             amount,
-            date: date.map_or(today, |d| d.0),
+            date,
             reason: reason.unwrap_or_default().trim().to_string(),
         })
     }
@@ -97,8 +100,17 @@ impl TryFrom<Received<WriteOffReverse>> for (chrono::NaiveDate, String) {
     type Error = AppError;
 
     fn try_from(received: Received<WriteOffReverse>) -> Result<Self, AppError> {
-        let Received { body, errors, .. } = received;
-        dated_reason(("reverse_date", body.reverse_date), body.reason, errors)
+        let Received {
+            body,
+            today,
+            errors,
+            ..
+        } = received;
+        dated_reason(
+            ("reverse_date", body.reverse_date),
+            body.reason,
+            (today, errors),
+        )
     }
 }
 

@@ -14,6 +14,7 @@ use crate::db::payments::NewRefund;
 use rust_decimal::Decimal;
 
 use crate::domain::currency::Currency;
+use crate::domain::ledger::not_after_today;
 use crate::domain::money::GivenAmount;
 use crate::domain::payment::{Application, NewPayment, PaymentMethod};
 use crate::error::{AppError, FieldErrorsBuilder};
@@ -280,7 +281,9 @@ impl TryFrom<Received<CreditAllocation>> for (Application, chrono::NaiveDate) {
         }
         let application = application(None, allocations, allocate, (currency, &mut errors));
         errors.finish()?;
-        Ok((application, date.map_or(today, |d| d.0)))
+        let date = date.map_or(today, |d| d.0);
+        not_after_today("applied_date", date, today)?;
+        Ok((application, date))
     }
 }
 
@@ -310,8 +313,13 @@ impl TryFrom<Received<PaymentVoid>> for (chrono::NaiveDate, String) {
     type Error = AppError;
 
     fn try_from(received: Received<PaymentVoid>) -> Result<Self, AppError> {
-        let Received { body, errors, .. } = received;
-        dated_reason(("void_date", body.void_date), body.reason, errors)
+        let Received {
+            body,
+            today,
+            errors,
+            ..
+        } = received;
+        dated_reason(("void_date", body.void_date), body.reason, (today, errors))
     }
 }
 
@@ -363,9 +371,11 @@ impl TryFrom<Received<RefundCreate>> for NewRefund {
             .optional("reference_number", &mut errors);
         let reason = body.reason.text().optional("reason", &mut errors);
         errors.finish()?;
+        let refund_date = date.map_or(today, |d| d.0);
+        not_after_today("refund_date", refund_date, today)?;
         Ok(NewRefund {
             amount: amount.unwrap_or_default(),
-            refund_date: date.map_or(today, |d| d.0),
+            refund_date,
             payment_method: method.map_or(PaymentMethod::Other, PaymentMethod::from),
             reference_number,
             reason,

@@ -66,15 +66,14 @@ pub(crate) struct Received<T> {
 pub(crate) fn dated_reason(
     (field, date): (&str, super::Input<super::Date>),
     reason: super::Input<super::Text<1, 500>>,
-    mut errors: FieldErrorsBuilder,
+    (today, mut errors): (chrono::NaiveDate, FieldErrorsBuilder),
 ) -> Result<(chrono::NaiveDate, String), AppError> {
     let date = date.required(field, &mut errors);
     let reason = reason.text().required("reason", &mut errors);
     errors.finish()?;
-    Ok((
-        date.map(|d| d.0).unwrap_or_default(),
-        reason.unwrap_or_default().trim().to_string(),
-    ))
+    let date = date.map(|d| d.0).unwrap_or_default();
+    crate::domain::ledger::not_after_today(field, date, today)?;
+    Ok((date, reason.unwrap_or_default().trim().to_string()))
 }
 
 impl<T: Type> Payload for JsonBody<T> {
