@@ -109,15 +109,19 @@ impl EmailAsk {
         // `If-Match` is). Without `to`, the customer's address comes in when the mail is
         // made; counted as one of `cc` (the fewest it can add), too many `cc` already fail.
         let early = match (&to, cc.first()) {
-            (Some(given), _) => recipients(Some(given.clone()), cc.clone(), None).err(),
+            (Some(given), _) => recipients(Some(given.clone()), cc.clone(), None)
+                .err()
+                .map(|err| recipient_message(&err)),
             (None, Some(first)) => match recipients(None, cc.clone(), Some(first)) {
-                Err(err @ RecipientError::TooMany(_)) => Some(err),
+                Err(RecipientError::TooMany(n)) => Some(format!(
+                    "`cc` alone names {n} addresses: at most {MAX_RECIPIENTS} together with the customer's e-mail"
+                )),
                 _ => None,
             },
             (None, None) => None,
         };
-        if let Some(err) = early {
-            errors.add(format!("{at}.to"), recipient_message(&err));
+        if let Some(message) = early {
+            errors.add(format!("{at}.to"), message);
         }
         let message = request
             .message
