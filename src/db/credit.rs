@@ -11,7 +11,7 @@ use super::sources::{apply_plan, table, with_blame, NewRefund, SourceFacts};
 use super::WriteTx;
 use crate::domain::ledger::{least_from, oldest_first};
 use crate::domain::money::Money;
-use crate::domain::payment::{check_credit_use, check_void, Application, Blame};
+use crate::domain::payment::{already_void, check_credit_use, check_void, Application, Blame};
 use crate::error::AppError;
 
 /// Applies unapplied credit of the source later, dated `date`: as listed, or oldest first
@@ -96,11 +96,7 @@ pub(crate) fn void(
         ))?
         .execute(params![facts.id, date_text(date), reason, org])?;
     if voided_now != 1 {
-        return Err(AppError::conflict(format!(
-            "{} {} is already void.",
-            source.kind.name(),
-            facts.id
-        )));
+        return Err(already_void(&source));
     }
     Ok(())
 }

@@ -340,6 +340,12 @@ pub(crate) fn check_credit_use(
     )
 }
 
+/// The 409 for voiding a payment or credit note that is void already.
+pub(crate) fn already_void(source: &CreditSource) -> AppError {
+    let name = source.kind.name();
+    AppError::conflict(format!("{name} {} is already void.", source.id))
+}
+
 /// Checks voiding a payment on `void_date` (a bounced check, a payment keyed twice): not
 /// already void, nothing refunded (give the refund back first), and dated no earlier than
 /// the payment or any allocation it reverses, and not after today.
@@ -352,10 +358,7 @@ pub(crate) fn check_void(
 ) -> Result<(), AppError> {
     let name = source.kind.name();
     if source.void {
-        return Err(AppError::conflict(format!(
-            "{name} {} is already void.",
-            source.id
-        )));
+        return Err(already_void(source));
     }
     if refunded.is_positive() {
         return Err(AppError::conflict(format!(

@@ -13,13 +13,12 @@ use crate::api::error::ChangeError;
 use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{
-    check_positive, dated_reason, AmountIn, Date, Input, JsonBody, Opt, Received, Text,
+    check_positive, dated_reason, event_date, AmountIn, Date, Input, JsonBody, Opt, Received, Text,
 };
 use crate::api::{AppState, One, Post, Tag};
 use crate::db::organization::Whose;
 use crate::db::write_offs as store;
 use crate::domain::journal::EntityType;
-use crate::domain::ledger::not_after_today;
 use crate::domain::write_off::NewWriteOff;
 use crate::error::AppError;
 
@@ -65,8 +64,7 @@ impl TryFrom<Received<WriteOffCreate>> for NewWriteOff {
         let date = body.write_off_date.optional("write_off_date", &mut errors);
         let reason = body.reason.text().required("reason", &mut errors);
         errors.finish()?;
-        let date = date.map_or(today, |d| d.0);
-        not_after_today("write_off_date", date, today)?;
+        let date = event_date("write_off_date", date, today)?;
         Ok(NewWriteOff {
             amount,
             date,

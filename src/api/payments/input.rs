@@ -7,14 +7,13 @@ use poem_openapi::{Enum, Object};
 
 use super::wire::Method;
 use crate::api::types::{
-    check_positive, dated_reason, stated_currency, AmountIn, CurrencyCode, Date, Input, Opt,
-    Received, Text,
+    check_positive, dated_reason, event_date, stated_currency, AmountIn, CurrencyCode, Date, Input,
+    Opt, Received, Text,
 };
 use crate::db::payments::NewRefund;
 use rust_decimal::Decimal;
 
 use crate::domain::currency::Currency;
-use crate::domain::ledger::not_after_today;
 use crate::domain::money::GivenAmount;
 use crate::domain::payment::{Application, NewPayment, PaymentMethod};
 use crate::error::{AppError, FieldErrorsBuilder};
@@ -281,8 +280,7 @@ impl TryFrom<Received<CreditAllocation>> for (Application, chrono::NaiveDate) {
         }
         let application = application(None, allocations, allocate, (currency, &mut errors));
         errors.finish()?;
-        let date = date.map_or(today, |d| d.0);
-        not_after_today("applied_date", date, today)?;
+        let date = event_date("applied_date", date, today)?;
         Ok((application, date))
     }
 }
@@ -371,8 +369,7 @@ impl TryFrom<Received<RefundCreate>> for NewRefund {
             .optional("reference_number", &mut errors);
         let reason = body.reason.text().optional("reason", &mut errors);
         errors.finish()?;
-        let refund_date = date.map_or(today, |d| d.0);
-        not_after_today("refund_date", refund_date, today)?;
+        let refund_date = event_date("refund_date", date, today)?;
         Ok(NewRefund {
             amount: amount.unwrap_or_default(),
             refund_date,

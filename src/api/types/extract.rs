@@ -71,9 +71,20 @@ pub(crate) fn dated_reason(
     let date = date.required(field, &mut errors);
     let reason = reason.text().required("reason", &mut errors);
     errors.finish()?;
-    let date = date.map(|d| d.0).unwrap_or_default();
-    crate::domain::ledger::not_after_today(field, date, today)?;
+    let date = event_date(field, date, today)?;
     Ok((date, reason.unwrap_or_default().trim().to_string()))
+}
+
+/// A dated event's date under `field`: the one `given`, else today. After today is the
+/// body's own fault, so it is refused here, before any stored state is read.
+pub(crate) fn event_date(
+    field: &str,
+    given: Option<super::Date>,
+    today: chrono::NaiveDate,
+) -> Result<chrono::NaiveDate, AppError> {
+    let date = given.map_or(today, |d| d.0);
+    crate::domain::ledger::not_after_today(field, date, today)?;
+    Ok(date)
 }
 
 impl<T: Type> Payload for JsonBody<T> {
