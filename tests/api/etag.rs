@@ -345,7 +345,15 @@ async fn a_future_date_is_400_before_a_stale_if_match_is_412() {
         .await;
     let payment_id = payment.body["id"].as_i64().unwrap();
     let source = format!("/v1/payments/{payment_id}");
-    let changes = [
+    let note = app
+        .post(
+            "/v1/credit-notes",
+            json!({"customer_id": acme, "issue_date": "2024-02-01", "reason": "Returned",
+                   "items": [{"description": "Chair", "quantity": 1, "unit_price": "20.00"}]}),
+        )
+        .await;
+    let note = format!("/v1/credit-notes/{}", note.body["id"].as_i64().unwrap());
+    let mut changes = vec![
         (
             format!("/v1/invoices/{inv}/write-offs"),
             "write_off_date",
@@ -372,6 +380,12 @@ async fn a_future_date_is_400_before_a_stale_if_match_is_412() {
             json!({"reason": "Keyed twice"}),
         ),
     ];
+    // A credit note's allocations, refunds and void take the same dates as a payment's.
+    let on_note: Vec<_> = changes[2..]
+        .iter()
+        .map(|(route, field, body)| (route.replacen(&source, &note, 1), *field, body.clone()))
+        .collect();
+    changes.extend(on_note);
     let stale = [("If-Match", "\"00000000000000000000000000000000\"")];
     for (path, field, body) in changes {
         let mut future = body.clone();
@@ -394,6 +408,9 @@ async fn a_future_date_is_400_before_a_stale_if_match_is_412() {
     );
     let unchanged = app.get(&source).await.body;
     assert_eq!(unchanged["unapplied_amount"], "30.00");
+    assert_eq!(unchanged.get("void_date"), Some(&Value::Null));
+    let unchanged = app.get(&note).await.body;
+    assert_eq!(unchanged["unapplied_amount"], "20.00");
     assert_eq!(unchanged.get("void_date"), Some(&Value::Null));
     let reversed = app.get(&format!("/v1/invoices/{written_off}")).await.body;
     assert_eq!(
