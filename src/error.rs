@@ -336,6 +336,11 @@ impl FieldErrorsBuilder {
             .push(message.into());
     }
 
+    /// True when no field has an error yet.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
     /// True when `field` already has an error (so "required" is not said of a bad value).
     pub(crate) fn has(&self, field: &str) -> bool {
         self.errors.contains_key(field)

@@ -131,16 +131,21 @@ pub(crate) fn not_after_today(
     date: NaiveDate,
     today: NaiveDate,
 ) -> Result<(), AppError> {
-    if date > today {
-        return Err(AppError::field(
-            field,
-            format!(
-                "must not be after today ({}): record it on the day it happens",
-                dates::to_text(today)
-            ),
-        ));
+    match after_today(date, today) {
+        Some(why) => Err(AppError::field(field, why)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Why an event dated `date` cannot be recorded on `today`, when it is after it: the one
+/// text of the rule, whether it is said alone or beside the body's other faults.
+pub(crate) fn after_today(date: NaiveDate, today: NaiveDate) -> Option<String> {
+    (date > today).then(|| {
+        format!(
+            "must not be after today ({}): record it on the day it happens",
+            dates::to_text(today)
+        )
+    })
 }
 
 /// An open invoice as "oldest first" sees it: the order keys and what it can take from

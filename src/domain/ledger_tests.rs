@@ -123,6 +123,11 @@ fn events_are_dated_no_earlier_than_what_they_follow_and_never_in_the_future() {
             .contains("must not be after today (2024-06-30)"),
         "{late}"
     );
+    assert_eq!(after_today(today, today), None);
+    assert_eq!(
+        after_today(day("2024-07-01"), today).as_deref(),
+        Some("must not be after today (2024-06-30): record it on the day it happens")
+    );
 }
 
 #[test]

@@ -180,7 +180,7 @@ async fn a_write_off_takes_at_most_what_stays_open() {
         )
         .await;
     let fields = bad.assert_error(400, "VALIDATION_ERROR");
-    for field in ["amount", "reason", "colour"] {
+    for field in ["amount", "write_off_date", "reason", "colour"] {
         assert!(fields[field].is_array(), "{field}: {}", bad.body);
     }
     let future = app
@@ -195,4 +195,67 @@ async fn a_write_off_takes_at_most_what_stays_open() {
         .assert_error(404, "NOT_FOUND");
     app.assert_sums_match();
     app.assert_summaries_match();
+}
+
+/// A date after today is named in the same answer as the body's other faults, on every
+/// dated change, so one reply says all there is to fix; alone, it is the 400 it always was.
+#[tokio::test]
+async fn a_future_date_is_named_beside_the_bodys_other_faults() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let inv = app.invoice(acme, "90.00", "2024-01-05", "2024-02-04").await;
+    let written_off = write_off(&app, inv, json!({ "reason": "Gone" })).await;
+    let write_off_id = written_off["write_offs"][0]["id"].as_i64().unwrap();
+    let payment = app
+        .post(
+            "/v1/payments",
+            json!({ "customer_id": acme, "amount": "30.00", "payment_method": "cash",
+                    "payment_date": "2024-02-01" }),
+        )
+        .await;
+    let source = format!("/v1/payments/{}", payment.body["id"]);
+    let faults = [
+        (
+            format!("/v1/invoices/{inv}/write-offs/{write_off_id}/reverse"),
+            json!({ "reverse_date": "2024-03-02" }),
+            ["reverse_date", "reason"],
+        ),
+        (
+            format!("{source}/allocations"),
+            json!({ "applied_date": "2024-03-02", "allocate": "newest_first" }),
+            ["applied_date", "allocate"],
+        ),
+        (
+            format!("{source}/refunds"),
+            json!({ "refund_date": "2024-03-02", "amount": "0.00", "payment_method": "cash" }),
+            ["refund_date", "amount"],
+        ),
+        (
+            format!("{source}/void"),
+            json!({ "void_date": "2024-03-02", "reason": "" }),
+            ["void_date", "reason"],
+        ),
+    ];
+    for (path, body, fields) in faults {
+        let reply = app.post(&path, body).await;
+        let named = reply.assert_error(400, "VALIDATION_ERROR");
+        assert_eq!(
+            named[fields[0]][0],
+            "must not be after today (2024-03-01): record it on the day it happens",
+            "{path}: {}",
+            reply.body
+        );
+        assert!(named[fields[1]].is_array(), "{path}: {}", reply.body);
+    }
+    let alone = app
+        .post(
+            &format!("{source}/void"),
+            json!({ "void_date": "2024-03-02", "reason": "Later" }),
+        )
+        .await;
+    assert_eq!(
+        alone.body["detail"],
+        "void_date: must not be after today (2024-03-01): record it on the day it happens"
+    );
+    assert_eq!(app.get(&source).await.body["unapplied_amount"], "30.00");
 }

@@ -63,8 +63,7 @@ impl TryFrom<Received<WriteOffCreate>> for NewWriteOff {
         }
         let date = body.write_off_date.optional("write_off_date", &mut errors);
         let reason = body.reason.text().required("reason", &mut errors);
-        errors.finish()?;
-        let date = event_date("write_off_date", date, today)?;
+        let date = event_date("write_off_date", date, today, errors)?;
         Ok(NewWriteOff {
             amount,
             date,

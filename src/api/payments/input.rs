@@ -279,8 +279,7 @@ impl TryFrom<Received<CreditAllocation>> for (Application, chrono::NaiveDate) {
             );
         }
         let application = application(None, allocations, allocate, (currency, &mut errors));
-        errors.finish()?;
-        let date = event_date("applied_date", date, today)?;
+        let date = event_date("applied_date", date, today, errors)?;
         Ok((application, date))
     }
 }
@@ -368,8 +367,7 @@ impl TryFrom<Received<RefundCreate>> for NewRefund {
             .text()
             .optional("reference_number", &mut errors);
         let reason = body.reason.text().optional("reason", &mut errors);
-        errors.finish()?;
-        let refund_date = event_date("refund_date", date, today)?;
+        let refund_date = event_date("refund_date", date, today, errors)?;
         Ok(NewRefund {
             amount: amount.unwrap_or_default(),
             refund_date,

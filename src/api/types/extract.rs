@@ -70,20 +70,27 @@ pub(crate) fn dated_reason(
 ) -> Result<(chrono::NaiveDate, String), AppError> {
     let date = date.required(field, &mut errors);
     let reason = reason.text().required("reason", &mut errors);
-    errors.finish()?;
-    let date = event_date(field, date, today)?;
+    let date = event_date(field, date, today, errors)?;
     Ok((date, reason.unwrap_or_default().trim().to_string()))
 }
 
-/// A dated event's date under `field`: the one `given`, else today. After today is the
-/// body's own fault, so it is refused here, before any stored state is read.
+/// Finishes the body's `errors` with a dated event's date under `field`: the one `given`,
+/// else today. After today is the body's own fault, so it is refused here, before any
+/// stored state is read: named beside the body's other faults, so one answer says all
+/// there is to fix, or alone as the 400 naming just `field`.
 pub(crate) fn event_date(
     field: &str,
     given: Option<super::Date>,
     today: chrono::NaiveDate,
+    mut errors: FieldErrorsBuilder,
 ) -> Result<chrono::NaiveDate, AppError> {
     let date = given.map_or(today, |d| d.0);
-    crate::domain::ledger::not_after_today(field, date, today)?;
+    if errors.is_empty() {
+        crate::domain::ledger::not_after_today(field, date, today)?;
+    } else if let Some(why) = crate::domain::ledger::after_today(date, today) {
+        errors.add(field, why);
+    }
+    errors.finish()?;
     Ok(date)
 }
 
