@@ -129,3 +129,48 @@ async fn dashboard_figures_agree_with_aging() {
     assert_eq!(earlier.body["average_days_to_pay"], serde_json::Value::Null);
     app.assert_summaries_match();
 }
+
+/// The aging lists customers by total, largest first, and customers with equal totals by
+/// id: the order is the same on every call, however the report sorts them.
+#[tokio::test]
+async fn aging_lists_customers_by_total_then_by_id() {
+    let app = TestApp::new().await;
+    let mut ids = Vec::new();
+    for (name, amount) in [
+        ("Acme", "50.00"),
+        ("Bolt", "80.00"),
+        ("Cog", "50.00"),
+        ("Dyne", "50.00"),
+    ] {
+        let customer = app.customer(name).await;
+        app.invoice(customer, amount, "2024-01-10", "2024-01-31")
+            .await;
+        ids.push(customer);
+    }
+    let credit_only = app.customer("Echo").await;
+    let paid = app
+        .post(
+            "/v1/payments",
+            json!({"customer_id": credit_only, "amount": "5.00", "payment_method": "cash",
+                   "payment_date": "2024-02-01"}),
+        )
+        .await;
+    assert_eq!(paid.status.as_u16(), 201, "{}", paid.body);
+    let aging = app.get("/v1/reports/aging").await.body;
+    let order: Vec<_> = aging["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["customer_id"].as_i64().unwrap(), c["total"].clone()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (ids[1], json!("80.00")),
+            (ids[0], json!("50.00")),
+            (ids[2], json!("50.00")),
+            (ids[3], json!("50.00")),
+            (credit_only, json!("0.00")),
+        ]
+    );
+}
