@@ -11,11 +11,9 @@ use super::answer::to_json_text;
 use super::documents::CsvFile;
 use super::export::cells;
 use super::middleware::{PieceSource, WrittenAnswer, ANSWER_PIECE};
-use super::reports::{
-    customer_to_api, frame_of, with_customers, AgingCustomer, AgingReport, Currencies,
-};
+use super::reports::{customer_to_api, AgingCustomer, AgingReport};
 use super::Done;
-use crate::db::reports::{Aging, CustomerAging};
+use crate::db::reports::CustomerAging;
 use crate::domain::currency::Currency;
 use crate::error::AppError;
 
@@ -23,28 +21,39 @@ use crate::error::AppError;
 /// they are written between the brackets, so the bytes are serde's for the whole report.
 const CUSTOMERS_OPEN: &str = "\"customers\":[";
 
-/// The JSON answer of `aging`: whole when it fits in one piece, else written as it is sent
-/// (its length counted first, so the answer stays length-framed).
-pub(crate) fn aging_answer(mut aging: Aging, currencies: Currencies) -> Done<AgingReport> {
-    let customers = std::mem::take(&mut aging.customers);
-    let currency = currencies.0;
-    let report = frame_of(&aging, currencies);
-    let mut head = to_json_text(&report);
+/// How each customer's line is made from the customer as read, only as it is written:
+/// the plain line, or the line with buckets (and invoices) on the caller's terms.
+pub(crate) type LineOf = Box<dyn Fn(&CustomerAging) -> AgingCustomer + Send>;
+
+/// The plain line of each customer, in `currency`.
+pub(crate) fn plain_lines(currency: Currency) -> LineOf {
+    Box::new(move |customer| customer_to_api(customer, currency))
+}
+
+/// The JSON answer of the report `frame` (all of it but its customers) listing
+/// `customers` as `line` makes them: whole when it fits in one piece, else written as it
+/// is sent (its length counted first, so the answer stays length-framed).
+pub(crate) fn aging_answer(
+    frame: AgingReport,
+    customers: Vec<CustomerAging>,
+    line: LineOf,
+) -> Done<AgingReport> {
+    let mut head = to_json_text(&frame);
     let Some(at) = head.find(CUSTOMERS_OPEN) else {
         // Not reached (the report always has its customers), but never a wrong answer.
-        return whole(report, &customers, currency);
+        return whole(frame, &customers, &line);
     };
     let tail = head.split_off(at + CUSTOMERS_OPEN.len());
     let commas = customers.len().saturating_sub(1);
     let length = head.len()
         + customers
             .iter()
-            .map(|c| json_length(&customer_to_api(c, currency)))
+            .map(|c| json_length(&line(c)))
             .sum::<usize>()
         + commas
         + tail.len();
     if length <= ANSWER_PIECE {
-        return whole(report, &customers, currency);
+        return whole(frame, &customers, &line);
     }
     Done::written(WrittenAnswer {
         length,
@@ -53,18 +62,15 @@ pub(crate) fn aging_answer(mut aging: Aging, currencies: Currencies) -> Done<Agi
             customers: customers.into_iter(),
             written_one: false,
             tail: Some(tail),
-            currency,
+            line,
         }),
     })
 }
 
-/// The answer of `report` with `customers`, serialized whole.
-fn whole(
-    report: AgingReport,
-    customers: &[CustomerAging],
-    currency: Currency,
-) -> Done<AgingReport> {
-    Done::of(&with_customers(report, customers, currency))
+/// The answer of `frame` listing `customers`, serialized whole.
+fn whole(mut frame: AgingReport, customers: &[CustomerAging], line: &LineOf) -> Done<AgingReport> {
+    frame.customers = customers.iter().map(line).collect();
+    Done::of(&frame)
 }
 
 /// The report's text in pieces of about [`ANSWER_PIECE`]: the text before the customers,
@@ -74,7 +80,7 @@ struct CustomerPieces {
     customers: std::vec::IntoIter<CustomerAging>,
     written_one: bool,
     tail: Option<String>,
-    currency: Currency,
+    line: LineOf,
 }
 
 impl PieceSource for CustomerPieces {
@@ -95,7 +101,7 @@ impl PieceSource for CustomerPieces {
             }
             self.written_one = true;
             // Serializing a plain struct into memory cannot fail.
-            let _ = serde_json::to_writer(&mut piece, &customer_to_api(&customer, self.currency));
+            let _ = serde_json::to_writer(&mut piece, &(self.line)(&customer));
         }
         (!piece.is_empty()).then(|| Bytes::from(piece))
     }
@@ -118,30 +124,19 @@ fn json_length<T: Serialize>(value: &T) -> usize {
     count.0
 }
 
-/// The aging report as CSV: a row a customer, then the totals; the bucket columns are the
-/// report's own (on the caller's terms when it has them).
-pub(crate) fn aging_csv(report: &AgingReport) -> Result<CsvFile, AppError> {
-    let count = report.customers.iter().map(|c| c.invoice_count).sum();
-    let currency = report.currency.0.to_string();
-    let rows = report.customers.iter().map(|c| customer_row(c, &currency));
-    csv_of(report, rows, count)
-}
-
-/// [`aging_csv`] of the plain report, each customer's line made as its row is written, so
-/// the customers are never held in their wire form, nor all their rows at once.
-pub(crate) fn plain_aging_csv(
-    mut aging: Aging,
-    currencies: Currencies,
+/// The report `frame` as CSV: a row a customer (each made by `line` as its row is
+/// written, so the customers are never held in their wire form, nor all their rows at
+/// once), then the totals; the bucket columns are the report's own (on the caller's terms
+/// when it has them).
+pub(crate) fn aging_csv(
+    frame: &AgingReport,
+    customers: &[CustomerAging],
+    line: &LineOf,
 ) -> Result<CsvFile, AppError> {
-    let customers = std::mem::take(&mut aging.customers);
     let count = customers.iter().map(|c| c.invoice_count).sum();
-    let currency = currencies.0;
-    let report = frame_of(&aging, currencies);
-    let code = report.currency.0.to_string();
-    let rows = customers
-        .iter()
-        .map(|c| customer_row(&customer_to_api(c, currency), &code));
-    csv_of(&report, rows, count)
+    let code = frame.currency.0.to_string();
+    let rows = customers.iter().map(|c| customer_row(&line(c), &code));
+    csv_of(frame, rows, count)
 }
 
 /// The five standard bucket columns, and the columns after the buckets.
@@ -220,26 +215,33 @@ mod tests {
     use poem::IntoResponse;
 
     use super::*;
-    use crate::api::reports::aging_to_api;
+    use crate::api::aging_terms::OnTerms;
+    use crate::api::reports::frame_of;
     use crate::api::types::CurrencyCode;
+    use crate::db::aging_detail::OpenInvoice;
+    use crate::db::reports::Aging;
     use crate::domain::aging::{AgingTotals, Bucket};
+    use crate::domain::aging_terms::{AgeBy, Terms};
     use crate::domain::money::Money;
+
+    fn as_of() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 3).unwrap()
+    }
+
+    fn jpy() -> Currency {
+        Currency::parse("JPY").unwrap()
+    }
 
     /// A report of `count` customers whose names need escaping, in JPY (no decimals) and
     /// listing another currency, so every part of the text is there.
-    fn aging_of(count: i64) -> (Aging, Currencies) {
+    fn aging_of(count: i64) -> (AgingReport, Vec<CustomerAging>) {
         let mut totals = AgingTotals::default();
         let customers = (1..=count)
             .map(|id| {
                 let mut owed = AgingTotals::default();
-                owed.add(
-                    Bucket::ALL[(id % 5) as usize],
-                    Money::from_minor(id * 1_234),
-                );
-                totals.add(
-                    Bucket::ALL[(id % 5) as usize],
-                    Money::from_minor(id * 1_234),
-                );
+                let bucket = Bucket::ALL[(id % 5) as usize];
+                owed.add(bucket, Money::from_minor(id * 1_234));
+                totals.add(bucket, Money::from_minor(id * 1_234));
                 CustomerAging {
                     customer_id: id,
                     customer_code: format!("C-{id:05}"),
@@ -252,20 +254,49 @@ mod tests {
             })
             .collect();
         let aging = Aging {
-            as_of: NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+            as_of: as_of(),
             totals,
-            customers,
+            customers: Vec::new(),
             unapplied_credit: Money::from_minor(99),
         };
-        let jpy = Currency::parse("JPY").unwrap();
         let others = vec![CurrencyCode(Currency::USD)];
-        (aging, (jpy, others))
+        (frame_of(&aging, (jpy(), others)), customers)
     }
 
-    async fn answered(count: i64) -> (String, Option<String>, String) {
-        let (aging, currencies) = aging_of(count);
-        let whole = to_json_text(&aging_to_api(aging.clone(), currencies.clone()));
-        let response = aging_answer(aging, currencies).into_response();
+    /// Each customer's invoices, every third customer with none, on terms with `detail`.
+    fn on_terms(customers: &[CustomerAging], detail: bool) -> OnTerms {
+        let open: Vec<_> = customers
+            .iter()
+            .filter(|c| c.customer_id % 3 != 0)
+            .flat_map(|c| {
+                (0..c.invoice_count).map(move |n| OpenInvoice {
+                    id: c.customer_id * 10 + n,
+                    customer_id: c.customer_id,
+                    invoice_number: format!("INV-{}-{n}", c.customer_id),
+                    issue_date: as_of() - chrono::Days::new(40 * n as u64 + 3),
+                    due_date: as_of() - chrono::Days::new(30 * n as u64),
+                    amount: Money::from_minor(c.customer_id * 100 + n),
+                })
+            })
+            .collect();
+        let terms = Terms {
+            edges: vec![15, 45, 120],
+            age_by: AgeBy::IssueDate,
+        };
+        let mut on_terms = OnTerms::new((terms, detail), (as_of(), jpy()));
+        open.into_iter().for_each(|invoice| on_terms.add(invoice));
+        on_terms
+    }
+
+    /// The answer's text and `Content-Length`, and the report's text serialized whole.
+    async fn answered(
+        (frame, customers): (AgingReport, Vec<CustomerAging>),
+        line: LineOf,
+    ) -> (String, Option<String>, String) {
+        let mut report = frame.clone();
+        report.customers = customers.iter().map(&line).collect();
+        let whole = to_json_text(&report);
+        let response = aging_answer(frame, customers, line).into_response();
         let length = response
             .headers()
             .get("content-length")
@@ -276,30 +307,56 @@ mod tests {
 
     #[tokio::test]
     async fn a_long_report_written_in_pieces_is_the_whole_reports_text() {
-        let (whole, length, body) = answered(2_000).await;
+        let (whole, length, body) = answered(aging_of(2_000), plain_lines(jpy())).await;
         assert!(whole.len() > 20 * ANSWER_PIECE, "{} bytes", whole.len());
         assert_eq!(body, whole);
         assert_eq!(length, Some(whole.len().to_string()));
     }
 
     #[tokio::test]
-    async fn the_plain_reports_csv_is_the_whole_reports_csv() {
+    async fn a_report_on_terms_written_in_pieces_is_the_whole_reports_text() {
+        for detail in [false, true] {
+            let (frame, customers) = aging_of(2_000);
+            let terms = on_terms(&customers, detail);
+            let frame = terms.frame(frame, &customers, Money::from_minor(7));
+            let line: LineOf = Box::new(move |c| terms.line(c));
+            let (whole, length, body) = answered((frame, customers), line).await;
+            assert!(whole.len() > 20 * ANSWER_PIECE, "{} bytes", whole.len());
+            assert!(whole.contains("\"days_16_45\""), "the terms' buckets");
+            assert_eq!(
+                whole.contains("\"INV-2-1\""),
+                detail,
+                "invoices with detail"
+            );
+            assert_eq!(body, whole, "detail: {detail}");
+            assert_eq!(length, Some(whole.len().to_string()));
+        }
+    }
+
+    /// The CSV made row by row is the one made from the whole report's lines.
+    #[tokio::test]
+    async fn the_reports_csv_is_made_from_the_same_lines() {
         for count in [0, 3, 2_000] {
-            let (aging, currencies) = aging_of(count);
-            let whole = aging_csv(&aging_to_api(aging.clone(), currencies.clone())).unwrap();
-            let plain = plain_aging_csv(aging, currencies).unwrap();
-            let plain = plain.into_response();
-            let length = plain.headers().get("content-length").cloned();
-            let plain = plain.into_body().into_string().await.unwrap();
-            let whole = whole
-                .into_response()
-                .into_body()
-                .into_string()
-                .await
-                .unwrap();
-            if plain.len() > ANSWER_PIECE {
+            let (frame, customers) = aging_of(count);
+            let line = plain_lines(jpy());
+            let mut report = frame.clone();
+            report.customers = customers.iter().map(&line).collect();
+            let rows = report.customers.iter().map(|c| customer_row(c, "JPY"));
+            let whole = csv_of(
+                &report,
+                rows,
+                customers.iter().map(|c| c.invoice_count).sum(),
+            );
+            let made = aging_csv(&frame, &customers, &line)
+                .unwrap()
+                .into_response();
+            let length = made.headers().get("content-length").cloned();
+            let made = made.into_body().into_string().await.unwrap();
+            let whole = whole.unwrap().into_response().into_body();
+            let whole = whole.into_string().await.unwrap();
+            if made.len() > ANSWER_PIECE {
                 // Sent in pieces, and length-framed all the same.
-                assert_eq!(length.unwrap().to_str().unwrap(), plain.len().to_string());
+                assert_eq!(length.unwrap().to_str().unwrap(), made.len().to_string());
             }
             let records = csv::Reader::from_reader(whole.as_bytes()).records().count();
             assert_eq!(
@@ -307,14 +364,14 @@ mod tests {
                 count + 1,
                 "a row a customer, and the totals"
             );
-            assert_eq!(plain, whole, "{count} customers");
+            assert_eq!(made, whole, "{count} customers");
         }
     }
 
     #[tokio::test]
     async fn a_short_report_and_an_empty_one_are_the_whole_reports_text() {
         for count in [0, 1, 3] {
-            let (whole, _, body) = answered(count).await;
+            let (whole, _, body) = answered(aging_of(count), plain_lines(jpy())).await;
             assert!(whole.len() < ANSWER_PIECE);
             assert_eq!(body, whole, "{count} customers");
         }

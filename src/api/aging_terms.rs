@@ -2,14 +2,15 @@
 //! the checks it then carries. The rule is `domain::aging_terms`; the open invoices and the
 //! independent recount come from `db::aging_detail`.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use poem_openapi::{Enum, Object};
 
-use super::reports::AgingReport;
+use super::reports::{customer_to_api, AgingCustomer, AgingReport};
 use super::types::{Amount, Date};
 use crate::db::aging_detail::OpenInvoice;
-use crate::domain::aging_terms::{AgeBy, Terms};
+use crate::db::reports::CustomerAging;
+use crate::domain::aging_terms::{AgeBy, Span, Terms};
 use crate::domain::currency::Currency;
 use crate::domain::money::Money;
 
@@ -82,85 +83,139 @@ pub(crate) struct AgingChecks {
     pub total_equals_recount: AgingCheck,
 }
 
-/// `report` with buckets on `terms` for its totals and each customer, the open invoices
-/// under each customer when `detail`, and the checks (against `recount`).
-pub(crate) fn on_terms(
-    mut report: AgingReport,
-    (terms, detail): (&Terms, bool),
-    open: Vec<OpenInvoice>,
-    (recount, currency): (Money, Currency),
-) -> AgingReport {
-    let spans = terms.spans();
-    let amount = |money| Amount::new(money, currency);
-    let mut by_customer: BTreeMap<i64, (Vec<i64>, Vec<AgingInvoice>)> = BTreeMap::new();
-    let mut totals = vec![0_i64; spans.len()];
-    for invoice in open {
-        let from = match terms.age_by {
-            AgeBy::DueDate => invoice.due_date,
-            AgeBy::IssueDate => invoice.issue_date,
-        };
-        let days = (report.as_of.0 - from).num_days();
-        let index = terms.bucket_of(days);
-        let (sums, invoices) = by_customer
+/// The report's buckets on the caller's terms, sorted once from the open invoices: the
+/// totals' sums, and each customer's sums (with `detail`, its invoices as read). A
+/// customer's line is made from them only as it is written, so the report never holds
+/// every customer's wire form, nor every invoice's.
+pub(crate) struct OnTerms {
+    terms: Terms,
+    spans: Vec<Span>,
+    detail: bool,
+    as_of: chrono::NaiveDate,
+    currency: Currency,
+    totals: Vec<i64>,
+    by_customer: HashMap<i64, (Vec<i64>, Vec<OpenInvoice>)>,
+}
+
+impl OnTerms {
+    /// No invoices yet, on `terms` at `as_of`; with `detail`, each customer's invoices
+    /// are kept for its line.
+    pub(crate) fn new(
+        (terms, detail): (Terms, bool),
+        (as_of, currency): (chrono::NaiveDate, Currency),
+    ) -> OnTerms {
+        let spans = terms.spans();
+        OnTerms {
+            totals: vec![0; spans.len()],
+            by_customer: HashMap::new(),
+            terms,
+            spans,
+            detail,
+            as_of,
+            currency,
+        }
+    }
+
+    /// An open invoice, in its bucket.
+    pub(crate) fn add(&mut self, invoice: OpenInvoice) {
+        let index = self.terms.bucket_of(self.days(&invoice));
+        let width = self.spans.len();
+        let (sums, invoices) = self
+            .by_customer
             .entry(invoice.customer_id)
-            .or_insert_with(|| (vec![0; spans.len()], Vec::new()));
-        for slot in [sums.get_mut(index), totals.get_mut(index)]
+            .or_insert_with(|| (vec![0; width], Vec::new()));
+        for slot in [sums.get_mut(index), self.totals.get_mut(index)]
             .into_iter()
             .flatten()
         {
             *slot = slot.saturating_add(invoice.amount.minor());
         }
-        if detail {
-            invoices.push(AgingInvoice {
-                invoice_id: invoice.id,
-                invoice_number: invoice.invoice_number,
-                issue_date: Date(invoice.issue_date),
-                due_date: Date(invoice.due_date),
-                days,
-                bucket: spans
-                    .get(index)
-                    .map(|s| s.label.clone())
-                    .unwrap_or_default(),
-                open_amount: amount(invoice.amount),
-            });
+        if self.detail {
+            invoices.push(invoice);
         }
     }
-    let buckets = |sums: &[i64]| -> Vec<AgingBucket> {
-        spans
+
+    /// `frame` (the report without its customers) with the totals' buckets, `age_by` and
+    /// the checks (of `customers`' totals, and against `recount`).
+    pub(crate) fn frame(
+        &self,
+        mut frame: AgingReport,
+        customers: &[CustomerAging],
+        recount: Money,
+    ) -> AgingReport {
+        frame.totals.buckets = Some(self.buckets(&self.totals));
+        frame.age_by = Some(match self.terms.age_by {
+            AgeBy::DueDate => AgeByParam::DueDate,
+            AgeBy::IssueDate => AgeByParam::IssueDate,
+        });
+        let customers_sum = customers.iter().map(|c| c.totals.total.minor()).sum();
+        let sums = (self.totals.iter().sum(), customers_sum);
+        frame.checks = Some(checks(&frame, sums, recount));
+        frame
+    }
+
+    /// `customer`'s line: the plain one with its buckets on the terms (and its invoices).
+    pub(crate) fn line(&self, customer: &CustomerAging) -> AgingCustomer {
+        let mut line = customer_to_api(customer, self.currency);
+        let found = self.by_customer.get(&customer.customer_id);
+        line.buckets = Some(match found {
+            Some((sums, _)) => self.buckets(sums),
+            None => self.buckets(&vec![0; self.spans.len()]),
+        });
+        line.invoices = self.detail.then(|| {
+            found.map_or_else(Vec::new, |(_, invoices)| {
+                invoices.iter().map(|i| self.invoice_line(i)).collect()
+            })
+        });
+        line
+    }
+
+    /// Days from the invoice's due date (or issue date) to the report's date.
+    fn days(&self, invoice: &OpenInvoice) -> i64 {
+        let from = match self.terms.age_by {
+            AgeBy::DueDate => invoice.due_date,
+            AgeBy::IssueDate => invoice.issue_date,
+        };
+        (self.as_of - from).num_days()
+    }
+
+    fn invoice_line(&self, invoice: &OpenInvoice) -> AgingInvoice {
+        let days = self.days(invoice);
+        AgingInvoice {
+            invoice_id: invoice.id,
+            invoice_number: invoice.invoice_number.clone(),
+            issue_date: Date(invoice.issue_date),
+            due_date: Date(invoice.due_date),
+            days,
+            bucket: self
+                .spans
+                .get(self.terms.bucket_of(days))
+                .map(|s| s.label.clone())
+                .unwrap_or_default(),
+            open_amount: Amount::new(invoice.amount, self.currency),
+        }
+    }
+
+    fn buckets(&self, sums: &[i64]) -> Vec<AgingBucket> {
+        self.spans
             .iter()
             .zip(sums)
             .map(|(span, sum)| AgingBucket {
                 label: span.label.clone(),
                 from_days: span.from,
                 to_days: span.to,
-                amount: amount(Money::from_minor(*sum)),
+                amount: Amount::new(Money::from_minor(*sum), self.currency),
             })
             .collect()
-    };
-    for customer in &mut report.customers {
-        let (sums, invoices) = by_customer
-            .remove(&customer.customer_id)
-            .unwrap_or_default();
-        let sums = if sums.is_empty() {
-            vec![0; spans.len()]
-        } else {
-            sums
-        };
-        customer.buckets = Some(buckets(&sums));
-        customer.invoices = detail.then_some(invoices);
     }
-    report.totals.buckets = Some(buckets(&totals));
-    report.age_by = Some(match terms.age_by {
-        AgeBy::DueDate => AgeByParam::DueDate,
-        AgeBy::IssueDate => AgeByParam::IssueDate,
-    });
-    report.checks = Some(checks(&report, totals.iter().sum(), recount));
-    report
 }
 
-fn checks(report: &AgingReport, buckets_sum: i64, recount: Money) -> AgingChecks {
+fn checks(
+    report: &AgingReport,
+    (buckets_sum, customers_sum): (i64, i64),
+    recount: Money,
+) -> AgingChecks {
     let total = report.totals.total.money;
-    let customers_sum: i64 = report.customers.iter().map(|c| c.total.money.minor()).sum();
     let places = &report.totals.total;
     let check = |found: i64| AgingCheck {
         holds: found == total.minor(),

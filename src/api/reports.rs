@@ -1,7 +1,8 @@
 //! `/v1/reports`.
 
+use super::aging_answer::{aging_answer, aging_csv, plain_lines, LineOf};
 use super::aging_terms::{
-    on_terms, AgeByParam, AgingBucket, AgingChecks, AgingDetail, AgingInvoice,
+    AgeByParam, AgingBucket, AgingChecks, AgingDetail, AgingInvoice, OnTerms,
 };
 use super::kpis::{includes, kpis, month_figures, series, Includes, Kpis, SeriesPoint};
 use crate::domain::aging_terms::{parse_edges, AgeBy, Terms, DEFAULT_EDGES};
@@ -119,25 +120,6 @@ pub(crate) struct AgingReport {
 /// One report's currency, and the others that hold open amounts.
 pub(crate) type Currencies = (Currency, Vec<CurrencyCode>);
 
-pub(crate) fn aging_to_api(mut aging: store::Aging, currencies: Currencies) -> AgingReport {
-    let customers = std::mem::take(&mut aging.customers);
-    let currency = currencies.0;
-    with_customers(frame_of(&aging, currencies), &customers, currency)
-}
-
-/// `report` listing `customers`, each in its wire form.
-pub(crate) fn with_customers(
-    mut report: AgingReport,
-    customers: &[store::CustomerAging],
-    currency: Currency,
-) -> AgingReport {
-    report.customers = customers
-        .iter()
-        .map(|c| customer_to_api(c, currency))
-        .collect();
-    report
-}
-
 /// The report of `aging` but for its customers (an empty list).
 pub(crate) fn frame_of(aging: &store::Aging, (currency, currencies): Currencies) -> AgingReport {
     AgingReport {
@@ -172,11 +154,12 @@ pub(crate) fn customer_to_api(c: &store::CustomerAging, currency: Currency) -> A
     }
 }
 
-/// An aging report as read: the plain one (written customer by customer as JSON), or one
-/// on other terms, built whole.
-enum BuiltAging {
-    Plain(store::Aging, Currencies),
-    OnTerms(Box<AgingReport>),
+/// An aging report as read: its frame (all but its customers), its customers, and how
+/// each customer's line is made (the plain one, or on the caller's terms) as it is written.
+struct BuiltAging {
+    frame: AgingReport,
+    customers: Vec<store::CustomerAging>,
+    line: LineOf,
 }
 
 /// The aging of `org` at `as_of` (for one customer, in one currency), on `terms` if asked.
@@ -191,19 +174,26 @@ fn build_aging(
         }
     }
     let (scope, currencies) = scoped(conn, org, (asked, customer_id), as_of)?;
-    let aging = store::aging(conn, &scope, as_of, customer_id)?;
-    let Some((terms, detail)) = terms else {
-        return Ok(BuiltAging::Plain(aging, (scope.currency, currencies)));
+    let mut aging = store::aging(conn, &scope, as_of, customer_id)?;
+    let customers = std::mem::take(&mut aging.customers);
+    let frame = frame_of(&aging, (scope.currency, currencies));
+    let Some(terms) = terms else {
+        let line = plain_lines(scope.currency);
+        return Ok(BuiltAging {
+            frame,
+            customers,
+            line,
+        });
     };
-    let report = aging_to_api(aging, (scope.currency, currencies));
-    let open = crate::db::aging_detail::open_invoices(conn, &scope, as_of, customer_id)?;
+    let mut on_terms = OnTerms::new(terms, (as_of, scope.currency));
+    let add = &mut |invoice| on_terms.add(invoice);
+    crate::db::aging_detail::each_open_invoice(conn, &scope, (as_of, customer_id), add)?;
     let recount = crate::db::aging_detail::recount_open(conn, &scope, as_of, customer_id)?;
-    Ok(BuiltAging::OnTerms(Box::new(on_terms(
-        report,
-        (&terms, detail),
-        open,
-        (recount, scope.currency),
-    ))))
+    Ok(BuiltAging {
+        frame: on_terms.frame(frame, &customers, recount),
+        customers,
+        line: Box::new(move |customer| on_terms.line(customer)),
+    })
 }
 
 /// Invoices issued on or before `as_of`, by their current status.
@@ -339,6 +329,7 @@ impl ReportsApi {
         let terms = terms_asked(buckets.0, age_by.0, &mut errors);
         errors.finish()?;
         let detail = detail.0.is_some();
+        let csv = wants_csv(format.0, headers);
         let terms = (terms.is_some() || detail || checks.0 == Some(true)).then(|| {
             terms.unwrap_or_else(|| Terms {
                 edges: DEFAULT_EDGES.to_vec(),
@@ -353,20 +344,18 @@ impl ReportsApi {
         let asked = (org, asked, customer_id.0, as_of);
         let built = state
             .db
-            .read(move |conn| build_aging(conn, asked, terms.map(|terms| (terms, detail))))
+            // The CSV has no invoice rows: their lines are not kept for it.
+            .read(move |conn| build_aging(conn, asked, terms.map(|terms| (terms, detail && !csv))))
             .await?;
-        let csv = wants_csv(format.0, headers);
-        Ok(match built {
-            BuiltAging::Plain(aging, currencies) if !csv => {
-                Answer::Json(super::aging_answer::aging_answer(aging, currencies))
-            }
-            BuiltAging::Plain(aging, currencies) => {
-                Answer::Csv(super::aging_answer::plain_aging_csv(aging, currencies)?)
-            }
-            BuiltAging::OnTerms(report) if csv => {
-                Answer::Csv(super::aging_answer::aging_csv(&report)?)
-            }
-            BuiltAging::OnTerms(report) => Answer::Json(Done::of(&report)),
+        let BuiltAging {
+            frame,
+            customers,
+            line,
+        } = built;
+        Ok(if csv {
+            Answer::Csv(aging_csv(&frame, &customers, &line)?)
+        } else {
+            Answer::Json(aging_answer(frame, customers, line))
         })
     }
 

@@ -21,14 +21,15 @@ pub(crate) struct OpenInvoice {
     pub amount: Money,
 }
 
-/// Every invoice open at `as_of` in the report's scope (one customer's when given), by
-/// customer, then due date, then id: the same open amounts the report sums.
-pub(crate) fn open_invoices(
+/// Hands `each` every invoice open at `as_of` in the report's scope (one customer's when
+/// given), by customer, then due date, then id: the same open amounts the report sums.
+/// One at a time, as read, so a book's open invoices are never all held twice.
+pub(crate) fn each_open_invoice(
     conn: &Conn,
     scope: &ReportScope,
-    as_of: NaiveDate,
-    customer_id: Option<i64>,
-) -> Result<Vec<OpenInvoice>, AppError> {
+    (as_of, customer_id): (NaiveDate, Option<i64>),
+    each: &mut dyn FnMut(OpenInvoice),
+) -> Result<(), AppError> {
     let as_of_text = date_text(as_of);
     let later = moved_after(conn, scope.org, &as_of_text)?;
     let open = open_at_as_of(later, &scope.customers("i.customer_id"));
@@ -41,10 +42,9 @@ pub(crate) fn open_invoices(
     let mut stmt = conn.prepare_cached(&sql)?;
     scope.bind(&mut stmt, &[&as_of_text, &scope.org, &customer_id])?;
     let mut rows = stmt.raw_query();
-    let mut invoices = Vec::new();
     while let Some(row) = rows.next()? {
         let id: i64 = row.get(0)?;
-        invoices.push(OpenInvoice {
+        each(OpenInvoice {
             id,
             customer_id: row.get(1)?,
             invoice_number: row.get(2)?,
@@ -53,7 +53,7 @@ pub(crate) fn open_invoices(
             amount: Money::from_minor(row.get(5)?),
         });
     }
-    Ok(invoices)
+    Ok(())
 }
 
 /// The open total at `as_of` counted again from the records alone: each issued invoice's
