@@ -65,7 +65,7 @@ fn answer(asset: Option<&Asset>) -> poem::Result<Response> {
     let Some(asset) = asset else {
         return Err(crate::error::AppError::NotFound("No such console file.".into()).into());
     };
-    let mut response = text_answer(asset.media_type, asset.text.to_string());
+    let mut response = text_answer(asset.media_type, asset.text);
     let headers = response.headers_mut();
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),

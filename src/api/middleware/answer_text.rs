@@ -19,7 +19,10 @@ pub(crate) const ANSWER_PIECE: usize = 16 * 1024;
 /// connection's life: sixty-four keep-alive clients of a 1.6 MB aging report held about
 /// 75 MB. Long answers therefore go out in [`ANSWER_PIECE`] pieces, pausing after each one
 /// so hyper writes it to the socket before taking the next; the buffer stays one piece.
-pub(crate) fn text_answer(content_type: &'static str, text: String) -> Response {
+/// `text` may be a `Bytes` shared by every answer that sends it (the spec, the docs page):
+/// then no answer copies it.
+pub(crate) fn text_answer(content_type: &'static str, text: impl Into<bytes::Bytes>) -> Response {
+    let text: bytes::Bytes = text.into();
     if text.len() <= ANSWER_PIECE {
         return Response::builder().content_type(content_type).body(text);
     }
@@ -28,7 +31,7 @@ pub(crate) fn text_answer(content_type: &'static str, text: String) -> Response 
         content_type,
         WrittenAnswer {
             length,
-            source: Box::new(TextPieces(bytes::Bytes::from(text))),
+            source: Box::new(TextPieces(text)),
         },
     )
 }
