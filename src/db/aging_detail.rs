@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use super::codec::{date_text, stored_date};
 use super::conn::Conn;
 use super::report_scope::ReportScope;
-use super::reports::{moved_after, open_at_as_of};
+use super::reports::{moved_after, open_at_as_of, which_customers};
 use crate::domain::money::Money;
 use crate::error::AppError;
 
@@ -32,7 +32,8 @@ pub(crate) fn each_open_invoice(
 ) -> Result<(), AppError> {
     let as_of_text = date_text(as_of);
     let later = moved_after(conn, scope.org, &as_of_text)?;
-    let open = open_at_as_of(later, &scope.customers("i.customer_id"));
+    let in_currency = scope.customers("i.customer_id");
+    let open = open_at_as_of(later, &in_currency, customer_id.is_some());
     let sql = format!(
         "WITH {open}
          SELECT o.id, o.customer_id, i.invoice_number, o.issue_date, o.due_date, o.amount
@@ -65,7 +66,22 @@ pub(crate) fn recount_open(
     as_of: NaiveDate,
     customer_id: Option<i64>,
 ) -> Result<Money, AppError> {
-    let sql = format!(
+    let in_currency = scope.customers("i.customer_id");
+    let sql = recount_sql(&in_currency, customer_id.is_some());
+    let mut stmt = conn.prepare_cached(&sql)?;
+    scope.bind(&mut stmt, &[&date_text(as_of), &scope.org, &customer_id])?;
+    let mut rows = stmt.raw_query();
+    let total = match rows.next()? {
+        Some(row) => row.get(0)?,
+        None => 0,
+    };
+    Ok(Money::from_minor(total))
+}
+
+/// The recount's statement: `?1` as_of, `?2` the organization, `?3` the customer when
+/// `one`, and the customers of the report's currency (`in_currency`).
+pub(super) fn recount_sql(in_currency: &str, one: bool) -> String {
+    format!(
         "SELECT COALESCE(SUM(i.total_minor
              - COALESCE((SELECT SUM(a.amount_minor) FROM allocations a INDEXED BY allocations_invoice
                          WHERE a.organization_id = i.organization_id AND a.invoice_id = i.id
@@ -77,15 +93,8 @@ pub(crate) fn recount_open(
                            AND (w.reversed_date IS NULL OR w.reversed_date > ?1)), 0)), 0)
          FROM invoices i
          WHERE i.organization_id = ?2 AND i.status NOT IN ('draft', 'void')
-           AND i.issue_date <= ?1 AND (CAST(?3 AS BIGINT) IS NULL OR i.customer_id = ?3) AND {}",
-        scope.customers("i.customer_id")
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    scope.bind(&mut stmt, &[&date_text(as_of), &scope.org, &customer_id])?;
-    let mut rows = stmt.raw_query();
-    let total = match rows.next()? {
-        Some(row) => row.get(0)?,
-        None => 0,
-    };
-    Ok(Money::from_minor(total))
+           AND i.issue_date <= ?1 AND {} AND {}",
+        which_customers("i.customer_id", one),
+        in_currency
+    )
 }

@@ -63,18 +63,8 @@ pub(crate) fn aging(
     // every date. Buckets are summed in SQL from the bounds in `domain::aging`. The indexes
     // are named because the planner, left alone, picks ones that cost a sort or a walk.
     let later_payments = moved_after(conn, org, &as_of_text)?;
-    let open = open_at_as_of(later_payments, &scope.customers("i.customer_id"));
-    let sql = format!(
-        "WITH {open},
-         grouped AS (
-             SELECT customer_id, {buckets}, COUNT(*) AS n,
-                    SUM(CASE WHEN due_date < ?4 THEN 1 ELSE 0 END) AS overdue_n
-             FROM open WHERE amount > 0 GROUP BY customer_id
-         )
-         SELECT g.*, c.customer_code, c.name FROM grouped g
-         JOIN customers c ON c.organization_id = ?2 AND c.id = g.customer_id",
-        buckets = bucket_sums("due_date", "amount"),
-    );
+    let in_currency = scope.customers("i.customer_id");
+    let sql = aging_sql(later_payments, &in_currency, customer_id.is_some());
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut totals = AgingTotals::default();
     let mut customers = Vec::new();
@@ -116,6 +106,23 @@ pub(crate) fn aging(
         customers,
         unapplied_credit,
     })
+}
+
+/// The aging's statement: a row a customer with an open amount at `?1`, its buckets
+/// bounded by `?4`… (see [`open_at_as_of`] for the rest of its parameters).
+pub(super) fn aging_sql(later_payments: bool, in_currency: &str, one: bool) -> String {
+    let open = open_at_as_of(later_payments, in_currency, one);
+    format!(
+        "WITH {open},
+         grouped AS (
+             SELECT customer_id, {buckets}, COUNT(*) AS n,
+                    SUM(CASE WHEN due_date < ?4 THEN 1 ELSE 0 END) AS overdue_n
+             FROM open WHERE amount > 0 GROUP BY customer_id
+         )
+         SELECT g.*, c.customer_code, c.name FROM grouped g
+         JOIN customers c ON c.organization_id = ?2 AND c.id = g.customer_id",
+        buckets = bucket_sums("due_date", "amount"),
+    )
 }
 
 /// Whether anything moved an invoice's open amount after `as_of` (text): then the open
@@ -229,45 +236,48 @@ pub(crate) struct Dashboard {
 }
 
 /// The CTE `open`: each invoice open at `?1` (as_of) with its open amount, for org `?2`,
-/// optional customer `?3` and the customers of the report's currency (`in_currency`).
-pub(super) fn open_at_as_of(later_payments: bool, in_currency: &str) -> String {
+/// the customer `?3` when `one` (see [`which_customers`]) and the customers of the report's
+/// currency (`in_currency`).
+pub(super) fn open_at_as_of(later_payments: bool, in_currency: &str, one: bool) -> String {
     // Open at as_of = open today + allocations applied after as_of − allocations reversed
     // after it. With neither (the usual case for today), what is open today is what was
     // open then: a single grouped scan.
     let (open_rule, issued_rule) = (rules::is_open("i."), rules::is_issued("i."));
+    let [a_one, w_one, one] =
+        ["a", "w", "i"].map(|t| which_customers(&format!("{t}.customer_id"), one));
     if later_payments {
         format!(
             "late AS (
              SELECT invoice_id, SUM(amount) AS amount FROM (
                  SELECT a.invoice_id, a.amount_minor AS amount
                  FROM allocations a INDEXED BY allocations_org_date
-                 WHERE a.organization_id = ?2 AND a.applied_date > ?1
+                 WHERE a.organization_id = ?2 AND a.applied_date > ?1 AND {a_one}
                  UNION ALL
                  SELECT a.invoice_id, -a.amount_minor
                  FROM allocations a INDEXED BY allocations_org_reversed
-                 WHERE a.organization_id = ?2 AND a.reversed_date > ?1
+                 WHERE a.organization_id = ?2 AND a.reversed_date > ?1 AND {a_one}
                  UNION ALL
                  SELECT w.invoice_id, w.amount_minor
                  FROM write_offs w INDEXED BY write_offs_org_date
-                 WHERE w.organization_id = ?2 AND w.write_off_date > ?1
+                 WHERE w.organization_id = ?2 AND w.write_off_date > ?1 AND {w_one}
                  UNION ALL
                  SELECT w.invoice_id, -w.amount_minor
                  FROM write_offs w INDEXED BY write_offs_org_reversed
-                 WHERE w.organization_id = ?2 AND w.reversed_date > ?1) moves
+                 WHERE w.organization_id = ?2 AND w.reversed_date > ?1 AND {w_one}) moves
              GROUP BY invoice_id
          ),
          open AS (
              SELECT i.customer_id, i.due_date, {open_amount} AS amount, i.id, i.issue_date
              FROM invoices i INDEXED BY invoices_open_by_customer
              WHERE i.organization_id = ?2 AND {open}
-               AND i.issue_date <= ?1 AND (CAST(?3 AS BIGINT) IS NULL OR i.customer_id = ?3)
+               AND i.issue_date <= ?1 AND {one}
                AND {in_currency}
                AND i.id NOT IN (SELECT invoice_id FROM late)
              UNION ALL
              SELECT i.customer_id, i.due_date, {open_amount} + l.amount, i.id, i.issue_date
              FROM late l JOIN invoices i ON i.organization_id = ?2 AND i.id = l.invoice_id
              WHERE i.issue_date <= ?1 AND {issued}
-               AND (CAST(?3 AS BIGINT) IS NULL OR i.customer_id = ?3) AND {in_currency}
+               AND {one} AND {in_currency}
          )",
             open = open_rule,
             issued = issued_rule,
@@ -279,12 +289,24 @@ pub(super) fn open_at_as_of(later_payments: bool, in_currency: &str) -> String {
              SELECT i.customer_id, i.due_date, {open_amount} AS amount, i.id, i.issue_date
              FROM invoices i INDEXED BY invoices_open_by_customer
              WHERE i.organization_id = ?2 AND {open}
-               AND i.issue_date <= ?1 AND (CAST(?3 AS BIGINT) IS NULL OR i.customer_id = ?3)
+               AND i.issue_date <= ?1 AND {one}
                AND {in_currency}
          )",
             open = open_rule,
             open_amount = rules::open_amount("i."),
         )
+    }
+}
+
+/// The condition keeping the rows of one customer, `?3`, when `one`; else of every
+/// customer (`?3` is then NULL). Two texts, not `(?3 IS NULL OR column = ?3)`: one plan
+/// serves every bound value, and under that form it could use no index on the customer,
+/// so one customer's report at a past date read every invoice of the organization.
+pub(super) fn which_customers(column: &str, one: bool) -> String {
+    if one {
+        format!("{column} = ?3")
+    } else {
+        "CAST(?3 AS BIGINT) IS NULL".into()
     }
 }
 

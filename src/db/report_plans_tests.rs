@@ -1,0 +1,57 @@
+//! A report of one customer reads that customer's invoices through an index on the
+//! customer. Under one plan per statement the form `(?3 IS NULL OR customer_id = ?3)` could
+//! use none, so one customer's aging at a past date on a 1M-invoice book read every
+//! invoice of the organization (12 s; its checks' recount 7 s).
+
+use super::aging_detail::recount_sql;
+use super::conn::{value::Value, Conn};
+use super::reports::aging_sql;
+use super::{bulk, Db, Synchronous};
+use chrono::NaiveDate;
+
+/// The steps of `sql`'s query plan that read the invoices (`i`), one a line.
+/// (`sql` takes `count` parameters, explained unbound.)
+fn invoice_steps(conn: &Conn, (sql, count): (&str, usize)) -> Vec<String> {
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("the report statement prepares");
+    let unbound = vec![Value::Null; count];
+    let mut rows = stmt.query(&unbound).expect("it explains");
+    let mut steps = Vec::new();
+    while let Some(row) = rows.next().expect("a plan step") {
+        let step = row.get::<_, String>(3).expect("its text");
+        if step.starts_with("SEARCH i ") || step.starts_with("SCAN i") {
+            steps.push(step);
+        }
+    }
+    steps
+}
+
+#[test]
+fn one_customers_report_reads_that_customers_invoices_by_index() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("ar.db");
+    let request = bulk::SeedRequest {
+        organization: "default",
+        customers: 50,
+        invoices: 3_000,
+        seed: 7,
+        as_of: NaiveDate::from_ymd_opt(2026, 12, 3).expect("a date"),
+    };
+    bulk::seed_book(&path, &request, &mut |_, _| {}).expect("the book seeds");
+    let db = Db::open(&path, Synchronous::Normal).expect("the book opens");
+    let statements = [
+        ("aging at today", aging_sql(false, "TRUE", true), 7),
+        ("aging at a past date", aging_sql(true, "TRUE", true), 7),
+        ("the checks' recount", recount_sql("TRUE", true), 3),
+    ];
+    for (what, sql, count) in statements {
+        let steps = db
+            .read_blocking(|conn| Ok(invoice_steps(conn, (&sql, count))))
+            .expect("a plan");
+        assert!(!steps.is_empty(), "{what}: no step reads the invoices");
+        for step in steps {
+            assert!(step.contains("customer_id=?"), "{what}: {step}");
+        }
+    }
+}
