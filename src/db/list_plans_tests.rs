@@ -26,7 +26,7 @@ fn plan(conn: &Conn, (query, filter): &(ListQuery<'static>, Filter)) -> Vec<Stri
 const TODAY: Option<NaiveDate> = NaiveDate::from_ymd_opt(2026, 12, 3);
 
 /// A seeded 3,000-invoice book (analyzed, as `seed-demo` leaves it) in `dir`.
-fn seeded_book(dir: &tempfile::TempDir) -> Db {
+pub(super) fn seeded_book(dir: &tempfile::TempDir) -> Db {
     let path = dir.path().join("ar.db");
     let request = bulk::SeedRequest {
         organization: "default",

@@ -6,8 +6,6 @@
 use super::aging_detail::recount_sql;
 use super::conn::{value::Value, Conn};
 use super::reports::aging_sql;
-use super::{bulk, Db, Synchronous};
-use chrono::NaiveDate;
 
 /// The steps of `sql`'s query plan that read the invoices (`i`), one a line.
 /// (`sql` takes `count` parameters, explained unbound.)
@@ -30,16 +28,7 @@ fn invoice_steps(conn: &Conn, (sql, count): (&str, usize)) -> Vec<String> {
 #[test]
 fn one_customers_report_reads_that_customers_invoices_by_index() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let path = dir.path().join("ar.db");
-    let request = bulk::SeedRequest {
-        organization: "default",
-        customers: 50,
-        invoices: 3_000,
-        seed: 7,
-        as_of: NaiveDate::from_ymd_opt(2026, 12, 3).expect("a date"),
-    };
-    bulk::seed_book(&path, &request, &mut |_, _| {}).expect("the book seeds");
-    let db = Db::open(&path, Synchronous::Normal).expect("the book opens");
+    let db = super::list_plans_tests::seeded_book(&dir);
     let statements = [
         ("aging at today", aging_sql(false, "TRUE", true), 7),
         ("aging at a past date", aging_sql(true, "TRUE", true), 7),
