@@ -317,7 +317,7 @@ mod tests {
     async fn a_report_on_terms_written_in_pieces_is_the_whole_reports_text() {
         for detail in [false, true] {
             let (frame, customers) = aging_of(2_000);
-            let terms = on_terms(&customers, detail);
+            let mut terms = on_terms(&customers, detail);
             let frame = terms.frame(frame, &customers, Money::from_minor(7));
             let line: LineOf = Box::new(move |c| terms.line(c));
             let (whole, length, body) = answered((frame, customers), line).await;

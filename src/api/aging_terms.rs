@@ -4,8 +4,10 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use poem_openapi::{Enum, Object};
 
+use super::aging_held::{HeldInvoice, HeldInvoices};
 use super::reports::{customer_to_api, AgingCustomer, AgingReport};
 use super::types::{Amount, Date};
 use crate::db::aging_detail::OpenInvoice;
@@ -91,10 +93,14 @@ pub(crate) struct OnTerms {
     terms: Terms,
     spans: Vec<Span>,
     detail: bool,
-    as_of: chrono::NaiveDate,
+    as_of: NaiveDate,
     currency: Currency,
     totals: Vec<i64>,
-    by_customer: HashMap<i64, (Vec<i64>, Vec<OpenInvoice>)>,
+    /// Each customer's sums, one row of `spans.len()` in `sums`, found by `slot_of`: one
+    /// vector for all, not one each.
+    slot_of: HashMap<i64, usize>,
+    sums: Vec<i64>,
+    held: HeldInvoices,
 }
 
 impl OnTerms {
@@ -102,12 +108,14 @@ impl OnTerms {
     /// are kept for its line.
     pub(crate) fn new(
         (terms, detail): (Terms, bool),
-        (as_of, currency): (chrono::NaiveDate, Currency),
+        (as_of, currency): (NaiveDate, Currency),
     ) -> OnTerms {
         let spans = terms.spans();
         OnTerms {
             totals: vec![0; spans.len()],
-            by_customer: HashMap::new(),
+            slot_of: HashMap::new(),
+            sums: Vec::new(),
+            held: HeldInvoices::default(),
             terms,
             spans,
             detail,
@@ -118,31 +126,34 @@ impl OnTerms {
 
     /// An open invoice, in its bucket.
     pub(crate) fn add(&mut self, invoice: OpenInvoice) {
-        let index = self.terms.bucket_of(self.days(&invoice));
+        let index = self
+            .terms
+            .bucket_of(self.days(invoice.issue_date, invoice.due_date));
         let width = self.spans.len();
-        let (sums, invoices) = self
-            .by_customer
-            .entry(invoice.customer_id)
-            .or_insert_with(|| (vec![0; width], Vec::new()));
-        for slot in [sums.get_mut(index), self.totals.get_mut(index)]
-            .into_iter()
-            .flatten()
-        {
-            *slot = slot.saturating_add(invoice.amount.minor());
+        let next = self.slot_of.len();
+        let slot = *self.slot_of.entry(invoice.customer_id).or_insert(next);
+        if slot == next {
+            self.sums.resize(self.sums.len() + width, 0);
+        }
+        let mine = self.sums.get_mut(slot * width + index);
+        for sum in [mine, self.totals.get_mut(index)].into_iter().flatten() {
+            *sum = sum.saturating_add(invoice.amount.minor());
         }
         if self.detail {
-            invoices.push(invoice);
+            self.held.push(invoice);
         }
     }
 
     /// `frame` (the report without its customers) with the totals' buckets, `age_by` and
-    /// the checks (of `customers`' totals, and against `recount`).
+    /// the checks (of `customers`' totals, and against `recount`). The kept invoices are
+    /// put in customer order here, should they have come in another.
     pub(crate) fn frame(
-        &self,
+        &mut self,
         mut frame: AgingReport,
         customers: &[CustomerAging],
         recount: Money,
     ) -> AgingReport {
+        self.held.by_customer();
         frame.totals.buckets = Some(self.buckets(&self.totals));
         frame.age_by = Some(match self.terms.age_by {
             AgeBy::DueDate => AgeByParam::DueDate,
@@ -157,33 +168,37 @@ impl OnTerms {
     /// `customer`'s line: the plain one with its buckets on the terms (and its invoices).
     pub(crate) fn line(&self, customer: &CustomerAging) -> AgingCustomer {
         let mut line = customer_to_api(customer, self.currency);
-        let found = self.by_customer.get(&customer.customer_id);
-        line.buckets = Some(match found {
-            Some((sums, _)) => self.buckets(sums),
-            None => self.buckets(&vec![0; self.spans.len()]),
+        let width = self.spans.len();
+        let sums = self
+            .slot_of
+            .get(&customer.customer_id)
+            .and_then(|slot| self.sums.get(slot * width..(slot + 1) * width));
+        line.buckets = Some(match sums {
+            Some(sums) => self.buckets(sums),
+            None => self.buckets(&vec![0; width]),
         });
         line.invoices = self.detail.then(|| {
-            found.map_or_else(Vec::new, |(_, invoices)| {
-                invoices.iter().map(|i| self.invoice_line(i)).collect()
-            })
+            let held = self.held.of(customer.customer_id);
+            held.map(|(invoice, number)| self.invoice_line(invoice, number))
+                .collect()
         });
         line
     }
 
     /// Days from the invoice's due date (or issue date) to the report's date.
-    fn days(&self, invoice: &OpenInvoice) -> i64 {
+    fn days(&self, issue_date: NaiveDate, due_date: NaiveDate) -> i64 {
         let from = match self.terms.age_by {
-            AgeBy::DueDate => invoice.due_date,
-            AgeBy::IssueDate => invoice.issue_date,
+            AgeBy::DueDate => due_date,
+            AgeBy::IssueDate => issue_date,
         };
         (self.as_of - from).num_days()
     }
 
-    fn invoice_line(&self, invoice: &OpenInvoice) -> AgingInvoice {
-        let days = self.days(invoice);
+    fn invoice_line(&self, invoice: &HeldInvoice, number: &str) -> AgingInvoice {
+        let days = self.days(invoice.issue_date, invoice.due_date);
         AgingInvoice {
             invoice_id: invoice.id,
-            invoice_number: invoice.invoice_number.clone(),
+            invoice_number: number.to_owned(),
             issue_date: Date(invoice.issue_date),
             due_date: Date(invoice.due_date),
             days,
@@ -192,7 +207,7 @@ impl OnTerms {
                 .get(self.terms.bucket_of(days))
                 .map(|s| s.label.clone())
                 .unwrap_or_default(),
-            open_amount: Amount::new(invoice.amount, self.currency),
+            open_amount: Amount::new(Money::from_minor(invoice.amount), self.currency),
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub(crate) mod aging_answer;
+pub(crate) mod aging_held;
 pub(crate) mod aging_terms;
 pub(crate) mod answer;
 pub(crate) mod app;
