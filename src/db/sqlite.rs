@@ -18,6 +18,14 @@ mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
 }
 
+/// The bytes of page cache SQLite keeps across all of the server's connections before it
+/// reuses a cached page rather than allocate another. Each connection's cache is 2 MB, and
+/// so is each temporary table a statement opens (a grouping, an `IN` list, a sort), whatever
+/// `cache_size` says: an aging at a past date with its checks held 20 MB of them, and 64
+/// clients reading beside reports took `serve` to 82 MiB. The pages are the file's, which
+/// the operating system caches anyway (BENCHMARKS.md, issue 16).
+const PAGE_CACHE_SOFT_LIMIT: i64 = 8 * 1024 * 1024;
+
 /// Readers share a small pool; all of the server's writes go through one writer thread.
 #[derive(Clone)]
 pub(super) struct SqliteBook {
@@ -73,7 +81,8 @@ pub(super) fn configure(conn: &Connection, synchronous: Synchronous) -> rusqlite
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = {};
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA temp_store = MEMORY;
+         PRAGMA soft_heap_limit = {PAGE_CACHE_SOFT_LIMIT};",
         synchronous.pragma()
     ))
 }
@@ -323,4 +332,21 @@ fn render_missing_details(conn: &Connection) -> Result<(), AppError> {
     }
     tracing::info!(invoices = total, "invoice detail copies rendered");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_book_bounds_the_page_cache_of_every_connection_in_the_process() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let _book = SqliteBook::open(&dir.path().join("ar.db"), Synchronous::Normal);
+        // The limit is the process's, not one connection's: any connection reads it back.
+        let other = Connection::open_in_memory().expect("a connection");
+        let limit: i64 = other
+            .pragma_query_value(None, "soft_heap_limit", |row| row.get(0))
+            .expect("the limit reads");
+        assert_eq!(limit, 8_388_608);
+    }
 }
