@@ -39,6 +39,21 @@ fn open_postgres(url: &PostgresUrl, pool_size: usize) -> anyhow::Result<Db> {
     }
 }
 
+/// The book `serve` serves; on SQLite with the server's bound on SQLite's heap, set first.
+fn open_to_serve(
+    location: &BookLocation,
+    synchronous: Synchronous,
+    pool_size: usize,
+) -> anyhow::Result<Db> {
+    match location {
+        BookLocation::Sqlite(path) => {
+            db::bound_server_heap()?;
+            open(path, synchronous)
+        }
+        BookLocation::Postgres(url) => open_postgres(url, pool_size),
+    }
+}
+
 /// A command's few connections to a PostgreSQL book.
 const COMMAND_POOL: usize = 2;
 
@@ -160,10 +175,7 @@ pub(crate) fn serve(
         }
         None => None,
     };
-    let store = match &location {
-        BookLocation::Sqlite(path) => open(path, synchronous)?,
-        BookLocation::Postgres(url) => open_postgres(url, pool_size)?,
-    };
+    let store = open_to_serve(&location, synchronous, pool_size)?;
     print_a_first_key(&store, bind)?;
     let mut state = AppState::new(store, Arc::new(SystemClock), RateLimiter::new(limits));
     match mailer {

@@ -32,10 +32,13 @@ pub(crate) struct HeldInvoices {
 impl HeldInvoices {
     /// Holds `invoice` after those held.
     pub(crate) fn push(&mut self, invoice: OpenInvoice) {
-        // An offset past 4 GiB of numbers (hundreds of millions of invoices) is clamped:
-        // no report lists that many, and a clamped number reads as empty, not as another's.
-        let number_start = u32::try_from(self.numbers.len()).unwrap_or(u32::MAX);
-        let number_len = u32::try_from(invoice.invoice_number.len()).unwrap_or(0);
+        // A number ending past 4 GiB of numbers (hundreds of millions of invoices) is held
+        // as empty: no report lists that many, and it must not read as another's bytes.
+        let (number_start, number_len) = u32::try_from(self.numbers.len())
+            .ok()
+            .zip(u32::try_from(invoice.invoice_number.len()).ok())
+            .filter(|(start, len)| start.checked_add(*len).is_some())
+            .unwrap_or((0, 0));
         self.numbers.push_str(&invoice.invoice_number);
         self.rows.push(HeldInvoice {
             customer_id: invoice.customer_id,

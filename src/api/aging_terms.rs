@@ -135,7 +135,8 @@ impl OnTerms {
         if slot == next {
             self.sums.resize(self.sums.len() + width, 0);
         }
-        let mine = self.sums.get_mut(slot * width + index);
+        let row = self.sums.get_mut(slot * width..(slot + 1) * width);
+        let mine = row.and_then(|row| row.get_mut(index));
         for sum in [mine, self.totals.get_mut(index)].into_iter().flatten() {
             *sum = sum.saturating_add(invoice.amount.minor());
         }

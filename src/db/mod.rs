@@ -54,6 +54,7 @@ use std::path::Path;
 use crate::error::AppError;
 use conn::Conn;
 use location::PostgresUrl;
+pub use sqlite::bound_server_heap;
 pub use writer::WriteTx;
 
 /// How hard SQLite works to keep a commit through a crash or power cut.

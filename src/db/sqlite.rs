@@ -18,13 +18,23 @@ mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
 }
 
-/// The bytes of page cache SQLite keeps across all of the server's connections before it
-/// reuses a cached page rather than allocate another. Each connection's cache is 2 MB, and
-/// so is each temporary table a statement opens (a grouping, an `IN` list, a sort), whatever
-/// `cache_size` says: an aging at a past date with its checks held 20 MB of them, and 64
-/// clients reading beside reports took `serve` to 82 MiB. The pages are the file's, which
-/// the operating system caches anyway (BENCHMARKS.md, issue 16).
-const PAGE_CACHE_SOFT_LIMIT: i64 = 8 * 1024 * 1024;
+/// The bytes of heap SQLite may hold across the whole process (statements, schemas and
+/// page caches) before it reuses a cached page rather than allocate another. Each
+/// connection's cache is 2 MB, and so is each temporary table a statement opens (a
+/// grouping, an `IN` list, a sort), whatever `cache_size` says: an aging at a past date
+/// with its checks held 20 MB of SQLite's heap, and 64 clients reading beside reports took
+/// `serve` to 82 MiB. The pages are the file's, which the operating system caches anyway
+/// (BENCHMARKS.md, issue 16). A soft limit: past it SQLite still allocates what it must.
+const SERVER_HEAP_SOFT_LIMIT: i64 = 8 * 1024 * 1024;
+
+/// Holds SQLite's heap to [`SERVER_HEAP_SOFT_LIMIT`] for the rest of the process: `serve`
+/// calls it before opening its book. Not for `seed-demo` or `migrate-db`, whose bulk loads
+/// want a large cache of dirty pages. The limit is the process's, so any connection sets it.
+pub fn bound_server_heap() -> Result<(), AppError> {
+    let conn = Connection::open_in_memory()?;
+    conn.pragma_update(None, "soft_heap_limit", SERVER_HEAP_SOFT_LIMIT)?;
+    Ok(())
+}
 
 /// Readers share a small pool; all of the server's writes go through one writer thread.
 #[derive(Clone)]
@@ -81,8 +91,7 @@ pub(super) fn configure(conn: &Connection, synchronous: Synchronous) -> rusqlite
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = {};
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;
-         PRAGMA soft_heap_limit = {PAGE_CACHE_SOFT_LIMIT};",
+         PRAGMA temp_store = MEMORY;",
         synchronous.pragma()
     ))
 }
@@ -339,9 +348,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_open_book_bounds_the_page_cache_of_every_connection_in_the_process() {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        let _book = SqliteBook::open(&dir.path().join("ar.db"), Synchronous::Normal);
+    fn a_server_bounds_sqlites_heap_for_every_connection_in_the_process() {
+        bound_server_heap().expect("the limit is set");
         // The limit is the process's, not one connection's: any connection reads it back.
         let other = Connection::open_in_memory().expect("a connection");
         let limit: i64 = other
