@@ -39,7 +39,9 @@ impl HeldInvoices {
             .zip(u32::try_from(invoice.invoice_number.len()).ok())
             .filter(|(start, len)| start.checked_add(*len).is_some())
             .unwrap_or((0, 0));
-        self.numbers.push_str(&invoice.invoice_number);
+        if number_len > 0 {
+            self.numbers.push_str(&invoice.invoice_number);
+        }
         self.rows.push(HeldInvoice {
             customer_id: invoice.customer_id,
             id: invoice.id,

@@ -5,7 +5,9 @@
 
 use super::aging_detail::recount_sql;
 use super::conn::{value::Value, Conn};
+use super::report_scope::ReportScope;
 use super::reports::aging_sql;
+use crate::domain::currency::Currency;
 
 /// The steps of `sql`'s query plan that read the invoices (`i`), one a line.
 /// (`sql` takes `count` parameters, explained unbound.)
@@ -52,12 +54,24 @@ fn one_customers_report_reads_that_customers_invoices_by_index() {
 fn the_whole_books_recount_reads_no_invoice_row() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let db = super::list_plans_tests::seeded_book(&dir);
-    let sql = recount_sql("TRUE", false);
-    let steps = db
-        .read_blocking(|conn| Ok(invoice_steps(conn, (&sql, 3))))
-        .expect("a plan");
-    assert_eq!(steps.len(), 1, "{steps:?}");
-    for step in steps {
-        assert!(step.contains("USING COVERING INDEX"), "{step}");
+    // In the book's currency (no filter), and in another (its customers only, through the
+    // scope's parameters, the last of them ?99).
+    let euro = Some(Currency::stored("EUR"));
+    let in_euro = db
+        .read_blocking(|conn| Ok(ReportScope::of(conn, 1, euro, None)?.0))
+        .expect("a scope")
+        .customers("i.customer_id");
+    for (in_currency, count) in [("TRUE".to_owned(), 3), (in_euro, 99)] {
+        let sql = recount_sql(&in_currency, false);
+        let steps = db
+            .read_blocking(|conn| Ok(invoice_steps(conn, (&sql, count))))
+            .expect("a plan");
+        assert_eq!(steps.len(), 1, "{in_currency}: {steps:?}");
+        for step in steps {
+            assert!(
+                step.contains("USING COVERING INDEX"),
+                "{in_currency}: {step}"
+            );
+        }
     }
 }

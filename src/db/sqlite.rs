@@ -28,8 +28,9 @@ mod embedded {
 const SERVER_HEAP_SOFT_LIMIT: i64 = 8 * 1024 * 1024;
 
 /// Holds SQLite's heap to [`SERVER_HEAP_SOFT_LIMIT`] for the rest of the process: `serve`
-/// calls it before opening its book. Not for `seed-demo` or `migrate-db`, whose bulk loads
-/// want a large cache of dirty pages. The limit is the process's, so any connection sets it.
+/// calls it before opening its book. Other commands are not bounded: `seed-demo`'s bulk
+/// load wants its large cache of dirty pages. The limit is the process's, so any
+/// connection sets it.
 pub fn bound_server_heap() -> Result<(), AppError> {
     let conn = Connection::open_in_memory()?;
     conn.pragma_update(None, "soft_heap_limit", SERVER_HEAP_SOFT_LIMIT)?;
@@ -349,12 +350,20 @@ mod tests {
 
     #[test]
     fn a_server_bounds_sqlites_heap_for_every_connection_in_the_process() {
-        bound_server_heap().expect("the limit is set");
-        // The limit is the process's, not one connection's: any connection reads it back.
         let other = Connection::open_in_memory().expect("a connection");
-        let limit: i64 = other
-            .pragma_query_value(None, "soft_heap_limit", |row| row.get(0))
-            .expect("the limit reads");
-        assert_eq!(limit, 8_388_608);
+        let limit = || -> i64 {
+            other
+                .pragma_query_value(None, "soft_heap_limit", |row| row.get(0))
+                .expect("the limit reads")
+        };
+        let before = limit();
+        bound_server_heap().expect("the limit is set");
+        // The limit is the process's, not one connection's: another connection reads it.
+        let bounded = limit();
+        // Given back, so the seeded books of the tests beside this one load unbounded.
+        other
+            .pragma_update(None, "soft_heap_limit", before)
+            .expect("the limit is given back");
+        assert_eq!(bounded, 8_388_608);
     }
 }
