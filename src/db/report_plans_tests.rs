@@ -9,9 +9,9 @@ use super::report_scope::ReportScope;
 use super::reports::aging_sql;
 use crate::domain::currency::Currency;
 
-/// The steps of `sql`'s query plan that read the invoices (`i`), one a line.
-/// (`sql` takes `count` parameters, explained unbound.)
-fn invoice_steps(conn: &Conn, (sql, count): (&str, usize)) -> Vec<String> {
+/// The steps of `sql`'s query plan, one a line. (`sql` takes `count` parameters,
+/// explained unbound.)
+fn plan_steps(conn: &Conn, (sql, count): (&str, usize)) -> Vec<String> {
     let mut stmt = conn
         .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
         .expect("the report statement prepares");
@@ -19,11 +19,15 @@ fn invoice_steps(conn: &Conn, (sql, count): (&str, usize)) -> Vec<String> {
     let mut rows = stmt.query(&unbound).expect("it explains");
     let mut steps = Vec::new();
     while let Some(row) = rows.next().expect("a plan step") {
-        let step = row.get::<_, String>(3).expect("its text");
-        if step.starts_with("SEARCH i ") || step.starts_with("SCAN i") {
-            steps.push(step);
-        }
+        steps.push(row.get::<_, String>(3).expect("its text"));
     }
+    steps
+}
+
+/// The steps of `sql`'s query plan that read the invoices (`i`).
+fn invoice_steps(conn: &Conn, sql_and_count: (&str, usize)) -> Vec<String> {
+    let mut steps = plan_steps(conn, sql_and_count);
+    steps.retain(|step| step.starts_with("SEARCH i ") || step.starts_with("SCAN i"));
     steps
 }
 
@@ -34,7 +38,11 @@ fn one_customers_report_reads_that_customers_invoices_by_index() {
     let statements = [
         ("aging at today", aging_sql(false, "TRUE", true), 7),
         ("aging at a past date", aging_sql(true, "TRUE", true), 7),
-        ("the checks' recount", recount_sql("TRUE", true), 3),
+        (
+            "the checks' recount",
+            recount_sql(|_| "TRUE".into(), true),
+            3,
+        ),
     ];
     for (what, sql, count) in statements {
         let steps = db
@@ -59,10 +67,13 @@ fn the_whole_books_recount_reads_no_invoice_row() {
     let euro = Some(Currency::stored("EUR"));
     let in_euro = db
         .read_blocking(|conn| Ok(ReportScope::of(conn, 1, euro, None)?.0))
-        .expect("a scope")
-        .customers("i.customer_id");
-    for (in_currency, count) in [("TRUE".to_owned(), 3), (in_euro, 99)] {
-        let sql = recount_sql(&in_currency, false);
+        .expect("a scope");
+    let in_books = |_: &str| "TRUE".to_owned();
+    for (in_currency, count) in [
+        (recount_sql(in_books, false), 3),
+        (recount_sql(|c| in_euro.customers(c), false), 99),
+    ] {
+        let sql = in_currency.clone();
         let steps = db
             .read_blocking(|conn| Ok(invoice_steps(conn, (&sql, count))))
             .expect("a plan");
@@ -73,5 +84,35 @@ fn the_whole_books_recount_reads_no_invoice_row() {
                 "{in_currency}: {step}"
             );
         }
+    }
+}
+
+/// The whole book's recount reads the allocations and write-offs dated by `as_of` as ranges
+/// of their date indexes, never once an invoice: one probe an invoice into
+/// `allocations_invoice` was a million random page reads at 1M invoices (BENCHMARKS.md,
+/// issue 16, 2026-12-05).
+#[test]
+fn the_whole_books_recount_reads_movements_by_date_not_by_invoice() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let db = super::list_plans_tests::seeded_book(&dir);
+    let sql = recount_sql(|_| "TRUE".into(), false);
+    let steps = db
+        .read_blocking(|conn| Ok(plan_steps(conn, (&sql, 3))))
+        .expect("a plan");
+    for (table, index) in [
+        ("allocations", "allocations_org_date"),
+        ("allocations", "allocations_org_reversed"),
+        ("write_offs", "write_offs_org_date"),
+        ("write_offs", "write_offs_org_reversed"),
+    ] {
+        let reads: Vec<_> = steps
+            .iter()
+            .filter(|step| step.contains(&format!("COVERING INDEX {index} ")))
+            .collect();
+        assert_eq!(reads.len(), 1, "{table} by {index}: {steps:?}");
+        assert!(reads[0].contains("_date<?"), "{}", reads[0]);
+    }
+    for step in &steps {
+        assert!(!step.contains("CORRELATED"), "{step}");
     }
 }
