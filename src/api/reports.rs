@@ -185,9 +185,14 @@ fn build_aging(
             line,
         });
     };
+    let asked = crate::db::aging_detail::OpenInvoices {
+        as_of,
+        customer_id,
+        numbers: terms.1,
+    };
     let mut on_terms = OnTerms::new(terms, (as_of, scope.currency));
     let add = &mut |invoice| on_terms.add(invoice);
-    crate::db::aging_detail::each_open_invoice(conn, &scope, (as_of, customer_id), add)?;
+    crate::db::aging_detail::each_open_invoice(conn, &scope, asked, add)?;
     let recount = crate::db::aging_detail::recount_open(conn, &scope, as_of, customer_id)?;
     Ok(BuiltAging {
         frame: on_terms.frame(frame, &customers, recount),

@@ -15,10 +15,23 @@ use crate::error::AppError;
 pub(crate) struct OpenInvoice {
     pub id: i64,
     pub customer_id: i64,
+    /// Empty unless asked for ([`OpenInvoices::numbers`]).
     pub invoice_number: String,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
     pub amount: Money,
+}
+
+/// Which open invoices [`each_open_invoice`] reads: those at `as_of`, of one customer when
+/// given, with their numbers or not.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OpenInvoices {
+    pub as_of: NaiveDate,
+    pub customer_id: Option<i64>,
+    /// Read each invoice's number: one read of its row, where the rest comes from an index
+    /// (at 1M invoices, 0.4 s against 0.06 s for the 104k open today). Only the lines of
+    /// `detail=invoices` show it.
+    pub numbers: bool,
 }
 
 /// Hands `each` every invoice open at `as_of` in the report's scope (one customer's when
@@ -27,21 +40,29 @@ pub(crate) struct OpenInvoice {
 pub(crate) fn each_open_invoice(
     conn: &Conn,
     scope: &ReportScope,
-    (as_of, customer_id): (NaiveDate, Option<i64>),
+    asked: OpenInvoices,
     each: &mut dyn FnMut(OpenInvoice),
 ) -> Result<(), AppError> {
-    let as_of_text = date_text(as_of);
+    let as_of_text = date_text(asked.as_of);
     let later = moved_after(conn, scope.org, &as_of_text)?;
     let in_currency = scope.customers("i.customer_id");
-    let open = open_at_as_of(later, &in_currency, customer_id.is_some());
+    let open = open_at_as_of(later, &in_currency, asked.customer_id.is_some());
+    let (number, numbered) = if asked.numbers {
+        (
+            "i.invoice_number",
+            "JOIN invoices i ON i.organization_id = ?2 AND i.id = o.id",
+        )
+    } else {
+        ("''", "")
+    };
     let sql = format!(
         "WITH {open}
-         SELECT o.id, o.customer_id, i.invoice_number, o.issue_date, o.due_date, o.amount
-         FROM open o JOIN invoices i ON i.organization_id = ?2 AND i.id = o.id
+         SELECT o.id, o.customer_id, {number}, o.issue_date, o.due_date, o.amount
+         FROM open o {numbered}
          WHERE o.amount > 0 ORDER BY o.customer_id, o.due_date, o.id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    scope.bind(&mut stmt, &[&as_of_text, &scope.org, &customer_id])?;
+    scope.bind(&mut stmt, &[&as_of_text, &scope.org, &asked.customer_id])?;
     let mut rows = stmt.raw_query();
     while let Some(row) = rows.next()? {
         let id: i64 = row.get(0)?;
@@ -106,22 +127,31 @@ fn one_customers_recount(in_currency: &str) -> String {
     )
 }
 
-/// The whole book's recount as four sums, each one range of an index that holds what it
-/// adds: the issued invoices' totals, less what was applied and written off by `as_of`, plus
-/// what of that was reversed by then. Per invoice, the allocations were a million random
-/// probes at 1M invoices. It is the same sum: an allocation or write-off is never dated
-/// before its invoice's issue date (`domain::payment`, `domain::write_off`), nor reversed
-/// before it was made (the tables' CHECK), and belongs to its invoice's customer (the
-/// foreign key); only a draft's or a void invoice's are left out by name.
-fn whole_book_recount(in_currency: impl Fn(&str) -> String) -> String {
-    let closed = "SELECT id FROM invoices INDEXED BY invoices_org_status
-                  WHERE organization_id = ?2 AND status IN ('draft', 'void')";
+/// The whole book's recount as sums over ranges of indexes that hold what they add: the
+/// issued invoices' totals, less what was applied and written off by `as_of`, plus what of
+/// that was reversed by then, plus what of that stood against a draft or void invoice (which
+/// count nowhere). Per invoice, the allocations were a million random probes at 1M
+/// invoices. It is the same sum: an allocation or write-off is never dated before its
+/// invoice's issue date (`domain::payment`, `domain::write_off`), nor reversed before it was
+/// made (the tables' CHECK), and belongs to its invoice's customer (the foreign key).
+fn whole_book_recount(customers_in: impl Fn(&str) -> String) -> String {
+    let in_currency = customers_in("m.customer_id");
     let moved = |table: &str, index: &str, date: &str| {
         format!(
             "(SELECT COALESCE(SUM(m.amount_minor), 0) FROM {table} m INDEXED BY {index}
-              WHERE m.organization_id = ?2 AND m.{date} <= ?1 AND {}
-                AND m.invoice_id NOT IN ({closed}))",
-            in_currency("m.customer_id")
+              WHERE m.organization_id = ?2 AND m.{date} <= ?1 AND {in_currency})"
+        )
+    };
+    // A closed invoice's movements that stood at as_of, read through its few invoices: not
+    // a test of every movement against the closed ones.
+    let closed = |table: &str, date: &str| {
+        format!(
+            "(SELECT COALESCE(SUM(m.amount_minor), 0)
+              FROM invoices c INDEXED BY invoices_org_status
+              JOIN {table} m INDEXED BY {table}_invoice ON m.invoice_id = c.id
+              WHERE c.organization_id = ?2 AND c.status IN ('draft', 'void')
+                AND m.organization_id = ?2 AND m.{date} <= ?1
+                AND (m.reversed_date IS NULL OR m.reversed_date > ?1) AND {in_currency})"
         )
     };
     format!(
@@ -129,12 +159,14 @@ fn whole_book_recount(in_currency: impl Fn(&str) -> String) -> String {
                  FROM invoices i INDEXED BY invoices_org_status_due
                  WHERE i.organization_id = ?2 AND i.status NOT IN ('draft', 'void')
                    AND i.issue_date <= ?1 AND {} AND {})
-              - {} + {} - {} + {}",
+              - ({} - {} - {}) - ({} - {} - {})",
         which_customers("i.customer_id", false),
-        in_currency("i.customer_id"),
+        customers_in("i.customer_id"),
         moved("allocations", "allocations_org_date", "applied_date"),
         moved("allocations", "allocations_org_reversed", "reversed_date"),
+        closed("allocations", "applied_date"),
         moved("write_offs", "write_offs_org_date", "write_off_date"),
         moved("write_offs", "write_offs_org_reversed", "reversed_date"),
+        closed("write_offs", "write_off_date"),
     )
 }
