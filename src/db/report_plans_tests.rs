@@ -50,7 +50,9 @@ fn one_customers_report_reads_that_customers_invoices_by_index() {
             .expect("a plan");
         assert!(!steps.is_empty(), "{what}: no step reads the invoices");
         for step in steps {
-            assert!(step.contains("customer_id=?"), "{what}: {step}");
+            // Or by id: the invoices the customer's own later movements name.
+            let by_id = step == "SEARCH i USING INTEGER PRIMARY KEY (rowid=?)";
+            assert!(step.contains("customer_id=?") || by_id, "{what}: {step}");
         }
     }
 }
@@ -114,5 +116,25 @@ fn the_whole_books_recount_reads_movements_by_date_not_by_invoice() {
     }
     for step in &steps {
         assert!(!step.contains("CORRELATED"), "{step}");
+    }
+}
+
+/// The aging at a past date reads each invoice moved since as_of by its id, and only
+/// those: left to choose, SQLite walked every invoice issued by then through
+/// `invoices_org_issue`, reading each one's row (2.4 s against 0.9 s at 1M invoices).
+#[test]
+fn a_past_aging_reads_the_moved_invoices_by_id() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let db = super::list_plans_tests::seeded_book(&dir);
+    for one in [false, true] {
+        let sql = aging_sql(true, "TRUE", one);
+        let steps = db
+            .read_blocking(|conn| Ok(invoice_steps(conn, (&sql, 7))))
+            .expect("a plan");
+        assert_eq!(steps.len(), 2, "{steps:?}");
+        assert!(
+            steps.contains(&"SEARCH i USING INTEGER PRIMARY KEY (rowid=?)".to_owned()),
+            "one customer: {one}: {steps:?}"
+        );
     }
 }
