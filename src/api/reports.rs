@@ -174,15 +174,13 @@ fn build_aging(
         }
     }
     let (scope, currencies) = scoped(conn, org, (asked, customer_id), as_of)?;
-    let mut aging = store::aging(conn, &scope, as_of, customer_id)?;
-    let customers = std::mem::take(&mut aging.customers);
-    let frame = frame_of(&aging, (scope.currency, currencies));
     let Some(terms) = terms else {
-        let line = plain_lines(scope.currency);
+        let mut aging = store::aging(conn, &scope, as_of, customer_id)?;
+        let customers = std::mem::take(&mut aging.customers);
         return Ok(BuiltAging {
-            frame,
+            frame: frame_of(&aging, (scope.currency, currencies)),
             customers,
-            line,
+            line: plain_lines(scope.currency),
         });
     };
     let asked = crate::db::aging_detail::OpenInvoices {
@@ -192,7 +190,9 @@ fn build_aging(
     };
     let mut on_terms = OnTerms::new(terms, (as_of, scope.currency));
     let add = &mut |invoice| on_terms.add(invoice);
-    crate::db::aging_detail::each_open_invoice(conn, &scope, asked, add)?;
+    let mut aging = crate::db::aging_detail::aging_with_each_invoice(conn, &scope, asked, add)?;
+    let customers = std::mem::take(&mut aging.customers);
+    let frame = frame_of(&aging, (scope.currency, currencies));
     let recount = crate::db::aging_detail::recount_open(conn, &scope, as_of, customer_id)?;
     Ok(BuiltAging {
         frame: on_terms.frame(frame, &customers, recount),

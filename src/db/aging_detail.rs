@@ -1,12 +1,15 @@
 //! The aging report's invoices one by one (for buckets on the caller's terms and for
-//! `detail=invoices`), and an independent recount of the open total for its checks.
+//! `detail=invoices`), the aging's customers summed from them on the way, and an
+//! independent recount of the open total for its checks.
 
 use chrono::NaiveDate;
 
 use super::codec::{date_text, stored_date};
 use super::conn::Conn;
 use super::report_scope::ReportScope;
-use super::reports::{moved_after, open_at_as_of, which_customers};
+use super::reports::{finish_aging, moved_after, open_at_as_of, which_customers};
+use super::reports::{Aging, CustomerAging};
+use crate::domain::aging::{AgingTotals, Bucket};
 use crate::domain::money::Money;
 use crate::error::AppError;
 
@@ -78,6 +81,59 @@ pub(crate) fn each_open_invoice(
     Ok(())
 }
 
+/// The aging (as [`super::reports::aging`] makes it) from the open invoices it hands to
+/// `each` on the way: one pass over the invoices and the movements since `as_of`, where the
+/// report and then its invoices took two (at a past date, about 0.9 s of 2.2 s on a 1M
+/// book). The invoices come by customer, so each customer's sums close as the next begins.
+pub(crate) fn aging_with_each_invoice(
+    conn: &Conn,
+    scope: &ReportScope,
+    asked: OpenInvoices,
+    each: &mut dyn FnMut(OpenInvoice),
+) -> Result<Aging, AppError> {
+    let mut totals = AgingTotals::default();
+    let mut customers: Vec<CustomerAging> = Vec::new();
+    each_open_invoice(conn, scope, asked, &mut |invoice| {
+        let days = invoice
+            .due_date
+            .signed_duration_since(asked.as_of)
+            .num_days();
+        let bucket = Bucket::for_days_past_due(-days);
+        totals.add(bucket, invoice.amount);
+        if customers.last().map(|c| c.customer_id) != Some(invoice.customer_id) {
+            let unnamed = (String::new(), String::new());
+            customers.push(CustomerAging::nothing_open(invoice.customer_id, unnamed));
+        }
+        let Some(customer) = customers.last_mut() else {
+            return;
+        };
+        customer.totals.add(bucket, invoice.amount);
+        customer.invoice_count += 1;
+        if invoice.due_date < asked.as_of {
+            customer.overdue_invoice_count += 1;
+        }
+        each(invoice);
+    })?;
+    name_customers(conn, scope.org, &mut customers)?;
+    let asked_for = (asked.as_of, asked.customer_id);
+    finish_aging(conn, scope, asked_for, (totals, customers))
+}
+
+/// Sets each customer's code and name.
+fn name_customers(conn: &Conn, org: i64, customers: &mut [CustomerAging]) -> Result<(), AppError> {
+    let mut named = conn.prepare_cached(
+        "SELECT customer_code, name FROM customers WHERE id = ?1 AND organization_id = ?2",
+    )?;
+    for customer in customers {
+        let id = customer.customer_id;
+        (customer.customer_code, customer.name) = named
+            .query_row(super::conn::params![id, org], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
+    }
+    Ok(())
+}
+
 /// The open total at `as_of` counted again from the records alone: each issued invoice's
 /// total less the allocations and write-offs of it dated by `as_of` and not reversed by
 /// then. It reads none of the sums the report uses, so the two agreeing is a check.
@@ -109,7 +165,7 @@ pub(super) fn recount_sql(in_currency: impl Fn(&str) -> String, one: bool) -> St
 }
 
 /// One customer's recount, an invoice at a time through the customer's index: few rows.
-fn one_customers_recount(in_currency: &str) -> String {
+pub(super) fn one_customers_recount(in_currency: &str) -> String {
     format!(
         "SELECT COALESCE(SUM(i.total_minor
              - COALESCE((SELECT SUM(a.amount_minor) FROM allocations a INDEXED BY allocations_invoice
@@ -133,7 +189,9 @@ fn one_customers_recount(in_currency: &str) -> String {
 /// count nowhere). Per invoice, the allocations were a million random probes at 1M
 /// invoices. It is the same sum: an allocation or write-off is never dated before its
 /// invoice's issue date (`domain::payment`, `domain::write_off`), nor reversed before it was
-/// made (the tables' CHECK), and belongs to its invoice's customer (the foreign key).
+/// made (the tables' CHECK), and belongs to its invoice's customer (the foreign key). Were
+/// a movement ever dated before its invoice, this sum would take it and the report would
+/// not: the check would then fail, in plain view.
 fn whole_book_recount(customers_in: impl Fn(&str) -> String) -> String {
     let in_currency = customers_in("m.customer_id");
     let moved = |table: &str, index: &str, date: &str| {
@@ -148,7 +206,8 @@ fn whole_book_recount(customers_in: impl Fn(&str) -> String) -> String {
         format!(
             "(SELECT COALESCE(SUM(m.amount_minor), 0)
               FROM invoices c INDEXED BY invoices_org_status
-              JOIN {table} m INDEXED BY {table}_invoice ON m.invoice_id = c.id
+              JOIN {table} m INDEXED BY {table}_invoice
+                ON m.organization_id = c.organization_id AND m.invoice_id = c.id
               WHERE c.organization_id = ?2 AND c.status IN ('draft', 'void')
                 AND m.organization_id = ?2 AND m.{date} <= ?1
                 AND (m.reversed_date IS NULL OR m.reversed_date > ?1) AND {in_currency})"

@@ -45,6 +45,8 @@ mod writer;
 #[cfg(test)]
 mod list_plans_tests;
 #[cfg(test)]
+mod recount_tests;
+#[cfg(test)]
 mod report_plans_tests;
 
 pub use point_reads::MAX_SNAPSHOT_AGE;

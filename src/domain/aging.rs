@@ -26,8 +26,8 @@ impl Bucket {
     ];
 
     /// 0 or fewer days past due is `current`; 1–30, 31–60, 61–90 and over 90 follow. The
-    /// report's SQL buckets by [`Bucket::days`]; the tests hold both to this statement.
-    #[cfg(test)]
+    /// report's SQL buckets by [`Bucket::days`], an aging on terms by this; the tests hold
+    /// both to this statement.
     pub(crate) fn for_days_past_due(days: i64) -> Self {
         BUCKET_LAST_DAYS
             .iter()
