@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 
 use super::codec::{date_text, stored_date};
 use super::conn::Conn;
+use super::open_totals::open_totals_at;
 use super::report_scope::ReportScope;
 use super::reports::{finish_aging, moved_after, open_at_as_of, which_customers};
 use super::reports::{Aging, CustomerAging};
@@ -143,7 +144,11 @@ pub(crate) fn recount_open(
     as_of: NaiveDate,
     customer_id: Option<i64>,
 ) -> Result<Money, AppError> {
-    let sql = recount_sql(|column| scope.customers(column), customer_id.is_some());
+    let Some(customer_id) = customer_id else {
+        let totals = open_totals_at(conn, scope, &[as_of])?;
+        return Ok(totals.into_iter().next().unwrap_or(Money::ZERO));
+    };
+    let sql = one_customers_recount(&scope.customers("i.customer_id"));
     let mut stmt = conn.prepare_cached(&sql)?;
     scope.bind(&mut stmt, &[&date_text(as_of), &scope.org, &customer_id])?;
     let mut rows = stmt.raw_query();
@@ -154,17 +159,9 @@ pub(crate) fn recount_open(
     Ok(Money::from_minor(total))
 }
 
-/// The recount's statement: `?1` as_of, `?2` the organization, `?3` the customer when
-/// `one`, and the customers of the report's currency (`in_currency` of a customer column).
-pub(super) fn recount_sql(in_currency: impl Fn(&str) -> String, one: bool) -> String {
-    if one {
-        one_customers_recount(&in_currency("i.customer_id"))
-    } else {
-        whole_book_recount(in_currency)
-    }
-}
-
 /// One customer's recount, an invoice at a time through the customer's index: few rows.
+/// `?1` as_of, `?2` the organization, `?3` the customer, and the customers of the report's
+/// currency (`in_currency`).
 pub(super) fn one_customers_recount(in_currency: &str) -> String {
     format!(
         "SELECT COALESCE(SUM(i.total_minor
@@ -180,52 +177,5 @@ pub(super) fn one_customers_recount(in_currency: &str) -> String {
          WHERE i.organization_id = ?2 AND i.status NOT IN ('draft', 'void')
            AND i.issue_date <= ?1 AND {} AND {in_currency}",
         which_customers("i.customer_id", true),
-    )
-}
-
-/// The whole book's recount as sums over ranges of indexes that hold what they add: the
-/// issued invoices' totals, less what was applied and written off by `as_of`, plus what of
-/// that was reversed by then, plus what of that stood against a draft or void invoice (which
-/// count nowhere). Per invoice, the allocations were a million random probes at 1M
-/// invoices. It is the same sum: an allocation or write-off is never dated before its
-/// invoice's issue date (`domain::payment`, `domain::write_off`), nor reversed before it was
-/// made (the tables' CHECK), and belongs to its invoice's customer (the foreign key). Were
-/// a movement ever dated before its invoice, this sum would take it and the report would
-/// not: the check would then fail, in plain view.
-fn whole_book_recount(customers_in: impl Fn(&str) -> String) -> String {
-    let in_currency = customers_in("m.customer_id");
-    let moved = |table: &str, index: &str, date: &str| {
-        format!(
-            "(SELECT COALESCE(SUM(m.amount_minor), 0) FROM {table} m INDEXED BY {index}
-              WHERE m.organization_id = ?2 AND m.{date} <= ?1 AND {in_currency})"
-        )
-    };
-    // A closed invoice's movements that stood at as_of, read through its few invoices: not
-    // a test of every movement against the closed ones.
-    let closed = |table: &str, date: &str| {
-        format!(
-            "(SELECT COALESCE(SUM(m.amount_minor), 0)
-              FROM invoices c INDEXED BY invoices_org_status
-              JOIN {table} m INDEXED BY {table}_invoice
-                ON m.organization_id = c.organization_id AND m.invoice_id = c.id
-              WHERE c.organization_id = ?2 AND c.status IN ('draft', 'void')
-                AND m.organization_id = ?2 AND m.{date} <= ?1
-                AND (m.reversed_date IS NULL OR m.reversed_date > ?1) AND {in_currency})"
-        )
-    };
-    format!(
-        "SELECT (SELECT COALESCE(SUM(i.total_minor), 0)
-                 FROM invoices i INDEXED BY invoices_org_status_due
-                 WHERE i.organization_id = ?2 AND i.status NOT IN ('draft', 'void')
-                   AND i.issue_date <= ?1 AND {} AND {})
-              - ({} - {} - {}) - ({} - {} - {})",
-        which_customers("i.customer_id", false),
-        customers_in("i.customer_id"),
-        moved("allocations", "allocations_org_date", "applied_date"),
-        moved("allocations", "allocations_org_reversed", "reversed_date"),
-        closed("allocations", "applied_date"),
-        moved("write_offs", "write_offs_org_date", "write_off_date"),
-        moved("write_offs", "write_offs_org_reversed", "reversed_date"),
-        closed("write_offs", "write_off_date"),
     )
 }

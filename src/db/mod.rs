@@ -21,6 +21,7 @@ pub(crate) mod invoices;
 pub(crate) mod journal;
 pub mod keys;
 pub mod location;
+pub(crate) mod open_totals;
 pub(crate) mod organization;
 pub(crate) mod paging;
 pub(crate) mod payments;

@@ -3,8 +3,9 @@
 //! use none, so one customer's aging at a past date on a 1M-invoice book read every
 //! invoice of the organization (12 s; its checks' recount 7 s).
 
-use super::aging_detail::recount_sql;
+use super::aging_detail::one_customers_recount;
 use super::conn::{value::Value, Conn};
+use super::open_totals::open_totals_sql;
 use super::report_scope::ReportScope;
 use super::reports::aging_sql;
 use crate::domain::currency::Currency;
@@ -38,11 +39,7 @@ fn one_customers_report_reads_that_customers_invoices_by_index() {
     let statements = [
         ("aging at today", aging_sql(false, "TRUE", true), 7),
         ("aging at a past date", aging_sql(true, "TRUE", true), 7),
-        (
-            "the checks' recount",
-            recount_sql(|_| "TRUE".into(), true),
-            3,
-        ),
+        ("the checks' recount", one_customers_recount("TRUE"), 3),
     ];
     for (what, sql, count) in statements {
         let steps = db
@@ -104,8 +101,8 @@ fn whole_book_recounts(db: &super::Db) -> [(String, usize); 2] {
         .expect("a scope");
     let in_books = |_: &str| "TRUE".to_owned();
     [
-        (recount_sql(in_books, false), 3),
-        (recount_sql(|c| in_euro.customers(c), false), 99),
+        (open_totals_sql(in_books, 1), 3),
+        (open_totals_sql(|c| in_euro.customers(c), 1), 99),
     ]
 }
 

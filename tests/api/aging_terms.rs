@@ -207,17 +207,7 @@ async fn custom_aging_comes_as_csv_and_bad_terms_are_named() {
 
 #[tokio::test]
 async fn on_a_seeded_book_the_checks_hold_at_every_date() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("book.db");
-    let request = arvalox::db::bulk::SeedRequest {
-        organization: "default",
-        customers: 15,
-        invoices: 1500,
-        seed: 11,
-        as_of: crate::helpers::date("2026-06-30"),
-    };
-    arvalox::db::bulk::seed_book(&path, &request, &mut |_, _| {}).unwrap();
-    let app = TestApp::on_file(dir, &path, arvalox::ratelimit::Limits::OFF, "2026-06-30").await;
+    let app = TestApp::seeded(15, 11).await;
     for as_of in ["2024-01-31", "2025-06-30", "2026-03-15", "2026-06-30"] {
         let report = app
             .get(&format!(

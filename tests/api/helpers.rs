@@ -75,6 +75,22 @@ impl TestApp {
         Self::over(dir, (store, None), (limits, today), |state| state).await
     }
 
+    /// The app over a book seeded with `customers` and 1,500 invoices of every event (seed
+    /// `seed`) up to 2026-06-30, which is its today.
+    pub async fn seeded(customers: usize, seed: u64) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("book.db");
+        let request = arvalox::db::bulk::SeedRequest {
+            organization: "default",
+            customers,
+            invoices: 1500,
+            seed,
+            as_of: crate::helpers::date("2026-06-30"),
+        };
+        arvalox::db::bulk::seed_book(&path, &request, &mut |_, _| {}).unwrap();
+        Self::on_file(dir, &path, Limits::OFF, "2026-06-30").await
+    }
+
     /// The app sending e-mail as `mail` says.
     pub async fn mailing(mail: arvalox::mail::MailSettings) -> Self {
         let dir = tempfile::tempdir().unwrap();

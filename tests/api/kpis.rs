@@ -229,3 +229,40 @@ async fn an_upgraded_book_gets_the_weighted_mean_from_its_allocations() {
         .unwrap();
     assert_eq!(due, 0, "filled in once");
 }
+
+/// On a seeded book with every event, each month's `outstanding` in the series, and the
+/// CEI's beginning receivables, are the aging's total on that date (they are summed from
+/// the records in one pass, not from twelve agings).
+#[tokio::test]
+async fn the_series_outstanding_is_the_agings_total_at_each_month_end() {
+    let app = TestApp::seeded(15, 11).await;
+    let d = app
+        .get("/v1/reports/dashboard?include=series,kpis")
+        .await
+        .body;
+    let mut owed = 0;
+    for point in d["series"].as_array().unwrap() {
+        let end = point["month_end"].as_str().unwrap();
+        let aging = app
+            .get(&format!("/v1/reports/aging?as_of={end}"))
+            .await
+            .body;
+        assert_eq!(point["outstanding"], aging["totals"]["total"], "{end}");
+        owed += usize::from(point["outstanding"] != "0.00");
+    }
+    assert_eq!(owed, 12, "twelve month ends, each owing something");
+    let cei = &d["kpis"]["cei"];
+    let before = cei["period"]["from"].as_str().unwrap();
+    let day_before = chrono::NaiveDate::parse_from_str(before, "%Y-%m-%d")
+        .unwrap()
+        .pred_opt()
+        .unwrap();
+    let aging = app
+        .get(&format!("/v1/reports/aging?as_of={day_before}"))
+        .await
+        .body;
+    assert_eq!(
+        cei["inputs"]["beginning_receivables"],
+        aging["totals"]["total"]
+    );
+}

@@ -268,17 +268,7 @@ async fn statement_requests_are_checked() {
 
 #[tokio::test]
 async fn on_a_seeded_book_every_statement_ends_at_the_aging_net() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("book.db");
-    let request = arvalox::db::bulk::SeedRequest {
-        organization: "default",
-        customers: 12,
-        invoices: 1500,
-        seed: 7,
-        as_of: crate::helpers::date("2026-06-30"),
-    };
-    arvalox::db::bulk::seed_book(&path, &request, &mut |_, _| {}).unwrap();
-    let app = TestApp::on_file(dir, &path, arvalox::ratelimit::Limits::OFF, "2026-06-30").await;
+    let app = TestApp::seeded(12, 7).await;
     let mut kinds = std::collections::BTreeSet::new();
     for customer in 1..=12 {
         for (from, to) in [
