@@ -4,6 +4,7 @@
 //! still answers with that ETag, checked inside the write's own transaction, so of two
 //! clients racing one edit exactly one wins and the other gets 412.
 
+use crate::domain::text::lower_hex;
 use poem::http::{header, HeaderValue, Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use sha2::{Digest, Sha256};
@@ -13,7 +14,11 @@ use crate::error::AppError;
 /// The strong ETag of an answer's body: 32 hex digits of its SHA-256, quoted.
 pub(crate) fn etag_of(body: &str) -> String {
     let digest = Sha256::digest(body.as_bytes());
-    format!("\"{}\"", hex::encode(digest.get(..16).unwrap_or_default()))
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    tag.push_str(&lower_hex(digest.get(..16).unwrap_or_default()));
+    tag.push('"');
+    tag
 }
 
 /// The entity tags an `If-Match` or `If-None-Match` value lists (`*` is `["*"]`); `None`

@@ -3,6 +3,7 @@
 //! request, and the write that replays a stored answer, refuses a reused key (409), or runs
 //! and stores its answer in the same transaction. `db::idempotency` only keeps the rows.
 
+use crate::domain::text::lower_hex;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use serde::Serialize;
 use serde_json::Value;
@@ -221,5 +222,5 @@ fn replay_or_refuse(
 /// SHA-256 of the body as parsed, hex: the body with object keys sorted at every depth, so
 /// a retry that reorders fields is the same request.
 pub(crate) fn body_hash(value: &Value) -> String {
-    hex::encode(Sha256::digest(canonical_json(value).as_bytes()))
+    lower_hex(&Sha256::digest(canonical_json(value).as_bytes()))
 }

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 
 use super::codec::{stored_date, stored_status, unreadable};
 use super::conn::{params, Conn, Row};
+use super::invoice_ledger::LedgerParts;
 use super::invoices::{items_of, payments_of};
 use crate::domain::currency::Currency;
 use crate::domain::detail::{self, AppliedPayment, InvoiceItem};
@@ -54,33 +55,55 @@ pub(crate) enum Detail<T> {
     Rendered(T),
 }
 
-/// The columns a [`DetailRow`] is read from, in [`detail_row`]'s order.
-pub(crate) const DETAIL_SELECT: &str =
-    "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
+/// The columns a [`DetailRow`] is read from, in [`detail_row`]'s order: a macro, so the
+/// hot read's statement below is one constant too, not text formatted on every request.
+macro_rules! detail_columns {
+    () => {
+        "SELECT id, customer_id, invoice_number, status, issue_date, due_date, notes,
         subtotal_minor, tax_total_minor, total_minor, amount_paid_minor, created_at, updated_at,
-        items_json, payments_json, amount_credited_minor, amount_written_off_minor, currency
-     FROM invoices";
+        items_json, payments_json, amount_credited_minor, amount_written_off_minor, currency"
+    };
+}
+
+/// [`detail_columns`] from every invoice: a caller adds its own filter.
+pub(crate) const DETAIL_SELECT: &str = concat!(detail_columns!(), " FROM invoices");
+
+/// One invoice's [`DetailRow`], and whether it has rows of each [`LedgerParts`] kind: two
+/// probes of small indexes inside the same statement, so an invoice with neither credit
+/// notes nor write-offs (most of them) is read with this one statement alone.
+const DETAIL_READ: &str = concat!(
+    detail_columns!(),
+    ",
+        EXISTS (SELECT 1 FROM allocations INDEXED BY allocations_invoice_credit
+                WHERE invoice_id = invoices.id AND credit_note_id IS NOT NULL),
+        EXISTS (SELECT 1 FROM write_offs INDEXED BY write_offs_invoice
+                WHERE invoice_id = invoices.id)
+     FROM invoices WHERE id = ?1 AND organization_id = ?2"
+);
 
 /// The hot read: one row, one statement. `render` sees the row while the statement holds
-/// it, so nothing is copied out of SQLite but the answer itself.
+/// it, so nothing is copied out of SQLite but the answer itself, and is told which parts
+/// of the invoice's ledger have rows to read.
 pub(crate) fn with_detail_row<T>(
     conn: &Conn,
     org: i64,
     id: i64,
-    render: impl FnOnce(&DetailRow) -> T,
+    render: impl FnOnce(&DetailRow, LedgerParts) -> T,
 ) -> Result<Detail<T>, AppError> {
     if conn.is_postgres() {
         return Ok(Detail::Unrendered);
     }
-    let mut stmt = conn.prepare_cached(&format!(
-        "{DETAIL_SELECT} WHERE id = ?1 AND organization_id = ?2"
-    ))?;
+    let mut stmt = conn.prepare_cached(DETAIL_READ)?;
     let mut rows = stmt.query(params![id, org])?;
     let Some(row) = rows.next()? else {
         return Ok(Detail::Missing);
     };
+    let parts = LedgerParts {
+        credit_notes: row.get(18)?,
+        write_offs: row.get(19)?,
+    };
     Ok(match detail_row(&row, Copies::Both)? {
-        Some(detail) => Detail::Rendered(render(&detail)),
+        Some(detail) => Detail::Rendered(render(&detail, parts)),
         None => Detail::Unrendered,
     })
 }

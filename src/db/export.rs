@@ -2,6 +2,7 @@
 //! accountants and for leaving Arvalox. The records only (derived summaries and cached
 //! copies are left out), read in one snapshot; amounts as decimals in their currency.
 
+use crate::domain::text::lower_hex;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -365,7 +366,7 @@ fn write_table(
             .unwrap_or_default(),
         rows: count,
         columns,
-        sha256: hex::encode(hash.finalize()),
+        sha256: lower_hex(&hash.finalize()),
     })
 }
 
@@ -379,7 +380,7 @@ fn cell(value: ValueRef<'_>, money: Option<Currency>) -> String {
         (ValueRef::Integer(n), None) => n.to_string(),
         (ValueRef::Real(x), _) => x.to_string(),
         (ValueRef::Text(text), _) => spreadsheet_safe(&String::from_utf8_lossy(text)),
-        (ValueRef::Blob(bytes), _) => hex::encode(bytes),
+        (ValueRef::Blob(bytes), _) => lower_hex(bytes),
         (ValueRef::Null, _) => String::new(),
     }
 }

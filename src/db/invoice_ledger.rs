@@ -1,6 +1,6 @@
 //! What else settled part of an invoice, beside its payments: the credit notes applied to
 //! it and its write-offs, as its detail answer lists them. Each is read with one probe of
-//! a small index, so the hot detail read stays cheap when an invoice has none.
+//! a small index; the hot detail read skips a kind its invoice has none of.
 
 use super::conn::Conn;
 use crate::domain::money::Money;
@@ -32,9 +32,49 @@ pub(crate) struct InvoiceLedger {
     pub write_offs: Vec<WriteOff>,
 }
 
+/// Which kinds of rows an invoice has in its ledger, when the caller knows (see
+/// `details::with_detail_row`); a kind it has none of is not looked for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LedgerParts {
+    pub credit_notes: bool,
+    pub write_offs: bool,
+}
+
+impl LedgerParts {
+    /// Not known: look for both.
+    pub(crate) const ANY: LedgerParts = LedgerParts {
+        credit_notes: true,
+        write_offs: true,
+    };
+}
+
 /// The credit notes applied to invoice `id` (live allocations, summed per note) and every
 /// write-off of it, by date.
-pub(crate) fn ledger_of(conn: &Conn, (org, id): (i64, i64)) -> Result<InvoiceLedger, AppError> {
+pub(crate) fn ledger_of(conn: &Conn, key: (i64, i64)) -> Result<InvoiceLedger, AppError> {
+    ledger_holding(conn, key, LedgerParts::ANY)
+}
+
+/// [`ledger_of`] for an invoice known to hold only the `parts` named.
+pub(crate) fn ledger_holding(
+    conn: &Conn,
+    key: (i64, i64),
+    parts: LedgerParts,
+) -> Result<InvoiceLedger, AppError> {
+    Ok(InvoiceLedger {
+        credit_notes: if parts.credit_notes {
+            credit_notes_of(conn, key)?
+        } else {
+            Vec::new()
+        },
+        write_offs: if parts.write_offs {
+            write_offs_of(conn, key)?
+        } else {
+            Vec::new()
+        },
+    })
+}
+
+fn credit_notes_of(conn: &Conn, (org, id): (i64, i64)) -> Result<Vec<InvoiceCredit>, AppError> {
     let credit_notes = conn
         .prepare_cached(
             "SELECT n.id, n.credit_note_number, SUM(a.amount_minor)
@@ -52,6 +92,10 @@ pub(crate) fn ledger_of(conn: &Conn, (org, id): (i64, i64)) -> Result<InvoiceLed
             })
         })?
         .collect::<Result<_, _>>()?;
+    Ok(credit_notes)
+}
+
+fn write_offs_of(conn: &Conn, (org, id): (i64, i64)) -> Result<Vec<WriteOff>, AppError> {
     let write_offs = conn
         .prepare_cached(
             "SELECT id, amount_minor, write_off_date, reason, reversed_date, reversal_reason
@@ -70,8 +114,5 @@ pub(crate) fn ledger_of(conn: &Conn, (org, id): (i64, i64)) -> Result<InvoiceLed
             })
         })?
         .collect::<Result<_, _>>()?;
-    Ok(InvoiceLedger {
-        credit_notes,
-        write_offs,
-    })
+    Ok(write_offs)
 }

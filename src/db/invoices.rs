@@ -12,7 +12,9 @@ pub(crate) use super::details::{
     with_detail_row, Detail, DetailRow,
 };
 use super::details::{detail_row, Copies, DETAIL_SELECT};
-pub(crate) use super::invoice_ledger::{ledger_of, InvoiceCredit, InvoiceLedger, WriteOff};
+pub(crate) use super::invoice_ledger::{
+    ledger_holding, ledger_of, InvoiceCredit, InvoiceLedger, WriteOff,
+};
 use super::next_sequence;
 use super::paging::{first_id_from, Bounds, ListQuery, Page};
 use super::rules;

@@ -3,6 +3,7 @@
 //! answer fields are derived (from the clock or from other records) and so left out when
 //! a row is compared with its latest event.
 
+use crate::domain::text::lower_hex;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -215,7 +216,7 @@ pub fn event_hash(prev_hash: &str, event_without_hash: &Value) -> String {
     digest.update(prev_hash.as_bytes());
     digest.update(b"\n");
     digest.update(canonical_json(event_without_hash).as_bytes());
-    hex::encode(digest.finalize())
+    lower_hex(&digest.finalize())
 }
 
 /// The event as hashed and answered: `fields` is every field but `hash`.

@@ -1,5 +1,6 @@
 //! API keys: generation, hashing and scopes. A key is shown once and stored as a hash.
 
+use crate::domain::text::lower_hex;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -49,7 +50,7 @@ pub(crate) struct NewKey {
 pub(crate) fn generate() -> NewKey {
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let secret = format!("{KEY_PREFIX}{}", hex::encode(bytes));
+    let secret = format!("{KEY_PREFIX}{}", lower_hex(&bytes));
     NewKey {
         prefix: secret[..DISPLAY_PREFIX_LEN].to_string(),
         hash: hash(&secret),
@@ -59,7 +60,7 @@ pub(crate) fn generate() -> NewKey {
 
 /// SHA-256 is enough: keys carry 192 random bits, so no dictionary applies.
 pub(crate) fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    lower_hex(&Sha256::digest(secret.as_bytes()))
 }
 
 #[cfg(test)]

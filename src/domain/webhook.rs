@@ -2,6 +2,7 @@
 //! tried again, when an endpoint that keeps failing is turned off, and which addresses a
 //! hosted install refuses to deliver to.
 
+use crate::domain::text::lower_hex;
 use std::net::IpAddr;
 
 use hmac::{Hmac, Mac};
@@ -43,7 +44,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     // HMAC takes a key of any length; `new_from_slice` cannot fail for it.
     let digest = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map(|mut mac| {
         mac.update(format!("{timestamp}.{body}").as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        lower_hex(&mac.finalize().into_bytes())
     });
     format!("t={timestamp},v1={}", digest.unwrap_or_default())
 }
@@ -135,7 +136,7 @@ mod tests {
     fn hmac_of(key: &str, data: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
         mac.update(data.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        lower_hex(&mac.finalize().into_bytes())
     }
 
     #[test]

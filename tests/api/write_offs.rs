@@ -86,6 +86,9 @@ async fn the_rest_of_a_bad_debt_is_written_off_then_recovered() {
         reversed.body["write_offs"][0]["reversal_reason"],
         "Recovered"
     );
+    // Nothing is written off any more, yet the read still lists the reversed write-off.
+    let read = app.get(&format!("/v1/invoices/{inv}")).await;
+    assert_eq!(read.body, reversed.body);
     let again = app
         .post(
             &path,

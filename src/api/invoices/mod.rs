@@ -224,8 +224,9 @@ impl InvoicesApi {
         // One snapshot: an invoice whose copy is not rendered (every invoice on
         // PostgreSQL) is read from its rows in the same read.
         let text = state.db.read_point(|conn| {
-            let rendered = store::with_detail_row(conn, org, id, |row| {
-                store::ledger_of(conn, (org, id)).map(|ledger| detail_text(row, &ledger, today))
+            let rendered = store::with_detail_row(conn, org, id, |row, parts| {
+                store::ledger_holding(conn, (org, id), parts)
+                    .map(|ledger| detail_text(row, &ledger, today))
             })?;
             match rendered {
                 Detail::Rendered(text) => text,

@@ -2,6 +2,7 @@
 //! 400) or a new random one, answered on every response, written in the access log and in each journal event
 //! the request appends, so one request can be followed from the client to the audit trail.
 
+use crate::domain::text::lower_hex;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use rand::RngCore;
 
@@ -27,7 +28,7 @@ fn usable(value: &[u8]) -> bool {
 fn new_request_id() -> String {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    lower_hex(&bytes)
 }
 
 /// Serves the request with its id set, and answers the id.

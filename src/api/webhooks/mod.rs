@@ -7,6 +7,7 @@ mod wire;
 pub use deliver::spawn_deliveries;
 pub(crate) use wire::WebhookEndpoint;
 
+use crate::domain::text::lower_hex;
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -32,7 +33,7 @@ use wire::{
 fn new_secret() -> String {
     let mut bytes = [0u8; 24];
     rand::thread_rng().fill_bytes(&mut bytes);
-    format!("whsec_{}", hex::encode(bytes))
+    format!("whsec_{}", lower_hex(&bytes))
 }
 
 #[derive(Default)]
