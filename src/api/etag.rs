@@ -4,11 +4,11 @@
 //! still answers with that ETag, checked inside the write's own transaction, so of two
 //! clients racing one edit exactly one wins and the other gets 412.
 
-use crate::domain::text::lower_hex;
 use poem::http::{header, HeaderValue, Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use sha2::{Digest, Sha256};
 
+use crate::domain::text::lower_hex;
 use crate::error::AppError;
 
 /// The strong ETag of an answer's body: 32 hex digits of its SHA-256, quoted.

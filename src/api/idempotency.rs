@@ -3,7 +3,6 @@
 //! request, and the write that replays a stored answer, refuses a reused key (409), or runs
 //! and stores its answer in the same transaction. `db::idempotency` only keeps the rows.
 
-use crate::domain::text::lower_hex;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use serde::Serialize;
 use serde_json::Value;
@@ -16,6 +15,7 @@ use super::AppState;
 use crate::db::idempotency::{self, IdempotencyRequest, StoredRequest, StoredResponse};
 use crate::db::WriteTx;
 use crate::domain::journal::canonical_json;
+use crate::domain::text::lower_hex;
 use crate::error::AppError;
 
 /// What an `Idempotency-Key` must be; checked on the raw header, because a value that is

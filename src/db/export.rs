@@ -2,7 +2,6 @@
 //! accountants and for leaving Arvalox. The records only (derived summaries and cached
 //! copies are left out), read in one snapshot; amounts as decimals in their currency.
 
-use crate::domain::text::lower_hex;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -16,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::currency::Currency;
 use crate::domain::money::Money;
+use crate::domain::text::lower_hex;
 use crate::domain::text::spreadsheet_safe;
 use crate::error::AppError;
 

@@ -3,11 +3,11 @@
 //! answer fields are derived (from the clock or from other records) and so left out when
 //! a row is compared with its latest event.
 
-use crate::domain::text::lower_hex;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::detail::PAYMENTS_SHOWN;
+use super::text::lower_hex;
 
 /// The `prev_hash` of each organization's first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";

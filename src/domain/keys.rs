@@ -1,8 +1,9 @@
 //! API keys: generation, hashing and scopes. A key is shown once and stored as a hash.
 
-use crate::domain::text::lower_hex;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+
+use super::text::lower_hex;
 
 pub(crate) const KEY_PREFIX: &str = "arv_";
 /// Characters of the key shown in listings (`arv_` and 8 more): enough to tell keys apart.

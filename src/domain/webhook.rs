@@ -2,11 +2,12 @@
 //! tried again, when an endpoint that keeps failing is turned off, and which addresses a
 //! hosted install refuses to deliver to.
 
-use crate::domain::text::lower_hex;
 use std::net::IpAddr;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+
+use super::text::lower_hex;
 
 /// Seconds to wait after the n-th failure of one event (the last one repeats): within a
 /// minute at first, then spread to cover about a day.

@@ -2,11 +2,11 @@
 //! 400) or a new random one, answered on every response, written in the access log and in each journal event
 //! the request appends, so one request can be followed from the client to the audit trail.
 
-use crate::domain::text::lower_hex;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use rand::RngCore;
 
 use crate::api::error::render;
+use crate::domain::text::lower_hex;
 use crate::error::AppError;
 
 pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";

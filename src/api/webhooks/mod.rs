@@ -7,7 +7,6 @@ mod wire;
 pub use deliver::spawn_deliveries;
 pub(crate) use wire::WebhookEndpoint;
 
-use crate::domain::text::lower_hex;
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -23,6 +22,7 @@ use super::types::{JsonBody, Opt};
 use super::{page_bounds, AppState, Created, Deleted, Json, One, Post, Tag};
 use crate::db::webhooks::{self as store, EndpointFields};
 use crate::domain::journal::EntityType;
+use crate::domain::text::lower_hex;
 use crate::error::FieldErrorsBuilder;
 use wire::{
     checked_description, checked_types, checked_url, CreatedWebhookEndpoint, WebhookDeliveryList,
