@@ -1,9 +1,10 @@
 -- One wrk script for every scenario; the scenario comes from the environment.
 --   KEY       API key
---   SCENARIO  ping | invoice | list | customer | create_invoice | payment | split_payment | get
+--   SCENARIO  ping | invoice | list | customer | create_invoice | payment | split_payment |
+--             credit_note | get
 --   PATHARG   path for `get`
 --   MAXID     largest invoice/customer id to pick from
---   PAIRS     file of "customer_id invoice_id" lines with open balances (payment), of
+--   PAIRS     file of "customer_id invoice_id" lines with open balances (payment, credit_note), of
 --             "customer_id invoice_id invoice_id invoice_id" lines (split_payment), or of
 --             "key customer_id invoice_id" lines, each key its organization's (tenant_payment)
 local key = os.getenv("KEY")
@@ -65,6 +66,12 @@ function request()
       '"allocations": [{"invoice_id": ' .. set[2] .. ', "amount": "0.01"}, {"invoice_id": ' .. set[3] ..
       ', "amount": "0.01"}, {"invoice_id": ' .. set[4] .. ', "amount": "0.01"}]}'
     return wrk.format("POST", "/v1/payments", nil, body)
+  elseif scenario == "credit_note" then
+    local pair = pairs[(counter % #pairs) + 1]
+    local body = '{"customer_id": ' .. pair[1] .. ', "invoice_id": ' .. pair[2] ..
+      ', "reason": "Bench: an item returned", ' ..
+      '"items": [{"description": "Returned item", "quantity": 1, "unit_price": "0.01"}]}'
+    return wrk.format("POST", "/v1/credit-notes", nil, body)
   else
     return wrk.format("GET", path_arg)
   end
