@@ -18,6 +18,7 @@ const RATE_LIMITED: &str = "arvalox_rate_limit_rejections_total";
 const AUTH_FAILURES: &str = "arvalox_auth_failures_total";
 const BATCH_WRITES: &str = "arvalox_write_batch_size";
 const COMMIT_SECONDS: &str = "arvalox_write_commit_duration_seconds";
+const WAL_FLUSH_SECONDS: &str = "arvalox_wal_flush_duration_seconds";
 const WRITE_RETRIES: &str = "arvalox_write_retries_total";
 const POOL_WAIT_SECONDS: &str = "arvalox_db_read_wait_seconds";
 const DATABASE_BYTES: &str = "arvalox_database_size_bytes";
@@ -53,6 +54,12 @@ pub fn auth_failure(reason: &'static str) {
 pub fn write_batch(writes: usize, commit: Duration) {
     histogram!(BATCH_WRITES).record(writes as f64);
     histogram!(COMMIT_SECONDS).record(commit.as_secs_f64());
+}
+
+/// The WAL was flushed to disk before the batches it holds were answered (SQLite with
+/// `synchronous=full`).
+pub fn wal_flushed(took: Duration) {
+    histogram!(WAL_FLUSH_SECONDS).record(took.as_secs_f64());
 }
 
 /// A write on PostgreSQL lost a race (a deadlock or a serialization failure) and is run
@@ -119,6 +126,11 @@ fn describe() {
         COMMIT_SECONDS,
         metrics::Unit::Seconds,
         "Time to run and commit one group of writes."
+    );
+    describe_histogram!(
+        WAL_FLUSH_SECONDS,
+        metrics::Unit::Seconds,
+        "Time to flush the WAL before answering the writes it holds (SQLite, synchronous=full); one flush may answer several groups."
     );
     describe_counter!(
         WRITE_RETRIES,

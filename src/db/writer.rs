@@ -17,6 +17,9 @@ use tokio::sync::oneshot;
 use super::conn::Conn;
 use super::point_reads::PointReaders;
 use crate::error::AppError;
+use wal_flush::{Committed, WalFlush};
+
+mod wal_flush;
 
 /// Most jobs committed together; bounds the latency one batch adds to its first job.
 const MAX_BATCH: usize = 512;
@@ -106,13 +109,29 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// `readers` learn of each commit before its writes are answered.
-    pub(super) fn spawn(conn: Connection, readers: Arc<PointReaders>) -> Result<Writer, AppError> {
+    /// `readers` learn of each commit before its writes are answered. With `flush_apart`
+    /// (every commit must be on disk before it is answered) the writer commits without
+    /// flushing and a thread of its own flushes the WAL before answering (`wal_flush`).
+    pub(super) fn spawn(
+        conn: Connection,
+        readers: Arc<PointReaders>,
+        flush_apart: bool,
+    ) -> Result<Writer, AppError> {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         take_over_checkpoints(&conn);
+        let flusher = match wal_of(&conn).filter(|_| flush_apart) {
+            Some(wal) => {
+                // The flusher makes each commit durable; SQLite still flushes the WAL
+                // before a checkpoint and when it starts the WAL over.
+                conn.pragma_update(None, "synchronous", "NORMAL")?;
+                Some(WalFlush::spawn(wal)?)
+            }
+            // An in-memory book has no WAL to flush: SQLite's COMMIT does what it can.
+            None => None,
+        };
         std::thread::Builder::new()
             .name("arvalox-writer".into())
-            .spawn(move || run(conn, queue, &readers))
+            .spawn(move || run(conn, queue, &readers, flusher.as_ref()))
             .map_err(|err| AppError::Internal(format!("cannot start the writer: {err}")))?;
         Ok(Writer { jobs })
     }
@@ -137,8 +156,20 @@ impl Writer {
     }
 }
 
+/// The WAL of the connection's file, named as SQLite names it: the full path SQLite
+/// opened (links resolved) and `-wal`.
+fn wal_of(conn: &Connection) -> Option<std::path::PathBuf> {
+    let book = conn.path().filter(|path| !path.is_empty())?;
+    Some(format!("{book}-wal").into())
+}
+
 /// Ends when every `Writer` handle is gone.
-fn run(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>, readers: &PointReaders) {
+fn run(
+    conn: Connection,
+    queue: mpsc::Receiver<Box<dyn Job>>,
+    readers: &PointReaders,
+    flusher: Option<&WalFlush>,
+) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -147,11 +178,20 @@ fn run(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>, readers: &PointRea
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch, readers);
+        let committed = commit_batch(&conn, batch, readers);
+        match flusher {
+            Some(flusher) => flusher.answer_when_flushed(committed),
+            None => committed.answer_now(),
+        }
     }
 }
 
-fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, readers: &PointReaders) {
+/// Runs and commits one batch; answering it is the caller's.
+fn commit_batch(
+    conn: &Connection,
+    mut batch: Vec<Box<dyn Job>>,
+    readers: &PointReaders,
+) -> Committed {
     if WAL_PAGES.with(|count| count.get()) >= CHECKPOINT_PAGES {
         // The WAL is (or is being) copied back: let this write start it over.
         readers.release_idle();
@@ -168,9 +208,7 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, readers: &Point
         tracing::error!(error = %err, jobs = batch.len(), "a write batch failed");
         err
     });
-    for job in batch {
-        job.answer(error.as_ref());
-    }
+    Committed { jobs: batch, error }
 }
 
 /// WAL pages after which the writer copies the WAL back into the database. SQLite's

@@ -168,3 +168,58 @@ fn metrics_are_served_on_their_own_listener_and_count_what_happened() {
     assert!(value(&scraped, "arvalox_last_backup_timestamp_seconds", &[]) > 1.7e9);
     server.stop();
 }
+
+/// The samples called `name`, whatever their labels.
+fn samples<'a>(scrape: &'a [Sample], name: &'a str) -> impl Iterator<Item = f64> + 'a {
+    scrape
+        .iter()
+        .filter(move |(metric, _, _)| metric == name)
+        .map(|(_, _, value)| *value)
+}
+
+/// With `synchronous=full` (the default) the WAL is flushed by a thread of its own before
+/// a write is answered: each of these writes waits for its answer before the next is
+/// sent, so no flush can serve two of them, and every group commit is flushed.
+#[test]
+fn every_durable_write_is_answered_after_a_flush_of_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics_port = free_port();
+    let bind = format!("127.0.0.1:{metrics_port}");
+    let extra = ["--metrics-bind", bind.as_str(), "--rate-limit-minute", "0"];
+    let db = dir.path().join("ar.db");
+    let server = Server::start_with(&db, &dir.path().join("serve.log"), &extra, &[]);
+    let auth = [("x-arvalox-api-key", server.key.as_str())];
+    for n in 0..6 {
+        let body = format!(r#"{{"name": "Customer {n}"}}"#);
+        let (status, _) = http(server.port, "POST", "/v1/customers", &auth, &body);
+        assert_eq!(status, 201);
+    }
+    let scraped = scrape(metrics_port);
+    let flushes = value(&scraped, "arvalox_wal_flush_duration_seconds_count", &[]);
+    let batches = value(&scraped, "arvalox_write_batch_size_count", &[]);
+    assert!(flushes >= 6.0, "{flushes} flushes for 6 writes");
+    assert!(
+        flushes <= batches,
+        "{flushes} flushes, {batches} group commits"
+    );
+    server.stop();
+
+    // With durability off, nothing is flushed.
+    let off = ["--metrics-bind", bind.as_str(), "--synchronous", "off"];
+    let fast = dir.path().join("fast.db");
+    let server = Server::start_with(&fast, &dir.path().join("off.log"), &off, &[]);
+    let auth = [("x-arvalox-api-key", server.key.as_str())];
+    let (status, _) = http(
+        server.port,
+        "POST",
+        "/v1/customers",
+        &auth,
+        r#"{"name": "Off"}"#,
+    );
+    assert_eq!(status, 201);
+    let scraped = scrape(metrics_port);
+    let flush_samples = samples(&scraped, "arvalox_wal_flush_duration_seconds_count");
+    assert_eq!(flush_samples.count(), 0);
+    assert!(value(&scraped, "arvalox_write_batch_size_count", &[]) >= 1.0);
+    server.stop();
+}

@@ -1,0 +1,102 @@
+//! Durable answers without the writer waiting on the disk.
+//!
+//! With `synchronous=full` the writer commits at SQLite's `synchronous=NORMAL`: a commit
+//! writes its WAL frames but does not flush them. The writer hands the committed batch to
+//! this thread and starts the next batch at once; this thread flushes the WAL
+//! (`fdatasync`) and only then answers every batch committed before the flush began. So
+//! every answer is still sent only once its write is on disk, while the writer's CPU work
+//! on the next batch overlaps the flush of the last one, and one flush can cover several
+//! batches (README.md, "Performance"; BENCHMARKS.md, issue 16).
+//!
+//! A flush covers every frame written before it starts, whoever wrote it: the WAL only
+//! grows between checkpoints, and SQLite flushes it (at `NORMAL` too) before a checkpoint
+//! copies frames into the database and whenever it starts the WAL over. A read that
+//! starts between a commit and its flush sees the commit, as InnoDB's readers do; no
+//! writer has been answered for it yet.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use super::Job;
+use crate::error::AppError;
+
+/// A batch the writer has committed (or rolled back, with the reason), not yet answered.
+pub(super) struct Committed {
+    pub(super) jobs: Vec<Box<dyn Job>>,
+    pub(super) error: Option<AppError>,
+}
+
+impl Committed {
+    /// Answers with no flush to wait for (durability off, or SQLite flushed in COMMIT).
+    pub(super) fn answer_now(self) {
+        self.answer(None);
+    }
+
+    fn answer(self, flush_error: Option<&AppError>) {
+        let error = self.error.as_ref().or(flush_error);
+        for job in self.jobs {
+            job.answer(error);
+        }
+    }
+}
+
+/// The flushing thread's inbox.
+pub(super) struct WalFlush {
+    batches: mpsc::Sender<Committed>,
+}
+
+impl WalFlush {
+    /// Starts the thread that flushes the WAL at `wal` (the book's `-wal` file).
+    pub(super) fn spawn(wal: PathBuf) -> Result<WalFlush, AppError> {
+        let (batches, inbox) = mpsc::channel::<Committed>();
+        std::thread::Builder::new()
+            .name("arvalox-wal-flush".into())
+            .spawn(move || run(&wal, &inbox))
+            .map_err(|err| AppError::Internal(format!("cannot start the WAL flusher: {err}")))?;
+        Ok(WalFlush { batches })
+    }
+
+    /// Answers `batch` once the WAL holding it is on disk.
+    pub(super) fn answer_when_flushed(&self, batch: Committed) {
+        if let Err(mpsc::SendError(batch)) = self.batches.send(batch) {
+            // The thread is gone (it only ends with the process): never answer unflushed.
+            batch.answer(Some(&not_flushed()));
+        }
+    }
+}
+
+fn not_flushed() -> AppError {
+    AppError::Internal("the write could not be flushed to disk; it may not have been kept".into())
+}
+
+/// Ends when the writer (the one sender) is gone, after answering what it sent.
+fn run(wal: &std::path::Path, inbox: &mpsc::Receiver<Committed>) {
+    let mut file: Option<File> = None;
+    while let Ok(first) = inbox.recv() {
+        // Everything committed so far shares this one flush.
+        let ready: Vec<Committed> = std::iter::once(first).chain(inbox.try_iter()).collect();
+        let started = std::time::Instant::now();
+        let flushed = flush(wal, &mut file);
+        crate::metrics::wal_flushed(started.elapsed());
+        if let Err(err) = &flushed {
+            tracing::error!(error = %err, wal = %wal.display(), "flushing the WAL failed");
+            // Opened again for the next flush, in case the handle itself went bad.
+            file = None;
+        }
+        let flush_error = flushed.err().map(|_| not_flushed());
+        for batch in ready {
+            batch.answer(flush_error.as_ref());
+        }
+    }
+}
+
+/// `fdatasync` of the WAL. Any handle to the file flushes its data, so this thread keeps
+/// its own; the WAL is the same file for as long as the writer's connection is open.
+fn flush(wal: &std::path::Path, file: &mut Option<File>) -> std::io::Result<()> {
+    let handle = match file {
+        Some(handle) => handle,
+        None => file.insert(File::open(wal)?),
+    };
+    handle.sync_data()
+}
