@@ -109,6 +109,10 @@ impl Post {
                 }
             })
             .await?;
+        if stored.is_some() {
+            // The first try's write may be committed but not yet flushed to disk.
+            state.db.until_durable().await?;
+        }
         Ok(stored.map(|s| JsonAnswer::stored(s.status, s.location, s.body)))
     }
 

@@ -190,6 +190,18 @@ impl Db {
         }
     }
 
+    /// Returns once every write committed so far is on disk. SQLite answers a write only
+    /// after its WAL flush, but a read can see the commit before that flush
+    /// (`writer/wal_flush.rs`): an answer taken from such a read, a stored idempotent answer
+    /// replayed, waits here first. An empty write does it, since the writer answers in
+    /// commit order, each after a flush. PostgreSQL shows a commit only once it is durable.
+    pub(crate) async fn until_durable(&self) -> Result<(), AppError> {
+        match &self.engine {
+            Engine::Sqlite(book) => book.write(|_| Ok(())).await,
+            Engine::Postgres(_) => Ok(()),
+        }
+    }
+
     /// One write transaction, for callers that are not async (the CLI and tests' setup).
     pub fn write_blocking<T, F>(&self, scope: WriteScope, f: F) -> Result<T, AppError>
     where
