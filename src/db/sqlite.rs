@@ -127,10 +127,11 @@ impl SqliteBook {
                 AppError::Internal(format!("cannot open database {}: {err}", path.display()))
             })?;
         let point_readers = point_reads::PointReaders::new(path.to_path_buf(), synchronous);
+        let flush_apart = synchronous == Synchronous::Full;
         Ok(SqliteBook {
             path: path.to_path_buf(),
             pool,
-            writer: writer::Writer::spawn(conn, point_readers.clone(), synchronous)?,
+            writer: writer::Writer::spawn(conn, point_readers.clone(), flush_apart)?,
             point_readers,
         })
     }

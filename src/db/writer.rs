@@ -16,12 +16,9 @@ use tokio::sync::oneshot;
 
 use super::conn::Conn;
 use super::point_reads::PointReaders;
-use super::Synchronous;
 use crate::error::AppError;
-use checkpoints::Checkpoints;
 use wal_flush::{Committed, WalFlush};
 
-mod checkpoints;
 mod wal_flush;
 
 /// Most jobs committed together; bounds the latency one batch adds to its first job.
@@ -112,18 +109,16 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// `readers` learn of each commit before its writes are answered. With
-    /// `synchronous=full` (every commit on disk before it is answered) the writer commits
-    /// without flushing and a thread of its own flushes the WAL before answering
-    /// (`wal_flush`); another copies the WAL back into the database (`checkpoints`).
+    /// `readers` learn of each commit before its writes are answered. With `flush_apart`
+    /// (every commit must be on disk before it is answered) the writer commits without
+    /// flushing and a thread of its own flushes the WAL before answering (`wal_flush`).
     pub(super) fn spawn(
         conn: Connection,
         readers: Arc<PointReaders>,
-        synchronous: Synchronous,
+        flush_apart: bool,
     ) -> Result<Writer, AppError> {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
-        let checkpoints = Checkpoints::take_over(&conn, synchronous)?;
-        let flush_apart = synchronous == Synchronous::Full;
+        take_over_checkpoints(&conn);
         let flusher = match wal_of(&conn).filter(|_| flush_apart) {
             Some(wal) => {
                 // The flusher makes each commit durable; SQLite still flushes the WAL
@@ -136,14 +131,7 @@ impl Writer {
         };
         std::thread::Builder::new()
             .name("arvalox-writer".into())
-            .spawn(move || {
-                let after = AfterCommit {
-                    readers: &readers,
-                    checkpoints: &checkpoints,
-                    flusher: flusher.as_ref(),
-                };
-                run(conn, queue, &after)
-            })
+            .spawn(move || run(conn, queue, &readers, flusher.as_ref()))
             .map_err(|err| AppError::Internal(format!("cannot start the writer: {err}")))?;
         Ok(Writer { jobs })
     }
@@ -176,16 +164,12 @@ fn wal_of(conn: &Connection) -> Option<std::path::PathBuf> {
 }
 
 /// Ends when every `Writer` handle is gone.
-/// What the writer does once a batch is committed.
-struct AfterCommit<'a> {
-    /// Learn of the commit (and end their idle snapshots).
-    readers: &'a PointReaders,
-    checkpoints: &'a Checkpoints,
-    /// Answers the batch once it is on disk; without it the batch is answered at once.
-    flusher: Option<&'a WalFlush>,
-}
-
-fn run(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>, after: &AfterCommit) {
+fn run(
+    conn: Connection,
+    queue: mpsc::Receiver<Box<dyn Job>>,
+    readers: &PointReaders,
+    flusher: Option<&WalFlush>,
+) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -194,8 +178,8 @@ fn run(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>, after: &AfterCommi
                 Err(_) => break,
             }
         }
-        let committed = commit_batch(&conn, batch, after);
-        match after.flusher {
+        let committed = commit_batch(&conn, batch, readers);
+        match flusher {
             Some(flusher) => flusher.answer_when_flushed(committed),
             None => committed.answer_now(),
         }
@@ -203,9 +187,12 @@ fn run(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>, after: &AfterCommi
 }
 
 /// Runs and commits one batch; answering it is the caller's.
-fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, after: &AfterCommit) -> Committed {
-    let readers = after.readers;
-    if checkpoints::due() {
+fn commit_batch(
+    conn: &Connection,
+    mut batch: Vec<Box<dyn Job>>,
+    readers: &PointReaders,
+) -> Committed {
+    if WAL_PAGES.with(|count| count.get()) >= CHECKPOINT_PAGES {
         // The WAL is (or is being) copied back: let this write start it over.
         readers.release_idle();
     }
@@ -214,7 +201,7 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, after: &AfterCo
     crate::metrics::write_batch(batch.len(), started.elapsed());
     if outcome.is_ok() {
         readers.after_commit();
-        after.checkpoints.after_commit(conn);
+        checkpoint_if_due(conn);
     }
     let error = outcome.err().map(|err: AppError| {
         let _ = conn.execute_batch("ROLLBACK");
@@ -222,6 +209,41 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, after: &AfterCo
         err
     });
     Committed { jobs: batch, error }
+}
+
+/// WAL pages after which the writer copies the WAL back into the database. SQLite's
+/// default is 1,000; each checkpoint costs the writer two fsyncs (with synchronous=full)
+/// and a payment dirties about four pages, so that stalled the writer every ~250 payments.
+const CHECKPOINT_PAGES: i32 = 4096;
+
+thread_local! {
+    /// Pages in the WAL after the writer's last commit (set by `note_wal_pages`).
+    static WAL_PAGES: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+/// The writer connection's WAL hook; it replaces SQLite's automatic checkpoint.
+fn note_wal_pages(_: &rusqlite::hooks::Wal, pages: std::ffi::c_int) -> rusqlite::Result<()> {
+    WAL_PAGES.with(|count| count.set(pages));
+    Ok(())
+}
+
+/// Sets the writer connection up to checkpoint through [`checkpoint_if_due`].
+pub(super) fn take_over_checkpoints(conn: &Connection) {
+    conn.wal_hook(Some(note_wal_pages));
+}
+
+/// Copies the WAL back into the database once it holds [`CHECKPOINT_PAGES`]. It runs
+/// after `after_commit` has ended the point readers' idle snapshots: SQLite's own
+/// checkpoint ran inside COMMIT, while those snapshots still pinned older pages, so it
+/// never finished, the WAL never started over, and it grew by every write. PASSIVE
+/// never waits; one that a reader still holds back is tried again after the next commit.
+fn checkpoint_if_due(conn: &Connection) {
+    if WAL_PAGES.with(|count| count.get()) < CHECKPOINT_PAGES {
+        return;
+    }
+    if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        tracing::warn!(error = %err, "checkpoint failed");
+    }
 }
 
 fn run_jobs(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), AppError> {

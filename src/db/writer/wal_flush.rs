@@ -34,6 +34,7 @@ impl Committed {
     }
 
     fn answer(self, flush_error: Option<&AppError>) {
+        // A batch that failed keeps its own error; the jobs of one that committed their own.
         let error = self.error.as_ref().or(flush_error);
         for job in self.jobs {
             job.answer(error);
@@ -60,7 +61,7 @@ impl WalFlush {
     /// Answers `batch` once the WAL holding it is on disk.
     pub(super) fn answer_when_flushed(&self, batch: Committed) {
         if let Err(mpsc::SendError(batch)) = self.batches.send(batch) {
-            // The thread is gone (it only ends with the process): never answer unflushed.
+            // The thread is gone (it ended in a panic): never answer unflushed.
             batch.answer(Some(&not_flushed()));
         }
     }
@@ -79,14 +80,17 @@ fn run(wal: &std::path::Path, inbox: &mpsc::Receiver<Committed>) {
         let started = std::time::Instant::now();
         let flushed = flush(wal, &mut file);
         crate::metrics::wal_flushed(started.elapsed());
-        if let Err(err) = &flushed {
-            tracing::error!(error = %err, wal = %wal.display(), "flushing the WAL failed");
-            // Opened again for the next flush, in case the handle itself went bad.
-            file = None;
+        if let Err(err) = flushed {
+            // The batches are committed and visible, but may not be on disk, and after a
+            // failed write-back the kernel may drop the pages, so a later flush through a
+            // fresh handle could succeed over a hole. Stop, as PostgreSQL does on a failed
+            // fsync: none of these writes was answered, and SQLite's recovery at the next
+            // start keeps exactly what reached the disk.
+            tracing::error!(error = %err, wal = %wal.display(), "flushing the WAL failed; stopping");
+            std::process::abort();
         }
-        let flush_error = flushed.err().map(|_| not_flushed());
         for batch in ready {
-            batch.answer(flush_error.as_ref());
+            batch.answer(None);
         }
     }
 }
@@ -96,7 +100,8 @@ fn run(wal: &std::path::Path, inbox: &mpsc::Receiver<Committed>) {
 fn flush(wal: &std::path::Path, file: &mut Option<File>) -> std::io::Result<()> {
     let handle = match file {
         Some(handle) => handle,
-        None => file.insert(File::open(wal)?),
+        // Writable, though only synced: some systems refuse to flush a read-only handle.
+        None => file.insert(std::fs::OpenOptions::new().write(true).open(wal)?),
     };
     handle.sync_data()
 }
