@@ -190,14 +190,15 @@ impl Db {
         }
     }
 
-    /// Returns once every write committed so far is on disk. SQLite answers a write only
-    /// after its WAL flush, but a read can see the commit before that flush
-    /// (`writer/wal_flush.rs`): an answer taken from such a read, a stored idempotent answer
-    /// replayed, waits here first. An empty write does it, since the writer answers in
-    /// commit order, each after a flush. PostgreSQL shows a commit only once it is durable.
+    /// Returns once every write committed before the call is on disk. SQLite answers a
+    /// write only after its WAL flush, but a read can see the commit before that flush
+    /// (`writer/wal_flush.rs`). A read whose rows leave the server as a promise (a stored
+    /// idempotent answer replayed, journal events fed or sent to a webhook) calls this
+    /// after reading and before answering (`writer/durable_mark.rs`). PostgreSQL shows a
+    /// commit only once it is durable.
     pub(crate) async fn until_durable(&self) -> Result<(), AppError> {
         match &self.engine {
-            Engine::Sqlite(book) => book.write(|_| Ok(())).await,
+            Engine::Sqlite(book) => book.until_seen_is_durable().await,
             Engine::Postgres(_) => Ok(()),
         }
     }

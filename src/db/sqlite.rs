@@ -182,6 +182,11 @@ impl SqliteBook {
         self.writer.submit(f).await
     }
 
+    /// Returns once every commit begun before the call is on disk (`writer/durable_mark.rs`).
+    pub(super) async fn until_seen_is_durable(&self) -> Result<(), AppError> {
+        self.writer.until_seen_is_durable().await
+    }
+
     /// One IMMEDIATE transaction on a pooled connection, for callers that are not async
     /// (the CLI and tests' setup); SQLite's lock orders it with the writer thread.
     pub(super) fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>

@@ -17,8 +17,10 @@ use tokio::sync::oneshot;
 use super::conn::Conn;
 use super::point_reads::PointReaders;
 use crate::error::AppError;
+pub(crate) use durable_mark::DurableMark;
 use wal_flush::{Committed, WalFlush};
 
+mod durable_mark;
 mod wal_flush;
 
 /// Most jobs committed together; bounds the latency one batch adds to its first job.
@@ -106,6 +108,8 @@ where
 #[derive(Clone)]
 pub(super) struct Writer {
     jobs: mpsc::Sender<Box<dyn Job>>,
+    /// How far the WAL is flushed, when a thread of its own flushes it.
+    durable: Option<Arc<DurableMark>>,
 }
 
 impl Writer {
@@ -124,16 +128,27 @@ impl Writer {
                 // The flusher makes each commit durable; SQLite still flushes the WAL
                 // before a checkpoint and when it starts the WAL over.
                 conn.pragma_update(None, "synchronous", "NORMAL")?;
-                Some(WalFlush::spawn(wal)?)
+                let mark = Arc::new(DurableMark::new());
+                Some((WalFlush::spawn(wal, mark.clone())?, mark))
             }
-            // An in-memory book has no WAL to flush: SQLite's COMMIT does what it can.
+            // An in-memory book (or one whose path is not UTF-8) has no WAL this can
+            // name: SQLite's COMMIT does what it can.
             None => None,
         };
+        let durable = flusher.as_ref().map(|(_, mark)| mark.clone());
         std::thread::Builder::new()
             .name("arvalox-writer".into())
             .spawn(move || run(conn, queue, &readers, flusher.as_ref()))
             .map_err(|err| AppError::Internal(format!("cannot start the writer: {err}")))?;
-        Ok(Writer { jobs })
+        Ok(Writer { jobs, durable })
+    }
+
+    /// Returns once every commit begun before the call is on disk (`durable_mark`).
+    pub(super) async fn until_seen_is_durable(&self) -> Result<(), AppError> {
+        match &self.durable {
+            Some(mark) => mark.until_seen_is_durable().await,
+            None => Ok(()),
+        }
     }
 
     pub(super) async fn submit<T, F>(&self, work: F) -> Result<T, AppError>
@@ -168,7 +183,7 @@ fn run(
     conn: Connection,
     queue: mpsc::Receiver<Box<dyn Job>>,
     readers: &PointReaders,
-    flusher: Option<&WalFlush>,
+    flusher: Option<&(WalFlush, Arc<DurableMark>)>,
 ) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -178,10 +193,13 @@ fn run(
                 Err(_) => break,
             }
         }
-        let committed = commit_batch(&conn, batch, readers);
         match flusher {
-            Some(flusher) => flusher.answer_when_flushed(committed),
-            None => committed.answer_now(),
+            Some((flusher, mark)) => {
+                let sequence = mark.next_commit();
+                let committed = commit_batch(&conn, batch, readers);
+                flusher.answer_when_flushed(committed, sequence);
+            }
+            None => commit_batch(&conn, batch, readers).answer_now(),
         }
     }
 }

@@ -252,10 +252,13 @@ async fn feed(
             .db
             .read(move |conn| store::list(conn, org, &query))
             .await?;
-        let done = !events.is_empty()
-            || tokio::time::Instant::now() >= deadline
-            || *closing.borrow_and_update();
-        if done {
+        if !events.is_empty() {
+            // An event's id is a promise to the follower: never hand out one a power cut
+            // could give to another event.
+            state.db.until_durable().await?;
+            return page(events, &filter);
+        }
+        if tokio::time::Instant::now() >= deadline || *closing.borrow_and_update() {
             return page(events, &filter);
         }
         let woke = tokio::select! {
@@ -313,6 +316,7 @@ async fn history(
             Ok((events, exists))
         })
         .await?;
+    state.db.until_durable().await?;
     if !exists {
         return Err(
             AppError::NotFound(format!("{} {id} not found.", entity.sentence_name())).into(),

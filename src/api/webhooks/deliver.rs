@@ -142,6 +142,8 @@ async fn deliver(
     let Some(event) = event else {
         return Ok(());
     };
+    // Once sent, the event cannot be taken back: it must be on disk first.
+    state.db.until_durable().await?;
     let event = Event::from_sealed(event)?;
     let body = to_json_text(&event);
     let signed = signature(&secret, state.clock.now().timestamp(), &body);

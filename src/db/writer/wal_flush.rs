@@ -18,7 +18,9 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-use super::Job;
+use std::sync::Arc;
+
+use super::{DurableMark, Job};
 use crate::error::AppError;
 
 /// A batch the writer has committed (or rolled back, with the reason), not yet answered.
@@ -44,23 +46,25 @@ impl Committed {
 
 /// The flushing thread's inbox.
 pub(super) struct WalFlush {
-    batches: mpsc::Sender<Committed>,
+    batches: mpsc::Sender<(Committed, u64)>,
 }
 
 impl WalFlush {
-    /// Starts the thread that flushes the WAL at `wal` (the book's `-wal` file).
-    pub(super) fn spawn(wal: PathBuf) -> Result<WalFlush, AppError> {
-        let (batches, inbox) = mpsc::channel::<Committed>();
+    /// Starts the thread that flushes the WAL at `wal` (the book's `-wal` file) and
+    /// moves `mark` past each batch it has put on disk.
+    pub(super) fn spawn(wal: PathBuf, mark: Arc<DurableMark>) -> Result<WalFlush, AppError> {
+        let (batches, inbox) = mpsc::channel::<(Committed, u64)>();
         std::thread::Builder::new()
             .name("arvalox-wal-flush".into())
-            .spawn(move || run(&wal, &inbox))
+            .spawn(move || run(&wal, &inbox, &mark))
             .map_err(|err| AppError::Internal(format!("cannot start the WAL flusher: {err}")))?;
         Ok(WalFlush { batches })
     }
 
-    /// Answers `batch` once the WAL holding it is on disk.
-    pub(super) fn answer_when_flushed(&self, batch: Committed) {
-        if let Err(mpsc::SendError(batch)) = self.batches.send(batch) {
+    /// Answers `batch`, numbered `sequence` by the writer's [`DurableMark`], once the WAL
+    /// holding it is on disk.
+    pub(super) fn answer_when_flushed(&self, batch: Committed, sequence: u64) {
+        if let Err(mpsc::SendError((batch, _))) = self.batches.send((batch, sequence)) {
             // The thread is gone (it ended in a panic): never answer unflushed.
             batch.answer(Some(&not_flushed()));
         }
@@ -72,11 +76,11 @@ fn not_flushed() -> AppError {
 }
 
 /// Ends when the writer (the one sender) is gone, after answering what it sent.
-fn run(wal: &std::path::Path, inbox: &mpsc::Receiver<Committed>) {
+fn run(wal: &std::path::Path, inbox: &mpsc::Receiver<(Committed, u64)>, mark: &DurableMark) {
     let mut file: Option<File> = None;
     while let Ok(first) = inbox.recv() {
         // Everything committed so far shares this one flush.
-        let ready: Vec<Committed> = std::iter::once(first).chain(inbox.try_iter()).collect();
+        let ready: Vec<(Committed, u64)> = std::iter::once(first).chain(inbox.try_iter()).collect();
         let started = std::time::Instant::now();
         let flushed = flush(wal, &mut file);
         crate::metrics::wal_flushed(started.elapsed());
@@ -89,7 +93,10 @@ fn run(wal: &std::path::Path, inbox: &mpsc::Receiver<Committed>) {
             tracing::error!(error = %err, wal = %wal.display(), "flushing the WAL failed; stopping");
             std::process::abort();
         }
-        for batch in ready {
+        if let Some((_, last)) = ready.last() {
+            mark.flushed_through(*last);
+        }
+        for (batch, _) in ready {
             batch.answer(None);
         }
     }
