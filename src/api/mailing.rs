@@ -168,6 +168,8 @@ struct Delivery {
 /// Sends `mail` (`document` describes it for the journal) and says how it went.
 async fn deliver(state: &AppState, document: Value, mail: Outgoing) -> Result<Delivery, AppError> {
     let mailer = state.mailer.clone().ok_or(AppError::EmailNotConfigured)?;
+    // A mail cannot be taken back: what it shows (read before this call) must be on disk.
+    state.db.until_durable().await?;
     let (to, cc, subject) = (mail.to.clone(), mail.cc.clone(), mail.subject.clone());
     let outcome = mailer.send(mail).await;
     let mut detail = json!({"to": to, "cc": cc, "subject": subject});

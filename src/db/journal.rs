@@ -194,6 +194,13 @@ pub(crate) fn list(
     Ok(events)
 }
 
+/// Starts the read snapshot of `conn`'s transaction (SQLite takes it at the first read,
+/// not at BEGIN), so what is committed after this call is not in it.
+pub(crate) fn pin_snapshot(conn: &Conn) -> Result<(), AppError> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM journal_events)";
+    Ok(conn.query_row(sql, (), |row| row.get::<_, bool>(0).map(|_| ()))?)
+}
+
 /// The events `list` would answer, all of them after `filter.after` unless `limit` is
 /// given, one at a time and never collected (an export); `each` answers false to stop.
 pub(crate) fn each(

@@ -128,8 +128,8 @@ impl Writer {
                 // The flusher makes each commit durable; SQLite still flushes the WAL
                 // before a checkpoint and when it starts the WAL over.
                 conn.pragma_update(None, "synchronous", "NORMAL")?;
-                let mark = Arc::new(DurableMark::new());
-                Some((WalFlush::spawn(wal, mark.clone())?, mark))
+                let (mark, flushed) = DurableMark::new();
+                Some((WalFlush::spawn(wal, flushed)?, Arc::new(mark)))
             }
             // An in-memory book (or one whose path is not UTF-8) has no WAL this can
             // name: SQLite's COMMIT does what it can.
@@ -195,27 +195,31 @@ fn run(
         }
         match flusher {
             Some((flusher, mark)) => {
-                let sequence = mark.next_commit();
-                let committed = commit_batch(&conn, batch, readers);
-                flusher.answer_when_flushed(committed, sequence);
+                flusher.answer_when_flushed(commit_batch(&conn, batch, readers, Some(mark)));
             }
-            None => commit_batch(&conn, batch, readers).answer_now(),
+            None => commit_batch(&conn, batch, readers, None).answer_now(),
         }
     }
 }
 
-/// Runs and commits one batch; answering it is the caller's.
+/// Runs and commits one batch, numbered by `mark` just before its COMMIT; answering it is
+/// the caller's.
 fn commit_batch(
     conn: &Connection,
     mut batch: Vec<Box<dyn Job>>,
     readers: &PointReaders,
+    mark: Option<&DurableMark>,
 ) -> Committed {
     if WAL_PAGES.with(|count| count.get()) >= CHECKPOINT_PAGES {
         // The WAL is (or is being) copied back: let this write start it over.
         readers.release_idle();
     }
     let started = std::time::Instant::now();
-    let outcome = run_jobs(conn, &mut batch).and_then(|()| Ok(run_statement(conn, "COMMIT")?));
+    let mut sequence = 0;
+    let outcome = run_jobs(conn, &mut batch).and_then(|()| {
+        sequence = mark.map_or(0, DurableMark::next_commit);
+        Ok(run_statement(conn, "COMMIT")?)
+    });
     crate::metrics::write_batch(batch.len(), started.elapsed());
     if outcome.is_ok() {
         readers.after_commit();
@@ -226,7 +230,11 @@ fn commit_batch(
         tracing::error!(error = %err, jobs = batch.len(), "a write batch failed");
         err
     });
-    Committed { jobs: batch, error }
+    Committed {
+        jobs: batch,
+        error,
+        sequence,
+    }
 }
 
 /// WAL pages after which the writer copies the WAL back into the database. SQLite's

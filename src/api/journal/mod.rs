@@ -113,11 +113,16 @@ impl EventsApi {
         let org = ctx.organization_id;
         if wants_csv(format.0, headers) {
             let limit = limited.then_some(filter.limit);
+            let db = state.db.clone();
             let csv = export::stream(
                 &state,
                 "events.csv".into(),
                 EVENT_COLUMNS,
                 move |conn, sink| {
+                    // Event ids leave as the rows are read: first pin the snapshot, then
+                    // wait until everything it can show is on disk.
+                    crate::db::journal::pin_snapshot(conn)?;
+                    tokio::runtime::Handle::current().block_on(db.until_durable())?;
                     crate::db::journal::each(conn, org, (&filter, limit), |event| {
                         sink(cells(&event, EVENT_COLUMNS))
                     })

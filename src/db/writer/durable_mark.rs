@@ -15,33 +15,30 @@ use tokio::sync::watch;
 use crate::error::AppError;
 
 /// Batches the writer has begun to commit, and batches the flusher has put on disk,
-/// counted from 1 in commit order.
+/// counted from 1 in commit order. The flusher owns the sending side ([`Flushed`]): once
+/// its thread is gone (or the writer's, which ends it), waiters get an error, not a hang.
 pub(crate) struct DurableMark {
     committing: AtomicU64,
-    flushed: watch::Sender<u64>,
+    flushed: watch::Receiver<u64>,
 }
 
+/// The flusher's side of a [`DurableMark`].
+pub(super) struct Flushed(watch::Sender<u64>);
+
 impl DurableMark {
-    pub(super) fn new() -> DurableMark {
-        DurableMark {
+    pub(super) fn new() -> (DurableMark, Flushed) {
+        let (sender, flushed) = watch::channel(0);
+        let mark = DurableMark {
             committing: AtomicU64::new(0),
-            flushed: watch::Sender::new(0),
-        }
+            flushed,
+        };
+        (mark, Flushed(sender))
     }
 
-    /// Numbers the batch the writer is about to commit. Taken before COMMIT, so a reader
-    /// that sees the batch's rows also sees the number (`until_seen_is_durable`).
+    /// Numbers the batch the writer is about to commit. Taken just before COMMIT, so a
+    /// reader that sees the batch's rows also sees the number (`until_seen_is_durable`).
     pub(super) fn next_commit(&self) -> u64 {
         self.committing.fetch_add(1, Ordering::SeqCst) + 1
-    }
-
-    /// Every batch up to `sequence` is on disk.
-    pub(super) fn flushed_through(&self, sequence: u64) {
-        self.flushed.send_if_modified(|flushed| {
-            let moved = sequence > *flushed;
-            *flushed = (*flushed).max(sequence);
-            moved
-        });
     }
 
     /// Returns once every batch begun before this call is on disk: call it after the read
@@ -49,12 +46,23 @@ impl DurableMark {
     /// is waiting for a flush.
     pub(crate) async fn until_seen_is_durable(&self) -> Result<(), AppError> {
         let seen = self.committing.load(Ordering::SeqCst);
-        let mut flushed = self.flushed.subscribe();
+        let mut flushed = self.flushed.clone();
         flushed
             .wait_for(|flushed| *flushed >= seen)
             .await
             .map(|_| ())
             .map_err(|_| AppError::Internal("the WAL flusher has stopped".into()))
+    }
+}
+
+impl Flushed {
+    /// Every batch up to `sequence` is on disk.
+    pub(super) fn through(&self, sequence: u64) {
+        self.0.send_if_modified(|flushed| {
+            let moved = sequence > *flushed;
+            *flushed = (*flushed).max(sequence);
+            moved
+        });
     }
 }
 
@@ -65,38 +73,48 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_begun_is_durable_at_once() {
-        let mark = DurableMark::new();
+        let (mark, flushed) = DurableMark::new();
         mark.until_seen_is_durable().await.unwrap();
         let first = mark.next_commit();
-        mark.flushed_through(first);
+        flushed.through(first);
         mark.until_seen_is_durable().await.unwrap();
     }
 
     #[tokio::test]
     async fn a_reader_waits_for_the_flush_of_every_batch_begun_before_it() {
-        let mark = Arc::new(DurableMark::new());
+        let (mark, flushed) = DurableMark::new();
+        let mark = Arc::new(mark);
         let (first, second) = (mark.next_commit(), mark.next_commit());
         assert_eq!((first, second), (1, 2));
         let waiting = tokio::spawn({
             let mark = mark.clone();
             async move { mark.until_seen_is_durable().await }
         });
-        mark.flushed_through(first);
+        flushed.through(first);
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished(), "batch 2 is not flushed yet");
         // A batch begun after the read is not waited for.
         let third = mark.next_commit();
-        mark.flushed_through(second);
+        flushed.through(second);
         waiting.await.unwrap().unwrap();
         assert_eq!(third, 3);
     }
 
     #[tokio::test]
     async fn a_late_flush_report_never_moves_the_mark_back() {
-        let mark = DurableMark::new();
+        let (mark, flushed) = DurableMark::new();
         let (first, second) = (mark.next_commit(), mark.next_commit());
-        mark.flushed_through(second);
-        mark.flushed_through(first);
+        flushed.through(second);
+        flushed.through(first);
         assert_eq!(*mark.flushed.borrow(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_reader_gets_an_error_not_a_hang_once_the_flusher_is_gone() {
+        let (mark, flushed) = DurableMark::new();
+        mark.next_commit();
+        drop(flushed);
+        let err = mark.until_seen_is_durable().await.unwrap_err();
+        assert_eq!(err.to_string(), "internal error: the WAL flusher has stopped");
     }
 }

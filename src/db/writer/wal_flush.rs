@@ -12,21 +12,23 @@
 //! grows between checkpoints, and SQLite flushes it (at `NORMAL` too) before a checkpoint
 //! copies frames into the database and whenever it starts the WAL over. A read that
 //! starts between a commit and its flush sees the commit, as InnoDB's readers do; no
-//! writer has been answered for it yet.
+//! writer has been answered for it yet, and a reader that passes rows on as a promise
+//! waits for the flush first (`durable_mark`).
 
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-use std::sync::Arc;
-
-use super::{DurableMark, Job};
+use super::durable_mark::Flushed;
+use super::Job;
 use crate::error::AppError;
 
 /// A batch the writer has committed (or rolled back, with the reason), not yet answered.
 pub(super) struct Committed {
     pub(super) jobs: Vec<Box<dyn Job>>,
     pub(super) error: Option<AppError>,
+    /// The batch's number in the writer's `DurableMark` (0 when it never reached COMMIT).
+    pub(super) sequence: u64,
 }
 
 impl Committed {
@@ -46,25 +48,25 @@ impl Committed {
 
 /// The flushing thread's inbox.
 pub(super) struct WalFlush {
-    batches: mpsc::Sender<(Committed, u64)>,
+    batches: mpsc::Sender<Committed>,
 }
 
 impl WalFlush {
     /// Starts the thread that flushes the WAL at `wal` (the book's `-wal` file) and
-    /// moves `mark` past each batch it has put on disk.
-    pub(super) fn spawn(wal: PathBuf, mark: Arc<DurableMark>) -> Result<WalFlush, AppError> {
-        let (batches, inbox) = mpsc::channel::<(Committed, u64)>();
+    /// moves the writer's `DurableMark` past each batch it has put on disk; waiters on the
+    /// mark get an error once the thread has ended and dropped `flushed`.
+    pub(super) fn spawn(wal: PathBuf, flushed: Flushed) -> Result<WalFlush, AppError> {
+        let (batches, inbox) = mpsc::channel::<Committed>();
         std::thread::Builder::new()
             .name("arvalox-wal-flush".into())
-            .spawn(move || run(&wal, &inbox, &mark))
+            .spawn(move || run(&wal, &inbox, &flushed))
             .map_err(|err| AppError::Internal(format!("cannot start the WAL flusher: {err}")))?;
         Ok(WalFlush { batches })
     }
 
-    /// Answers `batch`, numbered `sequence` by the writer's [`DurableMark`], once the WAL
-    /// holding it is on disk.
-    pub(super) fn answer_when_flushed(&self, batch: Committed, sequence: u64) {
-        if let Err(mpsc::SendError((batch, _))) = self.batches.send((batch, sequence)) {
+    /// Answers `batch` once the WAL holding it is on disk.
+    pub(super) fn answer_when_flushed(&self, batch: Committed) {
+        if let Err(mpsc::SendError(batch)) = self.batches.send(batch) {
             // The thread is gone (it ended in a panic): never answer unflushed.
             batch.answer(Some(&not_flushed()));
         }
@@ -76,11 +78,11 @@ fn not_flushed() -> AppError {
 }
 
 /// Ends when the writer (the one sender) is gone, after answering what it sent.
-fn run(wal: &std::path::Path, inbox: &mpsc::Receiver<(Committed, u64)>, mark: &DurableMark) {
+fn run(wal: &std::path::Path, inbox: &mpsc::Receiver<Committed>, mark: &Flushed) {
     let mut file: Option<File> = None;
     while let Ok(first) = inbox.recv() {
         // Everything committed so far shares this one flush.
-        let ready: Vec<(Committed, u64)> = std::iter::once(first).chain(inbox.try_iter()).collect();
+        let ready: Vec<Committed> = std::iter::once(first).chain(inbox.try_iter()).collect();
         let started = std::time::Instant::now();
         let flushed = flush(wal, &mut file);
         crate::metrics::wal_flushed(started.elapsed());
@@ -93,10 +95,8 @@ fn run(wal: &std::path::Path, inbox: &mpsc::Receiver<(Committed, u64)>, mark: &D
             tracing::error!(error = %err, wal = %wal.display(), "flushing the WAL failed; stopping");
             std::process::abort();
         }
-        if let Some((_, last)) = ready.last() {
-            mark.flushed_through(*last);
-        }
-        for (batch, _) in ready {
+        mark.through(ready.iter().map(|batch| batch.sequence).max().unwrap_or(0));
+        for batch in ready {
             batch.answer(None);
         }
     }
