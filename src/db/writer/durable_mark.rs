@@ -115,6 +115,9 @@ mod tests {
         mark.next_commit();
         drop(flushed);
         let err = mark.until_seen_is_durable().await.unwrap_err();
-        assert_eq!(err.to_string(), "internal error: the WAL flusher has stopped");
+        assert_eq!(
+            err.to_string(),
+            "internal error: the WAL flusher has stopped"
+        );
     }
 }
