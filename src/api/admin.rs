@@ -113,14 +113,9 @@ async fn take_backup(state: &AppState, dir: &std::path::Path) -> Result<BackupTa
     let today = crate::clock::today_in(state.clock.as_ref(), None);
     // A copy reads the whole book: it takes a report's turn.
     let _turn = state.report_permit().await?;
-    let db = state.db.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        let runtime = tokio::runtime::Handle::current();
-        let until_durable = || runtime.block_on(db.until_durable());
-        crate::ops::backup_once_durable(&from, &out, (false, today), &until_durable)
-    })
-    .await
-    .map_err(|err| AppError::Internal(format!("backup: {err}")))??;
+    let done = tokio::task::spawn_blocking(move || crate::ops::backup(&from, &out, false, today))
+        .await
+        .map_err(|err| AppError::Internal(format!("backup: {err}")))??;
     tracing::info!(file = %done.file.display(), bytes = done.bytes, "backup written and checked");
     Ok(BackupTaken {
         file,

@@ -24,7 +24,31 @@ pub fn copy(from: &Path, out: &Path) -> Result<(), AppError> {
             out.display()
         ))
     })?;
-    Ok(())
+    flush_wal(&conn)
+}
+
+/// Flushes the WAL of `conn`'s book to disk. A serving writer answers a write only after
+/// its own flush (`db/writer/wal_flush.rs`), but `VACUUM INTO` reads like any reader and
+/// can copy a batch committed just before that flush; after a power cut the copy would
+/// hold a write the book lost. A flush covers every frame written before it starts,
+/// whichever process wrote it, so once this returns, all the copy saw is on disk.
+fn flush_wal(conn: &Connection) -> Result<(), AppError> {
+    let Some(book) = conn.path().filter(|path| !path.is_empty()) else {
+        return Ok(());
+    };
+    let wal = format!("{book}-wal");
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&wal)
+        // A book the backup may only read: Linux flushes through a read-only handle too.
+        .or_else(|_| std::fs::File::open(&wal));
+    let flushed = match opened {
+        Ok(file) => file.sync_data(),
+        // No WAL: everything is in the database file, which the last checkpoint synced.
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(err),
+    };
+    flushed.map_err(|err| AppError::Internal(format!("flushing {wal}: {err}")))
 }
 
 /// Copies the WAL back into the book at `path` and empties it: for a server that has

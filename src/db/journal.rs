@@ -196,9 +196,9 @@ pub(crate) fn list(
 
 /// Starts the read snapshot of `conn`'s transaction (SQLite takes it at the first read,
 /// not at BEGIN), so what is committed after this call is not in it.
-pub(crate) fn pin_snapshot(conn: &Conn) -> Result<(), AppError> {
-    let sql = "SELECT EXISTS (SELECT 1 FROM journal_events)";
-    Ok(conn.query_row(sql, (), |row| row.get::<_, bool>(0).map(|_| ()))?)
+pub(crate) fn pin_snapshot(conn: &Conn, org: i64) -> Result<(), AppError> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM journal_events WHERE organization_id = ?1)";
+    Ok(conn.query_row(sql, [org], |row| row.get::<_, bool>(0).map(|_| ()))?)
 }
 
 /// The events `list` would answer, all of them after `filter.after` unless `limit` is

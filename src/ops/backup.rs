@@ -32,19 +32,6 @@ pub fn backup(
     force: bool,
     today: NaiveDate,
 ) -> Result<BackupDone, AppError> {
-    backup_once_durable(from, out, (force, today), &|| Ok(()))
-}
-
-/// [`backup`] for the serving process, whose reads can see writes not yet flushed to disk
-/// (`db/writer/durable_mark.rs`): `until_durable` runs after the copy's snapshot and before
-/// the copy is put in place, so a power cut cannot leave a backup holding a write the
-/// book lost.
-pub fn backup_once_durable(
-    from: &Path,
-    out: &Path,
-    (force, today): (bool, NaiveDate),
-    until_durable: &dyn Fn() -> Result<(), AppError>,
-) -> Result<BackupDone, AppError> {
     if !from.is_file() {
         return Err(AppError::NotFound(format!(
             "{} does not exist",
@@ -55,9 +42,7 @@ pub fn backup_once_durable(
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("backup");
     let partial = out.with_file_name(format!(".{name}.partial-{}", std::process::id()));
     let _ = std::fs::remove_file(&partial);
-    let checked = copy(from, &partial)
-        .and_then(|()| until_durable())
-        .and_then(|()| check_copy(&partial, today));
+    let checked = copy(from, &partial).and_then(|()| check_copy(&partial, today));
     let organizations =
         match checked.and_then(|orgs| put_in_place(&partial, out, force).map(|()| orgs)) {
             Ok(organizations) => organizations,

@@ -15,7 +15,7 @@ use crate::db::backup::FileCheck;
 use crate::db::schema_version;
 use crate::error::AppError;
 
-pub use backup::{backup, backup_once_durable, backups_in, restore, rotate, BackupDone, Restored};
+pub use backup::{backup, backups_in, restore, rotate, BackupDone, Restored};
 pub use doctor::{doctor, doctor_book, repair, repair_book, Checkup};
 pub use startup::{preflight, StartProblem};
 

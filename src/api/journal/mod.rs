@@ -121,7 +121,7 @@ impl EventsApi {
                 move |conn, sink| {
                     // Event ids leave as the rows are read: first pin the snapshot, then
                     // wait until everything it can show is on disk.
-                    crate::db::journal::pin_snapshot(conn)?;
+                    crate::db::journal::pin_snapshot(conn, org)?;
                     tokio::runtime::Handle::current().block_on(db.until_durable())?;
                     crate::db::journal::each(conn, org, (&filter, limit), |event| {
                         sink(cells(&event, EVENT_COLUMNS))
