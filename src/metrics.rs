@@ -19,6 +19,7 @@ const AUTH_FAILURES: &str = "arvalox_auth_failures_total";
 const BATCH_WRITES: &str = "arvalox_write_batch_size";
 const COMMIT_SECONDS: &str = "arvalox_write_commit_duration_seconds";
 const WAL_FLUSH_SECONDS: &str = "arvalox_wal_flush_duration_seconds";
+const DURABLE_WAIT_SECONDS: &str = "arvalox_durable_wait_seconds";
 const WRITE_RETRIES: &str = "arvalox_write_retries_total";
 const POOL_WAIT_SECONDS: &str = "arvalox_db_read_wait_seconds";
 const DATABASE_BYTES: &str = "arvalox_database_size_bytes";
@@ -60,6 +61,12 @@ pub fn write_batch(writes: usize, commit: Duration) {
 /// `synchronous=full`).
 pub fn wal_flushed(took: Duration) {
     histogram!(WAL_FLUSH_SECONDS).record(took.as_secs_f64());
+}
+
+/// A reader that passes rows on as a promise waited for the WAL flush of what it read
+/// (`db/writer/durable_mark.rs`); mostly 0 s, when nothing was waiting for a flush.
+pub fn durable_wait(waited: Duration) {
+    histogram!(DURABLE_WAIT_SECONDS).record(waited.as_secs_f64());
 }
 
 /// A write on PostgreSQL lost a race (a deadlock or a serialization failure) and is run
@@ -131,6 +138,11 @@ fn describe() {
         WAL_FLUSH_SECONDS,
         metrics::Unit::Seconds,
         "Time to flush the WAL before answering the writes it holds (SQLite, synchronous=full); one flush may answer several groups."
+    );
+    describe_histogram!(
+        DURABLE_WAIT_SECONDS,
+        metrics::Unit::Seconds,
+        "Time a replayed answer, an event feed, a webhook or an e-mail waited for the WAL flush of what it read (SQLite, synchronous=full)."
     );
     describe_counter!(
         WRITE_RETRIES,

@@ -194,7 +194,12 @@ fn every_durable_write_is_answered_after_a_flush_of_the_wal() {
         let (status, _) = http(server.port, "POST", "/v1/customers", &auth, &body);
         assert_eq!(status, 201);
     }
+    // The feed hands out event ids: it waits for the flush of what it read, once.
+    let (status, _) = http(server.port, "GET", "/v1/events", &auth, "");
+    assert_eq!(status, 200);
     let scraped = scrape(metrics_port);
+    let waits = value(&scraped, "arvalox_durable_wait_seconds_count", &[]);
+    assert_eq!(waits, 1.0);
     let flushes = value(&scraped, "arvalox_wal_flush_duration_seconds_count", &[]);
     let batches = value(&scraped, "arvalox_write_batch_size_count", &[]);
     assert!(flushes >= 6.0, "{flushes} flushes for 6 writes");
@@ -217,9 +222,13 @@ fn every_durable_write_is_answered_after_a_flush_of_the_wal() {
         r#"{"name": "Off"}"#,
     );
     assert_eq!(status, 201);
+    let (status, _) = http(server.port, "GET", "/v1/events", &auth, "");
+    assert_eq!(status, 200);
     let scraped = scrape(metrics_port);
     let flush_samples = samples(&scraped, "arvalox_wal_flush_duration_seconds_count");
     assert_eq!(flush_samples.count(), 0);
+    let wait_samples = samples(&scraped, "arvalox_durable_wait_seconds_count");
+    assert_eq!(wait_samples.count(), 0);
     assert!(value(&scraped, "arvalox_write_batch_size_count", &[]) >= 1.0);
     server.stop();
 }

@@ -46,12 +46,15 @@ impl DurableMark {
     /// is waiting for a flush.
     pub(crate) async fn until_seen_is_durable(&self) -> Result<(), AppError> {
         let seen = self.committing.load(Ordering::SeqCst);
+        let started = std::time::Instant::now();
         let mut flushed = self.flushed.clone();
-        flushed
+        let waited = flushed
             .wait_for(|flushed| *flushed >= seen)
             .await
             .map(|_| ())
-            .map_err(|_| AppError::Internal("the WAL flusher has stopped".into()))
+            .map_err(|_| AppError::Internal("the WAL flusher has stopped".into()));
+        crate::metrics::durable_wait(started.elapsed());
+        waited
     }
 }
 
