@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics::{counter, gauge, histogram, KeyName, SharedString, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use poem::{EndpointExt, Route};
 
@@ -110,73 +110,43 @@ pub fn install() -> Result<PrometheusHandle, String> {
     Ok(handle)
 }
 
+/// Which kind of series a name is, for its `# TYPE` line.
+#[derive(Clone, Copy)]
+enum Kind {
+    Counter,
+    Histogram,
+    Gauge,
+}
+use Kind::{Counter, Gauge, Histogram};
+
+/// Every series with its unit and the `# HELP` text a scrape shows for it.
+const DESCRIPTIONS: &[(Kind, &str, Option<Unit>, &str)] = &[
+    (Counter, REQUESTS, None, "Requests answered, by route template, method and status."),
+    (Histogram, REQUEST_SECONDS, Some(Unit::Seconds), "Time to answer a request, by route template and method."),
+    (Counter, RATE_LIMITED, None, "Requests refused with 429, by limit: key (the per-key windows) or ip (failed authentications)."),
+    (Counter, AUTH_FAILURES, None, "Requests refused with 401, by reason: missing or invalid key."),
+    (Histogram, BATCH_WRITES, None, "Writes committed together in one group commit."),
+    (Histogram, COMMIT_SECONDS, Some(Unit::Seconds), "Time to run and commit one group of writes."),
+    (Histogram, WAL_FLUSH_SECONDS, Some(Unit::Seconds), "Time to flush the WAL before answering the writes it holds (SQLite, synchronous=full); one flush may answer several groups."),
+    (Histogram, DURABLE_WAIT_SECONDS, Some(Unit::Seconds), "Time a replayed answer, an event feed, a webhook or an e-mail waited for the WAL flush of what it read (SQLite, synchronous=full)."),
+    (Counter, WRITE_RETRIES, None, "Writes run again on PostgreSQL after losing a race (a deadlock or a serialization failure)."),
+    (Histogram, POOL_WAIT_SECONDS, Some(Unit::Seconds), "Time a read waited for a thread and a pooled connection."),
+    (Gauge, DATABASE_BYTES, Some(Unit::Bytes), "Size of the book's file."),
+    (Gauge, WAL_BYTES, Some(Unit::Bytes), "Size of the book's write-ahead log."),
+    (Counter, BACKUPS, None, "Backups ended, by trigger (scheduled or api) and outcome (ok or failed)."),
+    (Gauge, LAST_BACKUP_TIME, Some(Unit::Seconds), "When the last checked backup was taken (seconds since 1970); 0 before the first."),
+    (Gauge, LAST_BACKUP_AGE, Some(Unit::Seconds), "Seconds since the last checked backup; absent before the first."),
+];
+
 fn describe() {
-    describe_counter!(
-        REQUESTS,
-        "Requests answered, by route template, method and status."
-    );
-    describe_histogram!(
-        REQUEST_SECONDS,
-        metrics::Unit::Seconds,
-        "Time to answer a request, by route template and method."
-    );
-    describe_counter!(RATE_LIMITED, "Requests refused with 429, by limit: key (the per-key windows) or ip (failed authentications).");
-    describe_counter!(
-        AUTH_FAILURES,
-        "Requests refused with 401, by reason: missing or invalid key."
-    );
-    describe_histogram!(
-        BATCH_WRITES,
-        "Writes committed together in one group commit."
-    );
-    describe_histogram!(
-        COMMIT_SECONDS,
-        metrics::Unit::Seconds,
-        "Time to run and commit one group of writes."
-    );
-    describe_histogram!(
-        WAL_FLUSH_SECONDS,
-        metrics::Unit::Seconds,
-        "Time to flush the WAL before answering the writes it holds (SQLite, synchronous=full); one flush may answer several groups."
-    );
-    describe_histogram!(
-        DURABLE_WAIT_SECONDS,
-        metrics::Unit::Seconds,
-        "Time a replayed answer, an event feed, a webhook or an e-mail waited for the WAL flush of what it read (SQLite, synchronous=full)."
-    );
-    describe_counter!(
-        WRITE_RETRIES,
-        "Writes run again on PostgreSQL after losing a race (a deadlock or a serialization failure)."
-    );
-    describe_histogram!(
-        POOL_WAIT_SECONDS,
-        metrics::Unit::Seconds,
-        "Time a read waited for a thread and a pooled connection."
-    );
-    describe_gauge!(
-        DATABASE_BYTES,
-        metrics::Unit::Bytes,
-        "Size of the book's file."
-    );
-    describe_gauge!(
-        WAL_BYTES,
-        metrics::Unit::Bytes,
-        "Size of the book's write-ahead log."
-    );
-    describe_counter!(
-        BACKUPS,
-        "Backups ended, by trigger (scheduled or api) and outcome (ok or failed)."
-    );
-    describe_gauge!(
-        LAST_BACKUP_TIME,
-        metrics::Unit::Seconds,
-        "When the last checked backup was taken (seconds since 1970); 0 before the first."
-    );
-    describe_gauge!(
-        LAST_BACKUP_AGE,
-        metrics::Unit::Seconds,
-        "Seconds since the last checked backup; absent before the first."
-    );
+    for &(kind, name, unit, text) in DESCRIPTIONS {
+        let (key, text) = (KeyName::from_const_str(name), SharedString::const_str(text));
+        metrics::with_recorder(|recorder| match kind {
+            Counter => recorder.describe_counter(key, unit, text),
+            Histogram => recorder.describe_histogram(key, unit, text),
+            Gauge => recorder.describe_gauge(key, unit, text),
+        });
+    }
 }
 
 /// The figures read at scrape time: file sizes (of a SQLite book; a PostgreSQL server

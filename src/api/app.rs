@@ -133,8 +133,11 @@ type Apis = (
     statements::StatementsApi,
     invoices::InvoicesApi,
     invoices::WriteOffsApi,
-    payments::PaymentsApi,
-    credit_notes::CreditNotesApi,
+    (payments::PaymentsApi, payments::PaymentSourceApi),
+    (
+        credit_notes::CreditNotesApi,
+        credit_notes::CreditNoteSourceApi,
+    ),
     reports::ReportsApi,
     journal::EventsApi,
     webhooks::WebhooksApi,

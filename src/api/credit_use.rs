@@ -11,6 +11,7 @@ use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{JsonBody, Received};
 use crate::api::{AppState, One, Post};
+use crate::db::conn::Conn;
 use crate::db::organization::Whose;
 use crate::db::sources::SourceFacts;
 use crate::db::WriteTx;
@@ -27,6 +28,9 @@ pub(crate) trait SourceAnswer: Serialize + Send + Sized + 'static {
     const PATH: &'static str;
     /// What its journal events are about.
     const ENTITY: EntityType;
+
+    /// Source `id` of `org` as it stands.
+    fn read(conn: &Conn, org: i64, id: i64) -> Result<Self, AppError>;
 
     /// Runs `change` on source `id` of `org` and reads it back, as the answer.
     fn changed(
@@ -76,3 +80,63 @@ where
         })
         .await?)
 }
+
+/// Declares `$api`, a source's four routes that payments and credit notes share: GET
+/// `{PATH}/{id}` and the POSTs to its `allocations`, `void` and `refunds`, each a
+/// [`use_credit`] with its body and `db::credit` change. Only what the spec shows differs
+/// between the two sources (poem-openapi reads each path, operation id and doc as a
+/// literal of its own), so each source names those and the handlers are written once.
+macro_rules! credit_source_routes {
+    (
+        $api:ident, tag $tag:tt, answer $answer:ty;
+        $(#[doc = $get_doc:tt])* get $get_path:tt $get_op:tt;
+        $(
+            $(#[doc = $doc:tt])*
+            $handler:ident $path:tt $op:tt ($body:ty => $action:tt, $change:path);
+        )*
+    ) => {
+        #[derive(Default)]
+        pub(crate) struct $api;
+
+        #[poem_openapi::OpenApi(tag = $tag)]
+        impl $api {
+            $(#[doc = $get_doc])*
+            #[oai(path = $get_path, method = "get", operation_id = $get_op)]
+            async fn get(
+                &self,
+                auth: $crate::api::auth::ApiKeyAuth,
+                state: poem::web::Data<&std::sync::Arc<$crate::api::AppState>>,
+                id: poem_openapi::param::Path<i64>,
+            ) -> Result<$crate::api::One<$answer>, $crate::api::error::ReadError> {
+                use $crate::api::credit_use::SourceAnswer;
+                let scope = $crate::api::scopes::scope_of($get_op);
+                let org = auth.require(scope)?.organization_id;
+                let source = state.db.read_point(|conn| <$answer>::read(conn, org, id.0))?;
+                Ok($crate::api::One::of(&source))
+            }
+
+            $(
+                $(#[doc = $doc])*
+                #[oai(path = $path, method = "post", operation_id = $op)]
+                async fn $handler(
+                    &self,
+                    auth: $crate::api::auth::ApiKeyAuth,
+                    state: poem::web::Data<&std::sync::Arc<$crate::api::AppState>>,
+                    id: poem_openapi::param::Path<i64>,
+                    /// Makes a retry safe: the same key and body return the first answer and write nothing.
+                    #[oai(name = "Idempotency-Key")]
+                    idempotency_key: poem_openapi::param::Header<Option<String>>,
+                    /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
+                    #[oai(name = "If-Match")]
+                    if_match: poem_openapi::param::Header<Option<String>>,
+                    body: $crate::api::types::JsonBody<$body>,
+                ) -> Result<$crate::api::One<$answer>, $crate::api::error::ChangeError> {
+                    let call = ($op, id.0, $action);
+                    let input = ((idempotency_key.0, if_match.0), body);
+                    $crate::api::credit_use::use_credit((auth, &state), call, input, $change).await
+                }
+            )*
+        }
+    };
+}
+pub(crate) use credit_source_routes;

@@ -2,7 +2,7 @@
 //! answer gives (amounts in the invoice's currency with its places), so the paper and the
 //! API never disagree.
 
-use super::layout::{wrap, Align, Face, Layout, Paper, MARGIN};
+use super::layout::{wrap, Align, Face, Layout, Paper, BODY, BOLD, LINE, MARGIN};
 
 /// Who sends or receives a document: a name, then the lines under it.
 #[derive(Debug, Clone, Default)]
@@ -39,10 +39,6 @@ pub(crate) struct InvoiceSheet {
     pub balance_due: String,
     pub notes: Option<String>,
 }
-
-const BODY: (f32, Face) = (9.0, Face::Regular);
-const BOLD: (f32, Face) = (9.0, Face::Bold);
-const LINE: f32 = 12.0;
 
 /// Where the table's columns end (amounts are right-aligned against these).
 struct Columns {

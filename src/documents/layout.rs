@@ -104,6 +104,10 @@ pub(crate) struct Layout {
 }
 
 pub(crate) const MARGIN: f32 = 50.0;
+/// The body text of every document, its bold, and the distance between their baselines.
+pub(crate) const BODY: (f32, Face) = (9.0, Face::Regular);
+pub(crate) const BOLD: (f32, Face) = (9.0, Face::Bold);
+pub(crate) const LINE: f32 = 12.0;
 const FOOTER_SPACE: f32 = 40.0;
 
 impl Layout {

@@ -3,7 +3,7 @@
 //! arrive as the JSON answer writes them.
 
 use super::invoice::Party;
-use super::layout::{wrap, Align, Face, Layout, Paper, MARGIN};
+use super::layout::{wrap, Align, Face, Layout, Paper, BODY, BOLD, LINE, MARGIN};
 
 /// One line of the statement's table.
 #[derive(Debug, Clone)]
@@ -29,10 +29,6 @@ pub(crate) struct StatementSheet {
     /// The aging at the period's end: label and amount.
     pub aging: Vec<(String, String)>,
 }
-
-const BODY: (f32, Face) = (9.0, Face::Regular);
-const BOLD: (f32, Face) = (9.0, Face::Bold);
-const LINE: f32 = 12.0;
 
 struct Columns {
     reference: f32,

@@ -60,12 +60,7 @@ impl TryFrom<Received<CreditNoteCreate>> for NewCreditNote {
     type Error = AppError;
 
     fn try_from(received: Received<CreditNoteCreate>) -> Result<Self, AppError> {
-        let Received {
-            body,
-            today,
-            currency,
-            mut errors,
-        } = received;
+        let (body, today, currency, mut errors) = received.into_parts();
         let customer_id = body.customer_id.required("customer_id", &mut errors);
         let number = body
             .credit_note_number

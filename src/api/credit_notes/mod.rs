@@ -14,17 +14,18 @@ use poem::http::HeaderMap;
 use std::sync::Arc;
 
 use poem::web::Data;
-use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::param::{Header, Query};
 use poem_openapi::OpenApi;
 
 use crate::api::auth::ApiKeyAuth;
-use crate::api::credit_use::{use_credit, SourceAnswer};
-use crate::api::error::{ChangeError, ReadError, WriteError};
+use crate::api::credit_use::{credit_source_routes, SourceAnswer};
+use crate::api::error::{ReadError, WriteError};
 use crate::api::journal::Trail;
 use crate::api::payments::{CreditAllocation, PaymentVoid, RefundCreate};
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
-use crate::api::{page_bounds, AppState, CreatedOne, Json, One, Post, Tag};
+use crate::api::{page_bounds, AppState, CreatedOne, Json, Post, Tag};
+use crate::db::conn::Conn;
 use crate::db::credit;
 use crate::db::credit_notes::{self as store, CreditNoteFilter};
 use crate::db::organization::Whose;
@@ -156,108 +157,35 @@ impl CreditNotesApi {
             })
             .await?)
     }
+}
 
+credit_source_routes! {
+    CreditNoteSourceApi, tag "Tag::CreditNotes", answer CreditNote;
     /// Get credit note details
     ///
     /// The note with its lines, allocations, refunds, what is left of it and its status. A note of another organization is a 404.
-    #[oai(
-        path = "/v1/credit-notes/:id",
-        method = "get",
-        operation_id = "get_credit_note"
-    )]
-    async fn get(
-        &self,
-        auth: ApiKeyAuth,
-        state: Data<&Arc<AppState>>,
-        id: Path<i64>,
-    ) -> Result<One<CreditNote>, ReadError> {
-        let org = auth.require(scope_of("get_credit_note"))?.organization_id;
-        let note = state.db.read_point(|conn| store::get(conn, org, id.0))?;
-        Ok(One::of(&CreditNote::from(note)))
-    }
-
+    get "/v1/credit-notes/:id" "get_credit_note";
     /// Apply a credit note's credit
     ///
     /// Applies unapplied credit of the note, dated `applied_date`, as `allocations` list or by `allocate: "oldest_first"`. Every amount must fit what the invoice has open, and the total what the note has unapplied, on that date and every later one.
-    #[oai(
-        path = "/v1/credit-notes/:id/allocations",
-        method = "post",
-        operation_id = "allocate_credit_note"
-    )]
-    async fn allocate(
-        &self,
-        auth: ApiKeyAuth,
-        state: Data<&Arc<AppState>>,
-        id: Path<i64>,
-        /// Makes a retry safe: the same key and body return the first answer and write nothing.
-        #[oai(name = "Idempotency-Key")]
-        idempotency_key: Header<Option<String>>,
-        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
-        #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
-        body: JsonBody<CreditAllocation>,
-    ) -> Result<One<CreditNote>, ChangeError> {
-        let call = ("allocate_credit_note", id.0, "allocations");
-        let input = ((idempotency_key.0, if_match.0), body);
-        use_credit((auth, &state), call, input, credit::allocate_credit).await
-    }
-
+    allocate "/v1/credit-notes/:id/allocations" "allocate_credit_note" (CreditAllocation => "allocations", credit::allocate_credit);
     /// Void a credit note
     ///
     /// A note issued in error: every allocation of it is reversed as of `void_date` and the invoices reopen; from that date the note counts nowhere. Nothing is deleted: a report dated before the void still shows it. A note with refunds is a 409, as is one already void.
-    #[oai(
-        path = "/v1/credit-notes/:id/void",
-        method = "post",
-        operation_id = "void_credit_note"
-    )]
-    async fn void(
-        &self,
-        auth: ApiKeyAuth,
-        state: Data<&Arc<AppState>>,
-        id: Path<i64>,
-        /// Makes a retry safe: the same key and body return the first answer and write nothing.
-        #[oai(name = "Idempotency-Key")]
-        idempotency_key: Header<Option<String>>,
-        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
-        #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
-        body: JsonBody<PaymentVoid>,
-    ) -> Result<One<CreditNote>, ChangeError> {
-        let call = ("void_credit_note", id.0, "void");
-        let input = ((idempotency_key.0, if_match.0), body);
-        use_credit((auth, &state), call, input, credit::void).await
-    }
-
+    void "/v1/credit-notes/:id/void" "void_credit_note" (PaymentVoid => "void", credit::void);
     /// Refund a credit note's credit
     ///
     /// Gives back money from the note's unapplied credit, dated `refund_date`: at most the credit it has on that date and every later one.
-    #[oai(
-        path = "/v1/credit-notes/:id/refunds",
-        method = "post",
-        operation_id = "refund_credit_note"
-    )]
-    async fn refund(
-        &self,
-        auth: ApiKeyAuth,
-        state: Data<&Arc<AppState>>,
-        id: Path<i64>,
-        /// Makes a retry safe: the same key and body return the first answer and write nothing.
-        #[oai(name = "Idempotency-Key")]
-        idempotency_key: Header<Option<String>>,
-        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
-        #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
-        body: JsonBody<RefundCreate>,
-    ) -> Result<One<CreditNote>, ChangeError> {
-        let call = ("refund_credit_note", id.0, "refunds");
-        let input = ((idempotency_key.0, if_match.0), body);
-        use_credit((auth, &state), call, input, credit::refund).await
-    }
+    refund "/v1/credit-notes/:id/refunds" "refund_credit_note" (RefundCreate => "refunds", credit::refund);
 }
 
 impl SourceAnswer for CreditNote {
     const PATH: &'static str = "/v1/credit-notes";
     const ENTITY: EntityType = EntityType::CreditNote;
+
+    fn read(conn: &Conn, org: i64, id: i64) -> Result<Self, AppError> {
+        Ok(store::get(conn, org, id)?.into())
+    }
 
     fn changed(
         tx: &WriteTx,

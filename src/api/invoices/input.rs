@@ -198,12 +198,7 @@ impl TryFrom<Received<InvoiceCreate>> for NewInvoice {
     type Error = AppError;
 
     fn try_from(received: Received<InvoiceCreate>) -> Result<Self, AppError> {
-        let Received {
-            body,
-            today,
-            currency,
-            mut errors,
-        } = received;
+        let (body, today, currency, mut errors) = received.into_parts();
         let customer_id = body.customer_id.required("customer_id", &mut errors);
         let invoice_number = body
             .invoice_number
@@ -304,12 +299,7 @@ impl TryFrom<Received<InvoiceUpdate>> for InvoiceChanges {
     type Error = AppError;
 
     fn try_from(received: Received<InvoiceUpdate>) -> Result<Self, AppError> {
-        let Received {
-            body,
-            currency,
-            mut errors,
-            ..
-        } = received;
+        let (body, _, currency, mut errors) = received.into_parts();
         let customer_id = not_null(body.customer_id, "customer_id", &mut errors);
         let invoice_number = not_null(body.invoice_number, "invoice_number", &mut errors);
         let issue_date = not_null(body.issue_date, "issue_date", &mut errors).map(|d| d.0);

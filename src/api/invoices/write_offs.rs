@@ -13,7 +13,7 @@ use crate::api::error::ChangeError;
 use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{
-    check_positive, dated_reason, event_date, AmountIn, Date, Input, JsonBody, Opt, Received, Text,
+    check_positive, event_date, AmountIn, Date, DatedReason, Input, JsonBody, Opt, Received, Text,
 };
 use crate::api::{AppState, One, Post, Tag};
 use crate::db::organization::Whose;
@@ -51,12 +51,7 @@ impl TryFrom<Received<WriteOffCreate>> for NewWriteOff {
     type Error = AppError;
 
     fn try_from(received: Received<WriteOffCreate>) -> Result<Self, AppError> {
-        let Received {
-            body,
-            today,
-            currency,
-            mut errors,
-        } = received;
+        let (body, today, currency, mut errors) = received.into_parts();
         let amount = body.amount.optional("amount", &mut errors).map(|a| a.0);
         if let Some(amount) = amount {
             check_positive(&mut errors, "amount", amount, currency);
@@ -93,21 +88,11 @@ impl poem_openapi::types::Example for WriteOffReverse {
     }
 }
 
-impl TryFrom<Received<WriteOffReverse>> for (chrono::NaiveDate, String) {
-    type Error = AppError;
+impl DatedReason for WriteOffReverse {
+    const DATE_FIELD: &'static str = "reverse_date";
 
-    fn try_from(received: Received<WriteOffReverse>) -> Result<Self, AppError> {
-        let Received {
-            body,
-            today,
-            errors,
-            ..
-        } = received;
-        dated_reason(
-            ("reverse_date", body.reverse_date),
-            body.reason,
-            (today, errors),
-        )
+    fn into_date_and_reason(self) -> (Input<Date>, Input<Text<1, 500>>) {
+        (self.reverse_date, self.reason)
     }
 }
 

@@ -7,7 +7,7 @@ use poem_openapi::{Enum, Object};
 
 use super::wire::Method;
 use crate::api::types::{
-    check_positive, dated_reason, event_date, stated_currency, AmountIn, CurrencyCode, Date, Input,
+    check_positive, event_date, stated_currency, AmountIn, CurrencyCode, Date, DatedReason, Input,
     Opt, Received, Text,
 };
 use crate::db::payments::NewRefund;
@@ -222,12 +222,7 @@ impl TryFrom<Received<PaymentCreate>> for NewPayment {
     type Error = AppError;
 
     fn try_from(received: Received<PaymentCreate>) -> Result<Self, AppError> {
-        let Received {
-            body,
-            today,
-            currency,
-            mut errors,
-        } = received;
+        let (body, today, currency, mut errors) = received.into_parts();
         let customer_id = body.customer_id.required("customer_id", &mut errors);
         let invoice_id = body.invoice_id.optional("invoice_id", &mut errors);
         let amount = positive_amount(body.amount, currency, &mut errors);
@@ -263,12 +258,7 @@ impl TryFrom<Received<CreditAllocation>> for (Application, chrono::NaiveDate) {
     type Error = AppError;
 
     fn try_from(received: Received<CreditAllocation>) -> Result<Self, AppError> {
-        let Received {
-            body,
-            today,
-            currency,
-            mut errors,
-        } = received;
+        let (body, today, currency, mut errors) = received.into_parts();
         let allocations = body.allocations.optional("allocations", &mut errors);
         let allocate = body.allocate.optional("allocate", &mut errors);
         let date = body.applied_date.optional("applied_date", &mut errors);
@@ -306,17 +296,11 @@ impl poem_openapi::types::Example for PaymentVoid {
     }
 }
 
-impl TryFrom<Received<PaymentVoid>> for (chrono::NaiveDate, String) {
-    type Error = AppError;
+impl DatedReason for PaymentVoid {
+    const DATE_FIELD: &'static str = "void_date";
 
-    fn try_from(received: Received<PaymentVoid>) -> Result<Self, AppError> {
-        let Received {
-            body,
-            today,
-            errors,
-            ..
-        } = received;
-        dated_reason(("void_date", body.void_date), body.reason, (today, errors))
+    fn into_date_and_reason(self) -> (Input<Date>, Input<Text<1, 500>>) {
+        (self.void_date, self.reason)
     }
 }
 
@@ -353,12 +337,7 @@ impl TryFrom<Received<RefundCreate>> for NewRefund {
     type Error = AppError;
 
     fn try_from(received: Received<RefundCreate>) -> Result<Self, AppError> {
-        let Received {
-            body,
-            today,
-            currency,
-            mut errors,
-        } = received;
+        let (body, today, currency, mut errors) = received.into_parts();
         let amount = positive_amount(body.amount, currency, &mut errors);
         let method = payment_method(body.payment_method, &mut errors);
         let date = body.refund_date.optional("refund_date", &mut errors);

@@ -13,16 +13,17 @@ use poem::http::HeaderMap;
 use std::sync::Arc;
 
 use poem::web::Data;
-use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::param::{Header, Query};
 use poem_openapi::OpenApi;
 
 use crate::api::auth::ApiKeyAuth;
-use crate::api::credit_use::{use_credit, SourceAnswer};
-use crate::api::error::{ChangeError, ReadError, WriteError};
+use crate::api::credit_use::{credit_source_routes, SourceAnswer};
+use crate::api::error::{ReadError, WriteError};
 use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
-use crate::api::{page_bounds, AppState, CreatedOne, Json, One, Post, Tag};
+use crate::api::{page_bounds, AppState, CreatedOne, Json, Post, Tag};
+use crate::db::conn::Conn;
 use crate::db::credit;
 use crate::db::organization::Whose;
 use crate::db::payments::{self as store, PaymentFilter};
@@ -154,109 +155,36 @@ impl PaymentsApi {
             })
             .await?)
     }
+}
 
+credit_source_routes! {
+    PaymentSourceApi, tag "Tag::Payments", answer Payment;
     /// Get payment details
     ///
     /// The payment as recorded, with its allocations, what is left of it and its status. A
     /// payment of another organization is a 404.
-    #[oai(
-        path = "/v1/payments/:id",
-        method = "get",
-        operation_id = "get_payment"
-    )]
-    async fn get(
-        &self,
-        auth: ApiKeyAuth,
-        state: Data<&Arc<AppState>>,
-        id: Path<i64>,
-    ) -> Result<One<Payment>, ReadError> {
-        let org = auth.require(scope_of("get_payment"))?.organization_id;
-        let payment = state.db.read_point(|conn| store::get(conn, org, id.0))?;
-        Ok(One::of(&Payment::from(payment)))
-    }
-
+    get "/v1/payments/:id" "get_payment";
     /// Apply a payment's credit
     ///
     /// Applies unapplied credit of the payment, dated `applied_date`: to the invoices listed in `allocations`, or by `allocate: "oldest_first"` (as much as the customer's open invoices take). Every amount must fit what the invoice has open, and the total what the payment has unapplied, on that date and every later one.
-    #[oai(
-        path = "/v1/payments/:id/allocations",
-        method = "post",
-        operation_id = "allocate_payment"
-    )]
-    async fn allocate(
-        &self,
-        auth: ApiKeyAuth,
-        state: Data<&Arc<AppState>>,
-        id: Path<i64>,
-        /// Makes a retry safe: the same key and body return the first answer and write nothing.
-        #[oai(name = "Idempotency-Key")]
-        idempotency_key: Header<Option<String>>,
-        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
-        #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
-        body: JsonBody<CreditAllocation>,
-    ) -> Result<One<Payment>, ChangeError> {
-        let call = ("allocate_payment", id.0, "allocations");
-        let input = ((idempotency_key.0, if_match.0), body);
-        use_credit((auth, &state), call, input, credit::allocate_credit).await
-    }
-
+    allocate "/v1/payments/:id/allocations" "allocate_payment" (CreditAllocation => "allocations", credit::allocate_credit);
     /// Void a payment
     ///
     /// A bounced check, a payment keyed twice: every allocation of the payment is reversed as of `void_date`, the invoices' statuses follow, and from that date the payment counts nowhere. Nothing is deleted: a report dated before the void still shows the payment. A payment with refunds is a 409, as is one already void.
-    #[oai(
-        path = "/v1/payments/:id/void",
-        method = "post",
-        operation_id = "void_payment"
-    )]
-    async fn void(
-        &self,
-        auth: ApiKeyAuth,
-        state: Data<&Arc<AppState>>,
-        id: Path<i64>,
-        /// Makes a retry safe: the same key and body return the first answer and write nothing.
-        #[oai(name = "Idempotency-Key")]
-        idempotency_key: Header<Option<String>>,
-        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
-        #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
-        body: JsonBody<PaymentVoid>,
-    ) -> Result<One<Payment>, ChangeError> {
-        let call = ("void_payment", id.0, "void");
-        let input = ((idempotency_key.0, if_match.0), body);
-        use_credit((auth, &state), call, input, credit::void).await
-    }
-
+    void "/v1/payments/:id/void" "void_payment" (PaymentVoid => "void", credit::void);
     /// Refund a payment's credit
     ///
     /// Gives back money from the payment's unapplied credit, dated `refund_date`: at most the credit it has on that date and every later one.
-    #[oai(
-        path = "/v1/payments/:id/refunds",
-        method = "post",
-        operation_id = "refund_payment"
-    )]
-    async fn refund(
-        &self,
-        auth: ApiKeyAuth,
-        state: Data<&Arc<AppState>>,
-        id: Path<i64>,
-        /// Makes a retry safe: the same key and body return the first answer and write nothing.
-        #[oai(name = "Idempotency-Key")]
-        idempotency_key: Header<Option<String>>,
-        /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
-        #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
-        body: JsonBody<RefundCreate>,
-    ) -> Result<One<Payment>, ChangeError> {
-        let call = ("refund_payment", id.0, "refunds");
-        let input = ((idempotency_key.0, if_match.0), body);
-        use_credit((auth, &state), call, input, credit::refund).await
-    }
+    refund "/v1/payments/:id/refunds" "refund_payment" (RefundCreate => "refunds", credit::refund);
 }
 
 impl SourceAnswer for Payment {
     const PATH: &'static str = "/v1/payments";
     const ENTITY: EntityType = EntityType::Payment;
+
+    fn read(conn: &Conn, org: i64, id: i64) -> Result<Self, AppError> {
+        Ok(store::get(conn, org, id)?.into())
+    }
 
     fn changed(
         tx: &WriteTx,

@@ -61,17 +61,33 @@ pub(crate) struct Received<T> {
     pub errors: FieldErrorsBuilder,
 }
 
-/// The date and reason of a void or a reversal, both required (the date under `field`),
-/// the reason trimmed; every bad one named with the errors found before.
-pub(crate) fn dated_reason(
-    (field, date): (&str, super::Input<super::Date>),
-    reason: super::Input<super::Text<1, 500>>,
-    (today, mut errors): (chrono::NaiveDate, FieldErrorsBuilder),
-) -> Result<(chrono::NaiveDate, String), AppError> {
-    let date = date.required(field, &mut errors);
-    let reason = reason.text().required("reason", &mut errors);
-    let date = event_date(field, date, today, errors)?;
-    Ok((date, reason.unwrap_or_default().trim().to_string()))
+impl<T> Received<T> {
+    /// The body, the request's day, the amounts' currency and the errors found so far.
+    pub(crate) fn into_parts(self) -> (T, chrono::NaiveDate, Currency, FieldErrorsBuilder) {
+        (self.body, self.today, self.currency, self.errors)
+    }
+}
+
+/// The body of a void or a reversal: a date under a name of its own and a reason.
+pub(crate) trait DatedReason {
+    /// The date's field: `void_date`, `reverse_date`.
+    const DATE_FIELD: &'static str;
+    fn into_date_and_reason(self)
+        -> (super::Input<super::Date>, super::Input<super::Text<1, 500>>);
+}
+
+/// Both required, the reason trimmed; every bad one named with the errors found before.
+impl<T: DatedReason> TryFrom<Received<T>> for (chrono::NaiveDate, String) {
+    type Error = AppError;
+
+    fn try_from(received: Received<T>) -> Result<Self, AppError> {
+        let (body, today, _, mut errors) = received.into_parts();
+        let (date, reason) = body.into_date_and_reason();
+        let date = date.required(T::DATE_FIELD, &mut errors);
+        let reason = reason.text().required("reason", &mut errors);
+        let date = event_date(T::DATE_FIELD, date, today, errors)?;
+        Ok((date, reason.unwrap_or_default().trim().to_string()))
+    }
 }
 
 /// Finishes the body's `errors` with a dated event's date under `field`: the one `given`,
