@@ -139,7 +139,7 @@ type Apis = (
         credit_notes::CreditNoteSourceApi,
     ),
     reports::ReportsApi,
-    journal::EventsApi,
+    (journal::EventsApi, journal::HistoryApi),
     webhooks::WebhooksApi,
     // (Default stops at 12-tuples: the last two share one place.)
     (keys::KeysApi, admin::AdminApi),
