@@ -41,11 +41,40 @@ pub(crate) trait SourceAnswer: Serialize + Send + Sized + 'static {
     ) -> Result<Self, AppError>;
 }
 
-/// The POST to `{PATH}/{id}/{action}`: checks the key's scope for `operation`, the body
+/// What a later use of a source's credit does: the last segment of its route and the
+/// event it records.
+#[derive(Clone, Copy)]
+pub(crate) enum CreditAction {
+    Allocate,
+    Refund,
+    Void,
+}
+
+impl CreditAction {
+    /// `{PATH}/{id}/{segment}`, the route's last segment.
+    fn segment(self) -> &'static str {
+        match self {
+            CreditAction::Allocate => "allocations",
+            CreditAction::Refund => "refunds",
+            CreditAction::Void => "void",
+        }
+    }
+
+    /// The journal event's verb: `payment.allocated`.
+    fn done(self) -> &'static str {
+        match self {
+            CreditAction::Allocate => "allocated",
+            CreditAction::Refund => "refunded",
+            CreditAction::Void => "voided",
+        }
+    }
+}
+
+/// The POST to `{PATH}/{id}/{segment}`: checks the key's scope for `operation`, the body
 /// (every bad field at once), then runs `change` in one idempotent write.
 pub(crate) async fn use_credit<A, B, U>(
     (auth, state): (ApiKeyAuth, &AppState),
-    (operation, id, action): (&str, i64, &str),
+    (operation, id, action): (&str, i64, CreditAction),
     ((key, if_match), body): ((Option<String>, Option<String>), JsonBody<B>),
     change: CreditChange<U>,
 ) -> Result<One<A>, ChangeError>
@@ -63,12 +92,8 @@ where
     let currency = state.currency_for(org, whose)?;
     let (received, hash) = body.received(today, currency);
     let use_of = U::try_from(received)?;
-    let path = format!("{}/{id}/{action}", A::PATH);
-    let done = match action {
-        "allocations" => "allocated",
-        "refunds" => "refunded",
-        _ => "voided",
-    };
+    let path = format!("{}/{id}/{}", A::PATH, action.segment());
+    let done = action.done();
     Ok(Post::new(&trail, path, hash)
         .run(state, move |tx, now| {
             trail.check_unchanged(tx, (A::ENTITY, id))?;
@@ -81,32 +106,35 @@ where
         .await?)
 }
 
-/// Declares `$api`, a source's four routes that payments and credit notes share: GET
-/// `{PATH}/{id}` and the POSTs to its `allocations`, `void` and `refunds`, each a
-/// [`use_credit`] with its body and `db::credit` change. Only what the spec shows differs
-/// between the two sources (poem-openapi reads each path, operation id and doc as a
-/// literal of its own), so each source names those and the handlers are written once.
+/// Declares `$api`, the routes payments and credit notes share: GET `$get_path`, the
+/// source read by [`SourceAnswer::read`], then one POST a line, each a [`use_credit`] of
+/// its `CreditAction` with its body type and `db::credit` change (allocate, void and
+/// refund). Only what the spec shows differs between the two sources, and poem-openapi
+/// reads each path, operation id and doc as a literal of its own (they are taken as `tt`
+/// so it gets plain literals), so each source names those and the handlers are written
+/// once. Each path must be the source's `SourceAnswer::PATH` and, for a POST, its
+/// action's segment: the committed spec and the scope test fail on any other.
 macro_rules! credit_source_routes {
     (
         $api:ident, tag $tag:tt, answer $answer:ty;
         $(#[doc = $get_doc:tt])* get $get_path:tt $get_op:tt;
         $(
             $(#[doc = $doc:tt])*
-            $handler:ident $path:tt $op:tt ($body:ty => $action:tt, $change:path);
+            $handler:ident $path:tt $op:tt ($body:ty => $action:ident, $change:path);
         )*
     ) => {
         #[derive(Default)]
         pub(crate) struct $api;
 
-        #[poem_openapi::OpenApi(tag = $tag)]
+        #[::poem_openapi::OpenApi(tag = $tag)]
         impl $api {
             $(#[doc = $get_doc])*
             #[oai(path = $get_path, method = "get", operation_id = $get_op)]
             async fn get(
                 &self,
                 auth: $crate::api::auth::ApiKeyAuth,
-                state: poem::web::Data<&std::sync::Arc<$crate::api::AppState>>,
-                id: poem_openapi::param::Path<i64>,
+                state: ::poem::web::Data<&std::sync::Arc<$crate::api::AppState>>,
+                id: ::poem_openapi::param::Path<i64>,
             ) -> Result<$crate::api::One<$answer>, $crate::api::error::ReadError> {
                 use $crate::api::credit_use::SourceAnswer;
                 let scope = $crate::api::scopes::scope_of($get_op);
@@ -121,17 +149,17 @@ macro_rules! credit_source_routes {
                 async fn $handler(
                     &self,
                     auth: $crate::api::auth::ApiKeyAuth,
-                    state: poem::web::Data<&std::sync::Arc<$crate::api::AppState>>,
-                    id: poem_openapi::param::Path<i64>,
+                    state: ::poem::web::Data<&std::sync::Arc<$crate::api::AppState>>,
+                    id: ::poem_openapi::param::Path<i64>,
                     /// Makes a retry safe: the same key and body return the first answer and write nothing.
                     #[oai(name = "Idempotency-Key")]
-                    idempotency_key: poem_openapi::param::Header<Option<String>>,
+                    idempotency_key: ::poem_openapi::param::Header<Option<String>>,
                     /// Change it only while its current `ETag` is this one (a 412 otherwise): the version the client last read.
                     #[oai(name = "If-Match")]
-                    if_match: poem_openapi::param::Header<Option<String>>,
+                    if_match: ::poem_openapi::param::Header<Option<String>>,
                     body: $crate::api::types::JsonBody<$body>,
                 ) -> Result<$crate::api::One<$answer>, $crate::api::error::ChangeError> {
-                    let call = ($op, id.0, $action);
+                    let call = ($op, id.0, $crate::api::credit_use::CreditAction::$action);
                     let input = ((idempotency_key.0, if_match.0), body);
                     $crate::api::credit_use::use_credit((auth, &state), call, input, $change).await
                 }

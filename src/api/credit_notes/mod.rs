@@ -168,15 +168,15 @@ credit_source_routes! {
     /// Apply a credit note's credit
     ///
     /// Applies unapplied credit of the note, dated `applied_date`, as `allocations` list or by `allocate: "oldest_first"`. Every amount must fit what the invoice has open, and the total what the note has unapplied, on that date and every later one.
-    allocate "/v1/credit-notes/:id/allocations" "allocate_credit_note" (CreditAllocation => "allocations", credit::allocate_credit);
+    allocate "/v1/credit-notes/:id/allocations" "allocate_credit_note" (CreditAllocation => Allocate, credit::allocate_credit);
     /// Void a credit note
     ///
     /// A note issued in error: every allocation of it is reversed as of `void_date` and the invoices reopen; from that date the note counts nowhere. Nothing is deleted: a report dated before the void still shows it. A note with refunds is a 409, as is one already void.
-    void "/v1/credit-notes/:id/void" "void_credit_note" (PaymentVoid => "void", credit::void);
+    void "/v1/credit-notes/:id/void" "void_credit_note" (PaymentVoid => Void, credit::void);
     /// Refund a credit note's credit
     ///
     /// Gives back money from the note's unapplied credit, dated `refund_date`: at most the credit it has on that date and every later one.
-    refund "/v1/credit-notes/:id/refunds" "refund_credit_note" (RefundCreate => "refunds", credit::refund);
+    refund "/v1/credit-notes/:id/refunds" "refund_credit_note" (RefundCreate => Refund, credit::refund);
 }
 
 impl SourceAnswer for CreditNote {

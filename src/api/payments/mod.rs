@@ -167,15 +167,15 @@ credit_source_routes! {
     /// Apply a payment's credit
     ///
     /// Applies unapplied credit of the payment, dated `applied_date`: to the invoices listed in `allocations`, or by `allocate: "oldest_first"` (as much as the customer's open invoices take). Every amount must fit what the invoice has open, and the total what the payment has unapplied, on that date and every later one.
-    allocate "/v1/payments/:id/allocations" "allocate_payment" (CreditAllocation => "allocations", credit::allocate_credit);
+    allocate "/v1/payments/:id/allocations" "allocate_payment" (CreditAllocation => Allocate, credit::allocate_credit);
     /// Void a payment
     ///
     /// A bounced check, a payment keyed twice: every allocation of the payment is reversed as of `void_date`, the invoices' statuses follow, and from that date the payment counts nowhere. Nothing is deleted: a report dated before the void still shows the payment. A payment with refunds is a 409, as is one already void.
-    void "/v1/payments/:id/void" "void_payment" (PaymentVoid => "void", credit::void);
+    void "/v1/payments/:id/void" "void_payment" (PaymentVoid => Void, credit::void);
     /// Refund a payment's credit
     ///
     /// Gives back money from the payment's unapplied credit, dated `refund_date`: at most the credit it has on that date and every later one.
-    refund "/v1/payments/:id/refunds" "refund_payment" (RefundCreate => "refunds", credit::refund);
+    refund "/v1/payments/:id/refunds" "refund_payment" (RefundCreate => Refund, credit::refund);
 }
 
 impl SourceAnswer for Payment {

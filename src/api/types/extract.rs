@@ -72,6 +72,7 @@ impl<T> Received<T> {
 pub(crate) trait DatedReason {
     /// The date's field: `void_date`, `reverse_date`.
     const DATE_FIELD: &'static str;
+    /// The date under `DATE_FIELD` and the reason, as the body gave them.
     fn into_date_and_reason(self)
         -> (super::Input<super::Date>, super::Input<super::Text<1, 500>>);
 }
