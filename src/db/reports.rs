@@ -1,6 +1,7 @@
 //! Aging and dashboard figures, computed from dated events so any `as_of` is exact.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{Days, NaiveDate};
 
@@ -381,7 +382,7 @@ pub(crate) fn dashboard(
     let window = (scope, as_of, 30);
     let collected_last_30_days = window_sum(conn, COLLECTED_IN_WINDOW, window)?;
     let refunded_last_30_days = window_sum(conn, REFUNDED_IN_WINDOW, window)?;
-    let written_off_last_30_days = window_sum(conn, WRITTEN_OFF_IN_WINDOW, window)?;
+    let written_off_last_30_days = window_sum(conn, &WRITTEN_OFF_IN_WINDOW, window)?;
     let (paid_invoice_count, total_days_to_pay): (i64, i64) = conn.query_row(
         "SELECT COALESCE(SUM(invoice_count), 0), COALESCE(SUM(days_to_pay), 0)
          FROM settled_daily WHERE organization_id = ?1 AND currency = ?3 AND settled_on <= ?2",
@@ -495,14 +496,23 @@ const CREDITED_IN_WINDOW: &str =
           - (SELECT COALESCE(SUM(total_minor), 0) FROM credit_notes INDEXED BY credit_notes_org_void
              WHERE organization_id = ?1 AND void_date > ?2 AND void_date <= ?3 AND {currency})";
 
-/// Write-offs dated in a window, less write-offs reversed in it (a recovered bad debt).
-const WRITTEN_OFF_IN_WINDOW: &str =
-    "SELECT (SELECT COALESCE(SUM(amount_minor), 0) FROM write_offs INDEXED BY write_offs_org_date
+/// Write-offs dated in a window, less write-offs reversed in it (a recovered bad debt). A
+/// write-off of an invoice voided since counts on no date, as its invoice does.
+static WRITTEN_OFF_IN_WINDOW: LazyLock<String> = LazyLock::new(|| {
+    let counted = format!(
+        "EXISTS (SELECT 1 FROM invoices i WHERE i.organization_id = ?1
+                   AND i.id = write_offs.invoice_id AND {})",
+        rules::is_issued("i.")
+    );
+    format!(
+        "SELECT (SELECT COALESCE(SUM(amount_minor), 0) FROM write_offs INDEXED BY write_offs_org_date
              WHERE organization_id = ?1 AND write_off_date > ?2 AND write_off_date <= ?3
-               AND {currency})
+               AND {{currency}} AND {counted})
           - (SELECT COALESCE(SUM(amount_minor), 0) FROM write_offs INDEXED BY write_offs_org_reversed
              WHERE organization_id = ?1 AND reversed_date > ?2 AND reversed_date <= ?3
-               AND {currency})";
+               AND {{currency}} AND {counted})"
+    )
+});
 
 /// One of the window sums above over the `days` days ending at `as_of`.
 fn window_sum(

@@ -262,3 +262,48 @@ async fn a_future_date_is_named_beside_the_bodys_other_faults() {
     );
     assert_eq!(app.get(&source).await.body["unapplied_amount"], "30.00");
 }
+
+/// A void invoice counts on no date, so neither does a write-off of it: the dashboard's
+/// window agrees with the statement and the aging (found in review: it counted it).
+#[tokio::test]
+async fn a_write_off_of_an_invoice_voided_later_counts_nowhere() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let inv = app.invoice(acme, "70.00", "2024-01-05", "2024-01-20").await;
+    let written = write_off(
+        &app,
+        inv,
+        json!({ "write_off_date": "2024-02-10", "reason": "Disputed" }),
+    )
+    .await;
+    let write_off_id = written["write_offs"][0]["id"].as_i64().unwrap();
+    let reversed = app
+        .post(
+            &format!("/v1/invoices/{inv}/write-offs/{write_off_id}/reverse"),
+            json!({ "reverse_date": "2024-02-20", "reason": "Issued in error" }),
+        )
+        .await;
+    assert_eq!(reversed.status, StatusCode::OK, "{}", reversed.body);
+    let before_void = app.get("/v1/reports/dashboard?as_of=2024-02-15").await.body;
+    assert_eq!(before_void["written_off_last_30_days"], "70.00");
+
+    let voided = app
+        .post(&format!("/v1/invoices/{inv}/void"), json!({}))
+        .await;
+    assert_eq!(voided.status, StatusCode::OK, "{}", voided.body);
+    for as_of in ["2024-02-15", "2024-03-01"] {
+        let dashboard = app
+            .get(&format!("/v1/reports/dashboard?as_of={as_of}"))
+            .await
+            .body;
+        assert_eq!(dashboard["written_off_last_30_days"], "0.00", "{as_of}");
+        assert_eq!(dashboard["total_outstanding"], "0.00", "{as_of}");
+    }
+    let statement = app
+        .get(&format!(
+            "/v1/customers/{acme}/statement?from=2024-02-01&to=2024-02-15"
+        ))
+        .await
+        .body;
+    assert_eq!(statement["closing_balance"], "0.00", "{statement}");
+}
