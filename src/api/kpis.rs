@@ -214,7 +214,8 @@ pub(crate) fn kpis(
                 ),
                 ("days", "90".into()),
             ],
-            at(as_of.checked_sub_days(chrono::Days::new(89))),
+            // Reaching back before the first date, the window starts with the books.
+            at(crate::domain::dates::sub_days(as_of, 89)),
         ),
         cei: cei_kpi,
         average_days_to_pay: kpi(

@@ -382,7 +382,7 @@ impl ReportsApi {
         /// The one currency to report (ISO 4217); default the organization's.
         currency: Query<Opt<CurrencyCode>>,
         /// A comma list: `kpis` adds each KPI with its formula, inputs and period; `series`
-        /// adds invoiced, collected and outstanding for each of the last 12 full months.
+        /// adds invoiced, collected and outstanding for each of the last 12 full months (none before 1900).
         include: Query<Opt<String>>,
         /// `json` (default, by `Accept`) or `csv` (the top debtors).
         format: Query<Opt<ListFormat>>,

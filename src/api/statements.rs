@@ -274,7 +274,10 @@ fn statement_csv(s: &CustomerStatement, file_name: String) -> Result<CsvFile, Ap
         "balance",
         "currency",
     ];
-    let day_before = s.from.0.pred_opt().unwrap_or(s.from.0).to_string();
+    // At the first date there is no day before: the books open with `from` itself.
+    let day_before = crate::domain::dates::sub_days(s.from.0, 1)
+        .unwrap_or(s.from.0)
+        .to_string();
     let edge = |date: String, kind: &str, words: &str, balance: &Amount| {
         let words = words.to_owned();
         vec![

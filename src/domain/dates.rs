@@ -43,6 +43,13 @@ pub(crate) fn add_days(date: NaiveDate, days: u64) -> Option<NaiveDate> {
         .filter(|sum| is_supported(*sum))
 }
 
+/// `date` less `days`, or `None` when the result would leave the supported range (a
+/// period reaching back before the books can begin starts with them instead).
+pub(crate) fn sub_days(date: NaiveDate, days: u64) -> Option<NaiveDate> {
+    date.checked_sub_days(Days::new(days))
+        .filter(|difference| is_supported(*difference))
+}
+
 /// `date` written as the API and the database write it: `YYYY-MM-DD`, four-digit year.
 pub(crate) fn to_text(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
@@ -73,6 +80,14 @@ mod tests {
         assert_eq!(add_days(d("9999-12-01"), 30), Some(d("9999-12-31")));
         assert_eq!(add_days(d("9999-12-31"), 30), None);
         assert_eq!(add_days(d("9999-12-31"), 0), Some(d("9999-12-31")));
+    }
+
+    #[test]
+    fn subtracting_days_never_leaves_the_range() {
+        assert_eq!(sub_days(d("1900-03-31"), 89), Some(d("1900-01-01")));
+        assert_eq!(sub_days(d("1900-03-30"), 89), None);
+        assert_eq!(sub_days(d("1900-01-01"), 1), None);
+        assert_eq!(sub_days(d("1900-01-01"), 0), Some(d("1900-01-01")));
     }
 
     #[test]

@@ -36,7 +36,8 @@ pub(crate) fn cei(
     percent(Money::from_minor(collected), Money::from_minor(could))
 }
 
-/// The last calendar month that ended on or before `as_of`: its first and last days.
+/// The last calendar month that ended on or before `as_of`: its first and last days;
+/// `None` when that month began before the first date.
 pub(crate) fn last_full_month(as_of: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
     let next_day = as_of.checked_add_days(Days::new(1))?;
     let last = if next_day.day() == 1 {
@@ -44,7 +45,9 @@ pub(crate) fn last_full_month(as_of: NaiveDate) -> Option<(NaiveDate, NaiveDate)
     } else {
         as_of.with_day(1)?.checked_sub_days(Days::new(1))?
     };
-    Some((last.with_day(1)?, last))
+    let first = last.with_day(1)?;
+    // No month before the first date is a month of the books.
+    crate::domain::dates::is_supported(first).then_some((first, last))
 }
 
 /// The last `count` full calendar months ending on or before `as_of`, oldest first.
@@ -118,6 +121,24 @@ mod tests {
         assert_eq!(
             last_full_month(day("2024-01-15")),
             Some((day("2023-12-01"), day("2023-12-31")))
+        );
+    }
+
+    #[test]
+    fn no_month_before_the_first_date() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(last_full_month(day("1900-01-30")), None);
+        assert_eq!(
+            last_full_month(day("1900-01-31")),
+            Some((day("1900-01-01"), day("1900-01-31")))
+        );
+        let months = last_full_months(day("1900-03-15"), 12);
+        assert_eq!(
+            months,
+            vec![
+                (day("1900-01-01"), day("1900-01-31")),
+                (day("1900-02-01"), day("1900-02-28"))
+            ]
         );
     }
 }

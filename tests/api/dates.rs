@@ -125,3 +125,69 @@ async fn the_books_balance_at_both_ends_of_the_range() {
     assert_eq!(dashboard.body["total_outstanding"], "100.00");
     assert_eq!(dashboard.body["invoiced_last_30_days"], "100.00");
 }
+
+/// Every date in `value` (a string of `YYYY-MM-DD` at its start) is inside the range.
+fn dates_before_1900(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(text) if text.len() == 10 && text.starts_with("18") => {
+            found.push(text.clone());
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| dates_before_1900(v, found)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| dates_before_1900(v, found)),
+        _ => {}
+    }
+}
+
+/// Periods derived from a date near the first one stop at it, as the data does (found in
+/// review: the KPIs' months, the DSO window, the series and the statement's opening row
+/// reached back into 1899).
+#[tokio::test]
+async fn periods_derived_near_the_first_date_stay_inside_the_range() {
+    let app = TestApp::with(Limits::OFF, "1900-03-01").await;
+    let c = app.customer("Acme").await;
+    app.invoice(c, "100.00", "1900-01-01", "1900-01-31").await;
+    for as_of in ["1900-01-01", "1900-01-31", "1900-02-15"] {
+        let reply = app
+            .get(&format!(
+                "/v1/reports/dashboard?as_of={as_of}&include=kpis,series"
+            ))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let mut found = Vec::new();
+        dates_before_1900(&reply.body, &mut found);
+        assert!(found.is_empty(), "{as_of}: {found:?} in {}", reply.body);
+    }
+    let first = app
+        .get("/v1/reports/dashboard?as_of=1900-01-01&include=kpis,series")
+        .await
+        .body;
+    // No month before 1900 is listed, and no full month precedes 1900-01-01.
+    assert_eq!(first["series"], json!([]), "{first}");
+    assert_eq!(
+        first["kpis"]["cei"]["period"]["from"],
+        serde_json::Value::Null
+    );
+    // The DSO's 90 days reach before the books began: its period starts with them.
+    assert_eq!(
+        first["kpis"]["dso"]["period"]["from"],
+        serde_json::Value::Null
+    );
+    let feb = app
+        .get("/v1/reports/dashboard?as_of=1900-02-15&include=kpis,series")
+        .await
+        .body;
+    assert_eq!(feb["series"].as_array().map(Vec::len), Some(1), "{feb}");
+    assert_eq!(feb["series"][0]["month_start"], "1900-01-01");
+    assert_eq!(feb["kpis"]["cei"]["period"]["from"], "1900-01-01");
+
+    let (status, _, csv) = app
+        .get_bytes(
+            &format!("/v1/customers/{c}/statement?from=1900-01-01&to=1900-01-31&format=csv"),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(csv).unwrap();
+    let opening = csv.lines().nth(1).unwrap();
+    assert!(opening.starts_with("1900-01-01,opening_balance,"), "{csv}");
+}
