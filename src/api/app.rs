@@ -199,13 +199,14 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     // The body limit, the query check and panic capture sit inside authentication, so
     // their answers are rate-limited and carry the rate-limit headers like any other.
     let query_table = Arc::new(route_table());
+    let body_table = query_table.clone();
     // Each layer is boxed: an async layer holds its inner layer's future by value, so the
     // unboxed chain made one 12 KB future that was copied whole on every request (35% of
     // `/health`'s instructions were that `memcpy`; BENCHMARKS.md, issue 16).
     let api = service
         .around(etag::not_modified)
         .boxed()
-        .around(middleware::limit_body)
+        .around(move |ep, req| middleware::limit_body(body_table.clone(), ep, req))
         .boxed()
         .around(idempotency::check_idempotency_key)
         .boxed()

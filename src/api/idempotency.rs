@@ -27,14 +27,21 @@ fn is_idempotency_key(value: &[u8]) -> bool {
     (1..=255).contains(&value.len()) && value.iter().all(u8::is_ascii_graphic)
 }
 
-/// Refuses a request whose `Idempotency-Key` header breaks [`IDEMPOTENCY_KEY_RULE`].
+/// Refuses a request whose `Idempotency-Key` header breaks [`IDEMPOTENCY_KEY_RULE`] or comes
+/// more than once.
 pub(crate) async fn check_idempotency_key<E: Endpoint>(
     inner: E,
     req: Request,
 ) -> poem::Result<Response> {
-    let bad = req
-        .headers()
-        .get_all("idempotency-key")
+    let keys = req.headers().get_all("idempotency-key");
+    if keys.iter().nth(1).is_some() {
+        // Which one the first answer is stored under would be a guess.
+        return Ok(render(&AppError::field(
+            "Idempotency-Key",
+            "is given more than once; send one",
+        )));
+    }
+    let bad = keys
         .iter()
         .any(|value| !is_idempotency_key(value.as_bytes()));
     if bad {

@@ -62,6 +62,7 @@ mod snapshots;
 mod spec;
 mod startup;
 mod statements;
+mod stray_input;
 mod upgrades;
 mod verify;
 mod webhooks;

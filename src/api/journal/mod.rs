@@ -103,6 +103,12 @@ impl EventsApi {
                 format!("must be between 0 and {MAX_WAIT_SECONDS} seconds (got {wait})"),
             );
         }
+        if let Some(kind) = event_type.0.as_deref() {
+            if !crate::domain::journal::EVENT_TYPES.contains(&kind) {
+                let types = crate::domain::journal::EVENT_TYPES.join(", ");
+                errors.add("type", format!("must be one of: {types}"));
+            }
+        }
         let mut filter = page_filter(ctx, after.0, limit.0, &mut errors);
         errors.finish()?;
         filter.event_type = event_type.0;

@@ -4,7 +4,10 @@ use futures_util::StreamExt;
 use poem::http::header;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
+use std::sync::Arc;
+
 use crate::api::error::render;
+use crate::api::middleware::RouteTable;
 use crate::error::AppError;
 use crate::net::BodyDeadline;
 
@@ -32,8 +35,13 @@ pub(crate) async fn limit_headers<E: Endpoint>(inner: E, req: Request) -> poem::
 }
 
 /// Buffers the body up to [`BODY_LIMIT`]: Content-Length is not trusted, a chunked body
-/// is counted as it arrives.
-pub(crate) async fn limit_body<E: Endpoint>(inner: E, mut req: Request) -> poem::Result<Response> {
+/// is counted as it arrives. Once read, a body the operation does not take is refused
+/// ([`RouteTable::stray_body`]).
+pub(crate) async fn limit_body<E: Endpoint>(
+    table: Arc<RouteTable>,
+    inner: E,
+    mut req: Request,
+) -> poem::Result<Response> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -72,6 +80,9 @@ pub(crate) async fn limit_body<E: Endpoint>(inner: E, mut req: Request) -> poem:
             return Ok(answer);
         }
     };
+    if let Some(refused) = table.stray_body(req.method().as_str(), req.uri().path(), &buffer) {
+        return Ok(render(&refused));
+    }
     req.set_body(buffer);
     Ok(inner.call(req).await?.into_response())
 }

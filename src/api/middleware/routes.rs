@@ -1,10 +1,11 @@
-//! What the spec says each route takes: the `Allow` header of a 405, and unknown query
-//! parameters refused by name.
+//! What the spec says each route takes: the `Allow` header of a 405, unknown or repeated
+//! query parameters refused by name, and a body refused where the operation takes none.
 
 use poem::http::{header, HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::api::error::render;
+use crate::error::AppError;
 
 /// Each route's methods (for a 405's `Allow` header) and the query parameters each of its
 /// operations takes (to refuse the ones it does not), read from the generated spec.
@@ -17,8 +18,15 @@ struct RouteEntry {
     template: String,
     segments: Vec<String>,
     allow: String,
-    /// (method, query parameter names); `None` for routes outside the spec, left unchecked.
-    operations: Option<Vec<(String, Vec<String>)>>,
+    /// Each operation's method and input; `None` for routes outside the spec, left unchecked.
+    operations: Option<Vec<Operation>>,
+}
+
+struct Operation {
+    method: String,
+    query: Vec<String>,
+    /// Whether the spec gives it a request body.
+    takes_body: bool,
 }
 
 impl RouteTable {
@@ -31,13 +39,17 @@ impl RouteTable {
         let mut routes = Vec::new();
         if let Some(paths) = spec.get("paths").and_then(|p| p.as_object()) {
             for (path, item) in paths {
-                let operations: Vec<(String, Vec<String>)> = item
+                let operations: Vec<Operation> = item
                     .as_object()
                     .into_iter()
                     .flatten()
-                    .map(|(method, operation)| (method.to_uppercase(), query_names(operation)))
+                    .map(|(method, operation)| Operation {
+                        method: method.to_uppercase(),
+                        query: query_names(operation),
+                        takes_body: operation.get("requestBody").is_some(),
+                    })
                     .collect();
-                let methods: Vec<&str> = operations.iter().map(|(m, _)| m.as_str()).collect();
+                let methods: Vec<&str> = operations.iter().map(|o| o.method.as_str()).collect();
                 let template = format!("{prefix}{path}");
                 routes.push(RouteEntry {
                     segments: segments(&template),
@@ -82,12 +94,47 @@ impl RouteTable {
     /// The query parameters the operation at `method` and `path` takes, or `None` when no
     /// documented operation answers there (its 404 or 405 comes first).
     pub(crate) fn query_parameters(&self, method: &str, path: &str) -> Option<&[String]> {
+        self.operation(method, path).map(|o| o.query.as_slice())
+    }
+
+    /// Whether the operation at `method` and `path` takes a body; `None` when no
+    /// documented operation answers there.
+    fn takes_body(&self, method: &str, path: &str) -> Option<bool> {
+        self.operation(method, path).map(|o| o.takes_body)
+    }
+
+    fn operation(&self, method: &str, path: &str) -> Option<&Operation> {
         let method = if method == "HEAD" { "GET" } else { method };
         let operations = self.find(path)?.operations.as_ref()?;
-        operations
-            .iter()
-            .find(|(m, _)| m == method)
-            .map(|(_, names)| names.as_slice())
+        operations.iter().find(|o| o.method == method)
+    }
+
+    /// Why `body` is refused, when the operation at `method` and `path` takes none. No
+    /// body, or an empty JSON object, says nothing and passes; a field is named as unknown,
+    /// anything else is named as the body. Otherwise the handler would never look at it,
+    /// and a retry with another body would replay the first answer.
+    pub(crate) fn stray_body(&self, method: &str, path: &str, body: &[u8]) -> Option<AppError> {
+        if self.takes_body(method, path) != Some(false) {
+            return None;
+        }
+        let text = std::str::from_utf8(body).map(str::trim).ok();
+        if text.is_some_and(str::is_empty) {
+            return None;
+        }
+        let object = text.and_then(|text| {
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).ok()
+        });
+        let mut errors = crate::error::FieldErrorsBuilder::default();
+        match object {
+            Some(object) => {
+                for key in object.keys() {
+                    let unknown = format!("Unknown field '{key}'; this operation takes no body");
+                    errors.add(key.clone(), unknown);
+                }
+            }
+            None => errors.add("body", "this operation takes no body: send none (or {})"),
+        }
+        errors.finish().err()
     }
 }
 
@@ -136,7 +183,8 @@ pub(crate) async fn refuse_unknown_query<E: Endpoint>(
     req: Request,
 ) -> poem::Result<Response> {
     let unknown = unknown_query_names(&table, &req);
-    if unknown.is_empty() {
+    let repeated = repeated_query_names(&req);
+    if unknown.is_empty() && repeated.is_empty() {
         return Ok(inner.call(req).await?.into_response());
     }
     let known = table
@@ -154,10 +202,35 @@ pub(crate) async fn refuse_unknown_query<E: Endpoint>(
             format!("is not a query parameter of this operation; {takes}"),
         );
     }
+    for name in repeated {
+        // The operation would read the first and drop the rest without a word.
+        errors.add(name, "is given more than once; give it once");
+    }
     match errors.finish() {
         Err(refused) => Ok(render(&refused)),
         Ok(()) => Ok(inner.call(req).await?.into_response()),
     }
+}
+
+/// The query parameters given more than once (the API key's own is authentication's).
+fn repeated_query_names(req: &Request) -> Vec<String> {
+    let Some(query) = req.uri().query().filter(|q| !q.is_empty()) else {
+        return Vec::new();
+    };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+    let mut names: Vec<String> = pairs
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| name != crate::api::auth::QUERY_KEY)
+        .collect();
+    names.sort();
+    let mut repeated: Vec<String> = names
+        .windows(2)
+        .filter(|pair| pair.first() == pair.get(1))
+        .filter_map(|pair| pair.first().cloned())
+        .collect();
+    repeated.dedup();
+    repeated
 }
 
 fn unknown_query_names(table: &RouteTable, req: &Request) -> Vec<String> {

@@ -172,7 +172,8 @@ fn parse_strict(data: &[u8]) -> Result<Value, AppError> {
     let value: Value = serde_json::from_slice(data)
         .map_err(|err| AppError::field("body", format!("Malformed JSON: {err}")))?;
     let mut deserializer = serde_json::Deserializer::from_slice(data);
-    if let Err(err) = serde::de::DeserializeSeed::deserialize(NoDuplicates, &mut deserializer) {
+    let walk = NoDuplicates(String::new());
+    if let Err(err) = serde::de::DeserializeSeed::deserialize(walk, &mut deserializer) {
         let message = err.to_string();
         let name = message
             .strip_prefix("duplicate field `")
@@ -186,8 +187,15 @@ fn parse_strict(data: &[u8]) -> Result<Value, AppError> {
     Ok(value)
 }
 
-/// Walks a JSON document only to find an object with a repeated key.
-struct NoDuplicates;
+/// Walks a JSON document only to find an object with a repeated key, named by its path
+/// (`allocations[0].amount`) as every other field error is.
+struct NoDuplicates(String);
+
+impl NoDuplicates {
+    fn child(&self, segment: std::fmt::Arguments) -> NoDuplicates {
+        NoDuplicates(format!("{}{segment}", self.0))
+    }
+}
 
 impl<'de> serde::de::DeserializeSeed<'de> for NoDuplicates {
     type Value = ();
@@ -207,16 +215,29 @@ impl<'de> serde::de::Visitor<'de> for NoDuplicates {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut seen = std::collections::HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
-            if !seen.insert(key.clone()) {
-                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+            let field = match self.0.is_empty() {
+                true => self.child(format_args!("{key}")),
+                false => self.child(format_args!(".{key}")),
+            };
+            if !seen.insert(key) {
+                let path = field.0;
+                return Err(serde::de::Error::custom(format!(
+                    "duplicate field `{path}`"
+                )));
             }
-            map.next_value_seed(NoDuplicates)?;
+            map.next_value_seed(field)?;
         }
         Ok(())
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(NoDuplicates)?.is_some() {}
+        let mut index = 0_usize;
+        while seq
+            .next_element_seed(self.child(format_args!("[{index}]")))?
+            .is_some()
+        {
+            index += 1;
+        }
         Ok(())
     }
 
