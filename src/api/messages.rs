@@ -28,10 +28,14 @@ pub(crate) fn explain_parse_error<T: Type>(found: &str, message: String) -> Stri
     if !schema.enum_items.is_empty() {
         return format!("must be one of: {}", enum_values(&schema));
     }
+    let wanted = kind_of(schema.ty);
+    if schema.ty == "integer" && found == "a number" {
+        // `1.0`, `1e0` or past 64 bits: poem-openapi's own words are "invalid integer".
+        return format!("must be {wanted}");
+    }
     if !message.starts_with("Expected input type") {
         return without_type_name(message);
     }
-    let wanted = kind_of(schema.ty);
     if wanted != found {
         return format!("must be {wanted}, not {found}");
     }
@@ -98,13 +102,15 @@ pub(crate) fn decimal_error(text: &str) -> String {
         None => format!(
             "'{shown}' is not a decimal number: send digits with an optional point, such as 150.00"
         ),
+        // Read before the currency is known: the limit is said for every currency.
         Some(digits) if digits > 12 => format!(
-            "'{shown}' is too large: no amount or price here is above 999999999999.99, \
-             and no quantity above 999999999.9999"
+            "'{shown}' is too large: an amount or price has at most 14 digits counting its \
+             currency's decimals (999999999999.99 in USD, 99999999999999 in JPY), and no \
+             quantity is above 999999999.9999"
         ),
         Some(_) => format!(
-            "'{shown}' has too many decimals: quantities and prices take at most 4, money as many as its currency has (USD 2), \
-             a tax rate 6"
+            "'{shown}' has too many decimals: quantities and prices take at most 4, money as \
+             many as its currency has (2 in USD, 0 in JPY), a tax rate 6"
         ),
     }
 }

@@ -107,10 +107,15 @@ impl<T: poem_openapi::types::Type> Opt<T> {
     pub(crate) fn param(self, name: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
         match self {
             Input::Invalid(reason) => {
+                let kind = T::name();
                 let message = match enum_values::<T>() {
                     Some(values) if reason.contains("enumeration") => {
                         format!("must be one of: {values}")
                     }
+                    // The parser's own words ("invalid digit found in string", "number too
+                    // large to fit in target type") name no field kind; the type does.
+                    _ if kind.starts_with("integer") => "must be a whole number".to_string(),
+                    _ if kind == "boolean" => "must be true or false".to_string(),
                     _ => crate::api::error::param_message(name, &reason),
                 };
                 errors.add(name, message);
