@@ -140,6 +140,24 @@ fn optional_text(
     Some(text)
 }
 
+/// A required text setting: `None` keeps it. Blank is refused as blank, not as `null`
+/// (found in review: `""` was told it "cannot be null").
+fn required_text(
+    value: Opt<String>,
+    (field, max): (&str, usize),
+    errors: &mut FieldErrorsBuilder,
+) -> Option<String> {
+    let text = kept(value.patch(field, errors), field, errors)?;
+    let text = text.trim();
+    match check_text(text, 1, max, false) {
+        Ok(()) => Some(text.to_string()),
+        Err(message) => {
+            errors.add(field, message);
+            None
+        }
+    }
+}
+
 /// A required setting that may change but never be cleared.
 fn kept<T>(value: Option<Option<T>>, field: &str, errors: &mut FieldErrorsBuilder) -> Option<T> {
     match value {
@@ -175,11 +193,7 @@ fn merged(
     update: OrganizationUpdate,
     errors: &mut FieldErrorsBuilder,
 ) -> OrganizationFields {
-    let name = kept(
-        optional_text(update.name, ("name", 200), errors),
-        "name",
-        errors,
-    );
+    let name = required_text(update.name, ("name", 200), errors);
     let email = optional_text(update.email, ("email", 254), errors);
     if let Some(Some(Err(message))) = email.as_ref().map(|e| e.as_deref().map(check_email)) {
         errors.add("email", message);

@@ -24,7 +24,7 @@ pub fn spec_json() -> String {
 /// number, dates or lines, an organization's name, prefixes or terms, or a webhook
 /// endpoint's URL, event types or switch. (A test sends `null` to
 /// every other optional field.)
-const REFUSES_NULL: [(&str, &str); 15] = [
+const REFUSES_NULL: [(&str, &str); 17] = [
     ("CustomerUpdate", "name"),
     ("CustomerUpdate", "customer_code"),
     ("CustomerUpdate", "is_active"),
@@ -37,6 +37,8 @@ const REFUSES_NULL: [(&str, &str); 15] = [
     ("OrganizationUpdate", "invoice_number_prefix"),
     ("OrganizationUpdate", "credit_note_number_prefix"),
     ("OrganizationUpdate", "default_payment_terms_days"),
+    ("OrganizationUpdate", "currency"),
+    ("OrganizationUpdate", "paper_size"),
     ("WebhookEndpointUpdate", "url"),
     ("WebhookEndpointUpdate", "event_types"),
     ("WebhookEndpointUpdate", "enabled"),
