@@ -266,3 +266,32 @@ async fn the_series_outstanding_is_the_agings_total_at_each_month_end() {
         aging["totals"]["total"]
     );
 }
+
+/// An invoice of zero total is `paid` from its issue but had nothing to pay: the status
+/// counts list it, the average days to pay does not (the rule the README states).
+#[tokio::test]
+async fn a_zero_total_invoice_is_paid_but_not_counted_in_days_to_pay() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let zero = app.invoice(acme, "0.00", "2024-02-01", "2024-02-15").await;
+    assert_eq!(
+        app.get(&format!("/v1/invoices/{zero}")).await.body["status"],
+        "paid"
+    );
+    let paid = app
+        .invoice(acme, "100.00", "2024-02-01", "2024-02-15")
+        .await;
+    assert_eq!(
+        app.pay(acme, paid, "100.00", "2024-02-11").await.status,
+        StatusCode::CREATED
+    );
+    let d = app.get("/v1/reports/dashboard?include=kpis").await.body;
+    assert_eq!(d["invoice_counts_by_status"]["paid"], 2, "{d}");
+    let average = &d["kpis"]["average_days_to_pay"];
+    assert_eq!(
+        average["inputs"],
+        json!({ "paid_invoice_count": "1", "total_days_to_pay": "10" }),
+        "{average}"
+    );
+    assert_eq!(average["value"], "10.0");
+}
