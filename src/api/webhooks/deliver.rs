@@ -204,7 +204,7 @@ fn post(url: &str, body: &str, headers: &[(&str, String)], block_private: bool) 
             return failed(refused);
         }
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(DELIVERY_TIMEOUT_SECONDS)))
         .http_status_as_error(false)
         .max_redirects(0)
@@ -212,8 +212,16 @@ fn post(url: &str, body: &str, headers: &[(&str, String)], block_private: bool) 
         // operator) must see the connection Arvalox makes.
         .proxy(None)
         .user_agent(concat!("Arvalox-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
+        .build();
+    let agent = match block_private {
+        // The connection's own lookup keeps public addresses only (DNS rebinding).
+        true => ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::default(),
+            super::public_only::PublicOnly::default(),
+        ),
+        false => ureq::Agent::new_with_config(config),
+    };
     let mut request = agent.post(url).header("Content-Type", "application/json");
     for (name, value) in headers {
         request = request.header(*name, value.as_str());

@@ -2,6 +2,7 @@
 //! `deliver`; the wire types and body checks are `wire`.
 
 mod deliver;
+mod public_only;
 mod wire;
 
 pub use deliver::spawn_deliveries;
