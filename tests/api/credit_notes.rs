@@ -417,3 +417,24 @@ async fn a_note_against_an_invoice_keeps_it_and_its_customer_from_going_away() {
     );
     app.assert_sums_match();
 }
+
+/// Lines that each fit but sum past what an amount holds are named as the note's total,
+/// not an invoice's (found in review).
+#[tokio::test]
+async fn a_notes_total_past_the_limit_is_called_the_notes() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let line = json!({ "description": "Returned", "quantity": 1, "unit_price": "600000000000.00" });
+    let reply = app
+        .post(
+            "/v1/credit-notes",
+            json!({ "customer_id": acme, "issue_date": "2024-02-01", "items": [line.clone(), line] }),
+        )
+        .await;
+    let fields = reply.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(
+        fields["items"][0], "credit note total must not exceed 999999999999.99",
+        "{}",
+        reply.body
+    );
+}

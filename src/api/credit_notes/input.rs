@@ -70,7 +70,7 @@ impl TryFrom<Received<CreditNoteCreate>> for NewCreditNote {
         let invoice_id = body.invoice_id.optional("invoice_id", &mut errors);
         let reason = body.reason.text().required("reason", &mut errors);
         let lines = match body.items.required("items", &mut errors) {
-            Some(items) => check_items(items, currency, &mut errors),
+            Some(items) => check_items(items, (currency, "credit note"), &mut errors),
             None => Vec::new(),
         };
         let stated = stated_currency(body.currency, currency, &mut errors);

@@ -153,10 +153,11 @@ fn check_line(
 }
 
 /// 1 to 500 lines, each checked; bad ones are named in `errors`. They are priced in the
-/// customer's currency by the write (`domain::invoice::price_lines`).
+/// customer's currency by the write (`domain::invoice::price_lines`). `document` names
+/// what the lines make up (`invoice`, `credit note`) in a message about their total.
 pub(crate) fn check_items(
     items: Vec<InvoiceItemCreate>,
-    currency: Currency,
+    (currency, document): (Currency, &str),
     errors: &mut FieldErrorsBuilder,
 ) -> Vec<LineInput> {
     if items.is_empty() {
@@ -187,7 +188,7 @@ pub(crate) fn check_items(
     // alone, so it is answered with the body's other faults (before an `If-Match` is checked).
     if amounts.len() == count {
         if let Err(err) = invoice_totals(&amounts, currency) {
-            errors.add("items", format!("invoice total {err}"));
+            errors.add("items", format!("{document} total {err}"));
         }
     }
     lines
@@ -218,7 +219,7 @@ impl TryFrom<Received<InvoiceCreate>> for NewInvoice {
         };
         let notes = body.notes.text().optional("notes", &mut errors);
         let lines = match body.items.required("items", &mut errors) {
-            Some(items) => check_items(items, currency, &mut errors),
+            Some(items) => check_items(items, (currency, "invoice"), &mut errors),
             None => Vec::new(),
         };
         if let (Some(Date(issue)), Some(Date(due))) = (issue_date, due_date) {
@@ -306,7 +307,7 @@ impl TryFrom<Received<InvoiceUpdate>> for InvoiceChanges {
         let due_date = not_null(body.due_date, "due_date", &mut errors).map(|d| d.0);
         let notes = body.notes.patch("notes", &mut errors);
         let lines = not_null(body.items, "items", &mut errors)
-            .map(|items| check_items(items, currency, &mut errors));
+            .map(|items| check_items(items, (currency, "invoice"), &mut errors));
         if let (Some(issue), Some(due)) = (issue_date, due_date) {
             if let Err(message) = check_due_after_issue(issue, due) {
                 errors.add("due_date", message);
