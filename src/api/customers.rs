@@ -500,6 +500,10 @@ impl CustomersApi {
                 // The body's own faults come before a stale If-Match: fix them first.
                 let fields = merge(update, base, false, errors)?;
                 trail.check_unchanged(tx, (EntityType::Customer, id))?;
+                if fields == store::to_fields(&current) {
+                    // Nothing to change: nothing is written or journaled, the ETag stays.
+                    return Ok(Customer::from(current));
+                }
                 let customer = Customer::from(store::update(tx, org, id, fields, &now, &today)?);
                 trail.record_answer(tx, &now, (EntityType::Customer, id), "updated", &customer)?;
                 Ok(customer)

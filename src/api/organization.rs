@@ -310,10 +310,15 @@ impl OrganizationApi {
         let answer = state
             .write(org, move |tx| {
                 let mut errors = errors;
-                let fields = merged(store::get(tx, org)?.fields, update, &mut errors);
+                let current = store::get(tx, org)?;
+                let fields = merged(current.fields.clone(), update, &mut errors);
                 // The body's own faults come before a stale If-Match: fix them first.
                 errors.finish()?;
                 trail.check_unchanged(tx, (EntityType::Organization, org))?;
+                if fields == current.fields {
+                    // Nothing to change: nothing is written or journaled, the ETag stays.
+                    return Ok(Organization::from(current));
+                }
                 let (stored, moved) = store::update(tx, org, &fields, &now)?;
                 let answer = Organization::from(stored);
                 let key = (EntityType::Organization, org);

@@ -37,7 +37,7 @@ pub(crate) struct Customer {
 }
 
 /// Every field of a customer a client may set; `None` code means "generate one".
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct CustomerFields {
     pub customer_code: Option<String>,
     pub name: String,

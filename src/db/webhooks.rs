@@ -21,12 +21,23 @@ pub(crate) struct Endpoint {
 }
 
 /// Every field of an endpoint a client sets.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct EndpointFields {
     pub url: String,
     pub description: Option<String>,
     pub event_types: Vec<String>,
     pub enabled: bool,
+}
+
+impl From<&Endpoint> for EndpointFields {
+    fn from(endpoint: &Endpoint) -> Self {
+        EndpointFields {
+            url: endpoint.url.clone(),
+            description: endpoint.description.clone(),
+            event_types: endpoint.event_types.clone(),
+            enabled: endpoint.enabled,
+        }
+    }
 }
 
 const COLUMNS: &str = "id, organization_id, url, description, event_types, enabled, \

@@ -46,6 +46,7 @@ mod kpis;
 mod ledger_model;
 mod metrics;
 mod migrations;
+mod no_op_updates;
 mod organization;
 mod payments;
 mod postgres;

@@ -189,12 +189,17 @@ impl WebhooksApi {
             .write(trail.org, move |tx| {
                 trail.check_unchanged(tx, (EntityType::WebhookEndpoint, id))?;
                 let current = store::get(tx, org, id)?;
+                let unchanged = EndpointFields::from(&current);
                 let fields = EndpointFields {
-                    url: url.unwrap_or(current.url),
-                    event_types: types.unwrap_or(current.event_types),
-                    description: description.unwrap_or(current.description),
-                    enabled: enabled.flatten().unwrap_or(current.enabled),
+                    url: url.unwrap_or_else(|| unchanged.url.clone()),
+                    event_types: types.unwrap_or_else(|| unchanged.event_types.clone()),
+                    description: description.unwrap_or_else(|| unchanged.description.clone()),
+                    enabled: enabled.flatten().unwrap_or(unchanged.enabled),
                 };
+                if fields == unchanged {
+                    // Nothing to change: nothing is written or journaled, the ETag stays.
+                    return Ok(WebhookEndpoint::from(current));
+                }
                 let endpoint = WebhookEndpoint::from(store::update(tx, org, id, &fields, &now)?);
                 trail.record_answer(
                     tx,
