@@ -90,6 +90,8 @@ impl CreditNotesApi {
         let org = auth.require(scope_of("list_credit_notes"))?.organization_id;
         let mut errors = FieldErrorsBuilder::new();
         crate::api::types::params!(errors; customer_id, invoice_id, date_from, date_to, status, limit, offset, format);
+        let window = (date_from.0, date_to.0);
+        crate::api::types::check_window(window, ("date_from", "date_to"), &mut errors);
         let limited = limit.0.is_some();
         let bounds = page_bounds(limit.0, offset.0, &mut errors);
         errors.finish()?;

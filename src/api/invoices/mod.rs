@@ -77,6 +77,10 @@ impl InvoicesApi {
         let org = auth.require(scope_of("list_invoices"))?.organization_id;
         let mut errors = FieldErrorsBuilder::new();
         crate::api::types::params!(errors; customer_id, status, issue_date_from, issue_date_to, due_date_from, due_date_to, limit, offset, format);
+        let issued = (issue_date_from.0, issue_date_to.0);
+        crate::api::types::check_window(issued, ("issue_date_from", "issue_date_to"), &mut errors);
+        let due = (due_date_from.0, due_date_to.0);
+        crate::api::types::check_window(due, ("due_date_from", "due_date_to"), &mut errors);
         let limited = limit.0.is_some();
         let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
         errors.finish()?;

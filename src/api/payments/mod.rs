@@ -86,6 +86,8 @@ impl PaymentsApi {
         let org = auth.require(scope_of("list_payments"))?.organization_id;
         let mut errors = FieldErrorsBuilder::new();
         crate::api::types::params!(errors; customer_id, invoice_id, payment_method, date_from, date_to, status, has_unapplied, limit, offset, format);
+        let window = (date_from.0, date_to.0);
+        crate::api::types::check_window(window, ("date_from", "date_to"), &mut errors);
         let limited = limit.0.is_some();
         let (limit, offset) = page_bounds(limit.0, offset.0, &mut errors);
         errors.finish()?;

@@ -20,6 +20,23 @@ const DATE_DESCRIPTION: &str = "A date, `YYYY-MM-DD`, from 1900-01-01 to 9999-12
 /// The supported range's years (1900–9999), months and days, as far as a pattern can say.
 const DATE_PATTERN: &str = "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
 
+/// Refuses a window whose start (`from`, named `names.0`) is after its end: it could only
+/// ever match nothing, and is almost always the two dates swapped.
+pub(crate) fn check_window(
+    (from, to): (Option<Date>, Option<Date>),
+    names: (&str, &str),
+    errors: &mut crate::error::FieldErrorsBuilder,
+) {
+    if let (Some(Date(from)), Some(Date(to))) = (from, to) {
+        if from > to {
+            errors.add(
+                names.0,
+                format!("must be on or before `{}` ({to})", names.1),
+            );
+        }
+    }
+}
+
 impl Date {
     fn parse_text(text: &str) -> Result<Self, String> {
         let valid_shape = text.len() == 10
