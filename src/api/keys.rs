@@ -323,7 +323,7 @@ impl KeysApi {
     ///
     /// A soft delete: the key stops working before this answer is sent, and stays listed
     /// with its `revoked_at` time so the record of who had access is kept. A key cannot
-    /// revoke itself; revoking a revoked key again changes nothing and answers the key.
+    /// revoke itself; revoking a revoked key again changes nothing and answers 204 again.
     #[oai(
         path = "/v1/api-keys/:id",
         method = "delete",
