@@ -379,10 +379,19 @@ def _capped(value, most):
     return value
 
 
+# Date windows a list refuses when their start is after their end (as a statement's period).
+_WINDOWS = (("date_from", "date_to"), ("issue_date_from", "issue_date_to"),
+            ("due_date_from", "due_date_to"))
+
+
 def _fit_query(query):
     start, end = query.get("from"), query.get("to")
     if isinstance(start, str) and start > (end if isinstance(end, str) else _today()):
         query["from"], query["to"] = (end, start) if isinstance(end, str) else (_today(), start)
+    for first, last in _WINDOWS:
+        start, end = query.get(first), query.get(last)
+        if isinstance(start, str) and isinstance(end, str) and start > end:
+            query[first], query[last] = end, start
     buckets = query.get("buckets")
     if isinstance(buckets, str) and re.fullmatch(r"[ 0-9,]+", buckets):
         edges = sorted({int(edge) for edge in buckets.split(",") if 0 < int(edge) <= 3650})

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use super::api_service;
 use super::spec_rules::{
-    decimal_field_bounds, list_codes_and_event_types, property_refinements, DASHBOARD_INCLUDES,
-    IF_MATCH, NO_CONTROL_CHARACTERS,
+    decimal_field_bounds, list_codes_and_event_types, list_the_feeds_event_types,
+    property_refinements, DASHBOARD_INCLUDES, IF_MATCH, NO_CONTROL_CHARACTERS,
 };
 
 /// The spec as served and committed: poem-openapi's, completed where it cannot say
@@ -75,6 +75,7 @@ fn finish_spec(raw: &str) -> String {
         bound_decimal_fields(schemas);
         list_codes_and_event_types(schemas);
     }
+    list_the_feeds_event_types(&mut spec);
     state_the_date_range(&mut spec);
     offer_conditional_gets(&mut spec);
     serde_json::to_string_pretty(&spec).unwrap_or_else(|_| raw.to_string())

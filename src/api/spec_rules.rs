@@ -204,6 +204,22 @@ pub(super) fn list_codes_and_event_types(schemas: &mut Value) {
     }
 }
 
+/// The event feed's `type` filter takes the event types only (the server refuses any
+/// other, listing them), so a client and a fuzzer can see them.
+pub(super) fn list_the_feeds_event_types(spec: &mut Value) {
+    let Some(parameters) = spec
+        .pointer_mut("/paths/~1v1~1events/get/parameters")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for parameter in parameters.iter_mut().filter(|p| p["name"] == "type") {
+        if let Some(schema) = parameter.get_mut("schema") {
+            schema["enum"] = json!(crate::domain::journal::EVENT_TYPES.as_slice());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -103,6 +103,18 @@ async fn a_query_parameter_given_twice_is_refused_by_name() {
         );
     }
     assert_eq!(app.get("/v1/invoices?limit=1&offset=1").await.status, 200);
+    // Where no operation answers, the 404 or 405 comes first.
+    assert_eq!(app.get("/v1/nope?a=1&a=2").await.status, 404);
+    let put = app
+        .call(
+            Method::PUT,
+            "/v1/organization?x=1&x=1",
+            Some(&app.key),
+            &[],
+            Some("{}"),
+        )
+        .await;
+    assert_eq!(put.status, 405, "{}", put.body);
 }
 
 #[tokio::test]

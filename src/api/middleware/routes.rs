@@ -183,7 +183,14 @@ pub(crate) async fn refuse_unknown_query<E: Endpoint>(
     req: Request,
 ) -> poem::Result<Response> {
     let unknown = unknown_query_names(&table, &req);
-    let repeated = repeated_query_names(&req);
+    // Where no documented operation answers, its 404 or 405 comes first.
+    let documented = table
+        .query_parameters(req.method().as_str(), req.uri().path())
+        .is_some();
+    let repeated = match documented {
+        true => repeated_query_names(&req),
+        false => Vec::new(),
+    };
     if unknown.is_empty() && repeated.is_empty() {
         return Ok(inner.call(req).await?.into_response());
     }
