@@ -96,18 +96,61 @@ pub fn is_private(ip: IpAddr) -> bool {
             let first = v6.segments().first().copied().unwrap_or_default();
             v6.is_loopback()
                 || v6.is_unspecified()
+                || v6.is_multicast()
+                // fc00::/7 unique local; fe80::/10 link-local; fec0::/10 site-local (retired).
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
+                || (first & 0xffc0) == 0xfec0
+                || embedded_v4(v6).is_some_and(|v4| is_private(IpAddr::V4(v4)))
         }
+    }
+}
+
+/// The IPv4 address an IPv6 one carries, and reaches: mapped (`::ffff:a.b.c.d`),
+/// compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`) or 6to4 (`2002:aabb:ccdd::/48`).
+fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let [a, b, c, d, e, f, g, h] = v6.segments();
+    let v4 = |high: u16, low: u16| {
+        let ([w, x], [y, z]) = (high.to_be_bytes(), low.to_be_bytes());
+        std::net::Ipv4Addr::new(w, x, y, z)
+    };
+    match (a, b, c, d, e, f) {
+        (0, 0, 0, 0, 0, 0xffff) | (0, 0, 0, 0, 0, 0) | (0x64, 0xff9b, 0, 0, 0, 0) => Some(v4(g, h)),
+        (0x2002, ..) => Some(v4(b, c)),
+        _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_forms_that_reach_a_private_address_are_private() {
+        let private = |text: &str| is_private(text.parse().unwrap());
+        for address in [
+            "::1",
+            "::",
+            "fc00::1",
+            "fe80::1",
+            "fec0::1",
+            "ff02::1",
+            "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:c0a8:0101::1",
+        ] {
+            assert!(private(address), "{address}");
+        }
+        for address in [
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+            "2002:0808:0808::1",
+            "8.8.8.8",
+        ] {
+            assert!(!private(address), "{address}");
+        }
+    }
 
     #[test]
     fn the_schedule_starts_within_a_minute_and_covers_about_a_day() {
