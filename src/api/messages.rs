@@ -16,6 +16,9 @@ pub(crate) fn without_type_name(message: String) -> String {
     }
 }
 
+/// The range of every whole number the API takes (a 64-bit integer), as messages say it.
+pub(crate) const INTEGER_RANGE: &str = "from -9223372036854775808 to 9223372036854775807";
+
 /// A parse error in the API's words: the allowed values of an enum, or the kind of JSON
 /// value the field takes, never the Rust-side type name poem-openapi reports. `found` is
 /// the kind of value that was sent (see `types::json_kind`).
@@ -31,7 +34,9 @@ pub(crate) fn explain_parse_error<T: Type>(found: &str, message: String) -> Stri
     let wanted = kind_of(schema.ty);
     if schema.ty == "integer" && found == "a number" {
         // `1.0`, `1e0` or past 64 bits: poem-openapi's own words are "invalid integer".
-        return format!("must be {wanted}");
+        return format!(
+            "must be {wanted}, written without a point or an exponent, {INTEGER_RANGE}"
+        );
     }
     if !message.starts_with("Expected input type") {
         return without_type_name(message);

@@ -199,3 +199,28 @@ async fn an_inverted_date_window_is_refused_on_every_list() {
         assert_eq!(same_day.status, 200, "{path}: {}", same_day.body);
     }
 }
+
+/// A whole number past 64 bits, or written with a point or an exponent, is told the form
+/// and the range it must have, not only "a whole number" (which `1e20` is).
+#[tokio::test]
+async fn an_integer_out_of_range_or_in_another_form_is_told_its_range() {
+    let app = TestApp::new().await;
+    const RANGE: &str = "from -9223372036854775808 to 9223372036854775807";
+    let reply = app
+        .get("/v1/invoices?customer_id=99999999999999999999")
+        .await;
+    let fields = reply.assert_error(400, "VALIDATION_ERROR");
+    let message = fields["customer_id"][0].as_str().unwrap_or_default();
+    assert!(message.contains(RANGE), "{message}");
+    for amount in ["1e20", "1.0"] {
+        let body = format!("{{\"name\": \"Acme\", \"payment_terms_days\": {amount}}}");
+        let reply = app.post_raw("/v1/customers", &[], &body).await;
+        let fields = reply.assert_error(400, "VALIDATION_ERROR");
+        let message = fields["payment_terms_days"][0].as_str().unwrap_or_default();
+        assert!(
+            message.contains("without a point or an exponent"),
+            "{amount}: {message}"
+        );
+        assert!(message.contains(RANGE), "{amount}: {message}");
+    }
+}

@@ -114,6 +114,10 @@ impl<T: poem_openapi::types::Type> Opt<T> {
                     }
                     // The parser's own words ("invalid digit found in string", "number too
                     // large to fit in target type") name no field kind; the type does.
+                    _ if kind.starts_with("integer") && reason.contains("to fit") => {
+                        let range = crate::api::messages::INTEGER_RANGE;
+                        format!("must be a whole number {range}")
+                    }
                     _ if kind.starts_with("integer") => "must be a whole number".to_string(),
                     _ if kind == "boolean" => "must be true or false".to_string(),
                     _ => crate::api::error::param_message(name, &reason),
