@@ -189,6 +189,14 @@ pub fn restore(
             describe_unusable(&file)
         )));
     }
+    let to = &super::resolved(to);
+    if to.is_dir() {
+        return Err(AppError::conflict(format!(
+            "{} is a directory, not a book: give the book's file (such as {}/ar.db)",
+            to.display(),
+            to.display()
+        )));
+    }
     // Held across the swap: no server starts on the book while it is replaced.
     let _held = serving_lock(to)?;
     let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("ar.db");

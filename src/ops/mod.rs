@@ -51,7 +51,13 @@ fn read_only(path: &Path) -> Result<Connection, AppError> {
 
 /// The lock file beside a book (`ar.db.lock`): created once, never removed.
 fn lock_path(db: &Path) -> PathBuf {
-    PathBuf::from(format!("{}.lock", db.display()))
+    PathBuf::from(format!("{}.lock", resolved(db).display()))
+}
+
+/// The file `path` names, symlinks followed: every path to one book takes one lock, and a
+/// restore replaces the book, not a link to it. A path not there yet is taken as it is.
+pub fn resolved(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Marks the book at `path` as in use by this process for as long as the answer lives: an

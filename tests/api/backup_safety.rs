@@ -129,3 +129,78 @@ fn the_doctor_calls_a_sqlite_file_that_is_no_book_a_fault() {
         .iter()
         .any(|l| l.contains("not an Arvalox book")));
 }
+
+/// A book named through a symlink is the same book: it takes the same serving lock, and a
+/// restore through the link replaces the file it points at, not the link (found in review:
+/// a second server started on the link, and a restore swapped the link for a new file).
+#[test]
+fn a_book_named_through_a_link_is_locked_and_restored_as_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = hot_book(dir.path());
+    let backup = dir.path().join("backup.db");
+    arvalox::ops::backup(&book, &backup, false, today()).unwrap();
+    let link = dir.path().join("link.db");
+    std::os::unix::fs::symlink(&book, &link).unwrap();
+
+    let held = arvalox::ops::serving_lock(&book).unwrap();
+    assert!(
+        arvalox::ops::serving_lock(&link).is_err(),
+        "a second lock on the same book"
+    );
+    let refused = arvalox::ops::restore(&backup, &link, (today(), "2024-03-01T12:00:00.000Z"));
+    assert!(refused.is_err(), "restored over a book in use");
+    drop(held);
+
+    arvalox::ops::restore(&backup, &link, (today(), "2024-03-01T12:00:00.000Z")).unwrap();
+    let metadata = std::fs::symlink_metadata(&link).unwrap();
+    assert!(
+        metadata.file_type().is_symlink(),
+        "the link is still a link"
+    );
+    let checkup = arvalox::ops::doctor(&book, today()).unwrap();
+    assert_eq!(checkup.faults, 0, "{:#?}", checkup.lines);
+}
+
+/// A directory is no book: restoring onto one is refused and moves nothing (found in
+/// review: a served book's directory was renamed aside).
+#[test]
+fn a_restore_onto_a_directory_is_refused_and_moves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = hot_book(dir.path());
+    let backup = dir.path().join("backup.db");
+    arvalox::ops::backup(&book, &backup, false, today()).unwrap();
+    let folder = dir.path().join("live");
+    std::fs::create_dir(&folder).unwrap();
+    let refused = arvalox::ops::restore(&backup, &folder, (today(), "2024-03-01T12:00:00.000Z"));
+    let message = refused.unwrap_err().to_string();
+    assert!(message.contains("is a directory"), "{message}");
+    assert!(folder.is_dir(), "the directory was moved");
+}
+
+/// A command that writes to a book no server holds leaves it one whole file: a copy of the
+/// file alone holds the change (found in review: a key revoked by the CLI came back in such
+/// a copy, its revocation still in the WAL).
+#[test]
+fn a_cli_write_is_in_the_file_itself_when_the_command_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("ar.db");
+    let book_text = book.to_str().unwrap();
+    let created = crate::binary::arvalox(&["keys", "create", "--db", book_text, "--name", "temp"]);
+    assert!(created.status.success(), "{created:?}");
+    let revoked = crate::binary::arvalox(&["keys", "revoke", "--db", book_text, "1"]);
+    assert!(revoked.status.success(), "{revoked:?}");
+    let wal = Path::new(&format!("{book_text}-wal")).to_path_buf();
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "the WAL still holds pages"
+    );
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&book, &copy).unwrap();
+    let revoked_at: Option<String> = Connection::open(&copy)
+        .unwrap()
+        .query_row("SELECT revoked_at FROM api_keys WHERE id = 1", (), |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(revoked_at.is_some(), "the copy lost the revocation");
+}
