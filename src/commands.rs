@@ -429,3 +429,16 @@ fn report_move(
     );
     Ok(())
 }
+
+/// After a command wrote to the book at `path` and closed it: its WAL is checkpointed into
+/// the file, so the book at rest is one whole file and a copy of `ar.db` alone holds the
+/// change (found in review: a key revoked by the CLI came back in such a copy). A book a
+/// server holds is left to it: the server checkpoints on its way out.
+pub fn settle(path: &std::path::Path) {
+    if arvalox::ops::in_use(path) || !path.is_file() {
+        return;
+    }
+    if let Err(err) = arvalox::db::backup::checkpoint(path) {
+        tracing::warn!(error = %err, book = %path.display(), "the WAL could not be checkpointed");
+    }
+}

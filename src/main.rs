@@ -244,7 +244,35 @@ fn main() -> anyhow::Result<()> {
         arvalox::process::limit_malloc_arenas();
     }
     commands::init_logging(cli.log_format);
-    match cli.command {
+    let written = book_written(&cli.command);
+    let outcome = run(cli.command);
+    if let (Ok(()), Some(book)) = (&outcome, written) {
+        commands::settle(&book);
+    }
+    outcome
+}
+
+/// The SQLite book a command other than `serve` writes to (its keys, migrations, demo data,
+/// repairs; `verify` migrates what it opens), whose WAL is checkpointed on the way out.
+fn book_written(command: &Command) -> Option<PathBuf> {
+    let location = match command {
+        Command::Keys {
+            command: KeysCommand::Create { db, .. } | KeysCommand::Revoke { db, .. },
+        }
+        | Command::Migrate { db }
+        | Command::SeedDemo { db, .. }
+        | Command::Verify { db, .. }
+        | Command::Doctor { db, repair: true } => &db.db,
+        _ => return None,
+    };
+    match location {
+        BookLocation::Sqlite(path) => Some(path.clone()),
+        BookLocation::Postgres(_) => None,
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Serve {
             db,
             bind,
