@@ -101,6 +101,10 @@ fn free_name(dir: &std::path::Path, stamp: &str) -> String {
 /// One backup into `dir`, named by the server's clock, taking a report's turn: the route's
 /// and the schedule's.
 async fn take_backup(state: &AppState, dir: &std::path::Path) -> Result<BackupTaken, AppError> {
+    // One at a time: a name is free only until its copy is written, and two copies in one
+    // millisecond would otherwise take the same one (found in review: 409s and 500s).
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
     let taken_at = state.now_text();
     let file = free_name(dir, &taken_at.replace([':', '-'], ""));
     let Some(book) = state.db.file() else {
@@ -112,7 +116,7 @@ async fn take_backup(state: &AppState, dir: &std::path::Path) -> Result<BackupTa
     let (from, out) = (book.to_path_buf(), dir.join(&file));
     let today = crate::clock::today_in(state.clock.as_ref(), None);
     // A copy reads the whole book: it takes a report's turn.
-    let _turn = state.report_permit().await?;
+    let _permit = state.report_permit().await?;
     let done = tokio::task::spawn_blocking(move || crate::ops::backup(&from, &out, false, today))
         .await
         .map_err(|err| AppError::Internal(format!("backup: {err}")))??;

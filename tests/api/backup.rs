@@ -572,3 +572,32 @@ async fn ready_says_whether_the_book_answers_with_this_binarys_migrations() {
     assert_eq!(stale.body["schema_version"], 999);
     assert!(stale.body["reason"].as_str().unwrap().contains("up to 999"));
 }
+
+/// Backups asked for at once (here in the same millisecond of the test clock) each get a
+/// file of their own (found in review: they fought over one name, with 409s and 500s).
+#[tokio::test]
+async fn backups_asked_for_at_once_each_get_their_own_file() {
+    let backups = tempfile::tempdir().unwrap();
+    let app = TestApp::backing_up(backups.path().to_path_buf(), 48).await;
+    book(&app).await;
+    let (a, b, c) = tokio::join!(
+        app.post("/v1/admin/backup", json!({})),
+        app.post("/v1/admin/backup", json!({})),
+        app.post("/v1/admin/backup", json!({}))
+    );
+    let mut files = Vec::new();
+    for reply in [a, b, c] {
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let file = reply.body["file"].as_str().unwrap().to_string();
+        assert_eq!(
+            arvalox::ops::doctor(&backups.path().join(&file), date(TODAY))
+                .unwrap()
+                .faults,
+            0
+        );
+        files.push(file);
+    }
+    files.sort();
+    files.dedup();
+    assert_eq!(files.len(), 3, "{files:?}");
+}
