@@ -182,28 +182,23 @@ pub(crate) async fn refuse_unknown_query<E: Endpoint>(
     inner: E,
     req: Request,
 ) -> poem::Result<Response> {
-    let unknown = unknown_query_names(&table, &req);
+    let query = req.uri().query().filter(|q| !q.is_empty());
     // Where no documented operation answers, its 404 or 405 comes first.
-    let documented = table
-        .query_parameters(req.method().as_str(), req.uri().path())
-        .is_some();
-    let repeated = match documented {
-        true => repeated_query_names(&req),
-        false => Vec::new(),
+    let known = table.query_parameters(req.method().as_str(), req.uri().path());
+    let (Some(query), Some(known)) = (query, known) else {
+        return Ok(inner.call(req).await?.into_response());
     };
+    let (unknown, repeated) = misfits(query, known);
     if unknown.is_empty() && repeated.is_empty() {
         return Ok(inner.call(req).await?.into_response());
     }
-    let known = table
-        .query_parameters(req.method().as_str(), req.uri().path())
-        .unwrap_or_default();
     let takes = if known.is_empty() {
         "this operation takes no query parameters".to_string()
     } else {
         format!("this operation takes: {}", known.join(", "))
     };
     let mut errors = crate::error::FieldErrorsBuilder::default();
-    for name in &unknown {
+    for name in unknown {
         errors.add(
             name,
             format!("is not a query parameter of this operation; {takes}"),
@@ -219,11 +214,12 @@ pub(crate) async fn refuse_unknown_query<E: Endpoint>(
     }
 }
 
-/// The query parameters given more than once (the API key's own is authentication's).
-fn repeated_query_names(req: &Request) -> Vec<String> {
-    let Some(query) = req.uri().query().filter(|q| !q.is_empty()) else {
-        return Vec::new();
-    };
+/// The names in `query` the operation does not take, and those given more than once,
+/// each sorted and listed once. The API key's own parameter is authentication's.
+fn misfits(query: &str, known: &[String]) -> (Vec<String>, Vec<String>) {
+    // A query that is not form-encoded at all is left to the operation, which names it.
+    // `?` alone or a stray `&` give no pair at all; `?=x` is a parameter with an empty
+    // name, which no operation takes.
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
     let mut names: Vec<String> = pairs
         .into_iter()
@@ -237,26 +233,7 @@ fn repeated_query_names(req: &Request) -> Vec<String> {
         .filter_map(|pair| pair.first().cloned())
         .collect();
     repeated.dedup();
-    repeated
-}
-
-fn unknown_query_names(table: &RouteTable, req: &Request) -> Vec<String> {
-    let Some(query) = req.uri().query().filter(|q| !q.is_empty()) else {
-        return Vec::new();
-    };
-    let Some(known) = table.query_parameters(req.method().as_str(), req.uri().path()) else {
-        return Vec::new();
-    };
-    // A query that is not form-encoded at all is left to the operation, which names it.
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
-    let mut unknown: Vec<String> = pairs
-        .into_iter()
-        .map(|(name, _)| name)
-        // `?` alone or a stray `&` give no pair at all; `?=x` is a parameter with an empty
-        // name, which no operation takes.
-        .filter(|name| name != crate::api::auth::QUERY_KEY && !known.contains(name))
-        .collect();
-    unknown.sort();
-    unknown.dedup();
-    unknown
+    names.dedup();
+    names.retain(|name| !known.contains(name));
+    (names, repeated)
 }
