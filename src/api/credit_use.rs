@@ -106,17 +106,61 @@ where
         .await?)
 }
 
-/// Declares `$api`, the routes payments and credit notes share: GET `$get_path`, the
-/// source read by [`SourceAnswer::read`], then one POST a line, each a [`use_credit`] of
-/// its `CreditAction` with its body type and `db::credit` change (allocate, void and
-/// refund). Only what the spec shows differs between the two sources, and poem-openapi
-/// reads each path, operation id and doc as a literal of its own (they are taken as `tt`
-/// so it gets plain literals), so each source names those and the handlers are written
-/// once. Each path must be the source's `SourceAnswer::PATH` and, for a POST, its
-/// action's segment: the committed spec and the scope test fail on any other.
+/// Declares `$api`, the routes payments and credit notes share, and the answer's
+/// [`SourceAnswer`] impl over `db::$store` (`get` and `change_credit`) at `$base`: GET
+/// `$get_path`, the source as it stands, then the POSTs allocate, void and refund, each a
+/// [`use_credit`] of its `CreditAction` with its body type and `db::credit` change. Only
+/// what the spec shows differs between the two sources, and poem-openapi reads each path,
+/// operation id and doc as a literal of its own (they are taken as `tt` so it gets plain
+/// literals), so each source names those and the handlers are written once. Each path
+/// must be `$base` and, for a POST, its action's segment: the committed spec and the scope
+/// test fail on any other.
 macro_rules! credit_source_routes {
     (
-        $api:ident, tag $tag:tt, answer $answer:ty;
+        $api:ident, tag $tag:tt, answer $answer:ty, kept by $store:ident at $base:tt as $entity:ident;
+        $(#[doc = $get_doc:tt])* get $get_path:tt $get_op:tt;
+        $(#[doc = $allocate_doc:tt])* allocate $allocate_path:tt $allocate_op:tt;
+        $(#[doc = $void_doc:tt])* void $void_path:tt $void_op:tt;
+        $(#[doc = $refund_doc:tt])* refund $refund_path:tt $refund_op:tt;
+    ) => {
+        impl $crate::api::credit_use::SourceAnswer for $answer {
+            const PATH: &'static str = $base;
+            const ENTITY: $crate::domain::journal::EntityType =
+                $crate::domain::journal::EntityType::$entity;
+
+            fn read(
+                conn: &$crate::db::conn::Conn,
+                org: i64,
+                id: i64,
+            ) -> Result<Self, $crate::error::AppError> {
+                Ok($crate::db::$store::get(conn, org, id)?.into())
+            }
+
+            fn changed(
+                tx: &$crate::db::WriteTx,
+                org: i64,
+                id: i64,
+                change: impl FnOnce(
+                    &$crate::db::sources::SourceFacts,
+                ) -> Result<(), $crate::error::AppError>,
+            ) -> Result<Self, $crate::error::AppError> {
+                Ok($crate::db::$store::change_credit(tx, org, id, change)?.into())
+            }
+        }
+
+        $crate::api::credit_use::credit_source_routes! {
+            @handlers $api, $tag, $answer;
+            $(#[doc = $get_doc])* get $get_path $get_op;
+            $(#[doc = $allocate_doc])* allocate $allocate_path $allocate_op
+                ($crate::api::payments::CreditAllocation => Allocate, $crate::db::credit::allocate_credit);
+            $(#[doc = $void_doc])* void $void_path $void_op
+                ($crate::api::payments::PaymentVoid => Void, $crate::db::credit::void);
+            $(#[doc = $refund_doc])* refund $refund_path $refund_op
+                ($crate::api::payments::RefundCreate => Refund, $crate::db::credit::refund);
+        }
+    };
+    (
+        @handlers $api:ident, $tag:tt, $answer:ty;
         $(#[doc = $get_doc:tt])* get $get_path:tt $get_op:tt;
         $(
             $(#[doc = $doc:tt])*
@@ -136,7 +180,7 @@ macro_rules! credit_source_routes {
                 state: ::poem::web::Data<&std::sync::Arc<$crate::api::AppState>>,
                 id: ::poem_openapi::param::Path<i64>,
             ) -> Result<$crate::api::One<$answer>, $crate::api::error::ReadError> {
-                use $crate::api::credit_use::SourceAnswer;
+                use $crate::api::credit_use::SourceAnswer as _;
                 let scope = $crate::api::scopes::scope_of($get_op);
                 let org = auth.require(scope)?.organization_id;
                 let source = state.db.read_point(|conn| <$answer>::read(conn, org, id.0))?;

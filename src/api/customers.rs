@@ -1,7 +1,7 @@
 //! `/v1/customers`.
 
 use crate::api::documents::Answer;
-use crate::api::export::{self, cells, wants_csv, ListFormat};
+use crate::api::export::{self, wants_csv, ListFormat};
 use poem::http::HeaderMap;
 use std::sync::Arc;
 
@@ -370,16 +370,10 @@ impl CustomersApi {
         let today = super::invoices::today_text(&state, auth.context());
         if wants_csv(format.0, headers) {
             let bounds = (limited.then_some(limit), offset);
-            let csv = export::stream(
-                &state,
-                "customers.csv".into(),
-                CUSTOMER_COLUMNS,
-                move |conn, sink| {
-                    store::each(conn, (org, &today), &filter, bounds, |customer| {
-                        sink(cells(&Customer::from(customer), CUSTOMER_COLUMNS))
-                    })
-                },
-            );
+            let file = ("customers.csv", CUSTOMER_COLUMNS);
+            let csv = export::rows(&state, file, Customer::from, move |conn, sink| {
+                store::each(conn, (org, &today), &filter, bounds, sink)
+            });
             return Ok(Answer::Csv(csv));
         }
         let page = state

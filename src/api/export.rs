@@ -113,6 +113,23 @@ impl std::io::Write for Pieces {
 /// A row handed to an export; answers false once the client has gone.
 pub(crate) type Sink<'a> = &'a mut dyn FnMut(Vec<String>) -> bool;
 
+/// A list's CSV download: each row `each` reads, as its JSON answer `to_answer` makes
+/// it, in `columns` (streamed as [`stream`] does).
+pub(crate) fn rows<R, A, E>(
+    state: &Arc<AppState>,
+    (file_name, columns): (&'static str, &'static [&'static str]),
+    to_answer: impl Fn(R) -> A + Send + 'static,
+    each: E,
+) -> CsvFile
+where
+    A: Serialize,
+    E: FnOnce(&Conn, &mut dyn FnMut(R) -> bool) -> Result<(), AppError> + Send + 'static,
+{
+    stream(state, file_name.into(), columns, move |conn, sink| {
+        each(conn, &mut |row| sink(cells(&to_answer(row), columns)))
+    })
+}
+
 /// `header`, then the rows `produce` hands on, as a CSV download streamed while a
 /// blocking thread reads them (two exports at a time; more wait their turn). A failure
 /// part way ends the file with the one-field record [`FAILED`], so it cannot pass for a

@@ -9,7 +9,7 @@ pub(crate) use input::*;
 pub(crate) use wire::*;
 
 use crate::api::documents::Answer;
-use crate::api::export::{self, cells, wants_csv, ListFormat};
+use crate::api::export::{self, wants_csv, ListFormat};
 use poem::http::HeaderMap;
 use std::sync::Arc;
 
@@ -18,22 +18,17 @@ use poem_openapi::param::{Header, Query};
 use poem_openapi::OpenApi;
 
 use crate::api::auth::ApiKeyAuth;
-use crate::api::credit_use::{credit_source_routes, SourceAnswer};
+use crate::api::credit_use::credit_source_routes;
 use crate::api::error::{ReadError, WriteError};
 use crate::api::journal::Trail;
-use crate::api::payments::{CreditAllocation, PaymentVoid, RefundCreate};
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
 use crate::api::{page_bounds, AppState, CreatedOne, Json, Post, Tag};
-use crate::db::conn::Conn;
-use crate::db::credit;
 use crate::db::credit_notes::{self as store, CreditNoteFilter};
 use crate::db::organization::Whose;
-use crate::db::sources::SourceFacts;
-use crate::db::WriteTx;
 use crate::domain::credit_note::NewCreditNote;
 use crate::domain::journal::EntityType;
-use crate::error::{AppError, FieldErrorsBuilder};
+use crate::error::FieldErrorsBuilder;
 
 #[derive(Default)]
 pub(crate) struct CreditNotesApi;
@@ -104,16 +99,10 @@ impl CreditNotesApi {
         };
         if wants_csv(format.0, headers) {
             let rows = (limited.then_some(bounds.0), bounds.1);
-            let csv = export::stream(
-                &state,
-                "credit-notes.csv".into(),
-                NOTE_COLUMNS,
-                move |conn, sink| {
-                    store::each(conn, org, &filter, rows, |note| {
-                        sink(cells(&CreditNote::from(note), NOTE_COLUMNS))
-                    })
-                },
-            );
+            let file = ("credit-notes.csv", NOTE_COLUMNS);
+            let csv = export::rows(&state, file, CreditNote::from, move |conn, sink| {
+                store::each(conn, org, &filter, rows, sink)
+            });
             return Ok(Answer::Csv(csv));
         }
         let page = state
@@ -162,7 +151,7 @@ impl CreditNotesApi {
 }
 
 credit_source_routes! {
-    CreditNoteSourceApi, tag "Tag::CreditNotes", answer CreditNote;
+    CreditNoteSourceApi, tag "Tag::CreditNotes", answer CreditNote, kept by credit_notes at "/v1/credit-notes" as CreditNote;
     /// Get credit note details
     ///
     /// The note with its lines, allocations, refunds, what is left of it and its status. A note of another organization is a 404.
@@ -170,31 +159,13 @@ credit_source_routes! {
     /// Apply a credit note's credit
     ///
     /// Applies unapplied credit of the note, dated `applied_date`, as `allocations` list or by `allocate: "oldest_first"`. Every amount must fit what the invoice has open, and the total what the note has unapplied, on that date and every later one.
-    allocate "/v1/credit-notes/:id/allocations" "allocate_credit_note" (CreditAllocation => Allocate, credit::allocate_credit);
+    allocate "/v1/credit-notes/:id/allocations" "allocate_credit_note";
     /// Void a credit note
     ///
     /// A note issued in error: every allocation of it is reversed as of `void_date` and the invoices reopen; from that date the note counts nowhere. Nothing is deleted: a report dated before the void still shows it. A note with refunds is a 409, as is one already void.
-    void "/v1/credit-notes/:id/void" "void_credit_note" (PaymentVoid => Void, credit::void);
+    void "/v1/credit-notes/:id/void" "void_credit_note";
     /// Refund a credit note's credit
     ///
     /// Gives back money from the note's unapplied credit, dated `refund_date`: at most the credit it has on that date and every later one.
-    refund "/v1/credit-notes/:id/refunds" "refund_credit_note" (RefundCreate => Refund, credit::refund);
-}
-
-impl SourceAnswer for CreditNote {
-    const PATH: &'static str = "/v1/credit-notes";
-    const ENTITY: EntityType = EntityType::CreditNote;
-
-    fn read(conn: &Conn, org: i64, id: i64) -> Result<Self, AppError> {
-        Ok(store::get(conn, org, id)?.into())
-    }
-
-    fn changed(
-        tx: &WriteTx,
-        org: i64,
-        id: i64,
-        change: impl FnOnce(&SourceFacts) -> Result<(), AppError>,
-    ) -> Result<Self, AppError> {
-        Ok(store::change_credit(tx, org, id, change)?.into())
-    }
+    refund "/v1/credit-notes/:id/refunds" "refund_credit_note";
 }

@@ -23,7 +23,7 @@ use poem_openapi::OpenApi;
 use crate::api::auth::{ApiKeyAuth, AuthContext};
 use crate::api::documents::{paper_or, render, wants_pdf, Answer, OneOrPdf, PdfFile};
 use crate::api::error::{ChangeError, MailError, ReadError, WriteError};
-use crate::api::export::{self, cells, wants_csv, ListFormat};
+use crate::api::export::{self, wants_csv, ListFormat};
 use crate::api::journal::Trail;
 use crate::api::mailing::SendInvoice;
 use crate::api::scopes::scope_of;
@@ -103,16 +103,11 @@ impl InvoicesApi {
         let today = state.today_for(auth.context());
         if wants_csv(format.0, headers) {
             let bounds = (limited.then_some(limit), offset);
-            let csv = export::stream(
-                &state,
-                "invoices.csv".into(),
-                INVOICE_COLUMNS,
-                move |conn, sink| {
-                    store::each(conn, (org, today), &filter, bounds, |invoice| {
-                        sink(cells(&to_api(invoice, today, false), INVOICE_COLUMNS))
-                    })
-                },
-            );
+            let file = ("invoices.csv", INVOICE_COLUMNS);
+            let answer = move |invoice| to_api(invoice, today, false);
+            let csv = export::rows(&state, file, answer, move |conn, sink| {
+                store::each(conn, (org, today), &filter, bounds, sink)
+            });
             return Ok(Answer::Csv(csv));
         }
         // From the stored copies in one statement; from the rows when a copy is missing.

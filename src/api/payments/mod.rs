@@ -8,7 +8,7 @@ pub(crate) use input::*;
 pub(crate) use wire::*;
 
 use crate::api::documents::Answer;
-use crate::api::export::{self, cells, wants_csv, ListFormat};
+use crate::api::export::{self, wants_csv, ListFormat};
 use poem::http::HeaderMap;
 use std::sync::Arc;
 
@@ -17,21 +17,17 @@ use poem_openapi::param::{Header, Query};
 use poem_openapi::OpenApi;
 
 use crate::api::auth::ApiKeyAuth;
-use crate::api::credit_use::{credit_source_routes, SourceAnswer};
+use crate::api::credit_use::credit_source_routes;
 use crate::api::error::{ReadError, WriteError};
 use crate::api::journal::Trail;
 use crate::api::scopes::scope_of;
 use crate::api::types::{Date, JsonBody, Opt};
 use crate::api::{page_bounds, AppState, CreatedOne, Json, Post, Tag};
-use crate::db::conn::Conn;
-use crate::db::credit;
 use crate::db::organization::Whose;
 use crate::db::payments::{self as store, PaymentFilter};
-use crate::db::sources::SourceFacts;
-use crate::db::WriteTx;
 use crate::domain::journal::EntityType;
 use crate::domain::payment::{NewPayment, PaymentMethod};
-use crate::error::{AppError, FieldErrorsBuilder};
+use crate::error::FieldErrorsBuilder;
 
 #[derive(Default)]
 pub(crate) struct PaymentsApi;
@@ -102,16 +98,10 @@ impl PaymentsApi {
         };
         if wants_csv(format.0, headers) {
             let bounds = (limited.then_some(limit), offset);
-            let csv = export::stream(
-                &state,
-                "payments.csv".into(),
-                PAYMENT_COLUMNS,
-                move |conn, sink| {
-                    store::each(conn, org, &filter, bounds, |payment| {
-                        sink(cells(&Payment::from(payment), PAYMENT_COLUMNS))
-                    })
-                },
-            );
+            let file = ("payments.csv", PAYMENT_COLUMNS);
+            let csv = export::rows(&state, file, Payment::from, move |conn, sink| {
+                store::each(conn, org, &filter, bounds, sink)
+            });
             return Ok(Answer::Csv(csv));
         }
         let page = state
@@ -160,7 +150,7 @@ impl PaymentsApi {
 }
 
 credit_source_routes! {
-    PaymentSourceApi, tag "Tag::Payments", answer Payment;
+    PaymentSourceApi, tag "Tag::Payments", answer Payment, kept by payments at "/v1/payments" as Payment;
     /// Get payment details
     ///
     /// The payment as recorded, with its allocations, what is left of it and its status. A
@@ -169,31 +159,13 @@ credit_source_routes! {
     /// Apply a payment's credit
     ///
     /// Applies unapplied credit of the payment, dated `applied_date`: to the invoices listed in `allocations`, or by `allocate: "oldest_first"` (as much as the customer's open invoices take). Every amount must fit what the invoice has open, and the total what the payment has unapplied, on that date and every later one.
-    allocate "/v1/payments/:id/allocations" "allocate_payment" (CreditAllocation => Allocate, credit::allocate_credit);
+    allocate "/v1/payments/:id/allocations" "allocate_payment";
     /// Void a payment
     ///
     /// A bounced check, a payment keyed twice: every allocation of the payment is reversed as of `void_date`, the invoices' statuses follow, and from that date the payment counts nowhere. Nothing is deleted: a report dated before the void still shows the payment. A payment with refunds is a 409, as is one already void.
-    void "/v1/payments/:id/void" "void_payment" (PaymentVoid => Void, credit::void);
+    void "/v1/payments/:id/void" "void_payment";
     /// Refund a payment's credit
     ///
     /// Gives back money from the payment's unapplied credit, dated `refund_date`: at most the credit it has on that date and every later one.
-    refund "/v1/payments/:id/refunds" "refund_payment" (RefundCreate => Refund, credit::refund);
-}
-
-impl SourceAnswer for Payment {
-    const PATH: &'static str = "/v1/payments";
-    const ENTITY: EntityType = EntityType::Payment;
-
-    fn read(conn: &Conn, org: i64, id: i64) -> Result<Self, AppError> {
-        Ok(store::get(conn, org, id)?.into())
-    }
-
-    fn changed(
-        tx: &WriteTx,
-        org: i64,
-        id: i64,
-        change: impl FnOnce(&SourceFacts) -> Result<(), AppError>,
-    ) -> Result<Self, AppError> {
-        Ok(store::change_credit(tx, org, id, change)?.into())
-    }
+    refund "/v1/payments/:id/refunds" "refund_payment";
 }
