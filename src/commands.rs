@@ -10,18 +10,30 @@ use arvalox::db::location::{BookLocation, PostgresUrl};
 use arvalox::db::{Db, Synchronous};
 
 pub(crate) fn verify(location: &BookLocation, expected: &[(String, String)]) -> anyhow::Result<()> {
-    // Not `open_book`: verifying journals nothing, not even rows from before the journal.
-    let store = crate::serving::open_as_is(location)?;
-    let found = local::verify(&store, expected, SystemClock.today())?;
+    // Not `open_book`: verifying journals nothing, not even rows from before the journal,
+    // and a SQLite file is read as it is, never migrated.
+    let found = match location {
+        BookLocation::Sqlite(path) => {
+            if let Some(line) = arvalox::ops::newer_book(path) {
+                eprintln!("arvalox: {line}");
+                std::process::exit(arvalox::ops::StartProblem::NewerBook.exit_code());
+            }
+            arvalox::ops::verify_file(path, expected, SystemClock.today())?
+        }
+        BookLocation::Postgres(_) => {
+            let store = crate::serving::open_as_is(location)?;
+            local::verify(&store, expected, SystemClock.today())?
+        }
+    };
     for line in &found.organizations {
-        println!("{line}");
+        say!("{line}");
     }
     if found.faults.is_empty() {
-        println!("{location}: the journal, every row and the books check out");
+        say!("{location}: the journal, every row and the books check out");
         return Ok(());
     }
     for fault in &found.faults {
-        println!("FAULT {fault}");
+        say!("FAULT {fault}");
     }
     bail!("{location}: {} faults found", found.faults.len())
 }
@@ -32,10 +44,8 @@ pub(crate) fn backup(
     force: bool,
 ) -> anyhow::Result<()> {
     let done = arvalox::ops::backup(path, out, force, SystemClock.today())?;
-    done.organizations
-        .iter()
-        .for_each(|line| println!("{line}"));
-    println!("{}: {} bytes, checked", done.file.display(), done.bytes);
+    done.organizations.iter().for_each(|line| say!("{line}"));
+    say!("{}: {} bytes, checked", done.file.display(), done.bytes);
     Ok(())
 }
 
@@ -56,9 +66,9 @@ pub(crate) fn doctor(location: &BookLocation, repair: bool) -> anyhow::Result<()
         }
     };
     if repair {
-        println!("{location}: summaries and detail copies written again from the records");
+        say!("{location}: summaries and detail copies written again from the records");
     }
-    report.lines.iter().for_each(|line| println!("{line}"));
+    report.lines.iter().for_each(|line| say!("{line}"));
     match report.faults {
         0 => Ok(()),
         n => bail!("{location}: {n} faults found"),
@@ -79,9 +89,9 @@ pub(crate) fn export(
         }
     };
     for file in &manifest.files {
-        println!("{:>10} rows  {}", file.rows, out.join(&file.file).display());
+        say!("{:>10} rows  {}", file.rows, out.join(&file.file).display());
     }
-    println!("{}", out.join("manifest.json").display());
+    say!("{}", out.join("manifest.json").display());
     Ok(())
 }
 
@@ -91,19 +101,32 @@ pub(crate) fn restore(
     now: &str,
 ) -> anyhow::Result<()> {
     let done = arvalox::ops::restore(from, to, (SystemClock.today(), now))?;
-    done.organizations
-        .iter()
-        .for_each(|line| println!("{line}"));
-    println!(
+    done.organizations.iter().for_each(|line| say!("{line}"));
+    say!(
         "{}: restored from {} (schema {}), checked",
         to.display(),
         from.display(),
         done.schema_version
     );
     if let Some(aside) = &done.kept_aside {
-        println!("the file it replaced is kept at {}", aside.display());
+        say!("the file it replaced is kept at {}", aside.display());
     }
     Ok(())
+}
+
+/// Writes one line of a command's output to stdout (see `say!`): exit 141 once the reader
+/// has gone, exit 74 (EX_IOERR) naming the error when stdout cannot be written otherwise.
+pub(crate) fn say_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let Err(error) = out.write_fmt(line).and_then(|()| out.write_all(b"\n")) else {
+        return;
+    };
+    if error.kind() != std::io::ErrorKind::BrokenPipe {
+        eprintln!("arvalox: cannot write the output: {error}");
+        std::process::exit(74);
+    }
+    std::process::exit(141);
 }
 
 /// Where e-mailed documents go out (all three also from the environment).
@@ -221,9 +244,10 @@ pub(crate) fn migrate_postgres(url: &PostgresUrl) -> anyhow::Result<()> {
         .build()?;
     match runtime.block_on(migrate(url)) {
         Ok(done) => {
-            println!(
+            say!(
                 "{url}: migrated ({} applied, at version {})",
-                done.applied, done.version
+                done.applied,
+                done.version
             );
             Ok(())
         }
@@ -265,7 +289,7 @@ pub(crate) struct Demo {
 pub(crate) fn seed_demo(location: &BookLocation, demo: &Demo) -> anyhow::Result<()> {
     let url = match location {
         BookLocation::Sqlite(file) => {
-            println!("{}", seed_file(file, demo, &file.display().to_string())?);
+            say!("{}", seed_file(file, demo, &file.display().to_string())?);
             return Ok(());
         }
         BookLocation::Postgres(url) => url,
@@ -284,7 +308,7 @@ pub(crate) fn seed_demo(location: &BookLocation, demo: &Demo) -> anyhow::Result<
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let mut progress = |line: &str| println!("{line}");
+    let mut progress = |line: &str| say!("{line}");
     let moved = runtime.block_on(arvalox::db::transfer::to_postgres(
         &file,
         url,
@@ -298,7 +322,7 @@ pub(crate) fn seed_demo(location: &BookLocation, demo: &Demo) -> anyhow::Result<
         moved.len(),
         started,
     )?;
-    println!("{line}");
+    say!("{line}");
     Ok(())
 }
 
@@ -320,12 +344,14 @@ fn seed_file(path: &std::path::Path, demo: &Demo, shown: &str) -> anyhow::Result
     let started = std::time::Instant::now();
     let as_of = as_of.unwrap_or_else(|| SystemClock.today());
     arvalox::seed::check_as_of(as_of).map_err(anyhow::Error::msg)?;
+    // Held while seeding: the bulk seeder writes pages without a server's care for readers.
+    let _seeding = crate::serving::checked_or_exit(arvalox::ops::preflight(path));
     let settings = local::NewOrganization {
         timezone: demo.timezone.as_deref(),
         currency: demo.currency.as_deref(),
     };
     if settings.timezone.is_some() || settings.currency.is_some() {
-        let store = crate::serving::open(path, Synchronous::Full)?;
+        let store = crate::serving::opened(path, Synchronous::Full)?;
         let now = arvalox::db::timestamp(SystemClock.now());
         local::create_organization(&store, (org, settings), (SystemClock.today(), &now))?;
     }
@@ -377,7 +403,7 @@ pub(crate) fn migrate_db(from: &BookLocation, to: &BookLocation) -> anyhow::Resu
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let mut progress = |line: &str| println!("{line}");
+    let mut progress = |line: &str| say!("{line}");
     // The SQLite side is locked as `serve` locks it: no server writes during the move.
     let (_lock, moved) = match (from, to) {
         (BookLocation::Sqlite(file), BookLocation::Postgres(url)) => (
@@ -413,7 +439,7 @@ fn report_move(
     verdict
         .figures
         .iter()
-        .for_each(|figures| println!("{}", figures.line()));
+        .for_each(|figures| say!("{}", figures.line()));
     if !verdict.differences.is_empty() {
         verdict
             .differences
@@ -421,7 +447,7 @@ fn report_move(
             .for_each(|line| eprintln!("arvalox: differs: {line}"));
         anyhow::bail!("{to} is not the same book as {from}: see the lines above");
     }
-    println!(
+    say!(
         "{from} → {to}: {organizations} organizations, {} rows in {} tables copied and compared: the same in both books ({:.1}s)",
         verdict.rows,
         verdict.tables,

@@ -1,9 +1,18 @@
 //! The `arvalox` command: parses the CLI, sets up logging and dispatches to the library.
 
+/// `println!` for what a command prints: a reader that has gone (`arvalox verify | head`)
+/// ends the command as SIGPIPE ends a C program's, with exit 141 and nothing more, where
+/// `println!` would panic (Rust ignores SIGPIPE, and the lints forbid the unsafe call that
+/// restores it).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::commands::say_line(format_args!($($arg)*))
+    };
+}
+
 mod commands;
 mod serving;
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -253,7 +262,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// The SQLite book a command other than `serve` writes to (its keys, migrations, demo data,
-/// repairs; `verify` migrates what it opens), whose WAL is checkpointed on the way out.
+/// repairs), whose WAL is checkpointed on the way out.
 fn book_written(command: &Command) -> Option<PathBuf> {
     let location = match command {
         Command::Keys {
@@ -261,7 +270,6 @@ fn book_written(command: &Command) -> Option<PathBuf> {
         }
         | Command::Migrate { db }
         | Command::SeedDemo { db, .. }
-        | Command::Verify { db, .. }
         | Command::Doctor { db, repair: true } => &db.db,
         _ => return None,
     };
@@ -310,7 +318,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             let file = db.file();
             open(&file, Synchronous::Full)?;
-            println!("{}: migrated", file.display());
+            say!("{}: migrated", file.display());
             Ok(())
         }
         Command::SeedDemo {
@@ -341,7 +349,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::MigrateDb { from, to } => commands::migrate_db(&from, &to),
         Command::Export { db, org, out } => commands::export(&db.db, &org, &out, &now_text()),
         Command::Openapi => {
-            println!("{}", api::spec_json());
+            say!("{}", api::spec_json());
             Ok(())
         }
     }
@@ -379,7 +387,7 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
                 (&name, scope),
                 when,
             )?;
-            println!(
+            say!(
                 "Created {} key '{}' (id {}, prefix {}) for organization '{}'. Store it now: it is not shown again.",
                 scope.as_str(),
                 record.name,
@@ -387,21 +395,23 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
                 record.prefix,
                 record.organization
             );
-            println!("{secret}");
+            say!("{secret}");
             Ok(())
         }
         KeysCommand::List { db } => {
             let store = serving::open_book(&db.db)?;
             let keys = store.read_blocking(|conn| db::keys::list_keys(conn, None))?;
-            let mut out = std::io::stdout().lock();
-            writeln!(
-                out,
+            say!(
                 "{:<5} {:<14} {:<7} {:<16} {:<24} {:<26} revoked",
-                "id", "prefix", "scope", "organization", "name", "created"
-            )?;
+                "id",
+                "prefix",
+                "scope",
+                "organization",
+                "name",
+                "created"
+            );
             for k in keys {
-                writeln!(
-                    out,
+                say!(
                     "{:<5} {:<14} {:<7} {:<16} {:<24} {:<26} {}",
                     k.id,
                     k.prefix,
@@ -410,7 +420,7 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
                     k.name,
                     k.created_at,
                     k.revoked_at.as_deref().unwrap_or("-")
-                )?;
+                );
             }
             Ok(())
         }
@@ -418,9 +428,11 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             let store = serving::open_book(&db.db)?;
             let now = now_text();
             let record = local::revoke_key(&store, &key, (SystemClock.today(), &now))?;
-            println!(
+            say!(
                 "Revoked key {} ({}, '{}').",
-                record.id, record.prefix, record.name
+                record.id,
+                record.prefix,
+                record.name
             );
             Ok(())
         }

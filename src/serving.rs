@@ -24,6 +24,23 @@ pub(crate) type Backups = (Option<PathBuf>, Option<std::time::Duration>, usize);
 /// Opens (migrating) the book; rows written before the audit journal existed get their
 /// first events here, once.
 pub(crate) fn open(path: &std::path::Path, synchronous: Synchronous) -> anyhow::Result<Db> {
+    checked_or_exit(arvalox::ops::precheck(path));
+    opened(path, synchronous)
+}
+
+/// Ends the command with the problem's line and exit code (those `serve` gives), if any.
+pub(crate) fn checked_or_exit<T>(check: Result<T, (arvalox::ops::StartProblem, String)>) -> T {
+    match check {
+        Ok(passed) => passed,
+        Err((problem, line)) => {
+            eprintln!("arvalox: {line}");
+            std::process::exit(problem.exit_code());
+        }
+    }
+}
+
+/// [`open`] once the file has been checked (`serve` checks it under its lock).
+pub(crate) fn opened(path: &std::path::Path, synchronous: Synchronous) -> anyhow::Result<Db> {
     let store =
         Db::open(path, synchronous).with_context(|| format!("opening {}", path.display()))?;
     journal_older_rows(store)
@@ -48,7 +65,7 @@ fn open_to_serve(
     match location {
         BookLocation::Sqlite(path) => {
             db::bound_server_heap()?;
-            open(path, synchronous)
+            opened(path, synchronous)
         }
         BookLocation::Postgres(url) => open_postgres(url, pool_size),
     }
@@ -153,13 +170,7 @@ pub(crate) fn serve(
         BookLocation::Sqlite(path) => Some(path.clone()),
         BookLocation::Postgres(_) => None,
     };
-    let _serving = match file.as_deref().map(arvalox::ops::preflight).transpose() {
-        Ok(lock) => lock,
-        Err((problem, line)) => {
-            eprintln!("arvalox: {line}");
-            std::process::exit(problem.exit_code());
-        }
-    };
+    let _serving = checked_or_exit(file.as_deref().map(arvalox::ops::preflight).transpose());
     // The only blocking work is reads (writes have their own thread), and the read pool
     // has four connections: more blocking threads would only wait, each with its own stack
     // and allocator arena.

@@ -10,10 +10,32 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::error::AppError;
 
+/// Creates the empty file a new book or backup starts as, readable and writable by its
+/// owner only (0600, as exports are): it holds every customer, key hash and webhook secret.
+/// SQLite fills an empty file as a new database and gives its WAL the file's mode; left to
+/// itself it would create them 0644. A file already there is left as it is.
+pub(crate) fn create_private(path: &Path) -> Result<(), AppError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(AppError::Internal(format!(
+            "cannot create {}: {err}",
+            path.display()
+        ))),
+    }
+}
+
 /// Writes a consistent copy of the book at `from` into `out`, which must not exist: the
 /// book as one read snapshot saw it, compacted.
 pub fn copy(from: &Path, out: &Path) -> Result<(), AppError> {
     let conn = read_only(from)?;
+    create_private(out)?;
     let target = out
         .to_str()
         .ok_or_else(|| AppError::Internal(format!("{} is not a UTF-8 path", out.display())))?;

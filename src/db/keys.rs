@@ -3,6 +3,7 @@
 use super::conn::{params, Conn, OptionalExtension, Row};
 use super::WriteTx;
 use crate::domain::keys::{self, Scope};
+use crate::domain::text::check_slug;
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -40,18 +41,28 @@ fn key_from_row(row: &Row) -> crate::db::conn::StoreResult<KeyRecord> {
     })
 }
 
-/// The organization's id, creating it when it does not exist yet.
+/// The organization's id, creating it when it does not exist yet: a new one's slug must
+/// pass [`check_slug`] (one made before the rule keeps working).
 pub fn ensure_organization(tx: &WriteTx, slug: &str, now: &str) -> Result<i64, AppError> {
+    let find = |tx: &WriteTx| -> Result<Option<i64>, AppError> {
+        Ok(tx
+            .query_row(
+                "SELECT id FROM organizations WHERE slug = ?1",
+                [slug],
+                |row| row.get(0),
+            )
+            .optional()?)
+    };
+    if let Some(id) = find(tx)? {
+        return Ok(id);
+    }
+    check_slug(slug)
+        .map_err(|why| AppError::field("org", format!("'{}' {why}", slug.escape_debug())))?;
     tx.execute(
-        "INSERT INTO organizations (slug, name, created_at) VALUES (?1, ?1, ?2)
-         ON CONFLICT (slug) DO NOTHING",
+        "INSERT INTO organizations (slug, name, created_at) VALUES (?1, ?1, ?2)",
         params![slug, now],
     )?;
-    Ok(tx.query_row(
-        "SELECT id FROM organizations WHERE slug = ?1",
-        [slug],
-        |row| row.get(0),
-    )?)
+    find(tx)?.ok_or_else(|| AppError::Internal(format!("organization '{slug}' was not created")))
 }
 
 /// Stores a new key's hash and returns the record and the secret, which is never stored.

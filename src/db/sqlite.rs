@@ -104,6 +104,7 @@ impl SqliteBook {
         // opens its connections in parallel, which otherwise race to change the journal
         // mode ("database is locked" in the log about one start in four). It then serves
         // as the writer's connection.
+        super::backup::create_private(path)?;
         let mut conn = Connection::open(path).map_err(|err| {
             AppError::Internal(format!("cannot open database {}: {err}", path.display()))
         })?;

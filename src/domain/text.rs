@@ -38,6 +38,21 @@ pub(crate) fn check_text(
     Ok(())
 }
 
+/// An organization's slug, as the CLI names it (`--org acme`) and as listings, exports and
+/// `verify --expect-head ORG=HASH` print it: 1 to 64 lower-case ASCII letters, digits, `-`
+/// and `_`, starting with a letter or digit, so it reads back as one word everywhere.
+pub(crate) fn check_slug(slug: &str) -> Result<(), String> {
+    let fits = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
+    let starts_well = slug
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    match slug.len() <= 64 && starts_well && slug.chars().all(fits) {
+        true => Ok(()),
+        false => Err("is not a usable organization slug: give 1 to 64 lower-case letters, digits, '-' or '_', starting with a letter or digit".into()),
+    }
+}
+
 /// A plain decimal or integer (`-12.50`, `7`): what the server writes for amounts and
 /// ids, never a formula.
 pub(crate) fn is_plain_number(text: &str) -> bool {
@@ -110,6 +125,33 @@ mod tests {
         assert!(check_text("a\u{0}b", 1, 255, false).is_err());
         assert!(check_text("line\nline", 0, 255, true).is_ok());
         assert!(check_text("line\nline", 0, 255, false).is_err());
+    }
+
+    #[test]
+    fn slugs_are_one_plain_word() {
+        for good in [
+            "default",
+            "acme",
+            "org-b",
+            "shop_2",
+            "9lives",
+            &"a".repeat(64),
+        ] {
+            assert_eq!(check_slug(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "Acme",
+            "a b",
+            "-lead",
+            "_lead",
+            "x=y",
+            "a\nb",
+            "café",
+            &"a".repeat(65),
+        ] {
+            assert!(check_slug(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -202,8 +202,14 @@ pub fn restore(
     let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("ar.db");
     let incoming = to.with_file_name(format!(".{name}.restoring-{}", std::process::id()));
     // What is checked is the copy that goes in, not the file it came from.
+    // The book is its owner's alone, whatever mode the backup was kept with.
+    let private = |path: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+    };
     let copied = std::fs::copy(from, &incoming)
-        .and_then(|_| std::fs::File::open(&incoming)?.sync_all())
+        .and_then(|_| private(&incoming))
+        .and_then(|()| std::fs::File::open(&incoming)?.sync_all())
         .map_err(|err| AppError::Internal(format!("copying {}: {err}", from.display())))
         .and_then(|()| check_copy(&incoming, today));
     let organizations = match copied {

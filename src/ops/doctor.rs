@@ -109,6 +109,36 @@ pub fn doctor(path: &Path, today: NaiveDate) -> Result<Checkup, AppError> {
     Ok(report)
 }
 
+/// `verify` on the SQLite file at `path`, read-only: the book as it is, never created,
+/// migrated or journaled (a backup kept read-only is verified as well). A file that is not
+/// a book of this binary's migrations is refused, saying which it is.
+pub fn verify_file(
+    path: &Path,
+    expected_heads: &[(String, String)],
+    today: NaiveDate,
+) -> Result<Verification, AppError> {
+    let shown = path.display();
+    if !path.is_file() {
+        return Err(AppError::NotFound(format!("{shown} does not exist")));
+    }
+    let not_a_book = |why: String| AppError::conflict(format!("{shown}: {why}"));
+    let (have, know) = (
+        super::startup::check_file_version(path).map_err(|err| not_a_book(err.to_string()))?,
+        schema_version(),
+    );
+    match have {
+        0 => return Err(not_a_book("not an Arvalox book (it has no migrations): give --db the book's file".into())),
+        _ if have > know => return Err(not_a_book(format!("written by a newer Arvalox (migrations up to {have}; this binary knows {know}): verify it with that version"))),
+        _ if have < know => return Err(not_a_book(format!("has migrations up to {have} of {know}: `arvalox migrate` (after a backup) upgrades it, then verify"))),
+        _ => {}
+    }
+    let conn = read_only(path)?;
+    conn.execute_batch("BEGIN")?;
+    let found = verify_on(&Conn::sqlite(&conn), expected_heads, today)?;
+    conn.execute_batch("COMMIT")?;
+    Ok(found)
+}
+
 /// Writes the derived data again from the records, in one transaction: the invoice
 /// movements' sums, both daily summaries, and every invoice detail copy (rendered again as the book is opened). The
 /// records themselves are only read.

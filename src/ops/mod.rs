@@ -16,8 +16,8 @@ use crate::db::schema_version;
 use crate::error::AppError;
 
 pub use backup::{backup, backups_in, restore, rotate, BackupDone, Restored};
-pub use doctor::{doctor, doctor_book, repair, repair_book, Checkup};
-pub use startup::{preflight, StartProblem};
+pub use doctor::{doctor, doctor_book, repair, repair_book, verify_file, Checkup};
+pub use startup::{newer_book, precheck, preflight, StartProblem};
 
 /// What SQLite's checks and the migrations say is wrong with a file.
 fn file_faults(file: &FileCheck) -> Vec<String> {
@@ -75,7 +75,7 @@ pub fn serving_lock(path: &Path) -> Result<std::fs::File, AppError> {
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(AppError::conflict(format!(
-            "{} is in use by another `arvalox serve` (or restore, or repair): stop it first",
+            "{} is in use by another `arvalox serve` (or restore, repair or seed-demo): stop it first",
             path.display()
         ))),
         Err(std::fs::TryLockError::Error(err)) => Err(AppError::Internal(format!(

@@ -37,6 +37,23 @@ impl StartProblem {
 /// file and its directory can be written, that the file is a whole SQLite database, that
 /// no newer Arvalox has migrated it, and that no other server has it. One line each.
 pub fn preflight(path: &Path) -> Result<std::fs::File, (StartProblem, String)> {
+    place_problems(path)?;
+    // Held from here on, by `serve` for its life: nothing else opens the book meanwhile.
+    let lock = serving_lock(path).map_err(|err| (StartProblem::AlreadyServed, err.to_string()))?;
+    file_problems(path)?;
+    Ok(lock)
+}
+
+/// [`preflight`] without the lock, for the commands that write a book a server may have
+/// open (`migrate`, `keys`): the same refusals, with the same lines and exit codes, before
+/// SQLite or refinery meet the file.
+pub fn precheck(path: &Path) -> Result<(), (StartProblem, String)> {
+    place_problems(path)?;
+    file_problems(path)
+}
+
+/// The directory exists and can be written, and the path is not a directory.
+fn place_problems(path: &Path) -> Result<(), (StartProblem, String)> {
     let shown = path.display();
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
@@ -63,17 +80,16 @@ pub fn preflight(path: &Path) -> Result<std::fs::File, (StartProblem, String)> {
             format!("{shown}: is a directory: give --db the book's file"),
         ));
     }
-    // Held from here on, by `serve` for its life: nothing else opens the book meanwhile.
-    let lock = serving_lock(path).map_err(|err| (StartProblem::AlreadyServed, err.to_string()))?;
+    Ok(())
+}
+
+/// A file there (none is fine: it becomes a new book) can be written, is a whole SQLite
+/// database, and no newer Arvalox has migrated it.
+fn file_problems(path: &Path) -> Result<(), (StartProblem, String)> {
+    let shown = path.display();
     if !path.exists() {
-        return Ok(lock);
+        return Ok(());
     }
-    let not_a_book = |why: &str| {
-        (
-            StartProblem::NotADatabase,
-            format!("{shown}: {why}: give --db the book's file"),
-        )
-    };
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -85,15 +101,31 @@ pub fn preflight(path: &Path) -> Result<std::fs::File, (StartProblem, String)> {
             )
         })?;
     header_problems(path, &file)?;
-    let version = newest_migration(path).map_err(|err| not_a_book(&err))?;
-    if version > schema_version() {
-        return Err((StartProblem::NewerBook, format!(
-            "{shown}: written by a newer Arvalox (migrations up to {version}; this binary knows {}): run that version, or restore a backup made for this one",
-            schema_version()
-        )));
+    let version = newest_migration(path).map_err(|why| {
+        (
+            StartProblem::NotADatabase,
+            format!("{shown}: {why}: give --db the book's file"),
+        )
+    })?;
+    match version > schema_version() {
+        true => Err((StartProblem::NewerBook, newer_line(path, version))),
+        false => Ok(()),
     }
-    drop(file);
-    Ok(lock)
+}
+
+/// The line that refuses a book a newer Arvalox has migrated, if `path` is one; a file
+/// that cannot be read as a book is none (the caller's own checks say what it is).
+pub fn newer_book(path: &Path) -> Option<String> {
+    let version = newest_migration(path).ok()?;
+    (version > schema_version()).then(|| newer_line(path, version))
+}
+
+fn newer_line(path: &Path, version: i64) -> String {
+    format!(
+        "{}: written by a newer Arvalox (migrations up to {version}; this binary knows {}): run that version, or restore a backup made for this one",
+        path.display(),
+        schema_version()
+    )
 }
 
 /// Creates and removes a file in `dir`: the only sure test (root ignores permission bits,
@@ -136,7 +168,7 @@ fn newest_migration(path: &Path) -> Result<i64, String> {
     check_file_version(path).map_err(|err| err.to_string())
 }
 
-fn check_file_version(path: &Path) -> Result<i64, AppError> {
+pub(super) fn check_file_version(path: &Path) -> Result<i64, AppError> {
     let conn = read_only(path)?;
     let has: i64 = conn.query_row(
         "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'refinery_schema_history'",

@@ -47,6 +47,7 @@ mod ledger_model;
 mod metrics;
 mod migrations;
 mod no_op_updates;
+mod operator_cli;
 mod organization;
 mod payments;
 mod postgres;

@@ -17,6 +17,7 @@ use crate::db::{books, organization, Db, WriteScope};
 use crate::domain::currency::Currency;
 use crate::domain::journal::{drifted_fields, is_removal, Actor, ChainCheck, EntityType};
 use crate::domain::keys::Scope;
+use crate::domain::text::check_text;
 use crate::error::AppError;
 
 /// Creates a key of `org` (and the organization, if new) from the command line; answers
@@ -63,9 +64,12 @@ pub fn create_key_in_zone(
     (today, now): (NaiveDate, &str),
 ) -> Result<(KeyRecord, String), AppError> {
     let currency = settings.check()?;
+    // The API's rule for a key's name (`POST /v1/keys`): a newline would forge a line of
+    // `keys list`.
+    check_text(name, 1, 100, false).map_err(|why| AppError::field("name", why))?;
     db.write_blocking(WriteScope::Book, |tx| {
         let org_id = organization_in(tx, (org, settings, currency), (today, now))?;
-        let (record, secret) = keys::create_key(tx, org_id, name, scope, now)?;
+        let (record, secret) = keys::create_key(tx, org_id, name.trim(), scope, now)?;
         let info = ApiKeyInfo::from(record.clone());
         let key = (EntityType::ApiKey, record.id);
         Trail::local(org_id, Actor::Cli, today).record_answer(tx, now, key, "created", &info)?;

@@ -1,0 +1,193 @@
+//! The operator's commands as a shell drives them (found by review, each reproduced first):
+//! a pipe closed early, books they must not touch or must refuse, names that would forge
+//! a listing, and files that must be their owner's alone.
+
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::binary::{arvalox, seeded_book, Server};
+
+const BIN: &str = env!("CARGO_BIN_EXE_arvalox");
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// `arvalox openapi | head -c 10`: the spec is larger than a pipe holds, so the command
+/// meets the closed pipe while it writes.
+#[test]
+fn a_reader_that_goes_away_ends_a_command_as_sigpipe_would_without_a_panic() {
+    let mut child = Command::new(BIN)
+        .arg("openapi")
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    let mut stdout = child.stdout.take().unwrap();
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(&first, b"{\n  \"opena");
+    assert_eq!(output.status.code(), Some(141), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn verify_reads_a_book_as_it_is_and_never_makes_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let output = arvalox(&["verify", "--db", empty.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("empty.db: not an Arvalox book (it has no migrations)"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+
+    let book = dir.path().join("ar.db");
+    seeded_book(&book);
+    let before = std::fs::read(&book).unwrap();
+    let output = arvalox(&["verify", "--db", book.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("check out"));
+    assert!(
+        std::fs::read(&book).unwrap() == before,
+        "verify changed the book"
+    );
+}
+
+/// Every command that opens a SQLite book refuses one a newer Arvalox migrated as `serve`
+/// does (exit 14, the same line), before refinery or SQLite meet it.
+#[test]
+fn every_command_refuses_a_newer_book_as_serve_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("ar.db");
+    seeded_book(&book);
+    let conn = rusqlite::Connection::open(&book).unwrap();
+    conn.execute(
+        "INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
+         VALUES (999, 'from_the_future', '2030-01-01', '1')",
+        (),
+    )
+    .unwrap();
+    drop(conn);
+    let db = book.to_str().unwrap();
+    for command in [
+        vec!["migrate", "--db", db],
+        vec!["verify", "--db", db],
+        vec!["keys", "list", "--db", db],
+        vec!["keys", "create", "--db", db, "--name", "late"],
+        vec!["keys", "revoke", "--db", db, "1"],
+        vec!["seed-demo", "--db", db, "--org", "other", "--invoices", "2"],
+        vec!["serve", "--db", db],
+    ] {
+        let output = arvalox(&command);
+        assert_eq!(
+            output.status.code(),
+            Some(14),
+            "{command:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).starts_with(&format!(
+                "arvalox: {db}: written by a newer Arvalox (migrations up to 999;"
+            )),
+            "{command:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn seed_demo_refuses_a_book_a_server_has_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("ar.db");
+    let server = Server::start(&book, &dir.path().join("server.log"));
+    let db = book.to_str().unwrap();
+    let output = arvalox(&["seed-demo", "--db", db, "--org", "demo", "--invoices", "2"]);
+    assert_eq!(output.status.code(), Some(15), "{}", stderr(&output));
+    assert!(stderr(&output).contains("is in use by another `arvalox serve`"));
+    server.stop();
+}
+
+/// A key's name follows the API's rule, and a new organization's slug is one plain word:
+/// a newline in either would forge a line of `keys list`, an `=` break `--expect-head`.
+#[test]
+fn key_names_and_new_slugs_that_would_forge_a_listing_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("ar.db");
+    let db = book.to_str().unwrap();
+    let forged = "x\n9     arv_forged00   admin   default";
+    for (args, said) in [
+        (
+            vec!["--name", forged],
+            "name: must not contain control characters",
+        ),
+        (vec!["--name", " "], "name: must not be empty"),
+        (
+            vec!["--name", "ok", "--org", "Acme Corp"],
+            "org: 'Acme Corp' is not a usable organization slug",
+        ),
+        (
+            vec!["--name", "ok", "--org", "a=b"],
+            "org: 'a=b' is not a usable organization slug",
+        ),
+    ] {
+        let output = arvalox(&[&["keys", "create", "--db", db][..], &args].concat());
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&output).contains(said),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    let created = arvalox(&[
+        "keys", "create", "--db", db, "--name", "  ci  ", "--org", "shop-2",
+    ]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let listed = arvalox(&["keys", "list", "--db", db]);
+    let listing = String::from_utf8(listed.stdout).unwrap();
+    assert_eq!(listing.lines().count(), 2, "{listing}");
+    assert!(listing
+        .lines()
+        .nth(1)
+        .unwrap()
+        .contains(" shop-2           ci "));
+}
+
+#[test]
+fn books_and_their_backups_are_their_owners_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (book, backup, restored) = (
+        dir.path().join("ar.db"),
+        dir.path().join("backup.db"),
+        dir.path().join("restored.db"),
+    );
+    seeded_book(&book);
+    assert_eq!(mode(&book), 0o600);
+    let made = arvalox(&[
+        "backup",
+        "--db",
+        book.to_str().unwrap(),
+        "--out",
+        backup.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    assert_eq!(mode(&backup), 0o600);
+    // A backup kept with wider permissions still goes in as the owner's alone.
+    std::fs::set_permissions(&backup, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (from, to) = (backup.to_str().unwrap(), restored.to_str().unwrap());
+    let put = arvalox(&["restore", "--from", from, "--db", to]);
+    assert!(put.status.success(), "{}", stderr(&put));
+    assert_eq!(mode(&restored), 0o600);
+}
