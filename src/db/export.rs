@@ -211,10 +211,7 @@ fn export_on(
             field_errors: Default::default(),
         });
     }
-    let mut files = Vec::new();
-    for table in &TABLES {
-        files.push(write_table(conn, org, table, &out.join(table.file))?);
-    }
+    let files = write_tables(conn, org, out)?;
     let manifest = Manifest {
         format: "arvalox-export/1",
         arvalox_version: env!("CARGO_PKG_VERSION"),
@@ -232,10 +229,48 @@ fn export_on(
     let text =
         serde_json::to_string_pretty(&manifest).map_err(|e| AppError::Internal(e.to_string()))?;
     let manifest_path = out.join("manifest.json");
-    new_file(&manifest_path)?
-        .write_all(text.as_bytes())
-        .map_err(|e| io_error(&manifest_path, &e))?;
-    Ok(manifest)
+    let written = new_file(&manifest_path).and_then(|mut file| {
+        file.write_all(text.as_bytes())
+            .map_err(|e| io_error(&manifest_path, &e))
+    });
+    if written.is_err() {
+        // Without its manifest the export is not whole: none of it stays.
+        let files = manifest.files.iter();
+        files.for_each(|file| drop(std::fs::remove_file(out.join(&file.file))));
+    }
+    written.map(|()| manifest)
+}
+
+/// Every table's file, all or none: each is written under a hidden name first
+/// (`.invoices.csv.partial`) and takes its own name only once all are whole, so an export
+/// cut short never leaves files that refuse the next try (which writes over the hidden
+/// ones); one that fails removes what it wrote.
+fn write_tables(conn: &Conn, org: i64, out: &Path) -> Result<Vec<ExportedFile>, AppError> {
+    let partial = |table: &Table| out.join(format!(".{}.partial", table.file));
+    let mut files = Vec::new();
+    let mut published = Vec::new();
+    let mut all = || -> Result<(), AppError> {
+        for table in &TABLES {
+            files.push(write_table(conn, org, table, &partial(table))?);
+        }
+        for table in &TABLES {
+            // A link, not a rename: it fails rather than replace a file made meanwhile.
+            let whole = out.join(table.file);
+            std::fs::hard_link(partial(table), &whole).map_err(|e| io_error(&whole, &e))?;
+            published.push(whole);
+        }
+        Ok(())
+    };
+    let done = all();
+    TABLES
+        .iter()
+        .for_each(|table| drop(std::fs::remove_file(partial(table))));
+    if done.is_err() {
+        published
+            .iter()
+            .for_each(|file| drop(std::fs::remove_file(file)));
+    }
+    done.map(|()| files)
 }
 
 /// The book's schema version, when it is the one this binary knows: the export only reads,
@@ -322,8 +357,16 @@ fn write_table(
         .filter(|n| *n != "__currency")
         .map(|n| n.strip_suffix("_minor").unwrap_or(n).to_owned())
         .collect();
+    // The hidden file of an earlier try that was cut short is written over.
+    let scratch = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| io_error(path, &e))?;
     let hashed = Hashed {
-        file: std::io::BufWriter::new(new_file(path)?),
+        file: std::io::BufWriter::new(scratch),
         hash: Sha256::new(),
         path: path.to_owned(),
     };
@@ -360,10 +403,7 @@ fn write_table(
     } = hashed;
     file.flush().map_err(|e| io_error(&path, &e))?;
     Ok(ExportedFile {
-        file: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        file: table.file.to_owned(),
         rows: count,
         columns,
         sha256: lower_hex(&hash.finalize()),

@@ -191,3 +191,47 @@ fn books_and_their_backups_are_their_owners_alone() {
     assert!(put.status.success(), "{}", stderr(&put));
     assert_eq!(mode(&restored), 0o600);
 }
+
+/// An export that fails part way (here at its third file, a dangling link in the way)
+/// leaves none of its files, so the next try into the same folder goes through.
+#[test]
+fn an_export_that_fails_part_way_leaves_nothing_that_blocks_a_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("ar.db");
+    seeded_book(&book);
+    let out = dir.path().join("books");
+    std::fs::create_dir(&out).unwrap();
+    let in_the_way = out.join("payments.csv");
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), &in_the_way).unwrap();
+    let args = [
+        "export",
+        "--db",
+        book.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let failed = arvalox(&args);
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    assert!(
+        stderr(&failed).contains("payments.csv"),
+        "{}",
+        stderr(&failed)
+    );
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["payments.csv"], "only the link that was in the way");
+
+    std::fs::remove_file(&in_the_way).unwrap();
+    let retried = arvalox(&args);
+    assert!(retried.status.success(), "{}", stderr(&retried));
+    let mut names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 11, "{names:?}");
+    assert!(names.iter().all(|name| !name.starts_with('.')), "{names:?}");
+    assert!(names.contains(&"manifest.json".to_string()));
+}
