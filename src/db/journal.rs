@@ -305,7 +305,9 @@ pub(crate) fn walk(
 pub(crate) struct LatestEvent {
     pub id: i64,
     pub event_type: String,
-    pub data: Value,
+    /// The recorded answer, or why it does not read back (a row changed outside Arvalox):
+    /// `verify` reports that as a fault and goes on.
+    pub data: Result<Value, String>,
 }
 
 /// Calls `each` with every entity of one type that has events, and its latest event.
@@ -336,7 +338,7 @@ pub(crate) fn each_latest(
         let latest = LatestEvent {
             id,
             event_type: row.get(2)?,
-            data: json_column(&row, 3, org, id)?,
+            data: json_column(&row, 3, org, id).map_err(|err| err.to_string()),
         };
         each(entity_id, latest)?;
     }

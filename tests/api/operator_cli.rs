@@ -235,3 +235,41 @@ fn an_export_that_fails_part_way_leaves_nothing_that_blocks_a_retry() {
     assert!(names.iter().all(|name| !name.starts_with('.')), "{names:?}");
     assert!(names.contains(&"manifest.json".to_string()));
 }
+
+/// A journal row changed outside Arvalox so that it no longer reads back is one more fault
+/// to name: `doctor` and `verify` go on to their other checks instead of stopping.
+#[test]
+fn a_journal_event_that_does_not_read_back_is_a_fault_and_the_checks_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("ar.db");
+    seeded_book(&book);
+    let conn = rusqlite::Connection::open(&book).unwrap();
+    let (event, invoice): (i64, i64) = conn
+        .query_row(
+            "SELECT max(id), entity_id FROM journal_events WHERE entity_type = 'invoice'",
+            (),
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    conn.execute_batch(&format!(
+        "DROP TRIGGER journal_events_never_changed;
+         UPDATE journal_events SET data = 'not json' WHERE id = {event};"
+    ))
+    .unwrap();
+    drop(conn);
+    let db = book.to_str().unwrap();
+    let doctor = arvalox(&["doctor", "--db", db]);
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    assert_eq!(doctor.status.code(), Some(1), "{}", stderr(&doctor));
+    let unread = format!("invoice {invoice}: its latest journal event does not read back");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAULT") && l.contains(&unread)),
+        "{report}"
+    );
+    assert!(report.contains("ok     invoice detail copies"), "{report}");
+    let verify = arvalox(&["verify", "--db", db]);
+    assert_eq!(verify.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&verify.stdout).contains(&unread));
+}

@@ -387,10 +387,17 @@ fn check_rows(
             ));
             continue;
         }
+        let recorded = match &event.data {
+            Ok(recorded) => recorded,
+            Err(unread) => {
+                faults.push(format!("organization '{slug}': {name} {id}: its latest journal event does not read back ({unread}): it was changed outside Arvalox"));
+                continue;
+            }
+        };
         let Some(current) = current_answer(conn, org, (entity, id), today)? else {
             continue;
         };
-        let moved = drifted_fields(entity, &event.data, &current);
+        let moved = drifted_fields(entity, recorded, &current);
         if !moved.is_empty() {
             faults.push(format!(
                 "organization '{slug}': {name} {id} differs from its latest journal event {} in {}: it was changed outside Arvalox",
