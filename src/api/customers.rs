@@ -490,11 +490,11 @@ impl CustomersApi {
             .write(org, move |tx| {
                 let current = store::get(tx, org, id, &today)?;
                 let org_currency = crate::db::organization::currency(tx, org)?;
-                let base = (store::to_fields(&current), org_currency);
+                let stored = store::to_fields(&current);
                 // The body's own faults come before a stale If-Match: fix them first.
-                let fields = merge(update, base, false, errors)?;
+                let fields = merge(update, (stored.clone(), org_currency), false, errors)?;
                 trail.check_unchanged(tx, (EntityType::Customer, id))?;
-                if fields == store::to_fields(&current) {
+                if fields == stored {
                     // Nothing to change: nothing is written or journaled, the ETag stays.
                     return Ok(Customer::from(current));
                 }
