@@ -11,7 +11,6 @@ use poem_openapi::{Object, OpenApi};
 use super::auth::ApiKeyAuth;
 use super::error::WriteError;
 use super::journal::Trail;
-use super::scopes::scope_of;
 use super::{AppState, Done, Post, Tag};
 use crate::error::AppError;
 
@@ -66,11 +65,11 @@ impl AdminApi {
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
     ) -> Result<Done<BackupTaken>, WriteError> {
-        let ctx = auth.require(scope_of("create_backup"))?;
+        let key = (idempotency_key.0, None);
+        let trail = Trail::checked((&auth, &state), "create_backup", key)?;
         let dir = state.backup_dir.clone().ok_or_else(|| {
             AppError::conflict("This server keeps no backups: start it with --backup-dir DIR (or ARVALOX_BACKUP_DIR).")
         })?;
-        let trail = Trail::of(ctx, state.today_for(ctx)).keyed(idempotency_key.0);
         let post = Post::new(&trail, "/v1/admin/backup", String::new());
         if let Some(first) = post.replay(&state).await? {
             return Ok(first);
@@ -80,7 +79,7 @@ impl AdminApi {
         let mut taken = taken?;
         rotate_after(&state, &dir);
         // The book holds every organization; the answer speaks only of the caller's.
-        let own = format!("organization '{}':", ctx.organization);
+        let own = format!("organization '{}':", auth.context().organization);
         taken.organizations.retain(|line| line.starts_with(&own));
         // Stored under the key (if any) for a retry to replay.
         Ok(post.run(&state, move |_, _| Ok((taken, None))).await?)

@@ -8,7 +8,6 @@ use serde::Serialize;
 use crate::api::auth::ApiKeyAuth;
 use crate::api::error::ChangeError;
 use crate::api::journal::Trail;
-use crate::api::scopes::scope_of;
 use crate::api::types::{JsonBody, Received};
 use crate::api::{AppState, One, Post};
 use crate::db::conn::Conn;
@@ -82,9 +81,8 @@ where
     A: SourceAnswer,
     U: TryFrom<Received<B>, Error = AppError> + Clone + Send + 'static,
 {
-    let ctx = auth.require(scope_of(operation))?;
-    let (org, today) = (ctx.organization_id, state.today_for(ctx));
-    let trail = Trail::of(ctx, today).keyed(key).guarded(if_match)?;
+    let trail = Trail::checked((&auth, state), operation, (key, if_match))?;
+    let (org, today) = (trail.org, trail.today());
     let whose = match A::ENTITY {
         EntityType::Payment => Whose::Payment(id),
         _ => Whose::CreditNote(id),

@@ -405,9 +405,12 @@ impl CustomersApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CustomerCreate>,
     ) -> Result<CreatedOne<Customer>, WriteError> {
-        let ctx = auth.require(scope_of("create_customer"))?;
-        let org = ctx.organization_id;
-        let trail = Trail::of(ctx, state.today_for(ctx)).keyed(idempotency_key.0);
+        let trail = Trail::checked(
+            (&auth, &state),
+            "create_customer",
+            (idempotency_key.0, None),
+        )?;
+        let org = trail.org;
         let (value, errors, hash) = body.into_parts();
         // The organization's default terms, for a customer that gives none.
         let settings = state
@@ -479,9 +482,8 @@ impl CustomersApi {
         if_match: Header<Option<String>>,
         body: JsonBody<CustomerUpdate>,
     ) -> Result<One<Customer>, ChangeError> {
-        let ctx = auth.require(scope_of("update_customer"))?;
-        let trail = Trail::of(ctx, state.today_for(ctx)).guarded(if_match.0)?;
-        let org = ctx.organization_id;
+        let trail = Trail::checked((&auth, &state), "update_customer", (None, if_match.0))?;
+        let org = trail.org;
         let id = id.0;
         let today = super::invoices::today_text(&state, auth.context());
         let now = state.now_text();
@@ -523,8 +525,7 @@ impl CustomersApi {
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
     ) -> Result<Deleted, ChangeError> {
-        let ctx = auth.require(scope_of("delete_customer"))?;
-        let trail = Trail::of(ctx, state.today_for(ctx)).guarded(if_match.0)?;
+        let trail = Trail::checked((&auth, &state), "delete_customer", (None, if_match.0))?;
         trail
             .delete(&state, (EntityType::Customer, id.0), store::delete)
             .await?;

@@ -262,9 +262,8 @@ impl KeysApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<ApiKeyCreate>,
     ) -> Result<Created<CreatedApiKey>, WriteError> {
-        let ctx = auth.require(scope_of("create_api_key"))?;
-        let org = ctx.organization_id;
-        let trail = Trail::of(ctx, state.today_for(ctx)).keyed(idempotency_key.0);
+        let trail = Trail::checked((&auth, &state), "create_api_key", (idempotency_key.0, None))?;
+        let org = trail.org;
         let (value, mut errors, hash) = body.into_parts();
         let name = value.name.text().required("name", &mut errors);
         let scope = match value.scope {

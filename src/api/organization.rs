@@ -301,9 +301,8 @@ impl OrganizationApi {
         if_match: Header<Option<String>>,
         body: JsonBody<OrganizationUpdate>,
     ) -> Result<One<Organization>, ChangeError> {
-        let ctx = auth.require(scope_of("update_organization"))?;
-        let org = ctx.organization_id;
-        let trail = Trail::of(ctx, state.today_for(ctx)).guarded(if_match.0)?;
+        let trail = Trail::checked((&auth, &state), "update_organization", (None, if_match.0))?;
+        let org = trail.org;
         let (update, errors, _) = body.into_parts();
         let now = state.now_text();
         let today = super::invoices::today_text(&state, auth.context());

@@ -146,9 +146,9 @@ impl StatementsApi {
         idempotency_key: Header<Option<String>>,
         body: MaybeJsonBody<StatementEmail>,
     ) -> Result<Done<EmailedStatement>, MailError> {
-        let ctx = auth.require(scope_of("email_customer_statement"))?;
-        let today = state.today_for(ctx);
-        let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
+        let key = (idempotency_key.0, None);
+        let trail = Trail::checked((&auth, &state), "email_customer_statement", key)?;
+        let today = trail.today();
         let (ask, hash) = StatementEmail::read(body, today)?;
         Ok(email_statement(&state, trail, id.0, ask, hash).await?)
     }

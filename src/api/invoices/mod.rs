@@ -142,9 +142,8 @@ impl InvoicesApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<InvoiceCreate>,
     ) -> Result<CreatedOne<Invoice>, WriteError> {
-        let ctx = auth.require(scope_of("create_invoice"))?;
-        let (org, today) = (ctx.organization_id, state.today_for(ctx));
-        let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
+        let trail = Trail::checked((&auth, &state), "create_invoice", (idempotency_key.0, None))?;
+        let (org, today) = (trail.org, trail.today());
         let customer = body.value.customer_id.value();
         let currency = state.currency_for(org, Whose::Customer(customer))?;
         let (received, hash) = body.received(today, currency);
@@ -281,9 +280,8 @@ impl InvoicesApi {
         if_match: Header<Option<String>>,
         body: JsonBody<InvoiceUpdate>,
     ) -> Result<One<Invoice>, ChangeError> {
-        let ctx = auth.require(scope_of("update_invoice"))?;
-        let (org, today) = (ctx.organization_id, state.today_for(ctx));
-        let trail = Trail::of(ctx, today).guarded(if_match.0)?;
+        let trail = Trail::checked((&auth, &state), "update_invoice", (None, if_match.0))?;
+        let (org, today) = (trail.org, trail.today());
         let now = state.now_text();
         let currency = state.currency_for(org, Whose::Invoice(id.0))?;
         let (received, _) = body.received(today, currency);
@@ -317,8 +315,7 @@ impl InvoicesApi {
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
     ) -> Result<Deleted, ChangeError> {
-        let ctx = auth.require(scope_of("delete_invoice"))?;
-        let trail = Trail::of(ctx, state.today_for(ctx)).guarded(if_match.0)?;
+        let trail = Trail::checked((&auth, &state), "delete_invoice", (None, if_match.0))?;
         trail
             .delete(&state, (EntityType::Invoice, id.0), changes::delete_draft)
             .await?;
@@ -346,16 +343,20 @@ impl InvoicesApi {
         if_match: Header<Option<String>>,
         body: MaybeJsonBody<SendInvoice>,
     ) -> Result<One<Invoice>, MailError> {
-        let ctx = auth.require(scope_of("send_invoice"))?;
-        let trail = Trail::of(ctx, state.today_for(ctx))
-            .keyed(idempotency_key.0)
-            .guarded(if_match.0)?;
+        let trail = Trail::checked(
+            (&auth, &state),
+            "send_invoice",
+            (idempotency_key.0, if_match.0),
+        )?;
         let Some((ask, hash)) = SendInvoice::email_of(body)? else {
             return move_invoice(&state, trail, id.0, Transition::Send)
                 .await
                 .map_err(|err| err.0.into());
         };
-        Ok(crate::api::mailing::email_invoice(&state, ctx, trail, id.0, (ask, hash)).await?)
+        Ok(
+            crate::api::mailing::email_invoice(&state, auth.context(), trail, id.0, (ask, hash))
+                .await?,
+        )
     }
 
     /// Void an invoice
@@ -378,10 +379,11 @@ impl InvoicesApi {
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
     ) -> Result<One<Invoice>, ChangeError> {
-        let ctx = auth.require(scope_of("void_invoice"))?;
-        let trail = Trail::of(ctx, state.today_for(ctx))
-            .keyed(idempotency_key.0)
-            .guarded(if_match.0)?;
+        let trail = Trail::checked(
+            (&auth, &state),
+            "void_invoice",
+            (idempotency_key.0, if_match.0),
+        )?;
         move_invoice(&state, trail, id.0, Transition::Void).await
     }
 }

@@ -11,7 +11,6 @@ use super::{to_api, Invoice};
 use crate::api::auth::ApiKeyAuth;
 use crate::api::error::ChangeError;
 use crate::api::journal::Trail;
-use crate::api::scopes::scope_of;
 use crate::api::types::{
     check_positive, event_date, AmountIn, Date, DatedReason, Input, JsonBody, Opt, Received, Text,
 };
@@ -122,11 +121,12 @@ impl WriteOffsApi {
         if_match: Header<Option<String>>,
         body: JsonBody<WriteOffCreate>,
     ) -> Result<One<Invoice>, ChangeError> {
-        let ctx = auth.require(scope_of("write_off_invoice"))?;
-        let (org, today) = (ctx.organization_id, state.today_for(ctx));
-        let trail = Trail::of(ctx, today)
-            .keyed(idempotency_key.0)
-            .guarded(if_match.0)?;
+        let trail = Trail::checked(
+            (&auth, &state),
+            "write_off_invoice",
+            (idempotency_key.0, if_match.0),
+        )?;
+        let (org, today) = (trail.org, trail.today());
         let id = id.0;
         let currency = state.currency_for(org, Whose::Invoice(id))?;
         let (received, hash) = body.received(today, currency);
@@ -166,11 +166,12 @@ impl WriteOffsApi {
         if_match: Header<Option<String>>,
         body: JsonBody<WriteOffReverse>,
     ) -> Result<One<Invoice>, ChangeError> {
-        let ctx = auth.require(scope_of("reverse_write_off"))?;
-        let (org, today) = (ctx.organization_id, state.today_for(ctx));
-        let trail = Trail::of(ctx, today)
-            .keyed(idempotency_key.0)
-            .guarded(if_match.0)?;
+        let trail = Trail::checked(
+            (&auth, &state),
+            "reverse_write_off",
+            (idempotency_key.0, if_match.0),
+        )?;
+        let (org, today) = (trail.org, trail.today());
         let (received, hash) = body.received_plain(today);
         let reversal: (chrono::NaiveDate, String) = received.try_into()?;
         let ids = (id.0, write_off_id.0);

@@ -7,9 +7,10 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::render::{current_answer, current_text};
-use crate::api::auth::AuthContext;
+use crate::api::auth::{ApiKeyAuth, AuthContext};
 use crate::api::etag::IfMatch;
 use crate::api::middleware::current_request_id;
+use crate::api::scopes::scope_of;
 use crate::api::AppState;
 use crate::db::journal::{self, NewEvent};
 use crate::db::WriteTx;
@@ -43,6 +44,21 @@ impl Trail {
             today,
             if_match: IfMatch::default(),
         }
+    }
+
+    /// The trail of a request through `operation`: its key checked first for the scope the
+    /// operation needs (`api::scopes`, a 403), then dated its organization's today, under
+    /// the request's `Idempotency-Key` and `If-Match` (a malformed one is a 400). Every
+    /// handler that writes starts here.
+    pub(crate) fn checked(
+        (auth, state): (&ApiKeyAuth, &AppState),
+        operation: &str,
+        (key, if_match): (Option<String>, Option<String>),
+    ) -> Result<Self, AppError> {
+        let ctx = auth.require(scope_of(operation))?;
+        Trail::of(ctx, state.today_for(ctx))
+            .keyed(key)
+            .guarded(if_match)
     }
 
     /// A change made by `arvalox` on the command line, or by Arvalox itself.

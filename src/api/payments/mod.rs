@@ -131,9 +131,8 @@ impl PaymentsApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<PaymentCreate>,
     ) -> Result<CreatedOne<Payment>, WriteError> {
-        let ctx = auth.require(scope_of("create_payment"))?;
-        let (org, today) = (ctx.organization_id, state.today_for(ctx));
-        let trail = Trail::of(ctx, today).keyed(idempotency_key.0);
+        let trail = Trail::checked((&auth, &state), "create_payment", (idempotency_key.0, None))?;
+        let (org, today) = (trail.org, trail.today());
         let customer = body.value.customer_id.value();
         let currency = state.currency_for(org, Whose::Customer(customer))?;
         let (received, hash) = body.received(today, currency);

@@ -59,9 +59,12 @@ impl WebhooksApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<WebhookEndpointCreate>,
     ) -> Result<Created<CreatedWebhookEndpoint>, WriteError> {
-        let ctx = auth.require(scope_of("create_webhook_endpoint"))?;
-        let org = ctx.organization_id;
-        let trail = Trail::of(ctx, state.today_for(ctx)).keyed(idempotency_key.0);
+        let trail = Trail::checked(
+            (&auth, &state),
+            "create_webhook_endpoint",
+            (idempotency_key.0, None),
+        )?;
+        let org = trail.org;
         let (value, mut errors, hash) = body.into_parts();
         let url = value.url.required("url", &mut errors);
         let types = value.event_types.required("event_types", &mut errors);
@@ -157,9 +160,12 @@ impl WebhooksApi {
         if_match: Header<Option<String>>,
         body: JsonBody<WebhookEndpointUpdate>,
     ) -> Result<One<WebhookEndpoint>, ChangeError> {
-        let ctx = auth.require(scope_of("update_webhook_endpoint"))?;
-        let org = ctx.organization_id;
-        let trail = Trail::of(ctx, state.today_for(ctx)).guarded(if_match.0)?;
+        let trail = Trail::checked(
+            (&auth, &state),
+            "update_webhook_endpoint",
+            (None, if_match.0),
+        )?;
+        let org = trail.org;
         let (value, mut errors, _) = body.into_parts();
         let url = value.url.patch("url", &mut errors);
         let types = value.event_types.patch("event_types", &mut errors);
@@ -231,8 +237,11 @@ impl WebhooksApi {
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
     ) -> Result<Deleted, ChangeError> {
-        let ctx = auth.require(scope_of("delete_webhook_endpoint"))?;
-        let trail = Trail::of(ctx, state.today_for(ctx)).guarded(if_match.0)?;
+        let trail = Trail::checked(
+            (&auth, &state),
+            "delete_webhook_endpoint",
+            (None, if_match.0),
+        )?;
         trail
             .delete(&state, (EntityType::WebhookEndpoint, id.0), store::delete)
             .await?;
@@ -293,9 +302,12 @@ impl WebhooksApi {
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
     ) -> Result<One<WebhookEndpoint>, WriteError> {
-        let ctx = auth.require(scope_of("retry_webhook_delivery"))?;
-        let org = ctx.organization_id;
-        let trail = Trail::of(ctx, state.today_for(ctx)).keyed(idempotency_key.0);
+        let trail = Trail::checked(
+            (&auth, &state),
+            "retry_webhook_delivery",
+            (idempotency_key.0, None),
+        )?;
+        let org = trail.org;
         let ids = (id.0, delivery_id.0);
         let path = format!("/v1/webhook-endpoints/{}/deliveries/{}/retry", ids.0, ids.1);
         Ok(Post::new(&trail, path, String::new())
