@@ -175,14 +175,14 @@ enum Command {
     },
     /// Write one organization's books as CSV files (customers, invoices, lines, payments,
     /// allocations, credit notes, refunds, write-offs, events) and a manifest.json, for an
-    /// accountant or for leaving Arvalox. Never overwrites a file.
+    /// accountant or for leaving Arvalox, all at once or not at all. Never overwrites a file.
     Export {
         #[command(flatten)]
         db: DbArg,
         /// Organization slug.
         #[arg(long, default_value = "default")]
         org: String,
-        /// Folder to write into (created if missing).
+        /// Folder to write into: one that does not exist yet (it is created), or an empty one.
         #[arg(long)]
         out: PathBuf,
     },

@@ -147,8 +147,9 @@ pub struct Manifest {
     pub files: Vec<ExportedFile>,
 }
 
-/// Writes organization `slug`'s books from the file at `path` into `out` (created if
-/// missing; files already there are never overwritten), and answers the manifest.
+/// Writes organization `slug`'s books from the file at `path` into the folder `out`, which
+/// must not exist yet or be empty (nothing is ever overwritten; see [`staging_beside`]),
+/// and answers the manifest.
 pub fn export_book(
     path: &Path,
     slug: &str,
@@ -193,84 +194,120 @@ fn export_on(
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .map_err(|_| AppError::NotFound(format!("No organization '{slug}' in {book}.")))?;
-    // The books are private: the folder and its files are the owner's alone.
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(out)
-        .map_err(|e| io_error(out, &e))?;
-    let names = TABLES.iter().map(|t| t.file).chain(["manifest.json"]);
-    let taken: Vec<&str> = names.filter(|name| out.join(name).exists()).collect();
-    if !taken.is_empty() {
-        return Err(AppError::Conflict {
-            detail: format!(
-                "{} already holds {}: export into an empty folder (nothing is overwritten).",
-                out.display(),
-                taken.join(", ")
-            ),
-            field_errors: Default::default(),
-        });
-    }
-    let files = write_tables(conn, org, out)?;
-    let manifest = Manifest {
-        format: "arvalox-export/1",
-        arvalox_version: env!("CARGO_PKG_VERSION"),
-        schema_version,
-        organization: slug.to_owned(),
-        currency,
-        exported_at: exported_at.to_owned(),
-        notes: [
-            "Each *_minor column of the books is written without the suffix, as a decimal in the row's own currency at its places (1620.00 USD, 1620 JPY).",
-            "A text cell a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return) has a leading ' added.",
-            "Records only: the server's derived summaries and cached copies are rebuilt from these.",
-        ],
-        files,
-    };
-    let text =
-        serde_json::to_string_pretty(&manifest).map_err(|e| AppError::Internal(e.to_string()))?;
-    let manifest_path = out.join("manifest.json");
-    let written = new_file(&manifest_path).and_then(|mut file| {
-        file.write_all(text.as_bytes())
-            .map_err(|e| io_error(&manifest_path, &e))
+    let (real, shown) = (&free_folder(out)?, out);
+    let staging = staging_beside(real)?;
+    let written = write_tables(conn, org, &staging).and_then(|files| {
+        let manifest = Manifest {
+            format: "arvalox-export/1",
+            arvalox_version: env!("CARGO_PKG_VERSION"),
+            schema_version,
+            organization: slug.to_owned(),
+            currency,
+            exported_at: exported_at.to_owned(),
+            notes: [
+                "Each *_minor column of the books is written without the suffix, as a decimal in the row's own currency at its places (1620.00 USD, 1620 JPY).",
+                "A text cell a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return) has a leading ' added.",
+                "Records only: the server's derived summaries and cached copies are rebuilt from these.",
+            ],
+            files,
+        };
+        write_manifest(&staging, &manifest).map(|()| manifest)
     });
-    if written.is_err() {
-        // Without its manifest the export is not whole: none of it stays.
-        let files = manifest.files.iter();
-        files.for_each(|file| drop(std::fs::remove_file(out.join(&file.file))));
+    let placed =
+        written.and_then(|manifest| put_in_place(&staging, (real, shown)).map(|()| manifest));
+    if placed.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
     }
-    written.map(|()| manifest)
+    placed
 }
 
-/// Every table's file, all or none: each is written under a hidden name first
-/// (`.invoices.csv.partial`) and takes its own name only once all are whole, so an export
-/// cut short never leaves files that refuse the next try (which writes over the hidden
-/// ones); one that fails removes what it wrote.
-fn write_tables(conn: &Conn, org: i64, out: &Path) -> Result<Vec<ExportedFile>, AppError> {
-    let partial = |table: &Table| out.join(format!(".{}.partial", table.file));
-    let mut files = Vec::new();
-    let mut published = Vec::new();
-    let mut all = || -> Result<(), AppError> {
-        for table in &TABLES {
-            files.push(write_table(conn, org, table, &partial(table))?);
+/// `out` as the export may take it: a folder that does not exist yet or is empty (links
+/// followed); its parents are made, the owner's alone, if missing.
+fn free_folder(out: &Path) -> Result<PathBuf, AppError> {
+    if !out.exists() {
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .map_err(|e| io_error(parent, &e))?;
         }
-        for table in &TABLES {
-            // A link, not a rename: it fails rather than replace a file made meanwhile.
-            let whole = out.join(table.file);
-            std::fs::hard_link(partial(table), &whole).map_err(|e| io_error(&whole, &e))?;
-            published.push(whole);
-        }
-        Ok(())
+        return Ok(out.to_path_buf());
+    }
+    let real = std::fs::canonicalize(out).map_err(|e| io_error(out, &e))?;
+    match real.is_dir() {
+        true => refuse_unless_empty(&real, out).map(|()| real),
+        false => Err(AppError::conflict(format!(
+            "{} is a file: export into an empty folder (nothing is overwritten).",
+            out.display()
+        ))),
+    }
+}
+
+/// The 409 for a folder that already holds something, naming the first few names;
+/// `shown` is the folder as the user named it.
+fn refuse_unless_empty(out: &Path, shown: &Path) -> Result<(), AppError> {
+    let mut held: Vec<String> = std::fs::read_dir(out)
+        .map_err(|e| io_error(shown, &e))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    if held.is_empty() {
+        return Ok(());
+    }
+    held.sort();
+    let more = held.len().saturating_sub(5);
+    held.truncate(5);
+    let more = match more {
+        0 => String::new(),
+        n => format!(" and {n} more"),
     };
-    let done = all();
+    Err(AppError::conflict(format!(
+        "{} already holds {}{more}: export into an empty folder (nothing is overwritten).",
+        shown.display(),
+        held.join(", ")
+    )))
+}
+
+/// A new hidden folder beside `out` (`.books.partial-{pid}`), the owner's alone, that the
+/// export is written into and then renamed to `out` in one step: an export cut short or
+/// failed leaves nothing at `out`, so the next try goes through; two at once into one
+/// folder cannot mix their files (the second rename finds it full).
+fn staging_beside(out: &Path) -> Result<PathBuf, AppError> {
+    let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("export");
+    let staging = out.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    // One left by a killed process of the same id: it is ours to replace.
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&staging)
+        .map_err(|e| io_error(&staging, &e))?;
+    Ok(staging)
+}
+
+/// Every table's file, written into `dir`.
+fn write_tables(conn: &Conn, org: i64, dir: &Path) -> Result<Vec<ExportedFile>, AppError> {
     TABLES
         .iter()
-        .for_each(|table| drop(std::fs::remove_file(partial(table))));
-    if done.is_err() {
-        published
-            .iter()
-            .for_each(|file| drop(std::fs::remove_file(file)));
-    }
-    done.map(|()| files)
+        .map(|table| write_table(conn, org, table, &dir.join(table.file)))
+        .collect()
+}
+
+fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), AppError> {
+    let text =
+        serde_json::to_string_pretty(manifest).map_err(|e| AppError::Internal(e.to_string()))?;
+    let path = dir.join("manifest.json");
+    new_file(&path)?
+        .write_all(text.as_bytes())
+        .map_err(|e| io_error(&path, &e))
+}
+
+/// Renames the whole export to `out`: it replaces nothing but an empty folder.
+fn put_in_place(staging: &Path, (out, shown): (&Path, &Path)) -> Result<(), AppError> {
+    std::fs::rename(staging, out).or_else(|e| {
+        refuse_unless_empty(out, shown)?;
+        Err(io_error(shown, &e))
+    })
 }
 
 /// The book's schema version, when it is the one this binary knows: the export only reads,
@@ -357,16 +394,8 @@ fn write_table(
         .filter(|n| *n != "__currency")
         .map(|n| n.strip_suffix("_minor").unwrap_or(n).to_owned())
         .collect();
-    // The hidden file of an earlier try that was cut short is written over.
-    let scratch = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| io_error(path, &e))?;
     let hashed = Hashed {
-        file: std::io::BufWriter::new(scratch),
+        file: std::io::BufWriter::new(new_file(path)?),
         hash: Sha256::new(),
         path: path.to_owned(),
     };

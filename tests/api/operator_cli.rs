@@ -192,17 +192,43 @@ fn books_and_their_backups_are_their_owners_alone() {
     assert_eq!(mode(&restored), 0o600);
 }
 
-/// An export that fails part way (here at its third file, a dangling link in the way)
-/// leaves none of its files, so the next try into the same folder goes through.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// An export is written into a hidden folder beside `--out` and renamed into place whole:
+/// one that fails part way (here a disk that fills up) leaves nothing, not even hidden, and
+/// the next try into the same folder goes through; a folder that holds anything is refused.
 #[test]
-fn an_export_that_fails_part_way_leaves_nothing_that_blocks_a_retry() {
+fn an_export_is_all_or_nothing_and_a_retry_goes_through() {
     let dir = tempfile::tempdir().unwrap();
     let book = dir.path().join("ar.db");
     seeded_book(&book);
-    let out = dir.path().join("books");
-    std::fs::create_dir(&out).unwrap();
-    let in_the_way = out.join("payments.csv");
-    std::os::unix::fs::symlink(dir.path().join("nowhere"), &in_the_way).unwrap();
+    let small = dir.path().join("small");
+    std::fs::create_dir(&small).unwrap();
+    let mount = |options: &str| {
+        Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                options,
+                "tmpfs",
+                small.to_str().unwrap(),
+            ])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !mount("size=48k") {
+        eprintln!("SKIPPED an_export_is_all_or_nothing_...: cannot mount a tmpfs here");
+        return;
+    }
+    let out = small.join("books");
     let args = [
         "export",
         "--db",
@@ -213,27 +239,56 @@ fn an_export_that_fails_part_way_leaves_nothing_that_blocks_a_retry() {
     let failed = arvalox(&args);
     assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
     assert!(
-        stderr(&failed).contains("payments.csv"),
+        stderr(&failed).contains("No space left on device"),
         "{}",
         stderr(&failed)
     );
-    let left: Vec<_> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(left, ["payments.csv"], "only the link that was in the way");
+    assert!(names_in(&small).is_empty(), "{:?}", names_in(&small));
 
-    std::fs::remove_file(&in_the_way).unwrap();
+    // Room again (the same mount, larger): the retry into the same folder goes through.
+    assert!(mount("remount,size=8m"));
     let retried = arvalox(&args);
     assert!(retried.status.success(), "{}", stderr(&retried));
-    let mut names: Vec<_> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
+    assert_eq!(names_in(&small), ["books"]);
+    let written = names_in(&out);
+    assert_eq!(written.len(), 11, "{written:?}");
+    assert!(written.contains(&"manifest.json".to_string()));
+    assert_eq!(mode(&out), 0o700);
+    let _ = Command::new("umount")
+        .args(["-l", small.to_str().unwrap()])
+        .output();
+
+    // An empty folder is taken (and made the owner's alone); one holding a file is not.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::set_permissions(&empty, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let into_empty = arvalox(&[
+        "export",
+        "--db",
+        book.to_str().unwrap(),
+        "--out",
+        empty.to_str().unwrap(),
+    ]);
+    assert!(into_empty.status.success(), "{}", stderr(&into_empty));
+    assert_eq!((names_in(&empty).len(), mode(&empty)), (11, 0o700));
+    let held = dir.path().join("held");
+    std::fs::create_dir(&held).unwrap();
+    std::fs::write(held.join("notes.txt"), "mine").unwrap();
+    let refused = arvalox(&[
+        "export",
+        "--db",
+        book.to_str().unwrap(),
+        "--out",
+        held.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("already holds notes.txt: export into an empty folder"));
+    assert_eq!(names_in(&held), ["notes.txt"]);
+    let hidden: Vec<_> = names_in(dir.path())
+        .into_iter()
+        .filter(|n| n.starts_with('.'))
         .collect();
-    names.sort();
-    assert_eq!(names.len(), 11, "{names:?}");
-    assert!(names.iter().all(|name| !name.starts_with('.')), "{names:?}");
-    assert!(names.contains(&"manifest.json".to_string()));
+    assert!(hidden.is_empty(), "{hidden:?}");
 }
 
 /// A journal row changed outside Arvalox so that it no longer reads back is one more fault
