@@ -330,18 +330,21 @@ fn run(command: Command) -> anyhow::Result<()> {
             org,
             timezone,
             currency,
-        } => commands::seed_demo(
-            &db.db,
-            &commands::Demo {
-                org,
-                customers,
-                invoices,
-                seed,
-                as_of,
-                timezone,
-                currency,
-            },
-        ),
+        } => {
+            local::check_names(new_book(&db.db).then_some(org.as_str()), None)?;
+            commands::seed_demo(
+                &db.db,
+                &commands::Demo {
+                    org,
+                    customers,
+                    invoices,
+                    seed,
+                    as_of,
+                    timezone,
+                    currency,
+                },
+            )
+        }
         Command::Verify { db, expect_head } => commands::verify(&db.db, &expect_head),
         Command::Backup { db, out, force } => commands::backup(&db.file(), &out, force),
         Command::Doctor { db, repair } => commands::doctor(&db.db, repair),
@@ -353,6 +356,12 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Whether `location` is a SQLite file not made yet: every organization a command names
+/// would be new in it.
+fn new_book(location: &BookLocation) -> bool {
+    matches!(location, BookLocation::Sqlite(path) if !path.exists())
 }
 
 fn now_text() -> String {
@@ -372,6 +381,7 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
             let Some(scope) = Scope::parse(&scope) else {
                 bail!("scope must be read, write or admin");
             };
+            local::check_names(new_book(&db.db).then_some(org.as_str()), Some(&name))?;
             let store = serving::open_book(&db.db)?;
             let now = now_text();
             let when = (SystemClock.today(), now.as_str());

@@ -13,7 +13,8 @@ use crate::error::AppError;
 /// Creates the empty file a new book or backup starts as, readable and writable by its
 /// owner only (0600, as exports are): it holds every customer, key hash and webhook secret.
 /// SQLite fills an empty file as a new database and gives its WAL the file's mode; left to
-/// itself it would create them 0644. A file already there is left as it is.
+/// itself it would create them 0644. An empty file already there is made private the same
+/// way; any other is left as it is.
 pub(crate) fn create_private(path: &Path) -> Result<(), AppError> {
     use std::os::unix::fs::OpenOptionsExt;
     let created = std::fs::OpenOptions::new()
@@ -23,7 +24,17 @@ pub(crate) fn create_private(path: &Path) -> Result<(), AppError> {
         .open(path);
     match created {
         Ok(_) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        // An empty file is a book still to be made: it is made the owner's alone too.
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => match path.metadata() {
+            Ok(file) if file.is_file() && file.len() == 0 => {
+                use std::os::unix::fs::PermissionsExt;
+                let private = std::fs::Permissions::from_mode(0o600);
+                std::fs::set_permissions(path, private).map_err(|err| {
+                    AppError::Internal(format!("cannot make {} private: {err}", path.display()))
+                })
+            }
+            _ => Ok(()),
+        },
         Err(err) => Err(AppError::Internal(format!(
             "cannot create {}: {err}",
             path.display()

@@ -3,7 +3,7 @@
 use super::conn::{params, Conn, OptionalExtension, Row};
 use super::WriteTx;
 use crate::domain::keys::{self, Scope};
-use crate::domain::text::check_slug;
+use crate::domain::text::check_new_slug;
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -42,7 +42,7 @@ fn key_from_row(row: &Row) -> crate::db::conn::StoreResult<KeyRecord> {
 }
 
 /// The organization's id, creating it when it does not exist yet: a new one's slug must
-/// pass [`check_slug`] (one made before the rule keeps working).
+/// pass [`check_new_slug`] (one made before the rule keeps working).
 pub fn ensure_organization(tx: &WriteTx, slug: &str, now: &str) -> Result<i64, AppError> {
     let find = |tx: &WriteTx| -> Result<Option<i64>, AppError> {
         Ok(tx
@@ -56,8 +56,7 @@ pub fn ensure_organization(tx: &WriteTx, slug: &str, now: &str) -> Result<i64, A
     if let Some(id) = find(tx)? {
         return Ok(id);
     }
-    check_slug(slug)
-        .map_err(|why| AppError::field("org", format!("'{}' {why}", slug.escape_debug())))?;
+    check_new_slug(slug)?;
     tx.execute(
         "INSERT INTO organizations (slug, name, created_at) VALUES (?1, ?1, ?2)",
         params![slug, now],

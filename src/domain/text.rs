@@ -53,6 +53,13 @@ pub(crate) fn check_slug(slug: &str) -> Result<(), String> {
     }
 }
 
+/// [`check_slug`] as the commands report it: the `org` they were given, named.
+pub(crate) fn check_new_slug(slug: &str) -> Result<(), crate::error::AppError> {
+    check_slug(slug).map_err(|why| {
+        crate::error::AppError::field("org", format!("'{}' {why}", slug.escape_debug()))
+    })
+}
+
 /// A plain decimal or integer (`-12.50`, `7`): what the server writes for amounts and
 /// ids, never a formula.
 pub(crate) fn is_plain_number(text: &str) -> bool {

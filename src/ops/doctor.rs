@@ -118,12 +118,26 @@ pub fn verify_file(
     today: NaiveDate,
 ) -> Result<Verification, AppError> {
     let shown = path.display();
+    if path.is_dir() {
+        return Err(AppError::conflict(format!(
+            "{shown} is a directory: give --db the book's file"
+        )));
+    }
     if !path.is_file() {
         return Err(AppError::NotFound(format!("{shown} does not exist")));
     }
     let not_a_book = |why: String| AppError::conflict(format!("{shown}: {why}"));
+    let unreadable = |err: AppError| {
+        let why = match err {
+            AppError::Internal(text) => text,
+            other => other.to_string(),
+        };
+        not_a_book(format!(
+            "cannot be read as a SQLite database ({why}): give --db the book's file"
+        ))
+    };
     let (have, know) = (
-        super::startup::check_file_version(path).map_err(|err| not_a_book(err.to_string()))?,
+        super::startup::check_file_version(path).map_err(unreadable)?,
         schema_version(),
     );
     match have {

@@ -53,6 +53,9 @@ fn verify_reads_a_book_as_it_is_and_never_makes_one() {
         stderr(&output)
     );
     assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+    let folder = arvalox(&["verify", "--db", dir.path().to_str().unwrap()]);
+    assert_eq!(folder.status.code(), Some(1));
+    assert!(stderr(&folder).contains("is a directory: give --db the book's file"));
 
     let book = dir.path().join("ar.db");
     seeded_book(&book);
@@ -150,7 +153,20 @@ fn key_names_and_new_slugs_that_would_forge_a_listing_are_refused() {
             "{args:?}: {}",
             stderr(&output)
         );
+        assert!(!book.exists(), "a refused name makes no book: {args:?}");
     }
+    let seeded = arvalox(&[
+        "seed-demo",
+        "--db",
+        db,
+        "--org",
+        "Bad Org",
+        "--invoices",
+        "2",
+    ]);
+    assert_eq!(seeded.status.code(), Some(1));
+    assert!(stderr(&seeded).contains("org: 'Bad Org' is not a usable organization slug"));
+    assert!(!book.exists());
     let created = arvalox(&[
         "keys", "create", "--db", db, "--name", "  ci  ", "--org", "shop-2",
     ]);
@@ -175,6 +191,13 @@ fn books_and_their_backups_are_their_owners_alone() {
     );
     seeded_book(&book);
     assert_eq!(mode(&book), 0o600);
+    // An empty file made beforehand (`touch ar.db`) becomes a private book too.
+    let touched = dir.path().join("touched.db");
+    std::fs::write(&touched, b"").unwrap();
+    std::fs::set_permissions(&touched, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let migrated = arvalox(&["migrate", "--db", touched.to_str().unwrap()]);
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    assert_eq!(mode(&touched), 0o600);
     let made = arvalox(&[
         "backup",
         "--db",
@@ -326,5 +349,8 @@ fn a_journal_event_that_does_not_read_back_is_a_fault_and_the_checks_go_on() {
     assert!(report.contains("ok     invoice detail copies"), "{report}");
     let verify = arvalox(&["verify", "--db", db]);
     assert_eq!(verify.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&verify.stdout).contains(&unread));
+    let found = String::from_utf8_lossy(&verify.stdout);
+    assert!(found.contains(&unread), "{found}");
+    let stops = format!("the journal does not read back after event {}", event - 1);
+    assert!(found.contains(&stops), "{found}");
 }

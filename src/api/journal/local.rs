@@ -17,7 +17,7 @@ use crate::db::{books, organization, Db, WriteScope};
 use crate::domain::currency::Currency;
 use crate::domain::journal::{drifted_fields, is_removal, Actor, ChainCheck, EntityType};
 use crate::domain::keys::Scope;
-use crate::domain::text::check_text;
+use crate::domain::text::{check_new_slug, check_text};
 use crate::error::AppError;
 
 /// Creates a key of `org` (and the organization, if new) from the command line; answers
@@ -64,9 +64,7 @@ pub fn create_key_in_zone(
     (today, now): (NaiveDate, &str),
 ) -> Result<(KeyRecord, String), AppError> {
     let currency = settings.check()?;
-    // The API's rule for a key's name (`POST /v1/keys`): a newline would forge a line of
-    // `keys list`.
-    check_text(name, 1, 100, false).map_err(|why| AppError::field("name", why))?;
+    check_names(None, Some(name))?;
     db.write_blocking(WriteScope::Book, |tx| {
         let org_id = organization_in(tx, (org, settings, currency), (today, now))?;
         let (record, secret) = keys::create_key(tx, org_id, name.trim(), scope, now)?;
@@ -75,6 +73,21 @@ pub fn create_key_in_zone(
         Trail::local(org_id, Actor::Cli, today).record_answer(tx, now, key, "created", &info)?;
         Ok((record, secret))
     })
+}
+
+/// Checks the names a command was given before anything opens a book, so a refused one
+/// creates nothing: a key's `name` by the API's rule (`POST /v1/keys`; a newline would
+/// forge a line of `keys list`), and `slug` when the command would create that
+/// organization (`domain::text::check_new_slug`, which `db::keys::ensure_organization`
+/// holds to in any case).
+pub fn check_names(new_slug: Option<&str>, key_name: Option<&str>) -> Result<(), AppError> {
+    if let Some(name) = key_name {
+        check_text(name, 1, 100, false).map_err(|why| AppError::field("name", why))?;
+    }
+    if let Some(slug) = new_slug {
+        check_new_slug(slug)?;
+    }
+    Ok(())
 }
 
 /// Creates organization `slug` (journaled, with `settings`) unless it exists; answers its
@@ -347,8 +360,16 @@ fn check_chain(
         Ok(())
     });
     if let Err(err) = walked {
-        // A stored event that does not read back is itself the fault to report.
-        faults.push(format!("organization '{slug}': {err}"));
+        // A stored event that does not read back is itself the fault to report; the
+        // walk, and the count of events it shows, end there.
+        let why = match err {
+            AppError::Internal(text) => text,
+            other => other.to_string(),
+        };
+        faults.push(format!(
+            "organization '{slug}': the journal does not read back after event {} ({why}): it was changed outside Arvalox; the chain is checked up to there",
+            chain.head().0
+        ));
     }
     let (last, head) = chain.head();
     Ok(Walked {
