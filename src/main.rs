@@ -175,14 +175,15 @@ enum Command {
     },
     /// Write one organization's books as CSV files (customers, invoices, lines, payments,
     /// allocations, credit notes, refunds, write-offs, events) and a manifest.json, for an
-    /// accountant or for leaving Arvalox, all at once or not at all. Never overwrites a file.
+    /// accountant or for leaving Arvalox. Never overwrites a file; one that fails removes
+    /// what it wrote.
     Export {
         #[command(flatten)]
         db: DbArg,
         /// Organization slug.
         #[arg(long, default_value = "default")]
         org: String,
-        /// Folder to write into: one that does not exist yet (it is created), or an empty one.
+        /// Folder to write into (created if missing).
         #[arg(long)]
         out: PathBuf,
     },
@@ -358,10 +359,10 @@ fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// Whether `location` is a SQLite file not made yet: every organization a command names
-/// would be new in it.
+/// Whether `location` is a SQLite file not made yet (missing, or empty, which SQLite makes
+/// a new book of): every organization a command names would be new in it.
 fn new_book(location: &BookLocation) -> bool {
-    matches!(location, BookLocation::Sqlite(path) if !path.exists())
+    matches!(location, BookLocation::Sqlite(path) if path.metadata().map_or(true, |m| m.len() == 0))
 }
 
 fn now_text() -> String {

@@ -147,9 +147,9 @@ pub struct Manifest {
     pub files: Vec<ExportedFile>,
 }
 
-/// Writes organization `slug`'s books from the file at `path` into the folder `out`, which
-/// must not exist yet or be empty (nothing is ever overwritten; see [`staging_beside`]),
-/// and answers the manifest.
+/// Writes organization `slug`'s books from the file at `path` into `out` (created if
+/// missing; files already there are never overwritten), and answers the manifest. An
+/// export that fails removes what it wrote (see [`export_on`]).
 pub fn export_book(
     path: &Path,
     slug: &str,
@@ -194,120 +194,95 @@ fn export_on(
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .map_err(|_| AppError::NotFound(format!("No organization '{slug}' in {book}.")))?;
-    let (real, shown) = (&free_folder(out)?, out);
-    let staging = staging_beside(real)?;
-    let written = write_tables(conn, org, &staging).and_then(|files| {
-        let manifest = Manifest {
-            format: "arvalox-export/1",
-            arvalox_version: env!("CARGO_PKG_VERSION"),
-            schema_version,
-            organization: slug.to_owned(),
-            currency,
-            exported_at: exported_at.to_owned(),
-            notes: [
-                "Each *_minor column of the books is written without the suffix, as a decimal in the row's own currency at its places (1620.00 USD, 1620 JPY).",
-                "A text cell a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return) has a leading ' added.",
-                "Records only: the server's derived summaries and cached copies are rebuilt from these.",
-            ],
-            files,
-        };
-        write_manifest(&staging, &manifest).map(|()| manifest)
+    // The books are private: the folder and its files are the owner's alone.
+    let made = !out.exists();
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(out)
+        .map_err(|e| io_error(out, &e))?;
+    refuse_taken(out)?;
+    // Each file is created new (never through a link, never over another's), and an
+    // export that fails removes exactly the files it created, and the folder if it made
+    // it: a full disk or a bad row leaves nothing that refuses the next try.
+    let mut created = Vec::new();
+    let written = write_all(conn, (org, out), &mut created, |files| {
+        Manifest {
+        format: "arvalox-export/1",
+        arvalox_version: env!("CARGO_PKG_VERSION"),
+        schema_version,
+        organization: slug.to_owned(),
+        currency,
+        exported_at: exported_at.to_owned(),
+        notes: [
+            "Each *_minor column of the books is written without the suffix, as a decimal in the row's own currency at its places (1620.00 USD, 1620 JPY).",
+            "A text cell a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return) has a leading ' added.",
+            "Records only: the server's derived summaries and cached copies are rebuilt from these.",
+        ],
+        files,
+    }
     });
-    let placed =
-        written.and_then(|manifest| put_in_place(&staging, (real, shown)).map(|()| manifest));
-    if placed.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    placed
-}
-
-/// `out` as the export may take it: a folder that does not exist yet or is empty (links
-/// followed); its parents are made, the owner's alone, if missing.
-fn free_folder(out: &Path) -> Result<PathBuf, AppError> {
-    if !out.exists() {
-        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(parent)
-                .map_err(|e| io_error(parent, &e))?;
+    if written.is_err() {
+        created
+            .iter()
+            .for_each(|file| drop(std::fs::remove_file(file)));
+        if made {
+            let _ = std::fs::remove_dir(out);
         }
-        return Ok(out.to_path_buf());
     }
-    let real = std::fs::canonicalize(out).map_err(|e| io_error(out, &e))?;
-    match real.is_dir() {
-        true => refuse_unless_empty(&real, out).map(|()| real),
-        false => Err(AppError::conflict(format!(
-            "{} is a file: export into an empty folder (nothing is overwritten).",
-            out.display()
-        ))),
-    }
+    written
 }
 
-/// The 409 for a folder that already holds something, naming the first few names;
-/// `shown` is the folder as the user named it.
-fn refuse_unless_empty(out: &Path, shown: &Path) -> Result<(), AppError> {
-    let mut held: Vec<String> = std::fs::read_dir(out)
-        .map_err(|e| io_error(shown, &e))?
-        .filter_map(Result::ok)
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .collect();
-    if held.is_empty() {
+/// The 409 for a folder that holds a file of the export's names already; when the manifest
+/// is not among them, the message says what an export killed part way leaves, for the
+/// user to clear.
+fn refuse_taken(out: &Path) -> Result<(), AppError> {
+    let names = TABLES.iter().map(|t| t.file).chain(["manifest.json"]);
+    let taken: Vec<&str> = names.filter(|name| out.join(name).exists()).collect();
+    if taken.is_empty() {
         return Ok(());
     }
-    held.sort();
-    let more = held.len().saturating_sub(5);
-    held.truncate(5);
-    let more = match more {
-        0 => String::new(),
-        n => format!(" and {n} more"),
+    let unfinished = match taken.contains(&"manifest.json") {
+        true => "",
+        false => " and no manifest.json (if an export was cut short, remove them and export again)",
     };
-    Err(AppError::conflict(format!(
-        "{} already holds {}{more}: export into an empty folder (nothing is overwritten).",
-        shown.display(),
-        held.join(", ")
-    )))
-}
-
-/// A new hidden folder beside `out` (`.books.partial-{pid}`), the owner's alone, that the
-/// export is written into and then renamed to `out` in one step: an export cut short or
-/// failed leaves nothing at `out`, so the next try goes through; two at once into one
-/// folder cannot mix their files (the second rename finds it full).
-fn staging_beside(out: &Path) -> Result<PathBuf, AppError> {
-    let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("export");
-    let staging = out.with_file_name(format!(".{name}.partial-{}", std::process::id()));
-    // One left by a killed process of the same id: it is ours to replace.
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&staging)
-        .map_err(|e| io_error(&staging, &e))?;
-    Ok(staging)
-}
-
-/// Every table's file, written into `dir`.
-fn write_tables(conn: &Conn, org: i64, dir: &Path) -> Result<Vec<ExportedFile>, AppError> {
-    TABLES
-        .iter()
-        .map(|table| write_table(conn, org, table, &dir.join(table.file)))
-        .collect()
-}
-
-fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), AppError> {
-    let text =
-        serde_json::to_string_pretty(manifest).map_err(|e| AppError::Internal(e.to_string()))?;
-    let path = dir.join("manifest.json");
-    new_file(&path)?
-        .write_all(text.as_bytes())
-        .map_err(|e| io_error(&path, &e))
-}
-
-/// Renames the whole export to `out`: it replaces nothing but an empty folder.
-fn put_in_place(staging: &Path, (out, shown): (&Path, &Path)) -> Result<(), AppError> {
-    std::fs::rename(staging, out).or_else(|e| {
-        refuse_unless_empty(out, shown)?;
-        Err(io_error(shown, &e))
+    Err(AppError::Conflict {
+        detail: format!(
+            "{} already holds {}{unfinished}: export into an empty folder (nothing is overwritten).",
+            out.display(),
+            taken.join(", ")
+        ),
+        field_errors: Default::default(),
     })
+}
+
+/// Every table's file, then the manifest `manifest` makes of them, into `out`; each file
+/// created is added to `created` as soon as it exists.
+fn write_all(
+    conn: &Conn,
+    (org, out): (i64, &Path),
+    created: &mut Vec<PathBuf>,
+    manifest: impl FnOnce(Vec<ExportedFile>) -> Manifest,
+) -> Result<Manifest, AppError> {
+    let mut files = Vec::new();
+    for table in &TABLES {
+        files.push(write_table(
+            conn,
+            org,
+            table,
+            (&out.join(table.file), created),
+        )?);
+    }
+    let manifest = manifest(files);
+    let text =
+        serde_json::to_string_pretty(&manifest).map_err(|e| AppError::Internal(e.to_string()))?;
+    let manifest_path = out.join("manifest.json");
+    let mut file = new_file(&manifest_path)?;
+    created.push(manifest_path.clone());
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io_error(&manifest_path, &e))?;
+    Ok(manifest)
 }
 
 /// The book's schema version, when it is the one this binary knows: the export only reads,
@@ -375,7 +350,7 @@ fn write_table(
     conn: &Conn,
     org: i64,
     table: &Table,
-    path: &Path,
+    (path, created): (&Path, &mut Vec<PathBuf>),
 ) -> Result<ExportedFile, AppError> {
     // On PostgreSQL the join is then between two rows of one organization's shard.
     let line_owner = table
@@ -394,8 +369,10 @@ fn write_table(
         .filter(|n| *n != "__currency")
         .map(|n| n.strip_suffix("_minor").unwrap_or(n).to_owned())
         .collect();
+    let file = new_file(path)?;
+    created.push(path.to_owned());
     let hashed = Hashed {
-        file: std::io::BufWriter::new(new_file(path)?),
+        file: std::io::BufWriter::new(file),
         hash: Sha256::new(),
         path: path.to_owned(),
     };
@@ -430,9 +407,15 @@ fn write_table(
         hash,
         path,
     } = hashed;
-    file.flush().map_err(|e| io_error(&path, &e))?;
+    // On disk before the manifest vouches for it.
+    file.flush()
+        .and_then(|()| file.get_ref().sync_all())
+        .map_err(|e| io_error(&path, &e))?;
     Ok(ExportedFile {
-        file: table.file.to_owned(),
+        file: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         rows: count,
         columns,
         sha256: lower_hex(&hash.finalize()),
