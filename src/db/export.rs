@@ -206,8 +206,7 @@ fn export_on(
     // export that fails removes exactly the files it created, and the folder if it made
     // it: a full disk or a bad row leaves nothing that refuses the next try.
     let mut created = Vec::new();
-    let written = write_all(conn, (org, out), &mut created, |files| {
-        Manifest {
+    let manifest = Manifest {
         format: "arvalox-export/1",
         arvalox_version: env!("CARGO_PKG_VERSION"),
         schema_version,
@@ -219,9 +218,9 @@ fn export_on(
             "A text cell a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return) has a leading ' added.",
             "Records only: the server's derived summaries and cached copies are rebuilt from these.",
         ],
-        files,
-    }
-    });
+        files: Vec::new(),
+    };
+    let written = write_all(conn, (org, out), &mut created, manifest);
     if written.is_err() {
         created
             .iter()
@@ -256,24 +255,22 @@ fn refuse_taken(out: &Path) -> Result<(), AppError> {
     })
 }
 
-/// Every table's file, then the manifest `manifest` makes of them, into `out`; each file
-/// created is added to `created` as soon as it exists.
+/// Every table's file, then `manifest` with them listed, into `out`; each file created is
+/// added to `created` as soon as it exists.
 fn write_all(
     conn: &Conn,
     (org, out): (i64, &Path),
     created: &mut Vec<PathBuf>,
-    manifest: impl FnOnce(Vec<ExportedFile>) -> Manifest,
+    mut manifest: Manifest,
 ) -> Result<Manifest, AppError> {
-    let mut files = Vec::new();
     for table in &TABLES {
-        files.push(write_table(
+        manifest.files.push(write_table(
             conn,
             org,
             table,
             (&out.join(table.file), created),
         )?);
     }
-    let manifest = manifest(files);
     let text =
         serde_json::to_string_pretty(&manifest).map_err(|e| AppError::Internal(e.to_string()))?;
     let manifest_path = out.join("manifest.json");

@@ -142,7 +142,7 @@ pub fn verify_file(
     );
     match have {
         0 => return Err(not_a_book("not an Arvalox book (it has no migrations): give --db the book's file".into())),
-        _ if have > know => return Err(not_a_book(format!("written by a newer Arvalox (migrations up to {have}; this binary knows {know}): verify it with that version"))),
+        _ if have > know => return Err(AppError::conflict(super::startup::newer_line(path, have))),
         _ if have < know => return Err(not_a_book(format!("has migrations up to {have} of {know}: `arvalox migrate` (after a backup) upgrades it, then verify"))),
         _ => {}
     }

@@ -120,7 +120,7 @@ pub fn newer_book(path: &Path) -> Option<String> {
     (version > schema_version()).then(|| newer_line(path, version))
 }
 
-fn newer_line(path: &Path, version: i64) -> String {
+pub(super) fn newer_line(path: &Path, version: i64) -> String {
     format!(
         "{}: written by a newer Arvalox (migrations up to {version}; this binary knows {}): run that version, or restore a backup made for this one",
         path.display(),
