@@ -11,7 +11,7 @@ use super::answer::JSON_CONTENT_TYPE;
 use super::spec::spec_json;
 use super::{
     admin, auth, credit_notes, customers, error, etag, idempotency, invoices, journal, keycache,
-    keys, middleware, organization, payments, rate_limit, reports, statements, webhooks,
+    keys, middleware, organization, payments, rate_limit, reports, scopes, statements, webhooks,
 };
 use crate::clock::Clock;
 use crate::db::Db;
@@ -200,6 +200,7 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
     // their answers are rate-limited and carry the rate-limit headers like any other.
     let query_table = Arc::new(route_table());
     let body_table = query_table.clone();
+    let scope_table = query_table.clone();
     // Each layer is boxed: an async layer holds its inner layer's future by value, so the
     // unboxed chain made one 12 KB future that was copied whole on every request (35% of
     // `/health`'s instructions were that `memcpy`; BENCHMARKS.md, issue 16).
@@ -213,6 +214,8 @@ pub fn build_app(state: Arc<AppState>) -> impl Endpoint<Output = Response> {
         .around(move |ep, req| middleware::refuse_unknown_query(query_table.clone(), ep, req))
         .boxed()
         .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .boxed()
+        .around(move |ep, req| scopes::refuse_out_of_scope(scope_table.clone(), ep, req))
         .boxed()
         .around(move |ep, req| rate_limit::per_key(limit_state.clone(), ep, req))
         .boxed()

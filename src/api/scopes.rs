@@ -1,7 +1,15 @@
 //! The scope each operation needs, in one table a test walks over every operation of the
 //! spec. Handlers ask for theirs by operation id; an id missing here needs `admin`, so a
-//! forgotten entry fails closed (and the test names it).
+//! forgotten entry fails closed (and the test names it). [`refuse_out_of_scope`] asks
+//! first, before anything else about the request is judged.
 
+use std::sync::Arc;
+
+use poem::{Endpoint, IntoResponse, Request, Response};
+
+use crate::api::auth::AuthContext;
+use crate::api::error::render;
+use crate::api::middleware::RouteTable;
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
@@ -62,8 +70,36 @@ pub const OPERATION_SCOPES: [(&str, Scope); 52] = [
 
 /// The scope `operation_id` needs.
 pub fn scope_of(operation_id: &str) -> Scope {
+    declared(operation_id).unwrap_or(Scope::Admin)
+}
+
+fn declared(operation_id: &str) -> Option<Scope> {
     OPERATION_SCOPES
         .iter()
         .find(|(id, _)| *id == operation_id)
-        .map_or(Scope::Admin, |(_, scope)| *scope)
+        .map(|(_, scope)| *scope)
+}
+
+/// Answers the 403 to a key whose scope does not allow the operation it calls, before its
+/// query, path id, `Idempotency-Key` or body are looked at: a read-only key is told that
+/// it may not write, not how to mend a body it may not send. It runs once the key is
+/// authenticated (no key, or a bad one, is the 401 before it); operations without a key
+/// (`/health`, `/ready`) are not in the table and pass. Each handler asks again.
+pub(crate) async fn refuse_out_of_scope<E: Endpoint>(
+    table: Arc<RouteTable>,
+    inner: E,
+    req: Request,
+) -> poem::Result<Response> {
+    // An admin key may call every operation: only a narrower one needs the route looked up.
+    let narrower = req
+        .extensions()
+        .get::<Arc<AuthContext>>()
+        .filter(|context| context.scope != Scope::Admin);
+    if let Some(context) = narrower {
+        let operation = table.operation_id(req.method().as_str(), req.uri().path());
+        if let Some(Err(refused)) = operation.and_then(declared).map(|s| context.require(s)) {
+            return Ok(render(&refused));
+        }
+    }
+    Ok(inner.call(req).await?.into_response())
 }

@@ -1,8 +1,8 @@
 //! Cross-cutting HTTP layers, one file each: the access log (`access_log`), the header and
 //! body limits (`limits`), what each route takes (`routes`: `Allow` on 405, unknown query
 //! parameters), and how answer text is written (`answer_text`), and the request's id (`request_id`). The `Idempotency-Key`
-//! check is in `api::idempotency`, the per-key rate limit in `api::rate_limit`, and the
-//! order they all run in is `api::app`.
+//! check is in `api::idempotency`, the per-key rate limit in `api::rate_limit`, the 403 of
+//! a key out of its scope in `api::scopes`, and the order they all run in is `api::app`.
 
 mod access_log;
 mod answer_text;

@@ -24,6 +24,8 @@ struct RouteEntry {
 
 struct Operation {
     method: String,
+    /// The spec's `operationId`: what `api::scopes` declares its scope by.
+    id: String,
     query: Vec<String>,
     /// Whether the spec gives it a request body.
     takes_body: bool,
@@ -45,6 +47,10 @@ impl RouteTable {
                     .flatten()
                     .map(|(method, operation)| Operation {
                         method: method.to_uppercase(),
+                        id: operation["operationId"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
                         query: query_names(operation),
                         takes_body: operation.get("requestBody").is_some(),
                     })
@@ -95,6 +101,11 @@ impl RouteTable {
     /// documented operation answers there (its 404 or 405 comes first).
     pub(crate) fn query_parameters(&self, method: &str, path: &str) -> Option<&[String]> {
         self.operation(method, path).map(|o| o.query.as_slice())
+    }
+
+    /// The `operationId` of the operation at `method` and `path`, when one answers there.
+    pub(crate) fn operation_id(&self, method: &str, path: &str) -> Option<&str> {
+        self.operation(method, path).map(|o| o.id.as_str())
     }
 
     /// Whether the operation at `method` and `path` takes a body; `None` when no
