@@ -8,18 +8,28 @@ use serde_json::Value;
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
-async fn every_operation_needs_exactly_its_declared_scope() {
+/// A book with a customer and an invoice, id 1 each, for the routes that take an id.
+async fn book_with_an_invoice() -> TestApp {
     let app = TestApp::new().await;
     let customer = app.customer("Acme").await;
     app.invoice(customer, "10.00", "2024-01-05", "2024-02-04")
         .await;
+    app
+}
+
+fn spec() -> Value {
+    serde_json::from_str(&arvalox::api::spec_json()).unwrap()
+}
+
+#[tokio::test]
+async fn every_operation_needs_exactly_its_declared_scope() {
+    let app = book_with_an_invoice().await;
     let keys = [
         (Scope::Read, app.new_key("default", Scope::Read)),
         (Scope::Write, app.new_key("default", Scope::Write)),
         (Scope::Admin, app.new_key("default", Scope::Admin)),
     ];
-    let spec: Value = serde_json::from_str(&arvalox::api::spec_json()).unwrap();
+    let spec = spec();
     let mut walked = Vec::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
@@ -72,12 +82,9 @@ type Ask<'a> = (String, &'a [(&'a str, &'a str)], Option<&'a str>);
 /// that may.
 #[tokio::test]
 async fn a_key_without_the_scope_gets_403_whatever_else_is_wrong() {
-    let app = TestApp::new().await;
-    let customer = app.customer("Acme").await;
-    app.invoice(customer, "10.00", "2024-01-05", "2024-02-04")
-        .await;
+    let app = book_with_an_invoice().await;
     let read = app.new_key("default", Scope::Read);
-    let spec: Value = serde_json::from_str(&arvalox::api::spec_json()).unwrap();
+    let spec = spec();
     let (mut walked, mut with_body) = (0, 0);
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
