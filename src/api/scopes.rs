@@ -8,8 +8,7 @@ use std::sync::Arc;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::api::auth::AuthContext;
-use crate::api::error::render;
-use crate::api::middleware::RouteTable;
+use crate::api::middleware::{refuse_after_body, RouteTable};
 use crate::domain::keys::Scope;
 
 /// (operation id, the least scope that may call it), for every operation behind a key.
@@ -98,7 +97,7 @@ pub(crate) async fn refuse_out_of_scope<E: Endpoint>(
     if let Some(context) = narrower {
         let operation = table.operation_id(req.method().as_str(), req.uri().path());
         if let Some(Err(refused)) = operation.and_then(declared).map(|s| context.require(s)) {
-            return Ok(render(&refused));
+            return Ok(refuse_after_body(&refused, req).await);
         }
     }
     Ok(inner.call(req).await?.into_response())

@@ -108,3 +108,41 @@ fn headers_over_16_kib_answer_431_in_json_and_hypers_own_refusals_are_pinned() {
     assert_eq!(status, 200);
     server.stop();
 }
+
+/// A key out of its scope gets its 403 before its body is judged, but the body is still
+/// read: a client that sends the whole body before reading gets the 403 (not a reset),
+/// and the connection carries on to its next request.
+#[test]
+fn a_403_before_the_body_still_reads_it_and_keeps_the_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ar.db");
+    let server = Server::start(&db, &dir.path().join("serve.log"));
+    let created = crate::binary::arvalox(&[
+        "keys",
+        "create",
+        "--db",
+        db.to_str().unwrap(),
+        "--name",
+        "reader",
+        "--scope",
+        "read",
+    ]);
+    let stdout = String::from_utf8(created.stdout).unwrap();
+    let read = stdout.lines().last().unwrap().trim();
+    let body = format!("{{\"name\": \"{}\"}}", "a".repeat(300_000));
+    let request = format!(
+        "POST /v1/customers HTTP/1.1\r\nHost: x\r\nx-arvalox-api-key: {read}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}\
+         GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let response = raw(server.port, request.as_bytes());
+    // The 403's body has no line end: the next answer's status line follows it directly.
+    let statuses: Vec<&str> = response
+        .split("HTTP/1.1 ")
+        .skip(1)
+        .filter_map(|answer| answer.get(..3))
+        .collect();
+    assert_eq!(statuses, ["403", "200"], "{response}");
+    assert!(response.contains("INSUFFICIENT_PERMISSIONS"), "{response}");
+}

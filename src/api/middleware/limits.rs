@@ -56,26 +56,13 @@ pub(crate) async fn limit_body<E: Endpoint>(
         req.set_body(body);
         return Ok(inner.call(req).await?.into_response());
     }
-    let deadline = req.extensions().get::<BodyDeadline>().copied();
-    let read = read_whole(body.into_bytes_stream());
-    let buffer = match deadline {
-        Some(BodyDeadline(until, seconds)) => match tokio::time::timeout_at(until, read).await {
-            Ok(read) => read,
-            Err(_) => Err(AppError::RequestTimeout { seconds }),
-        },
-        // Not through the server loop (the in-process test client): no clock.
-        None => read.await,
-    };
-    let buffer = match buffer {
+    let buffer = match read_in_time(&req, body).await {
         Ok(buffer) => buffer,
         Err(err) => {
             let mut answer = render(&err);
             if let AppError::RequestTimeout { .. } = err {
                 // The rest of the body may still come: the connection carries nothing more.
-                answer.headers_mut().insert(
-                    header::CONNECTION,
-                    header::HeaderValue::from_static("close"),
-                );
+                closing(&mut answer);
             }
             return Ok(answer);
         }
@@ -85,6 +72,39 @@ pub(crate) async fn limit_body<E: Endpoint>(
     }
     req.set_body(buffer);
     Ok(inner.call(req).await?.into_response())
+}
+
+/// Reads `body` whole, up to [`BODY_LIMIT`] and within the connection's body deadline.
+async fn read_in_time(req: &Request, body: poem::Body) -> Result<Vec<u8>, AppError> {
+    let read = read_whole(body.into_bytes_stream());
+    match req.extensions().get::<BodyDeadline>().copied() {
+        Some(BodyDeadline(until, seconds)) => match tokio::time::timeout_at(until, read).await {
+            Ok(read) => read,
+            Err(_) => Err(AppError::RequestTimeout { seconds }),
+        },
+        // Not through the server loop (the in-process test client): no clock.
+        None => read.await,
+    }
+}
+
+/// Answers `refusal` to a request whose body is not wanted, after reading the body as
+/// [`limit_body`] would: unread, it would end the connection under the client, which may
+/// be sending it still and then never see the answer. A body too large or too slow to
+/// read ends the connection, and the answer says so.
+pub(crate) async fn refuse_after_body(refusal: &AppError, mut req: Request) -> Response {
+    let mut answer = render(refusal);
+    let body = req.take_body();
+    if !body.is_empty() && read_in_time(&req, body).await.is_err() {
+        closing(&mut answer);
+    }
+    answer
+}
+
+fn closing(answer: &mut Response) {
+    answer.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
 }
 
 /// Reads a body whole, up to [`BODY_LIMIT`].

@@ -15,6 +15,6 @@ pub(crate) use answer_text::{
     bytes_in_pieces, panic_response, pieces_answer, text_answer, PieceSource, WrittenAnswer,
     ANSWER_PIECE,
 };
-pub(crate) use limits::{limit_body, limit_headers, BODY_LIMIT};
+pub(crate) use limits::{limit_body, limit_headers, refuse_after_body, BODY_LIMIT};
 pub(crate) use request_id::{current_request_id, request_id};
 pub(crate) use routes::{allow_header, refuse_unknown_query, RouteTable};
