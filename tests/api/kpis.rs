@@ -295,3 +295,42 @@ async fn a_zero_total_invoice_is_paid_but_not_counted_in_days_to_pay() {
     );
     assert_eq!(average["value"], "10.0");
 }
+
+/// Credit sales (DSO's and CEI's) are the invoices issued in the window less the credit
+/// notes issued in it and not voided by its end: a note issued before the window and
+/// voided in it is no sale, and a note voided after the window still counted in it.
+#[tokio::test]
+async fn credit_sales_leave_out_notes_issued_before_the_window_and_voided_in_it() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    app.invoice(acme, "100.00", "2023-11-01", "2023-12-01")
+        .await;
+    app.invoice(acme, "200.00", "2024-01-05", "2024-02-04")
+        .await;
+    let mut notes = Vec::new();
+    for (issued, amount) in [("2023-11-10", "40.00"), ("2024-01-15", "30.00")] {
+        let note = app
+            .post(
+                "/v1/credit-notes",
+                json!({"customer_id": acme, "issue_date": issued, "reason": "returned",
+                       "items": [{"description": "goods", "quantity": 1, "unit_price": amount}]}),
+            )
+            .await;
+        assert_eq!(note.status, StatusCode::CREATED, "{}", note.body);
+        notes.push(note.body["id"].as_i64().unwrap());
+    }
+    for note in &notes {
+        let void = json!({"void_date": "2024-02-20", "reason": "issued in error"});
+        let voided = app
+            .post(&format!("/v1/credit-notes/{note}/void"), void)
+            .await;
+        assert_eq!(voided.status, StatusCode::OK, "{}", voided.body);
+    }
+    // Today (2024-03-01): both notes were void by then; only January's 200.00 was sold.
+    let today = app.get("/v1/reports/dashboard?include=kpis").await.body;
+    assert_eq!(today["credit_sales_last_90_days"], "200.00", "{today}");
+    assert_eq!(today["kpis"]["cei"]["inputs"]["credit_sales"], "0.00");
+    // On 2024-02-10 January's note was still good: 200.00 sold less 30.00 credited.
+    let before = app.get("/v1/reports/dashboard?as_of=2024-02-10").await.body;
+    assert_eq!(before["credit_sales_last_90_days"], "170.00", "{before}");
+}
