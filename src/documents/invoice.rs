@@ -158,6 +158,12 @@ fn fitted(lines: &[String], width: f32, most: usize) -> Vec<String> {
     wrapped
 }
 
+/// A totals row's label wrapped to the `room` left of its amount, less a gap: a payment's
+/// long reference goes on to another line rather than over the figure.
+fn label_lines(label: &str, font: (f32, Face), room: f32) -> Vec<String> {
+    wrap(label, font, room - 12.0)
+}
+
 /// The column titles, with a rule under them (repeated on every page of a long table).
 fn table_header(layout: &mut Layout) {
     let cols = columns(layout);
@@ -175,10 +181,15 @@ fn totals(layout: &mut Layout, sheet: &InvoiceSheet) {
     let right = layout.right();
     let label_x = right - 240.0;
     let row = |layout: &mut Layout, font: (f32, Face), label: &str, value: &str| {
-        layout.room_for(LINE);
-        layout.text(label_x, Align::Left, font, label);
-        layout.text(right, Align::Right, font, value);
-        layout.down(LINE);
+        let lines = label_lines(label, font, right - label_x - font.1.width(value, font.0));
+        layout.room_for(LINE * lines.len() as f32);
+        for (n, line) in lines.iter().enumerate() {
+            layout.text(label_x, Align::Left, font, line);
+            if n + 1 == lines.len() {
+                layout.text(right, Align::Right, font, value);
+            }
+            layout.down(LINE);
+        }
     };
     layout.down(4.0);
     row(layout, BODY, "Subtotal", &sheet.subtotal);
@@ -197,6 +208,20 @@ fn totals(layout: &mut Layout, sheet: &InvoiceSheet) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_totals_label_wraps_short_of_its_amount() {
+        let label =
+            "Paid 2026-11-03 (Bank transfer, ref. SEPA-2026-11-03-ACME-CORP-REMITTANCE-0042)";
+        let room = 240.0 - Face::Regular.width("-1234.56", 9.0);
+        let lines = label_lines(label, BODY, room);
+        assert!(lines.len() > 1, "{lines:?}");
+        assert!(lines
+            .iter()
+            .all(|l| Face::Regular.width(l, 9.0) <= room - 12.0));
+        assert_eq!(lines.concat().replace(' ', ""), label.replace(' ', ""));
+        assert_eq!(label_lines("Subtotal", BODY, room), ["Subtotal"]);
+    }
 
     #[test]
     fn a_long_address_is_wrapped_and_cut_to_fit_the_heading() {

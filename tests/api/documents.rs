@@ -282,3 +282,38 @@ async fn pdf_requests_answer_json_errors() {
     assert_eq!(reply.body["id"], id);
     assert!(reply.header("etag").is_some());
 }
+
+/// A payment's label (its date, method and reference) is wrapped to the room left of its
+/// amount: a long reference never prints over the figure.
+#[tokio::test]
+async fn a_long_payment_reference_wraps_clear_of_its_amount() {
+    let app = TestApp::new().await;
+    let customer = app.customer("Remitter").await;
+    let id = app
+        .invoice(customer, "20000.00", "2024-01-10", "2024-02-09")
+        .await;
+    let reference = "SEPA-2026-11-03-ACME-CORP-REMITTANCE-0042";
+    for (amount, reference) in [("10695.53", "TXN52035238"), ("1234.56", reference)] {
+        let payment = json!({
+            "customer_id": customer, "invoice_id": id, "amount": amount,
+            "payment_date": "2024-01-20", "payment_method": "bank_transfer",
+            "reference_number": reference,
+        });
+        let reply = app.post("/v1/payments", payment).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    }
+    let text = pdf_text(&fetch_pdf(&app, &format!("/v1/invoices/{id}/pdf"), &[]).await);
+    // Each amount stands on the line that ends its label, apart from it.
+    for (amount, label_end) in [("-10695.53", "TXN52035238)"), ("-1234.56", "0042)")] {
+        assert!(
+            text.lines().any(|line| {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                matches!(words.as_slice(), [.., end, last] if end.ends_with(label_end) && *last == amount)
+            }),
+            "{amount} does not stand apart after {label_end} in:\n{text}"
+        );
+    }
+    let joined: String = text.split_whitespace().collect();
+    assert!(joined.contains("ref.TXN52035238)"), "{text}");
+    assert!(joined.contains(&format!("ref.{reference})")), "{text}");
+}
