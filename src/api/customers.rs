@@ -17,6 +17,7 @@ use super::types::{Amount, Input, JsonBody, Opt};
 use super::types::{AmountIn, CurrencyCode, Text};
 use super::{page_bounds, AppState, CreatedOne, Deleted, Json, One, Post, Tag};
 use crate::db::customers::{self as store, CustomerFields, CustomerFilter};
+use crate::db::organization::OrganizationFields;
 use crate::domain::currency::Currency;
 use crate::domain::journal::EntityType;
 use crate::domain::money::Money;
@@ -156,6 +157,7 @@ pub(crate) struct CustomerUpdate {
     pub email: Opt<Text<3, 254>>,
     pub phone: Opt<Text<1, 50>>,
     pub billing_address: Opt<Text<0, 1000, true>>,
+    /// 0–3650; `null` sets the organization's `default_payment_terms_days`.
     pub payment_terms_days: Opt<i64>,
     pub credit_limit: Opt<AmountIn>,
     pub notes: Opt<Text<0, 5000, true>>,
@@ -194,7 +196,7 @@ impl From<CustomerCreate> for CustomerUpdate {
 /// Checks every field of `update`, then lays it over `base`. Collects all field errors.
 fn merge(
     update: CustomerUpdate,
-    (mut base, org_currency): (CustomerFields, Currency),
+    (mut base, settings): (CustomerFields, &OrganizationFields),
     creating: bool,
     mut errors: FieldErrorsBuilder,
 ) -> Result<CustomerFields, AppError> {
@@ -248,11 +250,12 @@ fn merge(
             "payment_terms_days",
             format!("must be between 0 and 3650 (got {days})"),
         ),
-        Some(None) => base.payment_terms_days = 30,
+        // Null asks for the default, as leaving the field out of a new customer does.
+        Some(None) => base.payment_terms_days = settings.default_payment_terms_days,
         None => {}
     }
     let money = (update.credit_limit, update.currency);
-    merge_money(money, (&mut base, org_currency), &mut errors);
+    merge_money(money, (&mut base, settings.currency), &mut errors);
     match update.is_active.patch("is_active", &mut errors) {
         Some(Some(active)) => base.is_active = active,
         Some(None) if creating => base.is_active = true,
@@ -424,7 +427,7 @@ impl CustomersApi {
                     is_active: true,
                     ..Default::default()
                 },
-                settings.fields.currency,
+                &settings.fields,
             ),
             true,
             errors,
@@ -491,10 +494,10 @@ impl CustomersApi {
         let customer = state
             .write(org, move |tx| {
                 let current = store::get(tx, org, id, &today)?;
-                let org_currency = crate::db::organization::currency(tx, org)?;
+                let settings = crate::db::organization::get(tx, org)?.fields;
                 let stored = store::to_fields(&current);
                 // The body's own faults come before a stale If-Match: fix them first.
-                let fields = merge(update, (stored.clone(), org_currency), false, errors)?;
+                let fields = merge(update, (stored.clone(), &settings), false, errors)?;
                 trail.check_unchanged(tx, (EntityType::Customer, id))?;
                 if fields == stored {
                     // Nothing to change: nothing is written or journaled, the ETag stays.

@@ -244,3 +244,40 @@ async fn a_deleted_customers_id_is_never_given_to_another() {
         .await
         .assert_error(404, "NOT_FOUND");
 }
+
+/// `payment_terms_days: null` asks for the default, as leaving it out does: the
+/// organization's `default_payment_terms_days`, not a fixed 30, on a create and on an
+/// update alike (generated clients send null for every field they were not given).
+#[tokio::test]
+async fn null_payment_terms_mean_the_organizations_default() {
+    let app = TestApp::new().await;
+    let set = app
+        .patch("/v1/organization", json!({"default_payment_terms_days": 7}))
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    for body in [
+        json!({"name": "Left out"}),
+        json!({"name": "Null", "payment_terms_days": null}),
+    ] {
+        let created = app.post("/v1/customers", body).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        assert_eq!(created.body["payment_terms_days"], 7, "{}", created.body);
+    }
+    let id = app
+        .post(
+            "/v1/customers",
+            json!({"name": "Own terms", "payment_terms_days": 45}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let reset = app
+        .put(
+            &format!("/v1/customers/{id}"),
+            json!({"payment_terms_days": null}),
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    assert_eq!(reset.body["payment_terms_days"], 7, "{}", reset.body);
+}
