@@ -50,8 +50,10 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!("t={timestamp},v1={}", digest.unwrap_or_default())
 }
 
-/// What an endpoint's URL must be: absolute http or https, with a host, at most 2,000
-/// characters, no credentials in it.
+/// What an endpoint's URL must be: absolute http or https, with a host (a name, an
+/// address, or an IPv6 address in brackets) and at most a port from 1 to 65535, at most
+/// 2,000 characters, no credentials in it. (A port past 65535 was taken, and the sending
+/// library dropped it: the events went to the scheme's own port, to another service.)
 pub fn check_url(url: &str) -> Result<(), &'static str> {
     let rest = url
         .strip_prefix("https://")
@@ -70,7 +72,46 @@ pub fn check_url(url: &str) -> Result<(), &'static str> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("must not contain spaces or control characters");
     }
+    let (_, port) = host_and_port(authority)
+        .ok_or("must name a host: a name or an address, an IPv6 one in brackets ([::1])")?;
+    if port.is_some_and(|port| !is_port(port)) {
+        return Err("must give a port from 1 to 65535 after the host's ':', or none");
+    }
     Ok(())
+}
+
+/// `authority` as its host and its port text (`None`: the scheme's own port), or `None`
+/// when it names no host.
+fn host_and_port(authority: &str) -> Option<(&str, Option<&str>)> {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => {
+            let (inside, after) = bracketed.split_once(']')?;
+            let literal = inside
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+            let port = match after.strip_prefix(':') {
+                Some(port) => Some(port),
+                None if after.is_empty() => None,
+                None => return None,
+            };
+            (literal.then_some(inside)?, port)
+        }
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    (!host.is_empty() && !host.contains(['[', ']'])).then_some((host, port))
+}
+
+/// 1 to 65535 in decimal digits, without a leading zero.
+fn is_port(port: &str) -> bool {
+    !port.starts_with('0')
+        && port.len() <= 5
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && port
+            .parse::<u32>()
+            .is_ok_and(|port| (1..=65535).contains(&port))
 }
 
 /// Loopback, private, link-local, unspecified and other non-public addresses: what
@@ -190,6 +231,40 @@ mod tests {
         assert!(check_url("ftp://example.com").is_err());
         assert!(check_url("https://user:pw@example.com").is_err());
         assert!(check_url("https:///nohost").is_err());
+        for good in [
+            "http://127.0.0.1:65535/x",
+            "http://[::1]:8080/x",
+            "https://[2001:db8::7]",
+            "https://hooks.example.com:1?a=b",
+        ] {
+            assert_eq!(check_url(good), Ok(()), "{good}");
+        }
+        for bad_port in [
+            "http://127.0.0.1:99999/x",
+            "http://127.0.0.1:0/x",
+            "http://example.com:/x",
+            "http://example.com:080/x",
+            "http://example.com:8a/x",
+            "http://a:1:2/x",
+            "http://[::1]:65536",
+        ] {
+            assert!(
+                check_url(bad_port).unwrap_err().contains("port"),
+                "{bad_port}"
+            );
+        }
+        for bad_host in [
+            "http://[zz]/x",
+            "http://[::1/x",
+            "http://[::1]x/",
+            "http://:80/x",
+            "http://a]b/",
+        ] {
+            assert!(
+                check_url(bad_host).unwrap_err().contains("host"),
+                "{bad_host}"
+            );
+        }
         for private in [
             "127.0.0.1",
             "10.1.2.3",

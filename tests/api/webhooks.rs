@@ -410,3 +410,59 @@ async fn webhook_endpoint_events_are_listed_to_admin_keys_only() {
         "the admin sees it"
     );
 }
+
+/// A URL with a port outside 1–65535 or a malformed host is a 400 naming `url`; one stored
+/// before that check is never sent to: the sending library dropped such a port and sent
+/// the signed event to the scheme's own port, another service's.
+#[tokio::test]
+async fn a_url_with_a_port_out_of_range_is_refused_and_never_sent_to() {
+    let app = TestApp::new().await;
+    arvalox::api::webhooks::spawn_deliveries(app.state.clone(), false);
+    for url in [
+        "http://127.0.0.1:99999/hook",
+        "http://127.0.0.1:0/hook",
+        "http://[zz]/hook",
+    ] {
+        let refused = app
+            .post(
+                "/v1/webhook-endpoints",
+                json!({"url": url, "event_types": ["*"]}),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert!(
+            refused.body["field_errors"]["url"].is_array(),
+            "{}",
+            refused.body
+        );
+    }
+    let created = app
+        .post(
+            "/v1/webhook-endpoints",
+            json!({"url": "http://127.0.0.1:9/hook", "event_types": ["*"]}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let endpoint = created.body["id"].as_i64().unwrap();
+    app.state
+        .db
+        .write_blocking(arvalox::db::WriteScope::Book, move |tx| {
+            let sql = format!(
+                "UPDATE webhook_endpoints SET url = 'http://127.0.0.1:99999/hook' WHERE id = {endpoint}"
+            );
+            Ok(tx.execute_batch(&sql)?)
+        })
+        .unwrap();
+    app.customer("Acme").await;
+    let mut tries = Vec::new();
+    for _ in 0..300 {
+        tries = deliveries(&app, endpoint).await;
+        if !tries.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(tries[0]["status_code"], Value::Null, "{tries:?}");
+    let error = tries[0]["error"].as_str().unwrap();
+    assert!(error.contains("port from 1 to 65535"), "{error}");
+}

@@ -199,6 +199,13 @@ fn post(url: &str, body: &str, headers: &[(&str, String)], block_private: bool) 
         status_code: None,
         error: Some(error),
     };
+    // An endpoint kept from before its URL was checked this closely (a port past 65535)
+    // is not sent to: the library would drop that port and use the scheme's own.
+    if let Err(rule) = crate::domain::webhook::check_url(url) {
+        return failed(format!(
+            "not sent: the endpoint's url {rule}; update the endpoint"
+        ));
+    }
     if block_private {
         if let Err(refused) = refuse_private(url) {
             return failed(refused);
