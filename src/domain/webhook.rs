@@ -60,7 +60,8 @@ pub fn check_url(url: &str) -> Result<(), &'static str> {
         .or_else(|| url.strip_prefix("http://"))
         .ok_or("must start with http:// or https://")?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if url.len() > 2000 {
+    // Characters, as the spec's maxLength counts them, not bytes.
+    if url.chars().count() > 2000 {
         return Err("must be at most 2000 characters");
     }
     if authority.is_empty() {
@@ -253,6 +254,9 @@ mod tests {
                 "{bad_port}"
             );
         }
+        let long_path = "é".repeat(1990);
+        assert_eq!(check_url(&format!("http://h/{long_path}")), Ok(()));
+        assert!(check_url(&format!("http://h/{long_path}{long_path}")).is_err());
         for bad_host in [
             "http://[zz]/x",
             "http://[::1/x",
