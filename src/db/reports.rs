@@ -440,7 +440,7 @@ pub(crate) fn credit_sales(
     (end, days): (NaiveDate, u64),
 ) -> Result<Money, AppError> {
     let invoiced = invoiced(conn, scope, (end, days))?;
-    let credited = window_sum(conn, CREDITED_AGAINST_SALES, (scope, end, days))?;
+    let credited = window_sum(conn, &CREDITED_AGAINST_SALES, (scope, end, days))?;
     Ok(Money::from_minor(invoiced.minor() - credited.minor()))
 }
 
@@ -487,11 +487,18 @@ const COLLECTED_IN_WINDOW: &str =
 
 /// Credit notes issued in a window and not voided by its end: what credit sales are net
 /// of. (A note issued before the window and voided in it took back no sale made in it;
-/// `CREDITED_IN_WINDOW`, a flow, counts that void against the window's credits.)
-const CREDITED_AGAINST_SALES: &str =
-    "SELECT COALESCE(SUM(total_minor), 0) FROM credit_notes INDEXED BY credit_notes_org_date
-     WHERE organization_id = ?1 AND issue_date > ?2 AND issue_date <= ?3
-       AND (void_date IS NULL OR void_date > ?3) AND {currency}";
+/// `CREDITED_IN_WINDOW`, a flow, counts that void against the window's credits.) A note
+/// against an invoice voided since counts on no date, as its invoice does.
+static CREDITED_AGAINST_SALES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT COALESCE(SUM(total_minor), 0) FROM credit_notes INDEXED BY credit_notes_org_date
+         WHERE organization_id = ?1 AND issue_date > ?2 AND issue_date <= ?3
+           AND (void_date IS NULL OR void_date > ?3) AND {{currency}}
+           AND (invoice_id IS NULL OR EXISTS (SELECT 1 FROM invoices i
+                WHERE i.organization_id = ?1 AND i.id = credit_notes.invoice_id AND {}))",
+        rules::is_issued("i.")
+    )
+});
 
 /// Money given back in a window.
 const REFUNDED_IN_WINDOW: &str = "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds

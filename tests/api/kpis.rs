@@ -334,3 +334,34 @@ async fn credit_sales_leave_out_notes_issued_before_the_window_and_voided_in_it(
     let before = app.get("/v1/reports/dashboard?as_of=2024-02-10").await.body;
     assert_eq!(before["credit_sales_last_90_days"], "170.00", "{before}");
 }
+
+/// A credit note against an invoice voided since counts on no date, as its invoice does:
+/// the invoice left credit sales, so the note that took part of it back leaves them too.
+#[tokio::test]
+async fn a_note_against_an_invoice_voided_since_counts_on_no_date() {
+    let app = TestApp::new().await;
+    let acme = app.customer("Acme").await;
+    let invoice = app
+        .invoice(acme, "100.00", "2024-01-05", "2024-02-04")
+        .await;
+    let note = app
+        .post(
+            "/v1/credit-notes",
+            json!({"customer_id": acme, "invoice_id": invoice, "issue_date": "2024-01-10",
+                   "reason": "returned",
+                   "items": [{"description": "goods", "quantity": 1, "unit_price": "40.00"}]}),
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::CREATED, "{}", note.body);
+    let note = note.body["id"].as_i64().unwrap();
+    let void = json!({"void_date": "2024-02-10", "reason": "issued in error"});
+    for (path, body) in [
+        (format!("/v1/credit-notes/{note}/void"), void),
+        (format!("/v1/invoices/{invoice}/void"), json!({})),
+    ] {
+        let voided = app.post(&path, body).await;
+        assert_eq!(voided.status, StatusCode::OK, "{path}: {}", voided.body);
+    }
+    let then = app.get("/v1/reports/dashboard?as_of=2024-01-31").await.body;
+    assert_eq!(then["credit_sales_last_90_days"], "0.00", "{then}");
+}
