@@ -3,6 +3,7 @@
 //! API never disagree.
 
 use super::layout::{wrap, Align, Face, Layout, Paper, BODY, BOLD, LINE, MARGIN};
+use krilla::text::TextDirection;
 
 /// Who sends or receives a document: a name, then the lines under it.
 #[derive(Debug, Clone, Default)]
@@ -184,7 +185,9 @@ fn totals(layout: &mut Layout, sheet: &InvoiceSheet) {
         let lines = label_lines(label, font, right - label_x - font.1.width(value, font.0));
         layout.room_for(LINE * lines.len() as f32);
         for (n, line) in lines.iter().enumerate() {
-            layout.text(label_x, Align::Left, font, line);
+            // Every label starts with an English word: its wrapped lines read as it does.
+            let ltr = TextDirection::LeftToRight;
+            layout.text_directed((label_x, Align::Left), font, line, ltr);
             if n + 1 == lines.len() {
                 layout.text(right, Align::Right, font, value);
             }

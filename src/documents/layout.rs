@@ -78,6 +78,9 @@ enum Mark {
         size: f32,
         face: Face,
         text: String,
+        /// `Auto`: the text's first strong character decides; a line wrapped out of a
+        /// left-to-right paragraph says so, lest it start with a Hebrew word and flip.
+        direction: TextDirection,
     },
     Rule {
         from: (f32, f32),
@@ -153,7 +156,19 @@ impl Layout {
     }
 
     /// Writes `text` on the current line at `x`, aligned against it.
-    pub(crate) fn text(&mut self, x: f32, align: Align, (size, face): (f32, Face), text: &str) {
+    pub(crate) fn text(&mut self, x: f32, align: Align, font: (f32, Face), text: &str) {
+        self.text_directed((x, align), font, text, TextDirection::Auto);
+    }
+
+    /// [`Layout::text`] read in `direction` whatever its first letters are: a line wrapped
+    /// out of a left-to-right label stays left to right.
+    pub(crate) fn text_directed(
+        &mut self,
+        (x, align): (f32, Align),
+        (size, face): (f32, Face),
+        text: &str,
+        direction: TextDirection,
+    ) {
         if text.is_empty() {
             return;
         }
@@ -167,6 +182,7 @@ impl Layout {
             size,
             face,
             text: text.to_owned(),
+            direction,
         });
     }
 
@@ -226,6 +242,7 @@ fn text_mark(at: (f32, f32), size: f32, text: &str) -> Mark {
         size,
         face: Face::Regular,
         text: text.to_owned(),
+        direction: TextDirection::Auto,
     }
 }
 
@@ -236,10 +253,11 @@ fn draw(surface: &mut krilla::surface::Surface<'_>, mark: &Mark) -> Result<(), S
             size,
             face,
             text,
+            direction,
         } => {
             let font = face.font().ok_or_else(|| "the embedded font".to_owned())?;
             let start = Point::from_xy(at.0, at.1);
-            surface.draw_text(start, font, *size, text, false, TextDirection::Auto);
+            surface.draw_text(start, font, *size, text, false, *direction);
         }
         Mark::Rule { from, to, width } => {
             let mut path = PathBuilder::new();

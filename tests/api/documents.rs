@@ -293,7 +293,15 @@ async fn a_long_payment_reference_wraps_clear_of_its_amount() {
         .invoice(customer, "20000.00", "2024-01-10", "2024-02-09")
         .await;
     let reference = "SEPA-2026-11-03-ACME-CORP-REMITTANCE-0042";
-    for (amount, reference) in [("10695.53", "TXN52035238"), ("1234.56", reference)] {
+    // A right-to-left reference that wraps onto a line of its own: the label reads left to
+    // right, as its first line does, so its digits keep their order.
+    let hebrew = "העברה בנקאית מספר אסמכתא 12345";
+    let payments = [
+        ("10695.53", "TXN52035238"),
+        ("1234.56", reference),
+        ("1.00", hebrew),
+    ];
+    for (amount, reference) in payments {
         let payment = json!({
             "customer_id": customer, "invoice_id": id, "amount": amount,
             "payment_date": "2024-01-20", "payment_method": "bank_transfer",
@@ -313,6 +321,7 @@ async fn a_long_payment_reference_wraps_clear_of_its_amount() {
             "{amount} does not stand apart after {label_end} in:\n{text}"
         );
     }
+    assert!(text.contains("12345") && !text.contains("54321"), "{text}");
     let joined: String = text.split_whitespace().collect();
     assert!(joined.contains("ref.TXN52035238)"), "{text}");
     assert!(joined.contains(&format!("ref.{reference})")), "{text}");
