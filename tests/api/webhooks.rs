@@ -116,6 +116,18 @@ async fn deliveries(app: &TestApp, endpoint: i64) -> Vec<Value> {
     reply.body["items"].as_array().unwrap().clone()
 }
 
+/// The endpoint's tries once there is one (up to 30 s).
+async fn first_tries(app: &TestApp, endpoint: i64) -> Vec<Value> {
+    for _ in 0..300 {
+        let tries = deliveries(app, endpoint).await;
+        if !tries.is_empty() {
+            return tries;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no try at endpoint {endpoint} within 30 s");
+}
+
 #[tokio::test]
 async fn deliveries_are_signed_retried_and_in_order() {
     let app = TestApp::new().await;
@@ -241,14 +253,7 @@ async fn an_endpoint_gets_only_its_types_and_a_timeout_is_tried_again() {
         StatusCode::CREATED
     );
 
-    let mut tries = Vec::new();
-    for _ in 0..300 {
-        tries = deliveries(&app, endpoint).await;
-        if !tries.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let tries = first_tries(&app, endpoint).await;
     assert_eq!(tries[0]["status_code"], Value::Null);
     assert!(
         tries[0]["error"].as_str().unwrap().contains("10 seconds"),
@@ -454,14 +459,7 @@ async fn a_url_with_a_port_out_of_range_is_refused_and_never_sent_to() {
         })
         .unwrap();
     app.customer("Acme").await;
-    let mut tries = Vec::new();
-    for _ in 0..300 {
-        tries = deliveries(&app, endpoint).await;
-        if !tries.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let tries = first_tries(&app, endpoint).await;
     assert_eq!(tries[0]["status_code"], Value::Null, "{tries:?}");
     let error = tries[0]["error"].as_str().unwrap();
     assert!(error.contains("port from 1 to 65535"), "{error}");
