@@ -164,7 +164,7 @@ impl MetaApi {
     /// No key, no rate limit: 200 when the database answers and its migrations are this binary's, 503 otherwise (for a supervisor or a load balancer; `/health` says only that the process runs).
     #[oai(path = "/ready", method = "get", operation_id = "ready")]
     async fn ready(&self, state: Data<&Arc<AppState>>) -> ReadyAnswer {
-        let expected = crate::db::schema_version();
+        let expected = state.db.expected_schema_version();
         // A pooled read, not a point read: those may answer from a snapshot kept a moment.
         let found = state
             .db

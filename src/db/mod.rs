@@ -125,6 +125,15 @@ impl Db {
         })
     }
 
+    /// The schema version this binary migrates this book's engine to: what `/ready`
+    /// compares the book's migrations with (each engine numbers its own).
+    pub fn expected_schema_version(&self) -> i64 {
+        match &self.engine {
+            Engine::Sqlite(_) => sqlite::schema_version(),
+            Engine::Postgres(_) => postgres::schema_version(),
+        }
+    }
+
     /// The book's file, when it is one (SQLite).
     pub fn file(&self) -> Option<&Path> {
         match &self.engine {

@@ -573,6 +573,21 @@ async fn ready_says_whether_the_book_answers_with_this_binarys_migrations() {
     assert!(stale.body["reason"].as_str().unwrap().contains("up to 999"));
 }
 
+/// On the engine the book is on (PostgreSQL in the PostgreSQL pass), a book migrated by
+/// this binary is ready: `/ready` compares with that engine's migrations, not SQLite's
+/// (found in review: a PostgreSQL server answered 503 for ever).
+#[tokio::test]
+async fn ready_answers_200_on_the_engine_the_book_is_on() {
+    let app = TestApp::new().await;
+    let ready = app.call(Method::GET, "/ready", None, &[], None).await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
+    assert_eq!(ready.body["status"], "ready");
+    assert_eq!(
+        ready.body["schema_version"],
+        ready.body["expected_schema_version"]
+    );
+}
+
 /// Backups asked for at once (here in the same millisecond of the test clock) each get a
 /// file of their own (found in review: they fought over one name, with 409s and 500s).
 #[tokio::test]
