@@ -51,6 +51,10 @@ pub fn copy(from: &Path, out: &Path) -> Result<(), AppError> {
         .to_str()
         .ok_or_else(|| AppError::Internal(format!("{} is not a UTF-8 path", out.display())))?;
     conn.execute("VACUUM INTO ?1", [target]).map_err(|err| {
+        if err.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            tracing::error!(error = %err, file = %out.display(), "backup refused: the disk is full");
+            return AppError::InsufficientStorage;
+        }
         AppError::Internal(format!(
             "copying {} into {}: {err}",
             from.display(),

@@ -41,13 +41,13 @@ pub fn backup(
     refuse_target(from, out, force)?;
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("backup");
     let partial = out.with_file_name(format!(".{name}.partial-{}", std::process::id()));
-    let _ = std::fs::remove_file(&partial);
+    remove_partial(&partial);
     let checked = copy(from, &partial).and_then(|()| check_copy(&partial, today));
     let organizations =
         match checked.and_then(|orgs| put_in_place(&partial, out, force).map(|()| orgs)) {
             Ok(organizations) => organizations,
             Err(err) => {
-                let _ = std::fs::remove_file(&partial);
+                remove_partial(&partial);
                 return Err(err);
             }
         };
@@ -58,6 +58,15 @@ pub fn backup(
         schema_version: schema_version(),
         organizations,
     })
+}
+
+/// Removes a copy that did not make it, with the rollback journal SQLite keeps beside it
+/// while writing (left at every failed try on a full disk otherwise).
+fn remove_partial(partial: &Path) {
+    let _ = std::fs::remove_file(partial);
+    for suffix in ["-journal", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", partial.display()));
+    }
 }
 
 /// Why `out` may not receive a backup of `from`: it is the book itself, it exists (without
@@ -215,7 +224,7 @@ pub fn restore(
     let organizations = match copied {
         Ok(organizations) => organizations,
         Err(err) => {
-            let _ = std::fs::remove_file(&incoming);
+            remove_partial(&incoming);
             return Err(err);
         }
     };
@@ -229,6 +238,9 @@ pub fn restore(
         ))
     })?;
     sync_dir(to);
+    // The check read the copy only: what SQLite kept beside it (a WAL-mode backup's empty
+    // `-wal` and `-shm`) belongs to no file now.
+    remove_partial(&incoming);
     Ok(Restored {
         kept_aside,
         schema_version: schema_version(),

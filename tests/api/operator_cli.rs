@@ -352,3 +352,26 @@ fn a_journal_event_that_does_not_read_back_is_a_fault_and_the_checks_go_on() {
     let stops = format!("the journal does not read back after event {}", event - 1);
     assert!(found.contains(&stops), "{found}");
 }
+
+/// Restoring a plain copy of a stopped book (a WAL-mode file) leaves nothing but the book
+/// (and its lock file) beside it: the checked copy's `-wal` and `-shm` go with it (found in review).
+#[test]
+fn a_restore_leaves_nothing_but_the_book_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let place = dir.path().join("books");
+    std::fs::create_dir(&place).unwrap();
+    let (book, copy) = (dir.path().join("ar.db"), dir.path().join("copy.db"));
+    seeded_book(&book);
+    std::fs::copy(&book, &copy).unwrap();
+    let restored = place.join("ar.db");
+    let put = arvalox(&[
+        "restore",
+        "--from",
+        copy.to_str().unwrap(),
+        "--db",
+        restored.to_str().unwrap(),
+    ]);
+    assert!(put.status.success(), "{}", stderr(&put));
+    // The lock file is the serving lock's, kept for the book's life (see the README).
+    assert_eq!(names_in(&place), ["ar.db", "ar.db.lock"]);
+}
