@@ -40,6 +40,12 @@ pub fn backup(
     }
     refuse_target(from, out, force)?;
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("backup");
+    // What an interrupted backup into this name, or a server's interrupted backup here,
+    // left: a hidden copy as large as the book.
+    let folder = super::leftovers::folder_of(out);
+    super::leftovers::sweep(folder, ".partial-", |target| {
+        target == name || backup_key(target).is_some()
+    });
     let partial = out.with_file_name(format!(".{name}.partial-{}", std::process::id()));
     remove_partial(&partial);
     let checked = copy(from, &partial).and_then(|()| check_copy(&partial, today));
@@ -209,6 +215,8 @@ pub fn restore(
     // Held across the swap: no server starts on the book while it is replaced.
     let _held = serving_lock(to)?;
     let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("ar.db");
+    let folder = super::leftovers::folder_of(to);
+    super::leftovers::sweep(folder, ".restoring-", |target| target == name);
     let incoming = to.with_file_name(format!(".{name}.restoring-{}", std::process::id()));
     // What is checked is the copy that goes in, not the file it came from.
     // The book is its owner's alone, whatever mode the backup was kept with.

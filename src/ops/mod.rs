@@ -5,6 +5,7 @@
 
 mod backup;
 mod doctor;
+mod leftovers;
 mod startup;
 
 use std::path::{Path, PathBuf};

@@ -375,3 +375,47 @@ fn a_restore_leaves_nothing_but_the_book_beside_it() {
     // The lock file is the serving lock's, kept for the book's life (see the README).
     assert_eq!(names_in(&place), ["ar.db", "ar.db.lock"]);
 }
+
+/// What an interrupted backup or restore left (a hidden copy as large as the book, named
+/// for a process that is gone) is removed by the next one into the same folder; a copy
+/// whose process still runs is left alone (found in review: nothing ever removed them).
+#[test]
+fn the_next_backup_or_restore_removes_what_an_interrupted_one_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("ar.db");
+    seeded_book(&book);
+    // A process id past the kernel's largest can never be running.
+    let pid_max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let (gone, running) = (pid_max + 1, std::process::id());
+    let stale_backups = [
+        format!(".backup.db.partial-{gone}"),
+        format!(".backup.db.partial-{gone}-journal"),
+        format!(".arvalox-20261201T031500.123Z.db.partial-{gone}"),
+    ];
+    let kept = [
+        format!(".backup.db.partial-{running}"),
+        format!(".other.db.partial-{gone}"),
+    ];
+    let stale_restore = format!(".ar.db.restoring-{gone}");
+    for name in stale_backups.iter().chain(&kept).chain([&stale_restore]) {
+        std::fs::write(dir.path().join(name), b"half a copy").unwrap();
+    }
+    let backup = dir.path().join("backup.db");
+    let (db, out) = (book.to_str().unwrap(), backup.to_str().unwrap());
+    let made = arvalox(&["backup", "--db", db, "--out", out]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let names = names_in(dir.path());
+    for name in &stale_backups {
+        assert!(!names.contains(name), "{name} is still there: {names:?}");
+    }
+    for name in kept.iter().chain([&stale_restore]) {
+        assert!(names.contains(name), "{name} went: {names:?}");
+    }
+    let put = arvalox(&["restore", "--from", out, "--db", db]);
+    assert!(put.status.success(), "{}", stderr(&put));
+    assert!(!names_in(dir.path()).contains(&stale_restore));
+}
