@@ -441,10 +441,12 @@ async fn a_url_with_a_port_out_of_range_is_refused_and_never_sent_to() {
             refused.body
         );
     }
+    // Customers' events only: the endpoint's own `webhook_endpoint.created` would be
+    // tried at its first URL before the change below.
     let created = app
         .post(
             "/v1/webhook-endpoints",
-            json!({"url": "http://127.0.0.1:9/hook", "event_types": ["*"]}),
+            json!({"url": "http://127.0.0.1:9/hook", "event_types": ["customer.created"]}),
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
