@@ -48,6 +48,7 @@ pub fn backup(
     });
     let partial = out.with_file_name(format!(".{name}.partial-{}", std::process::id()));
     remove_partial(&partial);
+    let _writing = super::leftovers::claim(&partial)?;
     let checked = copy(from, &partial).and_then(|()| check_copy(&partial, today));
     let organizations =
         match checked.and_then(|orgs| put_in_place(&partial, out, force).map(|()| orgs)) {
@@ -218,6 +219,10 @@ pub fn restore(
     let folder = super::leftovers::folder_of(to);
     super::leftovers::sweep(folder, ".restoring-", |target| target == name);
     let incoming = to.with_file_name(format!(".{name}.restoring-{}", std::process::id()));
+    remove_partial(&incoming);
+    // Released when the restore ends: no connection of this process has the book open
+    // then, so no SQLite lock of ours goes with it.
+    let _writing = super::leftovers::claim(&incoming)?;
     // What is checked is the copy that goes in, not the file it came from.
     // The book is its owner's alone, whatever mode the backup was kept with.
     let private = |path: &Path| {

@@ -1,13 +1,28 @@
 //! What an interrupted backup or restore leaves beside its target: the hidden copy it was
 //! writing (`.{name}.partial-{pid}`, `.{name}.restoring-{pid}`, as large as the book) and
 //! SQLite's files beside that. The next backup or restore into the same folder removes
-//! them, once the process that wrote them is gone.
+//! them, once the process that wrote them is gone. A copy being written is claimed by its
+//! writer (an exclusive file lock held for its life), so a process that cannot see the
+//! writer's process id (another PID namespace: a container) still leaves it alone.
 
 use std::path::{Path, PathBuf};
 
+use crate::error::AppError;
+
+/// Creates `path`, its owner's alone, and claims it for as long as the answer is kept.
+pub(crate) fn claim(path: &Path) -> Result<std::fs::File, AppError> {
+    crate::db::backup::create_private(path)?;
+    let failed =
+        |err: String| AppError::Internal(format!("cannot claim {}: {err}", path.display()));
+    let file = std::fs::File::open(path).map_err(|err| failed(err.to_string()))?;
+    file.try_lock().map_err(|err| failed(err.to_string()))?;
+    Ok(file)
+}
+
 /// Removes from `dir` each leftover `.{target}{marker}{pid}` (and its `-journal`, `-wal`
-/// or `-shm`) whose `target` `ours` accepts and whose process is gone; answers what went.
-/// Only where `/proc` tells which processes run: elsewhere nothing is removed.
+/// or `-shm`) whose `target` `ours` accepts, whose process is gone and whose copy nobody
+/// claims; answers what went. Only where `/proc` tells which processes run: elsewhere
+/// nothing is removed.
 pub(crate) fn sweep(dir: &Path, marker: &str, ours: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     if !Path::new("/proc/self").exists() {
         return Vec::new();
@@ -22,12 +37,24 @@ pub(crate) fn sweep(dir: &Path, marker: &str, ours: impl Fn(&str) -> bool) -> Ve
             continue;
         };
         let running = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
-        if ours(target) && !running && std::fs::remove_file(entry.path()).is_ok() {
+        if !ours(target) || running || claimed(&dir.join(format!(".{target}{marker}{pid}"))) {
+            continue;
+        }
+        if std::fs::remove_file(entry.path()).is_ok() {
             tracing::warn!(file = %entry.path().display(), "removed what an interrupted copy left");
             removed.push(entry.path());
         }
     }
     removed
+}
+
+/// Whether a writer still claims the copy at `copy` (see [`claim`]); one that is gone
+/// leaves its `-journal`, `-wal` and `-shm` unclaimed.
+fn claimed(copy: &Path) -> bool {
+    match std::fs::File::open(copy) {
+        Ok(file) => file.try_lock().is_err(),
+        Err(err) => err.kind() != std::io::ErrorKind::NotFound,
+    }
 }
 
 /// The folder a file named by `path` is in (`.` for a bare name).

@@ -396,14 +396,21 @@ fn the_next_backup_or_restore_removes_what_an_interrupted_one_left() {
         format!(".backup.db.partial-{gone}-journal"),
         format!(".arvalox-20261201T031500.123Z.db.partial-{gone}"),
     ];
+    // A copy its writer still claims, seen from elsewhere (another PID namespace): its
+    // process id means nothing here, its lock does.
+    let claimed = format!(".arvalox-20261201T041500.123Z.db.partial-{gone}");
     let kept = [
         format!(".backup.db.partial-{running}"),
         format!(".other.db.partial-{gone}"),
+        claimed.clone(),
+        format!("{claimed}-journal"),
     ];
     let stale_restore = format!(".ar.db.restoring-{gone}");
     for name in stale_backups.iter().chain(&kept).chain([&stale_restore]) {
         std::fs::write(dir.path().join(name), b"half a copy").unwrap();
     }
+    let writer = std::fs::File::open(dir.path().join(&claimed)).unwrap();
+    writer.lock().unwrap();
     let backup = dir.path().join("backup.db");
     let (db, out) = (book.to_str().unwrap(), backup.to_str().unwrap());
     let made = arvalox(&["backup", "--db", db, "--out", out]);
@@ -418,4 +425,10 @@ fn the_next_backup_or_restore_removes_what_an_interrupted_one_left() {
     let put = arvalox(&["restore", "--from", out, "--db", db]);
     assert!(put.status.success(), "{}", stderr(&put));
     assert!(!names_in(dir.path()).contains(&stale_restore));
+    // Once its writer lets go, the next backup takes it away too.
+    drop(writer);
+    let again = dir.path().join("again.db");
+    let made = arvalox(&["backup", "--db", db, "--out", again.to_str().unwrap()]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    assert!(!names_in(dir.path()).contains(&claimed));
 }
