@@ -298,6 +298,14 @@ fn serve_prints_a_first_key_serves_and_stops_cleanly() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(ping(&key), 200);
+    // A key pasted into the path by mistake is a 400 or a 404, and never logged.
+    for path in [format!("/v1/customers/{key}"), format!("/v1/{key}/x")] {
+        let (status, _) = http(server.port, "GET", &path, &[], "");
+        assert!(
+            status == 400 || status == 404 || status == 401,
+            "{path}: {status}"
+        );
+    }
 
     let exit = server.stop();
     assert!(exit.success(), "{exit:?}");

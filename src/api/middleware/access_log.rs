@@ -20,7 +20,7 @@ pub(crate) async fn access_log<E: Endpoint>(
     req: Request,
 ) -> poem::Result<Response> {
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    let path = without_secrets(req.uri().path());
     let started = Instant::now();
     let response = match inner.call(req).await {
         Ok(response) => response.into_response(),
@@ -64,6 +64,22 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
+/// `path` with each segment that holds an API key or a webhook secret (pasted there by
+/// mistake) shown as `{secret}`: a secret never reaches a log line, wherever it came in.
+fn without_secrets(path: &str) -> String {
+    let secret = |segment: &str| {
+        let lower = segment.to_ascii_lowercase();
+        lower.contains(crate::domain::keys::KEY_PREFIX) || lower.contains("whsec_")
+    };
+    if !path.split('/').any(secret) {
+        return path.to_string();
+    }
+    path.split('/')
+        .map(|segment| if secret(segment) { "{secret}" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// The path's route: each segment that is an id (digits) as `{id}`, so lines group by route.
 fn route_of(path: &str) -> String {
     path.split('/')
@@ -87,5 +103,17 @@ mod tests {
         );
         assert_eq!(super::route_of("/v1/customers"), "/v1/customers");
         assert_eq!(super::route_of("/health"), "/health");
+    }
+
+    #[test]
+    fn secrets_in_a_path_are_not_shown() {
+        let key = format!("arv_{}", "0a".repeat(24));
+        assert_eq!(
+            super::without_secrets(&format!("/v1/customers/{key}/x")),
+            "/v1/customers/{secret}/x"
+        );
+        assert_eq!(super::without_secrets("/v1/ARV_12ab"), "/v1/{secret}");
+        assert_eq!(super::without_secrets("/x/whsec_99"), "/x/{secret}");
+        assert_eq!(super::without_secrets("/v1/invoices/7"), "/v1/invoices/7");
     }
 }
