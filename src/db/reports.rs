@@ -374,13 +374,13 @@ pub(crate) fn dashboard(
             |row| row.get(0),
         )?))
     };
-    let credited_since = |days| window_sum(conn, CREDITED_IN_WINDOW, (scope, as_of, days));
+    let credited_since = |days| window_sum(conn, &CREDITED_IN_WINDOW, (scope, as_of, days));
     let credited_last_30_days = credited_since(30)?;
     // DSO's credit sales are net of the credit notes that took part of them back.
     let credit_sales_last_90_days = credit_sales(conn, scope, (as_of, 90))?;
     let invoiced_last_30_days = invoiced_since(30)?;
     let window = (scope, as_of, 30);
-    let collected_last_30_days = window_sum(conn, COLLECTED_IN_WINDOW, window)?;
+    let collected_last_30_days = window_sum(conn, &COLLECTED_IN_WINDOW, window)?;
     let refunded_last_30_days = window_sum(conn, REFUNDED_IN_WINDOW, window)?;
     let written_off_last_30_days = window_sum(conn, &WRITTEN_OFF_IN_WINDOW, window)?;
     let (paid_invoice_count, total_days_to_pay): (i64, i64) = conn.query_row(
@@ -450,7 +450,7 @@ pub(crate) fn collected(
     scope: &ReportScope,
     (end, days): (NaiveDate, u64),
 ) -> Result<Money, AppError> {
-    window_sum(conn, COLLECTED_IN_WINDOW, (scope, end, days))
+    window_sum(conn, &COLLECTED_IN_WINDOW, (scope, end, days))
 }
 
 /// Totals of invoices issued in the `days` ending at `end` (neither draft nor void).
@@ -477,13 +477,21 @@ pub(crate) fn invoiced(
     Ok(Money::from_minor(invoiced))
 }
 
-/// Money received in a window (`?2` < date <= `?3`), less payments voided in it (a bounced
-/// check). `{currency}` is the report's customers.
-const COLLECTED_IN_WINDOW: &str =
-    "SELECT (SELECT COALESCE(SUM(amount_minor), 0) FROM payments INDEXED BY payments_org_date
-             WHERE organization_id = ?1 AND payment_date > ?2 AND payment_date <= ?3 AND {currency})
-          - (SELECT COALESCE(SUM(amount_minor), 0) FROM payments INDEXED BY payments_org_void
-             WHERE organization_id = ?1 AND void_date > ?2 AND void_date <= ?3 AND {currency})";
+/// The `amount` of the `table` rows `dated` in a window (`?2` < date <= `?3`), less that of
+/// the rows voided in it: how payments and credit notes move a window's figures.
+/// `{currency}` is the report's customers.
+fn dated_less_voided(table: &str, amount: &str, dated: &str) -> String {
+    format!(
+        "SELECT (SELECT COALESCE(SUM({amount}), 0) FROM {table} INDEXED BY {table}_org_date
+                 WHERE organization_id = ?1 AND {dated} > ?2 AND {dated} <= ?3 AND {{currency}})
+              - (SELECT COALESCE(SUM({amount}), 0) FROM {table} INDEXED BY {table}_org_void
+                 WHERE organization_id = ?1 AND void_date > ?2 AND void_date <= ?3 AND {{currency}})"
+    )
+}
+
+/// Money received in a window, less payments voided in it (a bounced check).
+static COLLECTED_IN_WINDOW: LazyLock<String> =
+    LazyLock::new(|| dated_less_voided("payments", "amount_minor", "payment_date"));
 
 /// Credit notes issued in a window and not voided by its end: what credit sales are net
 /// of. (A note issued before the window and voided in it took back no sale made in it;
@@ -505,11 +513,8 @@ const REFUNDED_IN_WINDOW: &str = "SELECT COALESCE(SUM(amount_minor), 0) FROM ref
      WHERE organization_id = ?1 AND refund_date > ?2 AND refund_date <= ?3 AND {currency}";
 
 /// Credit notes issued in a window, less credit notes voided in it.
-const CREDITED_IN_WINDOW: &str =
-    "SELECT (SELECT COALESCE(SUM(total_minor), 0) FROM credit_notes INDEXED BY credit_notes_org_date
-             WHERE organization_id = ?1 AND issue_date > ?2 AND issue_date <= ?3 AND {currency})
-          - (SELECT COALESCE(SUM(total_minor), 0) FROM credit_notes INDEXED BY credit_notes_org_void
-             WHERE organization_id = ?1 AND void_date > ?2 AND void_date <= ?3 AND {currency})";
+static CREDITED_IN_WINDOW: LazyLock<String> =
+    LazyLock::new(|| dated_less_voided("credit_notes", "total_minor", "issue_date"));
 
 /// Write-offs dated in a window, less write-offs reversed in it (a recovered bad debt). A
 /// write-off of an invoice voided since counts on no date, as its invoice does.

@@ -240,34 +240,27 @@ mod tests {
         ] {
             assert_eq!(check_url(good), Ok(()), "{good}");
         }
-        for bad_port in [
-            "http://127.0.0.1:99999/x",
-            "http://127.0.0.1:0/x",
-            "http://example.com:/x",
-            "http://example.com:080/x",
-            "http://example.com:8a/x",
-            "http://a:1:2/x",
-            "http://[::1]:65536",
-        ] {
-            assert!(
-                check_url(bad_port).unwrap_err().contains("port"),
-                "{bad_port}"
-            );
-        }
         let long_path = "é".repeat(1990);
         assert_eq!(check_url(&format!("http://h/{long_path}")), Ok(()));
         assert!(check_url(&format!("http://h/{long_path}{long_path}")).is_err());
-        for bad_host in [
-            "http://[zz]/x",
-            "http://[::1/x",
-            "http://[::1]x/",
-            "http://:80/x",
-            "http://a]b/",
-        ] {
-            assert!(
-                check_url(bad_host).unwrap_err().contains("host"),
-                "{bad_host}"
-            );
+        // Each refused URL, and the word its message turns on.
+        let (port, host) = ("port", "host");
+        let refused = [
+            ("http://127.0.0.1:99999/x", port),
+            ("http://127.0.0.1:0/x", port),
+            ("http://example.com:/x", port),
+            ("http://example.com:080/x", port),
+            ("http://example.com:8a/x", port),
+            ("http://a:1:2/x", port),
+            ("http://[::1]:65536", port),
+            ("http://[zz]/x", host),
+            ("http://[::1/x", host),
+            ("http://[::1]x/", host),
+            ("http://:80/x", host),
+            ("http://a]b/", host),
+        ];
+        for (url, about) in refused {
+            assert!(check_url(url).unwrap_err().contains(about), "{url}");
         }
         for private in [
             "127.0.0.1",
