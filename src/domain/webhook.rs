@@ -51,7 +51,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
 }
 
 /// What an endpoint's URL must be: absolute http or https, with a host (a name, an
-/// address, or an IPv6 address in brackets) and at most a port from 1 to 65535, at most
+/// address, or an IPv6 address in brackets, one that parses as such) and at most a port from 1 to 65535, at most
 /// 2,000 characters, no credentials in it. (A port past 65535 was taken, and the sending
 /// library dropped it: the events went to the scheme's own port, to another service.)
 pub fn check_url(url: &str) -> Result<(), &'static str> {
@@ -87,9 +87,7 @@ fn host_and_port(authority: &str) -> Option<(&str, Option<&str>)> {
     let (host, port) = match authority.strip_prefix('[') {
         Some(bracketed) => {
             let (inside, after) = bracketed.split_once(']')?;
-            let literal = inside
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+            let literal = inside.parse::<std::net::Ipv6Addr>().is_ok();
             let port = match after.strip_prefix(':') {
                 Some(port) => Some(port),
                 None if after.is_empty() => None,
@@ -254,6 +252,8 @@ mod tests {
             ("http://a:1:2/x", port),
             ("http://[::1]:65536", port),
             ("http://[zz]/x", host),
+            ("http://[01]/x", host),
+            ("http://[1:2]/x", host),
             ("http://[::1/x", host),
             ("http://[::1]x/", host),
             ("http://:80/x", host),

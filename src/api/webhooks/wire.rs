@@ -70,7 +70,8 @@ pub(crate) struct CreatedWebhookEndpoint {
 #[derive(Object, Debug, Clone, Default)]
 #[oai(example)]
 pub(crate) struct WebhookEndpointCreate {
-    /// http:// or https://, at most 2000 characters.
+    /// http:// or https://, at most 2000 characters: a host (or an IPv6 address in
+    /// brackets, which the pattern leaves out) and at most a port from 1 to 65535.
     pub url: Input<String>,
     /// 1–50 event types (`payment.created`…), or `["*"]` for every event.
     pub event_types: Input<Vec<String>>,
