@@ -455,7 +455,7 @@ async fn a_url_with_a_port_out_of_range_is_refused_and_never_sent_to() {
         .db
         .write_blocking(arvalox::db::WriteScope::Book, move |tx| {
             let sql = format!(
-                "UPDATE webhook_endpoints SET url = 'http://127.0.0.1:99999/hook' WHERE id = {endpoint}"
+                "/* test check */ UPDATE webhook_endpoints SET url = 'http://127.0.0.1:99999/hook' WHERE id = {endpoint}"
             );
             Ok(tx.execute_batch(&sql)?)
         })
